@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Starts the local stores the tests and the demo need, when they are not running yet:
+# PostgreSQL and MariaDB (installed on these machines) and FerretDB (built from the Go module proxy).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+
+wait_for() { # name, command...
+  local name=$1; shift
+  for _ in $(seq 1 60); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  echo "services.sh: $name did not become ready" >&2
+  return 1
+}
+
+if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+  echo "services.sh: starting PostgreSQL" >&2
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+  wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432
+fi
+
+if ! mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+  echo "services.sh: starting MariaDB" >&2
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  wait_for MariaDB mysqladmin -h 127.0.0.1 -u root ping
+fi
+
+"$here/ferretdb.sh" start

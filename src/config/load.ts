@@ -1,0 +1,227 @@
+// Loads the YAML config: ${ENV} references, zod validation, cross-references. Every problem is
+// reported at once, each with its path in the file and its line.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, isTableService, type Config } from './schema.js';
+
+export interface ConfigProblem {
+  path: string;
+  line?: number;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(
+      `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the configuration:\n` +
+        problems.map((p) => `  - ${p.path || '(top level)'}${p.line ? ` (line ${p.line})` : ''}: ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  file: string;
+  config: Config;
+}
+
+/** The config file from --config or VIEWGATE_CONFIG; a clear error when neither is given. */
+export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const file = flag ?? env.VIEWGATE_CONFIG;
+  if (!file) throw new Error('no configuration file: pass --config FILE or set VIEWGATE_CONFIG');
+  return resolve(file);
+}
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', message: `cannot read the file: ${(err as Error).message}` }]);
+  }
+  return { file, config: parseConfig(text, file, env) };
+}
+
+export function parseConfig(text: string, file = '<config>', env: NodeJS.ProcessEnv = process.env): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({ path: '', line: lines.linePos(e.pos[0]).line, message: `YAML: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  const problems: ConfigProblem[] = [];
+  const lineOf = (path: (string | number)[]) => nodeLine(doc, lines, path);
+  const raw = substituteEnv(doc.toJS() ?? {}, env, [], (path, message) =>
+    problems.push({ path: path.join('.'), line: lineOf(path), message }),
+  );
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(zodProblem(issue, lineOf));
+  } else {
+    for (const p of crossReferences(parsed.data)) problems.push({ ...p, line: lineOf(splitPath(doc, p.path)) });
+  }
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return parsed.data!;
+}
+
+const ENV_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces ${NAME} and ${NAME:-default} inside string values (never in keys, never re-parsed as YAML). */
+function substituteEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: (string | number)[],
+  report: (path: (string | number)[], message: string) => void,
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_RE, (_m, name: string, fallback: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (fallback !== undefined) return fallback;
+      report(path, `environment variable ${name} is not set (write \${${name}:-} to make it optional)`);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, i], report));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, [...path, k], report)]));
+  }
+  return value;
+}
+
+function zodProblem(issue: z.core.$ZodIssue, lineOf: (p: (string | number)[]) => number | undefined): ConfigProblem {
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    return { path: path.join('.'), line: lineOf([...path, issue.keys[0]!]) ?? lineOf(path), message };
+  }
+  if (issue.code === 'invalid_type' && message.includes('received undefined')) message = `missing (expected ${issue.expected})`;
+  if (issue.code === 'invalid_union' && path.at(-2) === 'services') {
+    message = 'a service has either `source` + `tables` (one store) or `views` with SQL (federated)';
+  }
+  return { path: path.join('.'), line: lineOf(path), message };
+}
+
+/** Splits a dotted path into the document's keys, where keys themselves may hold dots (`s.view`). */
+function splitPath(doc: Document, path: string): string[] {
+  const parts = path.split('.');
+  const out: string[] = [];
+  let i = 0;
+  while (i < parts.length) {
+    let taken = 1;
+    for (let k = parts.length - i; k > 1; k--) {
+      if (doc.hasIn([...out, parts.slice(i, i + k).join('.')])) {
+        taken = k;
+        break;
+      }
+    }
+    out.push(parts.slice(i, i + taken).join('.'));
+    i += taken;
+  }
+  return out;
+}
+
+function nodeLine(doc: Document, lines: LineCounter, path: (string | number)[]): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === 'object' && node.range) return lines.linePos(node.range[0]).line;
+    if (n > 0 && isScalar(node)) continue;
+  }
+  return undefined;
+}
+
+/** Checks that what names another part of the file names something that exists. */
+function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
+  const out: Omit<ConfigProblem, 'line'>[] = [];
+  const viewNames = new Map<string, Set<string>>();
+  for (const [svcName, svc] of Object.entries(c.services)) {
+    const views = new Set<string>();
+    if (isTableService(svc)) {
+      const src = c.sources[svc.source];
+      if (!src) out.push({ path: `services.${svcName}.source`, message: `unknown source "${svc.source}"; sources are: ${list(c.sources)}` });
+      svc.tables.forEach((t, i) => {
+        const table = typeof t === 'string' ? t : t.name;
+        if (src?.kind === 'mongodb' && !src.collections[table]) {
+          out.push({
+            path: `services.${svcName}.tables.${i}`,
+            message: `source "${svc.source}" declares no collection "${table}"; declare its columns under sources.${svc.source}.collections`,
+          });
+        }
+        views.add(table.includes('.') ? table.split('.').pop()! : table);
+      });
+    } else {
+      for (const v of Object.keys(svc.views)) views.add(v);
+      if (svc.engine === 'hub') {
+        if (!svc.source) out.push({ path: `services.${svcName}.source`, message: 'a hub service names its hub: a postgres source' });
+        else if (c.sources[svc.source]?.kind !== 'postgres') {
+          out.push({ path: `services.${svcName}.source`, message: `the hub "${svc.source}" must be a postgres source` });
+        }
+        for (const [srcName, m] of Object.entries(svc.foreign ?? {})) {
+          if (!c.sources[srcName]) out.push({ path: `services.${svcName}.foreign.${srcName}`, message: `unknown source "${srcName}"` });
+          void m;
+        }
+        for (const [vName, v] of Object.entries(svc.views)) {
+          if (v.materialize && !v.key) {
+            out.push({
+              path: `services.${svcName}.views.${vName}.materialize`,
+              message: 'a materialized view needs a `key` (REFRESH ... CONCURRENTLY needs a unique index on it)',
+            });
+          }
+        }
+      } else if (svc.source || svc.foreign) {
+        out.push({ path: `services.${svcName}.engine`, message: '`source` and `foreign` belong to `engine: hub` services' });
+      }
+    }
+    viewNames.set(svcName, views);
+  }
+  const roles = new Set(Object.keys(c.roles));
+  c.auth.apiKeys.forEach((k, i) => {
+    if (!roles.has(k.role)) out.push({ path: `auth.apiKeys.${i}.role`, message: `unknown role "${k.role}"; roles are: ${[...roles].join(', ')}` });
+  });
+  const seenKeys = new Set<string>();
+  c.auth.apiKeys.forEach((k, i) => {
+    if (seenKeys.has(k.sha256.toLowerCase())) out.push({ path: `auth.apiKeys.${i}.sha256`, message: 'the same key hash appears twice' });
+    seenKeys.add(k.sha256.toLowerCase());
+  });
+  if (c.auth.jwt) {
+    const j = c.auth.jwt;
+    const verifiers = [j.secret, j.publicKey, j.jwksUrl].filter(Boolean).length;
+    if (verifiers !== 1) out.push({ path: 'auth.jwt', message: 'give exactly one of secret (HS256), publicKey (PEM) or jwksUrl' });
+    if (j.defaultRole && !roles.has(j.defaultRole)) out.push({ path: 'auth.jwt.defaultRole', message: `unknown role "${j.defaultRole}"` });
+    if (j.algorithms?.some((a) => a.toLowerCase() === 'none')) out.push({ path: 'auth.jwt.algorithms', message: '"none" is never allowed' });
+  }
+  for (const [roleName, role] of Object.entries(c.roles)) {
+    for (const key of Object.keys(role.grants)) {
+      const problem = grantKeyProblem(key, viewNames);
+      if (problem) out.push({ path: `roles.${roleName}.grants.${key}`, message: problem });
+    }
+  }
+  if (c.audit.sink === 'postgres') {
+    if (!c.audit.source) out.push({ path: 'audit.source', message: 'the postgres audit sink names a postgres source' });
+    else if (c.sources[c.audit.source]?.kind !== 'postgres') out.push({ path: 'audit.source', message: `"${c.audit.source}" is not a postgres source` });
+  }
+  return out;
+}
+
+function grantKeyProblem(key: string, views: Map<string, Set<string>>): string | undefined {
+  if (key === '*') return undefined;
+  const [svc, view, ...rest] = key.split('.');
+  if (!svc || !view || rest.length > 0) return 'a grant key is service.view, service.* or *';
+  const svcViews = views.get(svc);
+  if (!svcViews) return `unknown service "${svc}"; services are: ${[...views.keys()].join(', ')}`;
+  if (view !== '*' && !svcViews.has(view)) return `service "${svc}" has no view "${view}"; it has: ${[...svcViews].join(', ')}`;
+  return undefined;
+}
+
+function list(o: object): string {
+  const keys = Object.keys(o);
+  return keys.length ? keys.join(', ') : '(none)';
+}

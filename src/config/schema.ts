@@ -1,0 +1,228 @@
+// The configuration file's shape (SPEC 3 and 9), validated with zod. Unknown keys are errors
+// everywhere: a typo in a security setting must never be ignored.
+import { z } from 'zod';
+import { COLUMN_TYPES } from '../values.js';
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "5s", "30s", "1h", "500ms" or a number of milliseconds -> milliseconds. */
+export function parseDuration(v: string | number): number | undefined {
+  if (typeof v === 'number') return v >= 0 ? v : undefined;
+  const m = DURATION_RE.exec(v.trim());
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
+}
+
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration; write e.g. 500ms, 5s, 1m or 1h` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const RATE_RE = /^(\d+)\s*\/\s*(second|minute|hour|s|m|h)$/;
+const PER_MS: Record<string, number> = { second: 1000, s: 1000, minute: 60_000, m: 60_000, hour: 3_600_000, h: 3_600_000 };
+
+export interface Rate {
+  count: number;
+  perMs: number;
+  text: string;
+}
+
+const rate = z.string().transform((v, ctx): Rate => {
+  const m = RATE_RE.exec(v.trim());
+  if (!m || Number(m[1]) < 1) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a rate; write N/second, N/minute or N/hour` });
+    return z.NEVER;
+  }
+  return { count: Number(m[1]), perMs: PER_MS[m[2]!]!, text: v.trim() };
+});
+
+const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and _ only, not starting with a digit');
+
+const sqlSource = z.strictObject({
+  kind: z.enum(['postgres', 'mysql']),
+  url: z.string().min(1, 'the connection URL is empty (is its environment variable set?)'),
+  timeout: duration.default(30_000),
+  pool: z.number().int().min(1).max(1000).default(10),
+  description: z.string().optional(),
+});
+
+const mongoColumn = z.strictObject({
+  type: z.enum(COLUMN_TYPES),
+  path: z.string().min(1).optional(),
+  onTypeMismatch: z.enum(['error', 'null']).default('error'),
+  description: z.string().optional(),
+});
+
+const mongoSource = z.strictObject({
+  kind: z.literal('mongodb'),
+  url: z.string().min(1, 'the connection URL is empty (is its environment variable set?)'),
+  database: z.string().min(1),
+  timeout: duration.default(30_000),
+  pool: z.number().int().min(1).max(1000).default(10),
+  description: z.string().optional(),
+  collections: z.record(
+    z.string(),
+    z.strictObject({
+      description: z.string().optional(),
+      columns: z.record(z.string(), mongoColumn),
+    }),
+  ),
+});
+
+const source = z.discriminatedUnion('kind', [sqlSource, mongoSource]);
+
+const MASK_RE = /^(email|hash|redact|null|partial\(\s*\d+\s*,\s*\d+\s*\))$/;
+const mask = z.string().regex(MASK_RE, 'a mask is one of email, partial(F,L), hash, redact, null');
+
+const grant = z.strictObject({
+  read: z.boolean().default(false),
+  explain: z.boolean().default(false),
+  fields: z.array(z.string().min(1)).optional(),
+  masks: z.record(z.string(), mask).default({}),
+  rowFilter: z.string().min(1).optional(),
+  maxLimit: z.number().int().min(1).optional(),
+  rateLimit: rate.optional(),
+  cacheTtl: duration.optional(),
+});
+
+const rowSecurity = z.union([
+  z.string().min(1),
+  z.strictObject({ filter: z.string().min(1), exemptRoles: z.array(z.string()).default([]) }),
+]);
+
+const view = z.strictObject({
+  description: z.string().optional(),
+  key: z.array(z.string().min(1)).min(1).optional(),
+  rowBudget: z.number().int().min(1).optional(),
+  sql: z.string().min(1),
+  columns: z.record(z.string(), z.strictObject({ description: z.string() })).optional(),
+  rowSecurity: rowSecurity.optional(),
+  materialize: z
+    .strictObject({
+      refresh: z.string().min(1).optional(),
+      indexes: z.array(z.array(z.string().min(1)).min(1)).default([]),
+    })
+    .optional(),
+});
+
+const tableEntry = z.union([
+  z.string().min(1),
+  z.strictObject({ name: z.string().min(1), description: z.string().optional(), key: z.array(z.string()).min(1).optional() }),
+]);
+
+/** A service bound to one source: each table is exposed as a view of the same name. */
+const tableService = z.strictObject({
+  description: z.string().optional(),
+  source: z.string().min(1),
+  tables: z.array(tableEntry).min(1),
+});
+
+const foreignMapping = z.strictObject({
+  schema: name,
+  tables: z.array(z.string().min(1)).optional(),
+  collections: z.array(z.string().min(1)).optional(),
+});
+
+/** A service of SQL views: `embedded` (viewgate federates) or `hub` (a PostgreSQL hub runs them). */
+const viewService = z.strictObject({
+  description: z.string().optional(),
+  engine: z.enum(['embedded', 'hub']).default('embedded'),
+  source: z.string().min(1).optional(),
+  foreign: z.record(z.string(), foreignMapping).optional(),
+  views: z.record(name, view),
+});
+
+const service = z.union([tableService, viewService]);
+
+const apiKey = z.strictObject({
+  name: z.string().min(1),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'the sha256 of the key as 64 hex digits (e.g. `printf %s "$KEY" | sha256sum`)'),
+  role: z.string().min(1),
+  claims: z.record(z.string(), z.unknown()).default({}),
+});
+
+const jwt = z.strictObject({
+  issuer: z.string().min(1).optional(),
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  jwksUrl: z.string().url().optional(),
+  secret: z.string().min(1).optional(),
+  publicKey: z.string().min(1).optional(),
+  algorithms: z.array(z.string().min(1)).min(1).optional(),
+  clockSkew: duration.default(30_000),
+  roleClaim: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('roles'),
+  defaultRole: z.string().min(1).optional(),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      publicUrl: z.string().url().optional(),
+      bodyLimit: z.number().int().min(1024).default(1_048_576),
+      cors: z.strictObject({ origins: z.array(z.string()).default([]) }).prefault({}),
+      mcp: z
+        .strictObject({
+          allowedOrigins: z.array(z.string()).default([]),
+          authorizationServers: z.array(z.string()).default([]),
+          maxChars: z.number().int().min(500).default(16_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  engine: z
+    .strictObject({
+      rowBudget: z.number().int().min(1).default(100_000),
+      batchSize: z.number().int().min(1).max(100_000).default(500),
+      concurrency: z.number().int().min(1).max(64).default(4),
+    })
+    .prefault({}),
+  redis: z.strictObject({ url: z.string().optional() }).prefault({}),
+  audit: z
+    .strictObject({
+      sink: z.enum(['stdout', 'file', 'postgres', 'off']).default('stdout'),
+      path: z.string().default('./audit.log'),
+      source: z.string().optional(),
+      failClosed: z.boolean().default(false),
+    })
+    .prefault({}),
+  logging: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+  masking: z.strictObject({ hashSecret: z.string().optional() }).prefault({}),
+  sources: z.record(name, source),
+  services: z.record(name, service),
+  auth: z
+    .strictObject({
+      apiKeys: z.array(apiKey).default([]),
+      jwt: jwt.optional(),
+    })
+    .prefault({}),
+  roles: z.record(
+    name,
+    z.strictObject({
+      description: z.string().optional(),
+      grants: z.record(z.string(), grant).default({}),
+    }),
+  ),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type SourceConfig = Config['sources'][string];
+export type ServiceConfig = Config['services'][string];
+export type TableServiceConfig = z.infer<typeof tableService>;
+export type ViewServiceConfig = z.infer<typeof viewService>;
+export type ViewConfig = z.infer<typeof view>;
+export type GrantConfig = z.infer<typeof grant>;
+export type ApiKeyConfig = z.infer<typeof apiKey>;
+export type JwtConfig = z.infer<typeof jwt>;
+
+export function isTableService(s: ServiceConfig): s is TableServiceConfig {
+  return 'tables' in s;
+}

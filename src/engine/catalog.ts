@@ -1,0 +1,135 @@
+// The catalog: every configured view with its schema and engine, built from config + introspection.
+// A view that cannot be built (store down, bad SQL) is kept as a problem, so `check` can list it
+// and `serve` can retry it on the next request instead of refusing to start.
+import type { Config, TableServiceConfig } from '../config/schema.js';
+import { isTableService } from '../config/schema.js';
+import type { Sources } from '../sources/index.js';
+import { ApiError } from '../errors.js';
+import { TableViewEngine } from './table-view.js';
+import type { View } from './view.js';
+
+export interface ViewEntry {
+  id: string;
+  service: string;
+  name: string;
+  description: string;
+  /** The built view, once it was built successfully. */
+  view?: View;
+  problem?: string;
+}
+
+type Builder = () => Promise<View>;
+
+export class Catalog {
+  private readonly builders = new Map<string, Builder>();
+  private readonly built = new Map<string, View>();
+  private readonly pending = new Map<string, Promise<View>>();
+  private readonly problems = new Map<string, string>();
+  private readonly descriptions = new Map<string, string>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly sources: Sources,
+  ) {
+    for (const [svcName, svc] of Object.entries(config.services)) {
+      if (isTableService(svc)) {
+        for (const entry of svc.tables) this.addTable(svcName, svc, entry);
+      } else {
+        for (const [viewName, v] of Object.entries(svc.views)) {
+          const id = `${svcName}.${viewName}`;
+          this.descriptions.set(id, v.description ?? '');
+          this.builders.set(id, async () => {
+            throw new ApiError(501, `view "${id}": ${svc.engine} SQL views are not available in this build yet`, { view: id });
+          });
+        }
+      }
+    }
+  }
+
+  private addTable(svcName: string, svc: TableServiceConfig, entry: TableServiceConfig['tables'][number]): void {
+    const table = typeof entry === 'string' ? entry : entry.name;
+    const viewName = table.includes('.') ? table.split('.').pop()! : table;
+    const id = `${svcName}.${viewName}`;
+    const description = (typeof entry === 'string' ? undefined : entry.description) ?? svc.description ?? `${table} in ${svc.source}`;
+    this.descriptions.set(id, description);
+    this.builders.set(id, async () => {
+      const source = this.sources.get(svc.source);
+      const info = await source.introspect(table);
+      const key = (typeof entry === 'string' ? undefined : entry.key) ?? info.primaryKey;
+      const cols = this.config.sources[svc.source];
+      const declared = cols?.kind === 'mongodb' ? cols.collections[table]?.columns : undefined;
+      return {
+        id,
+        service: svcName,
+        name: viewName,
+        description,
+        key,
+        columns: info.columns.map((c) => ({
+          name: c.name,
+          type: c.type,
+          nullable: c.nullable,
+          ...(declared?.[c.name]?.description ? { description: declared[c.name]!.description } : {}),
+        })),
+        engine: new TableViewEngine(source, info),
+      };
+    });
+  }
+
+  /** Every configured view id, whether or not it could be built. */
+  ids(): string[] {
+    return [...this.builders.keys()];
+  }
+
+  has(id: string): boolean {
+    return this.builders.has(id);
+  }
+
+  description(id: string): string {
+    return this.descriptions.get(id) ?? '';
+  }
+
+  /** The built view; builds it (introspection) on first use and retries after a failure. */
+  async get(id: string): Promise<View> {
+    const done = this.built.get(id);
+    if (done) return done;
+    const inFlight = this.pending.get(id);
+    if (inFlight) return inFlight;
+    const build = this.builders.get(id);
+    if (!build) throw new ApiError(404, `no view "${id}"`, { view: id });
+    const p = build().then(
+      (v) => {
+        this.built.set(id, v);
+        this.problems.delete(id);
+        this.pending.delete(id);
+        return v;
+      },
+      (err: unknown) => {
+        this.problems.set(id, (err as Error).message);
+        this.pending.delete(id);
+        throw err;
+      },
+    );
+    this.pending.set(id, p);
+    return p;
+  }
+
+  /** Builds every view; returns one entry per view with its problem, if any. */
+  async buildAll(): Promise<ViewEntry[]> {
+    return Promise.all(
+      this.ids().map(async (id) => {
+        const [service, name] = splitId(id);
+        const base = { id, service, name, description: this.description(id) };
+        try {
+          return { ...base, view: await this.get(id) };
+        } catch (err) {
+          return { ...base, problem: (err as Error).message };
+        }
+      }),
+    );
+  }
+}
+
+export function splitId(id: string): [string, string] {
+  const i = id.indexOf('.');
+  return [id.slice(0, i), id.slice(i + 1)];
+}

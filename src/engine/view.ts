@@ -1,0 +1,55 @@
+// What every engine offers the gateway: a view's schema and a way to run a governed query on it.
+import type { ColumnType, Row } from '../values.js';
+import type { OrderTerm, Predicate } from '../query/predicate.js';
+import type { NativeQuery } from '../sources/source.js';
+
+export interface ViewColumn {
+  name: string;
+  type: ColumnType;
+  nullable: boolean;
+  description?: string;
+}
+
+/** A query after policy: only granted columns, the row filter ANDed on, the limit clamped. */
+export interface EngineQuery {
+  columns: string[];
+  where?: Predicate;
+  /** Total order: the view's key is already appended. */
+  orderBy: OrderTerm[];
+  limit: number;
+  offset: number;
+  count: boolean;
+}
+
+export interface EngineResult {
+  rows: Row[];
+  /** Rows matching `where`, ignoring limit and offset (only when asked). */
+  count?: number;
+  /** Whether rows exist beyond offset + limit. */
+  hasMore: boolean;
+  /** Every native query sent, for explain and audit. */
+  queries: NativeQuery[];
+  /** Rows fetched per source. */
+  fetched: Record<string, number>;
+}
+
+export interface ExplainResult {
+  plan: unknown;
+  queries: NativeQuery[];
+}
+
+export interface ViewEngine {
+  execute(q: EngineQuery): Promise<EngineResult>;
+  explain(q: EngineQuery): Promise<ExplainResult>;
+}
+
+export interface View {
+  service: string;
+  name: string;
+  /** `service.view`, as in grants and MCP. */
+  id: string;
+  description: string;
+  key: string[];
+  columns: ViewColumn[];
+  engine: ViewEngine;
+}

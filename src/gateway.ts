@@ -1,0 +1,124 @@
+// The one pipeline both surfaces call (SPEC 2): authorize -> govern -> engine -> mask -> audit.
+// REST and MCP only translate their protocol to these calls; no surface builds a query itself.
+import type { Config } from './config/schema.js';
+import type { Catalog } from './engine/catalog.js';
+import type { View } from './engine/view.js';
+import type { ClientQuery } from './query/client-query.js';
+import { formatFilter } from './query/filter-format.js';
+import { grantFor } from './policy/grants.js';
+import { callerSchema, govern, type VisibleColumn } from './policy/govern.js';
+import { applyMasks } from './policy/mask.js';
+import type { Identity } from './policy/identity.js';
+import { ApiError, notFound } from './errors.js';
+import type { Row } from './values.js';
+
+/** What one request tells the audit record; filled in as the pipeline runs. */
+export interface RequestContext {
+  requestId: string;
+  surface: 'rest' | 'mcp';
+  action: string;
+  identity?: Identity;
+  view?: string;
+  fields?: string[];
+  filter?: string;
+  rowCount?: number;
+  args?: unknown;
+}
+
+export interface ViewSummary {
+  id: string;
+  service: string;
+  name: string;
+  description: string;
+}
+
+export interface ViewDescription extends ViewSummary {
+  key: string[];
+  columns: VisibleColumn[];
+  maxLimit: number;
+}
+
+export interface QueryResult {
+  rows: Row[];
+  fields: string[];
+  count?: number;
+  /** Offset of the next page, when more rows exist. */
+  next?: number;
+  explain?: unknown;
+}
+
+export class Gateway {
+  constructor(
+    readonly config: Config,
+    readonly catalog: Catalog,
+  ) {}
+
+  /** Views this identity may read, optionally in one service. Existence of others is not leaked. */
+  listViews(identity: Identity, service?: string): ViewSummary[] {
+    return this.catalog
+      .ids()
+      .filter((id) => (service === undefined || id.startsWith(`${service}.`)) && grantFor(this.config, identity.role, id))
+      .map((id) => {
+        const [svc, name] = [id.slice(0, id.indexOf('.')), id.slice(id.indexOf('.') + 1)];
+        return { id, service: svc, name, description: this.catalog.description(id) };
+      });
+  }
+
+  /** Whether the service exists and the caller may read at least one of its views. */
+  hasService(identity: Identity, service: string): boolean {
+    return service in this.config.services && this.listViews(identity, service).length > 0;
+  }
+
+  async describeView(identity: Identity, id: string): Promise<ViewDescription> {
+    const { view, grant } = await this.authorize(identity, id);
+    const schema = callerSchema(this.config, view, grant);
+    return {
+      id,
+      service: view.service,
+      name: view.name,
+      description: view.description,
+      key: view.key,
+      columns: schema.columns,
+      maxLimit: schema.maxLimit,
+    };
+  }
+
+  async queryView(identity: Identity, id: string, q: ClientQuery, ctx?: RequestContext): Promise<QueryResult> {
+    if (ctx) {
+      ctx.view = id;
+      if (q.filter) ctx.filter = formatFilter(q.filter);
+    }
+    const { view, grant } = await this.authorize(identity, id);
+    const governed = govern(this.config, identity, view, grant, q);
+    if (ctx) ctx.fields = governed.fields;
+    if (q.explain) {
+      if (!grant.explain) throw new ApiError(403, 'your role may not use explain on this view', { param: 'explain' });
+      const plan = await view.engine.explain(governed.engine);
+      return { rows: [], fields: governed.fields, explain: plan };
+    }
+    const result = await view.engine.execute(governed.engine);
+    const rows = applyMasks(result.rows, governed.schema.masks);
+    if (ctx) ctx.rowCount = rows.length;
+    return {
+      rows,
+      fields: governed.fields,
+      ...(result.count !== undefined ? { count: result.count } : {}),
+      ...(result.hasMore ? { next: governed.engine.offset + governed.engine.limit } : {}),
+    };
+  }
+
+  /** One row by its key value; 404 when it does not exist or the row filter hides it. */
+  async getRow(identity: Identity, id: string, key: string, q: ClientQuery, ctx?: RequestContext): Promise<Row> {
+    const result = await this.queryView(identity, id, { ...q, ids: [key], limit: 1, offset: 0, includeCount: false }, ctx);
+    const row = result.rows[0];
+    if (!row) throw notFound(`no row with key "${key}" in "${id}"`, { view: id });
+    return row;
+  }
+
+  /** Step 1: not granted and not existing look the same (404). */
+  private async authorize(identity: Identity, id: string): Promise<{ view: View; grant: NonNullable<ReturnType<typeof grantFor>> }> {
+    const grant = this.catalog.has(id) ? grantFor(this.config, identity.role, id) : undefined;
+    if (!grant) throw notFound(`no view "${id}"`, { view: id });
+    return { view: await this.catalog.get(id), grant };
+  }
+}

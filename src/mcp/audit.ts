@@ -1,0 +1,56 @@
+// One audit record per MCP tool call (SPEC 10), written exactly as the REST surface writes its
+// records (src/rest/routes.ts), with surface 'mcp', the tool name as action and the tool arguments.
+import { randomUUID } from 'node:crypto';
+import type { RequestContext } from '../gateway.js';
+import type { Identity } from '../policy/identity.js';
+import type { Runtime } from '../runtime.js';
+import { ApiError } from '../errors.js';
+import { toApiError } from '../rest/envelope.js';
+
+export type CallOutcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+/** Who is calling and, over HTTP, the request id of the POST that carries the call. */
+export interface McpCaller {
+  identity: Identity;
+  requestId?: string;
+}
+
+/** Runs `fn` for one tool call and audits it; a failed audit write fails the call when failClosed. */
+export async function audited<T>(
+  rt: Runtime,
+  caller: McpCaller,
+  action: string,
+  args: unknown,
+  fn: (ctx: RequestContext) => Promise<T>,
+): Promise<CallOutcome<T>> {
+  const started = performance.now();
+  const ctx: RequestContext = { requestId: caller.requestId ?? randomUUID(), surface: 'mcp', action, identity: caller.identity, args };
+  let outcome: CallOutcome<T>;
+  try {
+    outcome = { ok: true, value: await fn(ctx) };
+  } catch (err) {
+    outcome = { ok: false, error: toApiError(err, rt.log, ctx.requestId) };
+  }
+  const status = outcome.ok ? 200 : outcome.error.status;
+  const written = await rt.audit.record({
+    time: new Date().toISOString(),
+    requestId: ctx.requestId,
+    surface: 'mcp',
+    action,
+    subject: caller.identity.subject,
+    role: caller.identity.role,
+    keyName: caller.identity.keyName,
+    view: ctx.view,
+    fields: ctx.fields,
+    filter: ctx.filter,
+    rowCount: ctx.rowCount,
+    decision: status < 400 ? 'allow' : status === 401 || status === 403 || status === 404 ? 'deny' : 'error',
+    status,
+    latencyMs: Math.round((performance.now() - started) * 100) / 100,
+    args,
+  });
+  if (!written && rt.audit.failClosed) {
+    return { ok: false, error: new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit') };
+  }
+  return outcome;
+}

@@ -1,0 +1,170 @@
+// MCP over Streamable HTTP at /mcp on the serve process (SPEC 7), stateless:
+//
+//   onRequest (before the body is read): Origin check (403), then the same Authenticator as REST
+//     (401 with WWW-Authenticate naming the resource metadata; 403 for a valid credential whose
+//     role is unknown);
+//   handler: the SDK's createMcpHandler (2026-07-28 per-request serving, plus the stateless fallback
+//     for 2025-era clients) gets a web Request built from Fastify's request and parsed body, and
+//     builds a fresh McpServer for the caller's identity; its web Response goes back through
+//     reply.send, so Fastify's hooks (request id, logging) still apply.
+//
+// The credential itself is never handed to the SDK or anything else: the server factory receives
+// only the verified identity (AuthInfo.token is left empty).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
+import { toWebRequest } from '@modelcontextprotocol/node';
+import type { Runtime } from '../runtime.js';
+import { ApiError } from '../errors.js';
+import { credentialsFrom } from '../rest/routes.js';
+import { sendError, sendJson, toApiError } from '../rest/envelope.js';
+import type { McpCaller } from './audit.js';
+import { loadPrompts } from './prompts.js';
+import { createMcpServer } from './server.js';
+
+export const MCP_PATH = '/mcp';
+export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
+
+const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Accept, X-API-Key, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID';
+const CORS_EXPOSE_HEADERS = 'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, X-Request-Id';
+
+export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
+  const prompts = loadPrompts();
+  const callers = new WeakMap<FastifyRequest, McpCaller>();
+  const handler = createMcpHandler(
+    (ctx) => {
+      const caller = ctx.authInfo?.extra?.caller as McpCaller | undefined;
+      if (!caller) throw new Error('an MCP request reached the server factory without an identity');
+      return createMcpServer(rt, caller, prompts);
+    },
+    { onerror: (err) => rt.log.debug({ err }, 'mcp request rejected by the protocol layer') },
+  );
+  app.addHook('onClose', async () => handler.close());
+
+  const guard = async (req: FastifyRequest, reply: FastifyReply) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      if (!originAllowed(origin, rt.config.server.mcp.allowedOrigins)) {
+        await auditRejection(rt, req, 403);
+        return sendError(reply, new ApiError(403, `Origin ${JSON.stringify(origin)} may not use ${MCP_PATH}; server.mcp.allowedOrigins lists the origins that may`, { origin }));
+      }
+      corsHeaders(reply, origin);
+    }
+    const creds = credentialsFrom(req.headers);
+    try {
+      callers.set(req, { identity: await rt.auth.authenticate(creds), requestId: String(req.id) });
+    } catch (err) {
+      const e = toApiError(err, rt.log, String(req.id));
+      await auditRejection(rt, req, e.status);
+      if (e.status !== 401) return sendError(reply, e);
+      const params = [`resource_metadata="${publicUrl(rt, req)}${RESOURCE_METADATA_PATH}"`];
+      if (creds.apiKey !== undefined || creds.bearer !== undefined) {
+        params.push('error="invalid_token"', `error_description="${e.message.replace(/["\\]/g, "'")}"`);
+      }
+      return sendError(reply, new ApiError(401, e.message, e.context, { 'WWW-Authenticate': `Bearer ${params.join(', ')}` }));
+    }
+  };
+
+  app.route({
+    method: ['GET', 'POST', 'DELETE'],
+    url: MCP_PATH,
+    onRequest: guard,
+    handler: async (req, reply) => {
+      const caller = callers.get(req)!;
+      const authInfo: AuthInfo = { token: '', clientId: caller.identity.subject, scopes: [], extra: { caller } };
+      const aborted = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) aborted.abort();
+      });
+      const request = await toWebRequest(req.raw, req.body, { signal: aborted.signal });
+      const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
+      return reply.send(response);
+    },
+  });
+
+  // CORS preflight for browser-based MCP clients on an allowed origin.
+  app.options(MCP_PATH, async (req, reply) => {
+    const origin = req.headers.origin;
+    if (origin === undefined || !originAllowed(origin, rt.config.server.mcp.allowedOrigins)) {
+      return sendError(reply, new ApiError(403, `Origin ${JSON.stringify(origin ?? '')} may not use ${MCP_PATH}`));
+    }
+    corsHeaders(reply, origin);
+    return reply
+      .code(204)
+      .header('access-control-allow-methods', 'GET, POST, DELETE')
+      .header('access-control-allow-headers', CORS_ALLOW_HEADERS)
+      .header('access-control-max-age', '600')
+      .send();
+  });
+
+  // RFC 9728 protected resource metadata, at the root and at the path-aware location for /mcp.
+  const metadata = async (req: FastifyRequest, reply: FastifyReply) => {
+    reply.header('access-control-allow-origin', '*').header('cache-control', 'public, max-age=300');
+    return sendJson(reply, 200, resourceMetadata(rt, req));
+  };
+  app.get(RESOURCE_METADATA_PATH, metadata);
+  app.get(`${RESOURCE_METADATA_PATH}${MCP_PATH}`, metadata);
+}
+
+/**
+ * The protected resource is the whole server (`server.publicUrl`): one audience (`auth.jwt.audience`)
+ * covers REST and MCP alike. Authorization servers: `server.mcp.authorizationServers`, or else the
+ * JWT issuer when it is a URL.
+ */
+export function resourceMetadata(rt: Runtime, req: FastifyRequest): Record<string, unknown> {
+  const configured = rt.config.server.mcp.authorizationServers;
+  const issuer = rt.config.auth.jwt?.issuer;
+  const servers = configured.length > 0 ? configured : issuer && URL.canParse(issuer) ? [issuer] : [];
+  return {
+    resource: publicUrl(rt, req),
+    authorization_servers: servers,
+    bearer_methods_supported: ['header'],
+    resource_name: 'viewgate',
+  };
+}
+
+/** `server.publicUrl` without a trailing slash; without one configured, the URL the request came to. */
+function publicUrl(rt: Runtime, req: FastifyRequest): string {
+  return (rt.config.server.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
+}
+
+/**
+ * Whether a request's Origin is listed. Entries are origins (`http://localhost`: any port of that
+ * scheme and host; `http://localhost:3000`: that port only), bare host names (`localhost`: any
+ * scheme and port) or `*`. An Origin that is not a URL (`null`) is never allowed unless `*` is.
+ */
+export function originAllowed(origin: string, allowed: string[]): boolean {
+  if (allowed.includes('*')) return true;
+  let o: URL;
+  try {
+    o = new URL(origin);
+  } catch {
+    return false;
+  }
+  return allowed.some((entry) => {
+    if (!entry.includes('://')) return o.hostname === entry.toLowerCase();
+    let e: URL;
+    try {
+      e = new URL(entry);
+    } catch {
+      return false;
+    }
+    return e.protocol === o.protocol && e.hostname === o.hostname && (e.port === '' || e.port === o.port);
+  });
+}
+
+function corsHeaders(reply: FastifyReply, origin: string): void {
+  reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', CORS_EXPOSE_HEADERS);
+}
+
+/** A request turned away before any tool ran (bad Origin or credential) is still audited. */
+async function auditRejection(rt: Runtime, req: FastifyRequest, status: number): Promise<void> {
+  await rt.audit.record({
+    time: new Date().toISOString(),
+    requestId: String(req.id),
+    surface: 'mcp',
+    action: 'connect',
+    decision: 'deny',
+    status,
+    latencyMs: 0,
+  });
+}

@@ -1,0 +1,47 @@
+// Each view the caller may read, as a resource: viewgate://views/{service}.{view} -> its schema as
+// JSON (the structuredContent of describe_view). Views the caller may not read are neither listed
+// nor readable (the same "not found" as an unknown view).
+import { ResourceNotFoundError, ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
+import type { Runtime } from '../runtime.js';
+import { audited, type McpCaller } from './audit.js';
+import { viewSchema } from './tools.js';
+
+export const VIEW_URI_PREFIX = 'viewgate://views/';
+
+export function viewUri(id: string): string {
+  return VIEW_URI_PREFIX + id;
+}
+
+export function registerViewResources(server: McpServer, rt: Runtime, caller: McpCaller): void {
+  const gw = rt.gateway;
+  const template = new ResourceTemplate(`${VIEW_URI_PREFIX}{view}`, {
+    list: () => ({
+      resources: gw.listViews(caller.identity).map((v) => ({
+        uri: viewUri(v.id),
+        name: v.id,
+        title: `Schema of ${v.id}`,
+        description: v.description,
+        mimeType: 'application/json',
+      })),
+    }),
+  });
+  server.registerResource(
+    'view-schema',
+    template,
+    { title: 'View schema', description: 'Columns, key and row limit of a view, as you may see it.', mimeType: 'application/json' },
+    async (uri, variables) => {
+      const id = String(variables.view ?? '');
+      const r = await audited(rt, caller, 'read_resource', { uri: uri.href }, async (ctx) => {
+        ctx.view = id;
+        return gw.describeView(caller.identity, id);
+      });
+      if (!r.ok) {
+        if (r.error.status === 404) throw new ResourceNotFoundError(uri.href, `no view "${id}" (resources/list shows the views you may read)`);
+        // Audit down, a store failing: the gateway's message, never a stack.
+        throw new Error(r.error.message);
+      }
+      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(viewSchema(r.value), null, 2) }] };
+    },
+  );
+}
+

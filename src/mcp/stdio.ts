@@ -1,0 +1,67 @@
+// `viewgate mcp --config FILE`: MCP over stdio for desktop assistants (SPEC 7). The identity comes
+// from VIEWGATE_API_KEY or VIEWGATE_TOKEN, checked once at start by the same Authenticator as REST;
+// stdout carries only the protocol, logs and audit go to stderr.
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import type { Config } from '../config/schema.js';
+import { Authenticator, type Credentials } from '../policy/identity.js';
+import { policyProblems } from '../policy/validate.js';
+import { createRuntime } from '../runtime.js';
+import { ApiError } from '../errors.js';
+import { loadPrompts } from './prompts.js';
+import { createMcpServer } from './server.js';
+
+/** Serves until stdin closes or a signal arrives; resolves with the exit code. */
+export async function runStdio(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const say = (msg: string) => process.stderr.write(`viewgate mcp: ${msg}\n`);
+  const creds = credentialsFromEnv(env);
+  if (!creds) {
+    say('set VIEWGATE_API_KEY (an API key) or VIEWGATE_TOKEN (a JWT) to say who this assistant acts as');
+    return 1;
+  }
+  let identity;
+  try {
+    // Checked before any store is touched, so a wrong credential fails fast and clearly.
+    identity = await new Authenticator(config).authenticate(creds);
+  } catch (err) {
+    const what = creds.apiKey !== undefined ? 'VIEWGATE_API_KEY' : 'VIEWGATE_TOKEN';
+    say(`${what} was refused: ${err instanceof ApiError ? err.message : String(err)}`);
+    return 1;
+  }
+  const prompts = loadPrompts();
+  const rt = await createRuntime(config, { stdio: true });
+
+  // As `serve` does: build every view now, so problems show in the log at start, and refuse a
+  // config whose grants do not fit the views.
+  const entries = await rt.catalog.buildAll();
+  for (const e of entries) if (e.problem) rt.log.warn({ view: e.id, problem: e.problem }, 'view not available yet');
+  const problems = policyProblems(config, entries.flatMap((e) => (e.view ? [e.view] : [])));
+  if (problems.length > 0) {
+    await rt.close();
+    say(`the configuration's grants do not fit the views:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`);
+    return 1;
+  }
+  rt.log.info({ subject: identity.subject, role: identity.role }, 'mcp over stdio: serving');
+
+  const caller = { identity };
+  const handle = serveStdio(() => createMcpServer(rt, caller, prompts), {
+    onerror: (err) => rt.log.warn({ err }, 'mcp stdio error'),
+  });
+  await new Promise<void>((resolve) => {
+    process.stdin.once('end', resolve);
+    process.stdin.once('close', resolve);
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await handle.close().catch(() => undefined);
+  await rt.close();
+  rt.log.flush?.();
+  return 0;
+}
+
+function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials | undefined {
+  const key = env.VIEWGATE_API_KEY?.trim();
+  if (key) return { apiKey: key };
+  const token = env.VIEWGATE_TOKEN?.trim();
+  if (token) return { bearer: token.replace(/^Bearer\s+/i, '') };
+  return undefined;
+}

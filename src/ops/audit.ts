@@ -1,0 +1,164 @@
+// One audit record per REST request and MCP tool call (SPEC 10). A failing sink is never silent:
+// it is logged and counted, and with failClosed the request fails with 503.
+import { appendFile } from 'node:fs/promises';
+import pg from 'pg';
+import type { Config } from '../config/schema.js';
+import type { Logger } from './logger.js';
+import { toJson } from '../values.js';
+
+export interface AuditRecord {
+  time: string;
+  requestId: string;
+  surface: 'rest' | 'mcp';
+  /** REST route or MCP tool name. */
+  action: string;
+  subject?: string;
+  role?: string;
+  keyName?: string;
+  view?: string;
+  fields?: string[];
+  filter?: string;
+  rowCount?: number;
+  decision: 'allow' | 'deny' | 'error';
+  status: number;
+  latencyMs: number;
+  args?: unknown;
+}
+
+export interface AuditSink {
+  write(records: AuditRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+class StdoutSink implements AuditSink {
+  async write(records: AuditRecord[]): Promise<void> {
+    process.stdout.write(records.map((r) => toJson({ audit: r }) + '\n').join(''));
+  }
+  async close(): Promise<void> {}
+}
+
+class StderrSink extends StdoutSink {
+  override async write(records: AuditRecord[]): Promise<void> {
+    process.stderr.write(records.map((r) => toJson({ audit: r }) + '\n').join(''));
+  }
+}
+
+class FileSink implements AuditSink {
+  constructor(private readonly path: string) {}
+  async write(records: AuditRecord[]): Promise<void> {
+    await appendFile(this.path, records.map((r) => toJson(r) + '\n').join(''), 'utf8');
+  }
+  async close(): Promise<void> {}
+}
+
+/** Rows in table viewgate_audit (created if missing) of a postgres source. */
+class PostgresSink implements AuditSink {
+  private readonly pool: pg.Pool;
+  private ready?: Promise<void>;
+
+  constructor(url: string) {
+    this.pool = new pg.Pool({ connectionString: url, max: 2 });
+    this.pool.on('error', () => {});
+  }
+
+  private ensureTable(): Promise<void> {
+    this.ready ??= this.pool
+      .query(
+        `CREATE TABLE IF NOT EXISTS viewgate_audit (
+           id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
+           action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
+           row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb)`,
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.ready = undefined;
+          throw err;
+        },
+      );
+    return this.ready;
+  }
+
+  async write(records: AuditRecord[]): Promise<void> {
+    await this.ensureTable();
+    for (const r of records) {
+      await this.pool.query(
+        `INSERT INTO viewgate_audit (time, request_id, surface, action, subject, role, key_name, view, fields, filter,
+           row_count, decision, status, latency_ms, args) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
+        [r.time, r.requestId, r.surface, r.action, r.subject ?? null, r.role ?? null, r.keyName ?? null, r.view ?? null,
+          r.fields ?? null, r.filter ?? null, r.rowCount ?? null, r.decision, r.status, r.latencyMs,
+          r.args === undefined ? null : toJson(r.args)],
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export function sinkFor(config: Config, stdoutIsProtocol = false): AuditSink | undefined {
+  const a = config.audit;
+  switch (a.sink) {
+    case 'file':
+      return new FileSink(a.path);
+    case 'postgres': {
+      const src = config.sources[a.source!];
+      return new PostgresSink(src!.url);
+    }
+    case 'stdout':
+      // Under MCP stdio, stdout carries only the protocol.
+      return stdoutIsProtocol ? new StderrSink() : new StdoutSink();
+    case 'off':
+      return undefined;
+  }
+}
+
+export class Audit {
+  failures = 0;
+  private readonly sink?: AuditSink;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    readonly config: Config['audit'],
+    private readonly log: Logger,
+    sink: AuditSink | undefined,
+  ) {
+    this.sink = sink;
+  }
+
+  /** Writes one record; resolves false when the sink failed (the caller decides on failClosed). */
+  async record(r: AuditRecord): Promise<boolean> {
+    if (!this.sink) return true;
+    const p = this.sink.write([r]);
+    const tracked = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(tracked);
+    try {
+      await p;
+      return true;
+    } catch (err) {
+      this.failures++;
+      this.log.error({ err, requestId: r.requestId }, 'audit write failed');
+      return false;
+    } finally {
+      this.inFlight.delete(tracked);
+    }
+  }
+
+  get failClosed(): boolean {
+    return this.config.failClosed;
+  }
+
+  /** Waits for pending writes (graceful shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.sink?.close();
+  }
+}

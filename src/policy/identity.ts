@@ -1,0 +1,129 @@
+// Who is calling (SPEC 3 `auth`): API keys (only their sha256 is stored, compared in constant time)
+// and JWT bearer tokens (src/policy/jwt.ts). The result is an Identity: subject, one role, claims.
+//
+// Decisions (docs/security.md):
+// - When a request carries an API key and a bearer token, the API key decides and the token is
+//   ignored entirely: its claims are never merged, and a wrong key is a 401 even when the token
+//   is valid (no fallback), so adding a credential can never raise what a request may do.
+// - The role comes from `roleClaim` (a name or a path). A string names one role; a list names
+//   several and the first one (in token order) that the config knows is used; unknown names are
+//   ignored. A token whose role claim names no known role is a 403; `defaultRole` applies only
+//   when the claim is absent (or null), never in place of roles the token did name.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { JWTPayload } from 'jose';
+import type { ApiKeyConfig, Config } from '../config/schema.js';
+import { ApiError } from '../errors.js';
+import { InvalidToken, JwtVerifier, type JwksOptions } from './jwt.js';
+
+export type Claims = Record<string, unknown>;
+
+export interface Identity {
+  /** `key:<name>` for API keys, the token's `sub` for JWTs. */
+  subject: string;
+  role: string;
+  method: 'api-key' | 'jwt';
+  keyName?: string;
+  /** Verified token claims, or an API key's static claims. */
+  claims: Claims;
+}
+
+export interface Credentials {
+  apiKey?: string;
+  bearer?: string;
+}
+
+export interface AuthenticatorOptions {
+  jwks?: JwksOptions;
+}
+
+/** RFC 6750 allows only printable ASCII without `"` and `\` inside a quoted parameter. */
+function quotable(text: string): string {
+  return text.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** 401 with `WWW-Authenticate: Bearer`; `error` is left out when no credential was sent (RFC 6750 3.1). */
+export function unauthorized(description: string, error: 'invalid_token' | 'invalid_request' | '' = 'invalid_token'): ApiError {
+  const challenge = error
+    ? `Bearer realm="viewgate", error="${error}", error_description="${quotable(description)}"`
+    : 'Bearer realm="viewgate"';
+  return new ApiError(401, description, {}, { 'WWW-Authenticate': challenge });
+}
+
+export function forbidden(message: string, context: Record<string, unknown> = {}): ApiError {
+  return new ApiError(403, message, context);
+}
+
+export class Authenticator {
+  private readonly keys: { hash: Buffer; cfg: ApiKeyConfig }[];
+  private readonly roles: Set<string>;
+  private readonly jwt?: JwtVerifier;
+  private readonly rolePath: string[];
+  private readonly defaultRole?: string;
+
+  constructor(config: Config, opts: AuthenticatorOptions = {}) {
+    this.keys = config.auth.apiKeys.map((k) => ({ hash: Buffer.from(k.sha256.toLowerCase(), 'hex'), cfg: k }));
+    this.roles = new Set(Object.keys(config.roles));
+    const j = config.auth.jwt;
+    this.rolePath = j ? (typeof j.roleClaim === 'string' ? [j.roleClaim] : j.roleClaim) : [];
+    this.defaultRole = j?.defaultRole;
+    if (j) this.jwt = new JwtVerifier(j, opts.jwks);
+  }
+
+  async authenticate(creds: Credentials): Promise<Identity> {
+    if (creds.apiKey !== undefined) return this.fromApiKey(creds.apiKey);
+    if (creds.bearer !== undefined) return this.fromToken(creds.bearer);
+    throw unauthorized('a credential is required: send X-API-Key or Authorization: Bearer <token>', '');
+  }
+
+  private fromApiKey(key: string): Identity {
+    const hash = createHash('sha256').update(key, 'utf8').digest();
+    let found: ApiKeyConfig | undefined;
+    // Compare against every key so the time taken does not tell which one almost matched.
+    for (const k of this.keys) if (timingSafeEqual(hash, k.hash) && !found) found = k.cfg;
+    if (!found) throw unauthorized('the API key is not valid');
+    return { subject: `key:${found.name}`, role: found.role, method: 'api-key', keyName: found.name, claims: { ...found.claims } };
+  }
+
+  private async fromToken(token: string): Promise<Identity> {
+    if (!this.jwt) throw unauthorized('bearer tokens are not accepted here (no auth.jwt is configured); use X-API-Key');
+    if (token === '') throw unauthorized('the Authorization header must be "Bearer <token>"', 'invalid_request');
+    let payload: JWTPayload;
+    try {
+      payload = await this.jwt.verify(token);
+    } catch (err) {
+      if (err instanceof InvalidToken) throw unauthorized(err.description);
+      throw err;
+    }
+    return { subject: typeof payload.sub === 'string' ? payload.sub : '', role: this.roleOf(payload), method: 'jwt', claims: payload as Claims };
+  }
+
+  private roleOf(payload: JWTPayload): string {
+    const v = claimAt(payload, this.rolePath);
+    const claimName = this.rolePath.join('.');
+    if (v === undefined || v === null) {
+      if (this.defaultRole) return this.defaultRole;
+      throw forbidden(`the token has no role claim "${claimName}" and no default role is configured`, { claim: claimName });
+    }
+    const named = Array.isArray(v) ? v : [v];
+    const known = named.find((r): r is string => typeof r === 'string' && this.roles.has(r));
+    if (known) return known;
+    // Echo at most a few names, shortened: the token's content is not ours to reflect at length.
+    const shown = named.slice(0, 5).map((r) => JSON.stringify(r)?.slice(0, 40) ?? String(r)).join(', ') + (named.length > 5 ? ', ...' : '');
+    throw forbidden(
+      named.length === 0
+        ? `the token's role claim "${claimName}" names no role`
+        : `the token's role claim "${claimName}" names no role configured here (${shown})`,
+      { claim: claimName },
+    );
+  }
+}
+
+/** The value at a path of own properties (never inherited ones such as `constructor`). */
+export function claimAt(claims: unknown, path: readonly string[]): unknown {
+  let v: unknown = claims;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, seg)) return undefined;
+    v = (v as Record<string, unknown>)[seg];
+  }
+  return v;
+}

@@ -1,0 +1,159 @@
+// JWT verification (SPEC 3 `auth.jwt`) with jose: one verifier per config, built once.
+//
+// - `secret` verifies HS* only; `publicKey` (PEM) and `jwksUrl` verify RS*/PS*/ES*/EdDSA only.
+//   The allow-list is cut to the key's family, so an HS256 token "signed" with the public key's
+//   PEM text is refused before any key is used (no algorithm confusion); `none` is never accepted.
+// - A JWKS is cached (cacheMaxAge) and refetched when a token names an unknown `kid`, at most once
+//   per cooldown, so a flood of made-up kids cannot turn into a flood of fetches.
+// - iss, aud, exp (required) and nbf are checked with the configured clock skew.
+// A bad token is a 401 (InvalidToken with a description for WWW-Authenticate); a key set that
+// cannot be fetched is a 503: the credential was not judged, and retrying later may succeed.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from 'jose';
+import type { JwtConfig } from '../config/schema.js';
+import { ApiError } from '../errors.js';
+
+export interface JwksOptions {
+  /** Minimum time between two fetches caused by unknown kids (default 30 s). */
+  cooldownMs?: number;
+  /** How long a fetched key set is trusted without refetching (default 10 min). */
+  cacheMaxAgeMs?: number;
+  /** Fetch timeout (default 5 s). */
+  timeoutMs?: number;
+}
+
+export const JWKS_DEFAULTS = { cooldownMs: 30_000, cacheMaxAgeMs: 600_000, timeoutMs: 5_000 } as const;
+
+const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
+const SYMMETRIC = /^HS(256|384|512)$/;
+
+/** The token itself is wrong: expired, not yet valid, wrong issuer/audience/signature, malformed. */
+export class InvalidToken extends Error {
+  constructor(readonly description: string) {
+    super(description);
+    this.name = 'InvalidToken';
+  }
+}
+
+type VerifyKey = Uint8Array | KeyObject | JWTVerifyGetKey;
+
+export class JwtVerifier {
+  readonly algorithms: string[];
+  private readonly key: VerifyKey;
+
+  constructor(
+    private readonly cfg: JwtConfig,
+    jwks: JwksOptions = {},
+  ) {
+    const symmetric = Boolean(cfg.secret);
+    const family = symmetric ? SYMMETRIC : ASYMMETRIC;
+    const defaults = symmetric ? ['HS256'] : ['RS256', 'ES256'];
+    const asked = cfg.algorithms ?? defaults;
+    this.algorithms = asked.filter((a) => family.test(a));
+    const refused = asked.filter((a) => !family.test(a));
+    if (refused.length > 0) {
+      throw new Error(
+        `auth.jwt.algorithms: ${refused.map((a) => `"${a}"`).join(', ')} cannot be used with ${symmetric ? 'a secret (HS256/384/512 only)' : 'a public key or JWKS (RS*, PS*, ES*, EdDSA only)'}`,
+      );
+    }
+    if (cfg.secret) {
+      this.key = new TextEncoder().encode(cfg.secret);
+    } else if (cfg.publicKey) {
+      this.key = parsePublicKey(cfg.publicKey);
+    } else if (cfg.jwksUrl) {
+      this.key = remoteKeySet(cfg.jwksUrl, jwks);
+    } else {
+      throw new Error('auth.jwt needs one of secret, publicKey or jwksUrl');
+    }
+  }
+
+  /** The verified payload; throws InvalidToken (401) or an ApiError 503 when the key set is unreachable. */
+  async verify(token: string): Promise<JWTPayload> {
+    const options: JWTVerifyOptions = {
+      algorithms: this.algorithms,
+      requiredClaims: ['exp'],
+      clockTolerance: Math.ceil(this.cfg.clockSkew / 1000),
+      ...(this.cfg.issuer !== undefined ? { issuer: this.cfg.issuer } : {}),
+      ...(this.cfg.audience !== undefined ? { audience: this.cfg.audience } : {}),
+    };
+    try {
+      return (await jwtVerify(token, this.key as Uint8Array, options)).payload;
+    } catch (err) {
+      if (err instanceof joseErrors.JWKSMultipleMatchingKeys) return this.tryEach(token, err, options);
+      throw translate(err);
+    }
+  }
+
+  /** A token without `kid` while the key set holds several usable keys: try each of them. */
+  private async tryEach(token: string, keys: joseErrors.JWKSMultipleMatchingKeys, options: JWTVerifyOptions): Promise<JWTPayload> {
+    for await (const key of keys) {
+      try {
+        return (await jwtVerify(token, key, options)).payload;
+      } catch (err) {
+        if (!(err instanceof joseErrors.JWSSignatureVerificationFailed)) throw translate(err);
+      }
+    }
+    throw new InvalidToken('the token signature is not valid');
+  }
+}
+
+function parsePublicKey(pem: string): KeyObject {
+  try {
+    const key = createPublicKey(pem);
+    if (key.type !== 'public') throw new Error('not a public key');
+    return key;
+  } catch (err) {
+    throw new Error(`auth.jwt.publicKey is not a PEM public key: ${(err as Error).message}`);
+  }
+}
+
+class KeySetUnavailable extends Error {}
+
+function remoteKeySet(url: string, o: JwksOptions): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(new URL(url), {
+    cooldownDuration: o.cooldownMs ?? JWKS_DEFAULTS.cooldownMs,
+    cacheMaxAge: o.cacheMaxAgeMs ?? JWKS_DEFAULTS.cacheMaxAgeMs,
+    timeoutDuration: o.timeoutMs ?? JWKS_DEFAULTS.timeoutMs,
+  });
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (err) {
+      // These are answers about the token; anything else means the key set could not be had.
+      if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys || err instanceof joseErrors.JOSENotSupported) {
+        throw err;
+      }
+      throw new KeySetUnavailable((err as Error).message);
+    }
+  };
+}
+
+function translate(err: unknown): Error {
+  if (err instanceof KeySetUnavailable) {
+    return new ApiError(503, `the identity provider's key set (auth.jwt.jwksUrl) cannot be fetched: ${err.message}; try again later`, {});
+  }
+  return new InvalidToken(describe(err));
+}
+
+function describe(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'the token has expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return 'the token is not valid yet (nbf)';
+    if (err.claim === 'iss') return 'the token was issued by an issuer this server does not trust';
+    if (err.claim === 'aud') return 'the token is not meant for this server (audience)';
+    if (err.claim === 'exp' && err.reason === 'missing') return 'the token has no expiry (exp)';
+    return `the token's "${err.claim}" claim is not valid`;
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the token is signed with an algorithm this server does not accept';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token signature is not valid';
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no signing key matches the token (kid)';
+  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'the token is malformed';
+  return 'the token is not valid';
+}

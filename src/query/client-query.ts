@@ -1,0 +1,206 @@
+// The client query model (SPEC 5), shared by REST and MCP: fields, filter, order, paging, count,
+// ids, explain. This only checks syntax; which fields exist, masks and limits are the policy's.
+//
+// Decisions:
+// - limit must be 1 or more: `limit=0` is a 400 (DreamFactory reads 0 as "no limit"; here the
+//   grant's maxLimit applies when limit is left out).
+// - Unknown query parameters (api_key, related, ...) are ignored, as DreamFactory clients send extras.
+// - A parameter given twice: fields, order and ids are joined with commas; the others are a 400.
+// - include_count / explain: true/false/1/0, any case; present without a value means true.
+// - fields: `*` or an empty value means the caller's schema.
+import { badRequest } from '../errors.js';
+import type { FilterAst } from './ast.js';
+import { parseFilter } from './filter-parser.js';
+import { structuredToAst } from './structured-filter.js';
+
+export interface OrderSpec {
+  field: string;
+  desc: boolean;
+}
+
+export interface ClientQuery {
+  fields?: string[];
+  filter?: FilterAst;
+  order?: OrderSpec[];
+  limit?: number;
+  offset?: number;
+  includeCount?: boolean;
+  ids?: string[];
+  explain?: boolean;
+}
+
+export interface ToolQueryArgs {
+  fields?: string[] | string;
+  filter?: string | object;
+  order?: string[] | string;
+  limit?: number | string;
+  offset?: number | string;
+}
+
+const JOINABLE = new Set(['fields', 'order', 'ids']);
+
+/** REST query-string values: strings, or arrays of strings when a parameter repeats. */
+export function parseRestQuery(q: Record<string, unknown>): ClientQuery {
+  const get = (name: string): string | undefined => {
+    const v = q[name];
+    if (v === undefined) return undefined;
+    if (Array.isArray(v)) {
+      if (!JOINABLE.has(name)) throw badRequest(`${name} is given more than once`, { param: name });
+      if (!v.every((x) => typeof x === 'string')) throw badRequest(`${name} must be text`, { param: name });
+      return v.join(',');
+    }
+    if (typeof v !== 'string') throw badRequest(`${name} must be text`, { param: name });
+    return v;
+  };
+  const out: ClientQuery = {};
+  const fields = get('fields');
+  if (fields !== undefined) {
+    const f = parseFields(fields);
+    if (f) out.fields = f;
+  }
+  const filter = get('filter');
+  if (filter !== undefined && filter.trim() !== '') out.filter = parseFilter(filter, { param: 'filter' });
+  const order = get('order');
+  if (order !== undefined && order.trim() !== '') out.order = parseOrder(order);
+  const limit = get('limit');
+  if (limit !== undefined) out.limit = parseCount(limit, 'limit', 1);
+  const offset = get('offset');
+  if (offset !== undefined) out.offset = parseCount(offset, 'offset', 0);
+  const count = get('include_count');
+  if (count !== undefined) out.includeCount = parseFlag(count, 'include_count');
+  const ids = get('ids');
+  if (ids !== undefined) out.ids = parseIds(ids);
+  const explain = get('explain');
+  if (explain !== undefined) out.explain = parseFlag(explain, 'explain');
+  return out;
+}
+
+/** MCP query_view arguments. A filter string that is JSON (starts with `{`) is a structured filter. */
+export function parseToolQuery(args: ToolQueryArgs): ClientQuery {
+  const out: ClientQuery = {};
+  if (args.fields !== undefined && args.fields !== null) {
+    const f = parseFields(listArg(args.fields, 'fields').join(','));
+    if (f) out.fields = f;
+  }
+  const filter: unknown = args.filter;
+  if (typeof filter === 'string') {
+    const text = filter.trim();
+    if (text.startsWith('{')) {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (e) {
+        throw badRequest(`filter looks like JSON but does not parse: ${(e as Error).message}`, { param: 'filter' });
+      }
+      out.filter = structuredToAst(json, 'filter');
+    } else if (text !== '') {
+      out.filter = parseFilter(filter, { param: 'filter' });
+    }
+  } else if (filter !== undefined && filter !== null) {
+    out.filter = structuredToAst(filter, 'filter');
+  }
+  if (args.order !== undefined && args.order !== null) {
+    const text = listArg(args.order, 'order').join(',');
+    if (text.trim() !== '') out.order = parseOrder(text);
+  }
+  if (args.limit !== undefined && args.limit !== null) out.limit = countArg(args.limit, 'limit', 1);
+  if (args.offset !== undefined && args.offset !== null) out.offset = countArg(args.offset, 'offset', 0);
+  return out;
+}
+
+function listArg(v: unknown, param: string): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+  throw badRequest(`${param} must be a list of strings or a comma-separated string`, { param });
+}
+
+/** Splits a comma list, giving each trimmed item with its 0-based position in the text. */
+function splitList(text: string): { item: string; pos: number }[] {
+  const out: { item: string; pos: number }[] = [];
+  let start = 0;
+  for (const part of text.split(',')) {
+    const lead = part.length - part.trimStart().length;
+    out.push({ item: part.trim(), pos: start + lead });
+    start += part.length + 1;
+  }
+  return out;
+}
+
+/** The field list, or undefined for the default (`*` or empty). */
+export function parseFields(text: string): string[] | undefined {
+  if (text.trim() === '' || text.trim() === '*') return undefined;
+  const out: string[] = [];
+  for (const { item, pos } of splitList(text)) {
+    if (item === '') throw badRequest(`empty field name at position ${pos} in fields`, { param: 'fields', position: pos });
+    if (item === '*') throw badRequest(`'*' must stand alone in fields`, { param: 'fields', position: pos });
+    if (!out.includes(item)) out.push(item);
+  }
+  return out;
+}
+
+/** `col [asc|desc], ...`; a field named twice keeps its first direction. */
+export function parseOrder(text: string): OrderSpec[] {
+  const out: OrderSpec[] = [];
+  for (const { item, pos } of splitList(text)) {
+    if (item === '') throw badRequest(`empty sort term at position ${pos} in order`, { param: 'order', position: pos });
+    const words = item.split(/\s+/);
+    const field = words[0]!;
+    let desc = false;
+    if (words.length > 1) {
+      const dir = words[1]!;
+      const dirPos = pos + item.indexOf(dir, field.length);
+      const d = dir.toLowerCase();
+      if (d !== 'asc' && d !== 'desc') {
+        throw badRequest(`bad sort direction '${dir}' for ${field} at position ${dirPos} in order; use asc or desc`, {
+          param: 'order',
+          position: dirPos,
+        });
+      }
+      desc = d === 'desc';
+      if (words.length > 2) {
+        const extraPos = pos + item.indexOf(words[2]!, dirPos - pos + dir.length);
+        throw badRequest(`unexpected '${words[2]}' after '${field} ${dir}' at position ${extraPos} in order; write col [asc|desc], comma separated`, {
+          param: 'order',
+          position: extraPos,
+        });
+      }
+    }
+    if (!out.some((o) => o.field === field)) out.push({ field, desc });
+  }
+  return out;
+}
+
+/** A key list for `ids`: values stay text (the policy coerces them to the key's type). */
+export function parseIds(text: string): string[] {
+  if (text.trim() === '') throw badRequest('ids is empty; give a comma list of key values or leave ids out', { param: 'ids' });
+  const out: string[] = [];
+  for (const { item, pos } of splitList(text)) {
+    if (item === '') throw badRequest(`empty key value at position ${pos} in ids`, { param: 'ids', position: pos });
+    if (!out.includes(item)) out.push(item);
+  }
+  return out;
+}
+
+function parseCount(text: string, param: string, min: number): number {
+  const t = text.trim();
+  const n = /^\d+$/.test(t) ? Number(t) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw badRequest(`${param} must be a whole number of ${min} or more, not '${text}'`, { param });
+  }
+  return n;
+}
+
+function countArg(v: unknown, param: string, min: number): number {
+  if (typeof v === 'string') return parseCount(v, param, min);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw badRequest(`${param} must be a whole number of ${min} or more, not ${typeof v === 'number' ? String(v) : `a ${typeof v}`}`, { param });
+  }
+  return v;
+}
+
+function parseFlag(text: string, param: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (t === '' || t === 'true' || t === '1') return true;
+  if (t === 'false' || t === '0') return false;
+  throw badRequest(`${param} must be true or false, not '${text}'`, { param });
+}

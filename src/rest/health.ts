@@ -1,0 +1,25 @@
+// /healthz: the process is up. /readyz: every source answers (details per source).
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../runtime.js';
+import { sendJson } from './envelope.js';
+import { redactUrl } from '../ops/logger.js';
+
+export function registerHealthRoutes(app: FastifyInstance, rt: Runtime): void {
+  app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const checks = await Promise.all(
+      rt.sources.all().map(async (s) => {
+        const started = performance.now();
+        try {
+          await s.ping();
+          return { name: s.name, kind: s.kind, status: 'up', latencyMs: Math.round(performance.now() - started) };
+        } catch (err) {
+          return { name: s.name, kind: s.kind, status: 'down', error: redactUrl((err as Error).message) };
+        }
+      }),
+    );
+    const ready = checks.every((c) => c.status === 'up');
+    return sendJson(reply, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', sources: checks });
+  });
+}

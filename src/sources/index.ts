@@ -1,0 +1,43 @@
+// Creates the configured sources (one pool each).
+import type { Config, SourceConfig } from '../config/schema.js';
+import type { Source } from './source.js';
+import { PostgresSource } from './postgres.js';
+import { MysqlSource } from './mysql.js';
+import { MongoSource } from './mongodb.js';
+
+export function createSource(name: string, cfg: SourceConfig): Source {
+  switch (cfg.kind) {
+    case 'postgres':
+      return new PostgresSource({ name, url: cfg.url, timeoutMs: cfg.timeout, pool: cfg.pool });
+    case 'mysql':
+      return new MysqlSource({ name, url: cfg.url, timeoutMs: cfg.timeout, pool: cfg.pool });
+    case 'mongodb':
+      return new MongoSource({ name, url: cfg.url, database: cfg.database, timeoutMs: cfg.timeout, pool: cfg.pool, collections: cfg.collections });
+  }
+}
+
+export class Sources {
+  private readonly byName = new Map<string, Source>();
+
+  constructor(config: Config) {
+    for (const [name, cfg] of Object.entries(config.sources)) this.byName.set(name, createSource(name, cfg));
+  }
+
+  get(name: string): Source {
+    const s = this.byName.get(name);
+    if (!s) throw new Error(`unknown source "${name}"`);
+    return s;
+  }
+
+  all(): Source[] {
+    return [...this.byName.values()];
+  }
+
+  async connect(): Promise<void> {
+    await Promise.all(this.all().map((s) => s.connect()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.all().map((s) => s.close()));
+  }
+}

@@ -1,0 +1,353 @@
+// MySQL 8 / MariaDB 10.11+ source (mysql2). Server-side prepared statements only. Each new
+// connection gets time_zone '+00:00' and the statement timeout in the server's own terms
+// (MariaDB max_statement_time in seconds, MySQL MAX_EXECUTION_TIME in milliseconds).
+//
+// Text semantics follow PostgreSQL "C": comparisons and sorting use the column's bytes
+// (CAST(col AS BINARY), UTF-8 byte order is code-point order, trailing spaces count), never a
+// _bin collation, which is PAD SPACE. LIKE is the exception: on bytes `_` would match one byte of
+// a multi-byte character, so LIKE uses utf8mb4_bin, where LIKE matches per character, is
+// case-sensitive and counts trailing spaces (LIKE ignores the PAD attribute).
+import mysql from 'mysql2/promise';
+import { StoreError } from '../errors.js';
+import type { CompareOp, Predicate, Pushdown } from '../query/predicate.js';
+import { canonicalDate, canonicalTimestamp, type ColumnType, type Row, type Value } from '../values.js';
+import type { NativeQuery, ScanResult, Source, TableInfo } from './source.js';
+import {
+  buildCount,
+  buildSelect,
+  splitTableName,
+  TableCache,
+  type Params,
+  type Scalar,
+  type SqlColumn,
+  type SqlDialect,
+  type SqlTable,
+} from './sql-common.js';
+import { mysqlReason, toStoreError, urlSecrets } from './store-errors.js';
+
+export interface MysqlSourceOptions {
+  name: string;
+  url: string;
+  timeoutMs?: number;
+  pool?: number;
+}
+
+const ident = (s: string): string => `\`${s.replace(/`/g, '``')}\``;
+const bin = (sql: string): string => `CAST(${sql} AS BINARY)`;
+
+/** Maps information_schema DATA_TYPE / COLUMN_TYPE to the value model. Unknown types are text. */
+function mapType(dataType: string, columnType: string): ColumnType {
+  switch (dataType) {
+    case 'tinyint':
+      return /^tinyint\(1\)/.test(columnType) ? 'bool' : 'int';
+    case 'smallint':
+    case 'mediumint':
+    case 'int':
+    case 'integer':
+    case 'year':
+      return 'int';
+    case 'bigint':
+      return columnType.includes('unsigned') ? 'numeric' : 'int';
+    case 'decimal':
+    case 'numeric':
+      return 'numeric';
+    case 'float':
+    case 'double':
+    case 'real':
+      return 'float';
+    case 'date':
+      return 'date';
+    case 'datetime':
+    case 'timestamp':
+      return 'timestamptz';
+    case 'json':
+      return 'jsonb';
+    case 'binary':
+    case 'varbinary':
+    case 'tinyblob':
+    case 'blob':
+    case 'mediumblob':
+    case 'longblob':
+    case 'bit':
+      return 'bytea';
+    default:
+      return 'text';
+  }
+}
+
+/** DECIMAL(M,D) wide enough to hold `v` exactly (within MySQL's limits of 65 digits, 30 decimals). */
+function decimalShape(v: string): string {
+  const [intPart = '', frac = ''] = v.replace(/^[+-]/, '').split('.');
+  const intDigits = Math.max(1, intPart.replace(/^0+/, '').length);
+  const d = Math.min(30, frac.length, Math.max(0, 65 - intDigits));
+  return `${Math.min(65, intDigits + d)},${d}`;
+}
+
+/** The pattern with `!` as the escape character instead of `\`, whose meaning depends on sql_mode. */
+function bangEscape(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '\\' && i + 1 < pattern.length) out += '!' + pattern[++i];
+    else if (ch === '!') out += '!!';
+    else out += ch;
+  }
+  return out;
+}
+
+function param(col: SqlColumn, v: Scalar, params: Params): string {
+  switch (col.type) {
+    case 'int':
+      return `CAST(${params.add(String(v))} AS SIGNED)`;
+    case 'numeric':
+      return `CAST(${params.add(String(v))} AS DECIMAL(${decimalShape(String(v))}))`;
+    case 'float':
+      return col.base === 'float' ? `CAST(${params.add(v)} AS FLOAT)` : params.add(v);
+    case 'bool':
+      return params.add(v ? 1 : 0);
+    case 'date':
+      return `CAST(${params.add(v)} AS DATE)`;
+    case 'timestamptz': {
+      const s = String(v); // canonical YYYY-MM-DDTHH:MM:SS.ffffffZ
+      return `CAST(${params.add(`${s.slice(0, 10)} ${s.slice(11, 26)}`)} AS DATETIME(6))`;
+    }
+    default:
+      return bin(params.add(v));
+  }
+}
+
+// For text `=` / IN, the plain comparison first lets MySQL use an index on the column (its
+// collation's equality is wider than byte equality), the byte comparison then decides.
+const mysqlDialect: SqlDialect = {
+  quoteIdent: ident,
+  compare(col, op: CompareOp, value, params) {
+    const c = ident(col.name);
+    if (col.type !== 'text') return `(${c} ${op} ${param(col, value, params)})`;
+    if (op === '=') return `(${c} = ${params.add(value)} AND ${bin(c)} = ${bin(params.add(value))})`;
+    return `(${bin(c)} ${op} ${bin(params.add(value))})`;
+  },
+  inList(col, values, params) {
+    const c = ident(col.name);
+    if (col.type !== 'text') return `(${c} IN (${values.map((v) => param(col, v, params)).join(', ')}))`;
+    const plain = values.map((v) => params.add(v)).join(', ');
+    const bytes = values.map((v) => bin(params.add(v))).join(', ');
+    return `(${c} IN (${plain}) AND ${bin(c)} IN (${bytes}))`;
+  },
+  like(col, pattern, params) {
+    return `(CONVERT(${ident(col.name)} USING utf8mb4) COLLATE utf8mb4_bin LIKE ${params.add(bangEscape(pattern))} ESCAPE '!')`;
+  },
+  constant: (v) => (v === null ? 'NULL' : v ? 'TRUE' : 'FALSE'),
+  // MySQL sorts NULLs first ascending; `col IS NULL` in front puts them where PostgreSQL does.
+  order(col, desc) {
+    const c = ident(col.name);
+    const dir = desc ? ' DESC' : '';
+    const key = `${col.type === 'text' ? bin(c) : c}${dir}`;
+    return col.nullable ? `${c} IS NULL${dir}, ${key}` : key;
+  },
+  limit(limit, offset, params) {
+    if (limit === undefined && !offset) return '';
+    // MySQL has no OFFSET without LIMIT; this is its documented "all rows".
+    const l = limit === undefined ? '18446744073709551615' : params.add(String(limit));
+    return offset ? `LIMIT ${l} OFFSET ${params.add(String(offset))}` : `LIMIT ${l}`;
+  },
+};
+
+/** The shortest decimal that reads back as the same single-precision float (as MySQL prints FLOAT). */
+function float32(x: number): number {
+  for (let p = 1; p <= 9; p++) {
+    const y = Number(x.toPrecision(p));
+    if (Math.fround(y) === x) return y;
+  }
+  return x;
+}
+
+function decode(col: SqlColumn, raw: unknown): Value {
+  if (raw === null || raw === undefined) return null;
+  const text = (): string => (Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw));
+  switch (col.type) {
+    case 'bool':
+      return typeof raw === 'boolean' ? raw : Number(raw) !== 0;
+    case 'int':
+      return BigInt(text());
+    case 'numeric':
+      return text();
+    case 'float':
+      return col.base === 'float' && typeof raw === 'number' ? float32(raw) : Number(raw);
+    case 'timestamptz':
+      return canonicalTimestamp(text()); // dateStrings: "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC; zero dates become NULL
+    case 'date':
+      return canonicalDate(text());
+    case 'jsonb':
+      return JSON.parse(text()) as Value;
+    case 'bytea':
+      return (Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw))).toString('base64');
+    default:
+      return text();
+  }
+}
+
+type Flavor = 'mariadb' | 'mysql';
+
+export class MysqlSource implements Source {
+  readonly name: string;
+  readonly kind = 'mysql' as const;
+  private readonly timeoutMs: number;
+  private readonly poolSize: number;
+  private readonly secrets: string[];
+  private pool?: mysql.Pool;
+  private flavor?: Flavor;
+  /** Physical connections that already have the session settings. */
+  private readonly ready = new WeakSet<object>();
+  private readonly tables = new TableCache<SqlTable>();
+
+  constructor(private readonly opts: MysqlSourceOptions) {
+    this.name = opts.name;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.poolSize = opts.pool ?? 10;
+    this.secrets = urlSecrets(opts.url);
+  }
+
+  async connect(): Promise<void> {
+    this.getPool();
+  }
+
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = undefined;
+    this.tables.clear();
+    if (p) await p.end();
+  }
+
+  async ping(): Promise<void> {
+    await this.run('SELECT 1', []);
+  }
+
+  async introspect(table: string): Promise<TableInfo> {
+    return (await this.table(table)).info;
+  }
+
+  async scan(table: string, pushdown: Pushdown): Promise<ScanResult> {
+    const t = await this.table(table);
+    const native = buildSelect(t, pushdown, mysqlDialect, 'question', this.name);
+    const cols = pushdown.columns.map((c) => t.columns.get(c)!);
+    const rows = (await this.run(native.text, native.params)).map((r) => {
+      const row: Row = {};
+      cols.forEach((c, i) => (row[c.name] = decode(c, r[i])));
+      return row;
+    });
+    return { rows, native };
+  }
+
+  async count(table: string, where?: Predicate): Promise<number> {
+    const native = buildCount(await this.table(table), where, mysqlDialect, 'question', this.name);
+    const rows = await this.run(native.text, native.params);
+    return Number(rows[0]![0]);
+  }
+
+  async explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery> {
+    return buildSelect(await this.table(table), pushdown, mysqlDialect, 'question', this.name);
+  }
+
+  private getPool(): mysql.Pool {
+    if (!this.pool) {
+      this.pool = mysql.createPool({
+        uri: this.opts.url,
+        connectionLimit: this.poolSize,
+        // Connecting may take the query timeout, within 1-10 s (so a tiny query timeout still connects).
+        connectTimeout: this.timeoutMs > 0 ? Math.min(Math.max(this.timeoutMs, 1000), 10_000) : 10_000,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        dateStrings: true,
+        decimalNumbers: false,
+        jsonStrings: true,
+        // Each cached statement holds a server-side handle; the server's total is limited.
+        maxPreparedStatements: 64,
+      });
+    }
+    return this.pool;
+  }
+
+  /** Runs one prepared statement; rows as arrays in select-list order. */
+  private async run(sql: string, params: unknown[]): Promise<unknown[][]> {
+    let conn: mysql.PoolConnection | undefined;
+    try {
+      conn = await this.getPool().getConnection();
+      if (!this.ready.has(conn.connection)) {
+        await this.initSession(conn);
+        this.ready.add(conn.connection);
+      }
+      const [rows] = await conn.execute({ sql, rowsAsArray: true }, params as mysql.ExecuteValues[]);
+      return rows as unknown as unknown[][];
+    } catch (err) {
+      throw toStoreError(this.name, err, mysqlReason, this.secrets);
+    } finally {
+      conn?.release();
+    }
+  }
+
+  private async initSession(conn: mysql.PoolConnection): Promise<void> {
+    if (!this.flavor) {
+      const [rows] = await conn.query({ sql: 'SELECT VERSION()', rowsAsArray: true });
+      this.flavor = /mariadb/i.test(String((rows as unknown as unknown[][])[0]![0])) ? 'mariadb' : 'mysql';
+    }
+    const t = Math.max(0, this.timeoutMs);
+    const timeout = this.flavor === 'mariadb' ? `max_statement_time = ${t / 1000}` : `max_execution_time = ${Math.round(t)}`;
+    await conn.query(`SET SESSION time_zone = '+00:00', ${timeout}`);
+  }
+
+  private table(name: string): Promise<SqlTable> {
+    return this.tables.get(name, () => this.load(name));
+  }
+
+  private async load(name: string): Promise<SqlTable> {
+    const { schema, table } = splitTableName(name);
+    const found = await this.run(
+      `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE
+         FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?
+        ORDER BY ORDINAL_POSITION`,
+      [schema ?? null, table],
+    );
+    // information_schema matches names case-insensitively; prefer the exact spelling.
+    const exact = found.filter((r) => r[1] === table);
+    const rows = (exact.length > 0 ? exact : found) as string[][];
+    if (rows.length === 0) throw new StoreError(this.name, 'failed', `table "${name}" does not exist`);
+    const [db, tbl] = [rows[0]![0]!, rows[0]![1]!];
+    const pk = await this.run(
+      `SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+        WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY'
+        ORDER BY ORDINAL_POSITION`,
+      [db, tbl],
+    );
+    const json = this.flavor === 'mariadb' ? await this.mariadbJsonColumns(db, tbl) : new Set<string>();
+    const columns: SqlColumn[] = rows.map(([, , colName, dataType, columnType, nullable]) => {
+      const isJson = json.has(colName!);
+      return {
+        name: colName!,
+        type: isJson ? 'jsonb' : mapType(dataType!.toLowerCase(), columnType!.toLowerCase()),
+        nullable: nullable === 'YES',
+        nativeType: isJson ? 'json' : columnType!,
+        base: dataType!.toLowerCase(),
+      };
+    });
+    return {
+      info: { name, columns: columns.map(({ base: _b, ...c }) => c), primaryKey: pk.map((r) => String(r[0])) },
+      sql: `${ident(db)}.${ident(tbl)}`,
+      columns: new Map(columns.map((c) => [c.name, c])),
+    };
+  }
+
+  /** MariaDB's JSON is LONGTEXT with a json_valid(`col`) check constraint. */
+  private async mariadbJsonColumns(db: string, table: string): Promise<Set<string>> {
+    const rows = await this.run(
+      `SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`,
+      [db, table],
+    );
+    const out = new Set<string>();
+    for (const [clause] of rows) {
+      const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(String(clause).trim());
+      if (m) out.add(m[1]!.replace(/``/g, '`'));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,265 @@
+// PostgreSQL source (pg). Every session runs with TimeZone UTC and the source's statement_timeout;
+// every value arrives as text and is converted by the column's introspected type.
+import pg from 'pg';
+import { StoreError } from '../errors.js';
+import type { CompareOp, Predicate, Pushdown } from '../query/predicate.js';
+import { canonicalTimestamp, type ColumnType, type Row, type Value } from '../values.js';
+import type { NativeQuery, ScanResult, Source, TableInfo } from './source.js';
+import {
+  buildCount,
+  buildSelect,
+  splitTableName,
+  TableCache,
+  type Scalar,
+  type SqlColumn,
+  type SqlDialect,
+  type SqlTable,
+} from './sql-common.js';
+import { pgReason, toStoreError, urlSecrets } from './store-errors.js';
+
+export interface PostgresSourceOptions {
+  name: string;
+  url: string;
+  timeoutMs?: number;
+  pool?: number;
+}
+
+const TYPE_MAP: Record<string, ColumnType> = {
+  bool: 'bool',
+  int2: 'int',
+  int4: 'int',
+  int8: 'int',
+  float4: 'float',
+  float8: 'float',
+  numeric: 'numeric',
+  timestamptz: 'timestamptz',
+  timestamp: 'timestamptz',
+  date: 'date',
+  json: 'jsonb',
+  jsonb: 'jsonb',
+  bytea: 'bytea',
+};
+
+/** Text types compared as they are; other types mapped to text (uuid, enums, ...) are compared as `::text`. */
+const NATIVE_TEXT = new Set(['text', 'varchar', 'bpchar', 'name']);
+
+const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+
+function castType(col: SqlColumn): string {
+  switch (col.type) {
+    case 'int':
+      return 'int8'; // also for int2/int4 columns, so an out-of-range value compares instead of failing
+    case 'float':
+      return col.base === 'float4' ? 'float4' : 'float8';
+    case 'timestamptz':
+      return col.base === 'timestamp' ? 'timestamp' : 'timestamptz';
+    case 'numeric':
+    case 'bool':
+    case 'date':
+      return col.type;
+    default:
+      return 'text';
+  }
+}
+
+function paramValue(col: SqlColumn, v: Scalar): unknown {
+  if (typeof v === 'bigint' || typeof v === 'number') return String(v);
+  if (col.type === 'bool') return v === true ? 'true' : 'false';
+  return v;
+}
+
+/** The column as a comparison operand: text-typed columns of other native types are compared as text. */
+function operand(col: SqlColumn): string {
+  return col.type === 'text' && !NATIVE_TEXT.has(col.base) ? `${ident(col.name)}::text` : ident(col.name);
+}
+
+// Equality needs no COLLATE: with deterministic collations it is byte equality, and leaving it off
+// keeps an index on the column usable. Ordering, ranges and LIKE use "C" (code-point order).
+const pgDialect: SqlDialect = {
+  quoteIdent: ident,
+  compare(col, op: CompareOp, value, params) {
+    const p = `${params.add(paramValue(col, value))}::${castType(col)}`;
+    const collate = col.type === 'text' && op !== '=' && op !== '<>' ? ' COLLATE "C"' : '';
+    return `(${operand(col)}${collate} ${op} ${p})`;
+  },
+  inList(col, values, params) {
+    return `(${operand(col)} = ANY(${params.add(values.map((v) => paramValue(col, v)))}::${castType(col)}[]))`;
+  },
+  like(col, pattern, params) {
+    return `(${operand(col)} COLLATE "C" LIKE ${params.add(pattern)}::text)`;
+  },
+  constant: (v) => (v === null ? 'NULL::boolean' : v ? 'TRUE' : 'FALSE'),
+  order(col, desc) {
+    const collate = col.type === 'text' ? ' COLLATE "C"' : '';
+    return `${operand(col)}${collate} ${desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`;
+  },
+  limit(limit, offset, params) {
+    const parts: string[] = [];
+    if (limit !== undefined) parts.push(`LIMIT ${params.add(limit)}`);
+    if (offset) parts.push(`OFFSET ${params.add(offset)}`);
+    return parts.join(' ');
+  },
+};
+
+function decode(col: SqlColumn, raw: unknown): Value {
+  if (raw === null || raw === undefined) return null;
+  const s = raw as string;
+  switch (col.type) {
+    case 'bool':
+      return s === 't';
+    case 'int':
+      return BigInt(s);
+    case 'float':
+      return Number(s);
+    case 'timestamptz':
+      return canonicalTimestamp(s) ?? s; // 'infinity' stays as PostgreSQL prints it
+    case 'jsonb':
+      return JSON.parse(s) as Value;
+    case 'bytea':
+      return Buffer.from(s.slice(2), 'hex').toString('base64'); // bytea_output=hex: "\x0102..."
+    default:
+      return s; // numeric and date as PostgreSQL prints them (DateStyle ISO), text
+  }
+}
+
+// Raw text for every type: the value model decides the conversion, not pg's defaults (which
+// would turn timestamps into millisecond Dates and dates into local-time Dates).
+const RAW_TYPES = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
+
+export class PostgresSource implements Source {
+  readonly name: string;
+  readonly kind = 'postgres' as const;
+  private readonly timeoutMs: number;
+  private readonly poolSize: number;
+  private readonly secrets: string[];
+  private pool?: pg.Pool;
+  private readonly tables = new TableCache<SqlTable>();
+
+  constructor(private readonly opts: PostgresSourceOptions) {
+    this.name = opts.name;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.poolSize = opts.pool ?? 10;
+    this.secrets = urlSecrets(opts.url);
+  }
+
+  async connect(): Promise<void> {
+    this.getPool();
+  }
+
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = undefined;
+    this.tables.clear();
+    if (p) await p.end();
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1', []);
+  }
+
+  async introspect(table: string): Promise<TableInfo> {
+    return (await this.table(table)).info;
+  }
+
+  async scan(table: string, pushdown: Pushdown): Promise<ScanResult> {
+    const t = await this.table(table);
+    const native = buildSelect(t, pushdown, pgDialect, 'dollar', this.name);
+    const cols = pushdown.columns.map((c) => t.columns.get(c)!);
+    const res = await this.query(native.text, native.params);
+    const rows = (res.rows as unknown[][]).map((r) => {
+      const row: Row = {};
+      cols.forEach((c, i) => (row[c.name] = decode(c, r[i])));
+      return row;
+    });
+    return { rows, native };
+  }
+
+  async count(table: string, where?: Predicate): Promise<number> {
+    const native = buildCount(await this.table(table), where, pgDialect, 'dollar', this.name);
+    const res = await this.query(native.text, native.params);
+    return Number((res.rows[0] as unknown[])[0]);
+  }
+
+  async explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery> {
+    return buildSelect(await this.table(table), pushdown, pgDialect, 'dollar', this.name);
+  }
+
+  private getPool(): pg.Pool {
+    if (this.pool) return this.pool;
+    // Settings from the URL's own `options` parameter are kept; ours come first so theirs win.
+    const url = new URL(this.opts.url);
+    const userOptions = url.searchParams.get('options');
+    if (userOptions !== null) url.searchParams.delete('options');
+    const options = ['-c TimeZone=UTC', '-c DateStyle=ISO', '-c bytea_output=hex', userOptions ?? ''].join(' ').trim();
+    const pool = new pg.Pool({
+      connectionString: url.toString(),
+      options,
+      statement_timeout: this.timeoutMs,
+      // Connecting may take the query timeout, within 1-10 s (so a tiny query timeout still connects).
+      connectionTimeoutMillis: this.timeoutMs > 0 ? Math.min(Math.max(this.timeoutMs, 1000), 10_000) : 10_000,
+      max: this.poolSize,
+      types: RAW_TYPES,
+    });
+    // An idle client losing its connection must not crash the process; the next query reports it.
+    pool.on('error', () => {});
+    this.pool = pool;
+    return pool;
+  }
+
+  private async query(text: string, values: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.getPool().query({ text, values, rowMode: 'array' });
+    } catch (err) {
+      throw toStoreError(this.name, err, pgReason, this.secrets);
+    }
+  }
+
+  private table(name: string): Promise<SqlTable> {
+    return this.tables.get(name, () => this.load(name));
+  }
+
+  private async load(name: string): Promise<SqlTable> {
+    const { schema, table } = splitTableName(name);
+    const rel = await this.query(
+      `SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relname = $1 AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+          AND (CASE WHEN $2::text IS NULL THEN pg_catalog.pg_table_is_visible(c.oid) ELSE n.nspname = $2 END)`,
+      [table, schema ?? null],
+    );
+    const found = rel.rows[0] as [string, string, string] | undefined;
+    if (!found) throw new StoreError(this.name, 'failed', `table "${name}" does not exist`);
+    const [oid, nsp, relname] = found;
+    const cols = await this.query(
+      `SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
+              CASE WHEN t.typtype = 'd' THEN bt.typname ELSE t.typname END, t.typtype = 'e', NOT a.attnotnull
+         FROM pg_catalog.pg_attribute a
+         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
+        WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum`,
+      [oid],
+    );
+    const pk = await this.query(
+      `SELECT a.attname FROM pg_catalog.pg_index i
+         CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+        WHERE i.indrelid = $1 AND i.indisprimary
+        ORDER BY k.ord`,
+      [oid],
+    );
+    const columns = (cols.rows as [string, string, string, string, string][]).map(([attname, native, base, isEnum, nullable]) => ({
+      name: attname,
+      type: isEnum === 't' ? 'text' : (TYPE_MAP[base] ?? 'text'),
+      nullable: nullable === 't',
+      nativeType: native,
+      base,
+    })) satisfies SqlColumn[];
+    return {
+      info: { name, columns: columns.map(({ base: _b, ...c }) => c), primaryKey: (pk.rows as [string][]).map((r) => r[0]) },
+      sql: `${ident(nsp)}.${ident(relname)}`,
+      columns: new Map(columns.map((c) => [c.name, c])),
+    };
+  }
+}
+

@@ -1,0 +1,50 @@
+// The interface every store implements (SPEC 4). One file per store beside this one.
+import type { ColumnType, Row } from '../values.js';
+import type { Predicate, Pushdown } from '../query/predicate.js';
+
+export type SourceKind = 'postgres' | 'mysql' | 'mongodb';
+
+export interface ColumnInfo {
+  name: string;
+  type: ColumnType;
+  nullable: boolean;
+  /** The store's own type name, for describe output and diagnostics. */
+  nativeType: string;
+}
+
+export interface TableInfo {
+  /** As written in config: `customers`, or `schema.customers` for PostgreSQL. */
+  name: string;
+  columns: ColumnInfo[];
+  primaryKey: string[];
+}
+
+/** A native query as sent: SQL with placeholders, or a MongoDB command; for explain and errors. */
+export interface NativeQuery {
+  source: string;
+  text: string;
+  params: unknown[];
+}
+
+export interface ScanResult {
+  rows: Row[];
+  native: NativeQuery;
+}
+
+export interface Source {
+  readonly name: string;
+  readonly kind: SourceKind;
+  /** Opens the pool; does not fail when the store is down (the first query does). */
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  /** One round trip; throws a StoreError when the store cannot be reached. */
+  ping(): Promise<void>;
+  /** Columns, types and primary keys; SQL sources read their catalog, MongoDB its declared columns. */
+  introspect(table: string): Promise<TableInfo>;
+  /** One native query for the pushdown; rows in the value model, keyed by source column name. */
+  scan(table: string, pushdown: Pushdown): Promise<ScanResult>;
+  /** Number of rows matching `where`. */
+  count(table: string, where?: Predicate): Promise<number>;
+  /** The native query `scan` would send, without sending it (for explain). */
+  explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery>;
+}

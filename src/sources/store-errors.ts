@@ -1,0 +1,93 @@
+// Maps driver errors to StoreError (503 unreachable, 504 timed out, 502 anything else), naming the
+// source and never repeating a password from the connection URL.
+import { StoreError } from '../errors.js';
+
+type Reason = StoreError['reason'];
+
+interface DriverError {
+  code?: unknown;
+  errno?: unknown;
+  name?: unknown;
+  message?: unknown;
+  fatal?: unknown;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+]);
+
+function networkish(e: DriverError): boolean {
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  const msg = String(e.message ?? '');
+  return /connection terminated|timeout expired|connect ECONNREFUSED|Connection lost/i.test(msg);
+}
+
+/** PostgreSQL: SQLSTATE 57014 is a cancelled statement (statement_timeout); class 08, 28, 3D, 57P are connection problems. */
+export function pgReason(e: DriverError): Reason {
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code === '57014') return 'timeout';
+  if (/^(08|28|3D|57P)/.test(code) || code === '53300' || networkish(e)) return 'unavailable';
+  return 'failed';
+}
+
+/** MariaDB 1969 (max_statement_time) and MySQL 3024 (MAX_EXECUTION_TIME) are timeouts. */
+export function mysqlReason(e: DriverError): Reason {
+  if (e.errno === 1969 || e.errno === 3024) return 'timeout';
+  // 1040 too many connections, 1044/1045 access denied, 1049 unknown database.
+  if (networkish(e) || e.fatal === true || [1040, 1044, 1045, 1049].includes(Number(e.errno))) return 'unavailable';
+  return 'failed';
+}
+
+/** MongoDB: code 50 is MaxTimeMSExpired; server selection and network errors mean unreachable. */
+export function mongoReason(e: DriverError): Reason {
+  if (e.code === 50) return 'timeout';
+  const name = String(e.name ?? '');
+  if (/ServerSelection|Network|TopologyClosed|PoolCleared/.test(name) || networkish(e)) return 'unavailable';
+  if (e.code === 18 || e.code === 13) return 'unavailable'; // authentication failed, unauthorized
+  return 'failed';
+}
+
+/** The secrets in a connection URL (its password), for redaction. */
+export function urlSecrets(url: string): string[] {
+  try {
+    const pw = new URL(url).password;
+    if (!pw) return [];
+    const decoded = safeDecode(pw);
+    return decoded === pw ? [pw] : [pw, decoded];
+  } catch {
+    return [];
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export function redact(text: string, secrets: string[]): string {
+  let out = text.replace(/\/\/([^:@/\s]+):[^@/\s]*@/g, '//$1:***@');
+  for (const s of secrets) if (s.length > 0) out = out.split(s).join('***');
+  return out;
+}
+
+/** Wraps any error from a driver into a StoreError naming `source`; StoreErrors pass through. */
+export function toStoreError(source: string, err: unknown, classify: (e: DriverError) => Reason, secrets: string[]): StoreError {
+  if (err instanceof StoreError) return err;
+  const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as DriverError;
+  let message = String(e.message ?? '') || String(e.code ?? 'unknown error');
+  // Node reports a refused connection to several addresses as an AggregateError with an empty message.
+  if (!e.message && err instanceof AggregateError) message = err.errors.map((x: Error) => x.message).join('; ');
+  const code = typeof e.code === 'string' || typeof e.code === 'number' ? ` [${String(e.code)}]` : '';
+  return new StoreError(source, classify(e), redact(message, secrets) + code);
+}
