@@ -14,12 +14,17 @@ const HELP = `viewgate: governed, read-only views over MySQL/MariaDB, PostgreSQL
 for LLM agents (MCP) and applications (REST).
 
 Usage:
-  viewgate serve   --config FILE            REST API (/api/v2/...) and health endpoints
+  viewgate serve   --config FILE            REST API (/api/v2/...), MCP over HTTP (/mcp), health endpoints
   viewgate mcp     --config FILE            MCP over stdio for desktop assistants; the identity comes
                                             from VIEWGATE_API_KEY or VIEWGATE_TOKEN (logs go to stderr)
   viewgate check   --config FILE            validate the config, reach every store, build every view
   viewgate token   --config FILE --role R [--claim k=v ...] [--sub S] [--ttl 1h]
                                             sign a demo/test JWT with auth.jwt.secret (HS256)
+  viewgate explain --config FILE service.view [--filter F] [--order O] [--limit N] [--json]
+                                            the plan, every native query sent, rows fetched per store
+  viewgate hub plan|apply --config FILE     print / apply the PostgreSQL federation hub's DDL
+  viewgate hub refresh --config FILE service.view
+                                            refresh one materialized hub view
   viewgate demo    --config FILE            load the reference scenario's demo data, then serve
   viewgate --help | --version
 
@@ -46,6 +51,10 @@ export async function main(argv: string[]): Promise<number> {
         return await check(rest);
       case 'token':
         return await token(rest);
+      case 'explain':
+        return await (await import('./engine/explain-cli.js')).explainCommand(rest);
+      case 'hub':
+        return await (await import('./hub/cli.js')).hubCommand(rest);
       case 'demo':
         return await demo(rest);
       default:

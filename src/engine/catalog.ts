@@ -6,6 +6,8 @@ import { isTableService } from '../config/schema.js';
 import type { Sources } from '../sources/index.js';
 import { ApiError } from '../errors.js';
 import { TableViewEngine } from './table-view.js';
+import { buildEmbeddedView } from './embedded/index.js';
+import { buildHubView } from '../hub/view.js';
 import type { View } from './view.js';
 
 export interface ViewEntry {
@@ -38,9 +40,8 @@ export class Catalog {
         for (const [viewName, v] of Object.entries(svc.views)) {
           const id = `${svcName}.${viewName}`;
           this.descriptions.set(id, v.description ?? '');
-          this.builders.set(id, async () => {
-            throw new ApiError(501, `view "${id}": ${svc.engine} SQL views are not available in this build yet`, { view: id });
-          });
+          const spec = { service: svcName, name: viewName, view: v, config, sources };
+          this.builders.set(id, () => (svc.engine === 'hub' ? buildHubView(spec) : buildEmbeddedView(spec)));
         }
       }
     }

@@ -145,11 +145,12 @@ function translate(err: unknown): Error {
 function describe(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'the token has expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.reason === 'invalid') return `the token's ${err.claim} claim is not valid (wrong type)`;
     if (err.claim === 'nbf') return 'the token is not valid yet (nbf)';
     if (err.claim === 'iss') return 'the token was issued by an issuer this server does not trust';
     if (err.claim === 'aud') return 'the token is not meant for this server (audience)';
     if (err.claim === 'exp' && err.reason === 'missing') return 'the token has no expiry (exp)';
-    return `the token's "${err.claim}" claim is not valid`;
+    return `the token's ${err.claim} claim is not valid`;
   }
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the token is signed with an algorithm this server does not accept';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token signature is not valid';

@@ -61,8 +61,9 @@ const NATIVE: Record<ColumnType, string> = {
 
 // ---- filters --------------------------------------------------------------------------------
 
-const NEVER: Document = { _id: { $in: [] } };
-const ALWAYS: Document = {};
+// Shared constants, compared by identity: frozen so no caller can change them.
+const NEVER: Document = Object.freeze({ _id: Object.freeze({ $in: Object.freeze([]) }) });
+const ALWAYS: Document = Object.freeze({});
 const isAlways = (f: Document): boolean => Object.keys(f).length === 0;
 
 function andF(parts: Document[]): Document {
@@ -124,7 +125,7 @@ function likeRegex(pattern: string): string {
   }
   // A leading or trailing `.*` is dropped instead of anchoring (same matches; a prefix pattern stays
   // an index-friendly ^prefix). \z, not $: in PCRE `$` also matches before a final newline.
-  const open = parts[0] === '.*' && parts.length > 0;
+  const open = parts[0] === '.*';
   if (open) parts.shift();
   const tail = parts.length > 0 && parts[parts.length - 1] === '.*';
   if (tail) parts.pop();

@@ -1,0 +1,86 @@
+// `viewgate explain --config FILE service.view [--filter F] [--order O] [--limit N] [--json]`:
+// runs the query as an administrator (no policy) and prints the plan, every native query sent
+// and the rows fetched per store.
+import { parseArgs } from 'node:util';
+import { configPath, loadConfigFile } from '../config/load.js';
+import { Sources } from '../sources/index.js';
+import { Catalog } from './catalog.js';
+import { parseRestQuery } from '../query/client-query.js';
+import { bindFilter } from '../query/bind.js';
+import { badRequest } from '../errors.js';
+import type { EngineQuery, View } from './view.js';
+import { toJson } from '../values.js';
+
+export function adminQuery(view: View, args: { filter?: string; order?: string; limit?: string; fields?: string }): EngineQuery {
+  const q = parseRestQuery({ filter: args.filter, order: args.order, limit: args.limit, fields: args.fields });
+  const types = new Map(view.columns.map((c) => [c.name, c.type]));
+  const columnType = (name: string) => {
+    const t = types.get(name);
+    if (!t) throw badRequest(`unknown field "${name}"; fields are: ${[...types.keys()].join(', ')}`, { field: name });
+    return t;
+  };
+  const orderBy = (q.order ?? []).map((o) => (columnType(o.field), { column: o.field, desc: o.desc }));
+  for (const k of view.key) if (!orderBy.some((t) => t.column === k)) orderBy.push({ column: k, desc: false });
+  for (const f of q.fields ?? []) columnType(f);
+  return {
+    columns: q.fields ?? view.columns.map((c) => c.name),
+    where: q.filter ? bindFilter(q.filter, { columnType }) : undefined,
+    orderBy,
+    limit: q.limit ?? 100,
+    offset: q.offset ?? 0,
+    count: false,
+  };
+}
+
+export async function explainCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      filter: { type: 'string' },
+      order: { type: 'string' },
+      limit: { type: 'string' },
+      fields: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const id = positionals[0];
+  if (!id || !id.includes('.')) {
+    process.stderr.write('usage: viewgate explain --config FILE service.view [--filter F] [--order O] [--limit N] [--json]\n');
+    return 2;
+  }
+  const { config } = loadConfigFile(configPath(values.config));
+  const sources = new Sources(config);
+  await sources.connect();
+  try {
+    const catalog = new Catalog(config, sources);
+    if (!catalog.has(id)) {
+      process.stderr.write(`viewgate explain: no view "${id}"; views are: ${catalog.ids().join(', ')}\n`);
+      return 2;
+    }
+    const view = await catalog.get(id);
+    const q = adminQuery(view, values);
+    const plan = await view.engine.explain(q);
+    const result = await view.engine.execute(q);
+    if (values.json) {
+      process.stdout.write(toJson({ view: id, plan: plan.plan, queries: result.queries, fetched: result.fetched, returned: result.rows.length }) + '\n');
+      return 0;
+    }
+    process.stdout.write(`view ${id}\n\nplan:\n${indent(typeof plan.plan === 'string' ? plan.plan : JSON.stringify(plan.plan, null, 2))}\n\n`);
+    process.stdout.write(`native queries sent (${result.queries.length}):\n`);
+    for (const nq of result.queries) {
+      process.stdout.write(`  [${nq.source}] ${nq.text.replace(/\n/g, '\n    ')}\n`);
+      if (nq.params.length > 0) process.stdout.write(`    params: ${toJson(nq.params).slice(0, 500)}\n`);
+    }
+    process.stdout.write(`\nrows fetched per store: ${Object.entries(result.fetched).map(([s, n]) => `${s}=${n}`).join(', ') || 'none'}\n`);
+    process.stdout.write(`rows returned: ${result.rows.length}\n`);
+    return 0;
+  } finally {
+    await sources.close();
+  }
+}
+
+function indent(text: string): string {
+  return text.replace(/^/gm, '  ');
+}
