@@ -11,6 +11,15 @@ wait_for() { # name, command...
   return 1
 }
 
+# mysql_fdw for the hub engine's tests and benchmarks (Debian package; postgres_fdw ships with PostgreSQL).
+pg_major="$(ls /etc/postgresql 2>/dev/null | sort -n | tail -n1)"
+if [ -n "$pg_major" ] && ! dpkg -s "postgresql-$pg_major-mysql-fdw" >/dev/null 2>&1; then
+  echo "services.sh: installing postgresql-$pg_major-mysql-fdw" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "postgresql-$pg_major-mysql-fdw" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && apt-get install -y -q "postgresql-$pg_major-mysql-fdw" >/dev/null; }
+fi
+
 if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
   echo "services.sh: starting PostgreSQL" >&2
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start

@@ -402,11 +402,12 @@ export class MongoSource implements Source {
     const plan = this.plan(meta, pushdown);
     const native = this.describe(meta, pushdown, plan);
     const projection = this.projection(meta, pushdown);
-    let docs: Document[];
-    if (pushdown.limit === 0) docs = [];
-    else if (plan.kind === 'single') docs = await this.find(meta, plan.find, projection);
-    else if (plan.kind === 'split') docs = await this.findSplit(meta, plan, projection);
-    else docs = await this.find(meta, plan.find, projection);
+    const docs =
+      pushdown.limit === 0
+        ? []
+        : plan.kind === 'split'
+          ? await this.findSplit(meta, plan, projection)
+          : await this.find(meta, plan.find, projection);
 
     const wanted = pushdown.columns.map((c) => meta.compiler.column(c, false));
     if (plan.kind !== 'memory') return { rows: docs.map((d) => this.row(meta, d, wanted)), native };
