@@ -10,15 +10,13 @@ import { ApiError } from './errors.js';
 export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: rt.log as FastifyBaseLogger,
-    disableRequestLogging: false,
     bodyLimit: rt.config.server.bodyLimit,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newRequestId();
     },
-    // Query strings are small; a huge one is refused rather than parsed.
-    maxParamLength: 500,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Path parameters are short names and keys; a huge one is refused rather than routed.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
