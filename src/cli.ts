@@ -9,6 +9,7 @@ import { runCheck } from './check.js';
 import { runStdio } from './mcp/stdio.js';
 import { parseDuration } from './config/schema.js';
 import { policyProblems } from './policy/validate.js';
+import { onSignals } from './ops/shutdown.js';
 
 const HELP = `viewgate: governed, read-only views over MySQL/MariaDB, PostgreSQL and MongoDB,
 for LLM agents (MCP) and applications (REST).
@@ -92,6 +93,8 @@ async function startServer(config: Config): Promise<string> {
   const app = await buildServer(rt);
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   rt.log.info({ address }, 'viewgate listening');
+  // SIGTERM: stop accepting, finish in-flight requests, flush audit, close pools (src/ops/shutdown.ts).
+  onSignals(app, rt);
   // Warm the catalog so problems show up in the log at start, not on the first request.
   const entries = await rt.catalog.buildAll();
   for (const e of entries) if (e.problem) rt.log.warn({ view: e.id, problem: e.problem }, 'view not available yet');
@@ -102,18 +105,6 @@ async function startServer(config: Config): Promise<string> {
     await rt.close();
     throw new Error(`the configuration's grants do not fit the views:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`);
   }
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    rt.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    await app.close();
-    await rt.close();
-    rt.log.flush?.();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
   return address;
 }
 

@@ -11,6 +11,12 @@ import { applyMasks } from './policy/mask.js';
 import type { Identity } from './policy/identity.js';
 import { ApiError, notFound } from './errors.js';
 import type { Row } from './values.js';
+import type { GrantConfig, Rate } from './config/schema.js';
+import type { GovernedQuery } from './policy/govern.js';
+import { MemoryCacheStore, ResponseCache } from './ops/cache.js';
+import { CacheKeys } from './ops/cache-key.js';
+import { bucketKey, MemoryRateLimiter, rateLimited, type RateDecision, type RateLimiter } from './ops/rate-limit.js';
+import type { Metrics } from './ops/metrics.js';
 
 /** What one request tells the audit record; filled in as the pipeline runs. */
 export interface RequestContext {
@@ -23,6 +29,10 @@ export interface RequestContext {
   filter?: string;
   rowCount?: number;
   args?: unknown;
+  /** Set when the grant has a cacheTtl: whether the cache answered, and how long a client may keep it. */
+  cache?: { hit: boolean; maxAgeMs: number };
+  /** Set when the grant has a rateLimit: the caller's bucket after this request. */
+  rateLimit?: { rate: Rate; decision: RateDecision };
 }
 
 export interface ViewSummary {
@@ -36,6 +46,8 @@ export interface ViewDescription extends ViewSummary {
   key: string[];
   columns: VisibleColumn[];
   maxLimit: number;
+  /** Engine-specific state, e.g. a materialized hub view's last refresh. */
+  status?: Record<string, unknown>;
 }
 
 export interface QueryResult {
@@ -47,11 +59,27 @@ export interface QueryResult {
   explain?: unknown;
 }
 
+/** The response cache and rate limiter (in memory unless the runtime passes Redis-backed ones). */
+export interface GatewayOps {
+  cache?: ResponseCache;
+  limiter?: RateLimiter;
+  metrics?: Metrics;
+}
+
 export class Gateway {
+  private readonly cache: ResponseCache;
+  private readonly limiter: RateLimiter;
+  private readonly cacheKeys: CacheKeys;
+
   constructor(
     readonly config: Config,
     readonly catalog: Catalog,
-  ) {}
+    private readonly ops: GatewayOps = {},
+  ) {
+    this.cache = ops.cache ?? new ResponseCache(new MemoryCacheStore(), ops.metrics);
+    this.limiter = ops.limiter ?? new MemoryRateLimiter();
+    this.cacheKeys = new CacheKeys(config);
+  }
 
   /** Views this identity may read, optionally in one service. Existence of others is not leaked. */
   listViews(identity: Identity, service?: string): ViewSummary[] {
@@ -80,6 +108,7 @@ export class Gateway {
       key: view.key,
       columns: schema.columns,
       maxLimit: schema.maxLimit,
+      ...(view.status ? { status: view.status() } : {}),
     };
   }
 
@@ -89,6 +118,9 @@ export class Gateway {
       if (q.filter) ctx.filter = formatFilter(q.filter);
     }
     const { view, grant } = await this.authorize(identity, id);
+    // Rate limits count every query the caller may address, cached or not, before any work.
+    const limited = await this.admit(identity, id, grant);
+    if (ctx && limited) ctx.rateLimit = limited;
     const governed = govern(this.config, identity, view, grant, q);
     if (ctx) ctx.fields = governed.fields;
     if (q.explain) {
@@ -96,15 +128,44 @@ export class Gateway {
       const plan = await view.engine.explain(governed.engine);
       return { rows: [], fields: governed.fields, explain: plan };
     }
+    let result: QueryResult;
+    if (grant.cacheTtl) {
+      const key = this.cacheKeys.key(identity, id, grant, governed.engine);
+      const out = await this.cache.getOrLoad(id, key, grant.cacheTtl, () => this.run(view, governed));
+      result = out.value;
+      if (ctx) ctx.cache = { hit: out.hit, maxAgeMs: out.maxAgeMs };
+    } else {
+      result = await this.run(view, governed);
+    }
+    if (ctx) ctx.rowCount = result.rows.length;
+    return result;
+  }
+
+  /** Steps 3 and 4: the engine, then the masks. */
+  private async run(view: View, governed: GovernedQuery): Promise<QueryResult> {
     const result = await view.engine.execute(governed.engine);
     const rows = applyMasks(result.rows, governed.schema.masks);
-    if (ctx) ctx.rowCount = rows.length;
     return {
       rows,
       fields: governed.fields,
       ...(result.count !== undefined ? { count: result.count } : {}),
       ...(result.hasMore ? { next: governed.engine.offset + governed.engine.limit } : {}),
     };
+  }
+
+  /** Takes a token from the caller's bucket for this grant; 429 when it is empty. */
+  private async admit(identity: Identity, id: string, grant: GrantConfig): Promise<RequestContext['rateLimit']> {
+    const rate = grant.rateLimit;
+    if (!rate) return undefined;
+    const grants = Object.hasOwn(this.config.roles, identity.role) ? this.config.roles[identity.role]!.grants : {};
+    // The bucket belongs to the grant that applied (`crm.*` is one bucket for the whole service).
+    const grantKey = Object.entries(grants).find(([, g]) => g === grant)?.[0] ?? id;
+    const decision = await this.limiter.take(bucketKey(identity, grantKey), rate);
+    if (!decision.allowed) {
+      this.ops.metrics?.rateLimitRejected(id, identity.role);
+      throw rateLimited(id, rate, decision);
+    }
+    return { rate, decision };
   }
 
   /** One row by its key value; 404 when it does not exist or the row filter hides it. */

@@ -1,4 +1,6 @@
-// Wires one running viewgate: config -> sources -> catalog -> gateway, plus logging and audit.
+// Wires one running viewgate: config -> sources -> catalog -> gateway, plus logging, audit, metrics,
+// the response cache and rate limits (in memory, or in Redis when `redis.url` is set).
+import type { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import { Sources } from './sources/index.js';
 import { Catalog } from './engine/catalog.js';
@@ -6,6 +8,11 @@ import { Gateway } from './gateway.js';
 import { Authenticator } from './policy/identity.js';
 import { Audit, sinkFor, type AuditSink } from './ops/audit.js';
 import { createLogger, type Logger } from './ops/logger.js';
+import { Metrics } from './ops/metrics.js';
+import { MemoryCacheStore, RedisCacheStore, ResponseCache } from './ops/cache.js';
+import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './ops/rate-limit.js';
+import { closeRedis, connectRedis } from './ops/redis.js';
+import type { BreakerOptions } from './ops/breaker.js';
 
 export interface Runtime {
   config: Config;
@@ -15,6 +22,11 @@ export interface Runtime {
   auth: Authenticator;
   audit: Audit;
   log: Logger;
+  metrics: Metrics;
+  cache: ResponseCache;
+  limiter: RateLimiter;
+  /** The shared Redis connection, when `redis.url` is set. */
+  redis?: Redis;
   close(): Promise<void>;
 }
 
@@ -23,16 +35,25 @@ export interface RuntimeOptions {
   stdio?: boolean;
   logger?: Logger;
   auditSink?: AuditSink;
+  /** Circuit breaker thresholds for every store (default: 5 failures, 10 s cooldown). */
+  breaker?: BreakerOptions;
+  /** Node process metrics in /metrics (default: on, except under stdio). */
+  processMetrics?: boolean;
 }
 
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const log = opts.logger ?? createLogger(config.logging.level, opts.stdio ? 'stderr' : 'stdout');
-  const sources = new Sources(config);
+  const metrics = new Metrics({ processMetrics: opts.processMetrics ?? !opts.stdio });
+  const redis = config.redis.url ? await connectRedis(config.redis.url, log) : undefined;
+  const cache = new ResponseCache(redis ? new RedisCacheStore(redis, log) : new MemoryCacheStore(), metrics);
+  const limiter = redis ? new RedisRateLimiter(redis, log) : new MemoryRateLimiter();
+  const sources = new Sources(config, { metrics, ...(opts.breaker ? { breaker: opts.breaker } : {}) });
   await sources.connect();
   const catalog = new Catalog(config, sources);
-  const gateway = new Gateway(config, catalog);
+  const gateway = new Gateway(config, catalog, { cache, limiter, metrics });
   const auth = new Authenticator(config);
   const audit = new Audit(config.audit, log, opts.auditSink ?? sinkFor(config, opts.stdio));
+  metrics.countAuditFailures(() => audit.failures);
   return {
     config,
     sources,
@@ -41,8 +62,15 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     auth,
     audit,
     log,
+    metrics,
+    cache,
+    limiter,
+    ...(redis ? { redis } : {}),
+    /** Flushes the audit log, then closes the cache, the limiter, Redis and the store pools. */
     async close() {
       await audit.close();
+      await Promise.allSettled([cache.close(), limiter.close()]);
+      if (redis) await closeRedis(redis);
       await sources.close();
     },
   };

@@ -19,6 +19,8 @@ export interface EngineQuery {
   limit: number;
   offset: number;
   count: boolean;
+  /** Who asks: engines that pass identity on to the store (the hub) need it. */
+  identity?: { role: string; claims: Record<string, unknown> };
 }
 
 export interface EngineResult {
@@ -52,4 +54,6 @@ export interface View {
   key: string[];
   columns: ViewColumn[];
   engine: ViewEngine;
+  /** Engine-specific state for describe output, e.g. a materialized view's last refresh. */
+  status?(): Record<string, unknown>;
 }

@@ -50,7 +50,9 @@ export async function audited<T>(
     args,
   });
   if (!written && rt.audit.failClosed) {
-    return { ok: false, error: new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit') };
+    outcome = { ok: false, error: new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit') };
   }
+  const view = ctx.view !== undefined && rt.catalog.has(ctx.view) ? ctx.view : undefined;
+  rt.metrics.observeRequest('mcp', action, view, outcome.ok ? 200 : outcome.error.status, (performance.now() - started) / 1000);
   return outcome;
 }

@@ -46,7 +46,8 @@ class StderrSink extends StdoutSink {
 class FileSink implements AuditSink {
   constructor(private readonly path: string) {}
   async write(records: AuditRecord[]): Promise<void> {
-    await appendFile(this.path, records.map((r) => toJson(r) + '\n').join(''), 'utf8');
+    // Records name people, filters and row counts: a new file is readable by its owner only.
+    await appendFile(this.path, records.map((r) => toJson(r) + '\n').join(''), { encoding: 'utf8', mode: 0o600 });
   }
   async close(): Promise<void> {}
 }
@@ -57,7 +58,9 @@ class PostgresSink implements AuditSink {
   private ready?: Promise<void>;
 
   constructor(url: string) {
-    this.pool = new pg.Pool({ connectionString: url, max: 2 });
+    // Bounded waits: an unreachable audit database must fail the write (and, with failClosed, the
+    // request), never hang it.
+    this.pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
     this.pool.on('error', () => {});
   }
 

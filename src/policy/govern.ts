@@ -119,6 +119,34 @@ export function claimValue(claims: Claims, path: string[]): unknown {
   return v === null ? undefined : v;
 }
 
+/**
+ * No store takes every string: PostgreSQL text cannot hold U+0000 and fails the whole query. A
+ * value carrying it is refused up front, the same way for every store, instead of becoming a 502.
+ */
+function refuseNul(p: Predicate | undefined, error: () => ApiError): void {
+  if (!p) return;
+  const bad = (v: unknown) => typeof v === 'string' && v.includes('\u0000');
+  switch (p.op) {
+    case 'and':
+    case 'or':
+      for (const a of p.args) refuseNul(a, error);
+      return;
+    case 'not':
+      return refuseNul(p.arg, error);
+    case 'cmp':
+      if (bad(p.value)) throw error();
+      return;
+    case 'in':
+      if (p.values.some(bad)) throw error();
+      return;
+    case 'like':
+      if (bad(p.pattern)) throw error();
+      return;
+    default:
+      return;
+  }
+}
+
 export function govern(config: Config, identity: Identity, view: View, grant: GrantConfig, q: ClientQuery): GovernedQuery {
   const schema = callerSchema(config, view, grant);
 
@@ -141,6 +169,9 @@ export function govern(config: Config, identity: Identity, view: View, grant: Gr
   }
 
   const rowWhere = grant.rowFilter ? bindRowFilter(view, grant.rowFilter, identity.claims) : undefined;
+  refuseNul(clientWhere, () => badRequest('filter values cannot contain the NUL character (U+0000)', { param: 'filter' }));
+  refuseNul(idsWhere, () => badRequest('ids cannot contain the NUL character (U+0000)', { param: 'ids' }));
+  refuseNul(rowWhere, () => new ApiError(403, "a claim used by the row filter contains the NUL character (U+0000)", {}));
 
   const orderBy: OrderTerm[] = [];
   for (const o of q.order ?? []) {
@@ -161,6 +192,7 @@ export function govern(config: Config, identity: Identity, view: View, grant: Gr
       limit,
       offset: q.offset ?? 0,
       count: q.includeCount ?? false,
+      identity: { role: identity.role, claims: identity.claims },
     },
   };
 }

@@ -31,6 +31,8 @@ export interface JwksOptions {
 
 export const JWKS_DEFAULTS = { cooldownMs: 30_000, cacheMaxAgeMs: 600_000, timeoutMs: 5_000 } as const;
 
+export const MIN_SECRET_BYTES = 32;
+
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
 const SYMMETRIC = /^HS(256|384|512)$/;
 
@@ -65,6 +67,11 @@ export class JwtVerifier {
     }
     if (cfg.secret) {
       this.key = new TextEncoder().encode(cfg.secret);
+      // RFC 7518 3.2: an HMAC key at least as long as the hash; a short secret can be guessed offline
+      // from any one token.
+      if (this.key.length < MIN_SECRET_BYTES) {
+        throw new Error(`auth.jwt.secret is ${this.key.length} bytes; use at least ${MIN_SECRET_BYTES} (e.g. openssl rand -base64 48)`);
+      }
     } else if (cfg.publicKey) {
       this.key = parsePublicKey(cfg.publicKey);
     } else if (cfg.jwksUrl) {

@@ -1,48 +1,53 @@
-// Checks grants against the views they apply to, once views are built (start-up and `check`):
-// fields and masks name real columns, row filters parse and name only the view's output columns.
-import type { Config } from '../config/schema.js';
+// Checks the policy part of a config once views are built (start-up, `check`, MCP stdio):
+// - grants against the views they decide for: fields and masks name real columns; row filters
+//   parse, name only the view's output columns, and their literals fit the column types;
+// - auth.jwt: the verifier can be built (a PEM that parses, algorithms of the key's family).
+// A wildcard grant is checked only against the views it actually decides for: a more specific
+// grant on a view replaces it there (see grants.ts).
+import type { Config, GrantConfig } from '../config/schema.js';
 import type { View } from '../engine/view.js';
 import { parseFilter } from '../query/filter-parser.js';
-import { astFields } from '../query/ast.js';
+import { astFields, type FilterAst } from '../query/ast.js';
+import { bindFilter } from '../query/bind.js';
+import type { ColumnType } from '../values.js';
+import { JwtVerifier } from './jwt.js';
 
 export interface PolicyProblem {
   path: string;
   message: string;
 }
 
-function applies(key: string, view: View): boolean {
-  return key === '*' || key === view.id || key === `${view.service}.*`;
+/** The grant key that decides for a view in a role, as grantFor() resolves it. */
+function decidingKey(grants: Record<string, GrantConfig>, view: View): string | undefined {
+  return [view.id, `${view.service}.*`, '*'].find((k) => Object.hasOwn(grants, k));
 }
 
+const quoteList = (names: string[]) => names.map((n) => `"${n}"`).join(', ');
+
 export function policyProblems(config: Config, views: View[]): PolicyProblem[] {
-  const out: PolicyProblem[] = [];
+  const out: PolicyProblem[] = [...authProblems(config)];
   for (const [roleName, role] of Object.entries(config.roles)) {
     for (const [key, grant] of Object.entries(role.grants)) {
       const path = `roles.${roleName}.grants.${key}`;
       const exact = key !== '*' && !key.endsWith('.*');
-      for (const view of views.filter((v) => applies(key, v))) {
+      let rowFilter: FilterAst | undefined;
+      if (grant.rowFilter) {
+        try {
+          rowFilter = parseFilter(grant.rowFilter, { allowClaims: true, param: 'rowFilter' });
+        } catch (err) {
+          out.push({ path: `${path}.rowFilter`, message: (err as Error).message });
+        }
+      }
+      for (const view of views.filter((v) => decidingKey(role.grants, v) === key)) {
         const cols = new Set(view.columns.map((c) => c.name));
         const missing = (names: string[]) => names.filter((n) => !cols.has(n));
         if (exact) {
           const f = missing(grant.fields ?? []);
-          if (f.length) out.push({ path: `${path}.fields`, message: `view "${view.id}" has no column ${f.map((n) => `"${n}"`).join(', ')}` });
+          if (f.length) out.push({ path: `${path}.fields`, message: `view "${view.id}" has no column ${quoteList(f)}` });
           const m = missing(Object.keys(grant.masks));
-          if (m.length) out.push({ path: `${path}.masks`, message: `view "${view.id}" has no column ${m.map((n) => `"${n}"`).join(', ')}` });
+          if (m.length) out.push({ path: `${path}.masks`, message: `view "${view.id}" has no column ${quoteList(m)}` });
         }
-        if (grant.rowFilter) {
-          try {
-            const names = [...new Set(astFields(parseFilter(grant.rowFilter, { allowClaims: true, param: 'rowFilter' })).map((f) => f.field))];
-            const bad = missing(names);
-            if (bad.length) {
-              out.push({
-                path: `${path}.rowFilter`,
-                message: `names ${bad.map((n) => `"${n}"`).join(', ')}, which view "${view.id}" does not output; a row filter may only use the view's columns`,
-              });
-            }
-          } catch (err) {
-            out.push({ path: `${path}.rowFilter`, message: (err as Error).message });
-          }
-        }
+        if (rowFilter) out.push(...rowFilterProblems(rowFilter, view, `${path}.rowFilter`));
       }
       if (Object.values(grant.masks).includes('hash') && !config.masking.hashSecret) {
         out.push({ path: `${path}.masks`, message: 'the hash mask needs masking.hashSecret' });
@@ -50,4 +55,56 @@ export function policyProblems(config: Config, views: View[]): PolicyProblem[] {
     }
   }
   return out;
+}
+
+function rowFilterProblems(ast: FilterAst, view: View, path: string): PolicyProblem[] {
+  const names = [...new Set(astFields(ast).map((f) => f.field))];
+  const bad = names.filter((n) => !view.columns.some((c) => c.name === n));
+  if (bad.length) {
+    return [{ path, message: `names ${quoteList(bad)}, which view "${view.id}" does not output; a row filter may only use the view's columns` }];
+  }
+  // Each comparison is bound now, claims standing in as a value of the column's type, so a literal
+  // that cannot fit its column (customer_id = 'x') or a column that cannot be compared (jsonb)
+  // stops start-up instead of failing every request.
+  const types = new Map(view.columns.map((c) => [c.name, c.type]));
+  const out: PolicyProblem[] = [];
+  for (const leaf of leaves(ast)) {
+    const type = 'field' in leaf ? types.get(leaf.field)! : 'text';
+    try {
+      bindFilter(leaf, { param: 'rowFilter', columnType: (name) => types.get(name)!, claim: () => SAMPLE[type] });
+    } catch (err) {
+      out.push({ path, message: `for view "${view.id}": ${(err as Error).message}` });
+    }
+  }
+  return out;
+}
+
+/** A claim value that fits each column type, for the load-time check. */
+const SAMPLE: Record<ColumnType, unknown> = {
+  text: 'x',
+  int: 1,
+  float: 1,
+  numeric: '1',
+  bool: true,
+  timestamptz: '2024-01-01T00:00:00Z',
+  date: '2024-01-01',
+  jsonb: 'x',
+  bytea: 'x',
+};
+
+function leaves(ast: FilterAst): FilterAst[] {
+  if (ast.kind === 'and' || ast.kind === 'or') return ast.args.flatMap(leaves);
+  if (ast.kind === 'not') return leaves(ast.arg);
+  return [ast];
+}
+
+/** The JWT verifier is built the way the server builds it; what stops it is a config problem. */
+export function authProblems(config: Config): PolicyProblem[] {
+  if (!config.auth.jwt) return [];
+  try {
+    new JwtVerifier(config.auth.jwt);
+    return [];
+  } catch (err) {
+    return [{ path: 'auth.jwt', message: (err as Error).message }];
+  }
 }

@@ -1,4 +1,6 @@
-// /healthz: the process is up. /readyz: every source answers (details per source).
+// /healthz: the process is up. /readyz: every source answers (details per source). /metrics:
+// Prometheus text exposition (src/ops/metrics.ts); unauthenticated like the health checks, so keep
+// the port off the public internet or block /metrics at the proxy (docs/operations.md).
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { sendJson } from './envelope.js';
@@ -21,5 +23,10 @@ export function registerHealthRoutes(app: FastifyInstance, rt: Runtime): void {
     );
     const ready = checks.every((c) => c.status === 'up');
     return sendJson(reply, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', sources: checks });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const text = await rt.metrics.exposition();
+    return reply.code(200).header('content-type', rt.metrics.contentType()).header('cache-control', 'no-store').send(text);
   });
 }

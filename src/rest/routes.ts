@@ -7,6 +7,7 @@ import type { Credentials, Identity } from '../policy/identity.js';
 import { parseRestQuery } from '../query/client-query.js';
 import { ApiError, notFound } from '../errors.js';
 import { toJson } from '../values.js';
+import { rateLimitHeaders } from '../ops/rate-limit.js';
 import { sendError, toApiError } from './envelope.js';
 
 type Params = { service: string; view?: string; id?: string };
@@ -23,9 +24,38 @@ export function credentialsFrom(headers: FastifyRequest['headers']): Credentials
   return {};
 }
 
+/** Responses depend on the credential, so shared caches must key on these request headers. */
+export const CREDENTIAL_HEADERS = ['Authorization', 'X-API-Key', 'X-DreamFactory-API-Key'];
+
+/** Adds names to Vary without dropping what is there (CORS adds Origin). */
+function addVary(reply: FastifyReply, names: string[]): void {
+  const prev = reply.getHeader('vary');
+  const have = String(prev ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  for (const n of names) if (!have.some((h) => h.toLowerCase() === n.toLowerCase())) have.push(n);
+  reply.header('vary', have.join(', '));
+}
+
+/**
+ * Cache-Control for a successful response: `private` always (it is one caller's view); with the
+ * grant's cacheTtl, the cached entry's remaining lifetime, so no client keeps rows longer than the
+ * server would; without one, `no-cache` (keep it, but revalidate with the ETag).
+ */
+function successHeaders(reply: FastifyReply, ctx: RequestContext): void {
+  const maxAge = ctx.cache ? Math.floor(ctx.cache.maxAgeMs / 1000) : 0;
+  reply.header('cache-control', maxAge > 0 ? `private, max-age=${maxAge}` : 'private, no-cache');
+  if (ctx.rateLimit) reply.headers(rateLimitHeaders(ctx.rateLimit.decision, ctx.rateLimit.rate));
+}
+
 /** Runs one API request: authenticate, handle, audit (failing closed if configured), reply. */
-function handler(rt: Runtime, action: string, fn: (identity: Identity, req: FastifyRequest<{ Params: Params }>, ctx: RequestContext) => Promise<unknown>) {
-  return async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+export function handler<P = Params>(
+  rt: Runtime,
+  action: string,
+  fn: (identity: Identity, req: FastifyRequest<{ Params: P }>, ctx: RequestContext) => Promise<unknown>,
+) {
+  return async (req: FastifyRequest<{ Params: P }>, reply: FastifyReply) => {
     const started = performance.now();
     const ctx: RequestContext = { requestId: String(req.id), surface: 'rest', action };
     let status = 200;
@@ -57,8 +87,17 @@ function handler(rt: Runtime, action: string, fn: (identity: Identity, req: Fast
     if (!ok && rt.audit.failClosed) {
       error = new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit', {});
     }
-    if (error) return sendError(reply, error);
-    return sendWithEtag(req, reply, toJson(body));
+    addVary(reply, CREDENTIAL_HEADERS);
+    if (error) {
+      reply.header('cache-control', 'no-store');
+      sendError(reply, error);
+    } else {
+      successHeaders(reply, ctx);
+      sendWithEtag(req, reply, toJson(body));
+    }
+    const view = ctx.view !== undefined && rt.catalog.has(ctx.view) ? ctx.view : undefined;
+    rt.metrics.observeRequest('rest', action, view, reply.statusCode, (performance.now() - started) / 1000);
+    return reply;
   };
 }
 
@@ -66,7 +105,8 @@ function sendWithEtag(req: FastifyRequest, reply: FastifyReply, text: string): F
   const etag = `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
   reply.header('etag', etag);
   const inm = req.headers['if-none-match'];
-  if (typeof inm === 'string' && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
+  // If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x".
+  if (typeof inm === 'string' && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
     return reply.code(304).send();
   }
   return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(text);

@@ -1,5 +1,9 @@
-// Creates the configured sources (one pool each).
+// Creates the configured sources (one pool each), each behind its circuit breaker and timed into
+// the store metrics (src/ops/guarded-source.ts).
 import type { Config, SourceConfig } from '../config/schema.js';
+import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from '../ops/breaker.js';
+import { GuardedSource } from '../ops/guarded-source.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { Source } from './source.js';
 import { PostgresSource } from './postgres.js';
 import { MysqlSource } from './mysql.js';
@@ -16,11 +20,23 @@ export function createSource(name: string, cfg: SourceConfig): Source {
   }
 }
 
+export interface SourcesOptions {
+  metrics?: Metrics;
+  breaker?: BreakerOptions;
+}
+
 export class Sources {
   private readonly byName = new Map<string, Source>();
 
-  constructor(config: Config) {
-    for (const [name, cfg] of Object.entries(config.sources)) this.byName.set(name, createSource(name, cfg));
+  constructor(config: Config, opts: SourcesOptions = {}) {
+    const { metrics } = opts;
+    const hooks = metrics
+      ? { onStateChange: metrics.breakerChanged.bind(metrics), onReject: metrics.breakerRejected.bind(metrics) }
+      : {};
+    for (const [name, cfg] of Object.entries(config.sources)) {
+      const breaker = new CircuitBreaker(name, opts.breaker ?? DEFAULT_BREAKER, hooks);
+      this.byName.set(name, new GuardedSource(createSource(name, cfg), breaker, metrics));
+    }
   }
 
   get(name: string): Source {

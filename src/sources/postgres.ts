@@ -24,7 +24,7 @@ export interface PostgresSourceOptions {
   pool?: number;
 }
 
-const TYPE_MAP: Record<string, ColumnType> = {
+export const TYPE_MAP: Record<string, ColumnType> = {
   bool: 'bool',
   int2: 'int',
   int4: 'int',
@@ -75,7 +75,7 @@ function operand(col: SqlColumn): string {
 
 // Equality needs no COLLATE: with deterministic collations it is byte equality, and leaving it off
 // keeps an index on the column usable. Ordering, ranges and LIKE use "C" (code-point order).
-const pgDialect: SqlDialect = {
+export const pgDialect: SqlDialect = {
   quoteIdent: ident,
   compare(col, op: CompareOp, value, params) {
     const p = `${params.add(paramValue(col, value))}::${castType(col)}`;
@@ -101,7 +101,7 @@ const pgDialect: SqlDialect = {
   },
 };
 
-function decode(col: SqlColumn, raw: unknown): Value {
+export function decode(col: SqlColumn, raw: unknown): Value {
   if (raw === null || raw === undefined) return null;
   const s = raw as string;
   switch (col.type) {

@@ -1,0 +1,103 @@
+// The checked view: relations resolved to sources, expressions typed. Built once when the view
+// loads (analyze.ts), read by the planner for every request.
+import type { CompareOp } from '../../query/predicate.js';
+import type { SourceKind } from '../../sources/source.js';
+import type { Value } from '../../values.js';
+import type { TypeMod } from './casts.js';
+import type { SqlType } from './sql-types.js';
+
+export type ArithOp = '+' | '-' | '*' | '/' | '%';
+export type AggFn = 'count' | 'sum' | 'avg' | 'min' | 'max';
+
+export type Expr =
+  | { kind: 'column'; rel: number; column: string; type: SqlType }
+  | { kind: 'const'; value: Value; type: SqlType }
+  | { kind: 'cast'; arg: Expr; type: SqlType; mod?: TypeMod }
+  | { kind: 'arith'; op: ArithOp; left: Expr; right: Expr; type: SqlType }
+  | { kind: 'neg'; arg: Expr; type: SqlType }
+  | { kind: 'concat'; left: Expr; right: Expr; type: 'text' }
+  | { kind: 'coalesce'; args: Expr[]; type: SqlType }
+  | { kind: 'case'; whens: { when: Expr; then: Expr }[]; else?: Expr; type: SqlType }
+  | { kind: 'and' | 'or'; args: Expr[]; type: 'bool' }
+  | { kind: 'not'; arg: Expr; type: 'bool' }
+  /** `via` is the type both sides are compared in (int4 = numeric compares as numeric). */
+  | { kind: 'compare'; op: CompareOp; left: Expr; right: Expr; via: SqlType; type: 'bool' }
+  | { kind: 'in'; arg: Expr; list: Expr[]; via: SqlType; type: 'bool' }
+  | { kind: 'like'; arg: Expr; pattern: Expr; caseInsensitive: boolean; type: 'bool' }
+  | { kind: 'isnull'; arg: Expr; type: 'bool' }
+  /** An aggregate call (only in a grouped view's outputs and ORDER BY, before aggregation). */
+  | { kind: 'agg'; fn: AggFn; arg?: Expr; distinct: boolean; type: SqlType }
+  /** A value computed by an earlier step: a group key (`g0`) or an aggregate (`a0`). */
+  | { kind: 'slot'; slot: string; type: SqlType };
+
+export interface RelationColumn {
+  type: SqlType;
+  nullable: boolean;
+}
+
+export interface Relation {
+  index: number;
+  alias: string;
+  source: string;
+  sourceKind: SourceKind;
+  table: string;
+  columns: Map<string, RelationColumn>;
+  primaryKey: string[];
+}
+
+/** One equality of a join: `parentKey = childKey`, compared in `via`. */
+export interface JoinCondition {
+  parentKey: Expr;
+  childKey: Expr;
+  via: SqlType;
+}
+
+/** How relation `child` joins the relations before it: to exactly one of them, its parent. */
+export interface JoinModel {
+  child: number;
+  parent: number;
+  kind: 'inner' | 'left';
+  conditions: JoinCondition[];
+  /** ON conjuncts on the child alone: they restrict which child rows match. */
+  childFilters: Expr[];
+}
+
+export interface OutputColumn {
+  name: string;
+  /** Over base columns; in a grouped view over group-key and aggregate slots. */
+  expr: Expr;
+  type: SqlType;
+  nullable: boolean;
+}
+
+export interface AggregateSpec {
+  slot: string;
+  fn: AggFn;
+  arg?: Expr;
+  distinct: boolean;
+  type: SqlType;
+}
+
+export interface ViewSortItem {
+  /** Over the same row as the outputs (slots in a grouped view). */
+  expr: Expr;
+  desc: boolean;
+  nullsFirst: boolean;
+}
+
+export interface ViewModel {
+  id: string;
+  sql: string;
+  relations: Relation[];
+  /** One per relation after the first, in FROM order. */
+  joins: JoinModel[];
+  /** WHERE conjuncts (and INNER JOIN conjuncts that are not join keys). */
+  where: Expr[];
+  outputs: OutputColumn[];
+  grouping?: { keys: Expr[]; aggregates: AggregateSpec[] };
+  orderBy: ViewSortItem[];
+  limit?: number;
+  offset?: number;
+}
+
+export const slotKey = (rel: number, column: string): string => `${rel}.${column}`;

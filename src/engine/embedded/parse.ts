@@ -1,0 +1,209 @@
+// View SQL -> the statement's shape (relations, joins, clauses), by the real PostgreSQL parser
+// (libpg-query). Anything outside the supported subset (SPEC 8) is refused here, naming the
+// position; expressions stay parser nodes until analyze.ts types them.
+import { parse as pgParse } from 'libpg-query';
+import { ViewDefinitionError } from './errors.js';
+
+/** A parser node: `{ Tag: body }`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RawNode = Record<string, any>;
+
+export interface RawRelation {
+  source: string;
+  table: string;
+  alias: string;
+  location: number;
+}
+
+export interface RawJoin {
+  kind: 'inner' | 'left';
+  relation: RawRelation;
+  on: RawNode;
+  location: number;
+}
+
+export interface RawTarget {
+  /** The alias (`AS name`), if any. */
+  name?: string;
+  expr: RawNode;
+  location: number;
+}
+
+export interface RawSortItem {
+  expr: RawNode;
+  desc: boolean;
+  nulls: 'default' | 'first' | 'last';
+  location: number;
+}
+
+export interface SyntaxView {
+  from: RawRelation;
+  joins: RawJoin[];
+  targets: RawTarget[];
+  where?: RawNode;
+  groupBy: RawNode[];
+  orderBy: RawSortItem[];
+  limit?: number;
+  offset?: number;
+}
+
+/** Thrown by the parse and analyze steps; the caller turns it into a ViewDefinitionError. */
+export class Refusal extends Error {
+  constructor(
+    message: string,
+    readonly location?: number,
+  ) {
+    super(message);
+  }
+}
+
+export async function parseViewSql(viewId: string, sql: string): Promise<SyntaxView> {
+  let tree: RawNode;
+  try {
+    tree = (await pgParse(sql)) as unknown as RawNode;
+  } catch (err) {
+    const e = err as { message?: string; sqlDetails?: { cursorPosition?: number } };
+    const cursor = e.sqlDetails?.cursorPosition;
+    throw new ViewDefinitionError(viewId, sql, cursor === undefined ? undefined : charToByte(sql, Math.max(0, cursor - 1)), `syntax error: ${e.message ?? String(err)}`);
+  }
+  try {
+    return shape(tree);
+  } catch (err) {
+    if (err instanceof Refusal) throw new ViewDefinitionError(viewId, sql, err.location, err.message);
+    throw err;
+  }
+}
+
+function charToByte(sql: string, chars: number): number {
+  return Buffer.byteLength(sql.slice(0, chars), 'utf8');
+}
+
+/** The node's tag and body. */
+export function unwrap(node: RawNode): [string, RawNode] {
+  const tag = Object.keys(node)[0]!;
+  return [tag, node[tag] as RawNode];
+}
+
+/** The best location of a node or of its first located descendant. */
+export function locationOf(node: RawNode | undefined): number | undefined {
+  if (!node || typeof node !== 'object') return undefined;
+  if (typeof node.location === 'number' && node.location >= 0) return node.location;
+  for (const v of Object.values(node)) {
+    if (v && typeof v === 'object') {
+      const l = Array.isArray(v) ? v.map((x) => locationOf(x as RawNode)).find((x) => x !== undefined) : locationOf(v as RawNode);
+      if (l !== undefined) return l;
+    }
+  }
+  return undefined;
+}
+
+function shape(tree: RawNode): SyntaxView {
+  const stmts = (tree.stmts ?? []) as RawNode[];
+  if (stmts.length !== 1) throw new Refusal(`a view is exactly one SELECT statement (found ${stmts.length} statements)`, stmts[1]?.stmt_location);
+  const [tag, sel] = unwrap(stmts[0]!.stmt as RawNode);
+  if (tag !== 'SelectStmt') throw new Refusal(`a view is a SELECT statement, not ${tag.replace(/Stmt$/, '')}`, 0);
+  if (sel.op && sel.op !== 'SETOP_NONE') throw new Refusal('UNION, INTERSECT and EXCEPT are not supported', locationOf(sel.rarg));
+  const refuse = (what: string, node: RawNode | undefined): never => {
+    throw new Refusal(`${what} is not supported in embedded views`, locationOf(node));
+  };
+  if (sel.withClause) refuse('WITH', sel.withClause);
+  if (sel.distinctClause) refuse('DISTINCT', sel.distinctClause[0] ?? sel.targetList?.[0]);
+  if (sel.havingClause) refuse('HAVING', sel.havingClause);
+  if (sel.windowClause) refuse('WINDOW', sel.windowClause[0]);
+  if (sel.intoClause) refuse('SELECT INTO', sel.intoClause);
+  if (sel.lockingClause) refuse('FOR UPDATE/SHARE', sel.lockingClause[0]);
+  if (sel.valuesLists) refuse('VALUES', sel.valuesLists[0]);
+  if (sel.groupDistinct) refuse('GROUP BY DISTINCT', sel.groupClause?.[0]);
+  if (sel.limitOption === 'LIMIT_OPTION_WITH_TIES') refuse('FETCH ... WITH TIES', sel.limitCount);
+  const fromClause = (sel.fromClause ?? []) as RawNode[];
+  if (fromClause.length === 0) throw new Refusal('a view needs a FROM clause', 0);
+  if (fromClause.length > 1) throw new Refusal('comma-separated FROM lists are not supported: write JOIN ... ON', locationOf(fromClause[1]));
+  const joins: RawJoin[] = [];
+  const from = flattenFrom(fromClause[0]!, joins);
+  const targets = ((sel.targetList ?? []) as RawNode[]).map((t): RawTarget => {
+    const [, rt] = unwrap(t);
+    const val = rt.val as RawNode;
+    const [vt, vb] = unwrap(val);
+    if (vt === 'ColumnRef' && (vb.fields as RawNode[]).some((f) => 'A_Star' in f)) {
+      throw new Refusal('SELECT * is not supported: list the columns', rt.location as number);
+    }
+    return { ...(rt.name ? { name: rt.name as string } : {}), expr: val, location: (rt.location as number) ?? locationOf(val) ?? 0 };
+  });
+  if (targets.length === 0) throw new Refusal('a view needs at least one output column', 0);
+  const groupBy = ((sel.groupClause ?? []) as RawNode[]).map((g) => {
+    const [gt] = unwrap(g);
+    if (gt === 'GroupingSet') refuse('GROUPING SETS, ROLLUP and CUBE', g);
+    return g;
+  });
+  const orderBy = ((sel.sortClause ?? []) as RawNode[]).map((s): RawSortItem => {
+    const [, sb] = unwrap(s);
+    if (sb.useOp) refuse('ORDER BY ... USING', s);
+    const dir = sb.sortby_dir as string | undefined;
+    const nulls = sb.sortby_nulls as string | undefined;
+    return {
+      expr: sb.node as RawNode,
+      desc: dir === 'SORTBY_DESC',
+      nulls: nulls === 'SORTBY_NULLS_FIRST' ? 'first' : nulls === 'SORTBY_NULLS_LAST' ? 'last' : 'default',
+      location: locationOf(sb.node as RawNode) ?? 0,
+    };
+  });
+  return {
+    from,
+    joins,
+    targets,
+    ...(sel.whereClause ? { where: sel.whereClause as RawNode } : {}),
+    groupBy,
+    orderBy,
+    ...(sel.limitCount ? limitValue('limit', sel.limitCount as RawNode) : {}),
+    ...(sel.limitOffset ? limitValue('offset', sel.limitOffset as RawNode) : {}),
+  };
+}
+
+function limitValue(which: 'limit' | 'offset', node: RawNode): { limit?: number; offset?: number } {
+  const [tag, body] = unwrap(node);
+  if (tag === 'A_Const' && body.isnull) return {}; // LIMIT NULL / LIMIT ALL
+  if (tag === 'A_Const' && (body.ival || Object.keys(body).every((k) => k === 'location' || k === 'ival'))) {
+    const n = Number(body.ival?.ival ?? 0);
+    if (n < 0) throw new Refusal(`${which.toUpperCase()} must not be negative`, body.location as number);
+    return { [which]: n };
+  }
+  throw new Refusal(`${which.toUpperCase()} must be an integer constant`, locationOf(node));
+}
+
+function flattenFrom(node: RawNode, joins: RawJoin[]): RawRelation {
+  const [tag, body] = unwrap(node);
+  if (tag === 'RangeVar') return relation(body);
+  if (tag === 'JoinExpr') {
+    const left = flattenFrom(body.larg as RawNode, joins);
+    const [rtag, rbody] = unwrap(body.rarg as RawNode);
+    const at = locationOf(body.rarg as RawNode) ?? 0;
+    if (rtag !== 'RangeVar') {
+      throw new Refusal(rtag === 'RangeSubselect' ? 'subqueries are not supported' : 'parenthesized joins are not supported: write a chain of JOIN ... ON', at);
+    }
+    if (body.isNatural) throw new Refusal('NATURAL JOIN is not supported: write JOIN ... ON', at);
+    if (body.usingClause) throw new Refusal('JOIN ... USING is not supported: write JOIN ... ON', at);
+    if (body.alias) throw new Refusal('an alias on a join is not supported', at);
+    const jt = body.jointype as string | undefined;
+    const kind = jt === undefined || jt === 'JOIN_INNER' ? 'inner' : jt === 'JOIN_LEFT' ? 'left' : undefined;
+    if (!kind) throw new Refusal(`${(jt ?? '').replace('JOIN_', '')} JOIN is not supported: only INNER and LEFT joins`, at);
+    if (!body.quals) throw new Refusal('CROSS JOIN is not supported: every join needs ON with an equality', at);
+    joins.push({ kind, relation: relation(rbody), on: body.quals as RawNode, location: at });
+    return left;
+  }
+  if (tag === 'RangeSubselect') throw new Refusal('subqueries are not supported', locationOf(body));
+  if (tag === 'RangeFunction') throw new Refusal('functions in FROM are not supported', locationOf(body));
+  throw new Refusal(`${tag} in FROM is not supported`, locationOf(body));
+}
+
+function relation(rv: RawNode): RawRelation {
+  const location = (rv.location as number) ?? 0;
+  if (rv.alias?.colnames) throw new Refusal('column aliases on a table are not supported', location);
+  const catalog = rv.catalogname as string | undefined;
+  const schema = rv.schemaname as string | undefined;
+  const rel = rv.relname as string;
+  if (!schema) throw new Refusal(`table "${rel}" needs its source: write source.table (e.g. crm.${rel})`, location);
+  const [source, table] = catalog ? [catalog, `${schema}.${rel}`] : [schema, rel];
+  const alias = (rv.alias?.aliasname as string | undefined) ?? rel;
+  if (alias.includes('.')) throw new Refusal(`alias "${alias}" must not contain a dot`, location);
+  return { source, table, alias, location };
+}

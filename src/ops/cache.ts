@@ -1,0 +1,145 @@
+// The response cache behind the gateway: an in-process LRU, or Redis when `redis.url` is set (shared
+// by every instance). Entries are stored as text with exact bigints and expire after the grant's
+// cacheTtl. Concurrent misses on one key share one load. A failing Redis is a miss, never an error.
+import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Redis } from 'ioredis';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { REDIS_PREFIX } from './redis.js';
+
+export interface StoredEntry {
+  text: string;
+  remainingMs: number;
+}
+
+export interface CacheStore {
+  get(key: string): Promise<StoredEntry | undefined>;
+  set(key: string, text: string, ttlMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Bounds of the in-process cache, in UTF-16 units of the stored text. */
+export const MEMORY_CACHE_LIMITS = { maxChars: 64_000_000, maxEntries: 10_000, maxEntryChars: 4_000_000 };
+
+export class MemoryCacheStore implements CacheStore {
+  private readonly lru: LRUCache<string, string>;
+
+  constructor(limits = MEMORY_CACHE_LIMITS) {
+    this.lru = new LRUCache<string, string>({
+      max: limits.maxEntries,
+      maxSize: limits.maxChars,
+      maxEntrySize: limits.maxEntryChars,
+      sizeCalculation: (text) => Math.max(1, text.length),
+    });
+  }
+
+  async get(key: string): Promise<StoredEntry | undefined> {
+    const text = this.lru.get(key);
+    if (text === undefined) return undefined;
+    return { text, remainingMs: this.lru.getRemainingTTL(key) };
+  }
+
+  async set(key: string, text: string, ttlMs: number): Promise<void> {
+    this.lru.set(key, text, { ttl: ttlMs });
+  }
+
+  async close(): Promise<void> {
+    this.lru.clear();
+  }
+}
+
+export class RedisCacheStore implements CacheStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly log?: Logger,
+  ) {}
+
+  async get(key: string): Promise<StoredEntry | undefined> {
+    try {
+      const res = await this.redis.multi().get(REDIS_PREFIX + key).pttl(REDIS_PREFIX + key).exec();
+      const text = res?.[0]?.[1];
+      const ttl = res?.[1]?.[1];
+      if (typeof text !== 'string') return undefined;
+      return { text, remainingMs: typeof ttl === 'number' && ttl > 0 ? ttl : 0 };
+    } catch (err) {
+      this.log?.debug({ err: (err as Error).message }, 'response cache read failed; treated as a miss');
+      return undefined;
+    }
+  }
+
+  async set(key: string, text: string, ttlMs: number): Promise<void> {
+    try {
+      await this.redis.set(REDIS_PREFIX + key, text, 'PX', Math.max(1, Math.round(ttlMs)));
+    } catch (err) {
+      this.log?.debug({ err: (err as Error).message }, 'response cache write failed');
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+// ---- codec: JSON with exact bigints -----------------------------------------------------------
+
+/**
+ * Bigints become strings behind a per-entry random prefix and come back as bigints; no string in
+ * the data can pose as one, because the prefix is chosen after the data exists.
+ */
+export function encodeEntry(value: unknown): string {
+  const tag = `\u0000big:${randomBytes(8).toString('hex')}:`;
+  const body = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? tag + v.toString() : v));
+  return JSON.stringify(tag) + '\n' + body;
+}
+
+export function decodeEntry<T>(text: string): T {
+  const nl = text.indexOf('\n');
+  const tag = JSON.parse(text.slice(0, nl)) as string;
+  return JSON.parse(text.slice(nl + 1), (_k, v: unknown) =>
+    typeof v === 'string' && v.startsWith(tag) ? BigInt(v.slice(tag.length)) : v,
+  ) as T;
+}
+
+// ---- the cache the gateway uses --------------------------------------------------------------
+
+export interface CacheOutcome<T> {
+  value: T;
+  hit: boolean;
+  /** How long a client may keep this response: the entry's remaining lifetime. */
+  maxAgeMs: number;
+}
+
+export class ResponseCache {
+  private readonly loading = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly store: CacheStore,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  async getOrLoad<T>(view: string, key: string, ttlMs: number, load: () => Promise<T>): Promise<CacheOutcome<T>> {
+    const found = await this.store.get(key);
+    if (found) {
+      this.metrics?.cacheHit(view);
+      return { value: decodeEntry<T>(found.text), hit: true, maxAgeMs: found.remainingMs };
+    }
+    this.metrics?.cacheMiss(view);
+    let pending = this.loading.get(key) as Promise<T> | undefined;
+    if (!pending) {
+      pending = (async () => {
+        try {
+          const value = await load();
+          await this.store.set(key, encodeEntry(value), ttlMs);
+          return value;
+        } finally {
+          this.loading.delete(key);
+        }
+      })();
+      this.loading.set(key, pending);
+    }
+    return { value: await pending, hit: false, maxAgeMs: ttlMs };
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

@@ -1,0 +1,63 @@
+// A Source decorator: every round trip goes through the store's circuit breaker and is timed into
+// the store metrics. The wrapped source keeps its own timeouts and pool limits.
+import type { Pushdown, Predicate } from '../query/predicate.js';
+import type { NativeQuery, ScanResult, Source, SourceKind, TableInfo } from '../sources/source.js';
+import { StoreError } from '../errors.js';
+import { CircuitOpenError, type CircuitBreaker } from './breaker.js';
+import type { Metrics } from './metrics.js';
+
+export class GuardedSource implements Source {
+  readonly name: string;
+  readonly kind: SourceKind;
+
+  constructor(
+    readonly inner: Source,
+    readonly breaker: CircuitBreaker,
+    private readonly metrics?: Metrics,
+  ) {
+    this.name = inner.name;
+    this.kind = inner.kind;
+  }
+
+  connect(): Promise<void> {
+    return this.inner.connect();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  ping(): Promise<void> {
+    return this.call('ping', () => this.inner.ping());
+  }
+
+  introspect(table: string): Promise<TableInfo> {
+    return this.call('introspect', () => this.inner.introspect(table));
+  }
+
+  scan(table: string, pushdown: Pushdown): Promise<ScanResult> {
+    return this.call('scan', () => this.inner.scan(table, pushdown), (r) => r.rows.length);
+  }
+
+  count(table: string, where?: Predicate): Promise<number> {
+    return this.call('count', () => this.inner.count(table, where));
+  }
+
+  /** Builds the native query without sending it: no round trip, no breaker. */
+  explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery> {
+    return this.inner.explainScan(table, pushdown);
+  }
+
+  private async call<T>(op: string, fn: () => Promise<T>, rows?: (v: T) => number): Promise<T> {
+    const started = performance.now();
+    try {
+      const v = await this.breaker.run(fn);
+      this.metrics?.observeStoreQuery(this.name, op, 'ok', (performance.now() - started) / 1000, rows?.(v));
+      return v;
+    } catch (err) {
+      const outcome = err instanceof CircuitOpenError ? 'circuit_open' : err instanceof StoreError ? err.reason : 'error';
+      this.metrics?.observeStoreQuery(this.name, op, outcome, (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+}

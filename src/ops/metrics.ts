@@ -1,0 +1,147 @@
+// Prometheus metrics (SPEC 10), one registry per runtime so several runtimes in one process (tests,
+// bench) never share series. Label values are bounded: views are configured ids or "-", stores are
+// configured source names, statuses are HTTP codes.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const ROW_BUCKETS = [0, 1, 10, 100, 1_000, 10_000, 100_000];
+
+export type Surface = 'rest' | 'mcp';
+export type BreakerStateName = 'closed' | 'open' | 'half-open';
+const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+export interface MetricsOptions {
+  /** Node process metrics (memory, event loop lag, GC); on for servers, off for short-lived tools. */
+  processMetrics?: boolean;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Histogram<'surface' | 'action' | 'view' | 'status'>;
+  private readonly storeQueries: Histogram<'store' | 'op' | 'outcome'>;
+  private readonly storeRows: Histogram<'store'>;
+  private readonly cacheHits: Counter<'view'>;
+  private readonly cacheMisses: Counter<'view'>;
+  private readonly rateLimited: Counter<'view' | 'role'>;
+  private readonly breakerState: Gauge<'store'>;
+  private readonly breakerRejections: Counter<'store'>;
+  private readonly refreshStatus: Gauge<'view'>;
+  private readonly refreshLastSuccess: Gauge<'view'>;
+  private auditFailureSource: () => number = () => 0;
+
+  constructor(opts: MetricsOptions = {}) {
+    const registers = [this.registry];
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
+    this.requests = new Histogram({
+      name: 'viewgate_request_duration_seconds',
+      help: 'REST requests and MCP tool calls, by surface, action (route or tool), view and status',
+      labelNames: ['surface', 'action', 'view', 'status'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.storeQueries = new Histogram({
+      name: 'viewgate_store_query_duration_seconds',
+      help: 'Native queries sent to a store, by store, operation (scan, count, ping, introspect) and outcome',
+      labelNames: ['store', 'op', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.storeRows = new Histogram({
+      name: 'viewgate_store_rows',
+      help: 'Rows returned by one scan, by store',
+      labelNames: ['store'],
+      buckets: ROW_BUCKETS,
+      registers,
+    });
+    this.cacheHits = new Counter({ name: 'viewgate_cache_hits_total', help: 'Response cache hits, by view', labelNames: ['view'], registers });
+    this.cacheMisses = new Counter({ name: 'viewgate_cache_misses_total', help: 'Response cache misses, by view', labelNames: ['view'], registers });
+    this.rateLimited = new Counter({
+      name: 'viewgate_rate_limit_rejections_total',
+      help: 'Requests refused with 429, by view and role',
+      labelNames: ['view', 'role'],
+      registers,
+    });
+    this.breakerState = new Gauge({
+      name: 'viewgate_circuit_state',
+      help: 'Circuit breaker state per store: 0 closed, 1 half-open, 2 open',
+      labelNames: ['store'],
+      registers,
+    });
+    this.breakerRejections = new Counter({
+      name: 'viewgate_circuit_rejections_total',
+      help: 'Store calls refused without trying because the circuit was open',
+      labelNames: ['store'],
+      registers,
+    });
+    const self = this;
+    new Counter({
+      name: 'viewgate_audit_failures_total',
+      help: 'Audit records that could not be written',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.auditFailureSource());
+      },
+    });
+    this.refreshStatus = new Gauge({
+      name: 'viewgate_refresh_status',
+      help: 'Last refresh of a materialized view: 1 succeeded, 0 failed',
+      labelNames: ['view'],
+      registers,
+    });
+    this.refreshLastSuccess = new Gauge({
+      name: 'viewgate_refresh_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful refresh of a materialized view',
+      labelNames: ['view'],
+      registers,
+    });
+  }
+
+  observeRequest(surface: Surface, action: string, view: string | undefined, status: number, seconds: number): void {
+    this.requests.observe({ surface, action, view: view ?? '-', status: String(status) }, seconds);
+  }
+
+  observeStoreQuery(store: string, op: string, outcome: string, seconds: number, rows?: number): void {
+    this.storeQueries.observe({ store, op, outcome }, seconds);
+    if (rows !== undefined) this.storeRows.observe({ store }, rows);
+  }
+
+  cacheHit(view: string): void {
+    this.cacheHits.inc({ view });
+  }
+
+  cacheMiss(view: string): void {
+    this.cacheMisses.inc({ view });
+  }
+
+  rateLimitRejected(view: string, role: string): void {
+    this.rateLimited.inc({ view, role });
+  }
+
+  breakerChanged(store: string, state: BreakerStateName): void {
+    this.breakerState.set({ store }, BREAKER_STATE_VALUE[state]);
+  }
+
+  breakerRejected(store: string): void {
+    this.breakerRejections.inc({ store });
+  }
+
+  /** Where audit failures are counted (src/ops/audit.ts `failures`); read at scrape time. */
+  countAuditFailures(source: () => number): void {
+    this.auditFailureSource = source;
+  }
+
+  /** For the hub engine: the outcome of one refresh of a materialized view. */
+  refreshed(view: string, ok: boolean, at: Date = new Date()): void {
+    this.refreshStatus.set({ view }, ok ? 1 : 0);
+    if (ok) this.refreshLastSuccess.set({ view }, at.getTime() / 1000);
+  }
+
+  contentType(): string {
+    return this.registry.contentType;
+  }
+
+  async exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,124 @@
+// The views the oracle runs, in the SPEC 8 subset only. Every view runs unchanged on the embedded
+// engine (over the three stores) and on the oracle database (schemas crm, app, analytics).
+// Each `key` is unique over the view's rows on both fixtures (checked by harness.test.ts), so
+// ORDER BY <anything>, <key> is total and results compare as sequences.
+import type { Fixture } from './fixtures.js';
+
+export interface OracleView {
+  name: string;
+  description: string;
+  key: string[];
+  sql: string;
+  /** Fixtures whose tables have every column the view reads (default: both). */
+  fixtures?: Fixture['name'][];
+}
+
+export const VIEWS: OracleView[] = [
+  {
+    name: 'activity',
+    description: 'SPEC 3 reference view: LEFT JOIN x2, the second on an int -> text cast (N:M per customer).',
+    key: ['customer_id', 'order_id', 'event_id'],
+    sql: `SELECT c.customer_id, c.tenant_id, c.email, o.order_id, o.total_amount,
+                 e._id AS event_id, e.event_type, e.ts AS event_ts
+          FROM crm.customers c
+          LEFT JOIN app.orders o ON o.customer_id = c.customer_id
+          LEFT JOIN analytics.events e ON e.user_id = c.customer_id::text`,
+  },
+  {
+    name: 'customer_orders',
+    description: 'INNER JOIN across MariaDB and PostgreSQL.',
+    key: ['order_id'],
+    sql: `SELECT c.customer_id, c.tenant_id, c.full_name, c.is_active, o.order_id, o.status,
+                 o.total_amount, o.created_at AS ordered_at
+          FROM crm.customers c
+          JOIN app.orders o ON o.customer_id = c.customer_id`,
+  },
+  {
+    name: 'order_exprs',
+    description: 'Casts, arithmetic, ||, COALESCE and CASE over a LEFT JOIN.',
+    key: ['customer_id', 'order_id'],
+    sql: `SELECT c.customer_id, o.order_id,
+                 c.customer_id::text || '/' || COALESCE(o.status, 'none') AS label,
+                 c.full_name || ' <' || COALESCE(c.email, '?') || '>' AS contact,
+                 COALESCE(o.total_amount, 0) * 2 AS doubled,
+                 o.total_amount - 1.5 AS minus,
+                 o.total_amount / 3 AS third,
+                 o.order_id::text AS order_ref,
+                 c.customer_id::numeric + 0.5 AS half_id,
+                 CASE WHEN o.total_amount >= 100 THEN 'big' WHEN o.total_amount IS NULL THEN 'none' ELSE 'small' END AS size,
+                 CASE c.tenant_id WHEN 't1' THEN 1 WHEN 't2' THEN 2 ELSE 0 END AS tenant_rank,
+                 o.created_at::date AS order_day
+          FROM crm.customers c
+          LEFT JOIN app.orders o ON o.customer_id = c.customer_id`,
+  },
+  {
+    name: 'tenant_revenue',
+    description: 'GROUP BY with count/sum/avg/min/max over a LEFT JOIN.',
+    key: ['tenant_id'],
+    sql: `SELECT c.tenant_id, count(*) AS n_rows, count(o.order_id) AS n_orders,
+                 sum(o.total_amount) AS revenue, avg(o.total_amount) AS avg_amount,
+                 min(o.total_amount) AS min_amount, max(o.created_at) AS last_order,
+                 min(c.full_name) AS first_name, max(o.status) AS max_status,
+                 sum(c.customer_id) AS id_sum, avg(c.customer_id) AS id_avg
+          FROM crm.customers c
+          LEFT JOIN app.orders o ON o.customer_id = c.customer_id
+          GROUP BY c.tenant_id`,
+  },
+  {
+    name: 'customer_events',
+    description: 'GROUP BY over a cross-store LEFT JOIN on the int -> text cast, aggregating MongoDB fields.',
+    key: ['customer_id'],
+    sql: `SELECT c.customer_id, c.tenant_id, count(e._id) AS n_events, count(e.ts) AS n_timed,
+                 max(e.ts) AS last_event, min(e.event_type) AS first_type,
+                 sum(e.qty) AS qty_sum, avg(e.qty) AS qty_avg, max(e.qty) AS qty_max
+          FROM crm.customers c
+          LEFT JOIN analytics.events e ON e.user_id = c.customer_id::text
+          GROUP BY c.customer_id, c.tenant_id`,
+  },
+  {
+    name: 'active_events',
+    description: 'A view with a WHERE clause: AND/OR/NOT, IN, BETWEEN, LIKE, ILIKE, IS NULL.',
+    key: ['event_id'],
+    sql: `SELECT c.customer_id, c.full_name, e._id AS event_id, e.event_type, e.ts AS event_ts, e.sku
+          FROM crm.customers c
+          JOIN analytics.events e ON e.user_id = c.customer_id::text
+          WHERE c.is_active = true
+            AND (e.event_type IN ('view', 'View', 'buy') OR e.sku LIKE 'SKU-%' OR e.event_type IS NULL)
+            AND NOT (c.full_name ILIKE '%turing%')
+            AND c.customer_id BETWEEN -10 AND 9007199254740993`,
+  },
+  {
+    name: 'event_users',
+    description: 'MongoDB as the preserved side: events LEFT JOIN customers on customer_id::text = user_id.',
+    key: ['event_id'],
+    sql: `SELECT e._id AS event_id, e.user_id, e.event_type, e.ts, e.qty, e.seq, e.payload,
+                 c.customer_id, c.full_name, c.tenant_id
+          FROM analytics.events e
+          LEFT JOIN crm.customers c ON c.customer_id::text = e.user_id`,
+  },
+  {
+    name: 'tenant_customers',
+    description: 'Both tables in MariaDB (one subplan, one query): a text join that must not use its case-insensitive, PAD SPACE collation.',
+    key: ['tenant_no', 'customer_id'],
+    sql: `SELECT t.tenant_no, t.tenant_id, t.tenant_name, t.plan, c.customer_id, c.full_name
+          FROM crm.tenants t
+          LEFT JOIN crm.customers c ON c.tenant_id = t.tenant_id`,
+  },
+  {
+    name: 'customer_numbers',
+    description: 'Adversarial only: DECIMAL and DOUBLE arithmetic, numeric + float, across stores.',
+    key: ['customer_id', 'order_id'],
+    fixtures: ['adversarial'],
+    sql: `SELECT c.customer_id, c.credit, c.score, o.order_id, o.note,
+                 c.credit * 2 AS credit2, c.score * 2 AS score2,
+                 c.credit + o.total_amount AS exposure,
+                 c.score + c.credit AS mixed,
+                 -c.credit AS neg_credit
+          FROM crm.customers c
+          LEFT JOIN app.orders o ON o.customer_id = c.customer_id`,
+  },
+];
+
+export function viewsFor(fixture: Fixture['name']): OracleView[] {
+  return VIEWS.filter((v) => !v.fixtures || v.fixtures.includes(fixture));
+}

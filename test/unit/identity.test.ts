@@ -1,0 +1,141 @@
+// The Authenticator without HTTP: configuration errors found at start, API keys, which credential
+// decides, role resolution. Token faults over real HTTP: test/e2e/policy-tokens.test.ts.
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { ApiError } from '../../src/errors.js';
+import { Authenticator, claimAt, unauthorized } from '../../src/policy/identity.js';
+import { keyPair, signHs256, indentBlock, type TestKeyPair } from '../support/jwt.js';
+
+const SECRET = 'unit-secret-0123456789abcdef0123456789';
+const sha = (k: string) => createHash('sha256').update(k).digest('hex');
+
+function config(jwt: string, extra = ''): Config {
+  return parseConfig(
+    `
+sources: { app: { kind: postgres, url: "postgres://x@127.0.0.1/x" } }
+services: { app: { source: app, tables: [orders] } }
+auth:
+  apiKeys:
+    - { name: ops, sha256: "${sha('ops-key').toUpperCase()}", role: internal }
+    - { name: t2, sha256: ${sha('t2-key')}, role: external, claims: { tenant_id: t2, nested: { a: 1 } } }
+${jwt ? `  jwt:\n    issuer: https://idp.test/\n    audience: viewgate\n${jwt}` : ''}
+roles:
+  internal: { grants: { "*": { read: true } } }
+  external: { grants: { app.orders: { read: true } } }
+${extra}
+`,
+    'unit.yaml',
+    {},
+  );
+}
+
+async function fails(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ApiError) return e;
+    throw e;
+  }
+  throw new Error('expected an ApiError');
+}
+
+let rsa: TestKeyPair;
+beforeAll(async () => {
+  rsa = await keyPair('RS256', 'k1');
+});
+
+describe('configuration problems stop start-up instead of rejecting every token later', () => {
+  it('an algorithm outside the key family', () => {
+    expect(() => new Authenticator(config(`    secret: ${SECRET}\n    algorithms: [HS256, RS256]`))).toThrow(/"RS256" cannot be used with a secret/);
+    expect(() => new Authenticator(config(`    publicKey: |\n${indentBlock(rsa.publicPem, 6)}\n    algorithms: [HS256]`))).toThrow(/"HS256" cannot be used with a public key/);
+  });
+
+  it('a publicKey that is not a PEM public key', () => {
+    expect(() => new Authenticator(config('    publicKey: not-a-pem'))).toThrow(/auth.jwt.publicKey is not a PEM public key/);
+  });
+
+  it('defaults: HS256 for a secret, RS256/ES256 for keys', async () => {
+    const hs = new Authenticator(config(`    secret: ${SECRET}`));
+    const id = await hs.authenticate({ bearer: await signHs256(SECRET, { roles: ['internal'] }) });
+    expect(id).toMatchObject({ role: 'internal', method: 'jwt', subject: 'user-1' });
+  });
+});
+
+describe('API keys', () => {
+  const auth = () => new Authenticator(config(''));
+
+  it('match by sha256 (hex in any case), carry the name and a copy of the static claims', async () => {
+    const ops = await auth().authenticate({ apiKey: 'ops-key' });
+    expect(ops).toEqual({ subject: 'key:ops', role: 'internal', method: 'api-key', keyName: 'ops', claims: {} });
+    const a = auth();
+    const t2 = await a.authenticate({ apiKey: 't2-key' });
+    expect(t2.claims).toEqual({ tenant_id: 't2', nested: { a: 1 } });
+    t2.claims.tenant_id = 't1';
+    expect((await a.authenticate({ apiKey: 't2-key' })).claims.tenant_id).toBe('t2');
+  });
+
+  it('a wrong key is a 401 with an invalid_token challenge; no credential is a bare challenge', async () => {
+    for (const k of ['', 'ops-key ', 'OPS-KEY', sha('ops-key')]) {
+      const e = await fails(auth().authenticate({ apiKey: k }));
+      expect(e.status).toBe(401);
+      expect(e.headers['WWW-Authenticate']).toMatch(/error="invalid_token"/);
+    }
+    const none = await fails(auth().authenticate({}));
+    expect(none.headers['WWW-Authenticate']).toBe('Bearer realm="viewgate"');
+  });
+
+  it('the API key decides when both are sent; a wrong key never falls back to the token', async () => {
+    const a = new Authenticator(config(`    secret: ${SECRET}`));
+    const token = await signHs256(SECRET, { roles: ['internal'], tenant_id: 't9' });
+    expect(await a.authenticate({ apiKey: 't2-key', bearer: token })).toMatchObject({ role: 'external', claims: { tenant_id: 't2' } });
+    expect((await fails(a.authenticate({ apiKey: 'nope', bearer: token }))).status).toBe(401);
+  });
+
+  it('bearer tokens without auth.jwt are a 401 that says so', async () => {
+    const e = await fails(auth().authenticate({ bearer: await signHs256(SECRET, { roles: ['internal'] }) }));
+    expect(e.status).toBe(401);
+    expect(e.message).toMatch(/no auth.jwt is configured/);
+  });
+});
+
+describe('roles from tokens', () => {
+  const a = () => new Authenticator(config(`    secret: ${SECRET}\n    roleClaim: [realm_access, roles]`));
+  const role = async (claims: Record<string, unknown>) => (await a().authenticate({ bearer: await signHs256(SECRET, claims) })).role;
+
+  it('a nested path; a string or a list; the first known role in token order', async () => {
+    expect(await role({ realm_access: { roles: 'external' } })).toBe('external');
+    expect(await role({ realm_access: { roles: ['nobody', 'external', 'internal'] } })).toBe('external');
+  });
+
+  it('named roles that are all unknown, an empty list, or non-strings: 403', async () => {
+    for (const roles of [['admin'], [], [42], [{ internal: true }], 'Internal']) {
+      const e = await fails(role({ realm_access: { roles } }));
+      expect(e.status, JSON.stringify(roles)).toBe(403);
+    }
+  });
+
+  it('no role claim and no default role: 403; with a default role: that role', async () => {
+    expect((await fails(role({ roles: ['internal'] }))).status).toBe(403);
+    const withDefault = new Authenticator(config(`    secret: ${SECRET}\n    roleClaim: [realm_access, roles]\n    defaultRole: external`));
+    const id = await withDefault.authenticate({ bearer: await signHs256(SECRET, { realm_access: {} }) });
+    expect(id.role).toBe('external');
+    const named = await fails(withDefault.authenticate({ bearer: await signHs256(SECRET, { realm_access: { roles: ['root'] } }) }));
+    expect(named.status).toBe(403);
+  });
+
+  it('role and claim paths read own properties only', () => {
+    expect(claimAt({}, ['constructor'])).toBeUndefined();
+    expect(claimAt({ a: { b: 1 } }, ['a', 'b'])).toBe(1);
+    expect(claimAt({ a: [{ b: 1 }] }, ['a', 'b'])).toBeUndefined();
+    expect(claimAt(JSON.parse('{"__proto__": {"x": 1}}'), ['__proto__', 'x'])).toBe(1);
+  });
+});
+
+describe('WWW-Authenticate', () => {
+  it('keeps error_description within RFC 6750 characters', () => {
+    const h = unauthorized('bad "token" \\ é').headers['WWW-Authenticate']!;
+    expect(h).toBe('Bearer realm="viewgate", error="invalid_token", error_description="bad \'token\' \' ?"');
+  });
+});

@@ -1,0 +1,145 @@
+// The response cache pieces without stores: the codec keeps bigints exact, the key separates
+// tenants (and only what matters), entries expire, concurrent misses share one load.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { parseConfig } from '../../src/config/load.js';
+import { canonical, CacheKeys } from '../../src/ops/cache-key.js';
+import { decodeEntry, encodeEntry, MemoryCacheStore, ResponseCache } from '../../src/ops/cache.js';
+import type { EngineQuery } from '../../src/engine/view.js';
+import type { Identity } from '../../src/policy/identity.js';
+import { Metrics } from '../../src/ops/metrics.js';
+
+const CONFIG = parseConfig(
+  `
+sources:
+  crm: { kind: mysql, url: "mysql://root@127.0.0.1:3306/x" }
+services:
+  crm: { source: crm, tables: [customers] }
+  fed:
+    views:
+      v:
+        sql: SELECT customer_id, tenant_id FROM crm.customers
+        rowSecurity: "tenant_id in {claims.tenants}"
+roles:
+  external:
+    grants:
+      crm.customers: { read: true, rowFilter: "tenant_id = {claims.tenant_id}", masks: { email: email }, cacheTtl: 30s }
+      fed.v: { read: true, cacheTtl: 30s }
+  other:
+    grants:
+      crm.customers: { read: true, rowFilter: "tenant_id = {claims.tenant_id}", masks: { email: hash }, cacheTtl: 30s }
+`,
+  'test.yaml',
+  {},
+);
+
+const query: EngineQuery = {
+  columns: ['customer_id', 'email'],
+  where: { op: 'cmp', column: 'tenant_id', cmp: '=', value: 't1' },
+  orderBy: [{ column: 'customer_id', desc: false }],
+  limit: 100,
+  offset: 0,
+  count: false,
+};
+
+const who = (claims: Record<string, unknown>, role = 'external', sub = 'someone'): Identity => ({ subject: sub, role, method: 'jwt', claims });
+
+describe('cache codec', () => {
+  it('round-trips bigints exactly, beside look-alike strings and JSON values', () => {
+    const value = {
+      rows: [
+        { id: 9007199254740993n, neg: -9223372036854775808n, text: '9007199254740993', tagLike: '\u0000big:0000000000000000:1', doc: { a: [1, 'x', null] } },
+        { id: null, neg: 0n, text: '', tagLike: 'n', doc: null },
+      ],
+      fields: ['id'],
+      next: 100,
+    };
+    const back = decodeEntry<typeof value>(encodeEntry(value));
+    expect(back).toEqual(value);
+    expect(typeof back.rows[0]!.id).toBe('bigint');
+    expect(typeof back.rows[0]!.text).toBe('string');
+  });
+
+  it('round-trips any bigint and string (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ b: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), s: fc.string() })), (rows) => {
+        expect(decodeEntry(encodeEntry({ rows }))).toEqual({ rows });
+      }),
+    );
+  });
+});
+
+describe('cache key', () => {
+  const keys = new CacheKeys(CONFIG);
+  const grant = CONFIG.roles.external!.grants['crm.customers']!;
+
+  it('differs between tenants, roles and masks; is stable for the same inputs', () => {
+    const t1 = keys.key(who({ tenant_id: 't1' }), 'crm.customers', grant, query);
+    expect(keys.key(who({ tenant_id: 't1' }), 'crm.customers', grant, query)).toBe(t1);
+    expect(keys.key(who({ tenant_id: 't2' }), 'crm.customers', grant, query)).not.toBe(t1);
+    const otherGrant = CONFIG.roles.other!.grants['crm.customers']!;
+    expect(keys.key(who({ tenant_id: 't1' }, 'other'), 'crm.customers', otherGrant, query)).not.toBe(t1);
+    expect(keys.key(who({ tenant_id: 't1' }), 'crm.customers', grant, { ...query, offset: 100 })).not.toBe(t1);
+    expect(keys.key(who({ tenant_id: 't1' }), 'crm.customers', grant, { ...query, columns: ['email', 'customer_id'] })).not.toBe(t1);
+  });
+
+  it('ignores claims no row filter reads (a new token for the same tenant hits the same entry)', () => {
+    const a = keys.key(who({ tenant_id: 't1', iat: 1, jti: 'a' }, 'external', 'alice'), 'crm.customers', grant, query);
+    const b = keys.key(who({ tenant_id: 't1', iat: 2, jti: 'b' }, 'external', 'bob'), 'crm.customers', grant, query);
+    expect(a).toBe(b);
+  });
+
+  it("includes the claims of the view's rowSecurity, even when the grant has no row filter", () => {
+    const g = CONFIG.roles.external!.grants['fed.v']!;
+    const q = { ...query, where: undefined };
+    expect(keys.key(who({ tenants: ['t1'] }), 'fed.v', g, q)).not.toBe(keys.key(who({ tenants: ['t2'] }), 'fed.v', g, q));
+  });
+
+  it('depends on the deployment (another config sharing Redis never shares entries)', () => {
+    const other = new CacheKeys({ ...CONFIG, masking: { hashSecret: 'different' } });
+    expect(other.key(who({ tenant_id: 't1' }), 'crm.customers', grant, query)).not.toBe(keys.key(who({ tenant_id: 't1' }), 'crm.customers', grant, query));
+  });
+
+  it('canonical text tells bigints, numbers and strings apart and sorts keys', () => {
+    expect(canonical(1n)).not.toBe(canonical(1));
+    expect(canonical(1n)).not.toBe(canonical('1'));
+    expect(canonical({ b: 1, a: 2 })).toBe(canonical({ a: 2, b: 1 }));
+  });
+});
+
+describe('memory store and ResponseCache', () => {
+  it('expires entries after their TTL', async () => {
+    const store = new MemoryCacheStore();
+    await store.set('k', 'v', 50);
+    expect((await store.get('k'))?.text).toBe('v');
+    expect((await store.get('k'))!.remainingMs).toBeLessThanOrEqual(50);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await store.get('k')).toBeUndefined();
+  });
+
+  it('counts hits and misses and shares one load between concurrent misses', async () => {
+    const metrics = new Metrics();
+    const cache = new ResponseCache(new MemoryCacheStore(), metrics);
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      await new Promise((r) => setTimeout(r, 20));
+      return { rows: [{ id: 1n }] };
+    };
+    const first = await Promise.all([1, 2, 3].map(() => cache.getOrLoad('v', 'k', 1000, load)));
+    expect(loads).toBe(1);
+    expect(first.every((o) => !o.hit && o.maxAgeMs === 1000)).toBe(true);
+    const again = await cache.getOrLoad('v', 'k', 1000, load);
+    expect(again).toMatchObject({ hit: true, value: { rows: [{ id: 1n }] } });
+    expect(again.maxAgeMs).toBeLessThanOrEqual(1000);
+    const text = await metrics.exposition();
+    expect(text).toContain('viewgate_cache_hits_total{view="v"} 1');
+    expect(text).toContain('viewgate_cache_misses_total{view="v"} 3');
+  });
+
+  it('does not cache a failed load', async () => {
+    const cache = new ResponseCache(new MemoryCacheStore());
+    await expect(cache.getOrLoad('v', 'k', 1000, async () => Promise.reject(new Error('store down')))).rejects.toThrow('store down');
+    expect((await cache.getOrLoad('v', 'k', 1000, async () => 'ok')).hit).toBe(false);
+  });
+});
