@@ -56,10 +56,9 @@ export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
       const e = toApiError(err, rt.log, String(req.id));
       await auditRejection(rt, req, e.status);
       if (e.status !== 401) return sendError(reply, e);
-      const params = [`resource_metadata="${publicUrl(rt, req)}${RESOURCE_METADATA_PATH}"`];
-      if (creds.apiKey !== undefined || creds.bearer !== undefined) {
-        params.push('error="invalid_token"', `error_description="${e.message.replace(/["\\]/g, "'")}"`);
-      }
+      // The authenticator's challenge (error, error_description) plus where to find the metadata.
+      const challenge = (e.headers['WWW-Authenticate'] ?? 'Bearer').replace(/^Bearer\s*/, '').replace(/^realm="[^"]*",?\s*/, '');
+      const params = [`resource_metadata="${publicUrl(rt, req)}${RESOURCE_METADATA_PATH}"`, ...(challenge ? [challenge] : [])];
       return sendError(reply, new ApiError(401, e.message, e.context, { 'WWW-Authenticate': `Bearer ${params.join(', ')}` }));
     }
   };
