@@ -91,6 +91,7 @@ async function serve(args: string[]): Promise<number> {
 async function startServer(config: Config): Promise<string> {
   const rt = await createRuntime(config);
   const app = await buildServer(rt);
+  (await import('./hub/scheduler.js')).startHubRefresh(app, rt);
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   rt.log.info({ address }, 'viewgate listening');
   // SIGTERM: stop accepting, finish in-flight requests, flush audit, close pools (src/ops/shutdown.ts).

@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import { Sources } from './sources/index.js';
+import { closeHubSessions } from './hub/passthrough/session.js';
 import { Catalog } from './engine/catalog.js';
 import { Gateway } from './gateway.js';
 import { Authenticator } from './policy/identity.js';
@@ -71,6 +72,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       await audit.close();
       await Promise.allSettled([cache.close(), limiter.close()]);
       if (redis) await closeRedis(redis);
+      await closeHubSessions(sources);
       await sources.close();
     },
   };

@@ -27,8 +27,15 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
       return sendError(reply, new ApiError(414, `the URL is longer than ${MAX_URL_LENGTH} characters; narrow the query (fewer ids or a shorter filter)`));
     }
   });
+  // While shutting down, responses to in-flight requests close their connection, so close() does
+  // not wait for kept-alive sockets to time out (src/ops/shutdown.ts).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (closing) reply.header('connection', 'close');
   });
   if (rt.config.server.cors.origins.length > 0) await app.register(cors, { delegator: corsFor(rt.config.server.cors.origins) });
   app.setNotFoundHandler((req, reply) =>

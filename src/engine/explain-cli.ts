@@ -62,23 +62,49 @@ export async function explainCommand(args: string[]): Promise<number> {
     const view = await catalog.get(id);
     const q = adminQuery(view, values);
     const plan = await view.engine.explain(q);
-    const result = await view.engine.execute(q);
+    // The embedded engine's explain runs the query itself (bind-join batches depend on fetched
+    // rows); other engines describe it, and the query runs once more here to count rows.
+    const ran = executedPlan(plan.plan);
+    const result = ran ? undefined : await view.engine.execute(q);
+    const queries = ran ? plan.queries : result!.queries;
+    const fetched = ran ? ran.fetched : result!.fetched;
+    const returned = ran ? ran.returned : result!.rows.length;
     if (values.json) {
-      process.stdout.write(toJson({ view: id, plan: plan.plan, queries: result.queries, fetched: result.fetched, returned: result.rows.length }) + '\n');
-      return 0;
+      process.stdout.write(toJson({ view: id, plan: plan.plan, queries, fetched, returned }) + '\n');
+      return ran?.error ? 1 : 0;
     }
-    process.stdout.write(`view ${id}\n\nplan:\n${indent(typeof plan.plan === 'string' ? plan.plan : JSON.stringify(plan.plan, null, 2))}\n\n`);
-    process.stdout.write(`native queries sent (${result.queries.length}):\n`);
-    for (const nq of result.queries) {
-      process.stdout.write(`  [${nq.source}] ${nq.text.replace(/\n/g, '\n    ')}\n`);
-      if (nq.params.length > 0) process.stdout.write(`    params: ${toJson(nq.params).slice(0, 500)}\n`);
+    const text = ran ? ran.text : typeof plan.plan === 'string' ? plan.plan : JSON.stringify(plan.plan, null, 2);
+    process.stdout.write(`view ${id}\n\nplan:\n${indent(text)}\n\n`);
+    if (ran?.error) {
+      process.stdout.write(`not run: ${ran.error.message}\n`);
+      return 1;
     }
-    process.stdout.write(`\nrows fetched per store: ${Object.entries(result.fetched).map(([s, n]) => `${s}=${n}`).join(', ') || 'none'}\n`);
-    process.stdout.write(`rows returned: ${result.rows.length}\n`);
+    process.stdout.write(`native queries sent (${queries.length}):\n`);
+    queries.forEach((nq, i) => {
+      process.stdout.write(`  ${i + 1}. [${nq.source}] ${nq.text.replace(/\n/g, '\n     ')}\n`);
+      if (nq.params.length > 0) process.stdout.write(`     params: ${toJson(nq.params).slice(0, 500)}\n`);
+    });
+    process.stdout.write(`\nrows fetched per store: ${Object.entries(fetched).map(([s, n]) => `${s}=${n}`).join(', ') || 'none'}\n`);
+    process.stdout.write(`rows returned: ${returned}\n`);
     return 0;
   } finally {
     await sources.close();
   }
+}
+
+interface ExecutedPlan {
+  text: string;
+  fetched: Record<string, number>;
+  returned: number;
+  error?: { status: number; message: string };
+}
+
+/** The embedded engine's explain result: the plan text of a query it already ran. */
+function executedPlan(plan: unknown): ExecutedPlan | undefined {
+  const p = plan as Partial<ExecutedPlan> & { engine?: string };
+  return p && typeof p === 'object' && p.engine === 'embedded' && typeof p.text === 'string'
+    ? { text: p.text, fetched: p.fetched ?? {}, returned: p.returned ?? 0, ...(p.error ? { error: p.error } : {}) }
+    : undefined;
 }
 
 function indent(text: string): string {

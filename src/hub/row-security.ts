@@ -8,9 +8,9 @@
 // PostgreSQL evaluates it once per query (an InitPlan), can use an index on the column, and can
 // ship the comparison to postgres_fdw/mysql_fdw as a parameter.
 //
-// A missing claim is SQL NULL, so every comparison with it is unknown: no rows (also under NOT).
+// A missing claim gives no rows: the WHERE requires every claim it names to be present.
 import type { ViewConfig } from '../config/schema.js';
-import type { FilterAst, Lit } from '../query/ast.js';
+import { astClaims, type FilterAst, type Lit } from '../query/ast.js';
 import { escapeLike } from '../query/bind.js';
 import { parseFilter } from '../query/filter-parser.js';
 import { HubConfigError, ident, literal } from './names.js';
@@ -55,6 +55,20 @@ export class RowSecurityCompiler {
     private readonly path: string,
   ) {}
 
+  /**
+   * The view's WHERE: the filter, behind a guard that every claim it names is present. Without the
+   * guard a missing claim would only make its own comparison unknown, and `x in ('a', {claims.t})`
+   * or `... or label is null` could still match rows.
+   */
+  where(ast: FilterAst): string {
+    const paths = astClaims(ast);
+    const pred = this.compile(ast);
+    if (paths.length === 0) return pred;
+    const present = paths.map((p) => `COALESCE(jsonb_typeof(${claimJson(p)}), 'null') <> 'null'`).join(' AND ');
+    return `(SELECT ${present})
+  AND ${pred}`;
+  }
+
   compile(ast: FilterAst): string {
     switch (ast.kind) {
       case 'and':
@@ -76,7 +90,7 @@ export class RowSecurityCompiler {
         const lits = ast.values.filter((v) => v.kind !== 'claim');
         const claims = ast.values.filter((v): v is Extract<Lit, { kind: 'claim' }> => v.kind === 'claim');
         const parts = [
-          ...(lits.length > 0 ? [`${this.col(ast.field)} IN (${lits.map((l) => this.value(ast.field, l)).join(', ')})`] : []),
+          ...(lits.length > 0 ? [`${this.col(ast.field)} IN (${lits.map((l) => (l.kind === 'null' ? 'NULL' : this.value(ast.field, l))).join(', ')})`] : []),
           ...claims.map((c) => `${this.col(ast.field)} IN (${this.claimList(ast.field, c.path)})`),
         ];
         const any = parts.length === 1 ? `(${parts[0]})` : `(${parts.join(' OR ')})`;

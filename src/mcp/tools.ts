@@ -34,6 +34,7 @@ const describeViewOutput = z.object({
     }),
   ),
   example: z.object({ tool: z.literal('query_view'), arguments: z.record(z.string(), z.unknown()) }),
+  status: z.record(z.string(), z.unknown()).optional().describe('Engine status, e.g. the last refresh of a materialized hub view.'),
 });
 
 const queryViewInput = z.strictObject({
@@ -176,6 +177,7 @@ export function viewSchema(d: ViewDescription): ViewSchema {
     max_limit: d.maxLimit,
     columns: d.columns.map((c) => ({ name: c.name, type: c.type, description: c.description ?? '', masked: c.masked, filterable: c.filterable })),
     example: { tool: 'query_view', arguments: exampleArguments(d) },
+    ...(d.status ? { status: d.status } : {}),
   };
 }
 

@@ -3,6 +3,9 @@
 // grant itself, so two tenants (or two configurations sharing one Redis) never share an entry.
 // The governed query already carries the bound row filter; the claim values are added on their own
 // so the key stays tenant-specific even if an engine applies a claim-based filter it does not show.
+// Claims nothing reads (iat, jti, ...) stay out, so a fresh token for the same tenant hits the same
+// entry. Hub views are the exception: the hub gets every claim (request.jwt.claims) and its own RLS
+// policies may read any of them, so their key holds all claims.
 import { createHash } from 'node:crypto';
 import type { Config, GrantConfig } from '../config/schema.js';
 import type { EngineQuery } from '../engine/view.js';
@@ -58,27 +61,36 @@ function rowFilters(config: Config, viewId: string, grant: GrantConfig): string[
   return out;
 }
 
+function isHubView(config: Config, viewId: string): boolean {
+  const svc = config.services[viewId.slice(0, viewId.indexOf('.'))];
+  return svc !== undefined && 'views' in svc && svc.engine === 'hub';
+}
+
 export class CacheKeys {
   /** Everything outside the grant that changes results: stores, views, the hash secret for masks. */
   private readonly deployment: string;
+  /** Grants are config objects that live as long as the config: their text is computed once. */
+  private readonly grantText = new WeakMap<GrantConfig, string>();
 
   constructor(private readonly config: Config) {
     this.deployment = sha256(canonical({ sources: config.sources, services: config.services, masking: config.masking })).slice(0, 16);
   }
 
   key(identity: Identity, viewId: string, grant: GrantConfig, query: EngineQuery): string {
-    const claims = rowFilters(this.config, viewId, grant)
-      .flatMap(claimPaths)
-      .map((path) => [path, claimAt(identity.claims, path) ?? null]);
-    const material = canonical({
-      deployment: this.deployment,
-      view: viewId,
-      role: identity.role,
-      grant,
-      masks: grant.masks,
-      claims,
-      query,
-    });
+    const claims = isHubView(this.config, viewId)
+      ? identity.claims
+      : rowFilters(this.config, viewId, grant)
+          .flatMap(claimPaths)
+          .map((path) => [path, claimAt(identity.claims, path) ?? null]);
+    // The query's identity is the caller as the engine sees it; the claims above are what counts.
+    const { identity: _who, ...normalized } = query;
+    let grantText = this.grantText.get(grant);
+    if (grantText === undefined) {
+      // The grant holds the masks, fields and row filter.
+      grantText = canonical(grant);
+      this.grantText.set(grant, grantText);
+    }
+    const material = [this.deployment, canonical(viewId), canonical(identity.role), grantText, canonical(claims), canonical(normalized)].join('\n');
     return `cache:v1:${viewId}:${sha256(material)}`;
   }
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { sendJson } from './envelope.js';
 import { redactUrl } from '../ops/logger.js';
+import { refreshStates } from '../hub/refresh.js';
 
 export function registerHealthRoutes(app: FastifyInstance, rt: Runtime): void {
   app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { status: 'ok' }));
@@ -22,7 +23,8 @@ export function registerHealthRoutes(app: FastifyInstance, rt: Runtime): void {
       }),
     );
     const ready = checks.every((c) => c.status === 'up');
-    return sendJson(reply, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', sources: checks });
+    const refresh = [...refreshStates(rt.sources).values()];
+    return sendJson(reply, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', sources: checks, ...(refresh.length > 0 ? { refresh } : {}) });
   });
 
   app.get('/metrics', async (_req, reply) => {

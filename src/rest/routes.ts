@@ -141,6 +141,7 @@ export function registerRestRoutes(app: FastifyInstance, rt: Runtime): void {
           filterable: c.filterable,
           description: c.description ?? '',
         })),
+        ...(d.status ? { status: d.status } : {}),
       };
     }),
   );

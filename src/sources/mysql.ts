@@ -11,9 +11,10 @@ import mysql from 'mysql2/promise';
 import { StoreError } from '../errors.js';
 import type { CompareOp, Predicate, Pushdown } from '../query/predicate.js';
 import { canonicalDate, canonicalTimestamp, type ColumnType, type Row, type Value } from '../values.js';
-import type { NativeQuery, ScanResult, Source, TableInfo } from './source.js';
+import type { JoinPushdown, NativeQuery, ScanResult, Source, TableInfo } from './source.js';
 import {
   buildCount,
+  buildJoinSelect,
   buildSelect,
   splitTableName,
   TableCache,
@@ -144,6 +145,11 @@ const mysqlDialect: SqlDialect = {
     const key = `${col.type === 'text' ? bin(c) : c}${dir}`;
     return col.nullable ? `${c} IS NULL${dir}, ${key}` : key;
   },
+  joinEquals(parent, child) {
+    const p = ident(parent.name);
+    const c = ident(child.name);
+    return parent.type === 'text' || child.type === 'text' ? `(${p} = ${c} AND ${bin(p)} = ${bin(c)})` : `${p} = ${c}`;
+  },
   limit(limit, offset, params) {
     if (limit === undefined && !offset) return '';
     // MySQL has no OFFSET without LIMIT; this is its documented "all rows".
@@ -233,6 +239,17 @@ export class MysqlSource implements Source {
     const rows = (await this.run(native.text, native.params)).map((r) => {
       const row: Row = {};
       cols.forEach((c, i) => (row[c.name] = decode(c, r[i])));
+      return row;
+    });
+    return { rows, native };
+  }
+
+  async scanJoin(pushdown: JoinPushdown): Promise<ScanResult> {
+    const tables = await Promise.all(pushdown.tables.map((t) => this.table(t.table)));
+    const { native, columns } = buildJoinSelect(pushdown, tables, mysqlDialect, 'question', this.name);
+    const rows = (await this.run(native.text, native.params)).map((r) => {
+      const row: Row = {};
+      columns.forEach((c, i) => (row[c.key] = decode(c.column, r[i])));
       return row;
     });
     return { rows, native };

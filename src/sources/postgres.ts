@@ -4,9 +4,10 @@ import pg from 'pg';
 import { StoreError } from '../errors.js';
 import type { CompareOp, Predicate, Pushdown } from '../query/predicate.js';
 import { canonicalTimestamp, type ColumnType, type Row, type Value } from '../values.js';
-import type { NativeQuery, ScanResult, Source, TableInfo } from './source.js';
+import type { JoinPushdown, NativeQuery, ScanResult, Source, TableInfo } from './source.js';
 import {
   buildCount,
+  buildJoinSelect,
   buildSelect,
   splitTableName,
   TableCache,
@@ -93,6 +94,9 @@ export const pgDialect: SqlDialect = {
     const collate = col.type === 'text' ? ' COLLATE "C"' : '';
     return `${operand(col)}${collate} ${desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`;
   },
+  joinEquals(parent, child) {
+    return `${operand(parent)} = ${operand(child)}`;
+  },
   limit(limit, offset, params) {
     const parts: string[] = [];
     if (limit !== undefined) parts.push(`LIMIT ${params.add(limit)}`);
@@ -169,6 +173,18 @@ export class PostgresSource implements Source {
     const rows = (res.rows as unknown[][]).map((r) => {
       const row: Row = {};
       cols.forEach((c, i) => (row[c.name] = decode(c, r[i])));
+      return row;
+    });
+    return { rows, native };
+  }
+
+  async scanJoin(pushdown: JoinPushdown): Promise<ScanResult> {
+    const tables = await Promise.all(pushdown.tables.map((t) => this.table(t.table)));
+    const { native, columns } = buildJoinSelect(pushdown, tables, pgDialect, 'dollar', this.name);
+    const res = await this.query(native.text, native.params);
+    const rows = (res.rows as unknown[][]).map((r) => {
+      const row: Row = {};
+      columns.forEach((c, i) => (row[c.key] = decode(c.column, r[i])));
       return row;
     });
     return { rows, native };

@@ -31,6 +31,35 @@ export interface ScanResult {
   native: NativeQuery;
 }
 
+/** One table of a join that a SQL source runs itself (Source.scanJoin). */
+export interface JoinTable {
+  /** Names the table in the join and prefixes its columns in the result rows: `${alias}.${column}`. */
+  alias: string;
+  table: string;
+  columns: string[];
+  /** Restricts the table's rows before the join (for a LEFT-joined table, as a condition in ON). */
+  where?: Predicate;
+}
+
+/** Joins `alias` to the earlier table `parentAlias` on column equalities (NULL never equals NULL). */
+export interface JoinStep {
+  kind: 'inner' | 'left';
+  alias: string;
+  parentAlias: string;
+  on: { parentColumn: string; column: string }[];
+}
+
+/** Several tables of one SQL source joined by the store: one native query. */
+export interface JoinPushdown {
+  /** The first table is the one the joins start from. */
+  tables: JoinTable[];
+  joins: JoinStep[];
+  /** PostgreSQL order, as Pushdown.orderBy. */
+  orderBy?: { alias: string; column: string; desc: boolean }[];
+  limit?: number;
+  offset?: number;
+}
+
 export interface Source {
   readonly name: string;
   readonly kind: SourceKind;
@@ -47,4 +76,9 @@ export interface Source {
   count(table: string, where?: Predicate): Promise<number>;
   /** The native query `scan` would send, without sending it (for explain). */
   explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery>;
+  /**
+   * Optional (SQL sources): runs a join of its own tables as one query; rows are keyed
+   * `${alias}.${column}`. The embedded engine sends a whole single-source subplan this way.
+   */
+  scanJoin?(pushdown: JoinPushdown): Promise<ScanResult>;
 }

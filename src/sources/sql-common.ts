@@ -4,7 +4,7 @@
 import { StoreError } from '../errors.js';
 import type { CompareOp, Predicate, Pushdown } from '../query/predicate.js';
 import { isComparableType, type Value } from '../values.js';
-import type { ColumnInfo, NativeQuery, TableInfo } from './source.js';
+import type { ColumnInfo, JoinPushdown, NativeQuery, TableInfo } from './source.js';
 
 export type Scalar = Exclude<Value, null>;
 
@@ -42,6 +42,8 @@ export interface SqlDialect {
   /** One ORDER BY term with PostgreSQL's NULL placement (ascending NULLS LAST, descending NULLS FIRST). */
   order(col: SqlColumn, desc: boolean): string;
   limit(limit: number | undefined, offset: number | undefined, params: Params): string;
+  /** A join condition `parent = child` with PostgreSQL's equality (text: exact, by bytes). */
+  joinEquals(parent: SqlColumn, child: SqlColumn): string;
 }
 
 export function column(table: SqlTable, name: string, source: string): SqlColumn {
@@ -135,4 +137,61 @@ export class TableCache<T> {
   clear(): void {
     this.entries.clear();
   }
+}
+
+/**
+ * A join of several tables of this source as one SELECT. Each table is a derived table with its
+ * own WHERE (for a LEFT-joined table that is exactly a condition in ON) whose columns are renamed
+ * `alias.column`, so every name in the outer query is unique and the dialect's column SQL works
+ * unqualified. Rows come back in `columns` order.
+ */
+export function buildJoinSelect(
+  pd: JoinPushdown,
+  tables: SqlTable[],
+  d: SqlDialect,
+  style: 'dollar' | 'question',
+  source: string,
+): { native: NativeQuery; columns: { key: string; column: SqlColumn }[] } {
+  checkCount(pd.limit, 'limit', source);
+  checkCount(pd.offset, 'offset', source);
+  const params = new Params(style);
+  const byAlias = new Map(pd.tables.map((t, i) => [t.alias, { spec: t, table: tables[i]! }]));
+  const inner = new Map(pd.tables.map((t) => [t.alias, new Set(t.columns)]));
+  for (const j of pd.joins) {
+    for (const c of j.on) {
+      inner.get(j.parentAlias)!.add(c.parentColumn);
+      inner.get(j.alias)!.add(c.column);
+    }
+  }
+  for (const o of pd.orderBy ?? []) inner.get(o.alias)!.add(o.column);
+  const renamed = (alias: string, name: string): SqlColumn => {
+    const t = byAlias.get(alias);
+    if (!t) throw new StoreError(source, 'failed', `join has no table "${alias}"`);
+    return { ...column(t.table, name, source), name: `${alias}.${name}`, nullable: true };
+  };
+  const derived = (alias: string): string => {
+    const { spec, table } = byAlias.get(alias)!;
+    const cols = [...inner.get(alias)!].map((c) => `${d.quoteIdent(column(table, c, source).name)} AS ${d.quoteIdent(`${alias}.${c}`)}`);
+    let sql = `(SELECT ${cols.length > 0 ? cols.join(', ') : `1 AS ${d.quoteIdent(`${alias}.`)}`} FROM ${table.sql}`;
+    if (spec.where) sql += ` WHERE ${compileWhere(spec.where, table, d, params, source)}`;
+    return `${sql}) AS ${d.quoteIdent(alias)}`;
+  };
+  const out = pd.tables.flatMap((t) => t.columns.map((c) => ({ key: `${t.alias}.${c}`, column: column(byAlias.get(t.alias)!.table, c, source) })));
+  let text = `SELECT ${out.length > 0 ? out.map((o) => d.quoteIdent(o.key)).join(', ') : '1'} FROM ${derived(pd.tables[0]!.alias)}`;
+  for (const j of pd.joins) {
+    const on = j.on.map((c) => d.joinEquals(renamed(j.parentAlias, c.parentColumn), renamed(j.alias, c.column)));
+    text += ` ${j.kind === 'left' ? 'LEFT JOIN' : 'JOIN'} ${derived(j.alias)} ON ${on.join(' AND ')}`;
+  }
+  if (pd.orderBy && pd.orderBy.length > 0) {
+    text += ` ORDER BY ${pd.orderBy
+      .map((o) => {
+        const col = renamed(o.alias, o.column);
+        if (!isComparableType(col.type)) throw new StoreError(source, 'failed', `column "${o.column}" of type ${col.type} cannot be sorted`);
+        return d.order(col, o.desc);
+      })
+      .join(', ')}`;
+  }
+  const lim = d.limit(pd.limit, pd.offset, params);
+  if (lim) text += ` ${lim}`;
+  return { native: { source, text, params: params.values }, columns: out };
 }

@@ -136,7 +136,8 @@ function perturb(rng: Rng, col: GenColumn): Lit {
   switch (col.type) {
     case 'int': {
       const b = (base as bigint | undefined) ?? 0n;
-      const v = rng.pick([b + 1n, b - 1n, 0n, -1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n), 1000n, 7n]);
+      const inRange = (x: bigint): boolean => x >= -(2n ** 63n) && x < 2n ** 63n;
+      const v = rng.pick([b + 1n, b - 1n, 0n, -1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n), 1000n, 7n].filter(inRange));
       return { kind: 'number', text: v.toString() };
     }
     case 'numeric': {
@@ -271,21 +272,22 @@ function litKey(l: Lit): string {
   return l.kind === 'string' ? l.value : l.kind === 'number' ? l.text : String(l.value);
 }
 
+/** A random filter: mostly one to four leaves (large conjunctions would match nothing), nested up to three levels. */
 export function genFilter(rng: Rng, cols: GenColumn[], depth = 0): GFilter {
-  if (depth >= 3 || rng.chance(depth === 0 ? 0.3 : 0.55)) return genLeaf(rng, cols);
+  if (depth >= 3 || rng.chance([0.4, 0.7, 0.85][depth]!)) return genLeaf(rng, cols);
   const r = rng.next();
-  if (r < 0.15) return { k: 'not', arg: genFilter(rng, cols, depth + 1) };
-  const n = 2 + rng.int(2);
+  if (r < 0.2) return { k: 'not', arg: genFilter(rng, cols, depth + 1) };
+  const n = rng.chance(0.8) ? 2 : 3;
   const args: GFilter[] = [];
   for (let i = 0; i < n; i++) args.push(genFilter(rng, cols, depth + 1));
-  return { k: r < 0.6 ? 'and' : 'or', args };
+  return { k: r < 0.55 ? 'and' : 'or', args };
 }
 
 export function genQuery(rng: Rng, id: number, cols: GenColumn[], key: string[], opts: { filter?: boolean } = {}): GenQuery {
   const names = cols.map((c) => c.name);
   const columns = rng.chance(0.5) ? names : names.filter(() => rng.chance(0.5));
   if (columns.length === 0) columns.push(rng.pick(names));
-  const filter = opts.filter === false || rng.chance(0.08) ? undefined : genFilter(rng, cols);
+  const filter = opts.filter === false || (opts.filter === undefined && rng.chance(0.08)) ? undefined : genFilter(rng, cols);
   const order: GenQuery['order'] = [];
   const orderable = cols.filter(filterable);
   const nOrder = rng.int(3);
@@ -300,7 +302,7 @@ export function genQuery(rng: Rng, id: number, cols: GenColumn[], key: string[],
     ...(filter ? { filter, filterText: printFilter(filter, new Rng(seedFor(id, 'print'))) } : {}),
     order,
     limit: rng.pick([1, 2, 3, 5, 7, 10, 25, 100, 1000]),
-    offset: rng.pick([0, 0, 0, 0, 1, 2, 3, 10, 40]),
+    offset: rng.pick([0, 0, 0, 0, 0, 1, 2, 3, 5, 12]),
     count: rng.chance(0.3),
   };
 }
@@ -408,9 +410,16 @@ export function printSql(g: GFilter, types: Record<string, OracleType>, params: 
 }
 
 /** The whole oracle query for a generated query over a view. */
-export function oracleQuerySql(viewSql: string, q: GenQuery, types: Record<string, OracleType>, paged = true): { sql: string; params: unknown[] } {
+export function oracleQuerySql(
+  viewSql: string,
+  q: GenQuery,
+  types: Record<string, OracleType>,
+  paged = true,
+  /** Also select `count(*) OVER ()` as this column: the number of matching rows before LIMIT/OFFSET. */
+  totalAs?: string,
+): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
-  let sql = `SELECT ${q.columns.map((c) => `v.${qi(c)}`).join(', ')} FROM (${viewSql}) v`;
+  let sql = `SELECT ${q.columns.map((c) => `v.${qi(c)}`).join(', ')}${totalAs ? `, count(*) OVER () AS ${qi(totalAs)}` : ''} FROM (${viewSql}) v`;
   if (q.filter) sql += ` WHERE ${printSql(q.filter, types, params)}`;
   sql += ` ORDER BY ${q.order.map((o) => `v.${qi(o.column)} ${o.desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`).join(', ')}`;
   if (paged) {

@@ -2,7 +2,7 @@
 // engine (over the three stores) and on the oracle database (schemas crm, app, analytics).
 // Each `key` is unique over the view's rows on both fixtures (checked by harness.test.ts), so
 // ORDER BY <anything>, <key> is total and results compare as sequences.
-import type { Fixture } from './fixtures.js';
+import type { FixtureName } from './fixtures.js';
 
 export interface OracleView {
   name: string;
@@ -10,7 +10,7 @@ export interface OracleView {
   key: string[];
   sql: string;
   /** Fixtures whose tables have every column the view reads (default: both). */
-  fixtures?: Fixture['name'][];
+  fixtures?: FixtureName[];
 }
 
 export const VIEWS: OracleView[] = [
@@ -105,6 +105,45 @@ export const VIEWS: OracleView[] = [
           LEFT JOIN crm.customers c ON c.tenant_id = t.tenant_id`,
   },
   {
+    name: 'no_orders',
+    description: 'Anti-join: LEFT JOIN ... WHERE <nullable side> IS NULL (the filter must not go into the orders scan).',
+    key: ['customer_id'],
+    sql: `SELECT c.customer_id, c.full_name, c.tenant_id
+          FROM crm.customers c
+          LEFT JOIN app.orders o ON o.customer_id = c.customer_id
+          WHERE o.order_id IS NULL`,
+  },
+  {
+    name: 'order_events',
+    description: 'PostgreSQL joined straight to MongoDB on a cast (N:M per customer), without the customers table.',
+    key: ['order_id', 'event_id'],
+    sql: `SELECT o.order_id, o.customer_id, o.status, o.total_amount, e._id AS event_id, e.event_type, e.ts AS event_ts
+          FROM app.orders o
+          JOIN analytics.events e ON e.user_id = o.customer_id::text`,
+  },
+  {
+    name: 'top_orders',
+    description: 'A view with its own ORDER BY + LIMIT/OFFSET: client filters apply after them, never below.',
+    key: ['order_id'],
+    sql: `SELECT c.customer_id, c.full_name, o.order_id, o.status, o.total_amount
+          FROM crm.customers c
+          JOIN app.orders o ON o.customer_id = c.customer_id
+          ORDER BY o.total_amount DESC, o.order_id
+          LIMIT 8 OFFSET 2`,
+  },
+  {
+    name: 'tenant_status',
+    description: 'GROUP BY two keys (NULLs included) over three stores, with a WHERE clause.',
+    key: ['tenant_id', 'status'],
+    sql: `SELECT c.tenant_id, o.status, count(*) AS n, count(e._id) AS n_events, sum(o.total_amount) AS total,
+                 max(e.ts) AS last_event, min(o.order_id) AS first_order
+          FROM crm.customers c
+          JOIN app.orders o ON o.customer_id = c.customer_id
+          LEFT JOIN analytics.events e ON e.user_id = c.customer_id::text
+          WHERE o.total_amount IS NULL OR o.total_amount < 1000
+          GROUP BY c.tenant_id, o.status`,
+  },
+  {
     name: 'customer_numbers',
     description: 'Adversarial only: DECIMAL and DOUBLE arithmetic, numeric + float, across stores.',
     key: ['customer_id', 'order_id'],
@@ -119,6 +158,6 @@ export const VIEWS: OracleView[] = [
   },
 ];
 
-export function viewsFor(fixture: Fixture['name']): OracleView[] {
+export function viewsFor(fixture: FixtureName): OracleView[] {
   return VIEWS.filter((v) => !v.fixtures || v.fixtures.includes(fixture));
 }

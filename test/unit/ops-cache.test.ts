@@ -13,7 +13,17 @@ const CONFIG = parseConfig(
   `
 sources:
   crm: { kind: mysql, url: "mysql://root@127.0.0.1:3306/x" }
+  hub: { kind: postgres, url: "postgres://postgres@127.0.0.1:5432/x" }
 services:
+  fedhub:
+    engine: hub
+    source: hub
+    foreign:
+      crm: { schema: mysql_map, tables: [customers] }
+    views:
+      h:
+        key: [customer_id]
+        sql: SELECT customer_id, tenant_id FROM mysql_map.customers
   crm: { source: crm, tables: [customers] }
   fed:
     views:
@@ -25,6 +35,7 @@ roles:
     grants:
       crm.customers: { read: true, rowFilter: "tenant_id = {claims.tenant_id}", masks: { email: email }, cacheTtl: 30s }
       fed.v: { read: true, cacheTtl: 30s }
+      fedhub.h: { read: true, cacheTtl: 30s }
   other:
     grants:
       crm.customers: { read: true, rowFilter: "tenant_id = {claims.tenant_id}", masks: { email: hash }, cacheTtl: 30s }
@@ -87,6 +98,15 @@ describe('cache key', () => {
     const a = keys.key(who({ tenant_id: 't1', iat: 1, jti: 'a' }, 'external', 'alice'), 'crm.customers', grant, query);
     const b = keys.key(who({ tenant_id: 't1', iat: 2, jti: 'b' }, 'external', 'bob'), 'crm.customers', grant, query);
     expect(a).toBe(b);
+  });
+
+  it('ignores the identity the engine query carries, except for hub views, whose key holds every claim', () => {
+    const withIdentity = (claims: Record<string, unknown>): EngineQuery => ({ ...query, identity: { role: 'external', claims } });
+    const c1 = { tenant_id: 't1', iat: 1 };
+    const c2 = { tenant_id: 't1', iat: 2 };
+    expect(keys.key(who(c1), 'crm.customers', grant, withIdentity(c1))).toBe(keys.key(who(c2), 'crm.customers', grant, withIdentity(c2)));
+    const hub = CONFIG.roles.external!.grants['fedhub.h']!;
+    expect(keys.key(who(c1), 'fedhub.h', hub, withIdentity(c1))).not.toBe(keys.key(who(c2), 'fedhub.h', hub, withIdentity(c2)));
   });
 
   it("includes the claims of the view's rowSecurity, even when the grant has no row filter", () => {

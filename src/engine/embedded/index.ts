@@ -1,9 +1,19 @@
 // The embedded federation engine (SPEC 8): builds a View from a service's SQL view definition.
-// Parsing, planning and execution live beside this file.
+// parse.ts -> analyze.ts check the SQL once (when the view loads); for each request
+// optimize.ts plans, execute.ts runs, explain.ts prints.
 import type { Config, ViewConfig } from '../../config/schema.js';
 import type { Sources } from '../../sources/index.js';
-import { ApiError } from '../../errors.js';
-import type { View } from '../view.js';
+import { ApiError, StoreError } from '../../errors.js';
+import type { EngineQuery, EngineResult, ExplainResult, View, ViewEngine } from '../view.js';
+import { analyzeView, castColumn, type TableLookup } from './analyze.js';
+import type { ViewModel } from './ast.js';
+import { ViewDefinitionError } from './errors.js';
+import { executePlan, joinScanner } from './execute.js';
+import { renderPlan } from './explain.js';
+import { planRequest } from './optimize.js';
+import { parseViewSql, Refusal } from './parse.js';
+import type { Plan } from './plan.js';
+import { castInjective, columnTypeOf } from './sql-types.js';
 
 export interface SqlViewSpec {
   service: string;
@@ -13,7 +23,125 @@ export interface SqlViewSpec {
   sources: Sources;
 }
 
-export async function buildEmbeddedView(spec: SqlViewSpec): Promise<View> {
+export interface EmbeddedOptions {
+  /** false: no filter, order, limit, inferred predicate, bind join or single-source join is sent to a store (for differential tests). */
+  pushdown?: boolean;
+}
+
+export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOptions = {}): Promise<View> {
   const id = `${spec.service}.${spec.name}`;
-  throw new ApiError(501, `view "${id}": embedded SQL views are not available in this build yet`, { view: id });
+  const sql = spec.view.sql;
+  const model = await loadModel(id, sql, spec);
+  const names = model.outputs.map((o) => o.name);
+  const key = spec.view.key ?? deriveKey(model);
+  for (const k of key) {
+    if (!names.includes(k)) throw new ViewDefinitionError(id, sql, undefined, `key column "${k}" is not an output column (outputs: ${names.join(', ')})`);
+  }
+  for (const c of Object.keys(spec.view.columns ?? {})) {
+    if (!names.includes(c)) throw new ViewDefinitionError(id, sql, undefined, `columns: "${c}" is not an output column (outputs: ${names.join(', ')})`);
+  }
+  return {
+    service: spec.service,
+    name: spec.name,
+    id,
+    description: spec.view.description ?? '',
+    key,
+    columns: model.outputs.map((o) => ({
+      name: o.name,
+      type: columnTypeOf(o.type),
+      nullable: o.nullable,
+      ...(spec.view.columns?.[o.name]?.description ? { description: spec.view.columns[o.name]!.description } : {}),
+    })),
+    engine: new EmbeddedEngine(model, spec, options.pushdown ?? true),
+  };
+}
+
+async function loadModel(id: string, sql: string, spec: SqlViewSpec): Promise<ViewModel> {
+  const syntax = await parseViewSql(id, sql);
+  const lookup: TableLookup = async (source, table, location) => {
+    const cfg = spec.config.sources[source];
+    if (!cfg) throw new Refusal(`source "${source}" is not configured (sources: ${Object.keys(spec.config.sources).join(', ')})`, location);
+    try {
+      return { kind: cfg.kind, info: await spec.sources.get(source).introspect(table) };
+    } catch (err) {
+      // A missing table is the view's fault; a store that is down is retried on the next use.
+      if (err instanceof StoreError && err.reason === 'failed') throw new Refusal(err.message, location);
+      throw err;
+    }
+  };
+  try {
+    return await analyzeView(id, sql, syntax, lookup);
+  } catch (err) {
+    if (err instanceof Refusal) throw new ViewDefinitionError(id, sql, err.location, err.message);
+    throw err;
+  }
+}
+
+/**
+ * The key when the config gives none: a grouped view's group keys, or every relation's primary
+ * key when all of them are output (as the reference view's customer_id, order_id, event_id).
+ */
+function deriveKey(model: ViewModel): string[] {
+  if (model.grouping) {
+    const keys = model.grouping.keys.map((_, i) => model.outputs.find((o) => o.expr.kind === 'slot' && o.expr.slot === `g${i}`)?.name);
+    return keys.length > 0 && keys.every((k) => k !== undefined) ? (keys as string[]) : [];
+  }
+  const key: string[] = [];
+  for (const r of model.relations) {
+    if (r.primaryKey.length === 0) return [];
+    for (const pk of r.primaryKey) {
+      const out = model.outputs.find((o) => {
+        const c = castColumn(o.expr);
+        return c && c.rel === r.index && c.column === pk && (o.expr.kind === 'column' || castInjective(c.type, o.expr.type));
+      });
+      if (!out) return [];
+      key.push(out.name);
+    }
+  }
+  return key;
+}
+
+export class EmbeddedEngine implements ViewEngine {
+  constructor(
+    private readonly model: ViewModel,
+    private readonly spec: SqlViewSpec,
+    private readonly pushdown: boolean,
+  ) {}
+
+  /** The checked view definition. */
+  get definition(): ViewModel {
+    return this.model;
+  }
+
+  /** The plan this engine would run for `q` (for tests and tools; explain runs it). */
+  plan(q: EngineQuery): Plan {
+    const engine = this.spec.config.engine;
+    return planRequest(this.model, q, {
+      pushdown: this.pushdown,
+      rowBudget: this.spec.view.rowBudget ?? engine.rowBudget,
+      batchSize: engine.batchSize,
+      concurrency: engine.concurrency,
+      joinCapable: (name) => joinScanner(this.spec.sources.get(name)) !== undefined,
+    });
+  }
+
+  async execute(q: EngineQuery): Promise<EngineResult> {
+    return (await executePlan(this.plan(q), (name) => this.spec.sources.get(name))).result;
+  }
+
+  /** Runs the query (so every native query is known, bind-join batches included) and describes it. */
+  async explain(q: EngineQuery): Promise<ExplainResult> {
+    const plan = this.plan(q);
+    try {
+      const { result, stats } = await executePlan(plan, (name) => this.spec.sources.get(name));
+      return {
+        plan: { engine: 'embedded', text: renderPlan(plan, stats), fetched: result.fetched, returned: result.rows.length, hasMore: result.hasMore },
+        queries: result.queries,
+      };
+    } catch (err) {
+      if (!(err instanceof ApiError) || err instanceof StoreError) throw err;
+      // Over budget or a data error: the plan still explains why.
+      return { plan: { engine: 'embedded', text: renderPlan(plan), error: { status: err.status, message: err.message } }, queries: [] };
+    }
+  }
 }

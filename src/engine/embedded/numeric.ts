@@ -106,7 +106,7 @@ function leading(d: Dec): { weight: number; first: number } {
   const weight = Math.floor(e / NBASE_DIGITS);
   // Digits of the base-10000 group holding the leading digit: positions e .. weight*4.
   const groupLen = e - weight * NBASE_DIGITS + 1;
-  const first = Number(digits.slice(0, groupLen));
+  const first = Number(digits.slice(0, groupLen).padEnd(groupLen, '0'));
   return { weight, first };
 }
 

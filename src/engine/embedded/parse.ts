@@ -64,7 +64,7 @@ export async function parseViewSql(viewId: string, sql: string): Promise<SyntaxV
   } catch (err) {
     const e = err as { message?: string; sqlDetails?: { cursorPosition?: number } };
     const cursor = e.sqlDetails?.cursorPosition;
-    throw new ViewDefinitionError(viewId, sql, cursor === undefined ? undefined : charToByte(sql, Math.max(0, cursor - 1)), `syntax error: ${e.message ?? String(err)}`);
+    throw new ViewDefinitionError(viewId, sql, cursor === undefined ? undefined : charToByte(sql, Math.max(0, cursor)), `syntax error: ${e.message ?? String(err)}`);
   }
   try {
     return shape(tree);

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Load and latency benchmarks (issue 7). Run `npm run build`, then `node bench/run.mjs`.
+//   (a) cached REST hits                            (and the same query uncached, for the ratio)
+//   (b) uncached single-store point queries vs the direct driver loop at the same concurrency
+//       (PostgreSQL: app.orders by key; MariaDB: crm.customers by key)
+//   (c) the federated one-customer query            TODO: waits for the embedded engine
+//   (d) MCP query_view over HTTP vs REST for the same query
+//   (h) the HTTP floor: GET /healthz (no auth, no audit, no store), to read the others against
+// Options: --duration S (default 15), --connections N (default 10), --only h,a,b,c,d,
+//          --audit file|off (default file: one audit record per request appended to a file).
+// Results go to stdout as markdown and to bench/results/run-<date>.json; bench/RESULTS.md records them.
+// Load goes to 127.0.0.1 only and every run is bounded by --duration.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import mysql from 'mysql2/promise';
+import { auditOff, auditToFile, setGrant, KEYS, load, loop, machine, MCP_HEADERS, mcpCall, prepareStores, ROOT, startViewgate, writeConfig } from './lib/setup.mjs';
+import { federatedScenario } from './federated.mjs';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '15' },
+    connections: { type: 'string', default: '10' },
+    only: { type: 'string', default: 'h,a,b,c,d' },
+    audit: { type: 'string', default: 'file' },
+  },
+});
+const duration = Math.min(120, Number(values.duration));
+const connections = Math.min(64, Number(values.connections));
+const only = new Set(values.only.split(','));
+const WARMUP = 3;
+
+const env = await prepareStores('vg_bench');
+const auditDir = mkdtempSync(join(tmpdir(), 'vg-bench-audit-'));
+// Audit goes to a file, as in production (or off, to see what it costs); the external role's grant
+// is cached for (a).
+const { path: configPath } = writeConfig((y) => {
+  const edited = auditToFile(setGrant(y, 'external', { cacheTtl: '60s' }), join(auditDir, 'audit.log'));
+  return values.audit === 'off' ? auditOff(edited) : edited;
+});
+const vg = await startViewgate(configPath, env);
+const results = { machine: machine(), settings: { duration, connections, warmupSeconds: WARMUP, audit: values.audit }, scenarios: {} };
+
+async function http(name, opts) {
+  await load({ ...opts, connections, duration: WARMUP });
+  const r = await load({ ...opts, connections, duration });
+  results.scenarios[name] = r;
+  console.error(`${name}: ${r.rps} req/s p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms${r.unexpected ? ` UNEXPECTED ${JSON.stringify(r.unexpected)}` : ''}`);
+  return r;
+}
+
+async function direct(name, fn) {
+  await loop({ fn, concurrency: connections, duration: WARMUP });
+  const r = await loop({ fn, concurrency: connections, duration });
+  results.scenarios[name] = r;
+  console.error(`${name}: ${r.rps} req/s p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms errors ${r.errors}`);
+  return r;
+}
+
+try {
+  if (only.has('h')) await http('h_http_floor_healthz', { url: `${vg.url}/healthz` });
+  if (only.has('a')) {
+    const q = `${vg.url}/api/v2/crm/_table/customers?filter=${encodeURIComponent('customer_id = 1')}`;
+    await http('a_rest_cached_hit', { url: q, headers: { 'X-API-Key': KEYS.partner } });
+    // The same query for a role without cacheTtl: what the cache saves.
+    await http('a_rest_same_query_uncached', { url: q, headers: { 'X-API-Key': KEYS.internal } });
+  }
+  if (only.has('b')) {
+    await http('b_rest_pg_point', { url: `${vg.url}/api/v2/app/_table/orders/1001`, headers: { 'X-API-Key': KEYS.internal } });
+    const pool = new pg.Pool({ connectionString: env.APP_PG_URL, max: 10 });
+    await direct('b_direct_pg_point', () => pool.query('SELECT order_id, customer_id, total_amount, status, created_at FROM orders WHERE order_id = $1', ['1001']));
+    await pool.end();
+    await http('b_rest_mariadb_point', { url: `${vg.url}/api/v2/crm/_table/customers/3`, headers: { 'X-API-Key': KEYS.internal } });
+    const mpool = mysql.createPool({ uri: env.CRM_MYSQL_URL, connectionLimit: 10 });
+    await direct('b_direct_mariadb_point', () => mpool.execute('SELECT customer_id, tenant_id, email, full_name, is_active, created_at FROM customers WHERE customer_id = ?', [3]));
+    await mpool.end();
+  }
+  if (only.has('c')) {
+    results.scenarios.c_federated_one_customer = await federatedScenario({ url: vg.url, connections, duration, http });
+  }
+  if (only.has('d')) {
+    const fields = ['customer_id', 'full_name', 'is_active'];
+    await http('d_rest_llm_query', {
+      url: `${vg.url}/api/v2/crm/_table/customers?filter=${encodeURIComponent('customer_id = 3')}&fields=${fields.join(',')}`,
+      headers: { 'X-API-Key': KEYS.llm },
+    });
+    await http('d_mcp_query_view', {
+      url: `${vg.url}/mcp`,
+      method: 'POST',
+      headers: { ...MCP_HEADERS, 'X-API-Key': KEYS.llm },
+      body: mcpCall('query_view', { view: 'crm.customers', filter: 'customer_id = 3', fields }),
+    });
+  }
+} finally {
+  const code = await vg.stop();
+  if (code !== 0) console.error(`viewgate exited with ${code}: ${vg.output().err}`);
+}
+
+const s = results.scenarios;
+const ratio = (x, y) => (s[x] && s[y] && s[y].rps ? Math.round((s[x].rps / s[y].rps) * 100) / 100 : undefined);
+results.ratios = {
+  cached_vs_uncached_rps: ratio('a_rest_cached_hit', 'a_rest_same_query_uncached'),
+  rest_vs_direct_pg_rps: ratio('b_rest_pg_point', 'b_direct_pg_point'),
+  rest_vs_direct_mariadb_rps: ratio('b_rest_mariadb_point', 'b_direct_mariadb_point'),
+  mcp_vs_rest_rps: ratio('d_mcp_query_view', 'd_rest_llm_query'),
+};
+
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+const file = join(ROOT, 'bench/results', `run-${results.machine.date.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+
+const rows = Object.entries(s)
+  .filter(([, r]) => r && r.rps !== undefined)
+  .map(([name, r]) => `| ${name} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.requests} |`);
+console.log(`machine: ${JSON.stringify(results.machine)}\nsettings: ${connections} connections, ${duration} s per scenario after ${WARMUP} s warm-up, audit ${values.audit}\n`);
+console.log('| scenario | req/s | p50 ms | p95 ms | p99 ms | requests |\n|---|---|---|---|---|---|\n' + rows.join('\n'));
+console.log(`\nratios: ${JSON.stringify(results.ratios)}\nwritten: ${file}`);

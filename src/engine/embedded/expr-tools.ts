@@ -1,0 +1,80 @@
+// Walking, rewriting and comparing typed expressions.
+import type { Expr } from './ast.js';
+
+/** The direct sub-expressions of `e`. */
+export function children(e: Expr): Expr[] {
+  switch (e.kind) {
+    case 'column':
+    case 'const':
+    case 'slot':
+      return [];
+    case 'cast':
+    case 'neg':
+    case 'not':
+    case 'isnull':
+      return [e.arg];
+    case 'arith':
+    case 'concat':
+    case 'compare':
+      return [e.left, e.right];
+    case 'coalesce':
+    case 'and':
+    case 'or':
+      return e.args;
+    case 'case':
+      return [...e.whens.flatMap((w) => [w.when, w.then]), ...(e.else ? [e.else] : [])];
+    case 'in':
+      return [e.arg, ...e.list];
+    case 'like':
+      return [e.arg, e.pattern];
+    case 'agg':
+      return e.arg ? [e.arg] : [];
+  }
+}
+
+export function visitExpr(e: Expr, f: (x: Expr) => void): void {
+  f(e);
+  for (const c of children(e)) visitExpr(c, f);
+}
+
+/** Rewrites top-down: where `f` returns an expression it replaces the node (and is not descended into). */
+export function mapExpr(e: Expr, f: (x: Expr) => Expr | undefined): Expr {
+  const r = f(e);
+  if (r) return r;
+  const m = (x: Expr): Expr => mapExpr(x, f);
+  switch (e.kind) {
+    case 'column':
+    case 'const':
+    case 'slot':
+      return e;
+    case 'cast':
+    case 'neg':
+    case 'not':
+    case 'isnull':
+      return { ...e, arg: m(e.arg) } as Expr;
+    case 'arith':
+    case 'concat':
+    case 'compare':
+      return { ...e, left: m(e.left), right: m(e.right) } as Expr;
+    case 'coalesce':
+    case 'and':
+    case 'or':
+      return { ...e, args: e.args.map(m) } as Expr;
+    case 'case':
+      return { ...e, whens: e.whens.map((w) => ({ when: m(w.when), then: m(w.then) })), ...(e.else ? { else: m(e.else) } : {}) };
+    case 'in':
+      return { ...e, arg: m(e.arg), list: e.list.map(m) };
+    case 'like':
+      return { ...e, arg: m(e.arg), pattern: m(e.pattern) };
+    case 'agg':
+      return e.arg ? { ...e, arg: m(e.arg) } : e;
+  }
+}
+
+export function exprKey(e: Expr): string {
+  return JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
+export function exprEquals(a: Expr, b: Expr): boolean {
+  return exprKey(a) === exprKey(b);
+}

@@ -1,0 +1,81 @@
+// Shared by the ops e2e tests: reference-config edits for grants, Redis and sources, tenant JWTs,
+// and starting a server with runtime options (breaker thresholds) the support helper does not take.
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { parseDocument, type YAMLSeq } from 'yaml';
+import type { Config } from '../../src/config/schema.js';
+import { createRuntime, type RuntimeOptions } from '../../src/runtime.js';
+import { buildServer } from '../../src/server.js';
+import { createLogger } from '../../src/ops/logger.js';
+import { MemoryAuditSink, type RunningServer } from '../support/reference.js';
+
+export const REDIS_URL = process.env.VG_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Sets keys on one role's grant in the config text (parsed, so other grants are untouched). */
+export function setGrant(yaml: string, role: string, grant: string, values: Record<string, unknown>): string {
+  const doc = parseDocument(yaml);
+  if (!doc.hasIn(['roles', role, 'grants', grant])) throw new Error(`the reference config has no grant roles.${role}.grants.${grant}`);
+  for (const [k, v] of Object.entries(values)) doc.setIn(['roles', role, 'grants', grant, k], v);
+  return doc.toString();
+}
+
+/** The external role's crm.customers grant (tenant t2 through the partner key). */
+export function externalGrant(yaml: string, values: Record<string, unknown>): string {
+  return setGrant(yaml, 'external', 'crm.customers', values);
+}
+
+/** The llm role's crm.customers grant (tenant t1 through the assistant key). */
+export function llmGrant(yaml: string, values: Record<string, unknown>): string {
+  return setGrant(yaml, 'llm', 'crm.customers', values);
+}
+
+export function withRedis(yaml: string): string {
+  const doc = parseDocument(yaml);
+  doc.setIn(['redis', 'url'], REDIS_URL);
+  return doc.toString();
+}
+
+export function withCors(yaml: string, origins: string[]): string {
+  const doc = parseDocument(yaml);
+  doc.setIn(['server', 'cors', 'origins'], origins);
+  return doc.toString();
+}
+
+/** A fresh API key for a role (a new bucket in a shared Redis on every run), added to auth.apiKeys. */
+export function withApiKey(yaml: string, role: string, claims: Record<string, string> = {}): { yaml: string; key: string } {
+  const key = `vg_test_${randomBytes(8).toString('hex')}`;
+  const sha256 = createHash('sha256').update(key).digest('hex');
+  const doc = parseDocument(yaml);
+  const keys = doc.getIn(['auth', 'apiKeys']) as YAMLSeq;
+  keys.add(doc.createNode({ name: key, sha256, role, claims }));
+  return { yaml: doc.toString(), key };
+}
+
+export async function tenantToken(config: Config, claims: Record<string, unknown>, sub = 'partner-app'): Promise<string> {
+  const jwt = config.auth.jwt!;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuer(jwt.issuer!)
+    .setAudience(jwt.audience as string)
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(jwt.secret!));
+}
+
+export async function startWith(config: Config, opts: RuntimeOptions = {}): Promise<RunningServer> {
+  const audit = new MemoryAuditSink();
+  const rt = await createRuntime(config, { logger: createLogger('silent'), auditSink: audit, ...opts });
+  const app = await buildServer(rt);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url,
+    rt,
+    app,
+    audit,
+    async close() {
+      await app.close();
+      await rt.close();
+    },
+  };
+}
