@@ -50,7 +50,8 @@ export function evaluate(pred: Predicate, row: Row, types: ColumnTypes): boolean
   }
 }
 
-function holds(op: CompareOp, c: number): boolean {
+/** Whether a comparison result (<0, 0, >0) satisfies the operator. */
+export function holds(op: CompareOp, c: number): boolean {
   switch (op) {
     case '=':
       return c === 0;

@@ -1,13 +1,12 @@
 // Evaluates a typed expression on one in-process row, as PostgreSQL would: NULL propagation,
 // three-valued logic, integer overflow and division-by-zero errors, exact numeric arithmetic.
-import { likeMatch } from '../../query/evaluate.js';
+import { holds, likeMatch } from '../../query/evaluate.js';
 import { compareValues, type Row, type Value } from '../../values.js';
 import { slotKey, type Expr } from './ast.js';
 import { castValue, promote, toText } from './casts.js';
 import { dataError } from './errors.js';
 import { addDec, divDec, divisionByZero, formatDec, modDec, mulDec, parseDec, subDec } from './numeric.js';
 import { columnTypeOf, intRange, isInt, typeName, type SqlType } from './sql-types.js';
-import type { CompareOp } from '../../query/predicate.js';
 
 export function evalExpr(e: Expr, row: Row): Value {
   switch (e.kind) {
@@ -111,23 +110,6 @@ function asciiLower(s: string): string {
 
 export function compareIn(via: SqlType, a: Value, b: Value): number {
   return compareValues(columnTypeOf(via), a, b);
-}
-
-export function holds(op: CompareOp, c: number): boolean {
-  switch (op) {
-    case '=':
-      return c === 0;
-    case '<>':
-      return c !== 0;
-    case '<':
-      return c < 0;
-    case '<=':
-      return c <= 0;
-    case '>':
-      return c > 0;
-    case '>=':
-      return c >= 0;
-  }
 }
 
 function checkInt(v: bigint, type: SqlType): bigint {
