@@ -1,5 +1,5 @@
 // The response cache behind the gateway: an in-process LRU, or Redis when `redis.url` is set (shared
-// by every instance). Entries are stored as text with exact bigints and expire after the grant's
+// by every instance; entries as JSON text with exact bigints). Entries expire after the grant's
 // cacheTtl. Concurrent misses on one key share one load. A failing Redis is a miss, never an error.
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -8,45 +8,63 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { REDIS_PREFIX } from './redis.js';
 
-export interface StoredEntry {
-  text: string;
+export interface StoredEntry<T = unknown> {
+  value: T;
   remainingMs: number;
 }
 
 export interface CacheStore {
-  get(key: string): Promise<StoredEntry | undefined>;
-  set(key: string, text: string, ttlMs: number): Promise<void>;
+  get<T>(key: string): Promise<StoredEntry<T> | undefined>;
+  set(key: string, value: unknown, ttlMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Bounds of the in-process cache, in UTF-16 units of the stored text. */
+/** Bounds of the in-process cache, in UTF-16 units of the values' JSON text. */
 export const MEMORY_CACHE_LIMITS = { maxChars: 64_000_000, maxEntries: 10_000, maxEntryChars: 4_000_000 };
 
+/**
+ * Keeps values as they are (no parsing on a hit), deep-frozen so that no reader can change what
+ * the next request will be served; a write to a cached row throws instead.
+ */
 export class MemoryCacheStore implements CacheStore {
-  private readonly lru: LRUCache<string, string>;
+  private readonly lru: LRUCache<string, { value: unknown; size: number }>;
 
-  constructor(limits = MEMORY_CACHE_LIMITS) {
-    this.lru = new LRUCache<string, string>({
+  constructor(private readonly limits = MEMORY_CACHE_LIMITS) {
+    this.lru = new LRUCache<string, { value: unknown; size: number }>({
       max: limits.maxEntries,
       maxSize: limits.maxChars,
       maxEntrySize: limits.maxEntryChars,
-      sizeCalculation: (text) => Math.max(1, text.length),
+      sizeCalculation: (e) => e.size,
     });
   }
 
-  async get(key: string): Promise<StoredEntry | undefined> {
-    const text = this.lru.get(key);
-    if (text === undefined) return undefined;
-    return { text, remainingMs: this.lru.getRemainingTTL(key) };
+  async get<T>(key: string): Promise<StoredEntry<T> | undefined> {
+    const e = this.lru.get(key);
+    if (e === undefined) return undefined;
+    return { value: e.value as T, remainingMs: this.lru.getRemainingTTL(key) };
   }
 
-  async set(key: string, text: string, ttlMs: number): Promise<void> {
-    this.lru.set(key, text, { ttl: ttlMs });
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    const size = Math.max(1, jsonLength(value));
+    if (size > this.limits.maxEntryChars) return;
+    this.lru.set(key, { value: deepFreeze(value), size }, { ttl: ttlMs });
   }
 
   async close(): Promise<void> {
     this.lru.clear();
   }
+}
+
+function jsonLength(value: unknown): number {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))?.length ?? 0;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }
 
 export class RedisCacheStore implements CacheStore {
@@ -55,22 +73,22 @@ export class RedisCacheStore implements CacheStore {
     private readonly log?: Logger,
   ) {}
 
-  async get(key: string): Promise<StoredEntry | undefined> {
+  async get<T>(key: string): Promise<StoredEntry<T> | undefined> {
     try {
       const res = await this.redis.multi().get(REDIS_PREFIX + key).pttl(REDIS_PREFIX + key).exec();
       const text = res?.[0]?.[1];
       const ttl = res?.[1]?.[1];
       if (typeof text !== 'string') return undefined;
-      return { text, remainingMs: typeof ttl === 'number' && ttl > 0 ? ttl : 0 };
+      return { value: decodeEntry<T>(text), remainingMs: typeof ttl === 'number' && ttl > 0 ? ttl : 0 };
     } catch (err) {
       this.log?.debug({ err: (err as Error).message }, 'response cache read failed; treated as a miss');
       return undefined;
     }
   }
 
-  async set(key: string, text: string, ttlMs: number): Promise<void> {
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
     try {
-      await this.redis.set(REDIS_PREFIX + key, text, 'PX', Math.max(1, Math.round(ttlMs)));
+      await this.redis.set(REDIS_PREFIX + key, encodeEntry(value), 'PX', Math.max(1, Math.round(ttlMs)));
     } catch (err) {
       this.log?.debug({ err: (err as Error).message }, 'response cache write failed');
     }
@@ -117,10 +135,10 @@ export class ResponseCache {
   ) {}
 
   async getOrLoad<T>(view: string, key: string, ttlMs: number, load: () => Promise<T>): Promise<CacheOutcome<T>> {
-    const found = await this.store.get(key);
+    const found = await this.store.get<T>(key);
     if (found) {
       this.metrics?.cacheHit(view);
-      return { value: decodeEntry<T>(found.text), hit: true, maxAgeMs: found.remainingMs };
+      return { value: found.value, hit: true, maxAgeMs: found.remainingMs };
     }
     this.metrics?.cacheMiss(view);
     let pending = this.loading.get(key) as Promise<T> | undefined;
@@ -128,7 +146,7 @@ export class ResponseCache {
       pending = (async () => {
         try {
           const value = await load();
-          await this.store.set(key, encodeEntry(value), ttlMs);
+          await this.store.set(key, value, ttlMs);
           return value;
         } finally {
           this.loading.delete(key);

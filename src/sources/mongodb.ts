@@ -6,9 +6,41 @@
 // and the filter for "p is FALSE" (NOT p is TRUE = p is FALSE; (a AND b) is FALSE = a is FALSE OR
 // b is FALSE; `x < v` is FALSE = `x >= v`, ...). Every leaf filter matches only present, non-null
 // values ($nin always carries null), so no negation ever matches NULL or a missing field.
+//
+// Exact where possible, a superset plus a residual otherwise. Each compiled filter says whether it
+// matches exactly the documents where the predicate has the wanted truth value, or a superset of
+// them. Supersets compose (AND and OR of supersets are supersets; NOT is compiled as the dual), so
+// when any leaf is inexact the whole filter is still a superset: it is pushed down, and the exact
+// predicate is evaluated in process on the converted rows (src/query/evaluate.ts, SQL three-valued
+// logic, keeping rows where it is TRUE); offset and limit then apply after that residual, and
+// count() counts the same way. Two things make a leaf inexact:
+//  - Columns declared `onTypeMismatch: null`: a stored value that does not fit the declared type
+//    reads as NULL, but MongoDB compares the stored BSON value. Every filter on such a column is
+//    pushed as it is for fitting values (a superset: misfits it matches are removed in process),
+//    and `is null` as "not a type that always fits, or an array on the path" (ALWAYS_FITS).
+//  - LIKE on a text column that may hold ObjectIds, when the pattern could match some but not a
+//    range of ObjectIds' hex text (e.g. `%0001`): pushed as {$or: [{col: regex}, {col: {$type:
+//    'objectId'}}]}. A pattern no 24-hex text can match (any literal other than 0-9a-f, like
+//    `alpha%`) or a hex prefix (`65f%`, an ObjectId range) stays exact.
+//
+// Which columns may hold ObjectIds: every column declared `text` (SPEC 4: an ObjectId is text
+// wherever it is stored: `_id` most often, references such as `user_id` too). Nothing in the
+// declaration says a field holds strings only, so no text column is assumed to. Equality, IN and
+// range filters on text are exact for both forms (each value also matches its ObjectId); LIKE as
+// above; ORDER BY below.
+//
+// ORDER BY: MongoDB sorts by BSON type first (null/missing, numbers, strings, then ObjectIds), and
+// only within a type by value, so a sort is pushed down per "class": for every sort key up to the
+// first `_id` key (unique, so later keys never decide the order within a class), text keys split
+// into ObjectIds / other non-null values / NULL, other nullable keys into non-null / NULL. Within
+// one combination of classes MongoDB's order is PostgreSQL's; the classes' finds (each with
+// limit offset+limit) are merged in process by the value model (compareForSort). A key declared
+// `onTypeMismatch: null` (a misfit sorts as NULL in PostgreSQL, by its BSON type in MongoDB), or
+// more than MAX_PARTS combinations, sorts in process after one find without sort. See Plan.
 import { Binary, BSONRegExp, Decimal128, MongoClient, ObjectId, type Document } from 'mongodb';
 import { StoreError } from '../errors.js';
-import type { CompareOp, OrderTerm, Predicate, Pushdown } from '../query/predicate.js';
+import { evaluate } from '../query/evaluate.js';
+import { predicateColumns, type CompareOp, type OrderTerm, type Predicate, type Pushdown } from '../query/predicate.js';
 import {
   canonicalNumeric,
   compareForSort,
@@ -19,6 +51,7 @@ import {
   type Row,
   type Value,
 } from '../values.js';
+import { ALWAYS_FITS, likeOnHex, pathPrefixes, predicateText } from './mongodb-exact.js';
 import type { NativeQuery, ScanResult, Source, TableInfo } from './source.js';
 import { mongoReason, toStoreError, urlSecrets } from './store-errors.js';
 
@@ -43,6 +76,20 @@ interface MongoColumn {
   type: ColumnType;
   path: string;
   onTypeMismatch: 'error' | 'null';
+  /** A stored value that does not fit reads as NULL (never for jsonb, which takes every value). */
+  misfitIsNull: boolean;
+  /** Can read as NULL: every field but `_id`, and any column whose misfits read as NULL. */
+  nullable: boolean;
+  /** May hold ObjectIds beside strings: every text column (see the rule at the top). */
+  objectIds: boolean;
+}
+
+function mongoColumn(name: string, c: MongoColumnDecl): MongoColumn {
+  const path = c.path ?? name;
+  const onTypeMismatch = c.onTypeMismatch ?? 'error';
+  const misfitIsNull = onTypeMismatch === 'null' && c.type !== 'jsonb';
+  // `_id` is never null (a document may have `_id: null`, but that is not supported here).
+  return { name, type: c.type, path, onTypeMismatch, misfitIsNull, nullable: path !== '_id' || misfitIsNull, objectIds: c.type === 'text' };
 }
 
 type Scalar = Exclude<Value, null>;
@@ -78,6 +125,30 @@ function orF(parts: Document[]): Document {
   if (ps.some(isAlways)) return ALWAYS;
   if (ps.length <= 1) return ps[0] ?? NEVER;
   return { $or: ps.flatMap((p) => (Object.keys(p).length === 1 && p.$or ? (p.$or as Document[]) : [p])) };
+}
+
+/**
+ * A compiled filter: exactly the documents where the predicate has the wanted truth value, or
+ * (exact: false) a superset of them, to be narrowed in process.
+ */
+interface Compiled {
+  filter: Document;
+  exact: boolean;
+}
+
+const exactly = (filter: Document): Compiled => ({ filter, exact: true });
+/** A superset that matches nothing is exact. */
+const sure = (c: Compiled): boolean => c.exact || c.filter === NEVER;
+
+function andC(parts: Compiled[]): Compiled {
+  const filter = andF(parts.map((p) => p.filter));
+  // An inexact conjunct that is ALWAYS (no useful superset) is dropped from the filter.
+  return { filter, exact: filter === NEVER || parts.every(sure) };
+}
+
+function orC(parts: Compiled[]): Compiled {
+  const filter = orF(parts.map((p) => p.filter));
+  return { filter, exact: parts.every(sure) || (isAlways(filter) && parts.some((p) => p.exact && isAlways(p.filter))) };
 }
 
 const NEGATE: Record<CompareOp, CompareOp> = { '=': '<>', '<>': '=', '<': '>=', '<=': '>', '>': '<=', '>=': '<' };
@@ -148,36 +219,91 @@ class FilterCompiler {
     return col;
   }
 
-  /** The filter matching the documents where `p` is TRUE (`want`) or FALSE (`!want`). */
-  truth(p: Predicate, want: boolean): Document {
+  /**
+   * The filter matching the documents where `p` is TRUE (`want`) or FALSE (`!want`), exactly or as
+   * a superset (see the top of this file).
+   */
+  truth(p: Predicate, want: boolean): Compiled {
     switch (p.op) {
       case 'and':
-        return want ? andF(p.args.map((a) => this.truth(a, true))) : orF(p.args.map((a) => this.truth(a, false)));
+        return want ? andC(p.args.map((a) => this.truth(a, true))) : orC(p.args.map((a) => this.truth(a, false)));
       case 'or':
-        return want ? orF(p.args.map((a) => this.truth(a, true))) : andF(p.args.map((a) => this.truth(a, false)));
+        return want ? orC(p.args.map((a) => this.truth(a, true))) : andC(p.args.map((a) => this.truth(a, false)));
       case 'not':
         return this.truth(p.arg, !want);
       case 'const':
-        return p.value === want ? ALWAYS : NEVER; // unknown (null) is neither
-      case 'isnull':
-        return { [this.column(p.column, false).path]: want ? { $eq: null } : { $ne: null } };
-      case 'cmp':
-        return this.compare(this.column(p.column), want ? p.cmp : NEGATE[p.cmp], p.value);
+        return exactly(p.value === want ? ALWAYS : NEVER); // unknown (null) is neither
+      case 'isnull': {
+        const col = this.column(p.column, false);
+        if (!col.misfitIsNull) return exactly({ [col.path]: want ? { $eq: null } : { $ne: null } });
+        return { filter: want ? this.mayReadNull(col) : { [col.path]: { $ne: null } }, exact: false };
+      }
+      case 'cmp': {
+        const col = this.column(p.column);
+        return this.onValues(col, this.compare(col, want ? p.cmp : NEGATE[p.cmp], p.value));
+      }
       case 'in': {
         // An empty list is FALSE even for NULL (as PostgreSQL's `= ANY('{}')`).
-        if (p.values.length === 0) return want ? NEVER : ALWAYS;
+        if (p.values.length === 0) return exactly(want ? NEVER : ALWAYS);
         const col = this.column(p.column);
         const alts = p.values.flatMap((v) => this.equalAlternatives(col, v));
-        if (want) return alts.length === 0 ? NEVER : { [col.path]: { $in: alts } };
-        return { [col.path]: { $nin: [null, ...alts] } };
+        if (want) return this.onValues(col, alts.length === 0 ? NEVER : { [col.path]: { $in: alts } });
+        return this.onValues(col, { [col.path]: { $nin: [null, ...alts] } });
       }
-      case 'like': {
-        const col = this.column(p.column);
-        if (col.type !== 'text') throw new StoreError(this.source, 'failed', `like needs a text column; "${col.name}" is ${col.type}`);
-        const re = likeRegex(p.pattern);
-        return want ? { [col.path]: { $regex: re, $options: 's' } } : { [col.path]: { $type: 'string', $not: new BSONRegExp(re, 's') } };
-      }
+      case 'like':
+        return this.like(this.column(p.column), p.pattern, want);
     }
+  }
+
+  /**
+   * A filter on stored values, exact for values that fit the column. Under onTypeMismatch: null a
+   * misfit it matches reads as NULL (the predicate is unknown there): a superset.
+   */
+  private onValues(col: MongoColumn, filter: Document): Compiled {
+    return { filter, exact: !col.misfitIsNull };
+  }
+
+  /**
+   * A superset of the documents where a misfit-is-NULL column reads as NULL: missing, null, a BSON
+   * type that does not always fit (ALWAYS_FITS), or an array on the path ($type looks into arrays).
+   */
+  private mayReadNull(col: MongoColumn): Document {
+    const fits = ALWAYS_FITS[col.type as Exclude<ColumnType, 'jsonb'>];
+    if (fits.length === 0) return ALWAYS;
+    return orF([{ [col.path]: { $not: { $type: fits } } }, ...pathPrefixes(col.path).map((q) => ({ [q]: { $type: 'array' } }))]);
+  }
+
+  /**
+   * LIKE (`want`) or NOT LIKE (`!want`): strings by a regular expression; ObjectIds, whose value is
+   * their hex text, by what the pattern says about 24-hex text (likeOnHex): none, all or a range
+   * of them exactly, else every ObjectId as a superset.
+   */
+  private like(col: MongoColumn, pattern: string, want: boolean): Compiled {
+    if (col.type !== 'text') throw new StoreError(this.source, 'failed', `like needs a text column; "${col.name}" is ${col.type}`);
+    const re = likeRegex(pattern);
+    const path = col.path;
+    const strings = want ? { [path]: { $regex: re, $options: 's' } } : { [path]: { $type: 'string', $not: new BSONRegExp(re, 's') } };
+    if (!col.objectIds) return this.onValues(col, strings);
+    const hex = likeOnHex(pattern);
+    const anyId = { [path]: { $type: 'objectId' } };
+    let ids: Document;
+    switch (hex.kind) {
+      case 'none':
+        ids = want ? NEVER : anyId;
+        break;
+      case 'all':
+        ids = want ? anyId : NEVER;
+        break;
+      case 'range': {
+        const lo = new ObjectId(hex.lo);
+        const hi = new ObjectId(hex.hi);
+        ids = want ? { [path]: { $gte: lo, $lte: hi } } : orF([{ [path]: { $lt: lo } }, { [path]: { $gt: hi } }]);
+        break;
+      }
+      case 'some':
+        return { filter: orF([strings, anyId]), exact: false };
+    }
+    return this.onValues(col, orF([strings, ids]));
   }
 
   /** `col op v` is TRUE; never matches a missing or null field. */
@@ -325,26 +451,60 @@ interface Find {
   limit?: number;
 }
 
+/** Sort-class combinations beyond which one find and an in-process sort are used instead of a merge. */
+const MAX_PARTS = 8;
+
 /**
- * How a scan runs. MongoDB sorts null/missing before every value in ascending order (and last in
- * descending), PostgreSQL the other way round, so:
- *  - single: no ORDER BY, or only never-null keys (`_id`): one find with sort/skip/limit;
- *  - split:  only the leading key can be null: one find for the rows where it is not null, one for
- *            the rows where it is (sorted by the remaining keys), concatenated in PostgreSQL's NULL
- *            position; skip/limit are carried across the two (with a count when the page starts in
- *            the second part);
- *  - memory: a later key can be null too (nulls would interleave): one find without sort/limit,
- *            then sort by the value model and slice in process.
+ * How a scan runs. `filter` is pushed down; with a `residual` it is a superset, and the residual is
+ * evaluated in process on each document before offset/limit apply. MongoDB sorts null/missing
+ * before every value in ascending order (PostgreSQL after), and by BSON type before value (every
+ * string before every ObjectId), so the sort keys are split into classes (sortClasses, and the top
+ * of this file):
+ *  - single: no key needs classes (no ORDER BY, or never-null keys that are not text, such as an
+ *            int `_id`): one find with sort/skip/limit;
+ *  - split:  only the leading key needs classes, and it is not text: one find for the rows where it
+ *            is not null, one for the rows where it is, concatenated in PostgreSQL's NULL position;
+ *            skip/limit are carried across the two (with a count when the page starts in the second);
+ *  - merge:  one find per combination of classes, each sorted and limited to offset+limit rows,
+ *            merged in process by the value model (compareForSort), then offset/limit;
+ *  - memory: a key declared onTypeMismatch: null, or more than MAX_PARTS combinations: one find
+ *            without sort/limit, then sort by the value model and slice in process.
+ * With a residual, single and merge read their finds as cursors without skip/limit and stop once
+ * the page is full (a split becomes a merge of its two finds), and memory filters before sorting.
  */
-type Plan =
-  | { kind: 'single'; find: Find }
-  | { kind: 'split'; first: Find; second: Find; offset: number; limit?: number; lead: string }
-  | { kind: 'memory'; find: Find; orderBy: OrderTerm[]; offset: number; limit?: number };
+type Plan = {
+  filter: Document;
+  residual?: Predicate;
+  orderBy: OrderTerm[];
+  offset: number;
+  limit?: number;
+} & (
+  | { kind: 'single'; sort?: Document }
+  | { kind: 'split'; first: Find; second: Find; lead: string }
+  | { kind: 'merge'; parts: Find[] }
+  | { kind: 'memory' }
+);
+
+/**
+ * Filters that split the documents by a sort key into classes within which MongoDB's order is
+ * PostgreSQL's: text into ObjectIds / other non-null values / NULL, any other nullable key into
+ * non-null / NULL. (Values of other BSON types in a text column do not fit it: reading one fails
+ * the query; misfit-is-NULL keys are sorted in process.)
+ */
+function sortClasses(c: MongoColumn): Document[] {
+  const p = c.path;
+  const out: Document[] = c.objectIds
+    ? [{ [p]: { $type: 'objectId' } }, { [p]: c.nullable ? { $ne: null, $not: { $type: 'objectId' } } : { $not: { $type: 'objectId' } } }]
+    : [c.nullable ? { [p]: { $ne: null } } : ALWAYS];
+  if (c.nullable) out.push({ [p]: { $eq: null } });
+  return out;
+}
 
 interface CollectionMeta {
   name: string;
   info: TableInfo;
   columns: Map<string, MongoColumn>;
+  types: Map<string, ColumnType>;
   compiler: FilterCompiler;
 }
 
@@ -362,20 +522,19 @@ export class MongoSource implements Source {
     this.secrets = urlSecrets(opts.url);
     for (const [coll, decl] of Object.entries(opts.collections)) {
       const columns = new Map<string, MongoColumn>();
-      for (const [name, c] of Object.entries(decl.columns)) {
-        columns.set(name, { name, type: c.type, path: c.path ?? name, onTypeMismatch: c.onTypeMismatch ?? 'error' });
-      }
+      for (const [name, c] of Object.entries(decl.columns)) columns.set(name, mongoColumn(name, c));
       const info: TableInfo = {
         name: coll,
         columns: [...columns.values()].map((c) => ({
           name: c.name,
           type: c.type,
-          nullable: c.path !== '_id',
+          nullable: c.nullable,
           nativeType: c.path === c.name ? NATIVE[c.type] : `${NATIVE[c.type]} at ${c.path}`,
         })),
         primaryKey: [...columns.values()].filter((c) => c.path === '_id').map((c) => c.name),
       };
-      this.collections.set(coll, { name: coll, info, columns, compiler: new FilterCompiler(coll, columns, this.name) });
+      const types = new Map([...columns.values()].map((c) => [c.name, c.type]));
+      this.collections.set(coll, { name: coll, info, columns, types, compiler: new FilterCompiler(coll, columns, this.name) });
     }
   }
 
@@ -401,33 +560,24 @@ export class MongoSource implements Source {
     const meta = this.meta(table);
     const plan = this.plan(meta, pushdown);
     const native = this.describe(meta, pushdown, plan);
-    const projection = this.projection(meta, pushdown);
-    const docs =
-      pushdown.limit === 0
-        ? []
-        : plan.kind === 'split'
-          ? await this.findSplit(meta, plan, projection)
-          : await this.find(meta, plan.find, projection);
-
+    if (pushdown.limit === 0) return { rows: [], native };
     const wanted = pushdown.columns.map((c) => meta.compiler.column(c, false));
-    if (plan.kind !== 'memory') return { rows: docs.map((d) => this.row(meta, d, wanted)), native };
-    const keys = plan.orderBy.map((o) => meta.compiler.column(o.column));
-    const all = docs.map((d) => ({ row: this.row(meta, d, wanted), key: keys.map((k) => this.value(meta, d, k)) }));
-    all.sort((a, b) => {
-      for (let i = 0; i < keys.length; i++) {
-        const c = compareForSort(keys[i]!.type, a.key[i]!, b.key[i]!, plan.orderBy[i]!.desc);
-        if (c !== 0) return c;
-      }
-      return 0;
-    });
-    const end = plan.limit === undefined ? undefined : plan.offset + plan.limit;
-    return { rows: all.slice(plan.offset, end).map((x) => x.row), native };
+    const docs = await this.pageDocs(meta, plan, this.projection(meta, pushdown, plan.residual));
+    return { rows: docs.map((d) => this.row(meta, d, wanted)), native };
   }
 
   async count(table: string, where?: Predicate): Promise<number> {
     const meta = this.meta(table);
-    const filter = where ? meta.compiler.truth(where, true) : ALWAYS;
-    return this.wrap(() => this.coll(meta).countDocuments(filter, this.timeoutMs > 0 ? { maxTimeMS: this.timeoutMs } : {}));
+    const c = where ? meta.compiler.truth(where, true) : exactly(ALWAYS);
+    if (c.exact || !where) return this.wrap(() => this.coll(meta).countDocuments(c.filter, this.maxTime()));
+    // The filter is a superset: count the documents where the predicate is TRUE.
+    const keep = this.keeper(meta, where);
+    const projection = this.projection(meta, { columns: [] }, where);
+    return this.wrap(async () => {
+      let n = 0;
+      for await (const d of this.coll(meta).find(c.filter, { projection, ...this.maxTime() })) if (keep(d)) n++;
+      return n;
+    });
   }
 
   async explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery> {
@@ -453,6 +603,10 @@ export class MongoSource implements Source {
     return this.getClient().db(this.opts.database).collection(meta.name);
   }
 
+  private maxTime(): { maxTimeMS?: number } {
+    return this.timeoutMs > 0 ? { maxTimeMS: this.timeoutMs } : {};
+  }
+
   private async wrap<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -467,34 +621,147 @@ export class MongoSource implements Source {
     return m;
   }
 
+  private sortOf(meta: CollectionMeta, terms: OrderTerm[]): Document | undefined {
+    const s: Document = {};
+    for (const t of terms) {
+      const path = meta.compiler.column(t.column).path;
+      if (!(path in s)) s[path] = t.desc ? -1 : 1;
+    }
+    return Object.keys(s).length > 0 ? s : undefined;
+  }
+
   private plan(meta: CollectionMeta, pd: Pushdown): Plan {
     for (const n of [pd.limit, pd.offset]) {
       if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) throw new StoreError(this.name, 'failed', `limit and offset must be non-negative integers`);
     }
-    const filter = pd.where ? meta.compiler.truth(pd.where, true) : ALWAYS;
-    const order = pd.orderBy ?? [];
-    const cols = order.map((o) => meta.compiler.column(o.column));
+    const where = pd.where ? meta.compiler.truth(pd.where, true) : exactly(ALWAYS);
+    const orderBy = pd.orderBy ?? [];
     const offset = pd.offset ?? 0;
-    const sortOf = (terms: OrderTerm[]): Document | undefined => {
-      const s: Document = {};
-      for (const t of terms) {
-        const path = meta.compiler.column(t.column).path;
-        if (!(path in s)) s[path] = t.desc ? -1 : 1;
+    const base = { filter: where.filter, residual: where.exact ? undefined : pd.where, orderBy, offset, limit: pd.limit };
+    const cols = orderBy.map((o) => meta.compiler.column(o.column));
+    const sort = this.sortOf(meta, orderBy);
+    if (cols.some((c) => c.misfitIsNull)) return { ...base, kind: 'memory' };
+    // The classes of each key up to the first `_id` key (unique: later keys never decide the order
+    // within one combination), and their combinations.
+    let combos: Document[][] = [[]];
+    const classed: MongoColumn[] = [];
+    const seen = new Set<string>();
+    for (const c of cols) {
+      if (!seen.has(c.path)) {
+        seen.add(c.path);
+        const classes = sortClasses(c);
+        if (classes.length > 1) {
+          classed.push(c);
+          combos = combos.flatMap((cs) => classes.map((k) => [...cs, k]));
+        }
       }
-      return Object.keys(s).length > 0 ? s : undefined;
+      if (c.path === '_id') break;
+    }
+    if (combos.length === 1) return { ...base, kind: 'single', sort };
+    if (combos.length > MAX_PARTS) return { ...base, kind: 'memory' };
+    const first = cols[0]!;
+    if (!base.residual && classed.length === 1 && classed[0] === first && !first.objectIds) {
+      const lead = first.path;
+      const present = { filter: andF([where.filter, { [lead]: { $ne: null } }]), sort };
+      const absent = { filter: andF([where.filter, { [lead]: { $eq: null } }]), sort: this.sortOf(meta, orderBy.slice(1)) };
+      const [a, b] = orderBy[0]!.desc ? [absent, present] : [present, absent];
+      return { ...base, kind: 'split', first: a, second: b, lead };
+    }
+    const limit = base.residual || pd.limit === undefined ? undefined : offset + pd.limit;
+    return { ...base, kind: 'merge', parts: combos.map((cs) => ({ filter: andF([where.filter, ...cs]), sort, limit })) };
+  }
+
+  /** The documents of the page, in PostgreSQL order. */
+  private async pageDocs(meta: CollectionMeta, plan: Plan, projection: Document): Promise<Document[]> {
+    if (plan.kind === 'memory') {
+      const keep = this.keeper(meta, plan.residual);
+      const docs = (await this.find(meta, { filter: plan.filter }, projection)).filter(keep);
+      const end = plan.limit === undefined ? undefined : plan.offset + plan.limit;
+      return this.sorted(meta, docs, plan.orderBy).slice(plan.offset, end);
+    }
+    if (plan.kind === 'single' && !plan.residual) {
+      return this.find(meta, { filter: plan.filter, sort: plan.sort, skip: plan.offset || undefined, limit: plan.limit }, projection);
+    }
+    if (plan.kind === 'split') return this.findSplit(meta, plan, projection);
+    const parts = plan.kind === 'single' ? [{ filter: plan.filter, sort: plan.sort }] : plan.parts;
+    return this.merge(meta, plan, parts, projection);
+  }
+
+  /**
+   * Reads `parts` (each in PostgreSQL order) as cursors and merges them by the value model, keeping
+   * the documents where the residual is TRUE, until offset + limit of them have been read.
+   */
+  private merge(meta: CollectionMeta, plan: Plan, parts: Find[], projection: Document): Promise<Document[]> {
+    const { offset, limit, orderBy } = plan;
+    const keep = this.keeper(meta, plan.residual);
+    const keys = orderBy.map((o) => meta.compiler.column(o.column));
+    // With a residual some documents are dropped, so read a little ahead in each round trip.
+    const batchSize = limit === undefined ? undefined : Math.min(1000, Math.max(101, offset + limit + 1));
+    type Head = { doc: Document; key: Value[] } | null;
+    const before = (a: NonNullable<Head>, b: NonNullable<Head>): boolean => {
+      for (let i = 0; i < keys.length; i++) {
+        const c = compareForSort(keys[i]!.type, a.key[i]!, b.key[i]!, orderBy[i]!.desc);
+        if (c !== 0) return c < 0;
+      }
+      return false;
     };
-    const nullable = cols.map((c) => c.path !== '_id');
-    if (!nullable.includes(true)) {
-      return { kind: 'single', find: { filter, sort: sortOf(order), skip: offset || undefined, limit: pd.limit } };
-    }
-    if (nullable.indexOf(true, 1) === -1) {
-      const lead = cols[0]!.path;
-      const present = { filter: andF([filter, { [lead]: { $ne: null } }]), sort: sortOf(order) };
-      const absent = { filter: andF([filter, { [lead]: { $eq: null } }]), sort: sortOf(order.slice(1)) };
-      const [first, second] = order[0]!.desc ? [absent, present] : [present, absent];
-      return { kind: 'split', first, second, offset, limit: pd.limit, lead };
-    }
-    return { kind: 'memory', find: { filter }, orderBy: order, offset, limit: pd.limit };
+    return this.wrap(async () => {
+      const cursors = parts.map((f) =>
+        this.coll(meta).find(f.filter, {
+          projection,
+          ...(f.sort ? { sort: f.sort } : {}),
+          ...(f.limit !== undefined ? { limit: f.limit } : {}),
+          ...(batchSize !== undefined ? { batchSize } : {}),
+          ...this.maxTime(),
+        }),
+      );
+      const next = async (i: number): Promise<Head> => {
+        for (;;) {
+          const doc = await cursors[i]!.next();
+          if (doc === null) return null;
+          if (keep(doc)) return { doc, key: keys.map((k) => this.value(meta, doc, k)) };
+        }
+      };
+      try {
+        const heads = await Promise.all(cursors.map((_, i) => next(i)));
+        const out: Document[] = [];
+        let skipped = 0;
+        for (;;) {
+          let best = -1;
+          for (let i = 0; i < heads.length; i++) if (heads[i] && (best < 0 || before(heads[i]!, heads[best]!))) best = i;
+          if (best < 0) break;
+          if (skipped < offset) skipped++;
+          else out.push(heads[best]!.doc);
+          if (limit !== undefined && out.length >= limit) break;
+          heads[best] = await next(best);
+        }
+        return out;
+      } finally {
+        await Promise.allSettled(cursors.map((c) => c.close()));
+      }
+    });
+  }
+
+  /** Whether a document is kept by the residual (every document when there is none). */
+  private keeper(meta: CollectionMeta, residual: Predicate | undefined): (doc: Document) => boolean {
+    if (!residual) return () => true;
+    const cols = [...predicateColumns(residual)].map((c) => meta.compiler.column(c, false));
+    return (doc) => evaluate(residual, this.row(meta, doc, cols), meta.types) === true;
+  }
+
+  /** Documents sorted by the value model (PostgreSQL order). */
+  private sorted(meta: CollectionMeta, docs: Document[], orderBy: OrderTerm[]): Document[] {
+    if (orderBy.length === 0) return docs;
+    const keys = orderBy.map((o) => meta.compiler.column(o.column));
+    const all = docs.map((doc) => ({ doc, key: keys.map((k) => this.value(meta, doc, k)) }));
+    all.sort((a, b) => {
+      for (let i = 0; i < keys.length; i++) {
+        const c = compareForSort(keys[i]!.type, a.key[i]!, b.key[i]!, orderBy[i]!.desc);
+        if (c !== 0) return c;
+      }
+      return 0;
+    });
+    return all.map((x) => x.doc);
   }
 
   private async findSplit(meta: CollectionMeta, plan: Extract<Plan, { kind: 'split' }>, projection: Document): Promise<Document[]> {
@@ -503,7 +770,7 @@ export class MongoSource implements Source {
     // The page reaches into the second part. If it also starts there, the first part's size says where.
     let skip = 0;
     if (a.length === 0 && plan.offset > 0) {
-      const n = await this.wrap(() => this.coll(meta).countDocuments(plan.first.filter, this.timeoutMs > 0 ? { maxTimeMS: this.timeoutMs } : {}));
+      const n = await this.wrap(() => this.coll(meta).countDocuments(plan.first.filter, this.maxTime()));
       skip = Math.max(0, plan.offset - n);
     }
     const limit = plan.limit === undefined ? undefined : plan.limit - a.length;
@@ -519,17 +786,21 @@ export class MongoSource implements Source {
           ...(f.sort ? { sort: f.sort } : {}),
           ...(f.skip ? { skip: f.skip } : {}),
           ...(f.limit !== undefined ? { limit: f.limit } : {}),
-          ...(this.timeoutMs > 0 ? { maxTimeMS: this.timeoutMs } : {}),
+          ...this.maxTime(),
         })
         .toArray(),
     );
   }
 
-  /** The fields to fetch: requested columns, in-process sort keys, and always _id (for error messages). */
-  private projection(meta: CollectionMeta, pd: Pushdown): Document {
+  /**
+   * The fields to fetch: requested columns, sort keys (compared in process by merge and memory
+   * plans), the residual's columns, and always _id (for error messages).
+   */
+  private projection(meta: CollectionMeta, pd: Pick<Pushdown, 'columns' | 'orderBy'>, residual?: Predicate): Document {
     const paths = new Set(['_id']);
     for (const c of pd.columns) paths.add(meta.compiler.column(c, false).path);
     for (const o of pd.orderBy ?? []) paths.add(meta.compiler.column(o.column).path);
+    for (const c of residual ? predicateColumns(residual) : []) paths.add(meta.compiler.column(c, false).path);
     // MongoDB rejects a projection with both `a` and `a.b`; `a` covers `a.b`.
     const kept = [...paths].filter((p) => ![...paths].some((q) => p.startsWith(`${q}.`)));
     return Object.fromEntries(kept.map((p) => [p, 1]));
@@ -555,7 +826,7 @@ export class MongoSource implements Source {
   }
 
   private describe(meta: CollectionMeta, pd: Pushdown, plan: Plan): NativeQuery {
-    const projection = this.projection(meta, pd);
+    const projection = this.projection(meta, pd, plan.residual);
     const coll = /^[A-Za-z_][A-Za-z0-9_]*$/.test(meta.name) ? `db.${meta.name}` : `db.getCollection(${JSON.stringify(meta.name)})`;
     const text = (f: Find): string =>
       `${coll}.find(${shell(f.filter)}, ${shell(projection)})` +
@@ -563,17 +834,39 @@ export class MongoSource implements Source {
       (f.skip ? `.skip(${f.skip})` : '') +
       (f.limit !== undefined ? `.limit(${f.limit})` : '') +
       (this.timeoutMs > 0 ? `.maxTimeMS(${this.timeoutMs})` : '');
-    let out: string;
-    if (plan.kind === 'single') out = text(plan.find);
-    else if (plan.kind === 'split') {
-      out =
-        `${text({ ...plan.first, skip: plan.offset || undefined, limit: plan.limit })}\n` +
-        `${text({ ...plan.second, limit: plan.limit })}\n` +
-        `// PostgreSQL NULL order on "${plan.lead}": the second find continues the first (its skip/limit follow from the first's rows)`;
-    } else {
-      const keys = plan.orderBy.map((o) => `${o.column}${o.desc ? ' desc' : ''}`).join(', ');
-      out = `${text(plan.find)}\n// sorted in process by ${keys} (PostgreSQL NULL order), then offset ${plan.offset}${plan.limit === undefined ? '' : `, limit ${plan.limit}`}`;
+    const page = `offset ${plan.offset}${plan.limit === undefined ? '' : `, limit ${plan.limit}`}`;
+    const keys = plan.orderBy.map((o) => `${o.column}${o.desc ? ' desc' : ''}`).join(', ');
+    const lines: string[] = [];
+    switch (plan.kind) {
+      case 'single':
+        lines.push(plan.residual ? text({ filter: plan.filter, sort: plan.sort }) : text({ filter: plan.filter, sort: plan.sort, skip: plan.offset || undefined, limit: plan.limit }));
+        break;
+      case 'split':
+        lines.push(
+          text({ ...plan.first, skip: plan.offset || undefined, limit: plan.limit }),
+          text({ ...plan.second, limit: plan.limit }),
+          `// PostgreSQL NULL order on "${plan.lead}": the second find continues the first (its skip/limit follow from the first's rows)`,
+        );
+        break;
+      case 'merge':
+        lines.push(...plan.parts.map(text));
+        break;
+      case 'memory':
+        lines.push(text({ filter: plan.filter }));
+        break;
     }
-    return { source: this.name, text: out, params: [] };
+    if (plan.residual) {
+      lines.push(
+        `// residual evaluated in process on each document: ${predicateText(plan.residual)} (SQL three-valued logic; rows where it is TRUE are kept; the filter above is a superset)`,
+      );
+    }
+    if (plan.kind === 'merge') {
+      lines.push(`// merged in process by ${keys} (PostgreSQL order: text by code point, ObjectIds as their hex text, NULLs last ascending), then ${page}`);
+    } else if (plan.kind === 'memory') {
+      lines.push(`// sorted in process by ${keys || '(no order)'} (PostgreSQL NULL order), then ${page}`);
+    } else if (plan.residual) {
+      lines.push(`// then ${page}, after the residual`);
+    }
+    return { source: this.name, text: lines.join('\n'), params: [] };
   }
 }

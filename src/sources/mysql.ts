@@ -8,30 +8,13 @@
 // a multi-byte character, so LIKE uses utf8mb4_bin, where LIKE matches per character, is
 // case-sensitive and counts trailing spaces (LIKE ignores the PAD attribute).
 import mysql from 'mysql2/promise';
-import { StoreError } from '../errors.js';
-import type { CompareOp, Predicate, Pushdown } from '../query/predicate.js';
-import { canonicalDate, canonicalTimestamp, type ColumnType, type Row, type Value } from '../values.js';
-import type { JoinPushdown, NativeQuery, ScanResult, Source, TableInfo } from './source.js';
-import {
-  buildCount,
-  buildJoinSelect,
-  buildSelect,
-  splitTableName,
-  TableCache,
-  type Params,
-  type Scalar,
-  type SqlColumn,
-  type SqlDialect,
-  type SqlTable,
-} from './sql-common.js';
-import { mysqlReason, toStoreError, urlSecrets } from './store-errors.js';
+import type { CompareOp } from '../query/predicate.js';
+import { canonicalDate, canonicalTimestamp, type ColumnType, type Value } from '../values.js';
+import { splitTableName, type Params, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from './sql-common.js';
+import { SqlSource, type SqlSourceOptions } from './sql-source.js';
+import { mysqlReason } from './store-errors.js';
 
-export interface MysqlSourceOptions {
-  name: string;
-  url: string;
-  timeoutMs?: number;
-  pool?: number;
-}
+export type MysqlSourceOptions = SqlSourceOptions;
 
 const ident = (s: string): string => `\`${s.replace(/`/g, '``')}\``;
 const bin = (sql: string): string => `CAST(${sql} AS BINARY)`;
@@ -194,111 +177,43 @@ function decode(col: SqlColumn, raw: unknown): Value {
 
 type Flavor = 'mariadb' | 'mysql';
 
-export class MysqlSource implements Source {
-  readonly name: string;
+export class MysqlSource extends SqlSource<mysql.Pool> {
   readonly kind = 'mysql' as const;
-  private readonly timeoutMs: number;
-  private readonly poolSize: number;
-  private readonly secrets: string[];
-  private pool?: mysql.Pool;
+  protected readonly dialect = mysqlDialect;
+  protected readonly placeholders = 'question';
+  protected readonly decode = decode;
+  protected readonly classify = mysqlReason;
   private flavor?: Flavor;
   /** Physical connections that already have the session settings. */
   private readonly ready = new WeakSet<object>();
-  private readonly tables = new TableCache<SqlTable>();
 
-  constructor(private readonly opts: MysqlSourceOptions) {
-    this.name = opts.name;
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.poolSize = opts.pool ?? 10;
-    this.secrets = urlSecrets(opts.url);
-  }
-
-  async connect(): Promise<void> {
-    this.getPool();
-  }
-
-  async close(): Promise<void> {
-    const p = this.pool;
-    this.pool = undefined;
-    this.tables.clear();
-    if (p) await p.end();
-  }
-
-  async ping(): Promise<void> {
-    await this.run('SELECT 1', []);
-  }
-
-  async introspect(table: string): Promise<TableInfo> {
-    return (await this.table(table)).info;
-  }
-
-  async scan(table: string, pushdown: Pushdown): Promise<ScanResult> {
-    const t = await this.table(table);
-    const native = buildSelect(t, pushdown, mysqlDialect, 'question', this.name);
-    const cols = pushdown.columns.map((c) => t.columns.get(c)!);
-    const rows = (await this.run(native.text, native.params)).map((r) => {
-      const row: Row = {};
-      cols.forEach((c, i) => (row[c.name] = decode(c, r[i])));
-      return row;
+  protected createPool(): mysql.Pool {
+    return mysql.createPool({
+      uri: this.url,
+      connectionLimit: this.poolSize,
+      connectTimeout: this.connectTimeoutMs,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      decimalNumbers: false,
+      jsonStrings: true,
+      // Each cached statement holds a server-side handle; the server's total is limited.
+      maxPreparedStatements: 64,
     });
-    return { rows, native };
   }
 
-  async scanJoin(pushdown: JoinPushdown): Promise<ScanResult> {
-    const tables = await Promise.all(pushdown.tables.map((t) => this.table(t.table)));
-    const { native, columns } = buildJoinSelect(pushdown, tables, mysqlDialect, 'question', this.name);
-    const rows = (await this.run(native.text, native.params)).map((r) => {
-      const row: Row = {};
-      columns.forEach((c, i) => (row[c.key] = decode(c.column, r[i])));
-      return row;
-    });
-    return { rows, native };
-  }
-
-  async count(table: string, where?: Predicate): Promise<number> {
-    const native = buildCount(await this.table(table), where, mysqlDialect, 'question', this.name);
-    const rows = await this.run(native.text, native.params);
-    return Number(rows[0]![0]);
-  }
-
-  async explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery> {
-    return buildSelect(await this.table(table), pushdown, mysqlDialect, 'question', this.name);
-  }
-
-  private getPool(): mysql.Pool {
-    if (!this.pool) {
-      this.pool = mysql.createPool({
-        uri: this.opts.url,
-        connectionLimit: this.poolSize,
-        // Connecting may take the query timeout, within 1-10 s (so a tiny query timeout still connects).
-        connectTimeout: this.timeoutMs > 0 ? Math.min(Math.max(this.timeoutMs, 1000), 10_000) : 10_000,
-        supportBigNumbers: true,
-        bigNumberStrings: true,
-        dateStrings: true,
-        decimalNumbers: false,
-        jsonStrings: true,
-        // Each cached statement holds a server-side handle; the server's total is limited.
-        maxPreparedStatements: 64,
-      });
-    }
-    return this.pool;
-  }
-
-  /** Runs one prepared statement; rows as arrays in select-list order. */
-  private async run(sql: string, params: unknown[]): Promise<unknown[][]> {
-    let conn: mysql.PoolConnection | undefined;
+  /** Server-side prepared statements, on a connection that has the session settings. */
+  protected async execute(pool: mysql.Pool, sql: string, params: unknown[]): Promise<unknown[][]> {
+    const conn = await pool.getConnection();
     try {
-      conn = await this.getPool().getConnection();
       if (!this.ready.has(conn.connection)) {
         await this.initSession(conn);
         this.ready.add(conn.connection);
       }
       const [rows] = await conn.execute({ sql, rowsAsArray: true }, params as mysql.ExecuteValues[]);
       return rows as unknown as unknown[][];
-    } catch (err) {
-      throw toStoreError(this.name, err, mysqlReason, this.secrets);
     } finally {
-      conn?.release();
+      conn.release();
     }
   }
 
@@ -312,11 +227,7 @@ export class MysqlSource implements Source {
     await conn.query(`SET SESSION time_zone = '+00:00', ${timeout}`);
   }
 
-  private table(name: string): Promise<SqlTable> {
-    return this.tables.get(name, () => this.load(name));
-  }
-
-  private async load(name: string): Promise<SqlTable> {
+  protected async loadTable(name: string): Promise<SqlTable> {
     const { schema, table } = splitTableName(name);
     const found = await this.run(
       `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE
@@ -328,7 +239,7 @@ export class MysqlSource implements Source {
     // information_schema matches names case-insensitively; prefer the exact spelling.
     const exact = found.filter((r) => r[1] === table);
     const rows = (exact.length > 0 ? exact : found) as string[][];
-    if (rows.length === 0) throw new StoreError(this.name, 'failed', `table "${name}" does not exist`);
+    if (rows.length === 0) throw this.noSuchTable(name);
     const [db, tbl] = [rows[0]![0]!, rows[0]![1]!];
     const pk = await this.run(
       `SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
@@ -347,11 +258,7 @@ export class MysqlSource implements Source {
         base: dataType!.toLowerCase(),
       };
     });
-    return {
-      info: { name, columns: columns.map(({ base: _b, ...c }) => c), primaryKey: pk.map((r) => String(r[0])) },
-      sql: `${ident(db)}.${ident(tbl)}`,
-      columns: new Map(columns.map((c) => [c.name, c])),
-    };
+    return this.sqlTable(name, db, tbl, columns, pk.map((r) => String(r[0])));
   }
 
   /** MariaDB's JSON is LONGTEXT with a json_valid(`col`) check constraint. */

@@ -1,29 +1,13 @@
 // PostgreSQL source (pg). Every session runs with TimeZone UTC and the source's statement_timeout;
 // every value arrives as text and is converted by the column's introspected type.
 import pg from 'pg';
-import { StoreError } from '../errors.js';
-import type { CompareOp, Predicate, Pushdown } from '../query/predicate.js';
-import { canonicalTimestamp, type ColumnType, type Row, type Value } from '../values.js';
-import type { JoinPushdown, NativeQuery, ScanResult, Source, TableInfo } from './source.js';
-import {
-  buildCount,
-  buildJoinSelect,
-  buildSelect,
-  splitTableName,
-  TableCache,
-  type Scalar,
-  type SqlColumn,
-  type SqlDialect,
-  type SqlTable,
-} from './sql-common.js';
-import { pgReason, toStoreError, urlSecrets } from './store-errors.js';
+import type { CompareOp } from '../query/predicate.js';
+import { canonicalTimestamp, type ColumnType, type Value } from '../values.js';
+import { splitTableName, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from './sql-common.js';
+import { SqlSource, type SqlSourceOptions } from './sql-source.js';
+import { pgReason } from './store-errors.js';
 
-export interface PostgresSourceOptions {
-  name: string;
-  url: string;
-  timeoutMs?: number;
-  pool?: number;
-}
+export type PostgresSourceOptions = SqlSourceOptions;
 
 export const TYPE_MAP: Record<string, ColumnType> = {
   bool: 'bool',
@@ -130,80 +114,16 @@ export function decode(col: SqlColumn, raw: unknown): Value {
 // would turn timestamps into millisecond Dates and dates into local-time Dates).
 const RAW_TYPES = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 
-export class PostgresSource implements Source {
-  readonly name: string;
+export class PostgresSource extends SqlSource<pg.Pool> {
   readonly kind = 'postgres' as const;
-  private readonly timeoutMs: number;
-  private readonly poolSize: number;
-  private readonly secrets: string[];
-  private pool?: pg.Pool;
-  private readonly tables = new TableCache<SqlTable>();
+  protected readonly dialect = pgDialect;
+  protected readonly placeholders = 'dollar';
+  protected readonly decode = decode;
+  protected readonly classify = pgReason;
 
-  constructor(private readonly opts: PostgresSourceOptions) {
-    this.name = opts.name;
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.poolSize = opts.pool ?? 10;
-    this.secrets = urlSecrets(opts.url);
-  }
-
-  async connect(): Promise<void> {
-    this.getPool();
-  }
-
-  async close(): Promise<void> {
-    const p = this.pool;
-    this.pool = undefined;
-    this.tables.clear();
-    if (p) await p.end();
-  }
-
-  async ping(): Promise<void> {
-    await this.query('SELECT 1', []);
-  }
-
-  async introspect(table: string): Promise<TableInfo> {
-    return (await this.table(table)).info;
-  }
-
-  async scan(table: string, pushdown: Pushdown): Promise<ScanResult> {
-    const t = await this.table(table);
-    const native = buildSelect(t, pushdown, pgDialect, 'dollar', this.name);
-    const cols = pushdown.columns.map((c) => t.columns.get(c)!);
-    const res = await this.query(native.text, native.params);
-    const rows = (res.rows as unknown[][]).map((r) => {
-      const row: Row = {};
-      cols.forEach((c, i) => (row[c.name] = decode(c, r[i])));
-      return row;
-    });
-    return { rows, native };
-  }
-
-  async scanJoin(pushdown: JoinPushdown): Promise<ScanResult> {
-    const tables = await Promise.all(pushdown.tables.map((t) => this.table(t.table)));
-    const { native, columns } = buildJoinSelect(pushdown, tables, pgDialect, 'dollar', this.name);
-    const res = await this.query(native.text, native.params);
-    const rows = (res.rows as unknown[][]).map((r) => {
-      const row: Row = {};
-      columns.forEach((c, i) => (row[c.key] = decode(c.column, r[i])));
-      return row;
-    });
-    return { rows, native };
-  }
-
-  async count(table: string, where?: Predicate): Promise<number> {
-    const native = buildCount(await this.table(table), where, pgDialect, 'dollar', this.name);
-    const res = await this.query(native.text, native.params);
-    return Number((res.rows[0] as unknown[])[0]);
-  }
-
-  async explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery> {
-    return buildSelect(await this.table(table), pushdown, pgDialect, 'dollar', this.name);
-  }
-
-  private getPool(): pg.Pool {
-    if (this.pool) return this.pool;
+  protected createPool(): pg.Pool {
     // Settings from the URL's own `options` parameter are kept; ours come first so theirs win.
-    const url = new URL(this.opts.url);
+    const url = new URL(this.url);
     const userOptions = url.searchParams.get('options');
     if (userOptions !== null) url.searchParams.delete('options');
     const options = ['-c TimeZone=UTC', '-c DateStyle=ISO', '-c bytea_output=hex', userOptions ?? ''].join(' ').trim();
@@ -211,42 +131,32 @@ export class PostgresSource implements Source {
       connectionString: url.toString(),
       options,
       statement_timeout: this.timeoutMs,
-      // Connecting may take the query timeout, within 1-10 s (so a tiny query timeout still connects).
-      connectionTimeoutMillis: this.timeoutMs > 0 ? Math.min(Math.max(this.timeoutMs, 1000), 10_000) : 10_000,
+      connectionTimeoutMillis: this.connectTimeoutMs,
       max: this.poolSize,
       types: RAW_TYPES,
     });
     // An idle client losing its connection must not crash the process; the next query reports it.
     pool.on('error', () => {});
-    this.pool = pool;
     return pool;
   }
 
-  private async query(text: string, values: unknown[]): Promise<pg.QueryResult> {
-    try {
-      return await this.getPool().query({ text, values, rowMode: 'array' });
-    } catch (err) {
-      throw toStoreError(this.name, err, pgReason, this.secrets);
-    }
+  protected async execute(pool: pg.Pool, text: string, values: unknown[]): Promise<unknown[][]> {
+    return (await pool.query({ text, values, rowMode: 'array' })).rows as unknown[][];
   }
 
-  private table(name: string): Promise<SqlTable> {
-    return this.tables.get(name, () => this.load(name));
-  }
-
-  private async load(name: string): Promise<SqlTable> {
+  protected async loadTable(name: string): Promise<SqlTable> {
     const { schema, table } = splitTableName(name);
-    const rel = await this.query(
+    const rel = await this.run(
       `SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relname = $1 AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
           AND (CASE WHEN $2::text IS NULL THEN pg_catalog.pg_table_is_visible(c.oid) ELSE n.nspname = $2 END)`,
       [table, schema ?? null],
     );
-    const found = rel.rows[0] as [string, string, string] | undefined;
-    if (!found) throw new StoreError(this.name, 'failed', `table "${name}" does not exist`);
+    const found = rel[0] as [string, string, string] | undefined;
+    if (!found) throw this.noSuchTable(name);
     const [oid, nsp, relname] = found;
-    const cols = await this.query(
+    const cols = await this.run(
       `SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
               CASE WHEN t.typtype = 'd' THEN bt.typname ELSE t.typname END, t.typtype = 'e', NOT a.attnotnull
          FROM pg_catalog.pg_attribute a
@@ -256,7 +166,7 @@ export class PostgresSource implements Source {
         ORDER BY a.attnum`,
       [oid],
     );
-    const pk = await this.query(
+    const pk = await this.run(
       `SELECT a.attname FROM pg_catalog.pg_index i
          CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
          JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
@@ -264,18 +174,13 @@ export class PostgresSource implements Source {
         ORDER BY k.ord`,
       [oid],
     );
-    const columns = (cols.rows as [string, string, string, string, string][]).map(([attname, native, base, isEnum, nullable]) => ({
+    const columns = (cols as [string, string, string, string, string][]).map(([attname, native, base, isEnum, nullable]) => ({
       name: attname,
       type: isEnum === 't' ? 'text' : (TYPE_MAP[base] ?? 'text'),
       nullable: nullable === 't',
       nativeType: native,
       base,
     })) satisfies SqlColumn[];
-    return {
-      info: { name, columns: columns.map(({ base: _b, ...c }) => c), primaryKey: (pk.rows as [string][]).map((r) => r[0]) },
-      sql: `${ident(nsp)}.${ident(relname)}`,
-      columns: new Map(columns.map((c) => [c.name, c])),
-    };
+    return this.sqlTable(name, nsp, relname, columns, (pk as [string][]).map((r) => r[0]));
   }
 }
-

@@ -20,10 +20,13 @@ export interface SqlTable {
   columns: Map<string, SqlColumn>;
 }
 
+/** `$1, $2, ...` (PostgreSQL) or `?` (MySQL). */
+export type PlaceholderStyle = 'dollar' | 'question';
+
 /** Collects bound parameters in text order and hands out placeholders. */
 export class Params {
   readonly values: unknown[] = [];
-  constructor(private readonly style: 'dollar' | 'question') {}
+  constructor(private readonly style: PlaceholderStyle) {}
 
   add(v: unknown): string {
     this.values.push(v);
@@ -92,7 +95,7 @@ function checkCount(n: number | undefined, what: string, source: string): void {
   }
 }
 
-export function buildSelect(table: SqlTable, pd: Pushdown, d: SqlDialect, style: 'dollar' | 'question', source: string): NativeQuery {
+export function buildSelect(table: SqlTable, pd: Pushdown, d: SqlDialect, style: PlaceholderStyle, source: string): NativeQuery {
   checkCount(pd.limit, 'limit', source);
   checkCount(pd.offset, 'offset', source);
   const params = new Params(style);
@@ -107,7 +110,7 @@ export function buildSelect(table: SqlTable, pd: Pushdown, d: SqlDialect, style:
   return { source, text, params: params.values };
 }
 
-export function buildCount(table: SqlTable, where: Predicate | undefined, d: SqlDialect, style: 'dollar' | 'question', source: string): NativeQuery {
+export function buildCount(table: SqlTable, where: Predicate | undefined, d: SqlDialect, style: PlaceholderStyle, source: string): NativeQuery {
   const params = new Params(style);
   let text = `SELECT count(*) FROM ${table.sql}`;
   if (where) text += ` WHERE ${compileWhere(where, table, d, params, source)}`;
@@ -149,7 +152,7 @@ export function buildJoinSelect(
   pd: JoinPushdown,
   tables: SqlTable[],
   d: SqlDialect,
-  style: 'dollar' | 'question',
+  style: PlaceholderStyle,
   source: string,
 ): { native: NativeQuery; columns: { key: string; column: SqlColumn }[] } {
   checkCount(pd.limit, 'limit', source);

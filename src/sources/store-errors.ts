@@ -4,7 +4,7 @@ import { StoreError } from '../errors.js';
 
 type Reason = StoreError['reason'];
 
-interface DriverError {
+export interface DriverError {
   code?: unknown;
   errno?: unknown;
   name?: unknown;
@@ -81,8 +81,11 @@ export function redact(text: string, secrets: string[]): string {
   return out;
 }
 
+/** Decides which StoreError reason a driver error is. */
+export type ErrorClassifier = (e: DriverError) => Reason;
+
 /** Wraps any error from a driver into a StoreError naming `source`; StoreErrors pass through. */
-export function toStoreError(source: string, err: unknown, classify: (e: DriverError) => Reason, secrets: string[]): StoreError {
+export function toStoreError(source: string, err: unknown, classify: ErrorClassifier, secrets: string[]): StoreError {
   if (err instanceof StoreError) return err;
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as DriverError;
   let message = String(e.message ?? '') || String(e.code ?? 'unknown error');

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { connectRedis, closeRedis } from '../../src/ops/redis.js';
 import { RedisRateLimiter } from '../../src/ops/rate-limit.js';
-import { decodeEntry, encodeEntry, RedisCacheStore } from '../../src/ops/cache.js';
+import { RedisCacheStore } from '../../src/ops/cache.js';
 import { createLogger } from '../../src/ops/logger.js';
 
 const REDIS_URL = process.env.VG_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -69,11 +69,12 @@ describe('redis response cache store', () => {
     const store = new RedisCacheStore(await client());
     const key = `test:${unique()}`;
     const value = { rows: [{ order_id: 9007199254740993n, total: '10.00' }] };
-    await store.set(key, encodeEntry(value), 300);
-    const got = await store.get(key);
+    await store.set(key, value, 300);
+    const got = await store.get<typeof value>(key);
     expect(got!.remainingMs).toBeGreaterThan(0);
     expect(got!.remainingMs).toBeLessThanOrEqual(300);
-    expect(decodeEntry(got!.text)).toEqual(value);
+    expect(got!.value).toEqual(value);
+    expect(typeof got!.value.rows[0]!.order_id).toBe('bigint');
     await new Promise((r) => setTimeout(r, 350));
     expect(await store.get(key)).toBeUndefined();
   });

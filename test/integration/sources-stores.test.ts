@@ -3,14 +3,15 @@
 process.env.TZ = 'America/New_York';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectId, Long } from 'mongodb';
+import { Double, ObjectId, Long } from 'mongodb';
 import { StoreError } from '../../src/errors.js';
-import type { Predicate } from '../../src/query/predicate.js';
+import type { OrderTerm, Predicate } from '../../src/query/predicate.js';
+import { evaluate } from '../../src/query/evaluate.js';
 import type { Source } from '../../src/sources/source.js';
 import { PostgresSource } from '../../src/sources/postgres.js';
 import { MysqlSource } from '../../src/sources/mysql.js';
 import { MongoSource, type MongoSourceOptions } from '../../src/sources/mongodb.js';
-import { compareText } from '../../src/values.js';
+import { compareForSort, compareText, type Row } from '../../src/values.js';
 import { createMongoDatabase, createMysqlDatabase, createPgDatabase, mysqlExec, pgExec } from '../support/stores.js';
 
 const cmp = (column: string, op: '=' | '<>' | '<' | '<=' | '>' | '>=', value: string | bigint | number | boolean): Predicate => ({ op: 'cmp', column, cmp: op, value });
@@ -326,10 +327,21 @@ describe('MongoSource', () => {
       const { rows } = await src.scan('people', { columns: ['id'], where });
       expect(rows.map((r) => r.id).sort(compareText), JSON.stringify(where)).toEqual(all.filter(keep).sort(compareText));
     }
-    // Sorting by _id among ObjectIds only follows the hex text. (MongoDB orders strings before
-    // ObjectIds, so a collection mixing both does not sort by text; documented in mongodb.ts.)
+    // Sorting by _id among ObjectIds only follows the hex text.
     const { rows } = await src.scan('people', { columns: ['id'], where: { op: 'cmp', column: 'n', cmp: '<', value: 10n }, orderBy: [{ column: 'id', desc: true }] });
     expect(rows.map((r) => r.id)).toEqual([...OIDS].sort(compareText).reverse());
+    // Regression: so does sorting a collection that mixes strings and ObjectIds (MongoDB sorts every
+    // string before every ObjectId; the source merges one find per BSON class), on every page.
+    const byText = [...all].sort(compareText);
+    for (const desc of [false, true]) {
+      const want = desc ? [...byText].reverse() : byText;
+      const order = [{ column: 'id', desc }];
+      expect((await src.scan('people', { columns: ['id'], orderBy: order })).rows.map((r) => r.id)).toEqual(want);
+      for (const [offset, limit] of [[0, 3], [2, 4], [7, 5], [9, 1], [10, 3]] as const) {
+        const page = await src.scan('people', { columns: ['id'], orderBy: order, offset, limit });
+        expect(page.rows.map((r) => r.id), `desc ${desc} offset ${offset} limit ${limit}`).toEqual(want.slice(offset, offset + limit));
+      }
+    }
   });
 
   it('coerces lossless values and names collection, field and _id when a value does not fit', async () => {
@@ -358,6 +370,8 @@ describe('MongoSource', () => {
       { id: 4n, i: null, f: null, num: null, t: null, day: null },
       { id: 5n, i: null, f: null, num: null, t: null, day: null },
     ]);
+    // A column whose misfits read as NULL can be NULL even at _id.
+    expect((await src.introspect('mixed')).columns.filter((c) => !c.nullable).map((c) => c.name)).toEqual(['id']);
     // A value that does not fit fails the query, naming collection, field and _id.
     const e1 = await storeError(src.scan('mixed', { columns: ['strictI'], where: only([4n]) }));
     expect(e1.message).toMatch(/collection "mixed".*field "i".*_id 4\b/);
@@ -375,25 +389,223 @@ describe('MongoSource', () => {
     // nor numeric filters on values that are not exact doubles (the source sends those as Decimal128).
   });
 
-  it('explains as a readable find, with PostgreSQL NULL order made explicit', async () => {
+  it('explains as a readable find, with PostgreSQL NULL order and text order across BSON types made explicit', async () => {
     const src = make('mgexplain', people);
     const where: Predicate = { op: 'not', arg: cmp('name', '=', 'x') };
-    const single = await src.explainScan('people', { columns: ['name'], where, orderBy: [{ column: 'id', desc: false }], limit: 5, offset: 2 });
-    expect(single).toEqual({
+    const single = await src.explainScan('people', { columns: ['name'], where, orderBy: [{ column: 'n', desc: false }, { column: 'id', desc: false }], limit: 5, offset: 2 });
+    // n is nullable: its NULLs come last (PostgreSQL), so the order is split; id is never null but
+    // may hold ObjectIds beside strings, so each part is split again by BSON class and merged.
+    expect(single.text.split('\n')).toEqual([
+      'db.people.find({"$and": [{"name": {"$nin": [null, "x"]}}, {"n": {"$ne": null}}, {"_id": {"$type": "objectId"}}]}, {"_id": 1, "name": 1, "n": 1}).sort({"n": 1, "_id": 1}).limit(7).maxTimeMS(5000)',
+      'db.people.find({"$and": [{"name": {"$nin": [null, "x"]}}, {"n": {"$ne": null}}, {"_id": {"$not": {"$type": "objectId"}}}]}, {"_id": 1, "name": 1, "n": 1}).sort({"n": 1, "_id": 1}).limit(7).maxTimeMS(5000)',
+      'db.people.find({"$and": [{"name": {"$nin": [null, "x"]}}, {"n": {"$eq": null}}, {"_id": {"$type": "objectId"}}]}, {"_id": 1, "name": 1, "n": 1}).sort({"n": 1, "_id": 1}).limit(7).maxTimeMS(5000)',
+      'db.people.find({"$and": [{"name": {"$nin": [null, "x"]}}, {"n": {"$eq": null}}, {"_id": {"$not": {"$type": "objectId"}}}]}, {"_id": 1, "name": 1, "n": 1}).sort({"n": 1, "_id": 1}).limit(7).maxTimeMS(5000)',
+      '// merged in process by n, id (PostgreSQL order: text by code point, ObjectIds as their hex text, NULLs last ascending), then offset 2, limit 5',
+    ]);
+    const plain = await src.explainScan('people', { columns: ['name'], where, limit: 5, offset: 2 });
+    expect(plain).toEqual({
       source: 'mgexplain',
-      text: 'db.people.find({"name": {"$nin": [null, "x"]}}, {"_id": 1, "name": 1}).sort({"_id": 1}).skip(2).limit(5).maxTimeMS(5000)',
+      text: 'db.people.find({"name": {"$nin": [null, "x"]}}, {"_id": 1, "name": 1}).skip(2).limit(5).maxTimeMS(5000)',
       params: [],
     });
-    const split = await src.explainScan('people', { columns: ['name'], orderBy: [{ column: 'name', desc: false }, { column: 'id', desc: false }], limit: 5 });
+    const split = await src.explainScan('people', { columns: ['name'], orderBy: [{ column: 'n', desc: false }], limit: 5 });
     expect(split.text.split('\n')).toEqual([
-      'db.people.find({"name": {"$ne": null}}, {"_id": 1, "name": 1}).sort({"name": 1, "_id": 1}).limit(5).maxTimeMS(5000)',
-      'db.people.find({"name": {"$eq": null}}, {"_id": 1, "name": 1}).sort({"_id": 1}).limit(5).maxTimeMS(5000)',
+      'db.people.find({"n": {"$ne": null}}, {"_id": 1, "name": 1, "n": 1}).sort({"n": 1}).limit(5).maxTimeMS(5000)',
+      'db.people.find({"n": {"$eq": null}}, {"_id": 1, "name": 1, "n": 1}).limit(5).maxTimeMS(5000)',
       expect.stringContaining('PostgreSQL NULL order'),
     ]);
-    const memory = await src.explainScan('people', { columns: ['name'], orderBy: [{ column: 'name', desc: false }, { column: 'n', desc: false }] });
+    // name (3 classes) x n (2) x id (2) = 12 finds: one find and a sort in process instead.
+    const memory = await src.explainScan('people', { columns: ['name'], orderBy: [{ column: 'name', desc: false }, { column: 'n', desc: false }, { column: 'id', desc: false }] });
     expect(memory.text).toContain('sorted in process');
-    expect((await src.scan('people', { columns: ['name'], where, orderBy: [{ column: 'id', desc: false }], limit: 5, offset: 2 })).native).toEqual(single);
+    expect((await src.scan('people', { columns: ['name'], where, orderBy: [{ column: 'n', desc: false }, { column: 'id', desc: false }], limit: 5, offset: 2 })).native).toEqual(single);
     expect(await src.count('people', where)).toBe(10);
+  });
+
+  // Regressions found by the differential oracle (test/oracle/regressions.test.ts, "scanned
+  // directly"): on the oracle's tiny fixture plus a few documents, every scan must return the rows
+  // PostgreSQL would, which here is the unfiltered rows read through the value model, filtered by
+  // evaluate() (three-valued logic) and sorted by compareForSort (PostgreSQL order), then paged.
+  describe('ObjectIds in text columns and onTypeMismatch: null (superset pushed, residual in process)', () => {
+    const oid = (n: number): ObjectId => new ObjectId(`65f0000000000000000000${String(n).padStart(2, '0')}`);
+    const hex = (n: number): string => oid(n).toHexString();
+    const EVENTS = [
+      // The oracle's tiny fixture.
+      { _id: oid(1), user_id: '1', payload: { qty: 1 } },
+      { _id: oid(2), user_id: '2', payload: { qty: '3' } }, // does not fit int: NULL
+      { _id: oid(3), user_id: '2', payload: { qty: 2.5 } }, // does not fit int: NULL
+      { _id: 'AAAA', user_id: '1', payload: { qty: 5 } }, // a string _id beside ObjectIds
+      // More: strings that sort between ObjectIds by code point, an ObjectId in user_id, other NULLs.
+      { _id: `${hex(1)}5`, user_id: oid(9), payload: { qty: Long.fromNumber(7) } },
+      { _id: '0', user_id: null, payload: { qty: null } },
+      { _id: 'zz', payload: { qty: new Double(4) } }, // the double 4.0 fits int
+      { _id: 'arr', user_id: 'a', payload: { qty: [4] } }, // an array does not fit int: NULL
+      { _id: 'arrpath', user_id: 'a', payload: [{ qty: 6 }] }, // an array on the path: NULL
+      { _id: oid(10), user_id: 'b', payload: 'none' }, // the path runs through a non-document: NULL
+      { _id: 'qtytrue', user_id: '65f', payload: { qty: true } }, // does not fit int: NULL
+    ];
+    const COLUMNS = {
+      _id: { type: 'text' as const },
+      user_id: { type: 'text' as const },
+      qty: { type: 'int' as const, path: 'payload.qty', onTypeMismatch: 'null' as const },
+    };
+    const TYPES = new Map(Object.entries(COLUMNS).map(([k, c]) => [k, c.type]));
+    let src: MongoSource;
+    let all: Row[];
+
+    beforeAll(async () => {
+      await db.client.db(db.name).collection('events').insertMany(EVENTS as never[]);
+      src = make('mgevents', { events: { columns: COLUMNS } });
+      all = (await src.scan('events', { columns: ['_id', 'user_id', 'qty'] })).rows;
+      expect(all).toHaveLength(EVENTS.length);
+    });
+
+    /** What PostgreSQL returns: the rows where `where` is TRUE, in `order`, paged. */
+    const reference = (where: Predicate | undefined, order: OrderTerm[], offset = 0, limit?: number): Row[] => {
+      const rows = all.filter((r) => !where || evaluate(where, r, TYPES) === true);
+      rows.sort((a, b) => {
+        for (const o of order) {
+          const c = compareForSort(TYPES.get(o.column)!, a[o.column]!, b[o.column]!, o.desc);
+          if (c !== 0) return c;
+        }
+        return 0;
+      });
+      return rows.slice(offset, limit === undefined ? undefined : offset + limit);
+    };
+    const ids = (rows: Row[]): unknown[] => rows.map((r) => r._id);
+    const like = (column: string, pattern: string): Predicate => ({ op: 'like', column, pattern });
+    const not = (arg: Predicate): Predicate => ({ op: 'not', arg });
+    const isnull = (column: string): Predicate => ({ op: 'isnull', column });
+
+    it('LIKE on _id matches ObjectIds by their hex text (bug 1)', async () => {
+      const scan = async (pattern: string): Promise<unknown[]> => ids((await src.scan('events', { columns: ['_id'], where: like('_id', pattern), orderBy: [{ column: '_id', desc: false }] })).rows);
+      expect(await scan('65f%')).toEqual([hex(1), `${hex(1)}5`, hex(2), hex(3), hex(10)]); // a hex prefix: an ObjectId range, exact
+      expect(await scan('%1_')).toEqual([`${hex(1)}5`, hex(10)]); // not a range: every ObjectId, then the pattern in process
+      expect(await scan('%0_')).toEqual([hex(1), hex(2), hex(3)]);
+      expect(await scan('%1')).toEqual([hex(1)]);
+      expect(await scan('_5f%1')).toEqual([hex(1)]);
+      expect(await scan('%')).toHaveLength(EVENTS.length);
+      expect(await scan('A%')).toEqual(['AAAA']); // no ObjectId can match: the regex alone
+      expect(await src.count('events', like('_id', '%1_'))).toBe(2);
+      expect(await src.count('events', like('_id', '65f%'))).toBe(5);
+    });
+
+    it('NOT LIKE on _id matches ObjectIds by their hex text (bug 2)', async () => {
+      const scan = async (pattern: string): Promise<unknown[]> => ids((await src.scan('events', { columns: ['_id'], where: not(like('_id', pattern)), orderBy: [{ column: '_id', desc: false }] })).rows);
+      expect(await scan('zz%')).toEqual(['0', hex(1), `${hex(1)}5`, hex(2), hex(3), hex(10), 'AAAA', 'arr', 'arrpath', 'qtytrue']);
+      expect(await scan('65f%')).toEqual(['0', 'AAAA', 'arr', 'arrpath', 'qtytrue', 'zz']);
+      expect(await scan('%1')).toEqual(['0', `${hex(1)}5`, hex(2), hex(3), hex(10), 'AAAA', 'arr', 'arrpath', 'qtytrue', 'zz']);
+      expect(await src.count('events', not(like('_id', '%1')))).toBe(10);
+    });
+
+    it('ORDER BY _id (or another text column) mixing strings and ObjectIds is code-point order, on every page (bug 3)', async () => {
+      const rows = await src.scan('events', { columns: ['_id'], orderBy: [{ column: '_id', desc: false }] });
+      expect(ids(rows.rows)).toEqual(['0', hex(1), `${hex(1)}5`, hex(2), hex(3), hex(10), 'AAAA', 'arr', 'arrpath', 'qtytrue', 'zz']);
+      for (const order of [
+        [{ column: '_id', desc: true }],
+        [{ column: 'user_id', desc: false }, { column: '_id', desc: false }], // user_id holds an ObjectId, strings and NULLs
+        [{ column: 'user_id', desc: true }, { column: '_id', desc: true }],
+      ]) {
+        for (const [offset, limit] of [[0, undefined], [0, 2], [1, 3], [4, 4], [8, 5]] as const) {
+          const got = await src.scan('events', { columns: ['_id', 'user_id'], orderBy: order, offset, limit });
+          expect(ids(got.rows), `${JSON.stringify(order)} offset ${offset} limit ${limit}`).toEqual(ids(reference(undefined, order, offset, limit)));
+        }
+      }
+    });
+
+    it('`qty is null` matches the values that read as NULL under onTypeMismatch: null (bug 4)', async () => {
+      const got = await src.scan('events', { columns: ['_id', 'qty'], where: isnull('qty'), orderBy: [{ column: '_id', desc: false }] });
+      // '3', 2.5, true and arrays do not fit int; null; and a path through a string.
+      expect(ids(got.rows)).toEqual(['0', hex(2), hex(3), hex(10), 'arr', 'arrpath', 'qtytrue']);
+      expect(got.rows.every((r) => r.qty === null)).toBe(true);
+      expect(await src.count('events', isnull('qty'))).toBe(7);
+      expect(ids((await src.scan('events', { columns: ['_id'], where: not(isnull('qty')), orderBy: [{ column: '_id', desc: false }] })).rows)).toEqual([hex(1), `${hex(1)}5`, 'AAAA', 'zz']);
+      expect(await src.count('events', not(isnull('qty')))).toBe(4);
+    });
+
+    it('a comparison never returns a row whose value reads as NULL (bug 4)', async () => {
+      const gt2: Predicate = { op: 'cmp', column: 'qty', cmp: '>', value: 2n };
+      const got = await src.scan('events', { columns: ['_id', 'qty'], where: gt2, orderBy: [{ column: 'qty', desc: false }] });
+      expect(got.rows).toEqual([{ _id: 'zz', qty: 4n }, { _id: 'AAAA', qty: 5n }, { _id: `${hex(1)}5`, qty: 7n }]); // not 2.5, '3', true, [4] or [{qty: 6}]
+      expect(await src.count('events', gt2)).toBe(3);
+      // NOT (qty > 2) is qty <= 2: unknown (so not returned) where qty reads as NULL.
+      expect((await src.scan('events', { columns: ['qty'], where: not(gt2) })).rows).toEqual([{ qty: 1n }]);
+      expect((await src.scan('events', { columns: ['qty'], where: { op: 'in', column: 'qty', values: [3n, 1n] } })).rows).toEqual([{ qty: 1n }]);
+    });
+
+    // Every combination of a few predicates, orders and pages against the reference; limit and
+    // offset must apply after the in-process residual.
+    it('agrees with the value model for filters, orders and pages together', async () => {
+      const qty = (cmp: '=' | '<>' | '<' | '>=', value: bigint): Predicate => ({ op: 'cmp', column: 'qty', cmp, value });
+      const WHERE: (Predicate | undefined)[] = [
+        undefined,
+        like('_id', '%0%'),
+        not(like('_id', '%0%')),
+        like('user_id', '%9'),
+        not(like('user_id', '6%')),
+        like('user_id', '65f%'),
+        isnull('qty'),
+        qty('<>', 1n),
+        qty('<', 5n),
+        not(qty('>=', 5n)),
+        { op: 'or', args: [isnull('qty'), like('_id', '%3')] },
+        { op: 'and', args: [not(isnull('qty')), like('_id', '6%')] },
+        not({ op: 'or', args: [qty('=', 5n), like('_id', '%1')] }),
+        { op: 'cmp', column: '_id', cmp: '>', value: hex(1) },
+      ];
+      const ORDERS: OrderTerm[][] = [
+        [{ column: '_id', desc: false }],
+        [{ column: 'qty', desc: true }, { column: '_id', desc: false }], // a misfit-is-NULL key: sorted in process
+        [{ column: 'user_id', desc: false }, { column: '_id', desc: true }],
+      ];
+      const PAGES: [number, number | undefined][] = [[0, undefined], [0, 1], [1, 2], [3, 3], [6, undefined]];
+      for (const where of WHERE) {
+        const label = JSON.stringify(where, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+        expect(await src.count('events', where), label).toBe(reference(where, []).length);
+        const unordered = await src.scan('events', { columns: ['_id'], where });
+        expect(ids(unordered.rows).sort(), label).toEqual(ids(reference(where, [])).sort());
+        for (const order of ORDERS) {
+          for (const [offset, limit] of PAGES) {
+            const got = await src.scan('events', { columns: ['_id', 'qty'], where, orderBy: order, offset, limit });
+            expect(got.rows, `${label} ${JSON.stringify(order)} offset ${offset} limit ${limit}`).toEqual(
+              reference(where, order, offset, limit).map((r) => ({ _id: r._id, qty: r.qty })),
+            );
+          }
+        }
+      }
+    });
+
+    it('explains the pushed filter and the residual evaluated in process, and stays exact where it can', async () => {
+      const explain = async (pd: Parameters<Source['explainScan']>[1]): Promise<string> => (await src.explainScan('events', pd)).text;
+      // Exact: a hex prefix is an ObjectId range; a pattern no hex text matches is the regex alone.
+      expect(await explain({ columns: ['_id'], where: like('_id', '65f%'), limit: 2 })).toBe(
+        'db.events.find({"$or": [{"_id": {"$regex": "^65f", "$options": "s"}}, {"_id": {"$gte": ObjectId("65f000000000000000000000"), "$lte": ObjectId("65ffffffffffffffffffffff")}}]}, {"_id": 1}).limit(2).maxTimeMS(5000)',
+      );
+      expect(await explain({ columns: ['_id'], where: not(like('user_id', 'x%')) })).toBe(
+        'db.events.find({"$or": [{"user_id": {"$type": "string", "$not": /^x/s}}, {"user_id": {"$type": "objectId"}}]}, {"_id": 1}).maxTimeMS(5000)',
+      );
+      expect(await explain({ columns: ['_id'], where: { op: 'cmp', column: 'user_id', cmp: '=', value: 'x' }, limit: 2, offset: 1 })).toBe(
+        'db.events.find({"user_id": {"$eq": "x"}}, {"_id": 1}).skip(1).limit(2).maxTimeMS(5000)',
+      );
+      // A superset, then the residual: the find has no skip/limit; offset/limit follow the residual.
+      expect((await explain({ columns: ['_id'], where: like('_id', '%0_'), limit: 2, offset: 1 })).split('\n')).toEqual([
+        'db.events.find({"$or": [{"_id": {"$regex": "0.\\\\z", "$options": "s"}}, {"_id": {"$type": "objectId"}}]}, {"_id": 1}).maxTimeMS(5000)',
+        "// residual evaluated in process on each document: _id LIKE '%0_' (SQL three-valued logic; rows where it is TRUE are kept; the filter above is a superset)",
+        '// then offset 1, limit 2, after the residual',
+      ]);
+      expect((await explain({ columns: ['_id'], where: isnull('qty') })).split('\n')).toEqual([
+        'db.events.find({"$or": [{"payload.qty": {"$not": {"$type": ["int", "long"]}}}, {"payload": {"$type": "array"}}, {"payload.qty": {"$type": "array"}}]}, {"_id": 1, "payload.qty": 1}).maxTimeMS(5000)',
+        expect.stringContaining('residual evaluated in process on each document: qty IS NULL'),
+        '// then offset 0, after the residual',
+      ]);
+      const merged = (await explain({ columns: ['_id'], where: { op: 'cmp', column: 'qty', cmp: '>', value: 2n }, orderBy: [{ column: '_id', desc: false }], limit: 3 })).split('\n');
+      expect(merged).toEqual([
+        'db.events.find({"$and": [{"payload.qty": {"$gt": NumberLong("2")}}, {"_id": {"$type": "objectId"}}]}, {"_id": 1, "payload.qty": 1}).sort({"_id": 1}).maxTimeMS(5000)',
+        'db.events.find({"$and": [{"payload.qty": {"$gt": NumberLong("2")}}, {"_id": {"$not": {"$type": "objectId"}}}]}, {"_id": 1, "payload.qty": 1}).sort({"_id": 1}).maxTimeMS(5000)',
+        "// residual evaluated in process on each document: qty > 2 (SQL three-valued logic; rows where it is TRUE are kept; the filter above is a superset)",
+        expect.stringMatching(/^\/\/ merged in process by _id .*then offset 0, limit 3$/),
+      ]);
+      expect(await explain({ columns: ['_id'], orderBy: [{ column: 'qty', desc: false }] })).toContain('sorted in process by qty');
+    });
   });
 
   it('times out with maxTimeMS as 504', async () => {

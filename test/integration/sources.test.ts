@@ -6,7 +6,7 @@ process.env.TZ = 'Pacific/Kiritimati'; // UTC+14
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from 'mongodb';
-import { Binary } from 'mongodb';
+import { Binary, Double, Long, ObjectId } from 'mongodb';
 import pg from 'pg';
 import type { OrderTerm, Predicate } from '../../src/query/predicate.js';
 import type { Source } from '../../src/sources/source.js';
@@ -401,4 +401,143 @@ describe.each(['postgres', 'mysql', 'mongodb'])('%s source', (store) => {
     const got = await src().scan('items', { columns: ['id', 'txt'], where, orderBy: order, limit: 6, offset: 12 });
     expect(ids(got.rows)).toEqual(want);
   });
+});
+
+// ---- MongoDB: ObjectIds beside strings, and values that read as NULL ----------------------------
+
+// Regressions of the oracle's "MongoDB source adapter, scanned directly" cases (LIKE and NOT LIKE
+// on ObjectIds, ORDER BY across strings and ObjectIds, onTypeMismatch: null under filters), against
+// PostgreSQL holding the same rows as the value model reads them: the ObjectId's hex text, and NULL
+// for a value that does not fit. FerretDB 1.24 answers the operators involved ($type with a list,
+// $not {$type}, ObjectId ranges, implicit array traversal) as MongoDB documents them.
+describe('mongodb source with mixed ObjectId/string text and misfit-is-NULL values, against PostgreSQL', () => {
+  const HEXES = [
+    '65f000000000000000000001', '65f000000000000000000002', '65f00000000000000000000a', '65a1b2c3d4e5f60718293a4b',
+    '000000000000000000000000', 'ffffffffffffffffffffffff', '6afedcba9876543210abcdef', '65f0ab000000000000000010',
+  ];
+  const STRINGS = ['65f000000000000000000001x', '65F000000000000000000002', '65f0', '', 'A', 'a', 'zz', '0', '~', 'é', '65f00000000000000000000', 'ab%c_d'];
+  const QTYS: unknown[] = [1, '3', new Double(2.5), 5, undefined, null, Long.fromNumber(7), new Double(4), true, [2], -1, 2];
+  type Doc = { _id: ObjectId | string; ref?: ObjectId | string | null; p?: unknown };
+  const DOCS: Doc[] = [...HEXES.map((h) => new ObjectId(h)), ...STRINGS].map((id, i) => {
+    const d: Doc = { _id: id };
+    const r = i % 4;
+    if (r === 0) d.ref = new ObjectId(HEXES[(i * 3) % HEXES.length]!);
+    else if (r === 1) d.ref = STRINGS[(i * 5) % STRINGS.length]!;
+    else if (r === 2 && i % 8 === 2) d.ref = null; // else missing
+    const q = QTYS[i % QTYS.length];
+    if (q !== undefined) d.p = i === 7 ? [{ qty: q }] : { qty: q }; // one array on the path
+    return d;
+  });
+  /** The value model's reading of a document (what PostgreSQL holds). */
+  const text = (v: unknown): string | null => (v instanceof ObjectId ? v.toHexString() : typeof v === 'string' ? v : null);
+  const qtyOf = (d: Doc): string | null => {
+    const q = d.p && !Array.isArray(d.p) ? (d.p as { qty?: unknown }).qty : undefined;
+    if (q instanceof Long) return q.toString();
+    if (q instanceof Double) return Number.isInteger(q.value) ? String(q.value) : null;
+    return typeof q === 'number' && Number.isInteger(q) ? String(q) : null;
+  };
+
+  let src: MongoSource;
+  beforeAll(async () => {
+    await mgDb.client.db(mgDb.name).collection('mixed_ids').insertMany(DOCS as never[]);
+    await pgExec(pgDb.url, 'CREATE TABLE mixed_ids (id text PRIMARY KEY, ref text, qty bigint)');
+    await pgExec(
+      pgDb.url,
+      `INSERT INTO mixed_ids VALUES ${DOCS.map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3})`).join(', ')}`,
+      DOCS.flatMap((d) => [text(d._id), text(d.ref), qtyOf(d)]),
+    );
+    src = new MongoSource({
+      name: 'mongo_mixed',
+      url: mgDb.url,
+      database: mgDb.name,
+      timeoutMs: 10_000,
+      collections: {
+        mixed_ids: {
+          columns: { id: { type: 'text', path: '_id' }, ref: { type: 'text' }, qty: { type: 'int', path: 'p.qty', onTypeMismatch: 'null' } },
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await src?.close();
+  });
+
+  const sql = (p: Predicate): string => {
+    const lit = (column: string, v: Value): string => (column === 'qty' ? `${String(v)}::int8` : `'${String(v).replace(/'/g, "''")}'`);
+    switch (p.op) {
+      case 'and':
+      case 'or':
+        return `(${p.args.map(sql).join(` ${p.op} `)})`;
+      case 'not':
+        return `(NOT ${sql(p.arg)})`;
+      case 'const':
+        return String(p.value);
+      case 'isnull':
+        return `(${p.column} IS NULL)`;
+      case 'cmp':
+        return `(${p.column} ${p.cmp} ${lit(p.column, p.value)})`;
+      case 'in':
+        return `(${p.column} IN (${p.values.map((v) => lit(p.column, v)).join(', ')}))`;
+      case 'like':
+        return `(${p.column} LIKE ${lit(p.column, p.pattern)})`;
+    }
+  };
+  const pgIds = async (where: Predicate | undefined, order: OrderTerm[], offset = 0, limit?: number): Promise<string[]> => {
+    const res = await oracle.query(
+      `SELECT id FROM mixed_ids${where ? ` WHERE ${sql(where)}` : ''} ORDER BY ${order.map((o) => `${o.column} ${o.desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`).join(', ')}` +
+        `${limit !== undefined ? ` LIMIT ${limit}` : ''} OFFSET ${offset}`,
+    );
+    return res.rows.map((r: { id: string }) => r.id);
+  };
+
+  const WHERE: Predicate[] = [
+    ...['65f%', '%1', '%0_', '6_f%', '%', '_%', '', 'A%', '%f', '%a%b%', '65f0', '65f00000000000000000000_', '%\\%%', '______________________%'].flatMap((pattern) => [
+      like('id', pattern),
+      not(like('id', pattern)),
+      like('ref', pattern),
+      not(like('ref', pattern)),
+    ]),
+    isnull('qty'),
+    not(isnull('qty')),
+    cmp('qty', '>', 2n),
+    not(cmp('qty', '>', 2n)),
+    cmp('qty', '<>', 5n),
+    inList('qty', [1n, 3n, 7n]),
+    not(inList('qty', [1n, 3n])),
+    or(isnull('qty'), like('id', '%2')),
+    and(not(isnull('qty')), like('ref', '6%')),
+    not(or(cmp('qty', '=', 5n), like('id', '%1'))),
+    cmp('id', '>=', '65f'),
+    cmp('ref', '<', 'a'),
+  ];
+  const ORDERS: OrderTerm[][] = [
+    [{ column: 'id', desc: false }],
+    [{ column: 'id', desc: true }],
+    [{ column: 'ref', desc: false }, { column: 'id', desc: false }],
+    [{ column: 'ref', desc: true }, { column: 'id', desc: true }],
+    [{ column: 'qty', desc: false }, { column: 'id', desc: true }],
+  ];
+
+  it.each(WHERE.map((where) => ({ name: sql(where), where })))('where $name: rows and count', async ({ where }) => {
+    const want = await pgIds(where, [{ column: 'id', desc: false }]);
+    const got = await src.scan('mixed_ids', { columns: ['id'], where, orderBy: [{ column: 'id', desc: false }] });
+    expect(got.rows.map((r) => r.id)).toEqual(want);
+    expect(await src.count('mixed_ids', where)).toBe(want.length);
+    const page = await src.scan('mixed_ids', { columns: ['id'], where, orderBy: [{ column: 'id', desc: true }], offset: 2, limit: 3 });
+    expect(page.rows.map((r) => r.id)).toEqual(await pgIds(where, [{ column: 'id', desc: true }], 2, 3));
+  });
+
+  it.each(ORDERS.map((order) => ({ name: order.map((o) => `${o.column}${o.desc ? ' desc' : ''}`).join(', '), order })))(
+    'orders by $name like PostgreSQL, across limit/offset, with and without a residual',
+    async ({ order }) => {
+      for (const where of [undefined, like('id', '%0%'), isnull('qty')]) {
+        const want = await pgIds(where, order);
+        expect((await src.scan('mixed_ids', { columns: ['id'], where, orderBy: order })).rows.map((r) => r.id)).toEqual(want);
+        for (const [offset, limit] of [[0, 4], [3, 5], [9, 7], [18, 10], [0, 0]] as const) {
+          const got = await src.scan('mixed_ids', { columns: ['id'], where, orderBy: order, offset, limit });
+          expect(got.rows.map((r) => r.id), `${where ? sql(where) : ''} offset ${offset} limit ${limit}`).toEqual(want.slice(offset, offset + limit));
+        }
+      }
+    },
+  );
 });

@@ -35,19 +35,32 @@ describe.each(FIXTURES)('differential oracle, fixture %s', (name) => {
     expect(ctx.view.key).toEqual(def.key);
   });
 
-  it.each(views)('%s: directed queries agree with PostgreSQL', async (_n, def) => {
+  it.each(views)('%s: directed queries agree with PostgreSQL (default batches, and bind joins in batches of 2)', async (_n, def) => {
     const ctx = await viewContext(env, def);
+    const small = await viewContext(env, def, { batchSize: 2 });
     const queries = directedFor(def, Object.keys(ctx.types));
-    const outcomes = await mapPool(queries, CONCURRENCY, (q) => checkQuery(ctx, q));
+    const outcomes = [
+      ...(await mapPool(queries, CONCURRENCY, (q) => checkQuery(ctx, q))),
+      ...(await mapPool(queries, CONCURRENCY, async (q) => {
+        const o = await checkQuery(small, q);
+        return o.failure ? { ...o, failure: `[engine.batchSize 2] ${o.failure}` } : o;
+      })),
+    ];
     const failures = outcomes.flatMap((o) => (o.failure ? [o.failure] : []));
-    expect(failures.length, report(failures, queries.length)).toBe(0);
+    expect(failures.length, report(failures, outcomes.length)).toBe(0);
   });
 
   it.each(views)(`%s: ${QUERIES} generated queries agree with PostgreSQL`, async (_n, def) => {
     const ctx = await viewContext(env, def);
+    const small = await viewContext(env, def, { batchSize: 2 });
     const rng = new Rng(seedFor(SEED, name, def.name));
     const queries = Array.from({ length: QUERIES }, (_, i) => genQuery(rng, i, ctx.cols, def.key));
-    const outcomes = await mapPool(queries, CONCURRENCY, (q) => checkQuery(ctx, q));
+    // Every third query runs with bind-join batches of 2 keys.
+    const outcomes = await mapPool(queries, CONCURRENCY, async (q) => {
+      if (q.id % 3 !== 2) return checkQuery(ctx, q);
+      const o = await checkQuery(small, q);
+      return o.failure ? { ...o, failure: `[engine.batchSize 2] ${o.failure}` } : o;
+    });
     const failures = outcomes.flatMap((o) => (o.failure ? [o.failure] : []));
     expect(failures.length, report(failures, queries.length)).toBe(0);
   }, 60_000);

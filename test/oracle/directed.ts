@@ -128,6 +128,17 @@ export const DIRECTED: Directed[] = [
   { filter: "event_id like '65f%'", order: 'event_id' },
   { filter: "event_id between 'A' and 'z'", order: 'event_id' },
   { filter: "event_id in ('custom-id', 'AAAA', '65f000000000000000000003')" },
+  // long IN lists: more keys than a bind-join batch, most of them matching nothing
+  { filter: `customer_id in (${Array.from({ length: 700 }, (_, i) => i - 20).join(', ')}, 9007199254740993)`, order: 'customer_id desc' },
+  { filter: `user_id in (${Array.from({ length: 600 }, (_, i) => `'${i}'`).join(', ')}, 'abc', null)`, order: 'user_id' },
+  { filter: `customer_id not in (${Array.from({ length: 600 }, (_, i) => i * 2).join(', ')})`, order: 'customer_id' },
+  // accents: MariaDB's utf8mb4_general_ci says 'Zoe' = 'Zoë'; PostgreSQL "C" does not, nor 'Zoë' = 'Zoe\u0308'
+  { filter: "full_name = 'Zoe'" },
+  { filter: "full_name = 'Zoë'" },
+  { filter: "full_name = 'Zoe\u0308'" },
+  { filter: "full_name in ('Zoe', 'ZOE')", order: 'full_name' },
+  { filter: "full_name like 'Zo_'", order: 'full_name' },
+  { filter: "tenant_id = 'ω'" },
   // view outputs: labels, CASE, GROUP BY outputs, joins through text
   { filter: "label like '%/none'" },
   { filter: "size = 'big'", order: 'size' },
@@ -140,6 +151,11 @@ export const DIRECTED: Directed[] = [
   { filter: 'plan is null' },
   { filter: 'tenant_no in (1, 2, 3)', order: 'tenant_no desc' },
   { filter: "tenant_name contains 'duplicate'" },
+  { filter: "what = 'paid'", order: 'what desc' },
+  { filter: 'what is null' },
+  { filter: "status = 'paid'", order: 'total_amount desc' },
+  { filter: 'first_order > 1010', order: 'first_order' },
+  { filter: 'n_events > 0', order: 'n_events desc' },
   // no filter, various orders (the NULL placement of PostgreSQL)
   { filter: '', order: 'tenant_id' },
   { filter: '', order: 'tenant_id desc' },

@@ -67,8 +67,8 @@ export interface OracleEnv {
   /** Database names and URLs of the stores, for tests that read them directly. */
   urls: { mysql: string; app: string; mongo: string; mongoDb: string; oracle: string };
   views: OracleView[];
-  /** The embedded view (built once per pushdown setting). */
-  view(name: string, opts?: { pushdown?: boolean }): Promise<View>;
+  /** The embedded view (built once per pushdown and batch-size setting). */
+  view(name: string, opts?: { pushdown?: boolean; batchSize?: number }): Promise<View>;
   /** Runs SQL on the oracle database; values decoded into the value model by result type. */
   oracle(sql: string, params?: unknown[]): Promise<OracleResult>;
   close(): Promise<void>;
@@ -125,12 +125,15 @@ export async function createOracleEnv(fixture: Fixture, views: OracleView[]): Pr
       views,
       view(name, opts) {
         const pushdown = opts?.pushdown ?? true;
-        const k = `${name}/${pushdown}`;
+        const batchSize = opts?.batchSize ?? cfg.engine.batchSize;
+        const k = `${name}/${pushdown}/${batchSize}`;
         let v = built.get(k);
         if (!v) {
           const svc = cfg.services[SERVICE];
           if (!svc || !('views' in svc) || !svc.views[name]) throw new Error(`no oracle view ${name}`);
-          const spec: SqlViewSpec = { service: SERVICE, name, view: svc.views[name]!, config: cfg, sources: src };
+          // Another batch size: the same sources, a config copy with engine.batchSize changed.
+          const config = batchSize === cfg.engine.batchSize ? cfg : { ...cfg, engine: { ...cfg.engine, batchSize } };
+          const spec: SqlViewSpec = { service: SERVICE, name, view: svc.views[name]!, config, sources: src };
           v = (buildEmbeddedView as BuildWithOptions)(spec, pushdown ? undefined : { pushdown: false });
           built.set(k, v);
           v.catch(() => built.delete(k));

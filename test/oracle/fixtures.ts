@@ -132,6 +132,9 @@ const CUSTOMERS: unknown[][] = [
   [BIG, 't2', 'big@example.org', 'Big Int', 1, '2024-05-01 00:00:00', '1.0000', 9007199254740993],
   [BIG_MINUS, 't1', 'big2@example.org', 'Big Int Minus One', 1, '2024-05-01 00:00:00', '2.0000', 2],
   [INT8_MAX, 't3', 'max@example.org', 'Max Int', 1, '2024-05-01 00:00:00', '3.0000', 3],
+  ['22', 't2', 'zoe@example.org', 'Zoe', 1, '2024-05-01 00:00:00', '22.0000', 22],
+  ['23', 't2', 'zoe-nfd@example.org', 'Zoe\u0308', 1, '2024-05-01 00:00:00', '23.0000', 23],
+  ['24', 'ω', 'omega-lower@example.org', 'ZOE', 1, '2024-05-01 00:00:00', '24.0000', 24],
   ['-5', 't1', 'neg@example.org', 'Negative', 1, '2024-05-01 00:00:00', '-5.0000', -5],
   ['0', 't1', 'zero@example.org', 'Zero', 1, '2024-05-01 00:00:00', '0.0000', 0],
 ];
@@ -189,7 +192,9 @@ INSERT INTO orders (order_id, customer_id, total_amount, status, created_at, not
   (1023, 18, 18.18, 'Ωpaid', '2038-01-19 03:14:08+00', 'omega'),
   (1024, 21, 21.21, E'\\uFFFF', '2024-07-01 00:00:00+00', 'U+FFFF status'),
   (1025, 5, 1000000000000000000000.5, 'paid', '2024-11-03 05:59:59.999999+00', 'long'),
-  (1026, 9, 9.9, 'paid', '2024-02-29 12:00:00+00', 'no tenant');
+  (1026, 9, 9.9, 'paid', '2024-02-29 12:00:00+00', 'no tenant'),
+  (1027, 22, 22.22, 'zoe', '2024-05-09 00:00:00+00', 'Zoe'),
+  (1028, 23, 23.23, 'zoë', '2024-05-09 00:00:00+00', 'Zoe + combining diaeresis');
 `;
 
 const oid = (n: number): ObjectId => new ObjectId(`65f0000000000000000000${n.toString(16).padStart(2, '0')}`);
@@ -227,6 +232,8 @@ const EVENTS: Document[] = [
   { _id: oid(25), user_id: '13', event_type: 'view', ts: d('2024-06-03T00:00:00.000Z'), payload: { sku: 'SKU-1', qty: 3 } },
   { _id: oid(26), user_id: '13', event_type: 'buy', ts: d('2024-06-03T00:00:00.000Z'), payload: { sku: 'SKU-1', qty: 3 } },
   { _id: oid(27), user_id: '9', event_type: 'view', ts: d('2024-02-29T12:00:00.000Z'), payload: { sku: 'sku-9', qty: 9 } },
+  { _id: oid(29), user_id: '22', event_type: 'zoe', ts: d('2024-05-09T00:00:00.000Z') },
+  { _id: oid(30), user_id: '23', event_type: 'zoë', ts: d('2024-05-09T00:00:00.000Z') },
   { _id: oid(28), user_id: '14', event_type: 'search', ts: d('2024-06-03T00:00:00.001Z'), payload: { sku: ' SKU-1', qty: Long.fromString(BIG) } },
 ];
 

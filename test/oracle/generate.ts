@@ -302,7 +302,7 @@ export function genQuery(rng: Rng, id: number, cols: GenColumn[], key: string[],
     ...(filter ? { filter, filterText: printFilter(filter, new Rng(seedFor(id, 'print'))) } : {}),
     order,
     limit: rng.pick([1, 2, 3, 5, 7, 10, 25, 100, 1000]),
-    offset: rng.pick([0, 0, 0, 0, 0, 1, 2, 3, 5, 12]),
+    offset: rng.pick([0, 0, 0, 0, 0, 1, 2, 3, 5, 12, 30, 100]),
     count: rng.chance(0.3),
   };
 }

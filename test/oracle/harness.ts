@@ -29,7 +29,7 @@ export interface ViewCtx {
   all: Record<string, unknown>[];
 }
 
-export async function viewContext(env: OracleEnv, def: OracleView, opts: { pushdown?: boolean; model?: boolean } = {}): Promise<ViewCtx> {
+export async function viewContext(env: OracleEnv, def: OracleView, opts: { pushdown?: boolean; batchSize?: number; model?: boolean } = {}): Promise<ViewCtx> {
   const all = await env.oracle(`SELECT * FROM (${def.sql}) v`);
   const cols: GenColumn[] = all.columns.map((name) => {
     const seen = new Map<string, unknown>();

@@ -142,38 +142,37 @@ describe('regressions found by the oracle (engine level; fixed)', () => {
   });
 });
 
-// The same four MongoDB problems are still in the source adapter itself (src/sources/mongodb.ts),
-// which the direct single-store endpoints (table services, TableViewEngine) use without the
-// engine's guards: GET /api/v2/analytics/_table/events?filter=_id like '65%' is still wrong there.
-describe('MongoDB source adapter, scanned directly (open)', () => {
+// The same four MongoDB problems were in the source adapter itself (src/sources/mongodb.ts), which
+// the direct single-store endpoints use without the engine's guards. Fixed there: an inexact
+// pushdown is a superset, and the exact predicate and order are checked in process.
+describe('MongoDB source adapter, scanned directly', () => {
   const scan = async (pd: Parameters<Source['scan']>[1]): Promise<Record<string, unknown>[]> =>
     (await env.sources.get('analytics').scan('events', pd)).rows;
   const like = (pattern: string): Predicate => ({ op: 'like', column: '_id', pattern });
 
-  // BUG (src/sources/mongodb.ts, FilterCompiler.truth 'like'): {$regex} never matches an ObjectId.
-  it.fails('LIKE on _id matches ObjectIds by their hex text', async () => {
+  // Was: {$regex} never matched an ObjectId.
+  it('LIKE on _id matches ObjectIds by their hex text', async () => {
     expect((await scan({ columns: ['_id'], where: like('65f%') })).length).toBe(3);
   });
 
-  // BUG (same place): NOT LIKE compiles to {$type: 'string', $not: regex}, excluding every ObjectId.
-  it.fails('NOT LIKE on _id matches ObjectIds by their hex text', async () => {
+  // Was: NOT LIKE compiled to {$type: 'string', $not: regex}, excluding every ObjectId.
+  it('NOT LIKE on _id matches ObjectIds by their hex text', async () => {
     expect((await scan({ columns: ['_id'], where: { op: 'not', arg: like('zz%') } })).length).toBe(4);
   });
 
-  // BUG (src/sources/mongodb.ts, plan(): 'single' sort plan for `_id`): BSON type order, not code points.
-  it.fails('ORDER BY _id mixing strings and ObjectIds is code-point order', async () => {
+  // Was: the 'single' sort plan for `_id` gave BSON type order, not code points.
+  it('ORDER BY _id mixing strings and ObjectIds is code-point order', async () => {
     const rows = await scan({ columns: ['_id'], orderBy: [{ column: '_id', desc: false }] });
     expect(rows.map((r) => r._id)).toEqual(['65f000000000000000000001', '65f000000000000000000002', '65f000000000000000000003', 'AAAA']);
   });
 
-  // BUG (FilterCompiler.truth 'isnull'): values that read as NULL under onTypeMismatch: null are
-  // not NULL to MongoDB's {$eq: null}.
-  it.fails('`qty is null` matches the values that read as NULL', async () => {
+  // Was: values that read as NULL under onTypeMismatch: null are not NULL to MongoDB's {$eq: null}.
+  it('`qty is null` matches the values that read as NULL', async () => {
     expect((await scan({ columns: ['_id', 'qty'], where: { op: 'isnull', column: 'qty' } })).length).toBe(2);
   });
 
-  // BUG (FilterCompiler.compare): {$gt: 2} matches 2.5, which reads as NULL.
-  it.fails('`qty > 2` returns no row whose qty reads as NULL', async () => {
+  // Was: {$gt: 2} matched 2.5, which reads as NULL.
+  it('`qty > 2` returns no row whose qty reads as NULL', async () => {
     const rows = await scan({ columns: ['_id', 'qty'], where: { op: 'cmp', column: 'qty', cmp: '>', value: 2n } });
     expect(rows.map((r) => r.qty)).toEqual([5n]);
   });

@@ -117,7 +117,8 @@ export const VIEWS: OracleView[] = [
     name: 'order_events',
     description: 'PostgreSQL joined straight to MongoDB on a cast (N:M per customer), without the customers table.',
     key: ['order_id', 'event_id'],
-    sql: `SELECT o.order_id, o.customer_id, o.status, o.total_amount, e._id AS event_id, e.event_type, e.ts AS event_ts
+    sql: `SELECT o.order_id, o.customer_id, o.status, o.total_amount, e._id AS event_id, e.event_type, e.ts AS event_ts,
+                 COALESCE(e.event_type, o.status) AS what
           FROM app.orders o
           JOIN analytics.events e ON e.user_id = o.customer_id::text`,
   },

@@ -128,10 +128,27 @@ describe('cache key', () => {
 });
 
 describe('memory store and ResponseCache', () => {
+  it('keeps values frozen, so no reader can change what the next request gets', async () => {
+    const store = new MemoryCacheStore();
+    await store.set('k', { rows: [{ id: 1n, doc: { a: [1] } }] }, 1000);
+    const got = (await store.get<{ rows: { id: bigint; doc: { a: number[] } }[] }>('k'))!.value;
+    expect(got.rows[0]!.id).toBe(1n);
+    expect(() => {
+      got.rows[0]!.id = 2n;
+    }).toThrow(TypeError);
+    expect(() => got.rows[0]!.doc.a.push(2)).toThrow(TypeError);
+  });
+
+  it('does not keep an entry larger than its limit', async () => {
+    const store = new MemoryCacheStore({ maxChars: 1000, maxEntries: 10, maxEntryChars: 100 });
+    await store.set('big', { text: 'x'.repeat(200) }, 1000);
+    expect(await store.get('big')).toBeUndefined();
+  });
+
   it('expires entries after their TTL', async () => {
     const store = new MemoryCacheStore();
     await store.set('k', 'v', 50);
-    expect((await store.get('k'))?.text).toBe('v');
+    expect((await store.get('k'))?.value).toBe('v');
     expect((await store.get('k'))!.remainingMs).toBeLessThanOrEqual(50);
     await new Promise((r) => setTimeout(r, 80));
     expect(await store.get('k')).toBeUndefined();

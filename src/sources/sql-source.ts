@@ -1,0 +1,144 @@
+// What PostgresSource and MysqlSource share: the pool's life cycle, the table cache, error
+// mapping, and scan/count/join over sql-common's builders. A subclass supplies the store: its
+// dialect and placeholders, the pool (with its session settings), running one statement, catalog
+// introspection, value decoding and error classification.
+import { StoreError } from '../errors.js';
+import type { Predicate, Pushdown } from '../query/predicate.js';
+import type { Row, Value } from '../values.js';
+import type { JoinPushdown, NativeQuery, ScanResult, Source, TableInfo } from './source.js';
+import {
+  buildCount,
+  buildJoinSelect,
+  buildSelect,
+  TableCache,
+  type PlaceholderStyle,
+  type SqlColumn,
+  type SqlDialect,
+  type SqlTable,
+} from './sql-common.js';
+import { toStoreError, urlSecrets, type ErrorClassifier } from './store-errors.js';
+
+export interface SqlSourceOptions {
+  name: string;
+  url: string;
+  timeoutMs?: number;
+  pool?: number;
+}
+
+export abstract class SqlSource<Pool extends { end(): Promise<void> }> implements Source {
+  readonly name: string;
+  abstract readonly kind: 'postgres' | 'mysql';
+  protected readonly url: string;
+  protected readonly timeoutMs: number;
+  protected readonly poolSize: number;
+  private readonly secrets: string[];
+  private pool?: Pool;
+  private readonly tables = new TableCache<SqlTable>();
+
+  protected abstract readonly dialect: SqlDialect;
+  protected abstract readonly placeholders: PlaceholderStyle;
+  protected abstract readonly decode: (col: SqlColumn, raw: unknown) => Value;
+  protected abstract readonly classify: ErrorClassifier;
+  /** A new pool whose connections get the source's session settings (time zone, statement timeout). */
+  protected abstract createPool(): Pool;
+  /** Runs one statement on the pool; rows as arrays in select-list order. */
+  protected abstract execute(pool: Pool, text: string, params: unknown[]): Promise<unknown[][]>;
+  /** Reads the catalog for `name` (`table` or `schema.table`); see sqlTable and noSuchTable. */
+  protected abstract loadTable(name: string): Promise<SqlTable>;
+
+  constructor(opts: SqlSourceOptions) {
+    this.name = opts.name;
+    this.url = opts.url;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.poolSize = opts.pool ?? 10;
+    this.secrets = urlSecrets(opts.url);
+  }
+
+  async connect(): Promise<void> {
+    this.getPool();
+  }
+
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = undefined;
+    this.tables.clear();
+    if (p) await p.end();
+  }
+
+  async ping(): Promise<void> {
+    await this.run('SELECT 1', []);
+  }
+
+  async introspect(table: string): Promise<TableInfo> {
+    return (await this.table(table)).info;
+  }
+
+  async scan(table: string, pushdown: Pushdown): Promise<ScanResult> {
+    const t = await this.table(table);
+    const native = buildSelect(t, pushdown, this.dialect, this.placeholders, this.name);
+    const columns = pushdown.columns.map((c) => {
+      const column = t.columns.get(c)!;
+      return { key: column.name, column };
+    });
+    return { rows: this.decodeRows(await this.run(native.text, native.params), columns), native };
+  }
+
+  async scanJoin(pushdown: JoinPushdown): Promise<ScanResult> {
+    const tables = await Promise.all(pushdown.tables.map((t) => this.table(t.table)));
+    const { native, columns } = buildJoinSelect(pushdown, tables, this.dialect, this.placeholders, this.name);
+    return { rows: this.decodeRows(await this.run(native.text, native.params), columns), native };
+  }
+
+  async count(table: string, where?: Predicate): Promise<number> {
+    const native = buildCount(await this.table(table), where, this.dialect, this.placeholders, this.name);
+    const rows = await this.run(native.text, native.params);
+    return Number(rows[0]![0]);
+  }
+
+  async explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery> {
+    return buildSelect(await this.table(table), pushdown, this.dialect, this.placeholders, this.name);
+  }
+
+  /** Connecting may take the query timeout, within 1-10 s (so a tiny query timeout still connects). */
+  protected get connectTimeoutMs(): number {
+    return this.timeoutMs > 0 ? Math.min(Math.max(this.timeoutMs, 1000), 10_000) : 10_000;
+  }
+
+  /** Runs one statement; any failure, creating the pool included, becomes a StoreError. */
+  protected async run(text: string, params: unknown[]): Promise<unknown[][]> {
+    try {
+      return await this.execute(this.getPool(), text, params);
+    } catch (err) {
+      throw toStoreError(this.name, err, this.classify, this.secrets);
+    }
+  }
+
+  /** The introspected table: `name` as configured, `schema` and `table` as the catalog spells them. */
+  protected sqlTable(name: string, schema: string, table: string, columns: SqlColumn[], primaryKey: string[]): SqlTable {
+    return {
+      info: { name, columns: columns.map(({ base: _b, ...c }) => c), primaryKey },
+      sql: `${this.dialect.quoteIdent(schema)}.${this.dialect.quoteIdent(table)}`,
+      columns: new Map(columns.map((c) => [c.name, c])),
+    };
+  }
+
+  protected noSuchTable(name: string): StoreError {
+    return new StoreError(this.name, 'failed', `table "${name}" does not exist`);
+  }
+
+  private getPool(): Pool {
+    return (this.pool ??= this.createPool());
+  }
+
+  private table(name: string): Promise<SqlTable> {
+    return this.tables.get(name, () => this.loadTable(name));
+  }
+
+  private decodeRows(rows: unknown[][], columns: { key: string; column: SqlColumn }[]): Row[] {
+    return rows.map((r) => {
+      const row: Row = {};
+      columns.forEach((c, i) => (row[c.key] = this.decode(c.column, r[i])));
+      return row;
+    });
+  }
+}
