@@ -1,6 +1,7 @@
-// (c) The federated one-customer query: TODO until the embedded engine provides the reference
-// federated view. When `services.federation.views.unified_customer_activity` exists in
-// examples/reference/viewgate.yaml and the embedded engine runs it, replace the body with:
+// (c) The federated one-customer query: TODO until the reference config has the federated view
+// (the embedded engine has landed; its sequential benchmark is bench/federation/). When
+// `services.federation.views.unified_customer_activity` exists in examples/reference/viewgate.yaml,
+// replace the body with:
 //
 //   return http('c_rest_federated_one_customer', {
 //     url: `${url}/api/v2/federation/_table/unified_customer_activity?filter=${encodeURIComponent('customer_id = 3')}`,
@@ -13,7 +14,7 @@ export async function federatedScenario({ url }) {
   const available = r.status === 200;
   const note = available
     ? 'the federation service exists now: implement this scenario (bench/federated.mjs)'
-    : 'TODO: the embedded engine and the reference federated view have not landed yet';
+    : 'TODO: the reference config has no federated view yet';
   console.error(`c_federated_one_customer: ${note}`);
   return { todo: true, note };
 }

@@ -9,6 +9,7 @@ import { runCheck } from './check.js';
 import { runStdio } from './mcp/stdio.js';
 import { parseDuration } from './config/schema.js';
 import { policyProblems } from './policy/validate.js';
+import { parseClaimFlags } from './cli-flags.js';
 import { onSignals } from './ops/shutdown.js';
 
 const HELP = `viewgate: governed, read-only views over MySQL/MariaDB, PostgreSQL and MongoDB,
@@ -156,14 +157,12 @@ async function token(args: string[]): Promise<number> {
     process.stderr.write(`viewgate token: --ttl "${values.ttl}" is not a duration (e.g. 15m, 1h)\n`);
     return 2;
   }
-  const claims: Record<string, unknown> = {};
-  for (const c of values.claim ?? []) {
-    const eq = c.indexOf('=');
-    if (eq <= 0) {
-      process.stderr.write(`viewgate token: --claim "${c}" must be key=value\n`);
-      return 2;
-    }
-    claims[c.slice(0, eq)] = c.slice(eq + 1);
+  let claims: Record<string, unknown>;
+  try {
+    claims = parseClaimFlags(values.claim);
+  } catch (err) {
+    process.stderr.write(`viewgate token: ${(err as Error).message}\n`);
+    return 2;
   }
   const rolePath = typeof jwt.roleClaim === 'string' ? [jwt.roleClaim] : jwt.roleClaim;
   let target = claims;

@@ -187,19 +187,21 @@ export function canonicalNumeric(text: string): string | null {
  * JSON.stringify that writes bigint as bare digits (exact 64-bit integers), so clients that parse
  * big numbers exactly get them exactly.
  */
+// A per-process random tag, so that no string in the data can pose as a bigint placeholder.
+const BIGINT_TAG = `bigint-${randomBytes(12).toString('hex')}-`;
+const BIGINT_PLACEHOLDER = new RegExp(`"${BIGINT_TAG}(\\d+)"`, 'g');
+
 export function toJson(value: unknown): string {
   const marks: string[] = [];
-  // A per-call nonce, so that no string in the data can pose as a placeholder.
-  const tag = `bigint-${randomBytes(8).toString('hex')}-`;
   const text = JSON.stringify(value, (_k, v) => {
     if (typeof v === 'bigint') {
       marks.push(v.toString());
-      return tag + (marks.length - 1);
+      return BIGINT_TAG + (marks.length - 1);
     }
     return v;
   });
   if (marks.length === 0) return text;
-  return text.replace(new RegExp(`"${tag}(\\d+)"`, 'g'), (_m, i: string) => marks[Number(i)]!);
+  return text.replace(BIGINT_PLACEHOLDER, (_m, i: string) => marks[Number(i)]!);
 }
 
 /** A value as plain JSON data (bigint within 2^53 becomes a number, beyond it a digit string). */

@@ -109,7 +109,10 @@ export async function startViewgate(configPath, env, opts = {}) {
   let url;
   while (!url) {
     if (child.exitCode !== null) throw new Error(`viewgate exited: ${err || out}`);
-    if (Date.now() - started > 30_000) throw new Error(`viewgate did not start: ${err || out}`);
+    if (Date.now() - started > 30_000) {
+      child.kill('SIGKILL');
+      throw new Error(`viewgate did not start: ${err || out}`);
+    }
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) url = `http://127.0.0.1:${port}`;
     } catch {}

@@ -1,6 +1,7 @@
-// `viewgate explain --config FILE service.view [--filter F] [--order O] [--limit N] [--json]`:
-// runs the query as an administrator (no policy) and prints the plan, every native query sent
-// and the rows fetched per store.
+// `viewgate explain --config FILE service.view [--filter F] [--order O] [--limit N] [--json]
+//  [--role R] [--claim k=v ...]`: runs the query as an administrator (no grants, no masks) and prints
+// the plan, every native query sent and the rows fetched per store. --role and --claim are passed
+// to engines that enforce identity themselves (a hub view's rowSecurity).
 import { parseArgs } from 'node:util';
 import { configPath, loadConfigFile } from '../config/load.js';
 import { Sources } from '../sources/index.js';
@@ -10,8 +11,13 @@ import { bindFilter } from '../query/bind.js';
 import { badRequest } from '../errors.js';
 import type { EngineQuery, View } from './view.js';
 import { toJson } from '../values.js';
+import { parseClaimFlags } from '../cli-flags.js';
 
-export function adminQuery(view: View, args: { filter?: string; order?: string; limit?: string; fields?: string }): EngineQuery {
+export function adminQuery(
+  view: View,
+  args: { filter?: string; order?: string; limit?: string; fields?: string },
+  identity?: EngineQuery['identity'],
+): EngineQuery {
   const q = parseRestQuery({ filter: args.filter, order: args.order, limit: args.limit, fields: args.fields });
   const types = new Map(view.columns.map((c) => [c.name, c.type]));
   const columnType = (name: string) => {
@@ -29,6 +35,7 @@ export function adminQuery(view: View, args: { filter?: string; order?: string; 
     limit: q.limit ?? 100,
     offset: q.offset ?? 0,
     count: false,
+    ...(identity ? { identity } : {}),
   };
 }
 
@@ -43,11 +50,13 @@ export async function explainCommand(args: string[]): Promise<number> {
       limit: { type: 'string' },
       fields: { type: 'string' },
       json: { type: 'boolean' },
+      role: { type: 'string' },
+      claim: { type: 'string', multiple: true },
     },
   });
   const id = positionals[0];
   if (!id || !id.includes('.')) {
-    process.stderr.write('usage: viewgate explain --config FILE service.view [--filter F] [--order O] [--limit N] [--json]\n');
+    process.stderr.write('usage: viewgate explain --config FILE service.view [--filter F] [--order O] [--limit N] [--json] [--role R] [--claim k=v ...]\n');
     return 2;
   }
   const { config } = loadConfigFile(configPath(values.config));
@@ -60,7 +69,8 @@ export async function explainCommand(args: string[]): Promise<number> {
       return 2;
     }
     const view = await catalog.get(id);
-    const q = adminQuery(view, values);
+    const identity = values.role || values.claim ? { role: values.role ?? '', claims: parseClaimFlags(values.claim) } : undefined;
+    const q = adminQuery(view, values, identity);
     const plan = await view.engine.explain(q);
     // The embedded engine's explain runs the query itself (bind-join batches depend on fetched
     // rows); other engines describe it, and the query runs once more here to count rows.

@@ -1,6 +1,6 @@
 // One audit record per REST request and MCP tool call (SPEC 10). A failing sink is never silent:
 // it is logged and counted, and with failClosed the request fails with 503.
-import { appendFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import type { Logger } from './logger.js';
@@ -43,13 +43,30 @@ class StderrSink extends StdoutSink {
   }
 }
 
+/** Appends JSON lines to one file, kept open (log rotation: use copytruncate). */
 class FileSink implements AuditSink {
+  private handle?: Promise<FileHandle>;
+
   constructor(private readonly path: string) {}
+
   async write(records: AuditRecord[]): Promise<void> {
     // Records name people, filters and row counts: a new file is readable by its owner only.
-    await appendFile(this.path, records.map((r) => toJson(r) + '\n').join(''), { encoding: 'utf8', mode: 0o600 });
+    this.handle ??= open(this.path, 'a', 0o600);
+    try {
+      await (await this.handle).appendFile(records.map((r) => toJson(r) + '\n').join(''), 'utf8');
+    } catch (err) {
+      const h = this.handle;
+      this.handle = undefined;
+      await h.then((f) => f.close()).catch(() => {});
+      throw err;
+    }
   }
-  async close(): Promise<void> {}
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    if (h) await (await h).close();
+  }
 }
 
 /** Rows in table viewgate_audit (created if missing) of a postgres source. */

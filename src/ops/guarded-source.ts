@@ -1,7 +1,7 @@
 // A Source decorator: every round trip goes through the store's circuit breaker and is timed into
 // the store metrics. The wrapped source keeps its own timeouts and pool limits.
 import type { Pushdown, Predicate } from '../query/predicate.js';
-import type { NativeQuery, ScanResult, Source, SourceKind, TableInfo } from '../sources/source.js';
+import type { JoinPushdown, NativeQuery, ScanResult, Source, SourceKind, TableInfo } from '../sources/source.js';
 import { StoreError } from '../errors.js';
 import { CircuitOpenError, type CircuitBreaker } from './breaker.js';
 import type { Metrics } from './metrics.js';
@@ -9,6 +9,8 @@ import type { Metrics } from './metrics.js';
 export class GuardedSource implements Source {
   readonly name: string;
   readonly kind: SourceKind;
+  /** Present when the wrapped source can run a join of its own tables as one query. */
+  readonly scanJoin?: (pushdown: JoinPushdown) => Promise<ScanResult>;
 
   constructor(
     readonly inner: Source,
@@ -17,6 +19,7 @@ export class GuardedSource implements Source {
   ) {
     this.name = inner.name;
     this.kind = inner.kind;
+    if (inner.scanJoin) this.scanJoin = (pd) => this.call('scanJoin', () => inner.scanJoin!(pd), (r) => r.rows.length);
   }
 
   connect(): Promise<void> {

@@ -76,7 +76,7 @@ describe('viewgate CLI', () => {
     writeFileSync(file, readFileSync(REFERENCE_CONFIG, 'utf8').replace('rowFilter: "tenant_id = {claims.tenant_id}"\n        maxLimit: 100', 'rowFilter: "tenant = {claims.tenant_id}"\n        maxLimit: 100'));
     const r = await viewgate(['check', '--config', file], stores.env);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^policy  FAIL  roles\.external\.grants\.crm\.customers\.rowFilter\s+names "tenant"/m);
+    expect(r.stdout).toMatch(/^policy  FAIL  roles\.external\.grants\.federation\.unified_customer_activity\.rowFilter\s+names "tenant"/m);
   });
 
   it('VIEWGATE_CONFIG replaces --config, and a missing config says what to do', async () => {
@@ -96,5 +96,22 @@ describe('viewgate CLI', () => {
     const bad = await viewgate(['token', '--config', REFERENCE_CONFIG, '--role', 'root'], stores.env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown role "root"');
+  });
+});
+
+describe('viewgate explain', () => {
+  it('prints the plan, every native query and the rows fetched per store', async () => {
+    const r = await viewgate(['explain', '--config', REFERENCE_CONFIG, 'federation.unified_customer_activity', '--filter', 'customer_id = 4'], stores.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[crm\]/);
+    expect(r.stdout).toMatch(/\[app\]/);
+    expect(r.stdout).toMatch(/\[analytics\]/);
+    expect(r.stdout).toMatch(/rows fetched per store: .*crm=1/);
+  });
+
+  it('names the views when the view does not exist', async () => {
+    const r = await viewgate(['explain', '--config', REFERENCE_CONFIG, 'federation.nope'], stores.env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('federation.unified_customer_activity');
   });
 });

@@ -153,7 +153,7 @@ describe('a tenant with a JWT', () => {
     const client = await connect(srv.url, { authorization: `Bearer ${jwt}` });
     try {
       const views = await client.callTool({ name: 'list_views', arguments: {} });
-      expect((views.structuredContent as any).views.map((v: any) => v.name)).toEqual(['crm.customers']);
+      expect((views.structuredContent as any).views.map((v: any) => v.name)).toEqual(['federation.unified_customer_activity', 'crm.customers']);
       const r = await client.callTool({ name: 'query_view', arguments: { view: 'crm.customers', order: 'customer_id' } });
       expect(r.isError).toBeFalsy();
       const rows = (r.structuredContent as any).rows as any[];
@@ -174,9 +174,9 @@ describe('a tenant with a JWT', () => {
       const hidden = await client.callTool({ name: 'query_view', arguments: { view: 'app.orders' } });
       expect(hidden.isError).toBe(true);
       expect(text(hidden)).toContain('Error 404');
-      expect(text(hidden)).toContain('Views you can read: crm.customers.');
+      expect(text(hidden)).toContain('Views you can read: federation.unified_customer_activity, crm.customers.');
       const res = await client.listResources();
-      expect(res.resources.map((x) => x.uri)).toEqual(['viewgate://views/crm.customers']);
+      expect(res.resources.map((x) => x.uri)).toEqual(['viewgate://views/federation.unified_customer_activity', 'viewgate://views/crm.customers']);
       await expect(client.readResource({ uri: 'viewgate://views/app.orders' })).rejects.toThrow();
     } finally {
       await client.close();
@@ -320,7 +320,7 @@ describe('a small text budget (server.mcp.maxChars: 500)', () => {
   let client: Client;
   beforeAll(async () => {
     small = await startServer(
-      referenceConfig(stores.env, (y) => y.replace('mcp:\n', 'mcp:\n    maxChars: 500\n').replace('maxLimit: 50', 'maxLimit: 2')),
+      referenceConfig(stores.env, (y) => y.replace('mcp:\n', 'mcp:\n    maxChars: 500\n').replace(/maxLimit: 50(?![\s\S]*maxLimit: 50)/, 'maxLimit: 2')),
     );
     client = await connect(small.url, { 'x-api-key': KEYS.internal });
   });

@@ -112,9 +112,14 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
 
   it('lists only the views the caller may read', async () => {
     const all = await internal.client.callTool({ name: 'list_views', arguments: {} });
-    expect(all.structuredContent.views.map((v: any) => v.name).sort()).toEqual(['analytics.events', 'app.orders', 'crm.customers']);
+    expect(all.structuredContent.views.map((v: any) => v.name).sort()).toEqual(['analytics.events', 'app.orders', 'crm.customers', 'federation.unified_customer_activity']);
     const some = await partner.client.callTool({ name: 'list_views', arguments: {} });
-    expect(some.structuredContent).toEqual({ views: [{ name: 'crm.customers', description: 'Customers from the CRM (MySQL).' }] });
+    expect(some.structuredContent).toEqual({
+      views: [
+        { name: 'federation.unified_customer_activity', description: 'Customers joined with their orders and product events (one row per order x event).' },
+        { name: 'crm.customers', description: 'Customers from the CRM (MySQL).' },
+      ],
+    });
     expect(text(some)).toContain('crm.customers');
   });
 
@@ -183,22 +188,30 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
 
   it('lists and reads the view schemas as resources', async () => {
     const { resources } = await partner.client.listResources();
-    expect(resources.map((r) => r.uri)).toEqual(['viewgate://views/crm.customers']);
+    expect(resources.map((r) => r.uri)).toEqual(['viewgate://views/federation.unified_customer_activity', 'viewgate://views/crm.customers']);
     const { contents } = await partner.client.readResource({ uri: 'viewgate://views/crm.customers' });
     const schema = JSON.parse(contents[0].text);
     expect(schema).toMatchObject({ view: 'crm.customers', key: ['customer_id'], max_limit: 100 });
     expect(contents[0].mimeType).toBe('application/json');
     const all = await internal.client.listResources();
-    expect(all.resources.map((r) => r.uri).sort()).toEqual(['viewgate://views/analytics.events', 'viewgate://views/app.orders', 'viewgate://views/crm.customers']);
+    expect(all.resources.map((r) => r.uri).sort()).toEqual([
+      'viewgate://views/analytics.events',
+      'viewgate://views/app.orders',
+      'viewgate://views/crm.customers',
+      'viewgate://views/federation.unified_customer_activity',
+    ]);
   });
 
   it('lists the prompts and renders them with their arguments', async () => {
     const { prompts } = await internal.client.listPrompts();
     const names = prompts.map((p) => p.name);
-    expect(names).toEqual(expect.arrayContaining(['explore-a-view', 'answer-with-citations']));
-    // The customer-activity prompt names federation.unified_customer_activity, which this config
-    // does not have: a prompt never reveals a view the caller cannot read.
-    expect(names).not.toContain('customer-activity-summary');
+    expect(names).toEqual(expect.arrayContaining(['explore-a-view', 'answer-with-citations', 'customer-activity-summary']));
+    // The customer-activity prompt names federation.unified_customer_activity: it is offered only
+    // to callers who can read that view, and warns that the view repeats an order once per event.
+    const summary = await internal.client.getPrompt({ name: 'customer-activity-summary', arguments: { customer_id: '4' } });
+    expect(summary.messages[0].content.text).toMatch(/distinct/i);
+    const noCrm = await partner.client.listPrompts();
+    expect(noCrm.prompts.map((p) => p.name)).toContain('customer-activity-summary');
     expect(prompts.find((p) => p.name === 'explore-a-view').arguments).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'view', required: true })]),
     );

@@ -222,3 +222,54 @@ describe('health and audit', () => {
     expect(recs[1]).toMatchObject({ decision: 'deny', status: 401 });
   });
 });
+
+describe('the reference federated view (MariaDB customers, PostgreSQL orders, FerretDB events)', () => {
+  const view = '/federation/_table/unified_customer_activity';
+
+  it('internal tools read every field; one customer joins across the three stores', async () => {
+    const r = await get(api(`${view}?filter=${encodeURIComponent('customer_id = 4')}&limit=1000&include_count=true`), internal);
+    expect(r.status).toBe(200);
+    expect(Object.keys(r.body.resource[0]).sort()).toEqual(
+      ['customer_id', 'email', 'event_id', 'event_ts', 'event_type', 'order_id', 'tenant_id', 'total_amount'].sort(),
+    );
+    expect(r.body.meta.count).toBe(r.body.resource.length);
+    // The same answer PostgreSQL gives for the same data: orders x events of customer 4.
+    const orders = (await get(api(`/app/_table/orders?filter=${encodeURIComponent('customer_id = 4')}&limit=1000`), internal)).body.resource;
+    const events = (await get(api(`/analytics/_table/events?filter=${encodeURIComponent("user_id = '4'")}&limit=1000`), internal)).body.resource;
+    expect(r.body.resource).toHaveLength(Math.max(orders.length, 1) * Math.max(events.length, 1));
+    for (const row of r.body.resource) {
+      expect(row.customer_id).toBe(4);
+      expect(row.email).toMatch(/@/);
+    }
+  });
+
+  it('a partner sees only its tenant, with masked e-mails, and cannot widen the row filter', async () => {
+    const r = await get(api(`${view}?limit=100&filter=${encodeURIComponent("tenant_id = 't1' or customer_id > 0")}`), partner);
+    expect(r.status).toBe(200);
+    expect(r.body.resource.length).toBeGreaterThan(0);
+    for (const row of r.body.resource) {
+      expect(row.tenant_id).toBe('t2');
+      expect(row.email).toMatch(/^.\*\*\*@/);
+    }
+    const masked = await get(api(`${view}?filter=${encodeURIComponent("email = 'x'")}`), partner);
+    expect(masked.status).toBe(400);
+  });
+
+  it('the llm role reads its narrow slice of its own tenant', async () => {
+    const r = await get(api(`${view}?limit=50`), llm);
+    expect(r.status).toBe(200);
+    expect(Object.keys(r.body.resource[0]).sort()).toEqual(['customer_id', 'event_ts', 'event_type', 'order_id', 'total_amount']);
+    const all = (await get(api(`${view}?limit=1000&filter=${encodeURIComponent("tenant_id = 't1'")}&fields=customer_id`), internal)).body.resource;
+    const mine = new Set(all.map((x: any) => x.customer_id));
+    for (const row of r.body.resource) expect(mine.has(row.customer_id)).toBe(true);
+  });
+
+  it('explain=true shows the plan and the native queries to roles allowed to explain', async () => {
+    const r = await get(api(`${view}?filter=${encodeURIComponent('customer_id = 4')}&explain=true`), internal);
+    expect(r.status).toBe(200);
+    const sources = new Set(r.body.explain.queries.map((q: any) => q.source));
+    expect([...sources].sort()).toEqual(['analytics', 'app', 'crm']);
+    const denied = await get(api(`${view}?explain=true`), partner);
+    expect(denied.status).toBe(403);
+  });
+});

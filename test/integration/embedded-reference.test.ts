@@ -71,6 +71,11 @@ function fedYaml(views: Record<string, { sql: string; key?: string[] }>, extra =
   return `${extra}services:\n  federation:\n    engine: embedded\n    views:\n${body}`;
 }
 
+/** The example config's own federation service, removed so the tests can declare theirs. */
+function withoutFederation(yaml: string): string {
+  return yaml.replace(/\n  federation:[\s\S]*?\n  crm:/, '\n  crm:');
+}
+
 let stores: ReferenceStores;
 let oracle: { url: string; drop: () => Promise<void> };
 let config: Config;
@@ -142,7 +147,7 @@ beforeAll(async () => {
     INSERT INTO app.order_items VALUES (1001, 1, 'SKU-RED-1', 2), (1001, 2, 'SKU-BLU-2', 1), (1003, 1, NULL, 5), (1012, 1, 'SKU-GRN-3', 1), (4242, 1, 'SKU-ORPHAN', 9)`;
   await pgExec(stores.env.APP_PG_URL!, `CREATE SCHEMA IF NOT EXISTS app; ${items.replace(/app\./g, 'public.')};
     INSERT INTO orders VALUES (2001, 99, 10.10, 'paid', '2024-09-01 00:00:00+00')`);
-  config = referenceConfig(stores.env, (y) => y.replace('services:\n', fedYaml(VIEWS)));
+  config = referenceConfig(stores.env, (y) => withoutFederation(y).replace('services:\n', fedYaml(VIEWS)));
   sources = new Sources(config);
   await mirror();
 }, 120_000);
@@ -343,7 +348,7 @@ describe('more views', () => {
 
 describe('budgets and faults', () => {
   test('exceeding the row budget is a 422 that says how to narrow the query or materialize the view', async () => {
-    const cfg = referenceConfig(stores.env, (y) => y.replace('services:\n', fedYaml({ unified_customer_activity: VIEWS.unified_customer_activity! }, 'engine:\n  rowBudget: 20\n')));
+    const cfg = referenceConfig(stores.env, (y) => withoutFederation(y).replace('services:\n', fedYaml({ unified_customer_activity: VIEWS.unified_customer_activity! }, 'engine:\n  rowBudget: 20\n')));
     const v = await view('unified_customer_activity', { config: cfg });
     const err = await v.engine.execute(query(v)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
@@ -358,7 +363,7 @@ describe('budgets and faults', () => {
 
   test('a store that is down is a 503 naming it; the other scans are settled first', async () => {
     const cfg = referenceConfig({ ...stores.env, EVENTS_MONGO_URL: 'mongodb://127.0.0.1:1/' }, (y) =>
-      y.replace('services:\n', fedYaml({ unified_customer_activity: VIEWS.unified_customer_activity! })).replace(/timeout: 5s/g, 'timeout: 1s'),
+      withoutFederation(y).replace('services:\n', fedYaml({ unified_customer_activity: VIEWS.unified_customer_activity! })).replace(/timeout: 5s/g, 'timeout: 1s'),
     );
     const broken = new Sources(cfg);
     try {

@@ -79,6 +79,12 @@ describe.each(FIXTURES)('bounded fetches, fixture %s', (name) => {
       expect(r.fetched.analytics ?? 0, why).toBeLessThanOrEqual(events + SLACK);
       for (const [src, n] of Object.entries(queriesPer(r))) expect(n, `${src}: ${why}`).toBeLessThanOrEqual(1);
       await sameAsOracle(env, view, filter, r, 1000);
+      // explain shows the same native queries (one per store at most).
+      const x = await view.engine.explain(query(view, filter, 1000));
+      const per: Record<string, number> = {};
+      for (const nq of x.queries) per[nq.source] = (per[nq.source] ?? 0) + 1;
+      for (const [src, n] of Object.entries(per)) expect(n, `explain, ${src}: ${why}`).toBeLessThanOrEqual(1);
+      expect(x.queries.map((nq) => nq.source).sort()).toEqual(r.queries.map((nq) => nq.source).sort());
     }
   });
 

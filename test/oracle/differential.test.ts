@@ -35,17 +35,16 @@ describe.each(FIXTURES)('differential oracle, fixture %s', (name) => {
     expect(ctx.view.key).toEqual(def.key);
   });
 
-  it.each(views)('%s: directed queries agree with PostgreSQL (default batches, and bind joins in batches of 2)', async (_n, def) => {
+  it.each(views)('%s: directed queries agree with PostgreSQL (unpaged: default batches; paged: bind joins in batches of 2)', async (_n, def) => {
     const ctx = await viewContext(env, def);
     const small = await viewContext(env, def, { batchSize: 2 });
     const queries = directedFor(def, Object.keys(ctx.types));
-    const outcomes = [
-      ...(await mapPool(queries, CONCURRENCY, (q) => checkQuery(ctx, q))),
-      ...(await mapPool(queries, CONCURRENCY, async (q) => {
-        const o = await checkQuery(small, q);
-        return o.failure ? { ...o, failure: `[engine.batchSize 2] ${o.failure}` } : o;
-      })),
-    ];
+    // directedFor gives each filter twice: unpaged with a count (even id), and a small page (odd id).
+    const outcomes = await mapPool(queries, CONCURRENCY, async (q) => {
+      if (q.id % 2 === 0) return checkQuery(ctx, q);
+      const o = await checkQuery(small, q);
+      return o.failure ? { ...o, failure: `[engine.batchSize 2] ${o.failure}` } : o;
+    });
     const failures = outcomes.flatMap((o) => (o.failure ? [o.failure] : []));
     expect(failures.length, report(failures, outcomes.length)).toBe(0);
   });

@@ -194,7 +194,14 @@ INSERT INTO orders (order_id, customer_id, total_amount, status, created_at, not
   (1025, 5, 1000000000000000000000.5, 'paid', '2024-11-03 05:59:59.999999+00', 'long'),
   (1026, 9, 9.9, 'paid', '2024-02-29 12:00:00+00', 'no tenant'),
   (1027, 22, 22.22, 'zoe', '2024-05-09 00:00:00+00', 'Zoe'),
-  (1028, 23, 23.23, 'zoë', '2024-05-09 00:00:00+00', 'Zoe + combining diaeresis');
+  (1028, 23, 23.23, 'zoë', '2024-05-09 00:00:00+00', 'Zoe + combining diaeresis'),
+  (1029, 20, 20.0000, 'paid', '2024-06-01 12:00:00.000001+00', 'same instant as customer 12'),
+  (1030, 20, 8.00, 'paid', '2024-05-01 00:00:00+00', 'same instant as five customers');
+-- A text reference to crm.tenants across stores: case, trailing space, empty, Greek case pairs.
+ALTER TABLE orders ADD COLUMN tenant_ref TEXT;
+UPDATE orders SET tenant_ref = CASE order_id % 9
+  WHEN 0 THEN 't1' WHEN 1 THEN 'T1' WHEN 2 THEN 't1 ' WHEN 3 THEN 't2' WHEN 4 THEN 'Ω'
+  WHEN 5 THEN 'ω' WHEN 6 THEN '' WHEN 7 THEN 'T2' ELSE NULL END;
 `;
 
 const oid = (n: number): ObjectId => new ObjectId(`65f0000000000000000000${n.toString(16).padStart(2, '0')}`);

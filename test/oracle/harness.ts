@@ -16,7 +16,7 @@ export const SEED = Number(process.env.VG_ORACLE_SEED ?? 20_240_331);
 /** Queries in flight at once per test (VG_ORACLE_CONCURRENCY). */
 export const CONCURRENCY = Number(process.env.VG_ORACLE_CONCURRENCY ?? 4);
 /** Generated queries per view and fixture (VG_ORACLE_QUERIES). */
-export const QUERIES = Number(process.env.VG_ORACLE_QUERIES ?? 220);
+export const QUERIES = Number(process.env.VG_ORACLE_QUERIES ?? 150);
 
 export interface ViewCtx {
   env: OracleEnv;

@@ -14,7 +14,7 @@ import { columnTypes, mapPool, report, SEED, viewContext } from './harness.js';
 import { checkPages, checkPartition, checkPushdownOff } from './metamorphic.js';
 import { viewsFor } from './views.js';
 
-const N = Number(process.env.VG_ORACLE_METAMORPHIC ?? 25);
+const N = Number(process.env.VG_ORACLE_METAMORPHIC ?? 15);
 
 describe.each(FIXTURES)('metamorphic, fixture %s', (name) => {
   let env: OracleEnv;

@@ -1,7 +1,8 @@
 // The views the oracle runs, in the SPEC 8 subset only. Every view runs unchanged on the embedded
 // engine (over the three stores) and on the oracle database (schemas crm, app, analytics).
 // Each `key` is unique over the view's rows on both fixtures (checked by harness.test.ts), so
-// ORDER BY <anything>, <key> is total and results compare as sequences.
+// ORDER BY <anything>, <key> is total and results compare as sequences; `dup_rows` is a multiset
+// whose key is all its columns (ties are identical rows).
 import type { FixtureName } from './fixtures.js';
 
 export interface OracleView {
@@ -11,6 +12,12 @@ export interface OracleView {
   sql: string;
   /** Fixtures whose tables have every column the view reads (default: both). */
   fixtures?: FixtureName[];
+  /**
+   * The view returns identical rows (a multiset); its `key` is then every output column, so rows
+   * that tie on ORDER BY are identical and results still compare as sequences (only with column
+   * types whose equal values print alike: not numeric, where 100 = 100.0).
+   */
+  duplicates?: boolean;
 }
 
 export const VIEWS: OracleView[] = [
@@ -143,6 +150,45 @@ export const VIEWS: OracleView[] = [
           LEFT JOIN analytics.events e ON e.user_id = c.customer_id::text
           WHERE o.total_amount IS NULL OR o.total_amount < 1000
           GROUP BY c.tenant_id, o.status`,
+  },
+  {
+    name: 'order_tenants',
+    description: 'Adversarial only: a text join across PostgreSQL and MariaDB (whose collation says t1 = T1 = "t1 " and Ω = ω).',
+    key: ['order_id', 'tenant_no'],
+    fixtures: ['adversarial'],
+    sql: `SELECT o.order_id, o.tenant_ref, o.status, t.tenant_no, t.tenant_name, t.plan
+          FROM app.orders o
+          LEFT JOIN crm.tenants t ON t.tenant_id = o.tenant_ref`,
+  },
+  {
+    name: 'credit_matches',
+    description: 'Adversarial only: a numeric join key with different scales on each side (DECIMAL(20,4) 7.0000 = NUMERIC 7 = 7.00).',
+    key: ['customer_id', 'order_id'],
+    fixtures: ['adversarial'],
+    sql: `SELECT c.customer_id, c.credit, o.order_id, o.total_amount
+          FROM crm.customers c
+          JOIN app.orders o ON o.total_amount = c.credit`,
+  },
+  {
+    name: 'same_instant',
+    description: 'Adversarial only: timestamp join keys (MariaDB DATETIME(6) as UTC = timestamptz = MongoDB Date, N:M).',
+    key: ['customer_id', 'order_id', 'event_id'],
+    fixtures: ['adversarial'],
+    sql: `SELECT c.customer_id, c.created_at, o.order_id, e._id AS event_id, e.event_type
+          FROM crm.customers c
+          JOIN app.orders o ON o.created_at = c.created_at
+          LEFT JOIN analytics.events e ON e.ts = o.created_at`,
+  },
+  {
+    name: 'dup_rows',
+    description: 'Identical rows (a multiset): a three-store fan-out projected onto a few columns; nothing may deduplicate.',
+    // No numeric column: 100 and 100.0 tie in ORDER BY yet print differently, so ties would not be identical rows.
+    key: ['tenant_id', 'order_id', 'status'],
+    duplicates: true,
+    sql: `SELECT c.tenant_id, o.order_id, o.status
+          FROM crm.customers c
+          JOIN app.orders o ON o.customer_id = c.customer_id
+          JOIN analytics.events e ON e.user_id = c.customer_id::text`,
   },
   {
     name: 'customer_numbers',

@@ -379,12 +379,7 @@ function keyHint(plan: Plan): string | undefined {
   return view.outputs[0]?.name;
 }
 
-/**
- * The source's scanJoin, if it has one. A decorated source (src/ops GuardedSource) that does not
- * forward scanJoin yet is looked through to the source it wraps.
- */
+/** The source's scanJoin, if it can run a join of its own tables as one query. */
 export function joinScanner(src: Source): ((pd: JoinPushdown) => Promise<ScanResult>) | undefined {
-  if (src.scanJoin) return (pd) => src.scanJoin!(pd);
-  const inner = (src as { inner?: Source }).inner;
-  return inner?.scanJoin ? (pd) => inner.scanJoin!(pd) : undefined;
+  return src.scanJoin ? (pd) => src.scanJoin!(pd) : undefined;
 }
