@@ -148,6 +148,30 @@ describe('Origin', () => {
 });
 
 describe('a tenant with a JWT', () => {
+  it('reads the federated reference view: only its tenant, e-mails masked, the same rows as REST', async () => {
+    const jwt = await token({ roles: ['external'], tenant_id: 't2' });
+    const client = await connect(srv.url, { authorization: `Bearer ${jwt}` });
+    try {
+      const d = await client.callTool({ name: 'describe_view', arguments: { view: 'federation.unified_customer_activity' } });
+      expect((d.structuredContent as any).key).toEqual(['customer_id', 'order_id', 'event_id']);
+      const args = { view: 'federation.unified_customer_activity', order: ['customer_id', 'order_id desc'], limit: 100 };
+      const r = await client.callTool({ name: 'query_view', arguments: args });
+      expect(r.isError).toBeFalsy();
+      const rows = (r.structuredContent as any).rows as any[];
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) {
+        expect(row.tenant_id).toBe('t2');
+        expect(row.email).toMatch(/^.\*\*\*@/);
+      }
+      const rest = await get(`${srv.url}/api/v2/federation/_table/unified_customer_activity?order=customer_id,order_id%20desc&limit=100`, {
+        authorization: `Bearer ${jwt}`,
+      });
+      expect(rows).toEqual(rest.body.resource);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('sees only its tenant rows with masked e-mails, the same rows REST gives the same token', async () => {
     const jwt = await token({ roles: ['external'], tenant_id: 't2' });
     const client = await connect(srv.url, { authorization: `Bearer ${jwt}` });
