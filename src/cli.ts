@@ -3,12 +3,11 @@ import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { configPath, loadConfigFile, ConfigError } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { createRuntime } from './runtime.js';
+import { createRuntime, warmViews } from './runtime.js';
 import { buildServer } from './server.js';
 import { runCheck } from './check.js';
 import { runStdio } from './mcp/stdio.js';
 import { parseDuration } from './config/schema.js';
-import { policyProblems } from './policy/validate.js';
 import { parseClaimFlags } from './cli-flags.js';
 import { onSignals } from './ops/shutdown.js';
 
@@ -97,15 +96,11 @@ async function startServer(config: Config): Promise<string> {
   rt.log.info({ address }, 'viewgate listening');
   // SIGTERM: stop accepting, finish in-flight requests, flush audit, close pools (src/ops/shutdown.ts).
   onSignals(app, rt);
-  // Warm the catalog so problems show up in the log at start, not on the first request.
-  const entries = await rt.catalog.buildAll();
-  for (const e of entries) if (e.problem) rt.log.warn({ view: e.id, problem: e.problem }, 'view not available yet');
-  const problems = policyProblems(config, entries.flatMap((e) => (e.view ? [e.view] : [])));
-  if (problems.length > 0) {
-    for (const p of problems) rt.log.error({ path: p.path }, p.message);
+  const refused = await warmViews(rt);
+  if (refused) {
     await app.close();
     await rt.close();
-    throw new Error(`the configuration's grants do not fit the views:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`);
+    throw new Error(refused);
   }
   return address;
 }

@@ -31,27 +31,8 @@ export async function audited<T>(
   } catch (err) {
     outcome = { ok: false, error: toApiError(err, rt.log, ctx.requestId) };
   }
-  const status = outcome.ok ? 200 : outcome.error.status;
-  const written = await rt.audit.record({
-    time: new Date().toISOString(),
-    requestId: ctx.requestId,
-    surface: 'mcp',
-    action,
-    subject: caller.identity.subject,
-    role: caller.identity.role,
-    keyName: caller.identity.keyName,
-    view: ctx.view,
-    fields: ctx.fields,
-    filter: ctx.filter,
-    rowCount: ctx.rowCount,
-    decision: status < 400 ? 'allow' : status === 401 || status === 403 || status === 404 ? 'deny' : 'error',
-    status,
-    latencyMs: Math.round((performance.now() - started) * 100) / 100,
-    args,
-  });
-  if (!written && rt.audit.failClosed) {
-    outcome = { ok: false, error: new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit') };
-  }
+  const refused = await rt.audit.recordCall(ctx, outcome.ok ? 200 : outcome.error.status, started);
+  if (refused) outcome = { ok: false, error: refused };
   const view = ctx.view !== undefined && rt.catalog.has(ctx.view) ? ctx.view : undefined;
   rt.metrics.observeRequest('mcp', action, view, outcome.ok ? 200 : outcome.error.status, (performance.now() - started) / 1000);
   return outcome;

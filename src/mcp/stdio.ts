@@ -4,8 +4,7 @@
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Config } from '../config/schema.js';
 import { Authenticator, type Credentials } from '../policy/identity.js';
-import { policyProblems } from '../policy/validate.js';
-import { createRuntime } from '../runtime.js';
+import { createRuntime, warmViews } from '../runtime.js';
 import { ApiError } from '../errors.js';
 import { loadPrompts } from './prompts.js';
 import { createMcpServer } from './server.js';
@@ -30,14 +29,11 @@ export async function runStdio(config: Config, env: NodeJS.ProcessEnv = process.
   const prompts = loadPrompts();
   const rt = await createRuntime(config, { stdio: true });
 
-  // As `serve` does: build every view now, so problems show in the log at start, and refuse a
-  // config whose grants do not fit the views.
-  const entries = await rt.catalog.buildAll();
-  for (const e of entries) if (e.problem) rt.log.warn({ view: e.id, problem: e.problem }, 'view not available yet');
-  const problems = policyProblems(config, entries.flatMap((e) => (e.view ? [e.view] : [])));
-  if (problems.length > 0) {
+  // As `serve` does: build every view now and refuse a config whose grants do not fit them.
+  const refused = await warmViews(rt);
+  if (refused) {
     await rt.close();
-    say(`the configuration's grants do not fit the views:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`);
+    say(refused);
     return 1;
   }
   rt.log.info({ subject: identity.subject, role: identity.role }, 'mcp over stdio: serving');

@@ -4,6 +4,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import type { Logger } from './logger.js';
+import type { RequestContext } from '../gateway.js';
+import { ApiError } from '../errors.js';
 import { toJson } from '../values.js';
 
 export interface AuditRecord {
@@ -166,6 +168,32 @@ export class Audit {
     } finally {
       this.inFlight.delete(tracked);
     }
+  }
+
+  /**
+   * The record of one finished request or tool call, from what the pipeline put in its context.
+   * Returns the 503 to answer instead when the write failed and the server fails closed.
+   */
+  async recordCall(ctx: RequestContext, status: number, startedMs: number): Promise<ApiError | undefined> {
+    const ok = await this.record({
+      time: new Date().toISOString(),
+      requestId: ctx.requestId,
+      surface: ctx.surface,
+      action: ctx.action,
+      subject: ctx.identity?.subject,
+      role: ctx.identity?.role,
+      keyName: ctx.identity?.keyName,
+      view: ctx.view,
+      fields: ctx.fields,
+      filter: ctx.filter,
+      rowCount: ctx.rowCount,
+      decision: status < 400 ? 'allow' : status === 401 || status === 403 || status === 404 ? 'deny' : 'error',
+      status,
+      latencyMs: Math.round((performance.now() - startedMs) * 100) / 100,
+      ...(ctx.args !== undefined ? { args: ctx.args } : {}),
+    });
+    if (ok || !this.failClosed) return undefined;
+    return new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit');
   }
 
   get failClosed(): boolean {

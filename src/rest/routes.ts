@@ -68,25 +68,8 @@ export function handler<P = Params>(
       error = toApiError(err, rt.log, ctx.requestId);
       status = error.status;
     }
-    const ok = await rt.audit.record({
-      time: new Date().toISOString(),
-      requestId: ctx.requestId,
-      surface: 'rest',
-      action,
-      subject: ctx.identity?.subject,
-      role: ctx.identity?.role,
-      keyName: ctx.identity?.keyName,
-      view: ctx.view,
-      fields: ctx.fields,
-      filter: ctx.filter,
-      rowCount: ctx.rowCount,
-      decision: status < 400 ? 'allow' : status === 401 || status === 403 || status === 404 ? 'deny' : 'error',
-      status,
-      latencyMs: Math.round((performance.now() - started) * 100) / 100,
-    });
-    if (!ok && rt.audit.failClosed) {
-      error = new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit', {});
-    }
+    const refused = await rt.audit.recordCall(ctx, status, started);
+    if (refused) error = refused;
     addVary(reply, CREDENTIAL_HEADERS);
     if (error) {
       reply.header('cache-control', 'no-store');
