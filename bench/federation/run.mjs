@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Federation benchmark (issue 3 item 7): the embedded engine against a PostgreSQL FDW hub.
 //
-//   npm run build && node bench/federation/run.mjs [--iterations N] [--keep] [--reuse]
+//   npm run build && node bench/federation/run.mjs [--iterations N] [--budget MS] [--keep] [--reuse] [--hub-only]
 //
 // All in one run, on 127.0.0.1 only:
 //  1. generates the data server-side in private databases:
@@ -17,7 +17,10 @@
 //  4. the three-store reference view (customers, orders, events) on the embedded engine alone;
 //  5. writes bench/federation/last-run.json and last-run.md (machine, date, commit, tables).
 // --keep leaves the vg_bench_fed_* databases (and the MariaDB user) in place; --reuse skips
-// generation when they exist with the right row counts. Iterations are bounded (count and a per-scenario time budget).
+// generation when they exist with the right row counts; --hub-only measures the hub and the
+// floors without the engine (a check of the setup).
+// The stores: VG_BENCH_PG_URL, VG_BENCH_MYSQL_URL, VG_BENCH_MONGO_URL (127.0.0.1 only; defaults as
+// in SPEC 11). Iterations are bounded (count and a per-scenario time budget).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';

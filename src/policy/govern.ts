@@ -35,7 +35,19 @@ export interface GovernedQuery {
   fields: string[];
 }
 
+// Views and grants live as long as the process, and a schema depends only on the pair.
+const schemas = new WeakMap<View, WeakMap<GrantConfig, CallerSchema>>();
+
+/** The caller's schema for a view under a grant; computed once per (view, grant). */
 export function callerSchema(config: Config, view: View, grant: GrantConfig): CallerSchema {
+  let byGrant = schemas.get(view);
+  if (!byGrant) schemas.set(view, (byGrant = new WeakMap()));
+  let schema = byGrant.get(grant);
+  if (!schema) byGrant.set(grant, (schema = buildCallerSchema(config, view, grant)));
+  return schema;
+}
+
+function buildCallerSchema(config: Config, view: View, grant: GrantConfig): CallerSchema {
   const allowed = grant.fields ? new Set(grant.fields) : undefined;
   const masks = new Map<string, MaskFn>();
   const columns: VisibleColumn[] = [];
