@@ -184,7 +184,8 @@ async function demo(args: string[]): Promise<number> {
   process.stderr.write(
     `\nviewgate is serving the reference scenario at ${address}\nTry:\n` +
       `  curl -s -H 'X-API-Key: ${DEMO_KEYS.internal}' '${address}/api/v2/crm/_table/customers?limit=3'\n` +
-      `  curl -s -H 'X-API-Key: ${DEMO_KEYS.partner}' '${address}/api/v2/crm/_table/customers'   # tenant t2 only, e-mails masked\n` +
+      `  curl -s -H 'X-API-Key: ${DEMO_KEYS.internal}' '${address}/api/v2/federation/_table/unified_customer_activity?filter=customer_id%20%3D%204'\n` +
+      `  curl -s -H 'X-API-Key: ${DEMO_KEYS.partner}' '${address}/api/v2/federation/_table/unified_customer_activity'   # tenant t2 only, e-mails masked\n` +
       `  curl -s -H 'X-API-Key: ${DEMO_KEYS.internal}' '${address}/api/v2/app/_table/orders?filter=total_amount%20%3E%3D%20100&order=total_amount%20desc&limit=5&include_count=true'\n\n`,
   );
   return await new Promise<number>(() => {});
