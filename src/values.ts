@@ -111,22 +111,37 @@ export function canonicalTimestamp(text: string): string | null {
   const day = Number(d);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
-  const micros = (frac + '000000').slice(0, 6);
+  const [micros, carrySeconds] = roundMicros(frac);
   let offsetMinutes = 0;
   if (off && off !== 'Z' && off !== 'z') {
     const sign = off[0] === '-' ? -1 : 1;
     const digits = off.slice(1).replace(':', '');
     offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
   }
-  const ms = Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s)) - offsetMinutes * 60_000;
+  const ms = Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s) + carrySeconds) - offsetMinutes * 60_000;
   if (year < 100) {
     // Date.UTC maps years 0-99 to 1900-1999; rebuild such dates explicitly.
     const dt = new Date(0);
     dt.setUTCFullYear(year, month - 1, day);
-    dt.setUTCHours(Number(h), Number(mi) - offsetMinutes, Number(s), 0);
+    dt.setUTCHours(Number(h), Number(mi) - offsetMinutes, Number(s) + carrySeconds, 0);
     return formatTimestamp(dt.getTime(), micros);
   }
   return formatTimestamp(ms, micros);
+}
+
+/**
+ * Fraction digits to six, rounded as PostgreSQL rounds timestamp input (half to even);
+ * returns the digits and 1 when rounding carries into the next second.
+ */
+function roundMicros(frac: string): [string, number] {
+  const kept = (frac + '000000').slice(0, 6);
+  const rest = frac.slice(6);
+  if (!/[1-9]/.test(rest)) return [kept, 0];
+  const half = rest[0] === '5' && !/[1-9]/.test(rest.slice(1));
+  const up = rest[0]! > '5' || (rest[0] === '5' && !half) || (half && Number(kept[5]) % 2 === 1);
+  if (!up) return [kept, 0];
+  const n = Number(kept) + 1;
+  return n === 1_000_000 ? ['000000', 1] : [String(n).padStart(6, '0'), 0];
 }
 
 /** Canonical text for a JS Date (millisecond precision), optionally with the sub-millisecond digits. */
