@@ -108,6 +108,9 @@ export async function createOracleEnv(fixture: Fixture, views: OracleView[]): Pr
       options: '-c TimeZone=UTC -c extra_float_digits=1',
       types: { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig,
     });
+    // pool.end() resolves before the sockets close, so the DROP ... WITH (FORCE) in cleanup can
+    // terminate a closing backend; its FATAL must not be an unhandled 'error' event.
+    pool.on('error', () => {});
     await fillOracle(pool, urls, fixture);
 
     const config = oracleConfig(urls, views);
