@@ -4,10 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { parseDocument, type YAMLSeq } from 'yaml';
 import type { Config } from '../../src/config/schema.js';
-import { createRuntime, type RuntimeOptions } from '../../src/runtime.js';
-import { buildServer } from '../../src/server.js';
-import { createLogger } from '../../src/ops/logger.js';
-import { MemoryAuditSink, type RunningServer } from '../support/reference.js';
+import { startServer } from '../support/reference.js';
 
 export const REDIS_URL = process.env.VG_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -63,19 +60,5 @@ export async function tenantToken(config: Config, claims: Record<string, unknown
     .sign(new TextEncoder().encode(jwt.secret!));
 }
 
-export async function startWith(config: Config, opts: RuntimeOptions = {}): Promise<RunningServer> {
-  const audit = new MemoryAuditSink();
-  const rt = await createRuntime(config, { logger: createLogger('silent'), auditSink: audit, ...opts });
-  const app = await buildServer(rt);
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return {
-    url,
-    rt,
-    app,
-    audit,
-    async close() {
-      await app.close();
-      await rt.close();
-    },
-  };
-}
+/** A running server with runtime options (e.g. a shared Redis client); see test/support/reference.ts. */
+export const startWith = startServer;

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { loadDemoData } from '../../src/demo.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
 import { buildServer } from '../../src/server.js';
 import type { AuditRecord, AuditSink } from '../../src/ops/audit.js';
 import { createLogger } from '../../src/ops/logger.js';
@@ -72,9 +72,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, opts: RuntimeOptions = {}): Promise<RunningServer> {
   const audit = new MemoryAuditSink();
-  const rt = await createRuntime(config, { logger: createLogger('silent'), auditSink: audit });
+  const rt = await createRuntime(config, { logger: createLogger('silent'), auditSink: audit, ...opts });
   const app = await buildServer(rt);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
