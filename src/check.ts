@@ -2,7 +2,6 @@
 import type { Config } from './config/schema.js';
 import { Sources } from './sources/index.js';
 import { Catalog } from './engine/catalog.js';
-import { policyProblems } from './policy/validate.js';
 import { redactUrl } from './ops/logger.js';
 
 export interface CheckReport {
@@ -37,7 +36,7 @@ export async function runCheck(config: Config): Promise<CheckReport> {
         lines.push(`view    FAIL  ${pad(e.id, 24)}${redactUrl(e.problem ?? 'unknown problem')}`);
       }
     }
-    for (const p of policyProblems(config, entries.flatMap((e) => (e.view ? [e.view] : [])))) {
+    for (const p of entries.flatMap((e) => e.policy ?? [])) {
       ok = false;
       lines.push(`policy  FAIL  ${pad(p.path, 24)}${p.message}`);
     }

@@ -3,7 +3,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import { Sources } from './sources/index.js';
-import { policyProblems } from './policy/validate.js';
 import { closeHubSessions } from './hub/passthrough/session.js';
 import { Catalog } from './engine/catalog.js';
 import { Gateway } from './gateway.js';
@@ -86,7 +85,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
 export async function warmViews(rt: Runtime): Promise<string> {
   const entries = await rt.catalog.buildAll();
   for (const e of entries) if (e.problem) rt.log.warn({ view: e.id, problem: e.problem }, 'view not available yet');
-  const problems = policyProblems(rt.config, entries.flatMap((e) => (e.view ? [e.view] : [])));
+  const problems = entries.flatMap((e) => e.policy ?? []);
   for (const p of problems) rt.log.error({ path: p.path }, p.message);
   if (problems.length === 0) return '';
   return `the configuration's grants do not fit the views:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`;

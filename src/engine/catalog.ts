@@ -9,6 +9,7 @@ import { TableViewEngine } from './table-view.js';
 import { buildEmbeddedView } from './embedded/index.js';
 import { buildHubView } from '../hub/view.js';
 import type { View } from './view.js';
+import { policyProblems, type PolicyProblem } from '../policy/validate.js';
 
 export interface ViewEntry {
   id: string;
@@ -18,6 +19,18 @@ export interface ViewEntry {
   /** The built view, once it was built successfully. */
   view?: View;
   problem?: string;
+  /** Grants that do not fit the built view (the view is then not served). */
+  policy?: PolicyProblem[];
+}
+
+/** A view whose grants do not fit it (e.g. a row filter naming a column it does not output). */
+export class MisconfiguredView extends ApiError {
+  constructor(
+    readonly view: View,
+    readonly problems: PolicyProblem[],
+  ) {
+    super(500, `view "${view.id}" is not served: the configuration's grants do not fit it; \`viewgate check\` names the problem`, { view: view.id });
+  }
 }
 
 type Builder = () => Promise<View>;
@@ -99,6 +112,10 @@ export class Catalog {
     if (!build) throw new ApiError(404, `no view "${id}"`, { view: id });
     const p = build().then(
       (v) => {
+        // Checked here, not only at start, so a view first built later (its store was down) is
+        // refused the same way instead of failing on each request.
+        const problems = policyProblems(this.config, [v]);
+        if (problems.length > 0) throw new MisconfiguredView(v, problems);
         this.built.set(id, v);
         this.problems.delete(id);
         this.pending.delete(id);
@@ -123,6 +140,7 @@ export class Catalog {
         try {
           return { ...base, view: await this.get(id) };
         } catch (err) {
+          if (err instanceof MisconfiguredView) return { ...base, view: err.view, policy: err.problems };
           return { ...base, problem: (err as Error).message };
         }
       }),

@@ -273,3 +273,23 @@ describe('the reference federated view (MariaDB customers, PostgreSQL orders, Fe
     expect(denied.status).toBe(403);
   });
 });
+
+describe('a grant that does not fit its view', () => {
+  it('refuses the view when it is first built, also after start-up, instead of failing per request', async () => {
+    const bad = await startServer(
+      referenceConfig(stores.env, (y) => y.replace('fields: [customer_id, full_name, is_active]\n        rowFilter: "tenant_id', 'fields: [customer_id, full_name, is_active]\n        rowFilter: "tenant')),
+    );
+    try {
+      const r = await get(`${bad.url}/api/v2/crm/_table/customers`, internal);
+      expect(r.status).toBe(500);
+      expect(r.body.error.message).toContain('viewgate check');
+      const entries = await bad.rt.catalog.buildAll();
+      const customers = entries.find((e) => e.id === 'crm.customers')!;
+      expect(customers.policy?.map((p) => p.path)).toEqual(['roles.llm.grants.crm.customers.rowFilter']);
+      // Other views are unaffected.
+      expect((await get(`${bad.url}/api/v2/app/_table/orders?limit=1`, internal)).status).toBe(200);
+    } finally {
+      await bad.close();
+    }
+  });
+});
