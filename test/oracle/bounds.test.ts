@@ -3,13 +3,13 @@
 // the engine's own account (EngineResult.fetched and EngineResult.queries, which explain shows).
 process.env.TZ = 'Europe/Berlin';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildEmbeddedView } from '../../src/engine/embedded/index.js';
 import type { EngineQuery, EngineResult, View } from '../../src/engine/view.js';
 import { Sources } from '../../src/sources/index.js';
 import type { ViewServiceConfig } from '../../src/config/schema.js';
-import { createOracleEnv, oracleConfig, SERVICE, type OracleEnv } from './env.js';
-import { FIXTURES, fixture } from './fixtures.js';
+import { useOracleEnv, oracleConfig, SERVICE, type OracleEnv } from './env.js';
+import { FIXTURES } from './fixtures.js';
 import { bindText, canonRow, compareRows } from './harness.js';
 import { VIEWS, viewsFor } from './views.js';
 
@@ -56,12 +56,7 @@ async function sameAsOracle(env: OracleEnv, view: View, filter: string, r: Engin
 
 describe.each(FIXTURES)('bounded fetches, fixture %s', (name) => {
   let env: OracleEnv;
-  beforeAll(async () => {
-    env = await createOracleEnv(fixture(name), viewsFor(name));
-  }, 120_000);
-  afterAll(async () => {
-    await env?.close();
-  });
+  useOracleEnv(name, (e) => (env = e));
 
   it('one customer: O(matching rows) per store, at most one query per store', async () => {
     const view = await env.view('activity');

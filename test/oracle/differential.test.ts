@@ -5,9 +5,9 @@
 // the corpus size per view (default in harness.ts).
 process.env.TZ = 'Europe/Berlin'; // DST-observing process zone: no value may depend on it
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOracleEnv, type OracleEnv } from './env.js';
-import { FIXTURES, fixture } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { useOracleEnv, type OracleEnv } from './env.js';
+import { FIXTURES } from './fixtures.js';
 import { directedFor } from './directed.js';
 import { genQuery, Rng, seedFor } from './generate.js';
 import { checkQuery, CONCURRENCY, mapPool, QUERIES, report, SEED, viewContext } from './harness.js';
@@ -17,12 +17,7 @@ const TYPE_OF: Record<string, string> = { int: 'int', numeric: 'numeric', float:
 
 describe.each(FIXTURES)('differential oracle, fixture %s', (name) => {
   let env: OracleEnv;
-  beforeAll(async () => {
-    env = await createOracleEnv(fixture(name), viewsFor(name));
-  }, 120_000);
-  afterAll(async () => {
-    await env?.close();
-  });
+  useOracleEnv(name, (e) => (env = e));
 
   const views = viewsFor(name).map((v) => [v.name, v] as const);
 

@@ -14,6 +14,7 @@
 // missing field and null are both NULL, a value that does not fit a column declared
 // `onTypeMismatch: null` is NULL); app runs the same SQL as the app source.
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import mysql from 'mysql2/promise';
 import { Binary, MongoClient, ObjectId, type Document } from 'mongodb';
 import { parseConfig } from '../../src/config/load.js';
@@ -22,8 +23,8 @@ import { Sources } from '../../src/sources/index.js';
 import { buildEmbeddedView, type SqlViewSpec } from '../../src/engine/embedded/index.js';
 import type { View } from '../../src/engine/view.js';
 import { MONGO_URL, MYSQL_URL, PG_URL, testDbName, withDatabase } from '../support/stores.js';
-import { MONGO_COLLECTIONS, type Fixture, type MongoColumnDecl } from './fixtures.js';
-import type { OracleView } from './views.js';
+import { fixture, MONGO_COLLECTIONS, type Fixture, type FixtureName, type MongoColumnDecl } from './fixtures.js';
+import { viewsFor, type OracleView } from './views.js';
 
 export const SERVICE = 'fed';
 /** The API key (role internal: reads everything) of the oracle config, for REST checks. */
@@ -156,6 +157,21 @@ export async function createOracleEnv(fixture: Fixture, views: OracleView[]): Pr
     await cleanup();
     throw err;
   }
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that create a fixture's oracle environment (stores, oracle
+ * database, sources) for the enclosing describe block and close it afterwards.
+ */
+export function useOracleEnv(name: FixtureName, set: (env: OracleEnv) => void): void {
+  let env: OracleEnv | undefined;
+  beforeAll(async () => {
+    env = await createOracleEnv(fixture(name), viewsFor(name));
+    set(env);
+  }, 120_000);
+  afterAll(async () => {
+    await env?.close();
+  });
 }
 
 /** The viewgate config for the fixture's stores: sources crm/app/analytics and service `fed`. */

@@ -4,11 +4,11 @@
 // the number of queries per view and relation.
 process.env.TZ = 'Europe/Berlin';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bindFilter } from '../../src/query/bind.js';
 import { parseFilter } from '../../src/query/filter-parser.js';
-import { createOracleEnv, type OracleEnv } from './env.js';
-import { FIXTURES, fixture } from './fixtures.js';
+import { useOracleEnv, type OracleEnv } from './env.js';
+import { FIXTURES } from './fixtures.js';
 import { genQuery, Rng, seedFor } from './generate.js';
 import { columnTypes, mapPool, report, SEED, viewContext } from './harness.js';
 import { checkPages, checkPartition, checkPushdownOff } from './metamorphic.js';
@@ -18,12 +18,7 @@ const N = Number(process.env.VG_ORACLE_METAMORPHIC ?? 15);
 
 describe.each(FIXTURES)('metamorphic, fixture %s', (name) => {
   let env: OracleEnv;
-  beforeAll(async () => {
-    env = await createOracleEnv(fixture(name), viewsFor(name));
-  }, 120_000);
-  afterAll(async () => {
-    await env?.close();
-  });
+  useOracleEnv(name, (e) => (env = e));
 
   const views = viewsFor(name).map((v) => [v.name, v] as const);
 
