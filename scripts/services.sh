@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the local stores the tests and the demo need, when they are not running yet:
-# PostgreSQL and MariaDB (installed on these machines) and FerretDB (built from the Go module proxy).
+# PostgreSQL, MariaDB and Redis (Debian packages; Redis is installed when missing) and FerretDB
+# (built from the Go module proxy by scripts/ferretdb.sh).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
@@ -11,13 +12,16 @@ wait_for() { # name, command...
   return 1
 }
 
+apt_install() { # package...
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "$@" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "$@" >/dev/null; }
+}
+
 # mysql_fdw for the hub engine's tests and benchmarks (Debian package; postgres_fdw ships with PostgreSQL).
 pg_major="$(ls /etc/postgresql 2>/dev/null | sort -n | tail -n1)"
 if [ -n "$pg_major" ] && ! dpkg -s "postgresql-$pg_major-mysql-fdw" >/dev/null 2>&1; then
   echo "services.sh: installing postgresql-$pg_major-mysql-fdw" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q "postgresql-$pg_major-mysql-fdw" >/dev/null 2>&1 \
-    || { apt-get update -q >/dev/null && apt-get install -y -q "postgresql-$pg_major-mysql-fdw" >/dev/null; }
+  apt_install "postgresql-$pg_major-mysql-fdw"
 fi
 
 if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
@@ -30,6 +34,19 @@ if ! mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
   echo "services.sh: starting MariaDB" >&2
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
   wait_for MariaDB mysqladmin -h 127.0.0.1 -u root ping
+fi
+
+redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }
+if ! redis_up; then
+  if ! command -v redis-server >/dev/null; then
+    echo "services.sh: installing redis-server" >&2
+    apt_install redis-server
+  fi
+  echo "services.sh: starting Redis" >&2
+  mkdir -p /tmp/vg-redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /tmp/vg-redis --logfile /tmp/vg-redis/redis.log
+  wait_for Redis redis_up
 fi
 
 "$here/ferretdb.sh" start
