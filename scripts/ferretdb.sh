@@ -31,11 +31,11 @@ build() {
   dir=$(go mod download -json "github.com/FerretDB/FerretDB@$VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   [ -n "$dir" ] || { say "could not download FerretDB $VERSION from the Go module proxy"; exit 1; }
   src=$(mktemp -d)
-  trap 'rm -rf "$src"' RETURN
   cp -r "$dir/." "$src"
   chmod -R u+w "$src"
   echo "$VERSION" > "$src/build/version/version.txt"
-  (cd "$src" && go build -o "$BIN.tmp" ./cmd/ferretdb)
+  if ! (cd "$src" && go build -o "$BIN.tmp" ./cmd/ferretdb); then rm -rf "$src"; say "go build of FerretDB failed"; exit 1; fi
+  rm -rf "$src"
   mv "$BIN.tmp" "$BIN"
   runs || { say "the FerretDB binary built at $BIN does not run: $("$BIN" --version 2>&1 | head -n 3)"; exit 1; }
   say "built $("$BIN" --version 2>&1 | grep -i -m1 version || echo "$VERSION")"
@@ -48,6 +48,7 @@ start() {
   nohup "$BIN" --handler=sqlite --sqlite-url="file:$STATE/" --state-dir="$STATE" \
     --listen-addr="127.0.0.1:$PORT" --telemetry=disable --debug-addr=127.0.0.1:0 \
     >"$STATE/ferretdb.log" 2>&1 &
+  echo $! >"$STATE/ferretdb.pid"
   for _ in $(seq 1 100); do
     listening && { say "FerretDB listening on 127.0.0.1:$PORT"; return 0; }
     sleep 0.2

@@ -24,13 +24,20 @@ if [ -n "$pg_major" ] && ! dpkg -s "postgresql-$pg_major-mysql-fdw" >/dev/null 2
   apt_install "postgresql-$pg_major-mysql-fdw"
 fi
 
+missing() { # what, how to install
+  echo "services.sh: $1 is not installed and nothing listens on its port; install it ($2) or point the URLs at a running one" >&2
+  exit 1
+}
+
 if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+  command -v pg_ctlcluster >/dev/null && [ -n "$pg_major" ] || missing PostgreSQL "apt-get install postgresql"
   echo "services.sh: starting PostgreSQL" >&2
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+  pg_ctlcluster --skip-systemctl-redirect "$pg_major" main start
   wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432
 fi
 
 if ! mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+  [ -x /usr/sbin/mariadbd ] || missing MariaDB "apt-get install mariadb-server"
   echo "services.sh: starting MariaDB" >&2
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
   wait_for MariaDB mysqladmin -h 127.0.0.1 -u root ping

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { MongoClient } from 'mongodb';
-import { MONGO_URL, MYSQL_URL, PG_URL } from './support/stores.js';
+import { Redis } from 'ioredis';
+import { MONGO_URL, MYSQL_URL, PG_URL, REDIS_URL } from './support/stores.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -61,5 +62,19 @@ export default async function setup(): Promise<void> {
       await c.close();
     },
     'Run scripts/ferretdb.sh start, or set VG_TEST_MONGO_URL to a MongoDB.',
+  );
+  await check(
+    'Redis',
+    REDIS_URL,
+    async () => {
+      const c = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      try {
+        await c.connect();
+        await c.ping();
+      } finally {
+        c.disconnect();
+      }
+    },
+    'Start it (bash scripts/services.sh does) or set VG_TEST_REDIS_URL.',
   );
 }

@@ -8,8 +8,8 @@ import { connectRedis, closeRedis } from '../../src/ops/redis.js';
 import { RedisRateLimiter } from '../../src/ops/rate-limit.js';
 import { RedisCacheStore } from '../../src/ops/cache.js';
 import { createLogger } from '../../src/ops/logger.js';
+import { REDIS_URL } from '../support/stores.js';
 
-const REDIS_URL = process.env.VG_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const log = createLogger('silent');
 const clients: Redis[] = [];
 

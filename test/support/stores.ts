@@ -7,6 +7,7 @@ import { MongoClient } from 'mongodb';
 export const PG_URL = process.env.VG_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const MYSQL_URL = process.env.VG_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 export const MONGO_URL = process.env.VG_TEST_MONGO_URL ?? 'mongodb://127.0.0.1:27017/';
+export const REDIS_URL = process.env.VG_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A unique database name for one test file: vg_test_<label>_<random>. */
 export function testDbName(label: string): string {
