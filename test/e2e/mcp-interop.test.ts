@@ -55,8 +55,9 @@ async function open(flavour: Flavour, transport: Transport, key: string): Promis
     const requestInit = { headers: { 'X-API-Key': key } };
     t = flavour === 'v1 sdk' ? new V1Http(url, { requestInit }) : new V2Http(url, { requestInit });
   } else {
-    // The v2 clients start the server as a desktop assistant would (`npx viewgate mcp`), the 1.x
-    // client with node and the bin directly.
+    // The v2 clients start the server with `npx viewgate mcp` from the checkout (as a developer does
+    // in a terminal), the 1.x client with node and the bin directly, as a desktop assistant's entry
+    // from `viewgate mcp-config` does (test/e2e/mcp-config.test.ts).
     const viaNpx = flavour !== 'v1 sdk';
     const params = {
       command: viaNpx ? 'npx' : process.execPath,
@@ -251,12 +252,14 @@ describe('viewgate mcp (stdio) start-up', () => {
     let stdout = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.stdout.on('data', (d) => (stdout += d));
+    // It keeps serving the reason over MCP (mcp-failed-start.test.ts) until its client goes away.
+    child.stdin.end();
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(stdout).toBe('');
     return { code, stderr };
   }
 
-  it('exits non-zero with a clear message for a bad credential or none', async () => {
+  it('exits non-zero with a clear message on stderr for a bad credential or none, once stdin closes', async () => {
     const bad = await run({ VIEWGATE_API_KEY: 'wrong' });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('VIEWGATE_API_KEY was refused: the API key is not valid');
