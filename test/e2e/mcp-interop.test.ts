@@ -11,7 +11,6 @@ import { StdioClientTransport as V1Stdio } from '@modelcontextprotocol/sdk/clien
 import { createReferenceStores, get, KEYS, REFERENCE_CONFIG, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
-const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** The part of a client the tests use; both SDK generations have this shape. */
 interface Mcp {
@@ -55,14 +54,13 @@ async function open(flavour: Flavour, transport: Transport, key: string): Promis
     const requestInit = { headers: { 'X-API-Key': key } };
     t = flavour === 'v1 sdk' ? new V1Http(url, { requestInit }) : new V2Http(url, { requestInit });
   } else {
-    // The v2 clients start the server with `npx viewgate mcp` from the checkout (as a developer does
-    // in a terminal), the 1.x client with node and the bin directly, as a desktop assistant's entry
-    // from `viewgate mcp-config` does (test/e2e/mcp-config.test.ts).
-    const viaNpx = flavour !== 'v1 sdk';
+    // Started as a desktop assistant's entry from `viewgate mcp-config` starts it: node and the bin
+    // by absolute path, from / (test/e2e/mcp-config.test.ts). Not `npx viewgate`: npx installs the
+    // checkout into its cache first, and concurrent starts race on that cache.
     const params = {
-      command: viaNpx ? 'npx' : process.execPath,
-      args: [...(viaNpx ? ['viewgate'] : [BIN]), 'mcp', '--config', REFERENCE_CONFIG],
-      cwd: ROOT,
+      command: process.execPath,
+      args: [BIN, 'mcp', '--config', REFERENCE_CONFIG],
+      cwd: '/',
       env: { ...(process.env as Record<string, string>), ...stores.env, VIEWGATE_API_KEY: key },
       stderr: 'pipe' as const,
     };
