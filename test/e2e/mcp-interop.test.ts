@@ -239,7 +239,8 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
   }
 });
 
-describe('viewgate mcp (stdio) start-up', () => {
+// Three processes one after the other: a generous deadline for a loaded machine.
+describe('viewgate mcp (stdio) start-up', { timeout: 120_000 }, () => {
   async function run(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [BIN, 'mcp', '--config', REFERENCE_CONFIG], {
