@@ -18,6 +18,9 @@ Usage:
   viewgate serve   --config FILE            REST API (/api/v2/...), MCP over HTTP (/mcp), health endpoints
   viewgate mcp     --config FILE            MCP over stdio for desktop assistants; the identity comes
                                             from VIEWGATE_API_KEY or VIEWGATE_TOKEN (logs go to stderr)
+  viewgate mcp-config --config FILE [--client claude|cursor|vscode] [--api-key KEY | --token JWT] [--name N]
+                                            print the entry a desktop assistant needs to start this
+                                            installation's \`viewgate mcp\` (absolute paths, env block)
   viewgate check   --config FILE            validate the config, reach every store, build every view
   viewgate token   --config FILE --role R [--claim k=v ...] [--sub S] [--ttl 1h]
                                             sign a demo/test JWT with auth.jwt.secret (HS256)
@@ -47,7 +50,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve':
         return await serve(rest);
       case 'mcp':
-        return await runStdio(load(parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } }).values.config));
+        // A desktop host shows what the server says, not its exit code: even a bad flag or config
+        // file is served as a failed start (src/mcp/failed-start.ts).
+        return await runStdio(() => load(parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } }).values.config));
+      case 'mcp-config':
+        return await (await import('./mcp/config-cli.js')).mcpConfigCommand(rest);
       case 'check':
         return await check(rest);
       case 'token':

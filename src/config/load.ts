@@ -73,6 +73,33 @@ export function parseConfig(text: string, file = '<config>', env: NodeJS.Process
 
 const ENV_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
+export interface EnvReference {
+  name: string;
+  /** `${NAME:-default}`: the config works without the variable. */
+  hasDefault: boolean;
+}
+
+/**
+ * The environment variables a config file's values reference (`${NAME}`, `${NAME:-default}`), in
+ * the order they first appear; the same places substitution looks (string values, never keys or
+ * comments). Used by `viewgate mcp-config` to fill a desktop assistant's `env` block.
+ */
+export function envReferences(text: string): EnvReference[] {
+  const found = new Map<string, EnvReference>();
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') {
+      for (const m of value.matchAll(ENV_RE)) {
+        const prev = found.get(m[1]!);
+        // A variable used once without a default is required, whatever its other uses say.
+        found.set(m[1]!, { name: m[1]!, hasDefault: (prev?.hasDefault ?? true) && m[2] !== undefined });
+      }
+    } else if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  walk(parseDocument(text, { uniqueKeys: false }).toJS() ?? {});
+  return [...found.values()];
+}
+
 /** Replaces ${NAME} and ${NAME:-default} inside string values (never in keys, never re-parsed as YAML). */
 function substituteEnv(
   value: unknown,

@@ -11,7 +11,6 @@ import { StdioClientTransport as V1Stdio } from '@modelcontextprotocol/sdk/clien
 import { createReferenceStores, get, KEYS, REFERENCE_CONFIG, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
-const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** The part of a client the tests use; both SDK generations have this shape. */
 interface Mcp {
@@ -55,13 +54,13 @@ async function open(flavour: Flavour, transport: Transport, key: string): Promis
     const requestInit = { headers: { 'X-API-Key': key } };
     t = flavour === 'v1 sdk' ? new V1Http(url, { requestInit }) : new V2Http(url, { requestInit });
   } else {
-    // The v2 clients start the server as a desktop assistant would (`npx viewgate mcp`), the 1.x
-    // client with node and the bin directly.
-    const viaNpx = flavour !== 'v1 sdk';
+    // Started as a desktop assistant's entry from `viewgate mcp-config` starts it: node and the bin
+    // by absolute path, from / (test/e2e/mcp-config.test.ts). Not `npx viewgate`: npx installs the
+    // checkout into its cache first, and concurrent starts race on that cache.
     const params = {
-      command: viaNpx ? 'npx' : process.execPath,
-      args: [...(viaNpx ? ['viewgate'] : [BIN]), 'mcp', '--config', REFERENCE_CONFIG],
-      cwd: ROOT,
+      command: process.execPath,
+      args: [BIN, 'mcp', '--config', REFERENCE_CONFIG],
+      cwd: '/',
       env: { ...(process.env as Record<string, string>), ...stores.env, VIEWGATE_API_KEY: key },
       stderr: 'pipe' as const,
     };
@@ -240,7 +239,8 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
   }
 });
 
-describe('viewgate mcp (stdio) start-up', () => {
+// Three processes one after the other: a generous deadline for a loaded machine.
+describe('viewgate mcp (stdio) start-up', { timeout: 120_000 }, () => {
   async function run(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [BIN, 'mcp', '--config', REFERENCE_CONFIG], {
@@ -251,12 +251,14 @@ describe('viewgate mcp (stdio) start-up', () => {
     let stdout = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.stdout.on('data', (d) => (stdout += d));
+    // It keeps serving the reason over MCP (mcp-failed-start.test.ts) until its client goes away.
+    child.stdin.end();
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(stdout).toBe('');
     return { code, stderr };
   }
 
-  it('exits non-zero with a clear message for a bad credential or none', async () => {
+  it('exits non-zero with a clear message on stderr for a bad credential or none, once stdin closes', async () => {
     const bad = await run({ VIEWGATE_API_KEY: 'wrong' });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('VIEWGATE_API_KEY was refused: the API key is not valid');
