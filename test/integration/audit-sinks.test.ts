@@ -78,6 +78,7 @@ describe('record contents (one per request)', () => {
         surface: 'rest',
         action: 'query',
         subject: 'key:partner-t2',
+        identityKey: 'key:partner-t2',
         role: 'external',
         keyName: 'partner-t2',
         view: 'crm.customers',
@@ -94,7 +95,7 @@ describe('record contents (one per request)', () => {
       // A JWT caller: the token's subject, no key name.
       const token = await signHs256(srv.rt.config.auth.jwt!.secret!, { roles: ['llm'], tenant_id: 't1' }, { iss: 'viewgate-demo', sub: 'agent-7' });
       await get(`${srv.url}/api/v2/crm/_table/customers/3`, { Authorization: `Bearer ${token}` });
-      expect(srv.audit.records[1]).toMatchObject({ subject: 'agent-7', role: 'llm', keyName: undefined, action: 'get_row', view: 'crm.customers', rowCount: 1, status: 200 });
+      expect(srv.audit.records[1]).toMatchObject({ subject: 'agent-7', identityKey: 'jwt:viewgate-demo|agent-7', role: 'llm', keyName: undefined, action: 'get_row', view: 'crm.customers', rowCount: 1, status: 200 });
 
       // Denials and errors are audited too, one record each.
       const cases: [Record<string, string>, string, number, string][] = [
@@ -148,6 +149,7 @@ describe('sinks', () => {
       surface: 'rest',
       action: 'query',
       subject: 'key:internal-tools',
+      identity_key: 'key:internal-tools',
       role: 'internal',
       key_name: 'internal-tools',
       view: 'app.orders',

@@ -68,7 +68,7 @@ describe('API keys', () => {
 
   it('match by sha256 (hex in any case), carry the name and a copy of the static claims', async () => {
     const ops = await auth().authenticate({ apiKey: 'ops-key' });
-    expect(ops).toEqual({ subject: 'key:ops', role: 'internal', method: 'api-key', keyName: 'ops', claims: {} });
+    expect(ops).toEqual({ subject: 'key:ops', identityKey: 'key:ops', role: 'internal', method: 'api-key', keyName: 'ops', claims: {} });
     const a = auth();
     const t2 = await a.authenticate({ apiKey: 't2-key' });
     expect(t2.claims).toEqual({ tenant_id: 't2', nested: { a: 1 } });
