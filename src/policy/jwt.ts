@@ -156,7 +156,10 @@ function remoteKeySet(url: string, o: JwksOptions): JWTVerifyGetKey {
 
 function translate(err: unknown): Error {
   if (err instanceof KeySetUnavailable) {
-    return new ApiError(503, `the identity provider's key set (auth.jwt.jwksUrl) cannot be fetched: ${err.message}; try again later`, {});
+    // The fetch error may name internal hosts: it goes to the log (as the cause), not to the caller.
+    const unavailable = new ApiError(503, "the identity provider's key set (auth.jwt.jwksUrl) cannot be fetched; try again later", {});
+    unavailable.cause = err.message;
+    return unavailable;
   }
   return new InvalidToken(describe(err));
 }

@@ -11,6 +11,7 @@ import type { Source } from '../../src/sources/source.js';
 import { PostgresSource } from '../../src/sources/postgres.js';
 import { MysqlSource } from '../../src/sources/mysql.js';
 import { MongoSource, type MongoSourceOptions } from '../../src/sources/mongodb.js';
+import { PUBLIC_DETAIL } from '../../src/sources/store-errors.js';
 import { compareForSort, compareText, type Row } from '../../src/values.js';
 import { createMongoDatabase, createMysqlDatabase, createPgDatabase, mysqlExec, pgExec } from '../support/stores.js';
 
@@ -152,6 +153,10 @@ describe('PostgresSource', () => {
       expect(err.status).toBe(503);
       expect(err.message).toContain('"pgdown"');
       expect(err.message).not.toContain('s3cr3t');
+      // No host, port or driver text for callers; the detail (for the log) keeps it, password redacted.
+      expect(err.message).not.toMatch(/127\.0\.0\.1|:1\b|ECONN|connect/);
+      expect(err.detail).not.toContain('s3cr3t');
+      expect(err.detail).not.toBe(PUBLIC_DETAIL.unavailable);
     }
   });
 });
@@ -252,6 +257,10 @@ describe('MysqlSource', () => {
       expect(err.status).toBe(503);
       expect(err.message).toContain('"mydown"');
       expect(err.message).not.toContain('s3cr3t');
+      // No host, port or driver text for callers; the detail (for the log) keeps it, password redacted.
+      expect(err.message).not.toMatch(/127\.0\.0\.1|:1\b|ECONN|connect/);
+      expect(err.detail).not.toContain('s3cr3t');
+      expect(err.detail).not.toBe(PUBLIC_DETAIL.unavailable);
     }
   });
 });
@@ -622,6 +631,10 @@ describe('MongoSource', () => {
       expect(err.status).toBe(503);
       expect(err.message).toContain('"mgdown"');
       expect(err.message).not.toContain('s3cr3t');
+      // No host, port or driver text for callers; the detail (for the log) keeps it, password redacted.
+      expect(err.message).not.toMatch(/127\.0\.0\.1|:1\b|ECONN|connect/);
+      expect(err.detail).not.toContain('s3cr3t');
+      expect(err.detail).not.toBe(PUBLIC_DETAIL.unavailable);
     }
   });
 });
