@@ -32,6 +32,8 @@ export function notFound(message: string, context: ErrorContext = {}): ApiError 
 export class StoreError extends ApiError {
   /** Everything known about the failure (driver message included, passwords redacted). */
   readonly detail: string;
+  /** The message with the driver's detail in place of the caller's words: for logs and check. */
+  readonly operatorMessage: string;
 
   constructor(
     readonly source: string,
@@ -51,11 +53,12 @@ export class StoreError extends ApiError {
     super(status, `${what}: ${publicDetail}`, { source });
     this.name = 'StoreError';
     this.detail = driverDetail ?? publicDetail;
+    this.operatorMessage = `${what}: ${this.detail}`;
   }
 }
 
-/** What to log or show an operator about an error: a StoreError's detail, else its message. */
+/** What to log or show an operator about an error: a StoreError with its detail, else the message. */
 export function operatorDetail(err: unknown): string {
-  if (err instanceof StoreError) return err.detail;
+  if (err instanceof StoreError) return err.operatorMessage;
   return err instanceof Error ? err.message : String(err);
 }
