@@ -143,6 +143,9 @@ describe('PostgresSource', () => {
     const err = await storeError(quick.count('slow', cmp('n', '=', -1n)));
     expect(err.status).toBe(504);
     expect(err.message).toContain('pgquick');
+    // The caller gets viewgate's words; the driver's (server text) is the detail, for the log.
+    expect(err.message).toBe(`store "pgquick" timed out: ${PUBLIC_DETAIL.timeout}`);
+    expect(err.detail).not.toBe(PUBLIC_DETAIL.timeout);
     expect((await storeError(quick.scan('slow', { columns: ['n'], where: cmp('n', '<', 0n) }))).status).toBe(504);
   });
 
@@ -248,6 +251,9 @@ describe('MysqlSource', () => {
     const err = await storeError(quick.count('slow', cmp('n', '=', -1n)));
     expect(err.status).toBe(504);
     expect(err.message).toContain('myquick');
+    // The caller gets viewgate's words; the driver's (server text) is the detail, for the log.
+    expect(err.message).toBe(`store "myquick" timed out: ${PUBLIC_DETAIL.timeout}`);
+    expect(err.detail).not.toBe(PUBLIC_DETAIL.timeout);
   });
 
   it('reports an unreachable store as 503, naming the source and not the password', async () => {
@@ -622,6 +628,9 @@ describe('MongoSource', () => {
     const err = await storeError(src.scan('many', { columns: ['id'], where: { op: 'like', column: 's', pattern: '%nothing%' } }));
     expect(err.status).toBe(504);
     expect(err.message).toContain('mgquick');
+    // The caller gets viewgate's words; the driver's (server text) is the detail, for the log.
+    expect(err.message).toBe(`store "mgquick" timed out: ${PUBLIC_DETAIL.timeout}`);
+    expect(err.detail).not.toBe(PUBLIC_DETAIL.timeout);
   });
 
   it('reports an unreachable store as 503, naming the source and not the password', async () => {
