@@ -166,6 +166,29 @@ describe('sinks', () => {
     await get(`${again.url}/api/v2/crm/_table/customers?limit=1`, internal);
     expect((await pgExec(auditDb.url, 'SELECT count(*)::int AS n FROM viewgate_audit')).rows[0].n).toBe(3);
   });
+
+  it('postgres: a table made by an older viewgate (no identity_key) gets the column on first write', async () => {
+    const old = await createPgDatabase('audit_old');
+    try {
+      await pgExec(
+        old.url,
+        `CREATE TABLE viewgate_audit (
+           id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
+           action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
+           row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb)`,
+      );
+      const srv = await serveWithSink(configWith('sink: postgres\nsource: auditdb', old.url));
+      expect((await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`, partner)).status).toBe(200);
+      const rows = (await pgExec(old.url, 'SELECT subject, identity_key FROM viewgate_audit')).rows;
+      expect(rows).toEqual([{ subject: 'key:partner-t2', identity_key: 'key:partner-t2' }]);
+    } finally {
+      for (const s of running.splice(0)) {
+        await s.app.close();
+        await s.rt.close();
+      }
+      await old.drop();
+    }
+  });
 });
 
 describe('a failing sink is never silent', () => {
