@@ -3,6 +3,7 @@ import type { Config } from './config/schema.js';
 import { Sources } from './sources/index.js';
 import { Catalog } from './engine/catalog.js';
 import { redactUrl } from './ops/logger.js';
+import { operatorDetail } from './errors.js';
 
 export interface CheckReport {
   ok: boolean;
@@ -23,7 +24,7 @@ export async function runCheck(config: Config): Promise<CheckReport> {
         lines.push(`source  ok    ${pad(s.name, 24)}${s.kind}`);
       } catch (err) {
         ok = false;
-        lines.push(`source  FAIL  ${pad(s.name, 24)}${s.kind}: ${redactUrl((err as Error).message)}`);
+        lines.push(`source  FAIL  ${pad(s.name, 24)}${s.kind}: ${redactUrl(operatorDetail(err))}`);
       }
     }
     const catalog = new Catalog(config, sources);

@@ -157,6 +157,9 @@ const jwt = z.strictObject({
   clockSkew: duration.default(30_000),
   roleClaim: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('roles'),
   defaultRole: z.string().min(1).optional(),
+  // Which claim names the principal in the identity key (docs/security.md "Identity key").
+  subjectClaim: z.string().min(1).default('sub'),
+  requireSub: z.boolean().default(false),
 });
 
 export const configSchema = z.strictObject({
@@ -174,6 +177,8 @@ export const configSchema = z.strictObject({
           maxChars: z.number().int().min(500).default(16_000),
         })
         .prefault({}),
+      // /metrics answers only roles with `metrics: true` unless public (docs/security.md).
+      metrics: z.strictObject({ public: z.boolean().default(false) }).prefault({}),
     })
     .prefault({}),
   engine: z
@@ -209,6 +214,8 @@ export const configSchema = z.strictObject({
     z.strictObject({
       description: z.string().optional(),
       grants: z.record(z.string(), grant).default({}),
+      /** May read /metrics (docs/security.md). */
+      metrics: z.boolean().default(false),
     }),
   ),
 });

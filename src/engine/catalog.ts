@@ -4,7 +4,7 @@
 import type { Config, TableServiceConfig } from '../config/schema.js';
 import { isTableService } from '../config/schema.js';
 import type { Sources } from '../sources/index.js';
-import { ApiError } from '../errors.js';
+import { ApiError, operatorDetail } from '../errors.js';
 import { TableViewEngine } from './table-view.js';
 import { buildEmbeddedView } from './embedded/index.js';
 import { buildHubView } from '../hub/view.js';
@@ -122,7 +122,7 @@ export class Catalog {
         return v;
       },
       (err: unknown) => {
-        this.problems.set(id, (err as Error).message);
+        this.problems.set(id, operatorDetail(err));
         this.pending.delete(id);
         throw err;
       },
@@ -141,7 +141,8 @@ export class Catalog {
           return { ...base, view: await this.get(id) };
         } catch (err) {
           if (err instanceof MisconfiguredView) return { ...base, view: err.view, policy: err.problems };
-          return { ...base, problem: (err as Error).message };
+          // For check and the start-up log: the driver's detail, not the caller's message.
+          return { ...base, problem: operatorDetail(err) };
         }
       }),
     );

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { configPath, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { redact, urlSecrets } from '../sources/store-errors.js';
+import { operatorDetail } from '../errors.js';
 import { applyPlan, HubApplyError, type Change } from './apply.js';
 import { planHubs, type HubPlan } from './ddl.js';
 import { hubServices } from './services.js';
@@ -141,7 +142,7 @@ async function refresh(config: Config, positionals: string[], adminUrl: string |
     else io.out(`${id}: refreshed at ${outcome.at} in ${state.lastDurationMs} ms\n`);
     return 0;
   } catch (err) {
-    io.err(`viewgate hub refresh: ${id}: ${(err as Error).message}\n`);
+    io.err(`viewgate hub refresh: ${id}: ${operatorDetail(err)}\n`);
     return 1;
   } finally {
     await session.close();

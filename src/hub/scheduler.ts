@@ -3,6 +3,7 @@
 // is still running is skipped (and counted), never queued. Failures are logged and counted.
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../ops/logger.js';
+import { operatorDetail } from '../errors.js';
 import { parseCron, type CronSchedule } from './cron.js';
 import { closeHubSessions, hubSession } from './passthrough/session.js';
 import { loadLastRefreshes, materializedViews, refreshHubView, refreshState } from './refresh.js';
@@ -46,7 +47,7 @@ export class RefreshScheduler {
   private async runJob(job: RefreshJob): Promise<void> {
     const p = job.run().then(
       (outcome) => this.log.info({ view: job.id, outcome }, 'hub refresh'),
-      (err: unknown) => this.log.error({ view: job.id, err: (err as Error).message }, 'hub refresh failed'),
+      (err: unknown) => this.log.error({ view: job.id, err: operatorDetail(err) }, 'hub refresh failed'),
     );
     this.inFlight.add(p);
     try {
@@ -86,7 +87,7 @@ export function startHubScheduler(rt: HubRuntime): HubScheduler {
     if (!loaded.has(mv.service)) {
       loaded.add(mv.service);
       loadLastRefreshes(session, mv.service, (v) => refreshState(rt.sources, v)).catch((err: unknown) =>
-        rt.log.warn({ service: mv.service, err: (err as Error).message }, 'hub: could not read past refreshes (was `viewgate hub apply` run?)'),
+        rt.log.warn({ service: mv.service, err: operatorDetail(err) }, 'hub: could not read past refreshes (was `viewgate hub apply` run?)'),
       );
     }
     if (!mv.schedule) continue;

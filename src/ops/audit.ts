@@ -15,6 +15,8 @@ export interface AuditRecord {
   /** REST route or MCP tool name. */
   action: string;
   subject?: string;
+  /** The principal as rate limits see it (docs/security.md "Identity key"). */
+  identityKey?: string;
   role?: string;
   keyName?: string;
   view?: string;
@@ -89,8 +91,19 @@ class PostgresSink implements AuditSink {
         `CREATE TABLE IF NOT EXISTS viewgate_audit (
            id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
            action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
-           row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb)`,
+           row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb,
+           identity_key text)`,
       )
+      // A table made by an older viewgate lacks identity_key; added only when missing (no ALTER otherwise).
+      .then(() =>
+        this.pool.query(
+          `SELECT 1 FROM information_schema.columns WHERE table_name = 'viewgate_audit' AND column_name = 'identity_key'
+             AND table_schema = ANY (current_schemas(false))`,
+        ),
+      )
+      .then(async (r) => {
+        if (r.rowCount === 0) await this.pool.query('ALTER TABLE viewgate_audit ADD COLUMN IF NOT EXISTS identity_key text');
+      })
       .then(
         () => undefined,
         (err: unknown) => {
@@ -106,10 +119,10 @@ class PostgresSink implements AuditSink {
     for (const r of records) {
       await this.pool.query(
         `INSERT INTO viewgate_audit (time, request_id, surface, action, subject, role, key_name, view, fields, filter,
-           row_count, decision, status, latency_ms, args) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
+           row_count, decision, status, latency_ms, args, identity_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`,
         [r.time, r.requestId, r.surface, r.action, r.subject ?? null, r.role ?? null, r.keyName ?? null, r.view ?? null,
           r.fields ?? null, r.filter ?? null, r.rowCount ?? null, r.decision, r.status, r.latencyMs,
-          r.args === undefined ? null : toJson(r.args)],
+          r.args === undefined ? null : toJson(r.args), r.identityKey ?? null],
       );
     }
   }
@@ -181,6 +194,7 @@ export class Audit {
       surface: ctx.surface,
       action: ctx.action,
       subject: ctx.identity?.subject,
+      identityKey: ctx.identity?.identityKey,
       role: ctx.identity?.role,
       keyName: ctx.identity?.keyName,
       view: ctx.view,

@@ -72,12 +72,11 @@ export class CircuitBreaker {
     }
     this.hooks.onReject?.(this.store);
     const waitMs = Math.max(0, this.opts.cooldownMs - (this.now() - this.openedAt));
-    const err = new CircuitOpenError(
-      this.store,
-      'unavailable',
-      `circuit open after ${this.opts.failures} consecutive failures (last: ${this.lastError}); ` +
-        (this.current === 'half-open' ? 'a probe is in flight' : `the next probe is in ${Math.ceil(waitMs / 1000)}s`),
-    );
+    const publicDetail =
+      `circuit open after ${this.opts.failures} consecutive failures; ` +
+      (this.current === 'half-open' ? 'a probe is in flight' : `the next probe is in ${Math.ceil(waitMs / 1000)}s`);
+    // The last failure's driver text is for the log only (docs/security.md "Store outages").
+    const err = new CircuitOpenError(this.store, 'unavailable', publicDetail, `${publicDetail} (last: ${this.lastError})`);
     err.headers['Retry-After'] = String(Math.max(1, Math.ceil(waitMs / 1000)));
     throw err;
   }
@@ -90,7 +89,7 @@ export class CircuitBreaker {
 
   private failed(err: StoreError): void {
     this.consecutive++;
-    const detail = err.message.replace(/^store "[^"]*" [^:]*: /, '');
+    const detail = err.detail;
     this.lastError = detail.length > 200 ? `${detail.slice(0, 200)}...` : detail;
     this.probeInFlight = false;
     if (this.current === 'half-open' || (this.current === 'closed' && this.consecutive >= this.opts.failures)) {

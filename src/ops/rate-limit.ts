@@ -26,10 +26,12 @@ export interface RateLimiter {
   close(): Promise<void>;
 }
 
-/** The bucket of one identity under one grant: key name for API keys, else the subject. */
-export function bucketKey(identity: { subject: string; role: string; keyName?: string }, grantKey: string): string {
-  const who = identity.keyName !== undefined ? `key:${identity.keyName}` : `sub:${identity.subject}`;
-  return createHash('sha256').update(JSON.stringify([identity.role, grantKey, who])).digest('base64url');
+/**
+ * The bucket of one principal under one grant, by its identity key (src/policy/identity.ts), so
+ * tokens without a subject never share a bucket across tenants.
+ */
+export function bucketKey(identity: { identityKey: string; role: string }, grantKey: string): string {
+  return createHash('sha256').update(JSON.stringify([identity.role, grantKey, identity.identityKey])).digest('base64url');
 }
 
 interface Bucket {

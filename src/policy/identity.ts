@@ -9,6 +9,10 @@
 //   several and the first one (in token order) that the config knows is used; unknown names are
 //   ignored. A token whose role claim names no known role is a 403; `defaultRole` applies only
 //   when the claim is absent (or null), never in place of roles the token did name.
+// - The identity key names one principal wherever something is bound to a caller (rate-limit
+//   buckets, audit): `key:<name>`, `jwt:<iss>|<subject>`, or for a token without a subject
+//   `jwt:<iss>|#<sha256 of its canonical claims minus exp, iat, nbf, jti>`, so two tenants whose
+//   tokens carry no subject never share one (docs/security.md "Identity key").
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { ApiKeyConfig, Config } from '../config/schema.js';
@@ -18,8 +22,10 @@ import { InvalidToken, JwtVerifier, type JwksOptions } from './jwt.js';
 export type Claims = Record<string, unknown>;
 
 export interface Identity {
-  /** `key:<name>` for API keys, the token's `sub` for JWTs. */
+  /** `key:<name>` for API keys, the token's subject claim for JWTs ('' when it has none). */
   subject: string;
+  /** The one name of this principal wherever state is bound to a caller (see identityKeyOf). */
+  identityKey: string;
   role: string;
   method: 'api-key' | 'jwt';
   keyName?: string;
@@ -59,6 +65,8 @@ export class Authenticator {
   private readonly jwt?: JwtVerifier;
   private readonly rolePath: string[];
   private readonly defaultRole?: string;
+  private readonly subjectClaim: string;
+  private readonly requireSub: boolean;
 
   constructor(config: Config, opts: AuthenticatorOptions = {}) {
     this.keys = config.auth.apiKeys.map((k) => ({ hash: Buffer.from(k.sha256.toLowerCase(), 'hex'), cfg: k }));
@@ -66,6 +74,8 @@ export class Authenticator {
     const j = config.auth.jwt;
     this.rolePath = j ? (typeof j.roleClaim === 'string' ? [j.roleClaim] : j.roleClaim) : [];
     this.defaultRole = j?.defaultRole;
+    this.subjectClaim = j?.subjectClaim ?? 'sub';
+    this.requireSub = j?.requireSub ?? false;
     if (j) this.jwt = new JwtVerifier(j, opts.jwks);
   }
 
@@ -81,7 +91,8 @@ export class Authenticator {
     // Compare against every key so the time taken does not tell which one almost matched.
     for (const k of this.keys) if (timingSafeEqual(hash, k.hash) && !found) found = k.cfg;
     if (!found) throw unauthorized('the API key is not valid');
-    return { subject: `key:${found.name}`, role: found.role, method: 'api-key', keyName: found.name, claims: { ...found.claims } };
+    const principal = `key:${found.name}`;
+    return { subject: principal, identityKey: principal, role: found.role, method: 'api-key', keyName: found.name, claims: { ...found.claims } };
   }
 
   private async fromToken(token: string): Promise<Identity> {
@@ -94,7 +105,17 @@ export class Authenticator {
       if (err instanceof InvalidToken) throw unauthorized(err.description);
       throw err;
     }
-    return { subject: typeof payload.sub === 'string' ? payload.sub : '', role: this.roleOf(payload), method: 'jwt', claims: payload as Claims };
+    const subject = subjectOf(payload, this.subjectClaim);
+    if (subject === undefined && this.requireSub) {
+      throw unauthorized(`the token has no subject claim "${this.subjectClaim}"; this server requires one (auth.jwt.requireSub)`);
+    }
+    return {
+      subject: subject ?? '',
+      identityKey: tokenIdentityKey(payload, subject),
+      role: this.roleOf(payload),
+      method: 'jwt',
+      claims: payload as Claims,
+    };
   }
 
   private roleOf(payload: JWTPayload): string {
@@ -116,6 +137,43 @@ export class Authenticator {
       { claim: claimName },
     );
   }
+}
+
+/** The token's subject: a non-empty string (or a number, as text) in `claim`; undefined otherwise. */
+function subjectOf(payload: JWTPayload, claim: string): string | undefined {
+  const v = claimAt(payload, [claim]);
+  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+/** Claims that differ between two tokens of one principal; left out of the fingerprint. */
+const PER_TOKEN_CLAIMS = new Set(['exp', 'iat', 'nbf', 'jti']);
+
+/**
+ * `jwt:<iss>|<subject>`, or `jwt:<iss>|#<sha256>` of the canonical claims without per-token ones
+ * when the token has no subject. `|` and `%` in the issuer are percent-encoded so the issuer and
+ * the subject can never be re-split differently.
+ */
+export function tokenIdentityKey(payload: JWTPayload, subject: string | undefined): string {
+  const iss = (typeof payload.iss === 'string' ? payload.iss : '').replace(/[%|]/g, (c) => encodeURIComponent(c));
+  if (subject !== undefined) return `jwt:${iss}|${subject}`;
+  const rest = Object.fromEntries(Object.entries(payload).filter(([k]) => !PER_TOKEN_CLAIMS.has(k)));
+  return `jwt:${iss}|#${createHash('sha256').update(canonicalJson(rest), 'utf8').digest('hex')}`;
+}
+
+/** JSON with object keys sorted at every depth, so equal claims always hash alike. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
 }
 
 /** The value at a path of own properties (never inherited ones such as `constructor`). */

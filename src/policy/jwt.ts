@@ -5,7 +5,8 @@
 //   PEM text is refused before any key is used (no algorithm confusion); `none` is never accepted.
 // - A JWKS is cached (cacheMaxAge) and refetched when a token names an unknown `kid`, at most once
 //   per cooldown, so a flood of made-up kids cannot turn into a flood of fetches.
-// - iss, aud, exp (required) and nbf are checked with the configured clock skew.
+// - iss, aud, exp (required) and nbf are checked with the configured clock skew, and so is iat:
+//   a token issued later than now + skew is refused (jose checks iat only with maxTokenAge).
 // A bad token is a 401 (InvalidToken with a description for WWW-Authenticate); a key set that
 // cannot be fetched is a 503: the credential was not judged, and retrying later may succeed.
 import { createPublicKey, type KeyObject } from 'node:crypto';
@@ -90,12 +91,14 @@ export class JwtVerifier {
       ...(this.cfg.issuer !== undefined ? { issuer: this.cfg.issuer } : {}),
       ...(this.cfg.audience !== undefined ? { audience: this.cfg.audience } : {}),
     };
+    let payload: JWTPayload;
     try {
-      return (await jwtVerify(token, this.key as Uint8Array, options)).payload;
+      payload = (await jwtVerify(token, this.key as Uint8Array, options)).payload;
     } catch (err) {
-      if (err instanceof joseErrors.JWKSMultipleMatchingKeys) return this.tryEach(token, err, options);
-      throw translate(err);
+      if (err instanceof joseErrors.JWKSMultipleMatchingKeys) payload = await this.tryEach(token, err, options);
+      else throw translate(err);
     }
+    return notIssuedInFuture(payload, options.clockTolerance as number);
   }
 
   /** A token without `kid` while the key set holds several usable keys: try each of them. */
@@ -109,6 +112,15 @@ export class JwtVerifier {
     }
     throw new InvalidToken('the token signature is not valid');
   }
+}
+
+/** A token "issued" later than now + skew was minted by a wrong clock or to outlive its exp. */
+function notIssuedInFuture(payload: JWTPayload, toleranceSeconds: number): JWTPayload {
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof payload.iat === 'number' && payload.iat > now + toleranceSeconds) {
+    throw new InvalidToken('the token is issued in the future (iat); check the identity provider clock');
+  }
+  return payload;
 }
 
 function parsePublicKey(pem: string): KeyObject {
@@ -144,7 +156,10 @@ function remoteKeySet(url: string, o: JwksOptions): JWTVerifyGetKey {
 
 function translate(err: unknown): Error {
   if (err instanceof KeySetUnavailable) {
-    return new ApiError(503, `the identity provider's key set (auth.jwt.jwksUrl) cannot be fetched: ${err.message}; try again later`, {});
+    // The fetch error may name internal hosts: it goes to the log (as the cause), not to the caller.
+    const unavailable = new ApiError(503, "the identity provider's key set (auth.jwt.jwksUrl) cannot be fetched; try again later", {});
+    unavailable.cause = err.message;
+    return unavailable;
   }
   return new InvalidToken(describe(err));
 }

@@ -1,10 +1,13 @@
 // The DreamFactory-style error envelope and status mapping; never a stack trace.
 import type { FastifyReply } from 'fastify';
-import { ApiError } from '../errors.js';
+import { ApiError, StoreError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import { toJson } from '../values.js';
 
 export function toApiError(err: unknown, log: Logger, requestId: string): ApiError {
+  // The caller is told the store's name; the log gets what the driver said (docs/security.md).
+  if (err instanceof StoreError) log.warn({ requestId, store: err.source, reason: err.reason, detail: err.detail }, err.message);
+  else if (err instanceof ApiError && err.status >= 500 && err.cause !== undefined) log.warn({ requestId, detail: String(err.cause) }, err.message);
   if (err instanceof ApiError) return err;
   const e = err as { statusCode?: number; message?: string; code?: string };
   // Fastify's own client errors (body too large, bad content type, ...).

@@ -1,34 +1,48 @@
-// /healthz: the process is up. /readyz: every source answers (details per source). /metrics:
-// Prometheus text exposition (src/ops/metrics.ts); unauthenticated like the health checks, so keep
-// the port off the public internet or block /metrics at the proxy (docs/operations.md).
+// /healthz: the process is up. /readyz: every source answers; unauthenticated, so it says only
+// whether the server is ready and which stores are down, by name; the driver's words (hosts, ports)
+// go to the log (docs/security.md "Store outages"). /metrics: Prometheus text exposition
+// (src/ops/metrics.ts) for callers whose role has `metrics: true`, or anyone with
+// `server.metrics.public: true` (docs/security.md "/metrics").
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
-import { sendJson } from './envelope.js';
+import { sendError, sendJson, toApiError } from './envelope.js';
 import { redactUrl } from '../ops/logger.js';
-import { refreshStates } from '../hub/refresh.js';
+import { operatorDetail } from '../errors.js';
+import { forbidden } from '../policy/identity.js';
+import { credentialsFrom } from './routes.js';
 
 export function registerHealthRoutes(app: FastifyInstance, rt: Runtime): void {
   app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { status: 'ok' }));
 
-  app.get('/readyz', async (_req, reply) => {
-    const checks = await Promise.all(
+  app.get('/readyz', async (req, reply) => {
+    const down: string[] = [];
+    await Promise.all(
       rt.sources.all().map(async (s) => {
-        const started = performance.now();
         try {
           await s.ping();
-          return { name: s.name, kind: s.kind, status: 'up', latencyMs: Math.round(performance.now() - started) };
         } catch (err) {
-          return { name: s.name, kind: s.kind, status: 'down', error: redactUrl((err as Error).message) };
+          down.push(s.name);
+          rt.log.warn({ requestId: String(req.id), source: s.name, kind: s.kind, err: redactUrl(operatorDetail(err)) }, 'readyz: source is down');
         }
       }),
     );
-    const ready = checks.every((c) => c.status === 'up');
-    const refresh = [...refreshStates(rt.sources).values()];
-    return sendJson(reply, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', sources: checks, ...(refresh.length > 0 ? { refresh } : {}) });
+    down.sort();
+    reply.header('cache-control', 'no-store');
+    return sendJson(reply, down.length === 0 ? 200 : 503, down.length === 0 ? { status: 'ready' } : { status: 'not ready', down });
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    if (!rt.config.server.metrics.public) {
+      try {
+        const identity = await rt.auth.authenticate(credentialsFrom(req.headers));
+        const role = Object.hasOwn(rt.config.roles, identity.role) ? rt.config.roles[identity.role] : undefined;
+        if (!role?.metrics) throw forbidden(`role "${identity.role}" may not read /metrics; give the role \`metrics: true\` in the configuration`);
+      } catch (err) {
+        return sendError(reply, toApiError(err, rt.log, String(req.id)));
+      }
+    }
     const text = await rt.metrics.exposition();
-    return reply.code(200).header('content-type', rt.metrics.contentType()).header('cache-control', 'no-store').send(text);
+    return reply.code(200).header('content-type', rt.metrics.contentType()).send(text);
   });
 }

@@ -1,5 +1,6 @@
-// Maps driver errors to StoreError (503 unreachable, 504 timed out, 502 anything else), naming the
-// source and never repeating a password from the connection URL.
+// Maps driver errors to StoreError (503 unreachable, 504 timed out, 502 anything else). Callers see
+// the source's name and what to do; the driver's message (hosts, ports, server text) is kept as the
+// error's detail for the log and `viewgate check`, with passwords from the URL redacted.
 import { StoreError } from '../errors.js';
 
 type Reason = StoreError['reason'];
@@ -84,6 +85,13 @@ export function redact(text: string, secrets: string[]): string {
 /** Decides which StoreError reason a driver error is. */
 export type ErrorClassifier = (e: DriverError) => Reason;
 
+/** What a caller is told, by reason: no driver text, so no host, port or server message. */
+export const PUBLIC_DETAIL: Record<StoreError['reason'], string> = {
+  unavailable: 'it cannot be reached; try again later (the server log has the details)',
+  timeout: 'the query took longer than the source allows; narrow the query or try again later',
+  failed: 'the store refused the query (the server log has the details)',
+};
+
 /** Wraps any error from a driver into a StoreError naming `source`; StoreErrors pass through. */
 export function toStoreError(source: string, err: unknown, classify: ErrorClassifier, secrets: string[]): StoreError {
   if (err instanceof StoreError) return err;
@@ -92,5 +100,6 @@ export function toStoreError(source: string, err: unknown, classify: ErrorClassi
   // Node reports a refused connection to several addresses as an AggregateError with an empty message.
   if (!e.message && err instanceof AggregateError) message = err.errors.map((x: Error) => x.message).join('; ');
   const code = typeof e.code === 'string' || typeof e.code === 'number' ? ` [${String(e.code)}]` : '';
-  return new StoreError(source, classify(e), redact(message, secrets) + code);
+  const reason = classify(e);
+  return new StoreError(source, reason, PUBLIC_DETAIL[reason], redact(message, secrets) + code);
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import { createReferenceStores, get, KEYS, referenceConfig, type ReferenceStores, type RunningServer } from '../support/reference.js';
-import { externalGrant, startWith, tenantToken, withRedis } from './ops-helpers.js';
+import { externalGrant, startWith, tenantToken, withRedis, fetchMetrics } from './ops-helpers.js';
 
 const QUERY = '/api/v2/crm/_table/customers?fields=customer_id,tenant_id,email,full_name&order=customer_id';
 
@@ -64,7 +64,7 @@ describe.each(['memory', 'redis'] as const)('response cache (%s)', (backend) => 
     const internal = await get(a.url + QUERY, { 'X-API-Key': KEYS.internal });
     expect(internal.body.resource.find((r: any) => r.customer_id === 1).full_name).toBe('Changed In The Store');
 
-    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    const metrics = await (await fetchMetrics(a.url)).text();
     expect(metrics).toMatch(/viewgate_cache_hits_total\{view="crm.customers"\} 3\b/);
     expect(metrics).toMatch(/viewgate_cache_misses_total\{view="crm.customers"\} 2\b/);
   });
@@ -73,7 +73,7 @@ describe.each(['memory', 'redis'] as const)('response cache (%s)', (backend) => 
     const r = await get(b!.url + QUERY, { 'X-API-Key': KEYS.partner });
     expect(r.body.resource[0].full_name).toBe('Ada Lovelace');
     expect(r.body.resource.every((x: any) => x.tenant_id === 't2')).toBe(true);
-    const metrics = await (await fetch(`${b!.url}/metrics`)).text();
+    const metrics = await (await fetchMetrics(b!.url)).text();
     expect(metrics).toMatch(/viewgate_cache_hits_total\{view="crm.customers"\} 1\b/);
   });
 

@@ -62,3 +62,8 @@ export async function tenantToken(config: Config, claims: Record<string, unknown
 
 /** A running server with runtime options (e.g. a shared Redis client); see test/support/reference.ts. */
 export const startWith = startServer;
+
+/** GET /metrics as the reference config's internal role (which has `metrics: true`). */
+export function fetchMetrics(baseUrl: string): Promise<Response> {
+  return fetch(`${baseUrl}/metrics`, { headers: { 'X-API-Key': 'vg_demo_internal_key' } });
+}

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createReferenceStores, get, KEYS, referenceConfig, type ReferenceStores, type RunningServer } from '../support/reference.js';
-import { externalGrant, startWith, withCors } from './ops-helpers.js';
+import { externalGrant, startWith, withCors, fetchMetrics } from './ops-helpers.js';
 
 let stores: ReferenceStores;
 let srv: RunningServer;
@@ -33,7 +33,7 @@ describe('/metrics', () => {
     await client.close();
     srv.rt.metrics.refreshed('federation.customer_orders', true, new Date(1_700_000_000_000));
 
-    const r = await fetch(`${srv.url}/metrics`);
+    const r = await fetchMetrics(srv.url);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await r.text();
@@ -60,7 +60,7 @@ describe('/metrics', () => {
     srv.audit.fail = true;
     await get(`${srv.url}/api/v2/crm/_table`, { 'X-API-Key': KEYS.internal });
     srv.audit.fail = false;
-    expect(await (await fetch(`${srv.url}/metrics`)).text()).toMatch(/^viewgate_audit_failures_total 1$/m);
+    expect(await (await fetchMetrics(srv.url)).text()).toMatch(/^viewgate_audit_failures_total 1$/m);
   });
 });
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createReferenceStores, get, referenceConfig, type ReferenceStores, type RunningServer } from '../support/reference.js';
-import { externalGrant, llmGrant, startWith, tenantToken, withApiKey, withRedis } from './ops-helpers.js';
+import { externalGrant, llmGrant, startWith, tenantToken, withApiKey, withRedis, fetchMetrics } from './ops-helpers.js';
 
 const QUERY = '/api/v2/crm/_table/customers?fields=customer_id&order=customer_id&limit=2';
 let stores: ReferenceStores;
@@ -70,7 +70,7 @@ describe('rate limits (memory)', () => {
     expect(rec.map((r) => r.status)).toEqual([200, 200, 200, 429]);
     // A cached or single-row read takes from the same bucket.
     expect((await get(srv.url + '/api/v2/crm/_table/customers/1', h)).status).toBe(429);
-    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    const metrics = await (await fetchMetrics(srv.url)).text();
     expect(metrics).toMatch(/viewgate_rate_limit_rejections_total\{view="crm.customers",role="external"\} 2\b/);
   });
 

@@ -205,11 +205,7 @@ describe('health and audit', () => {
     expect((await get(`${srv.url}/healthz`)).status).toBe(200);
     const ready = await get(`${srv.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(ready.body.sources.map((s: any) => [s.name, s.status])).toEqual([
-      ['crm', 'up'],
-      ['app', 'up'],
-      ['analytics', 'up'],
-    ]);
+    expect(ready.body).toEqual({ status: 'ready' });
   });
 
   it('writes one audit record per request, denials included', async () => {

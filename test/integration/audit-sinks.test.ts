@@ -78,6 +78,7 @@ describe('record contents (one per request)', () => {
         surface: 'rest',
         action: 'query',
         subject: 'key:partner-t2',
+        identityKey: 'key:partner-t2',
         role: 'external',
         keyName: 'partner-t2',
         view: 'crm.customers',
@@ -94,7 +95,7 @@ describe('record contents (one per request)', () => {
       // A JWT caller: the token's subject, no key name.
       const token = await signHs256(srv.rt.config.auth.jwt!.secret!, { roles: ['llm'], tenant_id: 't1' }, { iss: 'viewgate-demo', sub: 'agent-7' });
       await get(`${srv.url}/api/v2/crm/_table/customers/3`, { Authorization: `Bearer ${token}` });
-      expect(srv.audit.records[1]).toMatchObject({ subject: 'agent-7', role: 'llm', keyName: undefined, action: 'get_row', view: 'crm.customers', rowCount: 1, status: 200 });
+      expect(srv.audit.records[1]).toMatchObject({ subject: 'agent-7', identityKey: 'jwt:viewgate-demo|agent-7', role: 'llm', keyName: undefined, action: 'get_row', view: 'crm.customers', rowCount: 1, status: 200 });
 
       // Denials and errors are audited too, one record each.
       const cases: [Record<string, string>, string, number, string][] = [
@@ -148,6 +149,7 @@ describe('sinks', () => {
       surface: 'rest',
       action: 'query',
       subject: 'key:internal-tools',
+      identity_key: 'key:internal-tools',
       role: 'internal',
       key_name: 'internal-tools',
       view: 'app.orders',
@@ -163,6 +165,29 @@ describe('sinks', () => {
     const again = await serveWithSink(configWith('sink: postgres\nsource: auditdb'));
     await get(`${again.url}/api/v2/crm/_table/customers?limit=1`, internal);
     expect((await pgExec(auditDb.url, 'SELECT count(*)::int AS n FROM viewgate_audit')).rows[0].n).toBe(3);
+  });
+
+  it('postgres: a table made by an older viewgate (no identity_key) gets the column on first write', async () => {
+    const old = await createPgDatabase('audit_old');
+    try {
+      await pgExec(
+        old.url,
+        `CREATE TABLE viewgate_audit (
+           id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
+           action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
+           row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb)`,
+      );
+      const srv = await serveWithSink(configWith('sink: postgres\nsource: auditdb', old.url));
+      expect((await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`, partner)).status).toBe(200);
+      const rows = (await pgExec(old.url, 'SELECT subject, identity_key FROM viewgate_audit')).rows;
+      expect(rows).toEqual([{ subject: 'key:partner-t2', identity_key: 'key:partner-t2' }]);
+    } finally {
+      for (const s of running.splice(0)) {
+        await s.app.close();
+        await s.rt.close();
+      }
+      await old.drop();
+    }
   });
 });
 

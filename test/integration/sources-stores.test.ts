@@ -11,6 +11,7 @@ import type { Source } from '../../src/sources/source.js';
 import { PostgresSource } from '../../src/sources/postgres.js';
 import { MysqlSource } from '../../src/sources/mysql.js';
 import { MongoSource, type MongoSourceOptions } from '../../src/sources/mongodb.js';
+import { PUBLIC_DETAIL } from '../../src/sources/store-errors.js';
 import { compareForSort, compareText, type Row } from '../../src/values.js';
 import { createMongoDatabase, createMysqlDatabase, createPgDatabase, mysqlExec, pgExec } from '../support/stores.js';
 
@@ -142,6 +143,9 @@ describe('PostgresSource', () => {
     const err = await storeError(quick.count('slow', cmp('n', '=', -1n)));
     expect(err.status).toBe(504);
     expect(err.message).toContain('pgquick');
+    // The caller gets viewgate's words; the driver's (server text) is the detail, for the log.
+    expect(err.message).toBe(`store "pgquick" timed out: ${PUBLIC_DETAIL.timeout}`);
+    expect(err.detail).not.toBe(PUBLIC_DETAIL.timeout);
     expect((await storeError(quick.scan('slow', { columns: ['n'], where: cmp('n', '<', 0n) }))).status).toBe(504);
   });
 
@@ -152,6 +156,10 @@ describe('PostgresSource', () => {
       expect(err.status).toBe(503);
       expect(err.message).toContain('"pgdown"');
       expect(err.message).not.toContain('s3cr3t');
+      // No host, port or driver text for callers; the detail (for the log) keeps it, password redacted.
+      expect(err.message).not.toMatch(/127\.0\.0\.1|:1\b|ECONN|connect/);
+      expect(err.detail).not.toContain('s3cr3t');
+      expect(err.detail).not.toBe(PUBLIC_DETAIL.unavailable);
     }
   });
 });
@@ -243,6 +251,9 @@ describe('MysqlSource', () => {
     const err = await storeError(quick.count('slow', cmp('n', '=', -1n)));
     expect(err.status).toBe(504);
     expect(err.message).toContain('myquick');
+    // The caller gets viewgate's words; the driver's (server text) is the detail, for the log.
+    expect(err.message).toBe(`store "myquick" timed out: ${PUBLIC_DETAIL.timeout}`);
+    expect(err.detail).not.toBe(PUBLIC_DETAIL.timeout);
   });
 
   it('reports an unreachable store as 503, naming the source and not the password', async () => {
@@ -252,6 +263,10 @@ describe('MysqlSource', () => {
       expect(err.status).toBe(503);
       expect(err.message).toContain('"mydown"');
       expect(err.message).not.toContain('s3cr3t');
+      // No host, port or driver text for callers; the detail (for the log) keeps it, password redacted.
+      expect(err.message).not.toMatch(/127\.0\.0\.1|:1\b|ECONN|connect/);
+      expect(err.detail).not.toContain('s3cr3t');
+      expect(err.detail).not.toBe(PUBLIC_DETAIL.unavailable);
     }
   });
 });
@@ -613,6 +628,9 @@ describe('MongoSource', () => {
     const err = await storeError(src.scan('many', { columns: ['id'], where: { op: 'like', column: 's', pattern: '%nothing%' } }));
     expect(err.status).toBe(504);
     expect(err.message).toContain('mgquick');
+    // The caller gets viewgate's words; the driver's (server text) is the detail, for the log.
+    expect(err.message).toBe(`store "mgquick" timed out: ${PUBLIC_DETAIL.timeout}`);
+    expect(err.detail).not.toBe(PUBLIC_DETAIL.timeout);
   });
 
   it('reports an unreachable store as 503, naming the source and not the password', async () => {
@@ -622,6 +640,10 @@ describe('MongoSource', () => {
       expect(err.status).toBe(503);
       expect(err.message).toContain('"mgdown"');
       expect(err.message).not.toContain('s3cr3t');
+      // No host, port or driver text for callers; the detail (for the log) keeps it, password redacted.
+      expect(err.message).not.toMatch(/127\.0\.0\.1|:1\b|ECONN|connect/);
+      expect(err.detail).not.toContain('s3cr3t');
+      expect(err.detail).not.toBe(PUBLIC_DETAIL.unavailable);
     }
   });
 });

@@ -25,7 +25,10 @@ export const AUDIENCE = 'viewgate';
 export interface TokenOptions {
   iss?: string | null;
   aud?: string | string[] | null;
-  sub?: string;
+  /** null leaves sub out. */
+  sub?: string | null;
+  /** Seconds from now (default 0). */
+  iatIn?: number;
   /** Seconds from now; null leaves exp out. */
   expIn?: number | null;
   /** Seconds from now. */
@@ -39,8 +42,8 @@ function claimsWith(claims: JWTPayload, o: TokenOptions): SignJWT {
   const payload: JWTPayload = { ...claims };
   if (o.iss !== null) payload.iss = o.iss ?? ISSUER;
   if (o.aud !== null) payload.aud = o.aud ?? AUDIENCE;
-  payload.sub = o.sub ?? 'user-1';
-  payload.iat = now;
+  if (o.sub !== null) payload.sub = o.sub ?? 'user-1';
+  payload.iat = now + (o.iatIn ?? 0);
   if (o.expIn !== null) payload.exp = now + (o.expIn ?? 600);
   if (o.nbfIn !== undefined) payload.nbf = now + o.nbfIn;
   return new SignJWT(payload);

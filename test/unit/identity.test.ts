@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { ApiError } from '../../src/errors.js';
-import { Authenticator, claimAt, unauthorized } from '../../src/policy/identity.js';
+import { Authenticator, claimAt, tokenIdentityKey, unauthorized } from '../../src/policy/identity.js';
 import { keyPair, signHs256, indentBlock, type TestKeyPair } from '../support/jwt.js';
 
 const SECRET = 'unit-secret-0123456789abcdef0123456789';
@@ -68,7 +68,7 @@ describe('API keys', () => {
 
   it('match by sha256 (hex in any case), carry the name and a copy of the static claims', async () => {
     const ops = await auth().authenticate({ apiKey: 'ops-key' });
-    expect(ops).toEqual({ subject: 'key:ops', role: 'internal', method: 'api-key', keyName: 'ops', claims: {} });
+    expect(ops).toEqual({ subject: 'key:ops', identityKey: 'key:ops', role: 'internal', method: 'api-key', keyName: 'ops', claims: {} });
     const a = auth();
     const t2 = await a.authenticate({ apiKey: 't2-key' });
     expect(t2.claims).toEqual({ tenant_id: 't2', nested: { a: 1 } });
@@ -137,5 +137,21 @@ describe('WWW-Authenticate', () => {
   it('keeps error_description within RFC 6750 characters', () => {
     const h = unauthorized('bad "token" \\ é').headers['WWW-Authenticate']!;
     expect(h).toBe('Bearer realm="viewgate", error="invalid_token", error_description="bad \'token\' \' ?"');
+  });
+});
+
+describe('identity key', () => {
+  it('a token without a subject: the sha256 of its sorted claims, per-token claims left out', () => {
+    const a = tokenIdentityKey({ iss: 'https://idp/', tenant: 't1', roles: ['x'], nested: { b: 1, a: 2 }, exp: 1, iat: 2, nbf: 3, jti: 'j1' }, undefined);
+    const b = tokenIdentityKey({ jti: 'j2', nested: { a: 2, b: 1 }, roles: ['x'], tenant: 't1', iss: 'https://idp/', exp: 9 }, undefined);
+    expect(a).toBe(b);
+    expect(a).toMatch(/^jwt:https:\/\/idp\/\|#[0-9a-f]{64}$/);
+    expect(tokenIdentityKey({ iss: 'https://idp/', tenant: 't2', roles: ['x'], nested: { a: 2, b: 1 } }, undefined)).not.toBe(a);
+  });
+
+  it('a subject: jwt:<iss>|<subject>, the issuer escaped so the two can never be re-split', () => {
+    expect(tokenIdentityKey({ iss: 'https://idp/' }, 'u1')).toBe('jwt:https://idp/|u1');
+    expect(tokenIdentityKey({ iss: 'a|b' }, 'c')).not.toBe(tokenIdentityKey({ iss: 'a' }, 'b|c'));
+    expect(tokenIdentityKey({}, 'u1')).toBe('jwt:|u1');
   });
 });

@@ -9,7 +9,7 @@ describe('memory token bucket', () => {
   it('allows N per period, then refuses with Retry-After until a token refills', async () => {
     let now = 0;
     const rl = new MemoryRateLimiter(() => now);
-    const b = bucketKey({ subject: 'key:p', role: 'external', keyName: 'p' }, 'crm.customers');
+    const b = bucketKey({ identityKey: 'key:p', role: 'external' }, 'crm.customers');
     const seen = [];
     for (let i = 0; i < 4; i++) seen.push(await rl.take(b, PER_MINUTE_3));
     expect(seen.map((d) => [d.allowed, d.remaining])).toEqual([
@@ -31,10 +31,10 @@ describe('memory token bucket', () => {
   it('keeps one bucket per identity and grant', async () => {
     const rl = new MemoryRateLimiter(() => 0);
     const one = { count: 1, perMs: 1000, text: '1/second' };
-    const a = bucketKey({ subject: 'key:a', role: 'external', keyName: 'a' }, 'crm.customers');
-    const b = bucketKey({ subject: 'key:b', role: 'external', keyName: 'b' }, 'crm.customers');
-    const a2 = bucketKey({ subject: 'key:a', role: 'external', keyName: 'a' }, 'app.*');
-    const jwt = bucketKey({ subject: 'a', role: 'external' }, 'crm.customers');
+    const a = bucketKey({ identityKey: 'key:a', role: 'external' }, 'crm.customers');
+    const b = bucketKey({ identityKey: 'key:b', role: 'external' }, 'crm.customers');
+    const a2 = bucketKey({ identityKey: 'key:a', role: 'external' }, 'app.*');
+    const jwt = bucketKey({ identityKey: 'jwt:https://idp/|a', role: 'external' }, 'crm.customers');
     for (const k of [a, b, a2, jwt]) expect((await rl.take(k, one)).allowed).toBe(true);
     expect((await rl.take(a, one)).allowed).toBe(false);
   });
