@@ -4,7 +4,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReferenceStores, REFERENCE_CONFIG, referenceConfig, type ReferenceStores } from '../support/reference.js';
+import { createReferenceStores, KEYS, REFERENCE_CONFIG, referenceConfig, type ReferenceStores } from '../support/reference.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
@@ -85,6 +85,9 @@ describe('choosing where to listen', () => {
     expect(referenceConfig(stores.env).server.port).toBe(8080);
     expect(referenceConfig({ ...stores.env, VIEWGATE_PORT: '9123' }).server.port).toBe(9123);
     expect(() => referenceConfig({ ...stores.env, VIEWGATE_PORT: 'eighty' })).toThrow(/server\.port/);
+    // publicUrl is left to the request's URL unless VIEWGATE_PUBLIC_URL says otherwise.
+    expect(referenceConfig(stores.env).server.publicUrl).toBeUndefined();
+    expect(referenceConfig({ ...stores.env, VIEWGATE_PUBLIC_URL: 'https://vg.example' }).server.publicUrl).toBe('https://vg.example');
   });
 
   it('serve --port N --host H listens there', async () => {
@@ -96,6 +99,9 @@ describe('choosing where to listen', () => {
     try {
       const r = await waitFor(`http://127.0.0.1:${port}/healthz`, child);
       expect(r.status).toBe(200);
+      // The OpenAPI document points clients at the port actually served.
+      const doc = await (await fetch(`http://127.0.0.1:${port}/api/v2/openapi.json`, { headers: { 'X-API-Key': KEYS.internal } })).json();
+      expect(doc.servers).toEqual([{ url: `http://127.0.0.1:${port}` }]);
     } finally {
       await stop(child);
     }
