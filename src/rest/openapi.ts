@@ -190,7 +190,6 @@ function writeOperations(d: ViewDescription, row: boolean): Json {
       description: 'viewgate serves this view for reading only; this method always answers 405 with `Allow`.',
       ...(row ? { parameters: [{ name: 'id', in: 'path', required: true, description: `The row's ${d.key[0]}.`, schema: { type: 'string' } }] } : {}),
       responses: {
-        '400': ref('responses', 'BadRequest'),
         '401': ref('responses', 'Unauthorized'),
         '404': ref('responses', 'NotFound'),
         '405': ref('responses', 'ReadOnly'),

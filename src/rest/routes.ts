@@ -174,9 +174,15 @@ export function registerRestRoutes(app: FastifyInstance, rt: Runtime): void {
   const write = handler(rt, 'write', async (identity, req, ctx) => {
     await gw.authorizeWrite(identity, `${req.params.service}.${req.params.view}`, req.method, ctx);
   });
-  for (const url of ['/api/v2/:service/_table/:view', '/api/v2/:service/_table/:view/:id']) {
-    app.route({ method: [...WRITE_METHODS], url, handler: write });
-  }
+  // In their own scope, the bodies are read (bodyLimit still applies) but never parsed: whatever
+  // the content type or JSON, the answer is the gateway's 405 or 404.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+    for (const url of ['/api/v2/:service/_table/:view', '/api/v2/:service/_table/:view/:id']) {
+      scope.route({ method: [...WRITE_METHODS], url, handler: write });
+    }
+  });
 }
 
 export const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;

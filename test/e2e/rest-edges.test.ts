@@ -50,6 +50,14 @@ describe('writes to read-only views', () => {
     expect(r.body.error.message).toContain(method);
   });
 
+  it('whatever the body: bad JSON, form data or none at all', async () => {
+    for (const [type, body] of [['application/json', '{"resource": ['], ['application/x-www-form-urlencoded', 'a=1'], ['text/csv', 'a,b']]) {
+      const r = await fetch(api('/crm/_table/customers'), { method: 'POST', headers: { ...internal, 'content-type': type! }, body });
+      expect(r.status).toBe(405);
+    }
+    expect((await fetch(api('/crm/_table/customers/1'), { method: 'DELETE', headers: { ...internal, 'content-type': 'application/json' } })).status).toBe(405);
+  });
+
   it('the row really is unchanged', async () => {
     const r = await get(api('/crm/_table/customers/1?fields=customer_id,full_name'), internal);
     expect(r.status).toBe(200);
