@@ -30,8 +30,8 @@ Comparisons \`= != <> > >= < <=\`; \`like\` / \`not like\` (\`%\` any run, \`_\`
 cannot. Your role's row filter is always applied as well, and no filter widens it.`;
 
 function columnSchema(c: VisibleColumn, mask: string | undefined): Json {
-  // Every mask yields text (or null), whatever the column's type (src/policy/mask.ts).
-  const schema: Json = c.masked ? { type: ['string', 'null'] } : c.nullable ? nullable(typeSchema(c.type)) : typeSchema(c.type);
+  const base = typeSchema(c.type);
+  const schema: Json = c.nullable || c.masked ? nullable(base) : base;
   const notes: string[] = [];
   if (c.description) notes.push(c.description);
   if (c.masked) notes.push(`Masked for your role (${mask ?? 'masked'}): values are not the stored ones; not usable in filter, order or ids.`);
