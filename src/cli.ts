@@ -204,7 +204,8 @@ async function startServer(config: Config): Promise<string> {
 /** A user-facing message for a listen failure the user can fix (port taken, not permitted, bad host). */
 function listenProblem(err: unknown, config: Config): UsageError | undefined {
   const code = (err as { code?: string }).code;
-  const where = `${config.server.host}:${config.server.port}`;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  const where = `${host}:${config.server.port}`;
   const change = 'choose another with --port N (or VIEWGATE_PORT with the reference config, or server.port)';
   if (code === 'EADDRINUSE') return new UsageError(`cannot listen on ${where}: the address is already in use (another viewgate or program holds it); stop it, or ${change}`);
   if (code === 'EACCES') return new UsageError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges); ${change}`);
