@@ -185,7 +185,8 @@ export class Gateway {
    */
   async authorizeWrite(identity: Identity, id: string, method: string, ctx?: RequestContext): Promise<never> {
     if (ctx) ctx.view = id;
-    await this.authorize(identity, id);
+    // Only the grant decides: the answer does not need the view built (or its store up).
+    this.readGrant(identity, id);
     throw new ApiError(
       405,
       `"${id}" is read-only: viewgate serves views for reading, so ${method} is not allowed; read it with GET`,
@@ -200,9 +201,14 @@ export class Gateway {
   }
 
   /** Step 1: not granted and not existing look the same (404). */
-  private async authorize(identity: Identity, id: string): Promise<{ view: View; grant: NonNullable<ReturnType<typeof grantFor>> }> {
+  private async authorize(identity: Identity, id: string): Promise<{ view: View; grant: GrantConfig }> {
+    const grant = this.readGrant(identity, id);
+    return { view: await this.catalog.get(id), grant };
+  }
+
+  private readGrant(identity: Identity, id: string): GrantConfig {
     const grant = this.catalog.has(id) ? grantFor(this.config, identity.role, id) : undefined;
     if (!grant) throw notFound(`no view "${id}"`, { view: id });
-    return { view: await this.catalog.get(id), grant };
+    return grant;
   }
 }

@@ -169,7 +169,6 @@ export function registerRestRoutes(app: FastifyInstance, rt: Runtime): void {
     }),
   );
 
-
   // Writes: every view is read-only for now; the gateway decides between 405 and 404.
   const write = handler(rt, 'write', async (identity, req, ctx) => {
     await gw.authorizeWrite(identity, `${req.params.service}.${req.params.view}`, req.method, ctx);

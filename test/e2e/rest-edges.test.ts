@@ -85,6 +85,18 @@ describe('writes to read-only views', () => {
     expect(rec).toMatchObject({ surface: 'rest', action: 'write', view: 'app.orders', subject: 'key:internal-tools', status: 405, decision: 'deny' });
   });
 
+  it('the answer needs only the grant: a view whose store is down is still a 405', async () => {
+    const down = await startServer(referenceConfig({ ...stores.env, APP_PG_URL: 'postgres://postgres@127.0.0.1:1/nothing' }));
+    try {
+      expect((await get(`${down.url}/api/v2/app/_table/orders`, internal)).status).toBe(503);
+      const r = await send('DELETE', `${down.url}/api/v2/app/_table/orders/1`, internal);
+      expect(r.status).toBe(405);
+      expect(r.headers.get('allow')).toBe('GET, HEAD');
+    } finally {
+      await down.close();
+    }
+  });
+
   it('with CORS configured, OPTIONS is among the allowed methods', async () => {
     const cors = await startServer(
       referenceConfig(stores.env, (y) => y.replace('server:\n', 'server:\n  cors: { origins: ["https://app.example"] }\n')),
