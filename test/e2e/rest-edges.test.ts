@@ -105,6 +105,8 @@ describe('writes to read-only views', () => {
       const r = await send('PUT', `${cors.url}/api/v2/crm/_table/customers/1`, internal, { full_name: 'x' });
       expect(r.status).toBe(405);
       expect(r.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+      const browser = await send('PUT', `${cors.url}/api/v2/crm/_table/customers/1`, { ...internal, Origin: 'https://app.example' }, {});
+      expect(browser.headers.get('access-control-expose-headers')).toContain('Allow');
     } finally {
       await cors.close();
     }
