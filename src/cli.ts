@@ -15,7 +15,8 @@ const HELP = `viewgate: governed, read-only views over MySQL/MariaDB, PostgreSQL
 for LLM agents (MCP) and applications (REST).
 
 Usage:
-  viewgate serve   --config FILE            REST API (/api/v2/...), MCP over HTTP (/mcp), health endpoints
+  viewgate serve   --config FILE [--port N] [--host H]
+                                            REST API (/api/v2/...), MCP over HTTP (/mcp), health endpoints
   viewgate mcp     --config FILE            MCP over stdio for desktop assistants; the identity comes
                                             from VIEWGATE_API_KEY or VIEWGATE_TOKEN (logs go to stderr)
   viewgate mcp-config --config FILE [--client claude|cursor|vscode] [--api-key KEY | --token JWT] [--name N]
@@ -29,10 +30,76 @@ Usage:
   viewgate hub plan|apply --config FILE     print / apply the PostgreSQL federation hub's DDL
   viewgate hub refresh --config FILE service.view
                                             refresh one materialized hub view
-  viewgate demo    --config FILE            load the reference scenario's demo data, then serve
-  viewgate --help | --version
+  viewgate demo    --config FILE [--port N] [--host H] [--load-only]
+                                            load the reference scenario's demo data, then serve
+  viewgate --help | --version | <command> --help
 
-The config file may also come from VIEWGATE_CONFIG. Docs: README.md and docs/.`;
+The config file may also come from VIEWGATE_CONFIG. --port and --host override server.port and
+server.host (the reference config reads VIEWGATE_PORT and VIEWGATE_HOST). Docs: README.md and docs/.`;
+
+const CONFIG_FLAG = '  --config FILE, -c FILE   the YAML config (default: $VIEWGATE_CONFIG)';
+const LISTEN_FLAGS = `  --port N                 listen on port N instead of server.port (0: any free port)
+  --host H                 listen on address H instead of server.host (0.0.0.0: every interface)`;
+
+/** `viewgate <command> --help`: each command's own usage, printed to stdout with exit code 0. */
+const COMMAND_HELP: Record<string, string> = {
+  serve: `Usage: viewgate serve --config FILE [--port N] [--host H]
+
+Serves the REST API (/api/v2/...), its OpenAPI document (/api/v2/openapi.json, /docs), MCP over
+HTTP (/mcp) and /healthz, /readyz, /metrics, until SIGTERM or SIGINT.
+
+${CONFIG_FLAG}
+${LISTEN_FLAGS}`,
+  mcp: `Usage: viewgate mcp --config FILE
+
+MCP over stdio for desktop assistants. The caller's identity comes from VIEWGATE_API_KEY (an API
+key) or VIEWGATE_TOKEN (a JWT); logs go to stderr.
+
+${CONFIG_FLAG}`,
+  check: `Usage: viewgate check --config FILE
+
+Validates the config, reaches every store and builds every view, one line each; exits 1 when any fails.
+
+${CONFIG_FLAG}`,
+  token: `Usage: viewgate token --config FILE --role R [--claim k=v ...] [--sub S] [--ttl 1h]
+
+Signs a demo/test JWT with auth.jwt.secret (HS256) and prints it.
+
+${CONFIG_FLAG}
+  --role R                 the role the token names (one of the config's roles)
+  --claim k=v              a claim to add (repeatable), e.g. --claim tenant_id=t2
+  --sub S                  the subject (default: demo-<role>)
+  --ttl D                  lifetime, e.g. 15m, 1h (default: 1h)`,
+  explain: `Usage: viewgate explain --config FILE service.view [--filter F] [--order O] [--limit N] [--json] [--role R] [--claim k=v ...]
+
+Prints the plan for a query on a view, every native query sent and the rows fetched per store.
+
+${CONFIG_FLAG}`,
+  hub: `Usage: viewgate hub plan|apply --config FILE
+       viewgate hub refresh --config FILE service.view
+
+plan prints the PostgreSQL federation hub's DDL, apply runs it, refresh refreshes one materialized
+hub view (docs/hub.md).
+
+${CONFIG_FLAG}`,
+  demo: `Usage: viewgate demo --config FILE [--port N] [--host H] [--load-only]
+
+Loads the reference scenario's demo data into its stores, then serves it (as viewgate serve).
+
+${CONFIG_FLAG}
+${LISTEN_FLAGS}
+  --load-only              load the data and exit without serving`,
+};
+
+/** Thrown for a problem the user fixes outside the program (a busy port, a bad flag): one line, no stack. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -43,6 +110,10 @@ export async function main(argv: string[]): Promise<number> {
   if (command === '--version' || command === '-v') {
     const { createRequire } = await import('node:module');
     process.stdout.write(String(createRequire(import.meta.url)('../package.json').version) + '\n');
+    return 0;
+  }
+  if (Object.hasOwn(COMMAND_HELP, command) && rest.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(COMMAND_HELP[command] + '\n');
     return 0;
   }
   try {
@@ -74,6 +145,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(err.message + '\n');
       return 1;
     }
+    if (err instanceof UsageError) {
+      process.stderr.write(`viewgate ${command}: ${err.message}\n`);
+      return err.exitCode;
+    }
     if (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`viewgate ${command}: ${err.message}\n`);
       return 2;
@@ -86,20 +161,41 @@ function load(flag: string | undefined): Config {
   return loadConfigFile(configPath(flag)).config;
 }
 
+const LISTEN_OPTIONS = { port: { type: 'string' }, host: { type: 'string' } } as const;
+
 async function serve(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, port: { type: 'string' }, host: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, ...LISTEN_OPTIONS } });
   const config = load(values.config);
-  if (values.port) config.server.port = Number(values.port);
-  if (values.host) config.server.host = values.host;
+  applyListenFlags(config, values);
   await startServer(config);
   return await new Promise<number>(() => {});
+}
+
+/** --port / --host over server.port / server.host. */
+function applyListenFlags(config: Config, values: { port?: string; host?: string }): void {
+  if (values.port !== undefined) {
+    const port = /^\d{1,5}$/.test(values.port.trim()) ? Number(values.port) : NaN;
+    if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port "${values.port}" is not a port number (0 to 65535)`, 2);
+    config.server.port = port;
+  }
+  if (values.host !== undefined) {
+    if (values.host.trim() === '') throw new UsageError('--host is empty; give an address such as 127.0.0.1 or 0.0.0.0', 2);
+    config.server.host = values.host;
+  }
 }
 
 async function startServer(config: Config): Promise<string> {
   const rt = await createRuntime(config);
   const app = await buildServer(rt);
   (await import('./hub/scheduler.js')).startHubRefresh(app, rt);
-  const address = await app.listen({ host: config.server.host, port: config.server.port });
+  let address: string;
+  try {
+    address = await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (err) {
+    await app.close();
+    await rt.close();
+    throw listenProblem(err, config) ?? err;
+  }
   rt.log.info({ address }, 'viewgate listening');
   // SIGTERM: stop accepting, finish in-flight requests, flush audit, close pools (src/ops/shutdown.ts).
   onSignals(app, rt);
@@ -110,6 +206,20 @@ async function startServer(config: Config): Promise<string> {
     throw new Error(refused);
   }
   return address;
+}
+
+/** A user-facing message for a listen failure the user can fix (port taken, not permitted, bad host). */
+function listenProblem(err: unknown, config: Config): UsageError | undefined {
+  const code = (err as { code?: string }).code;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  const where = `${host}:${config.server.port}`;
+  const change = 'choose another with --port N (or VIEWGATE_PORT with the reference config, or server.port)';
+  if (code === 'EADDRINUSE') return new UsageError(`cannot listen on ${where}: the address is already in use (another viewgate or program holds it); stop it, or ${change}`);
+  if (code === 'EACCES') return new UsageError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges); ${change}`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new UsageError(`cannot listen on ${where}: no such local address; choose another with --host H (or server.host), e.g. 127.0.0.1`);
+  }
+  return undefined;
 }
 
 async function check(args: string[]): Promise<number> {
@@ -182,8 +292,9 @@ async function token(args: string[]): Promise<number> {
 }
 
 async function demo(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'load-only': { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'load-only': { type: 'boolean' }, ...LISTEN_OPTIONS } });
   const config = load(values.config);
+  applyListenFlags(config, values);
   const { loadDemoData, DEMO_KEYS } = await import('./demo.js');
   await loadDemoData(config, (msg) => process.stderr.write(msg + '\n'));
   if (values['load-only']) return 0;

@@ -178,10 +178,37 @@ export class Gateway {
     return row;
   }
 
+  /**
+   * A write (POST/PUT/PATCH/DELETE) to a view. Every view is read-only for now (docs/decisions.md):
+   * a caller who may read the view learns that with a 405 and the methods it does take; anyone
+   * else gets the same 404 as for a read, so writes reveal no more than reads do.
+   */
+  async authorizeWrite(identity: Identity, id: string, method: string, ctx?: RequestContext): Promise<never> {
+    if (ctx) ctx.view = id;
+    // Only the grant decides: the answer does not need the view built (or its store up).
+    this.readGrant(identity, id);
+    throw new ApiError(
+      405,
+      `"${id}" is read-only: viewgate serves views for reading, so ${method} is not allowed; read it with GET`,
+      { view: id, method },
+      { Allow: this.readMethods.join(', ') },
+    );
+  }
+
+  /** The methods a view answers; OPTIONS only when CORS answers preflights (server.cors). */
+  get readMethods(): string[] {
+    return this.config.server.cors.origins.length > 0 ? ['GET', 'HEAD', 'OPTIONS'] : ['GET', 'HEAD'];
+  }
+
   /** Step 1: not granted and not existing look the same (404). */
-  private async authorize(identity: Identity, id: string): Promise<{ view: View; grant: NonNullable<ReturnType<typeof grantFor>> }> {
+  private async authorize(identity: Identity, id: string): Promise<{ view: View; grant: GrantConfig }> {
+    const grant = this.readGrant(identity, id);
+    return { view: await this.catalog.get(id), grant };
+  }
+
+  private readGrant(identity: Identity, id: string): GrantConfig {
     const grant = this.catalog.has(id) ? grantFor(this.config, identity.role, id) : undefined;
     if (!grant) throw notFound(`no view "${id}"`, { view: id });
-    return { view: await this.catalog.get(id), grant };
+    return grant;
   }
 }

@@ -57,7 +57,7 @@ function corsFor(origins: string[]) {
     origin: origins.includes('*') ? '*' : origins,
     methods: ['GET', 'HEAD'],
     allowedHeaders: ['Authorization', 'X-API-Key', 'X-DreamFactory-API-Key', 'If-None-Match', 'X-Request-Id'],
-    exposedHeaders: ['ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'WWW-Authenticate', 'X-Request-Id'],
+    exposedHeaders: ['Allow', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'WWW-Authenticate', 'X-Request-Id'],
     maxAge: 600,
   };
   return (req: { url: string }, cb: (err: Error | null, o: FastifyCorsOptions) => void) => {

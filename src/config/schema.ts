@@ -166,8 +166,10 @@ export const configSchema = z.strictObject({
   server: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
-      port: z.number().int().min(0).max(65535).default(8080),
-      publicUrl: z.string().url().optional(),
+      // A number, or digits from ${VIEWGATE_PORT}-style substitution (which always yields text).
+      port: z.preprocess((v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v), z.number().int().min(0).max(65535)).default(8080),
+      // Empty (e.g. an unset ${VIEWGATE_PUBLIC_URL:-}) means "the URL each request came to".
+      publicUrl: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
       bodyLimit: z.number().int().min(1024).default(1_048_576),
       cors: z.strictObject({ origins: z.array(z.string()).default([]) }).prefault({}),
       mcp: z

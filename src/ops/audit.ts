@@ -201,7 +201,7 @@ export class Audit {
       fields: ctx.fields,
       filter: ctx.filter,
       rowCount: ctx.rowCount,
-      decision: status < 400 ? 'allow' : status === 401 || status === 403 || status === 404 ? 'deny' : 'error',
+      decision: status < 400 ? 'allow' : status === 401 || status === 403 || status === 404 || status === 405 ? 'deny' : 'error',
       status,
       latencyMs: Math.round((performance.now() - startedMs) * 100) / 100,
       ...(ctx.args !== undefined ? { args: ctx.args } : {}),

@@ -98,6 +98,9 @@ export class Authenticator {
   private async fromToken(token: string): Promise<Identity> {
     if (!this.jwt) throw unauthorized('bearer tokens are not accepted here (no auth.jwt is configured); use X-API-Key');
     if (token === '') throw unauthorized('the Authorization header must be "Bearer <token>"', 'invalid_request');
+    if (!token.includes('.')) {
+      throw unauthorized('the bearer token is malformed: a JWT has three dot-separated parts. If this is an API key, send it in the X-API-Key header, not in Authorization: Bearer');
+    }
     let payload: JWTPayload;
     try {
       payload = await this.jwt.verify(token);

@@ -4,11 +4,15 @@
 // Decisions:
 // - limit must be 1 or more: `limit=0` is a 400 (DreamFactory reads 0 as "no limit"; here the
 //   grant's maxLimit applies when limit is left out).
-// - Unknown query parameters (api_key, related, ...) are ignored, as DreamFactory clients send extras.
+// - An unknown query parameter is a 400 naming it and the parameters that exist, so a typo
+//   (`limt=5`) is not silently ignored. DreamFactory parameters viewgate does not implement
+//   (related, group, id_field, ...) are 400s too: ignoring them would change the answer unnoticed.
+//   Credentials in the URL (api_key, ...) are refused before this, by the REST routes.
+// - filter: text in the grammar, or (starting with `{`) the structured JSON filter MCP takes.
 // - A parameter given twice: fields, order and ids are joined with commas; the others are a 400.
 // - include_count / explain: true/false/1/0, any case; present without a value means true.
 // - fields: `*` or an empty value means the caller's schema.
-import { badRequest } from '../errors.js';
+import { badRequest, type ApiError } from '../errors.js';
 import type { FilterAst } from './ast.js';
 import { parseFilter } from './filter-parser.js';
 import { structuredToAst } from './structured-filter.js';
@@ -39,8 +43,24 @@ export interface ToolQueryArgs {
 
 const JOINABLE = new Set(['fields', 'order', 'ids']);
 
-/** REST query-string values: strings, or arrays of strings when a parameter repeats. */
-export function parseRestQuery(q: Record<string, unknown>): ClientQuery {
+/** The query parameters of `GET /_table/{view}`, in the order error messages list them. */
+export const QUERY_PARAMS = ['fields', 'filter', 'order', 'limit', 'offset', 'include_count', 'ids', 'explain'] as const;
+/** `GET /_table/{view}/{id}` takes only a field list. */
+export const ROW_PARAMS = ['fields'] as const;
+
+/** DreamFactory query parameters viewgate does not implement; named as such in the 400. */
+const DREAMFACTORY_ONLY = new Set([
+  'related', 'group', 'having', 'include_schema', 'id_field', 'id_type', 'count_only', 'continue', 'rollback', 'schema', 'fields_only',
+]);
+
+/**
+ * REST query-string values: strings, or arrays of strings when a parameter repeats. `allowed` is
+ * what the route takes; anything else is a 400 that names it and lists the allowed ones.
+ */
+export function parseRestQuery(q: Record<string, unknown>, allowed: readonly string[] = QUERY_PARAMS): ClientQuery {
+  for (const name of Object.keys(q)) {
+    if (q[name] !== undefined && !allowed.includes(name)) throw unknownParameter(name, allowed);
+  }
   const get = (name: string): string | undefined => {
     const v = q[name];
     if (v === undefined) return undefined;
@@ -59,7 +79,7 @@ export function parseRestQuery(q: Record<string, unknown>): ClientQuery {
     if (f) out.fields = f;
   }
   const filter = get('filter');
-  if (filter !== undefined && filter.trim() !== '') out.filter = parseFilter(filter, { param: 'filter' });
+  if (filter !== undefined && filter.trim() !== '') out.filter = parseFilterText(filter);
   const order = get('order');
   if (order !== undefined && order.trim() !== '') out.order = parseOrder(order);
   const limit = get('limit');
@@ -84,18 +104,7 @@ export function parseToolQuery(args: ToolQueryArgs): ClientQuery {
   }
   const filter: unknown = args.filter;
   if (typeof filter === 'string') {
-    const text = filter.trim();
-    if (text.startsWith('{')) {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (e) {
-        throw badRequest(`filter looks like JSON but does not parse: ${(e as Error).message}`, { param: 'filter' });
-      }
-      out.filter = structuredToAst(json, 'filter');
-    } else if (text !== '') {
-      out.filter = parseFilter(filter, { param: 'filter' });
-    }
+    if (filter.trim() !== '') out.filter = parseFilterText(filter);
   } else if (filter !== undefined && filter !== null) {
     out.filter = structuredToAst(filter, 'filter');
   }
@@ -106,6 +115,47 @@ export function parseToolQuery(args: ToolQueryArgs): ClientQuery {
   if (args.limit !== undefined && args.limit !== null) out.limit = countArg(args.limit, 'limit', 1);
   if (args.offset !== undefined && args.offset !== null) out.offset = countArg(args.offset, 'offset', 0);
   return out;
+}
+
+/** A filter parameter's text: the grammar, or JSON (starting with `{`) for the structured filter. */
+export function parseFilterText(filter: string): FilterAst {
+  const text = filter.trim();
+  if (!text.startsWith('{')) return parseFilter(filter, { param: 'filter' });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    const message = (e as Error).message;
+    const at = /position (\d+)/.exec(message);
+    const position = at ? Number(at[1]) + filter.indexOf('{') : undefined;
+    throw badRequest(
+      `filter starts with '{' so it looks like JSON (a structured filter), but the JSON does not parse: ${message}. ` +
+        `Write {"field":"customer_id","op":"eq","value":7} (with and/or/not to combine), or a filter in the grammar such as customer_id = 7`,
+      { param: 'filter', ...(position !== undefined ? { position } : {}) },
+    );
+  }
+  return structuredToAst(json, 'filter');
+}
+
+function unknownParameter(name: string, allowed: readonly string[]): ApiError {
+  const list = allowed.join(', ');
+  const context = { param: name, allowed: [...allowed] };
+  if (DREAMFACTORY_ONLY.has(name)) {
+    return badRequest(`the DreamFactory parameter "${name}" is not supported by viewgate; parameters here are: ${list}`, context);
+  }
+  const near = allowed.find((a) => editDistance(a, name.toLowerCase()) <= 2);
+  return badRequest(`unknown query parameter "${name}"${near ? ` (did you mean "${near}"?)` : ''}; parameters here are: ${list}`, context);
+}
+
+/** Levenshtein distance, for "did you mean" on short parameter names. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 function listArg(v: unknown, param: string): string[] {

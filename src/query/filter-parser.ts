@@ -50,6 +50,8 @@ export function parseFilter(text: string, opts: ParseOptions = {}): FilterAst {
 // ---- tokenizer -------------------------------------------------------------------------------
 
 const WORD_RE = /[A-Za-z_][A-Za-z0-9_]*/y;
+/** An unquoted ISO date or timestamp (2024-01-01, 2024-01-01T10:00:00Z), to suggest quoting it. */
+const DATE_RE = /\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\w.])/y;
 const NUMBER_RE = /-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?/y;
 const CLAIM_NAME_RE = /[A-Za-z0-9_$-]+/y;
 const JSON_STRING_RE = /"(?:[^"\\]|\\.)*"/y;
@@ -86,6 +88,9 @@ function tokenize(text: string, allowClaims: boolean, param: string): Tok[] {
       toks.push({ t: 'qname', text: name, pos });
       i = end;
     } else if (/[0-9.-]/.test(c)) {
+      DATE_RE.lastIndex = i;
+      const date = DATE_RE.exec(text)?.[0];
+      if (date) fail(`dates and times go in single quotes: write '${date}' instead of ${date}`, i);
       NUMBER_RE.lastIndex = i;
       const m = NUMBER_RE.exec(text);
       if (!m) fail(`unexpected '${c}'`, i);
@@ -114,6 +119,9 @@ function tokenize(text: string, allowClaims: boolean, param: string): Tok[] {
       if (!path) fail('malformed claim reference: write {claims.name}, {claims.a.b} or {claims["https://ns/x"]},', i);
       toks.push({ t: 'claim', path: path!, pos });
       i = end;
+    } else if (text.startsWith('&&', i) || text.startsWith('||', i)) {
+      const word = c === '&' ? 'and' : 'or';
+      fail(`'${c}${c}' is not an operator in a filter: write '${word}' instead`, i);
     } else {
       const ch = String.fromCodePoint(text.codePointAt(i)!);
       fail(`unexpected character '${ch}'`, i);

@@ -134,6 +134,12 @@ function queryOperation(d: ViewDescription, explain: boolean): Json {
     params.push({ name: 'ids', in: 'query', description: `Comma-separated values of ${d.key[0]}.`, schema: { type: 'string' } });
   }
   if (explain) params.push(ref('parameters', 'explain'));
+  const page: Json = {
+    type: 'object',
+    required: ['resource', 'meta'],
+    properties: { resource: { type: 'array', items: ref('schemas', d.id) }, meta: ref('schemas', 'Meta') },
+    additionalProperties: false,
+  };
   return {
     tags: [d.service],
     operationId: `query_${d.service}_${d.name}`,
@@ -142,17 +148,11 @@ function queryOperation(d: ViewDescription, explain: boolean): Json {
     parameters: [...params, ref('parameters', 'If-None-Match')],
     responses: {
       '200': {
-        description: 'A page of rows. `meta.count` only with include_count=true; `meta.next` only when more rows exist.',
+        description:
+          'A page of rows. `meta.count` only with include_count=true; `meta.next` only when more rows exist.' +
+          (explain ? ' With explain=true, `{"explain": plan}` instead: the plan and every native query, no rows.' : ''),
         headers: okHeaders(),
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['resource', 'meta'],
-              properties: { resource: { type: 'array', items: ref('schemas', d.id) }, meta: ref('schemas', 'Meta') },
-            },
-          },
-        },
+        content: { 'application/json': { schema: explain ? { oneOf: [page, ref('schemas', 'Explain')] } : page } },
       },
       '304': ref('responses', 'NotModified'),
       ...errorResponses({ '422': ref('responses', 'RowBudget') }),
@@ -177,6 +177,26 @@ function rowOperation(d: ViewDescription): Json {
       ...errorResponses(),
     },
   };
+}
+
+/** POST/PUT/PATCH/DELETE: every view is read-only, so a reader gets 405 (docs/decisions.md). */
+function writeOperations(d: ViewDescription, row: boolean): Json {
+  const ops: Json = {};
+  for (const method of ['post', 'put', 'patch', 'delete']) {
+    ops[method] = {
+      tags: [d.service],
+      operationId: `${method}_${d.service}_${d.name}${row ? '_row' : ''}`,
+      summary: `Not available: ${d.id} is read-only`,
+      description: 'viewgate serves this view for reading only; this method always answers 405 with `Allow`.',
+      ...(row ? { parameters: [{ name: 'id', in: 'path', required: true, description: `The row's ${d.key[0]}.`, schema: { type: 'string' } }] } : {}),
+      responses: {
+        '401': ref('responses', 'Unauthorized'),
+        '404': ref('responses', 'NotFound'),
+        '405': ref('responses', 'ReadOnly'),
+      },
+    };
+  }
+  return ops;
 }
 
 function schemaOperation(d: ViewDescription): Json {
@@ -238,6 +258,9 @@ function components(config: Runtime['config']): Json {
       Unauthorized: errorResponse('No credential, or an invalid one.', { 'WWW-Authenticate': { schema: { type: 'string' } } }),
       Forbidden: errorResponse('The credential is valid but a claim the role needs is missing, or the role is unknown.'),
       NotFound: errorResponse('No such view for you, or no such row.'),
+      ReadOnly: errorResponse('The view is read-only; `Allow` lists the methods it takes.', {
+        Allow: { description: 'The methods the view takes, e.g. `GET, HEAD`.', schema: { type: 'string' } },
+      }),
       RowBudget: errorResponse('The query would read more rows than the row budget; narrow it.'),
       TooManyRequests: errorResponse('Rate limited.', {
         'Retry-After': ref('headers', 'Retry-After'),
@@ -259,6 +282,12 @@ function components(config: Runtime['config']): Json {
             properties: { code: { type: 'integer' }, message: { type: 'string' }, context: { type: 'object' } },
           },
         },
+      },
+      Explain: {
+        type: 'object',
+        required: ['explain'],
+        properties: { explain: { description: 'The plan: every native query sent and the rows fetched per store (its shape may change between versions).' } },
+        additionalProperties: false,
       },
       Meta: {
         type: 'object',
@@ -319,8 +348,8 @@ export async function openApiFor(rt: Runtime, identity: Identity, serverUrl: str
     services.add(d.service);
     schemas[d.id] = rowSchema(d, grant?.masks ?? {});
     const base = `/api/v2/${d.service}`;
-    paths[`${base}/_table/${d.name}`] = { get: queryOperation(d, grant?.explain ?? false) };
-    if (d.key.length === 1) paths[`${base}/_table/${d.name}/{id}`] = { get: rowOperation(d) };
+    paths[`${base}/_table/${d.name}`] = { get: queryOperation(d, grant?.explain ?? false), ...writeOperations(d, false) };
+    if (d.key.length === 1) paths[`${base}/_table/${d.name}/{id}`] = { get: rowOperation(d), ...writeOperations(d, true) };
     paths[`${base}/_schema/${d.name}`] = { get: schemaOperation(d) };
   });
   for (const s of [...services].sort()) {

@@ -3,8 +3,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import type { RequestContext } from '../gateway.js';
-import type { Credentials, Identity } from '../policy/identity.js';
-import { parseRestQuery } from '../query/client-query.js';
+import { unauthorized, type Credentials, type Identity } from '../policy/identity.js';
+import { parseRestQuery, ROW_PARAMS } from '../query/client-query.js';
 import { ApiError, notFound } from '../errors.js';
 import { toJson } from '../values.js';
 import { rateLimitHeaders } from '../ops/rate-limit.js';
@@ -22,6 +22,22 @@ export function credentialsFrom(headers: FastifyRequest['headers']): Credentials
     return { bearer: '' };
   }
   return {};
+}
+
+/**
+ * Credentials in the URL are refused, whatever else the request carries: URLs end up in access
+ * logs, proxies and browser history (DreamFactory accepted `?api_key=`; docs/security.md).
+ */
+export function refuseUrlCredentials(query: unknown): void {
+  if (!query || typeof query !== 'object') return;
+  if (Object.hasOwn(query, 'api_key')) {
+    throw unauthorized('an API key is not accepted in the URL (?api_key=), as URLs end up in logs; send it in the X-API-Key header instead', 'invalid_request');
+  }
+  for (const name of ['access_token', 'session_token']) {
+    if (Object.hasOwn(query, name)) {
+      throw unauthorized(`a token is not accepted in the URL (?${name}=), as URLs end up in logs; send it in the Authorization: Bearer header instead`, 'invalid_request');
+    }
+  }
 }
 
 /** Responses depend on the credential, so shared caches must key on these request headers. */
@@ -62,6 +78,7 @@ export function handler<P = Params>(
     let body: unknown;
     let error: ApiError | undefined;
     try {
+      refuseUrlCredentials(req.query);
       ctx.identity = await rt.auth.authenticate(credentialsFrom(req.headers));
       body = await fn(ctx.identity, req, ctx);
     } catch (err) {
@@ -147,11 +164,27 @@ export function registerRestRoutes(app: FastifyInstance, rt: Runtime): void {
     '/api/v2/:service/_table/:view/:id',
     handler(rt, 'get_row', async (identity, req, ctx) => {
       const id = `${req.params.service}.${req.params.view}`;
-      const q = parseRestQuery(req.query as Record<string, unknown>);
+      const q = parseRestQuery(req.query as Record<string, unknown>, ROW_PARAMS);
       return gw.getRow(identity, id, req.params.id!, { fields: q.fields }, ctx);
     }),
   );
+
+  // Writes: every view is read-only for now; the gateway decides between 405 and 404.
+  const write = handler(rt, 'write', async (identity, req, ctx) => {
+    await gw.authorizeWrite(identity, `${req.params.service}.${req.params.view}`, req.method, ctx);
+  });
+  // In their own scope, the bodies are read (bodyLimit still applies) but never parsed: whatever
+  // the content type or JSON, the answer is the gateway's 405 or 404.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+    for (const url of ['/api/v2/:service/_table/:view', '/api/v2/:service/_table/:view/:id']) {
+      scope.route({ method: [...WRITE_METHODS], url, handler: write });
+    }
+  });
 }
+
+export const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export function newRequestId(): string {
   return randomUUID();

@@ -89,13 +89,18 @@ describe('authorization flow', () => {
   });
 
   it('names the configured publicUrl and authorization servers', async () => {
+    // Without a publicUrl (the reference config's default), the URL the request came to.
     const meta = await get(`${srv.url}/.well-known/oauth-protected-resource`);
-    expect(meta.body.resource).toBe(srv.rt.config.server.publicUrl!.replace(/\/$/, ''));
+    expect(meta.body.resource).toBe(srv.url);
     const other = await startServer(
-      referenceConfig(stores.env, (y) => y.replace('mcp:\n', 'mcp:\n    authorizationServers: [https://idp.example.com/]\n')),
+      referenceConfig({ ...stores.env, VIEWGATE_PUBLIC_URL: 'https://vg.example/' }, (y) =>
+        y.replace('mcp:\n', 'mcp:\n    authorizationServers: [https://idp.example.com/]\n'),
+      ),
     );
     try {
-      expect((await get(`${other.url}/.well-known/oauth-protected-resource`)).body.authorization_servers).toEqual(['https://idp.example.com/']);
+      const otherMeta = (await get(`${other.url}/.well-known/oauth-protected-resource`)).body;
+      expect(otherMeta.resource).toBe('https://vg.example');
+      expect(otherMeta.authorization_servers).toEqual(['https://idp.example.com/']);
     } finally {
       await other.close();
     }

@@ -18,9 +18,27 @@ function failure(fn: () => ClientQuery): ApiError {
 const rest = (q: Record<string, unknown>): ClientQuery => parseRestQuery(q);
 
 describe('parseRestQuery', () => {
-  it('an empty query is an empty ClientQuery; unknown parameters are ignored', () => {
+  it('an empty query is an empty ClientQuery', () => {
     expect(rest({})).toEqual({});
-    expect(rest({ api_key: 'k', related: 'x', group: 'y', foo: ['a', 'b'] })).toEqual({});
+    expect(rest({ filter: undefined, limit: undefined })).toEqual({});
+  });
+
+  it('an unknown parameter is a 400 naming it and listing the parameters that exist', () => {
+    const typo = failure(() => rest({ limt: '5' }));
+    expect(typo.message).toContain('unknown query parameter "limt" (did you mean "limit"?)');
+    expect(typo.message).toContain('fields, filter, order, limit, offset, include_count, ids, explain');
+    expect(typo.context).toMatchObject({ param: 'limt' });
+    expect(failure(() => rest({ related: 'x' })).message).toContain('the DreamFactory parameter "related" is not supported');
+    expect(failure(() => parseRestQuery({ limit: '5' }, ['fields'])).message).toContain('parameters here are: fields');
+    expect(parseRestQuery({ fields: 'a' }, ['fields'])).toEqual({ fields: ['a'] });
+  });
+
+  it('a filter starting with { is the structured JSON filter; bad JSON is a 400 saying so', () => {
+    expect(stripPositions(rest({ filter: '{"field":"a","op":"eq","value":1}' }).filter!)).toEqual(stripPositions(rest({ filter: 'a = 1' }).filter!));
+    const e = failure(() => rest({ filter: '{"field":"a",}' }));
+    expect(e.message).toContain('looks like JSON (a structured filter)');
+    expect(e.context).toMatchObject({ param: 'filter' });
+    expect(typeof e.context.position).toBe('number');
   });
 
   it('fields: trimmed, de-duplicated; * or empty means the default', () => {

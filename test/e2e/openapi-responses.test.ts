@@ -1,0 +1,194 @@
+// Every response the REST surface serves is described by the OpenAPI document the same caller is
+// served: a corpus of real responses (lists, rows, rows by id, schemas, explain=true, 400, 401, 403,
+// 404, 405, 429) is validated with a JSON Schema 2020-12 validator against the response schema of
+// its path, method and status. A status the document does not list for that operation fails.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createReferenceStores, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+
+type Json = Record<string, any>;
+
+let stores: ReferenceStores;
+let srv: RunningServer;
+
+beforeAll(async () => {
+  stores = await createReferenceStores('oasresp');
+  // A small rate limit for the partner, so a 429 is part of the corpus, and a masked timestamp
+  // (a mask yields text, so the document must not promise a date-time).
+  srv = await startServer(
+    referenceConfig(stores.env, (y) => {
+      const out = y
+        .replace('rateLimit: 60/minute', 'rateLimit: 3/minute')
+        .replace('full_name, created_at]\n        masks: { email: email }', 'full_name, created_at]\n        masks: { email: email, created_at: redact }');
+      expect(out).toContain('created_at: redact');
+      return out;
+    }),
+  );
+});
+afterAll(async () => {
+  await srv?.close();
+  await stores?.drop();
+});
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+ajv.addFormat('date', /^\d{4}-\d{2}-\d{2}$/);
+ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
+ajv.addFormat('double', { type: 'number', validate: () => true });
+
+interface Served {
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+async function request(method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<Served> {
+  const res = await fetch(`${srv.url}${path}`, {
+    method,
+    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { method, path, status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+async function documentFor(headers: Record<string, string>): Promise<Json> {
+  const r = await request('GET', '/api/v2/openapi.json', headers);
+  expect(r.status).toBe(200);
+  return r.body as Json;
+}
+
+/** The document's path template that a concrete path matches, e.g. /api/v2/crm/_table/customers/{id}. */
+function templateOf(doc: Json, path: string): string | undefined {
+  const bare = decodeURIComponent(path.split('?')[0]!);
+  return Object.keys(doc.paths).find((t) => new RegExp(`^${t.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare));
+}
+
+function deref(doc: Json, node: Json): Json {
+  let n = node;
+  while (n && typeof n.$ref === 'string') {
+    n = n.$ref.slice(2).split('/').reduce((o: Json, seg: string) => o[seg.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+  }
+  return n;
+}
+
+/** Validates one served response against the caller's document; returns problems (empty when valid). */
+function problems(doc: Json, r: Served): string[] {
+  const where = `${r.method} ${r.path} -> ${r.status}`;
+  const template = templateOf(doc, r.path);
+  let schema: Json;
+  if (!template) {
+    // A view the caller may not see has no path in its document: only the error envelope applies.
+    if (r.status !== 404 && r.status !== 401) return [`${where}: no documented path, yet not a 404/401`];
+    schema = doc.components.schemas.Error;
+  } else {
+    const op = doc.paths[template][r.method.toLowerCase()];
+    if (!op) return [`${where}: method not documented for ${template}`];
+    const response = op.responses[String(r.status)];
+    if (!response) return [`${where}: status not documented (documented: ${Object.keys(op.responses).join(', ')})`];
+    const resolved = deref(doc, response);
+    for (const name of Object.keys(resolved.headers ?? {})) {
+      if (['Allow', 'Retry-After', 'WWW-Authenticate', 'ETag'].includes(name) && !r.headers.has(name)) return [`${where}: documented header ${name} missing`];
+    }
+    schema = resolved.content?.['application/json']?.schema;
+    if (!schema) return [`${where}: no JSON schema documented`];
+  }
+  const validate = ajv.compile({ ...schema, components: doc.components });
+  if (validate(r.body)) return [];
+  return [`${where}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(r.body).slice(0, 300)}`];
+}
+
+const enc = encodeURIComponent;
+const internal = { 'X-API-Key': KEYS.internal };
+const partner = { 'X-API-Key': KEYS.partner };
+const llm = { 'X-API-Key': KEYS.llm };
+
+describe('every served response validates against the served OpenAPI document', () => {
+  it('internal tools: lists, rows, rows by id, schemas, explain, and errors', async () => {
+    const doc = await documentFor(internal);
+    const event = await request('GET', '/api/v2/analytics/_table/events?limit=1&fields=_id', internal);
+    const eventId = (event.body as Json).resource[0]._id as string;
+    const corpus: Served[] = [event];
+    const gets = [
+      '/api/v2/crm/_table',
+      '/api/v2/app/_schema',
+      '/api/v2/crm/_schema/customers',
+      '/api/v2/federation/_schema/unified_customer_activity',
+      '/api/v2/crm/_table/customers?limit=3&include_count=true',
+      '/api/v2/crm/_table/customers?fields=customer_id,email&order=customer_id%20desc&limit=2&offset=1',
+      '/api/v2/app/_table/orders?limit=5',
+      '/api/v2/analytics/_table/events?limit=5',
+      '/api/v2/federation/_table/unified_customer_activity?limit=5&include_count=true',
+      `/api/v2/crm/_table/customers?filter=${enc(JSON.stringify({ field: 'customer_id', op: 'lt', value: 3 }))}`,
+      '/api/v2/crm/_table/customers?ids=1,2',
+      '/api/v2/crm/_table/customers/1',
+      '/api/v2/app/_table/orders/1?fields=order_id,total_amount',
+      `/api/v2/analytics/_table/events/${eventId}`,
+      '/api/v2/crm/_table/customers?explain=true',
+      `/api/v2/federation/_table/unified_customer_activity?explain=true&filter=${enc('customer_id = 4')}`,
+      `/api/v2/app/_table/orders?filter=${enc('total_amount >')}`,
+      '/api/v2/crm/_table/customers?limt=5',
+      `/api/v2/crm/_table/customers?filter=${enc('nope = 1')}`,
+      '/api/v2/crm/_table/customers/999999',
+      '/api/v2/crm/_table/nope',
+      '/api/v2/nope/_table',
+    ];
+    for (const path of gets) corpus.push(await request('GET', path, internal));
+    corpus.push(await request('POST', '/api/v2/crm/_table/customers', internal, { resource: [{ customer_id: 99 }] }));
+    corpus.push(await request('PATCH', '/api/v2/app/_table/orders/1', internal, { status: 'paid' }));
+    corpus.push(await request('DELETE', '/api/v2/crm/_table/customers/1', internal));
+    corpus.push(await request('PUT', '/api/v2/crm/_table/nope', internal, {}));
+    // Without a credential (described by every document alike).
+    corpus.push(await request('GET', '/api/v2/crm/_table/customers'));
+    corpus.push(await request('GET', '/api/v2/crm/_table/customers', { 'X-API-Key': 'wrong' }));
+    corpus.push(await request('GET', `/api/v2/crm/_table/customers?api_key=${KEYS.internal}`));
+
+    const statuses = new Set(corpus.map((r) => r.status));
+    for (const s of [200, 400, 401, 404, 405]) expect(statuses, `the corpus has a ${s}`).toContain(s);
+    expect(corpus.filter((r) => (r.body as Json)?.explain !== undefined)).toHaveLength(2);
+    expect(corpus.flatMap((r) => problems(doc, r))).toEqual([]);
+  });
+
+  it('a partner (masked columns, row filter, rate limit): rows, 403 for explain, and 429', async () => {
+    const doc = await documentFor(partner);
+    const corpus: Served[] = [];
+    for (const path of [
+      '/api/v2/crm/_table/customers?limit=5',
+      '/api/v2/crm/_table/customers/1',
+      '/api/v2/crm/_schema/customers',
+      '/api/v2/federation/_table/unified_customer_activity?limit=5',
+      '/api/v2/federation/_table/unified_customer_activity?fields=customer_id,email&limit=2',
+      '/api/v2/federation/_table/unified_customer_activity?explain=true',
+      '/api/v2/federation/_table/unified_customer_activity?limit=1',
+      '/api/v2/app/_table/orders',
+    ]) {
+      corpus.push(await request('GET', path, partner));
+    }
+    corpus.push(await request('DELETE', '/api/v2/crm/_table/customers/1', partner));
+    corpus.push(await request('POST', '/api/v2/app/_table/orders', partner, { resource: [] }));
+    const statuses = corpus.map((r) => r.status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 403, 429, 404, 405, 404]);
+    expect((corpus[1]!.body as Json).created_at).toBe('[redacted]');
+    expect(corpus.flatMap((r) => problems(doc, r))).toEqual([]);
+  });
+
+  it('an assistant (a subset of columns, no explain grant)', async () => {
+    const doc = await documentFor(llm);
+    const corpus: Served[] = [];
+    for (const path of ['/api/v2/crm/_table/customers', '/api/v2/crm/_table/customers/3', '/api/v2/federation/_table/unified_customer_activity?limit=3', '/api/v2/crm/_table/customers?fields=email']) {
+      corpus.push(await request('GET', path, llm));
+    }
+    expect(corpus.map((r) => r.status)).toEqual([200, 200, 200, 400]);
+    expect(corpus.flatMap((r) => problems(doc, r))).toEqual([]);
+  });
+
+  it('the check can fail: a row that does not fit its view schema is reported', async () => {
+    const doc = await documentFor(internal);
+    const fake: Served = { method: 'GET', path: '/api/v2/crm/_table/customers/1', status: 200, body: { customer_id: 'one', extra: 1 }, headers: new Headers() };
+    expect(problems(doc, fake)).toHaveLength(1);
+    const undocumented: Served = { method: 'GET', path: '/api/v2/crm/_table/customers/1', status: 418, body: {}, headers: new Headers() };
+    expect(problems(doc, undocumented)[0]).toContain('status not documented');
+  });
+});
