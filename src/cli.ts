@@ -56,6 +56,16 @@ MCP over stdio for desktop assistants. The caller's identity comes from VIEWGATE
 key) or VIEWGATE_TOKEN (a JWT); logs go to stderr.
 
 ${CONFIG_FLAG}`,
+  'mcp-config': `Usage: viewgate mcp-config --config FILE [--client claude|cursor|vscode] [--api-key KEY | --token JWT] [--name N]
+
+Prints a ready desktop-assistant entry (JSON) that starts \`viewgate mcp\` from this checkout by
+absolute path, with the environment the config refers to; see docs/mcp.md.
+
+${CONFIG_FLAG}
+  --client C               claude (default), cursor or vscode
+  --api-key KEY            the API key the assistant acts with (else a placeholder)
+  --token JWT              or a JWT
+  --name N                 the entry's name (default: viewgate)`,
   check: `Usage: viewgate check --config FILE
 
 Validates the config, reaches every store and builds every view, one line each; exits 1 when any fails.
