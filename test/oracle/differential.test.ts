@@ -13,8 +13,13 @@ import { genQuery, Rng, seedFor } from './generate.js';
 import { checkQuery, CONCURRENCY, mapPool, QUERIES, report, SEED, viewContext } from './harness.js';
 import { viewsFor } from './views.js';
 
-/** The least share of generated queries per view whose PostgreSQL answer is not empty. */
-const MIN_MATCHING_SHARE = 0;
+/**
+ * The least share of a view's generated queries whose filter selects at least one row on PostgreSQL
+ * (before limit/offset). Seeds 1, 2, 3 and the default gave 67-91% per view at 150 queries; a
+ * generator change that drifts toward filters matching nothing would make the corpus prove little.
+ * Checked from 50 queries per view up (a smaller corpus is too noisy for a share).
+ */
+const MIN_MATCHING_SHARE = 0.5;
 
 const TYPE_OF: Record<string, string> = { int: 'int', numeric: 'numeric', float: 'float', text: 'text', bool: 'bool', timestamptz: 'timestamptz', date: 'date', jsonb: 'jsonb', bytea: 'bytea' };
 
@@ -64,6 +69,6 @@ describe.each(FIXTURES)('differential oracle, fixture %s', (name) => {
     const withRows = outcomes.filter((o) => (o.total ?? 0) > 0).length;
     const share = withRows / queries.length;
     console.log(`oracle ${name}/${def.name}: ${withRows} of ${queries.length} generated queries match rows (${(share * 100).toFixed(0)}%)`);
-    expect(share, `only ${withRows} of ${queries.length} generated queries match any row on PostgreSQL (seed ${SEED})`).toBeGreaterThanOrEqual(MIN_MATCHING_SHARE);
+    if (queries.length >= 50) expect(share, `only ${withRows} of ${queries.length} generated queries match any row on PostgreSQL (seed ${SEED})`).toBeGreaterThanOrEqual(MIN_MATCHING_SHARE);
   }, 60_000);
 });
