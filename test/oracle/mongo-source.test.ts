@@ -29,13 +29,19 @@ const COLUMNS = {
   at: { type: 'timestamptz' as const },
   flag: { type: 'bool' as const },
   tag: { type: 'text' as const, path: 'p.tag' },
+  // Misfits read as NULL: a date column holds UTC midnights only, a bool column booleans only, a text column strings and ObjectIds only.
+  day: { type: 'date' as const, onTypeMismatch: 'null' as const },
+  ok: { type: 'bool' as const, onTypeMismatch: 'null' as const },
+  label: { type: 'text' as const, onTypeMismatch: 'null' as const },
 };
 const NAMES = Object.keys(COLUMNS);
 
 type PgRow = [id: string, who: string | null, n: string | null, f: string | null, at: string | null, flag: string | null, tag: string | null];
+/** day, ok, label (all NULL when not given). */
+type PgMore = [day: string | null, ok: string | null, label: string | null];
 
 // prettier-ignore
-const DATA: { doc: Document; row: PgRow }[] = [
+const DATA: { doc: Document; row: PgRow; more?: PgMore }[] = [
   { doc: { _id: oid(1), who: '1', m: { n: 1 }, f: 1.5, at: at('2024-03-31T00:59:59.999Z'), flag: true, p: { tag: 'a' } },
     row: [hex(1), '1', '1', '1.5', '2024-03-31 00:59:59.999+00', 'true', 'a'] },
   { doc: { _id: oid(2), who: '2', m: { n: '3' }, f: 3, at: at('2024-03-31T01:00:00Z'), flag: false, p: { tag: 'A' } },
@@ -84,6 +90,22 @@ const DATA: { doc: Document; row: PgRow }[] = [
     row: ['us', '2', '1', '1', '2024-03-10 06:59:59.999+00', null, '_'] },
   { doc: { _id: 'bs', who: '2', m: { n: 1 }, p: { tag: '\\' } },
     row: ['bs', '2', '1', null, null, null, '\\'] },
+  { doc: { _id: 'huge', who: 'h', m: { n: 1e20 }, f: -0, day: at('2024-03-10T00:00:00Z'), ok: true, label: 'x' },
+    row: ['huge', 'h', null, '-0', null, null, null], more: ['2024-03-10', 'true', 'x'] },
+  { doc: { _id: 'd1', who: 'h', m: { n: -1e20 }, f: 0, day: at('2024-03-10T05:00:00Z'), ok: 1, label: 5 },
+    row: ['d1', 'h', null, '0', null, null, null], more: [null, null, null] },
+  { doc: { _id: 'd2', who: 'h', day: at('2024-02-29T00:00:00Z'), ok: 'true', label: oid(12) },
+    row: ['d2', 'h', null, null, null, null, null], more: ['2024-02-29', null, hex(12)] },
+  { doc: { _id: 'd3', who: 'h', day: '2024-03-10', ok: false, label: true },
+    row: ['d3', 'h', null, null, null, null, null], more: [null, 'false', null] },
+  { doc: { _id: 'd4', who: 'h', day: at('1969-12-31T00:00:00Z'), ok: null, label: at('2024-01-01T00:00:00Z') },
+    row: ['d4', 'h', null, null, null, null, null], more: ['1969-12-31', null, null] },
+  { doc: { _id: 'd5', who: 'h', day: at('2024-03-09T23:59:59.999Z'), ok: [true], label: ['x'] },
+    row: ['d5', 'h', null, null, null, null, null], more: [null, null, null] },
+  { doc: { _id: 'd6', who: 'h', day: null, ok: 0, label: 'X' },
+    row: ['d6', 'h', null, null, null, null, null], more: [null, null, 'X'] },
+  { doc: { _id: 'd7', who: 'h', label: 4.5 },
+    row: ['d7', 'h', null, null, null, null, null], more: [null, null, null] },
 ];
 
 // ---- predicates, each beside its PostgreSQL ---------------------------------------------------
@@ -204,6 +226,28 @@ const CASES: { where?: Predicate; sql: string }[] = [
   { where: cmp('who', '>', 'b'), sql: "who > 'b'" },
   { where: cmp('who', '=', 'b'), sql: "who = 'b'" },
   { where: cmp('who', '>=', 'Ω'), sql: "who >= U&'\\03A9'" },
+  // misfits read as NULL in date, bool and text columns
+  { where: isnull('day'), sql: 'day IS NULL' },
+  { where: not(isnull('day')), sql: 'day IS NOT NULL' },
+  { where: cmp('day', '=', '2024-03-10'), sql: "day = date '2024-03-10'" },
+  { where: cmp('day', '<', '2024-03-10'), sql: "day < date '2024-03-10'" },
+  { where: not(cmp('day', '=', '2024-03-10')), sql: "day <> date '2024-03-10'" },
+  { where: inList('day', ['2024-02-29', '1969-12-31']), sql: "day IN (date '2024-02-29', date '1969-12-31')" },
+  { where: isnull('ok'), sql: 'ok IS NULL' },
+  { where: cmp('ok', '=', true), sql: 'ok' },
+  { where: not(cmp('ok', '=', true)), sql: 'NOT ok' },
+  { where: cmp('ok', '<>', false), sql: 'ok <> false' },
+  { where: isnull('label'), sql: 'label IS NULL' },
+  { where: not(isnull('label')), sql: 'label IS NOT NULL' },
+  { where: cmp('label', '>', '4'), sql: "label > '4'" },
+  { where: not(cmp('label', '=', 'x')), sql: "label <> 'x'" },
+  { where: not(inList('label', ['x'])), sql: "label NOT IN ('x')" },
+  { where: like('label', '%'), sql: 'label IS NOT NULL' },
+  { where: not(like('label', 'x%')), sql: "NOT starts_with(label, 'x')" },
+  { where: cmp('label', '=', hex(12)), sql: `label = '${hex(12)}'` },
+  { where: cmp('f', '=', 0), sql: 'f = 0' },
+  { where: cmp('n', '>', 2n), sql: 'n > 2' },
+  { where: cmp('n', '<', 0n), sql: 'n < 0' },
   // a few combinations
   { where: or(like('id', '%a%'), cmp('n', '=', 1n)), sql: "strpos(id, 'a') > 0 OR n = 1" },
   { where: and(not(isnull('n')), like('id', '6%')), sql: "n IS NOT NULL AND starts_with(id, '6')" },
@@ -223,6 +267,8 @@ const ORDERS: { by: OrderTerm[]; sql: string }[] = [
   { by: [{ column: 'at', desc: false }, { column: 'id', desc: false }], sql: 'at ASC NULLS LAST, id' },
   { by: [{ column: 'f', desc: true }, { column: 'flag', desc: false }, { column: 'id', desc: false }], sql: 'f DESC NULLS FIRST, flag ASC NULLS LAST, id' },
   { by: [{ column: 'flag', desc: true }, { column: 'who', desc: true }, { column: 'id', desc: false }], sql: 'flag DESC NULLS FIRST, who DESC NULLS FIRST, id' },
+  { by: [{ column: 'day', desc: false }, { column: 'label', desc: true }, { column: 'id', desc: false }], sql: 'day ASC NULLS LAST, label DESC NULLS FIRST, id' },
+  { by: [{ column: 'ok', desc: false }, { column: 'label', desc: false }, { column: 'id', desc: true }], sql: 'ok ASC NULLS LAST, label ASC NULLS LAST, id DESC' },
 ];
 
 const PAGES: [offset: number, limit: number | undefined][] = [
@@ -250,8 +296,8 @@ describe('MongoDB source against PostgreSQL on the same rows', () => {
       types: { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig,
     });
     pool.on('error', () => {});
-    await pool.query('CREATE TABLE docs (id text PRIMARY KEY, who text, n int8, f float8, at timestamptz, flag boolean, tag text)');
-    for (const { row } of DATA) await pool.query('INSERT INTO docs VALUES ($1, $2, $3, $4, $5, $6, $7)', row);
+    await pool.query('CREATE TABLE docs (id text PRIMARY KEY, who text, n int8, f float8, at timestamptz, flag boolean, tag text, day date, ok boolean, label text)');
+    for (const { row, more } of DATA) await pool.query('INSERT INTO docs VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [...row, ...(more ?? [null, null, null])]);
     src = new MongoSource({ name: 'mgoracle', url: mongo.url, database: mongo.name, timeoutMs: 10_000, pool: 2, collections: { docs: { columns: COLUMNS } } });
     await src.connect();
   }, 60_000);
@@ -279,7 +325,7 @@ describe('MongoDB source against PostgreSQL on the same rows', () => {
     const problems: string[] = [];
     for (const [k, order] of ORDERS.entries()) {
       // Every order unpaged; the pages with a few orders only (each scan may be several finds).
-      const pages = k % 3 === 0 ? PAGES : PAGES.slice(0, 1);
+      const pages = k % 4 === 0 ? PAGES : PAGES.slice(0, 1);
       for (const [offset, limit] of pages) {
         const want = await pgRows(`SELECT ${NAMES.join(', ')} FROM docs WHERE ${c.sql} ORDER BY ${order.sql}${limit === undefined ? '' : ` LIMIT ${limit}`} OFFSET ${offset}`);
         const got = (await src.scan('docs', { columns: NAMES, where: c.where, orderBy: order.by, offset, ...(limit === undefined ? {} : { limit }) })).rows;
