@@ -6,16 +6,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Double, ObjectId, Long } from 'mongodb';
 import { StoreError } from '../../src/errors.js';
 import type { OrderTerm, Predicate } from '../../src/query/predicate.js';
-import { evaluate } from '../../src/query/evaluate.js';
 import type { Source } from '../../src/sources/source.js';
 import { PostgresSource } from '../../src/sources/postgres.js';
 import { MysqlSource } from '../../src/sources/mysql.js';
 import { MongoSource, type MongoSourceOptions } from '../../src/sources/mongodb.js';
 import { PUBLIC_DETAIL } from '../../src/sources/store-errors.js';
-import { compareForSort, compareText, type Row } from '../../src/values.js';
+import type { Row } from '../../src/values.js';
+import pg from 'pg';
 import { createMongoDatabase, createMysqlDatabase, createPgDatabase, mysqlExec, pgExec } from '../support/stores.js';
 
 const cmp = (column: string, op: '=' | '<>' | '<' | '<=' | '>' | '>=', value: string | bigint | number | boolean): Predicate => ({ op: 'cmp', column, cmp: op, value });
+
+/** PostgreSQL's "C" order of text: by code point (test code, not the product's compareText). */
+function byCodePoint(a: string, b: string): number {
+  const x = Array.from(a, (c) => c.codePointAt(0)!);
+  const y = Array.from(b, (c) => c.codePointAt(0)!);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
 
 async function storeError(p: Promise<unknown>): Promise<StoreError> {
   const err = await p.then(
@@ -333,21 +341,21 @@ describe('MongoSource', () => {
     ];
     for (const op of ['<', '<=', '>', '>='] as const) {
       for (const v of [...all, '', '0', '65a1b2c3d4e5f6071829', '65a1b2c3d4e5f607182g', '65a1b2c3d4e5f60718293a4b!', 'g', 'Z', '~', '😀']) {
-        const c = (id: string): number => compareText(id, v);
+        const c = (id: string): number => byCodePoint(id, v);
         const keep = { '<': (id: string) => c(id) < 0, '<=': (id: string) => c(id) <= 0, '>': (id: string) => c(id) > 0, '>=': (id: string) => c(id) >= 0 }[op];
         cases.push({ where: cmp('id', op, v), keep });
       }
     }
     for (const { where, keep } of cases) {
       const { rows } = await src.scan('people', { columns: ['id'], where });
-      expect(rows.map((r) => r.id).sort(compareText), JSON.stringify(where)).toEqual(all.filter(keep).sort(compareText));
+      expect(rows.map((r) => r.id as string).sort(byCodePoint), JSON.stringify(where)).toEqual(all.filter(keep).sort(byCodePoint));
     }
     // Sorting by _id among ObjectIds only follows the hex text.
     const { rows } = await src.scan('people', { columns: ['id'], where: { op: 'cmp', column: 'n', cmp: '<', value: 10n }, orderBy: [{ column: 'id', desc: true }] });
-    expect(rows.map((r) => r.id)).toEqual([...OIDS].sort(compareText).reverse());
+    expect(rows.map((r) => r.id)).toEqual([...OIDS].sort(byCodePoint).reverse());
     // Regression: so does sorting a collection that mixes strings and ObjectIds (MongoDB sorts every
     // string before every ObjectId; the source merges one find per BSON class), on every page.
-    const byText = [...all].sort(compareText);
+    const byText = [...all].sort(byCodePoint);
     for (const desc of [false, true]) {
       const want = desc ? [...byText].reverse() : byText;
       const order = [{ column: 'id', desc }];
@@ -438,53 +446,57 @@ describe('MongoSource', () => {
 
   // Regressions found by the differential oracle (test/oracle/regressions.test.ts, "scanned
   // directly"): on the oracle's tiny fixture plus a few documents, every scan must return the rows
-  // PostgreSQL would, which here is the unfiltered rows read through the value model, filtered by
-  // evaluate() (three-valued logic) and sorted by compareForSort (PostgreSQL order), then paged.
+  // PostgreSQL returns for a hand-written WHERE/ORDER BY over the same rows, written by hand as a
+  // table in a C-collation database (test/oracle/mongo-source.test.ts does the same at length).
   describe('ObjectIds in text columns and onTypeMismatch: null (superset pushed, residual in process)', () => {
     const oid = (n: number): ObjectId => new ObjectId(`65f0000000000000000000${String(n).padStart(2, '0')}`);
     const hex = (n: number): string => oid(n).toHexString();
-    const EVENTS = [
+    // Each document beside the PostgreSQL row (_id, user_id, qty) it reads as.
+    // prettier-ignore
+    const EVENTS: { doc: Record<string, unknown>; row: [string, string | null, string | null] }[] = [
       // The oracle's tiny fixture.
-      { _id: oid(1), user_id: '1', payload: { qty: 1 } },
-      { _id: oid(2), user_id: '2', payload: { qty: '3' } }, // does not fit int: NULL
-      { _id: oid(3), user_id: '2', payload: { qty: 2.5 } }, // does not fit int: NULL
-      { _id: 'AAAA', user_id: '1', payload: { qty: 5 } }, // a string _id beside ObjectIds
+      { doc: { _id: oid(1), user_id: '1', payload: { qty: 1 } }, row: [hex(1), '1', '1'] },
+      { doc: { _id: oid(2), user_id: '2', payload: { qty: '3' } }, row: [hex(2), '2', null] }, // does not fit int: NULL
+      { doc: { _id: oid(3), user_id: '2', payload: { qty: 2.5 } }, row: [hex(3), '2', null] }, // does not fit int: NULL
+      { doc: { _id: 'AAAA', user_id: '1', payload: { qty: 5 } }, row: ['AAAA', '1', '5'] }, // a string _id beside ObjectIds
       // More: strings that sort between ObjectIds by code point, an ObjectId in user_id, other NULLs.
-      { _id: `${hex(1)}5`, user_id: oid(9), payload: { qty: Long.fromNumber(7) } },
-      { _id: '0', user_id: null, payload: { qty: null } },
-      { _id: 'zz', payload: { qty: new Double(4) } }, // the double 4.0 fits int
-      { _id: 'arr', user_id: 'a', payload: { qty: [4] } }, // an array does not fit int: NULL
-      { _id: 'arrpath', user_id: 'a', payload: [{ qty: 6 }] }, // an array on the path: NULL
-      { _id: oid(10), user_id: 'b', payload: 'none' }, // the path runs through a non-document: NULL
-      { _id: 'qtytrue', user_id: '65f', payload: { qty: true } }, // does not fit int: NULL
+      { doc: { _id: `${hex(1)}5`, user_id: oid(9), payload: { qty: Long.fromNumber(7) } }, row: [`${hex(1)}5`, hex(9), '7'] },
+      { doc: { _id: '0', user_id: null, payload: { qty: null } }, row: ['0', null, null] },
+      { doc: { _id: 'zz', payload: { qty: new Double(4) } }, row: ['zz', null, '4'] }, // the double 4.0 fits int
+      { doc: { _id: 'arr', user_id: 'a', payload: { qty: [4] } }, row: ['arr', 'a', null] }, // an array does not fit int: NULL
+      { doc: { _id: 'arrpath', user_id: 'a', payload: [{ qty: 6 }] }, row: ['arrpath', 'a', null] }, // an array on the path: NULL
+      { doc: { _id: oid(10), user_id: 'b', payload: 'none' }, row: [hex(10), 'b', null] }, // the path runs through a non-document: NULL
+      { doc: { _id: 'qtytrue', user_id: '65f', payload: { qty: true } }, row: ['qtytrue', '65f', null] }, // does not fit int: NULL
     ];
     const COLUMNS = {
       _id: { type: 'text' as const },
       user_id: { type: 'text' as const },
       qty: { type: 'int' as const, path: 'payload.qty', onTypeMismatch: 'null' as const },
     };
-    const TYPES = new Map(Object.entries(COLUMNS).map(([k, c]) => [k, c.type]));
     let src: MongoSource;
-    let all: Row[];
+    let oracle: Awaited<ReturnType<typeof createPgDatabase>>;
+    let pgc: pg.Client;
 
     beforeAll(async () => {
-      await db.client.db(db.name).collection('events').insertMany(EVENTS as never[]);
+      await db.client.db(db.name).collection('events').insertMany(EVENTS.map((e) => e.doc) as never[]);
       src = make('mgevents', { events: { columns: COLUMNS } });
-      all = (await src.scan('events', { columns: ['_id', 'user_id', 'qty'] })).rows;
-      expect(all).toHaveLength(EVENTS.length);
+      oracle = await createPgDatabase('mgevents_oracle');
+      pgc = new pg.Client({ connectionString: oracle.url });
+      await pgc.connect();
+      await pgc.query('CREATE TABLE events (_id text PRIMARY KEY, user_id text, qty int8)');
+      for (const e of EVENTS) await pgc.query('INSERT INTO events VALUES ($1, $2, $3)', e.row);
+    });
+    afterAll(async () => {
+      await pgc?.end();
+      await oracle?.drop();
     });
 
-    /** What PostgreSQL returns: the rows where `where` is TRUE, in `order`, paged. */
-    const reference = (where: Predicate | undefined, order: OrderTerm[], offset = 0, limit?: number): Row[] => {
-      const rows = all.filter((r) => !where || evaluate(where, r, TYPES) === true);
-      rows.sort((a, b) => {
-        for (const o of order) {
-          const c = compareForSort(TYPES.get(o.column)!, a[o.column]!, b[o.column]!, o.desc);
-          if (c !== 0) return c;
-        }
-        return 0;
-      });
-      return rows.slice(offset, limit === undefined ? undefined : offset + limit);
+    /** What PostgreSQL returns for `WHERE where ORDER BY order`, paged, as value-model rows. */
+    const reference = async (where: string, order = '_id', offset = 0, limit?: number): Promise<Row[]> => {
+      const res = await pgc.query<{ _id: string; user_id: string | null; qty: string | null }>(
+        `SELECT _id, user_id, qty::text AS qty FROM events WHERE ${where} ORDER BY ${order}${limit === undefined ? '' : ` LIMIT ${limit}`} OFFSET ${offset}`,
+      );
+      return res.rows.map((r) => ({ _id: r._id, user_id: r.user_id, qty: r.qty === null ? null : BigInt(r.qty) }));
     };
     const ids = (rows: Row[]): unknown[] => rows.map((r) => r._id);
     const like = (column: string, pattern: string): Predicate => ({ op: 'like', column, pattern });
@@ -515,14 +527,15 @@ describe('MongoSource', () => {
     it('ORDER BY _id (or another text column) mixing strings and ObjectIds is code-point order, on every page (bug 3)', async () => {
       const rows = await src.scan('events', { columns: ['_id'], orderBy: [{ column: '_id', desc: false }] });
       expect(ids(rows.rows)).toEqual(['0', hex(1), `${hex(1)}5`, hex(2), hex(3), hex(10), 'AAAA', 'arr', 'arrpath', 'qtytrue', 'zz']);
-      for (const order of [
-        [{ column: '_id', desc: true }],
-        [{ column: 'user_id', desc: false }, { column: '_id', desc: false }], // user_id holds an ObjectId, strings and NULLs
-        [{ column: 'user_id', desc: true }, { column: '_id', desc: true }],
-      ]) {
+      // prettier-ignore
+      for (const [order, sql] of [
+        [[{ column: '_id', desc: true }], '_id DESC'],
+        [[{ column: 'user_id', desc: false }, { column: '_id', desc: false }], 'user_id ASC NULLS LAST, _id'], // user_id holds an ObjectId, strings and NULLs
+        [[{ column: 'user_id', desc: true }, { column: '_id', desc: true }], 'user_id DESC NULLS FIRST, _id DESC'],
+      ] as const) {
         for (const [offset, limit] of [[0, undefined], [0, 2], [1, 3], [4, 4], [8, 5]] as const) {
-          const got = await src.scan('events', { columns: ['_id', 'user_id'], orderBy: order, offset, limit });
-          expect(ids(got.rows), `${JSON.stringify(order)} offset ${offset} limit ${limit}`).toEqual(ids(reference(undefined, order, offset, limit)));
+          const got = await src.scan('events', { columns: ['_id', 'user_id'], orderBy: [...order], offset, limit });
+          expect(ids(got.rows), `${sql} offset ${offset} limit ${limit}`).toEqual(ids(await reference('true', sql, offset, limit)));
         }
       }
     });
@@ -549,40 +562,44 @@ describe('MongoSource', () => {
 
     // Every combination of a few predicates, orders and pages against the reference; limit and
     // offset must apply after the in-process residual.
-    it('agrees with the value model for filters, orders and pages together', async () => {
+    it('agrees with PostgreSQL for filters, orders and pages together', async () => {
       const qty = (cmp: '=' | '<>' | '<' | '>=', value: bigint): Predicate => ({ op: 'cmp', column: 'qty', cmp, value });
-      const WHERE: (Predicate | undefined)[] = [
-        undefined,
-        like('_id', '%0%'),
-        not(like('_id', '%0%')),
-        like('user_id', '%9'),
-        not(like('user_id', '6%')),
-        like('user_id', '65f%'),
-        isnull('qty'),
-        qty('<>', 1n),
-        qty('<', 5n),
-        not(qty('>=', 5n)),
-        { op: 'or', args: [isnull('qty'), like('_id', '%3')] },
-        { op: 'and', args: [not(isnull('qty')), like('_id', '6%')] },
-        not({ op: 'or', args: [qty('=', 5n), like('_id', '%1')] }),
-        { op: 'cmp', column: '_id', cmp: '>', value: hex(1) },
+      // Each predicate beside its PostgreSQL, written by hand.
+      // prettier-ignore
+      const WHERE: [Predicate | undefined, string][] = [
+        [undefined, 'true'],
+        [like('_id', '%0%'), "strpos(_id, '0') > 0"],
+        [not(like('_id', '%0%')), "strpos(_id, '0') = 0"],
+        [like('user_id', '%9'), "right(user_id, 1) = '9'"],
+        [not(like('user_id', '6%')), "NOT starts_with(user_id, '6')"],
+        [like('user_id', '65f%'), "starts_with(user_id, '65f')"],
+        [isnull('qty'), 'qty IS NULL'],
+        [qty('<>', 1n), 'qty <> 1'],
+        [qty('<', 5n), 'qty < 5'],
+        [not(qty('>=', 5n)), 'NOT (qty >= 5)'],
+        [{ op: 'or', args: [isnull('qty'), like('_id', '%3')] }, "qty IS NULL OR right(_id, 1) = '3'"],
+        [{ op: 'and', args: [not(isnull('qty')), like('_id', '6%')] }, "qty IS NOT NULL AND starts_with(_id, '6')"],
+        [not({ op: 'or', args: [qty('=', 5n), like('_id', '%1')] }), "NOT (qty = 5 OR right(_id, 1) = '1')"],
+        [{ op: 'cmp', column: '_id', cmp: '>', value: hex(1) }, `_id > '${hex(1)}'`],
       ];
-      const ORDERS: OrderTerm[][] = [
-        [{ column: '_id', desc: false }],
-        [{ column: 'qty', desc: true }, { column: '_id', desc: false }], // a misfit-is-NULL key: sorted in process
-        [{ column: 'user_id', desc: false }, { column: '_id', desc: true }],
+      // prettier-ignore
+      const ORDERS: [OrderTerm[], string][] = [
+        [[{ column: '_id', desc: false }], '_id'],
+        [[{ column: 'qty', desc: true }, { column: '_id', desc: false }], 'qty DESC NULLS FIRST, _id'], // a misfit-is-NULL key: sorted in process
+        [[{ column: 'user_id', desc: false }, { column: '_id', desc: true }], 'user_id ASC NULLS LAST, _id DESC'],
       ];
       const PAGES: [number, number | undefined][] = [[0, undefined], [0, 1], [1, 2], [3, 3], [6, undefined]];
-      for (const where of WHERE) {
-        const label = JSON.stringify(where, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
-        expect(await src.count('events', where), label).toBe(reference(where, []).length);
+      for (const [where, sql] of WHERE) {
+        const label = `${JSON.stringify(where, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))} (${sql})`;
+        const all = await reference(sql);
+        expect(await src.count('events', where), label).toBe(all.length);
         const unordered = await src.scan('events', { columns: ['_id'], where });
-        expect(ids(unordered.rows).sort(), label).toEqual(ids(reference(where, [])).sort());
-        for (const order of ORDERS) {
+        expect(ids(unordered.rows).sort(), label).toEqual(ids(all).sort());
+        for (const [order, orderSql] of ORDERS) {
           for (const [offset, limit] of PAGES) {
             const got = await src.scan('events', { columns: ['_id', 'qty'], where, orderBy: order, offset, limit });
-            expect(got.rows, `${label} ${JSON.stringify(order)} offset ${offset} limit ${limit}`).toEqual(
-              reference(where, order, offset, limit).map((r) => ({ _id: r._id, qty: r.qty })),
+            expect(got.rows, `${label} ORDER BY ${orderSql} offset ${offset} limit ${limit}`).toEqual(
+              (await reference(sql, orderSql, offset, limit)).map((r) => ({ _id: r._id, qty: r.qty })),
             );
           }
         }

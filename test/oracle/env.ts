@@ -448,7 +448,8 @@ function jsonOf(v: unknown): unknown {
 
 // ---- querying the oracle ----------------------------------------------------------------------
 
-async function oracleQuery(pool: pg.Pool, sql: string, params: unknown[]): Promise<OracleResult> {
+/** Runs SQL on a pool whose type parsers return raw text (see createOracleEnv), decoding by result type. */
+export async function oracleQuery(pool: pg.Pool, sql: string, params: unknown[]): Promise<OracleResult> {
   const res = await pool.query({ text: sql, values: params });
   const types: Record<string, OracleType> = {};
   const columns = res.fields.map((f) => f.name);

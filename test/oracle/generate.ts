@@ -73,6 +73,8 @@ export interface GenQuery {
   columns: string[];
   filter?: GFilter;
   filterText?: string;
+  /** A hand-written PostgreSQL WHERE clause for the oracle (directed queries); else `filter` is printed. */
+  sql?: string;
   order: { column: string; desc: boolean }[];
   limit: number;
   offset: number;
@@ -420,7 +422,8 @@ export function oracleQuerySql(
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   let sql = `SELECT ${q.columns.map((c) => `v.${qi(c)}`).join(', ')}${totalAs ? `, count(*) OVER () AS ${qi(totalAs)}` : ''} FROM (${viewSql}) v`;
-  if (q.filter) sql += ` WHERE ${printSql(q.filter, types, params)}`;
+  const where = oracleWhere(q, types, params);
+  if (where) sql += ` WHERE ${where}`;
   sql += ` ORDER BY ${q.order.map((o) => `v.${qi(o.column)} ${o.desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`).join(', ')}`;
   if (paged) {
     params.push(q.limit, q.offset);
@@ -429,9 +432,17 @@ export function oracleQuerySql(
   return { sql, params };
 }
 
-export function oracleCountSql(viewSql: string, filter: GFilter | undefined, types: Record<string, OracleType>): { sql: string; params: unknown[] } {
+/** The oracle's WHERE clause of a query: its hand-written SQL, else its generated filter printed as SQL. */
+function oracleWhere(q: { filter?: GFilter; sql?: string }, types: Record<string, OracleType>, params: unknown[]): string | undefined {
+  if (q.sql) return `(${q.sql})`;
+  return q.filter ? printSql(q.filter, types, params) : undefined;
+}
+
+export function oracleCountSql(viewSql: string, q: { filter?: GFilter; sql?: string } | GFilter | undefined, types: Record<string, OracleType>): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
-  const sql = `SELECT count(*) AS n FROM (${viewSql}) v${filter ? ` WHERE ${printSql(filter, types, params)}` : ''}`;
+  const query = q === undefined ? {} : 'k' in q ? { filter: q } : q;
+  const where = oracleWhere(query, types, params);
+  const sql = `SELECT count(*) AS n FROM (${viewSql}) v${where ? ` WHERE ${where}` : ''}`;
   return { sql, params };
 }
 

@@ -182,7 +182,7 @@ export async function checkQuery(ctx: ViewCtx, q: GenQuery, view: View = ctx.vie
     else if (q.offset === 0) total = 0;
     else {
       // The page is past the end: the window count is not there, ask for it.
-      const c = oracleCountSql(ctx.def.sql, q.filter, ctx.types);
+      const c = oracleCountSql(ctx.def.sql, q, ctx.types);
       total = Number((await ctx.env.oracle(c.sql, c.params)).rows[0]!.n);
     }
   } catch (err) {
