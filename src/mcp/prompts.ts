@@ -5,9 +5,9 @@
 // A prompt whose front matter lists `views` is offered only to callers who may read every one of
 // them, so a prompt never reveals a view the caller cannot see. Prompts are rendered per caller:
 // `{{#column c}}...{{/column c}}` appears only when the caller may read column `c` (of the first
-// view in `views`, or `service.view.c`), `{{^column c}}...{{/column c}}` only when not, and
-// `{{view.key}}` is the key columns of the first view that the caller may read. So a prompt never
-// asks for a column the caller cannot read (docs/mcp.md).
+// view in `views`, or `service.view.c` of another listed view), `{{^column c}}...{{/column c}}`
+// only when not, and `{{view.key}}` is the key columns of the first view that the caller may read.
+// So a prompt never asks for a column the caller cannot read (docs/mcp.md).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +52,10 @@ export function parsePrompt(text: string, file: string): PromptTemplate {
   }
   const prompt = { ...parsed.data, body: m[2]!.trim(), file };
   for (const ref of columnRefs(prompt)) {
-    if (!ref.view) throw new Error(`${file}: {{#column ${ref.text}}} names no view: list the view under \`views\` or write service.view.column`);
+    // Listing the view keeps the prompt from callers who cannot read it.
+    if (!ref.view || !prompt.views.includes(ref.view)) {
+      throw new Error(`${file}: {{#column ${ref.text}}} names a column of a view not listed under \`views\``);
+    }
   }
   if (prompt.body.includes('{{view.key}}') && prompt.views.length === 0) throw new Error(`${file}: {{view.key}} needs a view under \`views\``);
   return prompt;
@@ -82,9 +85,8 @@ export type CallerViews = Map<string, { columns: Set<string>; key: string[] }>;
 
 /** The caller's columns of every view the prompt names, through the gateway (grants, fields). */
 export async function callerViews(gw: Gateway, identity: Identity, p: PromptTemplate): Promise<CallerViews> {
-  const ids = new Set([...p.views, ...columnRefs(p).map((r) => r.view!)]);
   const out: CallerViews = new Map();
-  for (const id of ids) {
+  for (const id of p.views) {
     const d = await gw.describeView(identity, id);
     const columns = new Set(d.columns.map((c) => c.name));
     out.set(id, { columns, key: d.key.filter((k) => columns.has(k)) });
