@@ -109,6 +109,11 @@ function zodProblems(issue: z.core.$ZodIssue, raw: unknown, lineOf: (p: Path) =>
       return branch.flatMap((i) => zodProblems(i, raw, lineOf, path));
     }
   }
+  if (issue.code === 'invalid_union') {
+    // A string-or-object value (a table entry, rowSecurity): report the one kind the value has.
+    const fitting = issue.errors.filter((b) => !b.some((i) => i.path.length === 0 && i.code === 'invalid_type'));
+    if (fitting.length === 1) return fitting[0]!.flatMap((i) => zodProblems(i, raw, lineOf, path));
+  }
   const problem = zodProblem(issue, path, lineOf);
   if (issue.code === 'unrecognized_keys' && path.length === 2 && path[0] === 'services') {
     return [withKeyHint(problem, issue, SERVICE_KEYS[serviceKind(valueAt(raw, path) as Record<string, unknown>)])];

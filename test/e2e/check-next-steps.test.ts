@@ -66,6 +66,12 @@ describe('viewgate check', () => {
       message = (err as Error).message;
     }
     expect(message).toMatch(/services\.fed \(line 5\): unknown key "veiws" \(did you mean "views"\?\)/);
+    try {
+      parseConfig('sources: {}\nservices:\n  crm:\n    source: crm\n    tables: [{ name: customers, descripton: x }]\nroles: {}\n');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('services.crm.tables.0 (line 5): unknown key "descripton"');
   });
 
   it('fails the views of a MongoDB that cannot be reached, and says what to do', async () => {
