@@ -15,9 +15,10 @@ export interface CheckReport {
 
 const pad = (s: string, n: number) => (s.length >= n ? s + ' ' : s + ' '.repeat(n - s.length));
 
-/** The problem, then the next step when we know one. */
+/** The problem, then the next step when it is a store's failure we recognise. */
 function withNextStep(message: string): string {
-  const next = nextStep(message);
+  const at = message.indexOf('store "');
+  const next = at < 0 ? undefined : nextStep(message.slice(at));
   return next ? `${message} -> ${next}` : message;
 }
 

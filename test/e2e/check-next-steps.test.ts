@@ -108,6 +108,13 @@ describe('viewgate check', () => {
     expect(line(unknownDb.lines, /^source  FAIL  crm /)).toMatch(/Unknown database.* -> the database does not exist/);
   });
 
+  it('a federated view over a missing table says to create it or fix its name', async () => {
+    const report = await runCheck(referenceConfig(stores.env, (yaml) => yaml.replace('FROM crm.customers c', 'FROM crm.no_such_table c')));
+    expect(line(report.lines, /^view    FAIL  federation\.unified_customer_activity /)).toMatch(
+      /table "no_such_table" does not exist -> the table does not exist: create it, or fix its name in the config/,
+    );
+  });
+
   it('recognises the drivers\' timeout messages', () => {
     for (const m of [
       'store "a" is unavailable: Server selection timed out after 500 ms',
