@@ -1,9 +1,13 @@
-// `viewgate check`: one line per source and view with its status and the exact problem.
+// `viewgate check`: one line per source and view with its status, the exact problem and, for a
+// store failure, what to do next.
 import type { Config } from './config/schema.js';
+import { isTableService } from './config/schema.js';
 import { Sources } from './sources/index.js';
 import { Catalog } from './engine/catalog.js';
+import { parseViewSql } from './engine/embedded/parse.js';
 import { redactUrl } from './ops/logger.js';
 import { operatorDetail } from './errors.js';
+import { nextStep } from './check-hints.js';
 
 export interface CheckReport {
   ok: boolean;
@@ -12,10 +16,18 @@ export interface CheckReport {
 
 const pad = (s: string, n: number) => (s.length >= n ? s + ' ' : s + ' '.repeat(n - s.length));
 
+/** The problem, then the next step when it is a store's failure we recognise. */
+function withNextStep(message: string): string {
+  const at = message.indexOf('store "');
+  const next = at < 0 ? undefined : nextStep(message.slice(at));
+  return next ? `${message} -> ${next}` : message;
+}
+
 export async function runCheck(config: Config): Promise<CheckReport> {
   const lines: string[] = ['config  ok    ' + `${Object.keys(config.sources).length} sources, ${Object.keys(config.services).length} services, ${Object.keys(config.roles).length} roles`];
   let ok = true;
   const sources = new Sources(config);
+  const unreachable = new Set<string>();
   try {
     await sources.connect();
     for (const s of sources.all()) {
@@ -24,17 +36,24 @@ export async function runCheck(config: Config): Promise<CheckReport> {
         lines.push(`source  ok    ${pad(s.name, 24)}${s.kind}`);
       } catch (err) {
         ok = false;
-        lines.push(`source  FAIL  ${pad(s.name, 24)}${s.kind}: ${redactUrl(operatorDetail(err))}`);
+        unreachable.add(s.name);
+        lines.push(`source  FAIL  ${pad(s.name, 24)}${s.kind}: ${withNextStep(redactUrl(operatorDetail(err)))}`);
       }
     }
     const catalog = new Catalog(config, sources);
     const entries = await catalog.buildAll();
     for (const e of entries) {
-      if (e.view) {
+      // A MongoDB view is built from declared columns without touching the store, so a view that
+      // was built may still read a store that is down.
+      const down = e.view && !e.problem ? (await viewSources(config, e.service, e.name)).filter((s) => unreachable.has(s)) : [];
+      if (e.view && down.length === 0) {
         lines.push(`view    ok    ${pad(e.id, 24)}${e.view.columns.length} columns, key (${e.view.key.join(', ') || 'none'})`);
+      } else if (down.length > 0) {
+        ok = false;
+        lines.push(`view    FAIL  ${pad(e.id, 24)}reads source${down.length > 1 ? 's' : ''} ${down.map((s) => `"${s}"`).join(', ')}, which cannot be reached (see the source line above)`);
       } else {
         ok = false;
-        lines.push(`view    FAIL  ${pad(e.id, 24)}${redactUrl(e.problem ?? 'unknown problem')}`);
+        lines.push(`view    FAIL  ${pad(e.id, 24)}${withNextStep(redactUrl(e.problem ?? 'unknown problem'))}`);
       }
     }
     for (const p of entries.flatMap((e) => e.policy ?? [])) {
@@ -46,4 +65,20 @@ export async function runCheck(config: Config): Promise<CheckReport> {
   }
   lines.push(ok ? 'all checks passed' : 'some checks failed (see FAIL lines above)');
   return { ok, lines };
+}
+
+/** The sources a view reads: its service's source, a hub's foreign sources, or the sources its SQL names. */
+async function viewSources(config: Config, service: string, view: string): Promise<string[]> {
+  const svc = config.services[service];
+  if (!svc) return [];
+  if (isTableService(svc)) return [svc.source];
+  if (svc.engine === 'hub') return [...(svc.source ? [svc.source] : []), ...Object.keys(svc.foreign ?? {})];
+  const sql = svc.views[view]?.sql;
+  if (!sql) return [];
+  try {
+    const syntax = await parseViewSql(`${service}.${view}`, sql);
+    return [...new Set([syntax.from.source, ...syntax.joins.map((j) => j.relation.source)])];
+  } catch {
+    return []; // the view was built, so its SQL parses; nothing to add if it somehow does not
+  }
 }

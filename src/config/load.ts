@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, isTableService, type Config } from './schema.js';
+import { configSchema, isTableService, tableService, viewService, type Config } from './schema.js';
 
 export interface ConfigProblem {
   path: string;
@@ -63,7 +63,7 @@ export function parseConfig(text: string, file = '<config>', env: NodeJS.Process
   );
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(zodProblem(issue, lineOf));
+    for (const issue of parsed.error.issues) problems.push(...zodProblems(issue, raw, lineOf));
   } else {
     for (const p of crossReferences(parsed.data)) problems.push({ ...p, line: lineOf(splitPath(doc, p.path)) });
   }
@@ -123,13 +123,81 @@ function substituteEnv(
   return value;
 }
 
-function zodProblem(issue: z.core.$ZodIssue, lineOf: (p: (string | number)[]) => number | undefined): ConfigProblem {
-  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+type Path = (string | number)[];
+
+/** One issue -> problems; a service that fits neither kind is checked as the kind it looks like. */
+function zodProblems(issue: z.core.$ZodIssue, raw: unknown, lineOf: (p: Path) => number | undefined, prefix: Path = []): ConfigProblem[] {
+  const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+  if (issue.code === 'invalid_union' && path.length === 2 && path[0] === 'services') {
+    const svc = valueAt(raw, path);
+    if (svc && typeof svc === 'object' && !Array.isArray(svc)) {
+      const kind = serviceKind(svc as Record<string, unknown>);
+      const branch = issue.errors[kind === 'tables' ? 0 : 1] ?? [];
+      return branch.flatMap((i) => zodProblems(i, raw, lineOf, path));
+    }
+  }
+  if (issue.code === 'invalid_union') {
+    // A string-or-object value (a table entry, rowSecurity): report the one kind the value has.
+    const fitting = issue.errors.filter((b) => !b.some((i) => i.path.length === 0 && i.code === 'invalid_type'));
+    if (fitting.length === 1) return fitting[0]!.flatMap((i) => zodProblems(i, raw, lineOf, path));
+  }
+  const problem = zodProblem(issue, path, lineOf);
+  if (issue.code === 'unrecognized_keys' && path.length === 2 && path[0] === 'services') {
+    return [withKeyHint(problem, issue, SERVICE_KEYS[serviceKind(valueAt(raw, path) as Record<string, unknown>)])];
+  }
+  return [problem];
+}
+
+const SERVICE_KEYS = { tables: Object.keys(tableService.shape), views: Object.keys(viewService.shape) } as const;
+
+/** `views`, `engine` or `foreign` make a view service; anything else is read as a table service. */
+function serviceKind(svc: Record<string, unknown>): keyof typeof SERVICE_KEYS {
+  return 'views' in svc || 'engine' in svc || 'foreign' in svc ? 'views' : 'tables';
+}
+
+function withKeyHint(p: ConfigProblem, issue: z.core.$ZodIssue, known: readonly string[]): ConfigProblem {
+  if (issue.code !== 'unrecognized_keys') return p;
+  const hints = issue.keys.map((k) => closest(k, known)).filter((h): h is string => h !== undefined);
+  const suffix = hints.length > 0 ? ` (did you mean ${hints.map((h) => `"${h}"`).join(', ')}?)` : '';
+  return { ...p, message: `${p.message}${suffix}; a service takes ${known.map((k) => `\`${k}\``).join(', ')}` };
+}
+
+/** The known key within two edits of `key`, if any (typos such as `tabels`). */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: { k: string; d: number } | undefined;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d <= 2 && (!best || d < best.d)) best = { k, d };
+  }
+  return best?.k;
+}
+
+/** Edits (insert, delete, replace, swap of neighbours) between a and b. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+function valueAt(value: unknown, path: Path): unknown {
+  let v = value;
+  for (const p of path) v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[p] : undefined;
+  return v;
+}
+
+function zodProblem(issue: z.core.$ZodIssue, path: Path, lineOf: (p: Path) => number | undefined): ConfigProblem {
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     return { path: path.join('.'), line: lineOf([...path, issue.keys[0]!]) ?? lineOf(path), message };
   }
+  if (issue.code === 'invalid_key') message = issue.issues.map((i) => i.message).join('; ') || message;
   if (issue.code === 'invalid_type' && message.includes('received undefined')) message = `missing (expected ${issue.expected})`;
   if (issue.code === 'invalid_union' && path.at(-2) === 'services') {
     message = 'a service has either `source` + `tables` (one store) or `views` with SQL (federated)';

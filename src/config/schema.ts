@@ -42,6 +42,9 @@ const rate = z.string().transform((v, ctx): Rate => {
 
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and _ only, not starting with a digit');
 
+/** Role names as identity providers write them: `platform-admin`, `Data.Reader`, `realm:viewer`. */
+const roleName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/, 'a role name uses letters, digits and _ - . : only, starting with a letter, digit or _');
+
 const sqlSource = z.strictObject({
   kind: z.enum(['postgres', 'mysql']),
   url: z.string().min(1, 'the connection URL is empty (is its environment variable set?)'),
@@ -91,7 +94,7 @@ const grant = z.strictObject({
 
 const rowSecurity = z.union([
   z.string().min(1),
-  z.strictObject({ filter: z.string().min(1), exemptRoles: z.array(z.string()).default([]) }),
+  z.strictObject({ filter: z.string().min(1), exemptRoles: z.array(roleName).default([]) }),
 ]);
 
 const view = z.strictObject({
@@ -115,7 +118,7 @@ const tableEntry = z.union([
 ]);
 
 /** A service bound to one source: each table is exposed as a view of the same name. */
-const tableService = z.strictObject({
+export const tableService = z.strictObject({
   description: z.string().optional(),
   source: z.string().min(1),
   tables: z.array(tableEntry).min(1),
@@ -128,7 +131,7 @@ const foreignMapping = z.strictObject({
 });
 
 /** A service of SQL views: `embedded` (viewgate federates) or `hub` (a PostgreSQL hub runs them). */
-const viewService = z.strictObject({
+export const viewService = z.strictObject({
   description: z.string().optional(),
   engine: z.enum(['embedded', 'hub']).default('embedded'),
   source: z.string().min(1).optional(),
@@ -143,7 +146,7 @@ const apiKey = z.strictObject({
   sha256: z
     .string()
     .regex(/^[0-9a-fA-F]{64}$/, 'the sha256 of the key as 64 hex digits (e.g. `printf %s "$KEY" | sha256sum`)'),
-  role: z.string().min(1),
+  role: roleName,
   claims: z.record(z.string(), z.unknown()).default({}),
 });
 
@@ -156,7 +159,7 @@ const jwt = z.strictObject({
   algorithms: z.array(z.string().min(1)).min(1).optional(),
   clockSkew: duration.default(30_000),
   roleClaim: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('roles'),
-  defaultRole: z.string().min(1).optional(),
+  defaultRole: roleName.optional(),
   // Which claim names the principal in the identity key (docs/security.md "Identity key").
   subjectClaim: z.string().min(1).default('sub'),
   requireSub: z.boolean().default(false),
@@ -212,7 +215,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   roles: z.record(
-    name,
+    roleName,
     z.strictObject({
       description: z.string().optional(),
       grants: z.record(z.string(), grant).default({}),

@@ -64,11 +64,14 @@ export class Catalog {
     const table = typeof entry === 'string' ? entry : entry.name;
     const viewName = table.includes('.') ? table.split('.').pop()! : table;
     const id = `${svcName}.${viewName}`;
-    const description = (typeof entry === 'string' ? undefined : entry.description) ?? svc.description ?? `${table} in ${svc.source}`;
-    this.descriptions.set(id, description);
+    const configured = typeof entry === 'string' ? undefined : entry.description;
+    this.descriptions.set(id, configured ?? svc.description ?? `${table} in ${svc.source}`);
     this.builders.set(id, async () => {
       const source = this.sources.get(svc.source);
       const info = await source.introspect(table);
+      // The table's own comment describes it better than its service does; the config's words win.
+      const description = configured ?? info.description ?? svc.description ?? `${table} in ${svc.source}`;
+      this.descriptions.set(id, description);
       const key = (typeof entry === 'string' ? undefined : entry.key) ?? info.primaryKey;
       const cols = this.config.sources[svc.source];
       const declared = cols?.kind === 'mongodb' ? cols.collections[table]?.columns : undefined;
@@ -82,7 +85,7 @@ export class Catalog {
           name: c.name,
           type: c.type,
           nullable: c.nullable,
-          ...(declared?.[c.name]?.description ? { description: declared[c.name]!.description } : {}),
+          ...((declared?.[c.name]?.description ?? c.description) ? { description: declared?.[c.name]?.description ?? c.description } : {}),
         })),
         engine: new TableViewEngine(source, info),
       };

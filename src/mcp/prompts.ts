@@ -3,11 +3,17 @@
 // only when the argument is given.
 //
 // A prompt whose front matter lists `views` is offered only to callers who may read every one of
-// them, so a prompt never reveals a view the caller cannot see.
+// them, so a prompt never reveals a view the caller cannot see. Prompts are rendered per caller:
+// `{{#column c}}...{{/column c}}` appears only when the caller may read column `c` (of the first
+// view in `views`, or `service.view.c` of another listed view), `{{^column c}}...{{/column c}}`
+// only when not, and `{{view.key}}` is the key columns of the first view that the caller may read.
+// So a prompt never asks for a column the caller cannot read (docs/mcp.md).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { McpServer } from '@modelcontextprotocol/server';
+import type { Gateway } from '../gateway.js';
+import type { Identity } from '../policy/identity.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -44,7 +50,48 @@ export function parsePrompt(text: string, file: string): PromptTemplate {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(front matter)'}: ${i.message}`).join('; ');
     throw new Error(`${file}: ${issues}`);
   }
-  return { ...parsed.data, body: m[2]!.trim(), file };
+  const prompt = { ...parsed.data, body: m[2]!.trim(), file };
+  for (const ref of columnRefs(prompt)) {
+    // Listing the view keeps the prompt from callers who cannot read it.
+    if (!ref.view || !prompt.views.includes(ref.view)) {
+      throw new Error(`${file}: {{#column ${ref.text}}} names a column of a view not listed under \`views\``);
+    }
+  }
+  if (prompt.body.includes('{{view.key}}') && prompt.views.length === 0) throw new Error(`${file}: {{view.key}} needs a view under \`views\``);
+  return prompt;
+}
+
+const COLUMN_SECTION = /\{\{([#^])column ([\w.]+)\}\}([\s\S]*?)\{\{\/column \2\}\}/g;
+
+interface ColumnRef {
+  text: string;
+  view?: string;
+  column: string;
+}
+
+/** `c` -> the first listed view's column c; `service.view.c` -> that view's column c. */
+function columnRef(p: Pick<PromptTemplate, 'views'>, text: string): ColumnRef {
+  const dot = text.lastIndexOf('.');
+  if (dot < 0) return { text, column: text, ...(p.views[0] ? { view: p.views[0] } : {}) };
+  return { text, view: text.slice(0, dot), column: text.slice(dot + 1) };
+}
+
+function columnRefs(p: PromptTemplate): ColumnRef[] {
+  return [...p.body.matchAll(COLUMN_SECTION)].map((m) => columnRef(p, m[2]!));
+}
+
+/** What one caller may see of the views a prompt names: view id -> readable columns and key. */
+export type CallerViews = Map<string, { columns: Set<string>; key: string[] }>;
+
+/** The caller's columns of every view the prompt names, through the gateway (grants, fields). */
+export async function callerViews(gw: Gateway, identity: Identity, p: PromptTemplate): Promise<CallerViews> {
+  const out: CallerViews = new Map();
+  for (const id of p.views) {
+    const d = await gw.describeView(identity, id);
+    const columns = new Set(d.columns.map((c) => c.name));
+    out.set(id, { columns, key: d.key.filter((k) => columns.has(k)) });
+  }
+  return out;
 }
 
 /** Every prompt in `dir` (sorted by file name); a broken file stops start-up with its name. */
@@ -59,24 +106,40 @@ export function loadPrompts(dir = PROMPTS_DIR): PromptTemplate[] {
   return prompts;
 }
 
-export function renderPrompt(p: PromptTemplate, args: Record<string, string | undefined>): string {
+/** The prompt's text for one caller; without `views` every column section shows (a caller who may read everything). */
+export function renderPrompt(p: PromptTemplate, args: Record<string, string | undefined>, views?: CallerViews): string {
   const value = (name: string) => (args[name] ?? '').trim();
-  return p.body
+  const readable = (text: string) => {
+    const ref = columnRef(p, text);
+    return !views || (views.get(ref.view!)?.columns.has(ref.column) ?? false);
+  };
+  let body = p.body;
+  // Repeated so that sections for different columns may nest.
+  for (let before = ''; before !== body; ) {
+    before = body;
+    body = body.replace(COLUMN_SECTION, (_m, kind: string, text: string, inner: string) => ((kind === '#') === readable(text) ? inner : ''));
+  }
+  const key = p.views[0] ? (views ? (views.get(p.views[0])?.key ?? []) : undefined) : [];
+  body = body.replace(/\{\{view\.key\}\}/g, key ? key.join(', ') : 'key columns');
+  return body
     .replace(/\{\{#(\w+)\}\}([\s\S]*?)\{\{\/\1\}\}/g, (_m, name: string, inner: string) => (value(name) ? inner : ''))
     .replace(/\{\{(\w+)\}\}/g, (_m, name: string) => value(name))
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }
 
-/** Registers the prompts whose views the caller may read (`visible`: ids of readable views). */
-export function registerPrompts(server: McpServer, prompts: PromptTemplate[], visible: Set<string>): void {
+/** Registers the prompts whose views the caller may read, each rendered for that caller. */
+export function registerPrompts(server: McpServer, prompts: PromptTemplate[], gw: Gateway, identity: Identity): void {
+  const visible = new Set(gw.listViews(identity).map((v) => v.id));
   for (const p of prompts) {
     if (!p.views.every((v) => visible.has(v))) continue;
     const shape: Record<string, z.ZodType<string | undefined>> = {};
     for (const a of p.arguments) shape[a.name] = a.required ? z.string().describe(a.description) : z.string().optional().describe(a.description);
-    server.registerPrompt(p.name, { description: p.description, argsSchema: z.object(shape) }, (args) => ({
+    server.registerPrompt(p.name, { description: p.description, argsSchema: z.object(shape) }, async (args) => ({
       description: p.description,
-      messages: [{ role: 'user', content: { type: 'text', text: renderPrompt(p, args as Record<string, string | undefined>) } }],
+      messages: [
+        { role: 'user', content: { type: 'text', text: renderPrompt(p, args as Record<string, string | undefined>, await callerViews(gw, identity, p)) } },
+      ],
     }));
   }
 }

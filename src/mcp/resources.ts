@@ -4,6 +4,7 @@
 import { ResourceNotFoundError, ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
 import type { Runtime } from '../runtime.js';
 import { audited, type McpCaller } from './audit.js';
+import { exampleArguments } from './example.js';
 import { viewSchema } from './tools.js';
 
 export const VIEW_URI_PREFIX = 'viewgate://views/';
@@ -33,14 +34,15 @@ export function registerViewResources(server: McpServer, rt: Runtime, caller: Mc
       const id = String(variables.view ?? '');
       const r = await audited(rt, caller, 'read_resource', { uri: uri.href }, async (ctx) => {
         ctx.view = id;
-        return gw.describeView(caller.identity, id);
+        const d = await gw.describeView(caller.identity, id);
+        return { d, example: await exampleArguments(gw, caller.identity, d) };
       });
       if (!r.ok) {
         if (r.error.status === 404) throw new ResourceNotFoundError(uri.href, `no view "${id}" (resources/list shows the views you may read)`);
         // Audit down, a store failing: the gateway's message, never a stack.
         throw new Error(r.error.message);
       }
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(viewSchema(r.value), null, 2) }] };
+      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(viewSchema(r.value.d, r.value.example), null, 2) }] };
     },
   );
 }

@@ -24,7 +24,6 @@ export function createMcpServer(rt: Runtime, caller: McpCaller, prompts: PromptT
   );
   registerTools(server, rt, caller);
   registerViewResources(server, rt, caller);
-  const visible = new Set(rt.gateway.listViews(caller.identity).map((v) => v.id));
-  registerPrompts(server, prompts, visible);
+  registerPrompts(server, prompts, rt.gateway, caller.identity);
   return server;
 }

@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime.js';
 import { toPlain, type Row } from '../values.js';
 import { audited, type McpCaller } from './audit.js';
 import { toolError } from './errors.js';
+import { exampleArguments } from './example.js';
 import { renderRows, type PlainRow } from './render.js';
 
 const ANNOTATIONS = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
@@ -57,8 +58,8 @@ const queryViewInput = z.strictObject({
     .union([z.array(z.string()), z.string()])
     .optional()
     .describe('Sort terms `column [asc|desc]`, as a list or a comma-separated string. The view key is appended.'),
-  limit: z.number().int().optional().describe('Rows per page, 1 or more; capped at the view\'s max_limit (describe_view).'),
-  offset: z.number().int().optional().describe('Rows to skip, 0 or more; use next_offset from the previous result.'),
+  limit: z.number().int().min(1, 'limit is 1 or more rows per call (at most the view\'s max_limit, see describe_view)').optional().describe('Rows per page, 1 or more; capped at the view\'s max_limit (describe_view).'),
+  offset: z.number().int().min(0, 'offset is 0 or more; use next_offset from the previous result').optional().describe('Rows to skip, 0 or more; use next_offset from the previous result.'),
 });
 
 const queryViewOutput = z.object({
@@ -109,7 +110,7 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
         return gw.describeView(identity, args.view);
       });
       if (!r.ok) return toolError(gw, identity, r.error, args.view);
-      const schema = viewSchema(r.value);
+      const schema = viewSchema(r.value, await exampleArguments(gw, identity, r.value));
       return { content: [{ type: 'text', text: describeText(schema) }], structuredContent: schema };
     },
   );
@@ -168,38 +169,17 @@ function plainRow(row: Row): PlainRow {
 
 export type ViewSchema = z.infer<typeof describeViewOutput>;
 
-/** A view's schema as describe_view and the view resources give it. */
-export function viewSchema(d: ViewDescription): ViewSchema {
+/** A view's schema as describe_view and the view resources give it (example: src/mcp/example.ts). */
+export function viewSchema(d: ViewDescription, example: Record<string, unknown>): ViewSchema {
   return {
     view: d.id,
     description: d.description,
     key: d.key,
     max_limit: d.maxLimit,
     columns: d.columns.map((c) => ({ name: c.name, type: c.type, description: c.description ?? '', masked: c.masked, filterable: c.filterable })),
-    example: { tool: 'query_view', arguments: exampleArguments(d) },
+    example: { tool: 'query_view', arguments: example },
     ...(d.status ? { status: d.status } : {}),
   };
-}
-
-function exampleArguments(d: ViewDescription): Record<string, unknown> {
-  const args: Record<string, unknown> = { view: d.id, fields: d.columns.slice(0, 4).map((c) => c.name) };
-  const col = d.columns.find((c) => c.filterable && !d.key.includes(c.name)) ?? d.columns.find((c) => c.filterable);
-  if (col) {
-    const literal: Record<string, string> = {
-      int: '> 0',
-      float: '> 0',
-      numeric: '> 0',
-      bool: '= true',
-      timestamptz: ">= '2024-01-01T00:00:00Z'",
-      date: ">= '2024-01-01'",
-      text: "like 'A%'",
-    };
-    const cond = literal[col.type];
-    if (cond) args.filter = `${col.name} ${cond}`;
-  }
-  if (d.key[0] && d.columns.some((c) => c.name === d.key[0] && c.filterable)) args.order = [d.key[0]];
-  args.limit = Math.min(10, d.maxLimit);
-  return args;
 }
 
 function describeText(s: ViewSchema): string {

@@ -230,7 +230,7 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
   protected async loadTable(name: string): Promise<SqlTable> {
     const { schema, table } = splitTableName(name);
     const found = await this.run(
-      `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE
+      `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, COLUMN_COMMENT
          FROM information_schema.COLUMNS
         WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?
         ORDER BY ORDINAL_POSITION`,
@@ -247,8 +247,13 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
         ORDER BY ORDINAL_POSITION`,
       [db, tbl],
     );
+    // A view's TABLE_COMMENT is the word VIEW, not a comment.
+    const tableComment = await this.run(
+      `SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND TABLE_TYPE <> 'VIEW'`,
+      [db, tbl],
+    );
     const json = this.flavor === 'mariadb' ? await this.mariadbJsonColumns(db, tbl) : new Set<string>();
-    const columns: SqlColumn[] = rows.map(([, , colName, dataType, columnType, nullable]) => {
+    const columns: SqlColumn[] = rows.map(([, , colName, dataType, columnType, nullable, comment]) => {
       const isJson = json.has(colName!);
       return {
         name: colName!,
@@ -256,9 +261,10 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
         nullable: nullable === 'YES',
         nativeType: isJson ? 'json' : columnType!,
         base: dataType!.toLowerCase(),
+        ...this.comment(comment),
       };
     });
-    return this.sqlTable(name, db, tbl, columns, pk.map((r) => String(r[0])));
+    return this.sqlTable(name, db, tbl, columns, pk.map((r) => String(r[0])), this.comment(tableComment[0]?.[0]).description);
   }
 
   /** MariaDB's JSON is LONGTEXT with a json_valid(`col`) check constraint. */

@@ -147,18 +147,19 @@ export class PostgresSource extends SqlSource<pg.Pool> {
   protected async loadTable(name: string): Promise<SqlTable> {
     const { schema, table } = splitTableName(name);
     const rel = await this.run(
-      `SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c
+      `SELECT c.oid, n.nspname, c.relname, pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relname = $1 AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
           AND (CASE WHEN $2::text IS NULL THEN pg_catalog.pg_table_is_visible(c.oid) ELSE n.nspname = $2 END)`,
       [table, schema ?? null],
     );
-    const found = rel[0] as [string, string, string] | undefined;
+    const found = rel[0] as [string, string, string, string | null] | undefined;
     if (!found) throw this.noSuchTable(name);
-    const [oid, nsp, relname] = found;
+    const [oid, nsp, relname, tableComment] = found;
     const cols = await this.run(
       `SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
-              CASE WHEN t.typtype = 'd' THEN bt.typname ELSE t.typname END, t.typtype = 'e', NOT a.attnotnull
+              CASE WHEN t.typtype = 'd' THEN bt.typname ELSE t.typname END, t.typtype = 'e', NOT a.attnotnull,
+              pg_catalog.col_description(a.attrelid, a.attnum)
          FROM pg_catalog.pg_attribute a
          JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
          LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
@@ -174,13 +175,14 @@ export class PostgresSource extends SqlSource<pg.Pool> {
         ORDER BY k.ord`,
       [oid],
     );
-    const columns = (cols as [string, string, string, string, string][]).map(([attname, native, base, isEnum, nullable]) => ({
+    const columns = (cols as [string, string, string, string, string, string | null][]).map(([attname, native, base, isEnum, nullable, comment]) => ({
       name: attname,
       type: isEnum === 't' ? 'text' : (TYPE_MAP[base] ?? 'text'),
       nullable: nullable === 't',
       nativeType: native,
       base,
+      ...this.comment(comment),
     })) satisfies SqlColumn[];
-    return this.sqlTable(name, nsp, relname, columns, (pk as [string][]).map((r) => r[0]));
+    return this.sqlTable(name, nsp, relname, columns, (pk as [string][]).map((r) => r[0]), this.comment(tableComment).description);
   }
 }

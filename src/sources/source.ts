@@ -10,6 +10,8 @@ export interface ColumnInfo {
   nullable: boolean;
   /** The store's own type name, for describe output and diagnostics. */
   nativeType: string;
+  /** The store's comment on the column (PostgreSQL COMMENT ON COLUMN, MySQL COMMENT), if any. */
+  description?: string;
 }
 
 export interface TableInfo {
@@ -17,6 +19,8 @@ export interface TableInfo {
   name: string;
   columns: ColumnInfo[];
   primaryKey: string[];
+  /** The store's comment on the table, if any. */
+  description?: string;
 }
 
 /** A native query as sent: SQL with placeholders, or a MongoDB command; for explain and errors. */

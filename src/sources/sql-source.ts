@@ -114,12 +114,18 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
   }
 
   /** The introspected table: `name` as configured, `schema` and `table` as the catalog spells them. */
-  protected sqlTable(name: string, schema: string, table: string, columns: SqlColumn[], primaryKey: string[]): SqlTable {
+  protected sqlTable(name: string, schema: string, table: string, columns: SqlColumn[], primaryKey: string[], description?: string): SqlTable {
     return {
-      info: { name, columns: columns.map(({ base: _b, ...c }) => c), primaryKey },
+      info: { name, columns: columns.map(({ base: _b, ...c }) => c), primaryKey, ...(description ? { description } : {}) },
       sql: `${this.dialect.quoteIdent(schema)}.${this.dialect.quoteIdent(table)}`,
       columns: new Map(columns.map((c) => [c.name, c])),
     };
+  }
+
+  /** A catalog comment as a description: trimmed, and absent when empty. */
+  protected comment(text: unknown): { description?: string } {
+    const t = typeof text === 'string' ? text.trim() : '';
+    return t ? { description: t } : {};
   }
 
   protected noSuchTable(name: string): StoreError {

@@ -271,7 +271,7 @@ describe('tools', () => {
 
     const limit = await client.callTool({ name: 'query_view', arguments: { view: 'crm.customers', limit: 0 } });
     expect(limit.isError).toBe(true);
-    expect(text(limit)).toContain('limit is 1 to 1000 rows per call for crm.customers');
+    expect(text(limit)).toContain('limit is 1 or more rows per call');
 
     const typo = await client.callTool({ name: 'query_view', arguments: { view: 'crm.customers', filters: 'x' } });
     expect(typo.isError).toBe(true);

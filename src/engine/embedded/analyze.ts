@@ -92,7 +92,9 @@ async function resolveRelation(raw: RawRelation, index: number, lookup: TableLoo
     source: raw.source,
     sourceKind: kind,
     table: raw.table,
-    columns: new Map(info.columns.map((c) => [c.name, { type: sqlTypeOfColumn(c), nullable: c.nullable }])),
+    columns: new Map(
+      info.columns.map((c) => [c.name, { type: sqlTypeOfColumn(c), nullable: c.nullable, ...(c.description ? { description: c.description } : {}) }]),
+    ),
     primaryKey: info.primaryKey,
   };
 }

@@ -33,6 +33,8 @@ export type Expr =
 export interface RelationColumn {
   type: SqlType;
   nullable: boolean;
+  /** The store's comment on the column, shown for an output that is this column unchanged. */
+  description?: string;
 }
 
 export interface Relation {

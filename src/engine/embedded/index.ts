@@ -50,10 +50,19 @@ export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOpti
       name: o.name,
       type: columnTypeOf(o.type),
       nullable: o.nullable,
-      ...(spec.view.columns?.[o.name]?.description ? { description: spec.view.columns[o.name]!.description } : {}),
+      ...optional(spec.view.columns?.[o.name]?.description ?? storeComment(model, o.expr)),
     })),
     engine: new EmbeddedEngine(model, spec, options.pushdown ?? true),
   };
+}
+
+function optional(description: string | undefined): { description?: string } {
+  return description ? { description } : {};
+}
+
+/** An output that is a base column unchanged keeps that column's comment in its store. */
+function storeComment(model: ViewModel, expr: ViewModel['outputs'][number]['expr']): string | undefined {
+  return expr.kind === 'column' ? model.relations.find((r) => r.index === expr.rel)?.columns.get(expr.column)?.description : undefined;
 }
 
 async function loadModel(id: string, sql: string, spec: SqlViewSpec): Promise<ViewModel> {
