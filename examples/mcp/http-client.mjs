@@ -1,6 +1,6 @@
 // An MCP client for viewgate's Streamable HTTP endpoint, with a bearer token.
 //
-//   TOKEN=$(npx viewgate token --config examples/reference/viewgate.yaml --role external --claim tenant_id=t2)
+//   TOKEN=$(node bin/viewgate.js token --config examples/reference/viewgate.yaml --role external --claim tenant_id=t2)
 //   VIEWGATE_URL=http://127.0.0.1:8080 VIEWGATE_TOKEN=$TOKEN node examples/mcp/http-client.mjs
 //
 // Uses the v2 client (@modelcontextprotocol/client); the 1.x @modelcontextprotocol/sdk client works
@@ -10,7 +10,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 const url = new URL('/mcp', process.env.VIEWGATE_URL ?? 'http://127.0.0.1:8080');
 const token = process.env.VIEWGATE_TOKEN;
 if (!token) {
-  console.error('set VIEWGATE_TOKEN to a JWT (npx viewgate token --config ... --role external --claim tenant_id=t2)');
+  console.error('set VIEWGATE_TOKEN to a JWT (node bin/viewgate.js token --config ... --role external --claim tenant_id=t2)');
   process.exit(1);
 }
 
