@@ -1,10 +1,13 @@
-// `viewgate mcp --config FILE`: MCP over stdio for desktop assistants (SPEC 7). The identity comes
+// `viewgate mcp --config FILE`: MCP over stdio for desktop assistants (docs/mcp.md). The identity comes
 // from VIEWGATE_API_KEY or VIEWGATE_TOKEN, checked once at start by the same Authenticator as REST;
 // stdout carries only the protocol, logs and audit go to stderr.
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { randomUUID } from 'node:crypto';
+import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { Config } from '../config/schema.js';
-import { Authenticator, type Credentials } from '../policy/identity.js';
-import { createRuntime, warmViews } from '../runtime.js';
+import { Authenticator, type Credentials, type Identity } from '../policy/identity.js';
+import { createRuntime, warmViews, type Runtime } from '../runtime.js';
+import { decisionFor } from '../ops/audit.js';
+import { boundedLines, type RefusedLine } from './stdio-bounds.js';
 import { ApiError } from '../errors.js';
 import { loadPrompts } from './prompts.js';
 import { createMcpServer } from './server.js';
@@ -39,7 +42,10 @@ export async function runStdio(config: Config, env: NodeJS.ProcessEnv = process.
   rt.log.info({ subject: identity.subject, role: identity.role }, 'mcp over stdio: serving');
 
   const caller = { identity };
+  // Each stdin line is checked against the size and nesting bounds before the SDK parses it.
+  const input = process.stdin.pipe(boundedLines(config.server.bodyLimit, (r) => refuseLine(rt, identity, r)));
   const handle = serveStdio(() => createMcpServer(rt, caller, prompts), {
+    transport: new StdioServerTransport(input, process.stdout),
     onerror: (err) => rt.log.warn({ err }, 'mcp stdio error'),
   });
   await new Promise<void>((resolve) => {
@@ -60,4 +66,24 @@ function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials | undefined {
   const token = env.VIEWGATE_TOKEN?.trim();
   if (token) return { bearer: token.replace(/^Bearer\s+/i, '') };
   return undefined;
+}
+
+/** Answers a refused line with a JSON-RPC error (none for a notification) and audits it. */
+function refuseLine(rt: Runtime, identity: Identity, r: RefusedLine): void {
+  const notification = r.id === null && r.method !== undefined;
+  if (!notification) {
+    process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: r.id, error: { code: -32600, message: r.message, data: { status: r.status } } }) + '\n');
+  }
+  void rt.audit.record({
+    time: new Date().toISOString(),
+    requestId: randomUUID(),
+    surface: 'mcp',
+    action: r.method ?? 'message',
+    subject: identity.subject,
+    role: identity.role,
+    keyName: identity.keyName,
+    decision: decisionFor(r.status),
+    status: r.status,
+    latencyMs: 0,
+  });
 }
