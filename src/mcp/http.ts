@@ -85,8 +85,12 @@ export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
       });
       const request = await toWebRequest(req.raw, req.body, { signal: aborted.signal });
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
-      describeForAudit(req, { surface: 'mcp', action: rpcMethod(req.body) ?? 'connect', identity: caller.identity, streams: response.body !== null });
-      return reply.send(response);
+      const method = rpcMethod(req.body);
+      const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
+      describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity, streams: runsTools && response.body !== null });
+      // The status now, not when Fastify unpacks the Response after the onSend hooks: the audit
+      // record of a request that runs no tool is written in onSend (src/ops/request-audit.ts).
+      return reply.code(response.status).send(response);
     },
   });
 

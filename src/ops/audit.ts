@@ -33,6 +33,11 @@ export function decisionFor(status: number): AuditRecord['decision'] {
   return status < 400 ? 'allow' : status === 401 || status === 403 || status === 404 ? 'deny' : 'error';
 }
 
+/** The 503 a server that fails closed answers when a request's record cannot be written. */
+export function auditUnwritable(): ApiError {
+  return new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit');
+}
+
 export interface AuditSink {
   write(records: AuditRecord[]): Promise<void>;
   close(): Promise<void>;
@@ -199,7 +204,7 @@ export class Audit {
       ...(ctx.args !== undefined ? { args: ctx.args } : {}),
     });
     if (ok || !this.failClosed) return undefined;
-    return new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit');
+    return auditUnwritable();
   }
 
   get failClosed(): boolean {

@@ -10,14 +10,15 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../policy/identity.js';
 import type { Runtime } from '../runtime.js';
-import { decisionFor, type AuditRecord } from './audit.js';
+import { auditUnwritable, decisionFor, type AuditRecord } from './audit.js';
+import { toJson } from '../values.js';
 
 /** What the record of an otherwise unaudited request says it was; the default is its route. */
 export interface AuditFallback {
   surface: AuditRecord['surface'];
   action: string;
   identity?: Identity;
-  /** The response streams (MCP over SSE): decide once it has ended, not when it starts. */
+  /** Tool calls inside the streamed response (MCP over SSE) write records: decide once it has ended. */
   streams?: boolean;
 }
 
@@ -40,10 +41,16 @@ export function describeForAudit(req: FastifyRequest, fallback: AuditFallback): 
 const MAX_PATH_IN_RECORD = 256;
 
 export function registerAuditGuarantee(app: FastifyInstance, rt: Runtime): void {
-  // Written before the answer leaves, so the record exists when the client has it ...
+  // Written before the answer leaves, so the record exists when the client has it, and a success
+  // that cannot be audited becomes a 503 when the server fails closed ...
   app.addHook('onSend', async (req, reply, payload) => {
-    if (!described.get(req)?.streams) await fallbackRecord(rt, req, reply);
-    return payload;
+    if (described.get(req)?.streams) return payload;
+    const ok = await fallbackRecord(rt, req, reply);
+    if (ok || !rt.audit.failClosed || reply.statusCode >= 400) return payload;
+    const e = auditUnwritable();
+    discard(payload);
+    reply.code(e.status).header('content-type', 'application/json; charset=utf-8').removeHeader('etag');
+    return toJson({ error: { code: e.status, message: e.message, context: e.context } });
   });
   // ... except for a streamed MCP response, whose tool calls write their records while it streams.
   app.addHook('onResponse', async (req, reply) => {
@@ -51,18 +58,26 @@ export function registerAuditGuarantee(app: FastifyInstance, rt: Runtime): void 
   });
 }
 
-async function fallbackRecord(rt: Runtime, req: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (written.has(req)) return;
+/** Releases a stream body that will not be sent. */
+function discard(payload: unknown): void {
+  const p = (payload instanceof Response ? payload.body : payload) as { cancel?: () => Promise<void>; destroy?: () => void } | null;
+  if (typeof p?.cancel === 'function') void p.cancel().catch(() => {});
+  else if (typeof p?.destroy === 'function') p.destroy();
+}
+
+/** Writes the record of an unmarked request; false when the sink failed. */
+async function fallbackRecord(rt: Runtime, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  if (written.has(req)) return true;
   const route = req.routeOptions.url;
   const status = reply.statusCode;
-  if (route !== undefined && UNAUDITED_PROBES.has(route) && !(status >= 400 && status < 500)) return;
+  if (route !== undefined && UNAUDITED_PROBES.has(route) && !(status >= 400 && status < 500)) return true;
   written.add(req);
   const d = described.get(req);
   const params = (req.params ?? {}) as Record<string, unknown>;
   const view = typeof params.service === 'string' && typeof params.view === 'string' ? `${params.service}.${params.view}` : undefined;
   // The path without its query string: a query can carry a credential (api_key=...).
   const path = req.url.split('?')[0]!.slice(0, MAX_PATH_IN_RECORD);
-  await rt.audit.record({
+  return rt.audit.record({
     time: new Date().toISOString(),
     requestId: String(req.id),
     surface: d?.surface ?? 'rest',

@@ -14,7 +14,7 @@ import type { AuditRecord } from '../../src/ops/audit.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server.js';
-import { createReferenceStores, KEYS, referenceConfig, type ReferenceStores } from '../support/reference.js';
+import { createReferenceStores, KEYS, referenceConfig, startServer, type ReferenceStores } from '../support/reference.js';
 
 let stores: ReferenceStores;
 let dir: string;
@@ -209,6 +209,27 @@ describe('MCP over HTTP', () => {
     for (const r of fresh) perRequest.set(r.requestId, (perRequest.get(r.requestId) ?? 0) + 1);
     expect([...perRequest.values()].every((n) => n === 1)).toBe(true);
     expect(fresh.map((r) => r.action)).toEqual(expect.arrayContaining(['initialize', 'tools/list', 'list_views']));
+  });
+});
+
+describe('with audit.failClosed, when the sink fails', () => {
+  it('answers 503 instead of a success it could not audit; refusals stay what they are', async () => {
+    const strict = await startServer(referenceConfig(stores.env, (y) => y.replace('audit:\n  sink: stdout', 'audit:\n  sink: stdout\n  failClosed: true')));
+    try {
+      strict.audit.fail = true;
+      const docs = await fetch(`${strict.url}/docs`);
+      expect(docs.status).toBe(503);
+      expect(((await docs.json()) as any).error.message).toContain('audit log cannot be written');
+      const list = await fetch(`${strict.url}/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, ...internal }, body: TOOLS_LIST });
+      expect(list.status).toBe(503);
+      await list.text();
+      expect((await fetch(`${strict.url}/no/such/route`)).status).toBe(404);
+      strict.audit.fail = false;
+      expect((await fetch(`${strict.url}/docs`)).status).toBe(200);
+      expect(strict.audit.records.map((r) => r.action)).toEqual(['GET /docs']);
+    } finally {
+      await strict.close();
+    }
   });
 });
 
