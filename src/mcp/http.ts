@@ -77,7 +77,8 @@ export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
       const caller = callers.get(req)!;
       // A message that is not a tool call (initialize, tools/list, a notification, a call the SDK
       // refuses before any tool runs) is audited under its JSON-RPC method.
-      describeForAudit(req, { surface: 'mcp', action: rpcMethod(req.body) ?? 'connect', identity: caller.identity });
+      const method = rpcMethod(req.body);
+      describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity });
       const authInfo: AuthInfo = { token: '', clientId: caller.identity.subject, scopes: [], extra: { caller } };
       const aborted = new AbortController();
       reply.raw.on('close', () => {
@@ -85,7 +86,6 @@ export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
       });
       const request = await toWebRequest(req.raw, req.body, { signal: aborted.signal });
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
-      const method = rpcMethod(req.body);
       const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
       describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity, streams: runsTools && response.body !== null });
       // The status now, not when Fastify unpacks the Response after the onSend hooks: the audit
