@@ -1,6 +1,8 @@
 // The HTTP server: REST routes, OpenAPI and /docs, health and metrics endpoints and MCP, on one
-// Fastify instance. Request size limits: body (server.bodyLimit), URL (MAX_URL_LENGTH), path
-// parameters (500); CORS for the REST surface from server.cors.origins (MCP checks Origin itself).
+// Fastify instance. Request bounds, checked before anything parses or recurses: body size
+// (server.bodyLimit), JSON nesting (MAX_JSON_DEPTH), URL (MAX_URL_LENGTH), path parameters (500).
+// Every request is audited exactly once (src/ops/request-audit.ts). CORS for the REST surface from
+// server.cors.origins (MCP checks Origin itself).
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { Runtime } from './runtime.js';
@@ -10,6 +12,8 @@ import { registerMcpRoutes, MCP_PATH, RESOURCE_METADATA_PATH } from './mcp/http.
 import { registerOpenApiRoutes } from './rest/openapi.js';
 import { sendError, toApiError } from './rest/envelope.js';
 import { ApiError } from './errors.js';
+import { jsonNestsDeeperThan, tooDeep } from './ops/json-depth.js';
+import { clientErrorHandler, registerAuditGuarantee } from './ops/request-audit.js';
 
 export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
@@ -21,6 +25,19 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
     },
     // Path parameters are short names and keys; a huge one is refused rather than routed.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    clientErrorHandler: clientErrorHandler(rt),
+  });
+  registerAuditGuarantee(app, rt);
+  // JSON bodies (MCP messages): refused when they nest too deeply, before JSON.parse and before
+  // the MCP SDK (which serializes and validates them recursively) sees them.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (jsonNestsDeeperThan(body as string)) {
+      done(tooDeep('the request body'), undefined);
+      return;
+    }
+    parseJson(req, body as string, done);
   });
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.length > MAX_URL_LENGTH) {

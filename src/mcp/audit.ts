@@ -1,4 +1,4 @@
-// One audit record per MCP tool call (SPEC 10), written exactly as the REST surface writes its
+// One audit record per MCP tool call (docs/mcp.md, "Audit"), written exactly as the REST surface writes its
 // records (src/rest/routes.ts), with surface 'mcp', the tool name as action and the tool arguments.
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../gateway.js';
@@ -13,6 +13,8 @@ export type CallOutcome<T> = { ok: true; value: T } | { ok: false; error: ApiErr
 export interface McpCaller {
   identity: Identity;
   requestId?: string;
+  /** Over HTTP: told when a record was written, so the request gets no second one (src/ops/request-audit.ts). */
+  onAudited?: () => void;
 }
 
 /** Runs `fn` for one tool call and audits it; a failed audit write fails the call when failClosed. */
@@ -32,6 +34,7 @@ export async function audited<T>(
     outcome = { ok: false, error: toApiError(err, rt.log, ctx.requestId) };
   }
   const refused = await rt.audit.recordCall(ctx, outcome.ok ? 200 : outcome.error.status, started);
+  caller.onAudited?.();
   if (refused) outcome = { ok: false, error: refused };
   const view = ctx.view !== undefined && rt.catalog.has(ctx.view) ? ctx.view : undefined;
   rt.metrics.observeRequest('mcp', action, view, outcome.ok ? 200 : outcome.error.status, (performance.now() - started) / 1000);

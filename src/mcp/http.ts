@@ -1,8 +1,11 @@
-// MCP over Streamable HTTP at /mcp on the serve process (SPEC 7), stateless:
+// MCP over Streamable HTTP at /mcp on the serve process (docs/mcp.md), stateless:
 //
 //   onRequest (before the body is read): Origin check (403), then the same Authenticator as REST
 //     (401 with WWW-Authenticate naming the resource metadata; 403 for a valid credential whose
 //     role is unknown);
+//   body: refused with 400 when it nests too deeply (src/server.ts), before it is parsed;
+//   audit: each tool call writes its own record; a request with none (refused, not a tool call,
+//     failed) gets one from src/ops/request-audit.ts;
 //   handler: the SDK's createMcpHandler (2026-07-28 per-request serving, plus the stateless fallback
 //     for 2025-era clients) gets a web Request built from Fastify's request and parsed body, and
 //     builds a fresh McpServer for the caller's identity; its web Response goes back through
@@ -17,6 +20,7 @@ import type { Runtime } from '../runtime.js';
 import { ApiError } from '../errors.js';
 import { credentialsFrom } from '../rest/routes.js';
 import { sendError, sendJson, toApiError } from '../rest/envelope.js';
+import { describeForAudit, markAudited } from '../ops/request-audit.js';
 import type { McpCaller } from './audit.js';
 import { loadPrompts } from './prompts.js';
 import { createMcpServer } from './server.js';
@@ -41,20 +45,22 @@ export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
   app.addHook('onClose', async () => handler.close());
 
   const guard = async (req: FastifyRequest, reply: FastifyReply) => {
+    // Until a tool call writes its own record, this request is audited as `connect`.
+    describeForAudit(req, { surface: 'mcp', action: 'connect' });
     const origin = req.headers.origin;
     if (origin !== undefined) {
       if (!originAllowed(origin, rt.config.server.mcp.allowedOrigins)) {
-        await auditRejection(rt, req, 403);
         return sendError(reply, new ApiError(403, `Origin ${JSON.stringify(origin)} may not use ${MCP_PATH}; server.mcp.allowedOrigins lists the origins that may`, { origin }));
       }
       corsHeaders(reply, origin);
     }
     const creds = credentialsFrom(req.headers);
     try {
-      callers.set(req, { identity: await rt.auth.authenticate(creds), requestId: String(req.id) });
+      const identity = await rt.auth.authenticate(creds);
+      callers.set(req, { identity, requestId: String(req.id), onAudited: () => markAudited(req) });
+      describeForAudit(req, { surface: 'mcp', action: 'connect', identity });
     } catch (err) {
       const e = toApiError(err, rt.log, String(req.id));
-      await auditRejection(rt, req, e.status);
       if (e.status !== 401) return sendError(reply, e);
       // The authenticator's challenge (error, error_description) plus where to find the metadata.
       const challenge = (e.headers['WWW-Authenticate'] ?? 'Bearer').replace(/^Bearer\s*/, '').replace(/^realm="[^"]*",?\s*/, '');
@@ -69,6 +75,10 @@ export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
     onRequest: guard,
     handler: async (req, reply) => {
       const caller = callers.get(req)!;
+      // A message that is not a tool call (initialize, tools/list, a notification, a call the SDK
+      // refuses before any tool runs) is audited under its JSON-RPC method.
+      const method = rpcMethod(req.body);
+      describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity });
       const authInfo: AuthInfo = { token: '', clientId: caller.identity.subject, scopes: [], extra: { caller } };
       const aborted = new AbortController();
       reply.raw.on('close', () => {
@@ -76,12 +86,17 @@ export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
       });
       const request = await toWebRequest(req.raw, req.body, { signal: aborted.signal });
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
-      return reply.send(response);
+      const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
+      describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity, streams: runsTools && response.body !== null });
+      // The status now, not when Fastify unpacks the Response after the onSend hooks: the audit
+      // record of a request that runs no tool is written in onSend (src/ops/request-audit.ts).
+      return reply.code(response.status).send(response);
     },
   });
 
   // CORS preflight for browser-based MCP clients on an allowed origin.
   app.options(MCP_PATH, async (req, reply) => {
+    describeForAudit(req, { surface: 'mcp', action: 'preflight' });
     const origin = req.headers.origin;
     if (origin === undefined || !originAllowed(origin, rt.config.server.mcp.allowedOrigins)) {
       return sendError(reply, new ApiError(403, `Origin ${JSON.stringify(origin ?? '')} may not use ${MCP_PATH}`));
@@ -155,15 +170,9 @@ function corsHeaders(reply: FastifyReply, origin: string): void {
   reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', CORS_EXPOSE_HEADERS);
 }
 
-/** A request turned away before any tool ran (bad Origin or credential) is still audited. */
-async function auditRejection(rt: Runtime, req: FastifyRequest, status: number): Promise<void> {
-  await rt.audit.record({
-    time: new Date().toISOString(),
-    requestId: String(req.id),
-    surface: 'mcp',
-    action: 'connect',
-    decision: 'deny',
-    status,
-    latencyMs: 0,
-  });
+/** The JSON-RPC method of a message body (`batch` for a list), if it has one. */
+function rpcMethod(body: unknown): string | undefined {
+  if (Array.isArray(body)) return 'batch';
+  const method = (body as { method?: unknown } | null | undefined)?.method;
+  return typeof method === 'string' ? method.slice(0, 100) : undefined;
 }

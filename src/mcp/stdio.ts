@@ -3,19 +3,22 @@
 // REST; stdout carries only the protocol, logs and audit go to stderr. When start-up fails, the
 // reason is written to stderr and also served over the protocol (src/mcp/failed-start.ts), because
 // desktop hosts show what a server says, rarely its stderr; the process then exits 1 when stdin closes.
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { randomUUID } from 'node:crypto';
+import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from '../config/schema.js';
-import { Authenticator, type Credentials } from '../policy/identity.js';
+import { Authenticator, type Credentials, type Identity } from '../policy/identity.js';
 import { createRuntime, warmViews, type Runtime } from '../runtime.js';
+import { decisionFor } from '../ops/audit.js';
+import { boundedLines, type RefusedLine } from './stdio-bounds.js';
 import { ApiError } from '../errors.js';
 import { loadPrompts } from './prompts.js';
 import { createMcpServer } from './server.js';
 import { createFailedStartServer } from './failed-start.js';
 
-
 interface Started {
   rt: Runtime;
+  identity: Identity;
   server: () => McpServer;
 }
 
@@ -38,8 +41,13 @@ export async function runStdio(config: Config | (() => Config), env: NodeJS.Proc
     await handle.close().catch(() => undefined);
     return 1;
   }
-  const { rt } = started;
-  const handle = serveStdio(started.server, { onerror: (err) => rt.log.warn({ err }, 'mcp stdio error') });
+  const { rt, identity } = started;
+  // Each stdin line is checked against the size and nesting bounds before the SDK parses it.
+  const input = process.stdin.pipe(boundedLines(rt.config.server.bodyLimit, (r) => refuseLine(rt, identity, r)));
+  const handle = serveStdio(started.server, {
+    transport: new StdioServerTransport(input, process.stdout),
+    onerror: (err) => rt.log.warn({ err }, 'mcp stdio error'),
+  });
   await untilStopped();
   await handle.close().catch(() => undefined);
   await rt.close();
@@ -78,7 +86,7 @@ async function start(config: Config, env: NodeJS.ProcessEnv): Promise<Started> {
   }
   rt.log.info({ subject: identity.subject, role: identity.role }, 'mcp over stdio: serving');
   const caller = { identity };
-  return { rt, server: () => createMcpServer(rt, caller, prompts) };
+  return { rt, identity, server: () => createMcpServer(rt, caller, prompts) };
 }
 
 function untilStopped(): Promise<void> {
@@ -96,4 +104,25 @@ function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials | undefined {
   const token = env.VIEWGATE_TOKEN?.trim();
   if (token) return { bearer: token.replace(/^Bearer\s+/i, '') };
   return undefined;
+}
+
+/** Answers a refused line with a JSON-RPC error (none for a notification) and audits it. */
+function refuseLine(rt: Runtime, identity: Identity, r: RefusedLine): void {
+  const notification = r.id === null && r.method !== undefined;
+  if (!notification) {
+    process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: r.id, error: { code: -32600, message: r.message, data: { status: r.status } } }) + '\n');
+  }
+  void rt.audit.record({
+    time: new Date().toISOString(),
+    requestId: randomUUID(),
+    surface: 'mcp',
+    action: r.method ?? 'message',
+    subject: identity.subject,
+    identityKey: identity.identityKey,
+    role: identity.role,
+    keyName: identity.keyName,
+    decision: decisionFor(r.status),
+    status: r.status,
+    latencyMs: 0,
+  });
 }

@@ -1,5 +1,6 @@
-// One audit record per REST request and MCP tool call (SPEC 10). A failing sink is never silent:
-// it is logged and counted, and with failClosed the request fails with 503.
+// One audit record per REST request and MCP tool call (docs/security.md, "Audit"); requests the
+// pipeline never saw are recorded by src/ops/request-audit.ts. A failing sink is never silent: it
+// is logged and counted, and with failClosed the request fails with 503.
 import { open, type FileHandle } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
@@ -27,6 +28,16 @@ export interface AuditRecord {
   status: number;
   latencyMs: number;
   args?: unknown;
+}
+
+/** allow below 400; deny for 401, 403 and 404 (not granted reads as not found); error otherwise. */
+export function decisionFor(status: number): AuditRecord['decision'] {
+  return status < 400 ? 'allow' : status === 401 || status === 403 || status === 404 || status === 405 ? 'deny' : 'error';
+}
+
+/** The 503 a server that fails closed answers when a request's record cannot be written. */
+export function auditUnwritable(): ApiError {
+  return new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit');
 }
 
 export interface AuditSink {
@@ -201,13 +212,13 @@ export class Audit {
       fields: ctx.fields,
       filter: ctx.filter,
       rowCount: ctx.rowCount,
-      decision: status < 400 ? 'allow' : status === 401 || status === 403 || status === 404 || status === 405 ? 'deny' : 'error',
+      decision: decisionFor(status),
       status,
       latencyMs: Math.round((performance.now() - startedMs) * 100) / 100,
       ...(ctx.args !== undefined ? { args: ctx.args } : {}),
     });
     if (ok || !this.failClosed) return undefined;
-    return new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit');
+    return auditUnwritable();
   }
 
   get failClosed(): boolean {

@@ -37,7 +37,14 @@ function typeName(v: unknown): string {
 }
 
 function node(v: unknown, param: string, path: string, depth: number): FilterAst {
-  if (depth > MAX_DEPTH) throw fail(param, path, `the filter nests more than ${MAX_DEPTH} levels deep`);
+  if (depth > MAX_DEPTH) {
+    // The path is as deep as the filter; name where it starts instead of repeating .not.not...
+    throw badRequest(`${param}: the filter nests more than ${MAX_DEPTH} levels deep (and, or, not); flatten it, e.g. one "and" with a list of conditions`, {
+      param,
+      path: `${path.slice(0, 60)}...`,
+      limit: MAX_DEPTH,
+    });
+  }
   if (!isObject(v)) {
     throw fail(param, path, `expected an object with "and", "or", "not" or "field", found ${typeName(v)}`);
   }

@@ -9,6 +9,7 @@ import { ApiError, notFound } from '../errors.js';
 import { toJson } from '../values.js';
 import { rateLimitHeaders } from '../ops/rate-limit.js';
 import { sendError, toApiError } from './envelope.js';
+import { markAudited } from '../ops/request-audit.js';
 
 type Params = { service: string; view?: string; id?: string };
 
@@ -86,6 +87,7 @@ export function handler<P = Params>(
       status = error.status;
     }
     const refused = await rt.audit.recordCall(ctx, status, started);
+    markAudited(req);
     if (refused) error = refused;
     addVary(reply, CREDENTIAL_HEADERS);
     if (error) {

@@ -1,0 +1,133 @@
+// Every HTTP request that reaches viewgate is audited exactly once, whatever its outcome
+// (docs/operations.md, "What is audited"). The pipeline writes the detailed record (a REST request
+// in src/rest/routes.ts, each MCP tool call in src/mcp/audit.ts) and marks the request; a request
+// that no one marked gets one record here, just before its answer is sent: refused by a limit
+// (414, 413), a body that does not parse (400), an unknown route (404), an MCP request turned away
+// by the Origin or credential check, an MCP message that is not a tool call, a 500. Only the health
+// and metrics probes are left out, unless they were refused (4xx).
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Identity } from '../policy/identity.js';
+import type { Runtime } from '../runtime.js';
+import { auditUnwritable, decisionFor, type AuditRecord } from './audit.js';
+import { toJson } from '../values.js';
+
+/** What the record of an otherwise unaudited request says it was; the default is its route. */
+export interface AuditFallback {
+  surface: AuditRecord['surface'];
+  action: string;
+  identity?: Identity;
+  /** Tool calls inside the streamed response (MCP over SSE) write records: decide once it has ended. */
+  streams?: boolean;
+}
+
+export const UNAUDITED_PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
+const written = new WeakSet<FastifyRequest>();
+const described = new WeakMap<FastifyRequest, AuditFallback>();
+
+/** The pipeline wrote this request's record (or records) itself. */
+export function markAudited(req: FastifyRequest): void {
+  written.add(req);
+}
+
+/** Says what an unaudited request was, for its fallback record (e.g. MCP `connect`, `tools/list`). */
+export function describeForAudit(req: FastifyRequest, fallback: AuditFallback): void {
+  described.set(req, fallback);
+}
+
+/** The longest request path an audit record keeps (a 414's URL can be kilobytes). */
+const MAX_PATH_IN_RECORD = 256;
+
+export function registerAuditGuarantee(app: FastifyInstance, rt: Runtime): void {
+  // Written before the answer leaves, so the record exists when the client has it, and a success
+  // that cannot be audited becomes a 503 when the server fails closed ...
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (described.get(req)?.streams) return payload;
+    const ok = await fallbackRecord(rt, req, reply);
+    if (ok || !rt.audit.failClosed || reply.statusCode >= 400) return payload;
+    const e = auditUnwritable();
+    discard(payload);
+    reply.code(e.status).header('content-type', 'application/json; charset=utf-8').removeHeader('etag');
+    return toJson({ error: { code: e.status, message: e.message, context: e.context } });
+  });
+  // ... except for a streamed MCP response, whose tool calls write their records while it streams.
+  app.addHook('onResponse', async (req, reply) => {
+    await fallbackRecord(rt, req, reply);
+  });
+}
+
+/** Releases a stream body that will not be sent. */
+function discard(payload: unknown): void {
+  const p = (payload instanceof Response ? payload.body : payload) as { cancel?: () => Promise<void>; destroy?: () => void } | null;
+  if (typeof p?.cancel === 'function') void p.cancel().catch(() => {});
+  else if (typeof p?.destroy === 'function') p.destroy();
+}
+
+/** Writes the record of an unmarked request; false when the sink failed. */
+async function fallbackRecord(rt: Runtime, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  if (written.has(req)) return true;
+  const route = req.routeOptions.url;
+  const status = reply.statusCode;
+  if (route !== undefined && UNAUDITED_PROBES.has(route) && !(status >= 400 && status < 500)) return true;
+  written.add(req);
+  const d = described.get(req);
+  const params = (req.params ?? {}) as Record<string, unknown>;
+  const view = typeof params.service === 'string' && typeof params.view === 'string' ? `${params.service}.${params.view}` : undefined;
+  // The path without its query string: a query can carry a credential (api_key=...).
+  const path = req.url.split('?')[0]!.slice(0, MAX_PATH_IN_RECORD);
+  return rt.audit.record({
+    time: new Date().toISOString(),
+    requestId: String(req.id),
+    surface: d?.surface ?? 'rest',
+    action: d?.action ?? (route !== undefined ? `${req.method} ${route}` : 'no_route'),
+    subject: d?.identity?.subject,
+    role: d?.identity?.role,
+    keyName: d?.identity?.keyName,
+    view,
+    decision: decisionFor(status),
+    status,
+    latencyMs: Math.round(reply.elapsedTime * 100) / 100,
+    args: { method: req.method, path },
+  });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers or URL beyond 16 KB: 431,
+ * a malformed request line: 400, a request that never finished arriving: 408) are answered here
+ * in viewgate's error envelope and audited with action `client_error`. A connection that was
+ * reset carries no request and is only closed.
+ */
+export function clientErrorHandler(rt: Runtime) {
+  return (err: Error & { code?: string }, socket: Socket): void => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, message] =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request did not arrive in time; send it again']
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'the request line and headers are larger than the server accepts (16 KB); shorten the URL (fewer ids or a shorter filter) or the headers']
+          : [400, `the request is not valid HTTP (${err.code ?? 'parse error'})`];
+    const requestId = randomUUID();
+    const body = JSON.stringify({ error: { code: status, message, context: { requestId } } });
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${reason(status)}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy();
+    void rt.audit.record({
+      time: new Date().toISOString(),
+      requestId,
+      surface: 'rest',
+      action: 'client_error',
+      decision: decisionFor(status),
+      status,
+      latencyMs: 0,
+    });
+  };
+}
+
+function reason(status: number): string {
+  return status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+}
