@@ -83,6 +83,7 @@ async function fallbackRecord(rt: Runtime, req: FastifyRequest, reply: FastifyRe
     surface: d?.surface ?? 'rest',
     action: d?.action ?? (route !== undefined ? `${req.method} ${route}` : 'no_route'),
     subject: d?.identity?.subject,
+    identityKey: d?.identity?.identityKey,
     role: d?.identity?.role,
     keyName: d?.identity?.keyName,
     view,
