@@ -13,8 +13,11 @@ export type CallOutcome<T> = { ok: true; value: T } | { ok: false; error: ApiErr
 export interface McpCaller {
   identity: Identity;
   requestId?: string;
-  /** Over HTTP: told when a record was written, so the request gets no second one (src/ops/request-audit.ts). */
-  onAudited?: () => void;
+  /**
+   * Told when a call's record was written, with the call's JSON-RPC id, so the message gets no second
+   * one (over HTTP src/ops/request-audit.ts, over stdio src/mcp/stdio-audit.ts).
+   */
+  onAudited?: (rpcId?: string | number) => void;
 }
 
 /** Runs `fn` for one tool call and audits it; a failed audit write fails the call when failClosed. */
@@ -24,6 +27,7 @@ export async function audited<T>(
   action: string,
   args: unknown,
   fn: (ctx: RequestContext) => Promise<T>,
+  rpcId?: string | number,
 ): Promise<CallOutcome<T>> {
   const started = performance.now();
   const ctx: RequestContext = { requestId: caller.requestId ?? randomUUID(), surface: 'mcp', action, identity: caller.identity, args };
@@ -34,7 +38,7 @@ export async function audited<T>(
     outcome = { ok: false, error: toApiError(err, rt.log, ctx.requestId) };
   }
   const refused = await rt.audit.recordCall(ctx, outcome.ok ? 200 : outcome.error.status, started);
-  caller.onAudited?.();
+  caller.onAudited?.(rpcId);
   if (refused) outcome = { ok: false, error: refused };
   const view = ctx.view !== undefined && rt.catalog.has(ctx.view) ? ctx.view : undefined;
   rt.metrics.observeRequest('mcp', action, view, outcome.ok ? 200 : outcome.error.status, (performance.now() - started) / 1000);

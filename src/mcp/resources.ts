@@ -30,13 +30,13 @@ export function registerViewResources(server: McpServer, rt: Runtime, caller: Mc
     'view-schema',
     template,
     { title: 'View schema', description: 'Columns, key and row limit of a view, as you may see it.', mimeType: 'application/json' },
-    async (uri, variables) => {
+    async (uri, variables, extra) => {
       const id = String(variables.view ?? '');
       const r = await audited(rt, caller, 'read_resource', { uri: uri.href }, async (ctx) => {
         ctx.view = id;
         const d = await gw.describeView(caller.identity, id);
         return { d, example: await exampleArguments(gw, caller.identity, d) };
-      });
+      }, extra.mcpReq.id);
       if (!r.ok) {
         if (r.error.status === 404) throw new ResourceNotFoundError(uri.href, `no view "${id}" (resources/list shows the views you may read)`);
         // Audit down, a store failing: the gateway's message, never a stack.

@@ -11,6 +11,7 @@ import { Authenticator, type Credentials, type Identity } from '../policy/identi
 import { createRuntime, warmViews, type Runtime } from '../runtime.js';
 import { decisionFor } from '../ops/audit.js';
 import { boundedLines, type RefusedLine } from './stdio-bounds.js';
+import { StdioAudit } from './stdio-audit.js';
 import { ApiError } from '../errors.js';
 import { loadPrompts } from './prompts.js';
 import { createMcpServer } from './server.js';
@@ -19,6 +20,7 @@ import { createFailedStartServer } from './failed-start.js';
 interface Started {
   rt: Runtime;
   identity: Identity;
+  auditor: StdioAudit;
   server: () => McpServer;
 }
 
@@ -41,11 +43,13 @@ export async function runStdio(config: Config | (() => Config), env: NodeJS.Proc
     await handle.close().catch(() => undefined);
     return 1;
   }
-  const { rt, identity } = started;
+  const { rt, identity, auditor } = started;
   // Each stdin line is checked against the size and nesting bounds before the SDK parses it.
-  const input = process.stdin.pipe(boundedLines(rt.config.server.bodyLimit, (r) => refuseLine(rt, identity, r)));
+  const input = process.stdin
+    .pipe(boundedLines(rt.config.server.bodyLimit, (r) => refuseLine(rt, identity, r)))
+    .pipe(auditor.inboundTap());
   const handle = serveStdio(started.server, {
-    transport: new StdioServerTransport(input, process.stdout),
+    transport: new StdioServerTransport(input, auditor.outbound(process.stdout)),
     onerror: (err) => rt.log.warn({ err }, 'mcp stdio error'),
   });
   await untilStopped();
@@ -85,8 +89,9 @@ async function start(config: Config, env: NodeJS.ProcessEnv): Promise<Started> {
     throw new Error(`none of the views this identity may read can be built:\n${unbuilt.join('\n')}`);
   }
   rt.log.info({ subject: identity.subject, role: identity.role }, 'mcp over stdio: serving');
-  const caller = { identity };
-  return { rt, identity, server: () => createMcpServer(rt, caller, prompts) };
+  const auditor = new StdioAudit(rt, identity);
+  const caller = { identity, onAudited: (rpcId?: string | number) => auditor.audited(rpcId) };
+  return { rt, identity, auditor, server: () => createMcpServer(rt, caller, prompts) };
 }
 
 function untilStopped(): Promise<void> {

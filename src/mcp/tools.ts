@@ -82,8 +82,8 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
       outputSchema: listViewsOutput,
       annotations: ANNOTATIONS,
     },
-    async (args): Promise<CallToolResult> => {
-      const r = await audited(rt, caller, 'list_views', args, async () => gw.listViews(identity));
+    async (args, extra): Promise<CallToolResult> => {
+      const r = await audited(rt, caller, 'list_views', args, async () => gw.listViews(identity), extra.mcpReq.id);
       if (!r.ok) return toolError(gw, identity, r.error);
       const views = r.value.map((v) => ({ name: v.id, description: v.description }));
       const text =
@@ -104,11 +104,11 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
       outputSchema: describeViewOutput,
       annotations: ANNOTATIONS,
     },
-    async (args): Promise<CallToolResult> => {
+    async (args, extra): Promise<CallToolResult> => {
       const r = await audited(rt, caller, 'describe_view', args, async (ctx) => {
         ctx.view = args.view;
         return gw.describeView(identity, args.view);
-      });
+      }, extra.mcpReq.id);
       if (!r.ok) return toolError(gw, identity, r.error, args.view);
       const schema = viewSchema(r.value, await exampleArguments(gw, identity, r.value));
       return { content: [{ type: 'text', text: describeText(schema) }], structuredContent: schema };
@@ -127,7 +127,7 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
       outputSchema: queryViewOutput,
       annotations: ANNOTATIONS,
     },
-    async (args): Promise<CallToolResult> => {
+    async (args, extra): Promise<CallToolResult> => {
       const r = await audited(rt, caller, 'query_view', args, async (ctx) => {
         ctx.view = args.view;
         const { view, ...rest } = args;
@@ -153,7 +153,7 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
             next_offset: more ? offset + rendered.shown : null,
           },
         };
-      });
+      }, extra.mcpReq.id);
       if (!r.ok) return toolError(gw, identity, r.error, args.view);
       return { content: [{ type: 'text', text: r.value.text }], structuredContent: r.value.structured };
     },
