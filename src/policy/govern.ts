@@ -111,10 +111,10 @@ function parseRowFilter(text: string): FilterAst {
 }
 
 /** The row filter with the caller's claims bound; a missing claim is a 403, never "all rows". */
-export function bindRowFilter(view: View, text: string, claims: Claims): Predicate {
+export function bindRowFilter(view: View, text: string, claims: Claims, param: 'rowFilter' | 'rowSecurity' = 'rowFilter'): Predicate {
   const types = new Map(view.columns.map((c) => [c.name, c.type]));
   return bindFilter(parseRowFilter(text), {
-    param: 'rowFilter',
+    param,
     columnType: (name) => {
       const t = types.get(name);
       // Checked when the config loads; kept as a guard.
@@ -180,7 +180,10 @@ export function govern(config: Config, identity: Identity, view: View, grant: Gr
     idsWhere = { op: 'in', column: keyCol, values };
   }
 
-  const rowWhere = grant.rowFilter ? bindRowFilter(view, grant.rowFilter, identity.claims) : undefined;
+  // The view's rowSecurity binds every caller but its exempt roles, ANDed with the grant's filter.
+  const rs = view.rowSecurity;
+  const securityWhere = rs && !rs.exemptRoles.includes(identity.role) ? bindRowFilter(view, rs.filter, identity.claims, 'rowSecurity') : undefined;
+  const rowWhere = and(securityWhere, grant.rowFilter ? bindRowFilter(view, grant.rowFilter, identity.claims) : undefined);
   refuseNul(clientWhere, () => badRequest('filter values cannot contain the NUL character (U+0000)', { param: 'filter' }));
   refuseNul(idsWhere, () => badRequest('ids cannot contain the NUL character (U+0000)', { param: 'ids' }));
   refuseNul(rowWhere, () => new ApiError(403, "a claim used by the row filter contains the NUL character (U+0000)", {}));
@@ -200,6 +203,7 @@ export function govern(config: Config, identity: Identity, view: View, grant: Gr
     engine: {
       columns: fields,
       where: and(rowWhere, clientWhere, idsWhere),
+      ...(rowWhere ? { rowFilter: rowWhere } : {}),
       orderBy,
       limit,
       offset: q.offset ?? 0,

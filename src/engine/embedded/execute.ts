@@ -338,11 +338,13 @@ class Run {
   private budgetError(): ApiError {
     const view = this.plan.view;
     const hint = keyHint(this.plan);
-    return new ApiError(
-      422,
+    return new RowBudgetExceeded(
+      { ...this.fetched },
       `view "${view.id}" would read more than ${this.plan.rowBudget} rows from its stores for this request (the row budget). ` +
         `Narrow the query with a filter on a key column${hint ? ` (e.g. ${hint} = ...)` : ''}, or materialize the view in a PostgreSQL hub (engine: hub with materialize) and query it there.`,
-      { view: view.id, rowBudget: this.plan.rowBudget, fetched: { ...this.fetched } },
+      // No per-store counts: they would tell a caller how many rows its filter matched before the
+      // row filter on sides it cannot see (docs/security.md). explain shows them to who may explain.
+      { view: view.id, rowBudget: this.plan.rowBudget },
     );
   }
 
@@ -358,6 +360,17 @@ class Run {
     const next = this.waiting.shift();
     if (next) next();
     else this.active--;
+  }
+}
+
+/** The 422 of an exceeded row budget; the per-store counts travel beside it, for explain only. */
+export class RowBudgetExceeded extends ApiError {
+  constructor(
+    readonly fetched: Record<string, number>,
+    message: string,
+    context: Record<string, unknown>,
+  ) {
+    super(422, message, context);
   }
 }
 
