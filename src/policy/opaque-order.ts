@@ -42,11 +42,19 @@ export function opaqueOrderSecret(config: Config): Buffer {
   return s ? createHmac('sha256', s).update('viewgate opaque row order').digest() : processSecret;
 }
 
+/**
+ * What is hashed for one row: `["service.view", key values...]` as JSON, numbers (and bigints) as
+ * decimal text, so the order does not depend on how a driver returns an integer.
+ */
+export function opaqueTagInput(viewId: string, values: unknown[]): string {
+  return JSON.stringify([viewId, ...values.map((v) => (typeof v === 'number' || typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : (v ?? null)))]);
+}
+
 /** The rows, each run that ties on the client's terms reordered by HMAC(view id, key values). */
 export function orderOpaquely(rows: Row[], order: OpaqueOrder, viewId: string, secret: Buffer): Row[] {
   const tag = (r: Row): string =>
     createHmac('sha256', secret)
-      .update(canonical([viewId, order.key.map((k) => r[k] ?? null)]))
+      .update(opaqueTagInput(viewId, order.key.map((k) => r[k] ?? null)))
       .digest('hex');
   const sameRun = (a: Row, b: Row): boolean => order.clientTerms.every((t) => canonical(a[t.column] ?? null) === canonical(b[t.column] ?? null));
   const out: Row[] = [];
