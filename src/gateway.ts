@@ -10,7 +10,7 @@ import { formatFilter } from './query/filter-format.js';
 import { grantFor } from './policy/grants.js';
 import { callerSchema, govern, type VisibleColumn } from './policy/govern.js';
 import { applyMasks } from './policy/mask.js';
-import { opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from './policy/opaque-order.js';
+import { needsOpaqueOrder, opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from './policy/opaque-order.js';
 import type { Identity } from './policy/identity.js';
 import { ApiError, notFound } from './errors.js';
 import type { Row } from './values.js';
@@ -46,7 +46,10 @@ export interface ViewSummary {
 }
 
 export interface ViewDescription extends ViewSummary {
+  /** The view's key; empty when a key column is hidden from the caller (its name is not leaked). */
   key: string[];
+  /** Ties are broken by an opaque keyed hash: a key column is hidden or masked for the caller. */
+  opaqueOrder: boolean;
   columns: VisibleColumn[];
   maxLimit: number;
   /** Engine-specific state, e.g. a materialized hub view's last refresh. */
@@ -105,12 +108,14 @@ export class Gateway {
   async describeView(identity: Identity, id: string): Promise<ViewDescription> {
     const { view, grant } = await this.authorize(identity, id);
     const schema = callerSchema(this.config, view, grant);
+    const keyHidden = view.key.some((k) => !schema.byName.has(k));
     return {
       id,
       service: view.service,
       name: view.name,
       description: view.description,
-      key: view.key,
+      key: keyHidden ? [] : view.key,
+      opaqueOrder: needsOpaqueOrder(view.key, schema),
       columns: schema.columns,
       maxLimit: schema.maxLimit,
       ...(view.status ? { status: view.status() } : {}),

@@ -96,6 +96,24 @@ describe('a hidden or masked key never sets the row order', () => {
     }
   });
 
+  it('describe and OpenAPI do not name a hidden key, and offer no lookup by a key the caller cannot read', async () => {
+    const schema = await rest(srv.url, '/crm/_schema/customers', {}, 'keyless');
+    expect(schema.status, schema.text).toBe(200);
+    expect(schema.body.key).toEqual([]);
+    for (const who of ['keyless', 't1masked'] as const) {
+      const doc = await rest(srv.url, '/openapi.json', {}, who);
+      expect(doc.status, doc.text).toBe(200);
+      const op = doc.body.paths['/api/v2/crm/_table/customers'].get;
+      const order = op.parameters.find((p: any) => p.name === 'order');
+      expect(order.description).toMatch(/opaque stable order/);
+      expect(order.description).not.toMatch(/customer_id/);
+      expect(op.parameters.some((p: any) => p.name === 'ids')).toBe(false);
+      expect(doc.body.paths).not.toHaveProperty(['/api/v2/crm/_table/customers/{id}']);
+    }
+    const internal = await rest(srv.url, '/openapi.json', {}, 'internal');
+    expect(internal.body.paths['/api/v2/crm/_table/customers'].get.parameters.find((p: any) => p.name === 'order').description).toMatch(/the key \(customer_id\) is appended/);
+  });
+
   it('more matching rows than the row budget is a 422 that says to narrow the query', async () => {
     // tenant_orders_tight has a row budget of 2; t1 has 8 orders.
     const r = await rest(srv.url, '/tenancy/_table/tenant_orders_tight', {}, 't1masked');
