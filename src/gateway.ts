@@ -173,15 +173,18 @@ export class Gateway {
   private async runOpaque(view: View, governed: GovernedQuery, order: OpaqueOrder): Promise<QueryResult> {
     const q = governed.engine;
     const columns = [...new Set([...q.columns, ...order.key, ...order.clientTerms.map((t) => t.column)])];
-    const result = await view.engine.execute({ ...q, columns, offset: 0, limit: order.maxRows + 1 });
-    if (result.rows.length > order.maxRows) {
-      throw new ApiError(
+    const tooMany = (): ApiError =>
+      new ApiError(
         422,
         `more than ${order.maxRows} rows of "${view.id}" match, and your role orders them by an opaque key (the view's key is hidden or masked for it), ` +
           'which needs every matching row at once. Narrow the query with a filter.',
         { view: view.id, rowBudget: order.maxRows },
       );
-    }
+    // The engine's own 422 would suggest a column to filter on, maybe the hidden key itself.
+    const result = await view.engine.execute({ ...q, columns, offset: 0, limit: order.maxRows + 1 }).catch((err: unknown) => {
+      throw err instanceof ApiError && err.status === 422 ? tooMany() : err;
+    });
+    if (result.rows.length > order.maxRows) throw tooMany();
     const ordered = orderOpaquely(result.rows, order, view.id, this.orderSecret);
     const page = ordered.slice(q.offset, q.offset + q.limit).map((r) => Object.fromEntries(q.columns.map((c) => [c, r[c] ?? null])));
     return {

@@ -119,6 +119,15 @@ describe('a hidden or masked key never sets the row order', () => {
     const r = await rest(srv.url, '/tenancy/_table/tenant_orders_tight', {}, 't1masked');
     expect(r.status).toBe(422);
     expect(r.body.error.context).not.toHaveProperty('fetched');
+    // With the key hidden, the 422 names no hidden column (the engine's hint would suggest one).
+    const hidden = await rest(srv.url, '/tenancy/_table/tenant_orders_tight', {}, 't1hidden');
+    expect(hidden.status).toBe(422);
+    expect(hidden.body.error.message).toMatch(/Narrow the query with a filter/);
+    expect(hidden.text).not.toMatch(/order_id|customer_id/);
+    // Not ordered opaquely either: a column the caller did not ask for is not suggested.
+    const tenant = await rest(srv.url, '/tenancy/_table/tenant_orders_tight', { fields: 'total_amount' }, 't1');
+    expect(tenant.status).toBe(422);
+    expect(tenant.text).not.toMatch(/order_id|customer_id/);
   });
 });
 

@@ -21,6 +21,7 @@ export const TENANCY_KEYS: Record<string, { role: string; claims?: string }> = {
   t2cached: { role: 'cached', claims: '{ tenant_id: t2 }' },
   t1masked: { role: 'maskedkey', claims: '{ tenant_id: t1 }' },
   keyless: { role: 'keyless' },
+  t1hidden: { role: 'hiddenkey', claims: '{ tenant_id: t1 }' },
 };
 
 export type TenancyKey = keyof typeof TENANCY_KEYS;
@@ -84,6 +85,9 @@ roles:
   keyless:
     grants:
       crm.customers: { read: true, fields: [full_name, tenant_id] }
+  hiddenkey:
+    grants:
+      tenancy.*: { read: true, fields: [total_amount, tenant_id] }
 `;
 
 export function tenancyYaml(referenceYaml: string, extraServices = ''): string {

@@ -380,16 +380,21 @@ function innermostType(e: Expr): SqlType {
   return cur.type;
 }
 
-/** An output column the client can filter on that is a join key or primary key of the first table. */
+/**
+ * An output column to suggest filtering on: a primary key of the first table, else the first
+ * column. Only columns the request asked for, which the caller can see: a hint never names a
+ * hidden column.
+ */
 function keyHint(plan: Plan): string | undefined {
   const view = plan.view;
   const first = view.relations[0]!;
+  const visible = (name: string) => plan.columns.includes(name);
   for (const o of view.outputs) {
     let e = o.expr;
     while (e.kind === 'cast') e = e.arg;
-    if (e.kind === 'column' && e.rel === 0 && first.primaryKey.includes(e.column)) return o.name;
+    if (e.kind === 'column' && e.rel === 0 && first.primaryKey.includes(e.column) && visible(o.name)) return o.name;
   }
-  return view.outputs[0]?.name;
+  return view.outputs.find((o) => visible(o.name))?.name;
 }
 
 /** The source's scanJoin, if it can run a join of its own tables as one query. */
