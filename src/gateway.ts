@@ -10,6 +10,7 @@ import { formatFilter } from './query/filter-format.js';
 import { grantFor } from './policy/grants.js';
 import { callerSchema, govern, type VisibleColumn } from './policy/govern.js';
 import { applyMasks } from './policy/mask.js';
+import { needsOpaqueOrder, opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from './policy/opaque-order.js';
 import type { Identity } from './policy/identity.js';
 import { ApiError, notFound } from './errors.js';
 import type { Row } from './values.js';
@@ -45,7 +46,10 @@ export interface ViewSummary {
 }
 
 export interface ViewDescription extends ViewSummary {
+  /** The view's key; empty when a key column is hidden from the caller (its name is not leaked). */
   key: string[];
+  /** Ties are broken by an opaque keyed hash: a key column is hidden or masked for the caller. */
+  opaqueOrder: boolean;
   columns: VisibleColumn[];
   maxLimit: number;
   /** Engine-specific state, e.g. a materialized hub view's last refresh. */
@@ -72,6 +76,7 @@ export class Gateway {
   private readonly cache: ResponseCache;
   private readonly limiter: RateLimiter;
   private readonly cacheKeys: CacheKeys;
+  private readonly orderSecret: Buffer;
 
   constructor(
     readonly config: Config,
@@ -81,6 +86,7 @@ export class Gateway {
     this.cache = ops.cache ?? new ResponseCache(new MemoryCacheStore(), ops.metrics);
     this.limiter = ops.limiter ?? new MemoryRateLimiter();
     this.cacheKeys = new CacheKeys(config);
+    this.orderSecret = opaqueOrderSecret(config);
   }
 
   /** Views this identity may read, optionally in one service. Existence of others is not leaked. */
@@ -102,12 +108,14 @@ export class Gateway {
   async describeView(identity: Identity, id: string): Promise<ViewDescription> {
     const { view, grant } = await this.authorize(identity, id);
     const schema = callerSchema(this.config, view, grant);
+    const keyHidden = view.key.some((k) => !schema.byName.has(k));
     return {
       id,
       service: view.service,
       name: view.name,
       description: view.description,
-      key: view.key,
+      key: keyHidden ? [] : view.key,
+      opaqueOrder: needsOpaqueOrder(view.key, schema),
       columns: schema.columns,
       maxLimit: schema.maxLimit,
       ...(view.status ? { status: view.status() } : {}),
@@ -127,7 +135,9 @@ export class Gateway {
     if (ctx) ctx.fields = governed.fields;
     if (q.explain) {
       if (!grant.explain) throw new ApiError(403, 'your role may not use explain on this view', { param: 'explain' });
-      const plan = await view.engine.explain(governed.engine);
+      const o = governed.opaqueOrder;
+      // What runs: with an opaque order, every matching row (the page is cut by the gateway).
+      const plan = await view.engine.explain(o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine);
       return { rows: [], fields: governed.fields, explain: plan };
     }
     let result: QueryResult;
@@ -145,6 +155,7 @@ export class Gateway {
 
   /** Steps 3 and 4: the engine, then the masks. */
   private async run(view: View, governed: GovernedQuery): Promise<QueryResult> {
+    if (governed.opaqueOrder) return this.runOpaque(view, governed, governed.opaqueOrder);
     const result = await view.engine.execute(governed.engine);
     const rows = applyMasks(result.rows, governed.schema.masks);
     return {
@@ -152,6 +163,35 @@ export class Gateway {
       fields: governed.fields,
       ...(result.count !== undefined ? { count: result.count } : {}),
       ...(result.hasMore ? { next: governed.engine.offset + governed.engine.limit } : {}),
+    };
+  }
+
+  /**
+   * A key column is hidden or masked for the caller: every matching row is fetched in the client's
+   * order, ties are broken by HMAC(key), and the page is cut here (docs/security.md, "Row order").
+   */
+  private async runOpaque(view: View, governed: GovernedQuery, order: OpaqueOrder): Promise<QueryResult> {
+    const q = governed.engine;
+    const columns = [...new Set([...q.columns, ...order.key, ...order.clientTerms.map((t) => t.column)])];
+    const tooMany = (): ApiError =>
+      new ApiError(
+        422,
+        `more than ${order.maxRows} rows of "${view.id}" match, and your role orders them by an opaque key (the view's key is hidden or masked for it), ` +
+          'which needs every matching row at once. Narrow the query with a filter.',
+        { view: view.id, rowBudget: order.maxRows },
+      );
+    // The engine's own 422 would suggest a column to filter on, maybe the hidden key itself.
+    const result = await view.engine.execute({ ...q, columns, offset: 0, limit: order.maxRows + 1 }).catch((err: unknown) => {
+      throw err instanceof ApiError && err.status === 422 ? tooMany() : err;
+    });
+    if (result.rows.length > order.maxRows) throw tooMany();
+    const ordered = orderOpaquely(result.rows, order, view.id, this.orderSecret);
+    const page = ordered.slice(q.offset, q.offset + q.limit).map((r) => Object.fromEntries(q.columns.map((c) => [c, r[c] ?? null])));
+    return {
+      rows: applyMasks(page, governed.schema.masks),
+      fields: governed.fields,
+      ...(result.count !== undefined ? { count: result.count } : {}),
+      ...(ordered.length > q.offset + q.limit ? { next: q.offset + q.limit } : {}),
     };
   }
 

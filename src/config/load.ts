@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, isTableService, tableService, viewService, type Config } from './schema.js';
+import { configSchema, embeddedService, hubService, isTableService, tableService, type Config } from './schema.js';
 
 export interface ConfigProblem {
   path: string;
@@ -148,7 +148,10 @@ function zodProblems(issue: z.core.$ZodIssue, raw: unknown, lineOf: (p: Path) =>
   return [problem];
 }
 
-const SERVICE_KEYS = { tables: Object.keys(tableService.shape), views: Object.keys(viewService.shape) } as const;
+const SERVICE_KEYS = {
+  tables: Object.keys(tableService.shape),
+  views: [...new Set([...Object.keys(embeddedService.shape), ...Object.keys(hubService.shape)])],
+} as const;
 
 /** `views`, `engine` or `foreign` make a view service; anything else is read as a table service. */
 function serviceKind(svc: Record<string, unknown>): keyof typeof SERVICE_KEYS {

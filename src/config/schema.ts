@@ -97,13 +97,29 @@ const rowSecurity = z.union([
   z.strictObject({ filter: z.string().min(1), exemptRoles: z.array(roleName).default([]) }),
 ]);
 
-const view = z.strictObject({
+/** What every engine's view has. */
+const viewBase = {
   description: z.string().optional(),
   key: z.array(z.string().min(1)).min(1).optional(),
-  rowBudget: z.number().int().min(1).optional(),
   sql: z.string().min(1),
   columns: z.record(z.string(), z.strictObject({ description: z.string() })).optional(),
   rowSecurity: rowSecurity.optional(),
+};
+
+/** A key of one engine written on another: refused with what to write instead. */
+const onlyOn = (message: string) => z.never({ error: message }).optional();
+
+/** An embedded view: viewgate federates it per request, within its row budget. */
+const embeddedView = z.strictObject({
+  ...viewBase,
+  rowBudget: z.number().int().min(1).optional(),
+  materialize: onlyOn('materialize needs a PostgreSQL hub: move the view to a service with `engine: hub` (docs/hub.md), or remove materialize'),
+});
+
+/** A hub view: PostgreSQL runs it (and may materialize it); the row budget does not apply. */
+const hubView = z.strictObject({
+  ...viewBase,
+  rowBudget: onlyOn('rowBudget limits the embedded engine; a hub view is run by PostgreSQL, so remove it'),
   materialize: z
     .strictObject({
       refresh: z.string().min(1).optional(),
@@ -130,16 +146,43 @@ const foreignMapping = z.strictObject({
   collections: z.array(z.string().min(1)).optional(),
 });
 
-/** A service of SQL views: `embedded` (viewgate federates) or `hub` (a PostgreSQL hub runs them). */
-export const viewService = z.strictObject({
+/** A service of SQL views that viewgate federates itself. */
+export const embeddedService = z.strictObject({
   description: z.string().optional(),
-  engine: z.enum(['embedded', 'hub']).default('embedded'),
-  source: z.string().min(1).optional(),
-  foreign: z.record(z.string(), foreignMapping).optional(),
-  views: z.record(name, view),
+  engine: z.literal('embedded').default('embedded'),
+  source: onlyOn('`source` and `foreign` belong to `engine: hub` services'),
+  foreign: onlyOn('`source` and `foreign` belong to `engine: hub` services'),
+  views: z.record(name, embeddedView),
 });
 
-const service = z.union([tableService, viewService]);
+/** A service of SQL views run by a PostgreSQL hub. */
+export const hubService = z.strictObject({
+  description: z.string().optional(),
+  engine: z.literal('hub'),
+  source: z.string({ error: 'a hub service names its hub: a postgres source' }).min(1),
+  foreign: z.record(z.string(), foreignMapping).optional(),
+  views: z.record(name, hubView),
+});
+
+type ServiceShape = z.output<typeof tableService> | z.output<typeof embeddedService> | z.output<typeof hubService>;
+
+/**
+ * One schema per kind of service, so a key of one engine cannot be written on another: `engine: hub`
+ * picks the hub schema, `tables` without an engine the table-service schema, anything else the
+ * embedded one. (A plain union would report every alternative's errors at once.)
+ */
+const service = z.unknown().transform((v, ctx): ServiceShape => {
+  const o = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  if (o && o.engine !== undefined && o.engine !== 'embedded' && o.engine !== 'hub') {
+    ctx.addIssue({ code: 'custom', path: ['engine'], message: `engine is "embedded" or "hub", not ${JSON.stringify(o.engine)}` });
+    return z.NEVER;
+  }
+  const schema = o?.engine === 'hub' ? hubService : o && o.engine === undefined && !('views' in o) ? tableService : embeddedService;
+  const r = schema.safeParse(v);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
 
 const apiKey = z.strictObject({
   name: z.string().min(1),
@@ -229,8 +272,12 @@ export type Config = z.infer<typeof configSchema>;
 export type SourceConfig = Config['sources'][string];
 export type ServiceConfig = Config['services'][string];
 export type TableServiceConfig = z.infer<typeof tableService>;
-export type ViewServiceConfig = z.infer<typeof viewService>;
-export type ViewConfig = z.infer<typeof view>;
+export type EmbeddedServiceConfig = z.infer<typeof embeddedService>;
+export type HubServiceConfig = z.infer<typeof hubService>;
+export type ViewServiceConfig = EmbeddedServiceConfig | HubServiceConfig;
+export type EmbeddedViewConfig = z.infer<typeof embeddedView>;
+export type HubViewConfig = z.infer<typeof hubView>;
+export type ViewConfig = EmbeddedViewConfig | HubViewConfig;
 export type GrantConfig = z.infer<typeof grant>;
 export type ApiKeyConfig = z.infer<typeof apiKey>;
 export type JwtConfig = z.infer<typeof jwt>;

@@ -19,6 +19,12 @@ export interface EngineQuery {
   limit: number;
   offset: number;
   count: boolean;
+  /**
+   * The mandatory part of `where` (the grant's row filter and the view's rowSecurity), already ANDed
+   * into it. Engines that plan fetches use it to constrain every store by it before any row is
+   * fetched (docs/security.md, "Row budget").
+   */
+  rowFilter?: Predicate;
   /** Who asks: engines that pass identity on to the store (the hub) need it. */
   identity?: { role: string; claims: Record<string, unknown> };
 }
@@ -54,6 +60,11 @@ export interface View {
   key: string[];
   columns: ViewColumn[];
   engine: ViewEngine;
+  /**
+   * A row filter every caller gets (the view's rowSecurity) that the gateway ANDs on, as for a
+   * grant's rowFilter. Set by the embedded engine; hub views enforce rowSecurity inside PostgreSQL.
+   */
+  rowSecurity?: { filter: string; exemptRoles: string[] };
   /** Engine-specific state for describe output, e.g. a materialized view's last refresh. */
   status?(): Record<string, unknown>;
 }

@@ -23,7 +23,11 @@ const listViewsOutput = z.object({
 const describeViewOutput = z.object({
   view: z.string(),
   description: z.string(),
-  key: z.array(z.string()).describe('Columns that identify a row; appended to every order so paging is stable.'),
+  key: z
+    .array(z.string())
+    .describe(
+      'Columns that identify a row (empty when one is hidden from you); appended to every order so paging is stable. When a key column is masked or hidden for you, ties are broken by an opaque stable order instead.',
+    ),
   max_limit: z.number().int().describe('The most rows one query_view call returns.'),
   columns: z.array(
     z.object({

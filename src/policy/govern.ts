@@ -12,6 +12,7 @@ import { isComparableType, type ColumnType } from '../values.js';
 import { ApiError, badRequest } from '../errors.js';
 import { claimAt, type Claims, type Identity } from './identity.js';
 import { compileMask, type MaskFn } from './mask.js';
+import { needsOpaqueOrder, type OpaqueOrder } from './opaque-order.js';
 
 export const DEFAULT_MAX_LIMIT = 1000;
 
@@ -29,7 +30,10 @@ export interface CallerSchema {
 }
 
 export interface GovernedQuery {
+  /** The query as the caller asked it (also the cache key); see run() in gateway.ts for opaque orders. */
   engine: EngineQuery;
+  /** Set when a key column is hidden or masked for the caller: ties are broken by a keyed hash. */
+  opaqueOrder?: OpaqueOrder;
   schema: CallerSchema;
   /** Output columns in the caller's order. */
   fields: string[];
@@ -111,10 +115,10 @@ function parseRowFilter(text: string): FilterAst {
 }
 
 /** The row filter with the caller's claims bound; a missing claim is a 403, never "all rows". */
-export function bindRowFilter(view: View, text: string, claims: Claims): Predicate {
+export function bindRowFilter(view: View, text: string, claims: Claims, param: 'rowFilter' | 'rowSecurity' = 'rowFilter'): Predicate {
   const types = new Map(view.columns.map((c) => [c.name, c.type]));
   return bindFilter(parseRowFilter(text), {
-    param: 'rowFilter',
+    param,
     columnType: (name) => {
       const t = types.get(name);
       // Checked when the config loads; kept as a guard.
@@ -159,6 +163,13 @@ function refuseNul(p: Predicate | undefined, error: () => ApiError): void {
   }
 }
 
+/** The view's row budget (its own, or engine.rowBudget): also the most rows sorted opaquely at once. */
+function viewRowBudget(config: Config, view: View): number {
+  const svc = Object.hasOwn(config.services, view.service) ? config.services[view.service] : undefined;
+  const own = svc && 'views' in svc && Object.hasOwn(svc.views, view.name) ? svc.views[view.name]!.rowBudget : undefined;
+  return own ?? config.engine.rowBudget;
+}
+
 export function govern(config: Config, identity: Identity, view: View, grant: GrantConfig, q: ClientQuery): GovernedQuery {
   const schema = callerSchema(config, view, grant);
 
@@ -180,7 +191,10 @@ export function govern(config: Config, identity: Identity, view: View, grant: Gr
     idsWhere = { op: 'in', column: keyCol, values };
   }
 
-  const rowWhere = grant.rowFilter ? bindRowFilter(view, grant.rowFilter, identity.claims) : undefined;
+  // The view's rowSecurity binds every caller but its exempt roles, ANDed with the grant's filter.
+  const rs = view.rowSecurity;
+  const securityWhere = rs && !rs.exemptRoles.includes(identity.role) ? bindRowFilter(view, rs.filter, identity.claims, 'rowSecurity') : undefined;
+  const rowWhere = and(securityWhere, grant.rowFilter ? bindRowFilter(view, grant.rowFilter, identity.claims) : undefined);
   refuseNul(clientWhere, () => badRequest('filter values cannot contain the NUL character (U+0000)', { param: 'filter' }));
   refuseNul(idsWhere, () => badRequest('ids cannot contain the NUL character (U+0000)', { param: 'ids' }));
   refuseNul(rowWhere, () => new ApiError(403, "a claim used by the row filter contains the NUL character (U+0000)", {}));
@@ -190,16 +204,20 @@ export function govern(config: Config, identity: Identity, view: View, grant: Gr
     clientColumn(schema, view, o.field, 'order');
     if (!orderBy.some((t) => t.column === o.field)) orderBy.push({ column: o.field, desc: o.desc });
   }
+  const clientTerms = [...orderBy];
   // The key makes the order total, so pages neither repeat nor skip rows.
   for (const k of view.key) if (!orderBy.some((t) => t.column === k)) orderBy.push({ column: k, desc: false });
+  const opaque = needsOpaqueOrder(view.key, schema) ? { key: view.key, clientTerms, maxRows: viewRowBudget(config, view) } : undefined;
 
   const limit = Math.min(q.limit ?? schema.maxLimit, schema.maxLimit);
   return {
     schema,
     fields,
+    ...(opaque ? { opaqueOrder: opaque } : {}),
     engine: {
       columns: fields,
       where: and(rowWhere, clientWhere, idsWhere),
+      ...(rowWhere ? { rowFilter: rowWhere } : {}),
       orderBy,
       limit,
       offset: q.offset ?? 0,

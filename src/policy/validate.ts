@@ -1,6 +1,7 @@
 // Checks the policy part of a config once views are built (start-up, `check`, MCP stdio):
 // - grants against the views they decide for: fields and masks name real columns; row filters
 //   parse, name only the view's output columns, and their literals fit the column types;
+// - a view's rowSecurity (embedded engine) the same way as a row filter;
 // - auth.jwt: the verifier can be built (a PEM that parses, algorithms of the key's family).
 // A wildcard grant is checked only against the views it actually decides for: a more specific
 // grant on a view replaces it there (see grants.ts).
@@ -26,6 +27,7 @@ const quoteList = (names: string[]) => names.map((n) => `"${n}"`).join(', ');
 
 export function policyProblems(config: Config, views: View[]): PolicyProblem[] {
   const out: PolicyProblem[] = [...authProblems(config)];
+  for (const view of views) if (view.rowSecurity) out.push(...rowSecurityProblems(view, view.rowSecurity.filter));
   for (const [roleName, role] of Object.entries(config.roles)) {
     for (const [key, grant] of Object.entries(role.grants)) {
       const path = `roles.${roleName}.grants.${key}`;
@@ -57,11 +59,21 @@ export function policyProblems(config: Config, views: View[]): PolicyProblem[] {
   return out;
 }
 
+/** A view's rowSecurity is checked like a grant's row filter: it parses and names only the view's outputs. */
+function rowSecurityProblems(view: View, filter: string): PolicyProblem[] {
+  const path = `services.${view.service}.views.${view.name}.rowSecurity`;
+  try {
+    return rowFilterProblems(parseFilter(filter, { allowClaims: true, param: 'rowSecurity' }), view, path);
+  } catch (err) {
+    return [{ path, message: (err as Error).message }];
+  }
+}
+
 function rowFilterProblems(ast: FilterAst, view: View, path: string): PolicyProblem[] {
   const names = [...new Set(astFields(ast).map((f) => f.field))];
   const bad = names.filter((n) => !view.columns.some((c) => c.name === n));
   if (bad.length) {
-    return [{ path, message: `names ${quoteList(bad)}, which view "${view.id}" does not output; a row filter may only use the view's columns` }];
+    return [{ path, message: `names ${quoteList(bad)}, which view "${view.id}" does not output; a row filter (and rowSecurity) may only use the view's columns` }];
   }
   // Each comparison is bound now, claims standing in as a value of the column's type, so a literal
   // that cannot fit its column (customer_id = 'x') or a column that cannot be compared (jsonb)

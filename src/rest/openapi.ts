@@ -118,7 +118,11 @@ function queryOperation(d: ViewDescription, explain: boolean): Json {
     {
       name: 'order',
       in: 'query',
-      description: `Comma-separated \`field [asc|desc]\`; the key (${d.key.join(', ')}) is appended so paging is stable. Sortable: ${filterable.join(', ') || '(none)'}.`,
+      description: `Comma-separated \`field [asc|desc]\`; ${
+        d.opaqueOrder
+          ? 'ties are broken by an opaque stable order (the view key is not readable for your role)'
+          : `the key (${d.key.join(', ')}) is appended`
+      } so paging is stable. Sortable: ${filterable.join(', ') || '(none)'}.`,
       schema: { type: 'string' },
     },
     {
@@ -130,7 +134,7 @@ function queryOperation(d: ViewDescription, explain: boolean): Json {
     ref('parameters', 'offset'),
     ref('parameters', 'include_count'),
   ];
-  if (d.key.length === 1) {
+  if (byIds(d)) {
     params.push({ name: 'ids', in: 'query', description: `Comma-separated values of ${d.key[0]}.`, schema: { type: 'string' } });
   }
   if (explain) params.push(ref('parameters', 'explain'));
@@ -328,6 +332,11 @@ function components(config: Runtime['config']): Json {
   };
 }
 
+/** Whether the caller may look rows up by key: a one-column key it can read unmasked. */
+function byIds(d: ViewDescription): boolean {
+  return d.key.length === 1 && !d.opaqueOrder;
+}
+
 /** The document for one caller; views that cannot be built right now are listed, not described. */
 export async function openApiFor(rt: Runtime, identity: Identity, serverUrl: string): Promise<Json> {
   const gw = rt.gateway;
@@ -349,7 +358,7 @@ export async function openApiFor(rt: Runtime, identity: Identity, serverUrl: str
     schemas[d.id] = rowSchema(d, grant?.masks ?? {});
     const base = `/api/v2/${d.service}`;
     paths[`${base}/_table/${d.name}`] = { get: queryOperation(d, grant?.explain ?? false), ...writeOperations(d, false) };
-    if (d.key.length === 1) paths[`${base}/_table/${d.name}/{id}`] = { get: rowOperation(d), ...writeOperations(d, true) };
+    if (byIds(d)) paths[`${base}/_table/${d.name}/{id}`] = { get: rowOperation(d), ...writeOperations(d, true) };
     paths[`${base}/_schema/${d.name}`] = { get: schemaOperation(d) };
   });
   for (const s of [...services].sort()) {

@@ -110,7 +110,8 @@ describe('REST requests refused before any route runs', () => {
 
   it('audits the API description and docs, but not the health and metrics probes', async () => {
     expect((await send('/healthz', 'ae-healthz')).status).toBe(200);
-    expect((await send('/metrics', 'ae-metrics')).status).toBe(200);
+    // /metrics answers roles with `metrics: true` (the reference config's internal role).
+    expect((await send('/metrics', 'ae-metrics', { headers: internal })).status).toBe(200);
     expect((await send('/docs', 'ae-docs')).status).toBe(200);
     expect(await recordsOf('ae-docs')).toEqual([expect.objectContaining({ action: 'GET /docs', status: 200, decision: 'allow' })]);
     expect(records().filter((r) => r.requestId === 'ae-healthz' || r.requestId === 'ae-metrics')).toEqual([]);

@@ -180,3 +180,30 @@ describe('other shapes', () => {
     expect(p.units[0]!.bind).toMatchObject({ fromUnit: 1, targetColumn: 'customer_id' });
   });
 });
+
+describe('under a row filter (docs/security.md, "Row budget")', () => {
+  const ORDERS_SQL = `SELECT o.order_id, o.customer_id, o.total_amount, c.tenant_id
+FROM app.orders o JOIN crm.customers c ON c.customer_id = o.customer_id`;
+  const ids: Predicate = { op: 'in', column: 'order_id', values: [1001n, 1002n] };
+  const tenant = eq('tenant_id', 't1');
+
+  test('without one, the selective ids drive; with one, the row filter drives and the ids side is bound to its keys', async () => {
+    const v = await buildView(ORDERS_SQL);
+    const free = plan(v, { where: { op: 'and', args: [tenant, ids] } });
+    expect(free.units[0]!.bind).toBeUndefined(); // orders fetched by ids alone
+    const scoped = plan(v, { where: { op: 'and', args: [tenant, ids] }, rowFilter: tenant });
+    const orders = scoped.units.find((u) => u.members.includes(0))!;
+    const customers = scoped.units.find((u) => u.members.includes(1))!;
+    expect(customers.bind).toBeUndefined();
+    expect(customers.reason).toMatch(/^driving: row filter tenant_id = 't1'/);
+    expect(orders.bind).toMatchObject({ fromUnit: customers.id, targetColumn: 'customer_id' });
+    expect(orders.scoped).toBe(true);
+    expect(renderPlan(scoped)).toMatch(/driving: row filter/);
+  });
+
+  test('a row filter on a join key is inferred across the join, scoping both sides', async () => {
+    const v = await buildView(REFERENCE_SQL);
+    const p = plan(v, { where: eq('customer_id', 7n), rowFilter: eq('customer_id', 7n) });
+    expect(p.units.every((u) => u.scoped && !u.bind)).toBe(true);
+  });
+});

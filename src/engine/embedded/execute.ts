@@ -338,11 +338,13 @@ class Run {
   private budgetError(): ApiError {
     const view = this.plan.view;
     const hint = keyHint(this.plan);
-    return new ApiError(
-      422,
+    return new RowBudgetExceeded(
+      { ...this.fetched },
       `view "${view.id}" would read more than ${this.plan.rowBudget} rows from its stores for this request (the row budget). ` +
         `Narrow the query with a filter on a key column${hint ? ` (e.g. ${hint} = ...)` : ''}, or materialize the view in a PostgreSQL hub (engine: hub with materialize) and query it there.`,
-      { view: view.id, rowBudget: this.plan.rowBudget, fetched: { ...this.fetched } },
+      // No per-store counts: they would tell a caller how many rows its filter matched before the
+      // row filter on sides it cannot see (docs/security.md). explain shows them to who may explain.
+      { view: view.id, rowBudget: this.plan.rowBudget },
     );
   }
 
@@ -361,22 +363,38 @@ class Run {
   }
 }
 
+/** The 422 of an exceeded row budget; the per-store counts travel beside it, for explain only. */
+export class RowBudgetExceeded extends ApiError {
+  constructor(
+    readonly fetched: Record<string, number>,
+    message: string,
+    context: Record<string, unknown>,
+  ) {
+    super(422, message, context);
+  }
+}
+
 function innermostType(e: Expr): SqlType {
   let cur = e;
   while (cur.kind === 'cast') cur = cur.arg;
   return cur.type;
 }
 
-/** An output column the client can filter on that is a join key or primary key of the first table. */
+/**
+ * An output column to suggest filtering on: a primary key of the first table, else the first
+ * column. Only columns the request asked for, which the caller can see: a hint never names a
+ * hidden column.
+ */
 function keyHint(plan: Plan): string | undefined {
   const view = plan.view;
   const first = view.relations[0]!;
+  const visible = (name: string) => plan.columns.includes(name);
   for (const o of view.outputs) {
     let e = o.expr;
     while (e.kind === 'cast') e = e.arg;
-    if (e.kind === 'column' && e.rel === 0 && first.primaryKey.includes(e.column)) return o.name;
+    if (e.kind === 'column' && e.rel === 0 && first.primaryKey.includes(e.column) && visible(o.name)) return o.name;
   }
-  return view.outputs[0]?.name;
+  return view.outputs.find((o) => visible(o.name))?.name;
 }
 
 /** The source's scanJoin, if it can run a join of its own tables as one query. */

@@ -8,12 +8,13 @@ import type { EngineQuery, EngineResult, ExplainResult, View, ViewEngine } from 
 import { analyzeView, castColumn, type TableLookup } from './analyze.js';
 import type { ViewModel } from './ast.js';
 import { ViewDefinitionError } from './errors.js';
-import { executePlan, joinScanner } from './execute.js';
+import { executePlan, joinScanner, RowBudgetExceeded } from './execute.js';
 import { renderPlan } from './explain.js';
 import { planRequest } from './optimize.js';
 import { parseViewSql, Refusal } from './parse.js';
 import type { Plan } from './plan.js';
 import { castInjective, columnTypeOf } from './sql-types.js';
+import { rowSecurityOf } from '../../hub/row-security.js';
 
 export interface SqlViewSpec {
   service: string;
@@ -40,6 +41,7 @@ export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOpti
   for (const c of Object.keys(spec.view.columns ?? {})) {
     if (!names.includes(c)) throw new ViewDefinitionError(id, sql, undefined, `columns: "${c}" is not an output column (outputs: ${names.join(', ')})`);
   }
+  const rowSecurity = rowSecurityOf(spec.view);
   return {
     service: spec.service,
     name: spec.name,
@@ -53,6 +55,8 @@ export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOpti
       ...optional(spec.view.columns?.[o.name]?.description ?? storeComment(model, o.expr)),
     })),
     engine: new EmbeddedEngine(model, spec, options.pushdown ?? true),
+    // Enforced by the gateway for every caller but the exempt roles (docs/security.md).
+    ...(rowSecurity ? { rowSecurity } : {}),
   };
 }
 
@@ -150,7 +154,8 @@ export class EmbeddedEngine implements ViewEngine {
     } catch (err) {
       if (!(err instanceof ApiError) || err instanceof StoreError) throw err;
       // Over budget or a data error: the plan still explains why.
-      return { plan: { engine: 'embedded', text: renderPlan(plan), error: { status: err.status, message: err.message } }, queries: [] };
+      const fetched = err instanceof RowBudgetExceeded ? { fetched: err.fetched } : {};
+      return { plan: { engine: 'embedded', text: renderPlan(plan), error: { status: err.status, message: err.message }, ...fetched }, queries: [] };
     }
   }
 }

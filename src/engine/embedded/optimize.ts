@@ -24,6 +24,8 @@ export interface PlanOptions {
 interface Conjunct {
   expr: Expr;
   origin: 'filter' | 'view' | 'join-on';
+  /** From the row filter (grant rowFilter or view rowSecurity). */
+  scoped?: boolean;
 }
 
 export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions): Plan {
@@ -35,9 +37,11 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
   const wholeAggregate = view.grouping !== undefined && view.grouping.keys.length === 0;
   const base: Conjunct[] = view.where.map((expr) => ({ expr, origin: 'view' }));
   const post: Predicate[] = [];
+  const rowConjuncts = new Set((q.rowFilter ? splitAnd(q.rowFilter) : []).map(predicateKey));
   for (const c of q.where ? splitAnd(q.where) : []) {
     const e = limited || wholeAggregate ? undefined : predicateToExpr(c, (name) => inputExprOfOutput(view, name));
-    if (e) base.push(...conjuncts(e).map((expr) => ({ expr, origin: 'filter' as const })));
+    const scoped = rowConjuncts.has(predicateKey(c));
+    if (e) base.push(...conjuncts(e).map((expr) => ({ expr, origin: 'filter' as const, ...(scoped ? { scoped } : {}) })));
     else post.push(c);
   }
   if (post.length > 0) {
@@ -86,7 +90,7 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
     const local: Expr[] = [];
     for (const c of scanConjuncts.get(r.index)!) {
       const p = opts.pushdown ? toSourcePredicate(c.expr, r.index) : undefined;
-      if (p && !(r.sourceKind === 'mongodb' && mongoUnsafe(p, r.primaryKey))) pushed.push({ predicate: p, origin: c.origin });
+      if (p && !(r.sourceKind === 'mongodb' && mongoUnsafe(p, r.primaryKey))) pushed.push({ predicate: p, origin: c.origin, ...(c.scoped ? { scoped: true } : {}) });
       else local.push(c.expr);
     }
     scans.set(r.index, { rel: r.index, columns: [], pushed, local, recheck: r.sourceKind === 'mongodb' });
@@ -164,6 +168,9 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
   if (root.scans.some((s) => s.local.length > 0)) blockers.push('a filter on the first table is evaluated in process');
   if (inProcess.some((x) => x.join.kind === 'inner')) blockers.push('an INNER join between stores can drop rows');
   if (q.count && (units.length > 1 || root.members.length > 1)) blockers.push('include_count needs every row');
+  // A LIMIT on a first table the row filter does not reach would fetch rows of other tenants.
+  const scopedRequest = rowConjuncts.size > 0;
+  if (scopedRequest && !unitScoped(root)) blockers.push('the row filter does not reach the first table');
   const mapped = q.orderBy.map((t) => orderColumn(view, t));
   // MongoDB orders strings and ObjectIds by BSON type first, not by their text.
   const mongoText = (terms: ({ rel: number; column: string } | undefined)[]): boolean =>
@@ -206,7 +213,7 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
   }
 
   // 8. Which units are fetched first, and which are bound to their keys.
-  if (opts.pushdown) chooseBindings(units, unitOf, planned, view, notes);
+  if (opts.pushdown) chooseBindings(units, unitOf, planned, view, notes, scopedRequest);
   else for (const u of units) u.reason = 'pushdown off: fetched whole';
 
   return {
@@ -233,6 +240,15 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
 
 function splitAnd(p: Predicate): Predicate[] {
   return p.op === 'and' ? p.args.flatMap(splitAnd) : [p];
+}
+
+function predicateKey(p: Predicate): string {
+  return JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
+/** Whether a unit's own store query carries a row-filter predicate (given or inferred). */
+function unitScoped(u: FetchUnit): boolean {
+  return u.scans.some((s) => s.pushed.some((p) => p.scoped));
 }
 
 /** Relations NULL-padded under the current join kinds. */
@@ -289,13 +305,19 @@ function orderColumn(view: ViewModel, t: OrderTerm): { rel: number; column: stri
 
 /** Carries `=`, IN and range facts across join keys until nothing new is learned. */
 function infer(joins: PlannedJoin[], scans: Map<number, RelationScan>, view: ViewModel): void {
-  const keyOf = (p: Predicate): string => JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
-  const known = new Map<number, Set<string>>([...scans].map(([rel, s]) => [rel, new Set(s.pushed.map((p) => keyOf(p.predicate)))]));
-  const add = (rel: number, p: Predicate, via: string): boolean => {
+  const keyOf = predicateKey;
+  const add = (rel: number, p: Predicate, via: string, scoped: boolean): boolean => {
     const k = keyOf(p);
-    if (known.get(rel)!.has(k)) return false;
-    known.get(rel)!.add(k);
-    scans.get(rel)!.pushed.push({ predicate: p, origin: 'inferred', via });
+    const existing = scans.get(rel)!.pushed.find((x) => keyOf(x.predicate) === k);
+    if (existing) {
+      // The same fact learnt from the row filter makes the scan scoped.
+      if (scoped && !existing.scoped) {
+        existing.scoped = true;
+        return true;
+      }
+      return false;
+    }
+    scans.get(rel)!.pushed.push({ predicate: p, origin: 'inferred', via, ...(scoped ? { scoped } : {}) });
     return true;
   };
   const name = (e: Expr): string => {
@@ -316,7 +338,7 @@ function infer(joins: PlannedJoin[], scans: Map<number, RelationScan>, view: Vie
             const p = fact.predicate;
             if ((p.op !== 'cmp' && p.op !== 'in') || p.column !== fromCol.column) continue;
             const q = inferAcross(p, from, to, c.via);
-            if (q && add(toCol.rel, q, name(from))) changed = true;
+            if (q && add(toCol.rel, q, name(from), fact.scoped === true)) changed = true;
           }
         }
       }
@@ -350,11 +372,29 @@ function isSelective(p: Predicate): boolean {
  * other unit is bound to the keys of a unit fetched before it where the join allows (from the
  * preserved side of a LEFT JOIN, either side of an INNER one). A unit nothing can bind is fetched
  * on its own (the first table when nothing is selective).
+ *
+ * Under a row filter the row filter drives instead: only units whose store query carries it are
+ * fetched on their own, and every other unit is bound (directly or through other bound units) to
+ * their keys, so no store returns a row of another tenant and the rows counted against the row
+ * budget never depend on other tenants' data (docs/security.md). Only a unit that neither carries
+ * the row filter nor can be bound is fetched unscoped, and explain says so.
  */
-function chooseBindings(units: FetchUnit[], unitOf: Map<number, FetchUnit>, joins: PlannedJoin[], view: ViewModel, notes: string[]): void {
+function chooseBindings(units: FetchUnit[], unitOf: Map<number, FetchUnit>, joins: PlannedJoin[], view: ViewModel, notes: string[], rowFiltered: boolean): void {
   const alias = (rel: number): string => view.relations[rel]!.alias;
   const fetched = new Set<number>();
+  // When no store can take the row filter, the usual heuristic is as good as any.
+  const scopedRequest = rowFiltered && units.some(unitScoped);
+  if (rowFiltered && !scopedRequest) notes.push('the row filter reaches no store: every table is fetched unscoped and filtered in process');
   for (const u of units) {
+    if (scopedRequest) {
+      const own = u.scans.flatMap((s) => s.pushed.filter((p) => p.scoped));
+      if (own.length > 0) {
+        u.reason = `driving: row filter ${formatPredicate(own[0]!.predicate)}`;
+        u.scoped = true;
+        fetched.add(u.id);
+      }
+      continue;
+    }
     const sel = u.scans.flatMap((s) => s.pushed.filter((p) => isSelective(p.predicate)));
     if (u.limit !== undefined) {
       u.reason = 'driving: ORDER BY + LIMIT pushed';
@@ -373,6 +413,7 @@ function chooseBindings(units: FetchUnit[], unitOf: Map<number, FetchUnit>, join
       if (!bind) continue;
       u.bind = bind;
       const provider = units[bind.fromUnit]!;
+      u.scoped = provider.scoped === true || unitScoped(u);
       u.reason = `bind join: ${alias(bind.targetRel)}.${bind.targetColumn} IN (keys of ${provider.members.map(alias).join(', ')})`;
       fetched.add(u.id);
       progressed = true;
@@ -380,6 +421,7 @@ function chooseBindings(units: FetchUnit[], unitOf: Map<number, FetchUnit>, join
     if (!progressed) {
       const next = units.find((u) => !fetched.has(u.id))!;
       next.reason = next.id === 0 ? 'driving: first table (no selective filter)' : 'fetched on its own: no fetched side can bind it';
+      if (rowFiltered) next.reason += '; the row filter does not reach it, so it is fetched unscoped';
       fetched.add(next.id);
     }
   }

@@ -12,6 +12,8 @@ export interface PushedPredicate {
   origin: PushOrigin;
   /** For inferred predicates: the join key it was carried across, e.g. `c.customer_id`. */
   via?: string;
+  /** Part of the row filter (or inferred from it): the store returns only the caller's rows. */
+  scoped?: boolean;
 }
 
 /** One relation's part of a fetch. */
@@ -71,6 +73,8 @@ export interface FetchUnit {
   offset?: number;
   /** Why this unit is fetched the way it is (for explain). */
   reason: string;
+  /** Every row it fetches passed the row filter, in its store or through the keys it is bound to. */
+  scoped?: boolean;
 }
 
 export interface Plan {
