@@ -23,8 +23,18 @@ function withNextStep(message: string): string {
   return next ? `${message} -> ${next}` : message;
 }
 
+/** Settings that load but are not read with this config (written for another audit sink). */
+export function configWarnings(config: Config): string[] {
+  const a = config.audit;
+  const out: string[] = [];
+  if (a.path !== undefined && a.sink !== 'file') out.push(`audit.path is read only by \`sink: file\`; the sink is "${a.sink}"`);
+  if (a.source !== undefined && a.sink !== 'postgres') out.push(`audit.source is read only by \`sink: postgres\`; the sink is "${a.sink}"`);
+  return out;
+}
+
 export async function runCheck(config: Config): Promise<CheckReport> {
   const lines: string[] = ['config  ok    ' + `${Object.keys(config.sources).length} sources, ${Object.keys(config.services).length} services, ${Object.keys(config.roles).length} roles`];
+  for (const w of configWarnings(config)) lines.push(`config  WARN  ${w}`);
   let ok = true;
   const sources = new Sources(config);
   const unreachable = new Set<string>();

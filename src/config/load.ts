@@ -302,6 +302,18 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
       if (problem) out.push({ path: `roles.${roleName}.grants.${key}`, message: problem });
     }
   }
+  if (c.audit.failClosed && c.audit.sink === 'off') out.push({ path: 'audit.failClosed', message: 'failClosed needs an audit sink; the sink is "off"' });
+  for (const [svcName, svc] of Object.entries(c.services)) {
+    if (isTableService(svc)) continue;
+    for (const [vName, v] of Object.entries(svc.views)) {
+      const exempt = v.rowSecurity && typeof v.rowSecurity === 'object' ? v.rowSecurity.exemptRoles : [];
+      exempt.forEach((r: string, i: number) => {
+        if (!roles.has(r)) {
+          out.push({ path: `services.${svcName}.views.${vName}.rowSecurity.exemptRoles.${i}`, message: `unknown role "${r}"; roles are: ${[...roles].join(', ')}` });
+        }
+      });
+    }
+  }
   if (c.audit.sink === 'postgres') {
     if (!c.audit.source) out.push({ path: 'audit.source', message: 'the postgres audit sink names a postgres source' });
     else if (c.sources[c.audit.source]?.kind !== 'postgres') out.push({ path: 'audit.source', message: `"${c.audit.source}" is not a postgres source` });

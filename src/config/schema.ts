@@ -240,7 +240,7 @@ export const configSchema = z.strictObject({
   audit: z
     .strictObject({
       sink: z.enum(['stdout', 'file', 'postgres', 'off']).default('stdout'),
-      path: z.string().default('./audit.log'),
+      path: z.string().min(1).optional(), // file sink; default ./audit.log
       source: z.string().optional(),
       failClosed: z.boolean().default(false),
     })

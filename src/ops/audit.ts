@@ -147,7 +147,7 @@ export function sinkFor(config: Config, stdoutIsProtocol = false): AuditSink | u
   const a = config.audit;
   switch (a.sink) {
     case 'file':
-      return new FileSink(a.path);
+      return new FileSink(a.path ?? './audit.log');
     case 'postgres': {
       const src = config.sources[a.source!];
       return new PostgresSink(src!.url);

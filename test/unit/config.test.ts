@@ -113,3 +113,31 @@ auth:
     expect(problems('sources: {\n  a: [\n')[0]).toMatch(/@\d+: YAML:/);
   });
 });
+
+describe('config: nothing parsed and then ignored', () => {
+  const base = () => parse(fixture('spec-config.yaml')) as Record<string, any>;
+
+  it('refuses an exemptRoles entry naming a role the config does not have', () => {
+    const c = base();
+    c.services.federation.views.unified_customer_activity.rowSecurity = { filter: 'tenant_id = {claims.tenant_id}', exemptRoles: ['internal', 'interal'] };
+    expect(problems(stringify(c))).toEqual([expect.stringContaining('services.federation.views.unified_customer_activity.rowSecurity.exemptRoles.1')]);
+    expect(problems(stringify(c))[0]).toContain('unknown role "interal"');
+  });
+
+  it('refuses failClosed without an audit sink', () => {
+    const c = base();
+    c.audit = { sink: 'off', failClosed: true };
+    expect(problems(stringify(c))).toEqual([expect.stringContaining('audit.failClosed')]);
+  });
+
+  it('check warns about settings of another audit sink (the SPEC example lists them all)', async () => {
+    const { configWarnings } = await import('../../src/check.js');
+    const c = parseConfig(fixture('spec-config.yaml'), 'spec.yaml', specEnv);
+    expect(configWarnings(c)).toEqual([
+      'audit.path is read only by `sink: file`; the sink is "stdout"',
+      'audit.source is read only by `sink: postgres`; the sink is "stdout"',
+    ]);
+    c.audit = { sink: 'file', path: './a.log', failClosed: false };
+    expect(configWarnings(c)).toEqual([]);
+  });
+});
