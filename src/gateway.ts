@@ -48,6 +48,8 @@ export interface ViewSummary {
 export interface ViewDescription extends ViewSummary {
   /** The view's key; empty when a key column is hidden from the caller (its name is not leaked). */
   key: string[];
+  /** The key columns the caller may read, in key order (what a row can be cited by). */
+  readableKey: string[];
   /** Ties are broken by an opaque keyed hash: a key column is hidden or masked for the caller. */
   opaqueOrder: boolean;
   columns: VisibleColumn[];
@@ -115,6 +117,7 @@ export class Gateway {
       name: view.name,
       description: view.description,
       key: keyHidden ? [] : view.key,
+      readableKey: view.key.filter((k) => schema.byName.has(k)),
       opaqueOrder: needsOpaqueOrder(view.key, schema),
       columns: schema.columns,
       maxLimit: schema.maxLimit,

@@ -89,7 +89,7 @@ export async function callerViews(gw: Gateway, identity: Identity, p: PromptTemp
   for (const id of p.views) {
     const d = await gw.describeView(identity, id);
     const columns = new Set(d.columns.map((c) => c.name));
-    out.set(id, { columns, key: d.key.filter((k) => columns.has(k)) });
+    out.set(id, { columns, key: d.readableKey });
   }
   return out;
 }
