@@ -14,14 +14,15 @@
 // The query everywhere: order 1001 from the PostgreSQL orders table (viewgate: the app.orders view).
 // MCP is driven with the official MCP SDK client (Streamable HTTP): N sequential calls for
 // p50/p95/p99, then --concurrency clients calling back to back for --duration seconds (at most
-// 100 x N calls). REST (viewgate vs the floor) is driven with autocannon, as bench/run.mjs does.
+// 100 x N calls); then the same tools/call as stateless POSTs from autocannon (no SDK client in
+// the way). REST (viewgate vs the floor) is driven with autocannon, as bench/run.mjs does.
 // A peer that cannot be built or started is reported as such and the others are still measured.
 // Results: markdown on stdout, JSON in bench/results/peers-<date>.json; bench/RESULTS.md records them.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { auditToFile, freePort, KEYS, load, machine, prepareStores, ROOT, startViewgate, writeConfig } from './lib/setup.mjs';
+import { auditToFile, freePort, KEYS, load, machine, MCP_HEADERS, mcpCall, prepareStores, ROOT, startViewgate, writeConfig } from './lib/setup.mjs';
 import { answers, startProcess, stopAll, stopOnSignals } from './lib/process.mjs';
 import { callOk, concurrent, connectMcp, sequential, textOf } from './lib/mcp-load.mjs';
 import { ensureToolbox, startToolbox, TOOLBOX_TOOL, TOOLBOX_VERSION } from './peers/toolbox.mjs';
@@ -120,6 +121,7 @@ try {
       results.peers[peerName].sampleResult = first.slice(0, 400);
       record(`${name}_sequential`, await sequential({ call: () => callOk(clients[0], tool, args), requests, budgetMs: SEQ_BUDGET_MS }));
       record(`${name}_concurrent`, await concurrent({ calls: clients.map((c) => () => callOk(c, tool, args)), duration, maxCalls: MAX_CALLS, warmupSeconds: WARMUP_SECONDS }));
+      await rawPost(name, url, headers, tool, args).catch((e) => say(`${name}: no raw-POST row: ${e?.message ?? e}`));
     } catch (e) {
       results.peers[peerName].status = 'failed while measuring';
       results.peers[peerName].reason = String(e?.message ?? e);
@@ -153,7 +155,10 @@ results.ratios = {
   viewgate_vs_toolbox_mcp_p50: p50('viewgate_mcp_sequential', 'toolbox_mcp_sequential'),
   viewgate_vs_dbhub_mcp_rps: rps('viewgate_mcp_concurrent', 'dbhub_mcp_concurrent'),
   viewgate_vs_dbhub_mcp_p50: p50('viewgate_mcp_sequential', 'dbhub_mcp_sequential'),
+  viewgate_vs_toolbox_mcp_raw_rps: rps('viewgate_mcp_raw', 'toolbox_mcp_raw'),
+  viewgate_vs_dbhub_mcp_raw_rps: rps('viewgate_mcp_raw', 'dbhub_mcp_raw'),
   viewgate_mcp_vs_rest_rps: rps('viewgate_mcp_concurrent', 'viewgate_rest_concurrent'),
+  viewgate_mcp_raw_vs_rest_rps: rps('viewgate_mcp_raw', 'viewgate_rest_concurrent'),
   viewgate_mcp_vs_rest_p50: p50('viewgate_mcp_sequential', 'viewgate_rest_sequential'),
 };
 
@@ -169,8 +174,8 @@ const LABELS = {
   dbhub_mcp: `DBHub ${DBHUB_VERSION} \`${DBHUB_TOOL}\``,
 };
 const rows = Object.entries(s).map(([name, r]) => {
-  const [, target, mode] = /^(.*)_(sequential|concurrent)$/.exec(name);
-  const how = mode === 'sequential' ? '1 (sequential)' : String(r.concurrency ?? concurrency);
+  const [, target, mode] = /^(.*)_(sequential|concurrent|raw)$/.exec(name);
+  const how = { sequential: '1 (sequential)', concurrent: String(r.concurrency ?? concurrency), raw: `${r.concurrency ?? concurrency}, raw POST (autocannon)` }[mode];
   return `| ${LABELS[target] ?? target} | ${how} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.requests} | ${(r.errors ?? 0) + (r.timeouts ?? 0) + sumValues(r.unexpected)} |`;
 });
 const down = Object.entries(results.peers).filter(([, p]) => p.status !== 'running');
@@ -180,6 +185,23 @@ console.log('| target | concurrency | req/s or calls/s | p50 ms | p95 ms | p99 m
 console.log(`\nratios: ${JSON.stringify(results.ratios)}`);
 for (const [name, p] of down) console.log(`NOT MEASURED: ${name}: ${p.status}: ${p.reason}`);
 console.log(`written: ${file}`);
+
+/**
+ * The same tools/call as one stateless POST per call, driven by autocannon (no SDK client, no
+ * initialize): the server's side without the client's CPU, which shares the machine. Skipped
+ * (and said so) if the server does not answer such a POST with the order.
+ */
+async function rawPost(name, url, headers, tool, args) {
+  const req = { url, method: 'POST', headers: { ...MCP_HEADERS, ...headers }, body: mcpCall(tool, args) };
+  const probe = await fetch(url, { method: 'POST', headers: req.headers, body: req.body });
+  const text = await probe.text();
+  if (!probe.ok || !text.includes(String(ORDER_ID)) || /"isError":\s*true|"error":\s*\{/.test(text)) {
+    say(`${name}: no raw-POST row: a stateless tools/call POST answered ${probe.status}: ${text.slice(0, 300)}`);
+    return;
+  }
+  await load({ ...req, connections: concurrency, duration: WARMUP_SECONDS });
+  record(`${name}_raw`, { ...(await load({ ...req, connections: concurrency, duration })), concurrency });
+}
 
 /** Builds/starts one peer; on failure records why and resolves to undefined (the run goes on). */
 async function peer(name, label, start) {
