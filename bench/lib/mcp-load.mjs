@@ -4,11 +4,23 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { summarize } from './setup.mjs';
 
-/** A connected SDK client for `url` (the MCP endpoint) with extra request headers. */
+/**
+ * A connected SDK client for `url` (the MCP endpoint) with extra request headers: the newest
+ * protocol both sides speak ('auto' negotiation), or the plain 2025 `initialize` handshake if the
+ * server refuses the probe outright (some 2025-era servers answer an unknown protocol version
+ * header with 400).
+ */
 export async function connectMcp(url, headers = {}) {
-  const client = new Client({ name: 'viewgate-bench-peers', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
-  return client;
+  const connect = async (mode) => {
+    const client = new Client({ name: 'viewgate-bench-peers', version: '1.0.0' }, { versionNegotiation: { mode } });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+    return client;
+  };
+  try {
+    return await connect('auto');
+  } catch {
+    return await connect('legacy');
+  }
 }
 
 /** One tools/call; a tool error (isError) throws, so the loops count it as an error. */
