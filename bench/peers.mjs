@@ -15,7 +15,7 @@
 // MCP is driven with the official MCP SDK client (Streamable HTTP): N sequential calls for
 // p50/p95/p99, then --concurrency clients calling back to back for --duration seconds (at most
 // 100 x N calls); then the same tools/call as stateless POSTs from autocannon (no SDK client in
-// the way). REST (viewgate vs the floor) is driven with autocannon, as bench/run.mjs does.
+// the way), at 1 connection and at --concurrency. REST (viewgate vs the floor) is driven with autocannon, as bench/run.mjs does.
 // A peer that cannot be built or started is reported as such and the others are still measured.
 // Results: markdown on stdout, JSON in bench/results/peers-<date>.json; bench/RESULTS.md records them.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -156,9 +156,12 @@ results.ratios = {
   viewgate_vs_dbhub_mcp_rps: rps('viewgate_mcp_concurrent', 'dbhub_mcp_concurrent'),
   viewgate_vs_dbhub_mcp_p50: p50('viewgate_mcp_sequential', 'dbhub_mcp_sequential'),
   viewgate_vs_toolbox_mcp_raw_rps: rps('viewgate_mcp_raw', 'toolbox_mcp_raw'),
+  viewgate_vs_toolbox_mcp_raw_p50: p50('viewgate_mcp_rawseq', 'toolbox_mcp_rawseq'),
   viewgate_vs_dbhub_mcp_raw_rps: rps('viewgate_mcp_raw', 'dbhub_mcp_raw'),
+  viewgate_vs_dbhub_mcp_raw_p50: p50('viewgate_mcp_rawseq', 'dbhub_mcp_rawseq'),
   viewgate_mcp_vs_rest_rps: rps('viewgate_mcp_concurrent', 'viewgate_rest_concurrent'),
   viewgate_mcp_raw_vs_rest_rps: rps('viewgate_mcp_raw', 'viewgate_rest_concurrent'),
+  viewgate_mcp_raw_vs_rest_p50: p50('viewgate_mcp_rawseq', 'viewgate_rest_sequential'),
   viewgate_mcp_vs_rest_p50: p50('viewgate_mcp_sequential', 'viewgate_rest_sequential'),
 };
 
@@ -174,8 +177,8 @@ const LABELS = {
   dbhub_mcp: `DBHub ${DBHUB_VERSION} \`${DBHUB_TOOL}\``,
 };
 const rows = Object.entries(s).map(([name, r]) => {
-  const [, target, mode] = /^(.*)_(sequential|concurrent|raw)$/.exec(name);
-  const how = { sequential: '1 (sequential)', concurrent: String(r.concurrency ?? concurrency), raw: `${r.concurrency ?? concurrency}, raw POST (autocannon)` }[mode];
+  const [, target, mode] = /^(.*)_(sequential|concurrent|rawseq|raw)$/.exec(name);
+  const how = { sequential: '1 (sequential)', concurrent: String(r.concurrency ?? concurrency), rawseq: '1, raw POST (autocannon)', raw: `${r.concurrency ?? concurrency}, raw POST (autocannon)` }[mode];
   return `| ${LABELS[target] ?? target} | ${how} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.requests} | ${(r.errors ?? 0) + (r.timeouts ?? 0) + sumValues(r.unexpected)} |`;
 });
 const down = Object.entries(results.peers).filter(([, p]) => p.status !== 'running');
@@ -200,6 +203,7 @@ async function rawPost(name, url, headers, tool, args) {
     return;
   }
   await load({ ...req, connections: concurrency, duration: WARMUP_SECONDS });
+  record(`${name}_rawseq`, { ...(await load({ ...req, connections: 1, duration: REST_SEQ_SECONDS })), concurrency: 1 });
   record(`${name}_raw`, { ...(await load({ ...req, connections: concurrency, duration })), concurrency });
 }
 
