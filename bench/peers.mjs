@@ -1,0 +1,240 @@
+#!/usr/bin/env node
+// viewgate next to its peers (issue 14, the measuring part). Run `npm run build`, then
+//   node bench/peers.mjs [--duration S] [--concurrency 16] [--requests N] [--skip toolbox,dbhub]
+// One run, everything on 127.0.0.1, bounded in time, and everything it starts is stopped at the
+// end (also on error or Ctrl-C):
+//   - viewgate (`viewgate serve`, the built CLI; audit to a file, logs at warn) on the reference
+//     scenario's demo data in the vg_bench_* databases;
+//   - the REST floor: a bare node:http + pg server answering the same one-row query
+//     (bench/peers/floor-server.mjs);
+//   - MCP Toolbox for Databases v0.16.0, built once from the Go module proxy into
+//     ~/.cache/viewgate/bench, with one parameterised postgres-sql tool (bench/peers/toolbox.mjs);
+//   - DBHub 1.4.0 from npm, installed into ~/.cache/viewgate/bench/dbhub, Streamable HTTP, its
+//     execute_sql tool (bench/peers/dbhub.mjs).
+// The query everywhere: order 1001 from the PostgreSQL orders table (viewgate: the app.orders view).
+// MCP is driven with the official MCP SDK client (Streamable HTTP): N sequential calls for
+// p50/p95/p99, then --concurrency clients calling back to back for --duration seconds (at most
+// 100 x N calls); then the same tools/call as stateless POSTs from autocannon (no SDK client in
+// the way), at 1 connection and at --concurrency. REST (viewgate vs the floor) is driven with autocannon, as bench/run.mjs does.
+// A peer that cannot be built or started is reported as such and the others are still measured.
+// Results: markdown on stdout, JSON in bench/results/peers-<date>.json; bench/RESULTS.md records them.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { auditToFile, freePort, KEYS, load, machine, MCP_HEADERS, mcpCall, prepareStores, ROOT, startViewgate, writeConfig } from './lib/setup.mjs';
+import { answers, startProcess, stopAll, stopOnSignals } from './lib/process.mjs';
+import { callOk, concurrent, connectMcp, sequential, textOf } from './lib/mcp-load.mjs';
+import { ensureToolbox, startToolbox, TOOLBOX_TOOL, TOOLBOX_VERSION } from './peers/toolbox.mjs';
+import { DBHUB_TOOL, DBHUB_VERSION, ensureDbhub, nodeForDbhub, startDbhub } from './peers/dbhub.mjs';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '16' },
+    requests: { type: 'string', default: '300' },
+    skip: { type: 'string', default: '' },
+  },
+});
+const duration = Math.max(1, Math.min(120, Number(values.duration)));
+const concurrency = Math.max(1, Math.min(64, Number(values.concurrency)));
+const requests = Math.max(10, Math.min(10_000, Number(values.requests)));
+const skip = new Set(values.skip.split(',').filter(Boolean));
+if (![duration, concurrency, requests].every(Number.isFinite)) {
+  console.error('usage: node bench/peers.mjs [--duration S] [--concurrency 16] [--requests N] [--skip toolbox,dbhub]');
+  process.exit(2);
+}
+const WARMUP_SECONDS = 2;
+const MAX_CALLS = 100 * requests;
+const SEQ_BUDGET_MS = Math.max(10, 2 * duration) * 1000;
+const REST_SEQ_SECONDS = Math.max(2, Math.round(duration / 2));
+const ORDER_ID = 1001;
+const ORDER_SQL = `SELECT order_id, customer_id, total_amount, status, created_at FROM orders WHERE order_id = ${ORDER_ID}`;
+
+const say = (m) => console.error(m);
+const results = {
+  machine: { ...machine(), loadAverageBefore: loadavg().map(round2) },
+  settings: { duration, concurrency, requests, maxConcurrentCalls: MAX_CALLS, warmupSeconds: WARMUP_SECONDS, restSequentialSeconds: REST_SEQ_SECONDS, audit: 'file', orderId: ORDER_ID },
+  peers: {},
+  scenarios: {},
+};
+
+let vg;
+stopOnSignals(async () => vg?.stop());
+
+try {
+  const env = await prepareStores('vg_bench');
+  const auditDir = mkdtempSync(join(tmpdir(), 'vg-bench-peers-audit-'));
+  const { path: configPath } = writeConfig((y) => auditToFile(y, join(auditDir, 'audit.log')));
+  vg = await startViewgate(configPath, env);
+  results.peers.viewgate = { status: 'running', url: vg.url };
+  say(`viewgate: ${vg.url}`);
+
+  const floorPort = await freePort();
+  const floorUrl = `http://127.0.0.1:${floorPort}`;
+  await startProcess({
+    name: 'floor server',
+    command: process.execPath,
+    args: [join(ROOT, 'bench/peers/floor-server.mjs'), String(floorPort), env.APP_PG_URL],
+    ready: async () => (await fetch(`${floorUrl}/orders/${ORDER_ID}`)).ok,
+  });
+  results.peers.floor = { status: 'running', url: floorUrl };
+  say(`floor server: ${floorUrl}`);
+
+  const toolbox = await peer('toolbox', `MCP Toolbox ${TOOLBOX_VERSION}`, async () => {
+    const { bin, version } = await ensureToolbox(say);
+    const t = await startToolbox({ bin, port: await freePort(), pgUrl: env.APP_PG_URL });
+    return { server: t, info: { version, bin } };
+  });
+  const dbhub = await peer('dbhub', `DBHub ${DBHUB_VERSION}`, async () => {
+    const entry = ensureDbhub(say);
+    const node = nodeForDbhub();
+    if (!node.satisfies) say(`dbhub: no Node >= 22.5 found (set VG_BENCH_NODE); trying ${node.node} ${node.version}`);
+    const d = await startDbhub({ entry, node: node.node, port: await freePort(), pgUrl: env.APP_PG_URL });
+    return { server: d, info: { version: DBHUB_VERSION, node: `${node.node} ${node.version}` } };
+  });
+
+  // REST: viewgate's point query vs the floor, autocannon (1 connection, then --concurrency).
+  const restTargets = [
+    ['floor_rest', `${floorUrl}/orders/${ORDER_ID}`, {}],
+    ['viewgate_rest', `${vg.url}/api/v2/app/_table/orders/${ORDER_ID}`, { 'X-API-Key': KEYS.internal }],
+  ];
+  for (const [name, url, headers] of restTargets) {
+    await load({ url, headers, connections: concurrency, duration: WARMUP_SECONDS });
+    record(`${name}_sequential`, await load({ url, headers, connections: 1, duration: REST_SEQ_SECONDS }));
+    record(`${name}_concurrent`, { ...(await load({ url, headers, connections: concurrency, duration })), concurrency });
+  }
+
+  // MCP: the same order through each server's tool, with the MCP SDK client.
+  const mcpTargets = [
+    ['viewgate_mcp', `${vg.url}/mcp`, { 'X-API-Key': KEYS.internal }, 'query_view', { view: 'app.orders', filter: `order_id = ${ORDER_ID}` }, 'viewgate'],
+    toolbox && ['toolbox_mcp', toolbox.mcpUrl, {}, TOOLBOX_TOOL, { order_id: ORDER_ID }, 'toolbox'],
+    dbhub && ['dbhub_mcp', dbhub.mcpUrl, {}, DBHUB_TOOL, { sql: ORDER_SQL }, 'dbhub'],
+  ].filter(Boolean);
+  for (const [name, url, headers, tool, args, peerName] of mcpTargets) {
+    const clients = [];
+    try {
+      for (let i = 0; i < concurrency; i++) clients.push(await connectMcp(url, headers));
+      const first = textOf(await callOk(clients[0], tool, args));
+      if (!first.includes(String(ORDER_ID))) throw new Error(`${tool} did not return order ${ORDER_ID}: ${first.slice(0, 300)}`);
+      results.peers[peerName].protocolVersion = clients[0].getNegotiatedProtocolVersion?.();
+      results.peers[peerName].sampleResult = first.slice(0, 400);
+      record(`${name}_sequential`, await sequential({ call: () => callOk(clients[0], tool, args), requests, budgetMs: SEQ_BUDGET_MS }));
+      record(`${name}_concurrent`, await concurrent({ calls: clients.map((c) => () => callOk(c, tool, args)), duration, maxCalls: MAX_CALLS, warmupSeconds: WARMUP_SECONDS }));
+      await rawPost(name, url, headers, tool, args).catch((e) => say(`${name}: no raw-POST row: ${e?.message ?? e}`));
+    } catch (e) {
+      results.peers[peerName].status = 'failed while measuring';
+      results.peers[peerName].reason = String(e?.message ?? e);
+      say(`${name}: NOT MEASURED: ${results.peers[peerName].reason}`);
+    } finally {
+      await Promise.allSettled(clients.map((c) => c.close()));
+    }
+  }
+} catch (e) {
+  results.error = String(e?.stack ?? e);
+  say(`bench failed: ${results.error}`);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+  if (vg) {
+    const code = await vg.stop();
+    if (code !== 0) say(`viewgate exited with ${code}: ${vg.output().err}`);
+  }
+}
+
+results.machine.loadAverageAfter = loadavg().map(round2);
+const s = results.scenarios;
+const rps = (x, y) => (s[x]?.rps && s[y]?.rps ? round2(s[x].rps / s[y].rps) : undefined);
+const p50 = (x, y) => (s[x]?.p50 && s[y]?.p50 ? round2(s[x].p50 / s[y].p50) : undefined);
+// Throughput ratios (> 1: viewgate serves more) at --concurrency; latency ratios (> 1: viewgate is
+// slower) of the sequential p50s.
+results.ratios = {
+  viewgate_vs_floor_rest_rps: rps('viewgate_rest_concurrent', 'floor_rest_concurrent'),
+  viewgate_vs_floor_rest_p50: p50('viewgate_rest_sequential', 'floor_rest_sequential'),
+  viewgate_vs_toolbox_mcp_rps: rps('viewgate_mcp_concurrent', 'toolbox_mcp_concurrent'),
+  viewgate_vs_toolbox_mcp_p50: p50('viewgate_mcp_sequential', 'toolbox_mcp_sequential'),
+  viewgate_vs_dbhub_mcp_rps: rps('viewgate_mcp_concurrent', 'dbhub_mcp_concurrent'),
+  viewgate_vs_dbhub_mcp_p50: p50('viewgate_mcp_sequential', 'dbhub_mcp_sequential'),
+  viewgate_vs_toolbox_mcp_raw_rps: rps('viewgate_mcp_raw', 'toolbox_mcp_raw'),
+  viewgate_vs_toolbox_mcp_raw_p50: p50('viewgate_mcp_rawseq', 'toolbox_mcp_rawseq'),
+  viewgate_vs_dbhub_mcp_raw_rps: rps('viewgate_mcp_raw', 'dbhub_mcp_raw'),
+  viewgate_vs_dbhub_mcp_raw_p50: p50('viewgate_mcp_rawseq', 'dbhub_mcp_rawseq'),
+  viewgate_mcp_vs_rest_rps: rps('viewgate_mcp_concurrent', 'viewgate_rest_concurrent'),
+  viewgate_mcp_raw_vs_rest_rps: rps('viewgate_mcp_raw', 'viewgate_rest_concurrent'),
+  viewgate_mcp_raw_vs_rest_p50: p50('viewgate_mcp_rawseq', 'viewgate_rest_sequential'),
+  viewgate_mcp_vs_rest_p50: p50('viewgate_mcp_sequential', 'viewgate_rest_sequential'),
+};
+
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+const file = join(ROOT, 'bench/results', `peers-${results.machine.date.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+
+const LABELS = {
+  floor_rest: 'floor: node:http + pg, `GET /orders/1001`',
+  viewgate_rest: 'viewgate REST `GET /api/v2/app/_table/orders/1001`',
+  viewgate_mcp: 'viewgate MCP `query_view` (app.orders, `order_id = 1001`)',
+  toolbox_mcp: `MCP Toolbox ${TOOLBOX_VERSION} \`${TOOLBOX_TOOL}\` (postgres-sql, \`$1\`)`,
+  dbhub_mcp: `DBHub ${DBHUB_VERSION} \`${DBHUB_TOOL}\``,
+};
+const rows = Object.entries(s).map(([name, r]) => {
+  const [, target, mode] = /^(.*)_(sequential|concurrent|rawseq|raw)$/.exec(name);
+  const how = { sequential: '1 (sequential)', concurrent: String(r.concurrency ?? concurrency), rawseq: '1, raw POST (autocannon)', raw: `${r.concurrency ?? concurrency}, raw POST (autocannon)` }[mode];
+  return `| ${LABELS[target] ?? target} | ${how} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.requests} | ${(r.errors ?? 0) + (r.timeouts ?? 0) + sumValues(r.unexpected)} |`;
+});
+const down = Object.entries(results.peers).filter(([, p]) => p.status !== 'running');
+console.log(`machine: ${JSON.stringify(results.machine)}`);
+console.log(`settings: ${JSON.stringify(results.settings)}\n`);
+console.log('| target | concurrency | req/s or calls/s | p50 ms | p95 ms | p99 ms | calls | errors |\n|---|---|---|---|---|---|---|---|\n' + rows.join('\n'));
+console.log(`\nratios: ${JSON.stringify(results.ratios)}`);
+for (const [name, p] of down) console.log(`NOT MEASURED: ${name}: ${p.status}: ${p.reason}`);
+console.log(`written: ${file}`);
+
+/**
+ * The same tools/call as one stateless POST per call, driven by autocannon (no SDK client, no
+ * initialize): the server's side without the client's CPU, which shares the machine. Skipped
+ * (and said so) if the server does not answer such a POST with the order.
+ */
+async function rawPost(name, url, headers, tool, args) {
+  const req = { url, method: 'POST', headers: { ...MCP_HEADERS, ...headers }, body: mcpCall(tool, args) };
+  const probe = await fetch(url, { method: 'POST', headers: req.headers, body: req.body });
+  const text = await probe.text();
+  if (!probe.ok || !text.includes(String(ORDER_ID)) || /"isError":\s*true|"error":\s*\{/.test(text)) {
+    say(`${name}: no raw-POST row: a stateless tools/call POST answered ${probe.status}: ${text.slice(0, 300)}`);
+    return;
+  }
+  await load({ ...req, connections: concurrency, duration: WARMUP_SECONDS });
+  record(`${name}_rawseq`, { ...(await load({ ...req, connections: 1, duration: REST_SEQ_SECONDS })), concurrency: 1 });
+  record(`${name}_raw`, { ...(await load({ ...req, connections: concurrency, duration })), concurrency });
+}
+
+/** Builds/starts one peer; on failure records why and resolves to undefined (the run goes on). */
+async function peer(name, label, start) {
+  if (skip.has(name)) {
+    results.peers[name] = { status: 'skipped', reason: '--skip' };
+    return undefined;
+  }
+  try {
+    const { server, info } = await start();
+    results.peers[name] = { status: 'running', ...info, url: server.url };
+    say(`${label}: ${server.url}`);
+    return server;
+  } catch (e) {
+    results.peers[name] = { status: 'could not be built or started', reason: String(e?.message ?? e) };
+    say(`${label}: NOT MEASURED, could not be built or started:\n${results.peers[name].reason}`);
+    return undefined;
+  }
+}
+
+function record(name, r) {
+  results.scenarios[name] = r;
+  const bad = (r.errors ?? 0) + (r.timeouts ?? 0) + sumValues(r.unexpected);
+  say(`${name}: ${r.rps}/s p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms (${r.requests} calls${bad ? `, ${bad} FAILED${r.lastError ? `: ${r.lastError}` : ''}${r.unexpected ? ` ${JSON.stringify(r.unexpected)}` : ''}` : ''})`);
+}
+
+function sumValues(o) {
+  return o ? Object.values(o).reduce((a, b) => a + b, 0) : 0;
+}
+
+function round2(v) {
+  return Math.round(v * 100) / 100;
+}
