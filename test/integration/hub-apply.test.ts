@@ -8,6 +8,7 @@ import { hubCommand } from '../../src/hub/cli.js';
 import { HubSession } from '../../src/hub/passthrough/session.js';
 import { refreshHubView, refreshState } from '../../src/hub/refresh.js';
 import { pgExec } from '../support/stores.js';
+import { operatorDetail, StoreError } from '../../src/errors.js';
 import { createHubStores, CUSTOMERS, HUB_CONFIG, type HubStores } from '../fixtures/hub/stores.js';
 
 let stores: HubStores;
@@ -177,9 +178,12 @@ describe('identity passthrough on a pooled connection', () => {
   it('runs reads READ ONLY: a write inside the passthrough transaction fails', async () => {
     const session = new HubSession({ name: 'hub', url: stores.adminUrl, pool: 1 });
     try {
-      await expect(
-        session.read({ role: 'internal', claims: {} }, (run) => run({ source: 'hub', text: 'CREATE TABLE public.x (a int)', params: [] })),
-      ).rejects.toThrow(/read-only transaction/);
+      const err = await session
+        .read({ role: 'internal', claims: {} }, (run) => run({ source: 'hub', text: 'CREATE TABLE public.x (a int)', params: [] }))
+        .then(() => undefined, (e: unknown) => e);
+      // Callers get the store's name only; the driver's reason is the operator's detail.
+      expect(err).toBeInstanceOf(StoreError);
+      expect(operatorDetail(err)).toMatch(/read-only transaction/);
     } finally {
       await session.close();
     }
