@@ -48,8 +48,37 @@ function buildDist(): void {
   }
 }
 
+/**
+ * `npx viewgate` (how the MCP interop tests start the server, as a desktop assistant would) links
+ * this checkout into npm's npx cache the first time it runs. Two first-time calls at once race on
+ * that cache entry and can leave it without its package.json, after which every `npx viewgate` in
+ * this checkout fails with ENOENT. So it is linked once here, before any test runs in parallel; an
+ * entry broken earlier is removed (npm names it in the error) and linked again.
+ */
+function linkForNpx(): void {
+  const run = () => execFileSync('npx', ['--yes', 'viewgate', '--version'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const failure = (err: unknown) => {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    return `${e.stdout ?? ''}${e.stderr ?? ''}` || e.message;
+  };
+  try {
+    run();
+    return;
+  } catch (err) {
+    const broken = /(\S+\/_npx\/[0-9a-f]+)\/package\.json/.exec(failure(err))?.[1];
+    if (!broken) throw new Error(`test setup: \`npx viewgate --version\` failed:\n${failure(err)}`);
+    rmSync(broken, { recursive: true, force: true });
+  }
+  try {
+    run();
+  } catch (err) {
+    throw new Error(`test setup: \`npx viewgate --version\` failed after removing a broken npx cache entry:\n${failure(err)}`);
+  }
+}
+
 export default async function setup(): Promise<void> {
   buildDist();
+  linkForNpx();
   await check(
     'PostgreSQL',
     PG_URL,
