@@ -1,6 +1,8 @@
-// Makes sure every store the suite needs is up before any test runs (SPEC 11). A store that cannot
+// Makes sure every store the suite needs is up before any test runs (docs/testing.md). A store that cannot
 // be reached or started fails the whole run loudly, naming it: no test ever skips a store.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
@@ -24,7 +26,31 @@ function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
+/**
+ * Builds dist/ from src/ (and type-checks it) before any test, so tests that spawn the CLI
+ * (bin/viewgate.js runs dist/) never run an old build, also under `npx vitest run <file>`.
+ * Incremental: a build with nothing changed takes a few seconds. tsc trusts its build-info file
+ * even when outputs were deleted, so that file is dropped whenever a source has no output.
+ */
+function buildDist(): void {
+  const buildInfo = join(root, 'node_modules', '.cache', 'viewgate', 'tsconfig.tsbuildinfo');
+  const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  if (sources.some((f) => !existsSync(join(root, 'dist', f.replace(/\.ts$/, '.js'))))) rmSync(buildInfo, { force: true });
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', buildInfo], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`test setup: building dist/ with tsc failed; fix these errors first:\n${e.stdout || e.stderr || e.message}`);
+  }
+}
+
 export default async function setup(): Promise<void> {
+  buildDist();
   await check(
     'PostgreSQL',
     PG_URL,

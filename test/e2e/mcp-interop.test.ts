@@ -9,6 +9,7 @@ import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Http } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport as V1Stdio } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { createReferenceStores, get, KEYS, REFERENCE_CONFIG, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import { waitFor } from '../support/wait.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
 
@@ -221,13 +222,17 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
 
   if (transport === 'stdio') {
     it('writes logs and audit records to stderr, never stdout', async () => {
+      const auditRecords = () =>
+        internal
+          .stderr()
+          .split('\n')
+          .filter((l) => l.startsWith('{"audit"'))
+          .map((l) => JSON.parse(l).audit);
+      const queries = () => auditRecords().filter((a: any) => a.action === 'query_view').length;
+      const before = queries();
       await internal.client.callTool({ name: 'query_view', arguments: { view: 'crm.customers', fields: ['customer_id'], limit: 1 } });
-      await new Promise((r) => setTimeout(r, 200));
-      const audit = internal
-        .stderr()
-        .split('\n')
-        .filter((l) => l.startsWith('{"audit"'))
-        .map((l) => JSON.parse(l).audit);
+      await waitFor(() => queries() > before, { what: 'the audit record of the query_view call on stderr' });
+      const audit = auditRecords();
       expect(audit.findLast((a: any) => a.action === 'query_view')).toMatchObject({
         surface: 'mcp',
         subject: 'key:internal-tools',

@@ -6,14 +6,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceStores, get, KEYS, referenceConfig, type ReferenceStores, type RunningServer } from '../support/reference.js';
 import { TcpProxy } from '../integration/ops-tcp-proxy.js';
 import { startWith, fetchMetrics } from './ops-helpers.js';
+import { waitFor } from '../support/wait.js';
 
-const COOLDOWN = 800;
+// Long enough that two requests in a row fall inside one cooldown even on a loaded machine; the
+// test polls for its end rather than sleeping through it.
+const COOLDOWN = 3_000;
 let stores: ReferenceStores;
 let proxy: TcpProxy;
 let srv: RunningServer;
 const internal = { 'X-API-Key': KEYS.internal };
 const customers = () => get(`${srv.url}/api/v2/crm/_table/customers?limit=2`, internal);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const circuitOpen = (r: { body: any }) => String(r.body?.error?.message).includes('circuit open');
+/** The first response that is not the fail-fast "circuit open": the probe once the cooldown is over. */
+const probeAfterCooldown = () =>
+  waitFor(
+    async () => {
+      const r = await customers();
+      return circuitOpen(r) ? undefined : r;
+    },
+    { interval: 100, what: 'the cooldown to end and a probe to go through' },
+  );
 
 beforeAll(async () => {
   stores = await createReferenceStores('opsbreaker');
@@ -62,16 +74,14 @@ describe('circuit breaker per store', () => {
     expect(ready.body).toEqual({ status: 'not ready', down: ['crm'] });
 
     // Cooldown over, store still down: the probe fails and the circuit opens again.
-    await sleep(COOLDOWN + 50);
-    const probe = await customers();
+    const probe = await probeAfterCooldown();
     expect(probe.status).toBe(503);
     expect(probe.body.error.message).not.toContain('circuit open');
     expect((await customers()).body.error.message).toContain('circuit open');
 
     // The store returns: after the cooldown the next request is the probe, and it closes the circuit.
     await proxy.start();
-    await sleep(COOLDOWN + 50);
-    const back = await customers();
+    const back = await probeAfterCooldown();
     expect(back.status).toBe(200);
     expect(back.body.resource).toHaveLength(2);
     expect(await circuitState()).toBe('0');

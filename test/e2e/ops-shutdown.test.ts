@@ -1,5 +1,5 @@
 // Graceful shutdown without a dropped request: a slow request (PostgreSQL behind a TCP proxy that
-// delays its answers) is in flight when shutdown starts; it completes with 200 and its audit record,
+// holds its answer back until the test releases it) is in flight when shutdown starts; it completes with 200 and its audit record,
 // new connections are refused, and only then are the pools closed. Once in process (shutdown()),
 // once as a user runs it: the built `viewgate serve` process receiving SIGTERM.
 import { spawn } from 'node:child_process';
@@ -9,12 +9,17 @@ import { createReferenceStores, KEYS, REFERENCE_CONFIG, referenceConfig, type Re
 import { TcpProxy } from '../integration/ops-tcp-proxy.js';
 import { shutdown } from '../../src/ops/shutdown.js';
 import { startWith } from './ops-helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
 const DIST_SHUTDOWN = new URL('../../dist/ops/shutdown.js', import.meta.url).pathname;
 const ORDERS = '/api/v2/app/_table/orders?order=order_id&limit=3';
 const internal = { 'X-API-Key': KEYS.internal };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const refused = (url: string) => fetch(url).then(
+  () => false,
+  () => true,
+);
+const answerHeld = () => waitFor(() => proxy.heldChunks > 0, { what: "PostgreSQL's answer to the slow query (held by the proxy)" });
 
 let stores: ReferenceStores;
 let proxy: TcpProxy;
@@ -32,38 +37,39 @@ afterAll(async () => {
 
 describe('graceful shutdown', () => {
   it('in process: the in-flight request completes and is audited; new connections are refused', async () => {
-    proxy.delayMs = 0;
+    proxy.release(); // nothing held back from an earlier test
     const srv = await startWith(referenceConfig({ ...stores.env, APP_PG_URL: proxy.urlFor(stores.env.APP_PG_URL!) }));
     expect((await fetch(srv.url + ORDERS, { headers: internal })).status).toBe(200);
-    proxy.delayMs = 700;
+    proxy.hold();
     const slow = fetch(srv.url + ORDERS, { headers: { ...internal, 'X-Request-Id': 'slow-one' } }).then(async (r) => ({
       status: r.status,
       body: (await r.json()) as any,
     }));
-    await sleep(200);
-    const began = performance.now();
+    await answerHeld();
+    let finished = false;
+    let released = 0;
     // When shutdown resolves, the slow request must already be answered and audited.
-    const closing = shutdown(srv.app, srv.rt).then(() => ({
-      ms: performance.now() - began,
-      audited: srv.audit.records.some((a) => a.requestId === 'slow-one'),
-    }));
-    await sleep(50);
-    await expect(fetch(srv.url + '/healthz')).rejects.toThrow();
+    const closing = shutdown(srv.app, srv.rt).then(() => {
+      finished = true;
+      return { ms: performance.now() - released, audited: srv.audit.records.some((a) => a.requestId === 'slow-one') };
+    });
+    await waitFor(() => refused(srv.url + '/healthz'), { what: 'the closing server to refuse new connections' });
+    // The answer is still held back, so shutdown is still waiting for the request.
+    expect(finished).toBe(false);
+    released = performance.now();
+    proxy.release();
     const r = await slow;
     const closed = await closing;
-    proxy.delayMs = 0;
     expect(r.status).toBe(200);
     expect(r.body.resource).toHaveLength(3);
     expect(closed.audited).toBe(true);
-    expect(closed.ms).toBeGreaterThan(300);
-    // ... and it does not wait for kept-alive connections to time out.
+    // ... and once it is answered, shutdown does not wait for kept-alive connections to time out.
     expect(closed.ms).toBeLessThan(5_000);
     expect(srv.audit.records.find((a) => a.requestId === 'slow-one')).toMatchObject({ status: 200, rowCount: 3, view: 'app.orders' });
   });
 
   it('viewgate serve: SIGTERM finishes the in-flight request, writes its audit record, exits 0', async () => {
-    expect(existsSync(DIST_SHUTDOWN), 'this test runs the built CLI: run `npm run build` first').toBe(true);
-    proxy.delayMs = 0;
+    expect(existsSync(DIST_SHUTDOWN), 'this test runs the built CLI, which test/global-setup.ts builds').toBe(true);
     const child = spawn(process.execPath, [BIN, 'serve', '--config', REFERENCE_CONFIG, '--port', '0'], {
       env: { ...process.env, ...stores.env, APP_PG_URL: proxy.urlFor(stores.env.APP_PG_URL!) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,18 +80,20 @@ describe('graceful shutdown', () => {
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      let address: string | undefined;
-      for (let i = 0; i < 100 && !address; i++) {
-        address = /"address":"(http:\/\/[^"]+)"/.exec(stdout)?.[1];
-        if (!address) await sleep(100);
-      }
-      expect(address, `no listening line; stderr: ${stderr}`).toBeDefined();
+      const address = await waitFor(() => /"address":"(http:\/\/[^"]+)"/.exec(stdout)?.[1], {
+        timeout: 30_000,
+        what: 'the listening line of viewgate serve',
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}; stderr: ${stderr}`);
+      });
       expect((await fetch(address + ORDERS, { headers: internal })).status).toBe(200);
 
-      proxy.delayMs = 700;
+      proxy.hold();
       const slow = fetch(address + ORDERS, { headers: { ...internal, 'X-Request-Id': 'slow-cli' } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
-      await sleep(200);
+      await answerHeld();
       child.kill('SIGTERM');
+      await waitFor(() => stdout.includes('shutting down: finishing in-flight requests'), { what: 'viewgate serve to start shutting down' });
+      proxy.release();
       const r = await slow;
       expect(r.status).toBe(200);
       expect(r.body.resource).toHaveLength(3);
@@ -98,7 +106,7 @@ describe('graceful shutdown', () => {
       expect(stdout).toContain('shutting down: finishing in-flight requests');
       expect(stdout).toContain('shutdown complete');
     } finally {
-      proxy.delayMs = 0;
+      proxy.release();
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   });

@@ -9,6 +9,7 @@ import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server.js';
 import { createReferenceStores, get, KEYS, MemoryAuditSink, referenceConfig, type ReferenceStores } from '../support/reference.js';
 import { signHs256 } from '../support/jwt.js';
+import { waitFor } from '../support/wait.js';
 
 let stores: ReferenceStores;
 let rt: Runtime;
@@ -44,7 +45,8 @@ describe('request logs', () => {
     expect((await get(`${url}/api/v2/crm/_table/customers?limit=1`, { 'X-DreamFactory-API-Key': KEYS.partner })).status).toBe(200);
     await get(`${url}/api/v2/crm/_table/customers?api_key=df-key-in-query&limit=1`);
     await get(`${url}/api/v2/crm/_table/customers?access_token=tok-in-query`);
-    await new Promise((r) => setTimeout(r, 100));
+    // Fastify logs each request's completion after answering it: wait for all five.
+    await waitFor(() => out.split('"request completed"').length - 1 >= 5, { what: 'five "request completed" log lines' });
     // The log did record the requests (so the test searches something real)...
     expect(out).toContain('/api/v2/crm/_table/customers');
     expect(out).toContain('api_key=[redacted]');

@@ -3,7 +3,7 @@
 // of credentials raises what a request may do. Verifiers: HS256 secret, RS256/ES256 public key,
 // and a JWKS served by a local HTTP server (rotation, unknown kid, refetch rate limit).
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { Authenticator } from '../../src/policy/identity.js';
 import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
@@ -266,6 +266,9 @@ describe('JWKS from a local HTTP server', () => {
     servers.push(srv);
     // Short cooldown so the test need not wait 30 s; the production default is tested above.
     srv.rt.auth = new Authenticator(srv.rt.config, { jwks: { cooldownMs: 1500 } });
+    // The cooldown is measured on the wall clock (Date): the test stops that clock and moves it on
+    // past the cooldown, so a slow machine can neither end the cooldown early nor make the test wait.
+    vi.useFakeTimers({ toFake: ['Date'] });
     try {
       expect((await whoami(srv, bearer(await signWith(jwksA, claims)))).status).toBe(200);
       expect(rotating.hits).toBe(1);
@@ -275,7 +278,7 @@ describe('JWKS from a local HTTP server', () => {
       await expectInvalidToken(srv, await signWith(jwksB, claims), /no signing key matches/);
       expect(rotating.hits).toBe(1);
       // After the cooldown, the unknown kid triggers one refetch and the new key verifies.
-      await new Promise((r) => setTimeout(r, 1600));
+      vi.setSystemTime(Date.now() + 1600);
       expect((await whoami(srv, bearer(await signWith(jwksB, claims)))).status).toBe(200);
       expect(rotating.hits).toBe(2);
       expect((await whoami(srv, bearer(await signWith(jwksA, claims)))).status).toBe(200);
@@ -285,6 +288,7 @@ describe('JWKS from a local HTTP server', () => {
       // what every JWKS client does; a withdrawn key is not a revocation mechanism.
       expect(rotating.hits).toBe(2);
     } finally {
+      vi.useRealTimers();
       await rotating.close();
     }
   });

@@ -15,6 +15,7 @@ import { buildServer } from '../../src/server.js';
 import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores } from '../support/reference.js';
 import { signHs256 } from '../support/jwt.js';
 import { createPgDatabase, pgExec, testDbName, withDatabase, PG_URL } from '../support/stores.js';
+import { waitFor } from '../support/wait.js';
 
 let stores: ReferenceStores;
 let auditDb: Awaited<ReturnType<typeof createPgDatabase>>;
@@ -202,8 +203,9 @@ describe('a failing sink is never silent', () => {
     const r2 = await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`);
     expect(r2.status).toBe(401);
     expect(srv.rt.audit.failures).toBe(2);
-    await new Promise((res) => setTimeout(res, 50));
-    const errors = srv.logText().split('\n').filter((l) => l.includes('audit write failed')).map((l) => JSON.parse(l));
+    const failedLines = () => srv.logText().split('\n').filter((l) => l.includes('audit write failed'));
+    await waitFor(() => failedLines().length >= 2, { what: 'two "audit write failed" log lines' });
+    const errors = failedLines().map((l) => JSON.parse(l));
     expect(errors).toHaveLength(2);
     expect(errors[0]).toMatchObject({ level: 50, requestId: r.headers.get('x-request-id') });
   });

@@ -9,6 +9,7 @@ import { RedisRateLimiter } from '../../src/ops/rate-limit.js';
 import { RedisCacheStore } from '../../src/ops/cache.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { REDIS_URL } from '../support/stores.js';
+import { waitFor } from '../support/wait.js';
 
 const log = createLogger('silent');
 const clients: Redis[] = [];
@@ -43,18 +44,20 @@ describe('redis rate limiter', () => {
   it('refills continuously on the Redis clock and expires idle buckets', async () => {
     const redis = await client();
     const rl = new RedisRateLimiter(redis);
-    const rate = { count: 2, perMs: 200, text: '2/200ms' };
+    // One token per 1.5 s: the three takes below fit in that even on a loaded machine.
+    const rate = { count: 2, perMs: 3_000, text: '2/3s' };
     const bucket = `test-${unique()}`;
     expect((await rl.take(bucket, rate)).allowed).toBe(true);
     expect((await rl.take(bucket, rate)).allowed).toBe(true);
     expect((await rl.take(bucket, rate)).allowed).toBe(false);
-    await new Promise((r) => setTimeout(r, 120));
-    expect((await rl.take(bucket, rate)).allowed).toBe(true);
+    // A refused take costs nothing, so polling until a token has refilled is harmless.
+    await waitFor(async () => (await rl.take(bucket, rate)).allowed, { what: 'a token to refill' });
     const keys = await redis.keys(`viewgate:rl:${bucket}:*`);
     expect(keys).toHaveLength(1);
     const ttl = await redis.pttl(keys[0]!);
     expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(1_200);
+    // Idle buckets expire once they would be full again, plus a second.
+    expect(ttl).toBeLessThanOrEqual(rate.perMs + 1_000);
   });
 
   it('lets requests through when Redis is unreachable', async () => {
@@ -69,14 +72,14 @@ describe('redis response cache store', () => {
     const store = new RedisCacheStore(await client());
     const key = `test:${unique()}`;
     const value = { rows: [{ order_id: 9007199254740993n, total: '10.00' }] };
-    await store.set(key, value, 300);
+    const ttlMs = 1_500;
+    await store.set(key, value, ttlMs);
     const got = await store.get<typeof value>(key);
     expect(got!.remainingMs).toBeGreaterThan(0);
-    expect(got!.remainingMs).toBeLessThanOrEqual(300);
+    expect(got!.remainingMs).toBeLessThanOrEqual(ttlMs);
     expect(got!.value).toEqual(value);
     expect(typeof got!.value.rows[0]!.order_id).toBe('bigint');
-    await new Promise((r) => setTimeout(r, 350));
-    expect(await store.get(key)).toBeUndefined();
+    await waitFor(async () => (await store.get(key)) === undefined, { what: 'the entry to expire' });
   });
 
   it('misses (never throws) when Redis is unreachable', async () => {

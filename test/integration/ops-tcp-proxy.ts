@@ -1,6 +1,6 @@
 // A TCP proxy the ops tests control: put it between viewgate and a store, then stop it (the store
 // "goes down": listener closed, open connections cut), start it again on the same port (the store
-// "comes back"), or delay what the store sends (a slow query without touching the store).
+// "comes back"), or delay or hold back what the store sends (a slow query without touching the store).
 import net from 'node:net';
 
 export class TcpProxy {
@@ -9,6 +9,8 @@ export class TcpProxy {
   port = 0;
   /** Delay added before each chunk from the store reaches viewgate. */
   delayMs = 0;
+  /** While holding: what to do, per connection, to pass on the chunk held back. */
+  private held?: (() => void)[];
 
   constructor(
     private readonly targetHost: string,
@@ -19,6 +21,23 @@ export class TcpProxy {
     const u = new URL(url);
     const defaults: Record<string, number> = { 'postgres:': 5432, 'postgresql:': 5432, 'mysql:': 3306, 'mongodb:': 27017 };
     return new TcpProxy(u.hostname, Number(u.port || defaults[u.protocol]));
+  }
+
+  /** From now on, answers from the store are held back until release(): a query stays in flight. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** How many answers from the store are being held back now. */
+  get heldChunks(): number {
+    return this.held?.length ?? 0;
+  }
+
+  /** Passes on everything held back and stops holding. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const pass of held) pass();
   }
 
   /** The store URL with host and port replaced by the proxy's. */
@@ -61,6 +80,14 @@ export class TcpProxy {
     upstream.on('error', cleanup).on('close', cleanup);
     client.on('data', (chunk) => upstream.write(chunk));
     upstream.on('data', (chunk) => {
+      if (this.held) {
+        upstream.pause();
+        this.held.push(() => {
+          if (!client.destroyed) client.write(chunk);
+          upstream.resume();
+        });
+        return;
+      }
       if (this.delayMs <= 0) return void client.write(chunk);
       upstream.pause();
       setTimeout(() => {

@@ -8,6 +8,7 @@ import { decodeEntry, encodeEntry, MemoryCacheStore, ResponseCache } from '../..
 import type { EngineQuery } from '../../src/engine/view.js';
 import type { Identity } from '../../src/policy/identity.js';
 import { Metrics } from '../../src/ops/metrics.js';
+import { waitFor } from '../support/wait.js';
 
 const CONFIG = parseConfig(
   `
@@ -147,11 +148,11 @@ describe('memory store and ResponseCache', () => {
 
   it('expires entries after their TTL', async () => {
     const store = new MemoryCacheStore();
-    await store.set('k', 'v', 50);
+    const ttlMs = 1_000;
+    await store.set('k', 'v', ttlMs);
     expect((await store.get('k'))?.value).toBe('v');
-    expect((await store.get('k'))!.remainingMs).toBeLessThanOrEqual(50);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(await store.get('k')).toBeUndefined();
+    expect((await store.get('k'))!.remainingMs).toBeLessThanOrEqual(ttlMs);
+    await waitFor(async () => (await store.get('k')) === undefined, { what: 'the entry to expire' });
   });
 
   it('counts hits and misses and shares one load between concurrent misses', async () => {
@@ -160,7 +161,8 @@ describe('memory store and ResponseCache', () => {
     let loads = 0;
     const load = async () => {
       loads++;
-      await new Promise((r) => setTimeout(r, 20));
+      // Still loading one macrotask later, when the other two misses (microtasks only) have joined.
+      await new Promise((r) => setImmediate(r));
       return { rows: [{ id: 1n }] };
     };
     const first = await Promise.all([1, 2, 3].map(() => cache.getOrLoad('v', 'k', 1000, load)));
