@@ -6,6 +6,7 @@
 //   bearer tokens and anything shaped like a JWT, wherever they sit: messages, error messages and
 //   stacks, request URLs logged by Fastify, nested objects.
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { BoundedOutput } from './output.js';
 
 export type { Logger };
 
@@ -45,11 +46,31 @@ export function redactUrl(text: string): string {
   return redactText(text);
 }
 
-export type LogDestination = 'stdout' | 'stderr' | DestinationStream;
+export type LogDestination = 'stdout' | 'stderr' | BoundedOutput | DestinationStream;
+
+const METADATA = Symbol.for('pino.metadata');
+
+/**
+ * A pino destination over a BoundedOutput: pino tells it each line's level (through its metadata
+ * hook), so debug/info lines are dropped before warnings and errors when the reader falls behind.
+ * No sonic-boom: its exit handler flushes synchronously, which spins forever on a stalled pipe.
+ */
+function boundedDestination(output: BoundedOutput): DestinationStream {
+  const dest = {
+    [METADATA]: true,
+    lastLevel: 30,
+    write(line: string) {
+      const level = dest.lastLevel;
+      output.write(line, level >= 40 ? 'alert' : 'log', pino.levels.labels[level] ?? String(level));
+    },
+  };
+  return dest;
+}
 
 export function createLogger(level = 'info', destination: LogDestination = 'stdout'): Logger {
-  const stream =
-    typeof destination === 'string' ? pino.destination({ fd: destination === 'stdout' ? 1 : 2, sync: false }) : destination;
+  const output =
+    destination === 'stdout' ? new BoundedOutput(process.stdout) : destination === 'stderr' ? new BoundedOutput(process.stderr) : destination;
+  const stream = output instanceof BoundedOutput ? boundedDestination(output) : output;
   return pino(
     {
       level,
