@@ -26,8 +26,10 @@ const REDACT_PATHS = [
 ];
 
 // scheme://user:password@ -> scheme://user:***@. The password runs to the last '@' before the end
-// of the JSON string or word, so an unencoded '@' or '/' inside it is hidden too.
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@"\\]*):((?:[^\s"\\]|\\.)*)@/gi;
+// of the JSON string or word, so an unencoded '@' or '/' inside it is hidden too. The scheme starts
+// where a run of scheme characters starts (the lookbehind): otherwise every letter of a long word
+// would start a new attempt, and a long request URL would cost quadratic time on every log line.
+const URL_PASSWORD = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:/@"\\]*):((?:[^\s"\\]|\\.)*)@/gi;
 const SECRET_PARAM = /([?&](?:api[_-]?key|access[_-]?token|id[_-]?token|token|jwt|password|passwd|pwd|secret)=)[^&#\s"\\]*/gi;
 const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 const JWT_SHAPE = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;

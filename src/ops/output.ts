@@ -20,6 +20,9 @@ export interface OutputLimits {
 
 export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { log: 1 << 20, alert: 4 << 20, audit: 8 << 20 };
 
+/** How long the output may take to drain at exit before the process ends without the rest. */
+export const OUTPUT_FLUSH_MS = 2_000;
+
 export class BoundedOutput {
   /** Log lines dropped, by pino level name. */
   readonly droppedLogs = new Map<string, number>();

@@ -7,15 +7,13 @@
 // would hold a synchronous flush forever; docs/operations.md, "Slow or stalled log consumers").
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
+import { OUTPUT_FLUSH_MS } from './output.js';
 
 /** Below Kubernetes' default 30 s termination grace, so we finish before a SIGKILL. */
 export const SHUTDOWN_GRACE_MS = 25_000;
 
 /** After the grace period, closing the pools and flushing the output get this long; then the process exits anyway. */
 export const CLOSE_DEADLINE_MS = 3_000;
-
-/** How long the output (logs, stdout audit records) may take to drain before exiting without the rest. */
-export const OUTPUT_FLUSH_MS = 2_000;
 
 export async function shutdown(app: FastifyInstance, rt: Runtime, graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
   const force = setTimeout(() => {
