@@ -12,6 +12,7 @@ import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { TcpProxy } from '../integration/ops-tcp-proxy.js';
 import { createReferenceStores, KEYS, REFERENCE_CONFIG, type ReferenceStores } from '../support/reference.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
@@ -59,9 +60,9 @@ interface Stalled {
 }
 
 /** Starts `viewgate serve`, reads stdout up to the "listening" line, then never reads it again. */
-async function serveStalled(config: string): Promise<Stalled> {
+async function serveStalled(config: string, env: Record<string, string> = {}): Promise<Stalled> {
   const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0'], {
-    env: { ...process.env, ...stores.env },
+    env: { ...process.env, ...stores.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let err = '';
@@ -167,6 +168,34 @@ describe('a stdout nobody reads', () => {
       if (s.child.exitCode === null) s.child.kill('SIGKILL');
     }
   }, 180_000);
+});
+
+describe('a second signal', () => {
+  it('exits at once while the first waits for an in-flight request, stdout stalled', async () => {
+    const proxy = TcpProxy.forUrl(stores.env.APP_PG_URL!);
+    await proxy.start();
+    const s = await serveStalled(configFile('stall-signal.yaml', { sink: 'stdout' }), { APP_PG_URL: proxy.urlFor(stores.env.APP_PG_URL!) });
+    try {
+      expect(await hammer(s.url, 300)).toEqual(new Map([[200, 300]]));
+      // A query whose answer the store "sends" only after a minute: shutdown has to wait for it.
+      proxy.delayMs = 60_000;
+      const slow = fetch(s.url + ORDERS, { headers: internal }).then((r) => r.status, () => 'cut');
+      for (const end = Date.now() + 30_000; proxy.held === 0; await pause(20)) if (Date.now() > end) throw new Error('the slow query never reached the store');
+      s.child.kill('SIGTERM');
+      // Shutdown has begun once new connections are refused.
+      for (const end = Date.now() + 30_000; await fetch(s.url + '/healthz').then(() => true, () => false); await pause(20)) {
+        if (Date.now() > end) throw new Error('still accepting connections 30 s after SIGTERM');
+      }
+      s.child.kill('SIGTERM');
+      // Well before the 25 s grace period the first signal would wait for.
+      expect(await exitWithin(s, 15_000)).toEqual({ code: 1, signal: null });
+      expect(await slow).toBe('cut');
+    } finally {
+      proxy.delayMs = 0;
+      if (s.child.exitCode === null) s.child.kill('SIGKILL');
+      await proxy.stop();
+    }
+  }, 120_000);
 });
 
 describe('MCP over stdio with a stderr nobody reads', () => {

@@ -9,6 +9,8 @@ export class TcpProxy {
   port = 0;
   /** Delay added before each chunk from the store reaches viewgate. */
   delayMs = 0;
+  /** Chunks from the store being held back by the delay right now. */
+  held = 0;
 
   constructor(
     private readonly targetHost: string,
@@ -63,7 +65,9 @@ export class TcpProxy {
     upstream.on('data', (chunk) => {
       if (this.delayMs <= 0) return void client.write(chunk);
       upstream.pause();
+      this.held++;
       setTimeout(() => {
+        this.held--;
         if (!client.destroyed) client.write(chunk);
         upstream.resume();
       }, this.delayMs);
