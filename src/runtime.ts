@@ -10,6 +10,7 @@ import { Authenticator } from './policy/identity.js';
 import { Audit, sinkFor, type AuditSink } from './ops/audit.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { Metrics } from './ops/metrics.js';
+import { BoundedOutput } from './ops/output.js';
 import { MemoryCacheStore, RedisCacheStore, ResponseCache } from './ops/cache.js';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './ops/rate-limit.js';
 import { closeRedis, connectRedis } from './ops/redis.js';
@@ -23,6 +24,8 @@ export interface Runtime {
   auth: Authenticator;
   audit: Audit;
   log: Logger;
+  /** Where logs and stdout/stderr audit records go: bounded, never blocking (src/ops/output.ts). */
+  output: BoundedOutput;
   metrics: Metrics;
   cache: ResponseCache;
   limiter: RateLimiter;
@@ -43,7 +46,8 @@ export interface RuntimeOptions {
 }
 
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
-  const log = opts.logger ?? createLogger(config.logging.level, opts.stdio ? 'stderr' : 'stdout');
+  const output = new BoundedOutput(opts.stdio ? process.stderr : process.stdout);
+  const log = opts.logger ?? createLogger(config.logging.level, output);
   const metrics = new Metrics({ processMetrics: opts.processMetrics ?? !opts.stdio });
   const redis = config.redis.url ? await connectRedis(config.redis.url, log) : undefined;
   const cache = new ResponseCache(redis ? new RedisCacheStore(redis, log) : new MemoryCacheStore(), metrics);
@@ -53,8 +57,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const catalog = new Catalog(config, sources);
   const gateway = new Gateway(config, catalog, { cache, limiter, metrics });
   const auth = new Authenticator(config);
-  const audit = new Audit(config.audit, log, opts.auditSink ?? sinkFor(config, opts.stdio));
+  const audit = new Audit(config.audit, log, opts.auditSink ?? sinkFor(config, output));
   metrics.countAuditFailures(() => audit.failures);
+  metrics.countAuditDrops(() => audit.dropped);
+  metrics.countOutput(() => output);
   return {
     config,
     sources,
@@ -63,6 +69,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     auth,
     audit,
     log,
+    output,
     metrics,
     cache,
     limiter,

@@ -8,6 +8,7 @@ import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/s
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from '../config/schema.js';
 import { Authenticator, type Credentials, type Identity } from '../policy/identity.js';
+import { OUTPUT_FLUSH_MS } from '../ops/output.js';
 import { createRuntime, warmViews, type Runtime } from '../runtime.js';
 import { decisionFor } from '../ops/audit.js';
 import { boundedLines, type RefusedLine } from './stdio-bounds.js';
@@ -55,7 +56,10 @@ export async function runStdio(config: Config | (() => Config), env: NodeJS.Proc
   await untilStopped();
   await handle.close().catch(() => undefined);
   await rt.close();
-  rt.log.flush?.();
+  // Logs and audit records a stalled stderr reader never took would keep the process alive for
+  // ever: give them a bounded time, then exit without them (docs/operations.md, "Slow or stalled
+  // log consumers").
+  if (!(await rt.output.flush(OUTPUT_FLUSH_MS))) process.exit(0);
   return 0;
 }
 

@@ -8,6 +8,7 @@ import type { Logger } from './logger.js';
 import type { RequestContext } from '../gateway.js';
 import { ApiError } from '../errors.js';
 import { toJson } from '../values.js';
+import type { BoundedOutput } from './output.js';
 
 export interface AuditRecord {
   time: string;
@@ -45,35 +46,55 @@ export interface AuditSink {
   close(): Promise<void>;
 }
 
-class StdoutSink implements AuditSink {
-  async write(records: AuditRecord[]): Promise<void> {
-    process.stdout.write(records.map((r) => toJson({ audit: r }) + '\n').join(''));
+/**
+ * A record refused because the way out is full (a reader that stopped reading, a stalled disk):
+ * counted as dropped, and with failClosed the request fails with 503 (docs/operations.md, "Slow or
+ * stalled log consumers").
+ */
+export class AuditDropped extends Error {
+  constructor(where: string) {
+    super(`audit record dropped: ${where} is not keeping up`);
   }
+}
+
+/** JSON lines on the process's stdout (stderr under MCP stdio), through the bounded output. */
+class StreamSink implements AuditSink {
+  constructor(private readonly output: BoundedOutput) {}
+
+  async write(records: AuditRecord[]): Promise<void> {
+    const text = records.map((r) => toJson({ audit: r }) + '\n').join('');
+    if (!this.output.write(text, 'audit')) throw new AuditDropped('the audit output stream');
+  }
+
   async close(): Promise<void> {}
 }
 
-class StderrSink extends StdoutSink {
-  override async write(records: AuditRecord[]): Promise<void> {
-    process.stderr.write(records.map((r) => toJson({ audit: r }) + '\n').join(''));
-  }
-}
+/** Bytes of records handed to the file but not yet written, above which records are dropped. */
+export const FILE_PENDING_LIMIT = 8 << 20;
 
 /** Appends JSON lines to one file, kept open (log rotation: use copytruncate). */
 class FileSink implements AuditSink {
   private handle?: Promise<FileHandle>;
+  private pending = 0;
 
   constructor(private readonly path: string) {}
 
   async write(records: AuditRecord[]): Promise<void> {
+    const text = records.map((r) => toJson(r) + '\n').join('');
+    const bytes = Buffer.byteLength(text);
+    if (this.pending + bytes > FILE_PENDING_LIMIT) throw new AuditDropped(`the audit file ${this.path}`);
+    this.pending += bytes;
     // Records name people, filters and row counts: a new file is readable by its owner only.
     this.handle ??= open(this.path, 'a', 0o600);
     try {
-      await (await this.handle).appendFile(records.map((r) => toJson(r) + '\n').join(''), 'utf8');
+      await (await this.handle).appendFile(text, 'utf8');
     } catch (err) {
       const h = this.handle;
       this.handle = undefined;
-      await h.then((f) => f.close()).catch(() => {});
+      await h?.then((f) => f.close()).catch(() => {});
       throw err;
+    } finally {
+      this.pending -= bytes;
     }
   }
 
@@ -143,7 +164,8 @@ class PostgresSink implements AuditSink {
   }
 }
 
-export function sinkFor(config: Config, stdoutIsProtocol = false): AuditSink | undefined {
+/** `output` is the process's stdout, or stderr under MCP stdio (stdout carries only the protocol there). */
+export function sinkFor(config: Config, output: BoundedOutput): AuditSink | undefined {
   const a = config.audit;
   switch (a.sink) {
     case 'file':
@@ -153,8 +175,7 @@ export function sinkFor(config: Config, stdoutIsProtocol = false): AuditSink | u
       return new PostgresSink(src!.url);
     }
     case 'stdout':
-      // Under MCP stdio, stdout carries only the protocol.
-      return stdoutIsProtocol ? new StderrSink() : new StdoutSink();
+      return new StreamSink(output);
     case 'off':
       return undefined;
   }
@@ -162,6 +183,9 @@ export function sinkFor(config: Config, stdoutIsProtocol = false): AuditSink | u
 
 export class Audit {
   failures = 0;
+  /** Records refused because the sink was not keeping up (AuditDropped). */
+  dropped = 0;
+  private lastDropWarning = -Infinity;
   private readonly sink?: AuditSink;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -186,8 +210,17 @@ export class Audit {
       await p;
       return true;
     } catch (err) {
-      this.failures++;
-      this.log.error({ err, requestId: r.requestId }, 'audit write failed');
+      if (err instanceof AuditDropped) {
+        this.dropped++;
+        // One warning a minute, not one per request: the log may be stalled by the same reader.
+        if (performance.now() - this.lastDropWarning > 60_000) {
+          this.lastDropWarning = performance.now();
+          this.log.warn({ dropped: this.dropped }, `${err.message}; records are being dropped (viewgate_audit_dropped_total)`);
+        }
+      } else {
+        this.failures++;
+        this.log.error({ err, requestId: r.requestId }, 'audit write failed');
+      }
       return false;
     } finally {
       this.inFlight.delete(tracked);

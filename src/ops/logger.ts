@@ -6,6 +6,7 @@
 //   bearer tokens and anything shaped like a JWT, wherever they sit: messages, error messages and
 //   stacks, request URLs logged by Fastify, nested objects.
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { BoundedOutput } from './output.js';
 
 export type { Logger };
 
@@ -25,8 +26,10 @@ const REDACT_PATHS = [
 ];
 
 // scheme://user:password@ -> scheme://user:***@. The password runs to the last '@' before the end
-// of the JSON string or word, so an unencoded '@' or '/' inside it is hidden too.
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@"\\]*):((?:[^\s"\\]|\\.)*)@/gi;
+// of the JSON string or word, so an unencoded '@' or '/' inside it is hidden too. The scheme starts
+// where a run of scheme characters starts (the lookbehind): otherwise every letter of a long word
+// would start a new attempt, and a long request URL would cost quadratic time on every log line.
+const URL_PASSWORD = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:/@"\\]*):((?:[^\s"\\]|\\.)*)@/gi;
 const SECRET_PARAM = /([?&](?:api[_-]?key|access[_-]?token|id[_-]?token|token|jwt|password|passwd|pwd|secret)=)[^&#\s"\\]*/gi;
 const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 const JWT_SHAPE = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
@@ -45,11 +48,31 @@ export function redactUrl(text: string): string {
   return redactText(text);
 }
 
-export type LogDestination = 'stdout' | 'stderr' | DestinationStream;
+export type LogDestination = 'stdout' | 'stderr' | BoundedOutput | DestinationStream;
+
+const METADATA = Symbol.for('pino.metadata');
+
+/**
+ * A pino destination over a BoundedOutput: pino tells it each line's level (through its metadata
+ * hook), so debug/info lines are dropped before warnings and errors when the reader falls behind.
+ * No sonic-boom: its exit handler flushes synchronously, which spins forever on a stalled pipe.
+ */
+function boundedDestination(output: BoundedOutput): DestinationStream {
+  const dest = {
+    [METADATA]: true,
+    lastLevel: 30,
+    write(line: string) {
+      const level = dest.lastLevel;
+      output.write(line, level >= 40 ? 'alert' : 'log', pino.levels.labels[level] ?? String(level));
+    },
+  };
+  return dest;
+}
 
 export function createLogger(level = 'info', destination: LogDestination = 'stdout'): Logger {
-  const stream =
-    typeof destination === 'string' ? pino.destination({ fd: destination === 'stdout' ? 1 : 2, sync: false }) : destination;
+  const output =
+    destination === 'stdout' ? new BoundedOutput(process.stdout) : destination === 'stderr' ? new BoundedOutput(process.stderr) : destination;
+  const stream = output instanceof BoundedOutput ? boundedDestination(output) : output;
   return pino(
     {
       level,

@@ -15,6 +15,12 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+/** What src/ops/output.ts counts for the log/audit output stream. */
+export interface OutputCounts {
+  droppedLogs: ReadonlyMap<string, number>;
+  buffered: number;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly requests: Histogram<'surface' | 'action' | 'view' | 'status'>;
@@ -28,6 +34,8 @@ export class Metrics {
   private readonly refreshStatus: Gauge<'view'>;
   private readonly refreshLastSuccess: Gauge<'view'>;
   private auditFailureSource: () => number = () => 0;
+  private auditDroppedSource: () => number = () => 0;
+  private outputSource: () => OutputCounts = () => ({ droppedLogs: new Map(), buffered: 0 });
 
   constructor(opts: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -83,6 +91,33 @@ export class Metrics {
         this.inc(self.auditFailureSource());
       },
     });
+    new Counter({
+      name: 'viewgate_audit_dropped_total',
+      help: 'Audit records dropped because the audit output (stdout, stderr or file) was not keeping up',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.auditDroppedSource());
+      },
+    });
+    new Counter({
+      name: 'viewgate_log_dropped_total',
+      help: 'Log lines dropped because the log output was not keeping up, by level',
+      labelNames: ['level'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [level, n] of self.outputSource().droppedLogs) this.inc({ level }, n);
+      },
+    });
+    new Gauge({
+      name: 'viewgate_output_buffered_bytes',
+      help: 'Log and audit bytes written to the output stream but not yet taken by its reader',
+      registers,
+      collect() {
+        this.set(self.outputSource().buffered);
+      },
+    });
     this.refreshStatus = new Gauge({
       name: 'viewgate_refresh_status',
       help: 'Last refresh of a materialized view: 1 succeeded, 0 failed',
@@ -129,6 +164,16 @@ export class Metrics {
   /** Where audit failures are counted (src/ops/audit.ts `failures`); read at scrape time. */
   countAuditFailures(source: () => number): void {
     this.auditFailureSource = source;
+  }
+
+  /** Where dropped audit records are counted (src/ops/audit.ts `dropped`); read at scrape time. */
+  countAuditDrops(source: () => number): void {
+    this.auditDroppedSource = source;
+  }
+
+  /** The log/audit output stream's drops and backlog (src/ops/output.ts); read at scrape time. */
+  countOutput(source: () => OutputCounts): void {
+    this.outputSource = source;
   }
 
   /** For the hub engine: the outcome of one refresh of a materialized view. */

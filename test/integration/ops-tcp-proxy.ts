@@ -11,6 +11,8 @@ export class TcpProxy {
   delayMs = 0;
   /** While holding: what to do, per connection, to pass on the chunk held back. */
   private held?: (() => void)[];
+  /** Chunks from the store being delayed right now. */
+  delayed = 0;
 
   constructor(
     private readonly targetHost: string,
@@ -90,7 +92,9 @@ export class TcpProxy {
       }
       if (this.delayMs <= 0) return void client.write(chunk);
       upstream.pause();
+      this.delayed++;
       setTimeout(() => {
+        this.delayed--;
         if (!client.destroyed) client.write(chunk);
         upstream.resume();
       }, this.delayMs);
