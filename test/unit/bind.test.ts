@@ -79,13 +79,12 @@ describe('bindFilter: coercion', () => {
     expect(failure(() => bind('id = true')).message).toMatch(/not an integer/);
   });
 
-  it('huge exponents are refused quickly', () => {
-    const t0 = Date.now();
+  // Expanding 1e999999999 would take far longer than the test's deadline: that deadline is the bound.
+  it('huge exponents are refused without expanding them', () => {
     expect(failure(() => bind('id = 1e999999999')).status).toBe(400);
     expect(failure(() => bind('amount = 1e999999999')).message).toMatch(/more than 1000 digits/);
     expect(failure(() => bind('amount = 1e-999999999')).message).toMatch(/more than 1000 digits/);
     expect(failure(() => bind('score = 1e400')).message).toMatch(/out of range/);
-    expect(Date.now() - t0).toBeLessThan(1000);
   });
 
   it('float: numbers and numeric strings', () => {
