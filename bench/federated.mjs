@@ -1,8 +1,8 @@
 // (c) The federated one-customer query through REST: MariaDB customers LEFT JOIN PostgreSQL orders
 // LEFT JOIN MongoDB (FerretDB) events, for the internal role (no cache: every request runs the
-// engine). The partner's grant on this view is cached and rate-limited (60/minute) as SPEC 3 shows,
-// so it is not a load-test subject. The engine's own sequential benchmark against the hub and the
-// direct drivers is bench/federation/.
+// engine). The partner's grant on this view is cached and rate-limited (60/minute) in the reference
+// config, so it is not a load-test subject. The engine's own sequential benchmark against the hub
+// and the direct drivers is bench/federation/.
 const KEY = { internal: 'vg_demo_internal_key' };
 
 export async function federatedScenario({ url, http }) {

@@ -1,4 +1,4 @@
-// viewgate serve | mcp | check | explain | token | demo | hub ... (SPEC 1)
+// viewgate serve | mcp | check | explain | token | demo | hub ... (README.md, "CLI")
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { configPath, loadConfigFile, ConfigError } from './config/load.js';

@@ -1,7 +1,7 @@
-// The one pipeline both surfaces call (SPEC 2): authorize -> rate limit -> govern -> response
-// cache (grants with cacheTtl) -> engine -> mask; the surfaces audit and time each request.
-// REST and MCP only translate their protocol to these calls; no surface builds a query itself,
-// caches or rate-limits on its own (docs/operations.md).
+// The one pipeline both surfaces call (docs/architecture.md): authorize -> rate limit -> govern ->
+// response cache (grants with cacheTtl) -> engine -> mask; the surfaces audit and time each
+// request. REST and MCP only translate their protocol to these calls; no surface builds a query
+// itself, caches or rate-limits on its own (docs/operations.md).
 import type { Config } from './config/schema.js';
 import type { Catalog } from './engine/catalog.js';
 import type { View } from './engine/view.js';

@@ -1,4 +1,4 @@
-// The value model (SPEC 4): one in-process representation for every store.
+// The value model (docs/query.md, "Values"): one in-process representation for every store.
 //
 //   bool        -> boolean
 //   int         -> bigint            (exact 64-bit; serialized as bare JSON digits)

@@ -19,8 +19,9 @@
 // --keep leaves the vg_bench_fed_* databases (and the MariaDB user) in place; --reuse skips
 // generation when they exist with the right row counts; --hub-only measures the hub and the
 // floors without the engine (a check of the setup).
-// The stores: VG_BENCH_PG_URL, VG_BENCH_MYSQL_URL, VG_BENCH_MONGO_URL (127.0.0.1 only; defaults as
-// in SPEC 11). Iterations are bounded (count and a per-scenario time budget).
+// The stores: VG_BENCH_PG_URL, VG_BENCH_MYSQL_URL, VG_BENCH_MONGO_URL (127.0.0.1 only; default:
+// the local stores of docs/testing.md). Iterations are bounded (count and a per-scenario time
+// budget).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';

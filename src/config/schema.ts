@@ -1,5 +1,5 @@
-// The configuration file's shape (SPEC 3 and 9), validated with zod. Unknown keys are errors
-// everywhere: a typo in a security setting must never be ignored.
+// The configuration file's shape (docs/configuration.md), validated with zod. Unknown keys are
+// errors everywhere: a typo in a security setting must never be ignored.
 import { z } from 'zod';
 import { COLUMN_TYPES } from '../values.js';
 

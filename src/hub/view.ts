@@ -1,4 +1,4 @@
-// Hub views (SPEC 9): the view runs inside the PostgreSQL federation hub. viewgate reads the
+// Hub views (docs/hub.md): the view runs inside the PostgreSQL federation hub. viewgate reads the
 // service schema's security-barrier view with one statement per request (bound parameters only),
 // inside a transaction that carries the caller's identity; PostgreSQL enforces rowSecurity itself.
 import type { SqlViewSpec } from '../engine/embedded/index.js';

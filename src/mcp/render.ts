@@ -1,4 +1,5 @@
-// The text rendering of one query_view result, within the server.mcp.maxChars budget (SPEC 7).
+// The text rendering of one query_view result, within the server.mcp.maxChars budget (docs/mcp.md,
+// "Text rendering and the output budget").
 //
 // Layout (every line but the rows is ours, never the data's):
 //

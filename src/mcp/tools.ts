@@ -1,6 +1,6 @@
-// The three tools of SPEC 7: list_views, describe_view, query_view. Each translates its arguments
-// to one Gateway call (the same policy as REST), audits it, and answers with structuredContent plus
-// a text rendering; failures are isError results that say what to do instead.
+// The three MCP tools (docs/mcp.md): list_views, describe_view, query_view. Each translates its
+// arguments to one Gateway call (the same policy as REST), audits it, and answers with
+// structuredContent plus a text rendering; failures are isError results saying what to do instead.
 import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ViewDescription } from '../gateway.js';

@@ -1,11 +1,12 @@
-// The response cache key (SPEC 6): the view, the normalized query, the role, the value of every
-// claim the row filters read (the grant's rowFilter and the view's rowSecurity), the masks, and the
-// grant itself, so two tenants (or two configurations sharing one Redis) never share an entry.
-// The governed query already carries the bound row filter; the claim values are added on their own
-// so the key stays tenant-specific even if an engine applies a claim-based filter it does not show.
-// Claims nothing reads (iat, jti, ...) stay out, so a fresh token for the same tenant hits the same
-// entry. Hub views are the exception: the hub gets every claim (request.jwt.claims) and its own RLS
-// policies may read any of them, so their key holds all claims.
+// The response cache key (docs/operations.md, "Response cache"): the view, the normalized query,
+// the role, the value of every claim the row filters read (the grant's rowFilter and the view's
+// rowSecurity), the masks, and the grant itself, so two tenants (or two configurations sharing one
+// Redis) never share an entry. The governed query already carries the bound row filter; the claim
+// values are added on their own so the key stays tenant-specific even if an engine applies a
+// claim-based filter it does not show. Claims nothing reads (iat, jti, ...) stay out, so a fresh
+// token for the same tenant hits the same entry. Hub views are the exception: the hub gets every
+// claim (request.jwt.claims) and its own RLS policies may read any of them, so their key holds all
+// claims.
 import { createHash } from 'node:crypto';
 import type { Config, GrantConfig } from '../config/schema.js';
 import type { EngineQuery } from '../engine/view.js';

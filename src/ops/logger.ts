@@ -1,4 +1,4 @@
-// pino, JSON, with credentials redacted wherever they could appear (SPEC 10):
+// pino, JSON, with credentials redacted wherever they could appear (docs/security.md, "Logs"):
 // - known credential fields (Authorization, X-API-Key, X-DreamFactory-API-Key, cookies, passwords,
 //   secrets, tokens) are replaced by "[redacted]" through pino's `redact` paths;
 // - every finished log line then goes through redactText, which hides passwords inside URLs

@@ -1,6 +1,6 @@
-// Prometheus metrics (SPEC 10), one registry per runtime so several runtimes in one process (tests,
-// bench) never share series. Label values are bounded: views are configured ids or "-", stores are
-// configured source names, statuses are HTTP codes.
+// Prometheus metrics (docs/operations.md, "Metrics"), one registry per runtime so several runtimes
+// in one process (tests, bench) never share series. Label values are bounded: views are configured
+// ids or "-", stores are configured source names, statuses are HTTP codes.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -1,7 +1,8 @@
-// Token buckets per identity and grant (SPEC 10): a grant's `rateLimit: N/minute` is a bucket of N
-// tokens refilled continuously at N per minute; each query takes one. In process by default; in
-// Redis when configured, where one Lua script reads, refills and takes atomically on Redis's clock,
-// so several viewgate instances share one bucket. A failing Redis lets the request through.
+// Token buckets per identity and grant (docs/operations.md, "Rate limits"): a grant's
+// `rateLimit: N/minute` is a bucket of N tokens refilled continuously at N per minute; each query
+// takes one. In process by default; in Redis when configured, where one Lua script reads, refills
+// and takes atomically on Redis's clock, so several viewgate instances share one bucket. A failing
+// Redis lets the request through.
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Redis } from 'ioredis';

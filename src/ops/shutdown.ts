@@ -1,10 +1,11 @@
-// Graceful shutdown (SPEC 10): stop accepting connections, let in-flight requests finish (new
-// requests on kept-alive connections get 503 and `Connection: close`), then flush the audit log and
-// close the cache, the limiter, Redis and the store pools, in that order, so every finished request
-// has its audit record. Requests still running after the grace period have their connections cut.
-// The process then ends within a fixed deadline whatever its outputs do: logs and audit records are
-// flushed asynchronously for a bounded time, never synchronously (a reader that stopped reading
-// would hold a synchronous flush forever; docs/operations.md, "Slow or stalled log consumers").
+// Graceful shutdown (docs/operations.md, "Resilience"): stop accepting connections, let in-flight
+// requests finish (new requests on kept-alive connections get 503 and `Connection: close`), then
+// flush the audit log and close the cache, the limiter, Redis and the store pools, in that order,
+// so every finished request has its audit record. Requests still running after the grace period
+// have their connections cut. The process then ends within a fixed deadline whatever its outputs
+// do: logs and audit records are flushed asynchronously for a bounded time, never synchronously (a
+// reader that stopped reading would hold a synchronous flush forever; docs/operations.md, "Slow or
+// stalled log consumers").
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { OUTPUT_FLUSH_MS } from './output.js';

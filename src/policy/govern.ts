@@ -1,6 +1,7 @@
-// govern(): turns a client query into what the engine may run for this identity (SPEC 2 step 2).
-// The caller's schema is the granted fields; masked fields stay visible but cannot be filtered,
-// sorted or looked up; the row filter is ANDed on with claims bound as typed values.
+// govern(): turns a client query into what the engine may run for this identity (step 2 of the
+// pipeline, docs/architecture.md). The caller's schema is the granted fields; masked fields stay
+// visible but cannot be filtered, sorted or looked up; the row filter is ANDed on with claims bound
+// as typed values.
 import type { Config, GrantConfig } from '../config/schema.js';
 import type { View, ViewColumn, EngineQuery } from '../engine/view.js';
 import type { ClientQuery } from '../query/client-query.js';

@@ -1,5 +1,6 @@
-// Who is calling (SPEC 3 `auth`): API keys (only their sha256 is stored, compared in constant time)
-// and JWT bearer tokens (src/policy/jwt.ts). The result is an Identity: subject, one role, claims.
+// Who is calling (`auth`, docs/security.md "Identity"): API keys (only their sha256 is stored,
+// compared in constant time) and JWT bearer tokens (src/policy/jwt.ts). The result is an Identity:
+// subject, one role, claims.
 //
 // Decisions (docs/security.md):
 // - When a request carries an API key and a bearer token, the API key decides and the token is

@@ -1,4 +1,4 @@
-// JWT verification (SPEC 3 `auth.jwt`) with jose: one verifier per config, built once.
+// JWT verification (`auth.jwt`, docs/security.md "JWT") with jose: one verifier per config.
 //
 // - `secret` verifies HS* only; `publicKey` (PEM) and `jwksUrl` verify RS*/PS*/ES*/EdDSA only.
 //   The allow-list is cut to the key's family, so an HS256 token "signed" with the public key's

@@ -1,4 +1,5 @@
-// Masks (SPEC 3), applied after the engine. NULL stays NULL; lengths count code points.
+// Masks (docs/security.md, "Masks"), applied after the engine. NULL stays NULL; lengths count
+// code points.
 import { createHmac } from 'node:crypto';
 import type { Row, Value } from '../values.js';
 

@@ -211,7 +211,7 @@ function article(type: string): string {
   return /^[aeiou]/.test(type) ? 'an' : 'a';
 }
 
-/** The coercion rules of SPEC 5, without errors: the value, or a phrase saying what is wrong. */
+/** Coercion (docs/query.md, "Filter grammar") without throwing: the value, or what is wrong. */
 export function tryCoerce(type: ColumnType, lit: ScalarLit): { value: Scalar } | { problem: string } {
   switch (type) {
     case 'text':

@@ -1,5 +1,6 @@
-// The client query model (SPEC 5), shared by REST and MCP: fields, filter, order, paging, count,
-// ids, explain. This only checks syntax; which fields exist, masks and limits are the policy's.
+// The client query model (docs/query.md), shared by REST and MCP: fields, filter, order, paging,
+// count, ids, explain. This only checks syntax; which fields exist, masks and limits are the
+// policy's.
 //
 // Decisions:
 // - limit must be 1 or more: `limit=0` is a 400 (DreamFactory reads 0 as "no limit"; here the

@@ -1,4 +1,4 @@
-// The filter grammar (SPEC 5), DreamFactory's made a real grammar:
+// The filter grammar (docs/query.md), DreamFactory's made a real grammar:
 //
 //   filter    := or EOF
 //   or        := and ('or' and)*

@@ -1,4 +1,4 @@
-// The MCP structured filter (SPEC 5), converted to the same AST as the text grammar:
+// The MCP structured filter (docs/query.md), converted to the same AST as the text grammar:
 //   {"and":[...]}  {"or":[...]}  {"not":{...}}  {"field":"x","op":"eq","value":1}
 // Validation is strict; every error names the JSON path of the offending part (filter.and[1].op).
 import { badRequest, type ApiError } from '../errors.js';

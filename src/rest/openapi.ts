@@ -1,6 +1,7 @@
-// OpenAPI 3.1 for exactly what one caller may read (SPEC 6): a typed row schema per view (masked
-// columns noted), the query parameters with the filter grammar, the error envelope, the 304/429
-// behaviour and the security schemes. Served at GET /api/v2/openapi.json, rendered by /docs.
+// OpenAPI 3.1 for exactly what one caller may read (docs/rest.md): a typed row schema per view
+// (masked columns noted), the query parameters with the filter grammar, the error envelope, the
+// 304/429 behaviour and the security schemes. Served at GET /api/v2/openapi.json, rendered by
+// /docs.
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';

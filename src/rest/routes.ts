@@ -1,4 +1,4 @@
-// REST surface (SPEC 6): DreamFactory-compatible URLs and envelope over the one gateway.
+// REST surface (docs/rest.md): DreamFactory-compatible URLs and envelope over the one gateway.
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Runtime } from '../runtime.js';

@@ -23,7 +23,7 @@
 //    'objectId'}}]}. A pattern no 24-hex text can match (any literal other than 0-9a-f, like
 //    `alpha%`) or a hex prefix (`65f%`, an ObjectId range) stays exact.
 //
-// Which columns may hold ObjectIds: every column declared `text` (SPEC 4: an ObjectId is text
+// Which columns may hold ObjectIds: every column declared `text` (an ObjectId is text
 // wherever it is stored: `_id` most often, references such as `user_id` too). Nothing in the
 // declaration says a field holds strings only, so no text column is assumed to. Equality, IN and
 // range filters on text are exact for both forms (each value also matches its ObjectId); LIKE as

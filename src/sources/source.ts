@@ -1,4 +1,5 @@
-// The interface every store implements (SPEC 4). One file per store beside this one.
+// The interface every store implements (docs/configuration.md, "Sources"). One file per store
+// beside this one.
 import type { ColumnType, Row } from '../values.js';
 import type { Predicate, Pushdown } from '../query/predicate.js';
 

@@ -1,7 +1,7 @@
 // Grants, masks and row filters over real HTTP on the reference stores (issue 4 items 2-5, 8):
 // masked-field inference is refused, hidden fields look exactly like missing ones, every mask
-// gives SPEC 3's output, the most specific grant wins, and row filters bind claims (missing,
-// array, quoted, typed, hostile) without ever widening.
+// gives its documented output (docs/security.md, "Masks"), the most specific grant wins, and row
+// filters bind claims (missing, array, quoted, typed, hostile) without ever widening.
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceStores, get, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
@@ -185,7 +185,7 @@ describe('hidden fields are "unknown field", exactly like fields that do not exi
   });
 });
 
-describe('masks give SPEC 3 outputs, after the engine', () => {
+describe('masks give their documented outputs, after the engine', () => {
   it('partial(2,4), hash, redact, null on crm.customers', async () => {
     const r = await customers({ order: 'customer_id', filter: 'customer_id in (1, 14, 16)' }, 'masker');
     expect(r.status).toBe(200);

@@ -1,6 +1,7 @@
-// Logs of a real server never carry credentials (SPEC 10): pino output is captured into a stream
-// while requests send Authorization headers, API key headers and ?api_key= / ?access_token= in the
-// URL. (Passwords inside URLs in messages, fields and errors: test/unit/logger.test.ts.)
+// Logs of a real server never carry credentials (docs/security.md, "Logs"): pino output is captured
+// into a stream while requests send Authorization headers, API key headers and ?api_key= /
+// ?access_token= in the URL. (Passwords inside URLs in messages, fields and errors:
+// test/unit/logger.test.ts.)
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';

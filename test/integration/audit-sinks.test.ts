@@ -1,6 +1,6 @@
-// Audit (issue 4 item 6, SPEC 10) with real sinks behind a real HTTP server: one record per
-// request with identity, view, fields, filter, row count, decision, status and latency; the file
-// and PostgreSQL sinks (table created if missing) write them; a failing sink is logged and
+// Audit (issue 4 item 6; docs/security.md, "Audit") with real sinks behind a real HTTP server: one
+// record per request with identity, view, fields, filter, row count, decision, status and latency;
+// the file and PostgreSQL sinks (table created if missing) write them; a failing sink is logged and
 // counted, and with failClosed the request fails with 503.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
-// `hub plan` for SPEC 9's example with all three sources. mongo_fdw is not packaged on the test
-// machines, so its DDL is never applied here: it is parsed with PostgreSQL's own parser
+// `hub plan` for a hub service over all three sources (docs/hub.md). mongo_fdw is not packaged on
+// the test machines, so its DDL is never applied here: it is parsed with PostgreSQL's own parser
 // (libpg-query) and compared with golden output (test/fixtures/hub/spec-hub.plan.sql; regenerate
 // with UPDATE_GOLDEN=1 after an intended change, and review the diff).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ async function statements(sql: string): Promise<Stmt[]> {
 const kind = (s: Stmt) => Object.keys(s)[0]!;
 const options = (list: any[] | undefined) => Object.fromEntries((list ?? []).map((o) => [o.DefElem.defname, o.DefElem.arg?.String?.sval]));
 
-describe('hub plan: SPEC 9 example', () => {
+describe('hub plan: the hub example with all three sources', () => {
   it('matches the golden DDL', async () => {
     const text = await planText();
     if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, text);

@@ -1,4 +1,4 @@
-// Timestamp literals in the value model read exactly as PostgreSQL reads them (SPEC 4, 5).
+// Timestamp literals in the value model read exactly as PostgreSQL reads them (docs/query.md).
 import { describe, expect, it } from 'vitest';
 import { canonicalTimestamp } from '../../src/values.js';
 import { pgExec, PG_URL } from '../support/stores.js';

@@ -1,4 +1,4 @@
-// The differential oracle (SPEC 8): every generated query over every view must return what
+// The differential oracle (docs/testing.md): every generated query over every view must return what
 // PostgreSQL returns for the same view SQL on the oracle database: the same rows in the same order
 // (ORDER BY is total: the view key is appended), the same hasMore and the same count.
 // Reproduce a failure with VG_ORACLE_SEED=<seed printed in the message>; VG_ORACLE_QUERIES sets

@@ -11,7 +11,7 @@ import type { GenQuery } from './generate.js';
 import type { OracleView } from './views.js';
 
 export interface Directed {
-  /** The client filter (SPEC 5 grammar), as sent to viewgate. */
+  /** The client filter (docs/query.md), as sent to viewgate. */
   filter: string;
   /** The same condition as PostgreSQL, over the view's columns; '' when there is no filter. */
   sql: string;

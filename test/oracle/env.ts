@@ -7,11 +7,11 @@
 //   Postgres vg_test_oracle_<fixture>_oracle_*   TEMPLATE template0, LC_COLLATE/LC_CTYPE 'C'
 //
 // The store databases deliberately do not use code-point collations: the engine (and its sources)
-// must give PostgreSQL "C" semantics anyway (SPEC 4). The oracle database has the schemas crm, app
-// and analytics, so the view SQL runs there unchanged. Its crm tables are copied from what MariaDB
-// actually holds (read back with mysql2), its analytics tables from what MongoDB actually holds
-// (read back with the driver and flattened to the declared columns by this file's own code: a
-// missing field and null are both NULL, a value that does not fit a column declared
+// must give PostgreSQL "C" semantics anyway (docs/query.md, "Values"). The oracle database has the
+// schemas crm, app and analytics, so the view SQL runs there unchanged. Its crm tables are copied
+// from what MariaDB actually holds (read back with mysql2), its analytics tables from what MongoDB
+// actually holds (read back with the driver and flattened to the declared columns by this file's
+// own code: a missing field and null are both NULL, a value that does not fit a column declared
 // `onTypeMismatch: null` is NULL); app runs the same SQL as the app source.
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
@@ -285,7 +285,7 @@ async function fillOracle(pool: pg.Pool, urls: OracleEnv['urls'], fixture: Fixtu
   }
 }
 
-/** PostgreSQL type for a MariaDB column (DATETIME is read as UTC, SPEC 4). */
+/** PostgreSQL type for a MariaDB column (DATETIME is read as UTC). */
 function pgTypeForMysql(dataType: string, columnType: string): string {
   const unsigned = columnType.includes('unsigned');
   switch (dataType) {
@@ -466,7 +466,7 @@ export async function oracleQuery(pool: pg.Pool, sql: string, params: unknown[])
   return { rows, types, columns };
 }
 
-/** PostgreSQL's text output -> the value model (SPEC 4), independently of the sources' decoders. */
+/** PostgreSQL's text output -> the value model, independently of the sources' decoders. */
 export function decodeOracle(type: OracleType, s: string | null): unknown {
   if (s === null) return null;
   switch (type) {

@@ -1,4 +1,4 @@
-// The data sets of the differential oracle (SPEC 8, issue 3 item 6).
+// The data sets of the differential oracle (docs/testing.md; issue 3 item 6).
 //
 // Each fixture is written once, natively per store (MariaDB rows for `crm`, PostgreSQL SQL for
 // `app`, MongoDB documents for `analytics`); the loader (env.ts) puts it into the three stores and
@@ -35,7 +35,7 @@ export interface Fixture {
   mongo: Record<string, Document[]>;
 }
 
-/** The declared MongoDB columns (SPEC 3), the same for both fixtures. */
+/** The declared MongoDB columns (docs/configuration.md), the same for both fixtures. */
 export const MONGO_COLLECTIONS: Record<string, { columns: Record<string, MongoColumnDecl> }> = {
   events: {
     columns: {

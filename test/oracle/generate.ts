@@ -1,5 +1,6 @@
-// The query generator of the oracle: a seeded PRNG, random filters from the SPEC 5 grammar over a
-// view's output columns, random ORDER BY (the view key appended) and limit/offset.
+// The query generator of the oracle: a seeded PRNG, random filters in the client grammar
+// (docs/query.md) over a view's output columns, random ORDER BY (the view key appended) and
+// limit/offset.
 //
 // Filters are generated as this file's own small AST (GFilter) and printed twice, independently:
 // as filter-grammar text (which goes through the product's parseFilter + bindFilter into the

@@ -1,6 +1,7 @@
 // Runs generated queries on the engine and on the oracle and compares the answers in the value
-// model (SPEC 4): int as bigint, numeric as PostgreSQL prints it (scale included), text by code
-// point, timestamps as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, jsonb as JSON (object key order ignored).
+// model (docs/query.md, "Values"): int as bigint, numeric as PostgreSQL prints it (scale included),
+// text by code point, timestamps as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, jsonb as JSON (object key order
+// ignored).
 import { bindFilter } from '../../src/query/bind.js';
 import { parseFilter } from '../../src/query/filter-parser.js';
 import type { Predicate } from '../../src/query/predicate.js';

@@ -2,7 +2,7 @@
 // order and page the source answers over a MongoDB (FerretDB here) collection must give exactly
 // what PostgreSQL gives for a hand-written WHERE/ORDER BY over a table in a C-collation database
 // holding the same rows. The rows are written twice by hand below, as the BSON document and as
-// the PostgreSQL row it stands for (SPEC 4: a missing field and null are NULL; with
+// the PostgreSQL row it stands for (docs/query.md: a missing field and null are NULL; with
 // `onTypeMismatch: null` a value that does not fit the column is NULL; an ObjectId is its hex text);
 // the predicates are written as the typed predicates the policy layer hands to a source, each
 // beside its SQL. No product code produces an expected answer.

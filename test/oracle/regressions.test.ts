@@ -101,7 +101,7 @@ describe('regressions found by the oracle (engine level; fixed)', () => {
   });
 
   // Found: LIKE on `_id` pushed down to MongoDB as {$regex} never matched an ObjectId, although the
-  // column's value is the ObjectId's hex text (SPEC 4). The engine now keeps LIKE on MongoDB key
+  // column's value is the ObjectId's hex text. The engine now keeps LIKE on MongoDB key
   // columns in process (the source itself is still wrong: see below).
   it('LIKE on an ObjectId _id matches its hex text', async () => {
     const r = await both('ev', "event_id starts with '65f'");
@@ -124,8 +124,8 @@ describe('regressions found by the oracle (engine level; fixed)', () => {
     expect(r.diff, show(r.engine)).toBe('');
   });
 
-  // Found: a value that does not fit a column declared `onTypeMismatch: null` reads as NULL
-  // (SPEC 4), but `qty is null` pushed down as {payload.qty: {$eq: null}} missed '3' and 2.5.
+  // Found: a value that does not fit a column declared `onTypeMismatch: null` reads as NULL,
+  // but `qty is null` pushed down as {payload.qty: {$eq: null}} missed '3' and 2.5.
   // The engine now evaluates IS NULL on MongoDB columns in process.
   it('`is null` matches values that read as NULL under onTypeMismatch: null', async () => {
     const r = await both('ev', 'qty is null');

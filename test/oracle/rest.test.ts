@@ -1,8 +1,8 @@
 // The end-to-end path: generated queries sent as REST requests (fields, filter, order, limit,
 // offset, include_count) with the oracle's internal key must give PostgreSQL's rows, exactly
 // (64-bit integers as exact JSON numbers, numerics as strings with their scale), with
-// meta.count and meta.next as SPEC 6 says. Smaller than the engine-level corpus: this checks the
-// surface's plumbing, not the engine again. Also: tenants' row filters (claims bound as text)
+// meta.count and meta.next as docs/rest.md says. Smaller than the engine-level corpus: this checks
+// the surface's plumbing, not the engine again. Also: tenants' row filters (claims bound as text)
 // select exactly PostgreSQL's rows.
 process.env.TZ = 'Europe/Berlin';
 

@@ -1,8 +1,8 @@
-// The views the oracle runs, in the SPEC 8 subset only. Every view runs unchanged on the embedded
-// engine (over the three stores) and on the oracle database (schemas crm, app, analytics).
-// Each `key` is unique over the view's rows on both fixtures (checked by harness.test.ts), so
-// ORDER BY <anything>, <key> is total and results compare as sequences; `dup_rows` is a multiset
-// whose key is all its columns (ties are identical rows).
+// The views the oracle runs, in the supported SQL only (docs/engine.md). Every view runs unchanged
+// on the embedded engine (over the three stores) and on the oracle database (schemas crm, app,
+// analytics). Each `key` is unique over the view's rows on both fixtures (checked by
+// harness.test.ts), so ORDER BY <anything>, <key> is total and results compare as sequences;
+// `dup_rows` is a multiset whose key is all its columns (ties are identical rows).
 import type { FixtureName } from './fixtures.js';
 
 export interface OracleView {
@@ -23,7 +23,7 @@ export interface OracleView {
 export const VIEWS: OracleView[] = [
   {
     name: 'activity',
-    description: 'SPEC 3 reference view: LEFT JOIN x2, the second on an int -> text cast (N:M per customer).',
+    description: 'The reference view: LEFT JOIN x2, the second on an int -> text cast (N:M per customer).',
     key: ['customer_id', 'order_id', 'event_id'],
     sql: `SELECT c.customer_id, c.tenant_id, c.email, o.order_id, o.total_amount,
                  e._id AS event_id, e.event_type, e.ts AS event_ts

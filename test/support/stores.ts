@@ -1,4 +1,5 @@
-// Connections to the real test stores (SPEC 11) and per-test databases with the vg_test_ prefix.
+// Connections to the real test stores (docs/testing.md) and per-test databases with the vg_test_
+// prefix.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
@@ -22,7 +23,7 @@ export function withDatabase(url: string, db: string): string {
 
 /**
  * Creates a PostgreSQL database (C collation, so text order is code-point order like the oracle
- * in SPEC 8) and returns its URL and a drop function.
+ * of docs/testing.md) and returns its URL and a drop function.
  */
 export async function createPgDatabase(label: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
   const name = testDbName(label);

@@ -22,7 +22,7 @@ function problems(text: string, env: Record<string, string> = specEnv): string[]
 }
 
 describe('config', () => {
-  it('loads the SPEC section 3 example verbatim', () => {
+  it('loads the configuration reference example verbatim', () => {
     const c = parseConfig(fixture('spec-config.yaml'), 'spec.yaml', specEnv);
     expect(c.sources.crm).toMatchObject({ kind: 'mysql', url: 'mysql://u:p@db:3306/crm', timeout: 5000, pool: 10 });
     expect(c.roles.external!.grants['federation.unified_customer_activity']).toMatchObject({
@@ -35,7 +35,7 @@ describe('config', () => {
     expect(c.auth.jwt?.clockSkew).toBe(30_000);
   });
 
-  it('loads the SPEC section 9 hub service shape', () => {
+  it('loads the hub service shape', () => {
     const base = parse(fixture('spec-config.yaml'));
     const hub = parse(fixture('spec-hub-services.yaml'));
     base.sources.hub = { kind: 'postgres', url: 'postgres://hub/db' };
@@ -130,7 +130,7 @@ describe('config: nothing parsed and then ignored', () => {
     expect(problems(stringify(c))).toEqual([expect.stringContaining('audit.failClosed')]);
   });
 
-  it('check warns about settings of another audit sink (the SPEC example lists them all)', async () => {
+  it('check warns about settings of another audit sink (the reference example lists them all)', async () => {
     const { configWarnings } = await import('../../src/check.js');
     const c = parseConfig(fixture('spec-config.yaml'), 'spec.yaml', specEnv);
     expect(configWarnings(c)).toEqual([

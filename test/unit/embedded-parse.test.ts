@@ -1,5 +1,5 @@
-// View SQL checking: the SPEC 8 subset is accepted with PostgreSQL's types; everything else is
-// refused when the view loads, naming the view and the line:column.
+// View SQL checking: the supported SQL (docs/engine.md) is accepted with PostgreSQL's types;
+// everything else is refused when the view loads, naming the view and the line:column.
 import { describe, expect, test } from 'vitest';
 import { ViewDefinitionError } from '../../src/engine/embedded/errors.js';
 import { buildView, REFERENCE_SQL } from './embedded-support.js';

@@ -1,5 +1,6 @@
-// govern() on a view without a store (SPEC 2 step 2): the caller's schema, unknown and masked
-// fields, the row filter ANDed around the whole client filter, claims bound by type, limits, order.
+// govern() on a view without a store (pipeline step 2, docs/architecture.md): the caller's schema,
+// unknown and masked fields, the row filter ANDed around the whole client filter, claims bound by
+// type, limits, order.
 import { describe, expect, it } from 'vitest';
 import type { Config, GrantConfig } from '../../src/config/schema.js';
 import type { View } from '../../src/engine/view.js';

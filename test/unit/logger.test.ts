@@ -1,4 +1,5 @@
-// Logs never carry credentials (SPEC 10): pino output is captured into a stream and searched.
+// Logs never carry credentials (docs/security.md, "Logs"): pino output is captured into a stream
+// and searched.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, redactText } from '../../src/ops/logger.js';

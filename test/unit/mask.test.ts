@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { applyMasks, compileMask } from '../../src/policy/mask.js';
 
-describe('masks (SPEC 3)', () => {
+describe('masks (docs/security.md)', () => {
   it('email: first character + ***@ + domain; no @ gives ***; NULL stays NULL', () => {
     const m = compileMask('email', undefined);
     expect(m('jane@x.org')).toBe('j***@x.org');

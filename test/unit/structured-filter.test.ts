@@ -41,7 +41,7 @@ describe('structuredToAst', () => {
     for (const [json, f] of pairs) expect(s(json)).toEqual(text(f));
   });
 
-  it('and / or / not, nested, as in SPEC 5', () => {
+  it('and / or / not, nested, as in docs/query.md', () => {
     expect(
       s({ and: [{ field: 'customer_id', op: 'eq', value: 123 }, { not: { field: 'event_type', op: 'in', value: ['view', 'buy'] } }] }),
     ).toEqual(text("customer_id = 123 and not event_type in ('view', 'buy')"));

@@ -1,5 +1,5 @@
-// The embedded federation engine (SPEC 8): builds a View from a service's SQL view definition.
-// parse.ts -> analyze.ts check the SQL once (when the view loads); for each request
+// The embedded federation engine (docs/engine.md): builds a View from a service's SQL view
+// definition. parse.ts -> analyze.ts check the SQL once (when the view loads); for each request
 // optimize.ts plans, execute.ts runs, explain.ts prints.
 import type { Config, ViewConfig } from '../../config/schema.js';
 import type { Sources } from '../../sources/index.js';

@@ -1,5 +1,5 @@
 // View SQL -> the statement's shape (relations, joins, clauses), by the real PostgreSQL parser
-// (libpg-query). Anything outside the supported subset (SPEC 8) is refused here, naming the
+// (libpg-query). Anything outside the supported SQL (docs/engine.md) is refused here, naming the
 // position; expressions stay parser nodes until analyze.ts types them.
 import { parse as pgParse } from 'libpg-query';
 import { ViewDefinitionError } from './errors.js';
