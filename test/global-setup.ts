@@ -28,24 +28,30 @@ function redact(url: string): string {
 
 /**
  * Builds dist/ from src/ (and type-checks it) before any test, so tests that spawn the CLI
- * (bin/viewgate.js runs dist/) never run an old build, also under `npx vitest run <file>`.
+ * (bin/viewgate.js runs dist/) never run an old build, also under `npx vitest run <file>`; then
+ * type-checks the tests themselves (vitest compiles them without checking types).
  * Incremental: a build with nothing changed takes a few seconds. tsc trusts its build-info file
  * even when outputs were deleted, so that file is dropped whenever a source has no output.
  */
 function buildDist(): void {
-  const buildInfo = join(root, 'node_modules', '.cache', 'viewgate', 'tsconfig.tsbuildinfo');
+  const cache = join(root, 'node_modules', '.cache', 'viewgate');
+  const buildInfo = join(cache, 'tsconfig.tsbuildinfo');
   const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
   if (sources.some((f) => !existsSync(join(root, 'dist', f.replace(/\.ts$/, '.js'))))) rmSync(buildInfo, { force: true });
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  tsc('building dist/', ['-p', join(root, 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', buildInfo]);
+  tsc('type-checking test/', ['-p', join(root, 'test', 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', join(cache, 'tests.tsbuildinfo')]);
+}
+
+function tsc(what: string, args: string[]): void {
   try {
-    execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', buildInfo], {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), ...args], {
       cwd: root,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`test setup: building dist/ with tsc failed; fix these errors first:\n${e.stdout || e.stderr || e.message}`);
+    throw new Error(`test setup: ${what} with tsc failed; fix these errors first:\n${e.stdout || e.stderr || e.message}`);
   }
 }
 

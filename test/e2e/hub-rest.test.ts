@@ -111,7 +111,7 @@ describe('REST on hub views', () => {
   });
 
   it('describes a materialized hub view with its refresh schedule and last refresh', async () => {
-    const internal: Identity = { subject: 'key:internal-tools', role: 'internal', method: 'api-key', claims: {} };
+    const internal: Identity = { subject: 'key:internal-tools', identityKey: 'key:internal-tools', role: 'internal', method: 'api-key', claims: {} };
     const d = await srv.rt.gateway.describeView(internal, 'federation.customer_orders');
     expect(d.key).toEqual(['customer_id', 'order_id']);
     expect(d.columns.map((c) => c.name)).toEqual(['customer_id', 'tenant_id', 'email', 'order_id', 'total_amount']);
@@ -158,8 +158,8 @@ describe('scheduled refresh inside serve', () => {
     expect((await get(`${srv.url}/readyz`)).status).toBe(200);
     const after = refreshOf();
     expect(after).toMatchObject({ refreshes: 1, failures: 0 });
-    expect(after.lastRefresh > before.lastRefresh).toBe(true);
-    const internal: Identity = { subject: 'x', role: 'internal', method: 'api-key', claims: {} };
+    expect(after.lastRefresh! > before.lastRefresh!).toBe(true);
+    const internal: Identity = { subject: 'x', identityKey: 'key:x', role: 'internal', method: 'api-key', claims: {} };
     expect((await srv.rt.gateway.describeView(internal, 'federation.customer_orders')).status!.lastRefresh).toBe(after.lastRefresh);
   });
 

@@ -115,7 +115,7 @@ describe('authorization flow', () => {
     expect(foreign.headers.get('www-authenticate')).toContain('audience');
     const key = await post({ 'x-api-key': 'wrong' });
     expect(key.status).toBe(401);
-    expect((await key.json()).error.message).toBe('the API key is not valid');
+    expect(((await key.json()) as any).error.message).toBe('the API key is not valid');
   });
 
   it('refuses a token whose role is not configured with 403', async () => {
@@ -132,7 +132,7 @@ describe('Origin', () => {
   it('refuses an Origin that is not listed, before looking at the credential', async () => {
     const res = await post({ origin: 'http://evil.example', 'x-api-key': KEYS.internal });
     expect(res.status).toBe(403);
-    expect((await res.json()).error.message).toContain('allowedOrigins');
+    expect(((await res.json()) as any).error.message).toContain('allowedOrigins');
     expect((await post({ origin: 'http://evil.example' })).status).toBe(403);
   });
 

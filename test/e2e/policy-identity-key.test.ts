@@ -114,7 +114,7 @@ describe('auth.jwt.requireSub', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
     });
     expect(mcp.status).toBe(401);
-    expect((await mcp.json()).error.message).toContain('no subject claim "sub"');
+    expect(((await mcp.json()) as any).error.message).toContain('no subject claim "sub"');
 
     expect((await get(srv.url + QUERY, bearer(await token(srv, { tenant_id: 't1' }, { sub: 'u-1' })))).status).toBe(200);
   });

@@ -9,7 +9,7 @@ import { HubSession } from '../../src/hub/passthrough/session.js';
 import { refreshHubView, refreshState } from '../../src/hub/refresh.js';
 import { pgExec } from '../support/stores.js';
 import { operatorDetail, StoreError } from '../../src/errors.js';
-import { createHubStores, CUSTOMERS, HUB_CONFIG, type HubStores } from '../fixtures/hub/stores.js';
+import { createHubStores, HUB_CONFIG, type HubStores } from '../fixtures/hub/stores.js';
 
 let stores: HubStores;
 
@@ -44,8 +44,6 @@ async function asReader(sql: string, identity?: { claims?: unknown; role?: strin
     await c.end();
   }
 }
-
-const tenantOf = new Map(CUSTOMERS.map(([id, t]) => [id, t]));
 
 beforeAll(async () => {
   stores = await createHubStores('hubapply');

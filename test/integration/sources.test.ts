@@ -329,7 +329,7 @@ describe.each(['postgres', 'mysql', 'mongodb'])('%s source', (store) => {
         // Stored as doubles (FerretDB has no Decimal128), so the scale is the double's: 12.5, not 12.5000.
         expect(row.num === null ? null : Number(row.num)).toEqual(want.num === null ? null : Number(want.num));
         expect(row.num === null || /^-?\d+(\.\d+)?$/.test(row.num as string)).toBe(true);
-        expected.num = row.num;
+        expected.num = row.num!;
       }
       expect(row).toEqual(expected);
     }

@@ -31,7 +31,7 @@ const config = { masking: { hashSecret: 'k' } } as unknown as Config;
 
 const grant = (g: Partial<GrantConfig>): GrantConfig => ({ read: true, explain: false, masks: {}, ...g });
 
-const tenant: Identity = { subject: 'u', role: 'external', method: 'jwt', claims: { tenant_id: 't2' } };
+const tenant: Identity = { subject: 'u', identityKey: 'jwt:|u', role: 'external', method: 'jwt', claims: { tenant_id: 't2' } };
 
 const external = grant({
   fields: ['customer_id', 'tenant_id', 'email', 'full_name', 'profile'],

@@ -54,7 +54,7 @@ const query: EngineQuery = {
   count: false,
 };
 
-const who = (claims: Record<string, unknown>, role = 'external', sub = 'someone'): Identity => ({ subject: sub, role, method: 'jwt', claims });
+const who = (claims: Record<string, unknown>, role = 'external', sub = 'someone'): Identity => ({ subject: sub, identityKey: `jwt:|${sub}`, role, method: 'jwt', claims });
 
 describe('cache codec', () => {
   it('round-trips bigints exactly, beside look-alike strings and JSON values', () => {
