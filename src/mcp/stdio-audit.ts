@@ -59,8 +59,8 @@ export class StdioAudit {
       const tool = msg.method === 'tools/call' && typeof msg.params?.name === 'string' ? msg.params.name : undefined;
       const action = (tool ?? msg.method).slice(0, 100);
       if (key) this.pending.set(key, { action, started: performance.now() });
-      else this.write(action, 202, 0);
-    }, () => this.write('message', 400, 0));
+      else this.record(action, 202, 0);
+    }, () => this.record('message', 400, 0));
   }
 
   /** Wraps the protocol's output: each response is seen before it is written on. */
@@ -81,10 +81,11 @@ export class StdioAudit {
     this.pending.delete(key);
     if (this.recorded.delete(key)) return;
     const status = msg.error ? statusOf(msg.error.code) : msg.result?.isError === true ? 400 : 200;
-    this.write(p.action, status, performance.now() - p.started);
+    this.record(p.action, status, performance.now() - p.started);
   }
 
-  private write(action: string, status: number, ms: number): void {
+  /** Writes one record for this session's identity. */
+  record(action: string, status: number, ms: number): void {
     void this.rt.audit.record({
       time: new Date().toISOString(),
       requestId: randomUUID(),

@@ -3,14 +3,12 @@
 // REST; stdout carries only the protocol, logs and audit go to stderr. When start-up fails, the
 // reason is written to stderr and also served over the protocol (src/mcp/failed-start.ts), because
 // desktop hosts show what a server says, rarely its stderr; the process then exits 1 when stdin closes.
-import { randomUUID } from 'node:crypto';
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from '../config/schema.js';
-import { Authenticator, type Credentials, type Identity } from '../policy/identity.js';
+import { Authenticator, type Credentials } from '../policy/identity.js';
 import { OUTPUT_FLUSH_MS } from '../ops/output.js';
 import { createRuntime, warmViews, type Runtime } from '../runtime.js';
-import { decisionFor } from '../ops/audit.js';
 import { boundedLines, type RefusedLine } from './stdio-bounds.js';
 import { StdioAudit } from './stdio-audit.js';
 import { ApiError } from '../errors.js';
@@ -20,7 +18,6 @@ import { createFailedStartServer } from './failed-start.js';
 
 interface Started {
   rt: Runtime;
-  identity: Identity;
   auditor: StdioAudit;
   server: () => McpServer;
 }
@@ -44,10 +41,10 @@ export async function runStdio(config: Config | (() => Config), env: NodeJS.Proc
     await handle.close().catch(() => undefined);
     return 1;
   }
-  const { rt, identity, auditor } = started;
+  const { rt, auditor } = started;
   // Each stdin line is checked against the size and nesting bounds before the SDK parses it.
   const input = process.stdin
-    .pipe(boundedLines(rt.config.server.bodyLimit, (r) => refuseLine(rt, identity, r)))
+    .pipe(boundedLines(rt.config.server.bodyLimit, (r) => refuseLine(auditor, r)))
     .pipe(auditor.inboundTap());
   const handle = serveStdio(started.server, {
     transport: new StdioServerTransport(input, auditor.outbound(process.stdout)),
@@ -95,7 +92,7 @@ async function start(config: Config, env: NodeJS.ProcessEnv): Promise<Started> {
   rt.log.info({ subject: identity.subject, role: identity.role }, 'mcp over stdio: serving');
   const auditor = new StdioAudit(rt, identity);
   const caller = { identity, onAudited: (rpcId?: string | number) => auditor.audited(rpcId) };
-  return { rt, identity, auditor, server: () => createMcpServer(rt, caller, prompts) };
+  return { rt, auditor, server: () => createMcpServer(rt, caller, prompts) };
 }
 
 function untilStopped(): Promise<void> {
@@ -115,23 +112,11 @@ function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials | undefined {
   return undefined;
 }
 
-/** Answers a refused line with a JSON-RPC error (none for a notification) and audits it. */
-function refuseLine(rt: Runtime, identity: Identity, r: RefusedLine): void {
+/** Answers a refused line with a JSON-RPC error (none for a notification); it is audited like any message. */
+function refuseLine(auditor: StdioAudit, r: RefusedLine): void {
   const notification = r.id === null && r.method !== undefined;
   if (!notification) {
     process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: r.id, error: { code: -32600, message: r.message, data: { status: r.status } } }) + '\n');
   }
-  void rt.audit.record({
-    time: new Date().toISOString(),
-    requestId: randomUUID(),
-    surface: 'mcp',
-    action: r.method ?? 'message',
-    subject: identity.subject,
-    identityKey: identity.identityKey,
-    role: identity.role,
-    keyName: identity.keyName,
-    decision: decisionFor(r.status),
-    status: r.status,
-    latencyMs: 0,
-  });
+  auditor.record(r.method ?? 'message', r.status, 0);
 }
