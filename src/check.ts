@@ -3,7 +3,9 @@
 import type { Config } from './config/schema.js';
 import { isTableService } from './config/schema.js';
 import { Sources } from './sources/index.js';
-import { Catalog } from './engine/catalog.js';
+import { Catalog } from './gateway/catalog.js';
+import { checkViews } from './gateway/checked-views.js';
+import { Policy } from './policy/policy.js';
 import { parseViewSql } from './engine/embedded/parse.js';
 import { redactUrl } from './ops/logger.js';
 import { operatorDetail } from './errors.js';
@@ -50,8 +52,7 @@ export async function runCheck(config: Config): Promise<CheckReport> {
         lines.push(`source  FAIL  ${pad(s.name, 24)}${s.kind}: ${withNextStep(redactUrl(operatorDetail(err)))}`);
       }
     }
-    const catalog = new Catalog(config, sources);
-    const entries = await catalog.buildAll();
+    const entries = await checkViews(new Catalog(config, sources), new Policy(config));
     for (const e of entries) {
       // A MongoDB view is built from declared columns without touching the store, so a view that
       // was built may still read a store that is down.

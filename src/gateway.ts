@@ -3,23 +3,27 @@
 // request. REST and MCP only translate their protocol to these calls; no surface builds a query
 // itself, caches or rate-limits on its own (docs/operations.md).
 import type { Config } from './config/schema.js';
-import type { Catalog } from './engine/catalog.js';
+import { parseViewId, type ViewId } from './config/view-id.js';
+import type { Catalog } from './gateway/catalog.js';
 import type { View } from './engine/view.js';
 import type { ClientQuery } from './query/client-query.js';
 import { formatFilter } from './query/filter-format.js';
-import { grantFor } from './policy/grants.js';
-import { callerSchema, govern, type VisibleColumn } from './policy/govern.js';
+import type { ViewAccess } from './policy/access.js';
+import type { VisibleColumn } from './policy/caller-schema.js';
+import { govern, type GovernedQuery } from './policy/govern.js';
 import { applyMasks } from './policy/mask.js';
-import { needsOpaqueOrder, opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from './policy/opaque-order.js';
+import { opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from './policy/opaque-order.js';
+import { Policy } from './policy/policy.js';
 import type { Identity } from './policy/identity.js';
 import { ApiError, notFound } from './errors.js';
 import type { Row } from './values.js';
-import type { GrantConfig, Rate } from './config/schema.js';
-import type { GovernedQuery } from './policy/govern.js';
+import type { Rate } from './config/schema.js';
 import { MemoryCacheStore, ResponseCache } from './ops/cache.js';
 import { CacheKeys } from './ops/cache-key.js';
 import { bucketKey, MemoryRateLimiter, rateLimited, type RateDecision, type RateLimiter } from './ops/rate-limit.js';
 import type { Metrics } from './ops/metrics.js';
+
+export type { VisibleColumn };
 
 /** What one request tells the audit record; filled in as the pipeline runs. */
 export interface RequestContext {
@@ -39,7 +43,7 @@ export interface RequestContext {
 }
 
 export interface ViewSummary {
-  id: string;
+  id: ViewId;
   service: string;
   name: string;
   description: string;
@@ -52,8 +56,10 @@ export interface ViewDescription extends ViewSummary {
   readableKey: string[];
   /** Ties are broken by an opaque keyed hash: a key column is hidden or masked for the caller. */
   opaqueOrder: boolean;
-  columns: VisibleColumn[];
+  columns: readonly VisibleColumn[];
   maxLimit: number;
+  /** Whether the caller may ask for the plan (explain=true). */
+  explain: boolean;
   /** Engine-specific state, e.g. a materialized hub view's last refresh. */
   status?: Record<string, unknown>;
 }
@@ -65,6 +71,25 @@ export interface QueryResult {
   /** Offset of the next page, when more rows exist. */
   next?: number;
   explain?: unknown;
+}
+
+/** The view a caller names as `service.view`; a name that cannot be one is the 404 of a view that does not exist. */
+export function namedView(name: string): ViewId {
+  const id = parseViewId(name);
+  if (!id) throw viewNotFound(name);
+  return id;
+}
+
+export function viewNotFound(name: string): ApiError {
+  return notFound(`no view "${name}"`, { view: name });
+}
+
+/** What the audit record says of a query: the view as the caller named it, and the filter asked. */
+export function noteQuery(ctx: RequestContext | undefined, view: string, q: ClientQuery): void {
+  if (ctx) {
+    ctx.view = view;
+    if (q.filter) ctx.filter = formatFilter(q.filter);
+  }
 }
 
 /** The response cache and rate limiter (in memory unless the runtime passes Redis-backed ones). */
@@ -79,6 +104,8 @@ export class Gateway {
   private readonly limiter: RateLimiter;
   private readonly cacheKeys: CacheKeys;
   private readonly orderSecret: Buffer;
+  /** The config's policy, built once: grants, per-role records, row filters parsed. */
+  readonly policy: Policy;
 
   constructor(
     readonly config: Config,
@@ -89,13 +116,14 @@ export class Gateway {
     this.limiter = ops.limiter ?? new MemoryRateLimiter();
     this.cacheKeys = new CacheKeys(config);
     this.orderSecret = opaqueOrderSecret(config);
+    this.policy = new Policy(config);
   }
 
   /** Views this identity may read, optionally in one service. Existence of others is not leaked. */
   listViews(identity: Identity, service?: string): ViewSummary[] {
     return this.catalog
       .ids()
-      .filter((id) => (service === undefined || id.startsWith(`${service}.`)) && grantFor(this.config, identity.role, id))
+      .filter((id) => (service === undefined || id.startsWith(`${service}.`)) && this.policy.grant(identity.role, id))
       .map((id) => {
         const [svc, name] = [id.slice(0, id.indexOf('.')), id.slice(id.indexOf('.') + 1)];
         return { id, service: svc, name, description: this.catalog.description(id) };
@@ -107,46 +135,42 @@ export class Gateway {
     return service in this.config.services && this.listViews(identity, service).length > 0;
   }
 
-  async describeView(identity: Identity, id: string): Promise<ViewDescription> {
-    const { view, grant } = await this.authorize(identity, id);
-    const schema = callerSchema(this.config, view, grant);
-    const keyHidden = view.key.some((k) => !schema.byName.has(k));
+  async describeView(identity: Identity, id: ViewId): Promise<ViewDescription> {
+    const { view, access } = await this.authorize(identity, id);
     return {
       id,
       service: view.service,
       name: view.name,
       description: view.description,
-      key: keyHidden ? [] : view.key,
-      readableKey: view.key.filter((k) => schema.byName.has(k)),
-      opaqueOrder: needsOpaqueOrder(view.key, schema),
-      columns: schema.columns,
-      maxLimit: schema.maxLimit,
+      key: [...access.key],
+      readableKey: [...access.readableKey],
+      opaqueOrder: access.opaqueOrder,
+      columns: access.schema.columns,
+      maxLimit: access.schema.maxLimit,
+      explain: access.explain,
       ...(view.status ? { status: view.status() } : {}),
     };
   }
 
-  async queryView(identity: Identity, id: string, q: ClientQuery, ctx?: RequestContext): Promise<QueryResult> {
-    if (ctx) {
-      ctx.view = id;
-      if (q.filter) ctx.filter = formatFilter(q.filter);
-    }
-    const { view, grant } = await this.authorize(identity, id);
+  async queryView(identity: Identity, id: ViewId, q: ClientQuery, ctx?: RequestContext): Promise<QueryResult> {
+    noteQuery(ctx, id, q);
+    const { view, access } = await this.authorize(identity, id);
     // Rate limits count every query the caller may address, cached or not, before any work.
-    const limited = await this.admit(identity, id, grant);
+    const limited = await this.admit(identity, access);
     if (ctx && limited) ctx.rateLimit = limited;
-    const governed = govern(this.config, identity, view, grant, q);
+    const governed = govern(access, identity, view, q);
     if (ctx) ctx.fields = governed.fields;
     if (q.explain) {
-      if (!grant.explain) throw new ApiError(403, 'your role may not use explain on this view', { param: 'explain' });
+      if (!access.explain) throw new ApiError(403, 'your role may not use explain on this view', { param: 'explain' });
       const o = governed.opaqueOrder;
       // What runs: with an opaque order, every matching row (the page is cut by the gateway).
       const plan = await view.engine.explain(o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine);
       return { rows: [], fields: governed.fields, explain: plan };
     }
     let result: QueryResult;
-    if (grant.cacheTtl) {
-      const key = this.cacheKeys.key(identity, id, grant, governed.engine);
-      const out = await this.cache.getOrLoad(id, key, grant.cacheTtl, () => this.run(view, governed));
+    if (access.cacheTtl) {
+      const key = this.cacheKeys.key(identity, access, governed.engine);
+      const out = await this.cache.getOrLoad(id, key, access.cacheTtl, () => this.run(view, governed));
       result = out.value;
       if (ctx) ctx.cache = { hit: out.hit, maxAgeMs: out.maxAgeMs };
     } else {
@@ -160,7 +184,7 @@ export class Gateway {
   private async run(view: View, governed: GovernedQuery): Promise<QueryResult> {
     if (governed.opaqueOrder) return this.runOpaque(view, governed, governed.opaqueOrder);
     const result = await view.engine.execute(governed.engine);
-    const rows = applyMasks(result.rows, governed.schema.masks);
+    const rows = applyMasks(result.rows, governed.masks);
     return {
       rows,
       fields: governed.fields,
@@ -191,7 +215,7 @@ export class Gateway {
     const ordered = orderOpaquely(result.rows, order, view.id, this.orderSecret);
     const page = ordered.slice(q.offset, q.offset + q.limit).map((r) => Object.fromEntries(q.columns.map((c) => [c, r[c] ?? null])));
     return {
-      rows: applyMasks(page, governed.schema.masks),
+      rows: applyMasks(page, governed.masks),
       fields: governed.fields,
       ...(result.count !== undefined ? { count: result.count } : {}),
       ...(ordered.length > q.offset + q.limit ? { next: q.offset + q.limit } : {}),
@@ -199,22 +223,20 @@ export class Gateway {
   }
 
   /** Takes a token from the caller's bucket for this grant; 429 when it is empty. */
-  private async admit(identity: Identity, id: string, grant: GrantConfig): Promise<RequestContext['rateLimit']> {
-    const rate = grant.rateLimit;
+  private async admit(identity: Identity, access: ViewAccess): Promise<RequestContext['rateLimit']> {
+    const rate = access.rateLimit;
     if (!rate) return undefined;
-    const grants = Object.hasOwn(this.config.roles, identity.role) ? this.config.roles[identity.role]!.grants : {};
     // The bucket belongs to the grant that applied (`crm.*` is one bucket for the whole service).
-    const grantKey = Object.entries(grants).find(([, g]) => g === grant)?.[0] ?? id;
-    const decision = await this.limiter.take(bucketKey(identity, grantKey), rate);
+    const decision = await this.limiter.take(bucketKey(identity, access.grantKey), rate);
     if (!decision.allowed) {
-      this.ops.metrics?.rateLimitRejected(id, identity.role);
-      throw rateLimited(id, rate, decision);
+      this.ops.metrics?.rateLimitRejected(access.viewId, identity.role);
+      throw rateLimited(access.viewId, rate, decision);
     }
     return { rate, decision };
   }
 
   /** One row by its key value; 404 when it does not exist or the row filter hides it. */
-  async getRow(identity: Identity, id: string, key: string, q: ClientQuery, ctx?: RequestContext): Promise<Row> {
+  async getRow(identity: Identity, id: ViewId, key: string, q: ClientQuery, ctx?: RequestContext): Promise<Row> {
     const result = await this.queryView(identity, id, { ...q, ids: [key], limit: 1, offset: 0, includeCount: false }, ctx);
     const row = result.rows[0];
     if (!row) throw notFound(`no row with key "${key}" in "${id}"`, { view: id });
@@ -226,7 +248,7 @@ export class Gateway {
    * a caller who may read the view learns that with a 405 and the methods it does take; anyone
    * else gets the same 404 as for a read, so writes reveal no more than reads do.
    */
-  async authorizeWrite(identity: Identity, id: string, method: string, ctx?: RequestContext): Promise<never> {
+  async authorizeWrite(identity: Identity, id: ViewId, method: string, ctx?: RequestContext): Promise<never> {
     if (ctx) ctx.view = id;
     // Only the grant decides: the answer does not need the view built (or its store up).
     this.readGrant(identity, id);
@@ -243,15 +265,19 @@ export class Gateway {
     return this.config.server.cors.origins.length > 0 ? ['GET', 'HEAD', 'OPTIONS'] : ['GET', 'HEAD'];
   }
 
-  /** Step 1: not granted and not existing look the same (404). */
-  private async authorize(identity: Identity, id: string): Promise<{ view: View; grant: GrantConfig }> {
-    const grant = this.readGrant(identity, id);
-    return { view: await this.catalog.get(id), grant };
+  /**
+   * Step 1: not granted and not existing look the same (404); a view whose grants do not fit it is
+   * not served (500). The policy's record for the role on the view comes with it.
+   */
+  private async authorize(identity: Identity, id: ViewId): Promise<{ view: View; access: ViewAccess }> {
+    this.readGrant(identity, id);
+    const view = await this.catalog.get(id);
+    this.policy.refuseMisconfigured(view);
+    return { view, access: this.policy.access(identity.role, view)! };
   }
 
-  private readGrant(identity: Identity, id: string): GrantConfig {
-    const grant = this.catalog.has(id) ? grantFor(this.config, identity.role, id) : undefined;
-    if (!grant) throw notFound(`no view "${id}"`, { view: id });
-    return grant;
+  private readGrant(identity: Identity, id: ViewId): void {
+    const grant = this.catalog.has(id) ? this.policy.grant(identity.role, id) : undefined;
+    if (!grant) throw viewNotFound(id);
   }
 }

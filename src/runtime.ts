@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import { Sources } from './sources/index.js';
 import { closeHubSessions } from './hub/passthrough/session.js';
-import { Catalog } from './engine/catalog.js';
+import { Catalog } from './gateway/catalog.js';
+import { checkViews } from './gateway/checked-views.js';
 import { Gateway } from './gateway.js';
 import { Authenticator } from './policy/identity.js';
 import { Audit, sinkFor, type AuditSink } from './ops/audit.js';
@@ -14,7 +15,7 @@ import { BoundedOutput } from './ops/output.js';
 import { MemoryCacheStore, RedisCacheStore, ResponseCache } from './ops/cache.js';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './ops/rate-limit.js';
 import { closeRedis, connectRedis } from './ops/redis.js';
-import type { BreakerOptions } from './ops/breaker.js';
+import type { BreakerOptions } from './sources/breaker.js';
 
 export interface Runtime {
   config: Config;
@@ -90,7 +91,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
  * returns the grants that do not fit the views (a config to refuse), as one message; '' when none.
  */
 export async function warmViews(rt: Runtime): Promise<string> {
-  const entries = await rt.catalog.buildAll();
+  const entries = await checkViews(rt.catalog, rt.gateway.policy);
   for (const e of entries) if (e.problem) rt.log.warn({ view: e.id, problem: e.problem }, 'view not available yet');
   const problems = entries.flatMap((e) => e.policy ?? []);
   for (const p of problems) rt.log.error({ path: p.path }, p.message);

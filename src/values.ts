@@ -199,6 +199,25 @@ export function canonicalNumeric(text: string): string | null {
 // ---- JSON output -----------------------------------------------------------------------------
 
 /**
+ * A deterministic text for any value: sorted object keys, bigints distinct from numbers and
+ * strings. What the response cache key and the opaque row order compare values by.
+ */
+export function canonical(v: unknown): string {
+  if (v === undefined) return 'u';
+  if (v === null || typeof v === 'boolean' || typeof v === 'number') return JSON.stringify(v) ?? 'null';
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v instanceof Map) return `M${canonical([...v.entries()].sort(([a], [b]) => (String(a) < String(b) ? -1 : 1)))}`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .sort()
+    .filter((k) => o[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+    .join(',')}}`;
+}
+
+/**
  * JSON.stringify that writes bigint as bare digits (exact 64-bit integers), so clients that parse
  * big numbers exactly get them exactly.
  */

@@ -5,39 +5,11 @@
 import { parseArgs } from 'node:util';
 import { configPath, loadConfigFile } from '../config/load.js';
 import { Sources } from '../sources/index.js';
-import { Catalog } from './catalog.js';
-import { parseRestQuery } from '../query/client-query.js';
-import { bindFilter } from '../query/bind.js';
-import { badRequest } from '../errors.js';
-import type { EngineQuery, View } from './view.js';
+import { Catalog } from '../gateway/catalog.js';
+import { ungovernedQuery } from '../policy/govern.js';
+import { Policy } from '../policy/policy.js';
 import { toJson } from '../values.js';
 import { parseClaimFlags } from '../cli-flags.js';
-
-export function adminQuery(
-  view: View,
-  args: { filter?: string; order?: string; limit?: string; fields?: string },
-  identity?: EngineQuery['identity'],
-): EngineQuery {
-  const q = parseRestQuery({ filter: args.filter, order: args.order, limit: args.limit, fields: args.fields });
-  const types = new Map(view.columns.map((c) => [c.name, c.type]));
-  const columnType = (name: string) => {
-    const t = types.get(name);
-    if (!t) throw badRequest(`unknown field "${name}"; fields are: ${[...types.keys()].join(', ')}`, { field: name });
-    return t;
-  };
-  const orderBy = (q.order ?? []).map((o) => (columnType(o.field), { column: o.field, desc: o.desc }));
-  for (const k of view.key) if (!orderBy.some((t) => t.column === k)) orderBy.push({ column: k, desc: false });
-  for (const f of q.fields ?? []) columnType(f);
-  return {
-    columns: q.fields ?? view.columns.map((c) => c.name),
-    where: q.filter ? bindFilter(q.filter, { columnType }) : undefined,
-    orderBy,
-    limit: q.limit ?? 100,
-    offset: q.offset ?? 0,
-    count: false,
-    ...(identity ? { identity } : {}),
-  };
-}
 
 export async function explainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -68,9 +40,12 @@ export async function explainCommand(args: string[]): Promise<number> {
       process.stderr.write(`viewgate explain: no view "${id}"; views are: ${catalog.ids().join(', ')}\n`);
       return 2;
     }
+    const policy = new Policy(config);
     const view = await catalog.get(id);
+    // A view whose grants do not fit it is not explained either, as it is not served.
+    policy.refuseMisconfigured(view);
     const identity = values.role || values.claim ? { role: values.role ?? '', claims: parseClaimFlags(values.claim) } : undefined;
-    const q = adminQuery(view, values, identity);
+    const q = ungovernedQuery(policy, view, values, identity).engine;
     const plan = await view.engine.explain(q);
     // The embedded engine's explain runs the query itself (bind-join batches depend on fetched
     // rows); other engines describe it, and the query runs once more here to count rows.

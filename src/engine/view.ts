@@ -1,4 +1,5 @@
 // What every engine offers the gateway: a view's schema and a way to run a governed query on it.
+import type { ViewId } from '../config/view-id.js';
 import type { ColumnType, Row } from '../values.js';
 import type { OrderTerm, Predicate } from '../query/predicate.js';
 import type { NativeQuery } from '../sources/source.js';
@@ -27,6 +28,17 @@ export interface EngineQuery {
   rowFilter?: Predicate;
   /** Who asks: engines that pass identity on to the store (the hub) need it. */
   identity?: { role: string; claims: Record<string, unknown> };
+  /**
+   * A row filter the store enforces itself (a hub view's rowSecurity) that binds this caller: the
+   * engine binds the caller's claims with it before the store runs, so a missing claim, or one
+   * that does not fit its column, is refused as for any row filter (docs/hub.md).
+   */
+  storeRowSecurity?: StoreRowSecurity;
+}
+
+/** Binds a caller's claims into the row filter a store enforces; throws the 403 a row filter gives. */
+export interface StoreRowSecurity {
+  bind(claims: Record<string, unknown>): Predicate;
 }
 
 export interface EngineResult {
@@ -55,16 +67,11 @@ export interface View {
   service: string;
   name: string;
   /** `service.view`, as in grants and MCP. */
-  id: string;
+  id: ViewId;
   description: string;
   key: string[];
   columns: ViewColumn[];
   engine: ViewEngine;
-  /**
-   * A row filter every caller gets (the view's rowSecurity) that the gateway ANDs on, as for a
-   * grant's rowFilter. Set by the embedded engine; hub views enforce rowSecurity inside PostgreSQL.
-   */
-  rowSecurity?: { filter: string; exemptRoles: string[] };
   /** Engine-specific state for describe output, e.g. a materialized view's last refresh. */
   status?(): Record<string, unknown>;
 }

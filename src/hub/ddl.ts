@@ -26,7 +26,8 @@ import {
   refreshFunction,
 } from './names.js';
 import { objectKey, type HubObject, type ManagedObject } from './objects.js';
-import { exemptSql, parseRowSecurity, RowSecurityCompiler, rowSecurityOf } from './row-security.js';
+import { exemptSql, parseRowSecurity, RowSecurityCompiler } from './row-security.js';
+import { rowSecurityOf } from '../config/row-security.js';
 
 export interface HubPlan {
   /** The hub source's name. */

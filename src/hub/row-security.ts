@@ -9,7 +9,7 @@
 // ship the comparison to postgres_fdw/mysql_fdw as a parameter.
 //
 // A missing claim gives no rows: the WHERE requires every claim it names to be present.
-import type { ViewConfig } from '../config/schema.js';
+import type { RowSecurity } from '../config/row-security.js';
 import { astClaims, type FilterAst, type Lit } from '../query/ast.js';
 import { escapeLike } from '../query/bind.js';
 import { parseFilter } from '../query/filter-parser.js';
@@ -18,17 +18,6 @@ import { HubConfigError, ident, literal } from './names.js';
 /** The claims JSON of the current transaction; '' (a reset placeholder) and unset are both NULL. */
 export const CLAIMS_SQL = "NULLIF(current_setting('request.jwt.claims', true), '')::jsonb";
 export const ROLE_SQL = "COALESCE(current_setting('viewgate.role', true), '')";
-
-export interface RowSecurity {
-  filter: string;
-  exemptRoles: string[];
-}
-
-export function rowSecurityOf(view: ViewConfig): RowSecurity | undefined {
-  const rs = view.rowSecurity;
-  if (rs === undefined) return undefined;
-  return typeof rs === 'string' ? { filter: rs, exemptRoles: [] } : { filter: rs.filter, exemptRoles: rs.exemptRoles };
-}
 
 export function parseRowSecurity(rs: RowSecurity, path: string): FilterAst {
   try {

@@ -2,7 +2,7 @@
 // each minute boundary and starts the refreshes due in that minute; a view whose previous refresh
 // is still running is skipped (and counted), never queued. Failures are logged and counted.
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../ops/logger.js';
+import type { Logger } from 'pino';
 import { operatorDetail } from '../errors.js';
 import { parseCron, type CronSchedule } from './cron.js';
 import { closeHubSessions, hubSession } from './passthrough/session.js';

@@ -3,7 +3,7 @@
 // inside a transaction that carries the caller's identity; PostgreSQL enforces rowSecurity itself.
 import type { SqlViewSpec } from '../engine/embedded/index.js';
 import type { EngineQuery, EngineResult, ExplainResult, View, ViewEngine } from '../engine/view.js';
-import { bindRowFilter } from '../policy/govern.js';
+import { viewIdOf } from '../config/view-id.js';
 import { pgDialect, decode } from '../sources/postgres.js';
 import { buildCount, buildSelect, type SqlTable } from '../sources/sql-common.js';
 import type { Row } from '../values.js';
@@ -11,17 +11,29 @@ import { ApiError, StoreError } from '../errors.js';
 import type { Predicate } from '../query/predicate.js';
 import type { HubService } from './services.js';
 import { introspectHubView } from './introspect.js';
-import { hubSession, SET_IDENTITY_SQL, type HubSession, type PassthroughIdentity } from './passthrough/session.js';
+import { hubSession, SET_IDENTITY_SQL, type HubSession } from './passthrough/session.js';
 import { loadLastRefreshes, refreshState } from './refresh.js';
-import { rowSecurityOf, type RowSecurity } from './row-security.js';
 
 export class HubViewEngine implements ViewEngine {
   constructor(
     private readonly session: HubSession,
     private readonly table: SqlTable,
-    /** Throws the gateway's 403 when the caller lacks a claim rowSecurity needs. */
-    private readonly checkClaims: (identity: PassthroughIdentity | undefined) => void = () => {},
   ) {}
+
+  /**
+   * The gateway's side of rowSecurity (the query carries it when it binds the caller): a missing
+   * claim, or one that does not fit its column, is a 403 here, as for a grant's row filter. (Inside
+   * PostgreSQL the first gives no rows and the second an error; neither ever gives rows.)
+   */
+  private checkClaims(q: EngineQuery): void {
+    if (!q.storeRowSecurity) return;
+    const bound = q.storeRowSecurity.bind(q.identity?.claims ?? {});
+    for (const [column, value] of predicateValues(bound)) {
+      const col = this.table.columns.get(column);
+      const problem = col && misfit(col.nativeType, value);
+      if (problem) throw new ApiError(403, `a claim used by rowSecurity does not fit column ${column} (${col.nativeType}): it ${problem}`, { column });
+    }
+  }
 
   private page(q: EngineQuery) {
     // One extra row tells whether a next page exists without a second query.
@@ -30,7 +42,7 @@ export class HubViewEngine implements ViewEngine {
   }
 
   async execute(q: EngineQuery): Promise<EngineResult> {
-    this.checkClaims(q.identity);
+    this.checkClaims(q);
     const page = this.page(q);
     const count = q.count ? buildCount(this.table, q.where, pgDialect, 'dollar', this.session.name) : undefined;
     const [raw, counted] = await this.session.read(q.identity, async (run) => [await run(page), count ? await run(count) : undefined] as const);
@@ -52,7 +64,7 @@ export class HubViewEngine implements ViewEngine {
 
   /** The statement sent, and the hub's own plan for it: foreign scans show what each wrapper pushed down. */
   async explain(q: EngineQuery): Promise<ExplainResult> {
-    this.checkClaims(q.identity);
+    this.checkClaims(q);
     const page = this.page(q);
     const lines = await this.session.read(q.identity, (run) => run({ ...page, text: `EXPLAIN (VERBOSE) ${page.text}` }));
     return {
@@ -85,27 +97,9 @@ function predicateValues(p: Predicate, out: [string, unknown][] = []): [string, 
   return out;
 }
 
-/**
- * The gateway's side of rowSecurity: a missing claim, or one that does not fit its column, is a
- * 403 here, as for a grant's row filter. (Inside PostgreSQL the first gives no rows and the second
- * an error; neither ever gives rows.)
- */
-function claimCheck(rs: RowSecurity | undefined, table: SqlTable, view: () => View): (identity: PassthroughIdentity | undefined) => void {
-  if (!rs) return () => {};
-  return (identity) => {
-    if (identity && rs.exemptRoles.includes(identity.role)) return;
-    const bound = bindRowFilter(view(), rs.filter, identity?.claims ?? {});
-    for (const [column, value] of predicateValues(bound)) {
-      const col = table.columns.get(column);
-      const problem = col && misfit(col.nativeType, value);
-      if (problem) throw new ApiError(403, `a claim used by rowSecurity does not fit column ${column} (${col.nativeType}): it ${problem}`, { column });
-    }
-  };
-}
-
 export async function buildHubView(spec: SqlViewSpec): Promise<View> {
   const { service, name, view: cfg, config, sources } = spec;
-  const id = `${service}.${name}`;
+  const id = viewIdOf(service, name);
   const svc = config.services[service] as HubService;
   const session = hubSession(sources, config, svc.source);
   const table = await introspectHubView(session, service, name);
@@ -117,7 +111,7 @@ export async function buildHubView(spec: SqlViewSpec): Promise<View> {
     // Best effort: the describe output shows the last refresh even before this process refreshed.
     await loadLastRefreshes(session, service, (v) => refreshState(sources, v)).catch(() => {});
   }
-  const view: View = {
+  return {
     id,
     service,
     name,
@@ -129,7 +123,7 @@ export async function buildHubView(spec: SqlViewSpec): Promise<View> {
       nullable: c.nullable,
       ...(cfg.columns?.[c.name] ? { description: cfg.columns[c.name]!.description } : {}),
     })),
-    engine: new HubViewEngine(session, table, claimCheck(rowSecurityOf(cfg), table, () => view)),
+    engine: new HubViewEngine(session, table),
     status: () => ({
       engine: 'hub',
       materialized: Boolean(cfg.materialize),
@@ -142,5 +136,4 @@ export async function buildHubView(spec: SqlViewSpec): Promise<View> {
         : {}),
     }),
   };
-  return view;
 }

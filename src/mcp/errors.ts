@@ -1,7 +1,7 @@
 // Tool errors the model can act on: the gateway's message plus what to do next (which views exist,
 // which fields can be filtered or sorted, what the limit is, when to retry).
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import type { Gateway } from '../gateway.js';
+import { namedView, type Gateway } from '../gateway.js';
 import type { Identity } from '../policy/identity.js';
 import type { ApiError } from '../errors.js';
 
@@ -23,7 +23,7 @@ async function hintFor(gw: Gateway, identity: Identity, err: ApiError, view?: st
     return after ? `Retry after ${after} seconds.` : 'Retry later.';
   }
   if (err.status !== 400 || !view) return undefined;
-  const d = await gw.describeView(identity, view);
+  const d = await gw.describeView(identity, namedView(view));
   if (param === 'filter' || param === 'order' || param === 'ids') {
     const usable = d.columns.filter((c) => c.filterable).map((c) => c.name);
     const masked = d.columns.filter((c) => c.masked).map((c) => c.name);

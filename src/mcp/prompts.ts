@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { McpServer } from '@modelcontextprotocol/server';
-import type { Gateway } from '../gateway.js';
+import { namedView, type Gateway } from '../gateway.js';
 import type { Identity } from '../policy/identity.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -87,7 +87,7 @@ export type CallerViews = Map<string, { columns: Set<string>; key: string[] }>;
 export async function callerViews(gw: Gateway, identity: Identity, p: PromptTemplate): Promise<CallerViews> {
   const out: CallerViews = new Map();
   for (const id of p.views) {
-    const d = await gw.describeView(identity, id);
+    const d = await gw.describeView(identity, namedView(id));
     const columns = new Set(d.columns.map((c) => c.name));
     out.set(id, { columns, key: d.readableKey });
   }
@@ -130,7 +130,7 @@ export function renderPrompt(p: PromptTemplate, args: Record<string, string | un
 
 /** Registers the prompts whose views the caller may read, each rendered for that caller. */
 export function registerPrompts(server: McpServer, prompts: PromptTemplate[], gw: Gateway, identity: Identity): void {
-  const visible = new Set(gw.listViews(identity).map((v) => v.id));
+  const visible = new Set<string>(gw.listViews(identity).map((v) => v.id));
   for (const p of prompts) {
     if (!p.views.every((v) => visible.has(v))) continue;
     const shape: Record<string, z.ZodType<string | undefined>> = {};

@@ -6,6 +6,7 @@ import type { Runtime } from '../runtime.js';
 import { audited, type McpCaller } from './audit.js';
 import { exampleArguments } from './example.js';
 import { viewSchema } from './tools.js';
+import { namedView } from '../gateway.js';
 
 export const VIEW_URI_PREFIX = 'viewgate://views/';
 
@@ -34,7 +35,7 @@ export function registerViewResources(server: McpServer, rt: Runtime, caller: Mc
       const id = String(variables.view ?? '');
       const r = await audited(rt, caller, 'read_resource', { uri: uri.href }, async (ctx) => {
         ctx.view = id;
-        const d = await gw.describeView(caller.identity, id);
+        const d = await gw.describeView(caller.identity, namedView(id));
         return { d, example: await exampleArguments(gw, caller.identity, d) };
       }, extra.mcpReq.id);
       if (!r.ok) {

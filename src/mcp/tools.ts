@@ -3,7 +3,8 @@
 // structuredContent plus a text rendering; failures are isError results saying what to do instead.
 import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import type { ViewDescription } from '../gateway.js';
+import { namedView, noteQuery, viewNotFound, type ViewDescription } from '../gateway.js';
+import { parseViewId } from '../config/view-id.js';
 import { parseToolQuery } from '../query/client-query.js';
 import type { Runtime } from '../runtime.js';
 import { toPlain, type Row } from '../values.js';
@@ -111,7 +112,7 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
     async (args, extra): Promise<CallToolResult> => {
       const r = await audited(rt, caller, 'describe_view', args, async (ctx) => {
         ctx.view = args.view;
-        return gw.describeView(identity, args.view);
+        return gw.describeView(identity, namedView(args.view));
       }, extra.mcpReq.id);
       if (!r.ok) return toolError(gw, identity, r.error, args.view);
       const schema = viewSchema(r.value, await exampleArguments(gw, identity, r.value));
@@ -136,11 +137,17 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
         ctx.view = args.view;
         const { view, ...rest } = args;
         const q = parseToolQuery(rest);
-        const result = await gw.queryView(identity, view, q, ctx);
+        const id = parseViewId(view);
+        if (!id) {
+          // Audited as the gateway audits any view it does not know: with the query asked.
+          noteQuery(ctx, view, q);
+          throw viewNotFound(view);
+        }
+        const result = await gw.queryView(identity, id, q, ctx);
         const notes: string[] = [];
         // The gateway clamps the limit silently (as REST does); a model should know it happened.
         if (q.limit !== undefined && result.next !== undefined && result.rows.length < q.limit) {
-          const max = (await gw.describeView(identity, view)).maxLimit;
+          const max = (await gw.describeView(identity, id)).maxLimit;
           notes.push(`limit ${q.limit} is above this view's maximum, so at most ${max} rows are returned per call.`);
         }
         const rows = result.rows.map(plainRow);

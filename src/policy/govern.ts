@@ -1,80 +1,43 @@
 // govern(): turns a client query into what the engine may run for this identity (step 2 of the
-// pipeline, docs/architecture.md). The caller's schema is the granted fields; masked fields stay
-// visible but cannot be filtered, sorted or looked up; the row filter is ANDed on with claims bound
-// as typed values.
-import type { Config, GrantConfig } from '../config/schema.js';
-import type { View, ViewColumn, EngineQuery } from '../engine/view.js';
-import type { ClientQuery } from '../query/client-query.js';
-import type { FilterAst } from '../query/ast.js';
+// pipeline, docs/architecture.md), from the policy's record for the caller's role on the view
+// (access.ts). Masked fields stay visible but cannot be filtered, sorted or looked up; the row
+// filters are ANDed on with claims bound as typed values.
+import type { View, EngineQuery } from '../engine/view.js';
+import { parseRestQuery, type ClientQuery } from '../query/client-query.js';
 import { bindFilter, coerceLiteral } from '../query/bind.js';
-import { parseFilter } from '../query/filter-parser.js';
 import { and, type OrderTerm, type Predicate } from '../query/predicate.js';
-import { isComparableType, type ColumnType } from '../values.js';
+import type { ColumnType } from '../values.js';
 import { ApiError, badRequest } from '../errors.js';
-import { claimAt, type Claims, type Identity } from './identity.js';
-import { compileMask, type MaskFn } from './mask.js';
-import { needsOpaqueOrder, type OpaqueOrder } from './opaque-order.js';
+import type { ViewAccess } from './access.js';
+import type { CallerSchema } from './caller-schema.js';
+import type { Identity } from './identity.js';
+import type { MaskFn } from './mask.js';
+import type { OpaqueOrder } from './opaque-order.js';
+import type { Policy } from './policy.js';
+import { bindRowFilter } from './row-filter.js';
 
-export const DEFAULT_MAX_LIMIT = 1000;
+// Only this module holds it: a GovernedQuery comes from govern() or, by name, ungovernedQuery().
+const issued = Symbol('governed query');
 
-/** A column as this caller sees it. */
-export interface VisibleColumn extends ViewColumn {
-  masked: boolean;
-  filterable: boolean;
-}
-
-export interface CallerSchema {
-  columns: VisibleColumn[];
-  byName: Map<string, VisibleColumn>;
-  masks: Map<string, MaskFn>;
-  maxLimit: number;
-}
-
-export interface GovernedQuery {
-  /** The query as the caller asked it (also the cache key); see run() in gateway.ts for opaque orders. */
-  engine: EngineQuery;
-  /** Set when a key column is hidden or masked for the caller: ties are broken by a keyed hash. */
-  opaqueOrder?: OpaqueOrder;
-  schema: CallerSchema;
+/** A query the engine may run: only govern() (and the administrator's ungovernedQuery()) make one. */
+export class GovernedQuery {
+  /** The query as the caller asked it (also the cache key); see run() in the gateway for opaque orders. */
+  readonly engine: EngineQuery;
   /** Output columns in the caller's order. */
-  fields: string[];
-}
+  readonly fields: string[];
+  /** Applied to the rows after the engine. */
+  readonly masks: ReadonlyMap<string, MaskFn>;
+  /** Set when a key column is hidden or masked for the caller: ties are broken by a keyed hash. */
+  readonly opaqueOrder?: OpaqueOrder;
 
-// Views and grants live as long as the process, and a schema depends only on the pair.
-const schemas = new WeakMap<View, WeakMap<GrantConfig, CallerSchema>>();
-
-/** The caller's schema for a view under a grant; computed once per (view, grant). */
-export function callerSchema(config: Config, view: View, grant: GrantConfig): CallerSchema {
-  let byGrant = schemas.get(view);
-  if (!byGrant) schemas.set(view, (byGrant = new WeakMap()));
-  let schema = byGrant.get(grant);
-  if (!schema) byGrant.set(grant, (schema = buildCallerSchema(config, view, grant)));
-  return schema;
-}
-
-function buildCallerSchema(config: Config, view: View, grant: GrantConfig): CallerSchema {
-  const allowed = grant.fields ? new Set(grant.fields) : undefined;
-  const masks = new Map<string, MaskFn>();
-  const columns: VisibleColumn[] = [];
-  for (const c of view.columns) {
-    if (allowed && !allowed.has(c.name)) continue;
-    const maskSpec = Object.hasOwn(grant.masks, c.name) ? grant.masks[c.name] : undefined;
-    if (maskSpec) masks.set(c.name, compileMask(maskSpec, config.masking.hashSecret));
-    const masked = Boolean(maskSpec);
-    columns.push({
-      ...c,
-      // A masked column's values become text (or NULL); its schema says so.
-      type: masked && maskSpec !== 'null' ? 'text' : c.type,
-      masked,
-      filterable: !masked && isComparableType(c.type),
-    });
+  constructor(token: typeof issued, parts: { engine: EngineQuery; fields: string[]; masks: ReadonlyMap<string, MaskFn>; opaqueOrder?: OpaqueOrder }) {
+    if (token !== issued) throw new TypeError('a GovernedQuery comes from govern()');
+    this.engine = parts.engine;
+    this.fields = parts.fields;
+    this.masks = parts.masks;
+    if (parts.opaqueOrder) this.opaqueOrder = parts.opaqueOrder;
+    Object.freeze(this);
   }
-  return {
-    columns,
-    byName: new Map(columns.map((c) => [c.name, c])),
-    masks,
-    maxLimit: grant.maxLimit ?? DEFAULT_MAX_LIMIT,
-  };
 }
 
 function unknownField(name: string, param: string, schema: CallerSchema, pos?: number): ApiError {
@@ -102,38 +65,6 @@ function clientColumn(schema: CallerSchema, view: View, name: string, param: str
     throw badRequest(`field "${name}" (${col.type}) cannot be used in ${param}`, { param, field: name });
   }
   return view.columns.find((c) => c.name === name)!.type;
-}
-
-const rowFilterCache = new Map<string, FilterAst>();
-
-function parseRowFilter(text: string): FilterAst {
-  let ast = rowFilterCache.get(text);
-  if (!ast) {
-    ast = parseFilter(text, { allowClaims: true, param: 'rowFilter' });
-    rowFilterCache.set(text, ast);
-  }
-  return ast;
-}
-
-/** The row filter with the caller's claims bound; a missing claim is a 403, never "all rows". */
-export function bindRowFilter(view: View, text: string, claims: Claims, param: 'rowFilter' | 'rowSecurity' = 'rowFilter'): Predicate {
-  const types = new Map(view.columns.map((c) => [c.name, c.type]));
-  return bindFilter(parseRowFilter(text), {
-    param,
-    columnType: (name) => {
-      const t = types.get(name);
-      // Checked when the config loads; kept as a guard.
-      if (!t) throw new ApiError(500, `row filter names "${name}", which view "${view.id}" does not have`);
-      return t;
-    },
-    claim: (path) => claimValue(claims, path),
-  });
-}
-
-/** A claim's value by path (own properties only); undefined when absent or null. */
-export function claimValue(claims: Claims, path: string[]): unknown {
-  const v = claimAt(claims, path);
-  return v === null ? undefined : v;
 }
 
 /**
@@ -164,15 +95,8 @@ function refuseNul(p: Predicate | undefined, error: () => ApiError): void {
   }
 }
 
-/** The view's row budget (its own, or engine.rowBudget): also the most rows sorted opaquely at once. */
-function viewRowBudget(config: Config, view: View): number {
-  const svc = Object.hasOwn(config.services, view.service) ? config.services[view.service] : undefined;
-  const own = svc && 'views' in svc && Object.hasOwn(svc.views, view.name) ? svc.views[view.name]!.rowBudget : undefined;
-  return own ?? config.engine.rowBudget;
-}
-
-export function govern(config: Config, identity: Identity, view: View, grant: GrantConfig, q: ClientQuery): GovernedQuery {
-  const schema = callerSchema(config, view, grant);
+export function govern(access: ViewAccess, identity: Identity, view: View, q: ClientQuery): GovernedQuery {
+  const { schema } = access;
 
   const fields = q.fields && q.fields.length > 0 ? q.fields : schema.columns.map((c) => c.name);
   for (const f of fields) if (!schema.byName.has(f)) throw unknownField(f, 'fields', schema);
@@ -193,9 +117,7 @@ export function govern(config: Config, identity: Identity, view: View, grant: Gr
   }
 
   // The view's rowSecurity binds every caller but its exempt roles, ANDed with the grant's filter.
-  const rs = view.rowSecurity;
-  const securityWhere = rs && !rs.exemptRoles.includes(identity.role) ? bindRowFilter(view, rs.filter, identity.claims, 'rowSecurity') : undefined;
-  const rowWhere = and(securityWhere, grant.rowFilter ? bindRowFilter(view, grant.rowFilter, identity.claims) : undefined);
+  const rowWhere = and(...access.rowFilters.map((f) => bindRowFilter(view, f, identity.claims)));
   refuseNul(clientWhere, () => badRequest('filter values cannot contain the NUL character (U+0000)', { param: 'filter' }));
   refuseNul(idsWhere, () => badRequest('ids cannot contain the NUL character (U+0000)', { param: 'ids' }));
   refuseNul(rowWhere, () => new ApiError(403, "a claim used by the row filter contains the NUL character (U+0000)", {}));
@@ -208,12 +130,12 @@ export function govern(config: Config, identity: Identity, view: View, grant: Gr
   const clientTerms = [...orderBy];
   // The key makes the order total, so pages neither repeat nor skip rows.
   for (const k of view.key) if (!orderBy.some((t) => t.column === k)) orderBy.push({ column: k, desc: false });
-  const opaque = needsOpaqueOrder(view.key, schema) ? { key: view.key, clientTerms, maxRows: viewRowBudget(config, view) } : undefined;
+  const opaque = access.opaqueOrder ? { key: view.key, clientTerms, maxRows: access.rowBudget } : undefined;
 
   const limit = Math.min(q.limit ?? schema.maxLimit, schema.maxLimit);
-  return {
-    schema,
+  return new GovernedQuery(issued, {
     fields,
+    masks: schema.masks,
     ...(opaque ? { opaqueOrder: opaque } : {}),
     engine: {
       columns: fields,
@@ -224,6 +146,46 @@ export function govern(config: Config, identity: Identity, view: View, grant: Gr
       offset: q.offset ?? 0,
       count: q.includeCount ?? false,
       identity: { role: identity.role, claims: identity.claims },
+      ...(access.storeRowSecurity ? { storeRowSecurity: access.storeRowSecurity } : {}),
     },
+  });
+}
+
+/**
+ * The administrator's query (`viewgate explain`): no grant, no masks, no row filter; named so that
+ * every path around govern() says so. `identity` is passed to engines that enforce it themselves
+ * (a hub view's rowSecurity).
+ */
+export function ungovernedQuery(
+  policy: Policy,
+  view: View,
+  args: { filter?: string; order?: string; limit?: string; fields?: string },
+  identity?: EngineQuery['identity'],
+): GovernedQuery {
+  const q = parseRestQuery({ filter: args.filter, order: args.order, limit: args.limit, fields: args.fields });
+  const types = new Map(view.columns.map((c) => [c.name, c.type]));
+  const columnType = (name: string) => {
+    const t = types.get(name);
+    if (!t) throw badRequest(`unknown field "${name}"; fields are: ${[...types.keys()].join(', ')}`, { field: name });
+    return t;
   };
+  const orderBy = (q.order ?? []).map((o) => (columnType(o.field), { column: o.field, desc: o.desc }));
+  for (const k of view.key) if (!orderBy.some((t) => t.column === k)) orderBy.push({ column: k, desc: false });
+  for (const f of q.fields ?? []) columnType(f);
+  const columns = q.fields ?? view.columns.map((c) => c.name);
+  const storeRowSecurity = policy.storeRowSecurity(view, identity?.role);
+  return new GovernedQuery(issued, {
+    fields: columns,
+    masks: new Map(),
+    engine: {
+      columns,
+      where: q.filter ? bindFilter(q.filter, { columnType }) : undefined,
+      orderBy,
+      limit: q.limit ?? 100,
+      offset: q.offset ?? 0,
+      count: false,
+      ...(identity ? { identity } : {}),
+      ...(storeRowSecurity ? { storeRowSecurity } : {}),
+    },
+  });
 }

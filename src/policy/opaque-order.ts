@@ -10,9 +10,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { OrderTerm } from '../query/predicate.js';
-import { canonical } from '../ops/cache-key.js';
-import type { Row } from '../values.js';
-import type { CallerSchema } from './govern.js';
+import { canonical, type Row } from '../values.js';
+import type { CallerSchema } from './caller-schema.js';
 
 export interface OpaqueOrder {
   /** The view's key columns, hashed together. */
@@ -24,7 +23,7 @@ export interface OpaqueOrder {
 }
 
 /** Whether rows must be ordered opaquely: some key column is hidden or masked for this caller. */
-export function needsOpaqueOrder(key: string[], schema: CallerSchema): boolean {
+export function needsOpaqueOrder(key: readonly string[], schema: CallerSchema): boolean {
   return key.some((k) => {
     const col = schema.byName.get(k);
     return !col || col.masked;

@@ -1,16 +1,19 @@
-// Checks the policy part of a config once views are built (start-up, `check`, MCP stdio):
+// Checks the policy part of a config against the views it decides for (start-up, `check`, MCP
+// stdio, and a view first built later):
 // - grants against the views they decide for: fields and masks name real columns; row filters
 //   parse, name only the view's output columns, and their literals fit the column types;
-// - a view's rowSecurity (embedded engine) the same way as a row filter;
+// - a view's rowSecurity that the gateway enforces (embedded engine) the same way as a row filter;
 // - auth.jwt: the verifier can be built (a PEM that parses, algorithms of the key's family).
 // A wildcard grant is checked only against the views it actually decides for: a more specific
 // grant on a view replaces it there (see grants.ts).
-import type { Config, GrantConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import type { View } from '../engine/view.js';
-import { parseFilter } from '../query/filter-parser.js';
 import { astFields, type FilterAst } from '../query/ast.js';
 import { bindFilter } from '../query/bind.js';
+import { ApiError } from '../errors.js';
 import type { ColumnType } from '../values.js';
+import type { ConfigRowFilters } from './config-filters.js';
+import { decidingGrant } from './grants.js';
 import { JwtVerifier } from './jwt.js';
 
 export interface PolicyProblem {
@@ -18,29 +21,32 @@ export interface PolicyProblem {
   message: string;
 }
 
-/** The grant key that decides for a view in a role, as grantFor() resolves it. */
-function decidingKey(grants: Record<string, GrantConfig>, view: View): string | undefined {
-  return [view.id, `${view.service}.*`, '*'].find((k) => Object.hasOwn(grants, k));
+/** A view whose grants do not fit it (e.g. a row filter naming a column it does not output). */
+export class MisconfiguredView extends ApiError {
+  constructor(
+    readonly view: View,
+    readonly problems: PolicyProblem[],
+  ) {
+    super(500, `view "${view.id}" is not served: the configuration's grants do not fit it; \`viewgate check\` names the problem`, { view: view.id });
+  }
 }
 
 const quoteList = (names: string[]) => names.map((n) => `"${n}"`).join(', ');
 
-export function policyProblems(config: Config, views: View[]): PolicyProblem[] {
+export function policyProblems(config: Config, filters: ConfigRowFilters, views: readonly View[]): PolicyProblem[] {
   const out: PolicyProblem[] = [...authProblems(config)];
-  for (const view of views) if (view.rowSecurity) out.push(...rowSecurityProblems(view, view.rowSecurity.filter));
+  for (const view of views) {
+    const rs = filters.ofView(view.id);
+    if (rs?.enforcedBy === 'gateway') out.push(...rowSecurityProblems(view, rs.filter.ast, rs.filter.error));
+  }
   for (const [roleName, role] of Object.entries(config.roles)) {
     for (const [key, grant] of Object.entries(role.grants)) {
       const path = `roles.${roleName}.grants.${key}`;
       const exact = key !== '*' && !key.endsWith('.*');
-      let rowFilter: FilterAst | undefined;
-      if (grant.rowFilter) {
-        try {
-          rowFilter = parseFilter(grant.rowFilter, { allowClaims: true, param: 'rowFilter' });
-        } catch (err) {
-          out.push({ path: `${path}.rowFilter`, message: (err as Error).message });
-        }
-      }
-      for (const view of views.filter((v) => decidingKey(role.grants, v) === key)) {
+      const parsed = grant.rowFilter ? filters.ofGrant(grant) : undefined;
+      if (parsed && !parsed.ast) out.push({ path: `${path}.rowFilter`, message: (parsed.error as Error).message });
+      const rowFilter = parsed?.ast;
+      for (const view of views.filter((v) => decidingGrant(role.grants, v.id)?.key === key)) {
         const cols = new Set(view.columns.map((c) => c.name));
         const missing = (names: string[]) => names.filter((n) => !cols.has(n));
         if (exact) {
@@ -60,13 +66,9 @@ export function policyProblems(config: Config, views: View[]): PolicyProblem[] {
 }
 
 /** A view's rowSecurity is checked like a grant's row filter: it parses and names only the view's outputs. */
-function rowSecurityProblems(view: View, filter: string): PolicyProblem[] {
+function rowSecurityProblems(view: View, ast: FilterAst | undefined, error: unknown): PolicyProblem[] {
   const path = `services.${view.service}.views.${view.name}.rowSecurity`;
-  try {
-    return rowFilterProblems(parseFilter(filter, { allowClaims: true, param: 'rowSecurity' }), view, path);
-  } catch (err) {
-    return [{ path, message: (err as Error).message }];
-  }
+  return ast ? rowFilterProblems(ast, view, path) : [{ path, message: (error as Error).message }];
 }
 
 function rowFilterProblems(ast: FilterAst, view: View, path: string): PolicyProblem[] {

@@ -5,10 +5,8 @@
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
-import type { ViewDescription } from '../gateway.js';
-import type { VisibleColumn } from '../policy/govern.js';
+import type { ViewDescription, VisibleColumn } from '../gateway.js';
 import type { Identity } from '../policy/identity.js';
-import { grantFor } from '../policy/grants.js';
 import type { ColumnType } from '../values.js';
 import { handler } from './routes.js';
 import { registerDocsPage } from './docs-page.js';
@@ -30,7 +28,8 @@ Comparisons \`= != <> > >= < <=\`; \`like\` / \`not like\` (\`%\` any run, \`_\`
 \`true\`/\`false\`; field names may be double-quoted. Only filterable fields may be used; masked fields
 cannot. Your role's row filter is always applied as well, and no filter widens it.`;
 
-function columnSchema(c: VisibleColumn, mask: string | undefined): Json {
+function columnSchema(c: VisibleColumn): Json {
+  const mask = c.mask;
   const base = typeSchema(c.type);
   const schema: Json = c.nullable || c.masked ? nullable(base) : base;
   const notes: string[] = [];
@@ -70,12 +69,12 @@ function nullable(s: Json): Json {
   return s;
 }
 
-function rowSchema(d: ViewDescription, masks: Record<string, string>): Json {
+function rowSchema(d: ViewDescription): Json {
   return {
     type: 'object',
     title: d.id,
     description: d.description || undefined,
-    properties: Object.fromEntries(d.columns.map((c) => [c.name, columnSchema(c, masks[c.name])])),
+    properties: Object.fromEntries(d.columns.map((c) => [c.name, columnSchema(c)])),
     additionalProperties: false,
   };
 }
@@ -354,11 +353,10 @@ export async function openApiFor(rt: Runtime, identity: Identity, serverUrl: str
       return;
     }
     const d = r.value;
-    const grant = grantFor(rt.config, identity.role, d.id);
     services.add(d.service);
-    schemas[d.id] = rowSchema(d, grant?.masks ?? {});
+    schemas[d.id] = rowSchema(d);
     const base = `/api/v2/${d.service}`;
-    paths[`${base}/_table/${d.name}`] = { get: queryOperation(d, grant?.explain ?? false), ...writeOperations(d, false) };
+    paths[`${base}/_table/${d.name}`] = { get: queryOperation(d, d.explain), ...writeOperations(d, false) };
     if (byIds(d)) paths[`${base}/_table/${d.name}/{id}`] = { get: rowOperation(d), ...writeOperations(d, true) };
     paths[`${base}/_schema/${d.name}`] = { get: schemaOperation(d) };
   });

@@ -2,7 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Runtime } from '../runtime.js';
-import type { RequestContext } from '../gateway.js';
+import { namedView, type RequestContext } from '../gateway.js';
 import { unauthorized, type Credentials, type Identity } from '../policy/identity.js';
 import { parseRestQuery, ROW_PARAMS } from '../query/client-query.js';
 import { ApiError, notFound } from '../errors.js';
@@ -129,7 +129,7 @@ export function registerRestRoutes(app: FastifyInstance, rt: Runtime): void {
   app.get(
     '/api/v2/:service/_schema/:view',
     handler(rt, 'describe', async (identity, req, ctx) => {
-      const id = `${req.params.service}.${req.params.view}`;
+      const id = namedView(`${req.params.service}.${req.params.view}`);
       ctx.view = id;
       const d = await gw.describeView(identity, id);
       return {
@@ -151,7 +151,7 @@ export function registerRestRoutes(app: FastifyInstance, rt: Runtime): void {
   app.get(
     '/api/v2/:service/_table/:view',
     handler(rt, 'query', async (identity, req, ctx) => {
-      const id = `${req.params.service}.${req.params.view}`;
+      const id = namedView(`${req.params.service}.${req.params.view}`);
       const q = parseRestQuery(req.query as Record<string, unknown>);
       const r = await gw.queryView(identity, id, q, ctx);
       if (r.explain !== undefined) return { explain: r.explain };
@@ -165,7 +165,7 @@ export function registerRestRoutes(app: FastifyInstance, rt: Runtime): void {
   app.get(
     '/api/v2/:service/_table/:view/:id',
     handler(rt, 'get_row', async (identity, req, ctx) => {
-      const id = `${req.params.service}.${req.params.view}`;
+      const id = namedView(`${req.params.service}.${req.params.view}`);
       const q = parseRestQuery(req.query as Record<string, unknown>, ROW_PARAMS);
       return gw.getRow(identity, id, req.params.id!, { fields: q.fields }, ctx);
     }),
@@ -173,7 +173,7 @@ export function registerRestRoutes(app: FastifyInstance, rt: Runtime): void {
 
   // Writes: every view is read-only for now; the gateway decides between 405 and 404.
   const write = handler(rt, 'write', async (identity, req, ctx) => {
-    await gw.authorizeWrite(identity, `${req.params.service}.${req.params.view}`, req.method, ctx);
+    await gw.authorizeWrite(identity, namedView(`${req.params.service}.${req.params.view}`), req.method, ctx);
   });
   // In their own scope, the bodies are read (bodyLimit still applies) but never parsed: whatever
   // the content type or JSON, the answer is the gateway's 405 or 404.

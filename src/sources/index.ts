@@ -1,9 +1,8 @@
 // Creates the configured sources (one pool each), each behind its circuit breaker and timed into
-// the store metrics (src/ops/guarded-source.ts).
+// the store metrics (src/sources/guarded-source.ts).
 import type { Config, SourceConfig } from '../config/schema.js';
-import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from '../ops/breaker.js';
-import { GuardedSource } from '../ops/guarded-source.js';
-import type { Metrics } from '../ops/metrics.js';
+import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './breaker.js';
+import { GuardedSource, type StoreMetrics } from './guarded-source.js';
 import type { Source } from './source.js';
 import { PostgresSource } from './postgres.js';
 import { MysqlSource } from './mysql.js';
@@ -21,7 +20,7 @@ export function createSource(name: string, cfg: SourceConfig): Source {
 }
 
 export interface SourcesOptions {
-  metrics?: Metrics;
+  metrics?: StoreMetrics;
   breaker?: BreakerOptions;
 }
 

@@ -13,6 +13,7 @@ import { createRuntime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server.js';
 import { createLogger } from '../../src/ops/logger.js';
 import type { Identity } from '../../src/policy/identity.js';
+import { viewIdOf } from '../../src/config/view-id.js';
 import { get, startServer, type RunningServer } from '../support/reference.js';
 import { pgExec } from '../support/stores.js';
 import { createHubStores, HUB_CONFIG, HUB_KEYS, type HubStores } from '../fixtures/hub/stores.js';
@@ -112,13 +113,13 @@ describe('REST on hub views', () => {
 
   it('describes a materialized hub view with its refresh schedule and last refresh', async () => {
     const internal: Identity = { subject: 'key:internal-tools', identityKey: 'key:internal-tools', role: 'internal', method: 'api-key', claims: {} };
-    const d = await srv.rt.gateway.describeView(internal, 'federation.customer_orders');
+    const d = await srv.rt.gateway.describeView(internal, viewIdOf('federation', 'customer_orders'));
     expect(d.key).toEqual(['customer_id', 'order_id']);
     expect(d.columns.map((c) => c.name)).toEqual(['customer_id', 'tenant_id', 'email', 'order_id', 'total_amount']);
     expect(d.status).toMatchObject({ engine: 'hub', materialized: true, refresh: '* * * * *' });
     // `hub apply` populated it, and the hub records when.
     expect(d.status!.lastRefresh).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
-    const live = await srv.rt.gateway.describeView(internal, 'federation.customer_orders_live');
+    const live = await srv.rt.gateway.describeView(internal, viewIdOf('federation', 'customer_orders_live'));
     expect(live.status).toEqual({ engine: 'hub', materialized: false });
   });
 });
@@ -160,7 +161,7 @@ describe('scheduled refresh inside serve', () => {
     expect(after).toMatchObject({ refreshes: 1, failures: 0 });
     expect(after.lastRefresh! > before.lastRefresh!).toBe(true);
     const internal: Identity = { subject: 'x', identityKey: 'key:x', role: 'internal', method: 'api-key', claims: {} };
-    expect((await srv.rt.gateway.describeView(internal, 'federation.customer_orders')).status!.lastRefresh).toBe(after.lastRefresh);
+    expect((await srv.rt.gateway.describeView(internal, viewIdOf('federation', 'customer_orders'))).status!.lastRefresh).toBe(after.lastRefresh);
   });
 
   it('counts and logs a failed refresh, keeps serving the last data, and recovers', async () => {

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
 import pg from 'pg';
+import { checkViews } from '../../src/gateway/checked-views.js';
 
 let stores: ReferenceStores;
 let srv: RunningServer;
@@ -279,7 +280,7 @@ describe('a grant that does not fit its view', () => {
       const r = await get(`${bad.url}/api/v2/crm/_table/customers`, internal);
       expect(r.status).toBe(500);
       expect(r.body.error.message).toContain('viewgate check');
-      const entries = await bad.rt.catalog.buildAll();
+      const entries = await checkViews(bad.rt.catalog, bad.rt.gateway.policy);
       const customers = entries.find((e) => e.id === 'crm.customers')!;
       expect(customers.policy?.map((p) => p.path)).toEqual(['roles.llm.grants.crm.customers.rowFilter']);
       // Other views are unaffected.

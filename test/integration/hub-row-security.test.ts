@@ -7,7 +7,7 @@ import pg from 'pg';
 import { parseFilter } from '../../src/query/filter-parser.js';
 import { bindFilter } from '../../src/query/bind.js';
 import { evaluate } from '../../src/query/evaluate.js';
-import { claimValue } from '../../src/policy/govern.js';
+import { claimValue } from '../../src/policy/row-filter.js';
 import { RowSecurityCompiler, exemptSql } from '../../src/hub/row-security.js';
 import type { ColumnType, Row } from '../../src/values.js';
 import { createPgDatabase } from '../support/stores.js';

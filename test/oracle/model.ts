@@ -3,6 +3,7 @@
 // and the value model's sort order. Not a federation engine; only a check that the harness's
 // plumbing (binding, ordering, paging, hasMore, count, comparison) is right.
 import type { EngineQuery, EngineResult, View } from '../../src/engine/view.js';
+import { parseViewId } from '../../src/config/view-id.js';
 import { evaluate } from '../../src/query/evaluate.js';
 import { compareForSort, type ColumnType, type Row } from '../../src/values.js';
 import type { OracleType } from './env.js';
@@ -29,7 +30,7 @@ export function modelView(id: string, key: string[], rows: Record<string, unknow
   };
   const [service, name] = id.split('.') as [string, string];
   return {
-    id,
+    id: parseViewId(id)!,
     service,
     name,
     description: 'model',

@@ -1,13 +1,14 @@
 // policyProblems(): grants checked against the views they decide for, when the config loads.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { viewIdOf } from '../../src/config/view-id.js';
 import type { View } from '../../src/engine/view.js';
-import { policyProblems } from '../../src/policy/validate.js';
+import { Policy } from '../../src/policy/policy.js';
 
 const engine = { execute: () => Promise.reject(new Error('unused')), explain: () => Promise.reject(new Error('unused')) };
 const views: View[] = [
   {
-    id: 'crm.customers',
+    id: viewIdOf('crm', 'customers'),
     service: 'crm',
     name: 'customers',
     description: '',
@@ -20,7 +21,7 @@ const views: View[] = [
     ],
   },
   {
-    id: 'analytics.events',
+    id: viewIdOf('analytics', 'events'),
     service: 'analytics',
     name: 'events',
     description: '',
@@ -49,7 +50,7 @@ ${roles}
     'v.yaml',
     {},
   );
-  return policyProblems(config, views);
+  return new Policy(config).problems(views);
 }
 
 describe('policyProblems', () => {

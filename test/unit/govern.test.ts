@@ -3,15 +3,19 @@
 // type, limits, order.
 import { describe, expect, it } from 'vitest';
 import type { Config, GrantConfig } from '../../src/config/schema.js';
+import { parseViewId, viewIdOf } from '../../src/config/view-id.js';
 import type { View } from '../../src/engine/view.js';
 import { ApiError } from '../../src/errors.js';
-import { callerSchema, claimValue, govern } from '../../src/policy/govern.js';
+import { callerSchema } from '../../src/policy/caller-schema.js';
+import { govern } from '../../src/policy/govern.js';
 import { grantFor } from '../../src/policy/grants.js';
 import type { Identity } from '../../src/policy/identity.js';
+import { Policy } from '../../src/policy/policy.js';
+import { claimValue } from '../../src/policy/row-filter.js';
 import { parseRestQuery } from '../../src/query/client-query.js';
 
 const view: View = {
-  id: 'crm.customers',
+  id: viewIdOf('crm', 'customers'),
   service: 'crm',
   name: 'customers',
   description: '',
@@ -40,8 +44,14 @@ const external = grant({
   maxLimit: 100,
 });
 
+/** The policy's record for the caller's role on the view, under a config whose only grant is `g`. */
+function access(g: GrantConfig, role: string) {
+  const cfg = { ...config, roles: { [role]: { grants: { [view.id]: g } } }, services: {}, engine: { rowBudget: 10_000 } } as unknown as Config;
+  return new Policy(cfg).access(role, view)!;
+}
+
 function run(qs: Record<string, string>, g: GrantConfig = external, who: Identity = tenant) {
-  return govern(config, who, view, g, parseRestQuery(qs));
+  return govern(access(g, who.role), who, view, parseRestQuery(qs));
 }
 
 function error(f: () => unknown): ApiError {
@@ -56,7 +66,7 @@ function error(f: () => unknown): ApiError {
 
 describe('caller schema', () => {
   it('is the granted fields in view order, masked ones marked, masked values typed as text', () => {
-    const s = callerSchema(config, view, grant({ fields: ['full_name', 'customer_id', 'email', 'created_at'], masks: { email: 'hash', created_at: 'null' } }));
+    const s = callerSchema(view, grant({ fields: ['full_name', 'customer_id', 'email', 'created_at'], masks: { email: 'hash', created_at: 'null' } }), 'k');
     expect(s.columns.map((c) => [c.name, c.type, c.masked, c.filterable])).toEqual([
       ['customer_id', 'int', false, true],
       ['email', 'text', true, false],
@@ -68,7 +78,7 @@ describe('caller schema', () => {
 
   it('a column named like an Object.prototype member is not masked by accident', () => {
     const v: View = { ...view, columns: [...view.columns, { name: 'constructor', type: 'text', nullable: true }] };
-    const s = callerSchema(config, v, grant({}));
+    const s = callerSchema(v, grant({}), 'k');
     expect(s.byName.get('constructor')).toMatchObject({ masked: false });
   });
 });
@@ -175,6 +185,7 @@ describe('govern', () => {
 });
 
 describe('grantFor', () => {
+  const id = (text: string) => parseViewId(text)!;
   const cfg = {
     roles: {
       r: { grants: { '*': grant({}), 'crm.*': grant({ maxLimit: 5 }), 'crm.customers': grant({ maxLimit: 1 }), 'app.orders': grant({ read: false }) } },
@@ -182,16 +193,16 @@ describe('grantFor', () => {
   } as unknown as Config;
 
   it('the most specific grant wins, and a specific read:false denies', () => {
-    expect(grantFor(cfg, 'r', 'crm.customers')?.maxLimit).toBe(1);
-    expect(grantFor(cfg, 'r', 'crm.other')?.maxLimit).toBe(5);
-    expect(grantFor(cfg, 'r', 'analytics.events')?.maxLimit).toBeUndefined();
-    expect(grantFor(cfg, 'r', 'analytics.events')).toBeDefined();
-    expect(grantFor(cfg, 'r', 'app.orders')).toBeUndefined();
+    expect(grantFor(cfg, 'r', id('crm.customers'))?.maxLimit).toBe(1);
+    expect(grantFor(cfg, 'r', id('crm.other'))?.maxLimit).toBe(5);
+    expect(grantFor(cfg, 'r', id('analytics.events'))?.maxLimit).toBeUndefined();
+    expect(grantFor(cfg, 'r', id('analytics.events'))).toBeDefined();
+    expect(grantFor(cfg, 'r', id('app.orders'))).toBeUndefined();
   });
 
   it('unknown roles and prototype names grant nothing', () => {
-    expect(grantFor(cfg, 'nobody', 'crm.customers')).toBeUndefined();
-    expect(grantFor(cfg, 'constructor', 'crm.customers')).toBeUndefined();
-    expect(grantFor(cfg, '__proto__', 'crm.customers')).toBeUndefined();
+    expect(grantFor(cfg, 'nobody', id('crm.customers'))).toBeUndefined();
+    expect(grantFor(cfg, 'constructor', id('crm.customers'))).toBeUndefined();
+    expect(grantFor(cfg, '__proto__', id('crm.customers'))).toBeUndefined();
   });
 });

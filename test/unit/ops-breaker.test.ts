@@ -3,7 +3,7 @@
 // closes on success and reopens on a failed probe. Query errors (the store answered) never count.
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
-import { CircuitBreaker, CircuitOpenError } from '../../src/ops/breaker.js';
+import { CircuitBreaker, CircuitOpenError } from '../../src/sources/breaker.js';
 import { Metrics } from '../../src/ops/metrics.js';
 
 // As src/sources/store-errors.ts makes them: viewgate's words for callers, the driver's as detail.

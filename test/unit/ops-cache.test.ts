@@ -3,9 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseConfig } from '../../src/config/load.js';
-import { canonical, CacheKeys } from '../../src/ops/cache-key.js';
+import { CacheKeys } from '../../src/ops/cache-key.js';
+import { canonical } from '../../src/values.js';
+import { parseViewId, serviceOf, viewNameOf } from '../../src/config/view-id.js';
+import { Policy } from '../../src/policy/policy.js';
 import { decodeEntry, encodeEntry, MemoryCacheStore, ResponseCache } from '../../src/ops/cache.js';
-import type { EngineQuery } from '../../src/engine/view.js';
+import type { EngineQuery, View } from '../../src/engine/view.js';
 import type { Identity } from '../../src/policy/identity.js';
 import { Metrics } from '../../src/ops/metrics.js';
 import { waitFor } from '../support/wait.js';
@@ -83,21 +86,34 @@ describe('cache codec', () => {
 
 describe('cache key', () => {
   const keys = new CacheKeys(CONFIG);
-  const grant = CONFIG.roles.external!.grants['crm.customers']!;
+  const policy = new Policy(CONFIG);
+  const engine = { execute: () => Promise.reject(new Error('unused')), explain: () => Promise.reject(new Error('unused')) };
+  const views = new Map(
+    ['crm.customers', 'fed.v', 'fedhub.h'].map((text): [string, View] => {
+      const id = parseViewId(text)!;
+      const columns = [
+        { name: 'customer_id', type: 'int' as const, nullable: false },
+        { name: 'tenant_id', type: 'text' as const, nullable: false },
+      ];
+      return [text, { id, service: serviceOf(id), name: viewNameOf(id), description: '', key: ['customer_id'], columns, engine }];
+    }),
+  );
+  /** The policy's record for the role on the view: what the key reads of the policy. */
+  const scope = (view: string, role = 'external') => policy.access(role, views.get(view)!)!;
+  const customers = scope('crm.customers');
 
   it('differs between tenants, roles and masks; is stable for the same inputs', () => {
-    const t1 = keys.key(who({ tenant_id: 't1' }), 'crm.customers', grant, query);
-    expect(keys.key(who({ tenant_id: 't1' }), 'crm.customers', grant, query)).toBe(t1);
-    expect(keys.key(who({ tenant_id: 't2' }), 'crm.customers', grant, query)).not.toBe(t1);
-    const otherGrant = CONFIG.roles.other!.grants['crm.customers']!;
-    expect(keys.key(who({ tenant_id: 't1' }, 'other'), 'crm.customers', otherGrant, query)).not.toBe(t1);
-    expect(keys.key(who({ tenant_id: 't1' }), 'crm.customers', grant, { ...query, offset: 100 })).not.toBe(t1);
-    expect(keys.key(who({ tenant_id: 't1' }), 'crm.customers', grant, { ...query, columns: ['email', 'customer_id'] })).not.toBe(t1);
+    const t1 = keys.key(who({ tenant_id: 't1' }), customers, query);
+    expect(keys.key(who({ tenant_id: 't1' }), customers, query)).toBe(t1);
+    expect(keys.key(who({ tenant_id: 't2' }), customers, query)).not.toBe(t1);
+    expect(keys.key(who({ tenant_id: 't1' }, 'other'), scope('crm.customers', 'other'), query)).not.toBe(t1);
+    expect(keys.key(who({ tenant_id: 't1' }), customers, { ...query, offset: 100 })).not.toBe(t1);
+    expect(keys.key(who({ tenant_id: 't1' }), customers, { ...query, columns: ['email', 'customer_id'] })).not.toBe(t1);
   });
 
   it('ignores claims no row filter reads (a new token for the same tenant hits the same entry)', () => {
-    const a = keys.key(who({ tenant_id: 't1', iat: 1, jti: 'a' }, 'external', 'alice'), 'crm.customers', grant, query);
-    const b = keys.key(who({ tenant_id: 't1', iat: 2, jti: 'b' }, 'external', 'bob'), 'crm.customers', grant, query);
+    const a = keys.key(who({ tenant_id: 't1', iat: 1, jti: 'a' }, 'external', 'alice'), customers, query);
+    const b = keys.key(who({ tenant_id: 't1', iat: 2, jti: 'b' }, 'external', 'bob'), customers, query);
     expect(a).toBe(b);
   });
 
@@ -105,20 +121,20 @@ describe('cache key', () => {
     const withIdentity = (claims: Record<string, unknown>): EngineQuery => ({ ...query, identity: { role: 'external', claims } });
     const c1 = { tenant_id: 't1', iat: 1 };
     const c2 = { tenant_id: 't1', iat: 2 };
-    expect(keys.key(who(c1), 'crm.customers', grant, withIdentity(c1))).toBe(keys.key(who(c2), 'crm.customers', grant, withIdentity(c2)));
-    const hub = CONFIG.roles.external!.grants['fedhub.h']!;
-    expect(keys.key(who(c1), 'fedhub.h', hub, withIdentity(c1))).not.toBe(keys.key(who(c2), 'fedhub.h', hub, withIdentity(c2)));
+    expect(keys.key(who(c1), customers, withIdentity(c1))).toBe(keys.key(who(c2), customers, withIdentity(c2)));
+    const hub = scope('fedhub.h');
+    expect(keys.key(who(c1), hub, withIdentity(c1))).not.toBe(keys.key(who(c2), hub, withIdentity(c2)));
   });
 
   it("includes the claims of the view's rowSecurity, even when the grant has no row filter", () => {
-    const g = CONFIG.roles.external!.grants['fed.v']!;
+    const v = scope('fed.v');
     const q = { ...query, where: undefined };
-    expect(keys.key(who({ tenants: ['t1'] }), 'fed.v', g, q)).not.toBe(keys.key(who({ tenants: ['t2'] }), 'fed.v', g, q));
+    expect(keys.key(who({ tenants: ['t1'] }), v, q)).not.toBe(keys.key(who({ tenants: ['t2'] }), v, q));
   });
 
   it('depends on the deployment (another config sharing Redis never shares entries)', () => {
     const other = new CacheKeys({ ...CONFIG, masking: { hashSecret: 'different' } });
-    expect(other.key(who({ tenant_id: 't1' }), 'crm.customers', grant, query)).not.toBe(keys.key(who({ tenant_id: 't1' }), 'crm.customers', grant, query));
+    expect(other.key(who({ tenant_id: 't1' }), customers, query)).not.toBe(keys.key(who({ tenant_id: 't1' }), customers, query));
   });
 
   it('canonical text tells bigints, numbers and strings apart and sorts keys', () => {

@@ -2,6 +2,7 @@
 // definition. parse.ts -> analyze.ts check the SQL once (when the view loads); for each request
 // optimize.ts plans, execute.ts runs, explain.ts prints.
 import type { Config, ViewConfig } from '../../config/schema.js';
+import { viewIdOf } from '../../config/view-id.js';
 import type { Sources } from '../../sources/index.js';
 import { ApiError, StoreError } from '../../errors.js';
 import type { EngineQuery, EngineResult, ExplainResult, View, ViewEngine } from '../view.js';
@@ -14,7 +15,6 @@ import { planRequest } from './optimize.js';
 import { parseViewSql, Refusal } from './parse.js';
 import type { Plan } from './plan.js';
 import { castInjective, columnTypeOf } from './sql-types.js';
-import { rowSecurityOf } from '../../hub/row-security.js';
 
 export interface SqlViewSpec {
   service: string;
@@ -30,7 +30,7 @@ export interface EmbeddedOptions {
 }
 
 export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOptions = {}): Promise<View> {
-  const id = `${spec.service}.${spec.name}`;
+  const id = viewIdOf(spec.service, spec.name);
   const sql = spec.view.sql;
   const model = await loadModel(id, sql, spec);
   const names = model.outputs.map((o) => o.name);
@@ -41,7 +41,6 @@ export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOpti
   for (const c of Object.keys(spec.view.columns ?? {})) {
     if (!names.includes(c)) throw new ViewDefinitionError(id, sql, undefined, `columns: "${c}" is not an output column (outputs: ${names.join(', ')})`);
   }
-  const rowSecurity = rowSecurityOf(spec.view);
   return {
     service: spec.service,
     name: spec.name,
@@ -55,8 +54,6 @@ export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOpti
       ...optional(spec.view.columns?.[o.name]?.description ?? storeComment(model, o.expr)),
     })),
     engine: new EmbeddedEngine(model, spec, options.pushdown ?? true),
-    // Enforced by the gateway for every caller but the exempt roles (docs/security.md).
-    ...(rowSecurity ? { rowSecurity } : {}),
   };
 }
 

@@ -3,44 +3,32 @@
 // and `serve` can retry it on the next request instead of refusing to start.
 import type { Config, TableServiceConfig } from '../config/schema.js';
 import { isTableService } from '../config/schema.js';
+import { serviceOf, viewIdOf, viewNameOf, type ViewId } from '../config/view-id.js';
 import type { Sources } from '../sources/index.js';
 import { ApiError, operatorDetail } from '../errors.js';
-import { TableViewEngine } from './table-view.js';
-import { buildEmbeddedView } from './embedded/index.js';
+import { TableViewEngine } from '../engine/table-view.js';
+import { buildEmbeddedView } from '../engine/embedded/index.js';
 import { buildHubView } from '../hub/view.js';
-import type { View } from './view.js';
-import { policyProblems, type PolicyProblem } from '../policy/validate.js';
+import type { View } from '../engine/view.js';
 
 export interface ViewEntry {
-  id: string;
+  id: ViewId;
   service: string;
   name: string;
   description: string;
   /** The built view, once it was built successfully. */
   view?: View;
   problem?: string;
-  /** Grants that do not fit the built view (the view is then not served). */
-  policy?: PolicyProblem[];
-}
-
-/** A view whose grants do not fit it (e.g. a row filter naming a column it does not output). */
-export class MisconfiguredView extends ApiError {
-  constructor(
-    readonly view: View,
-    readonly problems: PolicyProblem[],
-  ) {
-    super(500, `view "${view.id}" is not served: the configuration's grants do not fit it; \`viewgate check\` names the problem`, { view: view.id });
-  }
 }
 
 type Builder = () => Promise<View>;
 
 export class Catalog {
-  private readonly builders = new Map<string, Builder>();
-  private readonly built = new Map<string, View>();
-  private readonly pending = new Map<string, Promise<View>>();
-  private readonly problems = new Map<string, string>();
-  private readonly descriptions = new Map<string, string>();
+  private readonly builders = new Map<ViewId, Builder>();
+  private readonly built = new Map<ViewId, View>();
+  private readonly pending = new Map<ViewId, Promise<View>>();
+  private readonly problems = new Map<ViewId, string>();
+  private readonly descriptions = new Map<ViewId, string>();
 
   constructor(
     private readonly config: Config,
@@ -51,7 +39,7 @@ export class Catalog {
         for (const entry of svc.tables) this.addTable(svcName, svc, entry);
       } else {
         for (const [viewName, v] of Object.entries(svc.views)) {
-          const id = `${svcName}.${viewName}`;
+          const id = viewIdOf(svcName, viewName);
           this.descriptions.set(id, v.description ?? '');
           const spec = { service: svcName, name: viewName, view: v, config, sources };
           this.builders.set(id, () => (svc.engine === 'hub' ? buildHubView(spec) : buildEmbeddedView(spec)));
@@ -63,7 +51,7 @@ export class Catalog {
   private addTable(svcName: string, svc: TableServiceConfig, entry: TableServiceConfig['tables'][number]): void {
     const table = typeof entry === 'string' ? entry : entry.name;
     const viewName = table.includes('.') ? table.split('.').pop()! : table;
-    const id = `${svcName}.${viewName}`;
+    const id = viewIdOf(svcName, viewName);
     const configured = typeof entry === 'string' ? undefined : entry.description;
     this.descriptions.set(id, configured ?? svc.description ?? `${table} in ${svc.source}`);
     this.builders.set(id, async () => {
@@ -93,20 +81,21 @@ export class Catalog {
   }
 
   /** Every configured view id, whether or not it could be built. */
-  ids(): string[] {
+  ids(): ViewId[] {
     return [...this.builders.keys()];
   }
 
-  has(id: string): boolean {
-    return this.builders.has(id);
+  /** Whether a configured view has this id. */
+  has(id: string): id is ViewId {
+    return this.builders.has(id as ViewId);
   }
 
-  description(id: string): string {
+  description(id: ViewId): string {
     return this.descriptions.get(id) ?? '';
   }
 
   /** The built view; builds it (introspection) on first use and retries after a failure. */
-  async get(id: string): Promise<View> {
+  async get(id: ViewId): Promise<View> {
     const done = this.built.get(id);
     if (done) return done;
     const inFlight = this.pending.get(id);
@@ -115,10 +104,6 @@ export class Catalog {
     if (!build) throw new ApiError(404, `no view "${id}"`, { view: id });
     const p = build().then(
       (v) => {
-        // Checked here, not only at start, so a view first built later (its store was down) is
-        // refused the same way instead of failing on each request.
-        const problems = policyProblems(this.config, [v]);
-        if (problems.length > 0) throw new MisconfiguredView(v, problems);
         this.built.set(id, v);
         this.problems.delete(id);
         this.pending.delete(id);
@@ -138,21 +123,14 @@ export class Catalog {
   async buildAll(): Promise<ViewEntry[]> {
     return Promise.all(
       this.ids().map(async (id) => {
-        const [service, name] = splitId(id);
-        const base = { id, service, name, description: this.description(id) };
+        const base = { id, service: serviceOf(id), name: viewNameOf(id), description: this.description(id) };
         try {
           return { ...base, view: await this.get(id) };
         } catch (err) {
-          if (err instanceof MisconfiguredView) return { ...base, view: err.view, policy: err.problems };
           // For check and the start-up log: the driver's detail, not the caller's message.
           return { ...base, problem: operatorDetail(err) };
         }
       }),
     );
   }
-}
-
-export function splitId(id: string): [string, string] {
-  const i = id.indexOf('.');
-  return [id.slice(0, i), id.slice(i + 1)];
 }

@@ -3,7 +3,8 @@
 // per request. After `cooldownMs` one call is let through as a probe (half-open): success closes
 // the circuit, failure opens it for another cooldown.
 import { StoreError } from '../errors.js';
-import type { BreakerStateName } from './metrics.js';
+
+export type BreakerStateName = 'closed' | 'open' | 'half-open';
 
 export interface BreakerOptions {
   /** Consecutive failures that open the circuit. */

@@ -1,10 +1,16 @@
 // A Source decorator: every round trip goes through the store's circuit breaker and is timed into
 // the store metrics. The wrapped source keeps its own timeouts and pool limits.
 import type { Pushdown, Predicate } from '../query/predicate.js';
-import type { JoinPushdown, NativeQuery, ScanResult, Source, SourceKind, TableInfo } from '../sources/source.js';
+import type { JoinPushdown, NativeQuery, ScanResult, Source, SourceKind, TableInfo } from './source.js';
 import { StoreError } from '../errors.js';
-import { CircuitOpenError, type CircuitBreaker } from './breaker.js';
-import type { Metrics } from './metrics.js';
+import { CircuitOpenError, type BreakerStateName, type CircuitBreaker } from './breaker.js';
+
+/** What the sources report to the metrics (src/ops/metrics.ts's Metrics has it). */
+export interface StoreMetrics {
+  observeStoreQuery(store: string, op: string, outcome: string, seconds: number, rows?: number): void;
+  breakerChanged(store: string, state: BreakerStateName): void;
+  breakerRejected(store: string): void;
+}
 
 export class GuardedSource implements Source {
   readonly name: string;
@@ -15,7 +21,7 @@ export class GuardedSource implements Source {
   constructor(
     readonly inner: Source,
     readonly breaker: CircuitBreaker,
-    private readonly metrics?: Metrics,
+    private readonly metrics?: StoreMetrics,
   ) {
     this.name = inner.name;
     this.kind = inner.kind;

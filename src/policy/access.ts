@@ -1,0 +1,89 @@
+// What the policy decides for one role on one view, computed once from the config and the built
+// view and read by every step that needs it: the gateway (schema, limits, explain), govern() (row
+// filters, opaque order), the response cache (cacheTtl, the claims its key holds), the rate limiter
+// (the bucket's grant) and the hub (the rowSecurity it checks claims against).
+import type { Config, GrantConfig, Rate } from '../config/schema.js';
+import type { ViewId } from '../config/view-id.js';
+import type { StoreRowSecurity, View } from '../engine/view.js';
+import { callerSchema, type CallerSchema } from './caller-schema.js';
+import type { ConfigRowFilters } from './config-filters.js';
+import type { DecidingGrant } from './grants.js';
+import { needsOpaqueOrder } from './opaque-order.js';
+import { bindRowFilter, type RowFilter } from './row-filter.js';
+
+export interface ViewAccess {
+  readonly viewId: ViewId;
+  readonly role: string;
+  /** The key of the grant that decides (`crm.customers`, `crm.*` or `*`): also the rate-limit bucket's. */
+  readonly grantKey: string;
+  readonly grant: GrantConfig;
+  /** The columns the role sees (masked and filterable marked), the compiled masks, the row limit. */
+  readonly schema: CallerSchema;
+  /** The view's key as the role may know it: empty when a key column is hidden (its name is not leaked). */
+  readonly key: readonly string[];
+  /** The key columns the role may read, in key order. */
+  readonly readableKey: readonly string[];
+  /** Ties are broken by a keyed hash: a key column is hidden or masked for the role (docs/security.md, "Row order"). */
+  readonly opaqueOrder: boolean;
+  /** Most rows matching one query that the gateway orders opaquely (the view's row budget). */
+  readonly rowBudget: number;
+  readonly explain: boolean;
+  /** Milliseconds a response may be cached; none: not cached. */
+  readonly cacheTtl?: number;
+  readonly rateLimit?: Rate;
+  /** The row filters the gateway ANDs on for this role: the view's rowSecurity (unless exempt), then the grant's rowFilter. */
+  readonly rowFilters: readonly RowFilter[];
+  /** A hub view's rowSecurity when it binds this role (PostgreSQL enforces it; the hub checks the claims fit). */
+  readonly storeRowSecurity?: StoreRowSecurity;
+  /**
+   * The claims the response cache key holds: those the grant's rowFilter and the view's rowSecurity
+   * read, or 'all' for hub views, whose own policies may read any claim (docs/operations.md).
+   */
+  readonly cacheClaims: readonly (readonly string[])[] | 'all';
+}
+
+/** The view's row budget (its own, or engine.rowBudget). */
+function viewRowBudget(config: Config, view: View): number {
+  const svc = Object.hasOwn(config.services, view.service) ? config.services[view.service] : undefined;
+  const own = svc && 'views' in svc && Object.hasOwn(svc.views, view.name) ? svc.views[view.name]!.rowBudget : undefined;
+  return own ?? config.engine.rowBudget;
+}
+
+function isHubView(config: Config, view: View): boolean {
+  const svc = Object.hasOwn(config.services, view.service) ? config.services[view.service] : undefined;
+  return svc !== undefined && 'views' in svc && svc.engine === 'hub';
+}
+
+export function viewAccess(config: Config, filters: ConfigRowFilters, view: View, role: string, decided: DecidingGrant): ViewAccess {
+  const { grant } = decided;
+  const schema = callerSchema(view, grant, config.masking.hashSecret);
+  const keyHidden = view.key.some((k) => !schema.byName.has(k));
+  const grantFilter = grant.rowFilter ? filters.ofGrant(grant) : undefined;
+  const rs = filters.ofView(view.id);
+  const binds = rs !== undefined && !rs.exemptRoles.includes(role);
+  const rowFilters = [...(binds && rs.enforcedBy === 'gateway' ? [rs.filter] : []), ...(grantFilter ? [grantFilter] : [])];
+  const storeRowSecurity = binds && rs.enforcedBy === 'store' ? rowSecurityCheck(view, rs.filter) : undefined;
+  return Object.freeze({
+    viewId: view.id,
+    role,
+    grantKey: decided.key,
+    grant,
+    schema,
+    key: Object.freeze(keyHidden ? [] : [...view.key]),
+    readableKey: Object.freeze(view.key.filter((k) => schema.byName.has(k))),
+    opaqueOrder: needsOpaqueOrder(view.key, schema),
+    rowBudget: viewRowBudget(config, view),
+    explain: grant.explain,
+    ...(grant.cacheTtl !== undefined ? { cacheTtl: grant.cacheTtl } : {}),
+    ...(grant.rateLimit !== undefined ? { rateLimit: grant.rateLimit } : {}),
+    rowFilters: Object.freeze(rowFilters),
+    ...(storeRowSecurity ? { storeRowSecurity } : {}),
+    // As before the record existed, the rowSecurity's claims stay in the key for exempt roles too.
+    cacheClaims: isHubView(config, view) ? 'all' : Object.freeze([...(grantFilter?.claims ?? []), ...(rs?.filter.claims ?? [])]),
+  });
+}
+
+/** What the hub binds a caller's claims with: the view's rowSecurity, parsed once. */
+export function rowSecurityCheck(view: View, filter: RowFilter): StoreRowSecurity {
+  return Object.freeze({ bind: (claims: Record<string, unknown>) => bindRowFilter(view, filter, claims) });
+}
