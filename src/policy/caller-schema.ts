@@ -5,7 +5,7 @@ import type { View, ViewColumn } from '../engine/view.js';
 import { isComparableType } from '../values.js';
 import { compileMask, type MaskFn } from './mask.js';
 
-export const DEFAULT_MAX_LIMIT = 1000;
+const DEFAULT_MAX_LIMIT = 1000;
 
 /** A column as this caller sees it. */
 export interface VisibleColumn extends ViewColumn {

@@ -21,7 +21,3 @@ export function readGrant(config: Config, role: string, viewId: ViewId): Decidin
   const decided = grants ? decidingGrant(grants, viewId) : undefined;
   return decided?.grant.read ? decided : undefined;
 }
-
-export function grantFor(config: Config, role: string, viewId: ViewId): GrantConfig | undefined {
-  return readGrant(config, role, viewId)?.grant;
-}

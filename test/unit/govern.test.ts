@@ -7,8 +7,8 @@ import { parseViewId, viewIdOf } from '../../src/config/view-id.js';
 import type { View } from '../../src/engine/view.js';
 import { ApiError } from '../../src/errors.js';
 import { callerSchema } from '../../src/policy/caller-schema.js';
-import { govern } from '../../src/policy/govern.js';
-import { grantFor } from '../../src/policy/grants.js';
+import { govern, GovernedQuery } from '../../src/policy/govern.js';
+import { readGrant } from '../../src/policy/grants.js';
 import type { Identity } from '../../src/policy/identity.js';
 import { Policy } from '../../src/policy/policy.js';
 import { claimValue } from '../../src/policy/row-filter.js';
@@ -177,6 +177,12 @@ describe('govern', () => {
     expect(error(() => run({}, external, { ...tenant, claims: { tenant_id: ['t1'] } })).status).toBe(403);
   });
 
+  it('a governed query comes only from govern()', () => {
+    expect(run({})).toBeInstanceOf(GovernedQuery);
+    const forged = GovernedQuery as unknown as new (token: symbol, parts: object) => GovernedQuery;
+    expect(() => new forged(Symbol('governed query'), { engine: {}, fields: [], masks: new Map() })).toThrow(TypeError);
+  });
+
   it('a NUL character in a value is a 400 (client) or 403 (claim), never sent to a store', () => {
     expect(error(() => run({ filter: "full_name = 'a\u0000b'" })).status).toBe(400);
     expect(error(() => run({ filter: "full_name in ('a', 'a\u0000b')" })).status).toBe(400);
@@ -184,7 +190,7 @@ describe('govern', () => {
   });
 });
 
-describe('grantFor', () => {
+describe('readGrant', () => {
   const id = (text: string) => parseViewId(text)!;
   const cfg = {
     roles: {
@@ -193,16 +199,22 @@ describe('grantFor', () => {
   } as unknown as Config;
 
   it('the most specific grant wins, and a specific read:false denies', () => {
-    expect(grantFor(cfg, 'r', id('crm.customers'))?.maxLimit).toBe(1);
-    expect(grantFor(cfg, 'r', id('crm.other'))?.maxLimit).toBe(5);
-    expect(grantFor(cfg, 'r', id('analytics.events'))?.maxLimit).toBeUndefined();
-    expect(grantFor(cfg, 'r', id('analytics.events'))).toBeDefined();
-    expect(grantFor(cfg, 'r', id('app.orders'))).toBeUndefined();
+    expect(readGrant(cfg, 'r', id('crm.customers'))?.grant?.maxLimit).toBe(1);
+    expect(readGrant(cfg, 'r', id('crm.other'))?.grant?.maxLimit).toBe(5);
+    expect(readGrant(cfg, 'r', id('analytics.events'))?.grant?.maxLimit).toBeUndefined();
+    expect(readGrant(cfg, 'r', id('analytics.events'))?.grant).toBeDefined();
+    expect(readGrant(cfg, 'r', id('app.orders'))?.grant).toBeUndefined();
+  });
+
+  it('names the key of the grant that decides (the rate-limit bucket is per grant key)', () => {
+    expect(readGrant(cfg, 'r', id('crm.customers'))?.key).toBe('crm.customers');
+    expect(readGrant(cfg, 'r', id('crm.other'))?.key).toBe('crm.*');
+    expect(readGrant(cfg, 'r', id('analytics.events'))?.key).toBe('*');
   });
 
   it('unknown roles and prototype names grant nothing', () => {
-    expect(grantFor(cfg, 'nobody', id('crm.customers'))).toBeUndefined();
-    expect(grantFor(cfg, 'constructor', id('crm.customers'))).toBeUndefined();
-    expect(grantFor(cfg, '__proto__', id('crm.customers'))).toBeUndefined();
+    expect(readGrant(cfg, 'nobody', id('crm.customers'))?.grant).toBeUndefined();
+    expect(readGrant(cfg, 'constructor', id('crm.customers'))?.grant).toBeUndefined();
+    expect(readGrant(cfg, '__proto__', id('crm.customers'))?.grant).toBeUndefined();
   });
 });
