@@ -101,7 +101,7 @@ export class Catalog {
     const inFlight = this.pending.get(id);
     if (inFlight) return inFlight;
     const build = this.builders.get(id);
-    if (!build) throw new ApiError(404, `no view "${id}"`, { view: id });
+    if (!build) throw new ApiError('not_found', `no view "${id}"`, { view: id });
     const p = build().then(
       (v) => {
         this.built.set(id, v);

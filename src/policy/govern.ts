@@ -120,7 +120,7 @@ export function govern(access: ViewAccess, identity: Identity, view: View, q: Cl
   const rowWhere = and(...access.rowFilters.map((f) => bindRowFilter(view, f, identity.claims)));
   refuseNul(clientWhere, () => badRequest('filter values cannot contain the NUL character (U+0000)', { param: 'filter' }));
   refuseNul(idsWhere, () => badRequest('ids cannot contain the NUL character (U+0000)', { param: 'ids' }));
-  refuseNul(rowWhere, () => new ApiError(403, "a claim used by the row filter contains the NUL character (U+0000)", {}));
+  refuseNul(rowWhere, () => new ApiError('forbidden', "a claim used by the row filter contains the NUL character (U+0000)", {}));
 
   const orderBy: OrderTerm[] = [];
   for (const o of q.order ?? []) {

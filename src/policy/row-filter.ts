@@ -40,7 +40,7 @@ export function bindRowFilter(view: View, filter: RowFilter, claims: Claims): Pr
     columnType: (name) => {
       const t = types.get(name);
       // Checked when the config loads; kept as a guard.
-      if (!t) throw new ApiError(500, `row filter names "${name}", which view "${view.id}" does not have`);
+      if (!t) throw new ApiError('view_misconfigured', `row filter names "${name}", which view "${view.id}" does not have`);
       return t;
     },
     claim: (path) => claimValue(claims, path),

@@ -27,7 +27,7 @@ export class MisconfiguredView extends ApiError {
     readonly view: View,
     readonly problems: PolicyProblem[],
   ) {
-    super(500, `view "${view.id}" is not served: the configuration's grants do not fit it; \`viewgate check\` names the problem`, { view: view.id });
+    super('view_misconfigured', `view "${view.id}" is not served: the configuration's grants do not fit it; \`viewgate check\` names the problem`, { view: view.id });
   }
 }
 
