@@ -45,7 +45,7 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
     }
   });
   // While shutting down, responses to in-flight requests close their connection, so close() does
-  // not wait for kept-alive sockets to time out (src/ops/shutdown.ts).
+  // not wait for kept-alive sockets to time out (src/shutdown.ts).
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;

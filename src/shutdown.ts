@@ -7,8 +7,8 @@
 // reader that stopped reading would hold a synchronous flush forever; docs/operations.md, "Slow or
 // stalled log consumers").
 import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../runtime.js';
-import { OUTPUT_FLUSH_MS } from './output.js';
+import type { Runtime } from './runtime.js';
+import { OUTPUT_FLUSH_MS } from './ops/output.js';
 
 /** Below Kubernetes' default 30 s termination grace, so we finish before a SIGKILL. */
 export const SHUTDOWN_GRACE_MS = 25_000;
