@@ -37,7 +37,7 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
       done(tooDeep('the request body'), undefined);
       return;
     }
-    parseJson(req, body as string, done);
+    void parseJson(req, body as string, done);
   });
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.length > MAX_URL_LENGTH) {

@@ -50,7 +50,7 @@ export function onSignals(app: FastifyInstance, rt: Runtime, graceMs = SHUTDOWN_
       process.exit(1);
     }, graceMs + CLOSE_DEADLINE_MS).unref();
     rt.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    shutdown(app, rt, graceMs)
+    void shutdown(app, rt, graceMs)
       .then(
         () => {
           rt.log.info('shutdown complete');
