@@ -41,7 +41,7 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.length > MAX_URL_LENGTH) {
-      return sendError(reply, new ApiError(414, `the URL is longer than ${MAX_URL_LENGTH} characters; narrow the query (fewer ids or a shorter filter)`));
+      return sendError(reply, new ApiError('uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters; narrow the query (fewer ids or a shorter filter)`));
     }
   });
   // While shutting down, responses to in-flight requests close their connection, so close() does
@@ -56,7 +56,7 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
   });
   if (rt.config.server.cors.origins.length > 0) await app.register(cors, { delegator: corsFor(rt.config.server.cors.origins) });
   app.setNotFoundHandler((req, reply) =>
-    sendError(reply, new ApiError(404, `no route ${req.method} ${req.url.split('?')[0]}; the REST API lives under /api/v2/{service}/_table`)),
+    sendError(reply, new ApiError('not_found', `no route ${req.method} ${req.url.split('?')[0]}; the REST API lives under /api/v2/{service}/_table`)),
   );
   app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, rt.log, String(req.id))));
   registerHealthRoutes(app, rt);

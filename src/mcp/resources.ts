@@ -38,7 +38,7 @@ export function registerViewResources(server: McpServer, rt: Runtime, caller: Mc
         return { d, example: await exampleArguments(gw, caller.identity, d) };
       }, extra.mcpReq.id);
       if (!r.ok) {
-        if (r.error.status === 404) throw new ResourceNotFoundError(uri.href, `no view "${id}" (resources/list shows the views you may read)`);
+        if (r.error.kind === 'not_found') throw new ResourceNotFoundError(uri.href, `no view "${id}" (resources/list shows the views you may read)`);
         // Audit down, a store failing: the gateway's message, never a stack.
         throw new Error(r.error.message);
       }

@@ -50,7 +50,7 @@ export function registerAuditGuarantee(app: FastifyInstance, rt: Runtime): void 
     const e = auditUnwritable();
     discard(payload);
     reply.code(e.status).header('content-type', 'application/json; charset=utf-8').removeHeader('etag');
-    return toJson({ error: { code: e.status, message: e.message, context: e.context } });
+    return toJson({ error: { code: e.envelopeCode, message: e.message, context: e.context } });
   });
   // ... except for a streamed MCP response, whose tool calls write their records while it streams.
   app.addHook('onResponse', async (req, reply) => {

@@ -1,6 +1,6 @@
 // The DreamFactory-style error envelope and status mapping; never a stack trace.
 import type { FastifyReply } from 'fastify';
-import { ApiError, StoreError } from '../errors.js';
+import { ApiError, frameworkErrorKind, StoreError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import { toJson } from '../values.js';
 
@@ -12,10 +12,10 @@ export function toApiError(err: unknown, log: Logger, requestId: string): ApiErr
   const e = err as { statusCode?: number; message?: string; code?: string };
   // Fastify's own client errors (body too large, bad content type, ...).
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return new ApiError(e.statusCode, e.message ?? 'bad request');
+    return new ApiError(frameworkErrorKind(e.statusCode), e.message ?? 'bad request');
   }
   log.error({ err, requestId }, 'unexpected error');
-  return new ApiError(500, `internal error; the server log has details under request id ${requestId}`, { requestId });
+  return new ApiError('internal', `internal error; the server log has details under request id ${requestId}`, { requestId });
 }
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
@@ -24,5 +24,5 @@ export function sendJson(reply: FastifyReply, status: number, body: unknown): Fa
 
 export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-  return sendJson(reply, err.status, { error: { code: err.status, message: err.message, context: err.context } });
+  return sendJson(reply, err.status, { error: { code: err.envelopeCode, message: err.message, context: err.context } });
 }
