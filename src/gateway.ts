@@ -80,12 +80,20 @@ export function namedView(name: string): ViewId {
   return id;
 }
 
-export function viewNotFound(name: string): ApiError {
+/** namedView() for a query: a name that cannot be a view's is audited, like any unknown view, with the query asked. */
+export function queriedView(name: string, q: ClientQuery, ctx?: RequestContext): ViewId {
+  const id = parseViewId(name);
+  if (id) return id;
+  noteQuery(ctx, name, q);
+  throw viewNotFound(name);
+}
+
+function viewNotFound(name: string): ApiError {
   return notFound(`no view "${name}"`, { view: name });
 }
 
 /** What the audit record says of a query: the view as the caller named it, and the filter asked. */
-export function noteQuery(ctx: RequestContext | undefined, view: string, q: ClientQuery): void {
+function noteQuery(ctx: RequestContext | undefined, view: string, q: ClientQuery): void {
   if (ctx) {
     ctx.view = view;
     if (q.filter) ctx.filter = formatFilter(q.filter);

@@ -37,7 +37,7 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
       done(tooDeep('the request body'), undefined);
       return;
     }
-    parseJson(req, body as string, done);
+    void parseJson(req, body as string, done);
   });
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.length > MAX_URL_LENGTH) {
@@ -45,7 +45,7 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
     }
   });
   // While shutting down, responses to in-flight requests close their connection, so close() does
-  // not wait for kept-alive sockets to time out (src/ops/shutdown.ts).
+  // not wait for kept-alive sockets to time out (src/shutdown.ts).
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;

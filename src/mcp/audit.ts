@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../gateway.js';
 import type { Identity } from '../policy/identity.js';
 import type { Runtime } from '../runtime.js';
-import { ApiError } from '../errors.js';
+import type { ApiError } from '../errors.js';
 import { toApiError } from '../rest/envelope.js';
 
 export type CallOutcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };

@@ -3,8 +3,7 @@
 // structuredContent plus a text rendering; failures are isError results saying what to do instead.
 import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { namedView, noteQuery, viewNotFound, type ViewDescription } from '../gateway.js';
-import { parseViewId } from '../config/view-id.js';
+import { namedView, queriedView, type ViewDescription } from '../gateway.js';
 import { parseToolQuery } from '../query/client-query.js';
 import type { Runtime } from '../runtime.js';
 import { toPlain, type Row } from '../values.js';
@@ -137,12 +136,7 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
         ctx.view = args.view;
         const { view, ...rest } = args;
         const q = parseToolQuery(rest);
-        const id = parseViewId(view);
-        if (!id) {
-          // Audited as the gateway audits any view it does not know: with the query asked.
-          noteQuery(ctx, view, q);
-          throw viewNotFound(view);
-        }
+        const id = queriedView(view, q, ctx);
         const result = await gw.queryView(identity, id, q, ctx);
         const notes: string[] = [];
         // The gateway clamps the limit silently (as REST does); a model should know it happened.

@@ -5,7 +5,7 @@ import type { Runtime } from '../runtime.js';
 import { namedView, type RequestContext } from '../gateway.js';
 import { unauthorized, type Credentials, type Identity } from '../policy/identity.js';
 import { parseRestQuery, ROW_PARAMS } from '../query/client-query.js';
-import { ApiError, notFound } from '../errors.js';
+import { type ApiError, notFound } from '../errors.js';
 import { toJson } from '../values.js';
 import { rateLimitHeaders } from '../ops/rate-limit.js';
 import { sendError, toApiError } from './envelope.js';

@@ -9,7 +9,7 @@ import { Catalog } from '../gateway/catalog.js';
 import { ungovernedQuery } from '../policy/govern.js';
 import { Policy } from '../policy/policy.js';
 import { toJson } from '../values.js';
-import { parseClaimFlags } from '../cli-flags.js';
+import { parseClaimFlags } from './flags.js';
 
 export async function explainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
