@@ -5,7 +5,7 @@ import type { Config } from './config/schema.js';
 import { Sources } from './sources/index.js';
 import { closeHubSessions } from './hub/passthrough/session.js';
 import { Catalog } from './engine/catalog.js';
-import { Gateway } from './gateway.js';
+import { Gateway } from './gateway/gateway.js';
 import { Authenticator } from './policy/identity.js';
 import { Audit, sinkFor, type AuditSink } from './ops/audit.js';
 import { createLogger, type Logger } from './ops/logger.js';

@@ -1,7 +1,7 @@
 // One audit record per MCP tool call (docs/mcp.md, "Audit"), written exactly as the REST surface writes its
 // records (src/rest/routes.ts), with surface 'mcp', the tool name as action and the tool arguments.
 import { randomUUID } from 'node:crypto';
-import type { RequestContext } from '../gateway.js';
+import type { RequestContext } from '../gateway/gateway.js';
 import type { Identity } from '../policy/identity.js';
 import type { Runtime } from '../runtime.js';
 import { ApiError } from '../errors.js';

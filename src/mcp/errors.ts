@@ -1,7 +1,7 @@
 // Tool errors the model can act on: the gateway's message plus what to do next (which views exist,
 // which fields can be filtered or sorted, what the limit is, when to retry).
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import type { Gateway } from '../gateway.js';
+import type { Gateway } from '../gateway/gateway.js';
 import type { Identity } from '../policy/identity.js';
 import type { ApiError } from '../errors.js';
 

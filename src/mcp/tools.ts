@@ -3,7 +3,7 @@
 // structuredContent plus a text rendering; failures are isError results saying what to do instead.
 import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import type { ViewDescription } from '../gateway.js';
+import type { ViewDescription } from '../gateway/gateway.js';
 import { parseToolQuery } from '../query/client-query.js';
 import type { Runtime } from '../runtime.js';
 import { toPlain, type Row } from '../values.js';

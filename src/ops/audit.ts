@@ -5,7 +5,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import type { Logger } from './logger.js';
-import type { RequestContext } from '../gateway.js';
+import type { RequestContext } from '../gateway/gateway.js';
 import { ApiError } from '../errors.js';
 import { toJson } from '../values.js';
 import type { BoundedOutput } from './output.js';

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
-import type { ViewDescription } from '../gateway.js';
+import type { ViewDescription } from '../gateway/gateway.js';
 import type { VisibleColumn } from '../policy/govern.js';
 import type { Identity } from '../policy/identity.js';
 import { grantFor } from '../policy/grants.js';

@@ -2,7 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Runtime } from '../runtime.js';
-import type { RequestContext } from '../gateway.js';
+import type { RequestContext } from '../gateway/gateway.js';
 import { unauthorized, type Credentials, type Identity } from '../policy/identity.js';
 import { parseRestQuery, ROW_PARAMS } from '../query/client-query.js';
 import { ApiError, notFound } from '../errors.js';

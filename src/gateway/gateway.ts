@@ -2,24 +2,24 @@
 // response cache (grants with cacheTtl) -> engine -> mask; the surfaces audit and time each
 // request. REST and MCP only translate their protocol to these calls; no surface builds a query
 // itself, caches or rate-limits on its own (docs/operations.md).
-import type { Config } from './config/schema.js';
-import type { Catalog } from './engine/catalog.js';
-import type { View } from './engine/view.js';
-import type { ClientQuery } from './query/client-query.js';
-import { formatFilter } from './query/filter-format.js';
-import { grantFor } from './policy/grants.js';
-import { callerSchema, govern, type VisibleColumn } from './policy/govern.js';
-import { applyMasks } from './policy/mask.js';
-import { needsOpaqueOrder, opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from './policy/opaque-order.js';
-import type { Identity } from './policy/identity.js';
-import { ApiError, notFound } from './errors.js';
-import type { Row } from './values.js';
-import type { GrantConfig, Rate } from './config/schema.js';
-import type { GovernedQuery } from './policy/govern.js';
-import { MemoryCacheStore, ResponseCache } from './ops/cache.js';
-import { CacheKeys } from './ops/cache-key.js';
-import { bucketKey, MemoryRateLimiter, rateLimited, type RateDecision, type RateLimiter } from './ops/rate-limit.js';
-import type { Metrics } from './ops/metrics.js';
+import type { Config } from '../config/schema.js';
+import type { Catalog } from '../engine/catalog.js';
+import type { View } from '../engine/view.js';
+import type { ClientQuery } from '../query/client-query.js';
+import { formatFilter } from '../query/filter-format.js';
+import { grantFor } from '../policy/grants.js';
+import { callerSchema, govern, type VisibleColumn } from '../policy/govern.js';
+import { applyMasks } from '../policy/mask.js';
+import { needsOpaqueOrder, opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from '../policy/opaque-order.js';
+import type { Identity } from '../policy/identity.js';
+import { ApiError, notFound } from '../errors.js';
+import type { Row } from '../values.js';
+import type { GrantConfig, Rate } from '../config/schema.js';
+import type { GovernedQuery } from '../policy/govern.js';
+import { MemoryCacheStore, ResponseCache } from '../ops/cache.js';
+import { CacheKeys } from '../ops/cache-key.js';
+import { bucketKey, MemoryRateLimiter, rateLimited, type RateDecision, type RateLimiter } from '../ops/rate-limit.js';
+import type { Metrics } from '../ops/metrics.js';
 
 /** What one request tells the audit record; filled in as the pipeline runs. */
 export interface RequestContext {
