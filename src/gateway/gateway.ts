@@ -1,94 +1,152 @@
-// The one pipeline both surfaces call (docs/architecture.md): authorize -> rate limit -> govern ->
-// response cache (grants with cacheTtl) -> engine -> mask; the surfaces audit and time each
-// request. REST and MCP only translate their protocol to these calls; no surface builds a query
-// itself, caches or rate-limits on its own (docs/operations.md).
+// The one pipeline both surfaces call (docs/architecture.md, "The pipeline"): `handle` runs
+// credentials -> identity -> authorize -> rate limit -> govern -> response cache (grants with
+// cacheTtl) -> engine -> mask -> present -> audit -> metrics for one request and answers an
+// Outcome with a frozen Trace. REST and MCP only translate their protocol to requests; no surface
+// authenticates, builds a query, caches, rate-limits, audits or counts on its own
+// (docs/operations.md).
 import type { Config } from '../config/schema.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { View } from '../engine/view.js';
 import type { ClientQuery } from '../query/client-query.js';
 import { formatFilter } from '../query/filter-format.js';
 import { grantFor } from '../policy/grants.js';
-import { callerSchema, govern, type VisibleColumn } from '../policy/govern.js';
+import { callerSchema, govern } from '../policy/govern.js';
 import { applyMasks } from '../policy/mask.js';
 import { needsOpaqueOrder, opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from '../policy/opaque-order.js';
-import type { Identity } from '../policy/identity.js';
+import { forbidden, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
 import { ApiError, notFound } from '../errors.js';
 import type { Row } from '../values.js';
-import type { GrantConfig, Rate } from '../config/schema.js';
+import type { GrantConfig } from '../config/schema.js';
 import type { GovernedQuery } from '../policy/govern.js';
-import { MemoryCacheStore, ResponseCache } from '../ops/cache.js';
+import type { Audit } from '../ops/audit.js';
+import type { ResponseCache } from '../ops/cache.js';
 import { CacheKeys } from '../ops/cache-key.js';
-import { bucketKey, MemoryRateLimiter, rateLimited, type RateDecision, type RateLimiter } from '../ops/rate-limit.js';
+import type { Logger } from '../ops/logger.js';
+import { bucketKey, rateLimited, type RateLimiter } from '../ops/rate-limit.js';
 import type { Metrics } from '../ops/metrics.js';
+import { toApiError } from './failure.js';
+import type { Authenticated, GatewayRequest, Operation, Outcome, Present, ResultOf, Trace, UnhandledRequest } from './request.js';
+import type { QueryResult, ViewDescription, ViewSummary } from './results.js';
+import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
 
-/** What one request tells the audit record; filled in as the pipeline runs. */
-export interface RequestContext {
-  requestId: string;
-  surface: 'rest' | 'mcp';
-  action: string;
-  identity?: Identity;
-  view?: string;
-  fields?: string[];
-  filter?: string;
-  rowCount?: number;
-  args?: unknown;
-  /** Set when the grant has a cacheTtl: whether the cache answered, and how long a client may keep it. */
-  cache?: { hit: boolean; maxAgeMs: number };
-  /** Set when the grant has a rateLimit: the caller's bucket after this request. */
-  rateLimit?: { rate: Rate; decision: RateDecision };
-}
+export type { QueryResult, ViewDescription, ViewSummary } from './results.js';
 
-export interface ViewSummary {
-  id: string;
-  service: string;
-  name: string;
-  description: string;
-}
+/** The rows of one governed query, as the engine and masks give them (and the cache keeps them). */
+type Page = Pick<QueryResult, 'rows' | 'fields' | 'count' | 'next'>;
 
-export interface ViewDescription extends ViewSummary {
-  /** The view's key; empty when a key column is hidden from the caller (its name is not leaked). */
-  key: string[];
-  /** The key columns the caller may read, in key order (what a row can be cited by). */
-  readableKey: string[];
-  /** Ties are broken by an opaque keyed hash: a key column is hidden or masked for the caller. */
-  opaqueOrder: boolean;
-  columns: VisibleColumn[];
-  maxLimit: number;
-  /** Engine-specific state, e.g. a materialized hub view's last refresh. */
-  status?: Record<string, unknown>;
-}
-
-export interface QueryResult {
-  rows: Row[];
-  fields: string[];
-  count?: number;
-  /** Offset of the next page, when more rows exist. */
-  next?: number;
-  explain?: unknown;
-}
-
-/** The response cache and rate limiter (in memory unless the runtime passes Redis-backed ones). */
-export interface GatewayOps {
-  cache?: ResponseCache;
-  limiter?: RateLimiter;
-  metrics?: Metrics;
+/** What the pipeline runs on besides the catalog. */
+export interface GatewayServices {
+  auth: Authenticator;
+  cache: ResponseCache;
+  limiter: RateLimiter;
+  audit: Audit;
+  metrics: Metrics;
+  log: Logger;
 }
 
 export class Gateway {
-  private readonly cache: ResponseCache;
-  private readonly limiter: RateLimiter;
+  /** Verifies credentials; replaceable (e.g. with other JWKS timings) while the gateway runs. */
+  auth: Authenticator;
   private readonly cacheKeys: CacheKeys;
   private readonly orderSecret: Buffer;
 
   constructor(
     readonly config: Config,
     readonly catalog: Catalog,
-    private readonly ops: GatewayOps = {},
+    private readonly services: GatewayServices,
   ) {
-    this.cache = ops.cache ?? new ResponseCache(new MemoryCacheStore(), ops.metrics);
-    this.limiter = ops.limiter ?? new MemoryRateLimiter();
+    this.auth = services.auth;
     this.cacheKeys = new CacheKeys(config);
     this.orderSecret = opaqueOrderSecret(config);
+  }
+
+  /**
+   * Runs one request: credentials -> identity -> the operation -> present -> audit -> metrics.
+   * `present` shapes the result inside the audited span (and may say how many rows it showed).
+   * Never throws: a failure is an outcome, and so is a success whose record could not be written
+   * when the server fails closed (503).
+   */
+  async handle<O extends Operation, V = ResultOf<O>>(request: GatewayRequest<O>, present?: Present<ResultOf<O>, V>): Promise<Outcome<V>> {
+    const started = performance.now();
+    const notes: TraceNotes = request.view !== undefined ? { view: request.view } : {};
+    const caller = request.caller;
+    let identity: Identity | undefined;
+    let result: { ok: true; value: V } | { ok: false; error: ApiError };
+    let answered: number | undefined;
+    try {
+      identity = 'identity' in caller ? caller.identity : await this.auth.authenticate(caller.credentials());
+      const value = (await this.perform(identity, request.operation, notes)) as ResultOf<O>;
+      const shown = present ? await present(value) : { value: value as unknown as V };
+      if (shown.rowCount !== undefined) notes.rowCount = shown.rowCount;
+      answered = shown.status;
+      result = { ok: true, value: shown.value };
+    } catch (err) {
+      result = { ok: false, error: toApiError(err, this.services.log, request.requestId) };
+    }
+    const status = result.ok ? 200 : result.error.status;
+    const trace = traceOf(request, identity, notes, status, performance.now() - started);
+    const refused = await this.services.audit.recordCall(auditEntryOf(trace));
+    if (refused) result = { ok: false, error: refused };
+    const answeredStatus = result.ok ? (answered ?? status) : result.error.status;
+    this.services.metrics.observeRequest(trace.surface, trace.action, this.viewLabel(trace), answeredStatus, (performance.now() - started) / 1000);
+    return { ...result, trace };
+  }
+
+  /** The operation itself, as the verified identity; what it learns goes into the notes. */
+  private async perform(identity: Identity, operation: Operation, notes: TraceNotes): Promise<unknown> {
+    switch (operation.op) {
+      case 'list_views': {
+        const { service } = operation;
+        if (service !== undefined && !this.hasService(identity, service)) throw notFound(`no service "${service}"`, { service });
+        return this.listViews(identity, service);
+      }
+      case 'describe':
+        notes.view = operation.view;
+        return this.describeView(identity, operation.view);
+      case 'query':
+        return this.queryView(identity, operation.view, operation.parse(), notes);
+      case 'get_row': {
+        const q = operation.parse();
+        return this.getRow(identity, operation.view, operation.key, { fields: q.fields }, notes);
+      }
+      case 'write':
+        return this.authorizeWrite(identity, operation.view, operation.method, notes);
+      case 'read':
+        return operation.run(identity);
+    }
+  }
+
+  /** Metrics name configured views only, so a client cannot grow the label set. */
+  private viewLabel(trace: Trace): string | undefined {
+    return trace.view !== undefined && this.catalog.has(trace.view) ? trace.view : undefined;
+  }
+
+  /** Verifies credentials on their own (the MCP HTTP guard); a refusal is the error to answer. */
+  async authenticate(credentials: Credentials, requestId: string): Promise<Authenticated> {
+    try {
+      return { ok: true, identity: await this.auth.authenticate(credentials) };
+    } catch (err) {
+      return { ok: false, error: toApiError(err, this.services.log, requestId) };
+    }
+  }
+
+  /** /metrics: whether these credentials name a role with `metrics: true` (docs/security.md "/metrics"). */
+  async authorizeMetrics(credentials: Credentials, requestId: string): Promise<Authenticated> {
+    const who = await this.authenticate(credentials, requestId);
+    if (!who.ok) return who;
+    const role = Object.hasOwn(this.config.roles, who.identity.role) ? this.config.roles[who.identity.role] : undefined;
+    if (role?.metrics) return who;
+    const refusal = forbidden(`role "${who.identity.role}" may not read /metrics; give the role \`metrics: true\` in the configuration`);
+    return { ok: false, error: refusal };
+  }
+
+  /**
+   * The one record of a request the pipeline did not run (refused on the way in, an MCP message
+   * that is not a read). Returns the 503 to answer instead when it could not be written and the
+   * server fails closed.
+   */
+  record(request: UnhandledRequest): Promise<ApiError | undefined> {
+    return this.services.audit.recordCall(request);
   }
 
   /** Views this identity may read, optionally in one service. Existence of others is not leaked. */
@@ -125,39 +183,38 @@ export class Gateway {
     };
   }
 
-  async queryView(identity: Identity, id: string, q: ClientQuery, ctx?: RequestContext): Promise<QueryResult> {
-    if (ctx) {
-      ctx.view = id;
-      if (q.filter) ctx.filter = formatFilter(q.filter);
-    }
+  async queryView(identity: Identity, id: string, q: ClientQuery, notes: TraceNotes = {}): Promise<QueryResult> {
+    notes.view = id;
+    if (q.filter) notes.filter = formatFilter(q.filter);
     const { view, grant } = await this.authorize(identity, id);
     // Rate limits count every query the caller may address, cached or not, before any work.
     const limited = await this.admit(identity, id, grant);
-    if (ctx && limited) ctx.rateLimit = limited;
+    if (limited) notes.rateLimit = limited;
     const governed = govern(this.config, identity, view, grant, q);
-    if (ctx) ctx.fields = governed.fields;
+    notes.fields = governed.fields;
+    const paging = { offset: governed.engine.offset, limit: governed.engine.limit, maxLimit: governed.schema.maxLimit };
     if (q.explain) {
       if (!grant.explain) throw new ApiError(403, 'your role may not use explain on this view', { param: 'explain' });
       const o = governed.opaqueOrder;
       // What runs: with an opaque order, every matching row (the page is cut by the gateway).
       const plan = await view.engine.explain(o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine);
-      return { rows: [], fields: governed.fields, explain: plan };
+      return { rows: [], fields: governed.fields, explain: plan, ...paging };
     }
-    let result: QueryResult;
+    let page: Page;
     if (grant.cacheTtl) {
       const key = this.cacheKeys.key(identity, id, grant, governed.engine);
-      const out = await this.cache.getOrLoad(id, key, grant.cacheTtl, () => this.run(view, governed));
-      result = out.value;
-      if (ctx) ctx.cache = { hit: out.hit, maxAgeMs: out.maxAgeMs };
+      const out = await this.services.cache.getOrLoad(id, key, grant.cacheTtl, () => this.run(view, governed));
+      page = out.value;
+      notes.cache = { hit: out.hit, maxAgeMs: out.maxAgeMs };
     } else {
-      result = await this.run(view, governed);
+      page = await this.run(view, governed);
     }
-    if (ctx) ctx.rowCount = result.rows.length;
-    return result;
+    notes.rowCount = page.rows.length;
+    return { ...page, ...paging };
   }
 
   /** Steps 3 and 4: the engine, then the masks. */
-  private async run(view: View, governed: GovernedQuery): Promise<QueryResult> {
+  private async run(view: View, governed: GovernedQuery): Promise<Page> {
     if (governed.opaqueOrder) return this.runOpaque(view, governed, governed.opaqueOrder);
     const result = await view.engine.execute(governed.engine);
     const rows = applyMasks(result.rows, governed.schema.masks);
@@ -173,7 +230,7 @@ export class Gateway {
    * A key column is hidden or masked for the caller: every matching row is fetched in the client's
    * order, ties are broken by HMAC(key), and the page is cut here (docs/security.md, "Row order").
    */
-  private async runOpaque(view: View, governed: GovernedQuery, order: OpaqueOrder): Promise<QueryResult> {
+  private async runOpaque(view: View, governed: GovernedQuery, order: OpaqueOrder): Promise<Page> {
     const q = governed.engine;
     const columns = [...new Set([...q.columns, ...order.key, ...order.clientTerms.map((t) => t.column)])];
     const tooMany = (): ApiError =>
@@ -199,23 +256,23 @@ export class Gateway {
   }
 
   /** Takes a token from the caller's bucket for this grant; 429 when it is empty. */
-  private async admit(identity: Identity, id: string, grant: GrantConfig): Promise<RequestContext['rateLimit']> {
+  private async admit(identity: Identity, id: string, grant: GrantConfig): Promise<TraceNotes['rateLimit']> {
     const rate = grant.rateLimit;
     if (!rate) return undefined;
     const grants = Object.hasOwn(this.config.roles, identity.role) ? this.config.roles[identity.role]!.grants : {};
     // The bucket belongs to the grant that applied (`crm.*` is one bucket for the whole service).
     const grantKey = Object.entries(grants).find(([, g]) => g === grant)?.[0] ?? id;
-    const decision = await this.limiter.take(bucketKey(identity, grantKey), rate);
+    const decision = await this.services.limiter.take(bucketKey(identity, grantKey), rate);
     if (!decision.allowed) {
-      this.ops.metrics?.rateLimitRejected(id, identity.role);
+      this.services.metrics.rateLimitRejected(id, identity.role);
       throw rateLimited(id, rate, decision);
     }
     return { rate, decision };
   }
 
   /** One row by its key value; 404 when it does not exist or the row filter hides it. */
-  async getRow(identity: Identity, id: string, key: string, q: ClientQuery, ctx?: RequestContext): Promise<Row> {
-    const result = await this.queryView(identity, id, { ...q, ids: [key], limit: 1, offset: 0, includeCount: false }, ctx);
+  async getRow(identity: Identity, id: string, key: string, q: ClientQuery, notes: TraceNotes = {}): Promise<Row> {
+    const result = await this.queryView(identity, id, { ...q, ids: [key], limit: 1, offset: 0, includeCount: false }, notes);
     const row = result.rows[0];
     if (!row) throw notFound(`no row with key "${key}" in "${id}"`, { view: id });
     return row;
@@ -226,8 +283,8 @@ export class Gateway {
    * a caller who may read the view learns that with a 405 and the methods it does take; anyone
    * else gets the same 404 as for a read, so writes reveal no more than reads do.
    */
-  async authorizeWrite(identity: Identity, id: string, method: string, ctx?: RequestContext): Promise<never> {
-    if (ctx) ctx.view = id;
+  async authorizeWrite(identity: Identity, id: string, method: string, notes: TraceNotes = {}): Promise<never> {
+    notes.view = id;
     // Only the grant decides: the answer does not need the view built (or its store up).
     this.readGrant(identity, id);
     throw new ApiError(

@@ -1,8 +1,7 @@
 // Tool errors the model can act on: the gateway's message plus what to do next (which views exist,
 // which fields can be filtered or sorted, what the limit is, when to retry).
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import type { Gateway } from '../gateway/gateway.js';
-import type { Identity } from '../policy/identity.js';
+import type { Gateway, Identity } from '../gateway/index.js';
 import type { ApiError } from '../errors.js';
 
 export async function toolError(gw: Gateway, identity: Identity, err: ApiError, view?: string): Promise<CallToolResult> {

@@ -12,8 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { McpServer } from '@modelcontextprotocol/server';
-import type { Gateway } from '../gateway/gateway.js';
-import type { Identity } from '../policy/identity.js';
+import type { Gateway, Identity } from '../gateway/index.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 

@@ -3,7 +3,7 @@
 // with a JSON-RPC error naming the limit (and audited) instead of being handed on, the same limits
 // /mcp applies over HTTP (docs/security.md, "Deep nesting").
 import { Transform, type TransformCallback } from 'node:stream';
-import { jsonNestsDeeperThan, tooDeep } from '../ops/json-depth.js';
+import { jsonNestsDeeperThan, tooDeep } from '../gateway/index.js';
 
 /** A line that was not handed on: its JSON-RPC id and method when they could be read. */
 export interface RefusedLine {
