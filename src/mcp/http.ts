@@ -92,7 +92,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
       describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity, streams: runsTools && response.body !== null });
       // The status now, not when Fastify unpacks the Response after the onSend hooks: the audit
-      // record of a request that runs no tool is written in onSend (src/ops/request-audit.ts).
+      // record of a request that runs no tool is written in onSend (src/http/request-audit.ts).
       return reply.code(response.status).send(response);
     },
   });
