@@ -23,7 +23,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { auditToFile, freePort, KEYS, load, machine, MCP_HEADERS, mcpCall, prepareStores, ROOT, startViewgate, writeConfig } from './lib/setup.mjs';
-import { answers, startProcess, stopAll, stopOnSignals } from './lib/process.mjs';
+import { startProcess, stopAll, stopOnSignals } from './lib/process.mjs';
 import { callOk, concurrent, connectMcp, sequential, textOf } from './lib/mcp-load.mjs';
 import { ensureToolbox, startToolbox, TOOLBOX_TOOL, TOOLBOX_VERSION } from './peers/toolbox.mjs';
 import { DBHUB_TOOL, DBHUB_VERSION, ensureDbhub, nodeForDbhub, startDbhub } from './peers/dbhub.mjs';

@@ -5,11 +5,11 @@ import { configPath, loadConfigFile, ConfigError } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createRuntime, warmViews } from './runtime.js';
 import { buildServer } from './server.js';
-import { runCheck } from './check.js';
+import { runCheck } from './commands/check.js';
 import { runStdio } from './commands/mcp.js';
 import { parseDuration } from './config/schema.js';
-import { parseClaimFlags } from './cli-flags.js';
-import { onSignals } from './ops/shutdown.js';
+import { parseClaimFlags } from './commands/flags.js';
+import { onSignals } from './shutdown.js';
 
 const HELP = `viewgate: governed, read-only views over MySQL/MariaDB, PostgreSQL and MongoDB,
 for LLM agents (MCP) and applications (REST).
@@ -135,15 +135,15 @@ export async function main(argv: string[]): Promise<number> {
         // file is served as a failed start (src/mcp/failed-start.ts).
         return await runStdio(() => load(parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } }).values.config));
       case 'mcp-config':
-        return await (await import('./mcp/config-cli.js')).mcpConfigCommand(rest);
+        return await (await import('./commands/mcp-config.js')).mcpConfigCommand(rest);
       case 'check':
         return await check(rest);
       case 'token':
         return await token(rest);
       case 'explain':
-        return await (await import('./engine/explain-cli.js')).explainCommand(rest);
+        return await (await import('./commands/explain.js')).explainCommand(rest);
       case 'hub':
-        return await (await import('./hub/cli.js')).hubCommand(rest);
+        return await (await import('./commands/hub.js')).hubCommand(rest);
       case 'demo':
         return await demo(rest);
       default:
@@ -207,7 +207,7 @@ async function startServer(config: Config): Promise<string> {
     throw listenProblem(err, config) ?? err;
   }
   rt.log.info({ address }, 'viewgate listening');
-  // SIGTERM: stop accepting, finish in-flight requests, flush audit, close pools (src/ops/shutdown.ts).
+  // SIGTERM: stop accepting, finish in-flight requests, flush audit, close pools (src/shutdown.ts).
   onSignals(app, rt);
   const refused = await warmViews(rt);
   if (refused) {

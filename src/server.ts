@@ -41,15 +41,15 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
       done(tooDeep('the request body'), undefined);
       return;
     }
-    parseJson(req, body as string, done);
+    void parseJson(req, body as string, done);
   });
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.length > MAX_URL_LENGTH) {
-      return sendError(reply, new ApiError(414, `the URL is longer than ${MAX_URL_LENGTH} characters; narrow the query (fewer ids or a shorter filter)`));
+      return sendError(reply, new ApiError('uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters; narrow the query (fewer ids or a shorter filter)`));
     }
   });
   // While shutting down, responses to in-flight requests close their connection, so close() does
-  // not wait for kept-alive sockets to time out (src/ops/shutdown.ts).
+  // not wait for kept-alive sockets to time out (src/shutdown.ts).
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -59,7 +59,7 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
     if (closing) reply.header('connection', 'close');
   });
   app.setNotFoundHandler((req, reply) =>
-    sendError(reply, new ApiError(404, `no route ${req.method} ${req.url.split('?')[0]}; the REST API lives under /api/v2/{service}/_table`)),
+    sendError(reply, new ApiError('not_found', `no route ${req.method} ${req.url.split('?')[0]}; the REST API lives under /api/v2/{service}/_table`)),
   );
   app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, rt.log, String(req.id))));
 

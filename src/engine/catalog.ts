@@ -29,7 +29,7 @@ export class MisconfiguredView extends ApiError {
     readonly view: View,
     readonly problems: PolicyProblem[],
   ) {
-    super(500, `view "${view.id}" is not served: the configuration's grants do not fit it; \`viewgate check\` names the problem`, { view: view.id });
+    super('view_misconfigured', `view "${view.id}" is not served: the configuration's grants do not fit it; \`viewgate check\` names the problem`, { view: view.id });
   }
 }
 
@@ -112,7 +112,7 @@ export class Catalog {
     const inFlight = this.pending.get(id);
     if (inFlight) return inFlight;
     const build = this.builders.get(id);
-    if (!build) throw new ApiError(404, `no view "${id}"`, { view: id });
+    if (!build) throw new ApiError('not_found', `no view "${id}"`, { view: id });
     const p = build().then(
       (v) => {
         // Checked here, not only at start, so a view first built later (its store was down) is

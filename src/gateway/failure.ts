@@ -1,6 +1,6 @@
 // Any failure as the ApiError a caller is answered with; never a stack trace. The caller is told a
 // store's name; the log gets what the driver said (docs/security.md).
-import { ApiError, StoreError } from '../errors.js';
+import { ApiError, frameworkErrorKind, StoreError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 
 export function toApiError(err: unknown, log: Logger, requestId: string): ApiError {
@@ -10,8 +10,8 @@ export function toApiError(err: unknown, log: Logger, requestId: string): ApiErr
   const e = err as { statusCode?: number; message?: string; code?: string };
   // Errors that carry a client status of their own (Fastify's: body too large, bad content type, ...).
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return new ApiError(e.statusCode, e.message ?? 'bad request');
+    return new ApiError(frameworkErrorKind(e.statusCode), e.message ?? 'bad request');
   }
   log.error({ err, requestId }, 'unexpected error');
-  return new ApiError(500, `internal error; the server log has details under request id ${requestId}`, { requestId });
+  return new ApiError('internal', `internal error; the server log has details under request id ${requestId}`, { requestId });
 }

@@ -194,7 +194,7 @@ export class Gateway {
     notes.fields = governed.fields;
     const paging = { offset: governed.engine.offset, limit: governed.engine.limit, maxLimit: governed.schema.maxLimit };
     if (q.explain) {
-      if (!grant.explain) throw new ApiError(403, 'your role may not use explain on this view', { param: 'explain' });
+      if (!grant.explain) throw new ApiError('forbidden', 'your role may not use explain on this view', { param: 'explain' });
       const o = governed.opaqueOrder;
       // What runs: with an opaque order, every matching row (the page is cut by the gateway).
       const plan = await view.engine.explain(o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine);
@@ -235,7 +235,7 @@ export class Gateway {
     const columns = [...new Set([...q.columns, ...order.key, ...order.clientTerms.map((t) => t.column)])];
     const tooMany = (): ApiError =>
       new ApiError(
-        422,
+        'row_budget_exceeded',
         `more than ${order.maxRows} rows of "${view.id}" match, and your role orders them by an opaque key (the view's key is hidden or masked for it), ` +
           'which needs every matching row at once. Narrow the query with a filter.',
         { view: view.id, rowBudget: order.maxRows },
@@ -288,7 +288,7 @@ export class Gateway {
     // Only the grant decides: the answer does not need the view built (or its store up).
     this.readGrant(identity, id);
     throw new ApiError(
-      405,
+      'method_not_allowed',
       `"${id}" is read-only: viewgate serves views for reading, so ${method} is not allowed; read it with GET`,
       { view: id, method },
       { Allow: this.readMethods.join(', ') },

@@ -16,5 +16,5 @@ export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
 
 /** `{"error":{"code","message","context"}}` */
 export function errorBody(err: ApiError): { error: { code: number; message: string; context: Record<string, unknown> } } {
-  return { error: { code: err.status, message: err.message, context: err.context } };
+  return { error: { code: err.envelopeCode, message: err.message, context: err.context } };
 }

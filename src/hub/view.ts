@@ -98,7 +98,7 @@ function claimCheck(rs: RowSecurity | undefined, table: SqlTable, view: () => Vi
     for (const [column, value] of predicateValues(bound)) {
       const col = table.columns.get(column);
       const problem = col && misfit(col.nativeType, value);
-      if (problem) throw new ApiError(403, `a claim used by rowSecurity does not fit column ${column} (${col.nativeType}): it ${problem}`, { column });
+      if (problem) throw new ApiError('forbidden', `a claim used by rowSecurity does not fit column ${column} (${col.nativeType}): it ${problem}`, { column });
     }
   };
 }

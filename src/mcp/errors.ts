@@ -1,5 +1,6 @@
 // Tool errors the model can act on: the gateway's message plus what to do next (which views exist,
-// which fields can be filtered or sorted, what the limit is, when to retry).
+// which fields can be filtered or sorted, what the limit is, when to retry). Which hint follows is
+// the error kind's (ERROR_KINDS in src/errors.ts).
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Gateway, Identity } from '../gateway/index.js';
 import type { ApiError } from '../errors.js';
@@ -13,15 +14,16 @@ export async function toolError(gw: Gateway, identity: Identity, err: ApiError, 
 
 async function hintFor(gw: Gateway, identity: Identity, err: ApiError, view?: string): Promise<string | undefined> {
   const param = typeof err.context.param === 'string' ? err.context.param : undefined;
-  if (err.status === 404 && err.context.view !== undefined) {
+  const hint = err.mcpHint;
+  if (hint === 'views' && err.context.view !== undefined) {
     const ids = gw.listViews(identity).map((v) => v.id);
     return ids.length > 0 ? `Views you can read: ${ids.join(', ')}. Name them as service.view.` : 'You cannot read any views.';
   }
-  if (err.status === 429) {
+  if (hint === 'retry') {
     const after = err.headers['Retry-After'] ?? err.headers['retry-after'];
     return after ? `Retry after ${after} seconds.` : 'Retry later.';
   }
-  if (err.status !== 400 || !view) return undefined;
+  if (hint !== 'query' || !view) return undefined;
   const d = await gw.describeView(identity, view);
   if (param === 'filter' || param === 'order' || param === 'ids') {
     const usable = d.columns.filter((c) => c.filterable).map((c) => c.name);

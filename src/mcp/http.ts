@@ -53,7 +53,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
     const origin = req.headers.origin;
     if (origin !== undefined) {
       if (!originAllowed(origin, config.server.mcp.allowedOrigins)) {
-        return sendError(reply, new ApiError(403, `Origin ${JSON.stringify(origin)} may not use ${MCP_PATH}; server.mcp.allowedOrigins lists the origins that may`, { origin }));
+        return sendError(reply, new ApiError('forbidden', `Origin ${JSON.stringify(origin)} may not use ${MCP_PATH}; server.mcp.allowedOrigins lists the origins that may`, { origin }));
       }
       corsHeaders(reply, origin);
     }
@@ -69,7 +69,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
     // The authenticator's challenge (error, error_description) plus where to find the metadata.
     const challenge = (e.headers['WWW-Authenticate'] ?? 'Bearer').replace(/^Bearer\s*/, '').replace(/^realm="[^"]*",?\s*/, '');
     const params = [`resource_metadata="${publicUrl(config, req)}${RESOURCE_METADATA_PATH}"`, ...(challenge ? [challenge] : [])];
-    return sendError(reply, new ApiError(401, e.message, e.context, { 'WWW-Authenticate': `Bearer ${params.join(', ')}` }));
+    return sendError(reply, new ApiError('unauthorized', e.message, e.context, { 'WWW-Authenticate': `Bearer ${params.join(', ')}` }));
   };
 
   app.route({
@@ -102,7 +102,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
     describeForAudit(req, { surface: 'mcp', action: 'preflight' });
     const origin = req.headers.origin;
     if (origin === undefined || !originAllowed(origin, config.server.mcp.allowedOrigins)) {
-      return sendError(reply, new ApiError(403, `Origin ${JSON.stringify(origin ?? '')} may not use ${MCP_PATH}`));
+      return sendError(reply, new ApiError('forbidden', `Origin ${JSON.stringify(origin ?? '')} may not use ${MCP_PATH}`));
     }
     corsHeaders(reply, origin);
     return reply

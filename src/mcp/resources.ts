@@ -34,7 +34,7 @@ export function registerViewResources(server: McpServer, gw: Gateway, caller: Mc
       const call = { action: 'read_resource', args: { uri: uri.href }, view: id, operation: { op: 'describe' as const, view: id }, rpcId: extra.mcpReq.id };
       const r = await handleCall(gw, caller, call, async (d) => ({ value: { d, example: await exampleArguments(gw, caller.identity, d) } }));
       if (!r.ok) {
-        if (r.error.status === 404) throw new ResourceNotFoundError(uri.href, `no view "${id}" (resources/list shows the views you may read)`);
+        if (r.error.kind === 'not_found') throw new ResourceNotFoundError(uri.href, `no view "${id}" (resources/list shows the views you may read)`);
         // Audit down, a store failing: the gateway's message, never a stack.
         throw new Error(r.error.message);
       }

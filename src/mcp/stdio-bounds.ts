@@ -3,6 +3,7 @@
 // with a JSON-RPC error naming the limit (and audited) instead of being handed on, the same limits
 // /mcp applies over HTTP (docs/security.md, "Deep nesting").
 import { Transform, type TransformCallback } from 'node:stream';
+import { ERROR_KINDS } from '../errors.js';
 import { jsonNestsDeeperThan, tooDeep } from '../gateway/index.js';
 
 /** A line that was not handed on: its JSON-RPC id and method when they could be read. */
@@ -26,12 +27,12 @@ export function boundedLines(maxBytes: number, refuse: (r: RefusedLine) => void)
 
   const finishLine = (push: (b: Buffer) => void) => {
     if (oversized) {
-      refuse({ id: null, status: 413, message: `the message is longer than ${maxBytes} bytes (server.bodyLimit); send a smaller one` });
+      refuse({ id: null, status: ERROR_KINDS.payload_too_large.status, message: `the message is longer than ${maxBytes} bytes (server.bodyLimit); send a smaller one` });
     } else if (pendingBytes > 0) {
       const line = Buffer.concat(pending, pendingBytes);
       const text = line.toString('utf8');
       if (jsonNestsDeeperThan(text)) {
-        refuse({ ...idAndMethod(text), status: 400, message: tooDeep('the message').message });
+        refuse({ ...idAndMethod(text), status: ERROR_KINDS.bad_request.status, message: tooDeep('the message').message });
       } else {
         push(line);
         push(Buffer.from('\n'));

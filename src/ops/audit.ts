@@ -54,7 +54,7 @@ export function decisionFor(status: number): AuditRecord['decision'] {
 
 /** The 503 a server that fails closed answers when a request's record cannot be written. */
 export function auditUnwritable(): ApiError {
-  return new ApiError(503, 'the audit log cannot be written, and this server refuses requests it cannot audit');
+  return new ApiError('audit_unwritable', 'the audit log cannot be written, and this server refuses requests it cannot audit');
 }
 
 export interface AuditSink {

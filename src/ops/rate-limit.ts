@@ -143,7 +143,7 @@ export function rateLimitHeaders(d: RateDecision, rate: Rate): Record<string, st
 export function rateLimited(view: string, rate: Rate, d: RateDecision): ApiError {
   const headers = rateLimitHeaders(d, rate);
   return new ApiError(
-    429,
+    'rate_limited',
     `rate limit exceeded: your role may query "${view}" ${rate.text}; retry in ${headers['Retry-After']} s`,
     { view, limit: rate.text, retryAfter: Number(headers['Retry-After']) },
     headers,

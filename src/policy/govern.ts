@@ -123,7 +123,7 @@ export function bindRowFilter(view: View, text: string, claims: Claims, param: '
     columnType: (name) => {
       const t = types.get(name);
       // Checked when the config loads; kept as a guard.
-      if (!t) throw new ApiError(500, `row filter names "${name}", which view "${view.id}" does not have`);
+      if (!t) throw new ApiError('view_misconfigured', `row filter names "${name}", which view "${view.id}" does not have`);
       return t;
     },
     claim: (path) => claimValue(claims, path),
@@ -198,7 +198,7 @@ export function govern(config: Config, identity: Identity, view: View, grant: Gr
   const rowWhere = and(securityWhere, grant.rowFilter ? bindRowFilter(view, grant.rowFilter, identity.claims) : undefined);
   refuseNul(clientWhere, () => badRequest('filter values cannot contain the NUL character (U+0000)', { param: 'filter' }));
   refuseNul(idsWhere, () => badRequest('ids cannot contain the NUL character (U+0000)', { param: 'ids' }));
-  refuseNul(rowWhere, () => new ApiError(403, "a claim used by the row filter contains the NUL character (U+0000)", {}));
+  refuseNul(rowWhere, () => new ApiError('forbidden', "a claim used by the row filter contains the NUL character (U+0000)", {}));
 
   const orderBy: OrderTerm[] = [];
   for (const o of q.order ?? []) {

@@ -53,11 +53,11 @@ export function unauthorized(description: string, error: 'invalid_token' | 'inva
   const challenge = error
     ? `Bearer realm="viewgate", error="${error}", error_description="${quotable(description)}"`
     : 'Bearer realm="viewgate"';
-  return new ApiError(401, description, {}, { 'WWW-Authenticate': challenge });
+  return new ApiError('unauthorized', description, {}, { 'WWW-Authenticate': challenge });
 }
 
 export function forbidden(message: string, context: Record<string, unknown> = {}): ApiError {
-  return new ApiError(403, message, context);
+  return new ApiError('forbidden', message, context);
 }
 
 export class Authenticator {

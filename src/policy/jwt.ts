@@ -157,7 +157,7 @@ function remoteKeySet(url: string, o: JwksOptions): JWTVerifyGetKey {
 function translate(err: unknown): Error {
   if (err instanceof KeySetUnavailable) {
     // The fetch error may name internal hosts: it goes to the log (as the cause), not to the caller.
-    const unavailable = new ApiError(503, "the identity provider's key set (auth.jwt.jwksUrl) cannot be fetched; try again later", {});
+    const unavailable = new ApiError('identity_provider_unavailable', "the identity provider's key set (auth.jwt.jwksUrl) cannot be fetched; try again later", {});
     unavailable.cause = err.message;
     return unavailable;
   }

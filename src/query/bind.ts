@@ -170,7 +170,7 @@ function claimName(path: string[]): string {
 }
 
 function claimError(path: string[], message: string): ApiError {
-  return new ApiError(403, message, { claim: claimName(path) });
+  return new ApiError('forbidden', message, { claim: claimName(path) });
 }
 
 function coerceClaim(type: ColumnType, field: string, path: string[], raw: unknown): Scalar {

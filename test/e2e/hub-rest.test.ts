@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import pg from 'pg';
-import { hubCommand } from '../../src/hub/cli.js';
+import { hubCommand } from '../../src/commands/hub.js';
 import { closeHubSessions } from '../../src/hub/passthrough/session.js';
 import { refreshStates } from '../../src/hub/refresh.js';
 import { startHubRefresh, startHubScheduler, type HubScheduler } from '../../src/hub/scheduler.js';

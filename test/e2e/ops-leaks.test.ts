@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createLogger } from '../../src/ops/logger.js';
-import { runCheck } from '../../src/check.js';
+import { runCheck } from '../../src/commands/check.js';
 import { createReferenceStores, get, KEYS, REFERENCE_CONFIG, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
 import { signHs256 } from '../support/jwt.js';
 

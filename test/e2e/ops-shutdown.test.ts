@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceStores, KEYS, REFERENCE_CONFIG, referenceConfig, type ReferenceStores } from '../support/reference.js';
 import { TcpProxy } from '../integration/ops-tcp-proxy.js';
-import { shutdown } from '../../src/ops/shutdown.js';
+import { shutdown } from '../../src/shutdown.js';
 import { startWith } from './ops-helpers.js';
 import { waitFor } from '../support/wait.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
-const DIST_SHUTDOWN = new URL('../../dist/ops/shutdown.js', import.meta.url).pathname;
+const DIST_SHUTDOWN = new URL('../../dist/shutdown.js', import.meta.url).pathname;
 const ORDERS = '/api/v2/app/_table/orders?order=order_id&limit=3';
 const internal = { 'X-API-Key': KEYS.internal };
 const refused = (url: string) => fetch(url).then(

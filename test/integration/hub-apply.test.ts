@@ -4,7 +4,7 @@
 // refreshes of the materialized view; replacing and dropping what the config changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { hubCommand } from '../../src/hub/cli.js';
+import { hubCommand } from '../../src/commands/hub.js';
 import { HubSession } from '../../src/hub/passthrough/session.js';
 import { refreshHubView, refreshState } from '../../src/hub/refresh.js';
 import { pgExec } from '../support/stores.js';

@@ -9,7 +9,7 @@ import { parse } from 'libpg-query';
 import { loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { planHubs } from '../../src/hub/ddl.js';
 import { renderPlan } from '../../src/hub/render.js';
-import { hubCommand } from '../../src/hub/cli.js';
+import { hubCommand } from '../../src/commands/hub.js';
 
 const CONFIG = fileURLToPath(new URL('../fixtures/hub/spec-hub.yaml', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('../fixtures/hub/spec-hub.plan.sql', import.meta.url));

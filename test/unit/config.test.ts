@@ -131,7 +131,7 @@ describe('config: nothing parsed and then ignored', () => {
   });
 
   it('check warns about settings of another audit sink (the reference example lists them all)', async () => {
-    const { configWarnings } = await import('../../src/check.js');
+    const { configWarnings } = await import('../../src/commands/check.js');
     const c = parseConfig(fixture('spec-config.yaml'), 'spec.yaml', specEnv);
     expect(configWarnings(c)).toEqual([
       'audit.path is read only by `sink: file`; the sink is "stdout"',

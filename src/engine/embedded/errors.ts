@@ -6,7 +6,7 @@ import { ApiError } from '../../errors.js';
 export class ViewDefinitionError extends ApiError {
   constructor(view: string, sql: string, location: number | undefined, message: string) {
     const at = location === undefined ? '' : ` at ${position(sql, location)}`;
-    super(500, `view "${view}"${at}: ${message}`, { view, ...(location === undefined ? {} : linePos(sql, location)) });
+    super('view_definition_invalid', `view "${view}"${at}: ${message}`, { view, ...(location === undefined ? {} : linePos(sql, location)) });
     this.name = 'ViewDefinitionError';
   }
 }
@@ -29,5 +29,5 @@ function position(sql: string, location: number): string {
  * because a narrower filter can avoid the row.
  */
 export function dataError(message: string, sqlstate: string): ApiError {
-  return new ApiError(400, `${message} (while evaluating the view)`, { sqlstate });
+  return new ApiError('data_exception', `${message} (while evaluating the view)`, { sqlstate });
 }

@@ -370,7 +370,7 @@ export class RowBudgetExceeded extends ApiError {
     message: string,
     context: Record<string, unknown>,
   ) {
-    super(422, message, context);
+    super('row_budget_exceeded', message, context);
   }
 }
 

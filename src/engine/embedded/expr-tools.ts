@@ -78,3 +78,30 @@ export function exprKey(e: Expr): string {
 export function exprEquals(a: Expr, b: Expr): boolean {
   return exprKey(a) === exprKey(b);
 }
+
+/** The column under zero or more casts. */
+export function castColumn(e: Expr): Extract<Expr, { kind: 'column' }> | undefined {
+  let cur = e;
+  while (cur.kind === 'cast') cur = cur.arg;
+  return cur.kind === 'column' ? cur : undefined;
+}
+
+export function conjuncts(e: Expr): Expr[] {
+  return e.kind === 'and' ? e.args.flatMap(conjuncts) : [e];
+}
+
+export function relationsOf(e: Expr): Set<number> {
+  const out = new Set<number>();
+  visitExpr(e, (x) => {
+    if (x.kind === 'column') out.add(x.rel);
+  });
+  return out;
+}
+
+export function containsAggregate(e: Expr): boolean {
+  let found = false;
+  visitExpr(e, (x) => {
+    if (x.kind === 'agg') found = true;
+  });
+  return found;
+}

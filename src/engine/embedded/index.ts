@@ -5,14 +5,17 @@ import type { Config, ViewConfig } from '../../config/schema.js';
 import type { Sources } from '../../sources/index.js';
 import { ApiError, StoreError } from '../../errors.js';
 import type { EngineQuery, EngineResult, ExplainResult, View, ViewEngine } from '../view.js';
-import { analyzeView, castColumn, type TableLookup } from './analyze.js';
+import { analyzeView } from './analyze.js';
 import type { ViewModel } from './ast.js';
 import { ViewDefinitionError } from './errors.js';
+import { castColumn } from './expr-tools.js';
 import { executePlan, joinScanner, RowBudgetExceeded } from './execute.js';
 import { renderPlan } from './explain.js';
 import { planRequest } from './optimize.js';
-import { parseViewSql, Refusal } from './parse.js';
+import { parseViewSql } from './parse.js';
 import type { Plan } from './plan.js';
+import { definitionErrorOf, Refusal } from './refusal.js';
+import type { TableLookup } from './scope.js';
 import { castInjective, columnTypeOf } from './sql-types.js';
 import { rowSecurityOf } from '../../hub/row-security.js';
 
@@ -85,8 +88,7 @@ async function loadModel(id: string, sql: string, spec: SqlViewSpec): Promise<Vi
   try {
     return await analyzeView(id, sql, syntax, lookup);
   } catch (err) {
-    if (err instanceof Refusal) throw new ViewDefinitionError(id, sql, err.location, err.message);
-    throw err;
+    throw definitionErrorOf(id, sql, err);
   }
 }
 

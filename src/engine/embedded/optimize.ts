@@ -4,9 +4,8 @@
 // side of each join is fetched first.
 import type { OrderTerm, Predicate } from '../../query/predicate.js';
 import type { EngineQuery } from '../view.js';
-import { castColumn, conjuncts, relationsOf } from './analyze.js';
 import type { Expr, JoinModel, ViewModel } from './ast.js';
-import { mapExpr } from './expr-tools.js';
+import { castColumn, conjuncts, mapExpr, relationsOf } from './expr-tools.js';
 import type { BindSpec, FetchUnit, Plan, PlannedJoin, PushedPredicate, RelationScan } from './plan.js';
 import { chainInvertible, columnsOf, inferAcross, predicateToExpr, rejectsNulls, toSourcePredicate } from './predicates.js';
 import { castOrderPreserving } from './sql-types.js';

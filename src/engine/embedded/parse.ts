@@ -3,6 +3,7 @@
 // position; expressions stay parser nodes until analyze.ts types them.
 import { parse as pgParse } from 'libpg-query';
 import { ViewDefinitionError } from './errors.js';
+import { definitionErrorOf, Refusal } from './refusal.js';
 
 /** A parser node: `{ Tag: body }`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -47,16 +48,6 @@ export interface SyntaxView {
   offset?: number;
 }
 
-/** Thrown by the parse and analyze steps; the caller turns it into a ViewDefinitionError. */
-export class Refusal extends Error {
-  constructor(
-    message: string,
-    readonly location?: number,
-  ) {
-    super(message);
-  }
-}
-
 export async function parseViewSql(viewId: string, sql: string): Promise<SyntaxView> {
   let tree: RawNode;
   try {
@@ -69,8 +60,7 @@ export async function parseViewSql(viewId: string, sql: string): Promise<SyntaxV
   try {
     return shape(tree);
   } catch (err) {
-    if (err instanceof Refusal) throw new ViewDefinitionError(viewId, sql, err.location, err.message);
-    throw err;
+    throw definitionErrorOf(viewId, sql, err);
   }
 }
 

@@ -4,11 +4,10 @@
 // key say about the other side (through lossless casts only).
 import type { CompareOp, Predicate } from '../../query/predicate.js';
 import type { Value } from '../../values.js';
-import { castColumn } from './analyze.js';
 import { slotKey, type Expr } from './ast.js';
 import { castPreimage, promote } from './casts.js';
 import { evalExpr } from './eval.js';
-import { children as childrenOf } from './expr-tools.js';
+import { castColumn, children as childrenOf } from './expr-tools.js';
 import { ceilDec, floorDec, isIntegral, parseDec } from './numeric.js';
 import { castInjective, castOrderPreserving, comparisonType, isInt, type SqlType } from './sql-types.js';
 

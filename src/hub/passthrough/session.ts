@@ -7,7 +7,7 @@
 // caller's identity into the next caller's transaction.
 import pg from 'pg';
 import type { Config } from '../../config/schema.js';
-import { StoreError } from '../../errors.js';
+import type { StoreError } from '../../errors.js';
 import type { NativeQuery } from '../../sources/source.js';
 import { pgReason, toStoreError, urlSecrets } from '../../sources/store-errors.js';
 

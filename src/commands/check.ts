@@ -1,12 +1,12 @@
 // `viewgate check`: one line per source and view with its status, the exact problem and, for a
 // store failure, what to do next.
-import type { Config } from './config/schema.js';
-import { isTableService } from './config/schema.js';
-import { Sources } from './sources/index.js';
-import { Catalog } from './engine/catalog.js';
-import { parseViewSql } from './engine/embedded/parse.js';
-import { redactUrl } from './ops/logger.js';
-import { operatorDetail } from './errors.js';
+import type { Config } from '../config/schema.js';
+import { isTableService } from '../config/schema.js';
+import { Sources } from '../sources/index.js';
+import { Catalog } from '../engine/catalog.js';
+import { parseViewSql } from '../engine/embedded/parse.js';
+import { redactUrl } from '../ops/logger.js';
+import { operatorDetail } from '../errors.js';
 import { nextStep } from './check-hints.js';
 
 export interface CheckReport {

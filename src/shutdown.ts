@@ -7,8 +7,8 @@
 // reader that stopped reading would hold a synchronous flush forever; docs/operations.md, "Slow or
 // stalled log consumers").
 import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../runtime.js';
-import { OUTPUT_FLUSH_MS } from './output.js';
+import type { Runtime } from './runtime.js';
+import { OUTPUT_FLUSH_MS } from './ops/output.js';
 
 /** Below Kubernetes' default 30 s termination grace, so we finish before a SIGKILL. */
 export const SHUTDOWN_GRACE_MS = 25_000;
@@ -50,7 +50,7 @@ export function onSignals(app: FastifyInstance, rt: Runtime, graceMs = SHUTDOWN_
       process.exit(1);
     }, graceMs + CLOSE_DEADLINE_MS).unref();
     rt.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    shutdown(app, rt, graceMs)
+    void shutdown(app, rt, graceMs)
       .then(
         () => {
           rt.log.info('shutdown complete');

@@ -5,13 +5,13 @@
 import { parseArgs } from 'node:util';
 import { configPath, loadConfigFile } from '../config/load.js';
 import { Sources } from '../sources/index.js';
-import { Catalog } from './catalog.js';
+import { Catalog } from '../engine/catalog.js';
 import { parseRestQuery } from '../query/client-query.js';
 import { bindFilter } from '../query/bind.js';
 import { badRequest } from '../errors.js';
-import type { EngineQuery, View } from './view.js';
+import type { EngineQuery, View } from '../engine/view.js';
 import { toJson } from '../values.js';
-import { parseClaimFlags } from '../cli-flags.js';
+import { parseClaimFlags } from './flags.js';
 
 export function adminQuery(
   view: View,

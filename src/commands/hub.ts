@@ -11,13 +11,13 @@ import { configPath, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { redact, urlSecrets } from '../sources/store-errors.js';
 import { operatorDetail } from '../errors.js';
-import { applyPlan, HubApplyError, type Change } from './apply.js';
-import { planHubs, type HubPlan } from './ddl.js';
-import { hubServices } from './services.js';
-import { HubConfigError } from './names.js';
-import { HubSession } from './passthrough/session.js';
-import { refreshHubView, refreshState } from './refresh.js';
-import { renderPlan } from './render.js';
+import { applyPlan, HubApplyError, type Change } from '../hub/apply.js';
+import { planHubs, type HubPlan } from '../hub/ddl.js';
+import { hubServices } from '../hub/services.js';
+import { HubConfigError } from '../hub/names.js';
+import { HubSession } from '../hub/passthrough/session.js';
+import { refreshHubView, refreshState } from '../hub/refresh.js';
+import { renderPlan } from '../hub/render.js';
 
 export interface HubIo {
   out: (text: string) => void;

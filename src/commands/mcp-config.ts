@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { configPath, envReferences, parseConfig, type EnvReference } from '../config/load.js';
 import { Authenticator } from '../policy/identity.js';
 import { ApiError } from '../errors.js';
-import { buildClientConfig, MCP_CLIENTS, type IdentityVariable, type McpClient } from './client-config.js';
+import { buildClientConfig, MCP_CLIENTS, type IdentityVariable, type McpClient } from '../mcp/client-config.js';
 
 export async function mcpConfigCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const say = (msg: string) => process.stderr.write(`viewgate mcp-config: ${msg}\n`);

@@ -1,0 +1,165 @@
+// The operations on one view's paths as one caller may use them: the query with its parameters
+// (the filter grammar spelled out), a row by key, the schema, the service's lists, and the write
+// methods every read-only view refuses.
+import type { ViewDescription } from '../../gateway/index.js';
+import { okHeaders, ref, type Json } from './components.js';
+
+const FILTER_GRAMMAR = `A filter in viewgate's grammar (DreamFactory-compatible, with a real parser):
+
+    customer_id = 7 and (status in ('paid','shipped') or total_amount >= 100)
+
+Comparisons \`= != <> > >= < <=\`; \`like\` / \`not like\` (\`%\` any run, \`_\` one character, case-sensitive);
+\`contains\`, \`starts with\`, \`ends with\` (literal text) and their \`not\` forms; \`in (...)\` / \`not in (...)\`;
+\`is null\` / \`is not null\`; \`between a and b\` / \`not between a and b\`; \`and\` binds tighter than \`or\`;
+\`not\` and parentheses nest. Strings are in single quotes (\`''\` is a quote); numbers are exact;
+\`true\`/\`false\`; field names may be double-quoted. Only filterable fields may be used; masked fields
+cannot. Your role's row filter is always applied as well, and no filter widens it.`;
+
+function errorResponses(extra: Record<string, Json> = {}): Record<string, Json> {
+  return {
+    '400': ref('responses', 'BadRequest'),
+    '401': ref('responses', 'Unauthorized'),
+    '403': ref('responses', 'Forbidden'),
+    '404': ref('responses', 'NotFound'),
+    ...extra,
+    '429': ref('responses', 'TooManyRequests'),
+    '503': ref('responses', 'Unavailable'),
+    '504': ref('responses', 'Timeout'),
+  };
+}
+
+export function queryOperation(d: ViewDescription, explain: boolean): Json {
+  const filterable = d.columns.filter((c) => c.filterable).map((c) => c.name);
+  const masked = d.columns.filter((c) => c.masked).map((c) => c.name);
+  const names = d.columns.map((c) => c.name);
+  const params: Json[] = [
+    {
+      name: 'fields',
+      in: 'query',
+      description: `Comma-separated columns to return; \`*\` or absent: all of ${names.join(', ')}.`,
+      schema: { type: 'string' },
+    },
+    {
+      name: 'filter',
+      in: 'query',
+      description: `${FILTER_GRAMMAR}\n\nFilterable here: ${filterable.join(', ') || '(none)'}.${masked.length ? ` Masked (not filterable): ${masked.join(', ')}.` : ''}`,
+      schema: { type: 'string' },
+    },
+    {
+      name: 'order',
+      in: 'query',
+      description: `Comma-separated \`field [asc|desc]\`; ${
+        d.opaqueOrder
+          ? 'ties are broken by an opaque stable order (the view key is not readable for your role)'
+          : `the key (${d.key.join(', ')}) is appended`
+      } so paging is stable. Sortable: ${filterable.join(', ') || '(none)'}.`,
+      schema: { type: 'string' },
+    },
+    {
+      name: 'limit',
+      in: 'query',
+      description: `Rows per page; values above ${d.maxLimit} are clamped to it.`,
+      schema: { type: 'integer', minimum: 1, default: d.maxLimit },
+    },
+    ref('parameters', 'offset'),
+    ref('parameters', 'include_count'),
+  ];
+  if (byIds(d)) {
+    params.push({ name: 'ids', in: 'query', description: `Comma-separated values of ${d.key[0]}.`, schema: { type: 'string' } });
+  }
+  if (explain) params.push(ref('parameters', 'explain'));
+  const page: Json = {
+    type: 'object',
+    required: ['resource', 'meta'],
+    properties: { resource: { type: 'array', items: ref('schemas', d.id) }, meta: ref('schemas', 'Meta') },
+    additionalProperties: false,
+  };
+  return {
+    tags: [d.service],
+    operationId: `query_${d.service}_${d.name}`,
+    summary: `Rows of ${d.id}`,
+    description: `${d.description ? `${d.description}\n\n` : ''}Only rows your role may read are returned.`,
+    parameters: [...params, ref('parameters', 'If-None-Match')],
+    responses: {
+      '200': {
+        description:
+          'A page of rows. `meta.count` only with include_count=true; `meta.next` only when more rows exist.' +
+          (explain ? ' With explain=true, `{"explain": plan}` instead: the plan and every native query, no rows.' : ''),
+        headers: okHeaders(),
+        content: { 'application/json': { schema: explain ? { oneOf: [page, ref('schemas', 'Explain')] } : page } },
+      },
+      '304': ref('responses', 'NotModified'),
+      ...errorResponses({ '422': ref('responses', 'RowBudget') }),
+    },
+  };
+}
+
+export function rowOperation(d: ViewDescription): Json {
+  return {
+    tags: [d.service],
+    operationId: `get_${d.service}_${d.name}`,
+    summary: `One row of ${d.id} by ${d.key[0]}`,
+    description: '404 when the row does not exist or your row filter excludes it.',
+    parameters: [
+      { name: 'id', in: 'path', required: true, description: `The row's ${d.key[0]}.`, schema: { type: 'string' } },
+      { name: 'fields', in: 'query', description: 'Comma-separated columns to return.', schema: { type: 'string' } },
+      ref('parameters', 'If-None-Match'),
+    ],
+    responses: {
+      '200': { description: 'The row as a bare object.', headers: okHeaders(), content: { 'application/json': { schema: ref('schemas', d.id) } } },
+      '304': ref('responses', 'NotModified'),
+      ...errorResponses(),
+    },
+  };
+}
+
+/** POST/PUT/PATCH/DELETE: every view is read-only, so a reader gets 405 (docs/decisions.md). */
+export function writeOperations(d: ViewDescription, row: boolean): Json {
+  const ops: Json = {};
+  for (const method of ['post', 'put', 'patch', 'delete']) {
+    ops[method] = {
+      tags: [d.service],
+      operationId: `${method}_${d.service}_${d.name}${row ? '_row' : ''}`,
+      summary: `Not available: ${d.id} is read-only`,
+      description: 'viewgate serves this view for reading only; this method always answers 405 with `Allow`.',
+      ...(row ? { parameters: [{ name: 'id', in: 'path', required: true, description: `The row's ${d.key[0]}.`, schema: { type: 'string' } }] } : {}),
+      responses: {
+        '401': ref('responses', 'Unauthorized'),
+        '404': ref('responses', 'NotFound'),
+        '405': ref('responses', 'ReadOnly'),
+      },
+    };
+  }
+  return ops;
+}
+
+export function schemaOperation(d: ViewDescription): Json {
+  return {
+    tags: [d.service],
+    operationId: `describe_${d.service}_${d.name}`,
+    summary: `Schema of ${d.id} as you see it`,
+    responses: {
+      '200': { description: 'The view as you see it.', headers: okHeaders(), content: { 'application/json': { schema: ref('schemas', 'ViewSchema') } } },
+      '304': ref('responses', 'NotModified'),
+      ...errorResponses(),
+    },
+  };
+}
+
+export function listOperation(service: string, kind: '_table' | '_schema'): Json {
+  return {
+    tags: [service],
+    operationId: `list_${service}${kind}`,
+    summary: `Views of ${service} you may read`,
+    responses: {
+      '200': { description: 'Names and descriptions.', headers: okHeaders(), content: { 'application/json': { schema: ref('schemas', 'ViewList') } } },
+      '304': ref('responses', 'NotModified'),
+      ...errorResponses(),
+    },
+  };
+}
+
+/** Whether the caller may look rows up by key: a one-column key it can read unmasked. */
+export function byIds(d: ViewDescription): boolean {
+  return d.key.length === 1 && !d.opaqueOrder;
+}
