@@ -29,8 +29,6 @@ import type { Authenticated, GatewayRequest, Operation, Outcome, Present, Result
 import type { QueryResult, ViewDescription, ViewSummary } from './results.js';
 import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
 
-export type { QueryResult, ViewDescription, ViewSummary } from './results.js';
-
 /** The rows of one governed query, as the engine and masks give them (and the cache keeps them). */
 type Page = Pick<QueryResult, 'rows' | 'fields' | 'count' | 'next'>;
 

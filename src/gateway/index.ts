@@ -4,10 +4,9 @@
 export { Gateway } from './gateway.js';
 export { toApiError } from './failure.js';
 export type * from './request.js';
-export type { QueryResult, ViewDescription, ViewSummary } from './results.js';
+export type { ViewDescription } from './results.js';
 export { unauthorized, type Credentials, type Identity } from '../policy/identity.js';
 export type { VisibleColumn } from '../policy/govern.js';
-export type { Logger } from '../ops/logger.js';
 export { rateLimitHeaders } from '../ops/rate-limit.js';
 /** The JSON nesting bound both surfaces apply to client input before parsing it (docs/security.md, "Deep nesting"). */
 export { jsonNestsDeeperThan, tooDeep } from '../ops/json-depth.js';

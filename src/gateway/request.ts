@@ -16,10 +16,10 @@ export type Surface = 'rest' | 'mcp';
  * refused for how it carries them is audited too), or an identity verified when the caller
  * connected (MCP: the HTTP guard, stdio start-up).
  */
-export type Caller = { credentials: () => Credentials } | { identity: Identity };
+type Caller = { credentials: () => Credentials } | { identity: Identity };
 
 /** Any other read as the verified identity, through the gateway's own methods (the OpenAPI document). */
-export interface ReadOperation<T> {
+interface ReadOperation<T> {
   op: 'read';
   run: (identity: Identity) => Promise<T>;
 }
@@ -47,7 +47,8 @@ interface Results {
   write: never;
 }
 
-export type ResultOf<O extends Operation> = O extends ReadOperation<infer T> ? T : O extends { op: keyof Results } ? Results[O['op']] : never;
+export type ResultOf<O extends Operation> =
+  O extends ReadOperation<infer T> ? T : O extends { op: keyof Results } ? Results[O['op']] : never;
 
 export interface GatewayRequest<O extends Operation = Operation> {
   requestId: string;

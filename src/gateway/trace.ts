@@ -15,7 +15,13 @@ export interface TraceNotes {
   rateLimit?: Trace['rateLimit'];
 }
 
-export function traceOf(request: GatewayRequest, identity: Identity | undefined, notes: TraceNotes, status: number, latencyMs: number): Trace {
+export function traceOf(
+  request: GatewayRequest,
+  identity: Identity | undefined,
+  notes: TraceNotes,
+  status: number,
+  latencyMs: number,
+): Trace {
   return Object.freeze({
     requestId: request.requestId,
     surface: request.surface,

@@ -10,7 +10,17 @@ export async function registerCors(scope: FastifyInstance, origins: string[]): P
     origin: origins.includes('*') ? '*' : origins,
     methods: ['GET', 'HEAD'],
     allowedHeaders: ['Authorization', 'X-API-Key', 'X-DreamFactory-API-Key', 'If-None-Match', 'X-Request-Id'],
-    exposedHeaders: ['Allow', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'WWW-Authenticate', 'X-Request-Id'],
+    exposedHeaders: [
+      'Allow',
+      'ETag',
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+      'RateLimit-Policy',
+      'WWW-Authenticate',
+      'X-Request-Id',
+    ],
     maxAge: 600,
   };
   // Given per request (the same each time), so responses vary on Origin even for `*`.

@@ -22,11 +22,17 @@ export function credentialsFrom(headers: FastifyRequest['headers']): Credentials
 export function refuseUrlCredentials(query: unknown): void {
   if (!query || typeof query !== 'object') return;
   if (Object.hasOwn(query, 'api_key')) {
-    throw unauthorized('an API key is not accepted in the URL (?api_key=), as URLs end up in logs; send it in the X-API-Key header instead', 'invalid_request');
+    throw unauthorized(
+      'an API key is not accepted in the URL (?api_key=), as URLs end up in logs; send it in the X-API-Key header instead',
+      'invalid_request',
+    );
   }
   for (const name of ['access_token', 'session_token']) {
     if (Object.hasOwn(query, name)) {
-      throw unauthorized(`a token is not accepted in the URL (?${name}=), as URLs end up in logs; send it in the Authorization: Bearer header instead`, 'invalid_request');
+      throw unauthorized(
+        `a token is not accepted in the URL (?${name}=), as URLs end up in logs; send it in the Authorization: Bearer header instead`,
+        'invalid_request',
+      );
     }
   }
 }

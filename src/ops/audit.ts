@@ -48,7 +48,7 @@ export interface AuditEntry {
 }
 
 /** allow below 400; deny for 401, 403 and 404 (not granted reads as not found); error otherwise. */
-export function decisionFor(status: number): AuditRecord['decision'] {
+function decisionFor(status: number): AuditRecord['decision'] {
   return status < 400 ? 'allow' : status === 401 || status === 403 || status === 404 || status === 405 ? 'deny' : 'error';
 }
 

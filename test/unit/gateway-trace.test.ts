@@ -20,7 +20,12 @@ const decision = { allowed: true, limit: 10, remaining: 9, retryAfterMs: 0, rese
 
 describe('the trace of a gateway request', () => {
   it('is frozen, nested parts included, and later notes do not reach it', () => {
-    const notes: TraceNotes = { view: 'crm.customers', fields: ['customer_id'], cache: { hit: true, maxAgeMs: 5_000 }, rateLimit: { rate, decision } };
+    const notes: TraceNotes = {
+      view: 'crm.customers',
+      fields: ['customer_id'],
+      cache: { hit: true, maxAgeMs: 5_000 },
+      rateLimit: { rate, decision },
+    };
     const trace = traceOf(request, identity, notes, 200, 12.5);
     expect(Object.isFrozen(trace)).toBe(true);
     expect(Object.isFrozen(trace.fields)).toBe(true);
@@ -28,7 +33,15 @@ describe('the trace of a gateway request', () => {
     expect(Object.isFrozen(trace.rateLimit)).toBe(true);
     notes.fields!.push('email');
     notes.view = 'crm.orders';
-    expect(trace).toMatchObject({ requestId: 'r1', surface: 'mcp', action: 'query_view', view: 'crm.customers', fields: ['customer_id'], status: 200, latencyMs: 12.5 });
+    expect(trace).toMatchObject({
+      requestId: 'r1',
+      surface: 'mcp',
+      action: 'query_view',
+      view: 'crm.customers',
+      fields: ['customer_id'],
+      status: 200,
+      latencyMs: 12.5,
+    });
     expect(() => {
       (trace as { status: number }).status = 503;
     }).toThrow(TypeError);
@@ -40,7 +53,13 @@ describe('the trace of a gateway request', () => {
   });
 
   it('gives the audit entry the record needs, and nothing of the cache or rate limit', () => {
-    const trace = traceOf(request, identity, { view: 'crm.customers', fields: ['customer_id'], filter: 'customer_id = 1', rowCount: 1, cache: { hit: false, maxAgeMs: 1 } }, 200, 3);
+    const trace = traceOf(
+      request,
+      identity,
+      { view: 'crm.customers', fields: ['customer_id'], filter: 'customer_id = 1', rowCount: 1, cache: { hit: false, maxAgeMs: 1 } },
+      200,
+      3,
+    );
     expect(auditEntryOf(trace)).toEqual({
       requestId: 'r1',
       surface: 'mcp',
