@@ -6,7 +6,7 @@ import type { Config } from './config/schema.js';
 import { createRuntime, warmViews } from './runtime.js';
 import { buildServer } from './server.js';
 import { runCheck } from './commands/check.js';
-import { runStdio } from './mcp/stdio.js';
+import { runStdio } from './commands/mcp.js';
 import { parseDuration } from './config/schema.js';
 import { parseClaimFlags } from './commands/flags.js';
 import { onSignals } from './shutdown.js';

@@ -6,22 +6,24 @@ import { Sources } from './sources/index.js';
 import { closeHubSessions } from './hub/passthrough/session.js';
 import { Catalog } from './gateway/catalog.js';
 import { checkViews } from './gateway/checked-views.js';
-import { Gateway } from './gateway.js';
+import { Gateway } from './gateway/gateway.js';
 import { Authenticator } from './policy/identity.js';
 import { Audit, sinkFor, type AuditSink } from './ops/audit.js';
-import { createLogger, type Logger } from './ops/logger.js';
+import { createLogger, redactUrl, type Logger } from './ops/logger.js';
 import { Metrics } from './ops/metrics.js';
 import { BoundedOutput } from './ops/output.js';
 import { MemoryCacheStore, RedisCacheStore, ResponseCache } from './ops/cache.js';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './ops/rate-limit.js';
 import { closeRedis, connectRedis } from './ops/redis.js';
 import type { BreakerOptions } from './sources/breaker.js';
+import { operatorDetail } from './errors.js';
 
 export interface Runtime {
   config: Config;
   sources: Sources;
   catalog: Catalog;
   gateway: Gateway;
+  /** The gateway's; replacing it (e.g. with other JWKS timings) replaces the gateway's. */
   auth: Authenticator;
   audit: Audit;
   log: Logger;
@@ -56,9 +58,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const sources = new Sources(config, { metrics, ...(opts.breaker ? { breaker: opts.breaker } : {}) });
   await sources.connect();
   const catalog = new Catalog(config, sources);
-  const gateway = new Gateway(config, catalog, { cache, limiter, metrics });
   const auth = new Authenticator(config);
   const audit = new Audit(config.audit, log, opts.auditSink ?? sinkFor(config, output));
+  const gateway = new Gateway(config, catalog, { auth, cache, limiter, audit, metrics, log });
   metrics.countAuditFailures(() => audit.failures);
   metrics.countAuditDrops(() => audit.dropped);
   metrics.countOutput(() => output);
@@ -67,7 +69,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     sources,
     catalog,
     gateway,
-    auth,
+    get auth() {
+      return gateway.auth;
+    },
+    set auth(replacement: Authenticator) {
+      gateway.auth = replacement;
+    },
     audit,
     log,
     output,
@@ -97,4 +104,23 @@ export async function warmViews(rt: Runtime): Promise<string> {
   for (const p of problems) rt.log.error({ path: p.path }, p.message);
   if (problems.length === 0) return '';
   return `the configuration's grants do not fit the views:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`;
+}
+
+/**
+ * /readyz: the names of the stores that do not answer a ping, sorted. What went wrong is logged
+ * (with URLs redacted), never answered: the probe is unauthenticated (docs/security.md "Store outages").
+ */
+export async function storesDown(rt: Runtime, requestId: string): Promise<string[]> {
+  const down: string[] = [];
+  await Promise.all(
+    rt.sources.all().map(async (s) => {
+      try {
+        await s.ping();
+      } catch (err) {
+        down.push(s.name);
+        rt.log.warn({ requestId, source: s.name, kind: s.kind, err: redactUrl(operatorDetail(err)) }, 'readyz: source is down');
+      }
+    }),
+  );
+  return down.sort();
 }

@@ -2,8 +2,7 @@
 // which fields can be filtered or sorted, what the limit is, when to retry). Which hint follows is
 // the error kind's (ERROR_KINDS in src/errors.ts).
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { namedView, type Gateway } from '../gateway.js';
-import type { Identity } from '../policy/identity.js';
+import { namedView, type Gateway, type Identity } from '../gateway/index.js';
 import type { ApiError } from '../errors.js';
 
 export async function toolError(gw: Gateway, identity: Identity, err: ApiError, view?: string): Promise<CallToolResult> {

@@ -2,8 +2,7 @@
 // query (limit 1) through the gateway, so row filters and masks apply as to any other read. The
 // example's filter is that row's value of an unmasked filterable column, so running the example
 // returns at least that row. An empty view (or a failing read) gives an example without a filter.
-import type { Gateway, ViewDescription, VisibleColumn } from '../gateway.js';
-import type { Identity } from '../policy/identity.js';
+import type { Gateway, Identity, ViewDescription, VisibleColumn } from '../gateway/index.js';
 import type { Lit } from '../query/ast.js';
 import { formatFilter } from '../query/filter-format.js';
 import type { ColumnType, Value } from '../values.js';

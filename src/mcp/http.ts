@@ -1,11 +1,11 @@
 // MCP over Streamable HTTP at /mcp on the serve process (docs/mcp.md), stateless:
 //
-//   onRequest (before the body is read): Origin check (403), then the same Authenticator as REST
-//     (401 with WWW-Authenticate naming the resource metadata; 403 for a valid credential whose
-//     role is unknown);
+//   onRequest (before the body is read): Origin check (403), then the gateway verifies the
+//     credentials as for REST (401 with WWW-Authenticate naming the resource metadata; 403 for a
+//     valid credential whose role is unknown);
 //   body: refused with 400 when it nests too deeply (src/server.ts), before it is parsed;
-//   audit: each tool call writes its own record; a request with none (refused, not a tool call,
-//     failed) gets one from src/ops/request-audit.ts;
+//   audit: the gateway writes each tool call's record; a request with none (refused, not a tool
+//     call, failed) gets one through src/http/request-audit.ts, which this plugin tells what it was;
 //   handler: the SDK's createMcpHandler (2026-07-28 per-request serving, plus the stateless fallback
 //     for 2025-era clients) gets a web Request built from Fastify's request and parsed body, and
 //     builds a fresh McpServer for the caller's identity; its web Response goes back through
@@ -13,34 +13,37 @@
 //
 // The credential itself is never handed to the SDK or anything else: the server factory receives
 // only the verified identity (AuthInfo.token is left empty).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
 import { toWebRequest } from '@modelcontextprotocol/node';
-import type { Runtime } from '../runtime.js';
+import type { Config } from '../config/schema.js';
 import { ApiError } from '../errors.js';
-import { credentialsFrom } from '../rest/routes.js';
-import { sendError, sendJson, toApiError } from '../rest/envelope.js';
-import { describeForAudit, markAudited } from '../ops/request-audit.js';
-import type { McpCaller } from './audit.js';
+import type { Gateway } from '../gateway/index.js';
+import { credentialsFrom } from '../http/credentials.js';
+import { sendError, sendJson } from '../http/envelope.js';
+import { describeForAudit, markAudited } from '../http/request-audit.js';
+import type { McpCaller } from './caller.js';
 import { loadPrompts } from './prompts.js';
 import { createMcpServer } from './server.js';
 
-export const MCP_PATH = '/mcp';
-export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
+const MCP_PATH = '/mcp';
+const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
 
 const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Accept, X-API-Key, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID';
 const CORS_EXPOSE_HEADERS = 'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, X-Request-Id';
 
-export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
+/** MCP over Streamable HTTP, its CORS preflight and the resource metadata, as one plugin. */
+export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, { gateway }) => {
+  const config = gateway.config;
   const prompts = loadPrompts();
   const callers = new WeakMap<FastifyRequest, McpCaller>();
   const handler = createMcpHandler(
     (ctx) => {
       const caller = ctx.authInfo?.extra?.caller as McpCaller | undefined;
       if (!caller) throw new Error('an MCP request reached the server factory without an identity');
-      return createMcpServer(rt, caller, prompts);
+      return createMcpServer(gateway, caller, prompts);
     },
-    { onerror: (err) => rt.log.debug({ err }, 'mcp request rejected by the protocol layer') },
+    { onerror: (err) => app.log.debug({ err }, 'mcp request rejected by the protocol layer') },
   );
   app.addHook('onClose', async () => handler.close());
 
@@ -49,24 +52,24 @@ export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
     describeForAudit(req, { surface: 'mcp', action: 'connect' });
     const origin = req.headers.origin;
     if (origin !== undefined) {
-      if (!originAllowed(origin, rt.config.server.mcp.allowedOrigins)) {
+      if (!originAllowed(origin, config.server.mcp.allowedOrigins)) {
         return sendError(reply, new ApiError('forbidden', `Origin ${JSON.stringify(origin)} may not use ${MCP_PATH}; server.mcp.allowedOrigins lists the origins that may`, { origin }));
       }
       corsHeaders(reply, origin);
     }
-    const creds = credentialsFrom(req.headers);
-    try {
-      const identity = await rt.auth.authenticate(creds);
+    const who = await gateway.authenticate(credentialsFrom(req.headers), String(req.id));
+    if (who.ok) {
+      const { identity } = who;
       callers.set(req, { identity, requestId: String(req.id), onAudited: () => markAudited(req) });
       describeForAudit(req, { surface: 'mcp', action: 'connect', identity });
-    } catch (err) {
-      const e = toApiError(err, rt.log, String(req.id));
-      if (e.status !== 401) return sendError(reply, e);
-      // The authenticator's challenge (error, error_description) plus where to find the metadata.
-      const challenge = (e.headers['WWW-Authenticate'] ?? 'Bearer').replace(/^Bearer\s*/, '').replace(/^realm="[^"]*",?\s*/, '');
-      const params = [`resource_metadata="${publicUrl(rt, req)}${RESOURCE_METADATA_PATH}"`, ...(challenge ? [challenge] : [])];
-      return sendError(reply, new ApiError('unauthorized', e.message, e.context, { 'WWW-Authenticate': `Bearer ${params.join(', ')}` }));
+      return;
     }
+    const e = who.error;
+    if (e.status !== 401) return sendError(reply, e);
+    // The authenticator's challenge (error, error_description) plus where to find the metadata.
+    const challenge = (e.headers['WWW-Authenticate'] ?? 'Bearer').replace(/^Bearer\s*/, '').replace(/^realm="[^"]*",?\s*/, '');
+    const params = [`resource_metadata="${publicUrl(config, req)}${RESOURCE_METADATA_PATH}"`, ...(challenge ? [challenge] : [])];
+    return sendError(reply, new ApiError('unauthorized', e.message, e.context, { 'WWW-Authenticate': `Bearer ${params.join(', ')}` }));
   };
 
   app.route({
@@ -89,7 +92,7 @@ export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
       const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
       describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity, streams: runsTools && response.body !== null });
       // The status now, not when Fastify unpacks the Response after the onSend hooks: the audit
-      // record of a request that runs no tool is written in onSend (src/ops/request-audit.ts).
+      // record of a request that runs no tool is written in onSend (src/http/request-audit.ts).
       return reply.code(response.status).send(response);
     },
   });
@@ -98,7 +101,7 @@ export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
   app.options(MCP_PATH, async (req, reply) => {
     describeForAudit(req, { surface: 'mcp', action: 'preflight' });
     const origin = req.headers.origin;
-    if (origin === undefined || !originAllowed(origin, rt.config.server.mcp.allowedOrigins)) {
+    if (origin === undefined || !originAllowed(origin, config.server.mcp.allowedOrigins)) {
       return sendError(reply, new ApiError('forbidden', `Origin ${JSON.stringify(origin ?? '')} may not use ${MCP_PATH}`));
     }
     corsHeaders(reply, origin);
@@ -113,23 +116,26 @@ export function registerMcpRoutes(app: FastifyInstance, rt: Runtime): void {
   // RFC 9728 protected resource metadata, at the root and at the path-aware location for /mcp.
   const metadata = async (req: FastifyRequest, reply: FastifyReply) => {
     reply.header('access-control-allow-origin', '*').header('cache-control', 'public, max-age=300');
-    return sendJson(reply, 200, resourceMetadata(rt, req));
+    return sendJson(reply, 200, resourceMetadata(config, req));
   };
   app.get(RESOURCE_METADATA_PATH, metadata);
   app.get(`${RESOURCE_METADATA_PATH}${MCP_PATH}`, metadata);
-}
+  // A GET of the metadata is a simple request: it answers no preflight, whatever CORS the REST
+  // surface has (server.cors).
+  app.options(`${RESOURCE_METADATA_PATH}*`, (_req, reply) => reply.callNotFound());
+};
 
 /**
  * The protected resource is the whole server (`server.publicUrl`): one audience (`auth.jwt.audience`)
  * covers REST and MCP alike. Authorization servers: `server.mcp.authorizationServers`, or else the
  * JWT issuer when it is a URL.
  */
-export function resourceMetadata(rt: Runtime, req: FastifyRequest): Record<string, unknown> {
-  const configured = rt.config.server.mcp.authorizationServers;
-  const issuer = rt.config.auth.jwt?.issuer;
+export function resourceMetadata(config: Config, req: FastifyRequest): Record<string, unknown> {
+  const configured = config.server.mcp.authorizationServers;
+  const issuer = config.auth.jwt?.issuer;
   const servers = configured.length > 0 ? configured : issuer && URL.canParse(issuer) ? [issuer] : [];
   return {
-    resource: publicUrl(rt, req),
+    resource: publicUrl(config, req),
     authorization_servers: servers,
     bearer_methods_supported: ['header'],
     resource_name: 'viewgate',
@@ -137,8 +143,8 @@ export function resourceMetadata(rt: Runtime, req: FastifyRequest): Record<strin
 }
 
 /** `server.publicUrl` without a trailing slash; without one configured, the URL the request came to. */
-function publicUrl(rt: Runtime, req: FastifyRequest): string {
-  return (rt.config.server.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
+function publicUrl(config: Config, req: FastifyRequest): string {
+  return (config.server.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
 }
 
 /**

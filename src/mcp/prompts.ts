@@ -12,8 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { McpServer } from '@modelcontextprotocol/server';
-import { namedView, type Gateway } from '../gateway.js';
-import type { Identity } from '../policy/identity.js';
+import { namedView, type Gateway, type Identity } from '../gateway/index.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 

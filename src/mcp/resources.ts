@@ -2,11 +2,10 @@
 // JSON (the structuredContent of describe_view). Views the caller may not read are neither listed
 // nor readable (the same "not found" as an unknown view).
 import { ResourceNotFoundError, ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
-import type { Runtime } from '../runtime.js';
-import { audited, type McpCaller } from './audit.js';
+import type { Gateway } from '../gateway/index.js';
+import { handleCall, type McpCaller } from './caller.js';
 import { exampleArguments } from './example.js';
 import { viewSchema } from './tools.js';
-import { namedView } from '../gateway.js';
 
 export const VIEW_URI_PREFIX = 'viewgate://views/';
 
@@ -14,8 +13,7 @@ export function viewUri(id: string): string {
   return VIEW_URI_PREFIX + id;
 }
 
-export function registerViewResources(server: McpServer, rt: Runtime, caller: McpCaller): void {
-  const gw = rt.gateway;
+export function registerViewResources(server: McpServer, gw: Gateway, caller: McpCaller): void {
   const template = new ResourceTemplate(`${VIEW_URI_PREFIX}{view}`, {
     list: () => ({
       resources: gw.listViews(caller.identity).map((v) => ({
@@ -33,11 +31,8 @@ export function registerViewResources(server: McpServer, rt: Runtime, caller: Mc
     { title: 'View schema', description: 'Columns, key and row limit of a view, as you may see it.', mimeType: 'application/json' },
     async (uri, variables, extra) => {
       const id = String(variables.view ?? '');
-      const r = await audited(rt, caller, 'read_resource', { uri: uri.href }, async (ctx) => {
-        ctx.view = id;
-        const d = await gw.describeView(caller.identity, namedView(id));
-        return { d, example: await exampleArguments(gw, caller.identity, d) };
-      }, extra.mcpReq.id);
+      const call = { action: 'read_resource', args: { uri: uri.href }, view: id, operation: { op: 'describe' as const, view: id }, rpcId: extra.mcpReq.id };
+      const r = await handleCall(gw, caller, call, async (d) => ({ value: { d, example: await exampleArguments(gw, caller.identity, d) } }));
       if (!r.ok) {
         if (r.error.kind === 'not_found') throw new ResourceNotFoundError(uri.href, `no view "${id}" (resources/list shows the views you may read)`);
         // Audit down, a store failing: the gateway's message, never a stack.

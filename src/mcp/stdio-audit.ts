@@ -1,13 +1,11 @@
 // Every message a client sends to `viewgate mcp` gets exactly one audit record, as every request to
-// /mcp does over HTTP (docs/operations.md, "What is audited"). Tool calls and resource reads write
-// their own detailed record (src/mcp/audit.ts) and say so with their JSON-RPC id; every other
-// request (initialize, tools/list, a call the SDK refused before any tool ran) is recorded here when
-// its response goes out, and a notification when it arrives.
+// /mcp does over HTTP (docs/operations.md, "What is audited"). Tool calls and resource reads get
+// their own detailed record from the gateway (src/mcp/caller.ts) and say so with their JSON-RPC
+// id; every other request (initialize, tools/list, a call the SDK refused before any tool ran) is
+// reported to the gateway here when its response goes out, and a notification when it arrives.
 import { randomUUID } from 'node:crypto';
 import { Transform, Writable } from 'node:stream';
-import type { Identity } from '../policy/identity.js';
-import type { Runtime } from '../runtime.js';
-import { decisionFor } from '../ops/audit.js';
+import type { Gateway, Identity } from '../gateway/index.js';
 
 interface Pending {
   action: string;
@@ -32,7 +30,7 @@ export class StdioAudit {
   private outboundRest = '';
 
   constructor(
-    private readonly rt: Runtime,
+    private readonly gateway: Gateway,
     private readonly identity: Identity,
   ) {}
 
@@ -84,21 +82,9 @@ export class StdioAudit {
     this.record(p.action, status, performance.now() - p.started);
   }
 
-  /** Writes one record for this session's identity. */
+  /** Has the gateway write one record for this session's identity. */
   record(action: string, status: number, ms: number): void {
-    void this.rt.audit.record({
-      time: new Date().toISOString(),
-      requestId: randomUUID(),
-      surface: 'mcp',
-      action,
-      subject: this.identity.subject,
-      identityKey: this.identity.identityKey,
-      role: this.identity.role,
-      keyName: this.identity.keyName,
-      decision: decisionFor(status),
-      status,
-      latencyMs: Math.round(ms * 100) / 100,
-    });
+    void this.gateway.record({ requestId: randomUUID(), surface: 'mcp', action, identity: this.identity, status, latencyMs: ms });
   }
 
   /** Calls `fn` for each complete JSON line; returns the unfinished rest. */

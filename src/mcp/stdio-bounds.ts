@@ -4,7 +4,7 @@
 // /mcp applies over HTTP (docs/security.md, "Deep nesting").
 import { Transform, type TransformCallback } from 'node:stream';
 import { ERROR_KINDS } from '../errors.js';
-import { jsonNestsDeeperThan, tooDeep } from '../ops/json-depth.js';
+import { jsonNestsDeeperThan, tooDeep } from '../gateway/index.js';
 
 /** A line that was not handed on: its JSON-RPC id and method when they could be read. */
 export interface RefusedLine {

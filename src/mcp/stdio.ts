@@ -1,98 +1,53 @@
-// `viewgate mcp --config FILE`: MCP over stdio for desktop assistants (docs/mcp.md). The identity
-// comes from VIEWGATE_API_KEY or VIEWGATE_TOKEN, checked once at start by the same Authenticator as
-// REST; stdout carries only the protocol, logs and audit go to stderr. When start-up fails, the
-// reason is written to stderr and also served over the protocol (src/mcp/failed-start.ts), because
-// desktop hosts show what a server says, rarely its stderr; the process then exits 1 when stdin closes.
+// MCP over stdio (docs/mcp.md): one session serves one identity, verified once at start
+// (src/commands/mcp.ts). stdout carries only the protocol. Each stdin line is checked against the
+// size and nesting bounds before the SDK parses it (src/mcp/stdio-bounds.ts), and every message is
+// audited once (src/mcp/stdio-audit.ts). When start-up fails, the reason is served over the
+// protocol (src/mcp/failed-start.ts), because desktop hosts show what a server says, rarely its stderr.
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
-import type { McpServer } from '@modelcontextprotocol/server';
-import type { Config } from '../config/schema.js';
-import { Authenticator, type Credentials } from '../policy/identity.js';
-import { OUTPUT_FLUSH_MS } from '../ops/output.js';
-import { createRuntime, warmViews, type Runtime } from '../runtime.js';
+import type { Credentials, Gateway, Identity } from '../gateway/index.js';
 import { boundedLines, type RefusedLine } from './stdio-bounds.js';
 import { StdioAudit } from './stdio-audit.js';
-import { ApiError } from '../errors.js';
-import { loadPrompts } from './prompts.js';
+import type { PromptTemplate } from './prompts.js';
 import { createMcpServer } from './server.js';
 import { createFailedStartServer } from './failed-start.js';
 
-interface Started {
-  rt: Runtime;
-  auditor: StdioAudit;
-  server: () => McpServer;
+export interface StdioSession {
+  gateway: Gateway;
+  identity: Identity;
+  prompts: PromptTemplate[];
+  /** Told of transport errors (the server's log). */
+  onError: (err: Error) => void;
 }
 
-/**
- * Serves until stdin closes or a signal arrives; resolves with the exit code (1 when it could not
- * start). `config` may be a loader, so that a config file that does not load is reported the same way.
- */
-export async function runStdio(config: Config | (() => Config), env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let started: Started | undefined;
-  let reason = '';
-  try {
-    started = await start(typeof config === 'function' ? config() : config, env);
-  } catch (err) {
-    reason = err instanceof Error ? err.message : String(err);
-  }
-  if (!started) {
-    process.stderr.write(`viewgate mcp: ${reason}\n`);
-    const handle = serveStdio(() => createFailedStartServer(reason));
-    await untilStopped();
-    await handle.close().catch(() => undefined);
-    return 1;
-  }
-  const { rt, auditor } = started;
-  // Each stdin line is checked against the size and nesting bounds before the SDK parses it.
+/** Serves the session until stdin closes or a signal arrives. */
+export async function serveSession({ gateway, identity, prompts, onError }: StdioSession): Promise<void> {
+  const auditor = new StdioAudit(gateway, identity);
+  const caller = { identity, onAudited: (rpcId?: string | number) => auditor.audited(rpcId) };
   const input = process.stdin
-    .pipe(boundedLines(rt.config.server.bodyLimit, (r) => refuseLine(auditor, r)))
+    .pipe(boundedLines(gateway.config.server.bodyLimit, (r) => refuseLine(auditor, r)))
     .pipe(auditor.inboundTap());
-  const handle = serveStdio(started.server, {
+  const handle = serveStdio(() => createMcpServer(gateway, caller, prompts), {
     transport: new StdioServerTransport(input, auditor.outbound(process.stdout)),
-    onerror: (err) => rt.log.warn({ err }, 'mcp stdio error'),
+    onerror: onError,
   });
   await untilStopped();
   await handle.close().catch(() => undefined);
-  await rt.close();
-  // Logs and audit records a stalled stderr reader never took would keep the process alive for
-  // ever: give them a bounded time, then exit without them (docs/operations.md, "Slow or stalled
-  // log consumers").
-  if (!(await rt.output.flush(OUTPUT_FLUSH_MS))) process.exit(0);
-  return 0;
 }
 
-async function start(config: Config, env: NodeJS.ProcessEnv): Promise<Started> {
-  const creds = credentialsFromEnv(env);
-  if (!creds) throw new Error('set VIEWGATE_API_KEY (an API key) or VIEWGATE_TOKEN (a JWT) to say who this assistant acts as');
-  let identity;
-  try {
-    // Checked before any store is touched, so a wrong credential fails fast and clearly.
-    identity = await new Authenticator(config).authenticate(creds);
-  } catch (err) {
-    const what = creds.apiKey !== undefined ? 'VIEWGATE_API_KEY' : 'VIEWGATE_TOKEN';
-    throw new Error(`${what} was refused: ${err instanceof ApiError ? err.message : String(err)}`);
-  }
-  const prompts = loadPrompts();
-  const rt = await createRuntime(config, { stdio: true });
+/** Serves only the reason start-up failed, until stdin closes or a signal arrives. */
+export async function serveFailedStart(reason: string): Promise<void> {
+  const handle = serveStdio(() => createFailedStartServer(reason));
+  await untilStopped();
+  await handle.close().catch(() => undefined);
+}
 
-  // As `serve` does: build every view now and refuse a config whose grants do not fit them.
-  const refused = await warmViews(rt).catch((err: Error) => err.message);
-  if (refused) {
-    await rt.close();
-    throw new Error(refused);
-  }
-  // A session in which no view of the caller's can be built (its stores are down or unreachable)
-  // could only answer errors: say why instead. When some can, serve them; the others are retried
-  // on use and their tool calls name the problem.
-  const readable = rt.gateway.listViews(identity).map((v) => v.id);
-  const unbuilt = (await Promise.all(readable.map((id) => rt.catalog.get(id).then(() => '', (err: Error) => `  - ${id}: ${err.message}`)))).filter(Boolean);
-  if (readable.length > 0 && unbuilt.length === readable.length) {
-    await rt.close();
-    throw new Error(`none of the views this identity may read can be built:\n${unbuilt.join('\n')}`);
-  }
-  rt.log.info({ subject: identity.subject, role: identity.role }, 'mcp over stdio: serving');
-  const auditor = new StdioAudit(rt, identity);
-  const caller = { identity, onAudited: (rpcId?: string | number) => auditor.audited(rpcId) };
-  return { rt, auditor, server: () => createMcpServer(rt, caller, prompts) };
+/** The assistant's identity from VIEWGATE_API_KEY or VIEWGATE_TOKEN; undefined when neither is set. */
+export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials | undefined {
+  const key = env.VIEWGATE_API_KEY?.trim();
+  if (key) return { apiKey: key };
+  const token = env.VIEWGATE_TOKEN?.trim();
+  if (token) return { bearer: token.replace(/^Bearer\s+/i, '') };
+  return undefined;
 }
 
 function untilStopped(): Promise<void> {
@@ -102,14 +57,6 @@ function untilStopped(): Promise<void> {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
-}
-
-function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials | undefined {
-  const key = env.VIEWGATE_API_KEY?.trim();
-  if (key) return { apiKey: key };
-  const token = env.VIEWGATE_TOKEN?.trim();
-  if (token) return { bearer: token.replace(/^Bearer\s+/i, '') };
-  return undefined;
 }
 
 /** Answers a refused line with a JSON-RPC error (none for a notification); it is audited like any message. */

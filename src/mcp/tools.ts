@@ -1,13 +1,12 @@
 // The three MCP tools (docs/mcp.md): list_views, describe_view, query_view. Each translates its
-// arguments to one Gateway call (the same policy as REST), audits it, and answers with
+// arguments to one gateway request (the same pipeline as REST, which audits it), and answers with
 // structuredContent plus a text rendering; failures are isError results saying what to do instead.
 import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { namedView, queriedView, type ViewDescription } from '../gateway.js';
+import type { Gateway, ViewDescription } from '../gateway/index.js';
 import { parseToolQuery } from '../query/client-query.js';
-import type { Runtime } from '../runtime.js';
 import { toPlain, type Row } from '../values.js';
-import { audited, type McpCaller } from './audit.js';
+import { handleCall, type McpCaller } from './caller.js';
 import { toolError } from './errors.js';
 import { exampleArguments } from './example.js';
 import { renderRows, type PlainRow } from './render.js';
@@ -73,8 +72,7 @@ const queryViewOutput = z.object({
   next_offset: z.number().int().nullable().describe('The offset of the next page, or null at the end.'),
 });
 
-export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller): void {
-  const gw = rt.gateway;
+export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller): void {
   const { identity } = caller;
 
   server.registerTool(
@@ -87,7 +85,7 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
       annotations: ANNOTATIONS,
     },
     async (args, extra): Promise<CallToolResult> => {
-      const r = await audited(rt, caller, 'list_views', args, async () => gw.listViews(identity), extra.mcpReq.id);
+      const r = await handleCall(gw, caller, { action: 'list_views', args, operation: { op: 'list_views' }, rpcId: extra.mcpReq.id });
       if (!r.ok) return toolError(gw, identity, r.error);
       const views = r.value.map((v) => ({ name: v.id, description: v.description }));
       const text =
@@ -109,10 +107,13 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
       annotations: ANNOTATIONS,
     },
     async (args, extra): Promise<CallToolResult> => {
-      const r = await audited(rt, caller, 'describe_view', args, async (ctx) => {
-        ctx.view = args.view;
-        return gw.describeView(identity, namedView(args.view));
-      }, extra.mcpReq.id);
+      const r = await handleCall(gw, caller, {
+        action: 'describe_view',
+        args,
+        view: args.view,
+        operation: { op: 'describe', view: args.view },
+        rpcId: extra.mcpReq.id,
+      });
       if (!r.ok) return toolError(gw, identity, r.error, args.view);
       const schema = viewSchema(r.value, await exampleArguments(gw, identity, r.value));
       return { content: [{ type: 'text', text: describeText(schema) }], structuredContent: schema };
@@ -132,24 +133,19 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
       annotations: ANNOTATIONS,
     },
     async (args, extra): Promise<CallToolResult> => {
-      const r = await audited(rt, caller, 'query_view', args, async (ctx) => {
-        ctx.view = args.view;
-        const { view, ...rest } = args;
-        const q = parseToolQuery(rest);
-        const id = queriedView(view, q, ctx);
-        const result = await gw.queryView(identity, id, q, ctx);
+      const { view, ...rest } = args;
+      const call = { action: 'query_view', args, view, operation: { op: 'query' as const, view, parse: () => parseToolQuery(rest) }, rpcId: extra.mcpReq.id };
+      const r = await handleCall(gw, caller, call, (result) => {
         const notes: string[] = [];
         // The gateway clamps the limit silently (as REST does); a model should know it happened.
-        if (q.limit !== undefined && result.next !== undefined && result.rows.length < q.limit) {
-          const max = (await gw.describeView(identity, id)).maxLimit;
-          notes.push(`limit ${q.limit} is above this view's maximum, so at most ${max} rows are returned per call.`);
+        if (args.limit !== undefined && result.next !== undefined && result.rows.length < args.limit) {
+          notes.push(`limit ${args.limit} is above this view's maximum, so at most ${result.maxLimit} rows are returned per call.`);
         }
         const rows = result.rows.map(plainRow);
-        const offset = q.offset ?? 0;
-        const rendered = renderRows({ view, rows, offset, more: result.next !== undefined, maxChars: rt.config.server.mcp.maxChars, notes });
-        ctx.rowCount = rendered.shown;
+        const { offset } = result;
+        const rendered = renderRows({ view, rows, offset, more: result.next !== undefined, maxChars: gw.config.server.mcp.maxChars, notes });
         const more = result.next !== undefined || rendered.shown < rows.length;
-        return {
+        const value = {
           text: rendered.text,
           structured: {
             rows: rows.slice(0, rendered.shown),
@@ -158,7 +154,9 @@ export function registerTools(server: McpServer, rt: Runtime, caller: McpCaller)
             next_offset: more ? offset + rendered.shown : null,
           },
         };
-      }, extra.mcpReq.id);
+        // The record counts the rows the caller was shown.
+        return { value, rowCount: rendered.shown };
+      });
       if (!r.ok) return toolError(gw, identity, r.error, args.view);
       return { content: [{ type: 'text', text: r.value.text }], structuredContent: r.value.structured };
     },

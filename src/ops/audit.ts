@@ -1,11 +1,12 @@
-// One audit record per REST request and MCP tool call (docs/security.md, "Audit"); requests the
-// pipeline never saw are recorded by src/ops/request-audit.ts. A failing sink is never silent: it
-// is logged and counted, and with failClosed the request fails with 503.
+// One audit record per REST request and MCP tool call (docs/security.md, "Audit"), written by the
+// gateway from its trace of the request; requests the pipeline never ran are recorded through the
+// gateway too (src/http/request-audit.ts, src/mcp/stdio-audit.ts). A failing sink is never silent:
+// it is logged and counted, and with failClosed the request fails with 503.
 import { open, type FileHandle } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import type { Logger } from './logger.js';
-import type { RequestContext } from '../gateway.js';
+import type { Identity } from '../policy/identity.js';
 import { ApiError } from '../errors.js';
 import { toJson } from '../values.js';
 import type { BoundedOutput } from './output.js';
@@ -31,8 +32,23 @@ export interface AuditRecord {
   args?: unknown;
 }
 
+/** What one finished request tells its record; the gateway builds it from the request's trace. */
+export interface AuditEntry {
+  requestId: string;
+  surface: AuditRecord['surface'];
+  action: string;
+  identity?: Identity;
+  view?: string;
+  fields?: string[];
+  filter?: string;
+  rowCount?: number;
+  status: number;
+  latencyMs: number;
+  args?: unknown;
+}
+
 /** allow below 400; deny for 401, 403 and 404 (not granted reads as not found); error otherwise. */
-export function decisionFor(status: number): AuditRecord['decision'] {
+function decisionFor(status: number): AuditRecord['decision'] {
   return status < 400 ? 'allow' : status === 401 || status === 403 || status === 404 || status === 405 ? 'deny' : 'error';
 }
 
@@ -228,27 +244,27 @@ export class Audit {
   }
 
   /**
-   * The record of one finished request or tool call, from what the pipeline put in its context.
-   * Returns the 503 to answer instead when the write failed and the server fails closed.
+   * The record of one finished request. Returns the 503 to answer instead when the write failed
+   * and the server fails closed.
    */
-  async recordCall(ctx: RequestContext, status: number, startedMs: number): Promise<ApiError | undefined> {
+  async recordCall(e: AuditEntry): Promise<ApiError | undefined> {
     const ok = await this.record({
       time: new Date().toISOString(),
-      requestId: ctx.requestId,
-      surface: ctx.surface,
-      action: ctx.action,
-      subject: ctx.identity?.subject,
-      identityKey: ctx.identity?.identityKey,
-      role: ctx.identity?.role,
-      keyName: ctx.identity?.keyName,
-      view: ctx.view,
-      fields: ctx.fields,
-      filter: ctx.filter,
-      rowCount: ctx.rowCount,
-      decision: decisionFor(status),
-      status,
-      latencyMs: Math.round((performance.now() - startedMs) * 100) / 100,
-      ...(ctx.args !== undefined ? { args: ctx.args } : {}),
+      requestId: e.requestId,
+      surface: e.surface,
+      action: e.action,
+      subject: e.identity?.subject,
+      identityKey: e.identity?.identityKey,
+      role: e.identity?.role,
+      keyName: e.identity?.keyName,
+      view: e.view,
+      fields: e.fields,
+      filter: e.filter,
+      rowCount: e.rowCount,
+      decision: decisionFor(e.status),
+      status: e.status,
+      latencyMs: Math.round(e.latencyMs * 100) / 100,
+      ...(e.args !== undefined ? { args: e.args } : {}),
     });
     if (ok || !this.failClosed) return undefined;
     return auditUnwritable();

@@ -3,46 +3,35 @@
 // go to the log (docs/security.md "Store outages"). /metrics: Prometheus text exposition
 // (src/ops/metrics.ts) for callers whose role has `metrics: true`, or anyone with
 // `server.metrics.public: true` (docs/security.md "/metrics").
-import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../runtime.js';
-import { sendError, sendJson, toApiError } from './envelope.js';
-import { redactUrl } from '../ops/logger.js';
-import { operatorDetail } from '../errors.js';
-import { forbidden } from '../policy/identity.js';
-import { credentialsFrom } from './routes.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Gateway } from '../gateway/index.js';
+import { credentialsFrom } from '../http/credentials.js';
+import { sendError, sendJson } from '../http/envelope.js';
 
-export function registerHealthRoutes(app: FastifyInstance, rt: Runtime): void {
+export interface HealthOptions {
+  gateway: Gateway;
+  /** The names of the stores that do not answer a ping now, sorted; what went wrong goes to the log. */
+  storesDown: (requestId: string) => Promise<string[]>;
+  /** The metrics in the Prometheus text format. */
+  exposition: () => Promise<{ contentType: string; text: string }>;
+}
+
+export const healthPlugin: FastifyPluginAsync<HealthOptions> = async (app, { gateway, storesDown, exposition }) => {
   app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { status: 'ok' }));
 
   app.get('/readyz', async (req, reply) => {
-    const down: string[] = [];
-    await Promise.all(
-      rt.sources.all().map(async (s) => {
-        try {
-          await s.ping();
-        } catch (err) {
-          down.push(s.name);
-          rt.log.warn({ requestId: String(req.id), source: s.name, kind: s.kind, err: redactUrl(operatorDetail(err)) }, 'readyz: source is down');
-        }
-      }),
-    );
-    down.sort();
+    const down = await storesDown(String(req.id));
     reply.header('cache-control', 'no-store');
     return sendJson(reply, down.length === 0 ? 200 : 503, down.length === 0 ? { status: 'ready' } : { status: 'not ready', down });
   });
 
   app.get('/metrics', async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    if (!rt.config.server.metrics.public) {
-      try {
-        const identity = await rt.auth.authenticate(credentialsFrom(req.headers));
-        const role = Object.hasOwn(rt.config.roles, identity.role) ? rt.config.roles[identity.role] : undefined;
-        if (!role?.metrics) throw forbidden(`role "${identity.role}" may not read /metrics; give the role \`metrics: true\` in the configuration`);
-      } catch (err) {
-        return sendError(reply, toApiError(err, rt.log, String(req.id)));
-      }
+    if (!gateway.config.server.metrics.public) {
+      const who = await gateway.authorizeMetrics(credentialsFrom(req.headers), String(req.id));
+      if (!who.ok) return sendError(reply, who.error);
     }
-    const text = await rt.metrics.exposition();
-    return reply.code(200).header('content-type', rt.metrics.contentType()).send(text);
+    const { contentType, text } = await exposition();
+    return reply.code(200).header('content-type', contentType).send(text);
   });
-}
+};

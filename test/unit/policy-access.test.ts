@@ -60,7 +60,14 @@ describe('ViewAccess', () => {
 
   it('carries the deciding grant, its key and what it decides', () => {
     const a = policy.access('external', fed)!;
-    expect(a).toMatchObject({ viewId: 'fed.v', role: 'external', grantKey: 'fed.*', explain: true, cacheTtl: 30_000, rateLimit: { count: 5 } });
+    expect(a).toMatchObject({
+      viewId: 'fed.v',
+      role: 'external',
+      grantKey: 'fed.*',
+      explain: true,
+      cacheTtl: 30_000,
+      rateLimit: { count: 5 },
+    });
     expect(a.schema.maxLimit).toBe(10);
     expect(policy.access('external', fed)).toBe(a);
     expect(Object.isFrozen(a)).toBe(true);

@@ -3,7 +3,7 @@
 // 304/429 behaviour and the security schemes. Pure: built from the views as described for the
 // caller.
 import type { Config } from '../../config/schema.js';
-import type { ViewDescription } from '../../gateway.js';
+import type { ViewDescription } from '../../gateway/index.js';
 import { components, type Json } from './components.js';
 import { byIds, listOperation, queryOperation, rowOperation, schemaOperation, writeOperations } from './operations.js';
 import { rowSchema } from './row-schema.js';

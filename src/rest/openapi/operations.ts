@@ -1,7 +1,7 @@
 // The operations on one view's paths as one caller may use them: the query with its parameters
 // (the filter grammar spelled out), a row by key, the schema, the service's lists, and the write
 // methods every read-only view refuses.
-import type { ViewDescription } from '../../gateway.js';
+import type { ViewDescription } from '../../gateway/index.js';
 import { okHeaders, ref, type Json } from './components.js';
 
 const FILTER_GRAMMAR = `A filter in viewgate's grammar (DreamFactory-compatible, with a real parser):

@@ -1,6 +1,6 @@
 // JSON Schema of a view's row as one caller sees it: each column's type, nullability and notes
 // (masked or not filterable).
-import type { ViewDescription } from '../../gateway.js';
+import type { ViewDescription } from '../../gateway/index.js';
 import type { ColumnType } from '../../values.js';
 import type { Json } from './components.js';
 

@@ -1,21 +1,21 @@
 // Every HTTP request that reaches viewgate is audited exactly once, whatever its outcome
-// (docs/operations.md, "What is audited"). The pipeline writes the detailed record (a REST request
-// in src/rest/routes.ts, each MCP tool call in src/mcp/audit.ts) and marks the request; a request
-// that no one marked gets one record here, just before its answer is sent: refused by a limit
+// (docs/operations.md, "What is audited"). The gateway writes the detailed record of a request it
+// ran (a REST request, each MCP tool call) and the surface marks the request; a request that no
+// one marked gets one record here, through the gateway, just before its answer is sent: refused by a limit
 // (414, 413), a body that does not parse (400), an unknown route (404), an MCP request turned away
 // by the Origin or credential check, an MCP message that is not a tool call, a 500. Only the health
 // and metrics probes are left out, unless they were refused (4xx).
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Identity } from '../policy/identity.js';
-import type { Runtime } from '../runtime.js';
-import { auditUnwritable, decisionFor, type AuditRecord } from './audit.js';
+import type { ApiError } from '../errors.js';
+import type { Gateway, Identity, Surface } from '../gateway/index.js';
 import { toJson } from '../values.js';
+import { errorBody } from './envelope.js';
 
 /** What the record of an otherwise unaudited request says it was; the default is its route. */
 export interface AuditFallback {
-  surface: AuditRecord['surface'];
+  surface: Surface;
   action: string;
   identity?: Identity;
   /** Tool calls inside the streamed response (MCP over SSE) write records: decide once it has ended. */
@@ -40,21 +40,20 @@ export function describeForAudit(req: FastifyRequest, fallback: AuditFallback): 
 /** The longest request path an audit record keeps (a 414's URL can be kilobytes). */
 const MAX_PATH_IN_RECORD = 256;
 
-export function registerAuditGuarantee(app: FastifyInstance, rt: Runtime): void {
+export function registerAuditGuarantee(app: FastifyInstance, gateway: Gateway): void {
   // Written before the answer leaves, so the record exists when the client has it, and a success
   // that cannot be audited becomes a 503 when the server fails closed ...
   app.addHook('onSend', async (req, reply, payload) => {
     if (described.get(req)?.streams) return payload;
-    const ok = await fallbackRecord(rt, req, reply);
-    if (ok || !rt.audit.failClosed || reply.statusCode >= 400) return payload;
-    const e = auditUnwritable();
+    const refused = await fallbackRecord(gateway, req, reply);
+    if (!refused || reply.statusCode >= 400) return payload;
     discard(payload);
-    reply.code(e.status).header('content-type', 'application/json; charset=utf-8').removeHeader('etag');
-    return toJson({ error: { code: e.envelopeCode, message: e.message, context: e.context } });
+    reply.code(refused.status).header('content-type', 'application/json; charset=utf-8').removeHeader('etag');
+    return toJson(errorBody(refused));
   });
   // ... except for a streamed MCP response, whose tool calls write their records while it streams.
   app.addHook('onResponse', async (req, reply) => {
-    await fallbackRecord(rt, req, reply);
+    await fallbackRecord(gateway, req, reply);
   });
 }
 
@@ -65,31 +64,26 @@ function discard(payload: unknown): void {
   else if (typeof p?.destroy === 'function') p.destroy();
 }
 
-/** Writes the record of an unmarked request; false when the sink failed. */
-async function fallbackRecord(rt: Runtime, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-  if (written.has(req)) return true;
+/** Writes the record of an unmarked request; the 503 to answer instead when it could not be written and the server fails closed. */
+async function fallbackRecord(gateway: Gateway, req: FastifyRequest, reply: FastifyReply): Promise<ApiError | undefined> {
+  if (written.has(req)) return undefined;
   const route = req.routeOptions.url;
   const status = reply.statusCode;
-  if (route !== undefined && UNAUDITED_PROBES.has(route) && !(status >= 400 && status < 500)) return true;
+  if (route !== undefined && UNAUDITED_PROBES.has(route) && !(status >= 400 && status < 500)) return undefined;
   written.add(req);
   const d = described.get(req);
   const params = (req.params ?? {}) as Record<string, unknown>;
   const view = typeof params.service === 'string' && typeof params.view === 'string' ? `${params.service}.${params.view}` : undefined;
   // The path without its query string: a query can carry a credential (api_key=...).
   const path = req.url.split('?')[0]!.slice(0, MAX_PATH_IN_RECORD);
-  return rt.audit.record({
-    time: new Date().toISOString(),
+  return gateway.record({
     requestId: String(req.id),
     surface: d?.surface ?? 'rest',
     action: d?.action ?? (route !== undefined ? `${req.method} ${route}` : 'no_route'),
-    subject: d?.identity?.subject,
-    identityKey: d?.identity?.identityKey,
-    role: d?.identity?.role,
-    keyName: d?.identity?.keyName,
-    view,
-    decision: decisionFor(status),
+    ...(d?.identity ? { identity: d.identity } : {}),
+    ...(view !== undefined ? { view } : {}),
     status,
-    latencyMs: Math.round(reply.elapsedTime * 100) / 100,
+    latencyMs: reply.elapsedTime,
     args: { method: req.method, path },
   });
 }
@@ -100,7 +94,7 @@ async function fallbackRecord(rt: Runtime, req: FastifyRequest, reply: FastifyRe
  * in viewgate's error envelope and audited with action `client_error`. A connection that was
  * reset carries no request and is only closed.
  */
-export function clientErrorHandler(rt: Runtime) {
+export function clientErrorHandler(gateway: Gateway) {
   return (err: Error & { code?: string }, socket: Socket): void => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const [status, message] =
@@ -117,15 +111,7 @@ export function clientErrorHandler(rt: Runtime) {
       );
     }
     socket.destroy();
-    void rt.audit.record({
-      time: new Date().toISOString(),
-      requestId,
-      surface: 'rest',
-      action: 'client_error',
-      decision: decisionFor(status),
-      status,
-      latencyMs: 0,
-    });
+    void gateway.record({ requestId, surface: 'rest', action: 'client_error', status, latencyMs: 0 });
   };
 }
 

@@ -1,0 +1,343 @@
+// The one pipeline both surfaces call (docs/architecture.md, "The pipeline"): `handle` runs
+// credentials -> identity -> authorize -> rate limit -> govern -> response cache (grants with
+// cacheTtl) -> engine -> mask -> present -> audit -> metrics for one request and answers an
+// Outcome with a frozen Trace. REST and MCP only translate their protocol to requests; no surface
+// authenticates, builds a query, caches, rate-limits, audits or counts on its own
+// (docs/operations.md).
+import type { Config } from '../config/schema.js';
+import { parseViewId, type ViewId } from '../config/view-id.js';
+import type { Catalog } from './catalog.js';
+import type { View } from '../engine/view.js';
+import type { ClientQuery } from '../query/client-query.js';
+import { formatFilter } from '../query/filter-format.js';
+import type { ViewAccess } from '../policy/access.js';
+import { govern, type GovernedQuery } from '../policy/govern.js';
+import { applyMasks } from '../policy/mask.js';
+import { opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from '../policy/opaque-order.js';
+import { Policy } from '../policy/policy.js';
+import { forbidden, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
+import { ApiError, notFound } from '../errors.js';
+import type { Row } from '../values.js';
+import type { Audit } from '../ops/audit.js';
+import type { ResponseCache } from '../ops/cache.js';
+import { CacheKeys } from '../ops/cache-key.js';
+import type { Logger } from '../ops/logger.js';
+import { bucketKey, rateLimited, type RateLimiter } from '../ops/rate-limit.js';
+import type { Metrics } from '../ops/metrics.js';
+import { toApiError } from './failure.js';
+import type { Authenticated, GatewayRequest, Operation, Outcome, Present, ResultOf, Trace, UnhandledRequest } from './request.js';
+import type { QueryResult, ViewDescription, ViewSummary } from './results.js';
+import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
+
+/** The rows of one governed query, as the engine and masks give them (and the cache keeps them). */
+type Page = Pick<QueryResult, 'rows' | 'fields' | 'count' | 'next'>;
+
+/** The view a caller names as `service.view`; a name that cannot be one is the 404 of a view that does not exist. */
+export function namedView(name: string): ViewId {
+  const id = parseViewId(name);
+  if (!id) throw viewNotFound(name);
+  return id;
+}
+
+function viewNotFound(name: string): ApiError {
+  return notFound(`no view "${name}"`, { view: name });
+}
+
+/** What the trace says of a query: the view as the caller named it, and the filter asked. */
+function noteQuery(notes: TraceNotes, view: string, q: ClientQuery): void {
+  notes.view = view;
+  if (q.filter) notes.filter = formatFilter(q.filter);
+}
+
+/** namedView() for a query: a name that cannot be a view's is traced, like any unknown view, with the query asked. */
+function queriedView(name: string, q: ClientQuery, notes: TraceNotes): ViewId {
+  const id = parseViewId(name);
+  if (id) return id;
+  noteQuery(notes, name, q);
+  throw viewNotFound(name);
+}
+
+/** What the pipeline runs on besides the catalog. */
+export interface GatewayServices {
+  auth: Authenticator;
+  cache: ResponseCache;
+  limiter: RateLimiter;
+  audit: Audit;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export class Gateway {
+  /** Verifies credentials; replaceable (e.g. with other JWKS timings) while the gateway runs. */
+  auth: Authenticator;
+  private readonly cacheKeys: CacheKeys;
+  private readonly orderSecret: Buffer;
+  /** The config's policy, built once: grants, per-role records, row filters parsed. */
+  readonly policy: Policy;
+
+  constructor(
+    readonly config: Config,
+    readonly catalog: Catalog,
+    private readonly services: GatewayServices,
+  ) {
+    this.auth = services.auth;
+    this.cacheKeys = new CacheKeys(config);
+    this.orderSecret = opaqueOrderSecret(config);
+    this.policy = new Policy(config);
+  }
+
+  /**
+   * Runs one request: credentials -> identity -> the operation -> present -> audit -> metrics.
+   * `present` shapes the result inside the audited span (and may say how many rows it showed).
+   * Never throws: a failure is an outcome, and so is a success whose record could not be written
+   * when the server fails closed (503).
+   */
+  async handle<O extends Operation, V = ResultOf<O>>(request: GatewayRequest<O>, present?: Present<ResultOf<O>, V>): Promise<Outcome<V>> {
+    const started = performance.now();
+    const notes: TraceNotes = request.view !== undefined ? { view: request.view } : {};
+    const caller = request.caller;
+    let identity: Identity | undefined;
+    let result: { ok: true; value: V } | { ok: false; error: ApiError };
+    let answered: number | undefined;
+    try {
+      identity = 'identity' in caller ? caller.identity : await this.auth.authenticate(caller.credentials());
+      const value = (await this.perform(identity, request.operation, notes)) as ResultOf<O>;
+      const shown = present ? await present(value) : { value: value as unknown as V };
+      if (shown.rowCount !== undefined) notes.rowCount = shown.rowCount;
+      answered = shown.status;
+      result = { ok: true, value: shown.value };
+    } catch (err) {
+      result = { ok: false, error: toApiError(err, this.services.log, request.requestId) };
+    }
+    const status = result.ok ? 200 : result.error.status;
+    const trace = traceOf(request, identity, notes, status, performance.now() - started);
+    const refused = await this.services.audit.recordCall(auditEntryOf(trace));
+    if (refused) result = { ok: false, error: refused };
+    const answeredStatus = result.ok ? (answered ?? status) : result.error.status;
+    this.services.metrics.observeRequest(trace.surface, trace.action, this.viewLabel(trace), answeredStatus, (performance.now() - started) / 1000);
+    return { ...result, trace };
+  }
+
+  /** The operation itself, as the verified identity; what it learns goes into the notes. */
+  private async perform(identity: Identity, operation: Operation, notes: TraceNotes): Promise<unknown> {
+    switch (operation.op) {
+      case 'list_views': {
+        const { service } = operation;
+        if (service !== undefined && !this.hasService(identity, service)) throw notFound(`no service "${service}"`, { service });
+        return this.listViews(identity, service);
+      }
+      case 'describe':
+        notes.view = operation.view;
+        return this.describeView(identity, namedView(operation.view));
+      case 'query': {
+        const q = operation.parse();
+        return this.queryView(identity, queriedView(operation.view, q, notes), q, notes);
+      }
+      case 'get_row': {
+        const q: ClientQuery = { fields: operation.parse().fields };
+        return this.getRow(identity, queriedView(operation.view, q, notes), operation.key, q, notes);
+      }
+      case 'write':
+        notes.view = operation.view;
+        return this.authorizeWrite(identity, namedView(operation.view), operation.method, notes);
+      case 'read':
+        return operation.run(identity);
+    }
+  }
+
+  /** Metrics name configured views only, so a client cannot grow the label set. */
+  private viewLabel(trace: Trace): string | undefined {
+    return trace.view !== undefined && this.catalog.has(trace.view) ? trace.view : undefined;
+  }
+
+  /** Verifies credentials on their own (the MCP HTTP guard); a refusal is the error to answer. */
+  async authenticate(credentials: Credentials, requestId: string): Promise<Authenticated> {
+    try {
+      return { ok: true, identity: await this.auth.authenticate(credentials) };
+    } catch (err) {
+      return { ok: false, error: toApiError(err, this.services.log, requestId) };
+    }
+  }
+
+  /** /metrics: whether these credentials name a role with `metrics: true` (docs/security.md "/metrics"). */
+  async authorizeMetrics(credentials: Credentials, requestId: string): Promise<Authenticated> {
+    const who = await this.authenticate(credentials, requestId);
+    if (!who.ok) return who;
+    const role = Object.hasOwn(this.config.roles, who.identity.role) ? this.config.roles[who.identity.role] : undefined;
+    if (role?.metrics) return who;
+    const refusal = forbidden(`role "${who.identity.role}" may not read /metrics; give the role \`metrics: true\` in the configuration`);
+    return { ok: false, error: refusal };
+  }
+
+  /**
+   * The one record of a request the pipeline did not run (refused on the way in, an MCP message
+   * that is not a read). Returns the 503 to answer instead when it could not be written and the
+   * server fails closed.
+   */
+  record(request: UnhandledRequest): Promise<ApiError | undefined> {
+    return this.services.audit.recordCall(request);
+  }
+
+  /** Views this identity may read, optionally in one service. Existence of others is not leaked. */
+  listViews(identity: Identity, service?: string): ViewSummary[] {
+    return this.catalog
+      .ids()
+      .filter((id) => (service === undefined || id.startsWith(`${service}.`)) && this.policy.grant(identity.role, id))
+      .map((id) => {
+        const [svc, name] = [id.slice(0, id.indexOf('.')), id.slice(id.indexOf('.') + 1)];
+        return { id, service: svc, name, description: this.catalog.description(id) };
+      });
+  }
+
+  /** Whether the service exists and the caller may read at least one of its views. */
+  hasService(identity: Identity, service: string): boolean {
+    return service in this.config.services && this.listViews(identity, service).length > 0;
+  }
+
+  async describeView(identity: Identity, id: ViewId): Promise<ViewDescription> {
+    const { view, access } = await this.authorize(identity, id);
+    return {
+      id,
+      service: view.service,
+      name: view.name,
+      description: view.description,
+      key: [...access.key],
+      readableKey: [...access.readableKey],
+      opaqueOrder: access.opaqueOrder,
+      columns: access.schema.columns,
+      maxLimit: access.schema.maxLimit,
+      explain: access.explain,
+      ...(view.status ? { status: view.status() } : {}),
+    };
+  }
+
+  async queryView(identity: Identity, id: ViewId, q: ClientQuery, notes: TraceNotes = {}): Promise<QueryResult> {
+    noteQuery(notes, id, q);
+    const { view, access } = await this.authorize(identity, id);
+    // Rate limits count every query the caller may address, cached or not, before any work.
+    const limited = await this.admit(identity, access);
+    if (limited) notes.rateLimit = limited;
+    const governed = govern(access, identity, view, q);
+    notes.fields = governed.fields;
+    const paging = { offset: governed.engine.offset, limit: governed.engine.limit, maxLimit: access.schema.maxLimit };
+    if (q.explain) {
+      if (!access.explain) throw new ApiError('forbidden', 'your role may not use explain on this view', { param: 'explain' });
+      const o = governed.opaqueOrder;
+      // What runs: with an opaque order, every matching row (the page is cut by the gateway).
+      const plan = await view.engine.explain(o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine);
+      return { rows: [], fields: governed.fields, explain: plan, ...paging };
+    }
+    let page: Page;
+    if (access.cacheTtl) {
+      const key = this.cacheKeys.key(identity, access, governed.engine);
+      const out = await this.services.cache.getOrLoad(id, key, access.cacheTtl, () => this.run(view, governed));
+      page = out.value;
+      notes.cache = { hit: out.hit, maxAgeMs: out.maxAgeMs };
+    } else {
+      page = await this.run(view, governed);
+    }
+    notes.rowCount = page.rows.length;
+    return { ...page, ...paging };
+  }
+
+  /** Steps 3 and 4: the engine, then the masks. */
+  private async run(view: View, governed: GovernedQuery): Promise<Page> {
+    if (governed.opaqueOrder) return this.runOpaque(view, governed, governed.opaqueOrder);
+    const result = await view.engine.execute(governed.engine);
+    const rows = applyMasks(result.rows, governed.masks);
+    return {
+      rows,
+      fields: governed.fields,
+      ...(result.count !== undefined ? { count: result.count } : {}),
+      ...(result.hasMore ? { next: governed.engine.offset + governed.engine.limit } : {}),
+    };
+  }
+
+  /**
+   * A key column is hidden or masked for the caller: every matching row is fetched in the client's
+   * order, ties are broken by HMAC(key), and the page is cut here (docs/security.md, "Row order").
+   */
+  private async runOpaque(view: View, governed: GovernedQuery, order: OpaqueOrder): Promise<Page> {
+    const q = governed.engine;
+    const columns = [...new Set([...q.columns, ...order.key, ...order.clientTerms.map((t) => t.column)])];
+    const tooMany = (): ApiError =>
+      new ApiError(
+        'row_budget_exceeded',
+        `more than ${order.maxRows} rows of "${view.id}" match, and your role orders them by an opaque key (the view's key is hidden or masked for it), ` +
+          'which needs every matching row at once. Narrow the query with a filter.',
+        { view: view.id, rowBudget: order.maxRows },
+      );
+    // The engine's own 422 would suggest a column to filter on, maybe the hidden key itself.
+    const result = await view.engine.execute({ ...q, columns, offset: 0, limit: order.maxRows + 1 }).catch((err: unknown) => {
+      throw err instanceof ApiError && err.status === 422 ? tooMany() : err;
+    });
+    if (result.rows.length > order.maxRows) throw tooMany();
+    const ordered = orderOpaquely(result.rows, order, view.id, this.orderSecret);
+    const page = ordered.slice(q.offset, q.offset + q.limit).map((r) => Object.fromEntries(q.columns.map((c) => [c, r[c] ?? null])));
+    return {
+      rows: applyMasks(page, governed.masks),
+      fields: governed.fields,
+      ...(result.count !== undefined ? { count: result.count } : {}),
+      ...(ordered.length > q.offset + q.limit ? { next: q.offset + q.limit } : {}),
+    };
+  }
+
+  /** Takes a token from the caller's bucket for this grant; 429 when it is empty. */
+  private async admit(identity: Identity, access: ViewAccess): Promise<TraceNotes['rateLimit']> {
+    const rate = access.rateLimit;
+    if (!rate) return undefined;
+    // The bucket belongs to the grant that applied (`crm.*` is one bucket for the whole service).
+    const decision = await this.services.limiter.take(bucketKey(identity, access.grantKey), rate);
+    if (!decision.allowed) {
+      this.services.metrics.rateLimitRejected(access.viewId, identity.role);
+      throw rateLimited(access.viewId, rate, decision);
+    }
+    return { rate, decision };
+  }
+
+  /** One row by its key value; 404 when it does not exist or the row filter hides it. */
+  async getRow(identity: Identity, id: ViewId, key: string, q: ClientQuery, notes: TraceNotes = {}): Promise<Row> {
+    const result = await this.queryView(identity, id, { ...q, ids: [key], limit: 1, offset: 0, includeCount: false }, notes);
+    const row = result.rows[0];
+    if (!row) throw notFound(`no row with key "${key}" in "${id}"`, { view: id });
+    return row;
+  }
+
+  /**
+   * A write (POST/PUT/PATCH/DELETE) to a view. Every view is read-only for now (docs/decisions.md):
+   * a caller who may read the view learns that with a 405 and the methods it does take; anyone
+   * else gets the same 404 as for a read, so writes reveal no more than reads do.
+   */
+  async authorizeWrite(identity: Identity, id: ViewId, method: string, notes: TraceNotes = {}): Promise<never> {
+    notes.view = id;
+    // Only the grant decides: the answer does not need the view built (or its store up).
+    this.readGrant(identity, id);
+    throw new ApiError(
+      'method_not_allowed',
+      `"${id}" is read-only: viewgate serves views for reading, so ${method} is not allowed; read it with GET`,
+      { view: id, method },
+      { Allow: this.readMethods.join(', ') },
+    );
+  }
+
+  /** The methods a view answers; OPTIONS only when CORS answers preflights (server.cors). */
+  get readMethods(): string[] {
+    return this.config.server.cors.origins.length > 0 ? ['GET', 'HEAD', 'OPTIONS'] : ['GET', 'HEAD'];
+  }
+
+  /**
+   * Step 1: not granted and not existing look the same (404); a view whose grants do not fit it is
+   * not served (500). The policy's record for the role on the view comes with it.
+   */
+  private async authorize(identity: Identity, id: ViewId): Promise<{ view: View; access: ViewAccess }> {
+    this.readGrant(identity, id);
+    const view = await this.catalog.get(id);
+    this.policy.refuseMisconfigured(view);
+    return { view, access: this.policy.access(identity.role, view)! };
+  }
+
+  private readGrant(identity: Identity, id: ViewId): void {
+    const grant = this.catalog.has(id) ? this.policy.grant(identity.role, id) : undefined;
+    if (!grant) throw viewNotFound(id);
+  }
+}

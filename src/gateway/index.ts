@@ -1,0 +1,12 @@
+// What the surfaces (src/rest/, src/mcp/, src/http/) use of everything below them: the gateway, its
+// requests and results, and the few policy and ops pieces that shape a protocol's answer. Surfaces
+// import these from here, never from src/policy/ or src/ops/ themselves.
+export { Gateway, namedView } from './gateway.js';
+export { toApiError } from './failure.js';
+export type * from './request.js';
+export type { ViewDescription } from './results.js';
+export { unauthorized, type Credentials, type Identity } from '../policy/identity.js';
+export type { VisibleColumn } from '../policy/caller-schema.js';
+export { rateLimitHeaders } from '../ops/rate-limit.js';
+/** The JSON nesting bound both surfaces apply to client input before parsing it (docs/security.md, "Deep nesting"). */
+export { jsonNestsDeeperThan, tooDeep } from '../ops/json-depth.js';

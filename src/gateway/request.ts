@@ -1,0 +1,117 @@
+// What a surface hands the gateway for one request and what it gets back (docs/architecture.md,
+// "The pipeline"). A request names its action, its surface, who asks and the operation; the
+// gateway runs it and answers an Outcome carrying a frozen Trace of what happened.
+import type { Rate } from '../config/schema.js';
+import type { ApiError } from '../errors.js';
+import type { RateDecision } from '../ops/rate-limit.js';
+import type { Credentials, Identity } from '../policy/identity.js';
+import type { ClientQuery } from '../query/client-query.js';
+import type { Row } from '../values.js';
+import type { QueryResult, ViewDescription, ViewSummary } from './results.js';
+
+export type Surface = 'rest' | 'mcp';
+
+/**
+ * Who asks: credentials for the gateway to verify (REST; read inside the pipeline, so a request
+ * refused for how it carries them is audited too), or an identity verified when the caller
+ * connected (MCP: the HTTP guard, stdio start-up).
+ */
+type Caller = { credentials: () => Credentials } | { identity: Identity };
+
+/** Any other read as the verified identity, through the gateway's own methods (the OpenAPI document). */
+interface ReadOperation<T> {
+  op: 'read';
+  run: (identity: Identity) => Promise<T>;
+}
+
+/**
+ * What the request asks for. `parse` turns the client's input into a ClientQuery; the gateway
+ * runs it inside the pipeline, so input that does not parse (400) is audited like any refusal.
+ */
+export type Operation =
+  /** With a service: 404 when the caller may read none of its views. */
+  | { op: 'list_views'; service?: string }
+  | { op: 'describe'; view: string }
+  | { op: 'query'; view: string; parse: () => ClientQuery }
+  /** One row by its key; the lookup takes only the field list of the parsed input. */
+  | { op: 'get_row'; view: string; key: string; parse: () => ClientQuery }
+  /** Every view is read-only: 405 for a caller who may read it, else 404. */
+  | { op: 'write'; view: string; method: string }
+  | ReadOperation<unknown>;
+
+interface Results {
+  list_views: ViewSummary[];
+  describe: ViewDescription;
+  query: QueryResult;
+  get_row: Row;
+  write: never;
+}
+
+export type ResultOf<O extends Operation> =
+  O extends ReadOperation<infer T> ? T : O extends { op: keyof Results } ? Results[O['op']] : never;
+
+export interface GatewayRequest<O extends Operation = Operation> {
+  requestId: string;
+  surface: Surface;
+  /** The REST route's name (query, get_row, ...) or the MCP tool's; audit records and metrics use it. */
+  action: string;
+  caller: Caller;
+  operation: O;
+  /** The client's arguments as the audit record keeps them (MCP tool arguments). */
+  args?: unknown;
+  /**
+   * The view the client named up front, recorded even when its input is refused (MCP tool
+   * arguments); otherwise the trace names the view once the operation reaches it.
+   */
+  view?: string;
+}
+
+/** What the surface made of a result, inside the audited span. */
+export interface Presented<V> {
+  value: V;
+  /** The rows the answer shows, when not every row of the result (MCP's output budget). */
+  rowCount?: number;
+  /**
+   * The status the surface answers this success with when it is not 200 (a REST 304 Not
+   * Modified): the request's metrics carry it, its audit record the 200 it was.
+   */
+  status?: number;
+}
+
+export type Present<R, V> = (result: R) => Presented<V> | Promise<Presented<V>>;
+
+/** What the audit record and the metrics of one request need; frozen once the request is done. */
+export interface Trace {
+  readonly requestId: string;
+  readonly surface: Surface;
+  readonly action: string;
+  readonly identity?: Identity;
+  readonly view?: string;
+  readonly fields?: readonly string[];
+  readonly filter?: string;
+  readonly rowCount?: number;
+  readonly args?: unknown;
+  /** Set when the grant has a cacheTtl: whether the cache answered, and how long a client may keep it. */
+  readonly cache?: { readonly hit: boolean; readonly maxAgeMs: number };
+  /** Set when the grant has a rateLimit: the caller's bucket after this request. */
+  readonly rateLimit?: { readonly rate: Rate; readonly decision: RateDecision };
+  /** The status the request ended with, as handed to the audit log (a fail-closed refusal answers 503 instead). */
+  readonly status: number;
+  readonly latencyMs: number;
+}
+
+export type Outcome<V> = { ok: true; value: V; trace: Trace } | { ok: false; error: ApiError; trace: Trace };
+
+export type Authenticated = { ok: true; identity: Identity } | { ok: false; error: ApiError };
+
+/** A request the pipeline did not run (refused on the way in, or a message that is not a read): one audit record. */
+export interface UnhandledRequest {
+  requestId: string;
+  surface: Surface;
+  action: string;
+  identity?: Identity;
+  view?: string;
+  status: number;
+  latencyMs: number;
+  args?: unknown;
+}

@@ -1,0 +1,40 @@
+// What the gateway's reads answer: the views a caller may read, one view as the caller sees it,
+// and the rows of one query.
+import type { ViewId } from '../config/view-id.js';
+import type { VisibleColumn } from '../policy/caller-schema.js';
+import type { Row } from '../values.js';
+
+export interface ViewSummary {
+  id: ViewId;
+  service: string;
+  name: string;
+  description: string;
+}
+
+export interface ViewDescription extends ViewSummary {
+  /** The view's key; empty when a key column is hidden from the caller (its name is not leaked). */
+  key: string[];
+  /** The key columns the caller may read, in key order (what a row can be cited by). */
+  readableKey: string[];
+  /** Ties are broken by an opaque keyed hash: a key column is hidden or masked for the caller. */
+  opaqueOrder: boolean;
+  columns: readonly VisibleColumn[];
+  maxLimit: number;
+  /** Whether the caller may ask for the plan (explain=true). */
+  explain: boolean;
+  /** Engine-specific state, e.g. a materialized hub view's last refresh. */
+  status?: Record<string, unknown>;
+}
+
+export interface QueryResult {
+  rows: Row[];
+  fields: string[];
+  count?: number;
+  /** Offset of the next page, when more rows exist. */
+  next?: number;
+  explain?: unknown;
+  /** The page as governed: where it starts, its size (the client's limit, clamped) and the view's most rows per page. */
+  offset: number;
+  limit: number;
+  maxLimit: number;
+}

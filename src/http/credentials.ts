@@ -1,0 +1,38 @@
+// Credentials as HTTP requests carry them (docs/security.md "Identity"): `X-API-Key` (or
+// DreamFactory's `X-DreamFactory-API-Key`), or `Authorization: Bearer`. Never in the URL.
+import type { FastifyRequest } from 'fastify';
+import { unauthorized, type Credentials } from '../gateway/index.js';
+
+export function credentialsFrom(headers: FastifyRequest['headers']): Credentials {
+  const key = headers['x-api-key'] ?? headers['x-dreamfactory-api-key'];
+  if (typeof key === 'string' && key !== '') return { apiKey: key };
+  const authz = headers.authorization;
+  if (typeof authz === 'string') {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authz);
+    if (m) return { bearer: m[1]! };
+    return { bearer: '' };
+  }
+  return {};
+}
+
+/**
+ * Credentials in the URL are refused, whatever else the request carries: URLs end up in access
+ * logs, proxies and browser history (DreamFactory accepted `?api_key=`; docs/security.md).
+ */
+export function refuseUrlCredentials(query: unknown): void {
+  if (!query || typeof query !== 'object') return;
+  if (Object.hasOwn(query, 'api_key')) {
+    throw unauthorized(
+      'an API key is not accepted in the URL (?api_key=), as URLs end up in logs; send it in the X-API-Key header instead',
+      'invalid_request',
+    );
+  }
+  for (const name of ['access_token', 'session_token']) {
+    if (Object.hasOwn(query, name)) {
+      throw unauthorized(
+        `a token is not accepted in the URL (?${name}=), as URLs end up in logs; send it in the Authorization: Bearer header instead`,
+        'invalid_request',
+      );
+    }
+  }
+}

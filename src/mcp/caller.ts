@@ -1,0 +1,47 @@
+// Who an MCP server acts for, and how its tool calls and resource reads reach the gateway: one
+// gateway request each, with surface 'mcp', the tool name as action and the tool arguments, so
+// each gets its own audit record (docs/mcp.md, "Audit").
+import { randomUUID } from 'node:crypto';
+import type { Gateway, Identity, Operation, Outcome, Present, ResultOf } from '../gateway/index.js';
+
+/** Who is calling and, over HTTP, the request id of the POST that carries the call. */
+export interface McpCaller {
+  identity: Identity;
+  requestId?: string;
+  /**
+   * Told when a call's record was written, with the call's JSON-RPC id, so the message gets no second
+   * one (over HTTP src/http/request-audit.ts, over stdio src/mcp/stdio-audit.ts).
+   */
+  onAudited?: (rpcId?: string | number) => void;
+}
+
+export interface McpCall<O extends Operation> {
+  action: string;
+  args: unknown;
+  operation: O;
+  /** The view the arguments name, recorded even when they are refused. */
+  view?: string;
+  rpcId?: string | number;
+}
+
+export async function handleCall<O extends Operation, V = ResultOf<O>>(
+  gateway: Gateway,
+  caller: McpCaller,
+  call: McpCall<O>,
+  present?: Present<ResultOf<O>, V>,
+): Promise<Outcome<V>> {
+  const outcome = await gateway.handle(
+    {
+      requestId: caller.requestId ?? randomUUID(),
+      surface: 'mcp',
+      action: call.action,
+      caller: { identity: caller.identity },
+      operation: call.operation,
+      args: call.args,
+      ...(call.view !== undefined ? { view: call.view } : {}),
+    },
+    present,
+  );
+  caller.onAudited?.(call.rpcId);
+  return outcome;
+}
