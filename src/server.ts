@@ -78,4 +78,4 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
   return app;
 }
 
-export const MAX_URL_LENGTH = 8192;
+const MAX_URL_LENGTH = 8192;

@@ -26,7 +26,7 @@ export function isComparableType(t: ColumnType): boolean {
 }
 
 /** Compares strings by Unicode code point (PostgreSQL with the C collation on UTF-8). */
-export function compareText(a: string, b: string): number {
+function compareText(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const ca = a.charCodeAt(i);
@@ -85,12 +85,6 @@ export function compareForSort(type: ColumnType, a: Value, b: Value, desc: boole
   }
   const c = compareValues(type, a, b);
   return desc ? -c : c;
-}
-
-/** Values as the same key for hash joins and de-duplication (bigint and strings compare by value in a Map). */
-export function keyOf(v: Value): unknown {
-  if (v !== null && typeof v === 'object') return JSON.stringify(v);
-  return v;
 }
 
 // ---- canonical forms -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import { parseDocument } from 'yaml';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
-export const REFERENCE_CONFIG = join(ROOT, 'examples/reference/viewgate.yaml');
+const REFERENCE_CONFIG = join(ROOT, 'examples/reference/viewgate.yaml');
 export const KEYS = { internal: 'vg_demo_internal_key', partner: 'vg_demo_partner_t2_key', llm: 'vg_demo_llm_t1_key' };
 
 const PG = process.env.VG_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -129,7 +129,7 @@ export async function startViewgate(configPath, env, opts = {}) {
   };
 }
 
-export function percentile(sorted, p) {
+function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PEERS_CACHE } from './cache.mjs';
 import { answers, startProcess, tail } from '../lib/process.mjs';
 
-export const TOOLBOX_MODULE = 'github.com/googleapis/genai-toolbox';
+const TOOLBOX_MODULE = 'github.com/googleapis/genai-toolbox';
 export const TOOLBOX_VERSION = 'v0.16.0';
 export const TOOLBOX_TOOL = 'get_order';
 const BUILD_TIMEOUT_MS = 40 * 60_000;
@@ -97,7 +97,7 @@ function run(command, args, opts) {
 }
 
 /** tools.yaml: a postgres source on the bench database and one tool reading one order by id. */
-export function toolsYaml(pgUrl) {
+function toolsYaml(pgUrl) {
   const u = new URL(pgUrl);
   const q = (s) => JSON.stringify(decodeURIComponent(s));
   return `sources:

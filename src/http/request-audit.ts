@@ -22,7 +22,7 @@ export interface AuditFallback {
   streams?: boolean;
 }
 
-export const UNAUDITED_PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+const UNAUDITED_PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 const written = new WeakSet<FastifyRequest>();
 const described = new WeakMap<FastifyRequest, AuditFallback>();

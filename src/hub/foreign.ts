@@ -9,7 +9,7 @@ import type { HubObject, OptionValue } from './objects.js';
 type ForeignMapping = NonNullable<ViewServiceConfig['foreign']>[string];
 type MongoSource = Extract<SourceConfig, { kind: 'mongodb' }>;
 
-export const WRAPPER: Record<SourceConfig['kind'], string> = {
+const WRAPPER: Record<SourceConfig['kind'], string> = {
   postgres: 'postgres_fdw',
   mysql: 'mysql_fdw',
   mongodb: 'mongo_fdw',

@@ -11,7 +11,7 @@ export interface Secret {
 export type OptionValue = string | Secret;
 
 /** Objects whose definition apply cannot read back: it records a hash in their comment instead. */
-export type ManagedType = 'VIEW' | 'MATERIALIZED VIEW' | 'INDEX' | 'FUNCTION' | 'FOREIGN TABLE' | 'TABLE';
+type ManagedType = 'VIEW' | 'MATERIALIZED VIEW' | 'INDEX' | 'FUNCTION' | 'FOREIGN TABLE' | 'TABLE';
 
 export interface ManagedObject {
   kind: 'managed';
@@ -43,13 +43,13 @@ export function optionValue(v: OptionValue, mode: SecretMode): string {
   return mode === 'value' ? literal(v.value) : `:'${v.variable}'`;
 }
 
-export function optionsSql(options: Record<string, OptionValue>, mode: SecretMode): string {
+function optionsSql(options: Record<string, OptionValue>, mode: SecretMode): string {
   return `OPTIONS (${Object.entries(options)
     .map(([k, v]) => `${k} ${optionValue(v, mode)}`)
     .join(', ')})`;
 }
 
-export function commentTarget(o: ManagedObject): string {
+function commentTarget(o: ManagedObject): string {
   const q = qualified(o.schema, o.name);
   return o.type === 'FUNCTION' ? `FUNCTION ${q}()` : `${o.type} ${q}`;
 }

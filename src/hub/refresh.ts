@@ -57,7 +57,7 @@ export function materializedViews(config: Config): { id: string; service: string
   );
 }
 
-export function refreshFunctionSql(service: string, view: string): string {
+function refreshFunctionSql(service: string, view: string): string {
   return qualified(internalSchema(service), refreshFunction(view));
 }
 

@@ -16,8 +16,8 @@ import { parseFilter } from '../query/filter-parser.js';
 import { HubConfigError, ident, literal } from './names.js';
 
 /** The claims JSON of the current transaction; '' (a reset placeholder) and unset are both NULL. */
-export const CLAIMS_SQL = "NULLIF(current_setting('request.jwt.claims', true), '')::jsonb";
-export const ROLE_SQL = "COALESCE(current_setting('viewgate.role', true), '')";
+const CLAIMS_SQL = "NULLIF(current_setting('request.jwt.claims', true), '')::jsonb";
+const ROLE_SQL = "COALESCE(current_setting('viewgate.role', true), '')";
 
 export function parseRowSecurity(rs: RowSecurity, path: string): FilterAst {
   try {

@@ -14,7 +14,7 @@ import { introspectHubView } from './introspect.js';
 import { hubSession, SET_IDENTITY_SQL, type HubSession } from './passthrough/session.js';
 import { loadLastRefreshes, refreshState } from './refresh.js';
 
-export class HubViewEngine implements ViewEngine {
+class HubViewEngine implements ViewEngine {
   constructor(
     private readonly session: HubSession,
     private readonly table: SqlTable,

@@ -45,7 +45,7 @@ export function viewgateBin(): string {
 }
 
 export const API_KEY_PLACEHOLDER = 'REPLACE_WITH_YOUR_VIEWGATE_API_KEY';
-export const TOKEN_PLACEHOLDER = 'REPLACE_WITH_YOUR_VIEWGATE_JWT';
+const TOKEN_PLACEHOLDER = 'REPLACE_WITH_YOUR_VIEWGATE_JWT';
 const VSCODE_INPUT_ID = 'viewgate-credential';
 
 export function buildClientConfig(input: ClientConfigInput): ClientConfig {

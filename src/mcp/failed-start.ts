@@ -13,7 +13,7 @@ const NEXT_STEP =
   'then restart the server. `viewgate mcp-config --config FILE` prints a working entry; `viewgate check --config FILE` checks the config and every store.';
 
 /** The text a client shows: what went wrong, then what to do about it. */
-export function failedStartMessage(reason: string): string {
+function failedStartMessage(reason: string): string {
   return `viewgate could not start: ${reason}\n${NEXT_STEP}`;
 }
 

@@ -130,7 +130,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
  * covers REST and MCP alike. Authorization servers: `server.mcp.authorizationServers`, or else the
  * JWT issuer when it is a URL.
  */
-export function resourceMetadata(config: Config, req: FastifyRequest): Record<string, unknown> {
+function resourceMetadata(config: Config, req: FastifyRequest): Record<string, unknown> {
   const configured = config.server.mcp.authorizationServers;
   const issuer = config.auth.jwt?.issuer;
   const servers = configured.length > 0 ? configured : issuer && URL.canParse(issuer) ? [issuer] : [];

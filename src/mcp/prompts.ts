@@ -17,7 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 /** The package's prompts/ directory (from src/mcp or dist/mcp alike). */
-export const PROMPTS_DIR = fileURLToPath(new URL('../../prompts/', import.meta.url));
+const PROMPTS_DIR = fileURLToPath(new URL('../../prompts/', import.meta.url));
 
 const frontMatter = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, - and _'),
@@ -83,7 +83,7 @@ function columnRefs(p: PromptTemplate): ColumnRef[] {
 export type CallerViews = Map<string, { columns: Set<string>; key: string[] }>;
 
 /** The caller's columns of every view the prompt names, through the gateway (grants, fields). */
-export async function callerViews(gw: Gateway, identity: Identity, p: PromptTemplate): Promise<CallerViews> {
+async function callerViews(gw: Gateway, identity: Identity, p: PromptTemplate): Promise<CallerViews> {
   const out: CallerViews = new Map();
   for (const id of p.views) {
     const d = await gw.describeView(identity, namedView(id));

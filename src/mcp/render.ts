@@ -93,7 +93,7 @@ function frame(input: RenderInput, shown: number, more: boolean, trimmed: boolea
 }
 
 /** One row as a JSON line, values longer than `cap` cut, every `<` escaped. */
-export function renderLine(row: PlainRow, cap: number): { text: string; cut: boolean } {
+function renderLine(row: PlainRow, cap: number): { text: string; cut: boolean } {
   let cut = false;
   const out: Record<string, JsonValue> = {};
   for (const [k, v] of Object.entries(row)) {

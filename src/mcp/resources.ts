@@ -7,9 +7,9 @@ import { handleCall, type McpCaller } from './caller.js';
 import { exampleArguments } from './example.js';
 import { viewSchema } from './tools.js';
 
-export const VIEW_URI_PREFIX = 'viewgate://views/';
+const VIEW_URI_PREFIX = 'viewgate://views/';
 
-export function viewUri(id: string): string {
+function viewUri(id: string): string {
   return VIEW_URI_PREFIX + id;
 }
 

@@ -67,7 +67,7 @@ export interface AuditSink {
  * counted as dropped, and with failClosed the request fails with 503 (docs/operations.md, "Slow or
  * stalled log consumers").
  */
-export class AuditDropped extends Error {
+class AuditDropped extends Error {
   constructor(where: string) {
     super(`audit record dropped: ${where} is not keeping up`);
   }
@@ -86,7 +86,7 @@ class StreamSink implements AuditSink {
 }
 
 /** Bytes of records handed to the file but not yet written, above which records are dropped. */
-export const FILE_PENDING_LIMIT = 8 << 20;
+const FILE_PENDING_LIMIT = 8 << 20;
 
 /** Appends JSON lines to one file, kept open (log rotation: use copytruncate). */
 class FileSink implements AuditSink {

@@ -20,7 +20,7 @@ export interface CacheStore {
 }
 
 /** Bounds of the in-process cache, in UTF-16 units of the values' JSON text. */
-export const MEMORY_CACHE_LIMITS = { maxChars: 64_000_000, maxEntries: 10_000, maxEntryChars: 4_000_000 };
+const MEMORY_CACHE_LIMITS = { maxChars: 64_000_000, maxEntries: 10_000, maxEntryChars: 4_000_000 };
 
 /**
  * Keeps values as they are (no parsing on a hit), deep-frozen so that no reader can change what

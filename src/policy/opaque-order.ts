@@ -45,7 +45,7 @@ export function opaqueOrderSecret(config: Config): Buffer {
  * What is hashed for one row: `["service.view", key values...]` as JSON, numbers (and bigints) as
  * decimal text, so the order does not depend on how a driver returns an integer.
  */
-export function opaqueTagInput(viewId: string, values: unknown[]): string {
+function opaqueTagInput(viewId: string, values: unknown[]): string {
   return JSON.stringify([viewId, ...values.map((v) => (typeof v === 'number' || typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : (v ?? null)))]);
 }
 

@@ -113,7 +113,7 @@ function leaves(ast: FilterAst): FilterAst[] {
 }
 
 /** The JWT verifier is built the way the server builds it; what stops it is a config problem. */
-export function authProblems(config: Config): PolicyProblem[] {
+function authProblems(config: Config): PolicyProblem[] {
   if (!config.auth.jwt) return [];
   try {
     new JwtVerifier(config.auth.jwt);

@@ -53,7 +53,7 @@ export function astFields(ast: FilterAst, out: FieldRef[] = []): FieldRef[] {
 }
 
 /** The literals of one leaf. */
-export function leafLits(ast: FilterAst): Lit[] {
+function leafLits(ast: FilterAst): Lit[] {
   switch (ast.kind) {
     case 'cmp':
     case 'like':

@@ -212,7 +212,7 @@ function article(type: string): string {
 }
 
 /** Coercion (docs/query.md, "Filter grammar") without throwing: the value, or what is wrong. */
-export function tryCoerce(type: ColumnType, lit: ScalarLit): { value: Scalar } | { problem: string } {
+function tryCoerce(type: ColumnType, lit: ScalarLit): { value: Scalar } | { problem: string } {
   switch (type) {
     case 'text':
       return { value: lit.kind === 'string' ? lit.value : lit.kind === 'number' ? lit.text : String(lit.value) };

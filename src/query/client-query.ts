@@ -18,7 +18,7 @@ import type { FilterAst } from './ast.js';
 import { parseFilter } from './filter-parser.js';
 import { structuredToAst } from './structured-filter.js';
 
-export interface OrderSpec {
+interface OrderSpec {
   field: string;
   desc: boolean;
 }
@@ -45,7 +45,7 @@ export interface ToolQueryArgs {
 const JOINABLE = new Set(['fields', 'order', 'ids']);
 
 /** The query parameters of `GET /_table/{view}`, in the order error messages list them. */
-export const QUERY_PARAMS = ['fields', 'filter', 'order', 'limit', 'offset', 'include_count', 'ids', 'explain'] as const;
+const QUERY_PARAMS = ['fields', 'filter', 'order', 'limit', 'offset', 'include_count', 'ids', 'explain'] as const;
 /** `GET /_table/{view}/{id}` takes only a field list. */
 export const ROW_PARAMS = ['fields'] as const;
 
@@ -119,7 +119,7 @@ export function parseToolQuery(args: ToolQueryArgs): ClientQuery {
 }
 
 /** A filter parameter's text: the grammar, or JSON (starting with `{`) for the structured filter. */
-export function parseFilterText(filter: string): FilterAst {
+function parseFilterText(filter: string): FilterAst {
   const text = filter.trim();
   if (!text.startsWith('{')) return parseFilter(filter, { param: 'filter' });
   let json: unknown;
@@ -178,7 +178,7 @@ function splitList(text: string): { item: string; pos: number }[] {
 }
 
 /** The field list, or undefined for the default (`*` or empty). */
-export function parseFields(text: string): string[] | undefined {
+function parseFields(text: string): string[] | undefined {
   if (text.trim() === '' || text.trim() === '*') return undefined;
   const out: string[] = [];
   for (const { item, pos } of splitList(text)) {
@@ -190,7 +190,7 @@ export function parseFields(text: string): string[] | undefined {
 }
 
 /** `col [asc|desc], ...`; a field named twice keeps its first direction. */
-export function parseOrder(text: string): OrderSpec[] {
+function parseOrder(text: string): OrderSpec[] {
   const out: OrderSpec[] = [];
   for (const { item, pos } of splitList(text)) {
     if (item === '') throw badRequest(`empty sort term at position ${pos} in order`, { param: 'order', position: pos });
@@ -222,7 +222,7 @@ export function parseOrder(text: string): OrderSpec[] {
 }
 
 /** A key list for `ids`: values stay text (the policy coerces them to the key's type). */
-export function parseIds(text: string): string[] {
+function parseIds(text: string): string[] {
   if (text.trim() === '') throw badRequest('ids is empty; give a comma list of key values or leave ids out', { param: 'ids' });
   const out: string[] = [];
   for (const { item, pos } of splitList(text)) {

@@ -32,7 +32,7 @@ export function formatFilter(ast: FilterAst): string {
   }
 }
 
-export function formatField(name: string): string {
+function formatField(name: string): string {
   return PLAIN_NAME.test(name) && !KEYWORDS.has(name.toLowerCase()) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 

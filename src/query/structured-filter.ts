@@ -13,7 +13,7 @@ const LIKE_OPS: Record<string, [LikeMode, boolean]> = {
   starts_with: ['starts', false],
   ends_with: ['ends', false],
 };
-export const STRUCTURED_OPS = [
+const STRUCTURED_OPS = [
   ...Object.keys(CMP_OPS), ...Object.keys(LIKE_OPS), 'in', 'not_in', 'is_null', 'is_not_null', 'between',
 ] as const;
 

@@ -8,12 +8,12 @@ import { handler } from './routes.js';
 import { registerDocsPage } from './docs-page.js';
 import { openApiDocument, type DescribedView } from './openapi/document.js';
 
-export const OPENAPI_PATH = '/api/v2/openapi.json';
+const OPENAPI_PATH = '/api/v2/openapi.json';
 
 const VERSION = String((createRequire(import.meta.url)('../../package.json') as { version: string }).version);
 
 /** The document for one caller; views that cannot be built right now are listed, not described. */
-export async function openApiFor(rt: Runtime, identity: Identity, serverUrl: string): Promise<Record<string, unknown>> {
+async function openApiFor(rt: Runtime, identity: Identity, serverUrl: string): Promise<Record<string, unknown>> {
   const gw = rt.gateway;
   const summaries = gw.listViews(identity);
   const described = await Promise.allSettled(summaries.map((v) => gw.describeView(identity, v.id)));

@@ -14,7 +14,7 @@ type Params = { service: string; view?: string; id?: string };
 type Request<P> = FastifyRequest<{ Params: P }>;
 
 /** Responses depend on the credential, so shared caches must key on these request headers. */
-export const CREDENTIAL_HEADERS = ['Authorization', 'X-API-Key', 'X-DreamFactory-API-Key'];
+const CREDENTIAL_HEADERS = ['Authorization', 'X-API-Key', 'X-DreamFactory-API-Key'];
 
 /** Adds names to Vary without dropping what is there (CORS adds Origin). */
 function addVary(reply: FastifyReply, names: string[]): void {
@@ -169,4 +169,4 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
   });
 };
 
-export const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;

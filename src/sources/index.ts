@@ -8,7 +8,7 @@ import { PostgresSource } from './postgres.js';
 import { MysqlSource } from './mysql.js';
 import { MongoSource } from './mongodb.js';
 
-export function createSource(name: string, cfg: SourceConfig): Source {
+function createSource(name: string, cfg: SourceConfig): Source {
   switch (cfg.kind) {
     case 'postgres':
       return new PostgresSource({ name, url: cfg.url, timeoutMs: cfg.timeout, pool: cfg.pool });

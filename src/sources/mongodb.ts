@@ -55,7 +55,7 @@ import { ALWAYS_FITS, likeOnHex, pathPrefixes, predicateText } from './mongodb-e
 import type { NativeQuery, ScanResult, Source, TableInfo } from './source.js';
 import { mongoReason, toStoreError, urlSecrets } from './store-errors.js';
 
-export interface MongoColumnDecl {
+interface MongoColumnDecl {
   type: ColumnType;
   /** Dotted field path; defaults to the column name. */
   path?: string;

@@ -11,10 +11,8 @@ import mysql from 'mysql2/promise';
 import type { CompareOp } from '../query/predicate.js';
 import { canonicalDate, canonicalTimestamp, type ColumnType, type Value } from '../values.js';
 import { splitTableName, type Params, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from './sql-common.js';
-import { SqlSource, type SqlSourceOptions } from './sql-source.js';
+import { SqlSource } from './sql-source.js';
 import { mysqlReason } from './store-errors.js';
-
-export type MysqlSourceOptions = SqlSourceOptions;
 
 const ident = (s: string): string => `\`${s.replace(/`/g, '``')}\``;
 const bin = (sql: string): string => `CAST(${sql} AS BINARY)`;

@@ -4,10 +4,8 @@ import pg from 'pg';
 import type { CompareOp } from '../query/predicate.js';
 import { canonicalTimestamp, type ColumnType, type Value } from '../values.js';
 import { splitTableName, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from './sql-common.js';
-import { SqlSource, type SqlSourceOptions } from './sql-source.js';
+import { SqlSource } from './sql-source.js';
 import { pgReason } from './store-errors.js';
-
-export type PostgresSourceOptions = SqlSourceOptions;
 
 export const TYPE_MAP: Record<string, ColumnType> = {
   bool: 'bool',

@@ -37,7 +37,7 @@ export interface ScanResult {
 }
 
 /** One table of a join that a SQL source runs itself (Source.scanJoin). */
-export interface JoinTable {
+interface JoinTable {
   /** Names the table in the join and prefixes its columns in the result rows: `${alias}.${column}`. */
   alias: string;
   table: string;
@@ -47,7 +47,7 @@ export interface JoinTable {
 }
 
 /** Joins `alias` to the earlier table `parentAlias` on column equalities (NULL never equals NULL). */
-export interface JoinStep {
+interface JoinStep {
   kind: 'inner' | 'left';
   alias: string;
   parentAlias: string;

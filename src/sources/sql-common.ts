@@ -49,7 +49,7 @@ export interface SqlDialect {
   joinEquals(parent: SqlColumn, child: SqlColumn): string;
 }
 
-export function column(table: SqlTable, name: string, source: string): SqlColumn {
+function column(table: SqlTable, name: string, source: string): SqlColumn {
   const col = table.columns.get(name);
   if (!col) throw new StoreError(source, 'failed', `table "${table.info.name}" has no column "${name}"`);
   return col;
@@ -63,7 +63,7 @@ function comparable(table: SqlTable, name: string, source: string): SqlColumn {
   return col;
 }
 
-export function compileWhere(p: Predicate, table: SqlTable, d: SqlDialect, params: Params, source: string): string {
+function compileWhere(p: Predicate, table: SqlTable, d: SqlDialect, params: Params, source: string): string {
   const rec = (q: Predicate): string => compileWhere(q, table, d, params, source);
   switch (p.op) {
     case 'and':

@@ -6,10 +6,10 @@ import { parseDocument, type YAMLSeq } from 'yaml';
 import type { Config } from '../../src/config/schema.js';
 import { startServer } from '../support/reference.js';
 
-export const REDIS_URL = process.env.VG_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = process.env.VG_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Sets keys on one role's grant in the config text (parsed, so other grants are untouched). */
-export function setGrant(yaml: string, role: string, grant: string, values: Record<string, unknown>): string {
+function setGrant(yaml: string, role: string, grant: string, values: Record<string, unknown>): string {
   const doc = parseDocument(yaml);
   if (!doc.hasIn(['roles', role, 'grants', grant])) throw new Error(`the reference config has no grant roles.${role}.grants.${grant}`);
   for (const [k, v] of Object.entries(values)) doc.setIn(['roles', role, 'grants', grant, k], v);

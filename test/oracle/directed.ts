@@ -10,7 +10,7 @@
 import type { GenQuery } from './generate.js';
 import type { OracleView } from './views.js';
 
-export interface Directed {
+interface Directed {
   /** The client filter (docs/query.md), as sent to viewgate. */
   filter: string;
   /** The same condition as PostgreSQL, over the view's columns; '' when there is no filter. */
@@ -20,7 +20,7 @@ export interface Directed {
 }
 
 // prettier-ignore
-export const DIRECTED: Directed[] = [
+const DIRECTED: Directed[] = [
   // 64-bit integers: 2^53 + 1 must not meet 2^53 through a double, also across the int -> text cast
   { filter: 'customer_id = 9007199254740993', sql: 'customer_id = 9007199254740993' },
   { filter: 'customer_id = 9007199254740992', sql: 'customer_id = 9007199254740992' },
@@ -221,7 +221,7 @@ export const DIRECTED: Directed[] = [
 const GRAMMAR_WORDS = new Set(['and', 'or', 'not', 'in', 'like', 'contains', 'starts', 'ends', 'with', 'is', 'null', 'between', 'true', 'false']);
 
 /** The field names a filter text mentions (words outside string literals that are not grammar words); test code, not the product's parser. */
-export function namedFields(filter: string): string[] {
+function namedFields(filter: string): string[] {
   const tokens = filter.match(/'(?:[^']|'')*'|"(?:[^"]|"")+"|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*/g) ?? [];
   const fields = tokens
     .filter((t) => t.startsWith('"') || /^[A-Za-z_]/.test(t))

@@ -402,7 +402,7 @@ const plainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof ObjectId) && !('_bsontype' in v);
 
 /** A document's value for a declared column, as PostgreSQL input text (null for NULL). */
-export function flatten(doc: Document, decl: MongoColumnDecl, coll: string, column: string): string | null {
+function flatten(doc: Document, decl: MongoColumnDecl, coll: string, column: string): string | null {
   const path = decl.path ?? column;
   let cur: unknown = doc;
   for (const seg of path.split('.')) {

@@ -63,7 +63,7 @@ CREATE TABLE tenants (
 
 const TENANT_COLUMNS = ['tenant_no', 'tenant_id', 'tenant_name', 'plan'];
 
-export function referenceFixture(): Fixture {
+function referenceFixture(): Fixture {
   return {
     name: 'reference',
     mysql: {
@@ -244,7 +244,7 @@ const EVENTS: Document[] = [
   { _id: oid(28), user_id: '14', event_type: 'search', ts: d('2024-06-03T00:00:00.001Z'), payload: { sku: ' SKU-1', qty: Long.fromString(BIG) } },
 ];
 
-export function adversarialFixture(): Fixture {
+function adversarialFixture(): Fixture {
   return {
     name: 'adversarial',
     mysql: {

@@ -48,9 +48,9 @@ export function seedFor(seed: number, ...labels: (string | number)[]): number {
 
 // ---- the filter AST ---------------------------------------------------------------------------
 
-export type Lit = { kind: 'string'; value: string } | { kind: 'number'; text: string } | { kind: 'bool'; value: boolean };
-export type CmpOp = '=' | '!=' | '<>' | '<' | '<=' | '>' | '>=';
-export type LikeMode = 'like' | 'contains' | 'starts' | 'ends';
+type Lit = { kind: 'string'; value: string } | { kind: 'number'; text: string } | { kind: 'bool'; value: boolean };
+type CmpOp = '=' | '!=' | '<>' | '<' | '<=' | '>' | '>=';
+type LikeMode = 'like' | 'contains' | 'starts' | 'ends';
 
 export type GFilter =
   | { k: 'and' | 'or'; args: GFilter[] }
@@ -84,7 +84,7 @@ export interface GenQuery {
 
 const FILTERABLE: ReadonlySet<OracleType> = new Set(['int', 'numeric', 'float', 'text', 'bool', 'timestamptz', 'date']);
 
-export function filterable(c: GenColumn): boolean {
+function filterable(c: GenColumn): boolean {
   return FILTERABLE.has(c.type);
 }
 
@@ -246,7 +246,7 @@ function substringOf(rng: Rng, col: GenColumn, mode: LikeMode): string {
 
 const CMP_OPS: CmpOp[] = ['=', '!=', '<>', '<', '<=', '>', '>='];
 
-export function genLeaf(rng: Rng, cols: GenColumn[]): GFilter {
+function genLeaf(rng: Rng, cols: GenColumn[]): GFilter {
   const col = rng.pick(cols.filter(filterable));
   const r = rng.next();
   if (r < 0.12) return { k: 'isnull', col: col.name, neg: rng.chance(0.5) };
@@ -276,7 +276,7 @@ function litKey(l: Lit): string {
 }
 
 /** A random filter: mostly one to four leaves (large conjunctions would match nothing), nested up to three levels. */
-export function genFilter(rng: Rng, cols: GenColumn[], depth = 0): GFilter {
+function genFilter(rng: Rng, cols: GenColumn[], depth = 0): GFilter {
   if (depth >= 3 || rng.chance([0.4, 0.7, 0.85][depth]!)) return genLeaf(rng, cols);
   const r = rng.next();
   if (r < 0.2) return { k: 'not', arg: genFilter(rng, cols, depth + 1) };
@@ -373,7 +373,7 @@ const PG_CAST: Record<string, string> = {
   date: 'date',
 };
 
-export const qi = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const qi = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /** Escapes text so that LIKE matches it literally (PostgreSQL's default escape is `\`). */
 function likeLiteral(s: string): string {

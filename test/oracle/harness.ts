@@ -8,7 +8,7 @@ import type { Predicate } from '../../src/query/predicate.js';
 import type { EngineQuery, EngineResult, View } from '../../src/engine/view.js';
 import type { ColumnType } from '../../src/values.js';
 import type { OracleEnv, OracleType } from './env.js';
-import { oracleCountSql, oracleQuerySql, qi, type GenColumn, type GenQuery } from './generate.js';
+import { oracleCountSql, oracleQuerySql, type GenColumn, type GenQuery } from './generate.js';
 import type { OracleView } from './views.js';
 import { modelView } from './model.js';
 
@@ -230,5 +230,3 @@ export function report(failures: string[], total: number, max = Number(process.e
   if (failures.length === 0) return '';
   return `${failures.length} of ${total} queries failed (showing ${Math.min(max, failures.length)}):\n\n${failures.slice(0, max).join('\n\n')}`;
 }
-
-export { qi };

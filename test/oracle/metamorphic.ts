@@ -6,7 +6,7 @@
 //  - pages (limit/offset) concatenated equal the unpaged result, the last page says hasMore false.
 import type { EngineResult, View } from '../../src/engine/view.js';
 import { printFilter, Rng, truthOf, unknownOf, type GFilter, type GenQuery } from './generate.js';
-import { canonRow, compareRows, describeQuery, engineQuery, type ViewCtx } from './harness.js';
+import { compareRows, describeQuery, engineQuery, type ViewCtx } from './harness.js';
 
 const ALL = 1_000_000;
 
@@ -96,5 +96,3 @@ export function checkPages(ctx: ViewCtx, q: GenQuery, view: View = ctx.view): Pr
     return problems;
   });
 }
-
-export { canonRow };

@@ -19,8 +19,8 @@ export async function keyPair(alg: 'RS256' | 'ES256', kid: string): Promise<Test
   return { alg, kid, privateKey, publicPem: await exportSPKI(publicKey), publicJwk };
 }
 
-export const ISSUER = 'https://idp.test/';
-export const AUDIENCE = 'viewgate';
+const ISSUER = 'https://idp.test/';
+const AUDIENCE = 'viewgate';
 
 export interface TokenOptions {
   iss?: string | null;

@@ -9,7 +9,7 @@ import { withAuthAndRoles } from './jwt.js';
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
 /** API keys by name; each key's secret is `key-<name>`. */
-export const TENANCY_KEYS: Record<string, { role: string; claims?: string }> = {
+const TENANCY_KEYS: Record<string, { role: string; claims?: string }> = {
   internal: { role: 'internal' },
   t1: { role: 'tenant', claims: '{ tenant_id: t1 }' },
   t2: { role: 'tenant', claims: '{ tenant_id: t2 }' },
@@ -27,7 +27,7 @@ export const TENANCY_KEYS: Record<string, { role: string; claims?: string }> = {
 export type TenancyKey = keyof typeof TENANCY_KEYS;
 
 /** The embedded views: orders joined to their customer across stores, and customers alone. */
-export const TENANCY_SERVICE = `
+const TENANCY_SERVICE = `
   tenancy:
     engine: embedded
     views:
@@ -98,7 +98,7 @@ export function tenancyConfig(env: Record<string, string>, extraServices = ''): 
   return referenceConfig(env, (y) => tenancyYaml(y, extraServices));
 }
 
-export const asKey = (name: TenancyKey) => ({ 'X-API-Key': `key-${name}` });
+const asKey = (name: TenancyKey) => ({ 'X-API-Key': `key-${name}` });
 
 export async function rest(base: string, path: string, params: Record<string, string>, who: TenancyKey) {
   const qs = new URLSearchParams(params).toString();

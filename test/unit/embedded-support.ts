@@ -9,7 +9,7 @@ import type { ColumnType } from '../../src/values.js';
 
 const col = (name: string, type: ColumnType, nativeType: string, nullable = false): ColumnInfo => ({ name, type, nativeType, nullable });
 
-export const TABLES: Record<string, TableInfo> = {
+const TABLES: Record<string, TableInfo> = {
   'crm.customers': {
     name: 'customers',
     columns: [
@@ -56,7 +56,7 @@ export const TABLES: Record<string, TableInfo> = {
 
 const KINDS = { crm: 'mysql', app: 'postgres', analytics: 'mongodb' } as const;
 
-export const fakeSources = {
+const fakeSources = {
   get(name: string) {
     return {
       name,
@@ -72,7 +72,7 @@ export const fakeSources = {
   },
 } as unknown as Sources;
 
-export const fakeConfig = {
+const fakeConfig = {
   sources: { crm: { kind: 'mysql' }, app: { kind: 'postgres' }, analytics: { kind: 'mongodb' } },
   engine: { rowBudget: 100_000, batchSize: 500, concurrency: 4 },
 } as unknown as Config;

@@ -30,7 +30,7 @@ export type Expr =
   /** A value computed by an earlier step: a group key (`g0`) or an aggregate (`a0`). */
   | { kind: 'slot'; slot: string; type: SqlType };
 
-export interface RelationColumn {
+interface RelationColumn {
   type: SqlType;
   nullable: boolean;
   /** The store's comment on the column, shown for an output that is this column unchanged. */

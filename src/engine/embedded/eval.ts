@@ -108,7 +108,7 @@ function asciiLower(s: string): string {
   return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
-export function compareIn(via: SqlType, a: Value, b: Value): number {
+function compareIn(via: SqlType, a: Value, b: Value): number {
   return compareValues(columnTypeOf(via), a, b);
 }
 

@@ -15,7 +15,7 @@ import type { FetchUnit, Plan, PlannedJoin } from './plan.js';
 import { invertComparison } from './predicates.js';
 import { columnTypeOf, type SqlType } from './sql-types.js';
 
-export interface UnitStats {
+interface UnitStats {
   rows: number;
   queries: number;
   keys?: number;

@@ -7,7 +7,7 @@ import type { ExecutionStats } from './execute.js';
 import type { FetchUnit, Plan, PlannedJoin } from './plan.js';
 import { typeName } from './sql-types.js';
 
-export function formatValue(v: Value): string {
+function formatValue(v: Value): string {
   if (v === null) return 'NULL';
   if (typeof v === 'string') return `'${v.replace(/'/g, "''")}'`;
   if (typeof v === 'bigint' || typeof v === 'number') return String(v);

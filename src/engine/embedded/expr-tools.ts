@@ -32,7 +32,7 @@ export function children(e: Expr): Expr[] {
   }
 }
 
-export function visitExpr(e: Expr, f: (x: Expr) => void): void {
+function visitExpr(e: Expr, f: (x: Expr) => void): void {
   f(e);
   for (const c of children(e)) visitExpr(c, f);
 }
@@ -71,7 +71,7 @@ export function mapExpr(e: Expr, f: (x: Expr) => Expr | undefined): Expr {
   }
 }
 
-export function exprKey(e: Expr): string {
+function exprKey(e: Expr): string {
   return JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }
 

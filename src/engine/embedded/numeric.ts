@@ -63,13 +63,6 @@ export function mulDec(a: Dec, b: Dec): Dec {
   return { unscaled: a.unscaled * b.unscaled, scale: a.scale + b.scale };
 }
 
-export function compareDec(a: Dec, b: Dec): number {
-  const s = Math.max(a.scale, b.scale);
-  const x = rescaleUp(a, s);
-  const y = rescaleUp(b, s);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
 export function divisionByZero(): Error {
   return dataError('division by zero', '22012');
 }

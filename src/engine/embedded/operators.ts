@@ -87,7 +87,7 @@ export function comparison(op: CompareOp, l: Typed, r: Typed, loc: number): Expr
   return { kind: 'compare', op, left: left.e, right: right.e, via, type: 'bool' };
 }
 
-export function arithmetic(op: ArithOp, l: Typed, r: Typed, loc: number): Expr {
+function arithmetic(op: ArithOp, l: Typed, r: Typed, loc: number): Expr {
   if (l.unknown && r.unknown) throw new Refusal(`operator is not unique: unknown ${op} unknown; add a cast`, loc);
   const left = l.unknown ? resolve(l, r.e.type) : l;
   const right = r.unknown ? resolve(r, left.e.type) : r;

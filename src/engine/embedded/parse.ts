@@ -16,7 +16,7 @@ export interface RawRelation {
   location: number;
 }
 
-export interface RawJoin {
+interface RawJoin {
   kind: 'inner' | 'left';
   relation: RawRelation;
   on: RawNode;
@@ -30,7 +30,7 @@ export interface RawTarget {
   location: number;
 }
 
-export interface RawSortItem {
+interface RawSortItem {
   expr: RawNode;
   desc: boolean;
   nulls: 'default' | 'first' | 'last';

@@ -5,7 +5,7 @@ import type { OrderTerm, Predicate } from '../../query/predicate.js';
 import type { Expr, JoinCondition, ViewModel } from './ast.js';
 
 /** Why a predicate reached a store. */
-export type PushOrigin = 'filter' | 'view' | 'join-on' | 'inferred';
+type PushOrigin = 'filter' | 'view' | 'join-on' | 'inferred';
 
 export interface PushedPredicate {
   predicate: Predicate;
@@ -103,5 +103,3 @@ export interface Plan {
   concurrency: number;
   notes: string[];
 }
-
-export type { OrderTerm };

@@ -9,7 +9,7 @@ export type SqlType = 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float8' |
 /** A string literal or NULL whose type comes from context, as PostgreSQL's `unknown`. */
 export type LiteralType = SqlType | 'unknown';
 
-export const INT_TYPES: ReadonlySet<SqlType> = new Set(['int2', 'int4', 'int8']);
+const INT_TYPES: ReadonlySet<SqlType> = new Set(['int2', 'int4', 'int8']);
 export const isInt = (t: LiteralType): boolean => INT_TYPES.has(t as SqlType);
 export const isNumber = (t: LiteralType): boolean => isInt(t) || t === 'numeric' || t === 'float8';
 

@@ -21,7 +21,7 @@ export type RunQuery = (q: NativeQuery) => Promise<unknown[][]>;
 export const SET_IDENTITY_SQL = "SELECT set_config('request.jwt.claims', $1, true), set_config('viewgate.role', $2, true)";
 
 /** Claims as JSON; a bigint (never from a token, possibly from code) keeps its digits. */
-export function claimsJson(claims: Record<string, unknown>): string {
+function claimsJson(claims: Record<string, unknown>): string {
   return JSON.stringify(claims, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
