@@ -12,7 +12,7 @@ import { storesDown } from './runtime.js';
 import { restPlugin } from './rest/routes.js';
 import { healthPlugin } from './rest/health.js';
 import { mcpPlugin } from './mcp/http.js';
-import { registerOpenApiRoutes } from './rest/openapi.js';
+import { docsPlugin } from './rest/openapi.js';
 import { registerCors } from './http/cors.js';
 import { sendError, toApiError } from './http/envelope.js';
 import { clientErrorHandler, registerAuditGuarantee } from './http/request-audit.js';
@@ -67,7 +67,7 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (browsers) => {
     await registerCors(browsers, rt.config.server.cors.origins);
     await browsers.register(restPlugin, { gateway: rt.gateway });
-    await browsers.register(async (docs) => registerOpenApiRoutes(docs, rt));
+    await browsers.register(docsPlugin, { gateway: rt.gateway });
     await browsers.register(healthPlugin, {
       gateway: rt.gateway,
       storesDown: (requestId) => storesDown(rt, requestId),

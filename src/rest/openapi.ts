@@ -1,9 +1,8 @@
 // GET /api/v2/openapi.json (docs/rest.md): the views this caller may read, described through the
 // gateway, turned into the OpenAPI document (openapi/document.ts); and /docs, which renders it.
 import { createRequire } from 'node:module';
-import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../runtime.js';
-import type { Identity } from '../policy/identity.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Gateway, Identity } from '../gateway/index.js';
 import { handler } from './routes.js';
 import { registerDocsPage } from './docs-page.js';
 import { openApiDocument, type DescribedView } from './openapi/document.js';
@@ -13,8 +12,7 @@ const OPENAPI_PATH = '/api/v2/openapi.json';
 const VERSION = String((createRequire(import.meta.url)('../../package.json') as { version: string }).version);
 
 /** The document for one caller; views that cannot be built right now are listed, not described. */
-async function openApiFor(rt: Runtime, identity: Identity, serverUrl: string): Promise<Record<string, unknown>> {
-  const gw = rt.gateway;
+async function openApiFor(gw: Gateway, identity: Identity, serverUrl: string): Promise<Record<string, unknown>> {
   const summaries = gw.listViews(identity);
   const described = await Promise.allSettled(summaries.map((v) => gw.describeView(identity, v.id)));
   const views: DescribedView[] = [];
@@ -28,16 +26,17 @@ async function openApiFor(rt: Runtime, identity: Identity, serverUrl: string): P
     const masks = Object.fromEntries(d.columns.flatMap((c) => (c.mask ? [[c.name, c.mask]] : [])));
     views.push({ description: d, masks, explain: d.explain });
   });
-  return openApiDocument({ config: rt.config, role: identity.role, version: VERSION, serverUrl, views, unavailable });
+  return openApiDocument({ config: gw.config, role: identity.role, version: VERSION, serverUrl, views, unavailable });
 }
 
-export function registerOpenApiRoutes(app: FastifyInstance, rt: Runtime): void {
+/** The OpenAPI document and the /docs page, as one plugin. */
+export const docsPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, { gateway }) => {
   app.get(
     OPENAPI_PATH,
-    handler(rt, 'openapi', async (identity, req) => {
-      const url = (rt.config.server.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
-      return openApiFor(rt, identity, url);
+    handler({ gateway }, 'openapi', async (identity, req) => {
+      const url = (gateway.config.server.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
+      return openApiFor(gateway, identity, url);
     }),
   );
   registerDocsPage(app);
-}
+};
