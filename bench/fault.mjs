@@ -33,16 +33,30 @@ async function pickPort() {
 
 function installDb() {
   mkdirSync(dataDir, { recursive: true });
-  execFileSync('mariadb-install-db', ['--no-defaults', `--datadir=${dataDir}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  execFileSync(
+    'mariadb-install-db',
+    ['--no-defaults', `--datadir=${dataDir}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
 }
 
 let mariadb;
 async function startMariadb(port) {
   mariadb = spawn(
     'mariadbd',
-    ['--no-defaults', `--datadir=${dataDir}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${join(dataDir, 'mariadbd.pid')}`, '--user=root', '--skip-log-bin', '--innodb-buffer-pool-size=64M'],
+    [
+      '--no-defaults',
+      `--datadir=${dataDir}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--socket=${socket}`,
+      `--pid-file=${join(dataDir, 'mariadbd.pid')}`,
+      '--user=root',
+      '--skip-log-bin',
+      '--innodb-buffer-pool-size=64M',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';

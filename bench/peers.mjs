@@ -22,7 +22,19 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { auditToFile, freePort, KEYS, load, machine, MCP_HEADERS, mcpCall, prepareStores, ROOT, startViewgate, writeConfig } from './lib/setup.mjs';
+import {
+  auditToFile,
+  freePort,
+  KEYS,
+  load,
+  machine,
+  MCP_HEADERS,
+  mcpCall,
+  prepareStores,
+  ROOT,
+  startViewgate,
+  writeConfig,
+} from './lib/setup.mjs';
 import { startProcess, stopAll, stopOnSignals } from './lib/process.mjs';
 import { callOk, concurrent, connectMcp, sequential, textOf } from './lib/mcp-load.mjs';
 import { ensureToolbox, startToolbox, TOOLBOX_TOOL, TOOLBOX_VERSION } from './peers/toolbox.mjs';
@@ -54,7 +66,16 @@ const ORDER_SQL = `SELECT order_id, customer_id, total_amount, status, created_a
 const say = (m) => console.error(m);
 const results = {
   machine: { ...machine(), loadAverageBefore: loadavg().map(round2) },
-  settings: { duration, concurrency, requests, maxConcurrentCalls: MAX_CALLS, warmupSeconds: WARMUP_SECONDS, restSequentialSeconds: REST_SEQ_SECONDS, audit: 'file', orderId: ORDER_ID },
+  settings: {
+    duration,
+    concurrency,
+    requests,
+    maxConcurrentCalls: MAX_CALLS,
+    warmupSeconds: WARMUP_SECONDS,
+    restSequentialSeconds: REST_SEQ_SECONDS,
+    audit: 'file',
+    orderId: ORDER_ID,
+  },
   peers: {},
   scenarios: {},
 };
@@ -107,7 +128,14 @@ try {
 
   // MCP: the same order through each server's tool, with the MCP SDK client.
   const mcpTargets = [
-    ['viewgate_mcp', `${vg.url}/mcp`, { 'X-API-Key': KEYS.internal }, 'query_view', { view: 'app.orders', filter: `order_id = ${ORDER_ID}` }, 'viewgate'],
+    [
+      'viewgate_mcp',
+      `${vg.url}/mcp`,
+      { 'X-API-Key': KEYS.internal },
+      'query_view',
+      { view: 'app.orders', filter: `order_id = ${ORDER_ID}` },
+      'viewgate',
+    ],
     toolbox && ['toolbox_mcp', toolbox.mcpUrl, {}, TOOLBOX_TOOL, { order_id: ORDER_ID }, 'toolbox'],
     dbhub && ['dbhub_mcp', dbhub.mcpUrl, {}, DBHUB_TOOL, { sql: ORDER_SQL }, 'dbhub'],
   ].filter(Boolean);
@@ -120,7 +148,15 @@ try {
       results.peers[peerName].protocolVersion = clients[0].getNegotiatedProtocolVersion?.();
       results.peers[peerName].sampleResult = first.slice(0, 400);
       record(`${name}_sequential`, await sequential({ call: () => callOk(clients[0], tool, args), requests, budgetMs: SEQ_BUDGET_MS }));
-      record(`${name}_concurrent`, await concurrent({ calls: clients.map((c) => () => callOk(c, tool, args)), duration, maxCalls: MAX_CALLS, warmupSeconds: WARMUP_SECONDS }));
+      record(
+        `${name}_concurrent`,
+        await concurrent({
+          calls: clients.map((c) => () => callOk(c, tool, args)),
+          duration,
+          maxCalls: MAX_CALLS,
+          warmupSeconds: WARMUP_SECONDS,
+        }),
+      );
       await rawPost(name, url, headers, tool, args).catch((e) => say(`${name}: no raw-POST row: ${e?.message ?? e}`));
     } catch (e) {
       results.peers[peerName].status = 'failed while measuring';
@@ -178,13 +214,21 @@ const LABELS = {
 };
 const rows = Object.entries(s).map(([name, r]) => {
   const [, target, mode] = /^(.*)_(sequential|concurrent|rawseq|raw)$/.exec(name);
-  const how = { sequential: '1 (sequential)', concurrent: String(r.concurrency ?? concurrency), rawseq: '1, raw POST (autocannon)', raw: `${r.concurrency ?? concurrency}, raw POST (autocannon)` }[mode];
+  const how = {
+    sequential: '1 (sequential)',
+    concurrent: String(r.concurrency ?? concurrency),
+    rawseq: '1, raw POST (autocannon)',
+    raw: `${r.concurrency ?? concurrency}, raw POST (autocannon)`,
+  }[mode];
   return `| ${LABELS[target] ?? target} | ${how} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.requests} | ${(r.errors ?? 0) + (r.timeouts ?? 0) + sumValues(r.unexpected)} |`;
 });
 const down = Object.entries(results.peers).filter(([, p]) => p.status !== 'running');
 console.log(`machine: ${JSON.stringify(results.machine)}`);
 console.log(`settings: ${JSON.stringify(results.settings)}\n`);
-console.log('| target | concurrency | req/s or calls/s | p50 ms | p95 ms | p99 ms | calls | errors |\n|---|---|---|---|---|---|---|---|\n' + rows.join('\n'));
+console.log(
+  '| target | concurrency | req/s or calls/s | p50 ms | p95 ms | p99 ms | calls | errors |\n|---|---|---|---|---|---|---|---|\n' +
+    rows.join('\n'),
+);
 console.log(`\nratios: ${JSON.stringify(results.ratios)}`);
 for (const [name, p] of down) console.log(`NOT MEASURED: ${name}: ${p.status}: ${p.reason}`);
 console.log(`written: ${file}`);
@@ -228,7 +272,9 @@ async function peer(name, label, start) {
 function record(name, r) {
   results.scenarios[name] = r;
   const bad = (r.errors ?? 0) + (r.timeouts ?? 0) + sumValues(r.unexpected);
-  say(`${name}: ${r.rps}/s p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms (${r.requests} calls${bad ? `, ${bad} FAILED${r.lastError ? `: ${r.lastError}` : ''}${r.unexpected ? ` ${JSON.stringify(r.unexpected)}` : ''}` : ''})`);
+  say(
+    `${name}: ${r.rps}/s p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms (${r.requests} calls${bad ? `, ${bad} FAILED${r.lastError ? `: ${r.lastError}` : ''}${r.unexpected ? ` ${JSON.stringify(r.unexpected)}` : ''}` : ''})`,
+  );
 }
 
 function sumValues(o) {

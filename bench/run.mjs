@@ -16,7 +16,21 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
-import { auditOff, auditToFile, setGrant, KEYS, load, loop, machine, MCP_HEADERS, mcpCall, prepareStores, ROOT, startViewgate, writeConfig } from './lib/setup.mjs';
+import {
+  auditOff,
+  auditToFile,
+  setGrant,
+  KEYS,
+  load,
+  loop,
+  machine,
+  MCP_HEADERS,
+  mcpCall,
+  prepareStores,
+  ROOT,
+  startViewgate,
+  writeConfig,
+} from './lib/setup.mjs';
 import { federatedScenario } from './federated.mjs';
 
 const { values } = parseArgs({
@@ -47,7 +61,9 @@ async function http(name, opts) {
   await load({ ...opts, connections, duration: WARMUP });
   const r = await load({ ...opts, connections, duration });
   results.scenarios[name] = r;
-  console.error(`${name}: ${r.rps} req/s p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms${r.unexpected ? ` UNEXPECTED ${JSON.stringify(r.unexpected)}` : ''}`);
+  console.error(
+    `${name}: ${r.rps} req/s p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms${r.unexpected ? ` UNEXPECTED ${JSON.stringify(r.unexpected)}` : ''}`,
+  );
   return r;
 }
 
@@ -70,11 +86,15 @@ try {
   if (only.has('b')) {
     await http('b_rest_pg_point', { url: `${vg.url}/api/v2/app/_table/orders/1001`, headers: { 'X-API-Key': KEYS.internal } });
     const pool = new pg.Pool({ connectionString: env.APP_PG_URL, max: 10 });
-    await direct('b_direct_pg_point', () => pool.query('SELECT order_id, customer_id, total_amount, status, created_at FROM orders WHERE order_id = $1', ['1001']));
+    await direct('b_direct_pg_point', () =>
+      pool.query('SELECT order_id, customer_id, total_amount, status, created_at FROM orders WHERE order_id = $1', ['1001']),
+    );
     await pool.end();
     await http('b_rest_mariadb_point', { url: `${vg.url}/api/v2/crm/_table/customers/3`, headers: { 'X-API-Key': KEYS.internal } });
     const mpool = mysql.createPool({ uri: env.CRM_MYSQL_URL, connectionLimit: 10 });
-    await direct('b_direct_mariadb_point', () => mpool.execute('SELECT customer_id, tenant_id, email, full_name, is_active, created_at FROM customers WHERE customer_id = ?', [3]));
+    await direct('b_direct_mariadb_point', () =>
+      mpool.execute('SELECT customer_id, tenant_id, email, full_name, is_active, created_at FROM customers WHERE customer_id = ?', [3]),
+    );
     await mpool.end();
   }
   if (only.has('c')) {
@@ -115,6 +135,8 @@ writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
 const rows = Object.entries(s)
   .filter(([, r]) => r && r.rps !== undefined)
   .map(([name, r]) => `| ${name} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.requests} |`);
-console.log(`machine: ${JSON.stringify(results.machine)}\nsettings: ${connections} connections, ${duration} s per scenario after ${WARMUP} s warm-up, audit ${values.audit}\n`);
+console.log(
+  `machine: ${JSON.stringify(results.machine)}\nsettings: ${connections} connections, ${duration} s per scenario after ${WARMUP} s warm-up, audit ${values.audit}\n`,
+);
 console.log('| scenario | req/s | p50 ms | p95 ms | p99 ms | requests |\n|---|---|---|---|---|---|\n' + rows.join('\n'));
 console.log(`\nratios: ${JSON.stringify(results.ratios)}\nwritten: ${file}`);

@@ -11,7 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { auditToFile, setGrant, KEYS, machine, MCP_HEADERS, mcpCall, prepareStores, ROOT, startViewgate, writeConfig } from './lib/setup.mjs';
+import {
+  auditToFile,
+  setGrant,
+  KEYS,
+  machine,
+  MCP_HEADERS,
+  mcpCall,
+  prepareStores,
+  ROOT,
+  startViewgate,
+  writeConfig,
+} from './lib/setup.mjs';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, rate: { type: 'string', default: '150' } } });
 const minutes = Math.min(30, Number(values.minutes));
@@ -27,12 +38,25 @@ const pid = vg.child.pid;
 const q = (s) => encodeURIComponent(s);
 const requests = [
   { method: 'GET', path: `/api/v2/crm/_table/customers?filter=${q('customer_id = 1')}`, headers: { 'X-API-Key': KEYS.partner } },
-  { method: 'GET', path: '/api/v2/crm/_table/customers?order=full_name&limit=5&include_count=true', headers: { 'X-API-Key': KEYS.partner } },
+  {
+    method: 'GET',
+    path: '/api/v2/crm/_table/customers?order=full_name&limit=5&include_count=true',
+    headers: { 'X-API-Key': KEYS.partner },
+  },
   { method: 'GET', path: '/api/v2/app/_table/orders?order=total_amount%20desc&limit=10', headers: { 'X-API-Key': KEYS.internal } },
   { method: 'GET', path: '/api/v2/app/_table/orders/1001', headers: { 'X-API-Key': KEYS.internal } },
-  { method: 'GET', path: `/api/v2/analytics/_table/events?filter=${q("event_type = 'view'")}&limit=5`, headers: { 'X-API-Key': KEYS.internal } },
+  {
+    method: 'GET',
+    path: `/api/v2/analytics/_table/events?filter=${q("event_type = 'view'")}&limit=5`,
+    headers: { 'X-API-Key': KEYS.internal },
+  },
   { method: 'GET', path: '/api/v2/crm/_table/customers/999', headers: { 'X-API-Key': KEYS.internal } },
-  { method: 'POST', path: '/mcp', headers: { ...MCP_HEADERS, 'X-API-Key': KEYS.llm }, body: mcpCall('query_view', { view: 'crm.customers', filter: 'customer_id > 2', limit: 5 }) },
+  {
+    method: 'POST',
+    path: '/mcp',
+    headers: { ...MCP_HEADERS, 'X-API-Key': KEYS.llm },
+    body: mcpCall('query_view', { view: 'crm.customers', filter: 'customer_id > 2', limit: 5 }),
+  },
 ];
 const received = new Set();
 for (const r of requests) {

@@ -224,10 +224,16 @@ function listenProblem(err: unknown, config: Config): UsageError | undefined {
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const where = `${host}:${config.server.port}`;
   const change = 'choose another with --port N (or VIEWGATE_PORT with the reference config, or server.port)';
-  if (code === 'EADDRINUSE') return new UsageError(`cannot listen on ${where}: the address is already in use (another viewgate or program holds it); stop it, or ${change}`);
-  if (code === 'EACCES') return new UsageError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges); ${change}`);
+  if (code === 'EADDRINUSE')
+    return new UsageError(
+      `cannot listen on ${where}: the address is already in use (another viewgate or program holds it); stop it, or ${change}`,
+    );
+  if (code === 'EACCES')
+    return new UsageError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges); ${change}`);
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
-    return new UsageError(`cannot listen on ${where}: no such local address; choose another with --host H (or server.host), e.g. 127.0.0.1`);
+    return new UsageError(
+      `cannot listen on ${where}: no such local address; choose another with --host H (or server.host), e.g. 127.0.0.1`,
+    );
   }
   return undefined;
 }
@@ -302,7 +308,10 @@ async function token(args: string[]): Promise<number> {
 }
 
 async function demo(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'load-only': { type: 'boolean' }, ...LISTEN_OPTIONS } });
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string', short: 'c' }, 'load-only': { type: 'boolean' }, ...LISTEN_OPTIONS },
+  });
   const config = load(values.config);
   applyListenFlags(config, values);
   const { loadDemoData, DEMO_KEYS } = await import('./demo.js');

@@ -45,7 +45,13 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.length > MAX_URL_LENGTH) {
-      return sendError(reply, new ApiError('uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters; narrow the query (fewer ids or a shorter filter)`));
+      return sendError(
+        reply,
+        new ApiError(
+          'uri_too_long',
+          `the URL is longer than ${MAX_URL_LENGTH} characters; narrow the query (fewer ids or a shorter filter)`,
+        ),
+      );
     }
   });
   // While shutting down, responses to in-flight requests close their connection, so close() does
@@ -59,7 +65,10 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
     if (closing) reply.header('connection', 'close');
   });
   app.setNotFoundHandler((req, reply) =>
-    sendError(reply, new ApiError('not_found', `no route ${req.method} ${req.url.split('?')[0]}; the REST API lives under /api/v2/{service}/_table`)),
+    sendError(
+      reply,
+      new ApiError('not_found', `no route ${req.method} ${req.url.split('?')[0]}; the REST API lives under /api/v2/{service}/_table`),
+    ),
   );
   app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, rt.log, String(req.id))));
 

@@ -89,8 +89,7 @@ export function compareForSort(type: ColumnType, a: Value, b: Value, desc: boole
 
 // ---- canonical forms -------------------------------------------------------------------------
 
-const TS_RE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+const TS_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
  * Parses an ISO-8601 / PostgreSQL timestamp text into the canonical UTC form.

@@ -16,9 +16,7 @@ async function check(name: string, url: string, probe: () => Promise<void>, hint
   try {
     await probe();
   } catch (err) {
-    throw new Error(
-      `test setup: ${name} is not reachable at ${redact(url)} (${(err as Error).message}). ${hint}`,
-    );
+    throw new Error(`test setup: ${name} is not reachable at ${redact(url)} (${(err as Error).message}). ${hint}`);
   }
 }
 
@@ -36,10 +34,18 @@ function redact(url: string): string {
 function buildDist(): void {
   const cache = join(root, 'node_modules', '.cache', 'viewgate');
   const buildInfo = join(cache, 'tsconfig.tsbuildinfo');
-  const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter(
+    (f) => f.endsWith('.ts') && !f.endsWith('.d.ts'),
+  );
   if (sources.some((f) => !existsSync(join(root, 'dist', f.replace(/\.ts$/, '.js'))))) rmSync(buildInfo, { force: true });
   tsc('building dist/', ['-p', join(root, 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', buildInfo]);
-  tsc('type-checking test/', ['-p', join(root, 'test', 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', join(cache, 'tests.tsbuildinfo')]);
+  tsc('type-checking test/', [
+    '-p',
+    join(root, 'test', 'tsconfig.json'),
+    '--incremental',
+    '--tsBuildInfoFile',
+    join(cache, 'tests.tsbuildinfo'),
+  ]);
 }
 
 function tsc(what: string, args: string[]): void {

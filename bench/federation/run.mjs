@@ -114,7 +114,11 @@ async function exists() {
     const [rows] = await m.query(`SELECT COUNT(*) AS n FROM ${DB.crm}.customers`).finally(() => m.end());
     const c = new MongoClient(MONGO_URL);
     await c.connect();
-    const n = await c.db(DB.analytics).collection('events').estimatedDocumentCount().finally(() => c.close());
+    const n = await c
+      .db(DB.analytics)
+      .collection('events')
+      .estimatedDocumentCount()
+      .finally(() => c.close());
     return p.rows[0].n === ORDERS && Number(rows[0].n) === CUSTOMERS && n === EVENTS;
   } catch {
     return false;
@@ -326,7 +330,9 @@ async function measure(name, fn, iterations = ITER) {
     const keys = [...new Set(extra.flatMap((e) => Object.keys(e)))];
     res.fetched = Object.fromEntries(keys.map((k) => [k, extra.reduce((a, e) => a + (e[k] ?? 0), 0) / extra.length]));
   }
-  say(`  ${name.padEnd(44)} n=${String(res.n).padStart(4)}  p50 ${res.p50.toFixed(2)}  p95 ${res.p95.toFixed(2)}  p99 ${res.p99.toFixed(2)} ms${res.fetched ? `  fetched ${JSON.stringify(roundAll(res.fetched))}` : ''}`);
+  say(
+    `  ${name.padEnd(44)} n=${String(res.n).padStart(4)}  p50 ${res.p50.toFixed(2)}  p95 ${res.p95.toFixed(2)}  p99 ${res.p99.toFixed(2)} ms${res.fetched ? `  fetched ${JSON.stringify(roundAll(res.fetched))}` : ''}`,
+  );
   return res;
 }
 
@@ -383,7 +389,14 @@ function machine() {
   } catch {
     /* not a checkout */
   }
-  return { date: new Date().toISOString(), nproc: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: model, commit, node: process.version };
+  return {
+    date: new Date().toISOString(),
+    nproc: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    cpu: model,
+    commit,
+    node: process.version,
+  };
 }
 
 // ---- main ---------------------------------------------------------------------------------------
@@ -404,12 +417,21 @@ async function main() {
   const svc = cfg.services.bench;
   // --hub-only: the hub and the floors alone (to check the setup while the engine is not there).
   const hubOnly = flag('hub-only');
-  const twoStore = hubOnly ? undefined : await buildEmbeddedView({ service: 'bench', name: 'customer_orders', view: svc.views.customer_orders, config: cfg, sources });
-  const threeStore = hubOnly ? undefined : await buildEmbeddedView({ service: 'bench', name: 'activity', view: svc.views.activity, config: cfg, sources });
+  const twoStore = hubOnly
+    ? undefined
+    : await buildEmbeddedView({ service: 'bench', name: 'customer_orders', view: svc.views.customer_orders, config: cfg, sources });
+  const threeStore = hubOnly
+    ? undefined
+    : await buildEmbeddedView({ service: 'bench', name: 'activity', view: svc.views.activity, config: cfg, sources });
 
   const hub = new pg.Client({ connectionString: withDb(PG_URL, DB.hub) });
   await hub.connect();
-  const crm = await mysql.createConnection({ uri: withDb(MYSQL_URL, DB.crm), supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+  const crm = await mysql.createConnection({
+    uri: withDb(MYSQL_URL, DB.crm),
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+  });
   const app = new pg.Client({ connectionString: withDb(PG_URL, DB.app) });
   await app.connect();
 
@@ -424,8 +446,10 @@ async function main() {
   };
 
   const results = { machine: info, sizes: { customers: CUSTOMERS, orders: ORDERS, events: EVENTS, tenants: TENANTS }, scenarios: {} };
-  const HUB_ONE = 'SELECT customer_id, tenant_id, email, order_id, total_amount FROM federation.customer_orders WHERE customer_id = $1 ORDER BY customer_id, order_id LIMIT 50';
-  const HUB_PAGE = 'SELECT customer_id, tenant_id, email, order_id, total_amount FROM federation.customer_orders WHERE tenant_id = $1 ORDER BY customer_id, order_id LIMIT 50';
+  const HUB_ONE =
+    'SELECT customer_id, tenant_id, email, order_id, total_amount FROM federation.customer_orders WHERE customer_id = $1 ORDER BY customer_id, order_id LIMIT 50';
+  const HUB_PAGE =
+    'SELECT customer_id, tenant_id, email, order_id, total_amount FROM federation.customer_orders WHERE tenant_id = $1 ORDER BY customer_id, order_id LIMIT 50';
 
   try {
     // Sanity: the engine and the hub give the same rows.
@@ -442,13 +466,32 @@ async function main() {
 
     say('\n(1) one customer: customer_id = N (customers LEFT JOIN orders)');
     const one = {};
-    one.engine = await measure('embedded engine.execute', async (i) => account(await twoStore.engine.execute(engineQuery(twoStore, `customer_id = ${customerIds[i % 2000]}`, [], 50))));
-    one.rest = await measure('embedded via REST', async (i) => void (await rest(`/api/v2/bench/_table/customer_orders?filter=${encodeURIComponent(`customer_id = ${customerIds[i % 2000]}`)}&limit=50`)));
+    one.engine = await measure('embedded engine.execute', async (i) =>
+      account(await twoStore.engine.execute(engineQuery(twoStore, `customer_id = ${customerIds[i % 2000]}`, [], 50))),
+    );
+    one.rest = await measure(
+      'embedded via REST',
+      async (i) =>
+        void (await rest(
+          `/api/v2/bench/_table/customer_orders?filter=${encodeURIComponent(`customer_id = ${customerIds[i % 2000]}`)}&limit=50`,
+        )),
+    );
     one.hub = await measure('hub (mysql_fdw + postgres_fdw)', async (i) => void (await hub.query(HUB_ONE, [customerIds[i % 2000]])));
-    one.hubPrepared = await measure('hub, named prepared statement', async (i) => void (await hub.query({ name: 'hub_one', text: HUB_ONE, values: [customerIds[i % 2000]] })));
+    one.hubPrepared = await measure(
+      'hub, named prepared statement',
+      async (i) => void (await hub.query({ name: 'hub_one', text: HUB_ONE, values: [customerIds[i % 2000]] })),
+    );
     one.hubFetched = await hubFetched(hub, HUB_ONE, [WITH_ORDERS]);
-    one.floorCrm = await measure('floor: MariaDB customer by id', async (i) => void (await crm.execute('SELECT customer_id, tenant_id, email FROM customers WHERE customer_id = ?', [customerIds[i % 2000]])));
-    one.floorApp = await measure('floor: PostgreSQL orders of a customer', async (i) => void (await app.query('SELECT order_id, customer_id, total_amount FROM orders WHERE customer_id = $1', [customerIds[i % 2000]])));
+    one.floorCrm = await measure(
+      'floor: MariaDB customer by id',
+      async (i) =>
+        void (await crm.execute('SELECT customer_id, tenant_id, email FROM customers WHERE customer_id = ?', [customerIds[i % 2000]])),
+    );
+    one.floorApp = await measure(
+      'floor: PostgreSQL orders of a customer',
+      async (i) =>
+        void (await app.query('SELECT order_id, customer_id, total_amount FROM orders WHERE customer_id = $1', [customerIds[i % 2000]])),
+    );
     one.floor = await measure('floor: both, one after the other', async (i) => {
       const id = customerIds[i % 2000];
       await crm.execute('SELECT customer_id, tenant_id, email FROM customers WHERE customer_id = ?', [id]);
@@ -458,28 +501,64 @@ async function main() {
 
     say('\n(2) one tenant page: tenant_id = T ORDER BY customer_id LIMIT 50');
     const page = {};
-    page.engine = await measure('embedded engine.execute', async (i) => account(await twoStore.engine.execute(engineQuery(twoStore, `tenant_id = '${tenantIds[i % 2000]}'`, ['customer_id'], 50))));
-    page.rest = await measure('embedded via REST', async (i) => void (await rest(`/api/v2/bench/_table/customer_orders?filter=${encodeURIComponent(`tenant_id = '${tenantIds[i % 2000]}'`)}&order=customer_id&limit=50`)));
+    page.engine = await measure('embedded engine.execute', async (i) =>
+      account(await twoStore.engine.execute(engineQuery(twoStore, `tenant_id = '${tenantIds[i % 2000]}'`, ['customer_id'], 50))),
+    );
+    page.rest = await measure(
+      'embedded via REST',
+      async (i) =>
+        void (await rest(
+          `/api/v2/bench/_table/customer_orders?filter=${encodeURIComponent(`tenant_id = '${tenantIds[i % 2000]}'`)}&order=customer_id&limit=50`,
+        )),
+    );
     page.hubFetched = await hubFetched(hub, HUB_PAGE, [tenantIds[0]]);
     page.hub = await measure('hub (mysql_fdw + postgres_fdw)', async (i) => void (await hub.query(HUB_PAGE, [tenantIds[i % 2000]])), 50);
-    page.hubPrepared = await measure('hub, named prepared statement', async (i) => void (await hub.query({ name: 'hub_page', text: HUB_PAGE, values: [tenantIds[i % 2000]] })), 50);
-    page.floorCrm = await measure('floor: MariaDB tenant page of customers', async (i) => void (await crm.execute('SELECT customer_id, tenant_id, email FROM customers WHERE tenant_id = ? ORDER BY customer_id LIMIT 50', [tenantIds[i % 2000]])));
+    page.hubPrepared = await measure(
+      'hub, named prepared statement',
+      async (i) => void (await hub.query({ name: 'hub_page', text: HUB_PAGE, values: [tenantIds[i % 2000]] })),
+      50,
+    );
+    page.floorCrm = await measure(
+      'floor: MariaDB tenant page of customers',
+      async (i) =>
+        void (await crm.execute('SELECT customer_id, tenant_id, email FROM customers WHERE tenant_id = ? ORDER BY customer_id LIMIT 50', [
+          tenantIds[i % 2000],
+        ])),
+    );
     page.floor = await measure('floor: customers page, then their orders', async (i) => {
-      const [rows] = await crm.execute('SELECT customer_id, tenant_id, email FROM customers WHERE tenant_id = ? ORDER BY customer_id LIMIT 50', [tenantIds[i % 2000]]);
-      await app.query('SELECT order_id, customer_id, total_amount FROM orders WHERE customer_id = ANY($1)', [rows.map((r) => r.customer_id)]);
+      const [rows] = await crm.execute(
+        'SELECT customer_id, tenant_id, email FROM customers WHERE tenant_id = ? ORDER BY customer_id LIMIT 50',
+        [tenantIds[i % 2000]],
+      );
+      await app.query('SELECT order_id, customer_id, total_amount FROM orders WHERE customer_id = ANY($1)', [
+        rows.map((r) => r.customer_id),
+      ]);
     });
     results.scenarios.tenantPage = page;
 
     say('\n(3) three stores (reference view, + 200k events in FerretDB): embedded engine only');
     const three = {};
-    three.oneCustomer = await measure('embedded: one customer', async (i) => account(await threeStore.engine.execute(engineQuery(threeStore, `customer_id = ${customerIds[i % 2000]}`, [], 50))), 100);
-    three.tenantPage = await measure('embedded: one tenant page', async (i) => account(await threeStore.engine.execute(engineQuery(threeStore, `tenant_id = '${tenantIds[i % 2000]}'`, ['customer_id'], 50))), 50);
+    three.oneCustomer = await measure(
+      'embedded: one customer',
+      async (i) => account(await threeStore.engine.execute(engineQuery(threeStore, `customer_id = ${customerIds[i % 2000]}`, [], 50))),
+      100,
+    );
+    three.tenantPage = await measure(
+      'embedded: one tenant page',
+      async (i) =>
+        account(await threeStore.engine.execute(engineQuery(threeStore, `tenant_id = '${tenantIds[i % 2000]}'`, ['customer_id'], 50))),
+      50,
+    );
     const mongo = new MongoClient(MONGO_URL);
     await mongo.connect();
     const events = mongo.db(DB.analytics).collection('events');
-    three.floorMongo = await measure('floor: FerretDB events of one user (driver)', async (i) => {
-      void (await events.find({ user_id: String(customerIds[i % 2000]) }).toArray());
-    }, 100);
+    three.floorMongo = await measure(
+      'floor: FerretDB events of one user (driver)',
+      async (i) => {
+        void (await events.find({ user_id: String(customerIds[i % 2000]) }).toArray());
+      },
+      100,
+    );
     await mongo.close();
     results.scenarios.threeStore = three;
   } finally {
@@ -503,13 +582,26 @@ async function hubOnlyRun(hub, crm, app, HUB_ONE, HUB_PAGE) {
   say(JSON.stringify((await hubFetched(hub, HUB_PAGE, [tenantIds[0]])).fetched));
   say((await hubFetched(hub, HUB_PAGE, [tenantIds[0]])).plan);
   await measure('hub tenant page', async (i) => void (await hub.query(HUB_PAGE, [tenantIds[i % 2000]])), 20);
-  await measure('floor: MariaDB customer by id', async (i) => void (await crm.execute('SELECT customer_id, tenant_id, email FROM customers WHERE customer_id = ?', [customerIds[i % 2000]])));
-  await measure('floor: PostgreSQL orders of a customer', async (i) => void (await app.query('SELECT order_id, customer_id, total_amount FROM orders WHERE customer_id = $1', [customerIds[i % 2000]])));
+  await measure(
+    'floor: MariaDB customer by id',
+    async (i) =>
+      void (await crm.execute('SELECT customer_id, tenant_id, email FROM customers WHERE customer_id = ?', [customerIds[i % 2000]])),
+  );
+  await measure(
+    'floor: PostgreSQL orders of a customer',
+    async (i) =>
+      void (await app.query('SELECT order_id, customer_id, total_amount FROM orders WHERE customer_id = $1', [customerIds[i % 2000]])),
+  );
 }
 
 function markdown(res) {
   const f = (x) => (x === undefined ? '' : x.toFixed(x < 10 ? 2 : 1));
-  const fetched = (o) => (o ? Object.entries(o).map(([k, v]) => `${k} ${Math.round(v * 10) / 10}`).join(', ') : '');
+  const fetched = (o) =>
+    o
+      ? Object.entries(o)
+          .map(([k, v]) => `${k} ${Math.round(v * 10) / 10}`)
+          .join(', ')
+      : '';
   const row = (label, m, extra = '') => `| ${label} | ${m.n} | ${f(m.p50)} | ${f(m.p95)} | ${f(m.p99)} | ${extra || fetched(m.fetched)} |`;
   const head = '| path | n | p50 ms | p95 ms | p99 ms | rows fetched per store (mean) |\n|---|---|---|---|---|---|';
   const m = res.machine;

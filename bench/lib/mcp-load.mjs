@@ -85,5 +85,9 @@ export async function concurrent({ calls, duration, maxCalls, warmupSeconds = 2 
   let lastError;
   const start = performance.now();
   await run(duration, { ok: (ms) => latencies.push(ms), fail: (e) => (errors++, (lastError = String(e?.message ?? e))) });
-  return summarize(latencies, (performance.now() - start) / 1000, { concurrency: calls.length, errors, ...(lastError ? { lastError } : {}) });
+  return summarize(latencies, (performance.now() - start) / 1000, {
+    concurrency: calls.length,
+    errors,
+    ...(lastError ? { lastError } : {}),
+  });
 }

@@ -32,7 +32,7 @@ export async function startProcess({ name, command, args = [], env = process.env
         clearTimeout(timer);
         return code;
       }
-      return spawnError ? `not started (${spawnError.message})` : child.exitCode ?? child.signalCode;
+      return spawnError ? `not started (${spawnError.message})` : (child.exitCode ?? child.signalCode);
     },
   };
   running.add(handle);

@@ -162,7 +162,13 @@ export async function load({ url, method = 'GET', headers = {}, body, connection
     instance.on('error', reject);
   });
   const wrong = Object.entries(statuses).filter(([s]) => Number(s) !== expectStatus);
-  return { ...summarize(latencies, duration), statuses, errors: result.errors, timeouts: result.timeouts, unexpected: wrong.length > 0 ? Object.fromEntries(wrong) : undefined };
+  return {
+    ...summarize(latencies, duration),
+    statuses,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    unexpected: wrong.length > 0 ? Object.fromEntries(wrong) : undefined,
+  };
 }
 
 /** `concurrency` workers calling `fn` back to back for `duration` seconds. */

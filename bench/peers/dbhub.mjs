@@ -27,8 +27,12 @@ export function ensureDbhub(say) {
   if (installedVersion() !== DBHUB_VERSION) {
     mkdirSync(DIR, { recursive: true });
     say(`dbhub: npm install --prefix ${DIR} @bytebase/dbhub@${DBHUB_VERSION} (a few minutes, once)...`);
-    execFileSync('npm', ['install', '--prefix', DIR, `@bytebase/dbhub@${DBHUB_VERSION}`, '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 15 * 60_000 });
-    if (installedVersion() !== DBHUB_VERSION) throw new Error(`dbhub: npm install did not leave @bytebase/dbhub@${DBHUB_VERSION} in ${DIR}`);
+    execFileSync('npm', ['install', '--prefix', DIR, `@bytebase/dbhub@${DBHUB_VERSION}`, '--no-audit', '--no-fund'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 15 * 60_000,
+    });
+    if (installedVersion() !== DBHUB_VERSION)
+      throw new Error(`dbhub: npm install did not leave @bytebase/dbhub@${DBHUB_VERSION} in ${DIR}`);
   }
   const entry = join(PKG, 'dist/index.js');
   if (!existsSync(entry)) throw new Error(`dbhub: ${entry} is missing; delete ${DIR} and run again`);
@@ -45,7 +49,12 @@ function atLeast(version, [major, minor]) {
  * or `node` on PATH. Resolves to { node, version, satisfies } (the last candidate if none does).
  */
 export function nodeForDbhub() {
-  const candidates = [process.env.VG_BENCH_NODE, process.execPath, ...['24', '22'].map((v) => join(homedir(), '.cache/viewgate/node', v, 'bin/node')), 'node'].filter(Boolean);
+  const candidates = [
+    process.env.VG_BENCH_NODE,
+    process.execPath,
+    ...['24', '22'].map((v) => join(homedir(), '.cache/viewgate/node', v, 'bin/node')),
+    'node',
+  ].filter(Boolean);
   let found;
   for (const node of candidates) {
     let version;

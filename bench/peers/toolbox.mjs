@@ -51,7 +51,13 @@ export async function ensureToolbox(say) {
   const go = goBinary();
   mkdirSync(PEERS_CACHE, { recursive: true });
   say(`toolbox: downloading ${TOOLBOX_MODULE}@${TOOLBOX_VERSION} from the Go module proxy...`);
-  const info = JSON.parse(execFileSync(go, ['mod', 'download', '-json', `${TOOLBOX_MODULE}@${TOOLBOX_VERSION}`], { env: goEnv(), cwd: tmpdir(), timeout: 10 * 60_000 }).toString());
+  const info = JSON.parse(
+    execFileSync(go, ['mod', 'download', '-json', `${TOOLBOX_MODULE}@${TOOLBOX_VERSION}`], {
+      env: goEnv(),
+      cwd: tmpdir(),
+      timeout: 10 * 60_000,
+    }).toString(),
+  );
   if (!info.Dir) throw new Error(`toolbox: go mod download gave no module directory: ${info.Error ?? JSON.stringify(info)}`);
   // The module cache is read-only; build in a writable copy.
   const src = mkdtempSync(join(tmpdir(), 'vg-bench-toolbox-'));

@@ -15,9 +15,7 @@ if (!token) {
 }
 
 const client = new Client({ name: 'viewgate-example', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
-await client.connect(
-  new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
-);
+await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
 
 const views = await client.callTool({ name: 'list_views', arguments: {} });
 console.log(views.content[0].text);

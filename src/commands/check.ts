@@ -35,7 +35,10 @@ export function configWarnings(config: Config): string[] {
 }
 
 export async function runCheck(config: Config): Promise<CheckReport> {
-  const lines: string[] = ['config  ok    ' + `${Object.keys(config.sources).length} sources, ${Object.keys(config.services).length} services, ${Object.keys(config.roles).length} roles`];
+  const lines: string[] = [
+    'config  ok    ' +
+      `${Object.keys(config.sources).length} sources, ${Object.keys(config.services).length} services, ${Object.keys(config.roles).length} roles`,
+  ];
   for (const w of configWarnings(config)) lines.push(`config  WARN  ${w}`);
   let ok = true;
   const sources = new Sources(config);
@@ -61,7 +64,9 @@ export async function runCheck(config: Config): Promise<CheckReport> {
         lines.push(`view    ok    ${pad(e.id, 24)}${e.view.columns.length} columns, key (${e.view.key.join(', ') || 'none'})`);
       } else if (down.length > 0) {
         ok = false;
-        lines.push(`view    FAIL  ${pad(e.id, 24)}reads source${down.length > 1 ? 's' : ''} ${down.map((s) => `"${s}"`).join(', ')}, which cannot be reached (see the source line above)`);
+        lines.push(
+          `view    FAIL  ${pad(e.id, 24)}reads source${down.length > 1 ? 's' : ''} ${down.map((s) => `"${s}"`).join(', ')}, which cannot be reached (see the source line above)`,
+        );
       } else {
         ok = false;
         lines.push(`view    FAIL  ${pad(e.id, 24)}${withNextStep(redactUrl(e.problem ?? 'unknown problem'))}`);

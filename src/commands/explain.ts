@@ -28,7 +28,9 @@ export async function explainCommand(args: string[]): Promise<number> {
   });
   const id = positionals[0];
   if (!id || !id.includes('.')) {
-    process.stderr.write('usage: viewgate explain --config FILE service.view [--filter F] [--order O] [--limit N] [--json] [--role R] [--claim k=v ...]\n');
+    process.stderr.write(
+      'usage: viewgate explain --config FILE service.view [--filter F] [--order O] [--limit N] [--json] [--role R] [--claim k=v ...]\n',
+    );
     return 2;
   }
   const { config } = loadConfigFile(configPath(values.config));
@@ -69,7 +71,13 @@ export async function explainCommand(args: string[]): Promise<number> {
       process.stdout.write(`  ${i + 1}. [${nq.source}] ${nq.text.replace(/\n/g, '\n     ')}\n`);
       if (nq.params.length > 0) process.stdout.write(`     params: ${toJson(nq.params).slice(0, 500)}\n`);
     });
-    process.stdout.write(`\nrows fetched per store: ${Object.entries(fetched).map(([s, n]) => `${s}=${n}`).join(', ') || 'none'}\n`);
+    process.stdout.write(
+      `\nrows fetched per store: ${
+        Object.entries(fetched)
+          .map(([s, n]) => `${s}=${n}`)
+          .join(', ') || 'none'
+      }\n`,
+    );
     process.stdout.write(`rows returned: ${returned}\n`);
     return 0;
   } finally {

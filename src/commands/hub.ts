@@ -90,7 +90,9 @@ async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): P
   try {
     await client.connect();
   } catch (err) {
-    throw new HubApplyError(`cannot connect to the hub at ${redact(url, urlSecrets(url))}: ${redact((err as Error).message, urlSecrets(url))}`);
+    throw new HubApplyError(
+      `cannot connect to the hub at ${redact(url, urlSecrets(url))}: ${redact((err as Error).message, urlSecrets(url))}`,
+    );
   }
   try {
     return await work(client);

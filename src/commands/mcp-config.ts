@@ -56,9 +56,13 @@ export async function mcpConfigCommand(args: string[], env: NodeJS.ProcessEnv = 
     const config = parseConfig(text, file, env);
     if (identity.value) {
       try {
-        await new Authenticator(config).authenticate(identity.variable === 'VIEWGATE_API_KEY' ? { apiKey: identity.value } : { bearer: identity.value });
+        await new Authenticator(config).authenticate(
+          identity.variable === 'VIEWGATE_API_KEY' ? { apiKey: identity.value } : { bearer: identity.value },
+        );
       } catch (err) {
-        say(`${identity.variable === 'VIEWGATE_API_KEY' ? '--api-key' : '--token'} is refused by ${file}: ${err instanceof ApiError ? err.message : String(err)}`);
+        say(
+          `${identity.variable === 'VIEWGATE_API_KEY' ? '--api-key' : '--token'} is refused by ${file}: ${err instanceof ApiError ? err.message : String(err)}`,
+        );
         return 1;
       }
     }

@@ -67,7 +67,16 @@ async function start(config: Config, env: NodeJS.ProcessEnv): Promise<Started> {
   // could only answer errors: say why instead. When some can, serve them; the others are retried
   // on use and their tool calls name the problem.
   const readable = rt.gateway.listViews(identity).map((v) => v.id);
-  const unbuilt = (await Promise.all(readable.map((id) => rt.catalog.get(id).then(() => '', (err: Error) => `  - ${id}: ${err.message}`)))).filter(Boolean);
+  const unbuilt = (
+    await Promise.all(
+      readable.map((id) =>
+        rt.catalog.get(id).then(
+          () => '',
+          (err: Error) => `  - ${id}: ${err.message}`,
+        ),
+      ),
+    )
+  ).filter(Boolean);
   if (readable.length > 0 && unbuilt.length === readable.length) {
     await rt.close();
     throw new Error(`none of the views this identity may read can be built:\n${unbuilt.join('\n')}`);

@@ -244,7 +244,8 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
     const views = new Set<string>();
     if (isTableService(svc)) {
       const src = c.sources[svc.source];
-      if (!src) out.push({ path: `services.${svcName}.source`, message: `unknown source "${svc.source}"; sources are: ${list(c.sources)}` });
+      if (!src)
+        out.push({ path: `services.${svcName}.source`, message: `unknown source "${svc.source}"; sources are: ${list(c.sources)}` });
       svc.tables.forEach((t, i) => {
         const table = typeof t === 'string' ? t : t.name;
         if (src?.kind === 'mongodb' && !src.collections[table]) {
@@ -282,7 +283,8 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
   }
   const roles = new Set(Object.keys(c.roles));
   c.auth.apiKeys.forEach((k, i) => {
-    if (!roles.has(k.role)) out.push({ path: `auth.apiKeys.${i}.role`, message: `unknown role "${k.role}"; roles are: ${[...roles].join(', ')}` });
+    if (!roles.has(k.role))
+      out.push({ path: `auth.apiKeys.${i}.role`, message: `unknown role "${k.role}"; roles are: ${[...roles].join(', ')}` });
   });
   const seenKeys = new Set<string>();
   c.auth.apiKeys.forEach((k, i) => {
@@ -294,7 +296,8 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
     const verifiers = [j.secret, j.publicKey, j.jwksUrl].filter(Boolean).length;
     if (verifiers !== 1) out.push({ path: 'auth.jwt', message: 'give exactly one of secret (HS256), publicKey (PEM) or jwksUrl' });
     if (j.defaultRole && !roles.has(j.defaultRole)) out.push({ path: 'auth.jwt.defaultRole', message: `unknown role "${j.defaultRole}"` });
-    if (j.algorithms?.some((a) => a.toLowerCase() === 'none')) out.push({ path: 'auth.jwt.algorithms', message: '"none" is never allowed' });
+    if (j.algorithms?.some((a) => a.toLowerCase() === 'none'))
+      out.push({ path: 'auth.jwt.algorithms', message: '"none" is never allowed' });
   }
   for (const [roleName, role] of Object.entries(c.roles)) {
     for (const key of Object.keys(role.grants)) {
@@ -302,21 +305,26 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
       if (problem) out.push({ path: `roles.${roleName}.grants.${key}`, message: problem });
     }
   }
-  if (c.audit.failClosed && c.audit.sink === 'off') out.push({ path: 'audit.failClosed', message: 'failClosed needs an audit sink; the sink is "off"' });
+  if (c.audit.failClosed && c.audit.sink === 'off')
+    out.push({ path: 'audit.failClosed', message: 'failClosed needs an audit sink; the sink is "off"' });
   for (const [svcName, svc] of Object.entries(c.services)) {
     if (isTableService(svc)) continue;
     for (const [vName, v] of Object.entries(svc.views)) {
       const exempt = v.rowSecurity && typeof v.rowSecurity === 'object' ? v.rowSecurity.exemptRoles : [];
       exempt.forEach((r: string, i: number) => {
         if (!roles.has(r)) {
-          out.push({ path: `services.${svcName}.views.${vName}.rowSecurity.exemptRoles.${i}`, message: `unknown role "${r}"; roles are: ${[...roles].join(', ')}` });
+          out.push({
+            path: `services.${svcName}.views.${vName}.rowSecurity.exemptRoles.${i}`,
+            message: `unknown role "${r}"; roles are: ${[...roles].join(', ')}`,
+          });
         }
       });
     }
   }
   if (c.audit.sink === 'postgres') {
     if (!c.audit.source) out.push({ path: 'audit.source', message: 'the postgres audit sink names a postgres source' });
-    else if (c.sources[c.audit.source]?.kind !== 'postgres') out.push({ path: 'audit.source', message: `"${c.audit.source}" is not a postgres source` });
+    else if (c.sources[c.audit.source]?.kind !== 'postgres')
+      out.push({ path: 'audit.source', message: `"${c.audit.source}" is not a postgres source` });
   }
   return out;
 }

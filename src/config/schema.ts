@@ -43,7 +43,9 @@ const rate = z.string().transform((v, ctx): Rate => {
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and _ only, not starting with a digit');
 
 /** Role names as identity providers write them: `platform-admin`, `Data.Reader`, `realm:viewer`. */
-const roleName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/, 'a role name uses letters, digits and _ - . : only, starting with a letter, digit or _');
+const roleName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/, 'a role name uses letters, digits and _ - . : only, starting with a letter, digit or _');
 
 const sqlSource = z.strictObject({
   kind: z.enum(['postgres', 'mysql']),
@@ -92,10 +94,7 @@ const grant = z.strictObject({
   cacheTtl: duration.optional(),
 });
 
-const rowSecurity = z.union([
-  z.string().min(1),
-  z.strictObject({ filter: z.string().min(1), exemptRoles: z.array(roleName).default([]) }),
-]);
+const rowSecurity = z.union([z.string().min(1), z.strictObject({ filter: z.string().min(1), exemptRoles: z.array(roleName).default([]) })]);
 
 /** What every engine's view has. */
 const viewBase = {
@@ -113,7 +112,9 @@ const onlyOn = (message: string) => z.never({ error: message }).optional();
 const embeddedView = z.strictObject({
   ...viewBase,
   rowBudget: z.number().int().min(1).optional(),
-  materialize: onlyOn('materialize needs a PostgreSQL hub: move the view to a service with `engine: hub` (docs/hub.md), or remove materialize'),
+  materialize: onlyOn(
+    'materialize needs a PostgreSQL hub: move the view to a service with `engine: hub` (docs/hub.md), or remove materialize',
+  ),
 });
 
 /** A hub view: PostgreSQL runs it (and may materialize it); the row budget does not apply. */
@@ -186,9 +187,7 @@ const service = z.unknown().transform((v, ctx): ServiceShape => {
 
 const apiKey = z.strictObject({
   name: z.string().min(1),
-  sha256: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, 'the sha256 of the key as 64 hex digits (e.g. `printf %s "$KEY" | sha256sum`)'),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the sha256 of the key as 64 hex digits (e.g. `printf %s "$KEY" | sha256sum`)'),
   role: roleName,
   claims: z.record(z.string(), z.unknown()).default({}),
 });
@@ -213,7 +212,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       // A number, or digits from ${VIEWGATE_PORT}-style substitution (which always yields text).
-      port: z.preprocess((v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v), z.number().int().min(0).max(65535)).default(8080),
+      port: z
+        .preprocess((v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v), z.number().int().min(0).max(65535))
+        .default(8080),
       // Empty (e.g. an unset ${VIEWGATE_PUBLIC_URL:-}) means "the URL each request came to".
       publicUrl: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
       bodyLimit: z.number().int().min(1024).default(1_048_576),
@@ -245,9 +246,7 @@ export const configSchema = z.strictObject({
       failClosed: z.boolean().default(false),
     })
     .prefault({}),
-  logging: z
-    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
-    .prefault({}),
+  logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   masking: z.strictObject({ hashSecret: z.string().optional() }).prefault({}),
   sources: z.record(name, source),
   services: z.record(name, service),

@@ -29,6 +29,9 @@ export class TableViewEngine implements ViewEngine {
   async explain(q: EngineQuery): Promise<ExplainResult> {
     const pushdown = { columns: q.columns, where: q.where, orderBy: q.orderBy, limit: q.limit + 1, offset: q.offset };
     const native = await this.source.explainScan(this.table.name, pushdown);
-    return { plan: { scan: { source: this.source.name, table: this.table.name, pushed: ['columns', 'filter', 'order', 'limit', 'offset'] } }, queries: [native] };
+    return {
+      plan: { scan: { source: this.source.name, table: this.table.name, pushed: ['columns', 'filter', 'order', 'limit', 'offset'] } },
+      queries: [native],
+    };
   }
 }

@@ -5,7 +5,8 @@ import type { Logger } from '../ops/logger.js';
 
 export function toApiError(err: unknown, log: Logger, requestId: string): ApiError {
   if (err instanceof StoreError) log.warn({ requestId, store: err.source, reason: err.reason, detail: err.detail }, err.message);
-  else if (err instanceof ApiError && err.status >= 500 && err.cause !== undefined) log.warn({ requestId, detail: String(err.cause) }, err.message);
+  else if (err instanceof ApiError && err.status >= 500 && err.cause !== undefined)
+    log.warn({ requestId, detail: String(err.cause) }, err.message);
   if (err instanceof ApiError) return err;
   const e = err as { statusCode?: number; message?: string; code?: string };
   // Errors that carry a client status of their own (Fastify's: body too large, bad content type, ...).

@@ -114,7 +114,13 @@ export class Gateway {
     const refused = await this.services.audit.recordCall(auditEntryOf(trace));
     if (refused) result = { ok: false, error: refused };
     const answeredStatus = result.ok ? (answered ?? status) : result.error.status;
-    this.services.metrics.observeRequest(trace.surface, trace.action, this.viewLabel(trace), answeredStatus, (performance.now() - started) / 1000);
+    this.services.metrics.observeRequest(
+      trace.surface,
+      trace.action,
+      this.viewLabel(trace),
+      answeredStatus,
+      (performance.now() - started) / 1000,
+    );
     return { ...result, trace };
   }
 

@@ -101,7 +101,10 @@ export function clientErrorHandler(gateway: Gateway) {
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'the request did not arrive in time; send it again']
         : err.code === 'HPE_HEADER_OVERFLOW'
-          ? [431, 'the request line and headers are larger than the server accepts (16 KB); shorten the URL (fewer ids or a shorter filter) or the headers']
+          ? [
+              431,
+              'the request line and headers are larger than the server accepts (16 KB); shorten the URL (fewer ids or a shorter filter) or the headers',
+            ]
           : [400, `the request is not valid HTTP (${err.code ?? 'parse error'})`];
     const requestId = randomUUID();
     const body = JSON.stringify({ error: { code: status, message, context: { requestId } } });

@@ -134,7 +134,10 @@ class Applier {
       case 'managed':
         return this.managed(o);
       case 'populate': {
-        const r = await this.db.query('SELECT ispopulated FROM pg_catalog.pg_matviews WHERE schemaname = $1 AND matviewname = $2', [o.schema, o.name]);
+        const r = await this.db.query('SELECT ispopulated FROM pg_catalog.pg_matviews WHERE schemaname = $1 AND matviewname = $2', [
+          o.schema,
+          o.name,
+        ]);
         if (r.rows[0]?.ispopulated !== false) return this.note('=', o);
         await this.run(createStatements(o, 'value'));
         return this.note('+', o, 'first refresh');
@@ -156,7 +159,9 @@ class Applier {
       return this.note('+', o);
     }
     if (row.fdwname !== o.wrapper) {
-      throw new HubApplyError(`server ${o.name} exists with wrapper ${row.fdwname}, not ${o.wrapper}; drop it (DROP SERVER ${ident(o.name)} CASCADE) and apply again`);
+      throw new HubApplyError(
+        `server ${o.name} exists with wrapper ${row.fdwname}, not ${o.wrapper}; drop it (DROP SERVER ${ident(o.name)} CASCADE) and apply again`,
+      );
     }
     // Options someone added by hand (fetch_size, use_remote_estimate ...) are kept.
     const have = optionMap(row.srvoptions);
@@ -165,7 +170,13 @@ class Applier {
       .map(([k, v]) => `${have.has(k) ? 'SET' : 'ADD'} ${k} ${literal(v)}`);
     if (edits.length === 0) return this.note('=', o);
     await this.db.query(`ALTER SERVER ${ident(o.name)} OPTIONS (${edits.join(', ')})`);
-    this.note('~', o, `options ${Object.keys(o.options).filter((k) => have.get(k) !== o.options[k]).join(', ')}`);
+    this.note(
+      '~',
+      o,
+      `options ${Object.keys(o.options)
+        .filter((k) => have.get(k) !== o.options[k])
+        .join(', ')}`,
+    );
   }
 
   private async mapping(o: Extract<HubObject, { kind: 'user mapping' }>): Promise<void> {
@@ -180,7 +191,9 @@ class Applier {
     const want = new Map(Object.entries(o.options).map(([k, v]): [string, OptionValue] => [k, v]));
     const plain = (v: OptionValue) => (typeof v === 'string' ? v : v.value);
     const edits = [
-      ...[...want].filter(([k, v]) => have.get(k) !== plain(v)).map(([k, v]) => `${have.has(k) ? 'SET' : 'ADD'} ${k} ${optionValue(v, 'value')}`),
+      ...[...want]
+        .filter(([k, v]) => have.get(k) !== plain(v))
+        .map(([k, v]) => `${have.has(k) ? 'SET' : 'ADD'} ${k} ${optionValue(v, 'value')}`),
       ...[...have.keys()].filter((k) => !want.has(k)).map((k) => `DROP ${k}`),
     ];
     if (edits.length === 0) return this.note('=', o);
@@ -251,7 +264,8 @@ class Applier {
       await this.run(createStatements(o, 'value'));
       return this.note('+', o);
     }
-    if (!isManaged(row.comment)) throw new HubApplyError(`${describeObject(o)} already exists and was not made by viewgate; rename or drop it`);
+    if (!isManaged(row.comment))
+      throw new HubApplyError(`${describeObject(o)} already exists and was not made by viewgate; rename or drop it`);
     if (row.comment === markerComment(o.hash)) return this.note('=', o);
     await this.db.query(`DROP FUNCTION ${qualified(o.schema, o.name)}()`);
     await this.run(createStatements(o, 'value'));
@@ -289,7 +303,11 @@ class Applier {
     }
     for (const d of deps) {
       await this.db.query(`DROP ${DROP_KIND[d.relkind]} ${qualified(d.schema, d.name)}`);
-      this.note('-', `${DROP_KIND[d.relkind]!.toLowerCase()} ${d.schema}.${d.name}`, `depends on ${rel.schema}.${rel.name}${recreated ? '; recreated below' : ''}`);
+      this.note(
+        '-',
+        `${DROP_KIND[d.relkind]!.toLowerCase()} ${d.schema}.${d.name}`,
+        `depends on ${rel.schema}.${rel.name}${recreated ? '; recreated below' : ''}`,
+      );
     }
     await this.db.query(`DROP ${DROP_KIND[rel.relkind]} ${qualified(rel.schema, rel.name)}`);
   }
@@ -307,7 +325,9 @@ class Applier {
       ok = (await this.db.query(check.sql, [o.grantee, check.arg, o.privilege])).rows[0].ok as boolean;
     } catch (err) {
       if ((err as { code?: string }).code === '42704') {
-        throw new HubApplyError(`the hub's login role "${o.grantee}" (the user in the hub source URL) does not exist; create it first (CREATE ROLE ${ident(o.grantee)} LOGIN)`);
+        throw new HubApplyError(
+          `the hub's login role "${o.grantee}" (the user in the hub source URL) does not exist; create it first (CREATE ROLE ${ident(o.grantee)} LOGIN)`,
+        );
       }
       throw err;
     }

@@ -88,9 +88,17 @@ export function parseCron(expr: string): CronSchedule {
   const expanded = MACROS[text.toLowerCase()] ?? text;
   const parts = expanded.split(/\s+/);
   if (parts.length !== 5) {
-    throw new CronError(`"${expr}" has ${parts.length} field${parts.length === 1 ? '' : 's'}; a cron expression has five: minute hour day-of-month month day-of-week`);
+    throw new CronError(
+      `"${expr}" has ${parts.length} field${parts.length === 1 ? '' : 's'}; a cron expression has five: minute hour day-of-month month day-of-week`,
+    );
   }
-  const [minutes, hours, doms, months, dows] = parts.map((p, i) => parseField(p, FIELDS[i]!)) as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
+  const [minutes, hours, doms, months, dows] = parts.map((p, i) => parseField(p, FIELDS[i]!)) as [
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+  ];
   const domAny = parts[2]!.startsWith('*');
   const dowAny = parts[4]!.startsWith('*');
   const dayMatches = (d: Date): boolean => {

@@ -46,7 +46,10 @@ export async function planHubs(config: Config, only?: string[]): Promise<HubPlan
   const services = hubServices(config);
   for (const name of only ?? []) {
     if (!services.some(([s]) => s === name)) {
-      throw new HubConfigError(`services.${name}`, `no hub service "${name}"; hub services are: ${services.map(([s]) => s).join(', ') || '(none)'}`);
+      throw new HubConfigError(
+        `services.${name}`,
+        `no hub service "${name}"; hub services are: ${services.map(([s]) => s).join(', ') || '(none)'}`,
+      );
     }
   }
   const byHub = new Map<string, [string, HubService][]>();
@@ -61,7 +64,8 @@ export async function planHubs(config: Config, only?: string[]): Promise<HubPlan
 
 async function planHub(config: Config, hub: string, services: [string, HubService][]): Promise<HubPlan> {
   const src = config.sources[hub];
-  if (!src || src.kind !== 'postgres') throw new HubConfigError(`services.${services[0]![0]}.source`, `the hub "${hub}" must be a postgres source`);
+  if (!src || src.kind !== 'postgres')
+    throw new HubConfigError(`services.${services[0]![0]}.source`, `the hub "${hub}" must be a postgres source`);
   const user = safeUser(src.url);
   // Every foreign object comes before every service object: replacing a foreign table drops the
   // views on it, which must come later in the plan to be recreated.
@@ -75,13 +79,24 @@ async function planHub(config: Config, hub: string, services: [string, HubServic
       const path = `services.${svcName}.foreign.${srcName}`;
       const fsrc = config.sources[srcName];
       if (!fsrc) throw new HubConfigError(path, `unknown source "${srcName}"`);
-      if (serviceSchemas.has(m.schema)) throw new HubConfigError(`${path}.schema`, `"${m.schema}" is a service schema on this hub; choose another schema for foreign tables`);
+      if (serviceSchemas.has(m.schema))
+        throw new HubConfigError(
+          `${path}.schema`,
+          `"${m.schema}" is a service schema on this hub; choose another schema for foreign tables`,
+        );
       for (const o of foreignObjects(srcName, fsrc, m, path)) (o.kind === 'extension' ? extensions : foreign).push(o);
     }
     views.push(...(await serviceObjects(svcName, svc, user)));
     owned.add(svcName).add(internalSchema(svcName));
   }
-  return { hub, url: src.url, ...(user ? { grantee: user } : {}), services: services.map(([s]) => s), objects: merge([...extensions, ...foreign, ...views]), ownedSchemas: [...owned] };
+  return {
+    hub,
+    url: src.url,
+    ...(user ? { grantee: user } : {}),
+    services: services.map(([s]) => s),
+    objects: merge([...extensions, ...foreign, ...views]),
+    ownedSchemas: [...owned],
+  };
 }
 
 function safeUser(url: string): string | undefined {
@@ -143,7 +158,11 @@ async function serviceObjects(svcName: string, svc: HubService, grantee: string 
     const sql = await viewSql(view.sql, `${path}.sql`);
     const base = qualified(internal, viewName);
     if (view.materialize) {
-      if (!view.key) throw new HubConfigError(`${path}.materialize`, 'a materialized view needs a `key` (REFRESH ... CONCURRENTLY needs a unique index on it)');
+      if (!view.key)
+        throw new HubConfigError(
+          `${path}.materialize`,
+          'a materialized view needs a `key` (REFRESH ... CONCURRENTLY needs a unique index on it)',
+        );
       if (view.materialize.refresh) {
         try {
           parseCron(view.materialize.refresh);
@@ -153,7 +172,9 @@ async function serviceObjects(svcName: string, svc: HubService, grantee: string 
       }
       out.push(managed('MATERIALIZED VIEW', internal, viewName, [`CREATE MATERIALIZED VIEW ${base} AS\n${sql}\nWITH NO DATA`]));
       const keyIndex = fittedName(`${viewName}__key`);
-      out.push(managed('INDEX', internal, keyIndex, [`CREATE UNIQUE INDEX ${ident(keyIndex)} ON ${base} (${view.key.map(ident).join(', ')})`]));
+      out.push(
+        managed('INDEX', internal, keyIndex, [`CREATE UNIQUE INDEX ${ident(keyIndex)} ON ${base} (${view.key.map(ident).join(', ')})`]),
+      );
       for (const cols of view.materialize.indexes) {
         const name = fittedName(`${viewName}__${cols.join('__')}`);
         if (name === keyIndex) continue;

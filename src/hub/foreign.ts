@@ -57,8 +57,10 @@ export function foreignObjects(srcName: string, src: SourceConfig, m: ForeignMap
 
   if (src.kind === 'mongodb') {
     if (m.tables) throw new HubConfigError(`${path}.tables`, `source "${srcName}" is MongoDB: list its collections under \`collections\``);
-    if (u.protocol !== 'mongodb:') throw new HubConfigError(`sources.${srcName}.url`, 'mongo_fdw needs a mongodb:// URL with one host (not mongodb+srv://)');
-    if (u.host.includes(',')) throw new HubConfigError(`sources.${srcName}.url`, 'mongo_fdw connects to one address; give one host in the URL');
+    if (u.protocol !== 'mongodb:')
+      throw new HubConfigError(`sources.${srcName}.url`, 'mongo_fdw needs a mongodb:// URL with one host (not mongodb+srv://)');
+    if (u.host.includes(','))
+      throw new HubConfigError(`sources.${srcName}.url`, 'mongo_fdw connects to one address; give one host in the URL');
     const options: Record<string, string> = { address: u.hostname || '127.0.0.1', port: u.port || '27017' };
     const q = u.searchParams;
     if (q.get('authSource')) options.authentication_database = q.get('authSource')!;
@@ -70,14 +72,18 @@ export function foreignObjects(srcName: string, src: SourceConfig, m: ForeignMap
     const names = m.collections ?? Object.keys(src.collections);
     names.forEach((c, i) => {
       if (!src.collections[c]) {
-        throw new HubConfigError(`${path}.collections.${i}`, `source "${srcName}" declares no collection "${c}"; declare its columns under sources.${srcName}.collections`);
+        throw new HubConfigError(
+          `${path}.collections.${i}`,
+          `source "${srcName}" declares no collection "${c}"; declare its columns under sources.${srcName}.collections`,
+        );
       }
       objects.push(mongoForeignTable(m.schema, server, src, c));
     });
     return objects;
   }
 
-  if (m.collections) throw new HubConfigError(`${path}.collections`, `source "${srcName}" is ${src.kind}: list its tables under \`tables\``);
+  if (m.collections)
+    throw new HubConfigError(`${path}.collections`, `source "${srcName}" is ${src.kind}: list its tables under \`tables\``);
   const database = decode(u.pathname.replace(/^\//, ''));
   let defaultSchema: string;
   if (src.kind === 'postgres') {
@@ -89,7 +95,8 @@ export function foreignObjects(srcName: string, src: SourceConfig, m: ForeignMap
     objects.push({ kind: 'user mapping', server, options: credentials(u, srcName, 'user') });
     defaultSchema = 'public';
   } else {
-    if (!database) throw new HubConfigError(`sources.${srcName}.url`, 'the MySQL URL names no database, so the hub cannot tell which one to import');
+    if (!database)
+      throw new HubConfigError(`sources.${srcName}.url`, 'the MySQL URL names no database, so the hub cannot tell which one to import');
     // mysql_fdw's own default follows the operating system; utf8mb4 keeps 4-byte characters intact.
     const options = { host: u.hostname || '127.0.0.1', port: u.port || '3306', character_set: 'utf8mb4' };
     objects.push({ kind: 'server', name: server, wrapper: 'mysql_fdw', options, source: srcName });

@@ -21,15 +21,13 @@ export async function introspectHubView(session: HubSession, schema: string, nam
   if (rows.length === 0) {
     throw new StoreError(session.name, 'failed', `the hub has no view ${schema}.${name} yet; run \`viewgate hub apply\``);
   }
-  const columns = (rows as [string, string, string, string, string][]).map(
-    ([attname, native, base, isEnum, nullable]): SqlColumn => ({
-      name: attname,
-      type: isEnum === 't' ? 'text' : (TYPE_MAP[base] ?? 'text'),
-      nullable: nullable === 't',
-      nativeType: native,
-      base,
-    }),
-  );
+  const columns = (rows as [string, string, string, string, string][]).map(([attname, native, base, isEnum, nullable]): SqlColumn => ({
+    name: attname,
+    type: isEnum === 't' ? 'text' : (TYPE_MAP[base] ?? 'text'),
+    nullable: nullable === 't',
+    nativeType: native,
+    base,
+  }));
   return {
     info: { name: `${schema}.${name}`, columns: columns.map(({ base: _b, ...c }) => c), primaryKey: [] },
     sql: qualified(schema, name),

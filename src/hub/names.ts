@@ -41,7 +41,10 @@ export function checkedName(name: string, path: string): string {
 export function fittedName(name: string): string {
   if (Buffer.byteLength(name, 'utf8') <= MAX_IDENT_BYTES) return name;
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
-  return `${Buffer.from(name, 'utf8').subarray(0, MAX_IDENT_BYTES - 9).toString('utf8').replace(/\uFFFD+$/, '')}_${hash}`;
+  return `${Buffer.from(name, 'utf8')
+    .subarray(0, MAX_IDENT_BYTES - 9)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '')}_${hash}`;
 }
 
 /** The foreign server for a source (shared by every service on the hub that maps it). */

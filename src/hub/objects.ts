@@ -107,7 +107,8 @@ export function describeObject(o: HubObject): string {
       return `data of materialized view ${o.schema}.${o.name}`;
     case 'grant': {
       const t = o.target;
-      const obj = t.on === 'SCHEMA' ? `schema ${t.schema}` : `${t.on.toLowerCase()} ${t.schema}.${t.name}${t.on === 'FUNCTION' ? '()' : ''}`;
+      const obj =
+        t.on === 'SCHEMA' ? `schema ${t.schema}` : `${t.on.toLowerCase()} ${t.schema}.${t.name}${t.on === 'FUNCTION' ? '()' : ''}`;
       return `grant ${o.privilege} on ${obj} to ${o.grantee}`;
     }
   }

@@ -79,7 +79,9 @@ export class RowSecurityCompiler {
         const lits = ast.values.filter((v) => v.kind !== 'claim');
         const claims = ast.values.filter((v): v is Extract<Lit, { kind: 'claim' }> => v.kind === 'claim');
         const parts = [
-          ...(lits.length > 0 ? [`${this.col(ast.field)} IN (${lits.map((l) => (l.kind === 'null' ? 'NULL' : this.value(ast.field, l))).join(', ')})`] : []),
+          ...(lits.length > 0
+            ? [`${this.col(ast.field)} IN (${lits.map((l) => (l.kind === 'null' ? 'NULL' : this.value(ast.field, l))).join(', ')})`]
+            : []),
           ...claims.map((c) => `${this.col(ast.field)} IN (${this.claimList(ast.field, c.path)})`),
         ];
         const any = parts.length === 1 ? `(${parts[0]})` : `(${parts.join(' OR ')})`;

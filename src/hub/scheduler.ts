@@ -87,7 +87,10 @@ export function startHubScheduler(rt: HubRuntime): HubScheduler {
     if (!loaded.has(mv.service)) {
       loaded.add(mv.service);
       loadLastRefreshes(session, mv.service, (v) => refreshState(rt.sources, v)).catch((err: unknown) =>
-        rt.log.warn({ service: mv.service, err: operatorDetail(err) }, 'hub: could not read past refreshes (was `viewgate hub apply` run?)'),
+        rt.log.warn(
+          { service: mv.service, err: operatorDetail(err) },
+          'hub: could not read past refreshes (was `viewgate hub apply` run?)',
+        ),
       );
     }
     if (!mv.schedule) continue;
@@ -95,7 +98,10 @@ export function startHubScheduler(rt: HubRuntime): HubScheduler {
     try {
       schedule = parseCron(mv.schedule);
     } catch (err) {
-      rt.log.error({ view: mv.id, refresh: mv.schedule }, `hub: materialize.refresh is not a cron expression, so the view is not refreshed: ${(err as Error).message}`);
+      rt.log.error(
+        { view: mv.id, refresh: mv.schedule },
+        `hub: materialize.refresh is not a cron expression, so the view is not refreshed: ${(err as Error).message}`,
+      );
       continue;
     }
     state.schedule = mv.schedule;

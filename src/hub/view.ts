@@ -31,7 +31,10 @@ class HubViewEngine implements ViewEngine {
     for (const [column, value] of predicateValues(bound)) {
       const col = this.table.columns.get(column);
       const problem = col && misfit(col.nativeType, value);
-      if (problem) throw new ApiError('forbidden', `a claim used by rowSecurity does not fit column ${column} (${col.nativeType}): it ${problem}`, { column });
+      if (problem)
+        throw new ApiError('forbidden', `a claim used by rowSecurity does not fit column ${column} (${col.nativeType}): it ${problem}`, {
+          column,
+        });
     }
   }
 
@@ -45,7 +48,10 @@ class HubViewEngine implements ViewEngine {
     this.checkClaims(q);
     const page = this.page(q);
     const count = q.count ? buildCount(this.table, q.where, pgDialect, 'dollar', this.session.name) : undefined;
-    const [raw, counted] = await this.session.read(q.identity, async (run) => [await run(page), count ? await run(count) : undefined] as const);
+    const [raw, counted] = await this.session.read(
+      q.identity,
+      async (run) => [await run(page), count ? await run(count) : undefined] as const,
+    );
     const cols = q.columns.map((c) => this.table.columns.get(c)!);
     const rows = raw.map((r) => {
       const row: Row = {};
@@ -105,7 +111,8 @@ export async function buildHubView(spec: SqlViewSpec): Promise<View> {
   const table = await introspectHubView(session, service, name);
   const key = cfg.key ?? [];
   const missing = key.filter((k) => !table.columns.has(k));
-  if (missing.length > 0) throw new StoreError(session.name, 'failed', `view "${id}": its key names ${missing.join(', ')}, which the hub view does not have`);
+  if (missing.length > 0)
+    throw new StoreError(session.name, 'failed', `view "${id}": its key names ${missing.join(', ')}, which the hub view does not have`);
   const state = cfg.materialize ? refreshState(sources, id) : undefined;
   if (state && state.lastRefresh === null) {
     // Best effort: the describe output shows the last refresh even before this process refreshed.

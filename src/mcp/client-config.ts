@@ -78,7 +78,9 @@ export function buildClientConfig(input: ClientConfigInput): ClientConfig {
     if (current !== undefined && current !== '') env[ref.name] = current;
     else if (!ref.hasDefault) {
       env[ref.name] = `REPLACE_WITH_${ref.name}`;
-      todo.push(`${ref.name} is not set here and ${input.configFile} needs it: replace its placeholder (or set it and run mcp-config again).`);
+      todo.push(
+        `${ref.name} is not set here and ${input.configFile} needs it: replace its placeholder (or set it and run mcp-config again).`,
+      );
     }
     // Unset with a default in the file: left out, so the file's default applies as it does here.
   }

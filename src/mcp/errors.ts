@@ -32,6 +32,7 @@ async function hintFor(gw: Gateway, identity: Identity, err: ApiError, view?: st
     return `${what} fields of ${view}: ${usable.join(', ') || '(none)'}.${masked.length ? ` Masked for your role (not usable in filter or order): ${masked.join(', ')}.` : ''} Call describe_view for types.`;
   }
   if (param === 'fields') return `Fields of ${view}: ${d.columns.map((c) => c.name).join(', ')}.`;
-  if (param === 'limit' || param === 'offset') return `limit is 1 to ${d.maxLimit} rows per call for ${view}; offset is 0 or more (use next_offset from the previous page).`;
+  if (param === 'limit' || param === 'offset')
+    return `limit is 1 to ${d.maxLimit} rows per call for ${view}; offset is 0 or more (use next_offset from the previous page).`;
   return undefined;
 }

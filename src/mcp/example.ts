@@ -45,7 +45,9 @@ function literal(type: ColumnType, v: Value | undefined): Lit | undefined {
   if (v === null || v === undefined) return undefined;
   if (type === 'bool') return typeof v === 'boolean' ? { kind: 'bool', value: v } : undefined;
   if (type === 'int' || type === 'numeric') {
-    return typeof v === 'bigint' || typeof v === 'number' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) ? { kind: 'number', text: String(v) } : undefined;
+    return typeof v === 'bigint' || typeof v === 'number' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v))
+      ? { kind: 'number', text: String(v) }
+      : undefined;
   }
   return typeof v === 'string' && v.length > 0 && v.length <= MAX_TEXT ? { kind: 'string', value: v } : undefined;
 }

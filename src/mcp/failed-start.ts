@@ -9,7 +9,7 @@ import { McpServer, ProtocolError, ProtocolErrorCode } from '@modelcontextprotoc
 const VERSION = String(createRequire(import.meta.url)('../../package.json').version);
 
 const NEXT_STEP =
-  'Fix the cause (this MCP server\'s entry in the assistant\'s settings: command, args, env; the config file; or the stores it names), ' +
+  "Fix the cause (this MCP server's entry in the assistant's settings: command, args, env; the config file; or the stores it names), " +
   'then restart the server. `viewgate mcp-config --config FILE` prints a working entry; `viewgate check --config FILE` checks the config and every store.';
 
 /** The text a client shows: what went wrong, then what to do about it. */

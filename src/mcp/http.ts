@@ -53,7 +53,14 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
     const origin = req.headers.origin;
     if (origin !== undefined) {
       if (!originAllowed(origin, config.server.mcp.allowedOrigins)) {
-        return sendError(reply, new ApiError('forbidden', `Origin ${JSON.stringify(origin)} may not use ${MCP_PATH}; server.mcp.allowedOrigins lists the origins that may`, { origin }));
+        return sendError(
+          reply,
+          new ApiError(
+            'forbidden',
+            `Origin ${JSON.stringify(origin)} may not use ${MCP_PATH}; server.mcp.allowedOrigins lists the origins that may`,
+            { origin },
+          ),
+        );
       }
       corsHeaders(reply, origin);
     }
@@ -90,7 +97,12 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       const request = await toWebRequest(req.raw, req.body, { signal: aborted.signal });
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
       const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
-      describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity, streams: runsTools && response.body !== null });
+      describeForAudit(req, {
+        surface: 'mcp',
+        action: method ?? 'connect',
+        identity: caller.identity,
+        streams: runsTools && response.body !== null,
+      });
       // The status now, not when Fastify unpacks the Response after the onSend hooks: the audit
       // record of a request that runs no tool is written in onSend (src/http/request-audit.ts).
       return reply.code(response.status).send(response);

@@ -56,7 +56,8 @@ export function parsePrompt(text: string, file: string): PromptTemplate {
       throw new Error(`${file}: {{#column ${ref.text}}} names a column of a view not listed under \`views\``);
     }
   }
-  if (prompt.body.includes('{{view.key}}') && prompt.views.length === 0) throw new Error(`${file}: {{view.key}} needs a view under \`views\``);
+  if (prompt.body.includes('{{view.key}}') && prompt.views.length === 0)
+    throw new Error(`${file}: {{view.key}} needs a view under \`views\``);
   return prompt;
 }
 
@@ -95,7 +96,9 @@ async function callerViews(gw: Gateway, identity: Identity, p: PromptTemplate): 
 
 /** Every prompt in `dir` (sorted by file name); a broken file stops start-up with its name. */
 export function loadPrompts(dir = PROMPTS_DIR): PromptTemplate[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.md')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.md'))
+    .sort();
   const prompts = files.map((f) => parsePrompt(readFileSync(join(dir, f), 'utf8'), join(dir, f)));
   const seen = new Set<string>();
   for (const p of prompts) {
@@ -114,9 +117,11 @@ export function renderPrompt(p: PromptTemplate, args: Record<string, string | un
   };
   let body = p.body;
   // Repeated so that sections for different columns may nest.
-  for (let before = ''; before !== body; ) {
+  for (let before = ''; before !== body;) {
     before = body;
-    body = body.replace(COLUMN_SECTION, (_m, kind: string, text: string, inner: string) => ((kind === '#') === readable(text) ? inner : ''));
+    body = body.replace(COLUMN_SECTION, (_m, kind: string, text: string, inner: string) =>
+      (kind === '#') === readable(text) ? inner : '',
+    );
   }
   const key = p.views[0] ? (views ? (views.get(p.views[0])?.key ?? []) : undefined) : [];
   body = body.replace(/\{\{view\.key\}\}/g, key ? key.join(', ') : 'key columns');
@@ -133,11 +138,15 @@ export function registerPrompts(server: McpServer, prompts: PromptTemplate[], gw
   for (const p of prompts) {
     if (!p.views.every((v) => visible.has(v))) continue;
     const shape: Record<string, z.ZodType<string | undefined>> = {};
-    for (const a of p.arguments) shape[a.name] = a.required ? z.string().describe(a.description) : z.string().optional().describe(a.description);
+    for (const a of p.arguments)
+      shape[a.name] = a.required ? z.string().describe(a.description) : z.string().optional().describe(a.description);
     server.registerPrompt(p.name, { description: p.description, argsSchema: z.object(shape) }, async (args) => ({
       description: p.description,
       messages: [
-        { role: 'user', content: { type: 'text', text: renderPrompt(p, args as Record<string, string | undefined>, await callerViews(gw, identity, p)) } },
+        {
+          role: 'user',
+          content: { type: 'text', text: renderPrompt(p, args as Record<string, string | undefined>, await callerViews(gw, identity, p)) },
+        },
       ],
     }));
   }

@@ -88,7 +88,9 @@ function frame(input: RenderInput, shown: number, more: boolean, trimmed: boolea
   out.push(`<untrusted-data view="${view}">`, ROWS, '</untrusted-data>');
   if (trimmed) out.push(`The page was shortened to fit the ${maxChars}-character budget.`);
   if (cut) out.push(`Values ending in ${CUT_MARKER} were shortened; ask for fewer fields to see more of them.`);
-  out.push(more ? `More rows match: call query_view again with the same arguments and "offset": ${offset + shown}.` : 'No more rows match.');
+  out.push(
+    more ? `More rows match: call query_view again with the same arguments and "offset": ${offset + shown}.` : 'No more rows match.',
+  );
   return out.join('\n');
 }
 

@@ -31,15 +31,25 @@ export function registerViewResources(server: McpServer, gw: Gateway, caller: Mc
     { title: 'View schema', description: 'Columns, key and row limit of a view, as you may see it.', mimeType: 'application/json' },
     async (uri, variables, extra) => {
       const id = String(variables.view ?? '');
-      const call = { action: 'read_resource', args: { uri: uri.href }, view: id, operation: { op: 'describe' as const, view: id }, rpcId: extra.mcpReq.id };
-      const r = await handleCall(gw, caller, call, async (d) => ({ value: { d, example: await exampleArguments(gw, caller.identity, d) } }));
+      const call = {
+        action: 'read_resource',
+        args: { uri: uri.href },
+        view: id,
+        operation: { op: 'describe' as const, view: id },
+        rpcId: extra.mcpReq.id,
+      };
+      const r = await handleCall(gw, caller, call, async (d) => ({
+        value: { d, example: await exampleArguments(gw, caller.identity, d) },
+      }));
       if (!r.ok) {
-        if (r.error.kind === 'not_found') throw new ResourceNotFoundError(uri.href, `no view "${id}" (resources/list shows the views you may read)`);
+        if (r.error.kind === 'not_found')
+          throw new ResourceNotFoundError(uri.href, `no view "${id}" (resources/list shows the views you may read)`);
         // Audit down, a store failing: the gateway's message, never a stack.
         throw new Error(r.error.message);
       }
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(viewSchema(r.value.d, r.value.example), null, 2) }] };
+      return {
+        contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(viewSchema(r.value.d, r.value.example), null, 2) }],
+      };
     },
   );
 }
-

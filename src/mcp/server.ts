@@ -20,7 +20,10 @@ export function createMcpServer(gateway: Gateway, caller: McpCaller, prompts: Pr
   const server = new McpServer(
     { name: 'viewgate', version: VERSION },
     // The lists are fixed for an identity's connection, so no list_changed notifications.
-    { capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false } }, instructions: INSTRUCTIONS },
+    {
+      capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false } },
+      instructions: INSTRUCTIONS,
+    },
   );
   registerTools(server, gateway, caller);
   registerViewResources(server, gateway, caller);

@@ -51,14 +51,18 @@ export class StdioAudit {
   }
 
   private inbound(chunk: Buffer | string): void {
-    this.inboundRest = this.eachLine(this.inboundRest + chunk.toString(), (msg) => {
-      if (typeof msg.method !== 'string') return; // a response to a request of ours
-      const key = idKey(msg.id);
-      const tool = msg.method === 'tools/call' && typeof msg.params?.name === 'string' ? msg.params.name : undefined;
-      const action = (tool ?? msg.method).slice(0, 100);
-      if (key) this.pending.set(key, { action, started: performance.now() });
-      else this.record(action, 202, 0);
-    }, () => this.record('message', 400, 0));
+    this.inboundRest = this.eachLine(
+      this.inboundRest + chunk.toString(),
+      (msg) => {
+        if (typeof msg.method !== 'string') return; // a response to a request of ours
+        const key = idKey(msg.id);
+        const tool = msg.method === 'tools/call' && typeof msg.params?.name === 'string' ? msg.params.name : undefined;
+        const action = (tool ?? msg.method).slice(0, 100);
+        if (key) this.pending.set(key, { action, started: performance.now() });
+        else this.record(action, 202, 0);
+      },
+      () => this.record('message', 400, 0),
+    );
   }
 
   /** Wraps the protocol's output: each response is seen before it is written on. */

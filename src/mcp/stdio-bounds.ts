@@ -27,7 +27,11 @@ export function boundedLines(maxBytes: number, refuse: (r: RefusedLine) => void)
 
   const finishLine = (push: (b: Buffer) => void) => {
     if (oversized) {
-      refuse({ id: null, status: ERROR_KINDS.payload_too_large.status, message: `the message is longer than ${maxBytes} bytes (server.bodyLimit); send a smaller one` });
+      refuse({
+        id: null,
+        status: ERROR_KINDS.payload_too_large.status,
+        message: `the message is longer than ${maxBytes} bytes (server.bodyLimit); send a smaller one`,
+      });
     } else if (pendingBytes > 0) {
       const line = Buffer.concat(pending, pendingBytes);
       const text = line.toString('utf8');

@@ -23,9 +23,7 @@ export interface StdioSession {
 export async function serveSession({ gateway, identity, prompts, onError }: StdioSession): Promise<void> {
   const auditor = new StdioAudit(gateway, identity);
   const caller = { identity, onAudited: (rpcId?: string | number) => auditor.audited(rpcId) };
-  const input = process.stdin
-    .pipe(boundedLines(gateway.config.server.bodyLimit, (r) => refuseLine(auditor, r)))
-    .pipe(auditor.inboundTap());
+  const input = process.stdin.pipe(boundedLines(gateway.config.server.bodyLimit, (r) => refuseLine(auditor, r))).pipe(auditor.inboundTap());
   const handle = serveStdio(() => createMcpServer(gateway, caller, prompts), {
     transport: new StdioServerTransport(input, auditor.outbound(process.stdout)),
     onerror: onError,
@@ -63,7 +61,9 @@ function untilStopped(): Promise<void> {
 function refuseLine(auditor: StdioAudit, r: RefusedLine): void {
   const notification = r.id === null && r.method !== undefined;
   if (!notification) {
-    process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: r.id, error: { code: -32600, message: r.message, data: { status: r.status } } }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ jsonrpc: '2.0', id: r.id, error: { code: -32600, message: r.message, data: { status: r.status } } }) + '\n',
+    );
   }
   auditor.record(r.method ?? 'message', r.status, 0);
 }

@@ -53,7 +53,7 @@ const queryViewInput = z.strictObject({
     .describe(
       "A filter in the grammar `customer_id = 7 and (status in ('paid','shipped') or total_amount >= 100)` " +
         '(= != > >= < <= like, not like, contains, starts with, ends with, in, not in, is null, is not null, between a and b; ' +
-        "strings in single quotes), or the structured form {\"and\":[{\"field\":\"customer_id\",\"op\":\"eq\",\"value\":7}]} " +
+        'strings in single quotes), or the structured form {"and":[{"field":"customer_id","op":"eq","value":7}]} ' +
         '(ops eq ne gt gte lt lte like not_like contains starts_with ends_with in not_in is_null is_not_null between; and, or, not). ' +
         'Only filterable columns (describe_view) may be used.',
     ),
@@ -61,8 +61,18 @@ const queryViewInput = z.strictObject({
     .union([z.array(z.string()), z.string()])
     .optional()
     .describe('Sort terms `column [asc|desc]`, as a list or a comma-separated string. The view key is appended.'),
-  limit: z.number().int().min(1, 'limit is 1 or more rows per call (at most the view\'s max_limit, see describe_view)').optional().describe('Rows per page, 1 or more; capped at the view\'s max_limit (describe_view).'),
-  offset: z.number().int().min(0, 'offset is 0 or more; use next_offset from the previous result').optional().describe('Rows to skip, 0 or more; use next_offset from the previous result.'),
+  limit: z
+    .number()
+    .int()
+    .min(1, "limit is 1 or more rows per call (at most the view's max_limit, see describe_view)")
+    .optional()
+    .describe("Rows per page, 1 or more; capped at the view's max_limit (describe_view)."),
+  offset: z
+    .number()
+    .int()
+    .min(0, 'offset is 0 or more; use next_offset from the previous result')
+    .optional()
+    .describe('Rows to skip, 0 or more; use next_offset from the previous result.'),
 });
 
 const queryViewOutput = z.object({
@@ -134,7 +144,13 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
     },
     async (args, extra): Promise<CallToolResult> => {
       const { view, ...rest } = args;
-      const call = { action: 'query_view', args, view, operation: { op: 'query' as const, view, parse: () => parseToolQuery(rest) }, rpcId: extra.mcpReq.id };
+      const call = {
+        action: 'query_view',
+        args,
+        view,
+        operation: { op: 'query' as const, view, parse: () => parseToolQuery(rest) },
+        rpcId: extra.mcpReq.id,
+      };
       const r = await handleCall(gw, caller, call, (result) => {
         const notes: string[] = [];
         // The gateway clamps the limit silently (as REST does); a model should know it happened.
@@ -143,7 +159,14 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
         }
         const rows = result.rows.map(plainRow);
         const { offset } = result;
-        const rendered = renderRows({ view, rows, offset, more: result.next !== undefined, maxChars: gw.config.server.mcp.maxChars, notes });
+        const rendered = renderRows({
+          view,
+          rows,
+          offset,
+          more: result.next !== undefined,
+          maxChars: gw.config.server.mcp.maxChars,
+          notes,
+        });
         const more = result.next !== undefined || rendered.shown < rows.length;
         const value = {
           text: rendered.text,
@@ -179,7 +202,13 @@ export function viewSchema(d: ViewDescription, example: Record<string, unknown>)
     description: d.description,
     key: d.key,
     max_limit: d.maxLimit,
-    columns: d.columns.map((c) => ({ name: c.name, type: c.type, description: c.description ?? '', masked: c.masked, filterable: c.filterable })),
+    columns: d.columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      description: c.description ?? '',
+      masked: c.masked,
+      filterable: c.filterable,
+    })),
     example: { tool: 'query_view', arguments: example },
     ...(d.status ? { status: d.status } : {}),
   };

@@ -168,9 +168,24 @@ class PostgresSink implements AuditSink {
       await this.pool.query(
         `INSERT INTO viewgate_audit (time, request_id, surface, action, subject, role, key_name, view, fields, filter,
            row_count, decision, status, latency_ms, args, identity_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`,
-        [r.time, r.requestId, r.surface, r.action, r.subject ?? null, r.role ?? null, r.keyName ?? null, r.view ?? null,
-          r.fields ?? null, r.filter ?? null, r.rowCount ?? null, r.decision, r.status, r.latencyMs,
-          r.args === undefined ? null : toJson(r.args), r.identityKey ?? null],
+        [
+          r.time,
+          r.requestId,
+          r.surface,
+          r.action,
+          r.subject ?? null,
+          r.role ?? null,
+          r.keyName ?? null,
+          r.view ?? null,
+          r.fields ?? null,
+          r.filter ?? null,
+          r.rowCount ?? null,
+          r.decision,
+          r.status,
+          r.latencyMs,
+          r.args === undefined ? null : toJson(r.args),
+          r.identityKey ?? null,
+        ],
       );
     }
   }

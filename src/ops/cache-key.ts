@@ -33,7 +33,8 @@ export class CacheKeys {
   }
 
   key(identity: Identity, scope: CacheScope, query: EngineQuery): string {
-    const claims = scope.cacheClaims === 'all' ? identity.claims : scope.cacheClaims.map((path) => [path, claimAt(identity.claims, path) ?? null]);
+    const claims =
+      scope.cacheClaims === 'all' ? identity.claims : scope.cacheClaims.map((path) => [path, claimAt(identity.claims, path) ?? null]);
     // The query's identity is the caller as the engine sees it, and the rowSecurity a store checks
     // is the role's on the view: the claims above and the role below are what counts.
     const { identity: _who, storeRowSecurity: _rs, ...normalized } = query;
@@ -44,7 +45,9 @@ export class CacheKeys {
       this.grantText.set(scope.grant, grantText);
     }
     const viewId = scope.viewId;
-    const material = [this.deployment, canonical(viewId), canonical(scope.role), grantText, canonical(claims), canonical(normalized)].join('\n');
+    const material = [this.deployment, canonical(viewId), canonical(scope.role), grantText, canonical(claims), canonical(normalized)].join(
+      '\n',
+    );
     return `cache:v1:${viewId}:${sha256(material)}`;
   }
 }

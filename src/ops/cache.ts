@@ -75,7 +75,11 @@ export class RedisCacheStore implements CacheStore {
 
   async get<T>(key: string): Promise<StoredEntry<T> | undefined> {
     try {
-      const res = await this.redis.multi().get(REDIS_PREFIX + key).pttl(REDIS_PREFIX + key).exec();
+      const res = await this.redis
+        .multi()
+        .get(REDIS_PREFIX + key)
+        .pttl(REDIS_PREFIX + key)
+        .exec();
       const text = res?.[0]?.[1];
       const ttl = res?.[1]?.[1];
       if (typeof text !== 'string') return undefined;

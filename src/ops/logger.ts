@@ -71,7 +71,11 @@ function boundedDestination(output: BoundedOutput): DestinationStream {
 
 export function createLogger(level = 'info', destination: LogDestination = 'stdout'): Logger {
   const output =
-    destination === 'stdout' ? new BoundedOutput(process.stdout) : destination === 'stderr' ? new BoundedOutput(process.stderr) : destination;
+    destination === 'stdout'
+      ? new BoundedOutput(process.stdout)
+      : destination === 'stderr'
+        ? new BoundedOutput(process.stderr)
+        : destination;
   const stream = output instanceof BoundedOutput ? boundedDestination(output) : output;
   return pino(
     {

@@ -61,8 +61,18 @@ export class Metrics {
       buckets: ROW_BUCKETS,
       registers,
     });
-    this.cacheHits = new Counter({ name: 'viewgate_cache_hits_total', help: 'Response cache hits, by view', labelNames: ['view'], registers });
-    this.cacheMisses = new Counter({ name: 'viewgate_cache_misses_total', help: 'Response cache misses, by view', labelNames: ['view'], registers });
+    this.cacheHits = new Counter({
+      name: 'viewgate_cache_hits_total',
+      help: 'Response cache hits, by view',
+      labelNames: ['view'],
+      registers,
+    });
+    this.cacheMisses = new Counter({
+      name: 'viewgate_cache_misses_total',
+      help: 'Response cache misses, by view',
+      labelNames: ['view'],
+      registers,
+    });
     this.rateLimited = new Counter({
       name: 'viewgate_rate_limit_rejections_total',
       help: 'Requests refused with 429, by view and role',

@@ -32,7 +32,9 @@ export interface RateLimiter {
  * tokens without a subject never share a bucket across tenants.
  */
 export function bucketKey(identity: { identityKey: string; role: string }, grantKey: string): string {
-  return createHash('sha256').update(JSON.stringify([identity.role, grantKey, identity.identityKey])).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([identity.role, grantKey, identity.identityKey]))
+    .digest('base64url');
 }
 
 interface Bucket {
@@ -117,7 +119,11 @@ export class RedisRateLimiter implements RateLimiter {
   async take(bucket: string, rate: Rate): Promise<RateDecision> {
     const perMsRate = rate.count / rate.perMs;
     try {
-      const [allowed, milliTokens] = await this.redis.viewgateTakeToken(`${REDIS_PREFIX}rl:${bucket}:${rate.count}/${rate.perMs}`, rate.count, rate.perMs);
+      const [allowed, milliTokens] = await this.redis.viewgateTakeToken(
+        `${REDIS_PREFIX}rl:${bucket}:${rate.count}/${rate.perMs}`,
+        rate.count,
+        rate.perMs,
+      );
       return decision(allowed === 1, rate.count, milliTokens / 1000, perMsRate);
     } catch (err) {
       this.log?.debug({ err: (err as Error).message }, 'rate limit check failed; the request is let through');

@@ -21,7 +21,10 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
     // Reconnect attempts repeat the same error; one line per 30 s is enough.
     if (Date.now() - lastLogged < 30_000) return;
     lastLogged = Date.now();
-    log.warn({ err: err.message, redis: redactUrl(url) }, 'redis is unavailable: the response cache is bypassed and rate limits are not enforced until it returns');
+    log.warn(
+      { err: err.message, redis: redactUrl(url) },
+      'redis is unavailable: the response cache is bypassed and rate limits are not enforced until it returns',
+    );
   });
   client.on('ready', () => {
     if (lastLogged !== 0) log.info({ redis: redactUrl(url) }, 'redis is available again');

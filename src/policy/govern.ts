@@ -30,7 +30,10 @@ export class GovernedQuery {
   /** Set when a key column is hidden or masked for the caller: ties are broken by a keyed hash. */
   readonly opaqueOrder?: OpaqueOrder;
 
-  constructor(token: typeof issued, parts: { engine: EngineQuery; fields: string[]; masks: ReadonlyMap<string, MaskFn>; opaqueOrder?: OpaqueOrder }) {
+  constructor(
+    token: typeof issued,
+    parts: { engine: EngineQuery; fields: string[]; masks: ReadonlyMap<string, MaskFn>; opaqueOrder?: OpaqueOrder },
+  ) {
     if (token !== issued) throw new TypeError('a GovernedQuery comes from govern()');
     this.engine = parts.engine;
     this.fields = parts.fields;
@@ -108,7 +111,10 @@ export function govern(access: ViewAccess, identity: Identity, view: View, q: Cl
   let idsWhere: Predicate | undefined;
   if (q.ids) {
     if (view.key.length !== 1) {
-      throw badRequest(`view "${view.id}" has a ${view.key.length === 0 ? 'missing' : 'composite'} key, so ids cannot be used; use filter`, { param: 'ids' });
+      throw badRequest(
+        `view "${view.id}" has a ${view.key.length === 0 ? 'missing' : 'composite'} key, so ids cannot be used; use filter`,
+        { param: 'ids' },
+      );
     }
     const keyCol = view.key[0]!;
     const type = clientColumn(schema, view, keyCol, 'ids');
@@ -120,7 +126,7 @@ export function govern(access: ViewAccess, identity: Identity, view: View, q: Cl
   const rowWhere = and(...access.rowFilters.map((f) => bindRowFilter(view, f, identity.claims)));
   refuseNul(clientWhere, () => badRequest('filter values cannot contain the NUL character (U+0000)', { param: 'filter' }));
   refuseNul(idsWhere, () => badRequest('ids cannot contain the NUL character (U+0000)', { param: 'ids' }));
-  refuseNul(rowWhere, () => new ApiError('forbidden', "a claim used by the row filter contains the NUL character (U+0000)", {}));
+  refuseNul(rowWhere, () => new ApiError('forbidden', 'a claim used by the row filter contains the NUL character (U+0000)', {}));
 
   const orderBy: OrderTerm[] = [];
   for (const o of q.order ?? []) {

@@ -93,14 +93,23 @@ export class Authenticator {
     for (const k of this.keys) if (timingSafeEqual(hash, k.hash) && !found) found = k.cfg;
     if (!found) throw unauthorized('the API key is not valid');
     const principal = `key:${found.name}`;
-    return { subject: principal, identityKey: principal, role: found.role, method: 'api-key', keyName: found.name, claims: { ...found.claims } };
+    return {
+      subject: principal,
+      identityKey: principal,
+      role: found.role,
+      method: 'api-key',
+      keyName: found.name,
+      claims: { ...found.claims },
+    };
   }
 
   private async fromToken(token: string): Promise<Identity> {
     if (!this.jwt) throw unauthorized('bearer tokens are not accepted here (no auth.jwt is configured); use X-API-Key');
     if (token === '') throw unauthorized('the Authorization header must be "Bearer <token>"', 'invalid_request');
     if (!token.includes('.')) {
-      throw unauthorized('the bearer token is malformed: a JWT has three dot-separated parts. If this is an API key, send it in the X-API-Key header, not in Authorization: Bearer');
+      throw unauthorized(
+        'the bearer token is malformed: a JWT has three dot-separated parts. If this is an API key, send it in the X-API-Key header, not in Authorization: Bearer',
+      );
     }
     let payload: JWTPayload;
     try {
@@ -133,7 +142,11 @@ export class Authenticator {
     const known = named.find((r): r is string => typeof r === 'string' && this.roles.has(r));
     if (known) return known;
     // Echo at most a few names, shortened: the token's content is not ours to reflect at length.
-    const shown = named.slice(0, 5).map((r) => JSON.stringify(r)?.slice(0, 40) ?? String(r)).join(', ') + (named.length > 5 ? ', ...' : '');
+    const shown =
+      named
+        .slice(0, 5)
+        .map((r) => JSON.stringify(r)?.slice(0, 40) ?? String(r))
+        .join(', ') + (named.length > 5 ? ', ...' : '');
     throw forbidden(
       named.length === 0
         ? `the token's role claim "${claimName}" names no role`

@@ -10,14 +10,7 @@
 // A bad token is a 401 (InvalidToken with a description for WWW-Authenticate); a key set that
 // cannot be fetched is a 503: the credential was not judged, and retrying later may succeed.
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import {
-  createRemoteJWKSet,
-  errors as joseErrors,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  type JWTVerifyOptions,
-} from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { JwtConfig } from '../config/schema.js';
 import { ApiError } from '../errors.js';
 
@@ -146,7 +139,11 @@ function remoteKeySet(url: string, o: JwksOptions): JWTVerifyGetKey {
       return await remote(header, token);
     } catch (err) {
       // These are answers about the token; anything else means the key set could not be had.
-      if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys || err instanceof joseErrors.JOSENotSupported) {
+      if (
+        err instanceof joseErrors.JWKSNoMatchingKey ||
+        err instanceof joseErrors.JWKSMultipleMatchingKeys ||
+        err instanceof joseErrors.JOSENotSupported
+      ) {
         throw err;
       }
       throw new KeySetUnavailable((err as Error).message);
@@ -157,7 +154,11 @@ function remoteKeySet(url: string, o: JwksOptions): JWTVerifyGetKey {
 function translate(err: unknown): Error {
   if (err instanceof KeySetUnavailable) {
     // The fetch error may name internal hosts: it goes to the log (as the cause), not to the caller.
-    const unavailable = new ApiError('identity_provider_unavailable', "the identity provider's key set (auth.jwt.jwksUrl) cannot be fetched; try again later", {});
+    const unavailable = new ApiError(
+      'identity_provider_unavailable',
+      "the identity provider's key set (auth.jwt.jwksUrl) cannot be fetched; try again later",
+      {},
+    );
     unavailable.cause = err.message;
     return unavailable;
   }

@@ -46,16 +46,27 @@ export function opaqueOrderSecret(config: Config): Buffer {
  * decimal text, so the order does not depend on how a driver returns an integer.
  */
 function opaqueTagInput(viewId: string, values: unknown[]): string {
-  return JSON.stringify([viewId, ...values.map((v) => (typeof v === 'number' || typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : (v ?? null)))]);
+  return JSON.stringify([
+    viewId,
+    ...values.map((v) =>
+      typeof v === 'number' || typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : (v ?? null),
+    ),
+  ]);
 }
 
 /** The rows, each run that ties on the client's terms reordered by HMAC(view id, key values). */
 export function orderOpaquely(rows: Row[], order: OpaqueOrder, viewId: string, secret: Buffer): Row[] {
   const tag = (r: Row): string =>
     createHmac('sha256', secret)
-      .update(opaqueTagInput(viewId, order.key.map((k) => r[k] ?? null)))
+      .update(
+        opaqueTagInput(
+          viewId,
+          order.key.map((k) => r[k] ?? null),
+        ),
+      )
       .digest('hex');
-  const sameRun = (a: Row, b: Row): boolean => order.clientTerms.every((t) => canonical(a[t.column] ?? null) === canonical(b[t.column] ?? null));
+  const sameRun = (a: Row, b: Row): boolean =>
+    order.clientTerms.every((t) => canonical(a[t.column] ?? null) === canonical(b[t.column] ?? null));
   const out: Row[] = [];
   let run: { row: Row; tag: string }[] = [];
   const flush = (): void => {

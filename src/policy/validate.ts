@@ -27,7 +27,11 @@ export class MisconfiguredView extends ApiError {
     readonly view: View,
     readonly problems: PolicyProblem[],
   ) {
-    super('view_misconfigured', `view "${view.id}" is not served: the configuration's grants do not fit it; \`viewgate check\` names the problem`, { view: view.id });
+    super(
+      'view_misconfigured',
+      `view "${view.id}" is not served: the configuration's grants do not fit it; \`viewgate check\` names the problem`,
+      { view: view.id },
+    );
   }
 }
 
@@ -75,7 +79,12 @@ function rowFilterProblems(ast: FilterAst, view: View, path: string): PolicyProb
   const names = [...new Set(astFields(ast).map((f) => f.field))];
   const bad = names.filter((n) => !view.columns.some((c) => c.name === n));
   if (bad.length) {
-    return [{ path, message: `names ${quoteList(bad)}, which view "${view.id}" does not output; a row filter (and rowSecurity) may only use the view's columns` }];
+    return [
+      {
+        path,
+        message: `names ${quoteList(bad)}, which view "${view.id}" does not output; a row filter (and rowSecurity) may only use the view's columns`,
+      },
+    ];
   }
   // Each comparison is bound now, claims standing in as a value of the column's type, so a literal
   // that cannot fit its column (customer_id = 'x') or a column that cannot be compared (jsonb)

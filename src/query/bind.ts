@@ -6,7 +6,15 @@
 // the column (e.g. "x" for an int column). A row filter never widens because of a bad claim.
 import { Decimal } from 'decimal.js';
 import { ApiError, badRequest } from '../errors.js';
-import { canonicalDate, canonicalNumeric, canonicalTimestamp, isComparableType, parseInt64, type ColumnType, type Value } from '../values.js';
+import {
+  canonicalDate,
+  canonicalNumeric,
+  canonicalTimestamp,
+  isComparableType,
+  parseInt64,
+  type ColumnType,
+  type Value,
+} from '../values.js';
 import { posContext, posText, type FilterAst, type Lit, type Pos } from './ast.js';
 import { formatLit } from './filter-format.js';
 import type { CompareOp, Predicate } from './predicate.js';
@@ -152,7 +160,10 @@ function one(type: ColumnType, field: string, lit: Lit, ctx: BindContext, opText
   if (lit.kind !== 'claim') return coerceLiteral(type, lit, { field, param });
   const raw = claimValue(lit.path, ctx);
   if (Array.isArray(raw)) {
-    throw claimError(lit.path, `claim "${claimName(lit.path)}" is a list, and the row filter uses it with ${opText}; only 'in' takes a list`);
+    throw claimError(
+      lit.path,
+      `claim "${claimName(lit.path)}" is a list, and the row filter uses it with ${opText}; only 'in' takes a list`,
+    );
   }
   return coerceClaim(type, field, lit.path, raw);
 }
@@ -255,7 +266,9 @@ function tryCoerce(type: ColumnType, lit: ScalarLit): { value: Scalar } | { prob
     }
     case 'timestamptz': {
       const c = lit.kind === 'string' ? canonicalTimestamp(lit.value) : null;
-      return c === null ? { problem: 'is not a timestamp (ISO 8601 text, e.g. \'2024-05-01T10:00:00Z\'; no offset means UTC)' } : { value: c };
+      return c === null
+        ? { problem: "is not a timestamp (ISO 8601 text, e.g. '2024-05-01T10:00:00Z'; no offset means UTC)" }
+        : { value: c };
     }
     case 'date': {
       const c = lit.kind === 'string' ? canonicalDate(lit.value) : null;

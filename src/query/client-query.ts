@@ -51,7 +51,17 @@ export const ROW_PARAMS = ['fields'] as const;
 
 /** DreamFactory query parameters viewgate does not implement; named as such in the 400. */
 const DREAMFACTORY_ONLY = new Set([
-  'related', 'group', 'having', 'include_schema', 'id_field', 'id_type', 'count_only', 'continue', 'rollback', 'schema', 'fields_only',
+  'related',
+  'group',
+  'having',
+  'include_schema',
+  'id_field',
+  'id_type',
+  'count_only',
+  'continue',
+  'rollback',
+  'schema',
+  'fields_only',
 ]);
 
 /**
@@ -210,10 +220,13 @@ function parseOrder(text: string): OrderSpec[] {
       desc = d === 'desc';
       if (words.length > 2) {
         const extraPos = pos + item.indexOf(words[2]!, dirPos - pos + dir.length);
-        throw badRequest(`unexpected '${words[2]}' after '${field} ${dir}' at position ${extraPos} in order; write col [asc|desc], comma separated`, {
-          param: 'order',
-          position: extraPos,
-        });
+        throw badRequest(
+          `unexpected '${words[2]}' after '${field} ${dir}' at position ${extraPos} in order; write col [asc|desc], comma separated`,
+          {
+            param: 'order',
+            position: extraPos,
+          },
+        );
       }
     }
     if (!out.some((o) => o.field === field)) out.push({ field, desc });
@@ -244,7 +257,9 @@ function parseCount(text: string, param: string, min: number): number {
 function countArg(v: unknown, param: string, min: number): number {
   if (typeof v === 'string') return parseCount(v, param, min);
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw badRequest(`${param} must be a whole number of ${min} or more, not ${typeof v === 'number' ? String(v) : `a ${typeof v}`}`, { param });
+    throw badRequest(`${param} must be a whole number of ${min} or more, not ${typeof v === 'number' ? String(v) : `a ${typeof v}`}`, {
+      param,
+    });
   }
   return v;
 }

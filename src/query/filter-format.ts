@@ -6,7 +6,20 @@ import type { FilterAst, Lit } from './ast.js';
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CLAIM_SEGMENT = /^[A-Za-z0-9_$-]+$/;
 const KEYWORDS = new Set([
-  'and', 'or', 'not', 'like', 'contains', 'starts', 'ends', 'with', 'in', 'is', 'null', 'between', 'true', 'false',
+  'and',
+  'or',
+  'not',
+  'like',
+  'contains',
+  'starts',
+  'ends',
+  'with',
+  'in',
+  'is',
+  'null',
+  'between',
+  'true',
+  'false',
 ]);
 
 export function formatFilter(ast: FilterAst): string {

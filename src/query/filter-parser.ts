@@ -38,8 +38,7 @@ type Tok =
   | { t: 'claim'; path: string[]; pos: number }
   | { t: 'eof'; pos: number };
 
-const OPERATOR_HELP =
-  "= != <> < <= > >= like, not like, contains, starts with, ends with, in, not in, is null, is not null, between";
+const OPERATOR_HELP = '= != <> < <= > >= like, not like, contains, starts with, ends with, in, not in, is null, is not null, between';
 
 export function parseFilter(text: string, opts: ParseOptions = {}): FilterAst {
   const param = opts.param ?? 'filter';
@@ -77,7 +76,7 @@ function tokenize(text: string, allowClaims: boolean, param: string): Tok[] {
       const [value, end] = readQuoted(text, i, "'");
       if (end < 0) fail('unterminated string starting', i);
       if (allowClaims && /\{\s*claims\b/i.test(value)) {
-        fail("a claim inside quotes is not substituted: write it without quotes, e.g. tenant_id = {claims.tenant_id},", i);
+        fail('a claim inside quotes is not substituted: write it without quotes, e.g. tenant_id = {claims.tenant_id},', i);
       }
       toks.push({ t: 'string', value, pos });
       i = end;
@@ -347,7 +346,10 @@ class Parser {
       negated = true;
       const n = this.peek();
       if (n.t !== 'word' || !['like', 'in', 'between', 'contains', 'starts', 'ends'].includes(n.lower)) {
-        throw this.fail(`expected 'like', 'in', 'between', 'contains', 'starts with' or 'ends with' after 'not' but found ${describe(n)}`, n);
+        throw this.fail(
+          `expected 'like', 'in', 'between', 'contains', 'starts with' or 'ends with' after 'not' but found ${describe(n)}`,
+          n,
+        );
       }
       kw = n;
     }
@@ -364,7 +366,8 @@ class Parser {
           this.next();
           word += ` ${(w as { text: string }).text}`;
         }
-        const mode: LikeMode = kw.lower === 'like' ? 'like' : kw.lower === 'contains' ? 'contains' : kw.lower === 'starts' ? 'starts' : 'ends';
+        const mode: LikeMode =
+          kw.lower === 'like' ? 'like' : kw.lower === 'contains' ? 'contains' : kw.lower === 'starts' ? 'starts' : 'ends';
         const value = this.parseValue(`'${word}'`);
         if (value.kind === 'null') throw this.fail(`'${word}' needs text, not null; use 'is null' or 'is not null'`, value.pos as number);
         if (value.kind === 'claim' && mode === 'like') {
@@ -397,7 +400,10 @@ class Parser {
         }
         const n = this.peek();
         if (!this.isWord('null')) {
-          throw this.fail(`expected ${neg ? "'null'" : "'null' or 'not null'"} after '${kw.text}${neg ? ' not' : ''}' but found ${describe(n)}`, n);
+          throw this.fail(
+            `expected ${neg ? "'null'" : "'null' or 'not null'"} after '${kw.text}${neg ? ' not' : ''}' but found ${describe(n)}`,
+            n,
+          );
         }
         this.next();
         return { kind: 'isnull', field, negated: neg, pos };
@@ -451,15 +457,15 @@ class Parser {
           this.next();
           return { kind: 'null', pos: t.pos };
         }
-        throw this.fail(
-          `expected a value after ${after} but found the name '${t.text}' (text values go in single quotes: '${t.text}')`,
-          t,
-        );
+        throw this.fail(`expected a value after ${after} but found the name '${t.text}' (text values go in single quotes: '${t.text}')`, t);
       case 'op':
         if (t.text === '=' && after === "'='") throw this.fail(`use a single '=' to compare`, t);
         throw this.fail(`expected a value after ${after} but found ${describe(t)}`, t);
       case 'qname':
-        throw this.fail(`expected a value after ${after} but found "${t.text}" (text values go in single quotes: '${t.text.replace(/'/g, "''")}')`, t);
+        throw this.fail(
+          `expected a value after ${after} but found "${t.text}" (text values go in single quotes: '${t.text.replace(/'/g, "''")}')`,
+          t,
+        );
       default:
         throw this.fail(`expected a value after ${after} but found ${describe(t)}`, t);
     }

@@ -13,9 +13,7 @@ const LIKE_OPS: Record<string, [LikeMode, boolean]> = {
   starts_with: ['starts', false],
   ends_with: ['ends', false],
 };
-const STRUCTURED_OPS = [
-  ...Object.keys(CMP_OPS), ...Object.keys(LIKE_OPS), 'in', 'not_in', 'is_null', 'is_not_null', 'between',
-] as const;
+const STRUCTURED_OPS = [...Object.keys(CMP_OPS), ...Object.keys(LIKE_OPS), 'in', 'not_in', 'is_null', 'is_not_null', 'between'] as const;
 
 export function structuredToAst(json: unknown, param = 'filter'): FilterAst {
   return node(json, param, param, 0);
@@ -39,11 +37,14 @@ function typeName(v: unknown): string {
 function node(v: unknown, param: string, path: string, depth: number): FilterAst {
   if (depth > MAX_DEPTH) {
     // The path is as deep as the filter; name where it starts instead of repeating .not.not...
-    throw badRequest(`${param}: the filter nests more than ${MAX_DEPTH} levels deep (and, or, not); flatten it, e.g. one "and" with a list of conditions`, {
-      param,
-      path: `${path.slice(0, 60)}...`,
-      limit: MAX_DEPTH,
-    });
+    throw badRequest(
+      `${param}: the filter nests more than ${MAX_DEPTH} levels deep (and, or, not); flatten it, e.g. one "and" with a list of conditions`,
+      {
+        param,
+        path: `${path.slice(0, 60)}...`,
+        limit: MAX_DEPTH,
+      },
+    );
   }
   if (!isObject(v)) {
     throw fail(param, path, `expected an object with "and", "or", "not" or "field", found ${typeName(v)}`);
@@ -77,7 +78,11 @@ function leaf(v: Record<string, unknown>, param: string, path: string): FilterAs
   }
   const op = v.op;
   if (typeof op !== 'string') {
-    throw fail(param, `${path}.op`, `${op === undefined ? 'missing "op"' : `expected an operator name, found ${typeName(op)}`}; use one of ${STRUCTURED_OPS.join(', ')}`);
+    throw fail(
+      param,
+      `${path}.op`,
+      `${op === undefined ? 'missing "op"' : `expected an operator name, found ${typeName(op)}`}; use one of ${STRUCTURED_OPS.join(', ')}`,
+    );
   }
   const has = Object.prototype.hasOwnProperty.call(v, 'value');
   const vpath = `${path}.value`;
@@ -114,7 +119,11 @@ function leaf(v: Record<string, unknown>, param: string, path: string): FilterAs
     case 'between': {
       const b = v.value;
       if (!Array.isArray(b) || b.length !== 2) {
-        throw fail(param, vpath, `"between" takes a list of two values [low, high], found ${has ? (Array.isArray(b) ? `a list of ${b.length}` : typeName(b)) : 'nothing'}`);
+        throw fail(
+          param,
+          vpath,
+          `"between" takes a list of two values [low, high], found ${has ? (Array.isArray(b) ? `a list of ${b.length}` : typeName(b)) : 'nothing'}`,
+        );
       }
       const [low, high] = b.map((x, i) => {
         if (x === null) throw fail(param, `${vpath}[${i}]`, 'the bounds of "between" cannot be null');

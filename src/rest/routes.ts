@@ -3,7 +3,15 @@
 // response; the gateway authenticates, reads, audits and counts.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { rateLimitHeaders, type Gateway, type Identity, type Operation, type Presented, type ResultOf, type Trace } from '../gateway/index.js';
+import {
+  rateLimitHeaders,
+  type Gateway,
+  type Identity,
+  type Operation,
+  type Presented,
+  type ResultOf,
+  type Trace,
+} from '../gateway/index.js';
 import { parseRestQuery, ROW_PARAMS } from '../query/client-query.js';
 import { toJson } from '../values.js';
 import { credentialsFrom, refuseUrlCredentials } from '../http/credentials.js';
@@ -58,7 +66,12 @@ function bodyOf(req: FastifyRequest, value: unknown): Presented<Body> {
  * One API route: `operation` says what the request asks the gateway for, `shape` turns the result
  * into the response body. A refusal is answered in the error envelope, never cached.
  */
-function route<O extends Operation, P = Params>(gateway: Gateway, action: string, operation: (req: Request<P>) => O, shape: (result: ResultOf<O>) => unknown) {
+function route<O extends Operation, P = Params>(
+  gateway: Gateway,
+  action: string,
+  operation: (req: Request<P>) => O,
+  shape: (result: ResultOf<O>) => unknown,
+) {
   return async (req: Request<P>, reply: FastifyReply) => {
     const outcome = await gateway.handle(
       {
@@ -90,8 +103,17 @@ function route<O extends Operation, P = Params>(gateway: Gateway, action: string
 }
 
 /** A route whose answer is any read as the caller (the OpenAPI document): `fn` runs with the verified identity. */
-export function handler<P = Params>(deps: { gateway: Gateway }, action: string, fn: (identity: Identity, req: Request<P>) => Promise<unknown>) {
-  return route(deps.gateway, action, (req: Request<P>) => ({ op: 'read' as const, run: (identity: Identity) => fn(identity, req) }), (body) => body);
+export function handler<P = Params>(
+  deps: { gateway: Gateway },
+  action: string,
+  fn: (identity: Identity, req: Request<P>) => Promise<unknown>,
+) {
+  return route(
+    deps.gateway,
+    action,
+    (req: Request<P>) => ({ op: 'read' as const, run: (identity: Identity) => fn(identity, req) }),
+    (body) => body,
+  );
 }
 
 const viewId = (req: Request<Params>): string => `${req.params.service}.${req.params.view}`;
@@ -151,13 +173,23 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
     route(
       gw,
       'get_row',
-      (req) => ({ op: 'get_row', view: viewId(req), key: req.params.id!, parse: () => parseRestQuery(req.query as Record<string, unknown>, ROW_PARAMS) }),
+      (req) => ({
+        op: 'get_row',
+        view: viewId(req),
+        key: req.params.id!,
+        parse: () => parseRestQuery(req.query as Record<string, unknown>, ROW_PARAMS),
+      }),
       (row) => row,
     ),
   );
 
   // Writes: every view is read-only for now; the gateway decides between 405 and 404.
-  const write = route(gw, 'write', (req) => ({ op: 'write', view: viewId(req), method: req.method }), () => undefined);
+  const write = route(
+    gw,
+    'write',
+    (req) => ({ op: 'write', view: viewId(req), method: req.method }),
+    () => undefined,
+  );
   // In their own scope, the bodies are read (bodyLimit still applies) but never parsed: whatever
   // the content type or JSON, the answer is the gateway's 405 or 404.
   await app.register(async (scope: FastifyInstance) => {

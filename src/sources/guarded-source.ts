@@ -25,7 +25,13 @@ export class GuardedSource implements Source {
   ) {
     this.name = inner.name;
     this.kind = inner.kind;
-    if (inner.scanJoin) this.scanJoin = (pd) => this.call('scanJoin', () => inner.scanJoin!(pd), (r) => r.rows.length);
+    if (inner.scanJoin)
+      this.scanJoin = (pd) =>
+        this.call(
+          'scanJoin',
+          () => inner.scanJoin!(pd),
+          (r) => r.rows.length,
+        );
   }
 
   connect(): Promise<void> {
@@ -45,7 +51,11 @@ export class GuardedSource implements Source {
   }
 
   scan(table: string, pushdown: Pushdown): Promise<ScanResult> {
-    return this.call('scan', () => this.inner.scan(table, pushdown), (r) => r.rows.length);
+    return this.call(
+      'scan',
+      () => this.inner.scan(table, pushdown),
+      (r) => r.rows.length,
+    );
   }
 
   count(table: string, where?: Predicate): Promise<number> {

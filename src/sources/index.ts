@@ -15,7 +15,14 @@ function createSource(name: string, cfg: SourceConfig): Source {
     case 'mysql':
       return new MysqlSource({ name, url: cfg.url, timeoutMs: cfg.timeout, pool: cfg.pool });
     case 'mongodb':
-      return new MongoSource({ name, url: cfg.url, database: cfg.database, timeoutMs: cfg.timeout, pool: cfg.pool, collections: cfg.collections });
+      return new MongoSource({
+        name,
+        url: cfg.url,
+        database: cfg.database,
+        timeoutMs: cfg.timeout,
+        pool: cfg.pool,
+        collections: cfg.collections,
+      });
   }
 }
 
@@ -29,9 +36,7 @@ export class Sources {
 
   constructor(config: Config, opts: SourcesOptions = {}) {
     const { metrics } = opts;
-    const hooks = metrics
-      ? { onStateChange: metrics.breakerChanged.bind(metrics), onReject: metrics.breakerRejected.bind(metrics) }
-      : {};
+    const hooks = metrics ? { onStateChange: metrics.breakerChanged.bind(metrics), onReject: metrics.breakerRejected.bind(metrics) } : {};
     for (const [name, cfg] of Object.entries(config.sources)) {
       const breaker = new CircuitBreaker(name, opts.breaker ?? DEFAULT_BREAKER, hooks);
       this.byName.set(name, new GuardedSource(createSource(name, cfg), breaker, metrics));

@@ -407,8 +407,8 @@ function coerce(type: ColumnType, v: unknown): Value | typeof NO_FIT {
       return typeof v === 'bigint' && BigInt(Number(v)) === v ? Number(v) : NO_FIT;
     case 'numeric':
       if (typeof v === 'bigint') return v.toString();
-      if (typeof v === 'number') return Number.isFinite(v) ? canonicalNumeric(String(v)) ?? NO_FIT : NO_FIT;
-      return v instanceof Decimal128 ? canonicalNumeric(v.toString()) ?? NO_FIT : NO_FIT;
+      if (typeof v === 'number') return Number.isFinite(v) ? (canonicalNumeric(String(v)) ?? NO_FIT) : NO_FIT;
+      return v instanceof Decimal128 ? (canonicalNumeric(v.toString()) ?? NO_FIT) : NO_FIT;
     case 'bool':
       return typeof v === 'boolean' ? v : NO_FIT;
     case 'timestamptz':
@@ -632,7 +632,8 @@ export class MongoSource implements Source {
 
   private plan(meta: CollectionMeta, pd: Pushdown): Plan {
     for (const n of [pd.limit, pd.offset]) {
-      if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) throw new StoreError(this.name, 'failed', `limit and offset must be non-negative integers`);
+      if (n !== undefined && (!Number.isSafeInteger(n) || n < 0))
+        throw new StoreError(this.name, 'failed', `limit and offset must be non-negative integers`);
     }
     const where = pd.where ? meta.compiler.truth(pd.where, true) : exactly(ALWAYS);
     const orderBy = pd.orderBy ?? [];
@@ -839,7 +840,11 @@ export class MongoSource implements Source {
     const lines: string[] = [];
     switch (plan.kind) {
       case 'single':
-        lines.push(plan.residual ? text({ filter: plan.filter, sort: plan.sort }) : text({ filter: plan.filter, sort: plan.sort, skip: plan.offset || undefined, limit: plan.limit }));
+        lines.push(
+          plan.residual
+            ? text({ filter: plan.filter, sort: plan.sort })
+            : text({ filter: plan.filter, sort: plan.sort, skip: plan.offset || undefined, limit: plan.limit }),
+        );
         break;
       case 'split':
         lines.push(
@@ -861,7 +866,9 @@ export class MongoSource implements Source {
       );
     }
     if (plan.kind === 'merge') {
-      lines.push(`// merged in process by ${keys} (PostgreSQL order: text by code point, ObjectIds as their hex text, NULLs last ascending), then ${page}`);
+      lines.push(
+        `// merged in process by ${keys} (PostgreSQL order: text by code point, ObjectIds as their hex text, NULLs last ascending), then ${page}`,
+      );
     } else if (plan.kind === 'memory') {
       lines.push(`// sorted in process by ${keys || '(no order)'} (PostgreSQL NULL order), then ${page}`);
     } else if (plan.residual) {

@@ -262,7 +262,14 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
         ...this.comment(comment),
       };
     });
-    return this.sqlTable(name, db, tbl, columns, pk.map((r) => String(r[0])), this.comment(tableComment[0]?.[0]).description);
+    return this.sqlTable(
+      name,
+      db,
+      tbl,
+      columns,
+      pk.map((r) => String(r[0])),
+      this.comment(tableComment[0]?.[0]).description,
+    );
   }
 
   /** MariaDB's JSON is LONGTEXT with a json_valid(`col`) check constraint. */

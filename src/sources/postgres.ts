@@ -173,14 +173,23 @@ export class PostgresSource extends SqlSource<pg.Pool> {
         ORDER BY k.ord`,
       [oid],
     );
-    const columns = (cols as [string, string, string, string, string, string | null][]).map(([attname, native, base, isEnum, nullable, comment]) => ({
-      name: attname,
-      type: isEnum === 't' ? 'text' : (TYPE_MAP[base] ?? 'text'),
-      nullable: nullable === 't',
-      nativeType: native,
-      base,
-      ...this.comment(comment),
-    })) satisfies SqlColumn[];
-    return this.sqlTable(name, nsp, relname, columns, (pk as [string][]).map((r) => r[0]), this.comment(tableComment).description);
+    const columns = (cols as [string, string, string, string, string, string | null][]).map(
+      ([attname, native, base, isEnum, nullable, comment]) => ({
+        name: attname,
+        type: isEnum === 't' ? 'text' : (TYPE_MAP[base] ?? 'text'),
+        nullable: nullable === 't',
+        nativeType: native,
+        base,
+        ...this.comment(comment),
+      }),
+    ) satisfies SqlColumn[];
+    return this.sqlTable(
+      name,
+      nsp,
+      relname,
+      columns,
+      (pk as [string][]).map((r) => r[0]),
+      this.comment(tableComment).description,
+    );
   }
 }

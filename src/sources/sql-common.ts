@@ -110,7 +110,13 @@ export function buildSelect(table: SqlTable, pd: Pushdown, d: SqlDialect, style:
   return { source, text, params: params.values };
 }
 
-export function buildCount(table: SqlTable, where: Predicate | undefined, d: SqlDialect, style: PlaceholderStyle, source: string): NativeQuery {
+export function buildCount(
+  table: SqlTable,
+  where: Predicate | undefined,
+  d: SqlDialect,
+  style: PlaceholderStyle,
+  source: string,
+): NativeQuery {
   const params = new Params(style);
   let text = `SELECT count(*) FROM ${table.sql}`;
   if (where) text += ` WHERE ${compileWhere(where, table, d, params, source)}`;
@@ -179,7 +185,9 @@ export function buildJoinSelect(
     if (spec.where) sql += ` WHERE ${compileWhere(spec.where, table, d, params, source)}`;
     return `${sql}) AS ${d.quoteIdent(alias)}`;
   };
-  const out = pd.tables.flatMap((t) => t.columns.map((c) => ({ key: `${t.alias}.${c}`, column: column(byAlias.get(t.alias)!.table, c, source) })));
+  const out = pd.tables.flatMap((t) =>
+    t.columns.map((c) => ({ key: `${t.alias}.${c}`, column: column(byAlias.get(t.alias)!.table, c, source) })),
+  );
   let text = `SELECT ${out.length > 0 ? out.map((o) => d.quoteIdent(o.key)).join(', ') : '1'} FROM ${derived(pd.tables[0]!.alias)}`;
   for (const j of pd.joins) {
     const on = j.on.map((c) => d.joinEquals(renamed(j.parentAlias, c.parentColumn), renamed(j.alias, c.column)));
@@ -189,7 +197,8 @@ export function buildJoinSelect(
     text += ` ORDER BY ${pd.orderBy
       .map((o) => {
         const col = renamed(o.alias, o.column);
-        if (!isComparableType(col.type)) throw new StoreError(source, 'failed', `column "${o.column}" of type ${col.type} cannot be sorted`);
+        if (!isComparableType(col.type))
+          throw new StoreError(source, 'failed', `column "${o.column}" of type ${col.type} cannot be sorted`);
         return d.order(col, o.desc);
       })
       .join(', ')}`;

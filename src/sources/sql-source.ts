@@ -114,7 +114,14 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
   }
 
   /** The introspected table: `name` as configured, `schema` and `table` as the catalog spells them. */
-  protected sqlTable(name: string, schema: string, table: string, columns: SqlColumn[], primaryKey: string[], description?: string): SqlTable {
+  protected sqlTable(
+    name: string,
+    schema: string,
+    table: string,
+    columns: SqlColumn[],
+    primaryKey: string[],
+    description?: string,
+  ): SqlTable {
     return {
       info: { name, columns: columns.map(({ base: _b, ...c }) => c), primaryKey, ...(description ? { description } : {}) },
       sql: `${this.dialect.quoteIdent(schema)}.${this.dialect.quoteIdent(table)}`,

@@ -60,7 +60,11 @@ async function recordsOf(requestId: string): Promise<AuditRecord[]> {
 }
 
 const internal = { 'X-API-Key': KEYS.internal };
-const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
+const MCP_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-06-18',
+};
 const TOOLS_LIST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
 
 function send(path: string, requestId: string, init: RequestInit = {}) {
@@ -78,7 +82,13 @@ describe('REST requests refused before any route runs', () => {
     expect(res.status).toBe(414);
     const recs = await recordsOf('ae-414');
     expect(recs).toHaveLength(1);
-    expect(recs[0]).toMatchObject({ surface: 'rest', status: 414, decision: 'error', view: 'crm.customers', args: { method: 'GET', path: '/api/v2/crm/_table/customers' } });
+    expect(recs[0]).toMatchObject({
+      surface: 'rest',
+      status: 414,
+      decision: 'error',
+      view: 'crm.customers',
+      args: { method: 'GET', path: '/api/v2/crm/_table/customers' },
+    });
   });
 
   it('audits a request whose headers Node refuses (431) once, answering in the error envelope', async () => {
@@ -97,14 +107,24 @@ describe('REST requests refused before any route runs', () => {
     const res = await send('/no/such/route?api_key=secret-in-url', 'ae-404');
     expect(res.status).toBe(404);
     const recs = await recordsOf('ae-404');
-    expect(recs).toEqual([expect.objectContaining({ surface: 'rest', action: 'no_route', status: 404, decision: 'deny', args: { method: 'GET', path: '/no/such/route' } })]);
+    expect(recs).toEqual([
+      expect.objectContaining({
+        surface: 'rest',
+        action: 'no_route',
+        status: 404,
+        decision: 'deny',
+        args: { method: 'GET', path: '/no/such/route' },
+      }),
+    ]);
     expect(JSON.stringify(recs)).not.toContain('secret-in-url');
   });
 
   it('audits an API request that the pipeline audits itself exactly once (allowed and denied)', async () => {
     expect((await send('/api/v2/crm/_table/customers?limit=1', 'ae-rest-ok', { headers: internal })).status).toBe(200);
     expect((await send('/api/v2/crm/_table/customers?limit=1', 'ae-rest-401')).status).toBe(401);
-    expect(await recordsOf('ae-rest-ok')).toEqual([expect.objectContaining({ action: 'query', status: 200, rowCount: 1, keyName: 'internal-tools' })]);
+    expect(await recordsOf('ae-rest-ok')).toEqual([
+      expect.objectContaining({ action: 'query', status: 200, rowCount: 1, keyName: 'internal-tools' }),
+    ]);
     expect(await recordsOf('ae-rest-401')).toEqual([expect.objectContaining({ action: 'query', status: 401, decision: 'deny' })]);
   });
 
@@ -122,19 +142,25 @@ describe('MCP over HTTP', () => {
   it('audits a request without a credential (401) once, as connect', async () => {
     const res = await mcp('ae-mcp-401', TOOLS_LIST, {});
     expect(res.status).toBe(401);
-    expect(await recordsOf('ae-mcp-401')).toEqual([expect.objectContaining({ surface: 'mcp', action: 'connect', status: 401, decision: 'deny' })]);
+    expect(await recordsOf('ae-mcp-401')).toEqual([
+      expect.objectContaining({ surface: 'mcp', action: 'connect', status: 401, decision: 'deny' }),
+    ]);
   });
 
   it('audits a request from a refused Origin (403) once', async () => {
     const res = await mcp('ae-mcp-origin', TOOLS_LIST, { ...internal, origin: 'https://evil.example' });
     expect(res.status).toBe(403);
-    expect(await recordsOf('ae-mcp-origin')).toEqual([expect.objectContaining({ surface: 'mcp', action: 'connect', status: 403, decision: 'deny' })]);
+    expect(await recordsOf('ae-mcp-origin')).toEqual([
+      expect.objectContaining({ surface: 'mcp', action: 'connect', status: 403, decision: 'deny' }),
+    ]);
   });
 
   it('audits a body over the size limit (413) once', async () => {
     const res = await mcp('ae-mcp-413', JSON.stringify({ pad: 'x'.repeat(rt.config.server.bodyLimit + 10) }));
     expect(res.status).toBe(413);
-    expect(await recordsOf('ae-mcp-413')).toEqual([expect.objectContaining({ surface: 'mcp', status: 413, decision: 'error', keyName: 'internal-tools' })]);
+    expect(await recordsOf('ae-mcp-413')).toEqual([
+      expect.objectContaining({ surface: 'mcp', status: 413, decision: 'error', keyName: 'internal-tools' }),
+    ]);
   });
 
   it('audits a body that is not JSON, and JSON that is not JSON-RPC, once each', async () => {
@@ -143,7 +169,9 @@ describe('MCP over HTTP', () => {
     expect(await recordsOf('ae-mcp-badjson')).toEqual([expect.objectContaining({ surface: 'mcp', status: 400, decision: 'error' })]);
     const notRpc = await mcp('ae-mcp-notrpc', '{"hello":"world"}');
     expect(notRpc.status).toBe(400);
-    expect(await recordsOf('ae-mcp-notrpc')).toEqual([expect.objectContaining({ surface: 'mcp', status: 400, decision: 'error', keyName: 'internal-tools' })]);
+    expect(await recordsOf('ae-mcp-notrpc')).toEqual([
+      expect.objectContaining({ surface: 'mcp', status: 400, decision: 'error', keyName: 'internal-tools' }),
+    ]);
   });
 
   it('audits a body that nests too deeply once', async () => {
@@ -156,14 +184,23 @@ describe('MCP over HTTP', () => {
     const res = await mcp('ae-mcp-list', TOOLS_LIST);
     expect(res.status).toBe(200);
     await res.text();
-    expect(await recordsOf('ae-mcp-list')).toEqual([expect.objectContaining({ surface: 'mcp', action: 'tools/list', status: 200, keyName: 'internal-tools' })]);
+    expect(await recordsOf('ae-mcp-list')).toEqual([
+      expect.objectContaining({ surface: 'mcp', action: 'tools/list', status: 200, keyName: 'internal-tools' }),
+    ]);
   });
 
   it('audits a tool call once (its own record, no second one for the request)', async () => {
-    const body = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'query_view', arguments: { view: 'crm.customers', limit: 2 } } });
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'query_view', arguments: { view: 'crm.customers', limit: 2 } },
+    });
     const res = await mcp('ae-mcp-call', body);
     expect(await res.text()).toContain('"result"');
-    expect(await recordsOf('ae-mcp-call')).toEqual([expect.objectContaining({ surface: 'mcp', action: 'query_view', status: 200, rowCount: 2 })]);
+    expect(await recordsOf('ae-mcp-call')).toEqual([
+      expect.objectContaining({ surface: 'mcp', action: 'query_view', status: 200, rowCount: 2 }),
+    ]);
   });
 
   it('audits a tool call that fails with 500 once', async () => {
@@ -172,13 +209,20 @@ describe('MCP over HTTP', () => {
       throw new Error('injected fault');
     };
     try {
-      const body = JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'query_view', arguments: { view: 'crm.customers' } } });
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: { name: 'query_view', arguments: { view: 'crm.customers' } },
+      });
       const res = await mcp('ae-mcp-500', body);
       expect(await res.text()).toContain('Error 500');
     } finally {
       rt.gateway.queryView = original;
     }
-    expect(await recordsOf('ae-mcp-500')).toEqual([expect.objectContaining({ surface: 'mcp', action: 'query_view', status: 500, decision: 'error' })]);
+    expect(await recordsOf('ae-mcp-500')).toEqual([
+      expect.objectContaining({ surface: 'mcp', action: 'query_view', status: 500, decision: 'error' }),
+    ]);
   });
 
   it('audits a request that fails with 500 before any tool runs once', async () => {
@@ -192,7 +236,9 @@ describe('MCP over HTTP', () => {
     } finally {
       rt.auth.authenticate = original;
     }
-    expect(await recordsOf('ae-mcp-500-early')).toEqual([expect.objectContaining({ surface: 'mcp', action: 'connect', status: 500, decision: 'error' })]);
+    expect(await recordsOf('ae-mcp-500-early')).toEqual([
+      expect.objectContaining({ surface: 'mcp', action: 'connect', status: 500, decision: 'error' }),
+    ]);
   });
 
   it('gives each request of an SDK client session exactly one record', async () => {
@@ -203,7 +249,8 @@ describe('MCP over HTTP', () => {
     await client.callTool({ name: 'list_views', arguments: {} });
     await client.close();
     const deadline = Date.now() + 10_000;
-    while (!records().some((r) => !before.has(r.requestId) && r.action === 'list_views') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!records().some((r) => !before.has(r.requestId) && r.action === 'list_views') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     await rt.audit.flush();
     const fresh = records().filter((r) => !before.has(r.requestId));
     const perRequest = new Map<string, number>();
@@ -215,7 +262,9 @@ describe('MCP over HTTP', () => {
 
 describe('with audit.failClosed, when the sink fails', () => {
   it('answers 503 instead of a success it could not audit; refusals stay what they are', async () => {
-    const strict = await startServer(referenceConfig(stores.env, (y) => y.replace('audit:\n  sink: stdout', 'audit:\n  sink: stdout\n  failClosed: true')));
+    const strict = await startServer(
+      referenceConfig(stores.env, (y) => y.replace('audit:\n  sink: stdout', 'audit:\n  sink: stdout\n  failClosed: true')),
+    );
     try {
       strict.audit.fail = true;
       const docs = await fetch(`${strict.url}/docs`);

@@ -81,7 +81,9 @@ describe('viewgate check', () => {
     expect(config.sources.analytics?.timeout).toBe(1000);
     const report = await runCheck(config);
     expect(report.ok).toBe(false);
-    expect(line(report.lines, /^source  FAIL  analytics /)).toMatch(/ECONNREFUSED.* -> .*is the server running\? Check host:port in the url/);
+    expect(line(report.lines, /^source  FAIL  analytics /)).toMatch(
+      /ECONNREFUSED.* -> .*is the server running\? Check host:port in the url/,
+    );
     expect(line(report.lines, /^view    FAIL  analytics\.events /)).toMatch(/reads source "analytics", which cannot be reached/);
     expect(line(report.lines, /^view    FAIL  federation\.unified_customer_activity /)).toMatch(/"analytics"/);
     // Views of the stores that are up still pass.
@@ -96,15 +98,21 @@ describe('viewgate check', () => {
       CRM_MYSQL_URL: 'mysql://vg_no_such_user:wrong@127.0.0.1:3306/test',
     });
     const report = await runCheck(config);
-    expect(line(report.lines, /^source  FAIL  app /)).toMatch(/vg_test_no_such_database.* -> the database does not exist: create it, or fix its name in the url/);
-    expect(line(report.lines, /^source  FAIL  crm /)).toMatch(/Access denied.* -> the store refused the login: check the user and password in the url/);
+    expect(line(report.lines, /^source  FAIL  app /)).toMatch(
+      /vg_test_no_such_database.* -> the database does not exist: create it, or fix its name in the url/,
+    );
+    expect(line(report.lines, /^source  FAIL  crm /)).toMatch(
+      /Access denied.* -> the store refused the login: check the user and password in the url/,
+    );
     expect(line(report.lines, /^source  FAIL  crm /)).not.toContain('wrong');
 
     const refused = await runCheck(referenceConfig({ ...stores.env, APP_PG_URL: 'postgres://postgres@127.0.0.1:1/app' }));
     expect(line(refused.lines, /^source  FAIL  app /)).toMatch(/ECONNREFUSED.* -> nothing answers at that host and port/);
     expect(line(refused.lines, /^view    FAIL  app\.orders /)).toMatch(/ -> nothing answers at that host and port/);
 
-    const unknownDb = await runCheck(referenceConfig({ ...stores.env, CRM_MYSQL_URL: withDatabase(MYSQL_URL, 'vg_test_no_such_database') }));
+    const unknownDb = await runCheck(
+      referenceConfig({ ...stores.env, CRM_MYSQL_URL: withDatabase(MYSQL_URL, 'vg_test_no_such_database') }),
+    );
     expect(line(unknownDb.lines, /^source  FAIL  crm /)).toMatch(/Unknown database.* -> the database does not exist/);
   });
 
@@ -115,7 +123,7 @@ describe('viewgate check', () => {
     );
   });
 
-  it('recognises the drivers\' timeout messages', () => {
+  it("recognises the drivers' timeout messages", () => {
     for (const m of [
       'store "a" is unavailable: Server selection timed out after 500 ms',
       'store "a" is unavailable: connect ETIMEDOUT 10.0.0.1:5432 [ETIMEDOUT]',

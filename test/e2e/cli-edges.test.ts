@@ -100,7 +100,9 @@ describe('choosing where to listen', () => {
       const r = await waitFor(`http://127.0.0.1:${port}/healthz`, child);
       expect(r.status).toBe(200);
       // The OpenAPI document points clients at the port actually served.
-      const doc = await (await fetch(`http://127.0.0.1:${port}/api/v2/openapi.json`, { headers: { 'X-API-Key': KEYS.internal } })).json() as { servers: unknown };
+      const doc = (await (
+        await fetch(`http://127.0.0.1:${port}/api/v2/openapi.json`, { headers: { 'X-API-Key': KEYS.internal } })
+      ).json()) as { servers: unknown };
       expect(doc.servers).toEqual([{ url: `http://127.0.0.1:${port}` }]);
     } finally {
       await stop(child);

@@ -62,7 +62,10 @@ describe('viewgate CLI', () => {
   it('check lists every config problem with its path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vg-cli-'));
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, 'sources:\n  a: { kind: postgres, url: "postgres://x/y", pool: 0 }\nservices: {}\nroles:\n  r: { grants: {}, extra: 1 }\n');
+    writeFileSync(
+      file,
+      'sources:\n  a: { kind: postgres, url: "postgres://x/y", pool: 0 }\nservices: {}\nroles:\n  r: { grants: {}, extra: 1 }\n',
+    );
     const r = await viewgate(['check', '--config', file]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('sources.a.pool (line 2)');
@@ -73,7 +76,13 @@ describe('viewgate CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vg-cli-'));
     const file = join(dir, 'rf.yaml');
     const { readFileSync } = await import('node:fs');
-    writeFileSync(file, readFileSync(REFERENCE_CONFIG, 'utf8').replace('rowFilter: "tenant_id = {claims.tenant_id}"\n        maxLimit: 100', 'rowFilter: "tenant = {claims.tenant_id}"\n        maxLimit: 100'));
+    writeFileSync(
+      file,
+      readFileSync(REFERENCE_CONFIG, 'utf8').replace(
+        'rowFilter: "tenant_id = {claims.tenant_id}"\n        maxLimit: 100',
+        'rowFilter: "tenant = {claims.tenant_id}"\n        maxLimit: 100',
+      ),
+    );
     const r = await viewgate(['check', '--config', file], stores.env);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^policy  FAIL  roles\.external\.grants\.federation\.unified_customer_activity\.rowFilter\s+names "tenant"/m);
@@ -88,7 +97,10 @@ describe('viewgate CLI', () => {
   });
 
   it('token signs an HS256 JWT with role and claims, and refuses unknown roles', async () => {
-    const r = await viewgate(['token', '--config', REFERENCE_CONFIG, '--role', 'external', '--claim', 'tenant_id=t2', '--ttl', '10m'], stores.env);
+    const r = await viewgate(
+      ['token', '--config', REFERENCE_CONFIG, '--role', 'external', '--claim', 'tenant_id=t2', '--ttl', '10m'],
+      stores.env,
+    );
     expect(r.code).toBe(0);
     const claims = decodeJwt(r.stdout.trim());
     expect(claims).toMatchObject({ roles: ['external'], tenant_id: 't2', iss: 'viewgate-demo', aud: 'viewgate' });
@@ -101,7 +113,10 @@ describe('viewgate CLI', () => {
 
 describe('viewgate explain', () => {
   it('prints the plan, every native query and the rows fetched per store', async () => {
-    const r = await viewgate(['explain', '--config', REFERENCE_CONFIG, 'federation.unified_customer_activity', '--filter', 'customer_id = 4'], stores.env);
+    const r = await viewgate(
+      ['explain', '--config', REFERENCE_CONFIG, 'federation.unified_customer_activity', '--filter', 'customer_id = 4'],
+      stores.env,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\[crm\]/);
     expect(r.stdout).toMatch(/\[app\]/);

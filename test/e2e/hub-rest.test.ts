@@ -50,7 +50,13 @@ describe('REST on hub views', () => {
     expect(t1.status).toBe(200);
     expect(t1.body.resource.every((r: any) => r.tenant_id === 't1')).toBe(true);
     expect(ordersOf(t1.body.resource)).toEqual([101, 102, 104]);
-    expect(t1.body.resource[0]).toEqual({ customer_id: 1, tenant_id: 't1', email: 'a***@one.example', order_id: 101, total_amount: '10.00' });
+    expect(t1.body.resource[0]).toEqual({
+      customer_id: 1,
+      tenant_id: 't1',
+      email: 'a***@one.example',
+      order_id: 101,
+      total_amount: '10.00',
+    });
     const t2 = await api('/_table/customer_orders_live?order=order_id', HUB_KEYS.t2);
     expect(ordersOf(t2.body.resource)).toEqual([103, 105]);
     expect(t2.body.resource.every((r: any) => r.tenant_id === 't2')).toBe(true);
@@ -60,7 +66,13 @@ describe('REST on hub views', () => {
     const all = await api('/_table/customer_orders?order=customer_id', HUB_KEYS.internal);
     expect(all.status).toBe(200);
     expect(new Set(all.body.resource.map((r: any) => r.tenant_id))).toEqual(new Set(['t1', 't2', 't3']));
-    expect(all.body.resource.find((r: any) => r.customer_id === 5)).toEqual({ customer_id: 5, tenant_id: 't3', email: 'eve@three.example', order_id: null, total_amount: null });
+    expect(all.body.resource.find((r: any) => r.customer_id === 5)).toEqual({
+      customer_id: 5,
+      tenant_id: 't3',
+      email: 'eve@three.example',
+      order_id: null,
+      total_amount: null,
+    });
   });
 
   it('answers 403 when the credential lacks the claim rowSecurity needs (and the view has no exemption for the role)', async () => {
@@ -71,13 +83,19 @@ describe('REST on hub views', () => {
   });
 
   it('runs the client query model on the hub: filter, order, limit, offset, count, next', async () => {
-    const r = await api('/_table/customer_orders?filter=total_amount%20%3E%3D%2010&order=total_amount%20desc&limit=1&include_count=true', HUB_KEYS.t1);
+    const r = await api(
+      '/_table/customer_orders?filter=total_amount%20%3E%3D%2010&order=total_amount%20desc&limit=1&include_count=true',
+      HUB_KEYS.t1,
+    );
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
       resource: [{ customer_id: 1, tenant_id: 't1', email: 'a***@one.example', order_id: 102, total_amount: '20.50' }],
       meta: { count: 2, next: 1 },
     });
-    const page2 = await api('/_table/customer_orders?filter=total_amount%20%3E%3D%2010&order=total_amount%20desc&limit=1&offset=1', HUB_KEYS.t1);
+    const page2 = await api(
+      '/_table/customer_orders?filter=total_amount%20%3E%3D%2010&order=total_amount%20desc&limit=1&offset=1',
+      HUB_KEYS.t1,
+    );
     expect(ordersOf(page2.body.resource)).toEqual([101]);
     expect(page2.body.meta).toEqual({});
   });
@@ -112,7 +130,13 @@ describe('REST on hub views', () => {
   });
 
   it('describes a materialized hub view with its refresh schedule and last refresh', async () => {
-    const internal: Identity = { subject: 'key:internal-tools', identityKey: 'key:internal-tools', role: 'internal', method: 'api-key', claims: {} };
+    const internal: Identity = {
+      subject: 'key:internal-tools',
+      identityKey: 'key:internal-tools',
+      role: 'internal',
+      method: 'api-key',
+      claims: {},
+    };
     const d = await srv.rt.gateway.describeView(internal, viewIdOf('federation', 'customer_orders'));
     expect(d.key).toEqual(['customer_id', 'order_id']);
     expect(d.columns.map((c) => c.name)).toEqual(['customer_id', 'tenant_id', 'email', 'order_id', 'total_amount']);
@@ -127,10 +151,15 @@ describe('REST on hub views', () => {
 describe('MCP on hub views', () => {
   it('query_view gives the tenant of the API key only its rows', async () => {
     const client = new Client({ name: 'viewgate-hub-test', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`), { requestInit: { headers: { 'X-API-Key': HUB_KEYS.t2 } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`), { requestInit: { headers: { 'X-API-Key': HUB_KEYS.t2 } } }),
+    );
     try {
       const views = await client.callTool({ name: 'list_views', arguments: {} });
-      expect((views.structuredContent as any).views.map((v: any) => v.name)).toEqual(['federation.customer_orders', 'federation.customer_orders_live']);
+      expect((views.structuredContent as any).views.map((v: any) => v.name)).toEqual([
+        'federation.customer_orders',
+        'federation.customer_orders_live',
+      ]);
       const r = await client.callTool({ name: 'query_view', arguments: { view: 'federation.customer_orders', order: 'order_id' } });
       expect(r.isError).toBeFalsy();
       const rows = (r.structuredContent as any).rows as any[];
@@ -161,7 +190,9 @@ describe('scheduled refresh inside serve', () => {
     expect(after).toMatchObject({ refreshes: 1, failures: 0 });
     expect(after.lastRefresh! > before.lastRefresh!).toBe(true);
     const internal: Identity = { subject: 'x', identityKey: 'key:x', role: 'internal', method: 'api-key', claims: {} };
-    expect((await srv.rt.gateway.describeView(internal, viewIdOf('federation', 'customer_orders'))).status!.lastRefresh).toBe(after.lastRefresh);
+    expect((await srv.rt.gateway.describeView(internal, viewIdOf('federation', 'customer_orders'))).status!.lastRefresh).toBe(
+      after.lastRefresh,
+    );
   });
 
   it('counts and logs a failed refresh, keeps serving the last data, and recovers', async () => {
@@ -176,7 +207,11 @@ describe('scheduled refresh inside serve', () => {
 
     // apply restores the grant it manages.
     let out = '';
-    await hubCommand(['apply', '--config', HUB_CONFIG, '--admin-url', stores.adminUrl], { out: (t) => (out += t), err: (t) => (out += t), env: { ...process.env, ...stores.env } });
+    await hubCommand(['apply', '--config', HUB_CONFIG, '--admin-url', stores.adminUrl], {
+      out: (t) => (out += t),
+      err: (t) => (out += t),
+      env: { ...process.env, ...stores.env },
+    });
     expect(out).toContain(`+ grant EXECUTE on function federation_internal.refresh_customer_orders() to ${stores.reader}`);
     await scheduler!.scheduler.tick(new Date());
     expect(refreshOf()).toMatchObject({ failures: 1, refreshes: 2 });

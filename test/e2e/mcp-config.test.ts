@@ -9,7 +9,16 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { createReferenceStores, get, KEYS, REFERENCE_CONFIG, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  REFERENCE_CONFIG,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
@@ -70,11 +79,14 @@ describe('viewgate mcp-config', { timeout: 120_000 }, () => {
       const q = { view: 'crm.customers', fields: ['customer_id', 'tenant_id', 'email'], order: 'customer_id' };
       const result: any = await client.callTool({ name: 'query_view', arguments: q });
       expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
-      const rest = await get(`${srv.url}/api/v2/crm/_table/customers?fields=customer_id,tenant_id,email&order=customer_id`, { 'X-API-Key': KEYS.partner });
+      const rest = await get(`${srv.url}/api/v2/crm/_table/customers?fields=customer_id,tenant_id,email&order=customer_id`, {
+        'X-API-Key': KEYS.partner,
+      });
       expect(rest.status).toBe(200);
       expect(result.structuredContent.rows).toEqual(rest.body.resource);
       expect(result.structuredContent.rows.length).toBe(6);
-      for (const row of result.structuredContent.rows) expect(row).toMatchObject({ tenant_id: 't2', email: expect.stringMatching(/^.\*\*\*@example\.org$/) });
+      for (const row of result.structuredContent.rows)
+        expect(row).toMatchObject({ tenant_id: 't2', email: expect.stringMatching(/^.\*\*\*@example\.org$/) });
     } finally {
       await client.close();
     }
@@ -90,12 +102,16 @@ describe('viewgate mcp-config', { timeout: 120_000 }, () => {
     expect(r.stderr).toContain('.cursor/mcp.json');
   });
 
-  it('writes VS Code\'s format: servers, type stdio, and a prompt for the secret', async () => {
+  it("writes VS Code's format: servers, type stdio, and a prompt for the secret", async () => {
     const r = await viewgate(['mcp-config', '--config', REFERENCE_CONFIG, '--client', 'vscode', '--name', 'crm-data'], stores.env);
     expect(r.code, r.stderr).toBe(0);
     const printed = JSON.parse(r.stdout);
     expect(printed.mcpServers).toBeUndefined();
-    expect(printed.servers['crm-data']).toMatchObject({ type: 'stdio', command: process.execPath, args: [BIN, 'mcp', '--config', REFERENCE_CONFIG] });
+    expect(printed.servers['crm-data']).toMatchObject({
+      type: 'stdio',
+      command: process.execPath,
+      args: [BIN, 'mcp', '--config', REFERENCE_CONFIG],
+    });
     expect(printed.servers['crm-data'].env.VIEWGATE_API_KEY).toBe('${input:viewgate-credential}');
     expect(printed.inputs).toEqual([expect.objectContaining({ type: 'promptString', id: 'viewgate-credential', password: true })]);
   });
@@ -118,7 +134,10 @@ describe('viewgate mcp-config', { timeout: 120_000 }, () => {
     expect(missing.code, missing.stderr).toBe(0);
     expect(JSON.parse(missing.stdout).mcpServers.viewgate.env.VG_TEST_CRM_URL).toBe('REPLACE_WITH_VG_TEST_CRM_URL');
     expect(missing.stderr).toContain(`to do: VG_TEST_CRM_URL is not set here and ${file} needs it`);
-    const set = await viewgate(['mcp-config', '--config', file, '--api-key', KEYS.partner], { ...stores.env, VG_TEST_CRM_URL: stores.env.CRM_MYSQL_URL! });
+    const set = await viewgate(['mcp-config', '--config', file, '--api-key', KEYS.partner], {
+      ...stores.env,
+      VG_TEST_CRM_URL: stores.env.CRM_MYSQL_URL!,
+    });
     expect(set.code, set.stderr).toBe(0);
     expect(JSON.parse(set.stdout).mcpServers.viewgate.env.VG_TEST_CRM_URL).toBe(stores.env.CRM_MYSQL_URL);
     expect(set.stderr).not.toContain('to do');

@@ -41,7 +41,9 @@ async function connect(args: string[], env: Record<string, string>, flavour: Fla
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const info = { name: 'desktop-host', version: '1.0.0' };
   const client: any =
-    flavour === 'v1 sdk' ? new V1Client(info) : new V2Client(info, flavour === 'v2 (2026-07-28)' ? { versionNegotiation: { mode: 'auto' } } : {});
+    flavour === 'v1 sdk'
+      ? new V1Client(info)
+      : new V2Client(info, flavour === 'v2 (2026-07-28)' ? { versionNegotiation: { mode: 'auto' } } : {});
   try {
     await client.connect(transport);
     const listError = await client.listTools().then(
@@ -113,7 +115,10 @@ describe('viewgate mcp that cannot start tells the client why', { timeout: 120_0
     const dir = mkdtempSync(join(tmpdir(), 'vg-mcpfail-'));
     const file = join(dir, 'rf.yaml');
     const text = readFileSync(REFERENCE_CONFIG, 'utf8');
-    const edited = text.replace('rowFilter: "tenant_id = {claims.tenant_id}"\n        maxLimit: 100', 'rowFilter: "tenant = {claims.tenant_id}"\n        maxLimit: 100');
+    const edited = text.replace(
+      'rowFilter: "tenant_id = {claims.tenant_id}"\n        maxLimit: 100',
+      'rowFilter: "tenant = {claims.tenant_id}"\n        maxLimit: 100',
+    );
     expect(edited).not.toBe(text);
     writeFileSync(file, edited);
     const seen = await connect(['--config', file], { ...stores.env, VIEWGATE_API_KEY: KEYS.partner });
@@ -121,7 +126,7 @@ describe('viewgate mcp that cannot start tells the client why', { timeout: 120_0
     expect(seen.listError).toContain('roles.external.grants.federation.unified_customer_activity.rowFilter');
   });
 
-  it('stores that cannot be reached, so none of the caller\'s views can be built', async () => {
+  it("stores that cannot be reached, so none of the caller's views can be built", async () => {
     const seen = await connect(['--config', REFERENCE_CONFIG], {
       ...stores.env,
       CRM_MYSQL_URL: 'mysql://root@127.0.0.1:1/nothing',

@@ -6,7 +6,15 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { SignJWT } from 'jose';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 
 let stores: ReferenceStores;
 let srv: RunningServer;
@@ -17,7 +25,10 @@ beforeAll(async () => {
   stores = await createReferenceStores('mcphttp');
   const m = await mysql.createConnection(stores.env.CRM_MYSQL_URL!);
   await m
-    .query("INSERT INTO customers (customer_id, tenant_id, email, full_name, is_active, created_at) VALUES (99, 't1', 'long@example.com', ?, 1, '2024-06-01 00:00:00')", [LONG_NAME])
+    .query(
+      "INSERT INTO customers (customer_id, tenant_id, email, full_name, is_active, created_at) VALUES (99, 't1', 'long@example.com', ?, 1, '2024-06-01 00:00:00')",
+      [LONG_NAME],
+    )
     .finally(() => m.end());
   const p = new pg.Client({ connectionString: stores.env.APP_PG_URL });
   await p.connect();
@@ -109,8 +120,12 @@ describe('authorization flow', () => {
   it('refuses a bad or foreign token with invalid_token, and a wrong API key', async () => {
     const bad = await post({ authorization: 'Bearer not.a.jwt' });
     expect(bad.status).toBe(401);
-    expect(bad.headers.get('www-authenticate')).toMatch(/^Bearer resource_metadata="[^"]+", error="invalid_token", error_description="the token is malformed"$/);
-    const foreign = await post({ authorization: `Bearer ${await token({ roles: ['external'], tenant_id: 't2' }, { audience: 'someone-else' })}` });
+    expect(bad.headers.get('www-authenticate')).toMatch(
+      /^Bearer resource_metadata="[^"]+", error="invalid_token", error_description="the token is malformed"$/,
+    );
+    const foreign = await post({
+      authorization: `Bearer ${await token({ roles: ['external'], tenant_id: 't2' }, { audience: 'someone-else' })}`,
+    });
     expect(foreign.status).toBe(401);
     expect(foreign.headers.get('www-authenticate')).toContain('audience');
     const key = await post({ 'x-api-key': 'wrong' });
@@ -140,10 +155,16 @@ describe('Origin', () => {
     const res = await post({ origin: 'http://localhost:5173', 'x-api-key': KEYS.internal });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
-    const pre = await fetch(`${srv.url}/mcp`, { method: 'OPTIONS', headers: { origin: 'http://127.0.0.1:3000', 'access-control-request-method': 'POST' } });
+    const pre = await fetch(`${srv.url}/mcp`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://127.0.0.1:3000', 'access-control-request-method': 'POST' },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
-    const refused = await fetch(`${srv.url}/mcp`, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+    const refused = await fetch(`${srv.url}/mcp`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(refused.status).toBe(403);
   });
 
@@ -182,7 +203,10 @@ describe('a tenant with a JWT', () => {
     const client = await connect(srv.url, { authorization: `Bearer ${jwt}` });
     try {
       const views = await client.callTool({ name: 'list_views', arguments: {} });
-      expect((views.structuredContent as any).views.map((v: any) => v.name)).toEqual(['federation.unified_customer_activity', 'crm.customers']);
+      expect((views.structuredContent as any).views.map((v: any) => v.name)).toEqual([
+        'federation.unified_customer_activity',
+        'crm.customers',
+      ]);
       const r = await client.callTool({ name: 'query_view', arguments: { view: 'crm.customers', order: 'customer_id' } });
       expect(r.isError).toBeFalsy();
       const rows = (r.structuredContent as any).rows as any[];
@@ -205,7 +229,10 @@ describe('a tenant with a JWT', () => {
       expect(text(hidden)).toContain('Error 404');
       expect(text(hidden)).toContain('Views you can read: federation.unified_customer_activity, crm.customers.');
       const res = await client.listResources();
-      expect(res.resources.map((x) => x.uri)).toEqual(['viewgate://views/federation.unified_customer_activity', 'viewgate://views/crm.customers']);
+      expect(res.resources.map((x) => x.uri)).toEqual([
+        'viewgate://views/federation.unified_customer_activity',
+        'viewgate://views/crm.customers',
+      ]);
       await expect(client.readResource({ uri: 'viewgate://views/app.orders' })).rejects.toThrow();
     } finally {
       await client.close();
@@ -250,7 +277,10 @@ describe('tools', () => {
   });
 
   it('gives integers beyond 2^53 as strings of digits (REST gives bare digits)', async () => {
-    const r = await client.callTool({ name: 'query_view', arguments: { view: 'app.orders', filter: { field: 'order_id', op: 'eq', value: BIG_ORDER } } });
+    const r = await client.callTool({
+      name: 'query_view',
+      arguments: { view: 'app.orders', filter: { field: 'order_id', op: 'eq', value: BIG_ORDER } },
+    });
     expect((r.structuredContent as any).rows).toEqual([
       { order_id: BIG_ORDER, customer_id: 3, total_amount: '10.00', status: 'paid', created_at: '2024-08-01T00:00:00.000000Z' },
     ]);
@@ -329,7 +359,9 @@ describe('tools', () => {
   });
 
   it('fails closed when the audit log cannot be written and audit.failClosed is set', async () => {
-    const strict = await startServer(referenceConfig(stores.env, (y) => y.replace('audit:\n  sink: stdout', 'audit:\n  sink: stdout\n  failClosed: true')));
+    const strict = await startServer(
+      referenceConfig(stores.env, (y) => y.replace('audit:\n  sink: stdout', 'audit:\n  sink: stdout\n  failClosed: true')),
+    );
     const c = await connect(strict.url, { 'x-api-key': KEYS.internal });
     try {
       strict.audit.fail = true;
@@ -349,7 +381,9 @@ describe('a small text budget (server.mcp.maxChars: 500)', () => {
   let client: Client;
   beforeAll(async () => {
     small = await startServer(
-      referenceConfig(stores.env, (y) => y.replace('mcp:\n', 'mcp:\n    maxChars: 500\n').replace(/maxLimit: 50(?![\s\S]*maxLimit: 50)/, 'maxLimit: 2')),
+      referenceConfig(stores.env, (y) =>
+        y.replace('mcp:\n', 'mcp:\n    maxChars: 500\n').replace(/maxLimit: 50(?![\s\S]*maxLimit: 50)/, 'maxLimit: 2'),
+      ),
     );
     client = await connect(small.url, { 'x-api-key': KEYS.internal });
   });
@@ -379,12 +413,17 @@ describe('a small text budget (server.mcp.maxChars: 500)', () => {
       offset = s.next_offset;
     }
     expect(offset).toBeGreaterThan(0);
-    const rest = await get(`${small.url}/api/v2/crm/_table/customers?fields=customer_id,tenant_id&order=customer_id`, { 'x-api-key': KEYS.internal });
+    const rest = await get(`${small.url}/api/v2/crm/_table/customers?fields=customer_id,tenant_id&order=customer_id`, {
+      'x-api-key': KEYS.internal,
+    });
     expect(pages).toEqual(rest.body.resource);
   });
 
   it('cuts a long value with a marker in the text, and keeps it whole in structuredContent', async () => {
-    const r = await client.callTool({ name: 'query_view', arguments: { view: 'crm.customers', fields: ['customer_id', 'full_name'], filter: 'customer_id = 99' } });
+    const r = await client.callTool({
+      name: 'query_view',
+      arguments: { view: 'crm.customers', fields: ['customer_id', 'full_name'], filter: 'customer_id = 99' },
+    });
     expect(text(r).length).toBeLessThanOrEqual(500);
     expect(text(r)).toContain('…[cut]');
     expect((r.structuredContent as any).rows).toEqual([{ customer_id: 99, full_name: LONG_NAME }]);

@@ -8,7 +8,16 @@ import { StdioClientTransport as V2Stdio } from '@modelcontextprotocol/client/st
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Http } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport as V1Stdio } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { createReferenceStores, get, KEYS, REFERENCE_CONFIG, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  REFERENCE_CONFIG,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 import { waitFor } from '../support/wait.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
@@ -107,16 +116,25 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
   it('lists the three read-only tools', async () => {
     const { tools } = await internal.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(['describe_view', 'list_views', 'query_view']);
-    for (const t of tools) expect(t.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
+    for (const t of tools)
+      expect(t.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
   });
 
   it('lists only the views the caller may read', async () => {
     const all = await internal.client.callTool({ name: 'list_views', arguments: {} });
-    expect(all.structuredContent.views.map((v: any) => v.name).sort()).toEqual(['analytics.events', 'app.orders', 'crm.customers', 'federation.unified_customer_activity']);
+    expect(all.structuredContent.views.map((v: any) => v.name).sort()).toEqual([
+      'analytics.events',
+      'app.orders',
+      'crm.customers',
+      'federation.unified_customer_activity',
+    ]);
     const some = await partner.client.callTool({ name: 'list_views', arguments: {} });
     expect(some.structuredContent).toEqual({
       views: [
-        { name: 'federation.unified_customer_activity', description: 'Customers joined with their orders and product events (one row per order x event).' },
+        {
+          name: 'federation.unified_customer_activity',
+          description: 'Customers joined with their orders and product events (one row per order x event).',
+        },
         { name: 'crm.customers', description: 'Customers from the CRM (MySQL).' },
       ],
     });
@@ -134,20 +152,36 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
   it('gives the same rows as REST for the same identity and query', async () => {
     // [view, tool arguments, the same query as a REST filter string]
     const cases: [string, Record<string, unknown>, string][] = [
-      ['app.orders', { filter: "total_amount >= 100 and status in ('paid','shipped')", order: 'total_amount desc', limit: 5 }, "total_amount >= 100 and status in ('paid','shipped')"],
+      [
+        'app.orders',
+        { filter: "total_amount >= 100 and status in ('paid','shipped')", order: 'total_amount desc', limit: 5 },
+        "total_amount >= 100 and status in ('paid','shipped')",
+      ],
       [
         'analytics.events',
-        { fields: ['_id', 'user_id', 'event_type', 'sku'], filter: { field: 'event_type', op: 'in', value: ['view', 'search'] }, order: ['ts desc'], limit: 7, offset: 2 },
+        {
+          fields: ['_id', 'user_id', 'event_type', 'sku'],
+          filter: { field: 'event_type', op: 'in', value: ['view', 'search'] },
+          order: ['ts desc'],
+          limit: 7,
+          offset: 2,
+        },
         "event_type in ('view','search')",
       ],
       [
         'crm.customers',
-        { fields: 'customer_id, email, full_name', filter: { and: [{ field: 'customer_id', op: 'gte', value: 3 }, { not: { field: 'full_name', op: 'starts_with', value: 'E' } }] } },
+        {
+          fields: 'customer_id, email, full_name',
+          filter: { and: [{ field: 'customer_id', op: 'gte', value: 3 }, { not: { field: 'full_name', op: 'starts_with', value: 'E' } }] },
+        },
         "customer_id >= 3 and not (full_name starts with 'E')",
       ],
     ];
     for (const [view, args, restFilter] of cases) {
-      for (const [conn, key] of [[internal, KEYS.internal], [partner, KEYS.partner]] as const) {
+      for (const [conn, key] of [
+        [internal, KEYS.internal],
+        [partner, KEYS.partner],
+      ] as const) {
         const r = await conn.client.callTool({ name: 'query_view', arguments: { view, ...args } });
         const qs = new URLSearchParams({ filter: restFilter });
         if (args.fields) qs.set('fields', Array.isArray(args.fields) ? args.fields.join(',') : String(args.fields));
@@ -188,7 +222,10 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
 
   it('lists and reads the view schemas as resources', async () => {
     const { resources } = await partner.client.listResources();
-    expect(resources.map((r) => r.uri)).toEqual(['viewgate://views/federation.unified_customer_activity', 'viewgate://views/crm.customers']);
+    expect(resources.map((r) => r.uri)).toEqual([
+      'viewgate://views/federation.unified_customer_activity',
+      'viewgate://views/crm.customers',
+    ]);
     const { contents } = await partner.client.readResource({ uri: 'viewgate://views/crm.customers' });
     const schema = JSON.parse(contents[0].text);
     expect(schema).toMatchObject({ view: 'crm.customers', key: ['customer_id'], max_limit: 100 });

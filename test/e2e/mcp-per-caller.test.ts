@@ -4,7 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { SignJWT } from 'jose';
-import { createReferenceStores, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  KEYS,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 
 let stores: ReferenceStores;
 let srv: RunningServer;
@@ -93,7 +100,10 @@ describe("describe_view's example call", () => {
         expect(typeof args.filter, `${name}: ${JSON.stringify(args)}`).toBe('string');
         const column = /^"?([A-Za-z_][\w]*)"?\s*=/.exec(args.filter)![1]!;
         const described = d.columns.find((col: any) => col.name === column);
-        expect(described, `${name}: the example filters on a column of the caller's schema`).toMatchObject({ masked: false, filterable: true });
+        expect(described, `${name}: the example filters on a column of the caller's schema`).toMatchObject({
+          masked: false,
+          filterable: true,
+        });
         const r = await c.callTool({ name: 'query_view', arguments: args });
         expect(r.isError, text(r)).toBeFalsy();
         expect((r.structuredContent as any).rows.length, `${name}: ${JSON.stringify(args)}`).toBeGreaterThan(0);
@@ -127,9 +137,11 @@ describe('prompts are rendered per caller', () => {
 
   it('customer-activity-summary never mentions a column the llm role cannot read', async () => {
     const llm = await withClient({ 'x-api-key': KEYS.llm }, async (c) => {
-      const d = (await c.callTool({ name: 'describe_view', arguments: { view: 'federation.unified_customer_activity' } })).structuredContent as any;
+      const d = (await c.callTool({ name: 'describe_view', arguments: { view: 'federation.unified_customer_activity' } }))
+        .structuredContent as any;
       expect(d.columns.map((col: any) => col.name)).not.toContain('event_id');
-      return (await c.getPrompt({ name: 'customer-activity-summary', arguments: { customer_id: '4', since: '2024-01-01' } })).messages[0]!.content as any;
+      return (await c.getPrompt({ name: 'customer-activity-summary', arguments: { customer_id: '4', since: '2024-01-01' } })).messages[0]!
+        .content as any;
     });
     expect(llm.text).not.toMatch(HIDDEN_FROM_LLM);
     expect(llm.text).toContain('distinct `order_id`');
@@ -138,8 +150,9 @@ describe('prompts are rendered per caller', () => {
   });
 
   it('the internal role, which reads every column, gets the full text', async () => {
-    const internal = await withClient({ 'x-api-key': KEYS.internal }, async (c) =>
-      (await c.getPrompt({ name: 'customer-activity-summary', arguments: { customer_id: '4' } })).messages[0]!.content as any,
+    const internal = await withClient(
+      { 'x-api-key': KEYS.internal },
+      async (c) => (await c.getPrompt({ name: 'customer-activity-summary', arguments: { customer_id: '4' } })).messages[0]!.content as any,
     );
     expect(internal.text).toContain('distinct\n  `event_id` values');
     expect(internal.text).toContain('`[customer_id, order_id, event_id]`');

@@ -21,7 +21,9 @@ describe('renderRows', () => {
   });
 
   it('says when no more rows match, and renders an empty result without a data block', () => {
-    expect(renderRows({ view: 'v.w', rows: rows.slice(0, 2), offset: 0, more: false, maxChars: 16000 }).text).toContain('No more rows match.');
+    expect(renderRows({ view: 'v.w', rows: rows.slice(0, 2), offset: 0, more: false, maxChars: 16000 }).text).toContain(
+      'No more rows match.',
+    );
     const empty = renderRows({ view: 'v.w', rows: [], offset: 0, more: false, maxChars: 16000 });
     expect(empty).toEqual({ text: 'v.w: no rows match.', shown: 0, cut: false });
   });
@@ -86,7 +88,10 @@ describe('prompts', () => {
   });
 
   it('renders optional sections only when their argument is given', () => {
-    const p = parsePrompt('---\nname: t\ndescription: d\narguments: [{name: a, required: true}, {name: b}]\n---\nA={{a}}\n{{#b}}B={{b}}{{/b}}\n', 't.md');
+    const p = parsePrompt(
+      '---\nname: t\ndescription: d\narguments: [{name: a, required: true}, {name: b}]\n---\nA={{a}}\n{{#b}}B={{b}}{{/b}}\n',
+      't.md',
+    );
     expect(renderPrompt(p, { a: '1' })).toBe('A=1');
     expect(renderPrompt(p, { a: '1', b: '2' })).toBe('A=1\nB=2');
   });

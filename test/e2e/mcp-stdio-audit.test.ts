@@ -27,14 +27,22 @@ afterAll(async () => {
 type Rec = { surface: string; action: string; status: number; decision: string; keyName?: string; identityKey?: string };
 
 function records(file: string): Rec[] {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Rec) : [];
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Rec)
+    : [];
 }
 
 describe('MCP over stdio: one audit record per message', () => {
   it('records tool calls once, and every other request and notification once', async () => {
     const auditFile = join(dir, 'audit.log');
     const config = join(dir, 'viewgate.yaml');
-    writeFileSync(config, readFileSync(REFERENCE_CONFIG, 'utf8').replace('audit:\n  sink: stdout', `audit:\n  sink: file\n  path: ${auditFile}`));
+    writeFileSync(
+      config,
+      readFileSync(REFERENCE_CONFIG, 'utf8').replace('audit:\n  sink: stdout', `audit:\n  sink: file\n  path: ${auditFile}`),
+    );
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [BIN, 'mcp', '--config', config],
@@ -64,7 +72,13 @@ describe('MCP over stdio: one audit record per message', () => {
 
     const recs = records(auditFile);
     expect(recs.every((r) => r.surface === 'mcp' && r.keyName === 'internal-tools' && r.identityKey === 'key:internal-tools')).toBe(true);
-    expect(byAction()).toMatchObject({ initialize: 1, 'notifications/initialized': 1, 'tools/list': 1, 'prompts/list': 1, no_such_tool: 1 });
+    expect(byAction()).toMatchObject({
+      initialize: 1,
+      'notifications/initialized': 1,
+      'tools/list': 1,
+      'prompts/list': 1,
+      no_such_tool: 1,
+    });
     const queries = recs.filter((r) => r.action === 'query_view');
     // The good call, the bad filter (both written by the tool), the call refused by its schema.
     expect(queries.map((r) => r.status).sort()).toEqual([200, 400, 400]);

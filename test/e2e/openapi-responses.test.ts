@@ -4,7 +4,14 @@
 // its path, method and status. A status the document does not list for that operation fails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { createReferenceStores, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  KEYS,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 
 type Json = Record<string, any>;
 
@@ -19,7 +26,10 @@ beforeAll(async () => {
     referenceConfig(stores.env, (y) => {
       const out = y
         .replace('rateLimit: 60/minute', 'rateLimit: 3/minute')
-        .replace('full_name, created_at]\n        masks: { email: email }', 'full_name, created_at]\n        masks: { email: email, created_at: redact }');
+        .replace(
+          'full_name, created_at]\n        masks: { email: email }',
+          'full_name, created_at]\n        masks: { email: email, created_at: redact }',
+        );
       expect(out).toContain('created_at: redact');
       return out;
     }),
@@ -63,13 +73,18 @@ async function documentFor(headers: Record<string, string>): Promise<Json> {
 /** The document's path template that a concrete path matches, e.g. /api/v2/crm/_table/customers/{id}. */
 function templateOf(doc: Json, path: string): string | undefined {
   const bare = decodeURIComponent(path.split('?')[0]!);
-  return Object.keys(doc.paths).find((t) => new RegExp(`^${t.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare));
+  return Object.keys(doc.paths).find((t) =>
+    new RegExp(`^${t.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare),
+  );
 }
 
 function deref(doc: Json, node: Json): Json {
   let n = node;
   while (n && typeof n.$ref === 'string') {
-    n = n.$ref.slice(2).split('/').reduce((o: Json, seg: string) => o[seg.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+    n = n.$ref
+      .slice(2)
+      .split('/')
+      .reduce((o: Json, seg: string) => o[seg.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
   }
   return n;
 }
@@ -90,7 +105,8 @@ function problems(doc: Json, r: Served): string[] {
     if (!response) return [`${where}: status not documented (documented: ${Object.keys(op.responses).join(', ')})`];
     const resolved = deref(doc, response);
     for (const name of Object.keys(resolved.headers ?? {})) {
-      if (['Allow', 'Retry-After', 'WWW-Authenticate', 'ETag'].includes(name) && !r.headers.has(name)) return [`${where}: documented header ${name} missing`];
+      if (['Allow', 'Retry-After', 'WWW-Authenticate', 'ETag'].includes(name) && !r.headers.has(name))
+        return [`${where}: documented header ${name} missing`];
     }
     schema = resolved.content?.['application/json']?.schema;
     if (!schema) return [`${where}: no JSON schema documented`];
@@ -177,7 +193,12 @@ describe('every served response validates against the served OpenAPI document', 
   it('an assistant (a subset of columns, no explain grant)', async () => {
     const doc = await documentFor(llm);
     const corpus: Served[] = [];
-    for (const path of ['/api/v2/crm/_table/customers', '/api/v2/crm/_table/customers/3', '/api/v2/federation/_table/unified_customer_activity?limit=3', '/api/v2/crm/_table/customers?fields=email']) {
+    for (const path of [
+      '/api/v2/crm/_table/customers',
+      '/api/v2/crm/_table/customers/3',
+      '/api/v2/federation/_table/unified_customer_activity?limit=3',
+      '/api/v2/crm/_table/customers?fields=email',
+    ]) {
       corpus.push(await request('GET', path, llm));
     }
     expect(corpus.map((r) => r.status)).toEqual([200, 200, 200, 400]);
@@ -186,7 +207,13 @@ describe('every served response validates against the served OpenAPI document', 
 
   it('the check can fail: a row that does not fit its view schema is reported', async () => {
     const doc = await documentFor(internal);
-    const fake: Served = { method: 'GET', path: '/api/v2/crm/_table/customers/1', status: 200, body: { customer_id: 'one', extra: 1 }, headers: new Headers() };
+    const fake: Served = {
+      method: 'GET',
+      path: '/api/v2/crm/_table/customers/1',
+      status: 200,
+      body: { customer_id: 'one', extra: 1 },
+      headers: new Headers(),
+    };
     expect(problems(doc, fake)).toHaveLength(1);
     const undocumented: Served = { method: 'GET', path: '/api/v2/crm/_table/customers/1', status: 418, body: {}, headers: new Headers() };
     expect(problems(doc, undocumented)[0]).toContain('status not documented');

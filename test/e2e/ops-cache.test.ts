@@ -118,6 +118,9 @@ describe.each(['memory', 'redis'] as const)('response cache (%s)', (backend) => 
     expect(other.status).toBe(200);
     // Uncached responses have ETags and 304s too.
     const row = await get(a.url + '/api/v2/crm/_table/customers/3', { 'X-API-Key': KEYS.internal });
-    expect((await get(a.url + '/api/v2/crm/_table/customers/3', { 'X-API-Key': KEYS.internal, 'If-None-Match': row.headers.get('etag')! })).status).toBe(304);
+    expect(
+      (await get(a.url + '/api/v2/crm/_table/customers/3', { 'X-API-Key': KEYS.internal, 'If-None-Match': row.headers.get('etag')! }))
+        .status,
+    ).toBe(304);
   });
 });

@@ -12,9 +12,7 @@ const APP_ORIGIN = 'https://app.example.com';
 
 beforeAll(async () => {
   stores = await createReferenceStores('opshttp');
-  const config = referenceConfig(stores.env, (y) =>
-    withCors(externalGrant(y, { cacheTtl: '10s', rateLimit: '1/hour' }), [APP_ORIGIN]),
-  );
+  const config = referenceConfig(stores.env, (y) => withCors(externalGrant(y, { cacheTtl: '10s', rateLimit: '1/hour' }), [APP_ORIGIN]));
   srv = await startWith(config);
 });
 afterAll(async () => {
@@ -28,7 +26,9 @@ describe('/metrics', () => {
     await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`, { 'X-API-Key': KEYS.partner });
     await get(`${srv.url}/api/v2/nope/_table/x`, { 'X-API-Key': KEYS.partner });
     const client = new Client({ name: 'ops-test', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`), { requestInit: { headers: { 'X-API-Key': KEYS.llm } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`), { requestInit: { headers: { 'X-API-Key': KEYS.llm } } }),
+    );
     await client.callTool({ name: 'query_view', arguments: { view: 'crm.customers', limit: 1 } });
     await client.close();
     srv.rt.metrics.refreshed('federation.customer_orders', true, new Date(1_700_000_000_000));
@@ -88,12 +88,19 @@ describe('CORS', () => {
   it('gives other origins nothing', async () => {
     const r = await get(`${srv.url}/api/v2/crm/_table`, { Origin: 'https://evil.example', 'X-API-Key': KEYS.internal });
     expect(r.headers.get('access-control-allow-origin')).toBeNull();
-    const pre = await fetch(`${srv.url}/api/v2/crm/_table`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' } });
+    const pre = await fetch(`${srv.url}/api/v2/crm/_table`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' },
+    });
     expect(pre.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('leaves /mcp to its own Origin check', async () => {
-    const r = await fetch(`${srv.url}/mcp`, { method: 'POST', headers: { Origin: APP_ORIGIN, 'X-API-Key': KEYS.llm, 'content-type': 'application/json' }, body: '{}' });
+    const r = await fetch(`${srv.url}/mcp`, {
+      method: 'POST',
+      headers: { Origin: APP_ORIGIN, 'X-API-Key': KEYS.llm, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(r.status).toBe(403);
     expect(r.headers.get('access-control-allow-origin')).toBeNull();
   });

@@ -9,7 +9,16 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createLogger } from '../../src/ops/logger.js';
 import { runCheck } from '../../src/commands/check.js';
-import { createReferenceStores, get, KEYS, REFERENCE_CONFIG, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  REFERENCE_CONFIG,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 import { signHs256 } from '../support/jwt.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
@@ -125,11 +134,18 @@ describe('a store that is down', () => {
 
   it('an open circuit names the store only (the last failure stays in the log)', async () => {
     let last: Awaited<ReturnType<typeof get>> | undefined;
-    for (let i = 0; i < 5 && !last?.body.error.message.includes('circuit open'); i++) last = await get(`${srv.url}/api/v2/app/_table/orders?limit=1`, internal);
+    for (let i = 0; i < 5 && !last?.body.error.message.includes('circuit open'); i++)
+      last = await get(`${srv.url}/api/v2/app/_table/orders?limit=1`, internal);
     expect(last!.status).toBe(503);
-    expect(last!.body.error.message).toMatch(/^store "app" is unavailable: circuit open after 3 consecutive failures; the next probe is in \d+s$/);
+    expect(last!.body.error.message).toMatch(
+      /^store "app" is unavailable: circuit open after 3 consecutive failures; the next probe is in \d+s$/,
+    );
     expect(leaks(last!.text)).toBeNull();
-    expect(log).toMatch(new RegExp(`circuit open after 3 consecutive failures; the next probe is in \\d+s \\(last: [^)]*ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}`));
+    expect(log).toMatch(
+      new RegExp(
+        `circuit open after 3 consecutive failures; the next probe is in \\d+s \\(last: [^)]*ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}`,
+      ),
+    );
   });
 
   it('viewgate check keeps the detail: it is the operator tool', async () => {

@@ -3,7 +3,15 @@
 // the filter grammar and the security schemes; /docs is served from node_modules, no CDN.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 
 let stores: ReferenceStores;
 let srv: RunningServer;
@@ -59,7 +67,11 @@ describe('GET /api/v2/openapi.json', () => {
       const l = await get(`${srv.url}/api/v2/${svc}/_table`, { 'X-API-Key': KEYS.internal });
       if (l.status === 200) listed.push(...l.body.resource.map((v: any) => `${svc}.${v.name}`));
     }
-    expect(Object.keys(r.body.components.schemas).filter((k) => k.includes('.')).sort()).toEqual(listed.sort());
+    expect(
+      Object.keys(r.body.components.schemas)
+        .filter((k) => k.includes('.'))
+        .sort(),
+    ).toEqual(listed.sort());
     const orders = r.body.components.schemas['app.orders'];
     expect(orders.properties.order_id).toMatchObject({ type: 'integer', format: 'int64' });
     expect(orders.properties.total_amount.type).toBe('string');
@@ -68,7 +80,7 @@ describe('GET /api/v2/openapi.json', () => {
     expect(params.find((p: any) => p.name === 'explain' || p.$ref === '#/components/parameters/explain')).toBeDefined();
   });
 
-  it("shows a partner only its view, its columns, and its masks", async () => {
+  it('shows a partner only its view, its columns, and its masks', async () => {
     const r = await spec({ 'X-API-Key': KEYS.partner });
     expect(r.status).toBe(200);
     await validate(r.body);
@@ -88,7 +100,12 @@ describe('GET /api/v2/openapi.json', () => {
     expect(op.parameters.find((p: any) => p.name === 'limit').description).toContain('100');
     expect(op.parameters.some((p: any) => p.$ref === '#/components/parameters/explain')).toBe(false);
     expect(op.responses['429']).toEqual({ $ref: '#/components/responses/TooManyRequests' });
-    expect(Object.keys(r.body.components.responses.TooManyRequests.headers)).toEqual(['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']);
+    expect(Object.keys(r.body.components.responses.TooManyRequests.headers)).toEqual([
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ]);
     expect(r.body.components.securitySchemes).toEqual({
       apiKey: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-API-Key' }),
       bearer: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),

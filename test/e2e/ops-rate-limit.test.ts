@@ -89,7 +89,9 @@ describe('rate limits (memory)', () => {
 
   it('MCP query_view returns a tool error with the retry hint', async () => {
     const client = new Client({ name: 'ops-test', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`), { requestInit: { headers: { 'X-API-Key': setup.llmKey } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`), { requestInit: { headers: { 'X-API-Key': setup.llmKey } } }),
+    );
     try {
       const call = () => client.callTool({ name: 'query_view', arguments: { view: 'crm.customers', limit: 1 } });
       expect((await call()).isError).toBeFalsy();

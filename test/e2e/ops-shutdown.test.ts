@@ -15,10 +15,11 @@ const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
 const DIST_SHUTDOWN = new URL('../../dist/shutdown.js', import.meta.url).pathname;
 const ORDERS = '/api/v2/app/_table/orders?order=order_id&limit=3';
 const internal = { 'X-API-Key': KEYS.internal };
-const refused = (url: string) => fetch(url).then(
-  () => false,
-  () => true,
-);
+const refused = (url: string) =>
+  fetch(url).then(
+    () => false,
+    () => true,
+  );
 const answerHeld = () => waitFor(() => proxy.heldChunks > 0, { what: "PostgreSQL's answer to the slow query (held by the proxy)" });
 
 let stores: ReferenceStores;
@@ -89,10 +90,15 @@ describe('graceful shutdown', () => {
       expect((await fetch(address + ORDERS, { headers: internal })).status).toBe(200);
 
       proxy.hold();
-      const slow = fetch(address + ORDERS, { headers: { ...internal, 'X-Request-Id': 'slow-cli' } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+      const slow = fetch(address + ORDERS, { headers: { ...internal, 'X-Request-Id': 'slow-cli' } }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as any,
+      }));
       await answerHeld();
       child.kill('SIGTERM');
-      await waitFor(() => stdout.includes('shutting down: finishing in-flight requests'), { what: 'viewgate serve to start shutting down' });
+      await waitFor(() => stdout.includes('shutting down: finishing in-flight requests'), {
+        what: 'viewgate serve to start shutting down',
+      });
       proxy.release();
       const r = await slow;
       expect(r.status).toBe(200);

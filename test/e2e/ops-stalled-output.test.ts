@@ -179,11 +179,22 @@ describe('a second signal', () => {
       expect(await hammer(s.url, 300)).toEqual(new Map([[200, 300]]));
       // A query whose answer the store "sends" only after a minute: shutdown has to wait for it.
       proxy.delayMs = 60_000;
-      const slow = fetch(s.url + ORDERS, { headers: internal }).then((r) => r.status, () => 'cut');
-      for (const end = Date.now() + 30_000; proxy.delayed === 0; await pause(20)) if (Date.now() > end) throw new Error('the slow query never reached the store');
+      const slow = fetch(s.url + ORDERS, { headers: internal }).then(
+        (r) => r.status,
+        () => 'cut',
+      );
+      for (const end = Date.now() + 30_000; proxy.delayed === 0; await pause(20))
+        if (Date.now() > end) throw new Error('the slow query never reached the store');
       s.child.kill('SIGTERM');
       // Shutdown has begun once new connections are refused.
-      for (const end = Date.now() + 30_000; await fetch(s.url + '/healthz').then(() => true, () => false); await pause(20)) {
+      for (
+        const end = Date.now() + 30_000;
+        await fetch(s.url + '/healthz').then(
+          () => true,
+          () => false,
+        );
+        await pause(20)
+      ) {
         if (Date.now() > end) throw new Error('still accepting connections 30 s after SIGTERM');
       }
       s.child.kill('SIGTERM');
@@ -214,7 +225,10 @@ describe('MCP over stdio with a stderr nobody reads', () => {
       // Each call logs and audits its 7 KB filter: 300 calls write about 4 MiB to the stalled stderr.
       let first: unknown[] | undefined;
       for (let i = 0; i < 300; i++) {
-        const r: any = await client.callTool({ name: 'query_view', arguments: { view: 'app.orders', filter: LONG_FILTER, order: 'order_id', limit: 50 } });
+        const r: any = await client.callTool({
+          name: 'query_view',
+          arguments: { view: 'app.orders', filter: LONG_FILTER, order: 'order_id', limit: 50 },
+        });
         expect(r.isError, JSON.stringify(r).slice(0, 500)).toBeFalsy();
         first ??= r.structuredContent.rows;
         expect(r.structuredContent.rows).toEqual(first);
@@ -235,21 +249,38 @@ describe('MCP over stdio: the host closes stdin while stderr is stalled', () => 
     });
     // stderr (logs, audit) is never read; stdout (the protocol) is.
     child.stderr.pause();
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    const answered = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const answered = () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
     const send = (m: unknown) => child.stdin.write(JSON.stringify(m) + '\n');
     const until = async (what: string, ok: () => boolean) => {
-      for (const end = Date.now() + 30_000; !ok(); await pause(50)) if (Date.now() > end) throw new Error(`no ${what}; stdout so far: ${out.slice(-500)}`);
+      for (const end = Date.now() + 30_000; !ok(); await pause(50))
+        if (Date.now() > end) throw new Error(`no ${what}; stdout so far: ${out.slice(-500)}`);
     };
     try {
-      send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'stalled', version: '1' } } });
+      send({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'stalled', version: '1' } },
+      });
       await until('initialize answer', () => answered().some((m) => m.id === 0));
       send({ jsonrpc: '2.0', method: 'notifications/initialized' });
       const calls = 300;
       for (let id = 1; id <= calls; id++) {
-        send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_view', arguments: { view: 'app.orders', filter: LONG_FILTER, limit: 5 } } });
+        send({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: { name: 'query_view', arguments: { view: 'app.orders', filter: LONG_FILTER, limit: 5 } },
+        });
       }
       await until('answers to every call', () => answered().length === calls + 1);
       expect(answered().filter((m) => m.result && !m.result.isError)).toHaveLength(calls + 1);

@@ -4,7 +4,14 @@
 // filters bind claims (missing, array, quoted, typed, hostile) without ever widening.
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReferenceStores, get, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 import { signHs256, withAuthAndRoles } from '../support/jwt.js';
 
 const SECRET = 'policy-grants-secret-0123456789abcdef';
@@ -129,7 +136,7 @@ describe('masked fields cannot be used to infer their values', () => {
       "email > 'm'",
       "customer_id = 1 or email = 'x'",
       "not (email = 'x')",
-      "\"email\" = 'x'",
+      '"email" = \'x\'',
     ]) {
       masked(await customers({ filter }, 'partner'), 'filter', filter);
     }
@@ -239,7 +246,9 @@ describe('row filters and claims', () => {
     expect(r.status).toBe(403);
     expect(r.body.error.message).toMatch(/lacks claim "tenant_id"/);
     expect(r.text).not.toMatch(/example\.(org|net|com)/);
-    const t = await get(api('/crm/_table/customers'), { Authorization: `Bearer ${await signHs256(SECRET, { roles: ['external'] }, { iss: 'https://idp.test/' })}` });
+    const t = await get(api('/crm/_table/customers'), {
+      Authorization: `Bearer ${await signHs256(SECRET, { roles: ['external'] }, { iss: 'https://idp.test/' })}`,
+    });
     expect(t.status).toBe(403);
     expect(srv.audit.records.at(-1)).toMatchObject({ status: 403, decision: 'deny', role: 'external', view: 'crm.customers' });
     // /{id} too: the row exists, the claim does not.
@@ -269,7 +278,9 @@ describe('row filters and claims', () => {
     const scalar = await customers({}, 'multiScalar');
     expect(new Set(scalar.body.resource.map((x: any) => x.tenant_id))).toEqual(new Set(['t3']));
     // From a token as well.
-    const t = await get(api('/crm/_table/customers'), { Authorization: `Bearer ${await signHs256(SECRET, { roles: ['multi'], tenants: ['t2'] })}` });
+    const t = await get(api('/crm/_table/customers'), {
+      Authorization: `Bearer ${await signHs256(SECRET, { roles: ['multi'], tenants: ['t2'] })}`,
+    });
     expect(new Set(t.body.resource.map((x: any) => x.tenant_id))).toEqual(new Set(['t2']));
   });
 
@@ -277,10 +288,14 @@ describe('row filters and claims', () => {
     const r = await customers({}, 'quoted');
     expect(r.status).toBe(200);
     expect(new Set(r.body.resource.map((x: any) => x.tenant_id))).toEqual(new Set(['t3']));
-    const t = await get(api('/crm/_table/customers'), { Authorization: `Bearer ${await signHs256(SECRET, { roles: ['quoted'], 'https://ns/tenant': 't1' })}` });
+    const t = await get(api('/crm/_table/customers'), {
+      Authorization: `Bearer ${await signHs256(SECRET, { roles: ['quoted'], 'https://ns/tenant': 't1' })}`,
+    });
     expect(new Set(t.body.resource.map((x: any) => x.tenant_id))).toEqual(new Set(['t1']));
     // The dotted spelling is a different (nested) claim: missing, so 403.
-    const dotted = await get(api('/crm/_table/customers'), { Authorization: `Bearer ${await signHs256(SECRET, { roles: ['quoted'], https: { 'ns/tenant': 't1' } })}` });
+    const dotted = await get(api('/crm/_table/customers'), {
+      Authorization: `Bearer ${await signHs256(SECRET, { roles: ['quoted'], https: { 'ns/tenant': 't1' } })}`,
+    });
     expect(dotted.status).toBe(403);
   });
 
@@ -301,7 +316,9 @@ describe('row filters and claims', () => {
     const r = await customers({ include_count: 'true' }, 'hostile');
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ resource: [], meta: { count: 0 } });
-    const t = await get(api('/app/_table/orders'), { Authorization: `Bearer ${await signHs256(SECRET, { roles: ['buyer'], customer: '12 OR 1=1' })}` });
+    const t = await get(api('/app/_table/orders'), {
+      Authorization: `Bearer ${await signHs256(SECRET, { roles: ['buyer'], customer: '12 OR 1=1' })}`,
+    });
     expect(t.status).toBe(403);
   });
 });

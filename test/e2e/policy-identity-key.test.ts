@@ -7,7 +7,14 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { parseDocument } from 'yaml';
-import { createReferenceStores, get, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 import { signHs256, type TokenOptions } from '../support/jwt.js';
 import { externalGrant } from './ops-helpers.js';
 import { canonicalJson } from '../../src/policy/identity.js';
@@ -72,7 +79,9 @@ describe('tokens without a subject', () => {
     const r = await get(srv.url + QUERY, bearer(t));
     expect(r.status).toBe(200);
     const rec = srv.audit.records.find((x) => x.requestId === r.headers.get('x-request-id'))!;
-    const fingerprint = createHash('sha256').update(canonicalJson({ ...claims, iss: ISS, aud: 'viewgate' })).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(canonicalJson({ ...claims, iss: ISS, aud: 'viewgate' }))
+      .digest('hex');
     expect(rec).toMatchObject({ subject: '', identityKey: `jwt:${ISS}|#${fingerprint}`, role: 'external' });
   });
 

@@ -7,7 +7,15 @@ import { MongoClient } from 'mongodb';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 
 let stores: ReferenceStores;
 let srv: RunningServer;
@@ -35,7 +43,7 @@ async function fingerprint(): Promise<Fingerprint> {
     const [tables] = await my.query('SHOW TABLES');
     const [crm] = await my.query('SELECT * FROM customers ORDER BY customer_id');
     const pgTables = await pgc.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
-    const orders = await pgc.query('SELECT count(*)::int AS n, md5(string_agg(o::text, \'|\' ORDER BY order_id)) AS sum FROM orders o');
+    const orders = await pgc.query("SELECT count(*)::int AS n, md5(string_agg(o::text, '|' ORDER BY order_id)) AS sum FROM orders o");
     const db = mongo.db(stores.env.EVENTS_MONGO_DB!);
     const collections = (await db.listCollections().toArray()).map((c) => c.name).sort();
     const events = await db.collection('events').find({}).sort({ _id: 1 }).toArray();
@@ -118,7 +126,11 @@ function refused(r: { status: number; text: string }, what: string): void {
 describe.each(Object.entries(VIEWS))('%s', (_name, v) => {
   it('filter: nasty strings are only literal values and change nothing', async () => {
     for (const s of NASTY_STRINGS) {
-      for (const filter of [`${v.text} = ${lit(s)}`, `${v.text} in (${lit(s)}, ${lit(s + 'x')})`, `${v.text} > ${lit(s)} and ${v.text} < ${lit(s)}`]) {
+      for (const filter of [
+        `${v.text} = ${lit(s)}`,
+        `${v.text} in (${lit(s)}, ${lit(s + 'x')})`,
+        `${v.text} > ${lit(s)} and ${v.text} < ${lit(s)}`,
+      ]) {
         const r = await call(v.path, { filter });
         expect(r.status, filter).toBe(200);
         expect(r.body.resource, filter).toEqual([]);
@@ -197,13 +209,32 @@ describe.each(Object.entries(VIEWS))('%s', (_name, v) => {
       refused(await call(v.path, { fields: n }), `fields=${n}`);
       refused(await call(v.path, { order: n }), `order=${n}`);
     }
-    for (const order of [`${v.key} desc; DROP TABLE orders`, `${v.key} desc nulls first`, `${v.key} asc--`, '1', `RAND()`, `${v.key} desc, (SELECT 1)`]) {
+    for (const order of [
+      `${v.key} desc; DROP TABLE orders`,
+      `${v.key} desc nulls first`,
+      `${v.key} asc--`,
+      '1',
+      `RAND()`,
+      `${v.key} desc, (SELECT 1)`,
+    ]) {
       refused(await call(v.path, { order }), `order=${order}`);
     }
   });
 
   it('limit and offset: only plain whole numbers', async () => {
-    for (const n of ['1; DROP TABLE customers', '1 OR 1=1', '-1', '1e3', '0x10', '1.5', '99999999999999999999', '1/**/', '１０', "1'", '{"$gt":0}']) {
+    for (const n of [
+      '1; DROP TABLE customers',
+      '1 OR 1=1',
+      '-1',
+      '1e3',
+      '0x10',
+      '1.5',
+      '99999999999999999999',
+      '1/**/',
+      '１０',
+      "1'",
+      '{"$gt":0}',
+    ]) {
       refused(await call(v.path, { limit: n }), `limit=${n}`);
       refused(await call(v.path, { offset: n }), `offset=${n}`);
     }
@@ -240,7 +271,10 @@ describe('the row filter holds against injection', () => {
     ]) {
       const r = await call('/crm/_table/customers', { filter, limit: '100' }, partner);
       if (r.status === 200) {
-        expect(r.body.resource.every((row: any) => row.tenant_id === 't2'), filter).toBe(true);
+        expect(
+          r.body.resource.every((row: any) => row.tenant_id === 't2'),
+          filter,
+        ).toBe(true);
       } else {
         refused(r, filter);
       }

@@ -67,7 +67,9 @@ describe('a hidden or masked key never sets the row order', () => {
   it('the client order still leads; only its ties are broken opaquely (hidden key)', async () => {
     const all = await rest(srv.url, '/crm/_table/customers', { fields: 'customer_id,full_name,tenant_id', limit: '100' }, 'internal');
     const expected = [...all.body.resource]
-      .sort((a: any, b: any) => (a.tenant_id !== b.tenant_id ? (a.tenant_id < b.tenant_id ? -1 : 1) : byTag('crm.customers')(a.customer_id, b.customer_id)))
+      .sort((a: any, b: any) =>
+        a.tenant_id !== b.tenant_id ? (a.tenant_id < b.tenant_id ? -1 : 1) : byTag('crm.customers')(a.customer_id, b.customer_id),
+      )
       .map((r: any) => r.full_name);
     const paged = await pages('/crm/_table/customers', { order: 'tenant_id' }, 'keyless', 4);
     expect(paged.map((r) => r.full_name)).toEqual(expected);
@@ -75,7 +77,12 @@ describe('a hidden or masked key never sets the row order', () => {
   });
 
   it('embedded view with rowSecurity, masked key: the keyed-hash order, on REST and MCP', async () => {
-    const mine = await rest(srv.url, '/tenancy/_table/tenant_orders', { filter: "tenant_id = 't1'", fields: 'order_id,total_amount', limit: '100' }, 'internal');
+    const mine = await rest(
+      srv.url,
+      '/tenancy/_table/tenant_orders',
+      { filter: "tenant_id = 't1'", fields: 'order_id,total_amount', limit: '100' },
+      'internal',
+    );
     const ids: number[] = mine.body.resource.map((r: any) => r.order_id);
     expect(ids.length).toBe(8);
     const expected = [...ids].sort(byTag('tenancy.tenant_orders'));
@@ -88,7 +95,10 @@ describe('a hidden or masked key never sets the row order', () => {
 
     const client = await mcpClient(srv.url, 't1masked');
     try {
-      const r = await client.callTool({ name: 'query_view', arguments: { view: 'tenancy.tenant_orders', fields: ['order_id', 'total_amount'] } });
+      const r = await client.callTool({
+        name: 'query_view',
+        arguments: { view: 'tenancy.tenant_orders', fields: ['order_id', 'total_amount'] },
+      });
       expect(r.isError).toBeFalsy();
       expect((r.structuredContent as any).rows).toEqual(paged);
     } finally {
@@ -111,7 +121,9 @@ describe('a hidden or masked key never sets the row order', () => {
       expect(doc.body.paths).not.toHaveProperty(['/api/v2/crm/_table/customers/{id}']);
     }
     const internal = await rest(srv.url, '/openapi.json', {}, 'internal');
-    expect(internal.body.paths['/api/v2/crm/_table/customers'].get.parameters.find((p: any) => p.name === 'order').description).toMatch(/the key \(customer_id\) is appended/);
+    expect(internal.body.paths['/api/v2/crm/_table/customers'].get.parameters.find((p: any) => p.name === 'order').description).toMatch(
+      /the key \(customer_id\) is appended/,
+    );
   });
 
   it('more matching rows than the row budget is a 422 that says to narrow the query', async () => {
@@ -154,7 +166,8 @@ describe('the row budget does not tell one tenant about another', () => {
     it(`${view}: the same on MCP`, async () => {
       const client = await mcpClient(srv.url, 't1');
       try {
-        const call = async (ids: string[]) => client.callTool({ name: 'query_view', arguments: { view: `tenancy.${view}`, filter: `order_id in (${ids.join(', ')})` } });
+        const call = async (ids: string[]) =>
+          client.callTool({ name: 'query_view', arguments: { view: `tenancy.${view}`, filter: `order_id in (${ids.join(', ')})` } });
         const other = await call(OTHER);
         const none = await call(NONE);
         expect(JSON.stringify(other)).toBe(JSON.stringify(none));

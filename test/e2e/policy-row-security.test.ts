@@ -22,8 +22,28 @@ afterAll(async () => {
   await stores?.drop();
 });
 
-const TENANT_OF: Record<number, string> = { 1: 't2', 2: 't3', 3: 't1', 4: 't2', 5: 't3', 6: 't1', 7: 't2', 8: 't3', 9: 't1', 10: 't2', 11: 't3', 12: 't1', 13: 't2', 14: 't3', 15: 't1', 16: 't2' };
-const customersOf = (t: string) => Object.entries(TENANT_OF).filter(([, x]) => x === t).map(([id]) => Number(id));
+const TENANT_OF: Record<number, string> = {
+  1: 't2',
+  2: 't3',
+  3: 't1',
+  4: 't2',
+  5: 't3',
+  6: 't1',
+  7: 't2',
+  8: 't3',
+  9: 't1',
+  10: 't2',
+  11: 't3',
+  12: 't1',
+  13: 't2',
+  14: 't3',
+  15: 't1',
+  16: 't2',
+};
+const customersOf = (t: string) =>
+  Object.entries(TENANT_OF)
+    .filter(([, x]) => x === t)
+    .map(([id]) => Number(id));
 
 describe('rowSecurity on an embedded view', () => {
   it('gives each tenant only its rows, with no row filter in the grant (REST)', async () => {
@@ -114,15 +134,22 @@ describe('configuration', () => {
   };
 
   it('refuses materialize on an embedded view, pointing to engine: hub', () => {
-    const msg = load(tenancyYaml(base).replace('        rowBudget: 2\n', '        rowBudget: 2\n        materialize: { refresh: "* * * * *" }\n'));
+    const msg = load(
+      tenancyYaml(base).replace('        rowBudget: 2\n', '        rowBudget: 2\n        materialize: { refresh: "* * * * *" }\n'),
+    );
     expect(msg).toMatch(/services\.tenancy\.views\.tenant_orders_tight\.materialize/);
     expect(msg).toMatch(/engine: hub/);
   });
 
   it('refuses keys of the hub on an embedded service and of the embedded engine on a hub view', () => {
-    expect(load(tenancyYaml(base).replace('    engine: embedded\n    views:\n      tenant_orders:', '    engine: embedded\n    source: app\n    views:\n      tenant_orders:'))).toMatch(
-      /services\.tenancy\.source.*: .*engine: hub/,
-    );
+    expect(
+      load(
+        tenancyYaml(base).replace(
+          '    engine: embedded\n    views:\n      tenant_orders:',
+          '    engine: embedded\n    source: app\n    views:\n      tenant_orders:',
+        ),
+      ),
+    ).toMatch(/services\.tenancy\.source.*: .*engine: hub/);
     const hub = `
   hubsvc:
     engine: hub
@@ -133,7 +160,9 @@ describe('configuration', () => {
         sql: SELECT 1 AS x
 `;
     expect(load(tenancyYaml(base, hub))).toMatch(/services\.hubsvc\.views\.v\.rowBudget.*: .*remove it/);
-    expect(load(tenancyYaml(base, '\n  bad:\n    engine: federated\n    views: {}\n'))).toMatch(/services\.bad\.engine.*: engine is "embedded" or "hub"/);
+    expect(load(tenancyYaml(base, '\n  bad:\n    engine: federated\n    views: {}\n'))).toMatch(
+      /services\.bad\.engine.*: engine is "embedded" or "hub"/,
+    );
   });
 
   it('a rowSecurity naming a column the view does not output is refused at start and the view is not served', async () => {
@@ -141,7 +170,9 @@ describe('configuration', () => {
     const cfg = parseConfig(yaml, REFERENCE_CONFIG, { ...process.env, ...stores.env });
     const s = await startServer(cfg);
     try {
-      expect(await warmViews(s.rt)).toMatch(/services\.tenancy\.views\.tenant_customers\.rowSecurity: names "is_active", which view "tenancy\.tenant_customers" does not output/);
+      expect(await warmViews(s.rt)).toMatch(
+        /services\.tenancy\.views\.tenant_customers\.rowSecurity: names "is_active", which view "tenancy\.tenant_customers" does not output/,
+      );
       const r = await rest(s.url, '/tenancy/_table/tenant_customers', {}, 't1');
       expect(r.status).toBe(500);
       expect(r.body.error.message).toMatch(/not served/);

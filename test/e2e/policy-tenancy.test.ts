@@ -5,7 +5,15 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileMask } from '../../src/policy/mask.js';
-import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 import { signHs256 } from '../support/jwt.js';
 import { rest, tenancyConfig, type TenancyKey } from '../support/tenancy.js';
 import mysql from 'mysql2/promise';
@@ -31,7 +39,7 @@ const emailMask = compileMask('email', undefined);
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const idArb = fc.integer({ min: -1, max: 18 });
 const tenantArb = fc.constantFrom('t1', 't2', 't3', 't4', 'T2', 't');
-const nameArb = fc.constantFrom('Ada Lovelace', 'Grace Hopper', 'Zoë O\'Brien', 'Chloé Durand', 'M', 'a', 'Jürgen', '', 'Z');
+const nameArb = fc.constantFrom('Ada Lovelace', 'Grace Hopper', "Zoë O'Brien", 'Chloé Durand', 'M', 'a', 'Jürgen', '', 'Z');
 const patternArb = fc.constantFrom('%a%', 'A%', '%n', '_d%', '%ö%', '%ë%', '%', "%O'B%", 'Ken Thompson', '%\\_%');
 const timeArb = fc
   .date({ min: new Date('2024-01-01T00:00:00Z'), max: new Date('2024-06-30T00:00:00Z'), noInvalidDate: true })
@@ -102,7 +110,7 @@ describe('tenancy property', () => {
 // include_count; on embedded views with rowSecurity under row budgets that do and do not fit) never
 // depends on tenant t2's data: the same request before and after t2's rows change in the real stores
 // gives the same status and the same body, byte for byte.
-describe('tenancy property: another tenant\'s data never changes an answer', () => {
+describe("tenancy property: another tenant's data never changes an answer", () => {
   let storesB: ReferenceStores;
   let srvB: RunningServer;
 
@@ -134,7 +142,11 @@ describe('tenancy property: another tenant\'s data never changes an answer', () 
     fc.array(orderIdArb, { minLength: 1, maxLength: 4 }).map((ns) => `order_id in (${ns.join(', ')})`),
     fc.tuple(cmpArb, amountArb).map(([op, a]) => `total_amount ${op} ${a}`),
   );
-  const customerLeaf = fc.oneof(...common, nameArb.map((n) => `full_name contains ${q(n)}`), patternArb.map((p) => `full_name like ${q(p)}`));
+  const customerLeaf = fc.oneof(
+    ...common,
+    nameArb.map((n) => `full_name contains ${q(n)}`),
+    patternArb.map((p) => `full_name like ${q(p)}`),
+  );
   const treeOf = (leaf: fc.Arbitrary<string>) =>
     fc.letrec<{ f: string }>((tie) => ({
       f: fc.oneof(
@@ -157,7 +169,12 @@ describe('tenancy property: another tenant\'s data never changes an answer', () 
   const ordersQuery = fc.record(
     {
       filter: treeOf(orderLeaf),
-      ids: fc.oneof(fc.array(orderIdArb, { minLength: 1, maxLength: 4 }), fc.array(fc.integer({ min: 2000, max: 2008 }), { minLength: 2, maxLength: 5 })).map((ns) => ns.join(',')),
+      ids: fc
+        .oneof(
+          fc.array(orderIdArb, { minLength: 1, maxLength: 4 }),
+          fc.array(fc.integer({ min: 2000, max: 2008 }), { minLength: 2, maxLength: 5 }),
+        )
+        .map((ns) => ns.join(',')),
       order: fc.constantFrom('order_id', 'total_amount desc', 'customer_id,total_amount', 'tenant_id desc'),
     },
     { requiredKeys: [] },
@@ -198,7 +215,10 @@ describe('tenancy property: another tenant\'s data never changes an answer', () 
           const before = await answer(who, view, params);
           statuses.add(Number(before.slice(0, 3)));
           for (const c of change.customers) {
-            await m.query("INSERT INTO customers (customer_id, tenant_id, email, full_name, is_active, created_at) VALUES (?, 't2', ?, 'Tenant Two', 1, '2024-06-01')", [c, `c${c}@t2.example`]);
+            await m.query(
+              "INSERT INTO customers (customer_id, tenant_id, email, full_name, is_active, created_at) VALUES (?, 't2', ?, 'Tenant Two', 1, '2024-06-01')",
+              [c, `c${c}@t2.example`],
+            );
           }
           const owners = [...change.customers, ...change.owners];
           for (const [i, o] of change.orders.entries()) {

@@ -6,7 +6,15 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { Authenticator } from '../../src/policy/identity.js';
-import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 import {
   indentBlock,
   JwksServer,
@@ -74,7 +82,12 @@ let remote: RunningServer; // jwksUrl
 
 beforeAll(async () => {
   stores = await createReferenceStores('policy_tokens');
-  [rsa, ec, jwksA, jwksB] = await Promise.all([keyPair('RS256', 'rsa-1'), keyPair('ES256', 'ec-1'), keyPair('RS256', 'kid-a'), keyPair('RS256', 'kid-b')]);
+  [rsa, ec, jwksA, jwksB] = await Promise.all([
+    keyPair('RS256', 'rsa-1'),
+    keyPair('ES256', 'ec-1'),
+    keyPair('RS256', 'kid-a'),
+    keyPair('RS256', 'kid-b'),
+  ]);
   jwks = await new JwksServer().start([jwksA.publicJwk]);
   hs = await serve(`    secret: ${SECRET}\n    roleClaim: roles`);
   pk = await serve(`    publicKey: |\n${indentBlock(rsa.publicPem, 6)}`);
@@ -96,7 +109,16 @@ async function whoami(srv: RunningServer, headers: Record<string, string>) {
   const r = await get(`${srv.url}/api/v2/crm/_table/customers?fields=customer_id,tenant_id&limit=100`, headers);
   const rec = srv.audit.records.at(-1)!;
   const tenants = r.status === 200 ? [...new Set(r.body.resource.map((row: any) => row.tenant_id))].sort() : [];
-  return { status: r.status, body: r.body, headers: r.headers, role: rec.role, subject: rec.subject, keyName: rec.keyName, tenants, rows: r.status === 200 ? r.body.resource.length : 0 };
+  return {
+    status: r.status,
+    body: r.body,
+    headers: r.headers,
+    role: rec.role,
+    subject: rec.subject,
+    keyName: rec.keyName,
+    tenants,
+    rows: r.status === 200 ? r.body.resource.length : 0,
+  };
 }
 
 /** A 401 with `WWW-Authenticate: Bearer realm=..., error="invalid_token", error_description="..."`. */
@@ -154,7 +176,9 @@ describe('HS256 secret: every token fault is a 401 with an RFC 6750 challenge', 
     await expectInvalidToken(hs, await signHs256('not-the-secret-0123456789abcdef', claims), /signature is not valid/);
     const good = await signHs256(SECRET, { roles: ['external'], tenant_id: 't2' });
     const [h, , s] = good.split('.');
-    const forged = Buffer.from(JSON.stringify({ iss: 'https://idp.test/', aud: 'viewgate', exp: 9999999999, roles: ['internal'] })).toString('base64url');
+    const forged = Buffer.from(
+      JSON.stringify({ iss: 'https://idp.test/', aud: 'viewgate', exp: 9999999999, roles: ['internal'] }),
+    ).toString('base64url');
     await expectInvalidToken(hs, `${h}.${forged}.${s}`, /signature is not valid/);
     await expectInvalidToken(hs, `${good.slice(0, -4)}AAAA`, /signature is not valid/);
   });
@@ -162,7 +186,11 @@ describe('HS256 secret: every token fault is a 401 with an RFC 6750 challenge', 
   it('alg none, with or without a signature part', async () => {
     await expectInvalidToken(hs, unsignedToken(claims), /algorithm/);
     await expectInvalidToken(hs, unsignedToken(claims) + 'c2ln', /algorithm/);
-    const noneUpper = rawHs256(SECRET, JSON.stringify({ alg: 'None' }), JSON.stringify({ iss: 'https://idp.test/', aud: 'viewgate', exp: 9999999999, roles: ['internal'] }));
+    const noneUpper = rawHs256(
+      SECRET,
+      JSON.stringify({ alg: 'None' }),
+      JSON.stringify({ iss: 'https://idp.test/', aud: 'viewgate', exp: 9999999999, roles: ['internal'] }),
+    );
     await expectInvalidToken(hs, noneUpper, /algorithm/);
   });
 
@@ -187,14 +215,20 @@ describe('HS256 secret: every token fault is a 401 with an RFC 6750 challenge', 
     await expectInvalidToken(hs, rawHs256(SECRET, '{"alg":"HS256"}', '[1,2]'), /malformed|not valid/);
     const p = { iss: 'https://idp.test/', aud: 'viewgate', roles: ['internal'] };
     await expectInvalidToken(hs, rawHs256(SECRET, '{"alg":"HS256"}', JSON.stringify({ ...p, exp: 'tomorrow' })), /exp claim is not valid/);
-    await expectInvalidToken(hs, rawHs256(SECRET, '{"alg":"HS256"}', JSON.stringify({ ...p, exp: 9999999999, nbf: 'now' })), /nbf claim is not valid/);
+    await expectInvalidToken(
+      hs,
+      rawHs256(SECRET, '{"alg":"HS256"}', JSON.stringify({ ...p, exp: 9999999999, nbf: 'now' })),
+      /nbf claim is not valid/,
+    );
   });
 
   it('an Authorization header that is not a bearer token is a 401 invalid_request', async () => {
     for (const value of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b', 'Token abc']) {
       const r = await whoami(hs, { Authorization: value });
       expect(r.status, value).toBe(401);
-      expect(r.headers.get('www-authenticate'), value).toMatch(/^Bearer realm="viewgate", error="invalid_request", error_description="[^"]+"$/);
+      expect(r.headers.get('www-authenticate'), value).toMatch(
+        /^Bearer realm="viewgate", error="invalid_request", error_description="[^"]+"$/,
+      );
     }
   });
 
@@ -342,9 +376,19 @@ describe('roles: roleClaim path, defaultRole, unknown roles', () => {
   });
 
   it('an unknown role next to a known one gets only the known one', async () => {
-    const r = await whoami(nested, bearer(await signHs256(SECRET, { realm_access: { roles: ['superadmin', 'external'] }, tenant_id: 't3' })));
+    const r = await whoami(
+      nested,
+      bearer(await signHs256(SECRET, { realm_access: { roles: ['superadmin', 'external'] }, tenant_id: 't3' })),
+    );
     expect(r).toMatchObject({ status: 200, role: 'external', tenants: ['t3'] });
-    expect((await get(`${nested.url}/api/v2/app/_table/orders`, bearer(await signHs256(SECRET, { realm_access: { roles: ['superadmin', 'external'] }, tenant_id: 't3' })))).status).toBe(404);
+    expect(
+      (
+        await get(
+          `${nested.url}/api/v2/app/_table/orders`,
+          bearer(await signHs256(SECRET, { realm_access: { roles: ['superadmin', 'external'] }, tenant_id: 't3' })),
+        )
+      ).status,
+    ).toBe(404);
   });
 });
 

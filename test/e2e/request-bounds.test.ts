@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/ops/json-depth.js';
 import { MAX_DEPTH } from '../../src/query/filter-parser.js';
-import { createReferenceStores, get, KEYS, REFERENCE_CONFIG, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  REFERENCE_CONFIG,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
 const LEAF = { field: 'customer_id', op: 'eq', value: 1 };
@@ -39,7 +48,12 @@ function queryViewCall(id: number, filterJson: string): string {
   return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"query_view","arguments":{"view":"crm.customers","filter":${filterJson}}}}`;
 }
 
-const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', 'x-api-key': KEYS.internal };
+const MCP_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-06-18',
+  'x-api-key': KEYS.internal,
+};
 
 async function mcpPost(body: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`${srv.url}/mcp`, { method: 'POST', headers: MCP_HEADERS, body });
@@ -141,7 +155,12 @@ describe('MCP over stdio', () => {
     });
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bounds', version: '1' } } });
+    send({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bounds', version: '1' } },
+    });
     await reply(0);
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
   });
@@ -207,7 +226,13 @@ describe('MCP over stdio', () => {
 
   it('audits the refused messages', async () => {
     const deadline = Date.now() + 10_000;
-    const recs = () => (existsSync(auditFile) ? readFileSync(auditFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+    const recs = () =>
+      existsSync(auditFile)
+        ? readFileSync(auditFile, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [];
     const refused = () => recs().filter((r) => r.action === 'tools/call' || r.status === 413);
     while (refused().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(refused()).toEqual([

@@ -2,7 +2,15 @@
 // writes to read-only views, typos in query parameters, credentials in the wrong place, and filter
 // mistakes that deserve a hint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 
 let stores: ReferenceStores;
 let srv: RunningServer;
@@ -51,11 +59,18 @@ describe('writes to read-only views', () => {
   });
 
   it('whatever the body: bad JSON, form data or none at all', async () => {
-    for (const [type, body] of [['application/json', '{"resource": ['], ['application/x-www-form-urlencoded', 'a=1'], ['text/csv', 'a,b']]) {
+    for (const [type, body] of [
+      ['application/json', '{"resource": ['],
+      ['application/x-www-form-urlencoded', 'a=1'],
+      ['text/csv', 'a,b'],
+    ]) {
       const r = await fetch(api('/crm/_table/customers'), { method: 'POST', headers: { ...internal, 'content-type': type! }, body });
       expect(r.status).toBe(405);
     }
-    expect((await fetch(api('/crm/_table/customers/1'), { method: 'DELETE', headers: { ...internal, 'content-type': 'application/json' } })).status).toBe(405);
+    expect(
+      (await fetch(api('/crm/_table/customers/1'), { method: 'DELETE', headers: { ...internal, 'content-type': 'application/json' } }))
+        .status,
+    ).toBe(405);
   });
 
   it('the row really is unchanged', async () => {
@@ -82,7 +97,14 @@ describe('writes to read-only views', () => {
     expect(r.status).toBe(405);
     await srv.rt.audit.flush();
     const rec = srv.audit.records.findLast((a) => a.requestId === r.headers.get('x-request-id'));
-    expect(rec).toMatchObject({ surface: 'rest', action: 'write', view: 'app.orders', subject: 'key:internal-tools', status: 405, decision: 'deny' });
+    expect(rec).toMatchObject({
+      surface: 'rest',
+      action: 'write',
+      view: 'app.orders',
+      subject: 'key:internal-tools',
+      status: 405,
+      decision: 'deny',
+    });
   });
 
   it('the answer needs only the grant: a view whose store is down is still a 405', async () => {
@@ -130,7 +152,9 @@ describe('query parameters', () => {
 
   it("DreamFactory's parameter names keep working", async () => {
     const r = await get(
-      api(`/crm/_table/customers?fields=customer_id&filter=${enc('customer_id <= 5')}&order=${enc('customer_id desc')}&limit=2&offset=1&include_count=true`),
+      api(
+        `/crm/_table/customers?fields=customer_id&filter=${enc('customer_id <= 5')}&order=${enc('customer_id desc')}&limit=2&offset=1&include_count=true`,
+      ),
       internal,
     );
     expect(r.status).toBe(200);
@@ -140,11 +164,16 @@ describe('query parameters', () => {
   });
 
   it('filter= also takes the structured JSON filter MCP takes', async () => {
-    const json = JSON.stringify({ and: [{ field: 'customer_id', op: 'lte', value: 5 }, { not: { field: 'customer_id', op: 'in', value: [1, 2] } }] });
+    const json = JSON.stringify({
+      and: [{ field: 'customer_id', op: 'lte', value: 5 }, { not: { field: 'customer_id', op: 'in', value: [1, 2] } }],
+    });
     const r = await get(api(`/crm/_table/customers?fields=customer_id&order=customer_id&filter=${enc(json)}`), internal);
     expect(r.status).toBe(200);
     expect(r.body.resource).toEqual([{ customer_id: 3 }, { customer_id: 4 }, { customer_id: 5 }]);
-    const text = await get(api(`/crm/_table/customers?fields=customer_id&order=customer_id&filter=${enc('customer_id <= 5 and not customer_id in (1, 2)')}`), internal);
+    const text = await get(
+      api(`/crm/_table/customers?fields=customer_id&order=customer_id&filter=${enc('customer_id <= 5 and not customer_id in (1, 2)')}`),
+      internal,
+    );
     expect(text.body).toEqual(r.body);
   });
 
@@ -185,7 +214,7 @@ describe('filter hints', () => {
 });
 
 describe('credentials in the wrong place', () => {
-  it("?api_key= is refused with a 401 saying to use the X-API-Key header", async () => {
+  it('?api_key= is refused with a 401 saying to use the X-API-Key header', async () => {
     const r = await get(api(`/crm/_table/customers?api_key=${KEYS.internal}`));
     expect(r.status).toBe(401);
     expect(r.body.error.message).toContain('X-API-Key header');
@@ -213,8 +242,17 @@ describe('credentials in the wrong place', () => {
   it('MCP over HTTP gives the same hint (the authenticator decides, not the surface)', async () => {
     const res = await fetch(`${srv.url}/mcp`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${KEYS.internal}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      headers: {
+        Authorization: `Bearer ${KEYS.internal}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      }),
     });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('X-API-Key header');

@@ -1,6 +1,14 @@
 // The REST surface over real HTTP on the reference scenario (MariaDB, PostgreSQL, FerretDB).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 import pg from 'pg';
 import { checkViews } from '../../src/gateway/checked-views.js';
 
@@ -78,16 +86,26 @@ describe('querying', () => {
   });
 
   it('filters with the grammar in every store and matches PostgreSQL on the same data', async () => {
-    const r = await get(api(`/app/_table/orders?filter=${encodeURIComponent("total_amount >= 100 and status in ('paid','shipped')")}&order=order_id`), internal);
+    const r = await get(
+      api(`/app/_table/orders?filter=${encodeURIComponent("total_amount >= 100 and status in ('paid','shipped')")}&order=order_id`),
+      internal,
+    );
     expect(r.status).toBe(200);
     const c = new pg.Client({ connectionString: stores.env.APP_PG_URL });
     await c.connect();
-    const oracle = await c.query("SELECT order_id::int AS order_id FROM orders WHERE total_amount >= 100 AND status IN ('paid','shipped') ORDER BY order_id");
+    const oracle = await c.query(
+      "SELECT order_id::int AS order_id FROM orders WHERE total_amount >= 100 AND status IN ('paid','shipped') ORDER BY order_id",
+    );
     await c.end();
     expect(r.body.resource.map((o: any) => o.order_id)).toEqual(oracle.rows.map((o) => o.order_id));
     expect(typeof r.body.resource[0].total_amount).toBe('string');
 
-    const ev = await get(api(`/analytics/_table/events?filter=${encodeURIComponent("sku = 'SKU-RED-1' and event_type != 'view'")}&fields=_id,sku,event_type,ts`), internal);
+    const ev = await get(
+      api(
+        `/analytics/_table/events?filter=${encodeURIComponent("sku = 'SKU-RED-1' and event_type != 'view'")}&fields=_id,sku,event_type,ts`,
+      ),
+      internal,
+    );
     expect(ev.status).toBe(200);
     expect(ev.body.resource.length).toBeGreaterThan(0);
     for (const e of ev.body.resource) {
@@ -180,7 +198,7 @@ describe('errors', () => {
   });
 
   it('400 for a malformed filter, with parameter and position', async () => {
-    const r = await get(api(`/crm/_table/customers?filter=${encodeURIComponent("customer_id = = 3")}`), internal);
+    const r = await get(api(`/crm/_table/customers?filter=${encodeURIComponent('customer_id = = 3')}`), internal);
     expect(r.status).toBe(400);
     expect(r.body.error.context.param).toBe('filter');
     expect(typeof r.body.error.context.position).toBe('number');
@@ -215,7 +233,15 @@ describe('health and audit', () => {
     await get(api('/crm/_table/customers'));
     const recs = srv.audit.records.slice(before);
     expect(recs).toHaveLength(2);
-    expect(recs[0]).toMatchObject({ surface: 'rest', keyName: 'partner-t2', role: 'external', view: 'crm.customers', decision: 'allow', status: 200, rowCount: 1 });
+    expect(recs[0]).toMatchObject({
+      surface: 'rest',
+      keyName: 'partner-t2',
+      role: 'external',
+      view: 'crm.customers',
+      decision: 'allow',
+      status: 200,
+      rowCount: 1,
+    });
     expect(recs[1]).toMatchObject({ decision: 'deny', status: 401 });
   });
 });
@@ -231,8 +257,10 @@ describe('the reference federated view (MariaDB customers, PostgreSQL orders, Fe
     );
     expect(r.body.meta.count).toBe(r.body.resource.length);
     // The same answer PostgreSQL gives for the same data: orders x events of customer 4.
-    const orders = (await get(api(`/app/_table/orders?filter=${encodeURIComponent('customer_id = 4')}&limit=1000`), internal)).body.resource;
-    const events = (await get(api(`/analytics/_table/events?filter=${encodeURIComponent("user_id = '4'")}&limit=1000`), internal)).body.resource;
+    const orders = (await get(api(`/app/_table/orders?filter=${encodeURIComponent('customer_id = 4')}&limit=1000`), internal)).body
+      .resource;
+    const events = (await get(api(`/analytics/_table/events?filter=${encodeURIComponent("user_id = '4'")}&limit=1000`), internal)).body
+      .resource;
     expect(r.body.resource).toHaveLength(Math.max(orders.length, 1) * Math.max(events.length, 1));
     for (const row of r.body.resource) {
       expect(row.customer_id).toBe(4);
@@ -256,7 +284,8 @@ describe('the reference federated view (MariaDB customers, PostgreSQL orders, Fe
     const r = await get(api(`${view}?limit=50`), llm);
     expect(r.status).toBe(200);
     expect(Object.keys(r.body.resource[0]).sort()).toEqual(['customer_id', 'event_ts', 'event_type', 'order_id', 'total_amount']);
-    const all = (await get(api(`${view}?limit=1000&filter=${encodeURIComponent("tenant_id = 't1'")}&fields=customer_id`), internal)).body.resource;
+    const all = (await get(api(`${view}?limit=1000&filter=${encodeURIComponent("tenant_id = 't1'")}&fields=customer_id`), internal)).body
+      .resource;
     const mine = new Set(all.map((x: any) => x.customer_id));
     for (const row of r.body.resource) expect(mine.has(row.customer_id)).toBe(true);
   });
@@ -274,7 +303,12 @@ describe('the reference federated view (MariaDB customers, PostgreSQL orders, Fe
 describe('a grant that does not fit its view', () => {
   it('refuses the view when it is first built, also after start-up, instead of failing per request', async () => {
     const bad = await startServer(
-      referenceConfig(stores.env, (y) => y.replace('fields: [customer_id, full_name, is_active]\n        rowFilter: "tenant_id', 'fields: [customer_id, full_name, is_active]\n        rowFilter: "tenant')),
+      referenceConfig(stores.env, (y) =>
+        y.replace(
+          'fields: [customer_id, full_name, is_active]\n        rowFilter: "tenant_id',
+          'fields: [customer_id, full_name, is_active]\n        rowFilter: "tenant',
+        ),
+      ),
     );
     try {
       const r = await get(`${bad.url}/api/v2/crm/_table/customers`, internal);

@@ -4,7 +4,15 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { createReferenceStores, get, REFERENCE_CONFIG, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  REFERENCE_CONFIG,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 import { signHs256, withAuthAndRoles } from '../support/jwt.js';
 
 const SECRET = 'role-names-secret-0123456789abcdef0123456789';

@@ -94,9 +94,22 @@ describe('record contents (one per request)', () => {
       expect(Date.parse(rec.time)).not.toBeNaN();
 
       // A JWT caller: the token's subject, no key name.
-      const token = await signHs256(srv.rt.config.auth.jwt!.secret!, { roles: ['llm'], tenant_id: 't1' }, { iss: 'viewgate-demo', sub: 'agent-7' });
+      const token = await signHs256(
+        srv.rt.config.auth.jwt!.secret!,
+        { roles: ['llm'], tenant_id: 't1' },
+        { iss: 'viewgate-demo', sub: 'agent-7' },
+      );
       await get(`${srv.url}/api/v2/crm/_table/customers/3`, { Authorization: `Bearer ${token}` });
-      expect(srv.audit.records[1]).toMatchObject({ subject: 'agent-7', identityKey: 'jwt:viewgate-demo|agent-7', role: 'llm', keyName: undefined, action: 'get_row', view: 'crm.customers', rowCount: 1, status: 200 });
+      expect(srv.audit.records[1]).toMatchObject({
+        subject: 'agent-7',
+        identityKey: 'jwt:viewgate-demo|agent-7',
+        role: 'llm',
+        keyName: undefined,
+        action: 'get_row',
+        view: 'crm.customers',
+        rowCount: 1,
+        status: 200,
+      });
 
       // Denials and errors are audited too, one record each.
       const cases: [Record<string, string>, string, number, string][] = [
@@ -128,9 +141,20 @@ describe('sinks', () => {
     const a = await get(`${srv.url}/api/v2/crm/_table/customers?limit=2`, partner);
     const b = await get(`${srv.url}/api/v2/crm/_table/customers`);
     await srv.rt.audit.flush();
-    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ requestId: a.headers.get('x-request-id'), keyName: 'partner-t2', role: 'external', view: 'crm.customers', rowCount: 2, status: 200, decision: 'allow' });
+    expect(lines[0]).toMatchObject({
+      requestId: a.headers.get('x-request-id'),
+      keyName: 'partner-t2',
+      role: 'external',
+      view: 'crm.customers',
+      rowCount: 2,
+      status: 200,
+      decision: 'allow',
+    });
     expect(lines[1]).toMatchObject({ requestId: b.headers.get('x-request-id'), status: 401, decision: 'deny' });
     expect(srv.rt.audit.failures).toBe(0);
   });
@@ -161,7 +185,14 @@ describe('sinks', () => {
       status: 200,
     });
     expect(rows[0].time).toBeInstanceOf(Date);
-    expect(rows[1]).toMatchObject({ request_id: b.headers.get('x-request-id'), role: 'external', view: 'app.orders', decision: 'deny', status: 404, row_count: null });
+    expect(rows[1]).toMatchObject({
+      request_id: b.headers.get('x-request-id'),
+      role: 'external',
+      view: 'app.orders',
+      decision: 'deny',
+      status: 404,
+      row_count: null,
+    });
     // A second server on the same table: the table exists already, rows are appended.
     const again = await serveWithSink(configWith('sink: postgres\nsource: auditdb'));
     await get(`${again.url}/api/v2/crm/_table/customers?limit=1`, internal);
@@ -203,7 +234,11 @@ describe('a failing sink is never silent', () => {
     const r2 = await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`);
     expect(r2.status).toBe(401);
     expect(srv.rt.audit.failures).toBe(2);
-    const failedLines = () => srv.logText().split('\n').filter((l) => l.includes('audit write failed'));
+    const failedLines = () =>
+      srv
+        .logText()
+        .split('\n')
+        .filter((l) => l.includes('audit write failed'));
     await waitFor(() => failedLines().length >= 2, { what: 'two "audit write failed" log lines' });
     const errors = failedLines().map((l) => JSON.parse(l));
     expect(errors).toHaveLength(2);

@@ -88,7 +88,10 @@ async function view(name: string, opts?: { pushdown?: boolean; config?: Config; 
   if (!opts?.config && built.has(key)) return built.get(key)!;
   const svc = cfg.services.federation!;
   if (isTableService(svc)) throw new Error('federation is a view service');
-  const v = await buildEmbeddedView({ service: 'federation', name, view: svc.views[name]!, config: cfg, sources: opts?.sources ?? sources }, { pushdown: opts?.pushdown ?? true });
+  const v = await buildEmbeddedView(
+    { service: 'federation', name, view: svc.views[name]!, config: cfg, sources: opts?.sources ?? sources },
+    { pushdown: opts?.pushdown ?? true },
+  );
   if (!opts?.config) built.set(key, v);
   return v;
 }
@@ -107,10 +110,19 @@ function norm(type: string, v: unknown): string | null {
   return String(v);
 }
 
-async function oracleRows(v: View, sql: string, where: string, params: unknown[], q: EngineQuery): Promise<Record<string, string | null>[]> {
+async function oracleRows(
+  v: View,
+  sql: string,
+  where: string,
+  params: unknown[],
+  q: EngineQuery,
+): Promise<Record<string, string | null>[]> {
   const order = q.orderBy.map((o) => `${o.column} ${o.desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`).join(', ');
   const text = `SELECT ${q.columns.join(', ')} FROM (${sql}) v ${where ? `WHERE ${where}` : ''} ORDER BY ${order} LIMIT ${q.limit} OFFSET ${q.offset}`;
-  const c = new pg.Client({ connectionString: oracle.url, types: { getTypeParser: () => (x: string) => x } as unknown as pg.CustomTypesConfig });
+  const c = new pg.Client({
+    connectionString: oracle.url,
+    types: { getTypeParser: () => (x: string) => x } as unknown as pg.CustomTypesConfig,
+  });
   await c.connect();
   try {
     await c.query(`SET TimeZone = 'UTC'`);
@@ -145,8 +157,11 @@ beforeAll(async () => {
   // Extra tables for the single-source join views, an orphan order for the LEFT JOIN checks.
   const items = `CREATE TABLE IF NOT EXISTS app.order_items (order_id BIGINT NOT NULL, line_no INT NOT NULL, sku TEXT, qty INT, PRIMARY KEY (order_id, line_no));
     INSERT INTO app.order_items VALUES (1001, 1, 'SKU-RED-1', 2), (1001, 2, 'SKU-BLU-2', 1), (1003, 1, NULL, 5), (1012, 1, 'SKU-GRN-3', 1), (4242, 1, 'SKU-ORPHAN', 9)`;
-  await pgExec(stores.env.APP_PG_URL!, `CREATE SCHEMA IF NOT EXISTS app; ${items.replace(/app\./g, 'public.')};
-    INSERT INTO orders VALUES (2001, 99, 10.10, 'paid', '2024-09-01 00:00:00+00')`);
+  await pgExec(
+    stores.env.APP_PG_URL!,
+    `CREATE SCHEMA IF NOT EXISTS app; ${items.replace(/app\./g, 'public.')};
+    INSERT INTO orders VALUES (2001, 99, 10.10, 'paid', '2024-09-01 00:00:00+00')`,
+  );
   config = referenceConfig(stores.env, (y) => withoutFederation(y).replace('services:\n', fedYaml(VIEWS)));
   sources = new Sources(config);
   await mirror();
@@ -250,10 +265,16 @@ describe('the reference view', () => {
 
   test('filters that keep NULL-padded rows stay after the join', async () => {
     await agree('unified_customer_activity', { op: 'isnull', column: 'order_id' }, 'order_id IS NULL', []);
-    const or: Predicate = { op: 'or', args: [{ op: 'isnull', column: 'event_type' }, { op: 'cmp', column: 'event_type', cmp: '<>', value: 'view' }] };
+    const or: Predicate = {
+      op: 'or',
+      args: [
+        { op: 'isnull', column: 'event_type' },
+        { op: 'cmp', column: 'event_type', cmp: '<>', value: 'view' },
+      ],
+    };
     await agree('unified_customer_activity', or, "(event_type IS NULL OR event_type <> 'view')", []);
     const not: Predicate = { op: 'not', arg: { op: 'in', column: 'total_amount', values: ['425.00', '24.00'] } };
-    await agree('unified_customer_activity', not, "NOT (total_amount IN (425.00, 24.00))", []);
+    await agree('unified_customer_activity', not, 'NOT (total_amount IN (425.00, 24.00))', []);
   });
 
   test('ranges, LIKE, descending order with NULLs first', async () => {
@@ -265,11 +286,17 @@ describe('the reference view', () => {
         { op: 'cmp', column: 'event_ts', cmp: '<', value: '2024-06-20T00:00:00.000000Z' },
       ],
     };
-    await agree('unified_customer_activity', where, "customer_id >= 3 AND email LIKE '%example.%' AND event_ts < '2024-06-20T00:00:00Z'", [], {
-      orderBy: [{ column: 'total_amount', desc: true }],
-      limit: 7,
-      offset: 2,
-    });
+    await agree(
+      'unified_customer_activity',
+      where,
+      "customer_id >= 3 AND email LIKE '%example.%' AND event_ts < '2024-06-20T00:00:00Z'",
+      [],
+      {
+        orderBy: [{ column: 'total_amount', desc: true }],
+        limit: 7,
+        offset: 2,
+      },
+    );
   });
 
   test('include_count counts the matching rows, whatever the page', async () => {
@@ -296,10 +323,17 @@ describe('the reference view', () => {
 describe('more views', () => {
   test('INNER join with casts, arithmetic, ||, COALESCE, CASE and an IN in the view', async () => {
     const v = await view('paid_orders');
-    expect(Object.fromEntries(v.columns.map((c) => [c.name, c.type]))).toMatchObject({ doubled: 'numeric', third: 'numeric', cid_text: 'text', is_active: 'bool' });
+    expect(Object.fromEntries(v.columns.map((c) => [c.name, c.type]))).toMatchObject({
+      doubled: 'numeric',
+      third: 'numeric',
+      cid_text: 'text',
+      is_active: 'bool',
+    });
     await agree('paid_orders', undefined, '', []);
     await agree('paid_orders', { op: 'cmp', column: 'cid_text', cmp: '=', value: '12' }, "cid_text = '12'", []);
-    await agree('paid_orders', { op: 'cmp', column: 'size', cmp: '=', value: 'big' }, "size = 'big'", [], { orderBy: [{ column: 'third', desc: true }] });
+    await agree('paid_orders', { op: 'cmp', column: 'size', cmp: '=', value: 'big' }, "size = 'big'", [], {
+      orderBy: [{ column: 'third', desc: true }],
+    });
   });
 
   test('GROUP BY with numeric sum and avg exactly as PostgreSQL prints them', async () => {
@@ -318,7 +352,9 @@ describe('more views', () => {
     const { result } = await agree('tenant_totals', undefined, '', []);
     expect(String(result.rows[0]!.avg_amount)).toMatch(/^\d+\.\d{16}$/);
     await agree('tenant_totals', { op: 'cmp', column: 'tenant_id', cmp: '<>', value: 't1' }, "tenant_id <> 't1'", []);
-    await agree('tenant_totals', { op: 'cmp', column: 'orders', cmp: '>', value: 5n }, 'orders > 5', [], { orderBy: [{ column: 'total', desc: true }] });
+    await agree('tenant_totals', { op: 'cmp', column: 'orders', cmp: '>', value: 5n }, 'orders > 5', [], {
+      orderBy: [{ column: 'total', desc: true }],
+    });
   });
 
   test('a filter on a group key is pushed below the aggregation; one on an aggregate is not', async () => {
@@ -348,7 +384,12 @@ describe('more views', () => {
 
 describe('budgets and faults', () => {
   test('exceeding the row budget is a 422 that says how to narrow the query or materialize the view', async () => {
-    const cfg = referenceConfig(stores.env, (y) => withoutFederation(y).replace('services:\n', fedYaml({ unified_customer_activity: VIEWS.unified_customer_activity! }, 'engine:\n  rowBudget: 20\n')));
+    const cfg = referenceConfig(stores.env, (y) =>
+      withoutFederation(y).replace(
+        'services:\n',
+        fedYaml({ unified_customer_activity: VIEWS.unified_customer_activity! }, 'engine:\n  rowBudget: 20\n'),
+      ),
+    );
     const v = await view('unified_customer_activity', { config: cfg });
     const err = await v.engine.execute(query(v)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
@@ -363,12 +404,16 @@ describe('budgets and faults', () => {
 
   test('a store that is down is a 503 naming it; the other scans are settled first', async () => {
     const cfg = referenceConfig({ ...stores.env, EVENTS_MONGO_URL: 'mongodb://127.0.0.1:1/' }, (y) =>
-      withoutFederation(y).replace('services:\n', fedYaml({ unified_customer_activity: VIEWS.unified_customer_activity! })).replace(/timeout: 5s/g, 'timeout: 1s'),
+      withoutFederation(y)
+        .replace('services:\n', fedYaml({ unified_customer_activity: VIEWS.unified_customer_activity! }))
+        .replace(/timeout: 5s/g, 'timeout: 1s'),
     );
     const broken = new Sources(cfg);
     try {
       const v = await view('unified_customer_activity', { config: cfg, sources: broken });
-      const err = await v.engine.execute(query(v, { where: { op: 'cmp', column: 'customer_id', cmp: '=', value: 7n } })).catch((e: unknown) => e);
+      const err = await v.engine
+        .execute(query(v, { where: { op: 'cmp', column: 'customer_id', cmp: '=', value: 7n } }))
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect((err as StoreError).status).toBe(503);
       expect((err as StoreError).message).toContain('"analytics"');

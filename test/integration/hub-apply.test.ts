@@ -97,7 +97,12 @@ describe('hub apply', () => {
     await c.connect();
     try {
       expect((await c.query('SELECT rolsuper FROM pg_roles WHERE rolname = current_user')).rows[0].rolsuper).toBe(false);
-      for (const rel of ['mysql_map.customers', 'app_map.orders', 'federation_internal.customer_orders', 'federation_internal.customer_orders_live']) {
+      for (const rel of [
+        'mysql_map.customers',
+        'app_map.orders',
+        'federation_internal.customer_orders',
+        'federation_internal.customer_orders_live',
+      ]) {
         await expect(c.query(`SELECT * FROM ${rel}`), rel).rejects.toMatchObject({ code: '42501' });
       }
       await expect(c.query('REFRESH MATERIALIZED VIEW federation_internal.customer_orders')).rejects.toMatchObject({ code: '42501' });
@@ -149,7 +154,11 @@ describe('identity passthrough on a pooled connection', () => {
   it('interleaves two tenants on one connection (pool max 1) without either seeing the other', async () => {
     const session = new HubSession({ name: 'hub', url: stores.readerUrl, pool: 1 });
     try {
-      const q = { source: 'hub', text: 'SELECT tenant_id, pg_backend_pid() FROM federation.customer_orders_live WHERE customer_id > $1', params: [0] };
+      const q = {
+        source: 'hub',
+        text: 'SELECT tenant_id, pg_backend_pid() FROM federation.customer_orders_live WHERE customer_id > $1',
+        params: [0],
+      };
       const runs = Array.from({ length: 24 }, (_, i) => {
         const tenant = i % 2 === 0 ? 't1' : 't2';
         return session.read({ role: 'external', claims: { tenant_id: tenant } }, async (run) => ({ tenant, rows: await run(q) }));
@@ -167,7 +176,9 @@ describe('identity passthrough on a pooled connection', () => {
       // After those transactions the connection carries no identity: the settings were local.
       const after = await session.query("SELECT current_setting('request.jwt.claims', true), current_setting('viewgate.role', true)");
       expect(after[0]!.map((v) => v ?? '')).toEqual(['', '']);
-      expect(await session.read(undefined, (run) => run({ ...q, text: 'SELECT count(*) FROM federation.customer_orders', params: [] }))).toEqual([['0']]);
+      expect(
+        await session.read(undefined, (run) => run({ ...q, text: 'SELECT count(*) FROM federation.customer_orders', params: [] })),
+      ).toEqual([['0']]);
     } finally {
       await session.close();
     }
@@ -178,7 +189,10 @@ describe('identity passthrough on a pooled connection', () => {
     try {
       const err = await session
         .read({ role: 'internal', claims: {} }, (run) => run({ source: 'hub', text: 'CREATE TABLE public.x (a int)', params: [] }))
-        .then(() => undefined, (e: unknown) => e);
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       // Callers get the store's name only; the driver's reason is the operator's detail.
       expect(err).toBeInstanceOf(StoreError);
       expect(operatorDetail(err)).toMatch(/read-only transaction/);
@@ -190,12 +204,15 @@ describe('identity passthrough on a pooled connection', () => {
 
 describe('hub refresh', () => {
   const count = async () =>
-    (await asReader('SELECT count(*)::int AS n FROM federation.customer_orders WHERE customer_id = 3', { role: 'internal' })).rows[0].n as number;
+    (await asReader('SELECT count(*)::int AS n FROM federation.customer_orders WHERE customer_id = 3', { role: 'internal' })).rows[0]
+      .n as number;
 
   it('picks up new source rows; until then only the live view has them', async () => {
     await pgExec(stores.appUrl, 'INSERT INTO orders VALUES (106, 3, 1.00)');
     expect(await count()).toBe(1);
-    const live = await asReader('SELECT count(*)::int AS n FROM federation.customer_orders_live WHERE customer_id = 3', { claims: { tenant_id: 't1' } });
+    const live = await asReader('SELECT count(*)::int AS n FROM federation.customer_orders_live WHERE customer_id = 3', {
+      claims: { tenant_id: 't1' },
+    });
     expect(live.rows[0].n).toBe(2);
     const r = await hub(['refresh', 'federation.customer_orders', '--admin-url', stores.adminUrl]);
     expect(r.err).toBe('');
@@ -280,7 +297,11 @@ describe('config changes', () => {
   });
 
   it('replacing a base view first drops the viewgate views on it, then recreates both', async () => {
-    const edit = (y: string) => y.replace('FROM mysql_map.customers c LEFT JOIN app_map.orders o ON o.customer_id = c.customer_id\n        rowSecurity: "', 'FROM mysql_map.customers c JOIN app_map.orders o ON o.customer_id = c.customer_id\n        rowSecurity: "');
+    const edit = (y: string) =>
+      y.replace(
+        'FROM mysql_map.customers c LEFT JOIN app_map.orders o ON o.customer_id = c.customer_id\n        rowSecurity: "',
+        'FROM mysql_map.customers c JOIN app_map.orders o ON o.customer_id = c.customer_id\n        rowSecurity: "',
+      );
     const { applyPlan } = await import('../../src/hub/apply.js');
     const { planHubs } = await import('../../src/hub/ddl.js');
     const [plan] = await planHubs(stores.config(edit));
@@ -302,8 +323,7 @@ describe('config changes', () => {
   });
 
   it('drops the views of a view that is no longer configured, and refuses to replace what it did not make', async () => {
-    const extra = (y: string) =>
-      y.replace('    views:\n', "    views:\n      extra:\n        sql: SELECT 1 AS one\n");
+    const extra = (y: string) => y.replace('    views:\n', '    views:\n      extra:\n        sql: SELECT 1 AS one\n');
     const { applyPlan } = await import('../../src/hub/apply.js');
     const { planHubs } = await import('../../src/hub/ddl.js');
     const c = new pg.Client({ connectionString: stores.adminUrl });

@@ -54,7 +54,13 @@ describe('hub plan: the hub example with all three sources', () => {
   it('parses with the PostgreSQL parser, statement by statement in the expected order', async () => {
     const stmts = await statements(await planText());
     const kinds = stmts.map(kind);
-    expect(kinds.slice(0, 5)).toEqual(['VariableSetStmt', 'TransactionStmt', 'CreateExtensionStmt', 'CreateExtensionStmt', 'CreateExtensionStmt']);
+    expect(kinds.slice(0, 5)).toEqual([
+      'VariableSetStmt',
+      'TransactionStmt',
+      'CreateExtensionStmt',
+      'CreateExtensionStmt',
+      'CreateExtensionStmt',
+    ]);
     expect(kinds.at(-1)).toBe('TransactionStmt');
     expect(stmts.filter((s) => kind(s) === 'CreateExtensionStmt').map((s) => s.CreateExtensionStmt.extname)).toEqual([
       'mysql_fdw',
@@ -73,7 +79,11 @@ describe('hub plan: the hub example with all three sources', () => {
     const stmts = await statements(await planText());
     const server = stmts.find((s) => kind(s) === 'CreateForeignServerStmt' && s.CreateForeignServerStmt.fdwname === 'mongo_fdw')!;
     expect(server.CreateForeignServerStmt.servername).toBe('viewgate_analytics');
-    expect(options(server.CreateForeignServerStmt.options)).toEqual({ address: 'mongo.example', port: '27017', authentication_database: 'admin' });
+    expect(options(server.CreateForeignServerStmt.options)).toEqual({
+      address: 'mongo.example',
+      port: '27017',
+      authentication_database: 'admin',
+    });
     const mapping = stmts.find((s) => kind(s) === 'CreateUserMappingStmt' && s.CreateUserMappingStmt.servername === 'viewgate_analytics')!;
     expect(mapping.CreateUserMappingStmt.user.roletype).toBe('ROLESPEC_PUBLIC');
     expect(options(mapping.CreateUserMappingStmt.options)).toEqual({ username: 'events_reader', password: '<analytics_password>' });
@@ -81,7 +91,10 @@ describe('hub plan: the hub example with all three sources', () => {
     expect(table.servername).toBe('viewgate_analytics');
     expect(table.base.relation).toMatchObject({ schemaname: 'mongo_map', relname: 'events' });
     expect(options(table.options)).toEqual({ database: 'analytics', collection: 'events' });
-    const cols = table.base.tableElts.map((e: any) => [e.ColumnDef.colname, e.ColumnDef.typeName.names.map((n: any) => n.String.sval).join('.')]);
+    const cols = table.base.tableElts.map((e: any) => [
+      e.ColumnDef.colname,
+      e.ColumnDef.typeName.names.map((n: any) => n.String.sval).join('.'),
+    ]);
     expect(cols).toEqual([
       ['_id', 'name'],
       ['user_id', 'text'],
@@ -95,7 +108,9 @@ describe('hub plan: the hub example with all three sources', () => {
   it('maps the SQL sources with IMPORT FOREIGN SCHEMA ... LIMIT TO into their foreign schemas', async () => {
     const stmts = await statements(await planText());
     const imports = stmts.filter((s) => kind(s) === 'ImportForeignSchemaStmt').map((s) => s.ImportForeignSchemaStmt);
-    expect(imports.map((i) => [i.remote_schema, i.server_name, i.local_schema, i.list_type, i.table_list.map((t: any) => t.RangeVar.relname)])).toEqual([
+    expect(
+      imports.map((i) => [i.remote_schema, i.server_name, i.local_schema, i.list_type, i.table_list.map((t: any) => t.RangeVar.relname)]),
+    ).toEqual([
       ['crm', 'viewgate_crm', 'mysql_map', 'FDW_IMPORT_SCHEMA_LIMIT_TO', ['customers']],
       ['public', 'viewgate_app', 'app_map', 'FDW_IMPORT_SCHEMA_LIMIT_TO', ['orders']],
     ]);
@@ -124,20 +139,31 @@ describe('hub plan: config problems', () => {
   }
 
   it('refuses view SQL that is not one SELECT, naming the view', async () => {
-    expect(await problem((y) => y.replace("FROM mysql_map.customers c LEFT JOIN", 'FROM mysql_map.customers c; DROP TABLE x; SELECT 1 FROM mysql_map.customers c LEFT JOIN'))).toMatch(
-      /^services\.federation\.views\.customer_orders\.sql: the hub SQL must be exactly one SELECT statement/,
-    );
-    expect(await problem((y) => y.replace('SELECT c.customer_id, c.tenant_id, c.email, o.order_id', 'SELEC c.customer_id, c.tenant_id, c.email, o.order_id'))).toMatch(
-      /^services\.federation\.views\.customer_orders\.sql: the hub SQL does not parse: syntax error/,
-    );
+    expect(
+      await problem((y) =>
+        y.replace(
+          'FROM mysql_map.customers c LEFT JOIN',
+          'FROM mysql_map.customers c; DROP TABLE x; SELECT 1 FROM mysql_map.customers c LEFT JOIN',
+        ),
+      ),
+    ).toMatch(/^services\.federation\.views\.customer_orders\.sql: the hub SQL must be exactly one SELECT statement/);
+    expect(
+      await problem((y) =>
+        y.replace('SELECT c.customer_id, c.tenant_id, c.email, o.order_id', 'SELEC c.customer_id, c.tenant_id, c.email, o.order_id'),
+      ),
+    ).toMatch(/^services\.federation\.views\.customer_orders\.sql: the hub SQL does not parse: syntax error/);
   });
 
   it('refuses collections for SQL sources, tables for MongoDB, and undeclared collections', async () => {
-    expect(await problem((y) => y.replace('{ schema: mysql_map, tables: [customers] }', '{ schema: mysql_map, collections: [customers] }'))).toContain(
-      'services.federation.foreign.crm.collections: source "crm" is mysql',
+    expect(
+      await problem((y) => y.replace('{ schema: mysql_map, tables: [customers] }', '{ schema: mysql_map, collections: [customers] }')),
+    ).toContain('services.federation.foreign.crm.collections: source "crm" is mysql');
+    expect(await problem((y) => y.replace('collections: [events] }', 'tables: [events] }'))).toContain(
+      'services.federation.foreign.analytics.tables',
     );
-    expect(await problem((y) => y.replace('collections: [events] }', 'tables: [events] }'))).toContain('services.federation.foreign.analytics.tables');
-    expect(await problem((y) => y.replace('collections: [events] }', 'collections: [clicks] }'))).toContain('declares no collection "clicks"');
+    expect(await problem((y) => y.replace('collections: [events] }', 'collections: [clicks] }'))).toContain(
+      'declares no collection "clicks"',
+    );
   });
 
   it('refuses a refresh schedule that is not a cron expression', async () => {
@@ -148,6 +174,8 @@ describe('hub plan: config problems', () => {
 
   it('refuses a rowSecurity that compares with null or does not parse', async () => {
     expect(await problem((y) => y.replace('"tenant_id = {claims.tenant_id}"', '"tenant_id = null"'))).toContain("use 'is null'");
-    expect(await problem((y) => y.replace('"tenant_id = {claims.tenant_id}"', '"tenant_id = = 1"'))).toContain('rowSecurity does not parse');
+    expect(await problem((y) => y.replace('"tenant_id = {claims.tenant_id}"', '"tenant_id = = 1"'))).toContain(
+      'rowSecurity does not parse',
+    );
   });
 });

@@ -41,8 +41,30 @@ const FILTERS = [
 ];
 
 const CLAIMS: Record<string, unknown>[] = [
-  { tenant: 't1', tenants: ['t1', 't3'], lo: 5, hi: 10, min: '7.25', prefix: 'al%', part: 'ph', until: '2024-01-02', org: { tenant: 't2' }, 'https://ns/tenant': 't3' },
-  { tenant: 't2', tenants: 't2', lo: '6', hi: '100', min: 0, prefix: 'al', part: '_', until: '2030-01-01', org: { tenant: 'T1' }, 'https://ns/tenant': 't1' },
+  {
+    tenant: 't1',
+    tenants: ['t1', 't3'],
+    lo: 5,
+    hi: 10,
+    min: '7.25',
+    prefix: 'al%',
+    part: 'ph',
+    until: '2024-01-02',
+    org: { tenant: 't2' },
+    'https://ns/tenant': 't3',
+  },
+  {
+    tenant: 't2',
+    tenants: 't2',
+    lo: '6',
+    hi: '100',
+    min: 0,
+    prefix: 'al',
+    part: '_',
+    until: '2030-01-01',
+    org: { tenant: 'T1' },
+    'https://ns/tenant': 't1',
+  },
   { tenant: "t1' OR 'a'='a", tenants: [], lo: -5, hi: -1, min: '1000', prefix: "it'", part: "'", until: '2000-01-01' },
   {},
 ];
@@ -57,7 +79,11 @@ beforeAll(async () => {
   await client.query(
     'CREATE TABLE items (id bigint PRIMARY KEY, tenant varchar(20), n bigint, amt numeric(10,2), label text, day date); CREATE SCHEMA s_internal; CREATE SCHEMA s',
   );
-  for (const r of ROWS) await client.query('INSERT INTO items VALUES ($1, $2, $3, $4, $5, $6)', [r.id, r.tenant, r.n, r.amt, r.label, r.day].map((v) => (typeof v === 'bigint' ? String(v) : v)));
+  for (const r of ROWS)
+    await client.query(
+      'INSERT INTO items VALUES ($1, $2, $3, $4, $5, $6)',
+      [r.id, r.tenant, r.n, r.amt, r.label, r.day].map((v) => (typeof v === 'bigint' ? String(v) : v)),
+    );
   await client.query('CREATE VIEW s_internal.v AS SELECT * FROM items');
   for (const [i, f] of FILTERS.entries()) {
     const pred = new RowSecurityCompiler('"s_internal"."v"', 'v', 'test').where(parseFilter(f, { allowClaims: true }));
@@ -73,7 +99,10 @@ afterAll(async () => {
 async function hubIds(view: string, claims: Record<string, unknown> | undefined, role = ''): Promise<number[]> {
   await client.query('BEGIN READ ONLY');
   try {
-    await client.query("SELECT set_config('request.jwt.claims', $1, true), set_config('viewgate.role', $2, true)", [claims ? JSON.stringify(claims) : '', role]);
+    await client.query("SELECT set_config('request.jwt.claims', $1, true), set_config('viewgate.role', $2, true)", [
+      claims ? JSON.stringify(claims) : '',
+      role,
+    ]);
     return (await client.query(`SELECT id FROM ${view} ORDER BY id`)).rows.map((r) => Number(r.id));
   } finally {
     await client.query('ROLLBACK');

@@ -15,7 +15,12 @@ import type { Row } from '../../src/values.js';
 import pg from 'pg';
 import { createMongoDatabase, createMysqlDatabase, createPgDatabase, mysqlExec, pgExec } from '../support/stores.js';
 
-const cmp = (column: string, op: '=' | '<>' | '<' | '<=' | '>' | '>=', value: string | bigint | number | boolean): Predicate => ({ op: 'cmp', column, cmp: op, value });
+const cmp = (column: string, op: '=' | '<>' | '<' | '<=' | '>' | '>=', value: string | bigint | number | boolean): Predicate => ({
+  op: 'cmp',
+  column,
+  cmp: op,
+  value,
+});
 
 /** PostgreSQL's "C" order of text: by code point (test code, not the product's compareText). */
 function byCodePoint(a: string, b: string): number {
@@ -80,10 +85,24 @@ describe('PostgresSource', () => {
     const info = await src.introspect('kinds');
     expect(info.primaryKey).toEqual(['tenant', 'id']);
     expect(info.columns.map((c) => [c.name, c.type, c.nullable])).toEqual([
-      ['tenant', 'int', false], ['id', 'int', false], ['small', 'int', true], ['f4', 'float', true], ['big', 'numeric', true],
-      ['t', 'text', true], ['c', 'text', true], ['flag', 'bool', true], ['tstz', 'timestamptz', true], ['ts', 'timestamptz', true],
-      ['d', 'date', true], ['j', 'jsonb', true], ['jb', 'jsonb', true], ['b', 'bytea', true], ['u', 'text', true],
-      ['m', 'text', true], ['p', 'int', true], ['arr', 'text', true],
+      ['tenant', 'int', false],
+      ['id', 'int', false],
+      ['small', 'int', true],
+      ['f4', 'float', true],
+      ['big', 'numeric', true],
+      ['t', 'text', true],
+      ['c', 'text', true],
+      ['flag', 'bool', true],
+      ['tstz', 'timestamptz', true],
+      ['ts', 'timestamptz', true],
+      ['d', 'date', true],
+      ['j', 'jsonb', true],
+      ['jb', 'jsonb', true],
+      ['b', 'bytea', true],
+      ['u', 'text', true],
+      ['m', 'text', true],
+      ['p', 'int', true],
+      ['arr', 'text', true],
     ]);
     expect(info.columns.find((c) => c.name === 'big')!.nativeType).toBe('numeric(38,10)');
     expect(info.columns.find((c) => c.name === 'ts')!.nativeType).toBe('timestamp without time zone');
@@ -104,17 +123,31 @@ describe('PostgresSource', () => {
     const cols = (await src.introspect('kinds')).columns.map((c) => c.name);
     const { rows } = await src.scan('kinds', { columns: cols, orderBy: [{ column: 'id', desc: false }] });
     expect(rows[0]).toEqual({
-      tenant: 1n, id: 1n, small: 7n, f4: 1.1, big: '12345678901234567890.1234567890', t: 'x', c: 'ab ', flag: true,
+      tenant: 1n,
+      id: 1n,
+      small: 7n,
+      f4: 1.1,
+      big: '12345678901234567890.1234567890',
+      t: 'x',
+      c: 'ab ',
+      flag: true,
       tstz: '2024-01-02T01:04:05.123456Z', // microseconds kept, offset applied
       ts: '2024-01-02T03:04:05.500000Z', // timestamp without time zone is read as UTC
-      d: '2024-03-10', j: { b: 1, a: [1, 2.5] }, jb: { a: [1, 2.5], b: 1 }, b: Buffer.from([0, 255]).toString('base64'),
-      u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', m: 'ok', p: 5n, arr: '{a,b}',
+      d: '2024-03-10',
+      j: { b: 1, a: [1, 2.5] },
+      jb: { a: [1, 2.5], b: 1 },
+      b: Buffer.from([0, 255]).toString('base64'),
+      u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      m: 'ok',
+      p: 5n,
+      arr: '{a,b}',
     });
     expect(Object.values(rows[1]!).filter((v) => v === null)).toHaveLength(15);
   });
 
   it('compares native types through their value-model type', async () => {
-    const ids = async (where: Predicate): Promise<bigint[]> => (await src.scan('kinds', { columns: ['id'], where })).rows.map((r) => r.id as bigint);
+    const ids = async (where: Predicate): Promise<bigint[]> =>
+      (await src.scan('kinds', { columns: ['id'], where })).rows.map((r) => r.id as bigint);
     expect(await ids(cmp('small', '<', 9223372036854775807n))).toEqual([1n]); // int2 column, int8 value: no range error
     expect(await ids(cmp('f4', '=', 1.1))).toEqual([1n]); // real compared as real
     expect(await ids(cmp('u', '=', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'))).toEqual([1n]);
@@ -138,7 +171,11 @@ describe('PostgresSource', () => {
       'SELECT "id", "t" FROM "public"."kinds" WHERE (("t" = $1::text) OR ("t" COLLATE "C" LIKE $2::text)) ORDER BY "t" COLLATE "C" DESC NULLS FIRST LIMIT $3 OFFSET $4',
     );
     expect(q.params).toEqual(["x' OR '1'='1", 'x%', 5, 1]);
-    expect((await src.scan('kinds', { columns: ['id', 't'], where, limit: 5 })).native).toEqual({ ...q, text: q.text.replace(/ ORDER BY.*/, ' LIMIT $3'), params: q.params.slice(0, 3) });
+    expect((await src.scan('kinds', { columns: ['id', 't'], where, limit: 5 })).native).toEqual({
+      ...q,
+      text: q.text.replace(/ ORDER BY.*/, ' LIMIT $3'),
+      params: q.params.slice(0, 3),
+    });
   });
 
   it('rejects unknown columns', async () => {
@@ -207,9 +244,22 @@ describe('MysqlSource', () => {
     const info = await src.introspect('kinds');
     expect(info.primaryKey).toEqual(['tenant', 'id']);
     expect(info.columns.map((c) => [c.name, c.type, c.nullable])).toEqual([
-      ['tenant', 'int', false], ['id', 'int', false], ['yes', 'bool', true], ['tiny', 'int', true], ['ubig', 'numeric', true],
-      ['dec2', 'numeric', true], ['f', 'float', true], ['d', 'float', true], ['dt', 'timestamptz', true], ['tsp', 'timestamptz', true],
-      ['day', 'date', true], ['j', 'jsonb', true], ['vb', 'bytea', true], ['e', 'text', true], ['tm', 'text', true], ['t', 'text', false],
+      ['tenant', 'int', false],
+      ['id', 'int', false],
+      ['yes', 'bool', true],
+      ['tiny', 'int', true],
+      ['ubig', 'numeric', true],
+      ['dec2', 'numeric', true],
+      ['f', 'float', true],
+      ['d', 'float', true],
+      ['dt', 'timestamptz', true],
+      ['tsp', 'timestamptz', true],
+      ['day', 'date', true],
+      ['j', 'jsonb', true],
+      ['vb', 'bytea', true],
+      ['e', 'text', true],
+      ['tm', 'text', true],
+      ['t', 'text', false],
     ]);
     expect(info.columns.find((c) => c.name === 'ubig')!.nativeType).toBe('bigint(20) unsigned');
     const err = await storeError(src.introspect('missing'));
@@ -221,15 +271,29 @@ describe('MysqlSource', () => {
     const cols = (await src.introspect('kinds')).columns.map((c) => c.name);
     const { rows } = await src.scan('kinds', { columns: cols, orderBy: [{ column: 'id', desc: false }] });
     expect(rows[0]).toEqual({
-      tenant: 1n, id: 1n, yes: true, tiny: -5n, ubig: '18446744073709551615', dec2: '12345678901234567890.1234567890', f: 1.1, d: 0.1,
-      dt: '2024-01-02T03:04:05.123456Z', tsp: '2024-01-02T03:04:05.654321Z', day: '2024-03-10', j: { a: [1, 2.5], b: 1 },
-      vb: Buffer.from([0, 255]).toString('base64'), e: 'b', tm: '12:34:56', t: 'Row',
+      tenant: 1n,
+      id: 1n,
+      yes: true,
+      tiny: -5n,
+      ubig: '18446744073709551615',
+      dec2: '12345678901234567890.1234567890',
+      f: 1.1,
+      d: 0.1,
+      dt: '2024-01-02T03:04:05.123456Z',
+      tsp: '2024-01-02T03:04:05.654321Z',
+      day: '2024-03-10',
+      j: { a: [1, 2.5], b: 1 },
+      vb: Buffer.from([0, 255]).toString('base64'),
+      e: 'b',
+      tm: '12:34:56',
+      t: 'Row',
     });
     expect(rows[1]!.yes).toBe(false);
   });
 
   it('compares through the value model (exact integers, FLOAT, unsigned, timestamps, bytes of text)', async () => {
-    const ids = async (where: Predicate): Promise<bigint[]> => (await src.scan('kinds', { columns: ['id'], where })).rows.map((r) => r.id as bigint);
+    const ids = async (where: Predicate): Promise<bigint[]> =>
+      (await src.scan('kinds', { columns: ['id'], where })).rows.map((r) => r.id as bigint);
     expect(await ids(cmp('ubig', '=', '18446744073709551615'))).toEqual([1n]);
     expect(await ids(cmp('ubig', '<', '18446744073709551614'))).toEqual([]);
     expect(await ids(cmp('f', '=', 1.1))).toEqual([1n]);
@@ -247,9 +311,19 @@ describe('MysqlSource', () => {
   it('counts, and explains with placeholders and bound parameters only', async () => {
     const where: Predicate = { op: 'not', arg: cmp('t', '=', "Row' OR 1=1 -- ") };
     expect(await src.count('kinds', where)).toBe(2);
-    const q = await src.explainScan('kinds', { columns: ['id'], where, orderBy: [{ column: 'e', desc: false }, { column: 'id', desc: true }], limit: 3 });
+    const q = await src.explainScan('kinds', {
+      columns: ['id'],
+      where,
+      orderBy: [
+        { column: 'e', desc: false },
+        { column: 'id', desc: true },
+      ],
+      limit: 3,
+    });
     expect(q.text).toBe(
-      'SELECT `id` FROM `' + db.name + '`.`kinds` WHERE (NOT (`t` = ? AND CAST(`t` AS BINARY) = CAST(? AS BINARY))) ORDER BY `e` IS NULL, CAST(`e` AS BINARY), `id` DESC LIMIT ?',
+      'SELECT `id` FROM `' +
+        db.name +
+        '`.`kinds` WHERE (NOT (`t` = ? AND CAST(`t` AS BINARY) = CAST(? AS BINARY))) ORDER BY `e` IS NULL, CAST(`e` AS BINARY), `id` DESC LIMIT ?',
     );
     expect(q.params).toEqual(["Row' OR 1=1 -- ", "Row' OR 1=1 -- ", '3']);
   });
@@ -287,30 +361,56 @@ describe('MongoSource', () => {
     track(new MongoSource({ name, url: db.url, database: db.name, timeoutMs, pool: 2, collections }));
 
   const OIDS = ['65a1b2c3d4e5f60718293a4b', '000000000000000000000001', 'ffffffffffffffffffffffff', '65a1b2c3d4e5f60718293a4c'];
-  const STRING_IDS = ['65a1b2c3d4e5f60718293a4b0', 'custom-id', '65A1B2C3D4E5F60718293A4B', '65a1b2c3d4e5f6071829', 'zzz', '65a1b2c3d4e5f60718293a4bz'];
+  const STRING_IDS = [
+    '65a1b2c3d4e5f60718293a4b0',
+    'custom-id',
+    '65A1B2C3D4E5F60718293A4B',
+    '65a1b2c3d4e5f6071829',
+    'zzz',
+    '65a1b2c3d4e5f60718293a4bz',
+  ];
 
   beforeAll(async () => {
     db = await createMongoDatabase('mongosrc');
     const d = db.client.db(db.name);
-    await d.collection('people').insertMany([
-      ...OIDS.map((h, i) => ({ _id: new ObjectId(h), n: i, name: `oid${i}` })),
-      ...STRING_IDS.map((s, i) => ({ _id: s as unknown as ObjectId, n: 10 + i, name: `str${i}` })),
-    ]);
+    await d
+      .collection('people')
+      .insertMany([
+        ...OIDS.map((h, i) => ({ _id: new ObjectId(h), n: i, name: `oid${i}` })),
+        ...STRING_IDS.map((s, i) => ({ _id: s as unknown as ObjectId, n: 10 + i, name: `str${i}` })),
+      ]);
     await d.collection('mixed').insertMany([
-      { _id: 1 as unknown as ObjectId, i: 5, f: Long.fromString('9007199254740993'), num: 7, t: new ObjectId(OIDS[0]), day: new Date('2024-03-10T00:00:00Z') },
+      {
+        _id: 1 as unknown as ObjectId,
+        i: 5,
+        f: Long.fromString('9007199254740993'),
+        num: 7,
+        t: new ObjectId(OIDS[0]),
+        day: new Date('2024-03-10T00:00:00Z'),
+      },
       { _id: 2 as unknown as ObjectId, i: 5.0, f: 2.5, num: 0.25, t: 'plain', day: null },
-      { _id: 3 as unknown as ObjectId, i: Long.fromString('-9223372036854775808'), f: Long.fromNumber(3), num: Long.fromString('12'), t: null },
+      {
+        _id: 3 as unknown as ObjectId,
+        i: Long.fromString('-9223372036854775808'),
+        f: Long.fromNumber(3),
+        num: Long.fromString('12'),
+        t: null,
+      },
       { _id: 4 as unknown as ObjectId, i: 'seven', f: 'x', num: 'n/a', t: 42, day: new Date('2024-03-10T05:00:00Z') },
       { _id: 5 as unknown as ObjectId, i: 5.5, nested: [{ k: 1 }] },
       { _id: new ObjectId(OIDS[0]), i: [1, 2] },
     ]);
-    await d.collection('many').insertMany(Array.from({ length: 10000 }, (_, i) => ({ _id: i as unknown as ObjectId, s: `value number ${i}`.repeat(3) })));
+    await d
+      .collection('many')
+      .insertMany(Array.from({ length: 10000 }, (_, i) => ({ _id: i as unknown as ObjectId, s: `value number ${i}`.repeat(3) })));
   });
   afterAll(async () => {
     await db?.drop();
   });
 
-  const people = { people: { columns: { id: { type: 'text' as const, path: '_id' }, n: { type: 'int' as const }, name: { type: 'text' as const } } } };
+  const people = {
+    people: { columns: { id: { type: 'text' as const, path: '_id' }, n: { type: 'int' as const }, name: { type: 'text' as const } } },
+  };
 
   it('introspects the declared columns; _id is the primary key', async () => {
     const src = make('mg', { ...people, nested: { columns: { sku: { type: 'text', path: 'payload.sku' }, at: { type: 'timestamptz' } } } });
@@ -342,7 +442,12 @@ describe('MongoSource', () => {
     for (const op of ['<', '<=', '>', '>='] as const) {
       for (const v of [...all, '', '0', '65a1b2c3d4e5f6071829', '65a1b2c3d4e5f607182g', '65a1b2c3d4e5f60718293a4b!', 'g', 'Z', '~', '😀']) {
         const c = (id: string): number => byCodePoint(id, v);
-        const keep = { '<': (id: string) => c(id) < 0, '<=': (id: string) => c(id) <= 0, '>': (id: string) => c(id) > 0, '>=': (id: string) => c(id) >= 0 }[op];
+        const keep = {
+          '<': (id: string) => c(id) < 0,
+          '<=': (id: string) => c(id) <= 0,
+          '>': (id: string) => c(id) > 0,
+          '>=': (id: string) => c(id) >= 0,
+        }[op];
         cases.push({ where: cmp('id', op, v), keep });
       }
     }
@@ -351,7 +456,11 @@ describe('MongoSource', () => {
       expect(rows.map((r) => r.id as string).sort(byCodePoint), JSON.stringify(where)).toEqual(all.filter(keep).sort(byCodePoint));
     }
     // Sorting by _id among ObjectIds only follows the hex text.
-    const { rows } = await src.scan('people', { columns: ['id'], where: { op: 'cmp', column: 'n', cmp: '<', value: 10n }, orderBy: [{ column: 'id', desc: true }] });
+    const { rows } = await src.scan('people', {
+      columns: ['id'],
+      where: { op: 'cmp', column: 'n', cmp: '<', value: 10n },
+      orderBy: [{ column: 'id', desc: true }],
+    });
     expect(rows.map((r) => r.id)).toEqual([...OIDS].sort(byCodePoint).reverse());
     // Regression: so does sorting a collection that mixes strings and ObjectIds (MongoDB sorts every
     // string before every ObjectId; the source merges one find per BSON class), on every page.
@@ -360,9 +469,18 @@ describe('MongoSource', () => {
       const want = desc ? [...byText].reverse() : byText;
       const order = [{ column: 'id', desc }];
       expect((await src.scan('people', { columns: ['id'], orderBy: order })).rows.map((r) => r.id)).toEqual(want);
-      for (const [offset, limit] of [[0, 3], [2, 4], [7, 5], [9, 1], [10, 3]] as const) {
+      for (const [offset, limit] of [
+        [0, 3],
+        [2, 4],
+        [7, 5],
+        [9, 1],
+        [10, 3],
+      ] as const) {
         const page = await src.scan('people', { columns: ['id'], orderBy: order, offset, limit });
-        expect(page.rows.map((r) => r.id), `desc ${desc} offset ${offset} limit ${limit}`).toEqual(want.slice(offset, offset + limit));
+        expect(
+          page.rows.map((r) => r.id),
+          `desc ${desc} offset ${offset} limit ${limit}`,
+        ).toEqual(want.slice(offset, offset + limit));
       }
     }
   });
@@ -385,7 +503,11 @@ describe('MongoSource', () => {
       },
     });
     const only = (ids: bigint[]): Predicate => ({ op: 'in', column: 'id', values: ids });
-    const { rows } = await src.scan('mixed', { columns: ['id', 'i', 'f', 'num', 't', 'day'], where: only([1n, 2n, 3n, 4n, 5n]), orderBy: [{ column: 'id', desc: false }] });
+    const { rows } = await src.scan('mixed', {
+      columns: ['id', 'i', 'f', 'num', 't', 'day'],
+      where: only([1n, 2n, 3n, 4n, 5n]),
+      orderBy: [{ column: 'id', desc: false }],
+    });
     expect(rows).toEqual([
       { id: 1n, i: 5n, f: null /* 2^53 + 1 has no exact double */, num: '7', t: OIDS[0], day: '2024-03-10' },
       { id: 2n, i: 5n, f: 2.5, num: '0.25', t: 'plain', day: null },
@@ -415,7 +537,16 @@ describe('MongoSource', () => {
   it('explains as a readable find, with PostgreSQL NULL order and text order across BSON types made explicit', async () => {
     const src = make('mgexplain', people);
     const where: Predicate = { op: 'not', arg: cmp('name', '=', 'x') };
-    const single = await src.explainScan('people', { columns: ['name'], where, orderBy: [{ column: 'n', desc: false }, { column: 'id', desc: false }], limit: 5, offset: 2 });
+    const single = await src.explainScan('people', {
+      columns: ['name'],
+      where,
+      orderBy: [
+        { column: 'n', desc: false },
+        { column: 'id', desc: false },
+      ],
+      limit: 5,
+      offset: 2,
+    });
     // n is nullable: its NULLs come last (PostgreSQL), so the order is split; id is never null but
     // may hold ObjectIds beside strings, so each part is split again by BSON class and merged.
     expect(single.text.split('\n')).toEqual([
@@ -438,9 +569,29 @@ describe('MongoSource', () => {
       expect.stringContaining('PostgreSQL NULL order'),
     ]);
     // name (3 classes) x n (2) x id (2) = 12 finds: one find and a sort in process instead.
-    const memory = await src.explainScan('people', { columns: ['name'], orderBy: [{ column: 'name', desc: false }, { column: 'n', desc: false }, { column: 'id', desc: false }] });
+    const memory = await src.explainScan('people', {
+      columns: ['name'],
+      orderBy: [
+        { column: 'name', desc: false },
+        { column: 'n', desc: false },
+        { column: 'id', desc: false },
+      ],
+    });
     expect(memory.text).toContain('sorted in process');
-    expect((await src.scan('people', { columns: ['name'], where, orderBy: [{ column: 'n', desc: false }, { column: 'id', desc: false }], limit: 5, offset: 2 })).native).toEqual(single);
+    expect(
+      (
+        await src.scan('people', {
+          columns: ['name'],
+          where,
+          orderBy: [
+            { column: 'n', desc: false },
+            { column: 'id', desc: false },
+          ],
+          limit: 5,
+          offset: 2,
+        })
+      ).native,
+    ).toEqual(single);
     expect(await src.count('people', where)).toBe(10);
   });
 
@@ -478,7 +629,10 @@ describe('MongoSource', () => {
     let pgc: pg.Client;
 
     beforeAll(async () => {
-      await db.client.db(db.name).collection('events').insertMany(EVENTS.map((e) => e.doc) as never[]);
+      await db.client
+        .db(db.name)
+        .collection('events')
+        .insertMany(EVENTS.map((e) => e.doc) as never[]);
       src = make('mgevents', { events: { columns: COLUMNS } });
       oracle = await createPgDatabase('mgevents_oracle');
       pgc = new pg.Client({ connectionString: oracle.url });
@@ -504,7 +658,8 @@ describe('MongoSource', () => {
     const isnull = (column: string): Predicate => ({ op: 'isnull', column });
 
     it('LIKE on _id matches ObjectIds by their hex text (bug 1)', async () => {
-      const scan = async (pattern: string): Promise<unknown[]> => ids((await src.scan('events', { columns: ['_id'], where: like('_id', pattern), orderBy: [{ column: '_id', desc: false }] })).rows);
+      const scan = async (pattern: string): Promise<unknown[]> =>
+        ids((await src.scan('events', { columns: ['_id'], where: like('_id', pattern), orderBy: [{ column: '_id', desc: false }] })).rows);
       expect(await scan('65f%')).toEqual([hex(1), `${hex(1)}5`, hex(2), hex(3), hex(10)]); // a hex prefix: an ObjectId range, exact
       expect(await scan('%1_')).toEqual([`${hex(1)}5`, hex(10)]); // not a range: every ObjectId, then the pattern in process
       expect(await scan('%0_')).toEqual([hex(1), hex(2), hex(3)]);
@@ -517,7 +672,11 @@ describe('MongoSource', () => {
     });
 
     it('NOT LIKE on _id matches ObjectIds by their hex text (bug 2)', async () => {
-      const scan = async (pattern: string): Promise<unknown[]> => ids((await src.scan('events', { columns: ['_id'], where: not(like('_id', pattern)), orderBy: [{ column: '_id', desc: false }] })).rows);
+      const scan = async (pattern: string): Promise<unknown[]> =>
+        ids(
+          (await src.scan('events', { columns: ['_id'], where: not(like('_id', pattern)), orderBy: [{ column: '_id', desc: false }] }))
+            .rows,
+        );
       expect(await scan('zz%')).toEqual(['0', hex(1), `${hex(1)}5`, hex(2), hex(3), hex(10), 'AAAA', 'arr', 'arrpath', 'qtytrue']);
       expect(await scan('65f%')).toEqual(['0', 'AAAA', 'arr', 'arrpath', 'qtytrue', 'zz']);
       expect(await scan('%1')).toEqual(['0', `${hex(1)}5`, hex(2), hex(3), hex(10), 'AAAA', 'arr', 'arrpath', 'qtytrue', 'zz']);
@@ -546,18 +705,26 @@ describe('MongoSource', () => {
       expect(ids(got.rows)).toEqual(['0', hex(2), hex(3), hex(10), 'arr', 'arrpath', 'qtytrue']);
       expect(got.rows.every((r) => r.qty === null)).toBe(true);
       expect(await src.count('events', isnull('qty'))).toBe(7);
-      expect(ids((await src.scan('events', { columns: ['_id'], where: not(isnull('qty')), orderBy: [{ column: '_id', desc: false }] })).rows)).toEqual([hex(1), `${hex(1)}5`, 'AAAA', 'zz']);
+      expect(
+        ids((await src.scan('events', { columns: ['_id'], where: not(isnull('qty')), orderBy: [{ column: '_id', desc: false }] })).rows),
+      ).toEqual([hex(1), `${hex(1)}5`, 'AAAA', 'zz']);
       expect(await src.count('events', not(isnull('qty')))).toBe(4);
     });
 
     it('a comparison never returns a row whose value reads as NULL (bug 4)', async () => {
       const gt2: Predicate = { op: 'cmp', column: 'qty', cmp: '>', value: 2n };
       const got = await src.scan('events', { columns: ['_id', 'qty'], where: gt2, orderBy: [{ column: 'qty', desc: false }] });
-      expect(got.rows).toEqual([{ _id: 'zz', qty: 4n }, { _id: 'AAAA', qty: 5n }, { _id: `${hex(1)}5`, qty: 7n }]); // not 2.5, '3', true, [4] or [{qty: 6}]
+      expect(got.rows).toEqual([
+        { _id: 'zz', qty: 4n },
+        { _id: 'AAAA', qty: 5n },
+        { _id: `${hex(1)}5`, qty: 7n },
+      ]); // not 2.5, '3', true, [4] or [{qty: 6}]
       expect(await src.count('events', gt2)).toBe(3);
       // NOT (qty > 2) is qty <= 2: unknown (so not returned) where qty reads as NULL.
       expect((await src.scan('events', { columns: ['qty'], where: not(gt2) })).rows).toEqual([{ qty: 1n }]);
-      expect((await src.scan('events', { columns: ['qty'], where: { op: 'in', column: 'qty', values: [3n, 1n] } })).rows).toEqual([{ qty: 1n }]);
+      expect((await src.scan('events', { columns: ['qty'], where: { op: 'in', column: 'qty', values: [3n, 1n] } })).rows).toEqual([
+        { qty: 1n },
+      ]);
     });
 
     // Every combination of a few predicates, orders and pages against the reference; limit and
@@ -588,7 +755,13 @@ describe('MongoSource', () => {
         [[{ column: 'qty', desc: true }, { column: '_id', desc: false }], 'qty DESC NULLS FIRST, _id'], // a misfit-is-NULL key: sorted in process
         [[{ column: 'user_id', desc: false }, { column: '_id', desc: true }], 'user_id ASC NULLS LAST, _id DESC'],
       ];
-      const PAGES: [number, number | undefined][] = [[0, undefined], [0, 1], [1, 2], [3, 3], [6, undefined]];
+      const PAGES: [number, number | undefined][] = [
+        [0, undefined],
+        [0, 1],
+        [1, 2],
+        [3, 3],
+        [6, undefined],
+      ];
       for (const [where, sql] of WHERE) {
         const label = `${JSON.stringify(where, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))} (${sql})`;
         const all = await reference(sql);
@@ -629,11 +802,18 @@ describe('MongoSource', () => {
         expect.stringContaining('residual evaluated in process on each document: qty IS NULL'),
         '// then offset 0, after the residual',
       ]);
-      const merged = (await explain({ columns: ['_id'], where: { op: 'cmp', column: 'qty', cmp: '>', value: 2n }, orderBy: [{ column: '_id', desc: false }], limit: 3 })).split('\n');
+      const merged = (
+        await explain({
+          columns: ['_id'],
+          where: { op: 'cmp', column: 'qty', cmp: '>', value: 2n },
+          orderBy: [{ column: '_id', desc: false }],
+          limit: 3,
+        })
+      ).split('\n');
       expect(merged).toEqual([
         'db.events.find({"$and": [{"payload.qty": {"$gt": NumberLong("2")}}, {"_id": {"$type": "objectId"}}]}, {"_id": 1, "payload.qty": 1}).sort({"_id": 1}).maxTimeMS(5000)',
         'db.events.find({"$and": [{"payload.qty": {"$gt": NumberLong("2")}}, {"_id": {"$not": {"$type": "objectId"}}}]}, {"_id": 1, "payload.qty": 1}).sort({"_id": 1}).maxTimeMS(5000)',
-        "// residual evaluated in process on each document: qty > 2 (SQL three-valued logic; rows where it is TRUE are kept; the filter above is a superset)",
+        '// residual evaluated in process on each document: qty > 2 (SQL three-valued logic; rows where it is TRUE are kept; the filter above is a superset)',
         expect.stringMatching(/^\/\/ merged in process by _id .*then offset 0, limit 3$/),
       ]);
       expect(await explain({ columns: ['_id'], orderBy: [{ column: 'qty', desc: false }] })).toContain('sorted in process by qty');
@@ -651,7 +831,15 @@ describe('MongoSource', () => {
   });
 
   it('reports an unreachable store as 503, naming the source and not the password', async () => {
-    const down = track(new MongoSource({ name: 'mgdown', url: 'mongodb://someone:s3cr3t-pw@127.0.0.1:1/', database: 'x', timeoutMs: 500, collections: people }));
+    const down = track(
+      new MongoSource({
+        name: 'mgdown',
+        url: 'mongodb://someone:s3cr3t-pw@127.0.0.1:1/',
+        database: 'x',
+        timeoutMs: 500,
+        collections: people,
+      }),
+    );
     await down.connect();
     for (const err of await Promise.all([down.ping(), down.scan('people', { columns: ['id'] })].map(storeError))) {
       expect(err.status).toBe(503);

@@ -33,14 +33,60 @@ interface Item {
 }
 
 const TEXTS: (string | null)[] = [
-  'alpha', 'Alpha', 'ALPHA', 'alpha ', 'alpha  ', 'beta', "it's", 'say "hi"', 'back\\slash', '100%',
-  'under_score', 'a%b_c\\d', 'é', 'e', 'Ünïcödé', '日本語', '😀 grin', '\uE000 private', '\uFFFD replacement',
-  'ｆｕｌｌ', '', 'line\nbreak', null, null, 'alpha\t', 'zeta', 'end\n',
+  'alpha',
+  'Alpha',
+  'ALPHA',
+  'alpha ',
+  'alpha  ',
+  'beta',
+  "it's",
+  'say "hi"',
+  'back\\slash',
+  '100%',
+  'under_score',
+  'a%b_c\\d',
+  'é',
+  'e',
+  'Ünïcödé',
+  '日本語',
+  '😀 grin',
+  '\uE000 private',
+  '\uFFFD replacement',
+  'ｆｕｌｌ',
+  '',
+  'line\nbreak',
+  null,
+  null,
+  'alpha\t',
+  'zeta',
+  'end\n',
 ];
-const BIGS = [0n, 1n, -1n, 9007199254740993n, -9007199254740993n, 9223372036854775807n, -9223372036854775808n, 42n, null, 9007199254740992n, 4611686018427387904n, null, 7n];
+const BIGS = [
+  0n,
+  1n,
+  -1n,
+  9007199254740993n,
+  -9007199254740993n,
+  9223372036854775807n,
+  -9223372036854775808n,
+  42n,
+  null,
+  9007199254740992n,
+  4611686018427387904n,
+  null,
+  7n,
+];
 const NUMS = ['12.5000', '-0.2500', '0.0000', '1234567.5000', '3.0625', '-99999.9375', null, '0.5000', '100.0000', '12.5000', null];
 const FLTS = [1.5, -2.25, 0, 1e300, -1e-300, 3.141592653589793, null, 0.1, 1.5, -7];
-const TSS = ['2024-02-29T23:59:59.123000Z', '1970-01-01T00:00:00.000000Z', '1999-12-31T23:59:59.999000Z', null, '2038-01-19T03:14:08.001000Z', '2000-01-01T12:00:00.500000Z', '2024-02-29T23:59:59.124000Z'];
+const TSS = [
+  '2024-02-29T23:59:59.123000Z',
+  '1970-01-01T00:00:00.000000Z',
+  '1999-12-31T23:59:59.999000Z',
+  null,
+  '2038-01-19T03:14:08.001000Z',
+  '2000-01-01T12:00:00.500000Z',
+  '2024-02-29T23:59:59.124000Z',
+];
 const DAYS = ['2024-01-01', '1999-12-31', '2000-02-29', '1969-07-20', null, '2024-12-31', '1000-01-01'];
 const FLAGS = [true, false, null, true, false];
 const DOCS: unknown[] = [{ a: 1, b: [1, 2] }, { s: 'x"y' }, null, [], { nested: { k: 'v' } }, 'str', 3];
@@ -62,8 +108,17 @@ const ITEMS: Item[] = TEXTS.map((txt, i) => ({
 }));
 
 const TYPES: Record<string, ColumnType> = {
-  id: 'int', txt: 'text', big: 'int', num: 'numeric', flt: 'float', flag: 'bool',
-  ts: 'timestamptz', day: 'date', doc: 'jsonb', sku: 'text', bin: 'bytea',
+  id: 'int',
+  txt: 'text',
+  big: 'int',
+  num: 'numeric',
+  flt: 'float',
+  flag: 'bool',
+  ts: 'timestamptz',
+  day: 'date',
+  doc: 'jsonb',
+  sku: 'text',
+  bin: 'bytea',
 };
 const ALL = Object.keys(TYPES);
 
@@ -72,14 +127,31 @@ const PG_DDL = (name: string, textCollation: string): string => `CREATE TABLE ${
   ts timestamptz, day date, doc jsonb, sku varchar(50) ${textCollation}, bin bytea)`;
 
 const pgRow = (r: Item): unknown[] => [
-  r.id, r.txt, r.big?.toString() ?? null, r.num, r.flt, r.flag, r.ts, r.day,
-  r.doc === null ? null : JSON.stringify(r.doc), r.sku, r.bin === null ? null : Buffer.from(r.bin, 'base64'),
+  r.id,
+  r.txt,
+  r.big?.toString() ?? null,
+  r.num,
+  r.flt,
+  r.flag,
+  r.ts,
+  r.day,
+  r.doc === null ? null : JSON.stringify(r.doc),
+  r.sku,
+  r.bin === null ? null : Buffer.from(r.bin, 'base64'),
 ];
 
 const myRow = (r: Item): unknown[] => [
-  r.id, r.txt, r.big?.toString() ?? null, r.num, r.flt, r.flag === null ? null : Number(r.flag),
-  r.ts === null ? null : r.ts.slice(0, 10) + ' ' + r.ts.slice(11, 26), r.day,
-  r.doc === null ? null : JSON.stringify(r.doc), r.sku, r.bin === null ? null : Buffer.from(r.bin, 'base64'),
+  r.id,
+  r.txt,
+  r.big?.toString() ?? null,
+  r.num,
+  r.flt,
+  r.flag === null ? null : Number(r.flag),
+  r.ts === null ? null : r.ts.slice(0, 10) + ' ' + r.ts.slice(11, 26),
+  r.day,
+  r.doc === null ? null : JSON.stringify(r.doc),
+  r.sku,
+  r.bin === null ? null : Buffer.from(r.bin, 'base64'),
 ];
 
 /** NULLs alternate between an explicit null and a missing field; ints alternate between int32/double and int64. */
@@ -127,7 +199,11 @@ beforeAll(async () => {
     `CREATE TABLE items (id int PRIMARY KEY, txt varchar(100), big bigint, num decimal(20,4), flt double, flag tinyint(1),
        ts datetime(6), day date, doc json, sku varchar(50), bin varbinary(100), KEY (txt), KEY (sku))`,
   );
-  await mysqlExec(myDb.url, `INSERT INTO items VALUES ${ITEMS.map(() => `(${ALL.map(() => '?').join(', ')})`).join(', ')}`, ITEMS.flatMap(myRow));
+  await mysqlExec(
+    myDb.url,
+    `INSERT INTO items VALUES ${ITEMS.map(() => `(${ALL.map(() => '?').join(', ')})`).join(', ')}`,
+    ITEMS.flatMap(myRow),
+  );
 
   await mgDb.client.db(mgDb.name).collection('items').insertMany(ITEMS.map(mongoDoc));
 
@@ -145,9 +221,17 @@ beforeAll(async () => {
         collections: {
           items: {
             columns: {
-              id: { type: 'int', path: '_id' }, txt: { type: 'text' }, big: { type: 'int' }, num: { type: 'numeric' },
-              flt: { type: 'float' }, flag: { type: 'bool' }, ts: { type: 'timestamptz' }, day: { type: 'date' },
-              doc: { type: 'jsonb' }, sku: { type: 'text', path: 'payload.sku' }, bin: { type: 'bytea' },
+              id: { type: 'int', path: '_id' },
+              txt: { type: 'text' },
+              big: { type: 'int' },
+              num: { type: 'numeric' },
+              flt: { type: 'float' },
+              flag: { type: 'bool' },
+              ts: { type: 'timestamptz' },
+              day: { type: 'date' },
+              doc: { type: 'jsonb' },
+              sku: { type: 'text', path: 'payload.sku' },
+              bin: { type: 'bytea' },
             },
           },
         },
@@ -203,7 +287,12 @@ function oracleSql(p: Predicate): string {
 
 let oracle: pg.Client;
 
-async function oracleIds(where: Predicate | undefined, order: OrderTerm[] = [{ column: 'id', desc: false }], limit?: number, offset?: number): Promise<number[]> {
+async function oracleIds(
+  where: Predicate | undefined,
+  order: OrderTerm[] = [{ column: 'id', desc: false }],
+  limit?: number,
+  offset?: number,
+): Promise<number[]> {
   const orderSql = order.map((o) => `${o.column} ${o.desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`).join(', ');
   const res = await oracle.query(
     `SELECT id FROM oracle${where ? ` WHERE ${oracleSql(where)}` : ''} ORDER BY ${orderSql}` +
@@ -217,7 +306,12 @@ const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
 
 // ---- the predicate cases ----------------------------------------------------------------------
 
-const cmp = (column: string, op: '=' | '<>' | '<' | '<=' | '>' | '>=', value: Exclude<Value, null>): Predicate => ({ op: 'cmp', column, cmp: op, value });
+const cmp = (column: string, op: '=' | '<>' | '<' | '<=' | '>' | '>=', value: Exclude<Value, null>): Predicate => ({
+  op: 'cmp',
+  column,
+  cmp: op,
+  value,
+});
 const not = (arg: Predicate): Predicate => ({ op: 'not', arg });
 const and = (...args: Predicate[]): Predicate => ({ op: 'and', args });
 const or = (...args: Predicate[]): Predicate => ({ op: 'or', args });
@@ -255,7 +349,20 @@ for (const column of ['doc', 'bin']) {
 }
 
 const manyBigs = [...Array.from({ length: 400 }, (_, i) => BigInt(i * 7919 - 1_000_000)), 9007199254740993n, -9223372036854775808n, 42n];
-const manyTexts = [...Array.from({ length: 300 }, (_, i) => `v${i}`), 'alpha', 'ALPHA ', 'é', '😀 grin', 'beta ', '', "it's", 'back\\slash', 'say "hi"', 'NULL', '{a,b}'];
+const manyTexts = [
+  ...Array.from({ length: 300 }, (_, i) => `v${i}`),
+  'alpha',
+  'ALPHA ',
+  'é',
+  '😀 grin',
+  'beta ',
+  '',
+  "it's",
+  'back\\slash',
+  'say "hi"',
+  'NULL',
+  '{a,b}',
+];
 CASES.push(
   { name: 'big in many', where: inList('big', manyBigs) },
   { name: 'big not in many', where: not(inList('big', manyBigs)) },
@@ -273,11 +380,50 @@ CASES.push(
 );
 
 const LIKES = [
-  'alpha', 'alpha%', '%alpha', 'Alpha%', '%pha', 'a_pha', 'alpha_', 'alpha__', '%', '_', '', '%\\%', '100\\%', '%\\_%',
-  'under\\_score', 'under_score', 'a\\%b\\_c\\\\d', '%\\\\%', 'back\\\\slash', '%é%', 'é', '_', '😀%', '_ grin', '%\uE000%',
+  'alpha',
+  'alpha%',
+  '%alpha',
+  'Alpha%',
+  '%pha',
+  'a_pha',
+  'alpha_',
+  'alpha__',
+  '%',
+  '_',
+  '',
+  '%\\%',
+  '100\\%',
+  '%\\_%',
+  'under\\_score',
+  'under_score',
+  'a\\%b\\_c\\\\d',
+  '%\\\\%',
+  'back\\\\slash',
+  '%é%',
+  'é',
+  '_',
+  '😀%',
+  '_ grin',
+  '%\uE000%',
   // 'end' must not match 'end\n': with MongoDB's PCRE a `$` anchor would (FerretDB's Go regexp would not).
-  'end', 'end_', 'end%', '%\n',
-  'line_break', 'line%', '%break', "it''s", "it's", '%"hi"', 'alpha\\', '%a%a%', 'ALPHA', 'ｆ%', '.*', 'a.pha', '(%', '[a]%',
+  'end',
+  'end_',
+  'end%',
+  '%\n',
+  'line_break',
+  'line%',
+  '%break',
+  "it''s",
+  "it's",
+  '%"hi"',
+  'alpha\\',
+  '%a%a%',
+  'ALPHA',
+  'ｆ%',
+  '.*',
+  'a.pha',
+  '(%',
+  '[a]%',
 ];
 for (const pattern of LIKES) {
   if (pattern === 'alpha\\' || pattern === "it''s") continue; // PostgreSQL rejects a trailing escape; '' is not SQL here
@@ -306,7 +452,10 @@ CASES.push(
   { name: 'not and', where: not(and(cmp('big', '>', 0n), cmp('flag', '=', true))) },
   { name: 'double not', where: not(not(cmp('txt', '<>', 'beta'))) },
   { name: 'not not and null', where: not(not(and(cmp('txt', '<>', 'beta'), konst(null)))) },
-  { name: 'deep', where: or(not(and(or(cmp('day', '<', '2000-01-01'), isnull('ts')), not(cmp('num', '>=', '1')))), and(konst(true), like('txt', '%a'))) },
+  {
+    name: 'deep',
+    where: or(not(and(or(cmp('day', '<', '2000-01-01'), isnull('ts')), not(cmp('num', '>=', '1')))), and(konst(true), like('txt', '%a'))),
+  },
   { name: 'mixed null and', where: and(cmp('flt', '<>', 0), not(cmp('sku', '=', 'SKU-1'))) },
 );
 
@@ -322,8 +471,17 @@ describe.each(['postgres', 'mysql', 'mongodb'])('%s source', (store) => {
     for (const [i, row] of rows.entries()) {
       const want = ITEMS[i]!;
       const expected: Row = {
-        id: BigInt(want.id), txt: want.txt, big: want.big, num: want.num, flt: want.flt, flag: want.flag,
-        ts: want.ts, day: want.day, doc: want.doc as Value, sku: want.sku, bin: want.bin,
+        id: BigInt(want.id),
+        txt: want.txt,
+        big: want.big,
+        num: want.num,
+        flt: want.flt,
+        flag: want.flag,
+        ts: want.ts,
+        day: want.day,
+        doc: want.doc as Value,
+        sku: want.sku,
+        bin: want.bin,
       };
       if (store === 'mongodb') {
         // Stored as doubles (FerretDB has no Decimal128), so the scale is the double's: 12.5, not 12.5000.
@@ -343,7 +501,11 @@ describe.each(['postgres', 'mysql', 'mongodb'])('%s source', (store) => {
   });
 
   it.each(CASES)('where $name', async ({ where }) => {
-    const [want, { rows }, count] = await Promise.all([oracleIds(where), src().scan('items', { columns: ['id'], where }), src().count('items', where)]);
+    const [want, { rows }, count] = await Promise.all([
+      oracleIds(where),
+      src().scan('items', { columns: ['id'], where }),
+      src().count('items', where),
+    ]);
     expect(sorted(ids(rows))).toEqual(sorted(want));
     expect(count).toBe(want.length);
   });
@@ -351,7 +513,14 @@ describe.each(['postgres', 'mysql', 'mongodb'])('%s source', (store) => {
   it('negations never match NULL or missing values', async () => {
     const nullTxt = ITEMS.filter((r) => r.txt === null).map((r) => r.id);
     expect(nullTxt.length).toBeGreaterThan(1); // one null, one missing in MongoDB
-    for (const where of [not(cmp('txt', '=', 'alpha')), cmp('txt', '<>', 'alpha'), not(inList('txt', ['alpha'])), not(like('txt', '%')), not(cmp('txt', '<', 'm')), not(or(cmp('txt', '=', 'x'), konst(false)))]) {
+    for (const where of [
+      not(cmp('txt', '=', 'alpha')),
+      cmp('txt', '<>', 'alpha'),
+      not(inList('txt', ['alpha'])),
+      not(like('txt', '%')),
+      not(cmp('txt', '<', 'm')),
+      not(or(cmp('txt', '=', 'x'), konst(false))),
+    ]) {
       const got = ids((await src().scan('items', { columns: ['id'], where })).rows);
       for (const id of nullTxt) expect(got).not.toContain(id);
     }
@@ -371,13 +540,27 @@ describe.each(['postgres', 'mysql', 'mongodb'])('%s source', (store) => {
 
   const SORTS: OrderTerm[][] = [
     ...['txt', 'big', 'num', 'flt', 'flag', 'ts', 'day', 'sku'].flatMap((c) => [
-      [{ column: c, desc: false }, { column: 'id', desc: false }],
-      [{ column: c, desc: true }, { column: 'id', desc: true }],
+      [
+        { column: c, desc: false },
+        { column: 'id', desc: false },
+      ],
+      [
+        { column: c, desc: true },
+        { column: 'id', desc: true },
+      ],
     ]),
     [{ column: 'id', desc: true }],
     // nullable keys after the first one
-    [{ column: 'flag', desc: false }, { column: 'sku', desc: true }, { column: 'id', desc: false }],
-    [{ column: 'day', desc: true }, { column: 'txt', desc: false }, { column: 'id', desc: true }],
+    [
+      { column: 'flag', desc: false },
+      { column: 'sku', desc: true },
+      { column: 'id', desc: false },
+    ],
+    [
+      { column: 'day', desc: true },
+      { column: 'txt', desc: false },
+      { column: 'id', desc: true },
+    ],
   ];
 
   it.each(SORTS.map((order) => ({ name: order.map((o) => `${o.column}${o.desc ? ' desc' : ''}`).join(', '), order })))(
@@ -386,9 +569,22 @@ describe.each(['postgres', 'mysql', 'mongodb'])('%s source', (store) => {
       const want = await oracleIds(undefined, order);
       const all = await src().scan('items', { columns: ['id'], orderBy: order });
       expect(ids(all.rows)).toEqual(want);
-      const pages = [[0, 5], [3, 4], [17, 5], [20, 3], [21, 10], [24, 10], [30, 5], [0, 0]] as const;
-      const got = await Promise.all(pages.map(([offset, limit]) => src().scan('items', { columns: ['id'], orderBy: order, limit, offset })));
-      pages.forEach(([offset, limit], i) => expect(ids(got[i]!.rows), `offset ${offset} limit ${limit}`).toEqual(want.slice(offset, offset + limit)));
+      const pages = [
+        [0, 5],
+        [3, 4],
+        [17, 5],
+        [20, 3],
+        [21, 10],
+        [24, 10],
+        [30, 5],
+        [0, 0],
+      ] as const;
+      const got = await Promise.all(
+        pages.map(([offset, limit]) => src().scan('items', { columns: ['id'], orderBy: order, limit, offset })),
+      );
+      pages.forEach(([offset, limit], i) =>
+        expect(ids(got[i]!.rows), `offset ${offset} limit ${limit}`).toEqual(want.slice(offset, offset + limit)),
+      );
       const offsetOnly = await src().scan('items', { columns: ['id'], orderBy: order, offset: 22 });
       expect(ids(offsetOnly.rows)).toEqual(want.slice(22));
     },
@@ -396,7 +592,10 @@ describe.each(['postgres', 'mysql', 'mongodb'])('%s source', (store) => {
 
   it('filters, sorts and pages together', async () => {
     const where = or(not(cmp('big', '=', 0n)), isnull('txt'));
-    const order: OrderTerm[] = [{ column: 'txt', desc: false }, { column: 'id', desc: false }];
+    const order: OrderTerm[] = [
+      { column: 'txt', desc: false },
+      { column: 'id', desc: false },
+    ];
     const want = await oracleIds(where, order, 6, 12);
     const got = await src().scan('items', { columns: ['id', 'txt'], where, orderBy: order, limit: 6, offset: 12 });
     expect(ids(got.rows)).toEqual(want);
@@ -412,10 +611,29 @@ describe.each(['postgres', 'mysql', 'mongodb'])('%s source', (store) => {
 // $not {$type}, ObjectId ranges, implicit array traversal) as MongoDB documents them.
 describe('mongodb source with mixed ObjectId/string text and misfit-is-NULL values, against PostgreSQL', () => {
   const HEXES = [
-    '65f000000000000000000001', '65f000000000000000000002', '65f00000000000000000000a', '65a1b2c3d4e5f60718293a4b',
-    '000000000000000000000000', 'ffffffffffffffffffffffff', '6afedcba9876543210abcdef', '65f0ab000000000000000010',
+    '65f000000000000000000001',
+    '65f000000000000000000002',
+    '65f00000000000000000000a',
+    '65a1b2c3d4e5f60718293a4b',
+    '000000000000000000000000',
+    'ffffffffffffffffffffffff',
+    '6afedcba9876543210abcdef',
+    '65f0ab000000000000000010',
   ];
-  const STRINGS = ['65f000000000000000000001x', '65F000000000000000000002', '65f0', '', 'A', 'a', 'zz', '0', '~', 'é', '65f00000000000000000000', 'ab%c_d'];
+  const STRINGS = [
+    '65f000000000000000000001x',
+    '65F000000000000000000002',
+    '65f0',
+    '',
+    'A',
+    'a',
+    'zz',
+    '0',
+    '~',
+    'é',
+    '65f00000000000000000000',
+    'ab%c_d',
+  ];
   const QTYS: unknown[] = [1, '3', new Double(2.5), 5, undefined, null, Long.fromNumber(7), new Double(4), true, [2], -1, 2];
   type Doc = { _id: ObjectId | string; ref?: ObjectId | string | null; p?: unknown };
   const DOCS: Doc[] = [...HEXES.map((h) => new ObjectId(h)), ...STRINGS].map((id, i) => {
@@ -439,7 +657,10 @@ describe('mongodb source with mixed ObjectId/string text and misfit-is-NULL valu
 
   let src: MongoSource;
   beforeAll(async () => {
-    await mgDb.client.db(mgDb.name).collection('mixed_ids').insertMany(DOCS as never[]);
+    await mgDb.client
+      .db(mgDb.name)
+      .collection('mixed_ids')
+      .insertMany(DOCS as never[]);
     await pgExec(pgDb.url, 'CREATE TABLE mixed_ids (id text PRIMARY KEY, ref text, qty bigint)');
     await pgExec(
       pgDb.url,
@@ -453,7 +674,11 @@ describe('mongodb source with mixed ObjectId/string text and misfit-is-NULL valu
       timeoutMs: 10_000,
       collections: {
         mixed_ids: {
-          columns: { id: { type: 'text', path: '_id' }, ref: { type: 'text' }, qty: { type: 'int', path: 'p.qty', onTypeMismatch: 'null' } },
+          columns: {
+            id: { type: 'text', path: '_id' },
+            ref: { type: 'text' },
+            qty: { type: 'int', path: 'p.qty', onTypeMismatch: 'null' },
+          },
         },
       },
     });
@@ -491,12 +716,22 @@ describe('mongodb source with mixed ObjectId/string text and misfit-is-NULL valu
   };
 
   const WHERE: Predicate[] = [
-    ...['65f%', '%1', '%0_', '6_f%', '%', '_%', '', 'A%', '%f', '%a%b%', '65f0', '65f00000000000000000000_', '%\\%%', '______________________%'].flatMap((pattern) => [
-      like('id', pattern),
-      not(like('id', pattern)),
-      like('ref', pattern),
-      not(like('ref', pattern)),
-    ]),
+    ...[
+      '65f%',
+      '%1',
+      '%0_',
+      '6_f%',
+      '%',
+      '_%',
+      '',
+      'A%',
+      '%f',
+      '%a%b%',
+      '65f0',
+      '65f00000000000000000000_',
+      '%\\%%',
+      '______________________%',
+    ].flatMap((pattern) => [like('id', pattern), not(like('id', pattern)), like('ref', pattern), not(like('ref', pattern))]),
     isnull('qty'),
     not(isnull('qty')),
     cmp('qty', '>', 2n),
@@ -513,9 +748,18 @@ describe('mongodb source with mixed ObjectId/string text and misfit-is-NULL valu
   const ORDERS: OrderTerm[][] = [
     [{ column: 'id', desc: false }],
     [{ column: 'id', desc: true }],
-    [{ column: 'ref', desc: false }, { column: 'id', desc: false }],
-    [{ column: 'ref', desc: true }, { column: 'id', desc: true }],
-    [{ column: 'qty', desc: false }, { column: 'id', desc: true }],
+    [
+      { column: 'ref', desc: false },
+      { column: 'id', desc: false },
+    ],
+    [
+      { column: 'ref', desc: true },
+      { column: 'id', desc: true },
+    ],
+    [
+      { column: 'qty', desc: false },
+      { column: 'id', desc: true },
+    ],
   ];
 
   it.each(WHERE.map((where) => ({ name: sql(where), where })))('where $name: rows and count', async ({ where }) => {
@@ -533,9 +777,18 @@ describe('mongodb source with mixed ObjectId/string text and misfit-is-NULL valu
       for (const where of [undefined, like('id', '%0%'), isnull('qty')]) {
         const want = await pgIds(where, order);
         expect((await src.scan('mixed_ids', { columns: ['id'], where, orderBy: order })).rows.map((r) => r.id)).toEqual(want);
-        for (const [offset, limit] of [[0, 4], [3, 5], [9, 7], [18, 10], [0, 0]] as const) {
+        for (const [offset, limit] of [
+          [0, 4],
+          [3, 5],
+          [9, 7],
+          [18, 10],
+          [0, 0],
+        ] as const) {
           const got = await src.scan('mixed_ids', { columns: ['id'], where, orderBy: order, offset, limit });
-          expect(got.rows.map((r) => r.id), `${where ? sql(where) : ''} offset ${offset} limit ${limit}`).toEqual(want.slice(offset, offset + limit));
+          expect(
+            got.rows.map((r) => r.id),
+            `${where ? sql(where) : ''} offset ${offset} limit ${limit}`,
+          ).toEqual(want.slice(offset, offset + limit));
         }
       }
     },

@@ -100,7 +100,12 @@ describe('database comments as descriptions', () => {
 
   it("a federated view's unchanged columns keep their comments; the config's column description wins", async () => {
     const s = await schema('fed', 'account_widgets');
-    expect(descriptions(s.fields)).toEqual({ widget_id: 'Widget number', name: 'The name from the config', sku: 'Stock keeping unit', plan: '' });
+    expect(descriptions(s.fields)).toEqual({
+      widget_id: 'Widget number',
+      name: 'The name from the config',
+      sku: 'Stock keeping unit',
+      plan: '',
+    });
   });
 
   it('describe_view over MCP gives the same descriptions', async () => {

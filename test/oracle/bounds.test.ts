@@ -83,15 +83,25 @@ describe.each(FIXTURES)('bounded fetches, fixture %s', (name) => {
     }
   });
 
-  it('one tenant page (tenant filter, ORDER BY, LIMIT 50): fetches only that tenant\'s rows', async () => {
+  it("one tenant page (tenant filter, ORDER BY, LIMIT 50): fetches only that tenant's rows", async () => {
     const view = await env.view('activity');
-    const tenants = (await env.oracle('SELECT DISTINCT tenant_id FROM crm.customers WHERE tenant_id IS NOT NULL ORDER BY 1')).rows.map((r) => r.tenant_id as string);
+    const tenants = (await env.oracle('SELECT DISTINCT tenant_id FROM crm.customers WHERE tenant_id IS NOT NULL ORDER BY 1')).rows.map(
+      (r) => r.tenant_id as string,
+    );
     for (const t of tenants) {
       const filter = `tenant_id = '${t.replace(/'/g, "''")}'`;
       const r = await view.engine.execute(query(view, filter, 50));
       const customers = await count(env, 'SELECT count(*) AS n FROM crm.customers WHERE tenant_id = $1', [t]);
-      const orders = await count(env, 'SELECT count(*) AS n FROM app.orders o JOIN crm.customers c ON c.customer_id = o.customer_id WHERE c.tenant_id = $1', [t]);
-      const events = await count(env, 'SELECT count(*) AS n FROM analytics.events e JOIN crm.customers c ON c.customer_id::text = e.user_id WHERE c.tenant_id = $1', [t]);
+      const orders = await count(
+        env,
+        'SELECT count(*) AS n FROM app.orders o JOIN crm.customers c ON c.customer_id = o.customer_id WHERE c.tenant_id = $1',
+        [t],
+      );
+      const events = await count(
+        env,
+        'SELECT count(*) AS n FROM analytics.events e JOIN crm.customers c ON c.customer_id::text = e.user_id WHERE c.tenant_id = $1',
+        [t],
+      );
       const why = `${filter}: ${customers} customers, ${orders} orders, ${events} events\n${explainText(r)}`;
       expect(r.fetched.crm ?? 0, why).toBeLessThanOrEqual(customers + SLACK);
       expect(r.fetched.app ?? 0, why).toBeLessThanOrEqual(orders + SLACK);

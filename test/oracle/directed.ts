@@ -218,11 +218,27 @@ const DIRECTED: Directed[] = [
   { filter: '', sql: '', order: 'user_id desc, qty' },
 ];
 
-const GRAMMAR_WORDS = new Set(['and', 'or', 'not', 'in', 'like', 'contains', 'starts', 'ends', 'with', 'is', 'null', 'between', 'true', 'false']);
+const GRAMMAR_WORDS = new Set([
+  'and',
+  'or',
+  'not',
+  'in',
+  'like',
+  'contains',
+  'starts',
+  'ends',
+  'with',
+  'is',
+  'null',
+  'between',
+  'true',
+  'false',
+]);
 
 /** The field names a filter text mentions (words outside string literals that are not grammar words); test code, not the product's parser. */
 function namedFields(filter: string): string[] {
-  const tokens = filter.match(/'(?:[^']|'')*'|"(?:[^"]|"")+"|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*/g) ?? [];
+  const tokens =
+    filter.match(/'(?:[^']|'')*'|"(?:[^"]|"")+"|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*/g) ?? [];
   const fields = tokens
     .filter((t) => t.startsWith('"') || /^[A-Za-z_]/.test(t))
     .map((t) => (t.startsWith('"') ? t.slice(1, -1).replace(/""/g, '"') : t))

@@ -227,7 +227,9 @@ async function loadMysql(db: string, fixture: Fixture, drops: (() => Promise<voi
 
 async function loadApp(db: string, fixture: Fixture, drops: (() => Promise<void>)[]): Promise<void> {
   // An ICU linguistic collation: the PostgreSQL source must still order and compare by code point.
-  await pgAdmin(`CREATE DATABASE "${db}" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'`);
+  await pgAdmin(
+    `CREATE DATABASE "${db}" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'`,
+  );
   drops.push(() => pgAdmin(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`));
   const c = new pg.Client({ connectionString: withDatabase(PG_URL, db) });
   await c.connect();
@@ -244,11 +246,18 @@ async function loadMongo(db: string, fixture: Fixture, drops: (() => Promise<voi
   drops.push(async () => {
     const c = new MongoClient(MONGO_URL, { serverSelectionTimeoutMS: 5000 });
     await c.connect();
-    await c.db(db).dropDatabase().finally(() => c.close());
+    await c
+      .db(db)
+      .dropDatabase()
+      .finally(() => c.close());
   });
   try {
     for (const [coll, docs] of Object.entries(fixture.mongo)) {
-      if (docs.length > 0) await client.db(db).collection(coll).insertMany(docs.map((d) => ({ ...d })));
+      if (docs.length > 0)
+        await client
+          .db(db)
+          .collection(coll)
+          .insertMany(docs.map((d) => ({ ...d })));
     }
   } finally {
     await client.close();
@@ -340,19 +349,25 @@ async function copyMysql(c: pg.PoolClient, url: string): Promise<void> {
     const tables = new Map<string, { name: string; pgType: string; notNull: boolean }[]>();
     for (const r of cols) {
       const list = tables.get(r.TABLE_NAME) ?? [];
-      list.push({ name: r.COLUMN_NAME, pgType: pgTypeForMysql(r.DATA_TYPE.toLowerCase(), r.COLUMN_TYPE.toLowerCase()), notNull: r.IS_NULLABLE === 'NO' });
+      list.push({
+        name: r.COLUMN_NAME,
+        pgType: pgTypeForMysql(r.DATA_TYPE.toLowerCase(), r.COLUMN_TYPE.toLowerCase()),
+        notNull: r.IS_NULLABLE === 'NO',
+      });
       tables.set(r.TABLE_NAME, list);
     }
     for (const [table, columns] of tables) {
       const q = (s: string): string => `"${s.replace(/"/g, '""')}"`;
-      await c.query(`CREATE TABLE crm.${q(table)} (${columns.map((col) => `${q(col.name)} ${col.pgType}${col.notNull ? ' NOT NULL' : ''}`).join(', ')})`);
-      const [rows] = (await m.query({ sql: `SELECT ${columns.map((col) => `\`${col.name}\``).join(', ')} FROM \`${table}\``, rowsAsArray: true })) as unknown as [unknown[][]];
+      await c.query(
+        `CREATE TABLE crm.${q(table)} (${columns.map((col) => `${q(col.name)} ${col.pgType}${col.notNull ? ' NOT NULL' : ''}`).join(', ')})`,
+      );
+      const [rows] = (await m.query({
+        sql: `SELECT ${columns.map((col) => `\`${col.name}\``).join(', ')} FROM \`${table}\``,
+        rowsAsArray: true,
+      })) as unknown as [unknown[][]];
       for (const row of rows) {
         const values = row.map((v, i) => mysqlValueText(v, columns[i]!.pgType));
-        await c.query(
-          `INSERT INTO crm.${q(table)} VALUES (${columns.map((col, i) => `$${i + 1}::${col.pgType}`).join(', ')})`,
-          values,
-        );
+        await c.query(`INSERT INTO crm.${q(table)} VALUES (${columns.map((col, i) => `$${i + 1}::${col.pgType}`).join(', ')})`, values);
       }
     }
   } finally {
@@ -390,7 +405,10 @@ async function copyMongo(c: pg.PoolClient, db: string): Promise<void> {
       const docs = await client.db(db).collection(coll).find({}).toArray();
       for (const doc of docs) {
         const values = names.map((n) => flatten(doc, columns[n]!, coll, n));
-        await c.query(`INSERT INTO analytics.${coll} VALUES (${names.map((n, i) => `$${i + 1}::${DECL_PG[columns[n]!.type]}`).join(', ')})`, values);
+        await c.query(
+          `INSERT INTO analytics.${coll} VALUES (${names.map((n, i) => `$${i + 1}::${DECL_PG[columns[n]!.type]}`).join(', ')})`,
+          values,
+        );
       }
     }
   } finally {
@@ -406,7 +424,8 @@ function flatten(doc: Document, decl: MongoColumnDecl, coll: string, column: str
   const path = decl.path ?? column;
   let cur: unknown = doc;
   for (const seg of path.split('.')) {
-    if (Array.isArray(cur)) throw new Error(`oracle loader: ${coll}.${column}: an array on the declared path ${path} (not in the fixture's design)`);
+    if (Array.isArray(cur))
+      throw new Error(`oracle loader: ${coll}.${column}: an array on the declared path ${path} (not in the fixture's design)`);
     if (!plainObject(cur)) return null; // a scalar where an object should be: the field is missing
     cur = cur[seg];
   }

@@ -90,7 +90,40 @@ function filterable(c: GenColumn): boolean {
 
 // ---- literals -----------------------------------------------------------------------------------
 
-const ADVERSARIAL_TEXT = ['', ' ', 'a', 'A', 'z', '~', "'", "''", '%', '_', '\\', 'paid', 'PAID', 't1', 'T1', 't1 ', '\u{1F600}', '\uE000', '\uFFFD', '\uFFFF', '\u{10FFFF}', 'é', 'Ω', '\n', '0', '1', '01', 'abc', 'view', 'View', 'SKU-', 'sku'];
+const ADVERSARIAL_TEXT = [
+  '',
+  ' ',
+  'a',
+  'A',
+  'z',
+  '~',
+  "'",
+  "''",
+  '%',
+  '_',
+  '\\',
+  'paid',
+  'PAID',
+  't1',
+  'T1',
+  't1 ',
+  '\u{1F600}',
+  '\uE000',
+  '\uFFFD',
+  '\uFFFF',
+  '\u{10FFFF}',
+  'é',
+  'Ω',
+  '\n',
+  '0',
+  '1',
+  '01',
+  'abc',
+  'view',
+  'View',
+  'SKU-',
+  'sku',
+];
 
 function cps(s: string): string[] {
   return [...s];
@@ -329,7 +362,11 @@ function printField(rng: Rng, name: string): string {
 
 /** Filter-grammar text for a GFilter (random keyword case, optional parentheses where precedence allows). */
 export function printFilter(g: GFilter, rng: Rng): string {
-  const w = (s: string): string => s.split(' ').map((x) => kw(rng, x)).join(' ');
+  const w = (s: string): string =>
+    s
+      .split(' ')
+      .map((x) => kw(rng, x))
+      .join(' ');
   switch (g.k) {
     case 'and':
     case 'or':
@@ -399,7 +436,13 @@ export function printSql(g: GFilter, types: Record<string, OracleType>, params: 
       return `(${col(g.col)} ${g.op === '!=' ? '<>' : g.op} ${param(g.col, g.lit)})`;
     case 'like': {
       const pattern =
-        g.mode === 'like' ? g.text : g.mode === 'contains' ? `%${likeLiteral(g.text)}%` : g.mode === 'starts' ? `${likeLiteral(g.text)}%` : `%${likeLiteral(g.text)}`;
+        g.mode === 'like'
+          ? g.text
+          : g.mode === 'contains'
+            ? `%${likeLiteral(g.text)}%`
+            : g.mode === 'starts'
+              ? `${likeLiteral(g.text)}%`
+              : `%${likeLiteral(g.text)}`;
       params.push(pattern);
       return `(${col(g.col)} ${g.neg ? 'NOT LIKE' : 'LIKE'} $${params.length}::text)`;
     }
@@ -439,7 +482,11 @@ function oracleWhere(q: { filter?: GFilter; sql?: string }, types: Record<string
   return q.filter ? printSql(q.filter, types, params) : undefined;
 }
 
-export function oracleCountSql(viewSql: string, q: { filter?: GFilter; sql?: string } | GFilter | undefined, types: Record<string, OracleType>): { sql: string; params: unknown[] } {
+export function oracleCountSql(
+  viewSql: string,
+  q: { filter?: GFilter; sql?: string } | GFilter | undefined,
+  types: Record<string, OracleType>,
+): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const query = q === undefined ? {} : 'k' in q ? { filter: q } : q;
   const where = oracleWhere(query, types, params);

@@ -14,7 +14,18 @@ import { evaluate } from '../../src/query/evaluate.js';
 import type { ColumnType, Row } from '../../src/values.js';
 import { createOracleEnv, decodeOracle, type OracleEnv } from './env.js';
 import { FIXTURES, fixture } from './fixtures.js';
-import { genQuery, oracleCountSql, printFilter, printSql, Rng, seedFor, truthOf, unknownOf, type GenColumn, type GFilter } from './generate.js';
+import {
+  genQuery,
+  oracleCountSql,
+  printFilter,
+  printSql,
+  Rng,
+  seedFor,
+  truthOf,
+  unknownOf,
+  type GenColumn,
+  type GFilter,
+} from './generate.js';
 import { canon, canonRow, checkQuery, mapPool, report, SEED, show, viewContext } from './harness.js';
 import { directedFor } from './directed.js';
 import { checkPages, checkPartition, checkPushdownOff } from './metamorphic.js';
@@ -51,9 +62,16 @@ describe.each(FIXTURES)('oracle fixture %s', (name) => {
         expect(Number(o.rows[0]!.n), table).toBe(Number(rows[0]!.n));
       }
       // Byte-exact text (trailing spaces, supplementary characters) and exact 64-bit ids.
-      const [names] = (await m.query({ sql: 'SELECT customer_id, full_name, HEX(full_name) AS h FROM customers ORDER BY customer_id', rowsAsArray: true })) as unknown as [[string, string, string][]];
-      const o = await env().oracle(`SELECT customer_id, full_name, encode(convert_to(full_name, 'UTF8'), 'hex') AS h FROM crm.customers ORDER BY customer_id`);
-      expect(o.rows.map((r) => [String(r.customer_id), r.full_name, String(r.h).toUpperCase()])).toEqual(names.map((r) => [String(r[0]), r[1], r[2]]));
+      const [names] = (await m.query({
+        sql: 'SELECT customer_id, full_name, HEX(full_name) AS h FROM customers ORDER BY customer_id',
+        rowsAsArray: true,
+      })) as unknown as [[string, string, string][]];
+      const o = await env().oracle(
+        `SELECT customer_id, full_name, encode(convert_to(full_name, 'UTF8'), 'hex') AS h FROM crm.customers ORDER BY customer_id`,
+      );
+      expect(o.rows.map((r) => [String(r.customer_id), r.full_name, String(r.h).toUpperCase()])).toEqual(
+        names.map((r) => [String(r[0]), r[1], r[2]]),
+      );
     } finally {
       await m.end();
     }
@@ -140,7 +158,10 @@ describe.each(FIXTURES)('oracle fixture %s', (name) => {
     for (const v of viewsFor(name)) {
       const ctx = await viewContext(env(), v, { model: true });
       const rng = new Rng(seedFor(SEED, 'model', name, v.name));
-      const queries = [...directedFor(v, Object.keys(ctx.types)), ...Array.from({ length: 40 }, (_, i) => genQuery(rng, i, ctx.cols, v.key))];
+      const queries = [
+        ...directedFor(v, Object.keys(ctx.types)),
+        ...Array.from({ length: 40 }, (_, i) => genQuery(rng, i, ctx.cols, v.key)),
+      ];
       const outcomes = await mapPool(queries, 4, (q) => checkQuery(ctx, q));
       const failures = outcomes.flatMap((o) => (o.failure ? [o.failure] : []));
       expect(failures.length, report(failures, queries.length)).toBe(0);
@@ -163,7 +184,14 @@ describe.each(FIXTURES)('oracle fixture %s', (name) => {
   it('the comparison harness notices wrong rows, wrong order, wrong hasMore and wrong count', async () => {
     const v = viewsFor(name)[0]!;
     const ctx = await viewContext(env(), v, { model: true });
-    const q = { id: 1, columns: Object.keys(ctx.types), order: v.key.map((k) => ({ column: k, desc: false })), limit: 5, offset: 1, count: true };
+    const q = {
+      id: 1,
+      columns: Object.keys(ctx.types),
+      order: v.key.map((k) => ({ column: k, desc: false })),
+      limit: 5,
+      offset: 1,
+      count: true,
+    };
     expect((await checkQuery(ctx, q)).failure).toBeUndefined();
     const broken = (edit: (r: Awaited<ReturnType<typeof ctx.view.engine.execute>>) => void) => ({
       ...ctx.view,
@@ -177,11 +205,51 @@ describe.each(FIXTURES)('oracle fixture %s', (name) => {
       },
     });
     const first = Object.keys(ctx.types)[0]!;
-    expect((await checkQuery(ctx, q, broken((r) => r.rows.reverse()))).failure).toMatch(/different order/);
-    expect((await checkQuery(ctx, q, broken((r) => r.rows.pop()))).failure).toMatch(/rows only PostgreSQL returned/);
-    expect((await checkQuery(ctx, q, broken((r) => (r.rows[0]![first] = typeof r.rows[0]![first] === 'bigint' ? String(r.rows[0]![first]) : 12345n)))).failure).toMatch(/rows differ/);
-    expect((await checkQuery(ctx, q, broken((r) => (r.hasMore = !r.hasMore)))).failure).toMatch(/hasMore/);
-    expect((await checkQuery(ctx, q, broken((r) => (r.count = (r.count ?? 0) + 1)))).failure).toMatch(/count is/);
+    expect(
+      (
+        await checkQuery(
+          ctx,
+          q,
+          broken((r) => r.rows.reverse()),
+        )
+      ).failure,
+    ).toMatch(/different order/);
+    expect(
+      (
+        await checkQuery(
+          ctx,
+          q,
+          broken((r) => r.rows.pop()),
+        )
+      ).failure,
+    ).toMatch(/rows only PostgreSQL returned/);
+    expect(
+      (
+        await checkQuery(
+          ctx,
+          q,
+          broken((r) => (r.rows[0]![first] = typeof r.rows[0]![first] === 'bigint' ? String(r.rows[0]![first]) : 12345n)),
+        )
+      ).failure,
+    ).toMatch(/rows differ/);
+    expect(
+      (
+        await checkQuery(
+          ctx,
+          q,
+          broken((r) => (r.hasMore = !r.hasMore)),
+        )
+      ).failure,
+    ).toMatch(/hasMore/);
+    expect(
+      (
+        await checkQuery(
+          ctx,
+          q,
+          broken((r) => (r.count = (r.count ?? 0) + 1)),
+        )
+      ).failure,
+    ).toMatch(/count is/);
   });
 
   it('truthOf/unknownOf partition the rows on PostgreSQL', async () => {
@@ -236,8 +304,34 @@ describe('generator', () => {
       { name: 'flag', type: 'bool', values: [true, false], hasNull: true },
     ];
     const rng = new Rng(3);
-    const text = Array.from({ length: 400 }, (_, i) => genQuery(rng, i, cols, ['id']).filterText ?? '').join('\n').toLowerCase();
-    for (const op of [' = ', ' != ', ' <> ', ' < ', ' <= ', ' > ', ' >= ', ' like ', ' not like ', ' contains ', ' starts with ', ' ends with ', ' in (', ' not in (', 'null)', 'null,', ' is null', ' is not null', ' between ', ' not between ', ' and ', ' or ', 'not (']) {
+    const text = Array.from({ length: 400 }, (_, i) => genQuery(rng, i, cols, ['id']).filterText ?? '')
+      .join('\n')
+      .toLowerCase();
+    for (const op of [
+      ' = ',
+      ' != ',
+      ' <> ',
+      ' < ',
+      ' <= ',
+      ' > ',
+      ' >= ',
+      ' like ',
+      ' not like ',
+      ' contains ',
+      ' starts with ',
+      ' ends with ',
+      ' in (',
+      ' not in (',
+      'null)',
+      'null,',
+      ' is null',
+      ' is not null',
+      ' between ',
+      ' not between ',
+      ' and ',
+      ' or ',
+      'not (',
+    ]) {
       expect(text, op).toContain(op);
     }
   });

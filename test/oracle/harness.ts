@@ -30,7 +30,11 @@ export interface ViewCtx {
   all: Record<string, unknown>[];
 }
 
-export async function viewContext(env: OracleEnv, def: OracleView, opts: { pushdown?: boolean; batchSize?: number; model?: boolean } = {}): Promise<ViewCtx> {
+export async function viewContext(
+  env: OracleEnv,
+  def: OracleView,
+  opts: { pushdown?: boolean; batchSize?: number; model?: boolean } = {},
+): Promise<ViewCtx> {
   const all = await env.oracle(`SELECT * FROM (${def.sql}) v`);
   const cols: GenColumn[] = all.columns.map((name) => {
     const seen = new Map<string, unknown>();
@@ -153,15 +157,30 @@ function multisetDiff(engine: string[], oracle: string[]): string {
   const missing = [...count].filter(([, n]) => n < 0).map(([r, n]) => `${r}${n < -1 ? ` (x${-n})` : ''}`);
   if (extra.length === 0 && missing.length === 0) return '';
   return [
-    extra.length ? `  rows only the engine returned (${extra.length}):\n${extra.slice(0, 6).map((r) => `    ${r}`).join('\n')}` : '',
-    missing.length ? `  rows only PostgreSQL returned (${missing.length}):\n${missing.slice(0, 6).map((r) => `    ${r}`).join('\n')}` : '',
+    extra.length
+      ? `  rows only the engine returned (${extra.length}):\n${extra
+          .slice(0, 6)
+          .map((r) => `    ${r}`)
+          .join('\n')}`
+      : '',
+    missing.length
+      ? `  rows only PostgreSQL returned (${missing.length}):\n${missing
+          .slice(0, 6)
+          .map((r) => `    ${r}`)
+          .join('\n')}`
+      : '',
   ]
     .filter(Boolean)
     .join('\n');
 }
 
 /** Compares row lists as multisets and, when `ordered`, as sequences. Returns '' when equal. */
-export function compareRows(engine: Record<string, unknown>[], oracle: Record<string, unknown>[], columns: string[], ordered: boolean): string {
+export function compareRows(
+  engine: Record<string, unknown>[],
+  oracle: Record<string, unknown>[],
+  columns: string[],
+  ordered: boolean,
+): string {
   const a = engine.map((r) => canonRow(r, columns));
   const b = oracle.map((r) => canonRow(r, columns));
   const ms = multisetDiff(a, b);
@@ -187,7 +206,9 @@ export async function checkQuery(ctx: ViewCtx, q: GenQuery, view: View = ctx.vie
       total = Number((await ctx.env.oracle(c.sql, c.params)).rows[0]!.n);
     }
   } catch (err) {
-    return { failure: `${describeQuery(ctx, q)}\n  the ORACLE failed (a generator bug): ${(err as Error).message}\n  ${o.sql}\n  params ${show(o.params)}` };
+    return {
+      failure: `${describeQuery(ctx, q)}\n  the ORACLE failed (a generator bug): ${(err as Error).message}\n  ${o.sql}\n  params ${show(o.params)}`,
+    };
   }
   let engine: EngineResult;
   try {

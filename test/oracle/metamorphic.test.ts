@@ -40,28 +40,40 @@ describe.each(FIXTURES)('metamorphic, fixture %s', (name) => {
     expect(a.fetched.crm).toBeLessThan(customers);
   });
 
-  it.each(views)(`%s: pushdown off gives the same answers (${N} queries)`, async (_n, def) => {
-    const ctx = await viewContext(env, def);
-    const off = await env.view(def.name, { pushdown: false });
-    const rng = new Rng(seedFor(SEED, 'pushdown', name, def.name));
-    const qs = Array.from({ length: N }, (_, i) => genQuery(rng, i, ctx.cols, def.key));
-    const failures = (await mapPool(qs, 4, (q) => checkPushdownOff(ctx, off, q))).filter((f): f is string => !!f);
-    expect(failures.length, report(failures, qs.length)).toBe(0);
-  }, 60_000);
+  it.each(views)(
+    `%s: pushdown off gives the same answers (${N} queries)`,
+    async (_n, def) => {
+      const ctx = await viewContext(env, def);
+      const off = await env.view(def.name, { pushdown: false });
+      const rng = new Rng(seedFor(SEED, 'pushdown', name, def.name));
+      const qs = Array.from({ length: N }, (_, i) => genQuery(rng, i, ctx.cols, def.key));
+      const failures = (await mapPool(qs, 4, (q) => checkPushdownOff(ctx, off, q))).filter((f): f is string => !!f);
+      expect(failures.length, report(failures, qs.length)).toBe(0);
+    },
+    60_000,
+  );
 
-  it.each(views)(`%s: p, not p and p-unknown partition the rows (${N} filters)`, async (_n, def) => {
-    const ctx = await viewContext(env, def);
-    const rng = new Rng(seedFor(SEED, 'partition', name, def.name));
-    const qs = Array.from({ length: N }, (_, i) => genQuery(rng, i, ctx.cols, def.key, { filter: true }));
-    const failures = (await mapPool(qs, 2, (q) => checkPartition(ctx, q))).filter((f): f is string => !!f);
-    expect(failures.length, report(failures, qs.length)).toBe(0);
-  }, 60_000);
+  it.each(views)(
+    `%s: p, not p and p-unknown partition the rows (${N} filters)`,
+    async (_n, def) => {
+      const ctx = await viewContext(env, def);
+      const rng = new Rng(seedFor(SEED, 'partition', name, def.name));
+      const qs = Array.from({ length: N }, (_, i) => genQuery(rng, i, ctx.cols, def.key, { filter: true }));
+      const failures = (await mapPool(qs, 2, (q) => checkPartition(ctx, q))).filter((f): f is string => !!f);
+      expect(failures.length, report(failures, qs.length)).toBe(0);
+    },
+    60_000,
+  );
 
-  it.each(views)(`%s: pages concatenated equal the unpaged result (${N} queries)`, async (_n, def) => {
-    const ctx = await viewContext(env, def);
-    const rng = new Rng(seedFor(SEED, 'pages', name, def.name));
-    const qs = Array.from({ length: N }, (_, i) => genQuery(rng, i, ctx.cols, def.key));
-    const failures = (await mapPool(qs, 4, (q) => checkPages(ctx, q))).filter((f): f is string => !!f);
-    expect(failures.length, report(failures, qs.length)).toBe(0);
-  }, 60_000);
+  it.each(views)(
+    `%s: pages concatenated equal the unpaged result (${N} queries)`,
+    async (_n, def) => {
+      const ctx = await viewContext(env, def);
+      const rng = new Rng(seedFor(SEED, 'pages', name, def.name));
+      const qs = Array.from({ length: N }, (_, i) => genQuery(rng, i, ctx.cols, def.key));
+      const failures = (await mapPool(qs, 4, (q) => checkPages(ctx, q))).filter((f): f is string => !!f);
+      expect(failures.length, report(failures, qs.length)).toBe(0);
+    },
+    60_000,
+  );
 });

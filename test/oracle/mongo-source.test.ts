@@ -36,7 +36,15 @@ const COLUMNS = {
 };
 const NAMES = Object.keys(COLUMNS);
 
-type PgRow = [id: string, who: string | null, n: string | null, f: string | null, at: string | null, flag: string | null, tag: string | null];
+type PgRow = [
+  id: string,
+  who: string | null,
+  n: string | null,
+  f: string | null,
+  at: string | null,
+  flag: string | null,
+  tag: string | null,
+];
 /** day, ok, label (all NULL when not given). */
 type PgMore = [day: string | null, ok: string | null, label: string | null];
 
@@ -110,7 +118,12 @@ const DATA: { doc: Document; row: PgRow; more?: PgMore }[] = [
 
 // ---- predicates, each beside its PostgreSQL ---------------------------------------------------
 
-const cmp = (column: string, op: '=' | '<>' | '<' | '<=' | '>' | '>=', value: string | bigint | number | boolean): Predicate => ({ op: 'cmp', column, cmp: op, value });
+const cmp = (column: string, op: '=' | '<>' | '<' | '<=' | '>' | '>=', value: string | bigint | number | boolean): Predicate => ({
+  op: 'cmp',
+  column,
+  cmp: op,
+  value,
+});
 const like = (column: string, pattern: string): Predicate => ({ op: 'like', column, pattern });
 const isnull = (column: string): Predicate => ({ op: 'isnull', column });
 const inList = (column: string, values: (string | bigint | number | boolean)[]): Predicate => ({ op: 'in', column, values });
@@ -288,7 +301,10 @@ describe('MongoDB source against PostgreSQL on the same rows', () => {
   beforeAll(async () => {
     mongo = await createMongoDatabase('oracle_mongo_src');
     oracleDb = await createPgDatabase('oracle_mongo_src');
-    await mongo.client.db(mongo.name).collection('docs').insertMany(DATA.map((d) => d.doc));
+    await mongo.client
+      .db(mongo.name)
+      .collection('docs')
+      .insertMany(DATA.map((d) => d.doc));
     pool = new pg.Pool({
       connectionString: oracleDb.url,
       max: 2,
@@ -296,9 +312,19 @@ describe('MongoDB source against PostgreSQL on the same rows', () => {
       types: { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig,
     });
     pool.on('error', () => {});
-    await pool.query('CREATE TABLE docs (id text PRIMARY KEY, who text, n int8, f float8, at timestamptz, flag boolean, tag text, day date, ok boolean, label text)');
-    for (const { row, more } of DATA) await pool.query('INSERT INTO docs VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [...row, ...(more ?? [null, null, null])]);
-    src = new MongoSource({ name: 'mgoracle', url: mongo.url, database: mongo.name, timeoutMs: 10_000, pool: 2, collections: { docs: { columns: COLUMNS } } });
+    await pool.query(
+      'CREATE TABLE docs (id text PRIMARY KEY, who text, n int8, f float8, at timestamptz, flag boolean, tag text, day date, ok boolean, label text)',
+    );
+    for (const { row, more } of DATA)
+      await pool.query('INSERT INTO docs VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [...row, ...(more ?? [null, null, null])]);
+    src = new MongoSource({
+      name: 'mgoracle',
+      url: mongo.url,
+      database: mongo.name,
+      timeoutMs: 10_000,
+      pool: 2,
+      collections: { docs: { columns: COLUMNS } },
+    });
     await src.connect();
   }, 60_000);
 
@@ -318,24 +344,34 @@ describe('MongoDB source against PostgreSQL on the same rows', () => {
     expect(got).toHaveLength(DATA.length);
   });
 
-  it.each(CASES.map((c, i) => [i, c.sql, c] as const))('#%i %s: rows, order, pages and count are PostgreSQL\'s', async (_i, _s, c) => {
-    const label = `where ${c.where ? show(c.where) : '(none)'}\n  sql: ${c.sql}`;
-    const total = Number((await pgRows(`SELECT count(*) AS n FROM docs WHERE ${c.sql}`))[0]!.n);
-    expect(await src.count('docs', c.where), label).toBe(total);
-    const problems: string[] = [];
-    for (const [k, order] of ORDERS.entries()) {
-      // Every order unpaged; the pages with a few orders only (each scan may be several finds).
-      const pages = k % 4 === 0 ? PAGES : PAGES.slice(0, 1);
-      for (const [offset, limit] of pages) {
-        const want = await pgRows(`SELECT ${NAMES.join(', ')} FROM docs WHERE ${c.sql} ORDER BY ${order.sql}${limit === undefined ? '' : ` LIMIT ${limit}`} OFFSET ${offset}`);
-        const got = (await src.scan('docs', { columns: NAMES, where: c.where, orderBy: order.by, offset, ...(limit === undefined ? {} : { limit }) })).rows;
-        const a = got.map((r) => canonRow(r, NAMES));
-        const b = want.map((r) => canonRow(r, NAMES));
-        if (a.join('\n') !== b.join('\n')) {
-          problems.push(`order ${order.sql}, offset ${offset}, limit ${limit ?? 'none'}:\n    source:     ${a.map((r) => r.split(' | ')[0]).join(', ')}\n    PostgreSQL: ${b.map((r) => r.split(' | ')[0]).join(', ')}\n    first source row that differs: ${a.find((r, i) => r !== b[i]) ?? '(none)'}`);
+  it.each(CASES.map((c, i) => [i, c.sql, c] as const))(
+    "#%i %s: rows, order, pages and count are PostgreSQL's",
+    async (_i, _s, c) => {
+      const label = `where ${c.where ? show(c.where) : '(none)'}\n  sql: ${c.sql}`;
+      const total = Number((await pgRows(`SELECT count(*) AS n FROM docs WHERE ${c.sql}`))[0]!.n);
+      expect(await src.count('docs', c.where), label).toBe(total);
+      const problems: string[] = [];
+      for (const [k, order] of ORDERS.entries()) {
+        // Every order unpaged; the pages with a few orders only (each scan may be several finds).
+        const pages = k % 4 === 0 ? PAGES : PAGES.slice(0, 1);
+        for (const [offset, limit] of pages) {
+          const want = await pgRows(
+            `SELECT ${NAMES.join(', ')} FROM docs WHERE ${c.sql} ORDER BY ${order.sql}${limit === undefined ? '' : ` LIMIT ${limit}`} OFFSET ${offset}`,
+          );
+          const got = (
+            await src.scan('docs', { columns: NAMES, where: c.where, orderBy: order.by, offset, ...(limit === undefined ? {} : { limit }) })
+          ).rows;
+          const a = got.map((r) => canonRow(r, NAMES));
+          const b = want.map((r) => canonRow(r, NAMES));
+          if (a.join('\n') !== b.join('\n')) {
+            problems.push(
+              `order ${order.sql}, offset ${offset}, limit ${limit ?? 'none'}:\n    source:     ${a.map((r) => r.split(' | ')[0]).join(', ')}\n    PostgreSQL: ${b.map((r) => r.split(' | ')[0]).join(', ')}\n    first source row that differs: ${a.find((r, i) => r !== b[i]) ?? '(none)'}`,
+            );
+          }
         }
       }
-    }
-    expect(problems, `${label}\n  ${problems.join('\n  ')}`).toEqual([]);
-  }, 60_000);
+      expect(problems, `${label}\n  ${problems.join('\n  ')}`).toEqual([]);
+    },
+    60_000,
+  );
 });

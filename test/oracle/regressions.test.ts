@@ -20,7 +20,15 @@ const TINY: Fixture = {
   name: 'regressions',
   mysql: {
     ddl: 'CREATE TABLE customers (customer_id BIGINT NOT NULL PRIMARY KEY, full_name VARCHAR(64) NOT NULL) DEFAULT CHARSET=utf8mb4;',
-    rows: { customers: { columns: ['customer_id', 'full_name'], values: [[1, 'A'], [2, 'B']] } },
+    rows: {
+      customers: {
+        columns: ['customer_id', 'full_name'],
+        values: [
+          [1, 'A'],
+          [2, 'B'],
+        ],
+      },
+    },
   },
   postgres: `CREATE TABLE orders (order_id BIGINT PRIMARY KEY, customer_id BIGINT, total_amount NUMERIC);
              INSERT INTO orders VALUES (10, 1, 0.001), (11, 1, 12.5), (12, 2, 0.000000000000000000001), (13, 2, 1);`,
@@ -59,7 +67,11 @@ afterAll(async () => {
 });
 
 /** The view's rows for `filter` (ordered by `order`, then the key) on the engine and on PostgreSQL. */
-async function both(viewName: string, filter: string, order: string[] = []): Promise<{ diff: string; engine: unknown[]; oracle: unknown[] }> {
+async function both(
+  viewName: string,
+  filter: string,
+  order: string[] = [],
+): Promise<{ diff: string; engine: unknown[]; oracle: unknown[] }> {
   const def = VIEWS.find((v) => v.name === viewName)!;
   const view = await env.view(viewName);
   const columns = view.columns.map((c) => c.name);
@@ -95,7 +107,7 @@ describe('regressions found by the oracle (engine level; fixed)', () => {
   // "0010"); the engine read it as 1 (the group was not padded to four digits), so 1 <= 3 lowered
   // qweight and 0.001 / 3 came out with scale 24 instead of 20, 1e-21 / 3 with 44 instead of 40.
   // Found by order_exprs (`third`) on the adversarial fixture; fixed in numeric.ts.
-  it('numeric division has PostgreSQL\'s result scale when the leading digit group is short (0.001 / 3)', async () => {
+  it("numeric division has PostgreSQL's result scale when the leading digit group is short (0.001 / 3)", async () => {
     const r = await both('div', '');
     expect(r.diff, show(r.engine)).toBe('');
   });

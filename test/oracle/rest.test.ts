@@ -36,7 +36,7 @@ function parseLossless(text: string): unknown {
       i++;
       const o: Record<string, unknown> = {};
       ws();
-      if (text[i] === '}') return i++, o;
+      if (text[i] === '}') return (i++, o);
       for (;;) {
         ws();
         const k = value() as string;
@@ -51,7 +51,7 @@ function parseLossless(text: string): unknown {
       i++;
       const a: unknown[] = [];
       ws();
-      if (text[i] === ']') return i++, a;
+      if (text[i] === ']') return (i++, a);
       for (;;) {
         a.push(value());
         ws();
@@ -102,12 +102,23 @@ const TENANTS = [
   { key: 'vg_oracle_tenant_omega', claim: 'ω' },
 ];
 /** The views that output tenant_id (a row filter may name only output columns). */
-const TENANT_VIEWS = ['activity', 'customer_orders', 'tenant_revenue', 'customer_events', 'event_users', 'tenant_customers', 'no_orders', 'tenant_status'];
+const TENANT_VIEWS = [
+  'activity',
+  'customer_orders',
+  'tenant_revenue',
+  'customer_events',
+  'event_users',
+  'tenant_customers',
+  'no_orders',
+  'tenant_status',
+];
 const N_TENANCY = Number(process.env.VG_ORACLE_TENANCY ?? 6);
 
 function tenancyConfig(env: OracleEnv): Config {
   const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
-  const grants = Object.fromEntries(TENANT_VIEWS.map((v) => [`${SERVICE}.${v}`, { read: true, rowFilter: 'tenant_id = {claims.tenant_id}' }]));
+  const grants = Object.fromEntries(
+    TENANT_VIEWS.map((v) => [`${SERVICE}.${v}`, { read: true, rowFilter: 'tenant_id = {claims.tenant_id}' }]),
+  );
   return oracleConfig(env.urls, env.views, {
     auth: {
       apiKeys: [
@@ -152,7 +163,8 @@ describe('REST end to end, fixture adversarial', () => {
     const types = new Map(ctx.view.columns.map((c) => [c.name, c.type]));
     const rows = body.resource.map((r) => toValueModel(r, types));
     // The row filter `tenant_id = {claims.tenant_id}` is ANDed on, exactly as PostgreSQL compares text.
-    const rowFilter: GFilter | undefined = tenant === undefined ? undefined : { k: 'cmp', col: 'tenant_id', op: '=', lit: { kind: 'string', value: tenant } };
+    const rowFilter: GFilter | undefined =
+      tenant === undefined ? undefined : { k: 'cmp', col: 'tenant_id', op: '=', lit: { kind: 'string', value: tenant } };
     const filter = rowFilter && q.filter ? { k: 'and' as const, args: [q.filter, rowFilter] } : (rowFilter ?? q.filter);
     const oq = { ...q, ...(filter ? { filter } : {}) };
     const o = oracleQuerySql(ctx.def.sql, oq, ctx.types);
@@ -169,33 +181,53 @@ describe('REST end to end, fixture adversarial', () => {
     if (gotNext !== next) problems.push(`meta.next is ${gotNext}; expected ${next} (${total} rows match)`);
     const gotCount = body.meta.count ? Number(body.meta.count.num) : undefined;
     if (gotCount !== (q.count ? total : undefined)) problems.push(`meta.count is ${gotCount}; PostgreSQL counts ${total}`);
-    return problems.length ? `${describeQuery(ctx, q, ` [REST${tenant === undefined ? '' : `, row filter tenant_id = ${JSON.stringify(tenant)}`}]`)}\n  ${url}\n  ${problems.join('\n  ')}\n  params ${show(o.params)}` : undefined;
+    return problems.length
+      ? `${describeQuery(ctx, q, ` [REST${tenant === undefined ? '' : `, row filter tenant_id = ${JSON.stringify(tenant)}`}]`)}\n  ${url}\n  ${problems.join('\n  ')}\n  params ${show(o.params)}`
+      : undefined;
   }
 
-  it.each(viewsFor('adversarial').map((v) => [v.name, v] as const))(`%s: ${N} generated queries over REST agree with PostgreSQL`, async (_n, def) => {
-    const ctx = await viewContext(env, def);
-    const rng = new Rng(seedFor(SEED, 'rest', def.name));
-    const qs = Array.from({ length: N }, (_, i) => genQuery(rng, i, ctx.cols, def.key));
-    const failures = (await mapPool(qs, 4, (q) => check(ctx, q))).filter((f): f is string => !!f);
-    expect(failures.length, report(failures, qs.length)).toBe(0);
-  }, 60_000);
+  it.each(viewsFor('adversarial').map((v) => [v.name, v] as const))(
+    `%s: ${N} generated queries over REST agree with PostgreSQL`,
+    async (_n, def) => {
+      const ctx = await viewContext(env, def);
+      const rng = new Rng(seedFor(SEED, 'rest', def.name));
+      const qs = Array.from({ length: N }, (_, i) => genQuery(rng, i, ctx.cols, def.key));
+      const failures = (await mapPool(qs, 4, (q) => check(ctx, q))).filter((f): f is string => !!f);
+      expect(failures.length, report(failures, qs.length)).toBe(0);
+    },
+    60_000,
+  );
 
   // Tenancy: each key's row filter must select exactly PostgreSQL's `tenant_id = <claim>` rows, by
   // code point: 't1' never sees 'T1' or 't1 ' rows, 'ω' never sees 'Ω' (MariaDB's collation would).
-  it.each(TENANT_VIEWS)(`%s: generated queries under a row filter, for tenants ${TENANTS.map((t) => JSON.stringify(t.claim)).join(', ')}`, async (view) => {
-    const def = viewsFor('adversarial').find((v) => v.name === view)!;
-    const ctx = await viewContext(env, def);
-    const failures: string[] = [];
-    for (const t of TENANTS) {
-      const rng = new Rng(seedFor(SEED, 'tenancy', view, t.claim));
-      const qs = Array.from({ length: N_TENANCY }, (_, i) => genQuery(rng, i, ctx.cols, def.key));
-      failures.push(...(await mapPool(qs, 4, (q) => check(ctx, q, t.key, t.claim))).filter((f): f is string => !!f));
-    }
-    expect(failures.length, report(failures, N_TENANCY * TENANTS.length)).toBe(0);
-  }, 60_000);
+  it.each(TENANT_VIEWS)(
+    `%s: generated queries under a row filter, for tenants ${TENANTS.map((t) => JSON.stringify(t.claim)).join(', ')}`,
+    async (view) => {
+      const def = viewsFor('adversarial').find((v) => v.name === view)!;
+      const ctx = await viewContext(env, def);
+      const failures: string[] = [];
+      for (const t of TENANTS) {
+        const rng = new Rng(seedFor(SEED, 'tenancy', view, t.claim));
+        const qs = Array.from({ length: N_TENANCY }, (_, i) => genQuery(rng, i, ctx.cols, def.key));
+        failures.push(...(await mapPool(qs, 4, (q) => check(ctx, q, t.key, t.claim))).filter((f): f is string => !!f));
+      }
+      expect(failures.length, report(failures, N_TENANCY * TENANTS.length)).toBe(0);
+    },
+    60_000,
+  );
 
   it('the lossless reader keeps 64-bit integers', () => {
-    expect(toValueModel(parseLossless('{"a":9223372036854775807,"b":1.5,"c":"12.50","d":{"x":[1,2.5]}}') as Record<string, unknown>, new Map([['a', 'int'], ['b', 'float'], ['c', 'numeric'], ['d', 'jsonb']]))).toEqual({
+    expect(
+      toValueModel(
+        parseLossless('{"a":9223372036854775807,"b":1.5,"c":"12.50","d":{"x":[1,2.5]}}') as Record<string, unknown>,
+        new Map([
+          ['a', 'int'],
+          ['b', 'float'],
+          ['c', 'numeric'],
+          ['d', 'jsonb'],
+        ]),
+      ),
+    ).toEqual({
       a: 9223372036854775807n,
       b: 1.5,
       c: '12.50',

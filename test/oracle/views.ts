@@ -105,7 +105,8 @@ export const VIEWS: OracleView[] = [
   },
   {
     name: 'tenant_customers',
-    description: 'Both tables in MariaDB (one subplan, one query): a text join that must not use its case-insensitive, PAD SPACE collation.',
+    description:
+      'Both tables in MariaDB (one subplan, one query): a text join that must not use its case-insensitive, PAD SPACE collation.',
     key: ['tenant_no', 'customer_id'],
     sql: `SELECT t.tenant_no, t.tenant_id, t.tenant_name, t.plan, c.customer_id, c.full_name
           FROM crm.tenants t

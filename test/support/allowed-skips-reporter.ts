@@ -11,10 +11,12 @@ export const ALLOWED_SKIPS_FILE = 'test/allowed-skips.json';
 function readAllowed(root: string): Map<string, string> {
   const path = join(root, ALLOWED_SKIPS_FILE);
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${ALLOWED_SKIPS_FILE} must be a JSON object {"test or file": "reason"}`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`${ALLOWED_SKIPS_FILE} must be a JSON object {"test or file": "reason"}`);
   const allowed = new Map<string, string>();
   for (const [key, reason] of Object.entries(parsed)) {
-    if (typeof reason !== 'string' || reason.trim() === '') throw new Error(`${ALLOWED_SKIPS_FILE}: "${key}" needs a reason (a non-empty string)`);
+    if (typeof reason !== 'string' || reason.trim() === '')
+      throw new Error(`${ALLOWED_SKIPS_FILE}: "${key}" needs a reason (a non-empty string)`);
     allowed.set(key, reason);
   }
   return allowed;

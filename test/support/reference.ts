@@ -44,7 +44,10 @@ export async function createReferenceStores(label: string): Promise<ReferenceSto
       await p.query(`DROP DATABASE IF EXISTS "${pgDb}" WITH (FORCE)`).finally(() => p.end());
       const c = new MongoClient(MONGO_URL);
       await c.connect();
-      await c.db(mongoDb).dropDatabase().finally(() => c.close());
+      await c
+        .db(mongoDb)
+        .dropDatabase()
+        .finally(() => c.close());
     },
   };
 }
@@ -91,7 +94,10 @@ export async function startServer(config: Config, opts: RuntimeOptions = {}): Pr
 
 export const KEYS = { internal: 'vg_demo_internal_key', partner: 'vg_demo_partner_t2_key', llm: 'vg_demo_llm_t1_key' };
 
-export async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers; text: string }> {
+export async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers; text: string }> {
   const res = await fetch(url, { headers });
   const text = await res.text();
   let body: unknown;

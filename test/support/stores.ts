@@ -72,7 +72,9 @@ export async function createMysqlDatabase(label: string): Promise<{ url: string;
 }
 
 /** A MongoDB database name unique to the caller; drop() removes it. */
-export async function createMongoDatabase(label: string): Promise<{ url: string; name: string; client: MongoClient; drop: () => Promise<void> }> {
+export async function createMongoDatabase(
+  label: string,
+): Promise<{ url: string; name: string; client: MongoClient; drop: () => Promise<void> }> {
   const name = testDbName(label);
   const client = new MongoClient(MONGO_URL, { serverSelectionTimeoutMS: 5000 });
   await client.connect();

@@ -206,7 +206,13 @@ describe('bindFilter: operators', () => {
   });
 
   it('in with null folds into three-valued logic', () => {
-    const inNull: Predicate = { op: 'or', args: [{ op: 'in', column: 'id', values: [1n] }, { op: 'const', value: null }] };
+    const inNull: Predicate = {
+      op: 'or',
+      args: [
+        { op: 'in', column: 'id', values: [1n] },
+        { op: 'const', value: null },
+      ],
+    };
     expect(bind('id in (1, null)')).toEqual(inNull);
     expect(bind('id not in (1, null)')).toEqual({ op: 'not', arg: inNull });
     expect(bind('id in (null)')).toEqual({ op: 'const', value: null });
@@ -214,7 +220,7 @@ describe('bindFilter: operators', () => {
   });
 
   it('and / or / not keep their shape', () => {
-    expect(bind('id = 1 or not (name = \'a\' and active = true)')).toEqual({
+    expect(bind("id = 1 or not (name = 'a' and active = true)")).toEqual({
       op: 'or',
       args: [
         { op: 'cmp', column: 'id', cmp: '=', value: 1n },
@@ -233,7 +239,12 @@ describe('bindFilter: operators', () => {
   });
 
   it('structured filters report JSON paths', () => {
-    const ast = structuredToAst({ and: [{ field: 'id', op: 'eq', value: 1 }, { field: 'id', op: 'eq', value: 'x' }] });
+    const ast = structuredToAst({
+      and: [
+        { field: 'id', op: 'eq', value: 1 },
+        { field: 'id', op: 'eq', value: 'x' },
+      ],
+    });
     const e = failure(() => bindFilter(ast, ctx()));
     expect(e.message).toBe("id is an int column; 'x' is not an integer at filter.and[1].value");
     expect(e.context).toEqual({ param: 'filter', path: 'filter.and[1].value', field: 'id' });
@@ -253,7 +264,12 @@ describe('bindFilter: claims', () => {
     expect(bindRow('id = {claims.uid}', { uid: '7' })).toEqual({ op: 'cmp', column: 'id', cmp: '=', value: 7n });
     expect(bindRow('id = {claims.uid}', { uid: 7 })).toEqual({ op: 'cmp', column: 'id', cmp: '=', value: 7n });
     expect(bindRow('name = {claims.a.b}', { a: { b: 'deep' } })).toEqual({ op: 'cmp', column: 'name', cmp: '=', value: 'deep' });
-    expect(bindRow('name = {claims["https://ns/t"]}', { 'https://ns/t': 'x' })).toEqual({ op: 'cmp', column: 'name', cmp: '=', value: 'x' });
+    expect(bindRow('name = {claims["https://ns/t"]}', { 'https://ns/t': 'x' })).toEqual({
+      op: 'cmp',
+      column: 'name',
+      cmp: '=',
+      value: 'x',
+    });
   });
 
   it('a missing (or null) claim is a 403, never a wider filter', () => {
@@ -287,7 +303,10 @@ describe('bindFilter: claims', () => {
     expect(bindRow('name in {claims.t}', { t: 'solo' })).toEqual({ op: 'in', column: 'name', values: ['solo'] });
     expect(bindRow('name in {claims.t}', { t: ['a', null] })).toEqual({
       op: 'or',
-      args: [{ op: 'in', column: 'name', values: ['a'] }, { op: 'const', value: null }],
+      args: [
+        { op: 'in', column: 'name', values: ['a'] },
+        { op: 'const', value: null },
+      ],
     });
     expect(bindRow('name in {claims.t}', { t: [] })).toEqual({ op: 'const', value: false });
     expect(failure(() => bindRow('id in {claims.ids}', { ids: ['1', 'x'] })).status).toBe(403);

@@ -34,7 +34,9 @@ describe('parseRestQuery', () => {
   });
 
   it('a filter starting with { is the structured JSON filter; bad JSON is a 400 saying so', () => {
-    expect(stripPositions(rest({ filter: '{"field":"a","op":"eq","value":1}' }).filter!)).toEqual(stripPositions(rest({ filter: 'a = 1' }).filter!));
+    expect(stripPositions(rest({ filter: '{"field":"a","op":"eq","value":1}' }).filter!)).toEqual(
+      stripPositions(rest({ filter: 'a = 1' }).filter!),
+    );
     const e = failure(() => rest({ filter: '{"field":"a",}' }));
     expect(e.message).toContain('looks like JSON (a structured filter)');
     expect(e.context).toMatchObject({ param: 'filter' });
@@ -120,7 +122,16 @@ describe('parseRestQuery', () => {
   });
 
   it('everything together', () => {
-    const q = rest({ fields: 'a,b', filter: 'a > 1', order: 'b desc', limit: '5', offset: '10', include_count: 'true', ids: '7', explain: 'false' });
+    const q = rest({
+      fields: 'a,b',
+      filter: 'a > 1',
+      order: 'b desc',
+      limit: '5',
+      offset: '10',
+      include_count: 'true',
+      ids: '7',
+      explain: 'false',
+    });
     expect({ ...q, filter: stripPositions(q.filter!) }).toEqual({
       fields: ['a', 'b'],
       filter: stripPositions(parseFilter('a > 1')),
@@ -145,12 +156,20 @@ describe('parseToolQuery', () => {
   it('filter as text, as a structured object, or as JSON text', () => {
     const expected = stripPositions(parseFilter("a = 1 and b in ('x')"));
     expect(stripPositions(parseToolQuery({ filter: "a = 1 and b in ('x')" }).filter!)).toEqual(expected);
-    const structured = { and: [{ field: 'a', op: 'eq', value: 1 }, { field: 'b', op: 'in', value: ['x'] }] };
+    const structured = {
+      and: [
+        { field: 'a', op: 'eq', value: 1 },
+        { field: 'b', op: 'in', value: ['x'] },
+      ],
+    };
     expect(stripPositions(parseToolQuery({ filter: structured }).filter!)).toEqual(expected);
     expect(stripPositions(parseToolQuery({ filter: JSON.stringify(structured) }).filter!)).toEqual(expected);
     expect(parseToolQuery({ filter: '' }).filter).toBeUndefined();
     expect(failure(() => parseToolQuery({ filter: '{"and": [' })).message).toMatch(/looks like JSON/);
-    expect(failure(() => parseToolQuery({ filter: { field: 'a', op: 'nope', value: 1 } })).context).toEqual({ param: 'filter', path: 'filter.op' });
+    expect(failure(() => parseToolQuery({ filter: { field: 'a', op: 'nope', value: 1 } })).context).toEqual({
+      param: 'filter',
+      path: 'filter.op',
+    });
     expect(failure(() => parseToolQuery({ filter: 'a =' })).context).toEqual({ param: 'filter', position: 3 });
   });
 
@@ -166,7 +185,8 @@ describe('parseToolQuery', () => {
   it('limit and offset: numbers (or digit strings)', () => {
     expect(parseToolQuery({ limit: 10, offset: 0 })).toEqual({ limit: 10, offset: 0 });
     expect(parseToolQuery({ limit: '10' }).limit).toBe(10);
-    for (const bad of [0, -1, 1.5, NaN, Infinity, 2 ** 60]) expect(failure(() => parseToolQuery({ limit: bad })).context).toEqual({ param: 'limit' });
+    for (const bad of [0, -1, 1.5, NaN, Infinity, 2 ** 60])
+      expect(failure(() => parseToolQuery({ limit: bad })).context).toEqual({ param: 'limit' });
     expect(failure(() => parseToolQuery({ offset: -1 })).context).toEqual({ param: 'offset' });
     expect(failure(() => parseToolQuery({ offset: 0.5 })).context).toEqual({ param: 'offset' });
   });

@@ -119,8 +119,13 @@ describe('config: nothing parsed and then ignored', () => {
 
   it('refuses an exemptRoles entry naming a role the config does not have', () => {
     const c = base();
-    c.services.federation.views.unified_customer_activity.rowSecurity = { filter: 'tenant_id = {claims.tenant_id}', exemptRoles: ['internal', 'interal'] };
-    expect(problems(stringify(c))).toEqual([expect.stringContaining('services.federation.views.unified_customer_activity.rowSecurity.exemptRoles.1')]);
+    c.services.federation.views.unified_customer_activity.rowSecurity = {
+      filter: 'tenant_id = {claims.tenant_id}',
+      exemptRoles: ['internal', 'interal'],
+    };
+    expect(problems(stringify(c))).toEqual([
+      expect.stringContaining('services.federation.views.unified_customer_activity.rowSecurity.exemptRoles.1'),
+    ]);
     expect(problems(stringify(c))[0]).toContain('unknown role "interal"');
   });
 

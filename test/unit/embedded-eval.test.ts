@@ -75,17 +75,45 @@ describe('expressions', () => {
   const col = (column: string, type: Expr['type']): Expr => ({ kind: 'column', rel: 0, column, type });
   test('int4 arithmetic overflows and truncates like PostgreSQL', () => {
     const row = { '0.a': 2147483647n, '0.b': -7n };
-    expect(() => evalExpr({ kind: 'arith', op: '+', left: col('a', 'int4'), right: { kind: 'const', value: 1n, type: 'int4' }, type: 'int4' }, row)).toThrow(/integer out of range/);
-    expect(evalExpr({ kind: 'arith', op: '/', left: col('b', 'int4'), right: { kind: 'const', value: 2n, type: 'int4' }, type: 'int4' }, row)).toBe(-3n);
+    expect(() =>
+      evalExpr({ kind: 'arith', op: '+', left: col('a', 'int4'), right: { kind: 'const', value: 1n, type: 'int4' }, type: 'int4' }, row),
+    ).toThrow(/integer out of range/);
+    expect(
+      evalExpr({ kind: 'arith', op: '/', left: col('b', 'int4'), right: { kind: 'const', value: 2n, type: 'int4' }, type: 'int4' }, row),
+    ).toBe(-3n);
   });
 
   test('three-valued logic: NOT IN with a NULL matches nothing; || propagates NULL', () => {
     const x = col('x', 'int4');
-    const notIn: Expr = { kind: 'not', arg: { kind: 'in', arg: x, list: [{ kind: 'const', value: 1n, type: 'int4' }, { kind: 'const', value: null, type: 'int4' }], via: 'int8', type: 'bool' }, type: 'bool' };
+    const notIn: Expr = {
+      kind: 'not',
+      arg: {
+        kind: 'in',
+        arg: x,
+        list: [
+          { kind: 'const', value: 1n, type: 'int4' },
+          { kind: 'const', value: null, type: 'int4' },
+        ],
+        via: 'int8',
+        type: 'bool',
+      },
+      type: 'bool',
+    };
     expect(evalExpr(notIn, { '0.x': 2n })).toBeNull();
     expect(evalExpr(notIn, { '0.x': 1n })).toBe(false);
-    expect(evalExpr({ kind: 'concat', left: col('s', 'text'), right: { kind: 'const', value: null, type: 'text' }, type: 'text' }, { '0.s': 'a' })).toBeNull();
-    const ilike: Expr = { kind: 'like', arg: col('s', 'text'), pattern: { kind: 'const', value: 'ÉCOLE%', type: 'text' }, caseInsensitive: true, type: 'bool' };
+    expect(
+      evalExpr(
+        { kind: 'concat', left: col('s', 'text'), right: { kind: 'const', value: null, type: 'text' }, type: 'text' },
+        { '0.s': 'a' },
+      ),
+    ).toBeNull();
+    const ilike: Expr = {
+      kind: 'like',
+      arg: col('s', 'text'),
+      pattern: { kind: 'const', value: 'ÉCOLE%', type: 'text' },
+      caseInsensitive: true,
+      type: 'bool',
+    };
     // ILIKE folds ASCII only, as under the C collation.
     expect(evalExpr(ilike, { '0.s': 'école' })).toBe(false);
     expect(evalExpr(ilike, { '0.s': 'ÉcOLE x' })).toBe(true);
@@ -102,7 +130,11 @@ describe('joins and aggregates', () => {
     conditions: [{ parentKey: key(0, 'k', type), childKey: key(1, 'k', type), via }],
   });
   const left = [{ '0.k': 1n }, { '0.k': 2n }, { '0.k': null }];
-  const right = [{ '1.k': 1n, '1.v': 'a' }, { '1.k': 1n, '1.v': 'b' }, { '1.k': null, '1.v': 'n' }];
+  const right = [
+    { '1.k': 1n, '1.v': 'a' },
+    { '1.k': 1n, '1.v': 'b' },
+    { '1.k': null, '1.v': 'n' },
+  ];
 
   test('INNER and LEFT semantics; NULL keys never match', () => {
     expect(hashJoin(left, right, join('inner')).map((r) => r['1.v'])).toEqual(['a', 'b']);

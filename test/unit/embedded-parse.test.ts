@@ -24,8 +24,16 @@ describe('refusals name the view and the position', () => {
     ['unqualified table', 'SELECT customer_id FROM customers', /needs its source: write source\.table/, [1, 25]],
     ['unknown source', 'SELECT x FROM nowhere.t', /source "nowhere" is not configured/],
     ['unknown table', 'SELECT x FROM crm.nope', /table "nope" does not exist/],
-    ['RIGHT JOIN', 'SELECT c.customer_id FROM crm.customers c RIGHT JOIN app.orders o ON o.customer_id = c.customer_id', /RIGHT JOIN is not supported/],
-    ['FULL JOIN', 'SELECT c.customer_id FROM crm.customers c FULL JOIN app.orders o ON o.customer_id = c.customer_id', /FULL JOIN is not supported/],
+    [
+      'RIGHT JOIN',
+      'SELECT c.customer_id FROM crm.customers c RIGHT JOIN app.orders o ON o.customer_id = c.customer_id',
+      /RIGHT JOIN is not supported/,
+    ],
+    [
+      'FULL JOIN',
+      'SELECT c.customer_id FROM crm.customers c FULL JOIN app.orders o ON o.customer_id = c.customer_id',
+      /FULL JOIN is not supported/,
+    ],
     ['comma join', 'SELECT c.customer_id FROM crm.customers c, app.orders o', /comma-separated FROM/],
     ['subquery', 'SELECT c.customer_id FROM crm.customers c WHERE c.customer_id IN (SELECT 1)', /subqueries are not supported/],
     ['HAVING', 'SELECT c.tenant_id, count(*) FROM crm.customers c GROUP BY c.tenant_id HAVING count(*) > 1', /HAVING is not supported/],
@@ -33,16 +41,37 @@ describe('refusals name the view and the position', () => {
     ['UNION', 'SELECT c.tenant_id FROM crm.customers c UNION SELECT t.tenant_id FROM crm.tenants t', /UNION/],
     ['function', 'SELECT lower(c.email) AS e FROM crm.customers c', /function lower\(\) is not supported/, [1, 8]],
     ['window', 'SELECT count(*) OVER () AS n FROM crm.customers c', /window functions/],
-    ['join on a non-equality', 'SELECT c.customer_id FROM crm.customers c LEFT JOIN app.orders o ON o.customer_id > c.customer_id', /LEFT JOIN/],
+    [
+      'join on a non-equality',
+      'SELECT c.customer_id FROM crm.customers c LEFT JOIN app.orders o ON o.customer_id > c.customer_id',
+      /LEFT JOIN/,
+    ],
     ['cross join', 'SELECT c.customer_id FROM crm.customers c CROSS JOIN app.orders o', /CROSS JOIN is not supported/],
-    ['int = text without a cast', 'SELECT c.customer_id FROM crm.customers c\nLEFT JOIN analytics.events e ON e.user_id = c.customer_id', /operator does not exist: text = integer; cast one side/, [2, 43]],
-    ['bad literal', "SELECT c.customer_id FROM crm.customers c WHERE c.customer_id = 'abc'", /invalid input syntax for type integer: "abc"/],
-    ['ungrouped column', 'SELECT c.tenant_id, c.email, count(*) AS n FROM crm.customers c GROUP BY c.tenant_id', /column "email" must appear in the GROUP BY clause/],
+    [
+      'int = text without a cast',
+      'SELECT c.customer_id FROM crm.customers c\nLEFT JOIN analytics.events e ON e.user_id = c.customer_id',
+      /operator does not exist: text = integer; cast one side/,
+      [2, 43],
+    ],
+    [
+      'bad literal',
+      "SELECT c.customer_id FROM crm.customers c WHERE c.customer_id = 'abc'",
+      /invalid input syntax for type integer: "abc"/,
+    ],
+    [
+      'ungrouped column',
+      'SELECT c.tenant_id, c.email, count(*) AS n FROM crm.customers c GROUP BY c.tenant_id',
+      /column "email" must appear in the GROUP BY clause/,
+    ],
     ['aggregate in WHERE', 'SELECT c.tenant_id FROM crm.customers c WHERE count(*) > 1', /aggregate functions are not allowed here/],
     ['unknown column', 'SELECT c.nope FROM crm.customers c', /column c\.nope does not exist/],
     ['ambiguous column', 'SELECT customer_id FROM crm.customers c JOIN app.orders o ON o.customer_id = c.customer_id', /ambiguous/],
     ['expression without a name', 'SELECT c.customer_id + 1 FROM crm.customers c', /needs a name: add AS name/],
-    ['duplicate name', 'SELECT c.customer_id, o.customer_id FROM crm.customers c JOIN app.orders o ON o.customer_id = c.customer_id', /used twice/],
+    [
+      'duplicate name',
+      'SELECT c.customer_id, o.customer_id FROM crm.customers c JOIN app.orders o ON o.customer_id = c.customer_id',
+      /used twice/,
+    ],
     ['timestamp without time zone', 'SELECT c.created_at::timestamp AS t FROM crm.customers c', /cast to timestamptz/],
     ['sum of text', 'SELECT sum(c.email) AS s FROM crm.customers c', /function sum\(text\) does not exist/],
     ['two statements', 'SELECT 1 AS a FROM crm.customers c; SELECT 2 AS b FROM crm.customers c', /exactly one SELECT/],
@@ -85,7 +114,21 @@ describe('output types follow PostgreSQL', () => {
         sum(o.total_amount) AS sn, avg(o.customer_id) AS a4, avg(o.total_amount) AS an, avg(o.weight) AS af, sum(o.weight) AS sf,
         min(o.created_at) AS first, max(o.status) AS ms, max(o.ship_day) AS md
         FROM crm.customers c JOIN app.orders o ON o.customer_id = c.customer_id GROUP BY c.tenant_id`),
-    ).toEqual({ tenant_id: 'text', n: 'int', ns: 'int', s4: 'int', s8: 'numeric', sn: 'numeric', a4: 'numeric', an: 'numeric', af: 'float', sf: 'float', first: 'timestamptz', ms: 'text', md: 'date' });
+    ).toEqual({
+      tenant_id: 'text',
+      n: 'int',
+      ns: 'int',
+      s4: 'int',
+      s8: 'numeric',
+      sn: 'numeric',
+      a4: 'numeric',
+      an: 'numeric',
+      af: 'float',
+      sf: 'float',
+      first: 'timestamptz',
+      ms: 'text',
+      md: 'date',
+    });
   });
 
   test('expressions: arithmetic, casts, ||, COALESCE, CASE', async () => {
@@ -95,11 +138,25 @@ describe('output types follow PostgreSQL', () => {
         CASE WHEN o.total_amount > 100 THEN o.customer_id ELSE 0.5 END AS pick, o.created_at::date AS d, o.total_amount::numeric(10,1) AS r,
         -o.total_amount AS neg, o.status = 'paid' AS paid
         FROM app.orders o`),
-    ).toEqual({ half: 'int', dbl: 'numeric', mixed: 'float', cid: 'text', label: 'text', day: 'date', pick: 'numeric', d: 'date', r: 'numeric', neg: 'numeric', paid: 'bool' });
+    ).toEqual({
+      half: 'int',
+      dbl: 'numeric',
+      mixed: 'float',
+      cid: 'text',
+      label: 'text',
+      day: 'date',
+      pick: 'numeric',
+      d: 'date',
+      r: 'numeric',
+      neg: 'numeric',
+      paid: 'bool',
+    });
   });
 
   test('a key that is not an output is refused', async () => {
-    await expect(buildView('SELECT c.email FROM crm.customers c', { key: ['customer_id'] })).rejects.toThrow(/key column "customer_id" is not an output column/);
+    await expect(buildView('SELECT c.email FROM crm.customers c', { key: ['customer_id'] })).rejects.toThrow(
+      /key column "customer_id" is not an output column/,
+    );
   });
 
   test('the default key: every relation primary key when output, or the group keys', async () => {

@@ -17,11 +17,17 @@ function plan(v: View, over: Partial<EngineQuery> = {}): Plan {
 /** Pushed predicates per alias, as text. */
 function pushed(p: Plan): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const u of p.units) for (const s of u.scans) out[p.view.relations[s.rel]!.alias] = s.pushed.map((x) => `${formatPredicate(x.predicate)} [${x.origin}]`);
+  for (const u of p.units)
+    for (const s of u.scans) out[p.view.relations[s.rel]!.alias] = s.pushed.map((x) => `${formatPredicate(x.predicate)} [${x.origin}]`);
   return out;
 }
 
-const eq = (column: string, value: Predicate extends never ? never : bigint | string): Predicate => ({ op: 'cmp', column, cmp: '=', value });
+const eq = (column: string, value: Predicate extends never ? never : bigint | string): Predicate => ({
+  op: 'cmp',
+  column,
+  cmp: '=',
+  value,
+});
 
 describe('the reference view', () => {
   test('customer_id = 7 is pushed into customers and inferred into orders and, through ::text, events', async () => {
@@ -137,8 +143,14 @@ describe('casts', () => {
 
 describe('other shapes', () => {
   test('one relation: filter, ORDER BY, LIMIT and OFFSET all go to the store; count too', async () => {
-    const v = await buildView('SELECT o.order_id, o.status, o.total_amount FROM app.orders o WHERE o.status <> \'void\'');
-    const p = plan(v, { where: eq('status', 'paid'), orderBy: [{ column: 'total_amount', desc: true }], limit: 20, offset: 40, count: true });
+    const v = await buildView("SELECT o.order_id, o.status, o.total_amount FROM app.orders o WHERE o.status <> 'void'");
+    const p = plan(v, {
+      where: eq('status', 'paid'),
+      orderBy: [{ column: 'total_amount', desc: true }],
+      limit: 20,
+      offset: 40,
+      count: true,
+    });
     expect(pushed(p).o).toEqual(["status <> 'void' [view]", "status = 'paid' [filter]"]);
     expect(p.units[0]).toMatchObject({ limit: 21, offset: 40 });
     expect(p.offsetPushed).toBe(true);
@@ -174,7 +186,9 @@ describe('other shapes', () => {
   });
 
   test('an INNER join is driven from whichever side is selective', async () => {
-    const v = await buildView('SELECT c.customer_id, o.order_id, o.status FROM crm.customers c JOIN app.orders o ON o.customer_id = c.customer_id');
+    const v = await buildView(
+      'SELECT c.customer_id, o.order_id, o.status FROM crm.customers c JOIN app.orders o ON o.customer_id = c.customer_id',
+    );
     const p = plan(v, { where: eq('status', 'refunded') });
     expect(p.units[1]!.bind).toBeUndefined();
     expect(p.units[0]!.bind).toMatchObject({ fromUnit: 1, targetColumn: 'customer_id' });

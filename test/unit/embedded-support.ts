@@ -22,7 +22,11 @@ const TABLES: Record<string, TableInfo> = {
     ],
     primaryKey: ['customer_id'],
   },
-  'crm.tenants': { name: 'tenants', columns: [col('tenant_id', 'text', 'varchar(16)'), col('name', 'text', 'varchar(50)')], primaryKey: ['tenant_id'] },
+  'crm.tenants': {
+    name: 'tenants',
+    columns: [col('tenant_id', 'text', 'varchar(16)'), col('name', 'text', 'varchar(50)')],
+    primaryKey: ['tenant_id'],
+  },
   'app.orders': {
     name: 'orders',
     columns: [

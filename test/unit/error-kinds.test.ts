@@ -11,7 +11,10 @@ import { forbidden, unauthorized } from '../../src/policy/identity.js';
 describe('error kinds', () => {
   it('each kind has its status, envelope code and MCP hint', () => {
     const table = Object.fromEntries(
-      Object.entries(ERROR_KINDS).map(([kind, spec]) => [kind, [spec.status, spec.envelopeCode, 'mcpHint' in spec ? spec.mcpHint : undefined]]),
+      Object.entries(ERROR_KINDS).map(([kind, spec]) => [
+        kind,
+        [spec.status, spec.envelopeCode, 'mcpHint' in spec ? spec.mcpHint : undefined],
+      ]),
     );
     expect(table).toEqual({
       bad_request: [400, 400, 'query'],
@@ -39,7 +42,12 @@ describe('error kinds', () => {
   it('an error reads its status, envelope code and hint from its kind', () => {
     for (const kind of Object.keys(ERROR_KINDS) as ErrorKind[]) {
       const e = new ApiError(kind, 'm', { a: 1 }, { 'Retry-After': '3' });
-      expect([e.kind, e.status, e.envelopeCode, e.mcpHint]).toEqual([kind, ERROR_KINDS[kind].status, ERROR_KINDS[kind].envelopeCode, (ERROR_KINDS[kind] as { mcpHint?: string }).mcpHint]);
+      expect([e.kind, e.status, e.envelopeCode, e.mcpHint]).toEqual([
+        kind,
+        ERROR_KINDS[kind].status,
+        ERROR_KINDS[kind].envelopeCode,
+        (ERROR_KINDS[kind] as { mcpHint?: string }).mcpHint,
+      ]);
       expect([e.message, e.context, e.headers]).toEqual(['m', { a: 1 }, { 'Retry-After': '3' }]);
     }
   });

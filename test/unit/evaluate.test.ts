@@ -38,8 +38,10 @@ function ev(filter: string, row: Row): boolean | null {
 
 describe('evaluate: three-valued logic', () => {
   it('and / or / not truth tables', () => {
-    const and = (a: boolean | null, b: boolean | null): boolean | null => (a === false || b === false ? false : a === null || b === null ? null : true);
-    const or = (a: boolean | null, b: boolean | null): boolean | null => (a === true || b === true ? true : a === null || b === null ? null : false);
+    const and = (a: boolean | null, b: boolean | null): boolean | null =>
+      a === false || b === false ? false : a === null || b === null ? null : true;
+    const or = (a: boolean | null, b: boolean | null): boolean | null =>
+      a === true || b === true ? true : a === null || b === null ? null : false;
     for (const [p, a] of VALUES) {
       expect(evaluate({ op: 'not', arg: p }, {}, TYPES)).toBe(a === null ? null : !a);
       for (const [q, b] of VALUES) {
@@ -51,7 +53,16 @@ describe('evaluate: three-valued logic', () => {
 
   it('comparisons with NULL or a missing column are unknown', () => {
     for (const row of [{ id: null }, {}] as Row[]) {
-      for (const f of ['id = 1', 'id != 1', 'id < 1', 'id in (1, 2)', 'id not in (1, 2)', 'not id = 1', 'id between 1 and 2', "name like '%'"]) {
+      for (const f of [
+        'id = 1',
+        'id != 1',
+        'id < 1',
+        'id in (1, 2)',
+        'id not in (1, 2)',
+        'not id = 1',
+        'id between 1 and 2',
+        "name like '%'",
+      ]) {
         expect(ev(f, { ...row, name: null })).toBeNull();
       }
       expect(ev('id is null', row)).toBe(true);

@@ -64,7 +64,12 @@ describe('parseFilter: operators', () => {
           ],
         },
         { kind: 'isnull', field: 'B', negated: true },
-        { kind: 'in', field: 'c', negated: true, values: [{ kind: 'bool', value: true }, { kind: 'bool', value: false }, { kind: 'null' }] },
+        {
+          kind: 'in',
+          field: 'c',
+          negated: true,
+          values: [{ kind: 'bool', value: true }, { kind: 'bool', value: false }, { kind: 'null' }],
+        },
       ],
     });
     expect(p("a STARTS WITH 'x'")).toEqual(p("a starts with 'x'"));
@@ -74,17 +79,29 @@ describe('parseFilter: operators', () => {
 
 describe('parseFilter: precedence and grouping', () => {
   it('and binds tighter than or', () => {
-    expect(p('a = 1 or b = 2 and c = 3')).toEqual({ kind: 'or', args: [eq('a', '1'), { kind: 'and', args: [eq('b', '2'), eq('c', '3')] }] });
-    expect(p('a = 1 and b = 2 or c = 3')).toEqual({ kind: 'or', args: [{ kind: 'and', args: [eq('a', '1'), eq('b', '2')] }, eq('c', '3')] });
+    expect(p('a = 1 or b = 2 and c = 3')).toEqual({
+      kind: 'or',
+      args: [eq('a', '1'), { kind: 'and', args: [eq('b', '2'), eq('c', '3')] }],
+    });
+    expect(p('a = 1 and b = 2 or c = 3')).toEqual({
+      kind: 'or',
+      args: [{ kind: 'and', args: [eq('a', '1'), eq('b', '2')] }, eq('c', '3')],
+    });
   });
 
   it('parentheses override precedence', () => {
-    expect(p('(a = 1 or b = 2) and c = 3')).toEqual({ kind: 'and', args: [{ kind: 'or', args: [eq('a', '1'), eq('b', '2')] }, eq('c', '3')] });
+    expect(p('(a = 1 or b = 2) and c = 3')).toEqual({
+      kind: 'and',
+      args: [{ kind: 'or', args: [eq('a', '1'), eq('b', '2')] }, eq('c', '3')],
+    });
   });
 
   it('chains flatten, parenthesized groups keep their shape', () => {
     expect(p('a = 1 and b = 2 and c = 3')).toEqual({ kind: 'and', args: [eq('a', '1'), eq('b', '2'), eq('c', '3')] });
-    expect(p('a = 1 and (b = 2 and c = 3)')).toEqual({ kind: 'and', args: [eq('a', '1'), { kind: 'and', args: [eq('b', '2'), eq('c', '3')] }] });
+    expect(p('a = 1 and (b = 2 and c = 3)')).toEqual({
+      kind: 'and',
+      args: [eq('a', '1'), { kind: 'and', args: [eq('b', '2'), eq('c', '3')] }],
+    });
   });
 
   it('not binds tighter than and', () => {
@@ -258,7 +275,12 @@ describe('parseFilter: claims', () => {
   });
 
   it('a claim stands where a value stands: in lists, bare after in, between bounds', () => {
-    expect(p('t in {claims.tenants}', true)).toEqual({ kind: 'in', field: 't', negated: false, values: [{ kind: 'claim', path: ['tenants'] }] });
+    expect(p('t in {claims.tenants}', true)).toEqual({
+      kind: 'in',
+      field: 't',
+      negated: false,
+      values: [{ kind: 'claim', path: ['tenants'] }],
+    });
     expect(p("t not in ({claims.a}, 'x')", true)).toEqual({
       kind: 'in',
       field: 't',
@@ -272,7 +294,13 @@ describe('parseFilter: claims', () => {
       low: { kind: 'claim', path: ['lo'] },
       high: { kind: 'claim', path: ['hi'] },
     });
-    expect(p('n contains {claims.x}', true)).toEqual({ kind: 'like', field: 'n', mode: 'contains', negated: false, value: { kind: 'claim', path: ['x'] } });
+    expect(p('n contains {claims.x}', true)).toEqual({
+      kind: 'like',
+      field: 'n',
+      mode: 'contains',
+      negated: false,
+      value: { kind: 'claim', path: ['x'] },
+    });
   });
 
   it('refuses claims inside quotes, as like patterns, and malformed references', () => {
@@ -307,12 +335,18 @@ const numberArb = fc
   )
   .map(([neg, body, exp]): Lit => ({ kind: 'number', text: `${neg ? '-' : ''}${body}${exp}` }));
 const claimArb: fc.Arbitrary<Lit> = fc
-  .array(fc.oneof(fc.stringMatching(/^[A-Za-z0-9_$-]{1,6}$/), fc.string({ minLength: 1, maxLength: 6, unit: 'binary' })), { minLength: 1, maxLength: 3 })
+  .array(fc.oneof(fc.stringMatching(/^[A-Za-z0-9_$-]{1,6}$/), fc.string({ minLength: 1, maxLength: 6, unit: 'binary' })), {
+    minLength: 1,
+    maxLength: 3,
+  })
   .map((path) => ({ kind: 'claim', path }));
 
 function litArb(claims: boolean): fc.Arbitrary<Lit> {
   const base: fc.Arbitrary<Lit>[] = [
-    fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !claims || !/\{\s*claims/i.test(s)).map((value): Lit => ({ kind: 'string', value })),
+    fc
+      .string({ unit: 'binary', maxLength: 12 })
+      .filter((s) => !claims || !/\{\s*claims/i.test(s))
+      .map((value): Lit => ({ kind: 'string', value })),
     numberArb,
     fc.boolean().map((value): Lit => ({ kind: 'bool', value })),
   ];
@@ -323,15 +357,29 @@ function litArb(claims: boolean): fc.Arbitrary<Lit> {
 function astArb(claims: boolean): fc.Arbitrary<FilterAst> {
   const lit = litArb(claims);
   const leaf: fc.Arbitrary<FilterAst> = fc.oneof(
-    fc.record({ kind: fc.constant('cmp' as const), field: fieldArb, op: fc.constantFrom('=', '!=', '<', '<=', '>', '>=' as const), value: lit }),
+    fc.record({
+      kind: fc.constant('cmp' as const),
+      field: fieldArb,
+      op: fc.constantFrom('=', '!=', '<', '<=', '>', '>=' as const),
+      value: lit,
+    }),
     fc
-      .record({ kind: fc.constant('like' as const), field: fieldArb, mode: fc.constantFrom('like', 'contains', 'starts', 'ends' as const), negated: fc.boolean(), value: lit })
+      .record({
+        kind: fc.constant('like' as const),
+        field: fieldArb,
+        mode: fc.constantFrom('like', 'contains', 'starts', 'ends' as const),
+        negated: fc.boolean(),
+        value: lit,
+      })
       .filter((n) => !(n.mode === 'like' && n.value.kind === 'claim')),
     fc.record({
       kind: fc.constant('in' as const),
       field: fieldArb,
       negated: fc.boolean(),
-      values: fc.array(fc.oneof({ weight: 5, arbitrary: lit }, { weight: 1, arbitrary: fc.constant<Lit>({ kind: 'null' }) }), { minLength: 1, maxLength: 4 }),
+      values: fc.array(fc.oneof({ weight: 5, arbitrary: lit }, { weight: 1, arbitrary: fc.constant<Lit>({ kind: 'null' }) }), {
+        minLength: 1,
+        maxLength: 4,
+      }),
     }),
     fc.record({ kind: fc.constant('isnull' as const), field: fieldArb, negated: fc.boolean() }),
     fc.record({ kind: fc.constant('between' as const), field: fieldArb, negated: fc.boolean(), low: lit, high: lit }),
@@ -405,8 +453,40 @@ describe('parseFilter: randomized', () => {
 
   it('token soup gives an AST or a 400 with a position inside the text', () => {
     const token = fc.constantFrom(
-      'a', 'b_1', '"q"', '=', '!=', '<>', '<', '>=', '(', ')', ',', 'and', 'or', 'not', 'in', 'is', 'null', 'like', 'contains',
-      'starts', 'ends', 'with', 'between', 'true', "'x'", "'it''s'", "'", '1', '-2.5e3', '{claims.t}', '{claims["x"]}', '{', '🎉', ' ',
+      'a',
+      'b_1',
+      '"q"',
+      '=',
+      '!=',
+      '<>',
+      '<',
+      '>=',
+      '(',
+      ')',
+      ',',
+      'and',
+      'or',
+      'not',
+      'in',
+      'is',
+      'null',
+      'like',
+      'contains',
+      'starts',
+      'ends',
+      'with',
+      'between',
+      'true',
+      "'x'",
+      "'it''s'",
+      "'",
+      '1',
+      '-2.5e3',
+      '{claims.t}',
+      '{claims["x"]}',
+      '{',
+      '🎉',
+      ' ',
     );
     fc.assert(
       fc.property(fc.array(token, { maxLength: 25 }), fc.boolean(), fc.boolean(), (toks, spaced, claims) =>

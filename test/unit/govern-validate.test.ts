@@ -58,7 +58,10 @@ describe('policyProblems', () => {
     const base = `  r:\n    grants:\n      "*": { read: true, rowFilter: "tenant_id = {claims.t}" }\n`;
     // Without a grant of its own, events falls under "*", which names a column events lacks.
     expect(problems(base)).toEqual([
-      { path: 'roles.r.grants.*.rowFilter', message: expect.stringMatching(/names "tenant_id", which view "analytics.events" does not output/) },
+      {
+        path: 'roles.r.grants.*.rowFilter',
+        message: expect.stringMatching(/names "tenant_id", which view "analytics.events" does not output/),
+      },
     ]);
     // A more specific grant decides for events: "*" no longer applies there.
     expect(problems(`${base}      analytics.events: { read: false }\n`)).toEqual([]);
@@ -68,7 +71,9 @@ describe('policyProblems', () => {
   it('row filter literals and claims must fit their columns', () => {
     const grant = (f: string) => `  r:\n    grants:\n      crm.customers: { read: true, rowFilter: "${f}" }\n`;
     expect(problems(grant('tenant_id = {claims.t} and customer_id in {claims.ids}'))).toEqual([]);
-    expect(problems(grant("customer_id = 'x' or tenant_id = {claims.t}"))[0]?.message).toMatch(/customer_id is an int column; 'x' is not an integer/);
+    expect(problems(grant("customer_id = 'x' or tenant_id = {claims.t}"))[0]?.message).toMatch(
+      /customer_id is an int column; 'x' is not an integer/,
+    );
     expect(problems(grant('profile = {claims.p}'))[0]?.message).toMatch(/profile is a jsonb column and cannot be used in a filter/);
     expect(problems(grant('customer_id starts with {claims.c}'))[0]?.message).toMatch(/needs a text column/);
     expect(problems(grant('tenant_id = = 1'))).toHaveLength(1);

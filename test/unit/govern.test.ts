@@ -46,7 +46,12 @@ const external = grant({
 
 /** The policy's record for the caller's role on the view, under a config whose only grant is `g`. */
 function access(g: GrantConfig, role: string) {
-  const cfg = { ...config, roles: { [role]: { grants: { [view.id]: g } } }, services: {}, engine: { rowBudget: 10_000 } } as unknown as Config;
+  const cfg = {
+    ...config,
+    roles: { [role]: { grants: { [view.id]: g } } },
+    services: {},
+    engine: { rowBudget: 10_000 },
+  } as unknown as Config;
   return new Policy(cfg).access(role, view)!;
 }
 
@@ -66,7 +71,11 @@ function error(f: () => unknown): ApiError {
 
 describe('caller schema', () => {
   it('is the granted fields in view order, masked ones marked, masked values typed as text', () => {
-    const s = callerSchema(view, grant({ fields: ['full_name', 'customer_id', 'email', 'created_at'], masks: { email: 'hash', created_at: 'null' } }), 'k');
+    const s = callerSchema(
+      view,
+      grant({ fields: ['full_name', 'customer_id', 'email', 'created_at'], masks: { email: 'hash', created_at: 'null' } }),
+      'k',
+    );
     expect(s.columns.map((c) => [c.name, c.type, c.masked, c.filterable])).toEqual([
       ['customer_id', 'int', false, true],
       ['email', 'text', true, false],
@@ -172,7 +181,11 @@ describe('govern', () => {
 
   it('array claims with in; a list used with = is a 403', () => {
     const multi = grant({ rowFilter: 'tenant_id in {claims.tenants}' });
-    expect(run({}, multi, { ...tenant, claims: { tenants: ['t1', 't3'] } }).engine.where).toEqual({ op: 'in', column: 'tenant_id', values: ['t1', 't3'] });
+    expect(run({}, multi, { ...tenant, claims: { tenants: ['t1', 't3'] } }).engine.where).toEqual({
+      op: 'in',
+      column: 'tenant_id',
+      values: ['t1', 't3'],
+    });
     expect(run({}, multi, { ...tenant, claims: { tenants: [] } }).engine.where).toEqual({ op: 'const', value: false });
     expect(error(() => run({}, external, { ...tenant, claims: { tenant_id: ['t1'] } })).status).toBe(403);
   });
@@ -194,7 +207,14 @@ describe('readGrant', () => {
   const id = (text: string) => parseViewId(text)!;
   const cfg = {
     roles: {
-      r: { grants: { '*': grant({}), 'crm.*': grant({ maxLimit: 5 }), 'crm.customers': grant({ maxLimit: 1 }), 'app.orders': grant({ read: false }) } },
+      r: {
+        grants: {
+          '*': grant({}),
+          'crm.*': grant({ maxLimit: 5 }),
+          'crm.customers': grant({ maxLimit: 1 }),
+          'app.orders': grant({ read: false }),
+        },
+      },
     },
   } as unknown as Config;
 

@@ -48,8 +48,12 @@ beforeAll(async () => {
 
 describe('configuration problems stop start-up instead of rejecting every token later', () => {
   it('an algorithm outside the key family', () => {
-    expect(() => new Authenticator(config(`    secret: ${SECRET}\n    algorithms: [HS256, RS256]`))).toThrow(/"RS256" cannot be used with a secret/);
-    expect(() => new Authenticator(config(`    publicKey: |\n${indentBlock(rsa.publicPem, 6)}\n    algorithms: [HS256]`))).toThrow(/"HS256" cannot be used with a public key/);
+    expect(() => new Authenticator(config(`    secret: ${SECRET}\n    algorithms: [HS256, RS256]`))).toThrow(
+      /"RS256" cannot be used with a secret/,
+    );
+    expect(() => new Authenticator(config(`    publicKey: |\n${indentBlock(rsa.publicPem, 6)}\n    algorithms: [HS256]`))).toThrow(
+      /"HS256" cannot be used with a public key/,
+    );
   });
 
   it('a publicKey that is not a PEM public key', () => {
@@ -142,7 +146,10 @@ describe('WWW-Authenticate', () => {
 
 describe('identity key', () => {
   it('a token without a subject: the sha256 of its sorted claims, per-token claims left out', () => {
-    const a = tokenIdentityKey({ iss: 'https://idp/', tenant: 't1', roles: ['x'], nested: { b: 1, a: 2 }, exp: 1, iat: 2, nbf: 3, jti: 'j1' }, undefined);
+    const a = tokenIdentityKey(
+      { iss: 'https://idp/', tenant: 't1', roles: ['x'], nested: { b: 1, a: 2 }, exp: 1, iat: 2, nbf: 3, jti: 'j1' },
+      undefined,
+    );
     const b = tokenIdentityKey({ jti: 'j2', nested: { a: 2, b: 1 }, roles: ['x'], tenant: 't1', iss: 'https://idp/', exp: 9 }, undefined);
     expect(a).toBe(b);
     expect(a).toMatch(/^jwt:https:\/\/idp\/\|#[0-9a-f]{64}$/);

@@ -44,7 +44,9 @@ describe('boundedLines', () => {
   it('refuses a line nesting too deeply with its id and method, and keeps the next line', async () => {
     const deep = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`;
     const r = await run([deep.slice(0, 50), deep.slice(50) + '\n{"id":8}\n'], 10_000);
-    expect(r.refused).toEqual([{ id: 7, method: 'tools/call', status: 400, message: expect.stringContaining(`more than ${MAX_JSON_DEPTH} levels deep`) }]);
+    expect(r.refused).toEqual([
+      { id: 7, method: 'tools/call', status: 400, message: expect.stringContaining(`more than ${MAX_JSON_DEPTH} levels deep`) },
+    ]);
     expect(r.passed).toBe('{"id":8}\n');
   });
 

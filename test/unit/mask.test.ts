@@ -37,7 +37,13 @@ describe('masks (docs/security.md)', () => {
   });
 
   it('applies only to the masked columns present', () => {
-    const rows = applyMasks([{ a: 'jane@x.org', b: 'keep' }], new Map([['a', compileMask('email', undefined)], ['z', compileMask('null', undefined)]]));
+    const rows = applyMasks(
+      [{ a: 'jane@x.org', b: 'keep' }],
+      new Map([
+        ['a', compileMask('email', undefined)],
+        ['z', compileMask('null', undefined)],
+      ]),
+    );
     expect(rows).toEqual([{ a: 'j***@x.org', b: 'keep' }]);
   });
 });

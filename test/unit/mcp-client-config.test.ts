@@ -30,7 +30,7 @@ describe('envReferences', () => {
     ]);
   });
 
-  it('lists the reference scenario\'s variables, all with defaults', () => {
+  it("lists the reference scenario's variables, all with defaults", () => {
     const refs = envReferences(readFileSync(new URL('../../examples/reference/viewgate.yaml', import.meta.url), 'utf8'));
     expect(refs.map((r) => r.name)).toEqual(expect.arrayContaining(['CRM_MYSQL_URL', 'APP_PG_URL', 'EVENTS_MONGO_URL', 'EVENTS_MONGO_DB']));
     expect(refs.every((r) => r.hasDefault)).toBe(true);
@@ -70,12 +70,19 @@ describe('buildClientConfig', () => {
   it('gives VS Code servers with type stdio, and a token as VIEWGATE_TOKEN', () => {
     const out = buildClientConfig({ ...base, client: 'vscode', references: [], identity: { variable: 'VIEWGATE_TOKEN', value: 'a.b.c' } });
     expect(out.json).toEqual({
-      servers: { viewgate: { type: 'stdio', command: '/usr/bin/node', args: ['/opt/viewgate/bin/viewgate.js', 'mcp', '--config', '/srv/viewgate.yaml'], env: { VIEWGATE_TOKEN: 'a.b.c' } } },
+      servers: {
+        viewgate: {
+          type: 'stdio',
+          command: '/usr/bin/node',
+          args: ['/opt/viewgate/bin/viewgate.js', 'mcp', '--config', '/srv/viewgate.yaml'],
+          env: { VIEWGATE_TOKEN: 'a.b.c' },
+        },
+      },
     });
     expect(out.todo).toEqual([]);
   });
 
-  it('points at this installation\'s bin', () => {
+  it("points at this installation's bin", () => {
     expect(viewgateBin()).toBe(new URL('../../bin/viewgate.js', import.meta.url).pathname);
   });
 });

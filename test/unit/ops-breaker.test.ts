@@ -15,14 +15,18 @@ function setup() {
   let now = 0;
   const states: string[] = [];
   const metrics = new Metrics();
-  const b = new CircuitBreaker('crm', { failures: 3, cooldownMs: 1000 }, {
-    now: () => now,
-    onStateChange: (store, s) => {
-      states.push(s);
-      metrics.breakerChanged(store, s);
+  const b = new CircuitBreaker(
+    'crm',
+    { failures: 3, cooldownMs: 1000 },
+    {
+      now: () => now,
+      onStateChange: (store, s) => {
+        states.push(s);
+        metrics.breakerChanged(store, s);
+      },
+      onReject: (store) => metrics.breakerRejected(store),
     },
-    onReject: (store) => metrics.breakerRejected(store),
-  });
+  );
   return { b, states, metrics, tick: (ms: number) => (now += ms) };
 }
 
@@ -39,7 +43,9 @@ describe('circuit breaker', () => {
     expect(called).toBe(false);
     expect(err).toBeInstanceOf(CircuitOpenError);
     expect(err).toMatchObject({ status: 503, context: { source: 'crm' } });
-    expect((err as Error).message).toMatch(/^store "crm" is unavailable: circuit open after 3 consecutive failures; the next probe is in 1s$/);
+    expect((err as Error).message).toMatch(
+      /^store "crm" is unavailable: circuit open after 3 consecutive failures; the next probe is in 1s$/,
+    );
     // The last failure's driver text is for the log, never in the caller's message.
     expect((err as StoreError).detail).toMatch(/\(last: connect ECONNREFUSED 127\.0\.0\.1:3306\)$/);
     expect((err as StoreError).headers['Retry-After']).toBe('1');

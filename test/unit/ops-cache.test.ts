@@ -57,13 +57,25 @@ const query: EngineQuery = {
   count: false,
 };
 
-const who = (claims: Record<string, unknown>, role = 'external', sub = 'someone'): Identity => ({ subject: sub, identityKey: `jwt:|${sub}`, role, method: 'jwt', claims });
+const who = (claims: Record<string, unknown>, role = 'external', sub = 'someone'): Identity => ({
+  subject: sub,
+  identityKey: `jwt:|${sub}`,
+  role,
+  method: 'jwt',
+  claims,
+});
 
 describe('cache codec', () => {
   it('round-trips bigints exactly, beside look-alike strings and JSON values', () => {
     const value = {
       rows: [
-        { id: 9007199254740993n, neg: -9223372036854775808n, text: '9007199254740993', tagLike: '\u0000big:0000000000000000:1', doc: { a: [1, 'x', null] } },
+        {
+          id: 9007199254740993n,
+          neg: -9223372036854775808n,
+          text: '9007199254740993',
+          tagLike: '\u0000big:0000000000000000:1',
+          doc: { a: [1, 'x', null] },
+        },
         { id: null, neg: 0n, text: '', tagLike: 'n', doc: null },
       ],
       fields: ['id'],

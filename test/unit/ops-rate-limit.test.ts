@@ -42,7 +42,13 @@ describe('memory token bucket', () => {
 
 describe('429 and headers', () => {
   it('carries Retry-After and the RateLimit fields', () => {
-    const err = rateLimited('crm.customers', PER_MINUTE_3, { allowed: false, limit: 3, remaining: 0, retryAfterMs: 19_500, resetMs: 59_500 });
+    const err = rateLimited('crm.customers', PER_MINUTE_3, {
+      allowed: false,
+      limit: 3,
+      remaining: 0,
+      retryAfterMs: 19_500,
+      resetMs: 59_500,
+    });
     expect(err.status).toBe(429);
     expect(err.headers).toEqual({
       'Retry-After': '20',

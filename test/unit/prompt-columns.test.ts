@@ -10,7 +10,10 @@ const caller = (v: string[], w: string[] = []): CallerViews =>
   ]);
 
 describe('prompt column sections', () => {
-  const p = parsePrompt(`${HEAD}A{{#column b}} b{{#column c}} c{{/column c}}{{/column b}}{{^column c}} no-c{{/column c}}{{#column s.w.x}} wx{{/column s.w.x}} key=[{{view.key}}]`, 't.md');
+  const p = parsePrompt(
+    `${HEAD}A{{#column b}} b{{#column c}} c{{/column c}}{{/column b}}{{^column c}} no-c{{/column c}}{{#column s.w.x}} wx{{/column s.w.x}} key=[{{view.key}}]`,
+    't.md',
+  );
 
   it('shows a section only when the caller may read its column, nested or inverted', () => {
     expect(renderPrompt(p, {}, caller(['id', 'b', 'c']))).toBe('A b c key=[id]');
@@ -19,12 +22,16 @@ describe('prompt column sections', () => {
   });
 
   it('refuses a column of a view the prompt does not list', () => {
-    expect(() => parsePrompt(`${HEAD}{{#column other.view.x}}x{{/column other.view.x}}`, 'u.md')).toThrow(/u\.md: .*not listed under `views`/);
+    expect(() => parsePrompt(`${HEAD}{{#column other.view.x}}x{{/column other.view.x}}`, 'u.md')).toThrow(
+      /u\.md: .*not listed under `views`/,
+    );
     expect(() => parsePrompt('---\nname: t\ndescription: d\n---\n{{#column x}}x{{/column x}}', 'n.md')).toThrow(/n\.md/);
   });
 
   it('does not expand sections written in an argument value', () => {
     const q = parsePrompt(`${HEAD}Q={{q}}`, 'q.md');
-    expect(renderPrompt(q, { q: '{{#column b}}x{{/column b}} {{view.key}}' }, caller([]))).toBe('Q={{#column b}}x{{/column b}} {{view.key}}');
+    expect(renderPrompt(q, { q: '{{#column b}}x{{/column b}} {{view.key}}' }, caller([]))).toBe(
+      'Q={{#column b}}x{{/column b}} {{view.key}}',
+    );
   });
 });

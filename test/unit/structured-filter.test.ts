@@ -45,9 +45,19 @@ describe('structuredToAst', () => {
     expect(
       s({ and: [{ field: 'customer_id', op: 'eq', value: 123 }, { not: { field: 'event_type', op: 'in', value: ['view', 'buy'] } }] }),
     ).toEqual(text("customer_id = 123 and not event_type in ('view', 'buy')"));
-    expect(s({ or: [{ and: [{ field: 'a', op: 'eq', value: 1 }, { field: 'b', op: 'eq', value: 2 }] }, { field: 'c', op: 'eq', value: 3 }] })).toEqual(
-      text('a = 1 and b = 2 or c = 3'),
-    );
+    expect(
+      s({
+        or: [
+          {
+            and: [
+              { field: 'a', op: 'eq', value: 1 },
+              { field: 'b', op: 'eq', value: 2 },
+            ],
+          },
+          { field: 'c', op: 'eq', value: 3 },
+        ],
+      }),
+    ).toEqual(text('a = 1 and b = 2 or c = 3'));
     expect(s({ and: [{ field: 'a', op: 'eq', value: 1 }] })).toEqual(text('a = 1'));
   });
 
@@ -62,7 +72,15 @@ describe('structuredToAst', () => {
   });
 
   it('positions are JSON paths', () => {
-    const ast = structuredToAst({ or: [{ field: 'a', op: 'eq', value: 1 }, { field: 'b', op: 'in', value: [1, 2] }] }, 'where');
+    const ast = structuredToAst(
+      {
+        or: [
+          { field: 'a', op: 'eq', value: 1 },
+          { field: 'b', op: 'in', value: [1, 2] },
+        ],
+      },
+      'where',
+    );
     expect(ast).toEqual({
       kind: 'or',
       args: [
@@ -86,7 +104,16 @@ describe('structuredToAst', () => {
     [[1], 'filter', /found a list/],
     ['a = 1', 'filter', /found a string/],
     [{}, 'filter.field', /missing "field"/],
-    [{ and: [{ field: 'a', op: 'eq', value: 1 }, { field: 'a', op: 'equals', value: 1 }] }, 'filter.and[1].op', /unknown operator "equals"; use one of eq, ne/],
+    [
+      {
+        and: [
+          { field: 'a', op: 'eq', value: 1 },
+          { field: 'a', op: 'equals', value: 1 },
+        ],
+      },
+      'filter.and[1].op',
+      /unknown operator "equals"; use one of eq, ne/,
+    ],
     [{ and: [] }, 'filter.and', /at least one condition/],
     [{ or: {} }, 'filter.or', /expected a list of conditions/],
     [{ and: [{ field: 'a', op: 'eq', value: 1 }], or: [] }, 'filter', /must be the only key/],
@@ -132,7 +159,8 @@ describe('structuredToAst: randomized', () => {
     fc.integer({ min: -1e9, max: 1e9 }).map((n): Lit => ({ kind: 'number', text: String(n) })),
     fc.boolean().map((value): Lit => ({ kind: 'bool', value })),
   );
-  const toJson = (l: Lit): unknown => (l.kind === 'string' ? l.value : l.kind === 'number' ? Number(l.text) : l.kind === 'bool' ? l.value : null);
+  const toJson = (l: Lit): unknown =>
+    l.kind === 'string' ? l.value : l.kind === 'number' ? Number(l.text) : l.kind === 'bool' ? l.value : null;
   const field = fc.stringMatching(/^[a-z_][a-z0-9_]{0,6}$/);
   const CMP = { '=': 'eq', '!=': 'ne', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' } as const;
   const LIKE = { like: 'like', contains: 'contains', starts: 'starts_with', ends: 'ends_with' } as const;
@@ -150,13 +178,15 @@ describe('structuredToAst: randomized', () => {
         { field: f, op: negated ? 'not_like' : LIKE[mode], value: toJson(v) },
       ];
     }),
-    fc.tuple(field, fc.boolean(), fc.array(fc.option(lit, { nil: undefined }), { minLength: 1, maxLength: 4 })).map(([f, negated, vs]): Pair => {
-      const values = vs.map((v): Lit => v ?? { kind: 'null' });
-      return [
-        { kind: 'in', field: f, negated, values },
-        { field: f, op: negated ? 'not_in' : 'in', value: values.map(toJson) },
-      ];
-    }),
+    fc
+      .tuple(field, fc.boolean(), fc.array(fc.option(lit, { nil: undefined }), { minLength: 1, maxLength: 4 }))
+      .map(([f, negated, vs]): Pair => {
+        const values = vs.map((v): Lit => v ?? { kind: 'null' });
+        return [
+          { kind: 'in', field: f, negated, values },
+          { field: f, op: negated ? 'not_in' : 'in', value: values.map(toJson) },
+        ];
+      }),
     fc.tuple(field, fc.boolean()).map(([f, negated]): Pair => [
       { kind: 'isnull', field: f, negated },
       { field: f, op: negated ? 'is_not_null' : 'is_null' },
@@ -170,10 +200,9 @@ describe('structuredToAst: randomized', () => {
     tree: fc.oneof(
       { depthSize: 'small' },
       leaf,
-      fc.tuple(fc.constantFrom('and' as const, 'or' as const), fc.array(tie('tree'), { minLength: 2, maxLength: 3 })).map(([k, args]): Pair => [
-        { kind: k, args: args.map((a) => a[0]) },
-        { [k]: args.map((a) => a[1]) },
-      ]),
+      fc
+        .tuple(fc.constantFrom('and' as const, 'or' as const), fc.array(tie('tree'), { minLength: 2, maxLength: 3 }))
+        .map(([k, args]): Pair => [{ kind: k, args: args.map((a) => a[0]) }, { [k]: args.map((a) => a[1]) }]),
       tie('tree').map(([a, j]): Pair => [{ kind: 'not', arg: a }, { not: j }]),
     ),
   }));

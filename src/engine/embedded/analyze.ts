@@ -28,7 +28,15 @@ export async function analyzeView(id: string, sql: string, syntax: SyntaxView, l
   const items = syntax.targets.map((t) => ({ t, typedExpr: finish(typed(t.expr, fullScope)) }));
   const names = outputNames(syntax.targets);
 
-  const groupKeys = syntax.groupBy.map((g) => groupKey(g, syntax, items.map((x) => x.typedExpr), names, relations));
+  const groupKeys = syntax.groupBy.map((g) =>
+    groupKey(
+      g,
+      syntax,
+      items.map((x) => x.typedExpr),
+      names,
+      relations,
+    ),
+  );
   const hasAggregate = items.some(({ typedExpr }) => containsAggregate(typedExpr.e));
   const grouped = groupKeys.length > 0 || hasAggregate;
   const aggregates: AggregateSpec[] = [];
@@ -37,10 +45,20 @@ export async function analyzeView(id: string, sql: string, syntax: SyntaxView, l
   const padded = paddedRelations(joins);
   const outputs: OutputColumn[] = items.map(({ t, typedExpr }, i) => {
     const expr = toSlots(typedExpr.e, t.location);
-    return { name: names[i]!, expr, type: typedExpr.e.type, nullable: nullable(typedExpr.e, relations, padded, grouped && groupKeys.length === 0) };
+    return {
+      name: names[i]!,
+      expr,
+      type: typedExpr.e.type,
+      nullable: nullable(typedExpr.e, relations, padded, grouped && groupKeys.length === 0),
+    };
   });
   const orderBy: ViewSortItem[] = syntax.orderBy.map((s) => {
-    const e = sortExpr(s.expr, names, items.map((x) => x.typedExpr), fullScope);
+    const e = sortExpr(
+      s.expr,
+      names,
+      items.map((x) => x.typedExpr),
+      fullScope,
+    );
     const expr = toSlots(e, s.location);
     if (expr.type === 'jsonb' || expr.type === 'bytea') throw new Refusal(`cannot sort by a ${expr.type} value`, s.location);
     return { expr, desc: s.desc, nullsFirst: s.nulls === 'default' ? s.desc : s.nulls === 'first' };

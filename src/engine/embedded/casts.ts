@@ -64,7 +64,10 @@ function checkInt(i: bigint, to: SqlType): bigint {
 
 function applyMod(v: Value, to: SqlType, mod: TypeMod): Value {
   if (v === null) return null;
-  if (to === 'text' && mod.length !== undefined) return Array.from(v as string).slice(0, mod.length).join('');
+  if (to === 'text' && mod.length !== undefined)
+    return Array.from(v as string)
+      .slice(0, mod.length)
+      .join('');
   if (to === 'numeric' && mod.precision !== undefined) {
     const d = roundDec(parseDec(v as string), mod.scale ?? 0);
     if (integerDigits(d) > mod.precision - (mod.scale ?? 0)) {

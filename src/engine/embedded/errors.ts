@@ -6,7 +6,10 @@ import { ApiError } from '../../errors.js';
 export class ViewDefinitionError extends ApiError {
   constructor(view: string, sql: string, location: number | undefined, message: string) {
     const at = location === undefined ? '' : ` at ${position(sql, location)}`;
-    super('view_definition_invalid', `view "${view}"${at}: ${message}`, { view, ...(location === undefined ? {} : linePos(sql, location)) });
+    super('view_definition_invalid', `view "${view}"${at}: ${message}`, {
+      view,
+      ...(location === undefined ? {} : linePos(sql, location)),
+    });
     this.name = 'ViewDefinitionError';
   }
 }

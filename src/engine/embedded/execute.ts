@@ -290,13 +290,21 @@ class Run {
         const res = await scanJoin({
           tables: u.members.map((rel) => {
             const where = whereOf(rel);
-            return { alias: alias(rel), table: this.plan.view.relations[rel]!.table, columns: u.scans.find((s) => s.rel === rel)!.columns, ...(where ? { where } : {}) };
+            return {
+              alias: alias(rel),
+              table: this.plan.view.relations[rel]!.table,
+              columns: u.scans.find((s) => s.rel === rel)!.columns,
+              ...(where ? { where } : {}),
+            };
           }),
           joins: u.internalJoins.map((j) => ({
             kind: j.kind,
             alias: alias(j.child),
             parentAlias: alias(j.parent),
-            on: j.conditions.map((c) => ({ parentColumn: (c.parentKey as Extract<Expr, { kind: 'column' }>).column, column: (c.childKey as Extract<Expr, { kind: 'column' }>).column })),
+            on: j.conditions.map((c) => ({
+              parentColumn: (c.parentKey as Extract<Expr, { kind: 'column' }>).column,
+              column: (c.childKey as Extract<Expr, { kind: 'column' }>).column,
+            })),
           })),
           ...(u.orderBy ? { orderBy: u.orderBy.map((o) => ({ alias: alias(o.rel), column: o.column, desc: o.desc })) } : {}),
           limit,

@@ -98,15 +98,21 @@ function unitLines(u: FetchUnit, plan: Plan, stats: ExecutionStats | undefined):
     return `${r.source}.${r.table}${r.alias !== r.table ? ` ${r.alias}` : ''}`;
   };
   const s = stats?.units[u.id];
-  const ran = s ? `  [${s.queries} ${s.queries === 1 ? 'query' : 'queries'}, ${s.rows} ${s.rows === 1 ? 'row' : 'rows'}${s.keys !== undefined ? `, ${s.keys} keys` : ''}]` : '';
-  const what = u.members.length === 1 ? rel(u.members[0]!) : [rel(u.members[0]!), ...u.internalJoins.map((j) => `${j.kind.toUpperCase()} JOIN ${rel(j.child)}`)].join(' ');
+  const ran = s
+    ? `  [${s.queries} ${s.queries === 1 ? 'query' : 'queries'}, ${s.rows} ${s.rows === 1 ? 'row' : 'rows'}${s.keys !== undefined ? `, ${s.keys} keys` : ''}]`
+    : '';
+  const what =
+    u.members.length === 1
+      ? rel(u.members[0]!)
+      : [rel(u.members[0]!), ...u.internalJoins.map((j) => `${j.kind.toUpperCase()} JOIN ${rel(j.child)}`)].join(' ');
   const lines = [`${u.bind ? 'BindFetch' : 'Fetch'} ${u.source} (${u.sourceKind}): ${what}${ran}`];
   if (u.members.length > 1) for (const j of u.internalJoins) lines.push(`  join in store: ${joinText(j, view)}`);
   for (const sc of u.scans) {
     const alias = view.relations[sc.rel]!.alias;
     const prefix = u.members.length > 1 ? `${alias}: ` : '';
     lines.push(`  ${prefix}columns: ${sc.columns.join(', ') || '(none: rows only)'}`);
-    for (const p of sc.pushed) lines.push(`  ${prefix}pushed: ${formatPredicate(p.predicate)}  (${p.origin}${p.via ? ` from ${p.via}` : ''})`);
+    for (const p of sc.pushed)
+      lines.push(`  ${prefix}pushed: ${formatPredicate(p.predicate)}  (${p.origin}${p.via ? ` from ${p.via}` : ''})`);
     for (const e of sc.local) lines.push(`  ${prefix}filter in process after fetch: ${formatExpr(e, view)}`);
   }
   if (u.orderBy) {
@@ -115,7 +121,9 @@ function unitLines(u: FetchUnit, plan: Plan, stats: ExecutionStats | undefined):
   }
   if (u.bind) {
     const b = u.bind;
-    lines.push(`  keys: ${view.relations[b.targetRel]!.alias}.${b.targetColumn} IN (distinct ${formatExpr(b.providerKey, view)} of fetch #${b.fromUnit}), batches of ${plan.batchSize}, ${plan.concurrency} at a time`);
+    lines.push(
+      `  keys: ${view.relations[b.targetRel]!.alias}.${b.targetColumn} IN (distinct ${formatExpr(b.providerKey, view)} of fetch #${b.fromUnit}), batches of ${plan.batchSize}, ${plan.concurrency} at a time`,
+    );
   }
   lines.push(`  ${u.reason}`);
   return lines.map((l, i) => (i === 0 ? `#${u.id} ${l}` : l));
@@ -131,18 +139,25 @@ export function renderPlan(plan: Plan, stats?: ExecutionStats): string {
   const out: string[] = [];
   const rows = (n: number | undefined): string => (stats && n !== undefined ? `  [${n} ${n === 1 ? 'row' : 'rows'}]` : '');
   const order = plan.orderBy.map((o) => `${o.column}${o.desc ? ' DESC' : ''}`).join(', ');
-  out.push(`Page: ORDER BY ${order || '(none)'} LIMIT ${plan.limit} OFFSET ${plan.offset}${plan.offsetPushed ? ' (offset applied by the store)' : ''}${plan.count ? ', with count' : ''}${rows(stats?.returned)}`);
+  out.push(
+    `Page: ORDER BY ${order || '(none)'} LIMIT ${plan.limit} OFFSET ${plan.offset}${plan.offsetPushed ? ' (offset applied by the store)' : ''}${plan.count ? ', with count' : ''}${rows(stats?.returned)}`,
+  );
   const stack: string[][] = [];
   if (plan.postFilter) stack.push([`Filter on output rows: ${formatPredicate(plan.postFilter)}${rows(stats?.outputRows)}`]);
   stack.push([`Project: ${plan.outputs.join(', ')}`]);
   if (view.limit !== undefined || view.offset !== undefined) {
-    stack.push([`View ORDER BY ${view.orderBy.map((o) => formatExpr(o.expr, view) + (o.desc ? ' DESC' : '')).join(', ') || '(none)'} LIMIT ${view.limit ?? 'ALL'} OFFSET ${view.offset ?? 0}`]);
+    stack.push([
+      `View ORDER BY ${view.orderBy.map((o) => formatExpr(o.expr, view) + (o.desc ? ' DESC' : '')).join(', ') || '(none)'} LIMIT ${view.limit ?? 'ALL'} OFFSET ${view.offset ?? 0}`,
+    ]);
   }
   if (view.grouping) {
     const g = view.grouping;
-    stack.push([`Aggregate: GROUP BY ${g.keys.map((k) => formatExpr(k, view)).join(', ') || '()'}; ${g.aggregates.map((a) => formatExpr({ kind: 'slot', slot: a.slot, type: a.type }, view)).join(', ')}${rows(stats?.groups)}`]);
+    stack.push([
+      `Aggregate: GROUP BY ${g.keys.map((k) => formatExpr(k, view)).join(', ') || '()'}; ${g.aggregates.map((a) => formatExpr({ kind: 'slot', slot: a.slot, type: a.type }, view)).join(', ')}${rows(stats?.groups)}`,
+    ]);
   }
-  if (plan.residual.length > 0) stack.push([`Filter after joins: ${plan.residual.map((e) => formatExpr(e, view)).join(' AND ')}${rows(stats?.afterResidual)}`]);
+  if (plan.residual.length > 0)
+    stack.push([`Filter after joins: ${plan.residual.map((e) => formatExpr(e, view)).join(' AND ')}${rows(stats?.afterResidual)}`]);
   let depth = '  ';
   for (const s of stack) {
     out.push(...indent(s, depth));

@@ -19,9 +19,11 @@ export function groupKey(node: RawNode, syntax: SyntaxView, outputs: Typed[], na
     e = outputs[n - 1]!.e;
   } else {
     const [tag, b] = unwrap(node);
-    const single = tag === 'ColumnRef' && (b.fields as RawNode[]).length === 1 ? ((b.fields as RawNode[])[0]!.String?.sval as string) : undefined;
+    const single =
+      tag === 'ColumnRef' && (b.fields as RawNode[]).length === 1 ? ((b.fields as RawNode[])[0]!.String?.sval as string) : undefined;
     // PostgreSQL reads a GROUP BY name as an input column first, then as an output name.
-    if (single !== undefined && !relations.some((r) => r.columns.has(single)) && names.includes(single)) e = outputs[names.indexOf(single)]!.e;
+    if (single !== undefined && !relations.some((r) => r.columns.has(single)) && names.includes(single))
+      e = outputs[names.indexOf(single)]!.e;
     else e = finish(typed(node, scope)).e;
   }
   if (containsAggregate(e)) throw new Refusal('aggregate functions are not allowed in GROUP BY', loc);
@@ -36,14 +38,20 @@ export function overSlots(e: Expr, keys: Expr[], aggregates: AggregateSpec[], lo
     const k = keys.findIndex((g) => exprEquals(g, x));
     if (k >= 0) return { kind: 'slot', slot: `g${k}`, type: x.type };
     if (x.kind === 'agg') {
-      let i = aggregates.findIndex((a) => a.fn === x.fn && a.distinct === x.distinct && (a.arg === undefined ? x.arg === undefined : x.arg !== undefined && exprEquals(a.arg, x.arg)));
+      let i = aggregates.findIndex(
+        (a) =>
+          a.fn === x.fn &&
+          a.distinct === x.distinct &&
+          (a.arg === undefined ? x.arg === undefined : x.arg !== undefined && exprEquals(a.arg, x.arg)),
+      );
       if (i < 0) {
         i = aggregates.length;
         aggregates.push({ slot: `a${i}`, fn: x.fn, ...(x.arg ? { arg: x.arg } : {}), distinct: x.distinct, type: x.type });
       }
       return { kind: 'slot', slot: `a${i}`, type: x.type };
     }
-    if (x.kind === 'column') throw new Refusal(`column "${x.column}" must appear in the GROUP BY clause or be used in an aggregate function`, loc);
+    if (x.kind === 'column')
+      throw new Refusal(`column "${x.column}" must appear in the GROUP BY clause or be used in an aggregate function`, loc);
     return undefined;
   });
 }

@@ -39,10 +39,12 @@ export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOpti
   const names = model.outputs.map((o) => o.name);
   const key = spec.view.key ?? deriveKey(model);
   for (const k of key) {
-    if (!names.includes(k)) throw new ViewDefinitionError(id, sql, undefined, `key column "${k}" is not an output column (outputs: ${names.join(', ')})`);
+    if (!names.includes(k))
+      throw new ViewDefinitionError(id, sql, undefined, `key column "${k}" is not an output column (outputs: ${names.join(', ')})`);
   }
   for (const c of Object.keys(spec.view.columns ?? {})) {
-    if (!names.includes(c)) throw new ViewDefinitionError(id, sql, undefined, `columns: "${c}" is not an output column (outputs: ${names.join(', ')})`);
+    if (!names.includes(c))
+      throw new ViewDefinitionError(id, sql, undefined, `columns: "${c}" is not an output column (outputs: ${names.join(', ')})`);
   }
   return {
     service: spec.service,
@@ -147,14 +149,23 @@ export class EmbeddedEngine implements ViewEngine {
     try {
       const { result, stats } = await executePlan(plan, (name) => this.spec.sources.get(name));
       return {
-        plan: { engine: 'embedded', text: renderPlan(plan, stats), fetched: result.fetched, returned: result.rows.length, hasMore: result.hasMore },
+        plan: {
+          engine: 'embedded',
+          text: renderPlan(plan, stats),
+          fetched: result.fetched,
+          returned: result.rows.length,
+          hasMore: result.hasMore,
+        },
         queries: result.queries,
       };
     } catch (err) {
       if (!(err instanceof ApiError) || err instanceof StoreError) throw err;
       // Over budget or a data error: the plan still explains why.
       const fetched = err instanceof RowBudgetExceeded ? { fetched: err.fetched } : {};
-      return { plan: { engine: 'embedded', text: renderPlan(plan), error: { status: err.status, message: err.message }, ...fetched }, queries: [] };
+      return {
+        plan: { engine: 'embedded', text: renderPlan(plan), error: { status: err.status, message: err.message }, ...fetched },
+        queries: [],
+      };
     }
   }
 }

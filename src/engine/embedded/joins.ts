@@ -8,7 +8,14 @@ import type { RawNode } from './parse.js';
 import { Refusal } from './refusal.js';
 import type { Scope } from './scope.js';
 
-export function analyzeJoin(kind: 'inner' | 'left', on: RawNode, child: number, relations: Relation[], where: Expr[], location: number): JoinModel {
+export function analyzeJoin(
+  kind: 'inner' | 'left',
+  on: RawNode,
+  child: number,
+  relations: Relation[],
+  where: Expr[],
+  location: number,
+): JoinModel {
   const scope: Scope = { relations: relations.slice(0, child + 1), allowAggregates: false };
   const parts = conjuncts(boolean(typed(on, scope), 'JOIN ... ON'));
   const conditions: JoinModel['conditions'] = [];
@@ -38,7 +45,10 @@ export function analyzeJoin(kind: 'inner' | 'left', on: RawNode, child: number, 
     );
   }
   if (parent === undefined) {
-    throw new Refusal('a join needs an equality between a column of the joined table and a column of an earlier table (casts allowed)', location);
+    throw new Refusal(
+      'a join needs an equality between a column of the joined table and a column of an earlier table (casts allowed)',
+      location,
+    );
   }
   return { child, parent, kind, conditions, childFilters };
 }

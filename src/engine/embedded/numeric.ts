@@ -46,7 +46,7 @@ function divRound(n: bigint, m: bigint): bigint {
   const r = n % m;
   const twice = (r < 0n ? -r : r) * 2n;
   const mm = m < 0n ? -m : m;
-  if (twice >= mm) return q + ((n < 0n) !== (m < 0n) ? -1n : 1n);
+  if (twice >= mm) return q + (n < 0n !== m < 0n ? -1n : 1n);
   return q;
 }
 

@@ -61,7 +61,8 @@ export function aExpr(b: RawNode, loc: number, sub: (n: RawNode) => Typed): Type
   if (kind === 'AEXPR_BETWEEN' || kind === 'AEXPR_NOT_BETWEEN') {
     const arg = sub(b.lexpr as RawNode);
     const [lo, hi] = ((b.rexpr as RawNode).List.items as RawNode[]).map(sub) as [Typed, Typed];
-    if (kind === 'AEXPR_BETWEEN') return out({ kind: 'and', args: [comparison('>=', arg, lo, loc), comparison('<=', arg, hi, loc)], type: 'bool' });
+    if (kind === 'AEXPR_BETWEEN')
+      return out({ kind: 'and', args: [comparison('>=', arg, lo, loc), comparison('<=', arg, hi, loc)], type: 'bool' });
     return out({ kind: 'or', args: [comparison('<', arg, lo, loc), comparison('>', arg, hi, loc)], type: 'bool' });
   }
   const names: Record<string, string> = {
@@ -82,7 +83,10 @@ export function comparison(op: CompareOp, l: Typed, r: Typed, loc: number): Expr
   const right = r.unknown ? resolve(r, left.e.type) : r;
   const via = comparisonType(left.e.type, right.e.type);
   if (!via) {
-    throw new Refusal(`operator does not exist: ${typeName(left.e.type)} ${op} ${typeName(right.e.type)}; cast one side (e.g. x::text)`, loc);
+    throw new Refusal(
+      `operator does not exist: ${typeName(left.e.type)} ${op} ${typeName(right.e.type)}; cast one side (e.g. x::text)`,
+      loc,
+    );
   }
   return { kind: 'compare', op, left: left.e, right: right.e, via, type: 'bool' };
 }

@@ -89,14 +89,21 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
     const local: Expr[] = [];
     for (const c of scanConjuncts.get(r.index)!) {
       const p = opts.pushdown ? toSourcePredicate(c.expr, r.index) : undefined;
-      if (p && !(r.sourceKind === 'mongodb' && mongoUnsafe(p, r.primaryKey))) pushed.push({ predicate: p, origin: c.origin, ...(c.scoped ? { scoped: true } : {}) });
+      if (p && !(r.sourceKind === 'mongodb' && mongoUnsafe(p, r.primaryKey)))
+        pushed.push({ predicate: p, origin: c.origin, ...(c.scoped ? { scoped: true } : {}) });
       else local.push(c.expr);
     }
     scans.set(r.index, { rel: r.index, columns: [], pushed, local, recheck: r.sourceKind === 'mongodb' });
   }
 
   // 4. Predicates carried across join keys.
-  const planned: PlannedJoin[] = view.joins.map((j) => ({ child: j.child, parent: j.parent, kind: kinds.get(j.child)!, fromLeft: fromLeft.has(j.child), conditions: j.conditions }));
+  const planned: PlannedJoin[] = view.joins.map((j) => ({
+    child: j.child,
+    parent: j.parent,
+    kind: kinds.get(j.child)!,
+    fromLeft: fromLeft.has(j.child),
+    conditions: j.conditions,
+  }));
   if (opts.pushdown) infer(planned, scans, view);
 
   // 5. Fetch units: relations of one SQL source joined on plain columns become one query.
@@ -104,7 +111,15 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
   const unitOf = new Map<number, FetchUnit>();
   const newUnit = (rel: number, reason: string): FetchUnit => {
     const r = view.relations[rel]!;
-    const u: FetchUnit = { id: units.length, source: r.source, sourceKind: r.sourceKind, members: [rel], internalJoins: [], scans: [scans.get(rel)!], reason };
+    const u: FetchUnit = {
+      id: units.length,
+      source: r.source,
+      sourceKind: r.sourceKind,
+      members: [rel],
+      internalJoins: [],
+      scans: [scans.get(rel)!],
+      reason,
+    };
     units.push(u);
     unitOf.set(rel, u);
     return u;
@@ -144,7 +159,7 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
   } else {
     for (const name of outputs) use(view.outputs.find((o) => o.name === name)!.expr);
   }
-  if (limited) view.orderBy.forEach((o) => use(view.grouping ? inputExpr(view, o.expr) ?? o.expr : o.expr));
+  if (limited) view.orderBy.forEach((o) => use(view.grouping ? (inputExpr(view, o.expr) ?? o.expr) : o.expr));
   residual.forEach(use);
   for (const s of scans.values()) s.local.forEach(use);
   for (const j of planned) j.conditions.forEach((c) => (use(c.parentKey), use(c.childKey)));
@@ -173,7 +188,9 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
   const mapped = q.orderBy.map((t) => orderColumn(view, t));
   // MongoDB orders strings and ObjectIds by BSON type first, not by their text.
   const mongoText = (terms: ({ rel: number; column: string } | undefined)[]): boolean =>
-    terms.some((m) => m && view.relations[m.rel]!.sourceKind === 'mongodb' && view.relations[m.rel]!.columns.get(m.column)!.type === 'text');
+    terms.some(
+      (m) => m && view.relations[m.rel]!.sourceKind === 'mongodb' && view.relations[m.rel]!.columns.get(m.column)!.type === 'text',
+    );
   const mongoNote = 'ORDER BY is not pushed: MongoDB does not sort text by code point when a field mixes strings and ObjectIds';
   if (blockers.length === 0) {
     if (units.length === 1) {
@@ -378,7 +395,14 @@ function isSelective(p: Predicate): boolean {
  * budget never depend on other tenants' data (docs/security.md). Only a unit that neither carries
  * the row filter nor can be bound is fetched unscoped, and explain says so.
  */
-function chooseBindings(units: FetchUnit[], unitOf: Map<number, FetchUnit>, joins: PlannedJoin[], view: ViewModel, notes: string[], rowFiltered: boolean): void {
+function chooseBindings(
+  units: FetchUnit[],
+  unitOf: Map<number, FetchUnit>,
+  joins: PlannedJoin[],
+  view: ViewModel,
+  notes: string[],
+  rowFiltered: boolean,
+): void {
   const alias = (rel: number): string => view.relations[rel]!.alias;
   const fetched = new Set<number>();
   // When no store can take the row filter, the usual heuristic is as good as any.
@@ -425,10 +449,17 @@ function chooseBindings(units: FetchUnit[], unitOf: Map<number, FetchUnit>, join
     }
   }
   const bound = units.filter((u) => u.bind);
-  if (bound.length > 0) notes.push(`bind joins: ${bound.map((u) => alias(u.members[0]!)).join(', ')} fetched with the key values of the side fetched before`);
+  if (bound.length > 0)
+    notes.push(`bind joins: ${bound.map((u) => alias(u.members[0]!)).join(', ')} fetched with the key values of the side fetched before`);
 }
 
-function bindFor(u: FetchUnit, fetched: Set<number>, unitOf: Map<number, FetchUnit>, joinOfChild: Map<number, PlannedJoin>, joins: PlannedJoin[]): BindSpec | undefined {
+function bindFor(
+  u: FetchUnit,
+  fetched: Set<number>,
+  unitOf: Map<number, FetchUnit>,
+  joinOfChild: Map<number, PlannedJoin>,
+  joins: PlannedJoin[],
+): BindSpec | undefined {
   // From the parent of the unit's root (allowed for INNER and for the padded side of a LEFT JOIN).
   const up = joinOfChild.get(u.members[0]!);
   if (up) {
@@ -453,4 +484,3 @@ function spec(fromUnit: number, providerKey: Expr, targetKey: Expr, via: string)
   const t = castColumn(targetKey)!;
   return { fromUnit, providerKey, targetKey, via, targetRel: t.rel, targetColumn: t.column };
 }
-

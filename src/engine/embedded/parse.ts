@@ -55,7 +55,12 @@ export async function parseViewSql(viewId: string, sql: string): Promise<SyntaxV
   } catch (err) {
     const e = err as { message?: string; sqlDetails?: { cursorPosition?: number } };
     const cursor = e.sqlDetails?.cursorPosition;
-    throw new ViewDefinitionError(viewId, sql, cursor === undefined ? undefined : charToByte(sql, Math.max(0, cursor)), `syntax error: ${e.message ?? String(err)}`);
+    throw new ViewDefinitionError(
+      viewId,
+      sql,
+      cursor === undefined ? undefined : charToByte(sql, Math.max(0, cursor)),
+      `syntax error: ${e.message ?? String(err)}`,
+    );
   }
   try {
     return shape(tree);
@@ -89,7 +94,8 @@ export function locationOf(node: RawNode | undefined): number | undefined {
 
 function shape(tree: RawNode): SyntaxView {
   const stmts = (tree.stmts ?? []) as RawNode[];
-  if (stmts.length !== 1) throw new Refusal(`a view is exactly one SELECT statement (found ${stmts.length} statements)`, stmts[1]?.stmt_location);
+  if (stmts.length !== 1)
+    throw new Refusal(`a view is exactly one SELECT statement (found ${stmts.length} statements)`, stmts[1]?.stmt_location);
   const [tag, sel] = unwrap(stmts[0]!.stmt as RawNode);
   if (tag !== 'SelectStmt') throw new Refusal(`a view is a SELECT statement, not ${tag.replace(/Stmt$/, '')}`, 0);
   if (sel.op && sel.op !== 'SETOP_NONE') throw new Refusal('UNION, INTERSECT and EXCEPT are not supported', locationOf(sel.rarg));
@@ -107,7 +113,8 @@ function shape(tree: RawNode): SyntaxView {
   if (sel.limitOption === 'LIMIT_OPTION_WITH_TIES') refuse('FETCH ... WITH TIES', sel.limitCount);
   const fromClause = (sel.fromClause ?? []) as RawNode[];
   if (fromClause.length === 0) throw new Refusal('a view needs a FROM clause', 0);
-  if (fromClause.length > 1) throw new Refusal('comma-separated FROM lists are not supported: write JOIN ... ON', locationOf(fromClause[1]));
+  if (fromClause.length > 1)
+    throw new Refusal('comma-separated FROM lists are not supported: write JOIN ... ON', locationOf(fromClause[1]));
   const joins: RawJoin[] = [];
   const from = flattenFrom(fromClause[0]!, joins);
   const targets = ((sel.targetList ?? []) as RawNode[]).map((t): RawTarget => {
@@ -168,7 +175,10 @@ function flattenFrom(node: RawNode, joins: RawJoin[]): RawRelation {
     const [rtag, rbody] = unwrap(body.rarg as RawNode);
     const at = locationOf(body.rarg as RawNode) ?? 0;
     if (rtag !== 'RangeVar') {
-      throw new Refusal(rtag === 'RangeSubselect' ? 'subqueries are not supported' : 'parenthesized joins are not supported: write a chain of JOIN ... ON', at);
+      throw new Refusal(
+        rtag === 'RangeSubselect' ? 'subqueries are not supported' : 'parenthesized joins are not supported: write a chain of JOIN ... ON',
+        at,
+      );
     }
     if (body.isNatural) throw new Refusal('NATURAL JOIN is not supported: write JOIN ... ON', at);
     if (body.usingClause) throw new Refusal('JOIN ... USING is not supported: write JOIN ... ON', at);

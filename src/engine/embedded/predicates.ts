@@ -34,7 +34,9 @@ export function predicateToExpr(p: Predicate, output: (name: string) => Expr | u
     }
     case 'like': {
       const e = output(p.column);
-      return e && e.type === 'text' ? { kind: 'like', arg: e, pattern: { kind: 'const', value: p.pattern, type: 'text' }, caseInsensitive: false, type: 'bool' } : undefined;
+      return e && e.type === 'text'
+        ? { kind: 'like', arg: e, pattern: { kind: 'const', value: p.pattern, type: 'text' }, caseInsensitive: false, type: 'bool' }
+        : undefined;
     }
     case 'cmp': {
       const e = output(p.column);
@@ -54,7 +56,13 @@ export function predicateToExpr(p: Predicate, output: (name: string) => Expr | u
 
 /** NULL when the column is NULL, FALSE otherwise: `col = v` for a `v` no value of the column can equal. */
 function falseUnlessNull(column: string): Predicate {
-  return { op: 'and', args: [{ op: 'isnull', column }, { op: 'const', value: null }] };
+  return {
+    op: 'and',
+    args: [
+      { op: 'isnull', column },
+      { op: 'const', value: null },
+    ],
+  };
 }
 
 const FLIP: Record<CompareOp, CompareOp> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
@@ -86,7 +94,8 @@ export function toSourcePredicate(e: Expr, rel: number): Predicate | undefined {
       return e.pattern.value === null ? { op: 'const', value: null } : { op: 'like', column: c.column, pattern: e.pattern.value as string };
     }
     case 'compare': {
-      const [chain, k, op] = e.right.kind === 'const' ? [e.left, e.right, e.op] : e.left.kind === 'const' ? [e.right, e.left, FLIP[e.op]] : [];
+      const [chain, k, op] =
+        e.right.kind === 'const' ? [e.left, e.right, e.op] : e.left.kind === 'const' ? [e.right, e.left, FLIP[e.op]] : [];
       if (!chain || !k || k.kind !== 'const') return undefined;
       const c = castColumn(chain);
       if (!c || c.rel !== rel) return undefined;

@@ -34,7 +34,10 @@ async function resolveRelation(raw: RawRelation, index: number, lookup: TableLoo
     sourceKind: kind,
     table: raw.table,
     columns: new Map(
-      info.columns.map((c) => [c.name, { type: sqlTypeOfColumn(c), nullable: c.nullable, ...(c.description ? { description: c.description } : {}) }]),
+      info.columns.map((c) => [
+        c.name,
+        { type: sqlTypeOfColumn(c), nullable: c.nullable, ...(c.description ? { description: c.description } : {}) },
+      ]),
     ),
     primaryKey: info.primaryKey,
   };
@@ -46,7 +49,8 @@ export function columnRef(b: RawNode, scope: Scope, loc: number): Expr {
     const name = fields[0]!;
     const hits = scope.relations.filter((r) => r.columns.has(name));
     if (hits.length === 0) throw new Refusal(`column "${name}" does not exist in ${scope.relations.map((r) => r.alias).join(', ')}`, loc);
-    if (hits.length > 1) throw new Refusal(`column reference "${name}" is ambiguous: qualify it (${hits.map((h) => `${h.alias}.${name}`).join(' or ')})`, loc);
+    if (hits.length > 1)
+      throw new Refusal(`column reference "${name}" is ambiguous: qualify it (${hits.map((h) => `${h.alias}.${name}`).join(' or ')})`, loc);
     const r = hits[0]!;
     return { kind: 'column', rel: r.index, column: name, type: r.columns.get(name)!.type };
   }
@@ -55,7 +59,8 @@ export function columnRef(b: RawNode, scope: Scope, loc: number): Expr {
     const r = scope.relations.find((x) => x.alias === alias);
     if (!r) throw new Refusal(`missing FROM-clause entry for table "${alias}"`, loc);
     const c = r.columns.get(name);
-    if (!c) throw new Refusal(`column ${alias}.${name} does not exist; ${r.source}.${r.table} has ${[...r.columns.keys()].join(', ')}`, loc);
+    if (!c)
+      throw new Refusal(`column ${alias}.${name} does not exist; ${r.source}.${r.table} has ${[...r.columns.keys()].join(', ')}`, loc);
     return { kind: 'column', rel: r.index, column: name, type: c.type };
   }
   throw new Refusal('column references are written alias.column', loc);

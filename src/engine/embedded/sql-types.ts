@@ -25,7 +25,13 @@ export function intRange(t: SqlType): [bigint, bigint] {
 
 /** PostgreSQL's name for a type in messages. */
 export function typeName(t: LiteralType): string {
-  const names: Record<string, string> = { int2: 'smallint', int4: 'integer', int8: 'bigint', float8: 'double precision', timestamptz: 'timestamp with time zone' };
+  const names: Record<string, string> = {
+    int2: 'smallint',
+    int4: 'integer',
+    int8: 'bigint',
+    float8: 'double precision',
+    timestamptz: 'timestamp with time zone',
+  };
   return names[t] ?? t;
 }
 

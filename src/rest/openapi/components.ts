@@ -19,19 +19,46 @@ export function components(config: Config): Json {
   const securitySchemes: Json = {
     apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (X-DreamFactory-API-Key is accepted too).' },
   };
-  if (config.auth.jwt) securitySchemes.bearer = { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT from your identity provider.' };
+  if (config.auth.jwt)
+    securitySchemes.bearer = { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT from your identity provider.' };
   return {
     securitySchemes,
     parameters: {
-      offset: { name: 'offset', in: 'query', description: 'Rows to skip; use meta.next from the previous page.', schema: { type: 'integer', minimum: 0, default: 0 } },
-      include_count: { name: 'include_count', in: 'query', description: 'Also return meta.count, the number of matching rows.', schema: { type: 'boolean', default: false } },
-      explain: { name: 'explain', in: 'query', description: 'Return the plan and every native query instead of rows.', schema: { type: 'boolean', default: false } },
-      'If-None-Match': { name: 'If-None-Match', in: 'header', description: 'An ETag from an earlier response: 304 when unchanged.', schema: { type: 'string' } },
+      offset: {
+        name: 'offset',
+        in: 'query',
+        description: 'Rows to skip; use meta.next from the previous page.',
+        schema: { type: 'integer', minimum: 0, default: 0 },
+      },
+      include_count: {
+        name: 'include_count',
+        in: 'query',
+        description: 'Also return meta.count, the number of matching rows.',
+        schema: { type: 'boolean', default: false },
+      },
+      explain: {
+        name: 'explain',
+        in: 'query',
+        description: 'Return the plan and every native query instead of rows.',
+        schema: { type: 'boolean', default: false },
+      },
+      'If-None-Match': {
+        name: 'If-None-Match',
+        in: 'header',
+        description: 'An ETag from an earlier response: 304 when unchanged.',
+        schema: { type: 'string' },
+      },
     },
     headers: {
       ETag: { description: 'Strong validator of the body.', schema: { type: 'string' } },
-      CacheControl: { description: '`private, max-age=N` when the view is cached for your role (N: seconds left), else `private, no-cache`.', schema: { type: 'string' } },
-      Vary: { description: 'Authorization, X-API-Key, X-DreamFactory-API-Key: responses depend on the credential.', schema: { type: 'string' } },
+      CacheControl: {
+        description: '`private, max-age=N` when the view is cached for your role (N: seconds left), else `private, no-cache`.',
+        schema: { type: 'string' },
+      },
+      Vary: {
+        description: 'Authorization, X-API-Key, X-DreamFactory-API-Key: responses depend on the credential.',
+        schema: { type: 'string' },
+      },
       'Retry-After': integerHeader('Seconds to wait before retrying.'),
       'RateLimit-Limit': integerHeader('Requests allowed per period.'),
       'RateLimit-Remaining': integerHeader('Requests left now.'),
@@ -53,7 +80,9 @@ export function components(config: Config): Json {
         'RateLimit-Remaining': ref('headers', 'RateLimit-Remaining'),
         'RateLimit-Reset': ref('headers', 'RateLimit-Reset'),
       }),
-      Unavailable: errorResponse('A store is down or its circuit is open (context.source names it).', { 'Retry-After': ref('headers', 'Retry-After') }),
+      Unavailable: errorResponse('A store is down or its circuit is open (context.source names it).', {
+        'Retry-After': ref('headers', 'Retry-After'),
+      }),
       Timeout: errorResponse('A store timed out (context.source names it).'),
     },
     schemas: {
@@ -71,7 +100,11 @@ export function components(config: Config): Json {
       Explain: {
         type: 'object',
         required: ['explain'],
-        properties: { explain: { description: 'The plan: every native query sent and the rows fetched per store (its shape may change between versions).' } },
+        properties: {
+          explain: {
+            description: 'The plan: every native query sent and the rows fetched per store (its shape may change between versions).',
+          },
+        },
         additionalProperties: false,
       },
       Meta: {

@@ -55,11 +55,15 @@ export function openApiDocument(input: OpenApiInput): Json {
       version: input.version,
       description:
         `Governed, read-only views, as role "${input.role}" sees them: only the views, columns and rows this role may read; masked columns are marked \`x-viewgate-masked\`.` +
-        (input.unavailable.length ? `\n\nNot described because their stores are unavailable right now: ${input.unavailable.join(', ')}.` : ''),
+        (input.unavailable.length
+          ? `\n\nNot described because their stores are unavailable right now: ${input.unavailable.join(', ')}.`
+          : ''),
     },
     servers: [{ url: input.serverUrl }],
     security,
-    tags: [...services].sort().map((name) => ({ name, ...(config.services[name]?.description ? { description: config.services[name]!.description } : {}) })),
+    tags: [...services]
+      .sort()
+      .map((name) => ({ name, ...(config.services[name]?.description ? { description: config.services[name]!.description } : {}) })),
     paths,
     components: comps,
   };

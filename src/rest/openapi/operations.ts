@@ -106,7 +106,11 @@ export function rowOperation(d: ViewDescription): Json {
       ref('parameters', 'If-None-Match'),
     ],
     responses: {
-      '200': { description: 'The row as a bare object.', headers: okHeaders(), content: { 'application/json': { schema: ref('schemas', d.id) } } },
+      '200': {
+        description: 'The row as a bare object.',
+        headers: okHeaders(),
+        content: { 'application/json': { schema: ref('schemas', d.id) } },
+      },
       '304': ref('responses', 'NotModified'),
       ...errorResponses(),
     },
@@ -122,7 +126,9 @@ export function writeOperations(d: ViewDescription, row: boolean): Json {
       operationId: `${method}_${d.service}_${d.name}${row ? '_row' : ''}`,
       summary: `Not available: ${d.id} is read-only`,
       description: 'viewgate serves this view for reading only; this method always answers 405 with `Allow`.',
-      ...(row ? { parameters: [{ name: 'id', in: 'path', required: true, description: `The row's ${d.key[0]}.`, schema: { type: 'string' } }] } : {}),
+      ...(row
+        ? { parameters: [{ name: 'id', in: 'path', required: true, description: `The row's ${d.key[0]}.`, schema: { type: 'string' } }] }
+        : {}),
       responses: {
         '401': ref('responses', 'Unauthorized'),
         '404': ref('responses', 'NotFound'),
@@ -139,7 +145,11 @@ export function schemaOperation(d: ViewDescription): Json {
     operationId: `describe_${d.service}_${d.name}`,
     summary: `Schema of ${d.id} as you see it`,
     responses: {
-      '200': { description: 'The view as you see it.', headers: okHeaders(), content: { 'application/json': { schema: ref('schemas', 'ViewSchema') } } },
+      '200': {
+        description: 'The view as you see it.',
+        headers: okHeaders(),
+        content: { 'application/json': { schema: ref('schemas', 'ViewSchema') } },
+      },
       '304': ref('responses', 'NotModified'),
       ...errorResponses(),
     },
@@ -152,7 +162,11 @@ export function listOperation(service: string, kind: '_table' | '_schema'): Json
     operationId: `list_${service}${kind}`,
     summary: `Views of ${service} you may read`,
     responses: {
-      '200': { description: 'Names and descriptions.', headers: okHeaders(), content: { 'application/json': { schema: ref('schemas', 'ViewList') } } },
+      '200': {
+        description: 'Names and descriptions.',
+        headers: okHeaders(),
+        content: { 'application/json': { schema: ref('schemas', 'ViewList') } },
+      },
       '304': ref('responses', 'NotModified'),
       ...errorResponses(),
     },

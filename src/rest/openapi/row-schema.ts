@@ -11,7 +11,8 @@ function columnSchema(c: VisibleColumn, mask: string | undefined): Json {
   const schema: Json = c.nullable || c.masked ? nullable(base) : base;
   const notes: string[] = [];
   if (c.description) notes.push(c.description);
-  if (c.masked) notes.push(`Masked for your role (${mask ?? 'masked'}): values are not the stored ones; not usable in filter, order or ids.`);
+  if (c.masked)
+    notes.push(`Masked for your role (${mask ?? 'masked'}): values are not the stored ones; not usable in filter, order or ids.`);
   else if (!c.filterable) notes.push('Not usable in filter or order.');
   if (notes.length) schema.description = notes.join(' ');
   if (c.masked) schema['x-viewgate-masked'] = mask ?? true;
