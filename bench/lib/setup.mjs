@@ -96,7 +96,9 @@ export async function freePort() {
 export async function startViewgate(configPath, env, opts = {}) {
   requireBuild();
   const port = opts.port ?? (await freePort());
-  const child = spawn(process.execPath, [join(ROOT, 'bin/viewgate.js'), 'serve', '--config', configPath, '--port', String(port)], {
+  // VIEWGATE_BENCH_CPU_PROF=DIR: the server writes a V8 CPU profile into DIR when it stops.
+  const profile = process.env.VIEWGATE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VIEWGATE_BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, join(ROOT, 'bin/viewgate.js'), 'serve', '--config', configPath, '--port', String(port)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
