@@ -98,10 +98,14 @@ export async function startViewgate(configPath, env, opts = {}) {
   const port = opts.port ?? (await freePort());
   // VIEWGATE_BENCH_CPU_PROF=DIR: the server writes a V8 CPU profile into DIR when it stops.
   const profile = process.env.VIEWGATE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VIEWGATE_BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, join(ROOT, 'bin/viewgate.js'), 'serve', '--config', configPath, '--port', String(port)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...profile, join(ROOT, 'bin/viewgate.js'), 'serve', '--config', configPath, '--port', String(port)],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
