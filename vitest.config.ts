@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/support/register-stores.ts'],
     // A skip or todo not listed with its reason in test/allowed-skips.json fails the run.
     reporters: ['default', new AllowedSkipsReporter()],
     // Deadlines that only bound a failure: on a loaded 2-core machine a test that starts the CLI

@@ -6,6 +6,9 @@ import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { BSON, MongoClient, type Document } from 'mongodb';
 import type { Config } from './config/schema.js';
+import { isMongoConfig } from './sources/mongodb/index.js';
+import { isMysqlConfig } from './sources/mysql/index.js';
+import { isPostgresConfig } from './sources/postgres/index.js';
 
 const DATA = fileURLToPath(new URL('../examples/reference/data/', import.meta.url));
 
@@ -18,7 +21,7 @@ export async function loadDemoData(config: Config, say: Say): Promise<void> {
   const crm = config.sources.crm;
   const app = config.sources.app;
   const analytics = config.sources.analytics;
-  if (crm?.kind !== 'mysql' || app?.kind !== 'postgres' || analytics?.kind !== 'mongodb') {
+  if (!crm || !isMysqlConfig(crm) || !app || !isPostgresConfig(app) || !analytics || !isMongoConfig(analytics)) {
     throw new Error('the demo loader expects the reference config: sources crm (mysql), app (postgres), analytics (mongodb)');
   }
   await loadMysql(crm.url, readFileSync(DATA + 'crm.sql', 'utf8'), say);

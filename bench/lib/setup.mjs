@@ -43,6 +43,7 @@ export async function prepareStores(label = 'vg_bench', overrides = {}) {
   const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [`${label}_app`]);
   if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${label}_app"`);
   await admin.end();
+  await import(join(ROOT, 'dist/sources/registry.js')); // registers the store kinds with the config loader
   const { parseConfig } = await import(join(ROOT, 'dist/config/load.js'));
   const { loadDemoData } = await import(join(ROOT, 'dist/demo.js'));
   await loadDemoData(parseConfig(readFileSync(REFERENCE_CONFIG, 'utf8'), REFERENCE_CONFIG, { ...process.env, ...env }), () => {});

@@ -1,7 +1,10 @@
 // What to do next about a store failure, from the driver's message as StoreError carries it
-// (src/sources/store-errors.ts). `viewgate check` prints it after the problem.
+// (src/sources/store-errors.ts). `viewgate check` prints it after the problem. Hints for messages
+// only one store gives come with its descriptor.
+import { STORES } from '../sources/registry.js';
+import type { StoreHint } from '../sources/store.js';
 
-const HINTS: { test: RegExp; next: string }[] = [
+const SHARED: StoreHint[] = [
   {
     test: /ECONNREFUSED/,
     next: 'nothing answers at that host and port: is the server running? Check host:port in the url',
@@ -27,6 +30,8 @@ const HINTS: { test: RegExp; next: string }[] = [
     next: "the store did not answer in time: check that its host is reachable from here (firewall, VPN) or raise the source's `timeout`",
   },
 ];
+
+const HINTS: StoreHint[] = [...STORES.flatMap((s) => s.hints ?? []), ...SHARED];
 
 /** The next step for a store failure, or undefined when the message says nothing we recognise. */
 export function nextStep(message: string): string | undefined {

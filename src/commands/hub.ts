@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { configPath, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { isPostgresConfig } from '../sources/postgres/index.js';
 import { redact, urlSecrets } from '../sources/store-errors.js';
 import { operatorDetail } from '../errors.js';
 import { applyPlan, HubApplyError, type Change } from '../hub/apply.js';
@@ -135,7 +136,9 @@ async function refresh(config: Config, positionals: string[], adminUrl: string |
   const svc = hubServices(config).find(([s]) => s === service)?.[1];
   if (!svc?.views[view]) throw new HubConfigError(id, `no hub view "${id}"`);
   if (!svc.views[view]!.materialize) throw new HubConfigError(id, `"${id}" is not materialized; there is nothing to refresh`);
-  const url = adminUrl ?? config.sources[svc.source]!.url;
+  const hubSource = config.sources[svc.source];
+  if (!hubSource || !isPostgresConfig(hubSource)) throw new HubConfigError(id, `the hub "${svc.source}" must be a postgres source`);
+  const url = adminUrl ?? hubSource.url;
   const session = new HubSession({ name: svc.source, url, timeoutMs: 0, pool: 1 });
   const state = refreshState(session, id);
   try {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
+import { storeConfigSpec, type StoreConfigSpec } from './stores.js';
 import { configSchema, embeddedService, hubService, isTableService, tableService, type Config } from './schema.js';
 
 export interface ConfigProblem {
@@ -248,10 +249,11 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
         out.push({ path: `services.${svcName}.source`, message: `unknown source "${svc.source}"; sources are: ${list(c.sources)}` });
       svc.tables.forEach((t, i) => {
         const table = typeof t === 'string' ? t : t.name;
-        if (src?.kind === 'mongodb' && !src.collections[table]) {
+        const declared = src && storeConfigSpec(src.kind)?.declaredTables?.(src);
+        if (declared && !declared.includes(table)) {
           out.push({
             path: `services.${svcName}.tables.${i}`,
-            message: `source "${svc.source}" declares no collection "${table}"; declare its columns under sources.${svc.source}.collections`,
+            message: `source "${svc.source}" declares no table "${table}"; declare it (and its columns) under sources.${svc.source}`,
           });
         }
         views.add(table.includes('.') ? table.split('.').pop()! : table);
@@ -260,7 +262,7 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
       for (const v of Object.keys(svc.views)) views.add(v);
       if (svc.engine === 'hub') {
         if (!svc.source) out.push({ path: `services.${svcName}.source`, message: 'a hub service names its hub: a postgres source' });
-        else if (c.sources[svc.source]?.kind !== 'postgres') {
+        else if (!capable(c, svc.source, 'hubHost')) {
           out.push({ path: `services.${svcName}.source`, message: `the hub "${svc.source}" must be a postgres source` });
         }
         for (const [srcName, m] of Object.entries(svc.foreign ?? {})) {
@@ -323,10 +325,15 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
   }
   if (c.audit.sink === 'postgres') {
     if (!c.audit.source) out.push({ path: 'audit.source', message: 'the postgres audit sink names a postgres source' });
-    else if (c.sources[c.audit.source]?.kind !== 'postgres')
+    else if (!capable(c, c.audit.source, 'auditSink'))
       out.push({ path: 'audit.source', message: `"${c.audit.source}" is not a postgres source` });
   }
   return out;
+}
+
+function capable(c: Config, source: string, what: keyof StoreConfigSpec['capabilities']): boolean {
+  const kind = c.sources[source]?.kind;
+  return kind !== undefined && storeConfigSpec(kind)?.capabilities[what] === true;
 }
 
 function grantKeyProblem(key: string, views: Map<string, Set<string>>): string | undefined {

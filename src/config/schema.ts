@@ -1,7 +1,7 @@
 // The configuration file's shape (docs/configuration.md), validated with zod. Unknown keys are
 // errors everywhere: a typo in a security setting must never be ignored.
 import { z } from 'zod';
-import { COLUMN_TYPES } from '../values.js';
+import { storeConfigSpec, storeKinds, type StoreConfig } from './stores.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -13,7 +13,7 @@ export function parseDuration(v: string | number): number | undefined {
   return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
 }
 
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDuration(v);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration; write e.g. 500ms, 5s, 1m or 1h` });
@@ -47,38 +47,30 @@ const roleName = z
   .string()
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/, 'a role name uses letters, digits and _ - . : only, starting with a letter, digit or _');
 
-const sqlSource = z.strictObject({
-  kind: z.enum(['postgres', 'mysql']),
-  url: z.string().min(1, 'the connection URL is empty (is its environment variable set?)'),
-  timeout: duration.default(30_000),
-  pool: z.number().int().min(1).max(1000).default(10),
-  description: z.string().optional(),
-});
+/** A store's connection URL (docs/configuration.md, "Sources"). */
+export const storeUrl = z.string().min(1, 'the connection URL is empty (is its environment variable set?)');
 
-const mongoColumn = z.strictObject({
-  type: z.enum(COLUMN_TYPES),
-  path: z.string().min(1).optional(),
-  onTypeMismatch: z.enum(['error', 'null']).default('error'),
-  description: z.string().optional(),
-});
+/** Connection pool size of a networked store. */
+export const poolSize = z.number().int().min(1).max(1000).default(10);
 
-const mongoSource = z.strictObject({
-  kind: z.literal('mongodb'),
-  url: z.string().min(1, 'the connection URL is empty (is its environment variable set?)'),
-  database: z.string().min(1),
-  timeout: duration.default(30_000),
-  pool: z.number().int().min(1).max(1000).default(10),
-  description: z.string().optional(),
-  collections: z.record(
-    z.string(),
-    z.strictObject({
-      description: z.string().optional(),
-      columns: z.record(z.string(), mongoColumn),
-    }),
-  ),
+/** One `sources` entry: validated by the schema its kind registered (src/config/stores.ts). */
+const source = z.looseObject({ kind: z.string() }).transform((entry, ctx): StoreConfig => {
+  const spec = storeConfigSpec(entry.kind);
+  if (!spec) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['kind'],
+      message: `unknown store kind "${entry.kind}"; the kinds are: ${storeKinds().join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  const parsed = spec.config.safeParse(entry);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue });
+    return z.NEVER;
+  }
+  return parsed.data;
 });
-
-const source = z.discriminatedUnion('kind', [sqlSource, mongoSource]);
 
 const MASK_RE = /^(email|hash|redact|null|partial\(\s*\d+\s*,\s*\d+\s*\))$/;
 const mask = z.string().regex(MASK_RE, 'a mask is one of email, partial(F,L), hash, redact, null');

@@ -31,7 +31,7 @@ export class Catalog {
   private readonly descriptions = new Map<ViewId, string>();
 
   constructor(
-    private readonly config: Config,
+    config: Config,
     private readonly sources: Sources,
   ) {
     for (const [svcName, svc] of Object.entries(config.services)) {
@@ -61,8 +61,6 @@ export class Catalog {
       const description = configured ?? info.description ?? svc.description ?? `${table} in ${svc.source}`;
       this.descriptions.set(id, description);
       const key = (typeof entry === 'string' ? undefined : entry.key) ?? info.primaryKey;
-      const cols = this.config.sources[svc.source];
-      const declared = cols?.kind === 'mongodb' ? cols.collections[table]?.columns : undefined;
       return {
         id,
         service: svcName,
@@ -73,7 +71,7 @@ export class Catalog {
           name: c.name,
           type: c.type,
           nullable: c.nullable,
-          ...((declared?.[c.name]?.description ?? c.description) ? { description: declared?.[c.name]?.description ?? c.description } : {}),
+          ...(c.description ? { description: c.description } : {}),
         })),
         engine: new TableViewEngine(source, info),
       };

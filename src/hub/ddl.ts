@@ -11,6 +11,7 @@
 import { parse } from 'libpg-query';
 import type { Config, ViewConfig } from '../config/schema.js';
 import { parseCron } from './cron.js';
+import { isPostgresConfig } from '../sources/postgres/index.js';
 import { foreignObjects } from './foreign.js';
 import { hubServices, type HubService } from './services.js';
 import {
@@ -64,7 +65,7 @@ export async function planHubs(config: Config, only?: string[]): Promise<HubPlan
 
 async function planHub(config: Config, hub: string, services: [string, HubService][]): Promise<HubPlan> {
   const src = config.sources[hub];
-  if (!src || src.kind !== 'postgres')
+  if (!src || !isPostgresConfig(src))
     throw new HubConfigError(`services.${services[0]![0]}.source`, `the hub "${hub}" must be a postgres source`);
   const user = safeUser(src.url);
   // Every foreign object comes before every service object: replacing a foreign table drops the

@@ -2,14 +2,18 @@
 // URL, a user mapping with its credentials, and the foreign tables in the `foreign:` schema
 // (IMPORT FOREIGN SCHEMA for SQL sources; CREATE FOREIGN TABLE from the declared columns for MongoDB).
 import type { SourceConfig, ViewServiceConfig } from '../config/schema.js';
+import type { MongoConfig } from '../sources/mongodb/index.js';
+import type { MysqlConfig } from '../sources/mysql/index.js';
+import type { PostgresConfig } from '../sources/postgres/index.js';
 import type { ColumnType } from '../values.js';
 import { definitionHash, HubConfigError, ident, literal, qualified, secretVariable, serverName } from './names.js';
 import type { HubObject, OptionValue } from './objects.js';
 
 type ForeignMapping = NonNullable<ViewServiceConfig['foreign']>[string];
-type MongoSource = Extract<SourceConfig, { kind: 'mongodb' }>;
+/** The stores the hub has a foreign data wrapper for. */
+type WrappedSource = PostgresConfig | MysqlConfig | MongoConfig;
 
-const WRAPPER: Record<SourceConfig['kind'], string> = {
+const WRAPPER: Record<WrappedSource['kind'], string> = {
   postgres: 'postgres_fdw',
   mysql: 'mysql_fdw',
   mongodb: 'mongo_fdw',
@@ -49,7 +53,18 @@ function groupBySchema(tables: string[], defaultSchema: string): Map<string, str
   return out;
 }
 
-export function foreignObjects(srcName: string, src: SourceConfig, m: ForeignMapping, path: string): HubObject[] {
+function wrapped(cfg: SourceConfig): cfg is WrappedSource {
+  return Object.hasOwn(WRAPPER, cfg.kind);
+}
+
+export function foreignObjects(srcName: string, cfg: SourceConfig, m: ForeignMapping, path: string): HubObject[] {
+  if (!wrapped(cfg)) {
+    throw new HubConfigError(
+      `${path}`,
+      `the hub has no foreign data wrapper for ${cfg.kind} sources (it has: ${Object.keys(WRAPPER).join(', ')}); serve "${srcName}" from an embedded service instead`,
+    );
+  }
+  const src = cfg;
   const u = parseUrl(src.url, `sources.${srcName}.url`);
   const server = serverName(srcName);
   const objects: HubObject[] = [{ kind: 'extension', name: WRAPPER[src.kind] }];
@@ -132,7 +147,7 @@ const MONGO_TYPES: Record<ColumnType, string> = {
  * column to the document field of the same (dotted) name. `_id` comes first, typed `name`, as
  * mongo_fdw requires.
  */
-function mongoForeignTable(schema: string, server: string, src: MongoSource, collection: string): HubObject {
+function mongoForeignTable(schema: string, server: string, src: MongoConfig, collection: string): HubObject {
   const declared = src.collections[collection]!.columns;
   const cols = Object.entries(declared).map(([name, c]) => ({ field: c.path ?? name, type: c.type }));
   const rest = cols.filter((c) => c.field !== '_id');

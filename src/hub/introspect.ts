@@ -1,7 +1,7 @@
 // The columns of a hub view, read from the hub's catalog, as the shared SQL compiler needs them.
 import { StoreError } from '../errors.js';
-import { TYPE_MAP } from '../sources/postgres.js';
-import type { SqlColumn, SqlTable } from '../sources/sql-common.js';
+import { TYPE_MAP } from '../sources/postgres/source.js';
+import type { SqlColumn, SqlTable } from '../sources/sql/common.js';
 import { qualified } from './names.js';
 import type { HubSession } from './passthrough/session.js';
 

@@ -4,8 +4,8 @@
 import type { SqlViewSpec } from '../engine/embedded/index.js';
 import type { EngineQuery, EngineResult, ExplainResult, View, ViewEngine } from '../engine/view.js';
 import { viewIdOf } from '../config/view-id.js';
-import { pgDialect, decode } from '../sources/postgres.js';
-import { buildCount, buildSelect, type SqlTable } from '../sources/sql-common.js';
+import { pgDialect, decode } from '../sources/postgres/source.js';
+import { buildCount, buildSelect, type SqlTable } from '../sources/sql/common.js';
 import type { Row } from '../values.js';
 import { ApiError, StoreError } from '../errors.js';
 import type { Predicate } from '../query/predicate.js';

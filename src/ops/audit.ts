@@ -5,6 +5,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
+import { isPostgresConfig } from '../sources/postgres/index.js';
 import type { Logger } from './logger.js';
 import type { Identity } from '../policy/identity.js';
 import { ApiError } from '../errors.js';
@@ -203,7 +204,8 @@ export function sinkFor(config: Config, output: BoundedOutput): AuditSink | unde
       return new FileSink(a.path ?? './audit.log');
     case 'postgres': {
       const src = config.sources[a.source!];
-      return new PostgresSink(src!.url);
+      if (!src || !isPostgresConfig(src)) throw new Error(`the audit source "${a.source}" is not a postgres source`);
+      return new PostgresSink(src.url);
     }
     case 'stdout':
       return new StreamSink(output);

@@ -1,7 +1,8 @@
 // A Source decorator: every round trip goes through the store's circuit breaker and is timed into
 // the store metrics. The wrapped source keeps its own timeouts and pool limits.
 import type { Pushdown, Predicate } from '../query/predicate.js';
-import type { JoinPushdown, NativeQuery, ScanResult, Source, SourceKind, TableInfo } from './source.js';
+import type { JoinPushdown, NativeQuery, ScanAcceptance, ScanOffer, ScanResult, Source, TableInfo } from './source.js';
+import type { StoreLimits } from './source.js';
 import { StoreError } from '../errors.js';
 import { CircuitOpenError, type BreakerStateName, type CircuitBreaker } from './breaker.js';
 
@@ -14,7 +15,8 @@ export interface StoreMetrics {
 
 export class GuardedSource implements Source {
   readonly name: string;
-  readonly kind: SourceKind;
+  readonly kind: string;
+  readonly limits: StoreLimits;
   /** Present when the wrapped source can run a join of its own tables as one query. */
   readonly scanJoin?: (pushdown: JoinPushdown) => Promise<ScanResult>;
 
@@ -25,6 +27,7 @@ export class GuardedSource implements Source {
   ) {
     this.name = inner.name;
     this.kind = inner.kind;
+    this.limits = inner.limits;
     if (inner.scanJoin)
       this.scanJoin = (pd) =>
         this.call(
@@ -60,6 +63,10 @@ export class GuardedSource implements Source {
 
   count(table: string, where?: Predicate): Promise<number> {
     return this.call('count', () => this.inner.count(table, where));
+  }
+
+  offer(table: TableInfo, work: ScanOffer): ScanAcceptance {
+    return this.inner.offer(table, work);
   }
 
   /** Builds the native query without sending it: no round trip, no breaker. */

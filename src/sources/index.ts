@@ -1,30 +1,10 @@
 // Creates the configured sources (one pool each), each behind its circuit breaker and timed into
 // the store metrics (src/sources/guarded-source.ts).
-import type { Config, SourceConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './breaker.js';
 import { GuardedSource, type StoreMetrics } from './guarded-source.js';
 import type { Source } from './source.js';
-import { PostgresSource } from './postgres.js';
-import { MysqlSource } from './mysql.js';
-import { MongoSource } from './mongodb.js';
-
-function createSource(name: string, cfg: SourceConfig): Source {
-  switch (cfg.kind) {
-    case 'postgres':
-      return new PostgresSource({ name, url: cfg.url, timeoutMs: cfg.timeout, pool: cfg.pool });
-    case 'mysql':
-      return new MysqlSource({ name, url: cfg.url, timeoutMs: cfg.timeout, pool: cfg.pool });
-    case 'mongodb':
-      return new MongoSource({
-        name,
-        url: cfg.url,
-        database: cfg.database,
-        timeoutMs: cfg.timeout,
-        pool: cfg.pool,
-        collections: cfg.collections,
-      });
-  }
-}
+import { storeDescriptor } from './registry.js';
 
 export interface SourcesOptions {
   metrics?: StoreMetrics;
@@ -39,7 +19,7 @@ export class Sources {
     const hooks = metrics ? { onStateChange: metrics.breakerChanged.bind(metrics), onReject: metrics.breakerRejected.bind(metrics) } : {};
     for (const [name, cfg] of Object.entries(config.sources)) {
       const breaker = new CircuitBreaker(name, opts.breaker ?? DEFAULT_BREAKER, hooks);
-      this.byName.set(name, new GuardedSource(createSource(name, cfg), breaker, metrics));
+      this.byName.set(name, new GuardedSource(storeDescriptor(cfg.kind).create(name, cfg), breaker, metrics));
     }
   }
 

@@ -1,9 +1,12 @@
-// The interface every store implements (docs/configuration.md, "Sources"). One file per store
-// beside this one.
+// The interface every store implements (docs/architecture.md, "How to add a store"). One folder
+// per store beside this file.
 import type { ColumnType, Row } from '../values.js';
-import type { Predicate, Pushdown } from '../query/predicate.js';
+import type { OrderTerm, Predicate, Pushdown } from '../query/predicate.js';
 
-export type SourceKind = 'postgres' | 'mysql' | 'mongodb';
+export interface StoreLimits {
+  /** The most keys one bind-join statement carries (the store's parameter or statement-size limit). */
+  maxKeysPerStatement: number;
+}
 
 export interface ColumnInfo {
   name: string;
@@ -65,9 +68,35 @@ export interface JoinPushdown {
   offset?: number;
 }
 
+/**
+ * Work the engine offers one scan, in source column names (as Trino's applyFilter and applyTopN):
+ * conjuncts of its filter and the order it wants.
+ */
+export interface ScanOffer {
+  where: readonly Predicate[];
+  orderBy: readonly OrderTerm[];
+}
+
+/** What the source runs exactly as the value model says (src/values.ts); the engine runs the rest. */
+export interface ScanAcceptance {
+  /** The offered conjuncts the store evaluates, the same objects. */
+  taken: Predicate[];
+  /** The offered conjuncts the engine must evaluate on the rows the scan returns. */
+  remaining: Predicate[];
+  /** Whether the store sorts by the whole order exactly (and so can also apply LIMIT and OFFSET). */
+  orderBy: boolean;
+}
+
+/** A source that takes every offer: its store evaluates all of the predicate language exactly. */
+export function takeEverything(work: ScanOffer): ScanAcceptance {
+  return { taken: [...work.where], remaining: [], orderBy: true };
+}
+
 export interface Source {
   readonly name: string;
-  readonly kind: SourceKind;
+  /** The store kind, as registered (src/sources/registry.ts); for explain and logs. */
+  readonly kind: string;
+  readonly limits: StoreLimits;
   /** Opens the pool; does not fail when the store is down (the first query does). */
   connect(): Promise<void>;
   close(): Promise<void>;
@@ -79,6 +108,11 @@ export interface Source {
   scan(table: string, pushdown: Pushdown): Promise<ScanResult>;
   /** Number of rows matching `where`. */
   count(table: string, where?: Predicate): Promise<number>;
+  /**
+   * Which of `work` the store runs exactly; no round trip. `scan` and `count` are only given
+   * predicates and orders it took.
+   */
+  offer(table: TableInfo, work: ScanOffer): ScanAcceptance;
   /** The native query `scan` would send, without sending it (for explain). */
   explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery>;
   /**

@@ -3,7 +3,7 @@
 // error's detail for the log and `viewgate check`, with passwords from the URL redacted.
 import { StoreError } from '../errors.js';
 
-type Reason = StoreError['reason'];
+export type Reason = StoreError['reason'];
 
 export interface DriverError {
   code?: unknown;
@@ -25,35 +25,11 @@ const NETWORK_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST',
 ]);
 
-function networkish(e: DriverError): boolean {
+/** A driver error that means the network or the server went away. */
+export function networkish(e: DriverError): boolean {
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
   const msg = String(e.message ?? '');
   return /connection terminated|timeout expired|connect ECONNREFUSED|Connection lost/i.test(msg);
-}
-
-/** PostgreSQL: SQLSTATE 57014 is a cancelled statement (statement_timeout); class 08, 28, 3D, 57P are connection problems. */
-export function pgReason(e: DriverError): Reason {
-  const code = typeof e.code === 'string' ? e.code : '';
-  if (code === '57014') return 'timeout';
-  if (/^(08|28|3D|57P)/.test(code) || code === '53300' || networkish(e)) return 'unavailable';
-  return 'failed';
-}
-
-/** MariaDB 1969 (max_statement_time) and MySQL 3024 (MAX_EXECUTION_TIME) are timeouts. */
-export function mysqlReason(e: DriverError): Reason {
-  if (e.errno === 1969 || e.errno === 3024) return 'timeout';
-  // 1040 too many connections, 1044/1045/1698 access denied, 1049 unknown database.
-  if (networkish(e) || e.fatal === true || [1040, 1044, 1045, 1049, 1698].includes(Number(e.errno))) return 'unavailable';
-  return 'failed';
-}
-
-/** MongoDB: code 50 is MaxTimeMSExpired; server selection and network errors mean unreachable. */
-export function mongoReason(e: DriverError): Reason {
-  if (e.code === 50) return 'timeout';
-  const name = String(e.name ?? '');
-  if (/ServerSelection|Network|TopologyClosed|PoolCleared/.test(name) || networkish(e)) return 'unavailable';
-  if (e.code === 18 || e.code === 13) return 'unavailable'; // authentication failed, unauthorized
-  return 'failed';
 }
 
 /** The secrets in a connection URL (its password), for redaction. */

@@ -1,5 +1,6 @@
 // `viewgate check` as a new user meets it: a typo in a service names the key, a MongoDB that
 // cannot be reached fails its views, and every store failure says what to do next.
+import type { MongoConfig } from '../../src/sources/mongodb/index.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,7 +79,7 @@ describe('viewgate check', () => {
     const config = referenceConfig({ ...stores.env, EVENTS_MONGO_URL: 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500' }, (yaml) =>
       yaml.replace('timeout: 5s\n    collections:', 'timeout: 1s\n    collections:'),
     );
-    expect(config.sources.analytics?.timeout).toBe(1000);
+    expect((config.sources.analytics as MongoConfig).timeout).toBe(1000);
     const report = await runCheck(config);
     expect(report.ok).toBe(false);
     expect(line(report.lines, /^source  FAIL  analytics /)).toMatch(

@@ -10,9 +10,9 @@ import { Binary, Double, Long, ObjectId } from 'mongodb';
 import pg from 'pg';
 import type { OrderTerm, Predicate } from '../../src/query/predicate.js';
 import type { Source } from '../../src/sources/source.js';
-import { PostgresSource } from '../../src/sources/postgres.js';
-import { MysqlSource } from '../../src/sources/mysql.js';
-import { MongoSource } from '../../src/sources/mongodb.js';
+import { PostgresSource } from '../../src/sources/postgres/source.js';
+import { MysqlSource } from '../../src/sources/mysql/source.js';
+import { MongoSource } from '../../src/sources/mongodb/source.js';
 import type { ColumnType, Row, Value } from '../../src/values.js';
 import { createMongoDatabase, createMysqlDatabase, createPgDatabase, mysqlExec, pgExec } from '../support/stores.js';
 

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Double, Long, ObjectId, type Document } from 'mongodb';
 import type { OrderTerm, Predicate } from '../../src/query/predicate.js';
-import { MongoSource } from '../../src/sources/mongodb.js';
+import { MongoSource } from '../../src/sources/mongodb/source.js';
 import { createMongoDatabase, createPgDatabase } from '../support/stores.js';
 import { oracleQuery } from './env.js';
 import { canonRow, show } from './harness.js';

@@ -2,7 +2,7 @@
 import type { Config } from '../../src/config/schema.js';
 import { StoreError } from '../../src/errors.js';
 import type { Sources } from '../../src/sources/index.js';
-import type { ColumnInfo, TableInfo } from '../../src/sources/source.js';
+import { takeEverything, type ColumnInfo, type ScanOffer, type TableInfo } from '../../src/sources/source.js';
 import { buildEmbeddedView } from '../../src/engine/embedded/index.js';
 import type { View } from '../../src/engine/view.js';
 import type { ColumnType } from '../../src/values.js';
@@ -70,6 +70,7 @@ const fakeSources = {
         if (!t) throw new StoreError(name, 'failed', `table "${table}" does not exist`);
         return t;
       },
+      offer: (_table: TableInfo, work: ScanOffer) => takeEverything(work),
       // Marks SQL sources as able to run joins of their own tables.
       ...(name === 'analytics' ? {} : { scanJoin: async () => ({ rows: [], native: { source: name, text: '', params: [] } }) }),
     };

@@ -1,4 +1,7 @@
 // No Docker engine runs here, so docker-compose.yml and the Dockerfile are checked by reading them.
+import type { MongoConfig } from '../../src/sources/mongodb/index.js';
+import type { MysqlConfig } from '../../src/sources/mysql/index.js';
+import type { PostgresConfig } from '../../src/sources/postgres/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -40,9 +43,9 @@ describe('docker-compose.yml', () => {
       return [u.hostname, u.port];
     };
     const published = (svc: string) => compose.services[svc].ports.map((p: string) => p.split(':')[1]);
-    const crm = config.sources.crm!;
-    const app = config.sources.app!;
-    const analytics = config.sources.analytics!;
+    const crm = config.sources.crm as MysqlConfig;
+    const app = config.sources.app as PostgresConfig;
+    const analytics = config.sources.analytics as MongoConfig;
     expect(hostPort(crm.url)).toEqual(['mysql', '3306']);
     expect(published('mysql')).toContain('3306');
     expect(new URL(crm.url).pathname).toBe(`/${compose.services.mysql.environment.MYSQL_DATABASE}`);
@@ -50,7 +53,7 @@ describe('docker-compose.yml', () => {
     expect(hostPort(app.url)).toEqual(['postgres', '5432']);
     expect(new URL(app.url).pathname).toBe(`/${compose.services.postgres.environment.POSTGRES_DB}`);
     expect(hostPort(analytics.url)).toEqual(['mongo', '27017']);
-    expect(analytics.kind === 'mongodb' && analytics.database).toBe('analytics');
+    expect(analytics.database).toBe('analytics');
     expect(read('examples/reference/mongo-init.js')).toContain("getSiblingDB('analytics').events");
     expect(config.server.host).toBe('0.0.0.0');
     expect(config.server.port).toBe(8080);

@@ -1,7 +1,8 @@
 // How driver errors are classified: login refusals of every kind are "unavailable" (503 naming the
 // store), never a generic failure.
 import { describe, expect, it } from 'vitest';
-import { mysqlReason, pgReason } from '../../src/sources/store-errors.js';
+import { mysqlReason } from '../../src/sources/mysql/errors.js';
+import { pgReason } from '../../src/sources/postgres/errors.js';
 
 describe('driver error classification', () => {
   it('MySQL/MariaDB access denied, with or without a password, is unavailable', () => {

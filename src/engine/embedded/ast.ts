@@ -1,7 +1,7 @@
 // The checked view: relations resolved to sources, expressions typed. Built once when the view
 // loads (analyze.ts), read by the planner for every request.
 import type { CompareOp } from '../../query/predicate.js';
-import type { SourceKind } from '../../sources/source.js';
+import type { TableInfo } from '../../sources/source.js';
 import type { Value } from '../../values.js';
 import type { TypeMod } from './casts.js';
 import type { SqlType } from './sql-types.js';
@@ -41,8 +41,11 @@ export interface Relation {
   index: number;
   alias: string;
   source: string;
-  sourceKind: SourceKind;
+  /** The store kind, as a label for explain. */
+  sourceKind: string;
   table: string;
+  /** The table as its source describes it; offers of work to the source name it. */
+  info: TableInfo;
   columns: Map<string, RelationColumn>;
   primaryKey: string[];
 }

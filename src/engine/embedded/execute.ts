@@ -5,7 +5,7 @@ import { ApiError } from '../../errors.js';
 import { and, type Predicate } from '../../query/predicate.js';
 import { evaluate } from '../../query/evaluate.js';
 import type { JoinPushdown, NativeQuery, ScanResult, Source } from '../../sources/source.js';
-import { compareForSort, compareValues, type ColumnType, type Row, type Value } from '../../values.js';
+import { compareForSort, compareValues, type Row, type Value } from '../../values.js';
 import type { EngineResult } from '../view.js';
 import { slotKey, type Expr } from './ast.js';
 import { aggregate } from './aggregate.js';
@@ -35,9 +35,6 @@ export interface Execution {
   result: EngineResult;
   stats: ExecutionStats;
 }
-
-/** Keys per bind-join batch a store takes in one statement (MySQL binds each text key twice; 65535 placeholders at most). */
-const MAX_KEYS_PER_QUERY: Record<string, number> = { mysql: 30_000, mongodb: 50_000, postgres: 1_000_000 };
 
 export async function executePlan(plan: Plan, source: (name: string) => Source): Promise<Execution> {
   const run = new Run(plan, source);
@@ -208,7 +205,7 @@ class Run {
     else {
       const keys = this.bindKeys(u, providerRows!);
       this.unitStats[u.id]!.keys = keys.length;
-      const size = Math.max(1, Math.min(this.plan.batchSize, MAX_KEYS_PER_QUERY[u.sourceKind] ?? this.plan.batchSize));
+      const size = Math.max(1, Math.min(this.plan.batchSize, this.source(u.source).limits.maxKeysPerStatement));
       const batches: (typeof keys)[] = [];
       for (let i = 0; i < keys.length; i += size) batches.push(keys.slice(i, i + size));
       // Settle every batch before failing, so no query of this request is still running afterwards.
@@ -255,7 +252,6 @@ class Run {
       };
       let rows: Row[];
       let native: NativeQuery;
-      let dropped = 0; // fetched, then dropped by a recheck: still counted as fetched
       if (u.members.length === 1) {
         const rel = u.members[0]!;
         const table = this.plan.view.relations[rel]!.table;
@@ -275,10 +271,7 @@ class Run {
           this.queries.push({ source: u.source, text: `count(*) of ${table} with the same filter`, params: [] });
         }
         native = res.native;
-        const fetchedRows = res.rows.length;
-        const kept = scan.recheck && where ? res.rows.filter((r) => evaluate(where, r, this.columnTypes(rel)) === true) : res.rows;
-        dropped = fetchedRows - kept.length;
-        rows = kept.map((r) => {
+        rows = res.rows.map((r) => {
           const out: Row = {};
           for (const [k, v] of Object.entries(r)) out[slotKey(rel, k)] = v;
           return out;
@@ -318,7 +311,7 @@ class Run {
         });
       }
       this.queries.push(native);
-      const n = rows.length + dropped;
+      const n = rows.length;
       this.unitStats[u.id]!.queries++;
       this.unitStats[u.id]!.rows += n;
       this.fetched[u.source] = (this.fetched[u.source] ?? 0) + n;
@@ -331,10 +324,6 @@ class Run {
     } finally {
       this.release();
     }
-  }
-
-  private columnTypes(rel: number): Map<string, ColumnType> {
-    return new Map([...this.plan.view.relations[rel]!.columns].map(([name, c]) => [name, columnTypeOf(c.type)]));
   }
 
   /** Remembers the first failure; later batches are not sent. */

@@ -77,7 +77,8 @@ async function loadModel(id: string, sql: string, spec: SqlViewSpec): Promise<Vi
     const cfg = spec.config.sources[source];
     if (!cfg) throw new Refusal(`source "${source}" is not configured (sources: ${Object.keys(spec.config.sources).join(', ')})`, location);
     try {
-      return { kind: cfg.kind, info: await spec.sources.get(source).introspect(table) };
+      const store = spec.sources.get(source);
+      return { kind: store.kind, info: await store.introspect(table) };
     } catch (err) {
       // A missing table is the view's fault; a store that is down is retried on the next use.
       if (err instanceof StoreError && err.reason === 'failed') throw new Refusal(err.message, location);
@@ -136,6 +137,7 @@ export class EmbeddedEngine implements ViewEngine {
       batchSize: engine.batchSize,
       concurrency: engine.concurrency,
       joinCapable: (name) => joinScanner(this.spec.sources.get(name)) !== undefined,
+      offer: (name, table, work) => this.spec.sources.get(name).offer(table, work),
     });
   }
 

@@ -3,8 +3,9 @@
 // us infer, which relations one SQL source joins itself, where ORDER BY + LIMIT can go, and which
 // side of each join is fetched first.
 import type { OrderTerm, Predicate } from '../../query/predicate.js';
+import type { ScanAcceptance, ScanOffer, TableInfo } from '../../sources/source.js';
 import type { EngineQuery } from '../view.js';
-import type { Expr, JoinModel, ViewModel } from './ast.js';
+import type { Expr, JoinModel, Relation, ViewModel } from './ast.js';
 import { castColumn, conjuncts, mapExpr, relationsOf } from './expr-tools.js';
 import type { BindSpec, FetchUnit, Plan, PlannedJoin, PushedPredicate, RelationScan } from './plan.js';
 import { chainInvertible, columnsOf, inferAcross, predicateToExpr, rejectsNulls, toSourcePredicate } from './predicates.js';
@@ -18,6 +19,8 @@ export interface PlanOptions {
   concurrency: number;
   /** Whether a source can run a join of its own tables as one query (Source.scanJoin). */
   joinCapable(source: string): boolean;
+  /** What a source takes of the work offered for one scan (Source.offer); the engine does the rest. */
+  offer(source: string, table: TableInfo, work: ScanOffer): ScanAcceptance;
 }
 
 interface Conjunct {
@@ -83,20 +86,33 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
   }
   for (const j of view.joins) for (const f of j.childFilters) scanConjuncts.get(j.child)!.push({ expr: f, origin: 'join-on' });
 
+  // Each store takes what it evaluates exactly (Source.offer); the rest runs right after its fetch.
   const scans = new Map<number, RelationScan>();
   for (const r of view.relations) {
-    const pushed: PushedPredicate[] = [];
+    const offered: { predicate: Predicate; conjunct: Conjunct }[] = [];
     const local: Expr[] = [];
     for (const c of scanConjuncts.get(r.index)!) {
       const p = opts.pushdown ? toSourcePredicate(c.expr, r.index) : undefined;
-      if (p && !(r.sourceKind === 'mongodb' && mongoUnsafe(p, r.primaryKey)))
-        pushed.push({ predicate: p, origin: c.origin, ...(c.scoped ? { scoped: true } : {}) });
+      if (p) offered.push({ predicate: p, conjunct: c });
       else local.push(c.expr);
     }
-    scans.set(r.index, { rel: r.index, columns: [], pushed, local, recheck: r.sourceKind === 'mongodb' });
+    const taken = takenBy(
+      opts,
+      r,
+      offered.map((o) => o.predicate),
+    );
+    const pushed: PushedPredicate[] = [];
+    for (const { predicate, conjunct: c } of offered) {
+      if (taken.has(predicate)) pushed.push({ predicate, origin: c.origin, ...(c.scoped ? { scoped: true } : {}) });
+      else {
+        local.push(c.expr);
+        notes.push(`${formatExpr(c.expr, view)} is evaluated in process: source "${r.source}" does not take it`);
+      }
+    }
+    scans.set(r.index, { rel: r.index, columns: [], pushed, local });
   }
 
-  // 4. Predicates carried across join keys.
+  // 4. Predicates carried across join keys (only those the store takes: they are implied anyway).
   const planned: PlannedJoin[] = view.joins.map((j) => ({
     child: j.child,
     parent: j.parent,
@@ -104,7 +120,14 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
     fromLeft: fromLeft.has(j.child),
     conditions: j.conditions,
   }));
-  if (opts.pushdown) infer(planned, scans, view);
+  if (opts.pushdown) {
+    infer(planned, scans, view);
+    for (const s of scans.values()) {
+      const inferred = s.pushed.filter((p) => p.origin === 'inferred').map((p) => p.predicate);
+      const taken = takenBy(opts, view.relations[s.rel]!, inferred);
+      s.pushed = s.pushed.filter((p) => p.origin !== 'inferred' || taken.has(p.predicate));
+    }
+  }
 
   // 5. Fetch units: relations of one SQL source joined on plain columns become one query.
   const units: FetchUnit[] = [];
@@ -164,9 +187,7 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
   for (const s of scans.values()) s.local.forEach(use);
   for (const j of planned) j.conditions.forEach((c) => (use(c.parentKey), use(c.childKey)));
   for (const s of scans.values()) {
-    const cols = need.get(s.rel) ?? new Set<string>();
-    if (s.recheck) for (const p of s.pushed) predicateColumnsOf(p.predicate, cols);
-    s.columns = [...cols];
+    s.columns = [...(need.get(s.rel) ?? [])];
   }
 
   // 7. ORDER BY + LIMIT into the store where that is sound.
@@ -186,15 +207,21 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
   const scopedRequest = rowConjuncts.size > 0;
   if (scopedRequest && !unitScoped(root)) blockers.push('the row filter does not reach the first table');
   const mapped = q.orderBy.map((t) => orderColumn(view, t));
-  // MongoDB orders strings and ObjectIds by BSON type first, not by their text.
-  const mongoText = (terms: ({ rel: number; column: string } | undefined)[]): boolean =>
-    terms.some(
-      (m) => m && view.relations[m.rel]!.sourceKind === 'mongodb' && view.relations[m.rel]!.columns.get(m.column)!.type === 'text',
-    );
-  const mongoNote = 'ORDER BY is not pushed: MongoDB does not sort text by code point when a field mixes strings and ObjectIds';
+  /** The relation whose store does not sort by these terms exactly, if any. */
+  const unsorted = (terms: ({ rel: number; column: string; desc: boolean } | undefined)[]): string | undefined => {
+    const rels = new Set(terms.flatMap((m) => (m ? [m.rel] : [])));
+    for (const rel of rels) {
+      const r = view.relations[rel]!;
+      const orderBy = terms.flatMap((m) => (m && m.rel === rel ? [{ column: m.column, desc: m.desc }] : []));
+      if (!opts.offer(r.source, r.info, { where: [], orderBy }).orderBy) return r.source;
+    }
+    return undefined;
+  };
+  const unsortedNote = (source: string): string => `ORDER BY is not pushed: source "${source}" does not sort by it exactly`;
   if (blockers.length === 0) {
     if (units.length === 1) {
-      if (mongoText(mapped)) notes.push(mongoNote);
+      const declined = unsorted(mapped);
+      if (declined) notes.push(unsortedNote(declined));
       else if (mapped.every((m) => m !== undefined)) {
         root.orderBy = mapped.map((m) => m!);
         root.limit = q.limit + 1;
@@ -212,7 +239,8 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
         prefix.push(m);
       }
       const pk = view.relations[0]!.primaryKey;
-      if (mongoText(prefix)) notes.push(mongoNote);
+      const declined = unsorted(prefix);
+      if (declined) notes.push(unsortedNote(declined));
       else if (pk.length > 0 && pk.every((k) => prefix.some((p) => p.column === k))) {
         root.orderBy = prefix;
         root.limit = q.offset + q.limit + 1;
@@ -229,7 +257,13 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
   }
 
   // 8. Which units are fetched first, and which are bound to their keys.
-  if (opts.pushdown) chooseBindings(units, unitOf, planned, view, notes, scopedRequest);
+  // A bind join sends `column IN (keys)`: only to a store that takes it.
+  const bindable = (key: Expr): boolean => {
+    if (!chainInvertible(key)) return false;
+    const c = castColumn(key)!;
+    return takenBy(opts, view.relations[c.rel]!, [{ op: 'in', column: c.column, values: [] }]).size === 1;
+  };
+  if (opts.pushdown) chooseBindings(units, unitOf, planned, view, notes, scopedRequest, bindable);
   else for (const u of units) u.reason = 'pushdown off: fetched whole';
 
   return {
@@ -363,15 +397,10 @@ function infer(joins: PlannedJoin[], scans: Map<number, RelationScan>, view: Vie
   }
 }
 
-/**
- * Predicates MongoDB can answer wrongly, kept in process: LIKE on _id ($regex never matches an
- * ObjectId), and IS NULL (a stored value that does not fit its column reads as NULL with
- * onTypeMismatch: null, yet is not null in the store).
- */
-function mongoUnsafe(p: Predicate, keyColumns: string[]): boolean {
-  if (p.op === 'and' || p.op === 'or') return p.args.some((a) => mongoUnsafe(a, keyColumns));
-  if (p.op === 'not') return mongoUnsafe(p.arg, keyColumns);
-  return p.op === 'isnull' || (p.op === 'like' && keyColumns.includes(p.column));
+/** The offered predicates the relation's store takes (the same objects). */
+function takenBy(opts: PlanOptions, r: Relation, where: Predicate[]): Set<Predicate> {
+  if (where.length === 0) return new Set();
+  return new Set(opts.offer(r.source, r.info, { where, orderBy: [] }).taken);
 }
 
 function isSelective(p: Predicate): boolean {
@@ -402,6 +431,7 @@ function chooseBindings(
   view: ViewModel,
   notes: string[],
   rowFiltered: boolean,
+  bindable: (key: Expr) => boolean,
 ): void {
   const alias = (rel: number): string => view.relations[rel]!.alias;
   const fetched = new Set<number>();
@@ -432,7 +462,7 @@ function chooseBindings(
     let progressed = false;
     for (const u of units) {
       if (fetched.has(u.id)) continue;
-      const bind = bindFor(u, fetched, unitOf, joinOfChild, joins);
+      const bind = bindFor(u, fetched, unitOf, joinOfChild, joins, bindable);
       if (!bind) continue;
       u.bind = bind;
       const provider = units[bind.fromUnit]!;
@@ -459,13 +489,14 @@ function bindFor(
   unitOf: Map<number, FetchUnit>,
   joinOfChild: Map<number, PlannedJoin>,
   joins: PlannedJoin[],
+  bindable: (key: Expr) => boolean,
 ): BindSpec | undefined {
   // From the parent of the unit's root (allowed for INNER and for the padded side of a LEFT JOIN).
   const up = joinOfChild.get(u.members[0]!);
   if (up) {
     const provider = unitOf.get(up.parent)!;
     if (fetched.has(provider.id)) {
-      const c = up.conditions.find((x) => chainInvertible(x.childKey));
+      const c = up.conditions.find((x) => bindable(x.childKey));
       if (c) return spec(provider.id, c.parentKey, c.childKey, c.via);
     }
   }
@@ -474,7 +505,7 @@ function bindFor(
     if (j.kind !== 'inner' || !u.members.includes(j.parent) || u.members.includes(j.child)) continue;
     const provider = unitOf.get(j.child)!;
     if (!fetched.has(provider.id)) continue;
-    const c = j.conditions.find((x) => chainInvertible(x.parentKey));
+    const c = j.conditions.find((x) => bindable(x.parentKey));
     if (c) return spec(provider.id, c.childKey, c.parentKey, c.via);
   }
   return undefined;

@@ -22,13 +22,8 @@ export interface RelationScan {
   /** Source columns to fetch. */
   columns: string[];
   pushed: PushedPredicate[];
-  /** Conjuncts on this relation alone that no store can evaluate: applied right after the fetch. */
+  /** Conjuncts on this relation alone that its store does not take: applied right after the fetch. */
   local: Expr[];
-  /**
-   * Evaluate the pushed predicates again on the fetched rows (MongoDB: a stored value that does not
-   * fit its column's type can match the store's filter but read as NULL).
-   */
-  recheck: boolean;
 }
 
 /** The join between a unit's relation and its parent, as the planner decided it. */

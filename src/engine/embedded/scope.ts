@@ -1,12 +1,12 @@
 // Names in the view's SQL: FROM entries bound to the sources' tables, column references resolved
 // against the relations in scope.
-import type { SourceKind, TableInfo } from '../../sources/source.js';
+import type { TableInfo } from '../../sources/source.js';
 import type { Expr, Relation } from './ast.js';
 import type { RawNode, RawRelation } from './parse.js';
 import { Refusal } from './refusal.js';
 import { sqlTypeOfColumn } from './sql-types.js';
 
-export type TableLookup = (source: string, table: string, location: number) => Promise<{ kind: SourceKind; info: TableInfo }>;
+export type TableLookup = (source: string, table: string, location: number) => Promise<{ kind: string; info: TableInfo }>;
 
 /** The relations an expression may name, and whether aggregates are allowed where it stands. */
 export interface Scope {
@@ -33,6 +33,7 @@ async function resolveRelation(raw: RawRelation, index: number, lookup: TableLoo
     source: raw.source,
     sourceKind: kind,
     table: raw.table,
+    info,
     columns: new Map(
       info.columns.map((c) => [
         c.name,

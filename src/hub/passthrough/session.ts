@@ -9,7 +9,9 @@ import pg from 'pg';
 import type { Config } from '../../config/schema.js';
 import type { StoreError } from '../../errors.js';
 import type { NativeQuery } from '../../sources/source.js';
-import { pgReason, toStoreError, urlSecrets } from '../../sources/store-errors.js';
+import { pgReason } from '../../sources/postgres/errors.js';
+import { isPostgresConfig } from '../../sources/postgres/index.js';
+import { toStoreError, urlSecrets } from '../../sources/store-errors.js';
 
 export interface PassthroughIdentity {
   role: string;
@@ -138,7 +140,7 @@ export function hubSession(owner: object, config: Config, hub: string): HubSessi
   let s = sessions.get(hub);
   if (!s) {
     const src = config.sources[hub];
-    if (!src || src.kind !== 'postgres') throw new Error(`the hub "${hub}" is not a postgres source`);
+    if (!src || !isPostgresConfig(src)) throw new Error(`the hub "${hub}" is not a postgres source`);
     s = new HubSession({ name: hub, url: src.url, timeoutMs: src.timeout, pool: src.pool });
     sessions.set(hub, s);
   }

@@ -38,9 +38,9 @@
 // `onTypeMismatch: null` (a misfit sorts as NULL in PostgreSQL, by its BSON type in MongoDB), or
 // more than MAX_PARTS combinations, sorts in process after one find without sort. See Plan.
 import { Binary, BSONRegExp, Decimal128, MongoClient, ObjectId, type Document } from 'mongodb';
-import { StoreError } from '../errors.js';
-import { evaluate } from '../query/evaluate.js';
-import { predicateColumns, type CompareOp, type OrderTerm, type Predicate, type Pushdown } from '../query/predicate.js';
+import { StoreError } from '../../errors.js';
+import { evaluate } from '../../query/evaluate.js';
+import { predicateColumns, type CompareOp, type OrderTerm, type Predicate, type Pushdown } from '../../query/predicate.js';
 import {
   canonicalNumeric,
   compareForSort,
@@ -50,16 +50,27 @@ import {
   type JsonValue,
   type Row,
   type Value,
-} from '../values.js';
-import { ALWAYS_FITS, likeOnHex, pathPrefixes, predicateText } from './mongodb-exact.js';
-import type { NativeQuery, ScanResult, Source, TableInfo } from './source.js';
-import { mongoReason, toStoreError, urlSecrets } from './store-errors.js';
+} from '../../values.js';
+import { ALWAYS_FITS, likeOnHex, pathPrefixes, predicateText } from './exact.js';
+import {
+  takeEverything,
+  type NativeQuery,
+  type ScanAcceptance,
+  type ScanOffer,
+  type ScanResult,
+  type Source,
+  type TableInfo,
+} from '../source.js';
+import type { StoreLimits } from '../source.js';
+import { toStoreError, urlSecrets } from '../store-errors.js';
+import { mongoReason } from './errors.js';
 
 interface MongoColumnDecl {
   type: ColumnType;
   /** Dotted field path; defaults to the column name. */
   path?: string;
   onTypeMismatch?: 'error' | 'null';
+  description?: string;
 }
 
 export interface MongoSourceOptions {
@@ -68,7 +79,7 @@ export interface MongoSourceOptions {
   database: string;
   timeoutMs?: number;
   pool?: number;
-  collections: Record<string, { columns: Record<string, MongoColumnDecl> }>;
+  collections: Record<string, { description?: string; columns: Record<string, MongoColumnDecl> }>;
 }
 
 interface MongoColumn {
@@ -508,9 +519,13 @@ interface CollectionMeta {
   compiler: FilterCompiler;
 }
 
+/** The keys of one bind join travel in one $in; a BSON command is at most 16 MiB. */
+export const MONGODB_LIMITS: StoreLimits = { maxKeysPerStatement: 50_000 };
+
 export class MongoSource implements Source {
   readonly name: string;
-  readonly kind = 'mongodb' as const;
+  readonly kind = 'mongodb';
+  readonly limits = MONGODB_LIMITS;
   private readonly timeoutMs: number;
   private readonly secrets: string[];
   private client?: MongoClient;
@@ -530,12 +545,23 @@ export class MongoSource implements Source {
           type: c.type,
           nullable: c.nullable,
           nativeType: c.path === c.name ? NATIVE[c.type] : `${NATIVE[c.type]} at ${c.path}`,
+          ...(decl.columns[c.name]!.description ? { description: decl.columns[c.name]!.description } : {}),
         })),
+        ...(decl.description ? { description: decl.description } : {}),
         primaryKey: [...columns.values()].filter((c) => c.path === '_id').map((c) => c.name),
       };
       const types = new Map([...columns.values()].map((c) => [c.name, c.type]));
       this.collections.set(coll, { name: coll, info, columns, types, compiler: new FilterCompiler(coll, columns, this.name) });
     }
+  }
+
+  /**
+   * Every predicate and order is taken: a filter MongoDB cannot say exactly is pushed as a superset
+   * with the exact residual evaluated here, and an order it cannot sort by the value model is
+   * merged or sorted here (see the header).
+   */
+  offer(_table: TableInfo, work: ScanOffer): ScanAcceptance {
+    return takeEverything(work);
   }
 
   async connect(): Promise<void> {

@@ -2,10 +2,20 @@
 // mapping, and scan/count/join over sql-common's builders. A subclass supplies the store: its
 // dialect and placeholders, the pool (with its session settings), running one statement, catalog
 // introspection, value decoding and error classification.
-import { StoreError } from '../errors.js';
-import type { Predicate, Pushdown } from '../query/predicate.js';
-import type { Row, Value } from '../values.js';
-import type { JoinPushdown, NativeQuery, ScanResult, Source, TableInfo } from './source.js';
+import { StoreError } from '../../errors.js';
+import type { Predicate, Pushdown } from '../../query/predicate.js';
+import type { Row, Value } from '../../values.js';
+import {
+  takeEverything,
+  type JoinPushdown,
+  type NativeQuery,
+  type ScanAcceptance,
+  type ScanOffer,
+  type ScanResult,
+  type Source,
+  type TableInfo,
+} from '../source.js';
+import type { StoreLimits } from '../source.js';
 import {
   buildCount,
   buildJoinSelect,
@@ -15,8 +25,8 @@ import {
   type SqlColumn,
   type SqlDialect,
   type SqlTable,
-} from './sql-common.js';
-import { toStoreError, urlSecrets, type ErrorClassifier } from './store-errors.js';
+} from './common.js';
+import { toStoreError, urlSecrets, type ErrorClassifier } from '../store-errors.js';
 
 export interface SqlSourceOptions {
   name: string;
@@ -27,7 +37,8 @@ export interface SqlSourceOptions {
 
 export abstract class SqlSource<Pool extends { end(): Promise<void> }> implements Source {
   readonly name: string;
-  abstract readonly kind: 'postgres' | 'mysql';
+  abstract readonly kind: string;
+  abstract readonly limits: StoreLimits;
   protected readonly url: string;
   protected readonly timeoutMs: number;
   protected readonly poolSize: number;
@@ -52,6 +63,11 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.poolSize = opts.pool ?? 10;
     this.secrets = urlSecrets(opts.url);
+  }
+
+  /** The dialect compiles the whole predicate language and PostgreSQL's order exactly. */
+  offer(_table: TableInfo, work: ScanOffer): ScanAcceptance {
+    return takeEverything(work);
   }
 
   async connect(): Promise<void> {

@@ -1,10 +1,10 @@
 // What the PostgreSQL and MySQL sources share: predicate, ORDER BY and LIMIT compilation over a
 // small dialect interface, and the checks that every identifier is a known column.
 // Values are only ever bound as parameters; identifiers come from introspection and are quoted.
-import { StoreError } from '../errors.js';
-import type { CompareOp, Predicate, Pushdown } from '../query/predicate.js';
-import { isComparableType, type Value } from '../values.js';
-import type { ColumnInfo, JoinPushdown, NativeQuery, TableInfo } from './source.js';
+import { StoreError } from '../../errors.js';
+import type { CompareOp, Predicate, Pushdown } from '../../query/predicate.js';
+import { isComparableType, type Value } from '../../values.js';
+import type { ColumnInfo, JoinPushdown, NativeQuery, TableInfo } from '../source.js';
 
 export type Scalar = Exclude<Value, null>;
 

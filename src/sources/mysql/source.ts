@@ -8,11 +8,12 @@
 // a multi-byte character, so LIKE uses utf8mb4_bin, where LIKE matches per character, is
 // case-sensitive and counts trailing spaces (LIKE ignores the PAD attribute).
 import mysql from 'mysql2/promise';
-import type { CompareOp } from '../query/predicate.js';
-import { canonicalDate, canonicalTimestamp, type ColumnType, type Value } from '../values.js';
-import { splitTableName, type Params, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from './sql-common.js';
-import { SqlSource } from './sql-source.js';
-import { mysqlReason } from './store-errors.js';
+import type { CompareOp } from '../../query/predicate.js';
+import { canonicalDate, canonicalTimestamp, type ColumnType, type Value } from '../../values.js';
+import { splitTableName, type Params, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from '../sql/common.js';
+import { SqlSource } from '../sql/source.js';
+import type { StoreLimits } from '../source.js';
+import { mysqlReason } from './errors.js';
 
 const ident = (s: string): string => `\`${s.replace(/`/g, '``')}\``;
 const bin = (sql: string): string => `CAST(${sql} AS BINARY)`;
@@ -175,8 +176,12 @@ function decode(col: SqlColumn, raw: unknown): Value {
 
 type Flavor = 'mariadb' | 'mysql';
 
+/** A text key is bound twice (see the dialect), and a prepared statement takes at most 65,535 placeholders. */
+export const MYSQL_LIMITS: StoreLimits = { maxKeysPerStatement: 30_000 };
+
 export class MysqlSource extends SqlSource<mysql.Pool> {
-  readonly kind = 'mysql' as const;
+  readonly kind = 'mysql';
+  readonly limits = MYSQL_LIMITS;
   protected readonly dialect = mysqlDialect;
   protected readonly placeholders = 'question';
   protected readonly decode = decode;

@@ -1,8 +1,8 @@
 // Helpers for the MongoDB source (mongodb.ts): what MongoDB's own operators can and cannot say
 // exactly about viewgate's value model, so that the source pushes an exact filter where one exists
 // and otherwise a superset plus an in-process residual.
-import type { Predicate } from '../query/predicate.js';
-import type { ColumnType, Value } from '../values.js';
+import type { Predicate } from '../../query/predicate.js';
+import type { ColumnType, Value } from '../../values.js';
 
 /**
  * Which ObjectIds a LIKE pattern matches by their text (24 lowercase hex digits):

@@ -1,11 +1,12 @@
 // PostgreSQL source (pg). Every session runs with TimeZone UTC and the source's statement_timeout;
 // every value arrives as text and is converted by the column's introspected type.
 import pg from 'pg';
-import type { CompareOp } from '../query/predicate.js';
-import { canonicalTimestamp, type ColumnType, type Value } from '../values.js';
-import { splitTableName, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from './sql-common.js';
-import { SqlSource } from './sql-source.js';
-import { pgReason } from './store-errors.js';
+import type { CompareOp } from '../../query/predicate.js';
+import { canonicalTimestamp, type ColumnType, type Value } from '../../values.js';
+import { splitTableName, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from '../sql/common.js';
+import { SqlSource } from '../sql/source.js';
+import type { StoreLimits } from '../source.js';
+import { pgReason } from './errors.js';
 
 export const TYPE_MAP: Record<string, ColumnType> = {
   bool: 'bool',
@@ -112,8 +113,12 @@ export function decode(col: SqlColumn, raw: unknown): Value {
 // would turn timestamps into millisecond Dates and dates into local-time Dates).
 const RAW_TYPES = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 
+/** A bind join's keys travel as one array parameter (= ANY($1)), so only the statement's size bounds them. */
+export const POSTGRES_LIMITS: StoreLimits = { maxKeysPerStatement: 1_000_000 };
+
 export class PostgresSource extends SqlSource<pg.Pool> {
-  readonly kind = 'postgres' as const;
+  readonly kind = 'postgres';
+  readonly limits = POSTGRES_LIMITS;
   protected readonly dialect = pgDialect;
   protected readonly placeholders = 'dollar';
   protected readonly decode = decode;

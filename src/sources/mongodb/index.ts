@@ -1,0 +1,44 @@
+// The MongoDB store: collections and their columns are declared in config (MongoDB has no schema
+// to read). Runs on MongoDB and on FerretDB.
+import { z } from 'zod';
+import { duration, poolSize, storeUrl } from '../../config/schema.js';
+import { COLUMN_TYPES } from '../../values.js';
+import type { StoreConfig } from '../../config/stores.js';
+import type { StoreDescriptor } from '../store.js';
+import { mongoReason } from './errors.js';
+import { MONGODB_LIMITS, MongoSource } from './source.js';
+
+const column = z.strictObject({
+  type: z.enum(COLUMN_TYPES),
+  path: z.string().min(1).optional(),
+  onTypeMismatch: z.enum(['error', 'null']).default('error'),
+  description: z.string().optional(),
+});
+
+const config = z.strictObject({
+  kind: z.literal('mongodb'),
+  url: storeUrl,
+  database: z.string().min(1),
+  timeout: duration.default(30_000),
+  pool: poolSize,
+  description: z.string().optional(),
+  collections: z.record(z.string(), z.strictObject({ description: z.string().optional(), columns: z.record(z.string(), column) })),
+});
+
+export type MongoConfig = z.infer<typeof config>;
+
+export function isMongoConfig(c: StoreConfig): c is MongoConfig {
+  return c.kind === 'mongodb';
+}
+
+export const mongodb: StoreDescriptor<MongoConfig> = {
+  kind: 'mongodb',
+  label: 'MongoDB',
+  config,
+  declaredTables: (c) => Object.keys(c.collections),
+  capabilities: { hubHost: false, auditSink: false },
+  classify: mongoReason,
+  limits: MONGODB_LIMITS,
+  create: (name, c) =>
+    new MongoSource({ name, url: c.url, database: c.database, timeoutMs: c.timeout, pool: c.pool, collections: c.collections }),
+};

@@ -1,0 +1,10 @@
+// Which StoreError reason a PostgreSQL driver error is (src/sources/store-errors.ts).
+import { networkish, type DriverError, type Reason } from '../store-errors.js';
+
+/** PostgreSQL: SQLSTATE 57014 is a cancelled statement (statement_timeout); class 08, 28, 3D, 57P are connection problems. */
+export function pgReason(e: DriverError): Reason {
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code === '57014') return 'timeout';
+  if (/^(08|28|3D|57P)/.test(code) || code === '53300' || networkish(e)) return 'unavailable';
+  return 'failed';
+}

@@ -1,0 +1,31 @@
+// The PostgreSQL store: tables, columns, keys and comments are read from its catalog.
+import { z } from 'zod';
+import { duration, poolSize, storeUrl } from '../../config/schema.js';
+import type { StoreConfig } from '../../config/stores.js';
+import type { StoreDescriptor } from '../store.js';
+import { pgReason } from './errors.js';
+import { POSTGRES_LIMITS, PostgresSource } from './source.js';
+
+const config = z.strictObject({
+  kind: z.literal('postgres'),
+  url: storeUrl,
+  timeout: duration.default(30_000),
+  pool: poolSize,
+  description: z.string().optional(),
+});
+
+export type PostgresConfig = z.infer<typeof config>;
+
+export function isPostgresConfig(c: StoreConfig): c is PostgresConfig {
+  return c.kind === 'postgres';
+}
+
+export const postgres: StoreDescriptor<PostgresConfig> = {
+  kind: 'postgres',
+  label: 'PostgreSQL',
+  config,
+  capabilities: { hubHost: true, auditSink: true },
+  classify: pgReason,
+  limits: POSTGRES_LIMITS,
+  create: (name, c) => new PostgresSource({ name, url: c.url, timeoutMs: c.timeout, pool: c.pool }),
+};
