@@ -5,8 +5,9 @@ import type { StoreDescriptor } from './store.js';
 import { postgres } from './postgres/index.js';
 import { mysql } from './mysql/index.js';
 import { mongodb } from './mongodb/index.js';
+import { sqlite } from './sqlite/index.js';
 
-export const STORES: readonly StoreDescriptor[] = [postgres, mysql, mongodb];
+export const STORES: readonly StoreDescriptor[] = [postgres, mysql, mongodb, sqlite];
 
 for (const store of STORES) registerStoreConfig(store);
 
