@@ -275,7 +275,7 @@ describe('viewgate check with a SQLite source', () => {
     const line = r.stdout.split('\n').find((l) => /^source +FAIL +ref\b/.test(l));
     expect(line, r.stdout).toBeDefined();
     expect(line).toContain(join(dir, 'missing.db'));
-    expect(line).toMatch(/ -> \S/);
+    expect(line).toMatch(/ -> .*`path`/);
     expect(r.stdout).toMatch(/^view +FAIL +ref\.countries\b/m);
   });
 });

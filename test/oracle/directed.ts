@@ -269,6 +269,10 @@ const DIRECTED: Directed[] = [
   { filter: 'vat_rate < 0', sql: 'vat_rate < 0', order: 'vat_rate' },
   { filter: 'vat_rate in (0.001, 12.5, 8.1)', sql: 'vat_rate IN (0.001, 12.5, 8.1)', order: 'vat_rate desc' },
   { filter: 'vat_rate > 22.2', sql: 'vat_rate > 22.2', order: 'vat_rate' },
+  // literals no stored INTEGER or REAL equals: SQLite declines them (offer) and the engine decides
+  { filter: 'vat_rate < 8.1000000000000001', sql: 'vat_rate < 8.1000000000000001', order: 'vat_rate desc' },
+  { filter: 'vat_rate in (8.1000000000000001, 20, 0.0010)', sql: 'vat_rate IN (8.1000000000000001, 20, 0.001)', order: 'vat_rate' },
+  { filter: 'vat_rate not in (8.1000000000000001, 12.5)', sql: 'vat_rate NOT IN (8.1000000000000001, 12.5)', order: 'vat_rate' },
   { filter: "status_label like '%✈'", sql: "right(status_label, 1) = U&'\\2708'" },
   { filter: "status_label like 'bez%'", sql: "starts_with(status_label, 'bez')" },
   { filter: 'status_rank = 1', sql: 'status_rank = 1', order: 'status_rank' },
