@@ -7,6 +7,8 @@
 //    in any encoding). LIKE becomes GLOB: SQLite's LIKE ignores ASCII case, GLOB is case-sensitive
 //    and matches per character (`%` -> `*`, `_` -> `?`, a literal `*`, `?` or `[` as `[*]`, `[?]`,
 //    `[[]`). Columns of no or an unknown declared type go through viewgate_text() (types.ts).
+//    Declined: text with an unpaired surrogate (UTF-8 cannot hold it), LIKE patterns with NUL (GLOB
+//    stops there) or longer than SQLite's pattern limit.
 //  - int, bool (stored 0/1), float: SQLite compares integers and doubles exactly, also with each
 //    other. A float NaN is never stored (SQLite stores NULL), so a comparison with NaN is declined
 //    and NaN in an IN list matches nothing.
