@@ -29,11 +29,13 @@ export class Catalog {
   private readonly pending = new Map<ViewId, Promise<View>>();
   private readonly problems = new Map<ViewId, string>();
   private readonly descriptions = new Map<ViewId, string>();
+  private readonly rowBudget: number;
 
   constructor(
     config: Config,
     private readonly sources: Sources,
   ) {
+    this.rowBudget = config.engine.rowBudget;
     for (const [svcName, svc] of Object.entries(config.services)) {
       if (isTableService(svc)) {
         for (const entry of svc.tables) this.addTable(svcName, svc, entry);
@@ -73,7 +75,7 @@ export class Catalog {
           nullable: c.nullable,
           ...(c.description ? { description: c.description } : {}),
         })),
-        engine: new TableViewEngine(source, info),
+        engine: new TableViewEngine(source, info, this.rowBudget),
       };
     });
   }

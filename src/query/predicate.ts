@@ -46,6 +46,11 @@ export function and(...args: (Predicate | undefined)[]): Predicate | undefined {
   return { op: 'and', args: parts.flatMap((p) => (p.op === 'and' ? p.args : [p])) };
 }
 
+/** The conjuncts of a predicate: `a AND (b AND c)` -> a, b, c. */
+export function splitAnd(p: Predicate): Predicate[] {
+  return p.op === 'and' ? p.args.flatMap(splitAnd) : [p];
+}
+
 /** Names of all columns a predicate reads. */
 export function predicateColumns(p: Predicate, out: Set<string> = new Set()): Set<string> {
   switch (p.op) {

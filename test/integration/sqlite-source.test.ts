@@ -446,6 +446,8 @@ describe('SqliteSource: pushdown is exact', () => {
     expect(offer({ op: 'like', column: 'i', pattern: '1%' })).toBe(false);
     expect(offer({ op: 'like', column: 't', pattern: 'x'.repeat(50_001) })).toBe(false); // over SQLite's pattern limit
     expect(offer({ op: 'isnull', column: 'nope' })).toBe(false);
+    expect(offer(cmp('t', '=', 'a\uD800'))).toBe(false); // an unpaired surrogate: UTF-8 cannot hold it
+    expect(offer({ op: 'like', column: 't', pattern: 'a\0%' })).toBe(false); // GLOB stops at NUL
     const kinds: TableInfo = {
       name: 'kinds',
       primaryKey: ['id'],
@@ -493,6 +495,32 @@ describe('SqliteSource: pushdown is exact', () => {
     }
     const offsetOnly = (await src.scan('vals', { columns: ['id'], orderBy: [{ column: 'id', desc: false }], offset: 38 })).rows;
     expect(offsetOnly.map((r) => r.id)).toEqual([39n, 40n]);
+  });
+});
+
+describe('SqliteSource: a UTF-16 database', () => {
+  it('takes text equality, LIKE and other types, and leaves text ordering to the engine', async () => {
+    const path = join(dir, 'utf16.db');
+    const db = new Database(path);
+    db.pragma("encoding = 'UTF-16le'");
+    db.exec('CREATE TABLE words (id INTEGER PRIMARY KEY, w TEXT)');
+    const insert = db.prepare('INSERT INTO words VALUES (?, ?)');
+    ['a', 'B', 'Ā', '😀', 'ab'].forEach((w, k) => insert.run(k + 1, w));
+    db.close();
+    const src = source(path);
+    const info = await src.introspect('words');
+    const takes = (p: Predicate) => src.offer(info, { where: [p], orderBy: [] }).taken.length === 1;
+    expect(takes(cmp('w', '=', 'Ā'))).toBe(true);
+    expect(takes({ op: 'in', column: 'w', values: ['a', '😀'] })).toBe(true);
+    expect(takes({ op: 'like', column: 'w', pattern: '_b' })).toBe(true);
+    expect(takes(cmp('w', '<', 'b'))).toBe(false); // memcmp over UTF-16 is not code-point order
+    expect(takes(cmp('id', '<', 3n))).toBe(true);
+    expect(src.offer(info, { where: [], orderBy: [{ column: 'w', desc: false }] }).orderBy).toBe(false);
+    expect(src.offer(info, { where: [], orderBy: [{ column: 'id', desc: true }] }).orderBy).toBe(true);
+    const ids = async (where: Predicate) => (await src.scan('words', { columns: ['id'], where })).rows.map((r) => r.id);
+    expect(await ids({ op: 'in', column: 'w', values: ['Ā', '😀'] })).toEqual([3n, 4n]);
+    expect(await ids({ op: 'like', column: 'w', pattern: '_b' })).toEqual([5n]);
+    expect((await src.scan('words', { columns: ['w'], where: cmp('id', '=', 4n) })).rows).toEqual([{ w: '😀' }]);
   });
 });
 

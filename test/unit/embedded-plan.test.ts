@@ -3,9 +3,9 @@
 import { describe, expect, test } from 'vitest';
 import type { EmbeddedEngine } from '../../src/engine/embedded/index.js';
 import type { Plan } from '../../src/engine/embedded/plan.js';
-import { formatPredicate, renderPlan } from '../../src/engine/embedded/explain.js';
+import { formatExpr, formatPredicate, renderPlan } from '../../src/engine/embedded/explain.js';
 import type { EngineQuery, View } from '../../src/engine/view.js';
-import type { Predicate } from '../../src/query/predicate.js';
+import type { OrderTerm, Predicate } from '../../src/query/predicate.js';
 import { buildView, REFERENCE_SQL } from './embedded-support.js';
 
 function plan(v: View, over: Partial<EngineQuery> = {}): Plan {
@@ -219,5 +219,68 @@ FROM app.orders o JOIN crm.customers c ON c.customer_id = o.customer_id`;
     const v = await buildView(REFERENCE_SQL);
     const p = plan(v, { where: eq('customer_id', 7n), rowFilter: eq('customer_id', 7n) });
     expect(p.units.every((u) => u.scoped && !u.bind)).toBe(true);
+  });
+});
+
+describe('a store that declines part of an offer (Source.offer)', () => {
+  const like = (p: Predicate): boolean => p.op === 'like';
+
+  test('a declined conjunct is evaluated right after the fetch, and explain says why', async () => {
+    const v = await buildView(REFERENCE_SQL, { declines: { crm: { where: like } } });
+    const p = plan(v, { where: { op: 'and', args: [eq('customer_id', 7n), { op: 'like', column: 'tenant_id', pattern: 't%' }] } });
+    expect(pushed(p).c).toEqual(['customer_id = 7 [filter]']);
+    const c = p.units[0]!.scans[0]!;
+    expect(c.local.map((e) => formatExpr(e, p.view))).toEqual(["c.tenant_id LIKE 't%'"]);
+    expect(c.columns).toContain('tenant_id');
+    expect(p.notes).toContain(`c.tenant_id LIKE 't%' is evaluated in process: source "crm" does not take it`);
+    expect(renderPlan(p)).toContain('source "crm" does not take it');
+    // The same conjunct on a store that takes it is pushed.
+    const taken = plan(await buildView(REFERENCE_SQL), { where: { op: 'like', column: 'tenant_id', pattern: 't%' } });
+    expect(pushed(taken).c).toEqual(["tenant_id LIKE 't%' [filter]"]);
+    expect(taken.units[0]!.scans[0]!.local).toEqual([]);
+  });
+
+  test('a declined ORDER BY is not pushed, and neither is the LIMIT', async () => {
+    const SQL = 'SELECT o.order_id, o.status, o.total_amount FROM app.orders o';
+    const byStatus = (terms: readonly OrderTerm[]): boolean => terms.some((t) => t.column === 'status');
+    const v = await buildView(SQL, { declines: { app: { orderBy: byStatus } } });
+    const p = plan(v, { orderBy: [{ column: 'status', desc: false }], limit: 20, offset: 40 });
+    expect(p.units[0]!.orderBy).toBeUndefined();
+    expect(p.units[0]!.limit).toBeUndefined();
+    expect(p.units[0]!.offset).toBeUndefined();
+    expect(p.offsetPushed).toBe(false);
+    expect(p.notes).toContain('ORDER BY is not pushed: source "app" does not sort by it exactly');
+    // An order it takes still goes down with LIMIT and OFFSET.
+    const q = plan(v, { orderBy: [{ column: 'total_amount', desc: true }], limit: 20, offset: 40 });
+    expect(q.units[0]).toMatchObject({ limit: 21, offset: 40 });
+    // Across stores: the first table's store declines the order, so no LIMIT goes there either.
+    const r = plan(await buildView(REFERENCE_SQL, { declines: { crm: { orderBy: () => true } } }), {
+      where: eq('tenant_id', 't2'),
+      limit: 5,
+    });
+    expect(r.units[0]!.orderBy).toBeUndefined();
+    expect(r.units[0]!.limit).toBeUndefined();
+    expect(r.notes).toContain('ORDER BY is not pushed: source "crm" does not sort by it exactly');
+  });
+
+  test('a declined inferred predicate is dropped: not pushed, and not evaluated in process either', async () => {
+    const cmp = (p: Predicate): boolean => p.op === 'cmp';
+    const v = await buildView(REFERENCE_SQL, { declines: { app: { where: cmp } } });
+    const p = plan(v, { where: eq('customer_id', 7n) });
+    expect(pushed(p)).toEqual({ c: ['customer_id = 7 [filter]'], o: [], e: ["user_id = '7' [inferred]"] });
+    expect(p.units[1]!.scans[0]!.local).toEqual([]);
+    expect(p.residual).toEqual([]);
+    // Orders is no longer selective: it is bound to the customers' keys (its store takes IN).
+    expect(p.units[1]!.bind).toMatchObject({ fromUnit: 0, targetColumn: 'customer_id' });
+  });
+
+  test('no bind join onto a column whose IN the store declines: that side is fetched on its own', async () => {
+    const inList = (p: Predicate): boolean => p.op === 'in';
+    const v = await buildView(REFERENCE_SQL, { declines: { app: { where: inList } } });
+    const p = plan(v, { where: eq('tenant_id', 't2') });
+    expect(p.units[1]!.bind).toBeUndefined();
+    expect(p.units[1]!.reason).toBe('fetched on its own: no fetched side can bind it');
+    expect(p.units[2]!.bind).toMatchObject({ fromUnit: 0, targetColumn: 'user_id' });
+    expect(renderPlan(p)).not.toContain('o.customer_id IN');
   });
 });

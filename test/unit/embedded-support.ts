@@ -1,8 +1,11 @@
-// Fake sources with the reference tables' columns, for building embedded views without stores.
+// Fake sources with the reference tables' columns, for building embedded views without stores
+// (and so for planning only: nothing here answers a query). A source takes every offered conjunct
+// and order unless the view is built with `declines` for it.
 import type { Config } from '../../src/config/schema.js';
 import { StoreError } from '../../src/errors.js';
+import type { OrderTerm, Predicate } from '../../src/query/predicate.js';
 import type { Sources } from '../../src/sources/index.js';
-import { takeEverything, type ColumnInfo, type ScanOffer, type TableInfo } from '../../src/sources/source.js';
+import { takeEverything, type ColumnInfo, type ScanAcceptance, type ScanOffer, type TableInfo } from '../../src/sources/source.js';
 import { buildEmbeddedView } from '../../src/engine/embedded/index.js';
 import type { View } from '../../src/engine/view.js';
 import type { ColumnType } from '../../src/values.js';
@@ -60,31 +63,63 @@ const TABLES: Record<string, TableInfo> = {
 
 const KINDS = { crm: 'mysql', app: 'postgres', analytics: 'mongodb' } as const;
 
-const fakeSources = {
-  get(name: string) {
+/** What one fake source answers `offer` with: the conjuncts and orders it says it does not run exactly. */
+interface Declines {
+  where?: (p: Predicate) => boolean;
+  orderBy?: (terms: readonly OrderTerm[]) => boolean;
+}
+
+function offerOf(declines: Declines | undefined): (table: TableInfo, work: ScanOffer) => ScanAcceptance {
+  if (!declines) return (_table, work) => takeEverything(work);
+  return (_table, work) => {
+    const declined = (p: Predicate): boolean => declines.where?.(p) ?? false;
     return {
-      name,
-      kind: KINDS[name as keyof typeof KINDS],
-      async introspect(table: string): Promise<TableInfo> {
-        const t = TABLES[`${name}.${table}`];
-        if (!t) throw new StoreError(name, 'failed', `table "${table}" does not exist`);
-        return t;
-      },
-      offer: (_table: TableInfo, work: ScanOffer) => takeEverything(work),
-      // Marks SQL sources as able to run joins of their own tables.
-      ...(name === 'analytics' ? {} : { scanJoin: async () => ({ rows: [], native: { source: name, text: '', params: [] } }) }),
+      taken: work.where.filter((p) => !declined(p)),
+      remaining: work.where.filter(declined),
+      orderBy: work.orderBy.length === 0 || !(declines.orderBy?.(work.orderBy) ?? false),
     };
-  },
-} as unknown as Sources;
+  };
+}
+
+const fakeSources = (declines: Record<string, Declines>): Sources =>
+  ({
+    get(name: string) {
+      return {
+        name,
+        kind: KINDS[name as keyof typeof KINDS],
+        async introspect(table: string): Promise<TableInfo> {
+          const t = TABLES[`${name}.${table}`];
+          if (!t) throw new StoreError(name, 'failed', `table "${table}" does not exist`);
+          return t;
+        },
+        offer: offerOf(declines[name]),
+        // Marks SQL sources as able to run joins of their own tables.
+        ...(name === 'analytics' ? {} : { scanJoin: async () => ({ rows: [], native: { source: name, text: '', params: [] } }) }),
+      };
+    },
+  }) as unknown as Sources;
 
 const fakeConfig = {
   sources: { crm: { kind: 'mysql' }, app: { kind: 'postgres' }, analytics: { kind: 'mongodb' } },
   engine: { rowBudget: 100_000, batchSize: 500, concurrency: 4 },
 } as unknown as Config;
 
-export function buildView(sql: string, extra: { key?: string[]; pushdown?: boolean } = {}): Promise<View> {
+interface BuildOptions {
+  key?: string[];
+  pushdown?: boolean;
+  /** By source name: what that source declines when the planner offers it work. */
+  declines?: Record<string, Declines>;
+}
+
+export function buildView(sql: string, extra: BuildOptions = {}): Promise<View> {
   return buildEmbeddedView(
-    { service: 'fed', name: 'v', view: { sql, ...(extra.key ? { key: extra.key } : {}) }, config: fakeConfig, sources: fakeSources },
+    {
+      service: 'fed',
+      name: 'v',
+      view: { sql, ...(extra.key ? { key: extra.key } : {}) },
+      config: fakeConfig,
+      sources: fakeSources(extra.declines ?? {}),
+    },
     { pushdown: extra.pushdown ?? true },
   );
 }

@@ -2,7 +2,7 @@
 // after the joins, or on output rows), which LEFT JOINs are really INNER, what the join keys let
 // us infer, which relations one SQL source joins itself, where ORDER BY + LIMIT can go, and which
 // side of each join is fetched first.
-import type { OrderTerm, Predicate } from '../../query/predicate.js';
+import { splitAnd, type OrderTerm, type Predicate } from '../../query/predicate.js';
 import type { ScanAcceptance, ScanOffer, TableInfo } from '../../sources/source.js';
 import type { EngineQuery } from '../view.js';
 import type { Expr, JoinModel, Relation, ViewModel } from './ast.js';
@@ -286,10 +286,6 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
     concurrency: opts.concurrency,
     notes,
   };
-}
-
-function splitAnd(p: Predicate): Predicate[] {
-  return p.op === 'and' ? p.args.flatMap(splitAnd) : [p];
 }
 
 function predicateKey(p: Predicate): string {

@@ -1,8 +1,7 @@
-// Helpers for the MongoDB source (mongodb.ts): what MongoDB's own operators can and cannot say
-// exactly about viewgate's value model, so that the source pushes an exact filter where one exists
-// and otherwise a superset plus an in-process residual.
-import type { Predicate } from '../../query/predicate.js';
-import type { ColumnType, Value } from '../../values.js';
+// What MongoDB's own operators can and cannot say exactly about viewgate's value model, so that the
+// filter compiler (filter.ts) pushes an exact filter where one exists and otherwise a superset plus
+// an in-process residual.
+import type { ColumnType } from '../../values.js';
 
 /**
  * Which ObjectIds a LIKE pattern matches by their text (24 lowercase hex digits):
@@ -45,7 +44,7 @@ export function likeOnHex(pattern: string): HexLike {
 }
 
 /**
- * The BSON types ($type aliases) whose every value fits a column of the type (mongodb.ts coerce()).
+ * The BSON types ($type aliases) whose every value fits a column of the type (decode.ts coerce()).
  * Other types may fit (an int column holds the double 5.0 as 5 but not 2.5) or never do. Dates are
  * not listed: a BSON date outside JavaScript's range does not fit, and a date column needs a UTC
  * midnight. jsonb takes every value (it never mismatches).
@@ -65,37 +64,4 @@ export const ALWAYS_FITS: Record<Exclude<ColumnType, 'jsonb'>, string[]> = {
 export function pathPrefixes(path: string): string[] {
   const segs = path.split('.');
   return segs.map((_, i) => segs.slice(0, i + 1).join('.'));
-}
-
-// ---- explain text for an in-process residual ---------------------------------------------------
-
-function sqlValue(v: Value): string {
-  if (v === null) return 'NULL';
-  if (typeof v === 'string') return `'${v.replace(/'/g, "''")}'`;
-  if (typeof v === 'bigint' || typeof v === 'number') return String(v);
-  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
-  return `'${JSON.stringify(v).replace(/'/g, "''")}'`;
-}
-
-/** A predicate as SQL-like text (source column names), for explain. */
-export function predicateText(p: Predicate): string {
-  switch (p.op) {
-    case 'and':
-    case 'or':
-      return p.args.length === 0 ? (p.op === 'and' ? 'TRUE' : 'FALSE') : `(${p.args.map(predicateText).join(` ${p.op.toUpperCase()} `)})`;
-    case 'not':
-      return p.arg.op === 'isnull' ? `${p.arg.column} IS NOT NULL` : `NOT ${predicateText(p.arg)}`;
-    case 'const':
-      return p.value === null ? 'NULL' : p.value ? 'TRUE' : 'FALSE';
-    case 'isnull':
-      return `${p.column} IS NULL`;
-    case 'cmp':
-      return `${p.column} ${p.cmp} ${sqlValue(p.value)}`;
-    case 'in': {
-      const shown = p.values.slice(0, 8).map(sqlValue).join(', ');
-      return `${p.column} IN (${p.values.length > 8 ? `${shown}, ... ${p.values.length} values` : shown})`;
-    }
-    case 'like':
-      return `${p.column} LIKE ${sqlValue(p.pattern)}`;
-  }
 }

@@ -7,6 +7,8 @@
 //    in any encoding). LIKE becomes GLOB: SQLite's LIKE ignores ASCII case, GLOB is case-sensitive
 //    and matches per character (`%` -> `*`, `_` -> `?`, a literal `*`, `?` or `[` as `[*]`, `[?]`,
 //    `[[]`). Columns of no or an unknown declared type go through viewgate_text() (types.ts).
+//    Declined: text with an unpaired surrogate (UTF-8 cannot hold it), LIKE patterns with NUL (GLOB
+//    stops there) or longer than SQLite's pattern limit.
 //  - int, bool (stored 0/1), float: SQLite compares integers and doubles exactly, also with each
 //    other. A float NaN is never stored (SQLite stores NULL), so a comparison with NaN is declined
 //    and NaN in an IN list matches nothing.
@@ -59,7 +61,7 @@ function collated(col: SqlColumn): string {
 function bindable(col: Pick<ColumnInfo, 'type'>, v: Scalar): unknown {
   switch (col.type) {
     case 'int':
-      return typeof v === 'bigint' ? v : undefined;
+      return typeof v === 'bigint' ? v : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : undefined;
     case 'float':
       return typeof v === 'number' && !Number.isNaN(v) ? v : undefined;
     case 'numeric':
@@ -67,7 +69,7 @@ function bindable(col: Pick<ColumnInfo, 'type'>, v: Scalar): unknown {
     case 'bool':
       return typeof v === 'boolean' ? (v ? 1n : 0n) : undefined;
     case 'text':
-      return typeof v === 'string' ? v : undefined;
+      return typeof v === 'string' && wellFormed(v) ? v : undefined;
     case 'date':
       return typeof v === 'string' && canonicalDate(v) === v ? v : undefined;
     case 'timestamptz':
@@ -76,6 +78,9 @@ function bindable(col: Pick<ColumnInfo, 'type'>, v: Scalar): unknown {
       return undefined;
   }
 }
+
+/** Text SQLite holds as the value model does: no unpaired surrogate (UTF-8 cannot encode one). */
+const wellFormed = (s: string): boolean => !/\p{Cs}/u.test(s);
 
 function safeNumericParam(v: string): bigint | number | undefined {
   try {
@@ -111,13 +116,12 @@ export function sqliteDialect(source: string): SqlDialect {
       return `(${collated(col)} ${op} ${params.add(p)})`;
     },
     inList(col, values, params) {
-      const bound = values.map((v) => {
+      // A value that does not bind (a numeric no stored number holds, NaN, text with an unpaired
+      // surrogate, a timestamp not in canonical form) equals no stored value: it is left out.
+      const ps = values.flatMap((v) => {
         const p = bindable(col, v);
-        // Only a numeric or float value can fail to bind, and no stored value equals it (see the top).
-        if (p === undefined && col.type !== 'numeric' && col.type !== 'float') throw inexact(col, v);
-        return p;
+        return p === undefined ? [] : [params.add(p)];
       });
-      const ps = bound.filter((p) => p !== undefined).map((p) => params.add(p));
       if (ps.length === 0) return `(CASE WHEN ${quoteIdent(col.name)} IS NULL THEN NULL ELSE FALSE END)`;
       return `(${collated(col)} IN (${ps.join(', ')}))`;
     },
@@ -167,7 +171,9 @@ function exact(p: Predicate, columns: ReadonlyMap<string, ColumnInfo>, textOrder
     }
     case 'like': {
       const col = columns.get(p.column);
-      return col?.type === 'text' && Buffer.byteLength(likeToGlob(p.pattern)) <= MAX_PATTERN_BYTES;
+      // GLOB reads its pattern up to the first NUL.
+      const glob = likeToGlob(p.pattern);
+      return col?.type === 'text' && wellFormed(glob) && !glob.includes('\0') && Buffer.byteLength(glob) <= MAX_PATTERN_BYTES;
     }
   }
 }
