@@ -15,7 +15,6 @@
 // only the verified identity (AuthInfo.token is left empty).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
-import { toWebRequest } from '@modelcontextprotocol/node';
 import type { Config } from '../config/schema.js';
 import { ApiError } from '../errors.js';
 import type { Gateway } from '../gateway/index.js';
@@ -95,7 +94,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       reply.raw.on('close', () => {
         if (!reply.raw.writableFinished) aborted.abort();
       });
-      const request = await webRequest(req, aborted.signal);
+      const request = webRequest(req, aborted.signal);
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
       const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
       describeForAudit(req, {
@@ -189,21 +188,29 @@ function corsHeaders(reply: FastifyReply, origin: string): void {
   reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', CORS_EXPOSE_HEADERS);
 }
 
-/** Headers that describe a body's bytes, which the web Request built below does not carry. */
-const BODY_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding']);
+/**
+ * Headers the web Request handed to the SDK does not carry: those describing a body's bytes (the
+ * Request has none) and the credentials (the SDK gets the verified identity, never the credential).
+ */
+const DROPPED_HEADERS = new Set([
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'authorization',
+  'x-api-key',
+  'x-dreamfactory-api-key',
+]);
 
 /**
- * The web Request handed to the SDK. With a parsed body the SDK reads the message from `parsedBody`
- * and never from the Request, so the body is not serialized again: the Request carries the method,
- * URL and headers (what the SDK reads) and the abort signal. Without one (GET, DELETE), the SDK's
- * own conversion.
+ * The web Request handed to the SDK: method, URL, headers (what the SDK reads) and the abort
+ * signal. The SDK reads a message from `parsedBody`, never from the Request, so the body is not
+ * serialized again.
  */
-function webRequest(req: FastifyRequest, signal: AbortSignal): Promise<Request> | Request {
+function webRequest(req: FastifyRequest, signal: AbortSignal): Request {
   const raw = req.raw;
-  if (req.body === undefined) return toWebRequest(raw, undefined, { signal });
   const headers = new Headers();
   for (const [name, value] of Object.entries(raw.headers)) {
-    if (value === undefined || name.startsWith(':') || BODY_HEADERS.has(name)) continue;
+    if (value === undefined || name.startsWith(':') || DROPPED_HEADERS.has(name)) continue;
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
     else headers.set(name, value);
   }
