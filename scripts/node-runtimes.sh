@@ -2,11 +2,14 @@
 # Fetches a Node.js runtime of one major version through npm (the registry serves the official
 # binaries as the package node-linux-<arch>), caches it, and prints the directory holding its
 # `node`, ready to put first on PATH. Used by .ci/run to run the suite on Node 22 and 24 as well.
+# The runtime's C/C++ headers come along (`include/` beside `bin/`), so native modules can be
+# rebuilt for it: `npm_config_nodedir=<that directory> npm rebuild <module>` (.ci/run does this for
+# better-sqlite3).
 #
 #   bash scripts/node-runtimes.sh 22     -> ~/.cache/viewgate/node/22/bin
 #
-# A cached runtime is reused only when it runs `node --version` and reports that major version;
-# otherwise it is fetched again. VIEWGATE_CACHE_DIR overrides ~/.cache/viewgate.
+# A cached runtime is reused only when it runs `node --version`, reports that major version and
+# has its headers; otherwise it is fetched again. VIEWGATE_CACHE_DIR overrides ~/.cache/viewgate.
 set -euo pipefail
 
 major="${1:-}"
@@ -27,11 +30,11 @@ esac
 cache="${VIEWGATE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/viewgate}/node"
 dir="$cache/$major"
 
-# True when the runtime in $1 runs and is of the wanted major version.
+# True when the runtime in $1 runs, is of the wanted major version and has its headers.
 proven() {
   local v
   v="$("$1/bin/node" --version 2>/dev/null)" || return 1
-  [[ "$v" == "v$major."* ]]
+  [[ "$v" == "v$major."* ]] && [ -f "$1/include/node/node.h" ]
 }
 
 if ! proven "$dir"; then
@@ -45,9 +48,9 @@ if ! proven "$dir"; then
     exit 1
   fi
   mkdir "$work/unpacked"
-  tar -xzf "$work/$tarball" -C "$work/unpacked" --strip-components=1 package/bin package/LICENSE
+  tar -xzf "$work/$tarball" -C "$work/unpacked" --strip-components=1 package/bin package/include package/LICENSE
   if ! proven "$work/unpacked"; then
-    echo "node-runtimes: the node binary from $tarball does not run here or is not Node $major" >&2
+    echo "node-runtimes: the node binary from $tarball does not run here, is not Node $major or comes without include/node" >&2
     exit 1
   fi
   rm -rf "$dir"

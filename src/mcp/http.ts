@@ -7,9 +7,9 @@
 //   audit: the gateway writes each tool call's record; a request with none (refused, not a tool
 //     call, failed) gets one through src/http/request-audit.ts, which this plugin tells what it was;
 //   handler: the SDK's createMcpHandler (2026-07-28 per-request serving, plus the stateless fallback
-//     for 2025-era clients) gets a web Request built from Fastify's request and parsed body, and
-//     builds a fresh McpServer for the caller's identity; its web Response goes back through
-//     reply.send, so Fastify's hooks (request id, logging) still apply.
+//     for 2025-era clients) gets a web Request built from Fastify's request (method, URL, headers)
+//     together with the parsed body, and builds a fresh McpServer for the caller's identity; its web
+//     Response goes back through reply.send, so Fastify's hooks (request id, logging) still apply.
 //
 // The credential itself is never handed to the SDK or anything else: the server factory receives
 // only the verified identity (AuthInfo.token is left empty).
@@ -24,7 +24,7 @@ import { sendError, sendJson } from '../http/envelope.js';
 import { describeForAudit, markAudited } from '../http/request-audit.js';
 import type { McpCaller } from './caller.js';
 import { loadPrompts } from './prompts.js';
-import { createMcpServer } from './server.js';
+import { createMcpServer, offerFor } from './server.js';
 
 const MCP_PATH = '/mcp';
 const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
@@ -41,7 +41,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
     (ctx) => {
       const caller = ctx.authInfo?.extra?.caller as McpCaller | undefined;
       if (!caller) throw new Error('an MCP request reached the server factory without an identity');
-      return createMcpServer(gateway, caller, prompts);
+      return createMcpServer(gateway, caller, prompts, offerFor(ctx.authInfo?.extra?.method as string | undefined));
     },
     { onerror: (err) => app.log.debug({ err }, 'mcp request rejected by the protocol layer') },
   );
@@ -89,12 +89,13 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       // refuses before any tool runs) is audited under its JSON-RPC method.
       const method = rpcMethod(req.body);
       describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity });
-      const authInfo: AuthInfo = { token: '', clientId: caller.identity.subject, scopes: [], extra: { caller } };
+      // The server is built for this one message: its method says which tools, resources or prompts it needs.
+      const authInfo: AuthInfo = { token: '', clientId: caller.identity.subject, scopes: [], extra: { caller, method } };
       const aborted = new AbortController();
       reply.raw.on('close', () => {
         if (!reply.raw.writableFinished) aborted.abort();
       });
-      const request = await toWebRequest(req.raw, req.body, { signal: aborted.signal });
+      const request = await webRequest(req, aborted.signal);
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
       const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
       describeForAudit(req, {
@@ -186,6 +187,28 @@ export function originAllowed(origin: string, allowed: string[]): boolean {
 
 function corsHeaders(reply: FastifyReply, origin: string): void {
   reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', CORS_EXPOSE_HEADERS);
+}
+
+/** Headers that describe a body's bytes, which the web Request built below does not carry. */
+const BODY_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding']);
+
+/**
+ * The web Request handed to the SDK. With a parsed body the SDK reads the message from `parsedBody`
+ * and never from the Request, so the body is not serialized again: the Request carries the method,
+ * URL and headers (what the SDK reads) and the abort signal. Without one (GET, DELETE), the SDK's
+ * own conversion.
+ */
+function webRequest(req: FastifyRequest, signal: AbortSignal): Promise<Request> | Request {
+  const raw = req.raw;
+  if (req.body === undefined) return toWebRequest(raw, undefined, { signal });
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw.headers)) {
+    if (value === undefined || name.startsWith(':') || BODY_HEADERS.has(name)) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  const host = raw.headers.host ?? raw.headers[':authority'] ?? 'localhost';
+  return new Request(`http://${String(host)}${raw.url ?? '/'}`, { method: (raw.method ?? 'POST').toUpperCase(), headers, signal });
 }
 
 /** The JSON-RPC method of a message body (`batch` for a list), if it has one. */

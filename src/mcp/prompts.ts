@@ -15,6 +15,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { namedView, type Gateway, type Identity } from '../gateway/index.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { withCachedJsonSchema } from './schema.js';
 
 /** The package's prompts/ directory (from src/mcp or dist/mcp alike). */
 const PROMPTS_DIR = fileURLToPath(new URL('../../prompts/', import.meta.url));
@@ -132,15 +133,30 @@ export function renderPrompt(p: PromptTemplate, args: Record<string, string | un
     .trim();
 }
 
+type ArgsSchema = ReturnType<typeof buildArgsSchema>;
+
+/** Each template's arguments schema, built once: it is the same for every caller. */
+const argsSchemas = new WeakMap<PromptTemplate, ArgsSchema>();
+
+function argsSchema(p: PromptTemplate): ArgsSchema {
+  let schema = argsSchemas.get(p);
+  if (!schema) argsSchemas.set(p, (schema = buildArgsSchema(p)));
+  return schema;
+}
+
+function buildArgsSchema(p: PromptTemplate) {
+  const shape: Record<string, z.ZodType<string | undefined>> = {};
+  for (const a of p.arguments)
+    shape[a.name] = a.required ? z.string().describe(a.description) : z.string().optional().describe(a.description);
+  return withCachedJsonSchema(z.object(shape));
+}
+
 /** Registers the prompts whose views the caller may read, each rendered for that caller. */
 export function registerPrompts(server: McpServer, prompts: PromptTemplate[], gw: Gateway, identity: Identity): void {
   const visible = new Set<string>(gw.listViews(identity).map((v) => v.id));
   for (const p of prompts) {
     if (!p.views.every((v) => visible.has(v))) continue;
-    const shape: Record<string, z.ZodType<string | undefined>> = {};
-    for (const a of p.arguments)
-      shape[a.name] = a.required ? z.string().describe(a.description) : z.string().optional().describe(a.description);
-    server.registerPrompt(p.name, { description: p.description, argsSchema: z.object(shape) }, async (args) => ({
+    server.registerPrompt(p.name, { description: p.description, argsSchema: argsSchema(p) }, async (args) => ({
       description: p.description,
       messages: [
         {

@@ -1,20 +1,22 @@
 // Each view the caller may read, as a resource: viewgate://views/{service}.{view} -> its schema as
 // JSON (the structuredContent of describe_view). Views the caller may not read are neither listed
 // nor readable (the same "not found" as an unknown view).
-import { ResourceNotFoundError, ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
+import { ResourceNotFoundError, ResourceTemplate, UriTemplate, type McpServer } from '@modelcontextprotocol/server';
 import type { Gateway } from '../gateway/index.js';
 import { handleCall, type McpCaller } from './caller.js';
 import { exampleArguments } from './example.js';
 import { viewSchema } from './tools.js';
 
 const VIEW_URI_PREFIX = 'viewgate://views/';
+/** Parsed once: a UriTemplate does not change after it is built. */
+const VIEW_URI_TEMPLATE = new UriTemplate(`${VIEW_URI_PREFIX}{view}`);
 
 function viewUri(id: string): string {
   return VIEW_URI_PREFIX + id;
 }
 
 export function registerViewResources(server: McpServer, gw: Gateway, caller: McpCaller): void {
-  const template = new ResourceTemplate(`${VIEW_URI_PREFIX}{view}`, {
+  const template = new ResourceTemplate(VIEW_URI_TEMPLATE, {
     list: () => ({
       resources: gw.listViews(caller.identity).map((v) => ({
         uri: viewUri(v.id),

@@ -1,12 +1,11 @@
-// The stores viewgate speaks: one line per store folder. Importing this module registers each
+// The registered stores (listed in src/sources/stores.ts). Importing this module registers each
 // store's config schema with the config loader (src/config/stores.ts).
 import { registerStoreConfig } from '../config/stores.js';
 import type { StoreDescriptor } from './store.js';
-import { postgres } from './postgres/index.js';
-import { mysql } from './mysql/index.js';
-import { mongodb } from './mongodb/index.js';
+import * as listed from './stores.js';
 
-export const STORES: readonly StoreDescriptor[] = [postgres, mysql, mongodb];
+/** By kind, in code-point order (a module namespace lists its exports so). */
+export const STORES: readonly StoreDescriptor[] = Object.values(listed);
 
 for (const store of STORES) registerStoreConfig(store);
 

@@ -168,3 +168,46 @@ describe('prompts are rendered per caller', () => {
     });
   });
 });
+
+describe('callers with different grants, served side by side by one process', () => {
+  // The tool, prompt and resource definitions share schemas built once per process; what each
+  // caller is offered must still be its own, whichever caller came first.
+  it('each sees its own views, resources and prompts, and the same tool schemas', async () => {
+    const internal = await connect({ 'x-api-key': KEYS.internal });
+    const crmOnly = await connect(await bearer({ roles: ['crm_only'] }));
+    try {
+      const seen = async (c: Client) => ({
+        tools: (await c.listTools()).tools,
+        views: ((await c.callTool({ name: 'list_views', arguments: {} })).structuredContent as any).views.map((v: any) => v.name),
+        resources: (await c.listResources()).resources.map((r) => r.uri),
+        prompts: (await c.listPrompts()).prompts.map((p) => p.name),
+      });
+      // Interleaved, twice: the second round must see what the first did.
+      const rounds = [];
+      for (let i = 0; i < 2; i++) rounds.push(await Promise.all([seen(crmOnly), seen(internal)]));
+      const [[crm1, int1], [crm2, int2]] = rounds as [[any, any], [any, any]];
+      expect(crm2).toEqual(crm1);
+      expect(int2).toEqual(int1);
+
+      expect(crm1.views).toEqual(['crm.customers']);
+      expect(crm1.resources).toEqual(['viewgate://views/crm.customers']);
+      expect(int1.views).toEqual(expect.arrayContaining(['crm.customers', 'federation.unified_customer_activity']));
+      expect(int1.resources).toEqual(int1.views.map((v: string) => `viewgate://views/${v}`));
+      expect(crm1.prompts).not.toContain('customer-activity-summary');
+      expect(int1.prompts).toContain('customer-activity-summary');
+      expect(crm1.tools).toEqual(int1.tools);
+
+      const refused = await crmOnly.callTool({ name: 'query_view', arguments: { view: 'federation.unified_customer_activity', limit: 1 } });
+      expect(refused.isError).toBe(true);
+      const allowed = await internal.callTool({
+        name: 'query_view',
+        arguments: { view: 'federation.unified_customer_activity', limit: 1 },
+      });
+      expect(allowed.isError, text(allowed)).toBeFalsy();
+      await expect(crmOnly.readResource({ uri: 'viewgate://views/federation.unified_customer_activity' })).rejects.toThrow();
+      expect((await internal.readResource({ uri: 'viewgate://views/federation.unified_customer_activity' })).contents).toHaveLength(1);
+    } finally {
+      await Promise.all([internal.close(), crmOnly.close()]);
+    }
+  });
+});

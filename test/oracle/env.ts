@@ -1,19 +1,26 @@
-// Loads one fixture into the three stores and into the oracle PostgreSQL database, and builds the
+// Loads one fixture into the four stores and into the oracle PostgreSQL database, and builds the
 // embedded views over the stores.
 //
 //   MariaDB  vg_test_oracle_<fixture>_crm_*      utf8mb4_general_ci (case-insensitive, PAD SPACE)
 //   Postgres vg_test_oracle_<fixture>_app_*      ICU en-US collation (linguistic order)
 //   MongoDB  vg_test_oracle_<fixture>_an_*       (FerretDB here)
+//   SQLite   <tmpdir>/vg-oracle-<fixture>-*/lite.db   written by better-sqlite3, served read-only
 //   Postgres vg_test_oracle_<fixture>_oracle_*   TEMPLATE template0, LC_COLLATE/LC_CTYPE 'C'
 //
 // The store databases deliberately do not use code-point collations: the engine (and its sources)
 // must give PostgreSQL "C" semantics anyway (docs/query.md, "Values"). The oracle database has the
-// schemas crm, app and analytics, so the view SQL runs there unchanged. Its crm tables are copied
-// from what MariaDB actually holds (read back with mysql2), its analytics tables from what MongoDB
-// actually holds (read back with the driver and flattened to the declared columns by this file's
-// own code: a missing field and null are both NULL, a value that does not fit a column declared
-// `onTypeMismatch: null` is NULL); app runs the same SQL as the app source.
+// schemas crm, app, analytics and lite, so the view SQL runs there unchanged. Its crm tables are
+// copied from what MariaDB actually holds (read back with mysql2), its analytics tables from what
+// MongoDB actually holds (read back with the driver and flattened to the declared columns by this
+// file's own code: a missing field and null are both NULL, a value that does not fit a column
+// declared `onTypeMismatch: null` is NULL), its lite tables from what SQLite actually holds (read
+// back with better-sqlite3, integers as bigint, typed by each column's declared type: a NUMERIC
+// value is whatever INTEGER or REAL SQLite made of it); app runs the same SQL as the app source.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll } from 'vitest';
 import mysql from 'mysql2/promise';
 import { Binary, MongoClient, ObjectId, type Document } from 'mongodb';
@@ -65,8 +72,8 @@ export interface OracleEnv {
   fixture: Fixture;
   config: Config;
   sources: Sources;
-  /** Database names and URLs of the stores, for tests that read them directly. */
-  urls: { mysql: string; app: string; mongo: string; mongoDb: string; oracle: string };
+  /** Database names and URLs of the stores, for tests that read them directly (`sqlite`: the file, when the fixture has one). */
+  urls: { mysql: string; app: string; mongo: string; mongoDb: string; oracle: string; sqlite?: string };
   views: OracleView[];
   /** The embedded view (built once per pushdown and batch-size setting). */
   view(name: string, opts?: { pushdown?: boolean; batchSize?: number }): Promise<View>;
@@ -85,14 +92,15 @@ export async function createOracleEnv(fixture: Fixture, views: OracleView[]): Pr
     mongo: testDbName(`${label}_an`),
     oracle: testDbName(`${label}_oracle`),
   };
-  const urls = {
+  const drops: (() => Promise<void>)[] = [];
+  const urls: OracleEnv['urls'] = {
     mysql: withDatabase(MYSQL_URL, names.mysql),
     app: withDatabase(PG_URL, names.app),
     mongo: MONGO_URL,
     mongoDb: names.mongo,
     oracle: withDatabase(PG_URL, names.oracle),
+    ...(fixture.sqlite ? { sqlite: sqliteFile(fixture.name, drops) } : {}),
   };
-  const drops: (() => Promise<void>)[] = [];
   const cleanup = async (): Promise<void> => {
     for (const drop of drops.reverse()) await drop().catch(() => undefined);
   };
@@ -102,6 +110,7 @@ export async function createOracleEnv(fixture: Fixture, views: OracleView[]): Pr
     await loadMysql(names.mysql, fixture, drops);
     await loadApp(names.app, fixture, drops);
     await loadMongo(names.mongo, fixture, drops);
+    if (fixture.sqlite && urls.sqlite) loadSqlite(urls.sqlite, fixture.sqlite);
     await createOracleDb(names.oracle, drops);
     pool = new pg.Pool({
       connectionString: urls.oracle,
@@ -174,7 +183,7 @@ export function useOracleEnv(name: FixtureName, set: (env: OracleEnv) => void): 
   });
 }
 
-/** The viewgate config for the fixture's stores: sources crm/app/analytics and service `fed`. */
+/** The viewgate config for the fixture's stores: sources crm/app/analytics (and lite, with a SQLite file) and service `fed`. */
 export function oracleConfig(urls: OracleEnv['urls'], views: OracleView[], extra: Record<string, unknown> = {}): Config {
   const cfg = {
     server: { host: '127.0.0.1', port: 0 },
@@ -185,6 +194,7 @@ export function oracleConfig(urls: OracleEnv['urls'], views: OracleView[], extra
       crm: { kind: 'mysql', url: urls.mysql, timeout: '10s', pool: 4 },
       app: { kind: 'postgres', url: urls.app, timeout: '10s', pool: 4 },
       analytics: { kind: 'mongodb', url: urls.mongo, database: urls.mongoDb, timeout: '10s', pool: 4, collections: MONGO_COLLECTIONS },
+      ...(urls.sqlite ? { lite: { kind: 'sqlite', path: urls.sqlite } } : {}),
     },
     services: {
       [SERVICE]: {
@@ -264,6 +274,31 @@ async function loadMongo(db: string, fixture: Fixture, drops: (() => Promise<voi
   }
 }
 
+/** A fresh temp folder for the fixture's SQLite file; the file's path (the loader writes it). */
+function sqliteFile(fixtureName: string, drops: (() => Promise<void>)[]): string {
+  const dir = mkdtempSync(join(tmpdir(), `vg-oracle-${fixtureName.slice(0, 3)}-`));
+  drops.push(async () => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'lite.db');
+}
+
+/** Writes the fixture's SQLite tables into a new file (write mode here; viewgate opens it read-only). */
+function loadSqlite(path: string, data: NonNullable<Fixture['sqlite']>): void {
+  const db = new Database(path);
+  try {
+    db.exec(data.ddl);
+    db.transaction(() => {
+      for (const [table, { columns, values }] of Object.entries(data.rows)) {
+        const insert = db.prepare(
+          `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+        );
+        for (const row of values) insert.run(...row);
+      }
+    })();
+  } finally {
+    db.close();
+  }
+}
+
 async function createOracleDb(db: string, drops: (() => Promise<void>)[]): Promise<void> {
   await pgAdmin(`CREATE DATABASE "${db}" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
   drops.push(() => pgAdmin(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`));
@@ -288,6 +323,7 @@ async function fillOracle(pool: pg.Pool, urls: OracleEnv['urls'], fixture: Fixtu
     await c.query(`SET search_path = app; ${fixture.postgres}; RESET search_path`);
     await copyMysql(c, urls.mysql);
     await copyMongo(c, urls.mongoDb);
+    if (urls.sqlite) await copySqlite(c, urls.sqlite);
     await c.query('ANALYZE');
   } finally {
     c.release();
@@ -382,6 +418,76 @@ function mysqlValueText(v: unknown, pgType: string): string | null {
   if (Buffer.isBuffer(v)) return v.toString('utf8');
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
   return String(v);
+}
+
+/** PostgreSQL type for a SQLite column's declared type (the types the fixtures declare). */
+function pgTypeForSqlite(declared: string): string {
+  const t = declared.toUpperCase();
+  const types: Record<string, string> = {
+    INTEGER: 'int8',
+    REAL: 'float8',
+    NUMERIC: 'numeric',
+    TEXT: 'text',
+    BOOLEAN: 'boolean',
+    DATE: 'date',
+    DATETIME: 'timestamptz',
+  };
+  const pgType = types[t];
+  if (!pgType) throw new Error(`oracle loader: no PostgreSQL type for SQLite ${declared}`);
+  return pgType;
+}
+
+async function copySqlite(c: pg.PoolClient, path: string): Promise<void> {
+  const db = new Database(path, { readonly: true });
+  try {
+    await c.query('CREATE SCHEMA lite');
+    const tables = db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .pluck()
+      .all() as string[];
+    const q = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+    for (const table of tables) {
+      const info = db.prepare(`PRAGMA table_info(${q(table)})`).all() as { name: string; type: string; notnull: number }[];
+      const columns = info.map((col) => ({ name: col.name, pgType: pgTypeForSqlite(col.type), notNull: col.notnull === 1 }));
+      await c.query(
+        `CREATE TABLE lite.${q(table)} (${columns.map((col) => `${q(col.name)} ${col.pgType}${col.notNull ? ' NOT NULL' : ''}`).join(', ')})`,
+      );
+      const rows = db
+        .prepare(`SELECT ${columns.map((col) => q(col.name)).join(', ')} FROM ${q(table)}`)
+        .safeIntegers(true)
+        .raw(true)
+        .all() as unknown[][];
+      for (const row of rows) {
+        const values = row.map((v, i) => sqliteValueText(v, columns[i]!.pgType, `${table}.${columns[i]!.name}`));
+        await c.query(`INSERT INTO lite.${q(table)} VALUES (${columns.map((col, i) => `$${i + 1}::${col.pgType}`).join(', ')})`, values);
+      }
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/** A value as SQLite holds it (its storage class: bigint, number, string, null) as PostgreSQL input text. */
+function sqliteValueText(v: unknown, pgType: string, where: string): string | null {
+  if (v === null) return null;
+  const misfit = (): never => {
+    throw new Error(`oracle loader: SQLite ${where} holds ${typeof v} ${String(v)}, not a ${pgType} (not in the fixture's design)`);
+  };
+  switch (pgType) {
+    case 'int8':
+      return typeof v === 'bigint' ? v.toString() : misfit();
+    case 'float8':
+    case 'numeric':
+      return typeof v === 'bigint' || typeof v === 'number' ? String(v) : misfit();
+    case 'boolean':
+      return typeof v === 'bigint' && (v === 0n || v === 1n) ? String(v === 1n) : misfit();
+    case 'timestamptz':
+      // ISO text, UTC unless it carries 'Z' or an offset; an INTEGER is Unix seconds.
+      if (typeof v === 'bigint') return new Date(Number(v) * 1000).toISOString();
+      return typeof v === 'string' ? (/(Z|[+-]\d\d:\d\d)$/.test(v) ? v : `${v}+00`) : misfit();
+    default:
+      return typeof v === 'string' ? v : misfit();
+  }
 }
 
 const DECL_PG: Record<MongoColumnDecl['type'], string> = {

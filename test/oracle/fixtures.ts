@@ -1,11 +1,13 @@
 // The data sets of the differential oracle (docs/testing.md; issue 3 item 6).
 //
 // Each fixture is written once, natively per store (MariaDB rows for `crm`, PostgreSQL SQL for
-// `app`, MongoDB documents for `analytics`); the loader (env.ts) puts it into the three stores and
-// then copies what the stores actually hold into the oracle PostgreSQL database.
+// `app`, MongoDB documents for `analytics`, SQLite rows for `lite`); the loader (env.ts) puts it
+// into the four stores and then copies what the stores actually hold into the oracle PostgreSQL
+// database.
 //
 //  - `reference`: examples/reference/data exactly as `viewgate demo` loads it, plus a small
-//    `crm.tenants` table so the tenant views have something to join.
+//    `crm.tenants` table so the tenant views have something to join, and reference data in SQLite
+//    (countries, the tenants' countries, order statuses) keyed by the other stores' text values.
 //  - `adversarial`: the cases a federation engine gets wrong: NULL vs missing fields, mixed case,
 //    unicode (supplementary plane vs U+E000-U+FFFF, where UTF-16 order and code-point order
 //    disagree), quotes and backslashes, trailing spaces, integers above 2^53 (and int8's maximum),
@@ -13,7 +15,10 @@
 //    pre-epoch and sub-millisecond timestamps, orphan keys on both sides, non-numeric and
 //    near-miss join keys ('01', '1 ', 'abc', 2^53 vs 2^53+1), duplicate join keys (1:N and N:M),
 //    string `_id`s beside ObjectIds, and values that do not fit a column declared
-//    `onTypeMismatch: null`.
+//    `onTypeMismatch: null`. Its SQLite tables add what SQLite gets wrong by default: LIKE that
+//    ignores ASCII case, NULLs sorted first, integers beyond 2^53 read as doubles, booleans stored
+//    as 0/1, NUMERIC values stored as REAL or INTEGER, DATETIME values of several forms in one
+//    column (their text order is not time order), and GLOB's metacharacters in text.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BSON, Double, Long, ObjectId, type Document } from 'mongodb';
@@ -33,6 +38,8 @@ export interface Fixture {
   postgres: string;
   /** MongoDB `analytics` source: documents per collection. */
   mongo: Record<string, Document[]>;
+  /** SQLite `lite` source (a file written by the loader): DDL and rows per table; absent, no `lite` source. */
+  sqlite?: { ddl: string; rows: Record<string, { columns: string[]; values: unknown[][] }> };
 }
 
 /** The declared MongoDB columns (docs/configuration.md), the same for both fixtures. */
@@ -63,6 +70,82 @@ CREATE TABLE tenants (
 
 const TENANT_COLUMNS = ['tenant_no', 'tenant_id', 'tenant_name', 'plan'];
 
+// ---- SQLite (`lite`): reference data keyed by the other stores' values --------------------------
+
+// The declared types are the ones SQLite's affinity rules and viewgate map (docs/configuration.md):
+// INTEGER, REAL, NUMERIC, TEXT, BOOLEAN (0/1), DATE ('YYYY-MM-DD' text) and DATETIME (UTC text).
+// A TEXT PRIMARY KEY may hold NULL in SQLite unless it says NOT NULL.
+const SQLITE_DDL = `
+CREATE TABLE countries (
+  code TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  capital TEXT,
+  population INTEGER,
+  area_km2 REAL,
+  eu BOOLEAN,
+  eu_since DATE,
+  updated_at DATETIME,
+  vat_rate NUMERIC
+);
+CREATE TABLE tenant_countries (
+  tenant_id TEXT NOT NULL PRIMARY KEY,
+  country_code TEXT,
+  since DATE,
+  seats INTEGER
+);
+CREATE TABLE statuses (
+  status TEXT NOT NULL PRIMARY KEY,
+  label TEXT NOT NULL,
+  rank INTEGER,
+  is_final BOOLEAN,
+  refund_days INTEGER
+);`;
+
+const COUNTRY_COLUMNS = ['code', 'name', 'capital', 'population', 'area_km2', 'eu', 'eu_since', 'updated_at', 'vat_rate'];
+const TENANT_COUNTRY_COLUMNS = ['tenant_id', 'country_code', 'since', 'seats'];
+const STATUS_COLUMNS = ['status', 'label', 'rank', 'is_final', 'refund_days'];
+
+// prettier-ignore
+const REFERENCE_SQLITE: NonNullable<Fixture['sqlite']> = {
+  ddl: SQLITE_DDL,
+  rows: {
+    countries: {
+      columns: COUNTRY_COLUMNS,
+      values: [
+        ['AT', 'Österreich', 'Wien', 9104772, 83879.0, 1, '1995-01-01', '2024-03-31 01:00:00', '20'],
+        ['CZ', 'Česko', 'Praha', 10900555, 78871.5, 1, '2004-05-01', '2024-10-27 00:30:00.250', '21'],
+        ['DE', 'Deutschland', 'Berlin', 84482267, 357592.1, 1, '1958-01-01', '2023-12-31 23:59:59.999999', '19'],
+        ['JP', '日本', '東京', 124000000, 377975.25, 0, null, '2024-01-10 12:00:00', '10'],
+        ['IS', 'Ísland', 'Reykjavík', 387758, 102775.0, 0, null, null, '24'],
+        ['GB', 'United Kingdom', 'London', 68265209, 243610.0, 0, '1973-01-01', '2020-01-31 23:00:00', '20'],
+        ['ch', 'Schweiz (lower-case code)', 'Bern', 8962258, 41285.0, 0, null, '2024-06-01 00:00:00', '8.1'],
+        ['XX', 'Unknown', null, null, null, null, null, null, null],
+      ],
+    },
+    tenant_countries: {
+      columns: TENANT_COUNTRY_COLUMNS,
+      values: [
+        ['t1', 'AT', '2023-01-01', 5],
+        ['t2', 'CZ', '2023-06-15', 12],
+        ['t3', 'JP', null, null],
+        ['t4', 'ch', '2024-02-29', 1],
+        ['T1', 'DE', '2024-03-31', 3], // upper case: no customer (MariaDB's collation would say t1's)
+        ['t9', null, null, 0], // a tenant MariaDB does not know
+      ],
+    },
+    statuses: {
+      columns: STATUS_COLUMNS,
+      values: [
+        ['paid', 'Bezahlt', 1, 0, 14],
+        ['shipped', 'Versandt ✈', 2, 0, 30],
+        ['refunded', 'Erstattet — zurück', 3, 1, null],
+        ['cancelled', 'Storniert', 4, 1, 0],
+        ['PAID', 'upper case: no order has it', 9, null, null],
+      ],
+    },
+  },
+};
+
 function referenceFixture(): Fixture {
   return {
     name: 'reference',
@@ -82,6 +165,7 @@ function referenceFixture(): Fixture {
     },
     postgres: readFileSync(DATA + 'app.sql', 'utf8'),
     mongo: { events: BSON.EJSON.parse(readFileSync(DATA + 'events.json', 'utf8')) as Document[] },
+    sqlite: REFERENCE_SQLITE,
   };
 }
 
@@ -244,6 +328,69 @@ const EVENTS: Document[] = [
   { _id: oid(28), user_id: '14', event_type: 'search', ts: d('2024-06-03T00:00:00.001Z'), payload: { sku: ' SKU-1', qty: Long.fromString(BIG) } },
 ];
 
+// The timestamps of one DATETIME column come in the forms SQLite files hold (0, 3 and 6 fractional
+// digits, 'T' or a space, 'Z' or an offset, Unix seconds), so comparing their text is not comparing
+// instants ('2024-03-31 01:00:00', '2024-03-31 01:00:00.000000' and 1711846800 are one instant);
+// integers beyond 2^53 and int8's maximum; case, trailing-space, Greek case pair, NFC/NFD, LIKE and
+// GLOB metacharacter keys and text.
+// prettier-ignore
+const ADVERSARIAL_SQLITE: NonNullable<Fixture['sqlite']> = {
+  ddl: SQLITE_DDL,
+  rows: {
+    countries: {
+      columns: COUNTRY_COLUMNS,
+      values: [
+        ['AT', 'Österreich', 'Wien', 9104772, 83879.0, 1, '1995-01-01', '2024-03-31 01:00:00', '20'],
+        ['at', 'österreich (lower case)', 'wien', -1, -0.5, 0, '1969-12-31', '2024-03-31 00:59:59.999999', '-0.5'],
+        ['At ', 'Trailing space', 'Wien ', 0, 0, 1, '2024-02-29', '2024-03-31 00:59:59.999', '0'],
+        ['Ω', 'Omega \u{1D518}nicode', null, BigInt(BIG), 1e300, 1, '2038-01-19', '2038-01-19 03:14:08', '100.25'],
+        ['ω', 'omega', 'Ωmega', BigInt(BIG_MINUS), 1.5, 0, null, '2024-10-27 01:30:00.123456', '0.001'],
+        ['\u{1F600}', '\u{1F600} Smile', '\uE000', BigInt(INT8_MAX), 3.14159, null, '2000-01-01', '1969-12-31 23:59:59.999999', '12.5'],
+        ['\uE000', 'private use', '\uFFFF', -5, -2.25, 1, '2024-10-27', '2024-10-27 00:59:59.999', null],
+        ['', 'empty code', '', null, null, 0, null, '1970-01-01 00:00:00', '0'],
+        ['%_\\', '100% _under_score\\', `O'Brien "Quote"`, 7, 7, 1, '2024-03-31', '2024-11-03 06:00:00', '7'],
+        ['ZZ', 'line1\nline2', 'tab\there', 22, 22.5, 0, '2024-03-10', '2024-03-10T07:00:00Z', '22.22'],
+        ['Zoë', 'Zoë', 'Zoe\u0308', 23, 23.25, 1, '2024-05-01', '2024-05-01T02:00:00.000001+02:00', '23'],
+        ['G*', 'Glob [*?] chars', '[x]', 1, 1.25, 0, '2024-01-01', 1711846800n, '1.5'], // Unix seconds: 2024-03-31 01:00:00 UTC
+        ['XX', 'Unknown', null, null, null, null, null, null, null],
+      ],
+    },
+    tenant_countries: {
+      columns: TENANT_COUNTRY_COLUMNS,
+      values: [
+        ['t1', 'AT', '2023-01-01', 5],
+        ['T1', 'at', '2024-03-31', 3],
+        ['t1 ', 'At ', null, 1],
+        ['t2', 'Ω', '1969-12-31', BigInt(BIG)],
+        ['t3', '\u{1F600}', '2024-02-29', null],
+        ['Ω', 'ω', null, 0],
+        ['ω', null, null, -1],
+        ['', '', '2000-01-01', 2],
+        ['tX', 'ZZ', '2024-10-27', 4],
+        ['T2', 'NOPE', null, null], // a country the table does not have
+        ['t9', '%_\\', null, null], // a tenant MariaDB does not know
+      ],
+    },
+    statuses: {
+      columns: STATUS_COLUMNS,
+      values: [
+        ['paid', 'Bezahlt', 1, 0, 14],
+        ['PAID', 'BEZAHLT', 1, 0, 14],
+        ['paid ', 'trailing space', 1, 0, null],
+        ['shipped', 'Versandt ✈', 2, 0, 30],
+        ['refunded', 'Erstattet', 3, 1, null],
+        ['\u{1F600}', 'smile', 5, null, 0],
+        ['\uFFFF', 'U+FFFF', 6, 1, BigInt(BIG)],
+        ['ñ', 'eñe', 7, 0, -1],
+        ['zoë', 'NFC', 8, 1, 8],
+        ['zoe\u0308', 'NFD', 8, 1, 8],
+        ['%', 'percent: no order has it', 10, null, null],
+        ['Pa_d', 'LIKE-shaped: no order has it', 11, 0, 11],
+      ],
+    },
+  },
+};
+
 function adversarialFixture(): Fixture {
   return {
     name: 'adversarial',
@@ -256,6 +403,7 @@ function adversarialFixture(): Fixture {
     },
     postgres: ORDERS_SQL,
     mongo: { events: EVENTS },
+    sqlite: ADVERSARIAL_SQLITE,
   };
 }
 

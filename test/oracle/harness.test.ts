@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { MongoClient } from 'mongodb';
+import Database from 'better-sqlite3';
 import { bindFilter } from '../../src/query/bind.js';
 import { parseFilter } from '../../src/query/filter-parser.js';
 import { evaluate } from '../../src/query/evaluate.js';
@@ -99,6 +100,35 @@ describe.each(FIXTURES)('oracle fixture %s', (name) => {
       expect(byId['65f00000000000000000000a']).toMatchObject({ qty: null, sku: 'SKU-BIG' }); // 2.5 does not fit int
       expect(byId['custom-id']).toMatchObject({ payload: { nested: { deep: true } } });
       expect(byId['65f000000000000000000011']).toMatchObject({ sku: null, payload: 'not an object' });
+    }
+  });
+
+  it('copies every SQLite row into lite.* exactly, with the storage classes the fixture is about', async () => {
+    const db = new Database(env().urls.sqlite!, { readonly: true });
+    try {
+      for (const [table, { values }] of Object.entries(env().fixture.sqlite!.rows)) {
+        const n = db.prepare(`SELECT count(*) FROM "${table}"`).pluck().get();
+        const o = await env().oracle(`SELECT count(*) AS n FROM lite.${table}`);
+        expect(Number(o.rows[0]!.n), table).toBe(n);
+        expect(n, table).toBe(values.length);
+      }
+      // Byte-exact text and exact 64-bit integers (SQLite's BINARY order and "C" are both code-point order).
+      const rows = db.prepare('SELECT code, hex(name) AS h, population FROM countries ORDER BY code').safeIntegers(true).all();
+      const o = await env().oracle(
+        `SELECT code, upper(encode(convert_to(name, 'UTF8'), 'hex')) AS h, population FROM lite.countries ORDER BY code`,
+      );
+      expect(o.rows).toEqual(rows);
+      // What SQLite made of the values: booleans and NUMERIC as INTEGER or REAL, dates and timestamps as text.
+      const classes = (column: string): string[] =>
+        db.prepare(`SELECT DISTINCT typeof(${column}) FROM countries WHERE ${column} IS NOT NULL ORDER BY 1`).pluck().all() as string[];
+      expect(classes('vat_rate')).toEqual(['integer', 'real']);
+      expect(classes('eu')).toEqual(['integer']);
+      expect(classes('population')).toEqual(['integer']);
+      expect(classes('area_km2')).toEqual(['real']);
+      expect(classes('eu_since')).toEqual(['text']);
+      expect(classes('updated_at')).toEqual(name === 'adversarial' ? ['integer', 'text'] : ['text']);
+    } finally {
+      db.close();
     }
   });
 

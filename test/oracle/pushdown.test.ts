@@ -3,7 +3,9 @@
 // planned before, when the engine kept IS NULL and LIKE on _id out of MongoDB scans, re-evaluated
 // what it pushed on MongoDB rows, and never pushed ORDER BY on MongoDB text columns, and planned now.
 // No case pushes less than before or loses its ORDER BY/LIMIT, the MongoDB views push more in
-// total, and every case still returns PostgreSQL's rows.
+// total, and every case still returns PostgreSQL's rows. Views added to the corpus since (those
+// over the SQLite store, which did not exist then) have no plans before; their cases are checked
+// against PostgreSQL only.
 //
 // pushdown-baseline.json holds the plans of commit f3647f8 (before Source.offer), made with:
 //   git worktree add /tmp/wt-baseline f3647f8 && cp -al node_modules /tmp/wt-baseline/node_modules
@@ -49,8 +51,10 @@ describe.each(FIXTURES)('pushdown since Source.offer, fixture %s', (name) => {
   useOracleEnv(name, (e) => (env = e));
 
   const views = viewsFor(name).map((v) => [v.name, v] as const);
+  const hasBaseline = (view: string): boolean => Object.keys(BASELINE.cases).some((k) => k.startsWith(`${name}/${view}/`));
+  const baselineViews = views.filter(([n]) => hasBaseline(n));
 
-  it.each(views)('%s: no case pushes less than before or loses its ORDER BY/LIMIT', async (_n, def) => {
+  it.each(baselineViews)('%s: no case pushes less than before or loses its ORDER BY/LIMIT', async (_n, def) => {
     const ctx = await viewContext(env, def);
     const cases = pushdownCases(ctx);
     const prefix = `${name}/${def.name}/`;
@@ -93,7 +97,7 @@ describe.each(FIXTURES)('pushdown since Source.offer, fixture %s', (name) => {
   it('the views over MongoDB push more in total than before', async () => {
     const before: Record<'mongodb' | 'other', PlanCounts[]> = { mongodb: [], other: [] };
     const now: Record<'mongodb' | 'other', PlanCounts[]> = { mongodb: [], other: [] };
-    for (const def of viewsFor(name)) {
+    for (const [, def] of baselineViews) {
       const ctx = await viewContext(env, def);
       for (const c of pushdownCases(ctx)) {
         const counts = planCounts(ctx.view, c.query);

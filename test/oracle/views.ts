@@ -1,6 +1,6 @@
 // The views the oracle runs, in the supported SQL only (docs/engine.md). Every view runs unchanged
-// on the embedded engine (over the three stores) and on the oracle database (schemas crm, app,
-// analytics). Each `key` is unique over the view's rows on both fixtures (checked by
+// on the embedded engine (over the four stores) and on the oracle database (schemas crm, app,
+// analytics, lite). Each `key` is unique over the view's rows on both fixtures (checked by
 // harness.test.ts), so ORDER BY <anything>, <key> is total and results compare as sequences;
 // `dup_rows` is a multiset whose key is all its columns (ties are identical rows).
 import type { FixtureName } from './fixtures.js';
@@ -203,6 +203,55 @@ export const VIEWS: OracleView[] = [
                  -c.credit AS neg_credit
           FROM crm.customers c
           LEFT JOIN app.orders o ON o.customer_id = c.customer_id`,
+  },
+  {
+    name: 'lite_countries',
+    description: 'SQLite alone, one table: every declared type (INTEGER, REAL, NUMERIC, TEXT, BOOLEAN, DATE, DATETIME) and NULLs.',
+    key: ['code'],
+    sql: `SELECT k.code, k.name, k.capital, k.population, k.area_km2, k.eu, k.eu_since, k.updated_at, k.vat_rate
+          FROM lite.countries k`,
+  },
+  {
+    name: 'lite_tenant_countries',
+    description: 'SQLite alone, two of its tables LEFT JOINed on text, with arithmetic and COALESCE over them.',
+    key: ['tenant_id'],
+    sql: `SELECT t.tenant_id, t.country_code, t.since, t.seats, k.name AS country_name, k.eu, k.population, k.vat_rate,
+                 t.seats * 2 AS seats2, k.area_km2 / 2 AS half_area, COALESCE(k.name, t.country_code, '?') AS display_name
+          FROM lite.tenant_countries t
+          LEFT JOIN lite.countries k ON k.code = t.country_code`,
+  },
+  {
+    name: 'order_statuses',
+    description: 'PostgreSQL, MariaDB and SQLite: orders and customers LEFT JOIN the status and country reference data on text.',
+    key: ['order_id'],
+    sql: `SELECT o.order_id, o.status, o.total_amount, c.customer_id, c.tenant_id, c.full_name,
+                 s.label AS status_label, s.rank AS status_rank, s.is_final,
+                 tc.country_code, k.name AS country_name, k.eu, k.updated_at AS country_updated
+          FROM app.orders o
+          JOIN crm.customers c ON c.customer_id = o.customer_id
+          LEFT JOIN lite.statuses s ON s.status = o.status
+          LEFT JOIN lite.tenant_countries tc ON tc.tenant_id = c.tenant_id
+          LEFT JOIN lite.countries k ON k.code = tc.country_code`,
+  },
+  {
+    name: 'country_customers',
+    description: "SQLite as the preserved side: countries LEFT JOIN their tenants (SQLite) LEFT JOIN those tenants' customers (MariaDB).",
+    key: ['code', 'tenant_id', 'customer_id'],
+    sql: `SELECT k.code, k.name AS country_name, k.population, k.updated_at, tc.tenant_id, tc.seats, c.customer_id, c.full_name, c.is_active
+          FROM lite.countries k
+          LEFT JOIN lite.tenant_countries tc ON tc.country_code = k.code
+          LEFT JOIN crm.customers c ON c.tenant_id = tc.tenant_id`,
+  },
+  {
+    name: 'status_revenue',
+    description: 'GROUP BY over SQLite LEFT JOIN PostgreSQL: every status with its orders counted and summed.',
+    key: ['status'],
+    sql: `SELECT s.status, s.label AS status_label, s.rank AS status_rank, s.is_final,
+                 count(o.order_id) AS n_orders, sum(o.total_amount) AS revenue, max(o.created_at) AS last_order,
+                 min(s.refund_days) AS refund_days
+          FROM lite.statuses s
+          LEFT JOIN app.orders o ON o.status = s.status
+          GROUP BY s.status, s.label, s.rank, s.is_final`,
   },
 ];
 
