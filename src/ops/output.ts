@@ -47,13 +47,43 @@ export class BoundedOutput {
   /** Writes one line, or drops it when the buffer is over the limit for its kind; false when dropped. */
   write(text: string, kind: OutputKind, level = 'info'): boolean {
     const bytes = Buffer.byteLength(text);
-    if (this.broken || this.stream.destroyed || this.stream.writableLength + bytes > this.limits[kind]) {
-      if (kind === 'audit') this.droppedAudit++;
-      else this.droppedLogs.set(level, (this.droppedLogs.get(level) ?? 0) + 1);
+    if (bytes > this.room(kind)) {
+      this.dropped(kind, level);
       return false;
     }
     this.stream.write(text);
     return true;
+  }
+
+  /**
+   * Writes lines of one kind in one stream write, each kept or dropped as `write` would decide in
+   * its turn; says which were kept.
+   */
+  writeLines(lines: string[], kind: OutputKind, level = 'info'): boolean[] {
+    let room = this.room(kind);
+    let text = '';
+    const kept = lines.map((line) => {
+      const bytes = Buffer.byteLength(line);
+      if (bytes > room) {
+        this.dropped(kind, level);
+        return false;
+      }
+      room -= bytes;
+      text += line;
+      return true;
+    });
+    if (text) this.stream.write(text);
+    return kept;
+  }
+
+  /** Bytes the buffer still takes for this kind (negative when nothing may be written). */
+  private room(kind: OutputKind): number {
+    return this.broken || this.stream.destroyed ? -1 : this.limits[kind] - this.stream.writableLength;
+  }
+
+  private dropped(kind: OutputKind, level: string): void {
+    if (kind === 'audit') this.droppedAudit++;
+    else this.droppedLogs.set(level, (this.droppedLogs.get(level) ?? 0) + 1);
   }
 
   /**

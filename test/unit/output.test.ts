@@ -37,6 +37,24 @@ describe('BoundedOutput', () => {
     expect(out.droppedAudit).toBe(1);
   });
 
+  it('writeLines: one stream write for the lines that fit, each line kept or dropped as write would decide', () => {
+    const { stream } = stalled();
+    let writes = 0;
+    const write = stream.write.bind(stream);
+    stream.write = (chunk: unknown) => {
+      writes++;
+      return write(chunk);
+    };
+    const out = new BoundedOutput(stream, { log: 100, alert: 200, audit: 300 });
+    expect(out.write(line(100), 'audit')).toBe(true);
+    // 200 bytes of room: the 150 fits, the 100 after it does not, the 50 after that does.
+    expect(out.writeLines([line(150), line(100), line(50)], 'audit')).toEqual([true, false, true]);
+    expect(writes).toBe(2);
+    expect(out.buffered).toBe(300);
+    expect(out.droppedAudit).toBe(1);
+    expect(out.writeLines([line(1)], 'audit')).toEqual([false]);
+  });
+
   it('flush gives up at its deadline on a stalled reader, and resolves true once the reader has taken everything', async () => {
     const { stream } = stalled();
     const out = new BoundedOutput(stream);

@@ -1,0 +1,97 @@
+// Audit records that arrive close together leave as one write (src/ops/audit-sinks.ts): a record
+// waits at most for the next turn of the event loop, or for the write already in flight, never for
+// a timer. One write at a time, in arrival order; what arrives meanwhile becomes the next batch.
+// Each record still learns whether it was written (the request that fails closed depends on it),
+// and what waits is bounded in bytes: beyond the limit a record is refused at once.
+
+/**
+ * Where batches go. A target that keeps some records of a batch and refuses others (a full output,
+ * a record the database rejects) returns, for each record, the error that refused it (undefined:
+ * written); one that throws has written none of them.
+ */
+export interface BatchTarget<T> {
+  write(items: T[]): Promise<void | (Error | undefined)[]>;
+}
+
+export interface BatchLimits {
+  /** A batch this large is written at once rather than at the next turn of the event loop. */
+  maxRecords: number;
+  /** Bytes waiting (queued or being written) above which a record is refused. */
+  maxPendingBytes: number;
+}
+
+interface Waiting<T> {
+  item: T;
+  bytes: number;
+  written: () => void;
+  failed: (err: unknown) => void;
+}
+
+export class Batcher<T> {
+  private queue: Waiting<T>[] = [];
+  private pendingBytes = 0;
+  private writing = false;
+  private scheduled = false;
+  /** The latest record's outcome: writes go in order, so it settles after every earlier one. */
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly target: BatchTarget<T>,
+    private readonly limits: BatchLimits,
+    /** The error for a record refused because too much is waiting. */
+    private readonly full: () => Error,
+  ) {}
+
+  /** Queues one record; settles once the batch holding it has been written, or has failed. */
+  add(item: T, bytes: number): Promise<void> {
+    if (this.pendingBytes + bytes > this.limits.maxPendingBytes) return Promise.reject(this.full());
+    this.pendingBytes += bytes;
+    const done = new Promise<void>((written, failed) => this.queue.push({ item, bytes, written, failed }));
+    this.last = done;
+    if (this.queue.length >= this.limits.maxRecords) this.writeNext();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.writeNext();
+      });
+    }
+    return done;
+  }
+
+  /** Waits until every record added so far is written or has failed. */
+  drain(): Promise<void> {
+    return this.last.then(
+      () => {},
+      () => {},
+    );
+  }
+
+  /** Writes everything queued as one batch, unless a write is in flight (its end starts the next). */
+  private writeNext(): void {
+    if (this.writing || this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.writing = true;
+    void this.write(batch).finally(() => {
+      for (const w of batch) this.pendingBytes -= w.bytes;
+      this.writing = false;
+      this.writeNext();
+    });
+  }
+
+  private async write(batch: Waiting<T>[]): Promise<void> {
+    let refused: void | (Error | undefined)[];
+    try {
+      refused = await this.target.write(batch.map((w) => w.item));
+    } catch (err) {
+      for (const w of batch) w.failed(err);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const err = refused?.[i];
+      if (err) w.failed(err);
+      else w.written();
+    });
+  }
+}

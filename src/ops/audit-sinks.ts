@@ -1,0 +1,304 @@
+// Where audit records go (docs/security.md, "Audit"): JSON lines on stdout (stderr under MCP
+// stdio), JSON lines appended to a file, or rows in a PostgreSQL table. Each sink collects the
+// records that arrive close together and writes them as one batch (src/ops/audit-batch.ts): one
+// write to the output or the file, one INSERT per batch; what waits for a slow way out is bounded.
+import { open, type FileHandle } from 'node:fs/promises';
+import pg from 'pg';
+import type { Config } from '../config/schema.js';
+import { isPostgresConfig } from '../sources/postgres/index.js';
+import { toJson } from '../values.js';
+import { Batcher, type BatchTarget } from './audit-batch.js';
+import { DEFAULT_OUTPUT_LIMITS, type BoundedOutput } from './output.js';
+
+export interface AuditRecord {
+  time: string;
+  requestId: string;
+  surface: 'rest' | 'mcp';
+  /** REST route or MCP tool name. */
+  action: string;
+  subject?: string;
+  /** The principal as rate limits see it (docs/security.md "Identity key"). */
+  identityKey?: string;
+  role?: string;
+  keyName?: string;
+  view?: string;
+  fields?: string[];
+  filter?: string;
+  rowCount?: number;
+  decision: 'allow' | 'deny' | 'error';
+  status: number;
+  latencyMs: number;
+  args?: unknown;
+}
+
+export interface AuditSink {
+  /** Settles once these records are written, or rejects (AuditDropped: refused because the way out is full). */
+  write(records: AuditRecord[]): Promise<void>;
+  /** Waits until every record handed to `write` so far is written or has failed (a sink that buffers). */
+  flush?(): Promise<void>;
+  /** Flushes, then releases the file or the pool. */
+  close(): Promise<void>;
+}
+
+/**
+ * A record refused because the way out is full (a reader that stopped reading, a stalled disk or
+ * database): counted as dropped, and with failClosed the request fails with 503 (docs/operations.md,
+ * "Slow or stalled log consumers").
+ */
+export class AuditDropped extends Error {
+  constructor(where: string) {
+    super(`audit record dropped: ${where} is not keeping up`);
+  }
+}
+
+/** A batch this large is written without waiting for the next turn of the event loop. */
+const MAX_BATCH_RECORDS = 256;
+
+/** Bytes of records waiting for the file or the database, above which records are dropped. */
+const PENDING_LIMIT = 8 << 20;
+
+/** A sink that queues each record and writes the batches they form, one at a time. */
+abstract class BatchingSink<T> implements AuditSink {
+  private readonly batches: Batcher<T>;
+
+  constructor(where: string, maxPendingBytes: number) {
+    const target: BatchTarget<T> = { write: (items) => this.writeBatch(items) };
+    this.batches = new Batcher(target, { maxRecords: MAX_BATCH_RECORDS, maxPendingBytes }, () => new AuditDropped(where));
+  }
+
+  /** One record as this sink writes it, and about how many bytes it holds while it waits. */
+  protected abstract encode(record: AuditRecord): { item: T; bytes: number };
+
+  /** Writes one batch, as BatchTarget.write. */
+  protected abstract writeBatch(items: T[]): Promise<void | (Error | undefined)[]>;
+
+  write(records: AuditRecord[]): Promise<void> {
+    if (records.length === 1) return this.queue(records[0]!);
+    return Promise.all(records.map((r) => this.queue(r))).then(() => {});
+  }
+
+  private queue(record: AuditRecord): Promise<void> {
+    const { item, bytes } = this.encode(record);
+    return this.batches.add(item, bytes);
+  }
+
+  flush(): Promise<void> {
+    return this.batches.drain();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}
+
+/** JSON lines on the process's stdout (stderr under MCP stdio), through the bounded output. */
+class StreamSink extends BatchingSink<string> {
+  constructor(private readonly output: BoundedOutput) {
+    // Records wait here for one turn of the event loop at most: the output's own bound applies.
+    super('the audit output stream', DEFAULT_OUTPUT_LIMITS.audit);
+  }
+
+  protected encode(record: AuditRecord): { item: string; bytes: number } {
+    const line = toJson({ audit: record }) + '\n';
+    return { item: line, bytes: line.length };
+  }
+
+  /** Each record the output has no room for is dropped on its own, as it would be written alone. */
+  protected async writeBatch(lines: string[]): Promise<(Error | undefined)[]> {
+    return this.output.writeLines(lines, 'audit').map((kept) => (kept ? undefined : new AuditDropped('the audit output stream')));
+  }
+}
+
+/** Appends JSON lines to one file, kept open (log rotation: use copytruncate). */
+class FileSink extends BatchingSink<string> {
+  private handle?: Promise<FileHandle>;
+
+  constructor(private readonly path: string) {
+    super(`the audit file ${path}`, PENDING_LIMIT);
+  }
+
+  protected encode(record: AuditRecord): { item: string; bytes: number } {
+    const line = toJson(record) + '\n';
+    return { item: line, bytes: Buffer.byteLength(line) };
+  }
+
+  protected async writeBatch(lines: string[]): Promise<void> {
+    // Records name people, filters and row counts: a new file is readable by its owner only.
+    this.handle ??= open(this.path, 'a', 0o600);
+    try {
+      await (await this.handle).appendFile(lines.join(''), 'utf8');
+    } catch (err) {
+      const h = this.handle;
+      this.handle = undefined;
+      await h?.then((f) => f.close()).catch(() => {});
+      throw err;
+    }
+  }
+
+  override async close(): Promise<void> {
+    await this.flush();
+    const h = this.handle;
+    this.handle = undefined;
+    if (h) await (await h).close();
+  }
+}
+
+/** The columns of viewgate_audit a record fills, in the order of PostgresSink's row values. */
+const COLUMNS = [
+  ['time', 'timestamptz'],
+  ['request_id', 'text'],
+  ['surface', 'text'],
+  ['action', 'text'],
+  ['subject', 'text'],
+  ['role', 'text'],
+  ['key_name', 'text'],
+  ['view', 'text'],
+  ['fields', 'text'],
+  ['filter', 'text'],
+  ['row_count', 'integer'],
+  ['decision', 'text'],
+  ['status', 'integer'],
+  ['latency_ms', 'double precision'],
+  ['args', 'text'],
+  ['identity_key', 'text'],
+] as const;
+
+type Row = (string | number | null)[];
+
+/**
+ * One INSERT for a whole batch: each column travels as one array parameter, unnested in step. A
+ * row's fields (text[]) cannot be an element of an array of arrays (rows name different numbers of
+ * fields), so each travels as a JSON array; args as JSON text, as jsonb.
+ */
+const INSERT_BATCH = `INSERT INTO viewgate_audit (${COLUMNS.map(([c]) => c).join(', ')})
+  SELECT ${COLUMNS.map(([c]) =>
+    c === 'fields'
+      ? 'CASE WHEN r.fields IS NULL THEN NULL ELSE ARRAY(SELECT json_array_elements_text(r.fields::json)) END'
+      : c === 'args'
+        ? 'r.args::jsonb'
+        : `r.${c}`,
+  ).join(', ')}
+  FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) WITH ORDINALITY
+    AS r(${COLUMNS.map(([c]) => c).join(', ')}, n)
+  ORDER BY r.n`;
+
+/** A data exception or constraint violation: what one row holds, not the connection or the table. */
+function isDataError(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/** Rows in table viewgate_audit (created if missing) of a postgres source. */
+class PostgresSink extends BatchingSink<Row> {
+  private readonly pool: pg.Pool;
+  private ready?: Promise<void>;
+
+  constructor(url: string) {
+    super('the audit database', PENDING_LIMIT);
+    // Bounded waits: an unreachable audit database must fail the write (and, with failClosed, the
+    // request), never hang it.
+    this.pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
+    this.pool.on('error', () => {});
+  }
+
+  private ensureTable(): Promise<void> {
+    this.ready ??= this.pool
+      .query(
+        `CREATE TABLE IF NOT EXISTS viewgate_audit (
+           id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
+           action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
+           row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb,
+           identity_key text)`,
+      )
+      // A table made by an older viewgate lacks identity_key; added only when missing (no ALTER otherwise).
+      .then(() =>
+        this.pool.query(
+          `SELECT 1 FROM information_schema.columns WHERE table_name = 'viewgate_audit' AND column_name = 'identity_key'
+             AND table_schema = ANY (current_schemas(false))`,
+        ),
+      )
+      .then(async (r) => {
+        if (r.rowCount === 0) await this.pool.query('ALTER TABLE viewgate_audit ADD COLUMN IF NOT EXISTS identity_key text');
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.ready = undefined;
+          throw err;
+        },
+      );
+    return this.ready;
+  }
+
+  protected encode(r: AuditRecord): { item: Row; bytes: number } {
+    const row: Row = [
+      r.time,
+      r.requestId,
+      r.surface,
+      r.action,
+      r.subject ?? null,
+      r.role ?? null,
+      r.keyName ?? null,
+      r.view ?? null,
+      r.fields ? JSON.stringify(r.fields) : null,
+      r.filter ?? null,
+      r.rowCount ?? null,
+      r.decision,
+      r.status,
+      r.latencyMs,
+      r.args === undefined ? null : toJson(r.args),
+      r.identityKey ?? null,
+    ];
+    return { item: row, bytes: row.reduce<number>((n, v) => n + (typeof v === 'string' ? v.length : 8), 0) };
+  }
+
+  protected async writeBatch(rows: Row[]): Promise<void | (Error | undefined)[]> {
+    await this.ensureTable();
+    try {
+      await this.insert(rows);
+    } catch (err) {
+      if (rows.length === 1 || !isDataError(err)) throw err;
+      // What one record holds (a NUL character, say) fails the whole INSERT: each row alone, so it fails alone.
+      const refused: (Error | undefined)[] = [];
+      for (const row of rows) {
+        try {
+          await this.insert([row]);
+          refused.push(undefined);
+        } catch (e) {
+          refused.push(e as Error);
+        }
+      }
+      return refused;
+    }
+  }
+
+  private async insert(rows: Row[]): Promise<void> {
+    await this.pool.query(
+      INSERT_BATCH,
+      COLUMNS.map((_, i) => rows.map((row) => row[i])),
+    );
+  }
+
+  override async close(): Promise<void> {
+    await this.flush();
+    await this.pool.end();
+  }
+}
+
+/** `output` is the process's stdout, or stderr under MCP stdio (stdout carries only the protocol there). */
+export function sinkFor(config: Config, output: BoundedOutput): AuditSink | undefined {
+  const a = config.audit;
+  switch (a.sink) {
+    case 'file':
+      return new FileSink(a.path ?? './audit.log');
+    case 'postgres': {
+      const src = config.sources[a.source!];
+      if (!src || !isPostgresConfig(src)) throw new Error(`the audit source "${a.source}" is not a postgres source`);
+      return new PostgresSink(src.url);
+    }
+    case 'stdout':
+      return new StreamSink(output);
+    case 'off':
+      return undefined;
+  }
+}
