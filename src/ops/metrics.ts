@@ -103,7 +103,7 @@ export class Metrics {
     });
     new Counter({
       name: 'viewgate_audit_dropped_total',
-      help: 'Audit records dropped because the audit output (stdout, stderr or file) was not keeping up',
+      help: 'Audit records dropped because the audit output (stdout, stderr, file or PostgreSQL) was not keeping up',
       registers,
       collect() {
         this.reset();
