@@ -34,6 +34,11 @@ export const ERROR_KINDS = {
   row_budget_exceeded: { status: 422, envelopeCode: 422 },
   /** Answered with Retry-After and the RateLimit headers. */
   rate_limited: { status: 429, envelopeCode: 429, mcpHint: 'retry' },
+  /**
+   * The client left before its answer (a closed connection, an MCP cancellation): the store
+   * queries it started are stopped. nginx's 499; recorded, never seen by the client.
+   */
+  request_cancelled: { status: 499, envelopeCode: 499 },
   /** Unexpected; the server log has the details under the request id. */
   internal: { status: 500, envelopeCode: 500 },
   /** The configuration does not fit the view (grants, row filter). */
@@ -87,6 +92,11 @@ export function badRequest(message: string, context: ErrorContext = {}): ApiErro
 
 export function notFound(message: string, context: ErrorContext = {}): ApiError {
   return new ApiError('not_found', message, context);
+}
+
+/** 499: nobody waits for this answer any more; what the request started in the stores is stopped. */
+export function requestCancelled(): ApiError {
+  return new ApiError('request_cancelled', 'the client closed the request before its answer');
 }
 
 /** The statuses the HTTP framework gives its own client errors (bad JSON, body too large, ...). */

@@ -6,7 +6,7 @@ import { evaluate } from '../query/evaluate.js';
 import { and, predicateColumns, splitAnd, type ColumnTypes, type Pushdown } from '../query/predicate.js';
 import type { ScanAcceptance, Source, TableInfo } from '../sources/source.js';
 import { compareForSort, type Row } from '../values.js';
-import type { EngineQuery, EngineResult, ExplainResult, ViewEngine } from './view.js';
+import type { EngineQuery, EngineResult, ExecuteOptions, ExplainResult, ViewEngine } from './view.js';
 
 export class TableViewEngine implements ViewEngine {
   private readonly types: ColumnTypes;
@@ -19,10 +19,10 @@ export class TableViewEngine implements ViewEngine {
     this.types = new Map(table.columns.map((c) => [c.name, c.type]));
   }
 
-  async execute(q: EngineQuery): Promise<EngineResult> {
+  async execute(q: EngineQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
     const accepted = this.accept(q);
-    if (!accepted) return this.executePushed(q);
-    return this.executeInProcess(q, accepted);
+    if (!accepted) return this.executePushed(q, options);
+    return this.executeInProcess(q, accepted, options);
   }
 
   async explain(q: EngineQuery): Promise<ExplainResult> {
@@ -52,10 +52,10 @@ export class TableViewEngine implements ViewEngine {
     return { columns: q.columns, ...(q.where ? { where: q.where } : {}), orderBy: q.orderBy, limit: q.limit + 1, offset: q.offset };
   }
 
-  private async executePushed(q: EngineQuery): Promise<EngineResult> {
+  private async executePushed(q: EngineQuery, options: ExecuteOptions): Promise<EngineResult> {
     const [scan, count] = await Promise.all([
-      this.source.scan(this.table.name, this.pushedPushdown(q)),
-      q.count ? this.source.count(this.table.name, q.where) : Promise.resolve(undefined),
+      this.source.scan(this.table.name, this.pushedPushdown(q), options),
+      q.count ? this.source.count(this.table.name, q.where, options) : Promise.resolve(undefined),
     ]);
     const hasMore = scan.rows.length > q.limit;
     return {
@@ -76,8 +76,8 @@ export class TableViewEngine implements ViewEngine {
     return { columns: [...columns], ...(where ? { where } : {}), limit: this.rowBudget + 1 };
   }
 
-  private async executeInProcess(q: EngineQuery, a: ScanAcceptance): Promise<EngineResult> {
-    const scan = await this.source.scan(this.table.name, this.inProcessPushdown(q, a));
+  private async executeInProcess(q: EngineQuery, a: ScanAcceptance, options: ExecuteOptions): Promise<EngineResult> {
+    const scan = await this.source.scan(this.table.name, this.inProcessPushdown(q, a), options);
     if (scan.rows.length > this.rowBudget) {
       throw new ApiError(
         'row_budget_exceeded',

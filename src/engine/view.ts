@@ -2,7 +2,7 @@
 import type { ViewId } from '../config/view-id.js';
 import type { ColumnType, Row } from '../values.js';
 import type { OrderTerm, Predicate } from '../query/predicate.js';
-import type { NativeQuery } from '../sources/source.js';
+import type { NativeQuery, ReadOptions } from '../sources/source.js';
 
 export interface ViewColumn {
   name: string;
@@ -58,9 +58,16 @@ export interface ExplainResult {
   queries: NativeQuery[];
 }
 
+/**
+ * How an engine runs one request's query: `signal` aborts when nobody waits for the answer any
+ * more; the engine then starts no further store query and passes it to the ones running, which
+ * stop (docs/operations.md, "Cancelled requests").
+ */
+export type ExecuteOptions = ReadOptions;
+
 export interface ViewEngine {
-  execute(q: EngineQuery): Promise<EngineResult>;
-  explain(q: EngineQuery): Promise<ExplainResult>;
+  execute(q: EngineQuery, options?: ExecuteOptions): Promise<EngineResult>;
+  explain(q: EngineQuery, options?: ExecuteOptions): Promise<ExplainResult>;
 }
 
 export interface View {

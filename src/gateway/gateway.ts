@@ -3,7 +3,8 @@
 // cacheTtl) -> engine -> mask -> present -> audit -> metrics for one request and answers an
 // Outcome with a frozen Trace. REST and MCP only translate their protocol to requests; no surface
 // authenticates, builds a query, caches, rate-limits, audits or counts on its own
-// (docs/operations.md).
+// (docs/operations.md). A request whose client leaves (GatewayRequest.signal) has its store
+// queries stopped and ends 499.
 import type { Config } from '../config/schema.js';
 import { parseViewId, type ViewId } from '../config/view-id.js';
 import type { Catalog } from './catalog.js';
@@ -16,7 +17,7 @@ import { applyMasks } from '../policy/mask.js';
 import { opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from '../policy/opaque-order.js';
 import { Policy } from '../policy/policy.js';
 import { forbidden, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
-import { ApiError, notFound } from '../errors.js';
+import { ApiError, notFound, requestCancelled } from '../errors.js';
 import type { Row } from '../values.js';
 import type { Audit } from '../ops/audit.js';
 import type { ResponseCache } from '../ops/cache.js';
@@ -99,15 +100,19 @@ export class Gateway {
     let identity: Identity | undefined;
     let result: { ok: true; value: V } | { ok: false; error: ApiError };
     let answered: number | undefined;
+    const { signal } = request;
     try {
       identity = 'identity' in caller ? caller.identity : await this.auth.authenticate(caller.credentials());
-      const value = (await this.perform(identity, request.operation, notes)) as ResultOf<O>;
+      const value = (await this.perform(identity, request.operation, notes, signal)) as ResultOf<O>;
       const shown = present ? await present(value) : { value: value as unknown as V };
       if (shown.rowCount !== undefined) notes.rowCount = shown.rowCount;
       answered = shown.status;
-      result = { ok: true, value: shown.value };
+      // A success after the client left: nobody receives it.
+      result = signal?.aborted ? { ok: false, error: requestCancelled() } : { ok: true, value: shown.value };
     } catch (err) {
-      result = { ok: false, error: toApiError(err, this.services.log, request.requestId) };
+      // A refusal stays what it was; whatever else ends a request whose client left ends it because it left.
+      const cancelled = signal?.aborted && !(err instanceof ApiError && err.status < 500);
+      result = { ok: false, error: cancelled ? requestCancelled() : toApiError(err, this.services.log, request.requestId) };
     }
     const status = result.ok ? 200 : result.error.status;
     const trace = traceOf(request, identity, notes, status, performance.now() - started);
@@ -125,7 +130,7 @@ export class Gateway {
   }
 
   /** The operation itself, as the verified identity; what it learns goes into the notes. */
-  private async perform(identity: Identity, operation: Operation, notes: TraceNotes): Promise<unknown> {
+  private async perform(identity: Identity, operation: Operation, notes: TraceNotes, signal?: AbortSignal): Promise<unknown> {
     switch (operation.op) {
       case 'list_views': {
         const { service } = operation;
@@ -137,11 +142,11 @@ export class Gateway {
         return this.describeView(identity, namedView(operation.view));
       case 'query': {
         const q = operation.parse();
-        return this.queryView(identity, queriedView(operation.view, q, notes), q, notes);
+        return this.queryView(identity, queriedView(operation.view, q, notes), q, notes, signal);
       }
       case 'get_row': {
         const q: ClientQuery = { fields: operation.parse().fields };
-        return this.getRow(identity, queriedView(operation.view, q, notes), operation.key, q, notes);
+        return this.getRow(identity, queriedView(operation.view, q, notes), operation.key, q, notes, signal);
       }
       case 'write':
         notes.view = operation.view;
@@ -217,7 +222,8 @@ export class Gateway {
     };
   }
 
-  async queryView(identity: Identity, id: ViewId, q: ClientQuery, notes: TraceNotes = {}): Promise<QueryResult> {
+  /** `signal`: aborts when nobody waits for the answer any more (GatewayRequest.signal). */
+  async queryView(identity: Identity, id: ViewId, q: ClientQuery, notes: TraceNotes = {}, signal?: AbortSignal): Promise<QueryResult> {
     noteQuery(notes, id, q);
     const { view, access } = await this.authorize(identity, id);
     // Rate limits count every query the caller may address, cached or not, before any work.
@@ -230,26 +236,27 @@ export class Gateway {
       if (!access.explain) throw new ApiError('forbidden', 'your role may not use explain on this view', { param: 'explain' });
       const o = governed.opaqueOrder;
       // What runs: with an opaque order, every matching row (the page is cut by the gateway).
-      const plan = await view.engine.explain(o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine);
+      const plan = await view.engine.explain(o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine, { signal });
       return { rows: [], fields: governed.fields, explain: plan, ...paging };
     }
     let page: Page;
     if (access.cacheTtl) {
       const key = this.cacheKeys.key(identity, access, governed.engine);
-      const out = await this.services.cache.getOrLoad(id, key, access.cacheTtl, () => this.run(view, governed));
+      // The load may serve other requests too: the cache stops it once none of them waits.
+      const out = await this.services.cache.getOrLoad(id, key, access.cacheTtl, (load) => this.run(view, governed, load), signal);
       page = out.value;
       notes.cache = { hit: out.hit, maxAgeMs: out.maxAgeMs };
     } else {
-      page = await this.run(view, governed);
+      page = await this.run(view, governed, signal);
     }
     notes.rowCount = page.rows.length;
     return { ...page, ...paging };
   }
 
   /** Steps 3 and 4: the engine, then the masks. */
-  private async run(view: View, governed: GovernedQuery): Promise<Page> {
-    if (governed.opaqueOrder) return this.runOpaque(view, governed, governed.opaqueOrder);
-    const result = await view.engine.execute(governed.engine);
+  private async run(view: View, governed: GovernedQuery, signal: AbortSignal | undefined): Promise<Page> {
+    if (governed.opaqueOrder) return this.runOpaque(view, governed, governed.opaqueOrder, signal);
+    const result = await view.engine.execute(governed.engine, { signal });
     const rows = applyMasks(result.rows, governed.masks);
     return {
       rows,
@@ -263,7 +270,7 @@ export class Gateway {
    * A key column is hidden or masked for the caller: every matching row is fetched in the client's
    * order, ties are broken by HMAC(key), and the page is cut here (docs/security.md, "Row order").
    */
-  private async runOpaque(view: View, governed: GovernedQuery, order: OpaqueOrder): Promise<Page> {
+  private async runOpaque(view: View, governed: GovernedQuery, order: OpaqueOrder, signal: AbortSignal | undefined): Promise<Page> {
     const q = governed.engine;
     const columns = [...new Set([...q.columns, ...order.key, ...order.clientTerms.map((t) => t.column)])];
     const tooMany = (): ApiError =>
@@ -274,7 +281,7 @@ export class Gateway {
         { view: view.id, rowBudget: order.maxRows },
       );
     // The engine's own 422 would suggest a column to filter on, maybe the hidden key itself.
-    const result = await view.engine.execute({ ...q, columns, offset: 0, limit: order.maxRows + 1 }).catch((err: unknown) => {
+    const result = await view.engine.execute({ ...q, columns, offset: 0, limit: order.maxRows + 1 }, { signal }).catch((err: unknown) => {
       throw err instanceof ApiError && err.status === 422 ? tooMany() : err;
     });
     if (result.rows.length > order.maxRows) throw tooMany();
@@ -302,8 +309,8 @@ export class Gateway {
   }
 
   /** One row by its key value; 404 when it does not exist or the row filter hides it. */
-  async getRow(identity: Identity, id: ViewId, key: string, q: ClientQuery, notes: TraceNotes = {}): Promise<Row> {
-    const result = await this.queryView(identity, id, { ...q, ids: [key], limit: 1, offset: 0, includeCount: false }, notes);
+  async getRow(identity: Identity, id: ViewId, key: string, q: ClientQuery, notes: TraceNotes = {}, signal?: AbortSignal): Promise<Row> {
+    const result = await this.queryView(identity, id, { ...q, ids: [key], limit: 1, offset: 0, includeCount: false }, notes, signal);
     const row = result.rows[0];
     if (!row) throw notFound(`no row with key "${key}" in "${id}"`, { view: id });
     return row;

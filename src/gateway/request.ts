@@ -64,6 +64,12 @@ export interface GatewayRequest<O extends Operation = Operation> {
    * arguments); otherwise the trace names the view once the operation reaches it.
    */
   view?: string;
+  /**
+   * Aborts when nobody waits for the answer any more (the client disconnected, an MCP
+   * cancellation): the store queries the request started are stopped and it ends 499
+   * (docs/operations.md, "Cancelled requests").
+   */
+  signal?: AbortSignal;
 }
 
 /** What the surface made of a result, inside the audited span. */

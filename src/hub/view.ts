@@ -2,7 +2,7 @@
 // service schema's security-barrier view with one statement per request (bound parameters only),
 // inside a transaction that carries the caller's identity; PostgreSQL enforces rowSecurity itself.
 import type { SqlViewSpec } from '../engine/embedded/index.js';
-import type { EngineQuery, EngineResult, ExplainResult, View, ViewEngine } from '../engine/view.js';
+import type { EngineQuery, EngineResult, ExecuteOptions, ExplainResult, View, ViewEngine } from '../engine/view.js';
 import { viewIdOf } from '../config/view-id.js';
 import { pgDialect, decode } from '../sources/postgres/source.js';
 import { buildCount, buildSelect, type SqlTable } from '../sources/sql/common.js';
@@ -44,13 +44,14 @@ class HubViewEngine implements ViewEngine {
     return buildSelect(this.table, pushdown, pgDialect, 'dollar', this.session.name);
   }
 
-  async execute(q: EngineQuery): Promise<EngineResult> {
+  async execute(q: EngineQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
     this.checkClaims(q);
     const page = this.page(q);
     const count = q.count ? buildCount(this.table, q.where, pgDialect, 'dollar', this.session.name) : undefined;
     const [raw, counted] = await this.session.read(
       q.identity,
       async (run) => [await run(page), count ? await run(count) : undefined] as const,
+      options.signal,
     );
     const cols = q.columns.map((c) => this.table.columns.get(c)!);
     const rows = raw.map((r) => {
@@ -69,10 +70,10 @@ class HubViewEngine implements ViewEngine {
   }
 
   /** The statement sent, and the hub's own plan for it: foreign scans show what each wrapper pushed down. */
-  async explain(q: EngineQuery): Promise<ExplainResult> {
+  async explain(q: EngineQuery, options: ExecuteOptions = {}): Promise<ExplainResult> {
     this.checkClaims(q);
     const page = this.page(q);
-    const lines = await this.session.read(q.identity, (run) => run({ ...page, text: `EXPLAIN (VERBOSE) ${page.text}` }));
+    const lines = await this.session.read(q.identity, (run) => run({ ...page, text: `EXPLAIN (VERBOSE) ${page.text}` }), options.signal);
     return {
       plan: {
         engine: 'hub',

@@ -22,6 +22,11 @@ export interface McpCall<O extends Operation> {
   /** The view the arguments name, recorded even when they are refused. */
   view?: string;
   rpcId?: string | number;
+  /**
+   * The SDK's signal for the call: aborted by `notifications/cancelled` (stdio) or when the HTTP
+   * request carrying it is closed.
+   */
+  signal?: AbortSignal;
 }
 
 export async function handleCall<O extends Operation, V = ResultOf<O>>(
@@ -39,6 +44,7 @@ export async function handleCall<O extends Operation, V = ResultOf<O>>(
       operation: call.operation,
       args: call.args,
       ...(call.view !== undefined ? { view: call.view } : {}),
+      ...(call.signal ? { signal: call.signal } : {}),
     },
     present,
   );

@@ -18,6 +18,7 @@ import { createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
 import type { Config } from '../config/schema.js';
 import { ApiError } from '../errors.js';
 import type { Gateway } from '../gateway/index.js';
+import { clientGone } from '../http/client-gone.js';
 import { credentialsFrom } from '../http/credentials.js';
 import { sendError, sendJson } from '../http/envelope.js';
 import { describeForAudit, markAudited } from '../http/request-audit.js';
@@ -90,11 +91,8 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity });
       // The server is built for this one message: its method says which tools, resources or prompts it needs.
       const authInfo: AuthInfo = { token: '', clientId: caller.identity.subject, scopes: [], extra: { caller, method } };
-      const aborted = new AbortController();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) aborted.abort();
-      });
-      const request = webRequest(req, aborted.signal);
+      // A client that disconnects aborts the exchange, and with it the tool call's signal (its store queries stop).
+      const request = webRequest(req, clientGone(reply));
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
       const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
       describeForAudit(req, {

@@ -39,6 +39,7 @@ export function registerViewResources(server: McpServer, gw: Gateway, caller: Mc
         view: id,
         operation: { op: 'describe' as const, view: id },
         rpcId: extra.mcpReq.id,
+        signal: extra.mcpReq.signal,
       };
       const r = await handleCall(gw, caller, call, async (d) => ({
         value: { d, example: await exampleArguments(gw, caller.identity, d) },

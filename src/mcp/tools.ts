@@ -104,7 +104,13 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
       annotations: ANNOTATIONS,
     },
     async (args, extra): Promise<CallToolResult> => {
-      const r = await handleCall(gw, caller, { action: 'list_views', args, operation: { op: 'list_views' }, rpcId: extra.mcpReq.id });
+      const r = await handleCall(gw, caller, {
+        action: 'list_views',
+        args,
+        operation: { op: 'list_views' },
+        rpcId: extra.mcpReq.id,
+        signal: extra.mcpReq.signal,
+      });
       if (!r.ok) return toolError(gw, identity, r.error);
       const views = r.value.map((v) => ({ name: v.id, description: v.description }));
       const text =
@@ -132,6 +138,7 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
         view: args.view,
         operation: { op: 'describe', view: args.view },
         rpcId: extra.mcpReq.id,
+        signal: extra.mcpReq.signal,
       });
       if (!r.ok) return toolError(gw, identity, r.error, args.view);
       const schema = viewSchema(r.value, await exampleArguments(gw, identity, r.value));
@@ -159,6 +166,7 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
         view,
         operation: { op: 'query' as const, view, parse: () => parseToolQuery(rest) },
         rpcId: extra.mcpReq.id,
+        signal: extra.mcpReq.signal,
       };
       const r = await handleCall(gw, caller, call, (result) => {
         const notes: string[] = [];

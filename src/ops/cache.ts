@@ -1,6 +1,7 @@
 // The response cache behind the gateway: an in-process LRU, or Redis when `redis.url` is set (shared
 // by every instance; entries as JSON text with exact bigints). Entries expire after the grant's
-// cacheTtl. Concurrent misses on one key share one load. A failing Redis is a miss, never an error.
+// cacheTtl. Concurrent misses on one key share one load, which is stopped only when every request
+// waiting for it has been cancelled. A failing Redis is a miss, never an error.
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Redis } from 'ioredis';
@@ -130,35 +131,74 @@ export interface CacheOutcome<T> {
   maxAgeMs: number;
 }
 
+/** One load shared by the concurrent misses on its key. */
+interface SharedLoad {
+  promise: Promise<unknown>;
+  /** Aborted when the last request waiting for the load has been cancelled. */
+  stop: AbortController;
+  waiting: number;
+}
+
 export class ResponseCache {
-  private readonly loading = new Map<string, Promise<unknown>>();
+  private readonly loading = new Map<string, SharedLoad>();
 
   constructor(
     readonly store: CacheStore,
     private readonly metrics?: Metrics,
   ) {}
 
-  async getOrLoad<T>(view: string, key: string, ttlMs: number, load: () => Promise<T>): Promise<CacheOutcome<T>> {
+  /**
+   * The cached value, or the one `load` gives (stored for `ttlMs`). `signal` aborts when the caller
+   * no longer waits: it stops waiting at once (rejecting with the signal's reason), and the load,
+   * whose own signal `load` receives, is stopped when no other caller waits for it.
+   */
+  async getOrLoad<T>(
+    view: string,
+    key: string,
+    ttlMs: number,
+    load: (signal: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<CacheOutcome<T>> {
     const found = await this.store.get<T>(key);
     if (found) {
       this.metrics?.cacheHit(view);
       return { value: found.value, hit: true, maxAgeMs: found.remainingMs };
     }
     this.metrics?.cacheMiss(view);
-    let pending = this.loading.get(key) as Promise<T> | undefined;
-    if (!pending) {
-      pending = (async () => {
+    signal?.throwIfAborted();
+    let shared = this.loading.get(key);
+    if (!shared) {
+      const started = { stop: new AbortController(), waiting: 0 } as SharedLoad;
+      this.loading.set(key, started);
+      started.promise = (async () => {
         try {
-          const value = await load();
+          const value = await load(started.stop.signal);
           await this.store.set(key, value, ttlMs);
           return value;
         } finally {
-          this.loading.delete(key);
+          if (this.loading.get(key) === started) this.loading.delete(key);
         }
       })();
-      this.loading.set(key, pending);
+      shared = started;
     }
-    return { value: await pending, hit: false, maxAgeMs: ttlMs };
+    return { value: (await this.wait(key, shared, signal)) as T, hit: false, maxAgeMs: ttlMs };
+  }
+
+  /** The shared load's value, or the caller's abort; the last caller to leave stops the load. */
+  private wait(key: string, shared: SharedLoad, signal: AbortSignal | undefined): Promise<unknown> {
+    shared.waiting++;
+    if (!signal) return shared.promise;
+    return new Promise((resolve, reject) => {
+      const leave = (): void => {
+        reject(signal.reason);
+        if (--shared.waiting > 0) return;
+        // A later miss on this key starts a load of its own instead of joining a stopped one.
+        if (this.loading.get(key) === shared) this.loading.delete(key);
+        shared.stop.abort(signal.reason);
+      };
+      signal.addEventListener('abort', leave, { once: true });
+      shared.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', leave));
+    });
   }
 
   close(): Promise<void> {

@@ -1,6 +1,7 @@
 // REST surface (docs/rest.md): DreamFactory-compatible URLs and envelope over the one gateway. Each
-// route only translates: the URL and query string into a gateway request, the outcome into a
-// response; the gateway authenticates, reads, audits and counts.
+// route only translates: the URL and query string into a gateway request (with a signal that aborts
+// when the client disconnects), the outcome into a response; the gateway authenticates, reads,
+// audits and counts.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../gateway/index.js';
 import { parseRestQuery, ROW_PARAMS } from '../query/client-query.js';
 import { toJson } from '../values.js';
+import { clientGone } from '../http/client-gone.js';
 import { credentialsFrom, refuseUrlCredentials } from '../http/credentials.js';
 import { sendError } from '../http/envelope.js';
 import { markAudited } from '../http/request-audit.js';
@@ -85,6 +87,7 @@ function route<O extends Operation, P = Params>(
           },
         },
         operation: operation(req),
+        signal: clientGone(reply),
       },
       (result) => bodyOf(req, shape(result)),
     );

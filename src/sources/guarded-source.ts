@@ -1,9 +1,11 @@
 // A Source decorator: every round trip goes through the store's circuit breaker and is timed into
-// the store metrics. The wrapped source keeps its own timeouts and pool limits.
+// the store metrics. The wrapped source keeps its own timeouts and pool limits. A read stopped
+// because its client left is no store failure: the breaker lets it pass (it is no StoreError) and
+// the metrics count it as `cancelled`.
 import type { Pushdown, Predicate } from '../query/predicate.js';
-import type { JoinPushdown, NativeQuery, ScanAcceptance, ScanOffer, ScanResult, Source, TableInfo } from './source.js';
+import type { JoinPushdown, NativeQuery, ReadOptions, ScanAcceptance, ScanOffer, ScanResult, Source, TableInfo } from './source.js';
 import type { StoreLimits } from './source.js';
-import { StoreError } from '../errors.js';
+import { ApiError, StoreError } from '../errors.js';
 import { CircuitOpenError, type BreakerStateName, type CircuitBreaker } from './breaker.js';
 
 /** What the sources report to the metrics (src/ops/metrics.ts's Metrics has it). */
@@ -18,7 +20,7 @@ export class GuardedSource implements Source {
   readonly kind: string;
   readonly limits: StoreLimits;
   /** Present when the wrapped source can run a join of its own tables as one query. */
-  readonly scanJoin?: (pushdown: JoinPushdown) => Promise<ScanResult>;
+  readonly scanJoin?: (pushdown: JoinPushdown, options?: ReadOptions) => Promise<ScanResult>;
 
   constructor(
     readonly inner: Source,
@@ -29,10 +31,10 @@ export class GuardedSource implements Source {
     this.kind = inner.kind;
     this.limits = inner.limits;
     if (inner.scanJoin)
-      this.scanJoin = (pd) =>
+      this.scanJoin = (pd, options) =>
         this.call(
           'scanJoin',
-          () => inner.scanJoin!(pd),
+          () => inner.scanJoin!(pd, options),
           (r) => r.rows.length,
         );
   }
@@ -53,16 +55,16 @@ export class GuardedSource implements Source {
     return this.call('introspect', () => this.inner.introspect(table));
   }
 
-  scan(table: string, pushdown: Pushdown): Promise<ScanResult> {
+  scan(table: string, pushdown: Pushdown, options?: ReadOptions): Promise<ScanResult> {
     return this.call(
       'scan',
-      () => this.inner.scan(table, pushdown),
+      () => this.inner.scan(table, pushdown, options),
       (r) => r.rows.length,
     );
   }
 
-  count(table: string, where?: Predicate): Promise<number> {
-    return this.call('count', () => this.inner.count(table, where));
+  count(table: string, where?: Predicate, options?: ReadOptions): Promise<number> {
+    return this.call('count', () => this.inner.count(table, where, options));
   }
 
   offer(table: TableInfo, work: ScanOffer): ScanAcceptance {
@@ -81,7 +83,14 @@ export class GuardedSource implements Source {
       this.metrics?.observeStoreQuery(this.name, op, 'ok', (performance.now() - started) / 1000, rows?.(v));
       return v;
     } catch (err) {
-      const outcome = err instanceof CircuitOpenError ? 'circuit_open' : err instanceof StoreError ? err.reason : 'error';
+      const outcome =
+        err instanceof CircuitOpenError
+          ? 'circuit_open'
+          : err instanceof StoreError
+            ? err.reason
+            : err instanceof ApiError && err.kind === 'request_cancelled'
+              ? 'cancelled'
+              : 'error';
       this.metrics?.observeStoreQuery(this.name, op, outcome, (performance.now() - started) / 1000);
       throw err;
     }

@@ -92,6 +92,16 @@ export function takeEverything(work: ScanOffer): ScanAcceptance {
   return { taken: [...work.where], remaining: [], orderBy: true };
 }
 
+/** What a read may carry besides its query. */
+export interface ReadOptions {
+  /**
+   * Aborts when nobody waits for the answer any more (docs/operations.md, "Cancelled requests"):
+   * the source stops the statement it runs (or never starts it) and throws requestCancelled()
+   * (src/errors.ts), never a StoreError, so the circuit breaker does not count it.
+   */
+  signal?: AbortSignal;
+}
+
 export interface Source {
   readonly name: string;
   /** The store kind, as registered (src/sources/registry.ts); for explain and logs. */
@@ -105,9 +115,9 @@ export interface Source {
   /** Columns, types and primary keys; SQL sources read their catalog, MongoDB its declared columns. */
   introspect(table: string): Promise<TableInfo>;
   /** One native query for the pushdown; rows in the value model, keyed by source column name. */
-  scan(table: string, pushdown: Pushdown): Promise<ScanResult>;
+  scan(table: string, pushdown: Pushdown, options?: ReadOptions): Promise<ScanResult>;
   /** Number of rows matching `where`. */
-  count(table: string, where?: Predicate): Promise<number>;
+  count(table: string, where?: Predicate, options?: ReadOptions): Promise<number>;
   /**
    * Which of `work` the store runs exactly; no round trip. `scan` and `count` are only given
    * predicates and orders it took.
@@ -119,5 +129,5 @@ export interface Source {
    * Optional (SQL sources): runs a join of its own tables as one query; rows are keyed
    * `${alias}.${column}`. The embedded engine sends a whole single-source subplan this way.
    */
-  scanJoin?(pushdown: JoinPushdown): Promise<ScanResult>;
+  scanJoin?(pushdown: JoinPushdown, options?: ReadOptions): Promise<ScanResult>;
 }

@@ -1,7 +1,16 @@
 // The closed set of error kinds: each kind's HTTP status, REST envelope code and MCP hint are what
 // clients have always seen, and every error class and constructor lands on its kind.
 import { describe, expect, it } from 'vitest';
-import { ApiError, badRequest, ERROR_KINDS, frameworkErrorKind, notFound, StoreError, type ErrorKind } from '../../src/errors.js';
+import {
+  ApiError,
+  badRequest,
+  ERROR_KINDS,
+  frameworkErrorKind,
+  notFound,
+  requestCancelled,
+  StoreError,
+  type ErrorKind,
+} from '../../src/errors.js';
 import { dataError, ViewDefinitionError } from '../../src/engine/embedded/errors.js';
 import { RowBudgetExceeded } from '../../src/engine/embedded/execute.js';
 import { auditUnwritable } from '../../src/ops/audit.js';
@@ -28,6 +37,7 @@ describe('error kinds', () => {
       unsupported_media_type: [415, 415, undefined],
       row_budget_exceeded: [422, 422, undefined],
       rate_limited: [429, 429, 'retry'],
+      request_cancelled: [499, 499, undefined],
       internal: [500, 500, undefined],
       view_misconfigured: [500, 500, undefined],
       view_definition_invalid: [500, 500, undefined],
@@ -63,6 +73,7 @@ describe('error kinds', () => {
       [new ViewDefinitionError('crm.v', sql, 7, 'no'), 'view_definition_invalid', 500],
       [new RowBudgetExceeded({ crm: 10 }, 'too many rows', {}), 'row_budget_exceeded', 422],
       [auditUnwritable(), 'audit_unwritable', 503],
+      [requestCancelled(), 'request_cancelled', 499],
       [new StoreError('crm', 'unavailable', 'down'), 'store_unavailable', 503],
       [new StoreError('crm', 'timeout', 'slow'), 'store_timeout', 504],
       [new StoreError('crm', 'failed', 'broken'), 'store_failed', 502],

@@ -1,5 +1,6 @@
 // The response cache pieces without stores: the codec keeps bigints exact, the key separates
-// tenants (and only what matters), entries expire, concurrent misses share one load.
+// tenants (and only what matters), entries expire, concurrent misses share one load (stopped once
+// no request waits for it).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseConfig } from '../../src/config/load.js';
@@ -202,6 +203,31 @@ describe('memory store and ResponseCache', () => {
     const text = await metrics.exposition();
     expect(text).toContain('viewgate_cache_hits_total{view="v"} 1');
     expect(text).toContain('viewgate_cache_misses_total{view="v"} 3');
+  });
+
+  it('stops a shared load only when every request waiting for it has been cancelled', async () => {
+    const cache = new ResponseCache(new MemoryCacheStore());
+    const loads: AbortSignal[] = [];
+    const load = (signal: AbortSignal) => {
+      loads.push(signal);
+      return new Promise<string>((resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
+        setTimeout(() => resolve('done'), 60_000).unref();
+      });
+    };
+    const [a, b] = [new AbortController(), new AbortController()];
+    const first = cache.getOrLoad('v', 'k', 1000, load, a.signal).catch((e: unknown) => e);
+    const second = cache.getOrLoad('v', 'k', 1000, load, b.signal).catch((e: unknown) => e);
+    await waitFor(() => loads.length === 1, { what: 'the shared load to start' });
+    a.abort(new Error('first left'));
+    expect(await first).toEqual(new Error('first left'));
+    expect(loads[0]!.aborted).toBe(false);
+    b.abort(new Error('second left'));
+    expect(await second).toEqual(new Error('second left'));
+    expect(loads[0]!.aborted).toBe(true);
+    // The next miss does not join the stopped load.
+    const third = cache.getOrLoad('v', 'k', 1000, async () => 'fresh');
+    expect((await third).value).toBe('fresh');
   });
 
   it('does not cache a failed load', async () => {

@@ -1,12 +1,14 @@
 // Runs a plan: fetch units in parallel (bind-joined units after the unit whose keys they need,
 // in batches, with bounded concurrency), hash joins in process, then residual filters,
-// aggregation, projection, the view's own ORDER BY/LIMIT, the client's order and page.
-import { ApiError } from '../../errors.js';
+// aggregation, projection, the view's own ORDER BY/LIMIT, the client's order and page. Once the
+// request is cancelled (ExecuteOptions.signal), no further fetch or batch is sent and the running
+// ones are stopped by their stores.
+import { ApiError, requestCancelled } from '../../errors.js';
 import { and, type Predicate } from '../../query/predicate.js';
 import { evaluate } from '../../query/evaluate.js';
-import type { JoinPushdown, NativeQuery, ScanResult, Source } from '../../sources/source.js';
+import type { JoinPushdown, NativeQuery, ReadOptions, ScanResult, Source } from '../../sources/source.js';
 import { compareForSort, compareValues, type Row, type Value } from '../../values.js';
-import type { EngineResult } from '../view.js';
+import type { EngineResult, ExecuteOptions } from '../view.js';
 import { slotKey, type Expr } from './ast.js';
 import { aggregate } from './aggregate.js';
 import { hashKey, promote } from './casts.js';
@@ -36,8 +38,8 @@ export interface Execution {
   stats: ExecutionStats;
 }
 
-export async function executePlan(plan: Plan, source: (name: string) => Source): Promise<Execution> {
-  const run = new Run(plan, source);
+export async function executePlan(plan: Plan, source: (name: string) => Source, options: ExecuteOptions = {}): Promise<Execution> {
+  const run = new Run(plan, source, options);
   const unitRows = await run.fetchAll();
   const stats: ExecutionStats = { units: run.unitStats, joinRows: [], afterResidual: 0, outputRows: 0, returned: 0 };
 
@@ -172,6 +174,7 @@ class Run {
   constructor(
     private readonly plan: Plan,
     private readonly source: (name: string) => Source,
+    private readonly options: ExecuteOptions,
   ) {
     this.unitStats = plan.units.map(() => ({ rows: 0, queries: 0 }));
     for (const u of plan.units) this.fetched[u.source] ??= 0;
@@ -243,6 +246,7 @@ class Run {
     await this.slot();
     try {
       if (this.failed) return [];
+      if (this.options.signal?.aborted) throw requestCancelled();
       const src = this.source(u.source);
       const budgetCap = this.plan.rowBudget - this.used + 1;
       const limit = u.limit === undefined ? budgetCap : Math.min(u.limit, budgetCap);
@@ -264,8 +268,8 @@ class Run {
           limit,
           ...(u.offset ? { offset: u.offset } : {}),
         };
-        const countP = this.plan.countInStore ? src.count(table, where) : undefined;
-        const [res, count] = await Promise.all([src.scan(table, pushdown), countP]);
+        const countP = this.plan.countInStore ? src.count(table, where, this.options) : undefined;
+        const [res, count] = await Promise.all([src.scan(table, pushdown, this.options), countP]);
         if (count !== undefined) {
           this.storeCount = count;
           this.queries.push({ source: u.source, text: `count(*) of ${table} with the same filter`, params: [] });
@@ -280,29 +284,32 @@ class Run {
         const scanJoin = joinScanner(src);
         if (!scanJoin) throw new Error(`source "${u.source}" cannot run joins`);
         const alias = (rel: number): string => `t${rel}`;
-        const res = await scanJoin({
-          tables: u.members.map((rel) => {
-            const where = whereOf(rel);
-            return {
-              alias: alias(rel),
-              table: this.plan.view.relations[rel]!.table,
-              columns: u.scans.find((s) => s.rel === rel)!.columns,
-              ...(where ? { where } : {}),
-            };
-          }),
-          joins: u.internalJoins.map((j) => ({
-            kind: j.kind,
-            alias: alias(j.child),
-            parentAlias: alias(j.parent),
-            on: j.conditions.map((c) => ({
-              parentColumn: (c.parentKey as Extract<Expr, { kind: 'column' }>).column,
-              column: (c.childKey as Extract<Expr, { kind: 'column' }>).column,
+        const res = await scanJoin(
+          {
+            tables: u.members.map((rel) => {
+              const where = whereOf(rel);
+              return {
+                alias: alias(rel),
+                table: this.plan.view.relations[rel]!.table,
+                columns: u.scans.find((s) => s.rel === rel)!.columns,
+                ...(where ? { where } : {}),
+              };
+            }),
+            joins: u.internalJoins.map((j) => ({
+              kind: j.kind,
+              alias: alias(j.child),
+              parentAlias: alias(j.parent),
+              on: j.conditions.map((c) => ({
+                parentColumn: (c.parentKey as Extract<Expr, { kind: 'column' }>).column,
+                column: (c.childKey as Extract<Expr, { kind: 'column' }>).column,
+              })),
             })),
-          })),
-          ...(u.orderBy ? { orderBy: u.orderBy.map((o) => ({ alias: alias(o.rel), column: o.column, desc: o.desc })) } : {}),
-          limit,
-          ...(u.offset ? { offset: u.offset } : {}),
-        });
+            ...(u.orderBy ? { orderBy: u.orderBy.map((o) => ({ alias: alias(o.rel), column: o.column, desc: o.desc })) } : {}),
+            limit,
+            ...(u.offset ? { offset: u.offset } : {}),
+          },
+          this.options,
+        );
         native = res.native;
         rows = res.rows.map((r) => {
           const out: Row = {};
@@ -395,6 +402,6 @@ function keyHint(plan: Plan): string | undefined {
 }
 
 /** The source's scanJoin, if it can run a join of its own tables as one query. */
-export function joinScanner(src: Source): ((pd: JoinPushdown) => Promise<ScanResult>) | undefined {
-  return src.scanJoin ? (pd) => src.scanJoin!(pd) : undefined;
+export function joinScanner(src: Source): ((pd: JoinPushdown, options?: ReadOptions) => Promise<ScanResult>) | undefined {
+  return src.scanJoin ? (pd, options) => src.scanJoin!(pd, options) : undefined;
 }

@@ -5,7 +5,7 @@ import type { Config, ViewConfig } from '../../config/schema.js';
 import { viewIdOf } from '../../config/view-id.js';
 import type { Sources } from '../../sources/index.js';
 import { ApiError, StoreError } from '../../errors.js';
-import type { EngineQuery, EngineResult, ExplainResult, View, ViewEngine } from '../view.js';
+import type { EngineQuery, EngineResult, ExecuteOptions, ExplainResult, View, ViewEngine } from '../view.js';
 import { analyzeView } from './analyze.js';
 import type { ViewModel } from './ast.js';
 import { ViewDefinitionError } from './errors.js';
@@ -141,15 +141,15 @@ export class EmbeddedEngine implements ViewEngine {
     });
   }
 
-  async execute(q: EngineQuery): Promise<EngineResult> {
-    return (await executePlan(this.plan(q), (name) => this.spec.sources.get(name))).result;
+  async execute(q: EngineQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
+    return (await executePlan(this.plan(q), (name) => this.spec.sources.get(name), options)).result;
   }
 
   /** Runs the query (so every native query is known, bind-join batches included) and describes it. */
-  async explain(q: EngineQuery): Promise<ExplainResult> {
+  async explain(q: EngineQuery, options: ExecuteOptions = {}): Promise<ExplainResult> {
     const plan = this.plan(q);
     try {
-      const { result, stats } = await executePlan(plan, (name) => this.spec.sources.get(name));
+      const { result, stats } = await executePlan(plan, (name) => this.spec.sources.get(name), options);
       return {
         plan: {
           engine: 'embedded',
@@ -161,7 +161,7 @@ export class EmbeddedEngine implements ViewEngine {
         queries: result.queries,
       };
     } catch (err) {
-      if (!(err instanceof ApiError) || err instanceof StoreError) throw err;
+      if (!(err instanceof ApiError) || err instanceof StoreError || err.kind === 'request_cancelled') throw err;
       // Over budget or a data error: the plan still explains why.
       const fetched = err instanceof RowBudgetExceeded ? { fetched: err.fetched } : {};
       return {

@@ -4,11 +4,13 @@
 //   <the query, one statement with bound parameters>   (and its count, on the same snapshot)
 //   COMMIT
 // `true` makes both settings local to the transaction, so a pooled connection never carries one
-// caller's identity into the next caller's transaction.
+// caller's identity into the next caller's transaction. A read whose client went away starts no
+// further statement, its running one is cancelled and its connection is discarded.
 import pg from 'pg';
 import type { Config } from '../../config/schema.js';
-import type { StoreError } from '../../errors.js';
+import { requestCancelled, type StoreError } from '../../errors.js';
 import type { NativeQuery } from '../../sources/source.js';
+import { cancelOnAbort } from '../../sources/postgres/cancel.js';
 import { pgReason } from '../../sources/postgres/errors.js';
 import { isPostgresConfig } from '../../sources/postgres/index.js';
 import { toStoreError, urlSecrets } from '../../sources/store-errors.js';
@@ -70,12 +72,22 @@ export class HubSession {
     return toStoreError(this.name, err, pgReason, this.secrets);
   }
 
-  /** Runs `work` in a READ ONLY transaction that carries the caller's identity. */
-  async read<T>(identity: PassthroughIdentity | undefined, work: (run: RunQuery) => Promise<T>): Promise<T> {
-    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
-      await client.query(SET_IDENTITY_SQL, [claimsJson(identity?.claims ?? {}), identity?.role ?? '']);
-      return work(async (q) => (await client.query({ text: q.text, values: q.params, rowMode: 'array' })).rows as unknown[][]);
-    });
+  /**
+   * Runs `work` in a READ ONLY transaction that carries the caller's identity; `signal` aborts when
+   * nobody waits for the answer any more.
+   */
+  async read<T>(identity: PassthroughIdentity | undefined, work: (run: RunQuery) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.transaction(
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      async (client) => {
+        await client.query(SET_IDENTITY_SQL, [claimsJson(identity?.claims ?? {}), identity?.role ?? '']);
+        return work(async (q) => {
+          if (signal?.aborted) throw requestCancelled();
+          return (await client.query({ text: q.text, values: q.params, rowMode: 'array' })).rows as unknown[][];
+        });
+      },
+      signal,
+    );
   }
 
   /** Calls a hub refresh function in a read-write transaction without the read timeout. */
@@ -97,13 +109,18 @@ export class HubSession {
     }
   }
 
-  private async transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.getPool().connect();
     } catch (err) {
       throw this.storeError(err);
     }
+    if (signal?.aborted) {
+      client.release();
+      throw requestCancelled();
+    }
+    const guard = cancelOnAbort(client, signal);
     let broken: Error | undefined;
     try {
       await client.query(begin);
@@ -111,15 +128,19 @@ export class HubSession {
       await client.query('COMMIT');
       return out;
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (e) {
-        // A connection that cannot roll back is discarded, never handed to the next caller.
-        broken = e as Error;
+      // A cancelled connection is discarded below, which ends its transaction.
+      if (!guard.cancelled) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (e) {
+          // A connection that cannot roll back is discarded, never handed to the next caller.
+          broken = e as Error;
+        }
       }
-      throw this.storeError(err);
+      throw signal?.aborted ? requestCancelled() : this.storeError(err);
     } finally {
-      client.release(broken);
+      guard.done();
+      client.release(broken ?? guard.cancelled);
     }
   }
 

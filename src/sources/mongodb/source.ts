@@ -2,14 +2,16 @@
 // missing field is NULL. Only `find` with plain operators (and countDocuments) is used, so the
 // same queries run on MongoDB and on FerretDB. Predicates become filters in filter.ts (exact or a
 // superset plus a residual evaluated here), a scan's finds and in-process steps are planned in
-// read-plan.ts, and documents become rows in decode.ts.
+// read-plan.ts, and documents become rows in decode.ts. A read whose client went away is stopped
+// by the driver's own abort signal (it closes the connection the command runs on).
 import { MongoClient, type Document } from 'mongodb';
-import { StoreError } from '../../errors.js';
+import { requestCancelled, StoreError } from '../../errors.js';
 import type { Predicate, Pushdown } from '../../query/predicate.js';
 import type { Value } from '../../values.js';
 import {
   takeEverything,
   type NativeQuery,
+  type ReadOptions,
   type ScanAcceptance,
   type ScanOffer,
   type ScanResult,
@@ -81,28 +83,29 @@ export class MongoSource implements Source {
     return this.meta(table).info;
   }
 
-  async scan(table: string, pushdown: Pushdown): Promise<ScanResult> {
+  async scan(table: string, pushdown: Pushdown, options: ReadOptions = {}): Promise<ScanResult> {
     const meta = this.meta(table);
     const plan = planScan(meta, pushdown);
     const native = this.describe(meta, pushdown, plan);
     if (pushdown.limit === 0) return { rows: [], native };
     const wanted = pushdown.columns.map((c) => meta.compiler.column(c, false));
-    const docs = await this.pageDocs(meta, plan, projectionOf(meta, pushdown, plan.residual));
+    const docs = await this.pageDocs(meta, plan, projectionOf(meta, pushdown, plan.residual), options.signal);
     return { rows: docs.map((d) => documentRow(meta, d, wanted)), native };
   }
 
-  async count(table: string, where?: Predicate): Promise<number> {
+  async count(table: string, where?: Predicate, options: ReadOptions = {}): Promise<number> {
     const meta = this.meta(table);
+    const { signal } = options;
     const c = where ? meta.compiler.truth(where, true) : exactly(ALWAYS);
-    if (c.exact || !where) return this.wrap(() => this.coll(meta).countDocuments(c.filter, this.maxTime()));
+    if (c.exact || !where) return this.wrap(() => this.coll(meta).countDocuments(c.filter, this.readOptions(signal)), signal);
     // The filter is a superset: count the documents where the predicate is TRUE.
     const keep = residualKeeper(meta, where);
     const projection = projectionOf(meta, { columns: [] }, where);
     return this.wrap(async () => {
       let n = 0;
-      for await (const d of this.coll(meta).find(c.filter, { projection, ...this.maxTime() })) if (keep(d)) n++;
+      for await (const d of this.coll(meta).find(c.filter, { projection, ...this.readOptions(signal) })) if (keep(d)) n++;
       return n;
-    });
+    }, signal);
   }
 
   async explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery> {
@@ -128,14 +131,18 @@ export class MongoSource implements Source {
     return this.getClient().db(this.opts.database).collection(meta.name);
   }
 
-  private maxTime(): { maxTimeMS?: number } {
-    return this.timeoutMs > 0 ? { maxTimeMS: this.timeoutMs } : {};
+  /** The server's time limit for one command, and the signal that stops it when its reader goes away. */
+  private readOptions(signal: AbortSignal | undefined): { maxTimeMS?: number; signal?: AbortSignal } {
+    return { ...(this.timeoutMs > 0 ? { maxTimeMS: this.timeoutMs } : {}), ...(signal ? { signal } : {}) };
   }
 
-  private async wrap<T>(fn: () => Promise<T>): Promise<T> {
+  /** Any failure as a StoreError; once `signal` has aborted, none starts and whatever follows is requestCancelled(). */
+  private async wrap<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw requestCancelled();
     try {
       return await fn();
     } catch (err) {
+      if (signal?.aborted) throw requestCancelled();
       throw toStoreError(this.name, err, mongoReason, this.secrets);
     }
   }
@@ -147,26 +154,31 @@ export class MongoSource implements Source {
   }
 
   /** The documents of the page, in PostgreSQL order. */
-  private async pageDocs(meta: CollectionMeta, plan: Plan, projection: Document): Promise<Document[]> {
+  private async pageDocs(meta: CollectionMeta, plan: Plan, projection: Document, signal?: AbortSignal): Promise<Document[]> {
     if (plan.kind === 'memory') {
       const keep = residualKeeper(meta, plan.residual);
-      const docs = (await this.find(meta, { filter: plan.filter }, projection)).filter(keep);
+      const docs = (await this.find(meta, { filter: plan.filter }, projection, signal)).filter(keep);
       const end = plan.limit === undefined ? undefined : plan.offset + plan.limit;
       return sortedDocs(meta, docs, plan.orderBy).slice(plan.offset, end);
     }
     if (plan.kind === 'single' && !plan.residual) {
-      return this.find(meta, { filter: plan.filter, sort: plan.sort, skip: plan.offset || undefined, limit: plan.limit }, projection);
+      return this.find(
+        meta,
+        { filter: plan.filter, sort: plan.sort, skip: plan.offset || undefined, limit: plan.limit },
+        projection,
+        signal,
+      );
     }
-    if (plan.kind === 'split') return this.findSplit(meta, plan, projection);
+    if (plan.kind === 'split') return this.findSplit(meta, plan, projection, signal);
     const parts = plan.kind === 'single' ? [{ filter: plan.filter, sort: plan.sort }] : plan.parts;
-    return this.merge(meta, plan, parts, projection);
+    return this.merge(meta, plan, parts, projection, signal);
   }
 
   /**
    * Reads `parts` (each in PostgreSQL order) as cursors and merges them by the value model, keeping
    * the documents where the residual is TRUE, until offset + limit of them have been read.
    */
-  private merge(meta: CollectionMeta, plan: Plan, parts: Find[], projection: Document): Promise<Document[]> {
+  private merge(meta: CollectionMeta, plan: Plan, parts: Find[], projection: Document, signal?: AbortSignal): Promise<Document[]> {
     const { offset, limit, orderBy } = plan;
     const keep = residualKeeper(meta, plan.residual);
     const keys = orderBy.map((o) => meta.compiler.column(o.column));
@@ -181,7 +193,7 @@ export class MongoSource implements Source {
           ...(f.sort ? { sort: f.sort } : {}),
           ...(f.limit !== undefined ? { limit: f.limit } : {}),
           ...(batchSize !== undefined ? { batchSize } : {}),
-          ...this.maxTime(),
+          ...this.readOptions(signal),
         }),
       );
       const next = async (i: number): Promise<Head> => {
@@ -208,34 +220,41 @@ export class MongoSource implements Source {
       } finally {
         await Promise.allSettled(cursors.map((c) => c.close()));
       }
-    });
+    }, signal);
   }
 
-  private async findSplit(meta: CollectionMeta, plan: Extract<Plan, { kind: 'split' }>, projection: Document): Promise<Document[]> {
-    const a = await this.find(meta, { ...plan.first, skip: plan.offset || undefined, limit: plan.limit }, projection);
+  private async findSplit(
+    meta: CollectionMeta,
+    plan: Extract<Plan, { kind: 'split' }>,
+    projection: Document,
+    signal?: AbortSignal,
+  ): Promise<Document[]> {
+    const a = await this.find(meta, { ...plan.first, skip: plan.offset || undefined, limit: plan.limit }, projection, signal);
     if (plan.limit !== undefined && a.length >= plan.limit) return a;
     // The page reaches into the second part. If it also starts there, the first part's size says where.
     let skip = 0;
     if (a.length === 0 && plan.offset > 0) {
-      const n = await this.wrap(() => this.coll(meta).countDocuments(plan.first.filter, this.maxTime()));
+      const n = await this.wrap(() => this.coll(meta).countDocuments(plan.first.filter, this.readOptions(signal)), signal);
       skip = Math.max(0, plan.offset - n);
     }
     const limit = plan.limit === undefined ? undefined : plan.limit - a.length;
-    const b = await this.find(meta, { ...plan.second, skip: skip || undefined, limit }, projection);
+    const b = await this.find(meta, { ...plan.second, skip: skip || undefined, limit }, projection, signal);
     return [...a, ...b];
   }
 
-  private find(meta: CollectionMeta, f: Find, projection: Document): Promise<Document[]> {
-    return this.wrap(() =>
-      this.coll(meta)
-        .find(f.filter, {
-          projection,
-          ...(f.sort ? { sort: f.sort } : {}),
-          ...(f.skip ? { skip: f.skip } : {}),
-          ...(f.limit !== undefined ? { limit: f.limit } : {}),
-          ...this.maxTime(),
-        })
-        .toArray(),
+  private find(meta: CollectionMeta, f: Find, projection: Document, signal?: AbortSignal): Promise<Document[]> {
+    return this.wrap(
+      () =>
+        this.coll(meta)
+          .find(f.filter, {
+            projection,
+            ...(f.sort ? { sort: f.sort } : {}),
+            ...(f.skip ? { skip: f.skip } : {}),
+            ...(f.limit !== undefined ? { limit: f.limit } : {}),
+            ...this.readOptions(signal),
+          })
+          .toArray(),
+      signal,
     );
   }
 

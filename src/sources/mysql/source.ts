@@ -1,6 +1,7 @@
 // MySQL 8 / MariaDB 10.11+ source (mysql2). Server-side prepared statements only. Each new
 // connection gets time_zone '+00:00' and the statement timeout in the server's own terms
-// (MariaDB max_statement_time in seconds, MySQL MAX_EXECUTION_TIME in milliseconds).
+// (MariaDB max_statement_time in seconds, MySQL MAX_EXECUTION_TIME in milliseconds). A statement
+// whose reader went away is stopped with KILL QUERY from a connection of its own.
 //
 // Text semantics follow PostgreSQL "C": comparisons and sorting use the column's bytes
 // (CAST(col AS BINARY), UTF-8 byte order is code-point order, trailing spaces count), never a
@@ -8,6 +9,7 @@
 // a multi-byte character, so LIKE uses utf8mb4_bin, where LIKE matches per character, is
 // case-sensitive and counts trailing spaces (LIKE ignores the PAD attribute).
 import mysql from 'mysql2/promise';
+import { requestCancelled } from '../../errors.js';
 import type { CompareOp } from '../../query/predicate.js';
 import { canonicalDate, canonicalTimestamp, type ColumnType, type Value } from '../../values.js';
 import { splitTableName, type Params, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from '../sql/common.js';
@@ -206,17 +208,44 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
   }
 
   /** Server-side prepared statements, on a connection that has the session settings. */
-  protected async execute(pool: mysql.Pool, sql: string, params: unknown[]): Promise<unknown[][]> {
+  protected async execute(pool: mysql.Pool, sql: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
     const conn = await pool.getConnection();
+    let killed = false;
+    const onAbort = (): void => {
+      killed = true;
+      void this.killQuery(conn.connection.threadId);
+    };
     try {
       if (!this.ready.has(conn.connection)) {
         await this.initSession(conn);
         this.ready.add(conn.connection);
       }
+      // Waiting for a pool slot (or the session settings) may have outlasted the reader.
+      if (signal?.aborted) throw requestCancelled();
+      signal?.addEventListener('abort', onAbort, { once: true });
       const [rows] = await conn.execute({ sql, rowsAsArray: true }, params as mysql.ExecuteValues[]);
       return rows as unknown as unknown[][];
     } finally {
-      conn.release();
+      signal?.removeEventListener('abort', onAbort);
+      // The KILL may arrive after the statement ended and stop the connection's next one: not reused.
+      if (killed) conn.destroy();
+      else conn.release();
+    }
+  }
+
+  /**
+   * Stops the statement running on connection `threadId`, from a new connection (the pool's may all
+   * be busy). Best effort: if it fails, the statement timeout still ends the statement.
+   */
+  private async killQuery(threadId: number): Promise<void> {
+    let conn: mysql.Connection | undefined;
+    try {
+      conn = await mysql.createConnection({ uri: this.url, connectTimeout: this.connectTimeoutMs });
+      await conn.query(`KILL QUERY ${Number(threadId)}`);
+    } catch {
+      // Nothing more to do here: the statement runs on until it ends or times out.
+    } finally {
+      await conn?.end().catch(() => {});
     }
   }
 

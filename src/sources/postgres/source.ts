@@ -1,11 +1,14 @@
 // PostgreSQL source (pg). Every session runs with TimeZone UTC and the source's statement_timeout;
-// every value arrives as text and is converted by the column's introspected type.
+// every value arrives as text and is converted by the column's introspected type. A statement
+// whose reader went away is cancelled (cancel.ts).
 import pg from 'pg';
+import { requestCancelled } from '../../errors.js';
 import type { CompareOp } from '../../query/predicate.js';
 import { canonicalTimestamp, type ColumnType, type Value } from '../../values.js';
 import { splitTableName, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from '../sql/common.js';
 import { SqlSource } from '../sql/source.js';
 import type { StoreLimits } from '../source.js';
+import { cancelOnAbort } from './cancel.js';
 import { pgReason } from './errors.js';
 
 export const TYPE_MAP: Record<string, ColumnType> = {
@@ -143,8 +146,25 @@ export class PostgresSource extends SqlSource<pg.Pool> {
     return pool;
   }
 
-  protected async execute(pool: pg.Pool, text: string, values: unknown[]): Promise<unknown[][]> {
-    return (await pool.query({ text, values, rowMode: 'array' })).rows as unknown[][];
+  protected async execute(pool: pg.Pool, text: string, values: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+    const client = await pool.connect();
+    // Waiting for a pool slot may have outlasted the reader.
+    if (signal?.aborted) {
+      client.release();
+      throw requestCancelled();
+    }
+    const guard = cancelOnAbort(client, signal);
+    let failed = false;
+    try {
+      return (await client.query({ text, values, rowMode: 'array' })).rows as unknown[][];
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      guard.done();
+      // As pool.query: a client whose statement failed is not reused, nor one a cancel was sent to.
+      client.release(failed || guard.cancelled);
+    }
   }
 
   protected async loadTable(name: string): Promise<SqlTable> {

@@ -1,14 +1,16 @@
 // What PostgresSource and MysqlSource share: the pool's life cycle, the table cache, error
 // mapping, and scan/count/join over sql-common's builders. A subclass supplies the store: its
-// dialect and placeholders, the pool (with its session settings), running one statement, catalog
-// introspection, value decoding and error classification.
-import { StoreError } from '../../errors.js';
+// dialect and placeholders, the pool (with its session settings), running one statement (and
+// stopping it when its reader goes away), catalog introspection, value decoding and error
+// classification.
+import { requestCancelled, StoreError } from '../../errors.js';
 import type { Predicate, Pushdown } from '../../query/predicate.js';
 import type { Row, Value } from '../../values.js';
 import {
   takeEverything,
   type JoinPushdown,
   type NativeQuery,
+  type ReadOptions,
   type ScanAcceptance,
   type ScanOffer,
   type ScanResult,
@@ -52,8 +54,12 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
   protected abstract readonly classify: ErrorClassifier;
   /** A new pool whose connections get the source's session settings (time zone, statement timeout). */
   protected abstract createPool(): Pool;
-  /** Runs one statement on the pool; rows as arrays in select-list order. */
-  protected abstract execute(pool: Pool, text: string, params: unknown[]): Promise<unknown[][]>;
+  /**
+   * Runs one statement on the pool; rows as arrays in select-list order. When `signal` aborts while
+   * the statement runs, the store is told to stop it (a store that cannot interrupt a statement
+   * lets it finish); the error or rows that follow are discarded by run().
+   */
+  protected abstract execute(pool: Pool, text: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]>;
   /** Reads the catalog for `name` (`table` or `schema.table`); see sqlTable and noSuchTable. */
   protected abstract loadTable(name: string): Promise<SqlTable>;
 
@@ -89,25 +95,25 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
     return (await this.table(table)).info;
   }
 
-  async scan(table: string, pushdown: Pushdown): Promise<ScanResult> {
+  async scan(table: string, pushdown: Pushdown, options: ReadOptions = {}): Promise<ScanResult> {
     const t = await this.table(table);
     const native = buildSelect(t, pushdown, this.dialect, this.placeholders, this.name);
     const columns = pushdown.columns.map((c) => {
       const column = t.columns.get(c)!;
       return { key: column.name, column };
     });
-    return { rows: this.decodeRows(await this.run(native.text, native.params), columns), native };
+    return { rows: this.decodeRows(await this.run(native.text, native.params, options.signal), columns), native };
   }
 
-  async scanJoin(pushdown: JoinPushdown): Promise<ScanResult> {
+  async scanJoin(pushdown: JoinPushdown, options: ReadOptions = {}): Promise<ScanResult> {
     const tables = await Promise.all(pushdown.tables.map((t) => this.table(t.table)));
     const { native, columns } = buildJoinSelect(pushdown, tables, this.dialect, this.placeholders, this.name);
-    return { rows: this.decodeRows(await this.run(native.text, native.params), columns), native };
+    return { rows: this.decodeRows(await this.run(native.text, native.params, options.signal), columns), native };
   }
 
-  async count(table: string, where?: Predicate): Promise<number> {
+  async count(table: string, where?: Predicate, options: ReadOptions = {}): Promise<number> {
     const native = buildCount(await this.table(table), where, this.dialect, this.placeholders, this.name);
-    const rows = await this.run(native.text, native.params);
+    const rows = await this.run(native.text, native.params, options.signal);
     return Number(rows[0]![0]);
   }
 
@@ -120,13 +126,22 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
     return this.timeoutMs > 0 ? Math.min(Math.max(this.timeoutMs, 1000), 10_000) : 10_000;
   }
 
-  /** Runs one statement; any failure, creating the pool included, becomes a StoreError. */
-  protected async run(text: string, params: unknown[]): Promise<unknown[][]> {
+  /**
+   * Runs one statement; any failure, creating the pool included, becomes a StoreError. Once
+   * `signal` has aborted, no statement starts and whatever the stopped one ends with is
+   * requestCancelled() (PostgreSQL and MySQL report a cancelled statement like a timed-out one).
+   */
+  protected async run(text: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+    if (signal?.aborted) throw requestCancelled();
+    let rows: unknown[][];
     try {
-      return await this.execute(this.getPool(), text, params);
+      rows = await this.execute(this.getPool(), text, params, signal);
     } catch (err) {
+      if (signal?.aborted) throw requestCancelled();
       throw toStoreError(this.name, err, this.classify, this.secrets);
     }
+    if (signal?.aborted) throw requestCancelled();
+    return rows;
   }
 
   /** The introspected table: `name` as configured, `schema` and `table` as the catalog spells them. */

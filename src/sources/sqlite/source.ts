@@ -5,7 +5,8 @@
 // better-sqlite3 is synchronous: a query runs on the event loop and blocks it until it is done
 // (reference data is small). SQLite cannot interrupt a running statement here, so the source's
 // `timeout` is the busy timeout: how long a query waits for a writer's lock on the file before it
-// fails with a timeout.
+// fails with a timeout. For the same reason a read whose client went away is not stopped mid-statement;
+// it only starts no further statement (SqlSource.run).
 import Database from 'better-sqlite3';
 import type { SqlTable, SqlColumn } from '../sql/common.js';
 import { SqlSource } from '../sql/source.js';
