@@ -9,7 +9,11 @@
 //   a token issued later than now + skew is refused (jose checks iat only with maxTokenAge).
 // A bad token is a 401 (InvalidToken with a description for WWW-Authenticate); a key set that
 // cannot be fetched is a 503: the credential was not judged, and retrying later may succeed.
+// - A verified token is remembered (VERIFIED_TTL_MS at most, never past its exp, a bounded number of
+//   tokens), so an agent sending the same token on every call pays for one signature check, not one
+//   per call. Only successes are remembered; each hit gets its own copy of the claims.
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { JwtConfig } from '../config/schema.js';
 import { ApiError } from '../errors.js';
@@ -27,6 +31,10 @@ const JWKS_DEFAULTS = { cooldownMs: 30_000, cacheMaxAgeMs: 600_000, timeoutMs: 5
 
 const MIN_SECRET_BYTES = 32;
 
+/** How long a verified token is taken without checking its signature again. */
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX_TOKENS = 10_000;
+
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
 const SYMMETRIC = /^HS(256|384|512)$/;
 
@@ -43,6 +51,8 @@ type VerifyKey = Uint8Array | KeyObject | JWTVerifyGetKey;
 export class JwtVerifier {
   readonly algorithms: string[];
   private readonly key: VerifyKey;
+  /** Verified tokens and their payloads, until min(exp, VERIFIED_TTL_MS from the check). */
+  private readonly verified = new LRUCache<string, { payload: JWTPayload; until: number }>({ max: VERIFIED_MAX_TOKENS });
 
   constructor(
     private readonly cfg: JwtConfig,
@@ -77,6 +87,19 @@ export class JwtVerifier {
 
   /** The verified payload; throws InvalidToken (401) or an ApiError 503 when the key set is unreachable. */
   async verify(token: string): Promise<JWTPayload> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (Date.now() < known.until) return structuredClone(known.payload);
+      this.verified.delete(token);
+    }
+    const payload = await this.check(token);
+    // exp is required; the clock skew that let it pass is not extended to the remembered copy.
+    const until = Math.min(Date.now() + VERIFIED_TTL_MS, (payload.exp as number) * 1000);
+    if (until > Date.now()) this.verified.set(token, { payload: structuredClone(payload), until });
+    return payload;
+  }
+
+  private async check(token: string): Promise<JWTPayload> {
     const options: JWTVerifyOptions = {
       algorithms: this.algorithms,
       requiredClaims: ['exp'],

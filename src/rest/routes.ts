@@ -55,9 +55,20 @@ interface Body {
   current: boolean;
 }
 
-function bodyOf(req: FastifyRequest, value: unknown): Presented<Body> {
-  const text = toJson(value);
-  const etag = `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
+/**
+ * JSON text and ETag of responses shaped from one cached page, by the page's rows (the same array
+ * on every hit of an in-process cache entry): a hit is serialized once, not once per request.
+ */
+const serialized = new WeakMap<object, { text: string; etag: string }>();
+
+function bodyOf(req: FastifyRequest, value: unknown, memo?: object): Presented<Body> {
+  let done = memo && serialized.get(memo);
+  if (!done) {
+    const text = toJson(value);
+    done = { text, etag: `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"` };
+    if (memo) serialized.set(memo, done);
+  }
+  const { text, etag } = done;
   const inm = req.headers['if-none-match'];
   // If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x".
   const current = typeof inm === 'string' && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*');
@@ -73,6 +84,8 @@ function route<O extends Operation, P = Params>(
   action: string,
   operation: (req: Request<P>) => O,
   shape: (result: ResultOf<O>) => unknown,
+  /** An object whose identity stands for the shaped result (see `serialized`). */
+  memo?: (result: ResultOf<O>) => object | undefined,
 ) {
   return async (req: Request<P>, reply: FastifyReply) => {
     const outcome = await gateway.handle(
@@ -89,7 +102,7 @@ function route<O extends Operation, P = Params>(
         operation: operation(req),
         signal: clientGone(reply),
       },
-      (result) => bodyOf(req, shape(result)),
+      (result) => bodyOf(req, shape(result), memo?.(result)),
     );
     markAudited(req);
     addVary(reply, CREDENTIAL_HEADERS);
@@ -168,6 +181,8 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
         if (r.next !== undefined) meta.next = r.next;
         return { resource: r.rows, meta };
       },
+      // The body is rows, count and next: all of one page, which a cache hit returns as it was stored.
+      (r) => (r.explain === undefined ? r.rows : undefined),
     ),
   );
 

@@ -77,6 +77,23 @@ describe.each(['memory', 'redis'] as const)('response cache (%s)', (backend) => 
     expect(metrics).toMatch(/viewgate_cache_hits_total\{view="crm.customers"\} 1\b/);
   });
 
+  it('a hit answers the same bytes and ETag as the miss that filled it, and 304 to that ETag', async () => {
+    const url = `${a.url}${QUERY}&limit=2`;
+    const headers = { 'X-API-Key': KEYS.partner };
+    const miss = await fetch(url, { headers });
+    const missText = await miss.text();
+    const hits = await Promise.all([1, 2, 3].map(() => fetch(url, { headers })));
+    for (const hit of hits) {
+      expect(await hit.text()).toBe(missText);
+      expect(hit.headers.get('etag')).toBe(miss.headers.get('etag'));
+    }
+    const current = await fetch(url, { headers: { ...headers, 'If-None-Match': miss.headers.get('etag')! } });
+    expect(current.status).toBe(304);
+    // Another tenant's hit on the same query has its own body.
+    const other = await fetch(url, { headers: { Authorization: `Bearer ${t1}` } });
+    expect(other.headers.get('etag')).not.toBe(miss.headers.get('etag'));
+  });
+
   it('a different query is a different entry', async () => {
     const r = await get(a.url + QUERY + '&limit=2', { 'X-API-Key': KEYS.partner });
     expect(r.body.resource).toHaveLength(2);

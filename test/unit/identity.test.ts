@@ -162,3 +162,34 @@ describe('identity key', () => {
     expect(tokenIdentityKey({}, 'u1')).toBe('jwt:|u1');
   });
 });
+
+describe('verified tokens are remembered (src/policy/jwt.ts)', () => {
+  it('gives each call its own claims, so one request cannot change what the next one sees', async () => {
+    const a = new Authenticator(config(`    secret: ${SECRET}`));
+    const token = await signHs256(SECRET, { roles: ['internal'], tenant: { id: 't1' } });
+    const first = await a.authenticate({ bearer: token });
+    (first.claims.tenant as { id: string }).id = 'changed';
+    first.claims.extra = 'added';
+    const second = await a.authenticate({ bearer: token });
+    expect(second.claims.tenant).toEqual({ id: 't1' });
+    expect(second.claims.extra).toBeUndefined();
+  });
+
+  it('never past the token exp, even where the clock skew would have let it pass', async () => {
+    // The exp boundary is checked by jose with the skew; a remembered token ends at exp itself.
+    const a = new Authenticator(config(`    secret: ${SECRET}\n    clockSkew: 0`));
+    const token = await signHs256(SECRET, { roles: ['internal'] }, { expIn: 1 });
+    expect((await a.authenticate({ bearer: token })).role).toBe('internal');
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await fails(a.authenticate({ bearer: token }))).status).toBe(401);
+  });
+
+  it('remembers only successes: a refused token is judged again each time', async () => {
+    // Not yet valid (nbf, no clock skew): refused now, accepted once nbf has passed.
+    const strict = new Authenticator(config(`    secret: ${SECRET}\n    clockSkew: 0`));
+    const later = await signHs256(SECRET, { roles: ['internal'] }, { nbfIn: 1 });
+    expect((await fails(strict.authenticate({ bearer: later }))).status).toBe(401);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await strict.authenticate({ bearer: later })).role).toBe('internal');
+  });
+});
