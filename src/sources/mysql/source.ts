@@ -13,6 +13,7 @@ import { requestCancelled } from '../../errors.js';
 import type { CompareOp } from '../../query/predicate.js';
 import { canonicalDate, canonicalTimestamp, type ColumnType, type Value } from '../../values.js';
 import { splitTableName, type Params, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from '../sql/common.js';
+import { watchAbort } from '../abort-watch.js';
 import { SqlSource } from '../sql/source.js';
 import type { StoreLimits } from '../source.js';
 import { mysqlReason } from './errors.js';
@@ -211,10 +212,7 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
   protected async execute(pool: mysql.Pool, sql: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
     const conn = await pool.getConnection();
     let killed = false;
-    const onAbort = (): void => {
-      killed = true;
-      void this.killQuery(conn.connection.threadId);
-    };
+    let unwatch = (): void => {};
     try {
       if (!this.ready.has(conn.connection)) {
         await this.initSession(conn);
@@ -222,11 +220,14 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
       }
       // Waiting for a pool slot (or the session settings) may have outlasted the reader.
       if (signal?.aborted) throw requestCancelled();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      unwatch = watchAbort(signal, () => {
+        killed = true;
+        void this.killQuery(conn.connection.threadId);
+      });
       const [rows] = await conn.execute({ sql, rowsAsArray: true }, params as mysql.ExecuteValues[]);
       return rows as unknown as unknown[][];
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      unwatch();
       // The KILL may arrive after the statement ended and stop the connection's next one: not reused.
       if (killed) conn.destroy();
       else conn.release();

@@ -2,6 +2,7 @@
 // (what psql's Ctrl-C sends): a short new connection carrying the backend's process id and secret
 // key. It needs no login and no pool slot, so it works while every connection of the pool is busy.
 import pg from 'pg';
+import { watchAbort } from '../abort-watch.js';
 
 /** What pg keeps on a connected client that a cancel request needs (not in pg's type declarations). */
 interface KeyedClient {
@@ -33,16 +34,15 @@ export interface StatementGuard {
  */
 export function cancelOnAbort(client: pg.ClientBase, signal: AbortSignal | undefined): StatementGuard {
   let cancelled = false;
-  const onAbort = (): void => {
+  const done = watchAbort(signal, () => {
     cancelled = true;
     sendCancel(client as unknown as KeyedClient);
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
+  });
   return {
     get cancelled() {
       return cancelled;
     },
-    done: () => signal?.removeEventListener('abort', onAbort),
+    done,
   };
 }
 
