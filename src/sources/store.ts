@@ -1,17 +1,11 @@
 // What a store module exports (docs/architecture.md, "How to add a store"): one descriptor per
 // folder under src/sources/, listed once in src/sources/registry.ts.
 import type { StoreConfig, StoreConfigSpec } from '../config/stores.js';
-import type { Source, StoreLimits } from './source.js';
-import type { ErrorClassifier } from './store-errors.js';
+import type { Source } from './source.js';
 
 export interface StoreDescriptor<C extends StoreConfig = StoreConfig> extends StoreConfigSpec<C> {
-  /** The product's name, for messages: "PostgreSQL". */
-  label: string;
   /** A source over one configured entry; opens nothing until connect(). */
   create(name: string, config: C): Source;
-  /** Which StoreError reason a driver error is. */
-  classify: ErrorClassifier;
-  limits: StoreLimits;
   /** What `viewgate check` suggests for driver messages only this store gives, beside the shared hints. */
   hints?: readonly StoreHint[];
 }

@@ -5,8 +5,7 @@ import { duration, poolSize, storeUrl } from '../../config/schema.js';
 import { COLUMN_TYPES } from '../../values.js';
 import type { StoreConfig } from '../../config/stores.js';
 import type { StoreDescriptor } from '../store.js';
-import { mongoReason } from './errors.js';
-import { MONGODB_LIMITS, MongoSource } from './source.js';
+import { MongoSource } from './source.js';
 
 const column = z.strictObject({
   type: z.enum(COLUMN_TYPES),
@@ -33,12 +32,9 @@ export function isMongoConfig(c: StoreConfig): c is MongoConfig {
 
 export const mongodb: StoreDescriptor<MongoConfig> = {
   kind: 'mongodb',
-  label: 'MongoDB',
   config,
   declaredTables: (c) => Object.keys(c.collections),
   capabilities: { hubHost: false, auditSink: false },
-  classify: mongoReason,
-  limits: MONGODB_LIMITS,
   create: (name, c) =>
     new MongoSource({ name, url: c.url, database: c.database, timeoutMs: c.timeout, pool: c.pool, collections: c.collections }),
 };

@@ -38,7 +38,7 @@ export interface MongoSourceOptions {
 }
 
 /** The keys of one bind join travel in one $in; a BSON command is at most 16 MiB. */
-export const MONGODB_LIMITS: StoreLimits = { maxKeysPerStatement: 50_000 };
+const MONGODB_LIMITS: StoreLimits = { maxKeysPerStatement: 50_000 };
 
 export class MongoSource implements Source {
   readonly name: string;

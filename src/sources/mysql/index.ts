@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { duration, poolSize, storeUrl } from '../../config/schema.js';
 import type { StoreConfig } from '../../config/stores.js';
 import type { StoreDescriptor } from '../store.js';
-import { mysqlReason } from './errors.js';
-import { MYSQL_LIMITS, MysqlSource } from './source.js';
+import { MysqlSource } from './source.js';
 
 const config = z.strictObject({
   kind: z.literal('mysql'),
@@ -22,10 +21,7 @@ export function isMysqlConfig(c: StoreConfig): c is MysqlConfig {
 
 export const mysql: StoreDescriptor<MysqlConfig> = {
   kind: 'mysql',
-  label: 'MariaDB/MySQL',
   config,
   capabilities: { hubHost: false, auditSink: false },
-  classify: mysqlReason,
-  limits: MYSQL_LIMITS,
   create: (name, c) => new MysqlSource({ name, url: c.url, timeoutMs: c.timeout, pool: c.pool }),
 };

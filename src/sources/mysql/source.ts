@@ -180,7 +180,7 @@ function decode(col: SqlColumn, raw: unknown): Value {
 type Flavor = 'mariadb' | 'mysql';
 
 /** A text key is bound twice (see the dialect), and a prepared statement takes at most 65,535 placeholders. */
-export const MYSQL_LIMITS: StoreLimits = { maxKeysPerStatement: 30_000 };
+const MYSQL_LIMITS: StoreLimits = { maxKeysPerStatement: 30_000 };
 
 export class MysqlSource extends SqlSource<mysql.Pool> {
   readonly kind = 'mysql';

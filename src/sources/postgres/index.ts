@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { duration, poolSize, storeUrl } from '../../config/schema.js';
 import type { StoreConfig } from '../../config/stores.js';
 import type { StoreDescriptor } from '../store.js';
-import { pgReason } from './errors.js';
-import { POSTGRES_LIMITS, PostgresSource } from './source.js';
+import { PostgresSource } from './source.js';
 
 const config = z.strictObject({
   kind: z.literal('postgres'),
@@ -22,10 +21,7 @@ export function isPostgresConfig(c: StoreConfig): c is PostgresConfig {
 
 export const postgres: StoreDescriptor<PostgresConfig> = {
   kind: 'postgres',
-  label: 'PostgreSQL',
   config,
   capabilities: { hubHost: true, auditSink: true },
-  classify: pgReason,
-  limits: POSTGRES_LIMITS,
   create: (name, c) => new PostgresSource({ name, url: c.url, timeoutMs: c.timeout, pool: c.pool }),
 };

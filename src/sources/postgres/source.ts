@@ -117,7 +117,7 @@ export function decode(col: SqlColumn, raw: unknown): Value {
 const RAW_TYPES = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 
 /** A bind join's keys travel as one array parameter (= ANY($1)), so only the statement's size bounds them. */
-export const POSTGRES_LIMITS: StoreLimits = { maxKeysPerStatement: 1_000_000 };
+const POSTGRES_LIMITS: StoreLimits = { maxKeysPerStatement: 1_000_000 };
 
 export class PostgresSource extends SqlSource<pg.Pool> {
   readonly kind = 'postgres';

@@ -4,8 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { duration } from '../../config/schema.js';
 import type { StoreDescriptor } from '../store.js';
-import { sqliteReason } from './errors.js';
-import { SQLITE_LIMITS, SqliteSource } from './source.js';
+import { SqliteSource } from './source.js';
 
 const config = z.strictObject({
   kind: z.literal('sqlite'),
@@ -20,11 +19,8 @@ type SqliteConfig = z.infer<typeof config>;
 
 export const sqlite: StoreDescriptor<SqliteConfig> = {
   kind: 'sqlite',
-  label: 'SQLite',
   config,
   capabilities: { hubHost: false, auditSink: false },
-  classify: sqliteReason,
-  limits: SQLITE_LIMITS,
   hints: [
     {
       test: /unable to open database file|directory does not exist|SQLITE_CANTOPEN/,

@@ -16,7 +16,7 @@ import { sqliteReason } from './errors.js';
 import { decodeValue, mapDeclaredType, misfit, renderedText, timestampValue } from './types.js';
 
 /** Bind-join keys are one `?` each; SQLITE_MAX_VARIABLE_NUMBER is 32766, the rest is left for other values. */
-export const SQLITE_LIMITS: StoreLimits = { maxKeysPerStatement: 30_000 };
+const SQLITE_LIMITS: StoreLimits = { maxKeysPerStatement: 30_000 };
 
 export interface SqliteSourceOptions {
   name: string;
