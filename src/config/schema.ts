@@ -84,6 +84,9 @@ const grant = z.strictObject({
   maxLimit: z.number().int().min(1).optional(),
   rateLimit: rate.optional(),
   cacheTtl: duration.optional(),
+  // MCP export_view (docs/mcp.md "Exports"): may write the governed result to an export resource, up to maxExportRows rows.
+  export: z.boolean().optional(),
+  maxExportRows: z.number().int().min(1).optional(),
 });
 
 const rowSecurity = z.union([z.string().min(1), z.strictObject({ filter: z.string().min(1), exemptRoles: z.array(roleName).default([]) })]);

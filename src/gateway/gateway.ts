@@ -18,6 +18,8 @@ import { opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from '../policy/op
 import { Policy } from '../policy/policy.js';
 import { forbidden, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
 import { ApiError, notFound, requestCancelled } from '../errors.js';
+import { formatRows, ROW_FORMATS, type RowFormat } from '../row-formats.js';
+import { ExportStore, type ExportEntry } from '../ops/export-store.js';
 import type { Row } from '../values.js';
 import type { Audit } from '../ops/audit.js';
 import type { ResponseCache } from '../ops/cache.js';
@@ -27,7 +29,7 @@ import { bucketKey, rateLimited, type RateLimiter } from '../ops/rate-limit.js';
 import type { Metrics } from '../ops/metrics.js';
 import { toApiError } from './failure.js';
 import type { Authenticated, GatewayRequest, Operation, Outcome, Present, ResultOf, Trace, UnhandledRequest } from './request.js';
-import type { QueryResult, ViewDescription, ViewSummary } from './results.js';
+import type { ExportResult, QueryResult, ViewDescription, ViewSummary } from './results.js';
 import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
 
 /** The rows of one governed query, as the engine and masks give them (and the cache keeps them). */
@@ -66,6 +68,8 @@ export interface GatewayServices {
   audit: Audit;
   metrics: Metrics;
   log: Logger;
+  /** Where exports are kept (default: an ExportStore with its default bounds). */
+  exports?: ExportStore;
 }
 
 export class Gateway {
@@ -75,6 +79,8 @@ export class Gateway {
   private readonly orderSecret: Buffer;
   /** The config's policy, built once: grants, per-role records, row filters parsed. */
   readonly policy: Policy;
+  /** Exports (MCP export_view), bound to the identity key that made them. */
+  readonly exports: ExportStore;
 
   constructor(
     readonly config: Config,
@@ -85,6 +91,7 @@ export class Gateway {
     this.cacheKeys = new CacheKeys(config);
     this.orderSecret = opaqueOrderSecret(config);
     this.policy = new Policy(config);
+    this.exports = services.exports ?? new ExportStore();
   }
 
   /**
@@ -151,6 +158,12 @@ export class Gateway {
       case 'write':
         notes.view = operation.view;
         return this.authorizeWrite(identity, namedView(operation.view), operation.method, notes);
+      case 'export': {
+        const q = operation.parse();
+        return this.exportView(identity, queriedView(operation.view, q, notes), operation.format, q, notes, signal);
+      }
+      case 'read_export':
+        return this.readExport(identity, operation.id, notes);
       case 'read':
         return operation.run(identity);
     }
@@ -293,6 +306,54 @@ export class Gateway {
       ...(result.count !== undefined ? { count: result.count } : {}),
       ...(ordered.length > q.offset + q.limit ? { next: q.offset + q.limit } : {}),
     };
+  }
+
+  /** The views this identity may export (grants with `export: true`). */
+  exportableViews(identity: Identity): ViewSummary[] {
+    return this.listViews(identity).filter((v) => this.policy.grant(identity.role, v.id)?.grant.export === true);
+  }
+
+  /**
+   * The governed result of `q` (no offset: from the first row), up to the grant's maxExportRows and
+   * the row budget, rendered as `format` and kept in the export store for this identity key.
+   * Policy, rate limit, masks and audit as for a query; never cached.
+   */
+  async exportView(
+    identity: Identity,
+    id: ViewId,
+    format: RowFormat,
+    q: ClientQuery,
+    notes: TraceNotes = {},
+    signal?: AbortSignal,
+  ): Promise<ExportResult> {
+    noteQuery(notes, id, q);
+    const { view, access } = await this.authorize(identity, id);
+    if (!access.export) {
+      throw new ApiError('forbidden', `your role may not export "${id}"; its grant needs \`export: true\``, { view: id });
+    }
+    const limited = await this.admit(identity, access);
+    if (limited) notes.rateLimit = limited;
+    const governed = govern(access, identity, view, { ...q, offset: 0, includeCount: false }, access.maxExportRows);
+    notes.fields = governed.fields;
+    const page = await this.run(view, governed, signal);
+    notes.rowCount = page.rows.length;
+    const { mimeType, extension } = ROW_FORMATS[format];
+    const entry = this.exports.put({
+      owner: identity.identityKey,
+      name: `${id}.${extension}`,
+      mimeType,
+      text: formatRows(format, page.fields, page.rows),
+      rows: page.rows.length,
+    });
+    return { entry, truncated: page.next !== undefined, maxRows: access.maxExportRows };
+  }
+
+  /** One of this identity key's exports; another's, an expired one and an unknown id are the same 404. */
+  readExport(identity: Identity, exportId: string, notes: TraceNotes = {}): ExportEntry {
+    const entry = this.exports.get(exportId, identity.identityKey);
+    if (!entry) throw notFound(`no export "${exportId}" (exports last ${this.exports.ttlMs / 60_000} minutes)`, {});
+    notes.rowCount = entry.rows;
+    return entry;
   }
 
   /** Takes a token from the caller's bucket for this grant; 429 when it is empty. */

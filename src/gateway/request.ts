@@ -7,7 +7,9 @@ import type { RateDecision } from '../ops/rate-limit.js';
 import type { Credentials, Identity } from '../policy/identity.js';
 import type { ClientQuery } from '../query/client-query.js';
 import type { Row } from '../values.js';
-import type { QueryResult, ViewDescription, ViewSummary } from './results.js';
+import type { ExportResult, QueryResult, ViewDescription, ViewSummary } from './results.js';
+import type { ExportEntry } from '../ops/export-store.js';
+import type { RowFormat } from '../row-formats.js';
 
 export type Surface = 'rest' | 'mcp';
 
@@ -37,6 +39,10 @@ export type Operation =
   | { op: 'get_row'; view: string; key: string; parse: () => ClientQuery }
   /** Every view is read-only: 405 for a caller who may read it, else 404. */
   | { op: 'write'; view: string; method: string }
+  /** The governed result written to the export store for this identity (grants with `export: true`). */
+  | { op: 'export'; view: string; format: RowFormat; parse: () => ClientQuery }
+  /** One export by its id: only the identity key that made it reads it; anything else is not found. */
+  | { op: 'read_export'; id: string }
   | ReadOperation<unknown>;
 
 interface Results {
@@ -45,6 +51,8 @@ interface Results {
   query: QueryResult;
   get_row: Row;
   write: never;
+  export: ExportResult;
+  read_export: ExportEntry;
 }
 
 export type ResultOf<O extends Operation> =

@@ -98,7 +98,17 @@ function refuseNul(p: Predicate | undefined, error: () => ApiError): void {
   }
 }
 
-export function govern(access: ViewAccess, identity: Identity, view: View, q: ClientQuery): GovernedQuery {
+/**
+ * `maxRows`: the most rows the query may return, the grant's maxLimit for a page; an export passes
+ * its own cap (ViewAccess.maxExportRows).
+ */
+export function govern(
+  access: ViewAccess,
+  identity: Identity,
+  view: View,
+  q: ClientQuery,
+  maxRows = access.schema.maxLimit,
+): GovernedQuery {
   const { schema } = access;
 
   const fields = q.fields && q.fields.length > 0 ? q.fields : schema.columns.map((c) => c.name);
@@ -138,7 +148,7 @@ export function govern(access: ViewAccess, identity: Identity, view: View, q: Cl
   for (const k of view.key) if (!orderBy.some((t) => t.column === k)) orderBy.push({ column: k, desc: false });
   const opaque = access.opaqueOrder ? { key: view.key, clientTerms, maxRows: access.rowBudget } : undefined;
 
-  const limit = Math.min(q.limit ?? schema.maxLimit, schema.maxLimit);
+  const limit = Math.min(q.limit ?? maxRows, maxRows);
   return new GovernedQuery(issued, {
     fields,
     masks: schema.masks,
