@@ -24,7 +24,7 @@ function csvText(text: string): string {
  * so an empty string is written `""` to stay distinct from it; strings as their text; every other
  * value as its JSON text (numbers, bigints as exact digits, booleans, JSON objects and arrays).
  */
-export function csvField(v: Value): string {
+function csvField(v: Value): string {
   if (v === null) return '';
   if (typeof v === 'string') return csvText(v);
   const json = toJson(v);
@@ -32,14 +32,14 @@ export function csvField(v: Value): string {
 }
 
 /** RFC 4180: a header row of the field names, then one record per row; every line ends in CRLF. */
-export function toCsv(fields: readonly string[], rows: readonly Row[]): string {
+function toCsv(fields: readonly string[], rows: readonly Row[]): string {
   const lines = [fields.map(csvText).join(',')];
   for (const row of rows) lines.push(fields.map((f) => csvField(row[f] ?? null)).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
 
 /** One JSON object per line (the same JSON as the REST envelope's rows), each line ending in LF. */
-export function toJsonLines(fields: readonly string[], rows: readonly Row[]): string {
+function toJsonLines(fields: readonly string[], rows: readonly Row[]): string {
   let out = '';
   for (const row of rows) out += `${toJson(Object.fromEntries(fields.map((f) => [f, row[f] ?? null])))}\n`;
   return out;

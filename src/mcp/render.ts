@@ -124,8 +124,8 @@ export function cutText(text: string, max: number): string {
 }
 
 /** Rows of a page the summary shows as a preview, and the length a previewed value is cut to. */
-export const PREVIEW_ROWS = 3;
-export const PREVIEW_VALUE_CHARS = 60;
+const PREVIEW_ROWS = 3;
+const PREVIEW_VALUE_CHARS = 60;
 
 export interface SummaryInput {
   view: string;

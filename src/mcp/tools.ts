@@ -223,7 +223,7 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
 }
 
 /** Views per list_views page (docs/mcp.md, "Tools"). */
-export const VIEWS_PAGE = 50;
+const VIEWS_PAGE = 50;
 
 /** One page of the caller's views; the cursor is the opaque form of where the page starts. */
 function viewsPage(all: ViewSummary[], cursor: string | undefined): z.infer<typeof listViewsOutput> {

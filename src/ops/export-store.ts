@@ -28,7 +28,7 @@ export interface ExportEntry {
   readonly expiresAt: number;
 }
 
-export type NewExport = Omit<ExportEntry, 'id' | 'bytes' | 'expiresAt'>;
+type NewExport = Omit<ExportEntry, 'id' | 'bytes' | 'expiresAt'>;
 
 export class ExportStore {
   readonly ttlMs: number;

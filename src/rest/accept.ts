@@ -5,7 +5,7 @@
 import { ApiError } from '../errors.js';
 import type { RowFormat } from '../row-formats.js';
 
-export type RowsFormat = 'json' | RowFormat;
+type RowsFormat = 'json' | RowFormat;
 
 const OFFERED: readonly { format: RowsFormat; type: string }[] = [
   { format: 'json', type: 'application/json' },
