@@ -13,8 +13,8 @@ import { startServer, type RunningServer } from './reference.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
-export const JWT_SECRET = 'exp-test-secret-0123456789abcdef0123456789';
-export const ISSUER = 'exp-test';
+const JWT_SECRET = 'exp-test-secret-0123456789abcdef0123456789';
+const ISSUER = 'exp-test';
 
 /** API keys by name (the key's secret is `key-<name>`), with their role and tenant. */
 const KEYS = {
@@ -71,7 +71,7 @@ export async function createExpStore(label: string): Promise<ExpStore> {
 const VISIBLE = '[id, label, email, amount, big, flag, meta]';
 const TENANT = 'rowFilter: "tenant_id = {claims.tenant_id}"';
 
-export function expConfig(url: string): Config {
+function expConfig(url: string): Config {
   const keys = Object.entries(KEYS)
     .map(([name, k]) => {
       const claims = 'tenant' in k ? `, claims: { tenant_id: ${k.tenant} }` : '';
