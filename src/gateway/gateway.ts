@@ -340,6 +340,7 @@ export class Gateway {
     const { mimeType, extension } = ROW_FORMATS[format];
     const entry = this.exports.put({
       owner: identity.identityKey,
+      view: id,
       name: `${id}.${extension}`,
       mimeType,
       text: formatRows(format, page.fields, page.rows),
@@ -352,6 +353,7 @@ export class Gateway {
   readExport(identity: Identity, exportId: string, notes: TraceNotes = {}): ExportEntry {
     const entry = this.exports.get(exportId, identity.identityKey);
     if (!entry) throw notFound(`no export "${exportId}" (exports last ${this.exports.ttlMs / 60_000} minutes)`, {});
+    notes.view = entry.view;
     notes.rowCount = entry.rows;
     return entry;
   }

@@ -20,6 +20,8 @@ export interface ExportEntry {
   readonly id: string;
   /** The identity key that made it and alone may read it. */
   readonly owner: string;
+  /** The view it was made from (service.view), for the audit record of a read. */
+  readonly view: string;
   readonly name: string;
   readonly mimeType: string;
   readonly text: string;

@@ -136,7 +136,7 @@ describe('export_view', () => {
     expect(rec).toMatchObject({ surface: 'mcp', view: 'exp.exp_items', rowCount: 1, status: 200, identityKey: 'key:a' });
     await a.readResource({ uri: r.structuredContent.uri });
     const read = srv.audit.records.filter((x) => x.action === 'read_resource').at(-1)!;
-    expect(read).toMatchObject({ status: 200, identityKey: 'key:a' });
+    expect(read).toMatchObject({ status: 200, identityKey: 'key:a', view: 'exp.exp_items', rowCount: 1 });
   });
 });
 
