@@ -144,7 +144,7 @@ export function govern(access: ViewAccess, identity: Identity, view: View, q: Cl
   // The key makes the order total, so pages neither repeat nor skip rows.
   for (const k of view.key) if (!orderBy.some((t) => t.column === k)) orderBy.push({ column: k, desc: false });
   const opaque = access.opaqueOrder ? { key: view.key, clientTerms, maxRows: access.rowBudget } : undefined;
-  const keyset = after ? continuation(after, opaque ? clientTerms : orderBy, opaque !== undefined) : undefined;
+  const keyset = after ? continuation(after, opaque ? clientTerms : orderBy, opaque !== undefined, view) : undefined;
   const opaqueAfter = opaque && after ? { ...opaque, after: { values: after.values, tag: after.tag! } } : opaque;
 
   const limit = Math.min(q.limit ?? schema.maxLimit, schema.maxLimit);
@@ -171,10 +171,11 @@ export function govern(access: ViewAccess, identity: Identity, view: View, q: Cl
  * compared in the store (inclusive: the rows tying with the last one are told apart by their tag in
  * the gateway), so no value of a hidden or masked key ever reaches a predicate.
  */
-function continuation(after: CursorPosition, terms: OrderTerm[], opaque: boolean): Predicate | undefined {
+function continuation(after: CursorPosition, terms: OrderTerm[], opaque: boolean, view: View): Predicate | undefined {
   // The cursor is bound to this query and grant, so a mismatch means it was sealed by other code.
   if (after.values.length !== terms.length || opaque !== (after.tag !== undefined)) throw invalidCursor('it does not fit this query');
-  return keysetAfter(terms, after.values, opaque);
+  const nullable = (name: string) => view.columns.find((c) => c.name === name)?.nullable !== false;
+  return keysetAfter(terms, after.values, opaque, nullable);
 }
 
 /**

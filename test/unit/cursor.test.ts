@@ -60,12 +60,13 @@ describe('keysetAfter', () => {
   for (const terms of orders) {
     it(`selects exactly the rows after each row: ${terms.map((t) => `${t.column} ${t.desc ? 'desc' : 'asc'}`).join(', ')}`, () => {
       const all = sorted(rows(), terms);
-      for (let i = 0; i < all.length; i++) {
-        const p = keysetAfter(
-          terms,
-          terms.map((t) => all[i]![t.column] ?? null),
-        )!;
-        expect(all.filter((r) => evaluate(p, r, types) === true)).toEqual(all.slice(i + 1));
+      // Every column taken as nullable, and id (never NULL here) declared NOT NULL.
+      for (const nullable of [() => true, (c: string) => c !== 'id']) {
+        for (let i = 0; i < all.length; i++) {
+          const values = terms.map((t) => all[i]![t.column] ?? null);
+          const p = keysetAfter(terms, values, false, nullable)!;
+          expect(all.filter((r) => evaluate(p, r, types) === true)).toEqual(all.slice(i + 1));
+        }
       }
     });
   }
