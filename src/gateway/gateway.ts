@@ -293,7 +293,7 @@ export class Gateway {
     // The order's columns come along for the cursor, and are cut off again.
     const columns = [...new Set([...q.columns, ...q.orderBy.map((t) => t.column)])];
     const extra = columns.length > q.columns.length;
-    const result = await view.engine.execute(extra ? { ...q, columns } : q, { signal });
+    const result = await view.engine.execute(extra ? { ...q, columns, requested: q.columns } : q, { signal });
     const positions = result.rows.map((r) => ({ values: q.orderBy.map((t) => r[t.column] ?? null) }));
     const rows = applyMasks(extra ? result.rows.map((r) => pick(r, q.columns)) : result.rows, governed.masks);
     return {
