@@ -7,7 +7,7 @@
 // The nonce is an HMAC of the plaintext (a synthetic IV, as in AES-GCM-SIV): the same page gives
 // the same cursor, so a response's ETag stays stable, and two different plaintexts never share a
 // nonce but with negligible probability.
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hash, hkdfSync, randomBytes } from 'node:crypto';
 import { badRequest, type ApiError } from '../errors.js';
 import { stripPositions } from '../query/ast.js';
 import type { ClientQuery } from '../query/client-query.js';
@@ -37,7 +37,7 @@ const TAG_BYTES = 16;
 /** Far above any real cursor; a longer one is refused before it is decoded. */
 const MAX_CHARS = 8192;
 
-const fingerprint = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 22);
+const fingerprint = (text: string): string => hash('sha256', text, 'base64url').slice(0, 22);
 
 /** The query as far as a cursor continues it: include_count, offset and the cursor itself left out. */
 export function queryFingerprint(q: ClientQuery): string {

@@ -2,7 +2,7 @@
 // route only translates: the URL and query string into a gateway request (with a signal that aborts
 // when the client disconnects), the outcome into a response; the gateway authenticates, reads,
 // audits and counts.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   rateLimitHeaders,
@@ -67,7 +67,7 @@ function bodyOf(req: FastifyRequest, value: unknown, memo?: object, variant?: st
   if (done && done.variant !== variant) done = undefined;
   if (!done) {
     const text = toJson(value);
-    done = { variant, text, etag: `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"` };
+    done = { variant, text, etag: `"${hash('sha256', text, 'base64url').slice(0, 27)}"` };
     if (memo) serialized.set(memo, done);
   }
   const { text, etag } = done;
