@@ -18,7 +18,9 @@ import { createMongoDatabase, createMysqlDatabase, createPgDatabase, mysqlExec, 
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const SECRET = 'cursor-test-secret-0123456789';
-const KEYS = ['reader', 'reader2', 't1', 't2', 'masked', 'hidden'] as const;
+const KEYS = ['reader', 'reader2', 't1', 't2', 'masked', 'hidden', 'cached1', 'cached2', 'cachedmasked'] as const;
+/** The role of each key whose role is not its own name. */
+const ROLE_OF: Partial<Record<Key, string>> = { reader2: 'reader', t1: 'tenant', t2: 'tenant', cached1: 'cached', cached2: 'cached' };
 type Key = (typeof KEYS)[number];
 
 let pgDb: Awaited<ReturnType<typeof createPgDatabase>>;
@@ -67,12 +69,14 @@ services:
         sql: SELECT p.id, p.grp, p.score, p.tenant, m.name FROM pg.cur_items p JOIN my.cur_items m ON m.id = p.id
 auth:
   apiKeys:
-${KEYS.map((k) => `    - { name: ${k}, sha256: ${sha256(`key-${k}`)}, role: ${k === 'reader2' ? 'reader' : k.startsWith('t') ? 'tenant' : k}${k.startsWith('t') ? `, claims: { tenant_id: ${k} }` : ''} }`).join('\n')}
+${KEYS.map((k) => `    - { name: ${k}, sha256: ${sha256(`key-${k}`)}, role: ${ROLE_OF[k] ?? k}${k.startsWith('t') ? `, claims: { tenant_id: ${k} }` : ''} }`).join('\n')}
 roles:
   reader: { grants: { "*": ${grant} } }
   tenant: { grants: { "*": { read: true, rowFilter: "tenant = {claims.tenant_id}" } } }
   masked: { grants: { "*": { read: true, explain: true, masks: { id: hash } } } }
   hidden: { grants: { "*": { read: true, fields: [grp, score, tenant, name] } } }
+  cached: { grants: { "*": { read: true, cacheTtl: 60s } } }
+  cachedmasked: { grants: { "*": { read: true, cacheTtl: 60s, masks: { id: hash } } } }
 `;
 }
 
@@ -166,6 +170,36 @@ describe('walking pages by cursor gives the whole ordered result', () => {
         expect(all.length).toBe(who === 't1' ? 20 : 40);
         expect(await walk(path, params, who, 6)).toEqual(all);
       }
+    }
+  });
+});
+
+describe('cursors and the response cache', () => {
+  it('cached pages walk like uncached ones, with the opaque order too (the tag is part of the key)', async () => {
+    for (const [who, params] of [
+      ['cached1', { order: 'grp desc' }],
+      ['cachedmasked', { order: 'grp' }],
+    ] as const) {
+      const all = await whole('/pgs/_table/cur_items', params, who);
+      // Pages of 3 inside runs of tying grp values: two pages differ only by the tag in their cursor.
+      expect(await walk('/pgs/_table/cur_items', params, who, 3)).toEqual(all);
+      expect(await walk('/pgs/_table/cur_items', params, who, 3)).toEqual(all);
+    }
+  });
+
+  it('two callers sharing a cached page each get their own cursor', async () => {
+    const params = { order: 'name', limit: '4' };
+    const a = await call(srv.url, '/mys/_table/cur_items', params, 'cached1');
+    const b = await call(srv.url, '/mys/_table/cur_items', params, 'cached2');
+    expect(b.body.resource).toEqual(a.body.resource);
+    expect(b.body.meta.next_cursor).not.toBe(a.body.meta.next_cursor);
+    for (const [who, r] of [
+      ['cached1', a],
+      ['cached2', b],
+    ] as const) {
+      const next = await call(srv.url, '/mys/_table/cur_items', { ...params, cursor: r.body.meta.next_cursor }, who);
+      expect(next.status, next.text).toBe(200);
+      expect(next.body.resource[0].name).toBe('n05');
     }
   });
 });
