@@ -56,11 +56,12 @@ sources:
     database: ${mongoDb.name}
     collections:
       cur_items:
-        columns: { id: { type: int }, grp: { type: text }, score: { type: int }, tenant: { type: text }, name: { type: text } }
+        columns: { _id: { type: text }, id: { type: int }, grp: { type: text }, score: { type: int }, tenant: { type: text }, name: { type: text } }
 services:
   pgs: { source: pg, tables: [cur_items, cur_live] }
   mys: { source: my, tables: [cur_items, cur_live] }
   mgs: { source: mgo, tables: [{ name: cur_items, key: [id] }] }
+  mgid: { source: mgo, tables: [cur_items] }
   fed:
     engine: embedded
     views:
@@ -157,6 +158,15 @@ describe('walking pages by cursor gives the whole ordered result', () => {
       expect(await walk(path, params, 'reader', 3)).toEqual(await whole(path, params, 'reader'));
     });
   }
+
+  it('MongoDB keyed by its ObjectId _id', async () => {
+    const schema = await call(srv.url, '/mgid/_schema/cur_items', {}, 'reader');
+    expect(schema.body.key).toEqual(['_id']);
+    for (const order of ['', 'grp', 'score desc']) {
+      const params: Record<string, string> = order ? { order } : {};
+      expect(await walk('/mgid/_table/cur_items', params, 'reader', 7)).toEqual(await whole('/mgid/_table/cur_items', params, 'reader'));
+    }
+  });
 
   it('a row filter (tenant) and a masked or hidden key (opaque order) page alike', async () => {
     for (const path of ['/pgs/_table/cur_items', '/fed/_table/cur_join', '/mgs/_table/cur_items']) {
