@@ -2,6 +2,8 @@
 // PostgreSQL's order (NULLs last ascending, first descending, ties), and the sealed cursor opens only
 // for the binding it was made for.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { CursorCodec, queryFingerprint, type CursorBinding } from '../../src/policy/cursor.js';
 import { evaluate } from '../../src/query/evaluate.js';
 import { keysetAfter } from '../../src/query/keyset.js';
@@ -131,5 +133,28 @@ describe('cursor parameters', () => {
     expect(() => parseRestQuery({ cursor: 'abc', offset: '0' })).toThrow(/cursor and offset cannot be combined/);
     expect(() => parseRestQuery({ cursor: 'abc', include_count: 'true' })).toThrow(/include_count cannot be combined with cursor/);
     expect(() => parseRestQuery({ cursor: ' ' })).toThrow(/cursor is empty/);
+  });
+});
+
+describe('server.cursorSecret', () => {
+  const spec = readFileSync(new URL('../fixtures/spec-config.yaml', import.meta.url), 'utf8');
+  const env = {
+    CRM_MYSQL_URL: 'mysql://db/crm',
+    APP_PG_URL: 'postgres://db/app',
+    EVENTS_MONGO_URL: 'mongodb://db/',
+    VIEWGATE_HASH_SECRET: 's',
+  };
+  const load = (secret?: string) =>
+    parseConfig(secret === undefined ? spec : spec.replace(/^server:\n/m, `server:\n  cursorSecret: ${secret}\n`), 'spec.yaml', env);
+
+  it('is optional, and at least 16 characters when set', () => {
+    expect(load().server.cursorSecret).toBeUndefined();
+    expect(load('a-long-enough-secret').server.cursorSecret).toBe('a-long-enough-secret');
+    expect(() => load('short')).toThrow(ConfigError);
+    try {
+      load('short');
+    } catch (err) {
+      expect(JSON.stringify((err as ConfigError).problems)).toContain('cursorSecret must be at least 16 characters');
+    }
   });
 });
