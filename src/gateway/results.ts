@@ -31,8 +31,12 @@ export interface QueryResult {
   rows: Row[];
   fields: string[];
   count?: number;
-  /** Offset of the next page, when more rows exist. */
+  /** Offset of the next page, when more rows exist (not given when a cursor started the page). */
   next?: number;
+  /** The cursor of the next page, when more rows exist (docs/query.md, "Cursors"). */
+  nextCursor?: string;
+  /** The cursor that continues after the first `shown` rows of this page (MCP may show fewer than it got). */
+  cursorAfter?: (shown: number) => string | undefined;
   explain?: unknown;
   /** The page as governed: where it starts, its size (the client's limit, clamped) and the view's most rows per page. */
   offset: number;

@@ -5,11 +5,13 @@
 import type { View, EngineQuery } from '../engine/view.js';
 import { parseRestQuery, type ClientQuery } from '../query/client-query.js';
 import { bindFilter, coerceLiteral } from '../query/bind.js';
+import { keysetAfter } from '../query/keyset.js';
 import { and, type OrderTerm, type Predicate } from '../query/predicate.js';
 import type { ColumnType } from '../values.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { ViewAccess } from './access.js';
 import type { CallerSchema } from './caller-schema.js';
+import { invalidCursor, type CursorPosition } from './cursor.js';
 import type { Identity } from './identity.js';
 import type { MaskFn } from './mask.js';
 import type { OpaqueOrder } from './opaque-order.js';
@@ -99,14 +101,17 @@ function refuseNul(p: Predicate | undefined, error: () => ApiError): void {
 }
 
 /**
- * `maxRows`: the most rows the query may return, the grant's maxLimit for a page; an export passes
- * its own cap (ViewAccess.maxExportRows).
+ * `after`: where the previous page ended, from a cursor the gateway opened and checked
+ * (src/policy/cursor.ts); the keyset predicate is built here from those server-sealed values, never
+ * from anything the caller wrote. `maxRows`: the most rows the query may return, the grant's
+ * maxLimit for a page; an export passes its own cap (ViewAccess.maxExportRows).
  */
 export function govern(
   access: ViewAccess,
   identity: Identity,
   view: View,
   q: ClientQuery,
+  after?: CursorPosition,
   maxRows = access.schema.maxLimit,
 ): GovernedQuery {
   const { schema } = access;
@@ -147,15 +152,17 @@ export function govern(
   // The key makes the order total, so pages neither repeat nor skip rows.
   for (const k of view.key) if (!orderBy.some((t) => t.column === k)) orderBy.push({ column: k, desc: false });
   const opaque = access.opaqueOrder ? { key: view.key, clientTerms, maxRows: access.rowBudget } : undefined;
+  const keyset = after ? continuation(after, opaque ? clientTerms : orderBy, opaque !== undefined, view) : undefined;
+  const opaqueAfter = opaque && after ? { ...opaque, after: { values: after.values, tag: after.tag! } } : opaque;
 
   const limit = Math.min(q.limit ?? maxRows, maxRows);
   return new GovernedQuery(issued, {
     fields,
     masks: schema.masks,
-    ...(opaque ? { opaqueOrder: opaque } : {}),
+    ...(opaqueAfter ? { opaqueOrder: opaqueAfter } : {}),
     engine: {
       columns: fields,
-      where: and(rowWhere, clientWhere, idsWhere),
+      where: and(rowWhere, clientWhere, idsWhere, keyset),
       ...(rowWhere ? { rowFilter: rowWhere } : {}),
       orderBy,
       limit,
@@ -165,6 +172,18 @@ export function govern(
       ...(access.storeRowSecurity ? { storeRowSecurity: access.storeRowSecurity } : {}),
     },
   });
+}
+
+/**
+ * The keyset predicate of a cursor's position. With an opaque order only the client's terms are
+ * compared in the store (inclusive: the rows tying with the last one are told apart by their tag in
+ * the gateway), so no value of a hidden or masked key ever reaches a predicate.
+ */
+function continuation(after: CursorPosition, terms: OrderTerm[], opaque: boolean, view: View): Predicate | undefined {
+  // The cursor is bound to this query and grant, so a mismatch means it was sealed by other code.
+  if (after.values.length !== terms.length || opaque !== (after.tag !== undefined)) throw invalidCursor('it does not fit this query');
+  const nullable = (name: string) => view.columns.find((c) => c.name === name)?.nullable !== false;
+  return keysetAfter(terms, after.values, opaque, nullable);
 }
 
 /**
