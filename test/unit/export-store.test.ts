@@ -1,7 +1,7 @@
 // The export store's bounds (docs/mcp.md, "Exports"): bytes and count, least recently used out
 // first, expiry, an export too big for the whole store refused, and an owner's entries only.
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/errors.js';
+import type { ApiError } from '../../src/errors.js';
 import { ExportStore } from '../../src/ops/export-store.js';
 
 const entry = (owner: string, text: string) => ({ owner, view: 's.v', name: 'v.csv', mimeType: 'text/csv', text, rows: 1 });
