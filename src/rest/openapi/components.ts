@@ -112,6 +112,11 @@ export function components(config: Config): Json {
         properties: {
           count: { type: 'integer', description: 'Matching rows (with include_count=true).' },
           next: { type: 'integer', description: 'Offset of the next page, when more rows exist.' },
+          suppressed_groups: {
+            type: 'integer',
+            description:
+              'Aggregates under minGroupSize: groups left out because they were built from fewer entities than the grant allows.',
+          },
         },
       },
       ViewList: {
