@@ -127,10 +127,18 @@ describe('REST aggregates', () => {
     }
   });
 
-  it('explain says where the aggregates ran', async () => {
-    const r = await orders({ fields: 'count(*)', explain: 'true' }, 'analyst');
-    expect(r.status, r.text).toBe(200);
-    expect(r.body.explain.plan.aggregates.count).toMatch(/store|process/);
+  it('explain says where the aggregates ran: GROUP BY in PostgreSQL with bound parameters, in process for MariaDB', async () => {
+    const pgPlan = await orders(
+      { fields: 'status,count(*),sum(total_amount) as revenue', group: 'status', filter: "status != 'x'", explain: 'true' },
+      'analyst',
+    );
+    expect(pgPlan.status, pgPlan.text).toBe(200);
+    expect(pgPlan.body.explain.plan.aggregates).toEqual({ count: 'store', revenue: 'store' });
+    expect(pgPlan.body.explain.queries[0].text).toMatch(/GROUP BY 1/);
+    expect(pgPlan.body.explain.queries[0].text).not.toContain("'x'");
+    expect(pgPlan.body.explain.queries[0].params).toContain('x');
+    const myPlan = await customers({ fields: 'count(*)', explain: 'true' }, 'analyst');
+    expect(myPlan.body.explain.plan.aggregates).toEqual({ count: 'process' });
   });
 });
 

@@ -19,7 +19,7 @@ export interface Groups {
 }
 
 /** Output names and their types: group columns, then metrics. */
-function outputTypes(columns: ReadonlyMap<string, ViewColumn>, q: AggregateQuery): Map<string, ColumnType> {
+export function outputTypes(columns: ReadonlyMap<string, ViewColumn>, q: AggregateQuery): Map<string, ColumnType> {
   const out = new Map<string, ColumnType>();
   for (const g of q.group) out.set(g, columns.get(g)!.type);
   for (const m of q.metrics) out.set(m.name, metricType(m.fn, m.column === undefined ? undefined : columns.get(m.column))!);
@@ -56,7 +56,7 @@ export function aggregateInProcess(rows: Row[], columns: ReadonlyMap<string, Vie
 }
 
 /** having, order (group columns appended), offset and limit over output rows; shared with store-side aggregation. */
-function finishGroups(rows: Row[], suppressed: number, types: ColumnTypes, q: AggregateQuery): Groups {
+export function finishGroups(rows: Row[], suppressed: number, types: ColumnTypes, q: AggregateQuery): Groups {
   const passing = q.having ? rows.filter((r) => evaluate(q.having!, r, types) === true) : rows;
   const order = [...q.orderBy];
   for (const g of q.group) if (!order.some((o) => o.column === g)) order.push({ column: g, desc: false });
