@@ -69,7 +69,7 @@ for (const r of requests) {
 const samples = [];
 async function sample() {
   try {
-    const text = await (await fetch(`${vg.url}/metrics`)).text();
+    const text = await (await fetch(`${vg.url}/metrics`, { headers: { 'X-API-Key': KEYS.internal } })).text();
     const num = (name) => Number(new RegExp(`^${name} ([\\d.e+]+)`, 'm').exec(text)?.[1]);
     samples.push({
       t: Math.round((Date.now() - started) / 1000),

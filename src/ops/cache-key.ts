@@ -7,7 +7,7 @@
 // token for the same tenant hits the same entry. Hub views are the exception: the hub gets every
 // claim (request.jwt.claims) and its own RLS policies may read any of them, so their key holds all
 // claims. Which claims count is the policy's decision (ViewAccess.cacheClaims).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Config, GrantConfig } from '../config/schema.js';
 import type { EngineQuery } from '../engine/view.js';
 import type { ViewAccess } from '../policy/access.js';
@@ -16,7 +16,7 @@ import { claimAt } from '../policy/identity.js';
 import { canonical } from '../values.js';
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
+  return hash('sha256', text, 'base64url');
 }
 
 /** What the key needs of the policy's record for the caller's role on the view. */

@@ -3,7 +3,7 @@
 // takes one. In process by default; in Redis when configured, where one Lua script reads, refills
 // and takes atomically on Redis's clock, so several viewgate instances share one bucket. A failing
 // Redis lets the request through.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Redis } from 'ioredis';
 import type { Rate } from '../config/schema.js';
@@ -32,9 +32,7 @@ export interface RateLimiter {
  * tokens without a subject never share a bucket across tenants.
  */
 export function bucketKey(identity: { identityKey: string; role: string }, grantKey: string): string {
-  return createHash('sha256')
-    .update(JSON.stringify([identity.role, grantKey, identity.identityKey]))
-    .digest('base64url');
+  return hash('sha256', JSON.stringify([identity.role, grantKey, identity.identityKey]), 'base64url');
 }
 
 interface Bucket {

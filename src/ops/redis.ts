@@ -1,13 +1,15 @@
 // The Redis client for the shared response cache and rate limits (`redis.url`). Commands fail fast
 // instead of queueing while Redis is away, so callers can fall back (cache: miss; limits: allow)
 // and a Redis outage never stalls requests. ioredis keeps reconnecting in the background.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
 import { redactUrl } from './logger.js';
 
 export const REDIS_PREFIX = 'viewgate:';
 
 export async function connectRedis(url: string, log: Logger): Promise<Redis> {
+  // Loaded only when Redis is configured: the client library alone adds ~7 MiB to the process.
+  const { Redis } = await import('ioredis');
   const client = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,

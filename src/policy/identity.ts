@@ -14,7 +14,7 @@
 //   buckets, audit): `key:<name>`, `jwt:<iss>|<subject>`, or for a token without a subject
 //   `jwt:<iss>|#<sha256 of its canonical claims minus exp, iat, nbf, jti>`, so two tenants whose
 //   tokens carry no subject never share one (docs/security.md "Identity key").
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash as sha256Of, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { ApiKeyConfig, Config } from '../config/schema.js';
 import { ApiError } from '../errors.js';
@@ -87,7 +87,7 @@ export class Authenticator {
   }
 
   private fromApiKey(key: string): Identity {
-    const hash = createHash('sha256').update(key, 'utf8').digest();
+    const hash = sha256Of('sha256', key, 'buffer');
     let found: ApiKeyConfig | undefined;
     // Compare against every key so the time taken does not tell which one almost matched.
     for (const k of this.keys) if (timingSafeEqual(hash, k.hash) && !found) found = k.cfg;

@@ -2,7 +2,7 @@
 // route only translates: the URL and query string into a gateway request (with a signal that aborts
 // when the client disconnects), the outcome into a response; the gateway authenticates, reads,
 // audits and counts.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   rateLimitHeaders,
@@ -65,7 +65,7 @@ function bodyOf(req: FastifyRequest, value: unknown, memo?: object): Presented<B
   let done = memo && serialized.get(memo);
   if (!done) {
     const text = toJson(value);
-    done = { text, etag: `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"` };
+    done = { text, etag: `"${hash('sha256', text, 'base64url').slice(0, 27)}"` };
     if (memo) serialized.set(memo, done);
   }
   const { text, etag } = done;

@@ -161,6 +161,28 @@ describe('PostgresSource', () => {
     expect(await ids(cmp('p', '>=', 5n))).toEqual([1n]);
   });
 
+  it('prepares each statement once per connection, and never more than 256 of them', async () => {
+    // One connection, so every statement below runs on the session whose prepared statements are read.
+    class Probe extends PostgresSource {
+      prepared(): Promise<unknown[][]> {
+        return this.run('SELECT count(*)::int FROM pg_catalog.pg_prepared_statements', []);
+      }
+    }
+    const one = track(new Probe({ name: 'pgone', url: db.url, timeoutMs: 5000, pool: 1 }));
+    await one.connect();
+    // 300 statement texts: an OR of n comparisons is a different text for every n.
+    for (let n = 1; n <= 300; n++) {
+      const where: Predicate = { op: 'or', args: Array.from({ length: n }, (_, i) => cmp('id', '=', BigInt(i + 1))) };
+      expect((await one.scan('kinds', { columns: ['id'], where })).rows.length).toBe(Math.min(n, 2));
+    }
+    const again = await one.scan('kinds', { columns: ['id'], where: cmp('id', '=', 2n) });
+    expect(again.rows).toEqual([{ id: 2n }]);
+    const count = Number(((await one.prepared()) as [[string]])[0][0]);
+    expect(count).toBeGreaterThan(200);
+    expect(count).toBeLessThanOrEqual(256);
+    await one.close();
+  });
+
   it('counts, and explains with placeholders and bound parameters only', async () => {
     const where: Predicate = { op: 'or', args: [cmp('t', '=', "x' OR '1'='1"), { op: 'like', column: 't', pattern: 'x%' }] };
     expect(await src.count('kinds', where)).toBe(1);

@@ -8,6 +8,7 @@
 // _bin collation, which is PAD SPACE. LIKE is the exception: on bytes `_` would match one byte of
 // a multi-byte character, so LIKE uses utf8mb4_bin, where LIKE matches per character, is
 // case-sensitive and counts trailing spaces (LIKE ignores the PAD attribute).
+import type { PoolConnection as CorePoolConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 import { requestCancelled } from '../../errors.js';
 import type { CompareOp } from '../../query/predicate.js';
@@ -208,24 +209,32 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
     });
   }
 
-  /** Server-side prepared statements, on a connection that has the session settings. */
+  /**
+   * Server-side prepared statements, on a connection that has the session settings. The hot path
+   * uses mysql2's callback API: its promise wrapper captures a stack trace for every call.
+   */
   protected async execute(pool: mysql.Pool, sql: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
-    const conn = await pool.getConnection();
+    const conn = await new Promise<CorePoolConnection>((resolve, reject) => {
+      pool.pool.getConnection((err, c) => (err ? reject(err) : resolve(c)));
+    });
     let killed = false;
     let unwatch = (): void => {};
     try {
-      if (!this.ready.has(conn.connection)) {
-        await this.initSession(conn);
-        this.ready.add(conn.connection);
+      if (!this.ready.has(conn)) {
+        await this.initSession(conn.promise());
+        this.ready.add(conn);
       }
       // Waiting for a pool slot (or the session settings) may have outlasted the reader.
       if (signal?.aborted) throw requestCancelled();
       unwatch = watchAbort(signal, () => {
         killed = true;
-        void this.killQuery(conn.connection.threadId);
+        void this.killQuery(conn.threadId);
       });
-      const [rows] = await conn.execute({ sql, rowsAsArray: true }, params as mysql.ExecuteValues[]);
-      return rows as unknown as unknown[][];
+      return await new Promise<unknown[][]>((resolve, reject) => {
+        conn.execute({ sql, rowsAsArray: true, values: params }, (err, rows) =>
+          err ? reject(err) : resolve(rows as unknown as unknown[][]),
+        );
+      });
     } finally {
       unwatch();
       // The KILL may arrive after the statement ended and stop the connection's next one: not reused.

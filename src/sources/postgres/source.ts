@@ -157,6 +157,24 @@ const RAW_TYPES = { getTypeParser: () => (v: string) => v } as unknown as pg.Cus
 /** A bind join's keys travel as one array parameter (= ANY($1)), so only the statement's size bounds them. */
 const POSTGRES_LIMITS: StoreLimits = { maxKeysPerStatement: 1_000_000 };
 
+/**
+ * Named (prepared) statements, one name per SQL text for the whole process: a pooled connection
+ * parses and plans a statement once and then only binds it. The first MAX_NAMED_STATEMENTS texts get
+ * a name and later ones run unnamed, so no connection ever holds more prepared statements than that
+ * (pg never deallocates them).
+ */
+const MAX_NAMED_STATEMENTS = 256;
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `vg_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 export class PostgresSource extends SqlSource<pg.Pool> {
   readonly kind = 'postgres';
   readonly limits = POSTGRES_LIMITS;
@@ -194,7 +212,7 @@ export class PostgresSource extends SqlSource<pg.Pool> {
     const guard = cancelOnAbort(client, signal);
     let failed = false;
     try {
-      return (await client.query({ text, values, rowMode: 'array' })).rows as unknown[][];
+      return (await client.query({ name: statementName(text), text, values, rowMode: 'array' })).rows as unknown[][];
     } catch (err) {
       failed = true;
       throw err;
