@@ -250,4 +250,28 @@ describe('MCP aggregate_view', () => {
     expect(rows.isError).toBe(true);
     await client.close();
   });
+
+  it('applies the same rules as REST: masked only in count, hidden like unknown, row filter first, describe_view says the rights', async () => {
+    const client = await connect('counter');
+    const call = (args: Record<string, unknown>) =>
+      client.callTool({ name: 'aggregate_view', arguments: { view: 'crm.customers', ...args } });
+    const text = (r: Awaited<ReturnType<typeof call>>) => (r.content as { text: string }[])[0]!.text;
+    const masked = await call({ group_by: 'email', metrics: [{ fn: 'count' }] });
+    expect(masked.isError).toBe(true);
+    expect(text(masked)).toMatch(/field "email" is masked for your role/);
+    const distinct = await call({ metrics: [{ fn: 'count_distinct', field: 'email' }] });
+    expect(text(distinct)).toMatch(/"email" is masked/);
+    const hidden = await call({ metrics: [{ fn: 'sum', field: 'full_name' }] });
+    const missing = await call({ metrics: [{ fn: 'sum', field: 'no_such' }] });
+    expect(text(hidden).split('\n')[0]!.replace('full_name', 'X')).toBe(text(missing).split('\n')[0]!.replace('no_such', 'X'));
+    const ok = await call({ group_by: ['tenant_id'], metrics: [{ fn: 'count', field: 'email', as: 'with_email' }] });
+    expect(ok.isError, text(ok)).toBeFalsy();
+    expect((ok.structuredContent as { rows: { tenant_id: string }[] }).rows.map((r) => r.tenant_id)).toEqual(['t2']);
+    const described = await client.callTool({ name: 'describe_view', arguments: { view: 'crm.customers' } });
+    expect((described.structuredContent as { aggregates: unknown }).aggregates).toEqual({
+      rows: false,
+      functions: ['count', 'count_distinct', 'sum', 'avg'],
+    });
+    await client.close();
+  });
 });
