@@ -7,8 +7,9 @@
 //   grant's maxLimit applies when limit is left out).
 // - An unknown query parameter is a 400 naming it and the parameters that exist, so a typo
 //   (`limt=5`) is not silently ignored. DreamFactory parameters viewgate does not implement
-//   (related, group, id_field, ...) are 400s too: ignoring them would change the answer unnoticed.
+//   (related, id_field, ...) are 400s too: ignoring them would change the answer unnoticed.
 //   Credentials in the URL (api_key, ...) are refused before this, by the REST routes.
+// - Aggregates in fields, group, having and count_only: src/query/aggregate-query.ts (docs/query.md).
 // - filter: text in the grammar, or (starting with `{`) the structured JSON filter MCP takes.
 // - A parameter given twice: fields, order and ids are joined with commas; the others are a 400.
 // - include_count / explain: true/false/1/0, any case; present without a value means true.
