@@ -226,6 +226,8 @@ export const configSchema = z.strictObject({
         .prefault({}),
       // /metrics answers only roles with `metrics: true` unless public (docs/security.md).
       metrics: z.strictObject({ public: z.boolean().default(false) }).prefault({}),
+      // Seals keyset cursors (docs/security.md "Cursors"); unset: a random key per process.
+      cursorSecret: z.string().min(16, 'cursorSecret must be at least 16 characters').optional(),
     })
     .prefault({}),
   engine: z

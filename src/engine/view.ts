@@ -17,6 +17,11 @@ export interface ViewColumn {
 /** A query after policy: only granted columns, the row filter ANDed on, the limit clamped. */
 export interface EngineQuery {
   columns: string[];
+  /**
+   * The columns the caller asked for, when `columns` also holds the order's (the gateway reads
+   * them for a cursor): an error's hint names only these.
+   */
+  requested?: string[];
   where?: Predicate;
   /** Total order: the view's key is already appended. */
   orderBy: OrderTerm[];

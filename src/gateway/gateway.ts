@@ -15,7 +15,8 @@ import { formatFilter } from '../query/filter-format.js';
 import type { ViewAccess } from '../policy/access.js';
 import { govern, type GovernedQuery } from '../policy/govern.js';
 import { applyMasks } from '../policy/mask.js';
-import { opaqueOrderSecret, orderOpaquely, type OpaqueOrder } from '../policy/opaque-order.js';
+import { CursorCodec, grantFingerprint, queryFingerprint, type CursorBinding, type CursorPosition } from '../policy/cursor.js';
+import { opaqueOrderSecret, opaqueTag, orderOpaquely, type OpaqueOrder } from '../policy/opaque-order.js';
 import { Policy } from '../policy/policy.js';
 import { forbidden, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
 import { ApiError, notFound, requestCancelled } from '../errors.js';
@@ -32,8 +33,16 @@ import type { Authenticated, GatewayRequest, Operation, Outcome, Present, Result
 import type { QueryResult, ViewDescription, ViewSummary } from './results.js';
 import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
 
-/** The rows of one governed query, as the engine and masks give them (and the cache keeps them). */
-type Page = Pick<QueryResult, 'rows' | 'fields' | 'count' | 'next' | 'suppressedGroups' | 'countOnly'>;
+/**
+ * The rows of one governed query, as the engine and masks give them (and the cache keeps them),
+ * with each row's position in the order (unmasked, never sent: a cursor seals one).
+ */
+type Page = Pick<QueryResult, 'rows' | 'fields' | 'count' | 'next' | 'suppressedGroups' | 'countOnly'> & { positions: CursorPosition[] };
+
+/** The row with only these columns, in this order. */
+function pick(row: Row, columns: readonly string[]): Row {
+  return Object.fromEntries(columns.map((c) => [c, row[c] ?? null]));
+}
 
 /** The view a caller names as `service.view`; a name that cannot be one is the 404 of a view that does not exist. */
 export function namedView(name: string): ViewId {
@@ -75,6 +84,7 @@ export class Gateway {
   auth: Authenticator;
   private readonly cacheKeys: CacheKeys;
   private readonly orderSecret: Buffer;
+  private readonly cursors: CursorCodec;
   /** The config's policy, built once: grants, per-role records, row filters parsed. */
   readonly policy: Policy;
 
@@ -86,6 +96,7 @@ export class Gateway {
     this.auth = services.auth;
     this.cacheKeys = new CacheKeys(config);
     this.orderSecret = opaqueOrderSecret(config);
+    this.cursors = new CursorCodec(config.server.cursorSecret);
     this.policy = new Policy(config);
   }
 
@@ -243,7 +254,14 @@ export class Gateway {
     // Rate limits count every query the caller may address, cached or not, before any work.
     const limited = await this.admit(identity, access);
     if (limited) notes.rateLimit = limited;
-    const governed = govern(access, identity, view, q);
+    const binding: CursorBinding = {
+      identityKey: identity.identityKey,
+      view: id,
+      query: queryFingerprint(q),
+      grant: grantFingerprint(access),
+    };
+    const after = q.cursor !== undefined ? this.cursors.open(q.cursor, binding) : undefined;
+    const governed = govern(access, identity, view, q, after);
     notes.fields = governed.fields;
     const agg = governed.aggregate;
     const paging = agg
@@ -262,9 +280,11 @@ export class Gateway {
     }
     let page: Page;
     if (access.cacheTtl) {
+      // A cursor's tag (opaque order) cuts the page in the gateway, outside the engine query.
+      const tag = governed.opaqueOrder?.after?.tag;
       // Aggregates and count_only answer differently from rows under the same engine query.
       const keyed = { ...governed.engine, ...(agg ? { aggregate: agg } : {}), ...(governed.countOnly ? { countOnly: true } : {}) };
-      const key = this.cacheKeys.key(identity, access, keyed);
+      const key = this.cacheKeys.key(identity, access, keyed) + (tag !== undefined ? `:after:${tag}` : '');
       // The load may serve other requests too: the cache stops it once none of them waits.
       const out = await this.services.cache.getOrLoad(id, key, access.cacheTtl, (load) => this.run(view, governed, access, load), signal);
       page = out.value;
@@ -273,18 +293,38 @@ export class Gateway {
       page = await this.run(view, governed, access, signal);
     }
     notes.rowCount = page.rows.length;
-    return { ...page, ...paging };
+    const { positions, next, ...rest } = page;
+    const cursorAfter = (shown: number): string | undefined => {
+      const at = shown > 0 ? positions[shown - 1] : undefined;
+      return at ? this.cursors.seal(binding, at) : after && shown === 0 ? q.cursor : undefined;
+    };
+    const more = next !== undefined;
+    return {
+      ...rest,
+      // An offset says nothing about a page a cursor started.
+      ...(more && q.cursor === undefined ? { next } : {}),
+      ...(more && !agg ? { nextCursor: cursorAfter(page.rows.length) } : {}),
+      cursorAfter,
+      ...paging,
+    };
   }
 
   /** Steps 3 and 4: the engine, then the masks. */
   private async run(view: View, governed: GovernedQuery, access: ViewAccess, signal: AbortSignal | undefined): Promise<Page> {
-    if (governed.aggregate || governed.countOnly) return runGroups(view, governed, access, signal);
+    // Groups are paged by offset: no cursor positions.
+    if (governed.aggregate || governed.countOnly) return { ...(await runGroups(view, governed, access, signal)), positions: [] };
     if (governed.engine.count && access.minGroupSize) await countAtLeastK(view, governed.engine, access, 'include_count', signal);
     if (governed.opaqueOrder) return this.runOpaque(view, governed, governed.opaqueOrder, signal);
-    const result = await view.engine.execute(governed.engine, { signal });
-    const rows = applyMasks(result.rows, governed.masks);
+    const q = governed.engine;
+    // The order's columns come along for the cursor, and are cut off again.
+    const columns = [...new Set([...q.columns, ...q.orderBy.map((t) => t.column)])];
+    const extra = columns.length > q.columns.length;
+    const result = await view.engine.execute(extra ? { ...q, columns, requested: q.columns } : q, { signal });
+    const positions = result.rows.map((r) => ({ values: q.orderBy.map((t) => r[t.column] ?? null) }));
+    const rows = applyMasks(extra ? result.rows.map((r) => pick(r, q.columns)) : result.rows, governed.masks);
     return {
       rows,
+      positions,
       fields: governed.fields,
       ...(result.count !== undefined ? { count: result.count } : {}),
       ...(result.hasMore ? { next: governed.engine.offset + governed.engine.limit } : {}),
@@ -311,9 +351,15 @@ export class Gateway {
     });
     if (result.rows.length > order.maxRows) throw tooMany();
     const ordered = orderOpaquely(result.rows, order, view.id, this.orderSecret);
-    const page = ordered.slice(q.offset, q.offset + q.limit).map((r) => Object.fromEntries(q.columns.map((c) => [c, r[c] ?? null])));
+    const cut = ordered.slice(q.offset, q.offset + q.limit);
+    const page = cut.map((r) => pick(r, q.columns));
+    const positions = cut.map((r) => ({
+      values: order.clientTerms.map((t) => r[t.column] ?? null),
+      tag: opaqueTag(r, order, view.id, this.orderSecret),
+    }));
     return {
       rows: applyMasks(page, governed.masks),
+      positions,
       fields: governed.fields,
       ...(result.count !== undefined ? { count: result.count } : {}),
       ...(ordered.length > q.offset + q.limit ? { next: q.offset + q.limit } : {}),

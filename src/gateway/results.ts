@@ -34,8 +34,12 @@ export interface QueryResult {
   rows: Row[];
   fields: string[];
   count?: number;
-  /** Offset of the next page, when more rows exist. */
+  /** Offset of the next page, when more rows exist (not given when a cursor started the page). */
   next?: number;
+  /** The cursor of the next page, when more rows exist (docs/query.md, "Cursors"). */
+  nextCursor?: string;
+  /** The cursor that continues after the first `shown` rows of this page (MCP may show fewer than it got). */
+  cursorAfter?: (shown: number) => string | undefined;
   explain?: unknown;
   /** Aggregates: groups left out because they were built from fewer entities than the grant's minGroupSize. */
   suppressedGroups?: number;

@@ -37,6 +37,8 @@ export interface RenderInput {
   maxChars: number;
   /** Extra lines for the header, e.g. that the limit was capped. */
   notes?: string[];
+  /** Set when the call continued a cursor: the footer then gives the cursor after the shown rows instead of an offset. */
+  cursorAfter?: (shown: number) => string | undefined;
 }
 
 export interface Rendered {
@@ -88,8 +90,13 @@ function frame(input: RenderInput, shown: number, more: boolean, trimmed: boolea
   out.push(`<untrusted-data view="${view}">`, ROWS, '</untrusted-data>');
   if (trimmed) out.push(`The page was shortened to fit the ${maxChars}-character budget.`);
   if (cut) out.push(`Values ending in ${CUT_MARKER} were shortened; ask for fewer fields to see more of them.`);
+  const cursor = more ? input.cursorAfter?.(shown) : undefined;
   out.push(
-    more ? `More rows match: call query_view again with the same arguments and "offset": ${offset + shown}.` : 'No more rows match.',
+    cursor !== undefined
+      ? `More rows match: call query_view again with the same arguments and "cursor": ${JSON.stringify(cursor)}.`
+      : more
+        ? `More rows match: call query_view again with the same arguments and "offset": ${offset + shown}.`
+        : 'No more rows match.',
   );
   return out.join('\n');
 }

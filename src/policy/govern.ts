@@ -6,11 +6,13 @@ import type { AggregateQuery } from '../engine/aggregate/types.js';
 import type { View, EngineQuery } from '../engine/view.js';
 import { parseRestQuery, type ClientQuery } from '../query/client-query.js';
 import { bindFilter, coerceLiteral } from '../query/bind.js';
+import { keysetAfter } from '../query/keyset.js';
 import { and, type OrderTerm, type Predicate } from '../query/predicate.js';
 import type { ColumnType } from '../values.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { ViewAccess } from './access.js';
 import type { CallerSchema } from './caller-schema.js';
+import { invalidCursor, type CursorPosition } from './cursor.js';
 import type { Identity } from './identity.js';
 import type { MaskFn } from './mask.js';
 import type { OpaqueOrder } from './opaque-order.js';
@@ -116,6 +118,9 @@ function refuseShape(access: ViewAccess, view: View, q: ClientQuery): void {
     if (other) throw badRequest(`count_only answers a number only, so it cannot be combined with ${other}`, { param: 'count_only' });
   }
   if (q.aggregate && q.ids) throw badRequest('ids selects rows; with aggregates use filter', { param: 'ids' });
+  if ((q.aggregate || q.countOnly) && q.cursor) {
+    throw badRequest('cursor continues a list of rows; page groups with limit and offset', { param: 'cursor' });
+  }
   if (!q.aggregate && !q.countOnly && !access.read) {
     throw new ApiError(
       'forbidden',
@@ -125,7 +130,12 @@ function refuseShape(access: ViewAccess, view: View, q: ClientQuery): void {
   }
 }
 
-export function govern(access: ViewAccess, identity: Identity, view: View, q: ClientQuery): GovernedQuery {
+/**
+ * `after`: where the previous page ended, from a cursor the gateway opened and checked
+ * (src/policy/cursor.ts); the keyset predicate is built here from those server-sealed values, never
+ * from anything the caller wrote.
+ */
+export function govern(access: ViewAccess, identity: Identity, view: View, q: ClientQuery, after?: CursorPosition): GovernedQuery {
   const { schema } = access;
   refuseShape(access, view, q);
 
@@ -186,15 +196,17 @@ export function govern(access: ViewAccess, identity: Identity, view: View, q: Cl
   // The key makes the order total, so pages neither repeat nor skip rows.
   for (const k of view.key) if (!orderBy.some((t) => t.column === k)) orderBy.push({ column: k, desc: false });
   const opaque = access.opaqueOrder ? { key: view.key, clientTerms, maxRows: access.rowBudget } : undefined;
+  const keyset = after ? continuation(after, opaque ? clientTerms : orderBy, opaque !== undefined, view) : undefined;
+  const opaqueAfter = opaque && after ? { ...opaque, after: { values: after.values, tag: after.tag! } } : opaque;
 
   const limit = Math.min(q.limit ?? schema.maxLimit, schema.maxLimit);
   return new GovernedQuery(issued, {
     fields,
     masks: schema.masks,
-    ...(opaque ? { opaqueOrder: opaque } : {}),
+    ...(opaqueAfter ? { opaqueOrder: opaqueAfter } : {}),
     engine: {
       columns: fields,
-      where: and(rowWhere, clientWhere, idsWhere),
+      where: and(rowWhere, clientWhere, idsWhere, keyset),
       ...(rowWhere ? { rowFilter: rowWhere } : {}),
       orderBy,
       limit,
@@ -204,6 +216,18 @@ export function govern(access: ViewAccess, identity: Identity, view: View, q: Cl
       ...(access.storeRowSecurity ? { storeRowSecurity: access.storeRowSecurity } : {}),
     },
   });
+}
+
+/**
+ * The keyset predicate of a cursor's position. With an opaque order only the client's terms are
+ * compared in the store (inclusive: the rows tying with the last one are told apart by their tag in
+ * the gateway), so no value of a hidden or masked key ever reaches a predicate.
+ */
+function continuation(after: CursorPosition, terms: OrderTerm[], opaque: boolean, view: View): Predicate | undefined {
+  // The cursor is bound to this query and grant, so a mismatch means it was sealed by other code.
+  if (after.values.length !== terms.length || opaque !== (after.tag !== undefined)) throw invalidCursor('it does not fit this query');
+  const nullable = (name: string) => view.columns.find((c) => c.name === name)?.nullable !== false;
+  return keysetAfter(terms, after.values, opaque, nullable);
 }
 
 /**

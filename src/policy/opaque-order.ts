@@ -10,7 +10,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { OrderTerm } from '../query/predicate.js';
-import { canonical, type Row } from '../values.js';
+import { canonical, type Row, type Value } from '../values.js';
 import type { CallerSchema } from './caller-schema.js';
 
 export interface OpaqueOrder {
@@ -20,6 +20,12 @@ export interface OpaqueOrder {
   clientTerms: OrderTerm[];
   /** Most rows the gateway sorts for one request; more matching rows are a 422. */
   maxRows: number;
+  /**
+   * A cursor's position (src/policy/cursor.ts): the engine already returns only rows at or after
+   * `values` on the client's terms; of the rows that tie with them, those whose tag is not above
+   * `tag` came before.
+   */
+  after?: { values: Value[]; tag: string };
 }
 
 /** Whether rows must be ordered opaquely: some key column is hidden or masked for this caller. */
@@ -54,19 +60,28 @@ function opaqueTagInput(viewId: string, values: unknown[]): string {
   ]);
 }
 
-/** The rows, each run that ties on the client's terms reordered by HMAC(view id, key values). */
+/** The keyed hash a row is ordered by among its ties. */
+export function opaqueTag(r: Row, order: OpaqueOrder, viewId: string, secret: Buffer): string {
+  return createHmac('sha256', secret)
+    .update(
+      opaqueTagInput(
+        viewId,
+        order.key.map((k) => r[k] ?? null),
+      ),
+    )
+    .digest('hex');
+}
+
+/** The rows, each run that ties on the client's terms reordered by HMAC(view id, key values); after a cursor's position only. */
 export function orderOpaquely(rows: Row[], order: OpaqueOrder, viewId: string, secret: Buffer): Row[] {
-  const tag = (r: Row): string =>
-    createHmac('sha256', secret)
-      .update(
-        opaqueTagInput(
-          viewId,
-          order.key.map((k) => r[k] ?? null),
-        ),
-      )
-      .digest('hex');
+  const tag = (r: Row): string => opaqueTag(r, order, viewId, secret);
   const sameRun = (a: Row, b: Row): boolean =>
     order.clientTerms.every((t) => canonical(a[t.column] ?? null) === canonical(b[t.column] ?? null));
+  const { after } = order;
+  const before = (r: Row, t: string): boolean =>
+    after !== undefined &&
+    t <= after.tag &&
+    order.clientTerms.every((c, i) => canonical(r[c.column] ?? null) === canonical(after.values[i] ?? null));
   const out: Row[] = [];
   let run: { row: Row; tag: string }[] = [];
   const flush = (): void => {
@@ -75,8 +90,10 @@ export function orderOpaquely(rows: Row[], order: OpaqueOrder, viewId: string, s
     run = [];
   };
   for (const r of rows) {
+    const t = tag(r);
+    if (before(r, t)) continue;
     if (run.length > 0 && !sameRun(run[0]!.row, r)) flush();
-    run.push({ row: r, tag: tag(r) });
+    run.push({ row: r, tag: t });
   }
   flush();
   return out;

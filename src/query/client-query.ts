@@ -46,6 +46,8 @@ export interface ClientQuery {
   aggregate?: AggregateRequest;
   /** `count_only=true`: the answer is the number of matching rows, nothing else. */
   countOnly?: boolean;
+  /** A `next_cursor` from an earlier page of the same query (docs/query.md, "Cursors"); opened by the gateway. */
+  cursor?: string;
 }
 
 export interface ToolQueryArgs {
@@ -54,6 +56,7 @@ export interface ToolQueryArgs {
   order?: string[] | string;
   limit?: number | string;
   offset?: number | string;
+  cursor?: string;
 }
 
 const JOINABLE = new Set(['fields', 'order', 'ids', 'group']);
@@ -68,6 +71,7 @@ const QUERY_PARAMS = [
   'include_count',
   'ids',
   'explain',
+  'cursor',
   'group',
   'having',
   'count_only',
@@ -123,7 +127,9 @@ export function parseRestQuery(q: Record<string, unknown>, allowed: readonly str
   if (ids !== undefined) out.ids = parseIds(ids);
   const explain = get('explain');
   if (explain !== undefined) out.explain = parseFlag(explain, 'explain');
-  return out;
+  const cursor = get('cursor');
+  if (cursor !== undefined) out.cursor = parseCursor(cursor);
+  return checkCursor(out);
 }
 
 /** MCP query_view arguments. A filter string that is JSON (starts with `{`) is a structured filter. */
@@ -145,7 +151,37 @@ export function parseToolQuery(args: ToolQueryArgs): ClientQuery {
   }
   if (args.limit !== undefined && args.limit !== null) out.limit = countArg(args.limit, 'limit', 1);
   if (args.offset !== undefined && args.offset !== null) out.offset = countArg(args.offset, 'offset', 0);
-  return out;
+  if (args.cursor !== undefined && args.cursor !== null) {
+    if (typeof args.cursor !== 'string') throw badRequest('cursor must be text: the next_cursor of an earlier result', { param: 'cursor' });
+    out.cursor = parseCursor(args.cursor);
+  }
+  return checkCursor(out);
+}
+
+function parseCursor(text: string): string {
+  const t = text.trim();
+  if (t === '')
+    throw badRequest('cursor is empty; pass next_cursor from the previous page, or leave cursor out for the first page', {
+      param: 'cursor',
+    });
+  return t;
+}
+
+/**
+ * A cursor says where the page starts, so offset would say it twice; the count belongs to the
+ * first page (with a cursor it would count only the rows after it).
+ */
+function checkCursor(q: ClientQuery): ClientQuery {
+  if (q.cursor === undefined) return q;
+  if (q.offset !== undefined) {
+    throw badRequest('cursor and offset cannot be combined: a cursor continues where the previous page ended; leave offset out', {
+      param: 'offset',
+    });
+  }
+  if (q.includeCount) {
+    throw badRequest('include_count cannot be combined with cursor: ask for the count on the first page', { param: 'include_count' });
+  }
+  return q;
 }
 
 /**

@@ -59,13 +59,15 @@ interface Body {
  * JSON text and ETag of responses shaped from one cached page, by the page's rows (the same array
  * on every hit of an in-process cache entry): a hit is serialized once, not once per request.
  */
-const serialized = new WeakMap<object, { text: string; etag: string }>();
+const serialized = new WeakMap<object, { variant?: string; text: string; etag: string }>();
 
-function bodyOf(req: FastifyRequest, value: unknown, memo?: object): Presented<Body> {
+/** `variant`: what else the body holds besides the memo's page (a caller's own next_cursor). */
+function bodyOf(req: FastifyRequest, value: unknown, memo?: object, variant?: string): Presented<Body> {
   let done = memo && serialized.get(memo);
+  if (done && done.variant !== variant) done = undefined;
   if (!done) {
     const text = toJson(value);
-    done = { text, etag: `"${hash('sha256', text, 'base64url').slice(0, 27)}"` };
+    done = { variant, text, etag: `"${hash('sha256', text, 'base64url').slice(0, 27)}"` };
     if (memo) serialized.set(memo, done);
   }
   const { text, etag } = done;
@@ -86,6 +88,8 @@ function route<O extends Operation, P = Params>(
   shape: (result: ResultOf<O>) => unknown,
   /** An object whose identity stands for the shaped result (see `serialized`). */
   memo?: (result: ResultOf<O>) => object | undefined,
+  /** What the shaped result holds besides the memo's object. */
+  variant?: (result: ResultOf<O>) => string | undefined,
 ) {
   return async (req: Request<P>, reply: FastifyReply) => {
     const outcome = await gateway.handle(
@@ -102,7 +106,7 @@ function route<O extends Operation, P = Params>(
         operation: operation(req),
         signal: clientGone(reply),
       },
-      (result) => bodyOf(req, shape(result), memo?.(result)),
+      (result) => bodyOf(req, shape(result), memo?.(result), variant?.(result)),
     );
     markAudited(req);
     addVary(reply, CREDENTIAL_HEADERS);
@@ -178,14 +182,17 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
         if (r.explain !== undefined) return { explain: r.explain };
         // count_only: the body is the bare number (docs/query.md, "Aggregates").
         if (r.countOnly) return r.count;
-        const meta: Record<string, number> = {};
+        const meta: Record<string, number | string> = {};
         if (r.count !== undefined) meta.count = r.count;
         if (r.next !== undefined) meta.next = r.next;
+        if (r.nextCursor !== undefined) meta.next_cursor = r.nextCursor;
         if (r.suppressedGroups !== undefined) meta.suppressed_groups = r.suppressedGroups;
         return { resource: r.rows, meta };
       },
-      // The body is rows, count and next: all of one page, which a cache hit returns as it was stored.
+      // The body is rows, count and next: all of one page, which a cache hit returns as it was
+      // stored; next_cursor is the caller's own.
       (r) => (r.explain === undefined ? r.rows : undefined),
+      (r) => r.nextCursor,
     ),
   );
 

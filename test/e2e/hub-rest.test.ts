@@ -90,7 +90,7 @@ describe('REST on hub views', () => {
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
       resource: [{ customer_id: 1, tenant_id: 't1', email: 'a***@one.example', order_id: 102, total_amount: '20.50' }],
-      meta: { count: 2, next: 1 },
+      meta: { count: 2, next: 1, next_cursor: expect.any(String) },
     });
     const page2 = await api(
       '/_table/customer_orders?filter=total_amount%20%3E%3D%2010&order=total_amount%20desc&limit=1&offset=1',

@@ -271,9 +271,9 @@ describe('tools', () => {
       expect(t.outputSchema?.type).toBe('object');
     }
     const q = tools.find((t) => t.name === 'query_view')!;
-    expect(Object.keys(q.inputSchema.properties ?? {}).sort()).toEqual(['fields', 'filter', 'limit', 'offset', 'order', 'view']);
+    expect(Object.keys(q.inputSchema.properties ?? {}).sort()).toEqual(['cursor', 'fields', 'filter', 'limit', 'offset', 'order', 'view']);
     expect(q.inputSchema.required).toEqual(['view']);
-    expect(Object.keys((q.outputSchema as any).properties).sort()).toEqual(['next_offset', 'returned', 'rows', 'truncated']);
+    expect(Object.keys((q.outputSchema as any).properties).sort()).toEqual(['next_cursor', 'next_offset', 'returned', 'rows', 'truncated']);
   });
 
   it('gives integers beyond 2^53 as strings of digits (REST gives bare digits)', async () => {
@@ -434,7 +434,13 @@ describe('a small text budget (server.mcp.maxChars: 500)', () => {
     try {
       const r = await llm.callTool({ name: 'query_view', arguments: { view: 'crm.customers', fields: ['customer_id'], limit: 10 } });
       const s = r.structuredContent as any;
-      expect(s).toEqual({ rows: [{ customer_id: 3 }, { customer_id: 6 }], returned: 2, truncated: true, next_offset: 2 });
+      expect(s).toEqual({
+        rows: [{ customer_id: 3 }, { customer_id: 6 }],
+        returned: 2,
+        truncated: true,
+        next_offset: 2,
+        next_cursor: expect.any(String),
+      });
       expect(text(r)).toContain("limit 10 is above this view's maximum, so at most 2 rows are returned per call.");
     } finally {
       await llm.close();

@@ -392,7 +392,7 @@ function innermostType(e: Expr): SqlType {
 function keyHint(plan: Plan): string | undefined {
   const view = plan.view;
   const first = view.relations[0]!;
-  const visible = (name: string) => plan.columns.includes(name);
+  const visible = (name: string) => plan.requested.includes(name);
   for (const o of view.outputs) {
     let e = o.expr;
     while (e.kind === 'cast') e = e.arg;

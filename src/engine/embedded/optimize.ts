@@ -275,6 +275,7 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
     ...(post.length > 0 ? { postFilter: post.length === 1 ? post[0]! : { op: 'and', args: post } } : {}),
     outputs,
     columns: q.columns,
+    requested: q.requested ?? q.columns,
     orderBy: q.orderBy,
     limit: q.limit,
     offset: q.offset,

@@ -85,6 +85,8 @@ export interface Plan {
   /** Output columns computed (requested, ordered by, filtered on). */
   outputs: string[];
   columns: string[];
+  /** What a hint may name (EngineQuery.requested). */
+  requested: string[];
   orderBy: OrderTerm[];
   limit: number;
   offset: number;

@@ -30,6 +30,14 @@ export function components(config: Config): Json {
         description: 'Rows to skip; use meta.next from the previous page.',
         schema: { type: 'integer', minimum: 0, default: 0 },
       },
+      cursor: {
+        name: 'cursor',
+        in: 'query',
+        description:
+          'meta.next_cursor from the previous page: continues the same query (same fields, filter, order and limit) after its last row. ' +
+          'Opaque and bound to your credentials; not with offset or include_count.',
+        schema: { type: 'string' },
+      },
       include_count: {
         name: 'include_count',
         in: 'query',
@@ -112,6 +120,7 @@ export function components(config: Config): Json {
         properties: {
           count: { type: 'integer', description: 'Matching rows (with include_count=true).' },
           next: { type: 'integer', description: 'Offset of the next page, when more rows exist.' },
+          next_cursor: { type: 'string', description: 'The cursor of the next page, when more rows exist.' },
           suppressed_groups: {
             type: 'integer',
             description:

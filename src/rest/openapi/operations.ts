@@ -63,6 +63,7 @@ export function queryOperation(d: ViewDescription, explain: boolean): Json {
     },
     ref('parameters', 'offset'),
     ref('parameters', 'include_count'),
+    ref('parameters', 'cursor'),
   ];
   if (byIds(d)) {
     params.push({ name: 'ids', in: 'query', description: `Comma-separated values of ${d.key[0]}.`, schema: { type: 'string' } });
@@ -84,7 +85,7 @@ export function queryOperation(d: ViewDescription, explain: boolean): Json {
     responses: {
       '200': {
         description:
-          'A page of rows. `meta.count` only with include_count=true; `meta.next` only when more rows exist.' +
+          'A page of rows. `meta.count` only with include_count=true; `meta.next` and `meta.next_cursor` only when more rows exist.' +
           (explain ? ' With explain=true, `{"explain": plan}` instead: the plan and every native query, no rows.' : ''),
         headers: okHeaders(),
         content: { 'application/json': { schema: explain ? { oneOf: [page, ref('schemas', 'Explain')] } : page } },
