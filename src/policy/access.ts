@@ -11,6 +11,12 @@ import type { DecidingGrant } from './grants.js';
 import { needsOpaqueOrder } from './opaque-order.js';
 import { bindRowFilter, type RowFilter } from './row-filter.js';
 
+interface MinGroupSize {
+  readonly k: number;
+  /** The column whose distinct values are counted; may be hidden from the role. Absent: rows are counted. */
+  readonly distinctOn?: string;
+}
+
 export interface ViewAccess {
   readonly viewId: ViewId;
   readonly role: string;
@@ -32,6 +38,12 @@ export interface ViewAccess {
   readonly export: boolean;
   /** Most rows one export holds: the grant's maxExportRows (default 10000), never above the row budget. */
   readonly maxExportRows: number;
+  /** Whether the role may read rows (lists, one row): false for an aggregate-only grant. */
+  readonly read: boolean;
+  /** Whether the role may aggregate and group (docs/security.md, "Aggregate rights"). */
+  readonly aggregate: boolean;
+  /** Every group returned must be built from at least k distinct values of distinctOn (none: k rows). */
+  readonly minGroupSize?: MinGroupSize;
   /** Milliseconds a response may be cached; none: not cached. */
   readonly cacheTtl?: number;
   readonly rateLimit?: Rate;
@@ -82,6 +94,9 @@ export function viewAccess(config: Config, filters: ConfigRowFilters, view: View
     explain: grant.explain,
     export: grant.export === true,
     maxExportRows: Math.min(grant.maxExportRows ?? DEFAULT_MAX_EXPORT_ROWS, viewRowBudget(config, view)),
+    read: grant.read,
+    aggregate: grant.aggregate,
+    ...(grant.minGroupSize !== undefined ? { minGroupSize: minGroupSizeOf(grant.minGroupSize) } : {}),
     ...(grant.cacheTtl !== undefined ? { cacheTtl: grant.cacheTtl } : {}),
     ...(grant.rateLimit !== undefined ? { rateLimit: grant.rateLimit } : {}),
     rowFilters: Object.freeze(rowFilters),
@@ -89,6 +104,10 @@ export function viewAccess(config: Config, filters: ConfigRowFilters, view: View
     // The rowSecurity's claims count for exempt roles too: their entries are only split more finely.
     cacheClaims: isHubView(config, view) ? 'all' : Object.freeze([...(grantFilter?.claims ?? []), ...(rs?.filter.claims ?? [])]),
   });
+}
+
+function minGroupSizeOf(m: NonNullable<GrantConfig['minGroupSize']>): MinGroupSize {
+  return Object.freeze(typeof m === 'number' ? { k: m } : { k: m.k, ...(m.distinctOn !== undefined ? { distinctOn: m.distinctOn } : {}) });
 }
 
 /** What the hub binds a caller's claims with: the view's rowSecurity, parsed once. */
