@@ -146,8 +146,8 @@ export interface Source {
   scanJoin?(pushdown: JoinPushdown, options?: ReadOptions): Promise<ScanResult>;
   /**
    * Optional: the groups computed by the store, or undefined when it cannot compute them exactly
-   * as PostgreSQL does (the engine then aggregates the scanned rows itself). MongoDB's $count/$sum
-   * would plug in here.
+   * as PostgreSQL does (the engine then aggregates the scanned rows itself). avg is never asked:
+   * the engine asks sum and count and divides.
    */
   aggregate?(table: string, pushdown: AggregatePushdown, options?: ReadOptions): Promise<ScanResult | undefined>;
   /** With aggregate: the native query it would send, or undefined when it would decline. */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { parseConfig } from '../../src/config/load.js';
 import { startServer, type RunningServer } from '../support/reference.js';
-import { createMysqlDatabase, createPgDatabase, mysqlExec } from '../support/stores.js';
+import { createMongoDatabase, createMysqlDatabase, createPgDatabase, mysqlExec } from '../support/stores.js';
 import { parseLossless, type Num } from '../support/lossless-json.js';
 
 const SEED = Number(process.env.VG_ORACLE_SEED ?? 20_240_331);
@@ -171,6 +171,7 @@ function genCase(r: () => number, target: Target, kanon: boolean): AggCase {
 
 let oracleDb: Awaited<ReturnType<typeof createPgDatabase>>;
 let myDb: Awaited<ReturnType<typeof createMysqlDatabase>>;
+let mongoDb: Awaited<ReturnType<typeof createMongoDatabase>>;
 let pool: pg.Pool;
 let srv: RunningServer;
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
@@ -178,6 +179,16 @@ const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 beforeAll(async () => {
   oracleDb = await createPgDatabase('agg_oracle');
   myDb = await createMysqlDatabase('agg_oracle');
+  mongoDb = await createMongoDatabase('agp_oracle');
+  // The same sales in FerretDB, without the decimal and int8 columns; a NULL field is left out.
+  await mongoDb.client
+    .db(mongoDb.name)
+    .collection('agp_sales')
+    .insertMany(
+      salesRows().map((r) =>
+        Object.fromEntries(['id', 'region', 'status', 'cust', 'qty', 'small'].flatMap((c, i) => (r[i] === null ? [] : [[c, r[i]]]))),
+      ),
+    );
   pool = new pg.Pool({
     connectionString: oracleDb.url,
     max: 4,
@@ -196,15 +207,35 @@ beforeAll(async () => {
     SEGMENTS.flat(),
   );
   await mysqlExec(myDb.url, SALES_DDL('`'));
+  await mysqlExec(myDb.url, 'CREATE TABLE agp_measures (id INT PRIMARY KEY, grp VARCHAR(8) NOT NULL, w DOUBLE NULL)');
+  await mysqlExec(myDb.url, "INSERT INTO agp_measures VALUES (1, 'A', 0.1), (2, 'a', 0.2), (3, 'A', 0.3), (4, 'a ', NULL)");
   await mysqlExec(myDb.url, `INSERT INTO agg_sales VALUES ${marks(COLUMNS.length, false)}`, rows.flat());
   const config = {
     server: { host: '127.0.0.1', port: 0 },
     audit: { sink: 'off' },
     logging: { level: 'silent' },
-    sources: { pg: { kind: 'postgres', url: oracleDb.url }, my: { kind: 'mysql', url: myDb.url } },
+    sources: {
+      pg: { kind: 'postgres', url: oracleDb.url },
+      my: { kind: 'mysql', url: myDb.url },
+      mg: {
+        kind: 'mongodb',
+        url: mongoDb.url,
+        database: mongoDb.name,
+        collections: {
+          agp_sales: {
+            columns: Object.fromEntries(
+              ['id', 'cust', 'qty', 'small']
+                .map((c) => [c, { type: 'int' }])
+                .concat(['region', 'status'].map((c) => [c, { type: 'text' }])),
+            ),
+          },
+        },
+      },
+    },
     services: {
       pgs: { source: 'pg', tables: ['agg_sales'] },
-      mys: { source: 'my', tables: ['agg_sales'] },
+      mys: { source: 'my', tables: ['agg_sales', 'agp_measures'] },
+      mgs: { source: 'mg', tables: ['agp_sales'] },
       fed: { engine: 'embedded', views: { joined: { key: ['id'], sql: JOINED_SQL('my.agg_sales', 'pg.agg_customers') } } },
     },
     auth: {
@@ -214,7 +245,7 @@ beforeAll(async () => {
       ],
     },
     roles: {
-      all: { grants: { '*': { read: true, aggregate: true } } },
+      all: { grants: { '*': { read: true, aggregate: true, explain: true } } },
       kanon: {
         grants: {
           '*': {
@@ -232,7 +263,8 @@ beforeAll(async () => {
   const kanonGrant = config.roles.kanon.grants['*'];
   config.roles.kanon.grants = {
     'pgs.*': { ...kanonGrant, fields: COLUMNS },
-    'mys.*': { ...kanonGrant, fields: COLUMNS },
+    'mys.agg_sales': { ...kanonGrant, fields: COLUMNS },
+    'mgs.*': { ...kanonGrant, fields: ['id', 'region', 'status', 'cust', 'qty', 'small'] },
     'fed.*': { ...kanonGrant, fields: ['id', 'region', 'status', 'cust', 'qty', 'amount', 'segment'] },
   } as unknown as typeof config.roles.kanon.grants;
   srv = await startServer(parseConfig(JSON.stringify(config), 'agg-oracle.yaml', {}));
@@ -243,6 +275,7 @@ afterAll(async () => {
   await pool?.end();
   await oracleDb?.drop();
   await myDb?.drop();
+  await mongoDb?.drop();
 });
 
 /** A REST value as text: integers by their digits, numerics by their text, NULL as null. */
@@ -307,6 +340,95 @@ describe('aggregates against PostgreSQL', () => {
         if (Number(o.k) < K) expect(res.status, `${target.path} ${filter}`).toBe(403);
         else expect(await res.text(), `${target.path} ${filter}`).toBe(o.n);
       }
+    }
+  });
+});
+
+async function getAll(path: string, params: Record<string, string>): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${srv.url}/api/v2${path}?${new URLSearchParams(params).toString()}`, { headers: { 'X-API-Key': 'key-all' } });
+  const text = await res.text();
+  return { status: res.status, body: parseLossless(text) };
+}
+
+describe('where aggregates run', () => {
+  const FULL = 'region,count(*) as n,count(distinct status),sum(qty),sum(big),avg(amount),avg(qty),min(region),max(price)';
+  for (const path of ['/pgs/_table/agg_sales', '/mys/_table/agg_sales']) {
+    it(`${path}: explain says every aggregate runs in the store, and the groups are PostgreSQL's`, async () => {
+      const plan = await getAll(path, { fields: FULL, group: 'region', filter: 'qty > 0', explain: 'true' });
+      expect(plan.status, JSON.stringify(plan.body)).toBe(200);
+      expect(Object.values(plan.body.explain.plan.aggregates)).toEqual(Array(8).fill('store'));
+      expect(plan.body.explain.queries).toHaveLength(1);
+      expect(plan.body.explain.queries[0].text).toMatch(/GROUP BY 1/);
+    });
+  }
+
+  it('MariaDB groups text by its bytes: North and north are two groups, as in PostgreSQL', async () => {
+    const got = await getAll('/mys/_table/agg_sales', {
+      fields: 'region,count(*) as n,min(region) as lo',
+      group: 'region',
+      order: 'region asc',
+    });
+    expect(got.status).toBe(200);
+    const want = await pool.query(
+      'SELECT region, count(*)::text AS n, min(region) AS lo FROM oracle_my_sales GROUP BY region ORDER BY region COLLATE "C" ASC',
+    );
+    const rows = (got.body.resource as Record<string, unknown>[]).map((r) => [r.region, asText(r.n), r.lo]);
+    expect(rows).toEqual((want.rows as Record<string, unknown>[]).map((r) => [r.region, r.n, r.lo]));
+    expect(rows.map((r) => r[0])).toEqual(expect.arrayContaining(['North', 'north']));
+  });
+
+  it('MariaDB: text with trailing blanks and other case stays apart; a double sum runs in process', async () => {
+    const grouped = await getAll('/mys/_table/agp_measures', { fields: 'grp,count(*) as n', group: 'grp', order: 'grp asc' });
+    expect(grouped.body.resource.map((r: Record<string, unknown>) => [r.grp, asText(r.n)])).toEqual([
+      ['A', '2'],
+      ['a', '1'],
+      ['a ', '1'],
+    ]);
+    const counted = await getAll('/mys/_table/agp_measures', { fields: 'grp,count(*) as n', group: 'grp', explain: 'true' });
+    expect(counted.body.explain.plan.aggregates).toEqual({ n: 'store' });
+    const summed = await getAll('/mys/_table/agp_measures', { fields: 'grp,count(*) as n,sum(w)', group: 'grp', explain: 'true' });
+    expect(summed.body.explain.plan.aggregates).toEqual({ n: 'process', sum_w: 'process' });
+    const sums = await getAll('/mys/_table/agp_measures', { fields: 'grp,sum(w)', group: 'grp', order: 'grp asc' });
+    expect(sums.body.resource.map((r: Record<string, unknown>) => asText(r.sum_w))).toEqual([String(0.1 + 0.3), '0.2', null]);
+  });
+});
+
+describe('aggregates over FerretDB', () => {
+  const MONGO_CASES: [Record<string, string>, string, 'store' | 'process'][] = [
+    [{ fields: 'count(*) as n' }, 'SELECT count(*) AS n FROM oracle_my_sales', 'store'],
+    [{ fields: 'count(*) as n', filter: 'qty > 10' }, 'SELECT count(*) AS n FROM oracle_my_sales WHERE qty > 10', 'store'],
+    [{ fields: 'count(*) as n', filter: "region = 'North'" }, "SELECT count(*) AS n FROM oracle_my_sales WHERE region = 'North'", 'store'],
+    [{ fields: 'count(*) as n', filter: 'id < 0' }, 'SELECT count(*) AS n FROM oracle_my_sales WHERE id < 0', 'store'],
+    [
+      { fields: 'region,count(*) as n,sum(qty),avg(small)', group: 'region', order: 'region asc' },
+      'SELECT region, count(*) AS n, sum(qty) AS sum_qty, avg(small) AS avg_small FROM oracle_my_sales GROUP BY region ORDER BY region COLLATE "C" ASC',
+      'process',
+    ],
+    [{ fields: 'sum(qty),count(qty)' }, 'SELECT sum(qty) AS sum_qty, count(qty) AS count_qty FROM oracle_my_sales', 'process'],
+  ];
+  for (const [params, sql, ranIn] of MONGO_CASES) {
+    it(`${new URLSearchParams(params).toString()}: PostgreSQL's rows, aggregated in the ${ranIn}`, async () => {
+      const got = await getAll('/mgs/_table/agp_sales', params);
+      expect(got.status, JSON.stringify(got.body)).toBe(200);
+      const oracle = await pool.query(sql);
+      const names = oracle.fields.map((f) => f.name);
+      const rows = (got.body.resource as Record<string, unknown>[]).map((r) => names.map((n) => asText(r[n])));
+      expect(rows).toEqual((oracle.rows as Record<string, string | null>[]).map((r) => names.map((n) => r[n] ?? null)));
+      const plan = await getAll('/mgs/_table/agp_sales', { ...params, explain: 'true' });
+      expect(new Set(Object.values(plan.body.explain.plan.aggregates))).toEqual(new Set([ranIn]));
+      if (ranIn === 'store') expect(plan.body.explain.queries[0].text).toMatch(/\$group/);
+    });
+  }
+
+  it('count_only under minGroupSize counts in FerretDB and still refuses fewer than k customers', async () => {
+    for (const [filter, status] of [
+      ['cust = 1', 403],
+      ['cust in (1, 2, 3)', 200],
+    ] as const) {
+      const res = await fetch(`${srv.url}/api/v2/mgs/_table/agp_sales?${new URLSearchParams({ count_only: 'true', filter }).toString()}`, {
+        headers: { 'X-API-Key': 'key-kanon' },
+      });
+      expect(res.status, filter).toBe(status);
     }
   });
 });

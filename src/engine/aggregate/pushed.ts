@@ -1,12 +1,34 @@
 // Aggregation a table's store computes (Source.aggregate, GROUP BY): the groups come back in
 // PostgreSQL's result types with each group's entity count for minGroup; minGroup, having, order
-// and the page are applied here, exactly as in process.
+// and the page are applied here, exactly as in process. avg is asked of the store as sum and count
+// and divided here, as PostgreSQL's avg does (stores differ in avg's scale; numeric division is exact).
 import { ApiError } from '../../errors.js';
 import type { AggregatePushdown, NativeQuery, Source, TableInfo } from '../../sources/source.js';
 import type { Row } from '../../values.js';
 import type { EngineQuery, ExecuteOptions, ViewColumn } from '../view.js';
+import { divDec, formatDec, fromBigInt, parseDec } from '../embedded/numeric.js';
 import { finishGroups, outputTypes } from './in-process.js';
 import { intWidthOf, type AggregateQuery, type AggregateResult } from './types.js';
+
+type PushedMetric = AggregatePushdown['metrics'][number];
+
+/** The store's metrics for one requested metric: avg becomes sum and count of the same column. */
+function storeMetrics(m: AggregateQuery['metrics'][number]): PushedMetric[] {
+  const col = m.column !== undefined ? { column: m.column } : {};
+  return m.fn === 'avg'
+    ? [
+        { fn: 'sum', ...col },
+        { fn: 'count', ...col },
+      ]
+    : [{ fn: m.fn, ...col }];
+}
+
+/** avg from the store's sum (int or numeric) and count: numeric division, as PostgreSQL's avg. */
+function average(sum: unknown, count: unknown): string | null {
+  if (sum === null || sum === undefined || count === 0n) return null;
+  const s = typeof sum === 'bigint' ? fromBigInt(sum) : parseDec(sum as string);
+  return formatDec(divDec(s, fromBigInt(count as bigint)));
+}
 
 function pushdownOf(q: EngineQuery, agg: AggregateQuery, rowBudget: number): AggregatePushdown {
   const size = agg.minGroup
@@ -19,7 +41,7 @@ function pushdownOf(q: EngineQuery, agg: AggregateQuery, rowBudget: number): Agg
   return {
     ...(q.where ? { where: q.where } : {}),
     group: agg.group,
-    metrics: [...agg.metrics.map((m) => ({ fn: m.fn, ...(m.column !== undefined ? { column: m.column } : {}) })), ...size],
+    metrics: [...agg.metrics.flatMap(storeMetrics), ...size],
     // One group past the budget tells that it would be exceeded.
     limit: rowBudget + 1,
   };
@@ -46,15 +68,21 @@ export async function aggregateInStore(
   }
   let suppressed = 0;
   const kept: Row[] = [];
+  const slots = agg.metrics.map((m) => storeMetrics(m).length);
+  const sizeSlot = slots.reduce((a, b) => a + b, 0);
   for (const g of result.rows) {
-    const size = g[`a${agg.metrics.length}`];
+    const size = g[`a${sizeSlot}`];
     if (agg.minGroup && (size as bigint) < BigInt(agg.minGroup.k)) {
       suppressed++;
       continue;
     }
     const out: Row = {};
     agg.group.forEach((name, i) => (out[name] = g[`g${i}`] ?? null));
-    agg.metrics.forEach((m, i) => (out[m.name] = g[`a${i}`] ?? null));
+    let slot = 0;
+    agg.metrics.forEach((m, i) => {
+      out[m.name] = m.fn === 'avg' ? average(g[`a${slot}`], g[`a${slot + 1}`]) : (g[`a${slot}`] ?? null);
+      slot += slots[i]!;
+    });
     kept.push(out);
   }
   const groups = finishGroups(kept, suppressed, outputTypes(viewColumns(table), agg), agg);

@@ -7,7 +7,7 @@ import type { CollectionMeta } from './collection.js';
 import { projectionOf, type Find, type Plan } from './read-plan.js';
 
 /** A BSON value as mongosh text. */
-function shell(v: unknown): string {
+export function shell(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'bigint') return `NumberLong("${v}")`;
   if (typeof v === 'string') return JSON.stringify(v);

@@ -10,6 +10,7 @@ import type { Predicate, Pushdown } from '../../query/predicate.js';
 import type { Value } from '../../values.js';
 import {
   takeEverything,
+  type AggregatePushdown,
   type NativeQuery,
   type ReadOptions,
   type ScanAcceptance,
@@ -24,7 +25,7 @@ import { collectionMeta, type CollectionMeta } from './collection.js';
 import type { MongoCollectionDecl } from './columns.js';
 import { columnValue, documentRow } from './decode.js';
 import { mongoReason } from './errors.js';
-import { planText } from './explain.js';
+import { planText, shell } from './explain.js';
 import { ALWAYS, exactly } from './filter.js';
 import { compareKeys, planScan, projectionOf, residualKeeper, sortedDocs, type Find, type Plan } from './read-plan.js';
 
@@ -106,6 +107,36 @@ export class MongoSource implements Source {
       for await (const d of this.coll(meta).find(c.filter, { projection, ...this.readOptions(signal) })) if (keep(d)) n++;
       return n;
     }, signal);
+  }
+
+  /**
+   * count(*) over the whole collection or an exact filter: countDocuments, whose pipeline ($match,
+   * then $group with $sum: 1) FerretDB 1.x implements. Everything else is declined and runs in
+   * process: a $group key or a $sum over a field would meet values the column's type does not hold
+   * (misfits, which reading rows reports, ObjectIds beside strings, int stored as double), so its
+   * result could differ from the rows' aggregate.
+   */
+  async aggregate(table: string, pushdown: AggregatePushdown, options: ReadOptions = {}): Promise<ScanResult | undefined> {
+    const counted = this.countable(table, pushdown);
+    if (!counted) return undefined;
+    const { signal } = options;
+    const n = await this.wrap(() => this.coll(counted.meta).countDocuments(counted.filter, this.readOptions(signal)), signal);
+    const row: Record<string, bigint> = {};
+    pushdown.metrics.forEach((_, i) => (row[`a${i}`] = BigInt(n)));
+    return { rows: [row], native: counted.native };
+  }
+
+  async explainAggregate(table: string, pushdown: AggregatePushdown): Promise<NativeQuery | undefined> {
+    return this.countable(table, pushdown)?.native;
+  }
+
+  private countable(table: string, pd: AggregatePushdown): { meta: CollectionMeta; filter: Document; native: NativeQuery } | undefined {
+    if (pd.group.length > 0 || pd.metrics.some((m) => m.fn !== 'count' || m.column !== undefined)) return undefined;
+    const meta = this.meta(table);
+    const c = pd.where ? meta.compiler.truth(pd.where, true) : exactly(ALWAYS);
+    if (!c.exact) return undefined;
+    const text = `db.${meta.name}.aggregate([{ $match: ${shell(c.filter)} }, { $group: { _id: 1, n: { $sum: 1 } } }])`;
+    return { meta, filter: c.filter, native: { source: this.name, text, params: [] } };
   }
 
   async explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery> {

@@ -13,7 +13,15 @@ import mysql from 'mysql2/promise';
 import { requestCancelled } from '../../errors.js';
 import type { CompareOp } from '../../query/predicate.js';
 import { canonicalDate, canonicalTimestamp, type ColumnType, type Value } from '../../values.js';
-import { splitTableName, type Params, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from '../sql/common.js';
+import {
+  splitTableName,
+  type AggregateDialect,
+  type Params,
+  type Scalar,
+  type SqlColumn,
+  type SqlDialect,
+  type SqlTable,
+} from '../sql/common.js';
 import { watchAbort } from '../abort-watch.js';
 import { SqlSource } from '../sql/source.js';
 import type { StoreLimits } from '../source.js';
@@ -142,7 +150,51 @@ const mysqlDialect: SqlDialect = {
     const l = limit === undefined ? '18446744073709551615' : params.add(String(limit));
     return offset ? `LIMIT ${l} OFFSET ${params.add(String(offset))}` : `LIMIT ${l}`;
   },
+  aggregate: mysqlAggregate(),
 };
+
+/**
+ * GROUP BY with PostgreSQL's results. Text groups, distinct counts and min/max go by the bytes
+ * (the default collations merge `North` and `north`, and _bin collations ignore trailing blanks);
+ * SUM of integers and decimals is an exact DECIMAL, decoded as PostgreSQL's sum type; avg is never
+ * asked (the engine divides sum by count). Declined, so computed in process: float and double
+ * (their sums depend on the order of addition), bool (tinyint(1) may hold 2), json, binary and
+ * any type read as text that is not a character string (time, set, ...).
+ */
+function mysqlAggregate(): AggregateDialect {
+  const TEXT = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum']);
+  const KEYED = new Set(['int', 'numeric', 'date', 'timestamptz']);
+  const exact = (col: SqlColumn): boolean => (col.type === 'text' ? TEXT.has(col.base) : KEYED.has(col.type));
+  const operand = (col: SqlColumn): string => (col.type === 'text' ? bin(ident(col.name)) : ident(col.name));
+  const int8: SqlColumn = { name: '', type: 'int', nullable: true, nativeType: 'bigint', base: 'bigint' };
+  const numeric: SqlColumn = { name: '', type: 'numeric', nullable: true, nativeType: 'decimal', base: 'decimal' };
+  return {
+    groupKey: (col) => (exact(col) ? operand(col) : undefined),
+    metric(fn, col) {
+      if (!col) return fn === 'count' ? 'COUNT(*)' : undefined;
+      if (!exact(col)) return undefined;
+      switch (fn) {
+        case 'count':
+          return `COUNT(${ident(col.name)})`;
+        case 'count_distinct':
+          return `COUNT(DISTINCT ${operand(col)})`;
+        case 'sum':
+          return col.type === 'int' || col.type === 'numeric' ? `SUM(${ident(col.name)})` : undefined;
+        case 'avg':
+          return undefined;
+        case 'min':
+        case 'max':
+          return `${fn.toUpperCase()}(${operand(col)})`;
+      }
+    },
+    resultColumn(fn, col) {
+      if (fn === 'count' || fn === 'count_distinct') return int8;
+      if (fn === 'min' || fn === 'max') return col!;
+      // sum: PostgreSQL's int8 for the narrower integers (sqlTypeOfColumn), numeric otherwise.
+      return col!.type === 'int' && !/^bigint|unsigned/.test(col!.nativeType) ? int8 : numeric;
+    },
+  };
+}
 
 /** The shortest decimal that reads back as the same single-precision float (as MySQL prints FLOAT). */
 function float32(x: number): number {
