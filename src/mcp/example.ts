@@ -61,12 +61,8 @@ const GROUPABLE: ColumnType[] = ['text', 'bool', 'date', 'int'];
 /** aggregate_view arguments an aggregate-only grant allows: count (and a sum) per value of a non-key column. */
 function aggregateExample(d: ViewDescription): Record<string, unknown> {
   const usable = d.columns.filter((c) => c.filterable && !c.masked && !d.key.includes(c.name));
-  const group = usable
-    .filter((c) => GROUPABLE.includes(c.type))
-    .sort((a, b) => GROUPABLE.indexOf(a.type) - GROUPABLE.indexOf(b.type))[0];
-  const sum = d.aggregate?.functions.includes('sum')
-    ? usable.find((c) => SUMMABLE.includes(c.type) && c.name !== group?.name)
-    : undefined;
+  const group = usable.filter((c) => GROUPABLE.includes(c.type)).sort((a, b) => GROUPABLE.indexOf(a.type) - GROUPABLE.indexOf(b.type))[0];
+  const sum = d.aggregate?.functions.includes('sum') ? usable.find((c) => SUMMABLE.includes(c.type) && c.name !== group?.name) : undefined;
   return {
     view: d.id,
     ...(group ? { group_by: [group.name] } : {}),
