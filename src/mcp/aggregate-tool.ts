@@ -121,6 +121,8 @@ export function registerAggregateTool(server: McpServer, gw: Gateway, caller: Mc
           more,
           maxChars: gw.config.server.mcp.maxChars,
           notes,
+          // aggregate_view has no offset: the footer always gives the cursor.
+          ...(result.cursorAfter ? { cursorAfter: result.cursorAfter, tool: 'aggregate_view' } : {}),
         });
         // maxChars may show fewer groups than the page holds: the cursor continues after the last one shown.
         const nextCursor = more || rendered.shown < rows.length ? result.cursorAfter?.(rendered.shown) : undefined;

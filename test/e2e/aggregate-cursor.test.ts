@@ -262,6 +262,8 @@ describe('MCP aggregate_view', () => {
         rows.push(...r.structuredContent.rows);
         cursor = r.structuredContent.next_cursor;
         expect(r.structuredContent.truncated).toBe(cursor !== undefined);
+        const footer = cursor ? `call aggregate_view again with the same arguments and "cursor": "${cursor}"` : 'No more rows match.';
+        expect(r.content[0].text).toContain(footer);
         if (!cursor) break;
       }
       expect(cursor).toBeUndefined();
