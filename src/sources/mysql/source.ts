@@ -158,12 +158,13 @@ const mysqlDialect: SqlDialect = {
  * (the default collations merge `North` and `north`, and _bin collations ignore trailing blanks);
  * SUM of integers and decimals is an exact DECIMAL, decoded as PostgreSQL's sum type; avg is never
  * asked (the engine divides sum by count). Declined, so computed in process: float and double
- * (their sums depend on the order of addition), bool (tinyint(1) may hold 2), json, binary and
- * any type read as text that is not a character string (time, set, ...).
+ * (their sums depend on the order of addition), bool (tinyint(1) may hold 2), date and datetime
+ * (a zero date reads as NULL but groups and counts as a value), json, binary and any type read
+ * as text that is not a character string (time, set, ...).
  */
 function mysqlAggregate(): AggregateDialect {
   const TEXT = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum']);
-  const KEYED = new Set(['int', 'numeric', 'date', 'timestamptz']);
+  const KEYED = new Set(['int', 'numeric']);
   const exact = (col: SqlColumn): boolean => (col.type === 'text' ? TEXT.has(col.base) : KEYED.has(col.type));
   const operand = (col: SqlColumn): string => (col.type === 'text' ? bin(ident(col.name)) : ident(col.name));
   const int8: SqlColumn = { name: '', type: 'int', nullable: true, nativeType: 'bigint', base: 'bigint' };
