@@ -84,6 +84,12 @@ const grant = z.strictObject({
   maxLimit: z.number().int().min(1).optional(),
   rateLimit: rate.optional(),
   cacheTtl: duration.optional(),
+  /** Aggregates and group (docs/security.md, "Aggregate rights"); with read: false an aggregate-only grant. */
+  aggregate: z.boolean().default(false),
+  /** Every group returned is built from at least k distinct values of distinctOn (a bare number: k rows). */
+  minGroupSize: z
+    .union([z.number().int().min(1), z.strictObject({ k: z.number().int().min(1), distinctOn: z.string().min(1).optional() })])
+    .optional(),
 });
 
 const rowSecurity = z.union([z.string().min(1), z.strictObject({ filter: z.string().min(1), exemptRoles: z.array(roleName).default([]) })]);

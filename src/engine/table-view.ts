@@ -7,6 +7,8 @@ import { and, predicateColumns, splitAnd, type ColumnTypes, type Pushdown } from
 import type { ScanAcceptance, Source, TableInfo } from '../sources/source.js';
 import { compareForSort, type Row } from '../values.js';
 import type { EngineQuery, EngineResult, ExecuteOptions, ExplainResult, ViewEngine } from './view.js';
+import { aggregateInStore, explainInStore } from './aggregate/pushed.js';
+import type { AggregateQuery, AggregateResult } from './aggregate/types.js';
 
 export class TableViewEngine implements ViewEngine {
   private readonly types: ColumnTypes;
@@ -23,6 +25,26 @@ export class TableViewEngine implements ViewEngine {
     const accepted = this.accept(q);
     if (!accepted) return this.executePushed(q, options);
     return this.executeInProcess(q, accepted, options);
+  }
+
+  /** GROUP BY in the store when it takes the whole filter and says every aggregate exactly. */
+  async aggregate(q: EngineQuery, agg: AggregateQuery, options: ExecuteOptions = {}): Promise<AggregateResult | undefined> {
+    if (!this.takesFilter(q)) return undefined;
+    return aggregateInStore(this.source, this.table, this.rowBudget, q, agg, options);
+  }
+
+  async explainAggregate(q: EngineQuery, agg: AggregateQuery): Promise<ExplainResult | undefined> {
+    if (!this.takesFilter(q)) return undefined;
+    const native = await explainInStore(this.source, this.table, this.rowBudget, q, agg);
+    if (!native) return undefined;
+    return {
+      plan: { scan: { source: this.source.name, table: this.table.name, pushed: ['filter', 'group', 'aggregates'] } },
+      queries: [native],
+    };
+  }
+
+  private takesFilter(q: EngineQuery): boolean {
+    return this.source.offer(this.table, { where: q.where ? splitAnd(q.where) : [], orderBy: [] }).remaining.length === 0;
   }
 
   async explain(q: EngineQuery): Promise<ExplainResult> {

@@ -3,12 +3,15 @@ import type { ViewId } from '../config/view-id.js';
 import type { ColumnType, Row } from '../values.js';
 import type { OrderTerm, Predicate } from '../query/predicate.js';
 import type { NativeQuery, ReadOptions } from '../sources/source.js';
+import type { AggregateQuery, AggregateResult, IntWidth } from './aggregate/types.js';
 
 export interface ViewColumn {
   name: string;
   type: ColumnType;
   nullable: boolean;
   description?: string;
+  /** An int column's width where the store says it (sum of int2/int4 is int, of int8 numeric, as in PostgreSQL). */
+  intWidth?: IntWidth;
 }
 
 /** A query after policy: only granted columns, the row filter ANDed on, the limit clamped. */
@@ -73,6 +76,13 @@ export type ExecuteOptions = ReadOptions;
 export interface ViewEngine {
   execute(q: EngineQuery, options?: ExecuteOptions): Promise<EngineResult>;
   explain(q: EngineQuery, options?: ExecuteOptions): Promise<ExplainResult>;
+  /**
+   * Optional: runs the aggregation in the store when it can do so exactly, answering undefined
+   * when it cannot (src/engine/aggregate/run.ts then aggregates the governed rows in process).
+   */
+  aggregate?(q: EngineQuery, agg: AggregateQuery, options?: ExecuteOptions): Promise<AggregateResult | undefined>;
+  /** With aggregate: the plan of the store's aggregation, or undefined when it would run in process. */
+  explainAggregate?(q: EngineQuery, agg: AggregateQuery, options?: ExecuteOptions): Promise<ExplainResult | undefined>;
 }
 
 export interface View {

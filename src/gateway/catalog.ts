@@ -1,6 +1,7 @@
 // The catalog: every configured view with its schema and engine, built from config + introspection.
 // A view that cannot be built (store down, bad SQL) is kept as a problem, so `check` can list it
 // and `serve` can retry it on the next request instead of refusing to start.
+import { intWidthOf } from '../engine/aggregate/types.js';
 import type { Config, TableServiceConfig } from '../config/schema.js';
 import { isTableService } from '../config/schema.js';
 import { serviceOf, viewIdOf, viewNameOf, type ViewId } from '../config/view-id.js';
@@ -69,12 +70,16 @@ export class Catalog {
         name: viewName,
         description,
         key,
-        columns: info.columns.map((c) => ({
-          name: c.name,
-          type: c.type,
-          nullable: c.nullable,
-          ...(c.description ? { description: c.description } : {}),
-        })),
+        columns: info.columns.map((c) => {
+          const intWidth = intWidthOf(c);
+          return {
+            name: c.name,
+            type: c.type,
+            nullable: c.nullable,
+            ...(c.description ? { description: c.description } : {}),
+            ...(intWidth ? { intWidth } : {}),
+          };
+        }),
         engine: new TableViewEngine(source, info, this.rowBudget),
       };
     });

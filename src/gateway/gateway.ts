@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { parseViewId, type ViewId } from '../config/view-id.js';
 import type { Catalog } from './catalog.js';
 import type { View } from '../engine/view.js';
+import { METRIC_FNS } from '../query/aggregate-query.js';
 import type { ClientQuery } from '../query/client-query.js';
 import { formatFilter } from '../query/filter-format.js';
 import type { ViewAccess } from '../policy/access.js';
@@ -27,6 +28,7 @@ import type { Logger } from '../ops/logger.js';
 import { bucketKey, rateLimited, type RateLimiter } from '../ops/rate-limit.js';
 import type { Metrics } from '../ops/metrics.js';
 import { toApiError } from './failure.js';
+import { countAtLeastK, explainGroups, runGroups } from './groups.js';
 import type { Authenticated, GatewayRequest, Operation, Outcome, Present, ResultOf, Trace, UnhandledRequest } from './request.js';
 import type { QueryResult, ViewDescription, ViewSummary } from './results.js';
 import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
@@ -35,7 +37,7 @@ import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
  * The rows of one governed query, as the engine and masks give them (and the cache keeps them),
  * with each row's position in the order (unmasked, never sent: a cursor seals one).
  */
-type Page = Pick<QueryResult, 'rows' | 'fields' | 'count' | 'next'> & { positions: CursorPosition[] };
+type Page = Pick<QueryResult, 'rows' | 'fields' | 'count' | 'next' | 'suppressedGroups' | 'countOnly'> & { positions: CursorPosition[] };
 
 /** The row with only these columns, in this order. */
 function pick(row: Row, columns: readonly string[]): Row {
@@ -230,7 +232,19 @@ export class Gateway {
       maxLimit: access.schema.maxLimit,
       explain: access.explain,
       ...(view.status ? { status: view.status() } : {}),
+      read: access.read,
+      aggregate: {
+        allowed: access.aggregate,
+        functions: !access.aggregate ? [] : access.read ? [...METRIC_FNS] : ['count', 'count_distinct', 'sum', 'avg'],
+        ...(access.minGroupSize ? { minGroupSize: access.minGroupSize.k } : {}),
+      },
     };
+  }
+
+  /** Whether some grant of the identity's role allows aggregates (MCP lists aggregate_view only then). */
+  mayAggregate(identity: Identity): boolean {
+    const role = Object.hasOwn(this.config.roles, identity.role) ? this.config.roles[identity.role] : undefined;
+    return Object.values(role?.grants ?? {}).some((g) => g.aggregate);
   }
 
   /** `signal`: aborts when nobody waits for the answer any more (GatewayRequest.signal). */
@@ -249,9 +263,16 @@ export class Gateway {
     const after = q.cursor !== undefined ? this.cursors.open(q.cursor, binding) : undefined;
     const governed = govern(access, identity, view, q, after);
     notes.fields = governed.fields;
-    const paging = { offset: governed.engine.offset, limit: governed.engine.limit, maxLimit: access.schema.maxLimit };
+    const agg = governed.aggregate;
+    const paging = agg
+      ? { offset: agg.offset, limit: agg.limit, maxLimit: access.schema.maxLimit }
+      : { offset: governed.engine.offset, limit: governed.engine.limit, maxLimit: access.schema.maxLimit };
     if (q.explain) {
       if (!access.explain) throw new ApiError('forbidden', 'your role may not use explain on this view', { param: 'explain' });
+      if (agg || governed.countOnly) {
+        const plan = await explainGroups(view, governed, access.rowBudget, signal);
+        return { rows: [], fields: governed.fields, explain: plan, ...paging };
+      }
       const o = governed.opaqueOrder;
       // What runs: with an opaque order, every matching row (the page is cut by the gateway).
       const plan = await view.engine.explain(o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine, { signal });
@@ -261,13 +282,15 @@ export class Gateway {
     if (access.cacheTtl) {
       // A cursor's tag (opaque order) cuts the page in the gateway, outside the engine query.
       const tag = governed.opaqueOrder?.after?.tag;
-      const key = this.cacheKeys.key(identity, access, governed.engine) + (tag !== undefined ? `:after:${tag}` : '');
+      // Aggregates and count_only answer differently from rows under the same engine query.
+      const keyed = { ...governed.engine, ...(agg ? { aggregate: agg } : {}), ...(governed.countOnly ? { countOnly: true } : {}) };
+      const key = this.cacheKeys.key(identity, access, keyed) + (tag !== undefined ? `:after:${tag}` : '');
       // The load may serve other requests too: the cache stops it once none of them waits.
-      const out = await this.services.cache.getOrLoad(id, key, access.cacheTtl, (load) => this.run(view, governed, load), signal);
+      const out = await this.services.cache.getOrLoad(id, key, access.cacheTtl, (load) => this.run(view, governed, access, load), signal);
       page = out.value;
       notes.cache = { hit: out.hit, maxAgeMs: out.maxAgeMs };
     } else {
-      page = await this.run(view, governed, signal);
+      page = await this.run(view, governed, access, signal);
     }
     notes.rowCount = page.rows.length;
     const { positions, next, ...rest } = page;
@@ -287,7 +310,10 @@ export class Gateway {
   }
 
   /** Steps 3 and 4: the engine, then the masks. */
-  private async run(view: View, governed: GovernedQuery, signal: AbortSignal | undefined): Promise<Page> {
+  private async run(view: View, governed: GovernedQuery, access: ViewAccess, signal: AbortSignal | undefined): Promise<Page> {
+    // Groups carry no keyset position yet: no cursor for aggregates.
+    if (governed.aggregate || governed.countOnly) return { ...(await runGroups(view, governed, access, signal)), positions: [] };
+    if (governed.engine.count && access.minGroupSize) await countAtLeastK(view, governed.engine, access, 'include_count', signal);
     if (governed.opaqueOrder) return this.runOpaque(view, governed, governed.opaqueOrder, signal);
     const q = governed.engine;
     // The order's columns come along for the cursor, and are cut off again.

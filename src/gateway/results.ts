@@ -24,6 +24,10 @@ export interface ViewDescription extends ViewSummary {
   explain: boolean;
   /** Engine-specific state, e.g. a materialized hub view's last refresh. */
   status?: Record<string, unknown>;
+  /** Whether the caller may read rows (false: an aggregate-only grant). */
+  read?: boolean;
+  /** Whether the caller may aggregate and group, with the least entities per returned group (minGroupSize k). */
+  aggregate?: { allowed: boolean; functions: string[]; minGroupSize?: number };
 }
 
 export interface QueryResult {
@@ -37,6 +41,10 @@ export interface QueryResult {
   /** The cursor that continues after the first `shown` rows of this page (MCP may show fewer than it got). */
   cursorAfter?: (shown: number) => string | undefined;
   explain?: unknown;
+  /** Aggregates: groups left out because they were built from fewer entities than the grant's minGroupSize. */
+  suppressedGroups?: number;
+  /** count_only: `count` is the whole answer. */
+  countOnly?: true;
   /** The page as governed: where it starts, its size (the client's limit, clamped) and the view's most rows per page. */
   offset: number;
   limit: number;

@@ -1,6 +1,7 @@
 // Hub views (docs/hub.md): the view runs inside the PostgreSQL federation hub. viewgate reads the
 // service schema's security-barrier view with one statement per request (bound parameters only),
 // inside a transaction that carries the caller's identity; PostgreSQL enforces rowSecurity itself.
+import { intWidthOf } from '../engine/aggregate/types.js';
 import type { SqlViewSpec } from '../engine/embedded/index.js';
 import type { EngineQuery, EngineResult, ExecuteOptions, ExplainResult, View, ViewEngine } from '../engine/view.js';
 import { viewIdOf } from '../config/view-id.js';
@@ -125,12 +126,16 @@ export async function buildHubView(spec: SqlViewSpec): Promise<View> {
     name,
     description: cfg.description ?? '',
     key,
-    columns: table.info.columns.map((c) => ({
-      name: c.name,
-      type: c.type,
-      nullable: c.nullable,
-      ...(cfg.columns?.[c.name] ? { description: cfg.columns[c.name]!.description } : {}),
-    })),
+    columns: table.info.columns.map((c) => {
+      const intWidth = intWidthOf(c);
+      return {
+        name: c.name,
+        type: c.type,
+        nullable: c.nullable,
+        ...(cfg.columns?.[c.name] ? { description: cfg.columns[c.name]!.description } : {}),
+        ...(intWidth ? { intWidth } : {}),
+      };
+    }),
     engine: new HubViewEngine(session, table),
     status: () => ({
       engine: 'hub',

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Gateway, ViewDescription } from '../gateway/index.js';
 import { parseToolQuery } from '../query/client-query.js';
 import { toPlain, type Row } from '../values.js';
+import { registerAggregateTool } from './aggregate-tool.js';
 import { handleCall, type McpCaller } from './caller.js';
 import { toolError } from './errors.js';
 import { exampleArguments } from './example.js';
@@ -40,6 +41,13 @@ const describeViewOutput = z.object({
   ),
   example: z.object({ tool: z.literal('query_view'), arguments: z.record(z.string(), z.unknown()) }),
   status: z.record(z.string(), z.unknown()).optional().describe('Engine status, e.g. the last refresh of a materialized hub view.'),
+  aggregates: z
+    .object({
+      rows: z.boolean().describe('Whether you may read rows (query_view); false: only aggregate_view.'),
+      functions: z.array(z.string()).describe('The aggregate_view functions you may use here; empty: none.'),
+      min_group_size: z.number().int().optional().describe('Groups built from fewer entities are left out (counted in suppressed_groups).'),
+    })
+    .optional(),
 });
 
 const queryViewInput = z.strictObject({
@@ -218,6 +226,8 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
       return { content: [{ type: 'text', text: r.value.text }], structuredContent: r.value.structured };
     },
   );
+
+  if (gw.mayAggregate(identity)) registerAggregateTool(server, gw, caller);
 }
 
 /** JSON-safe values for structuredContent: integers beyond 2^53 become strings of digits. */
@@ -245,6 +255,15 @@ export function viewSchema(d: ViewDescription, example: Record<string, unknown>)
     })),
     example: { tool: 'query_view', arguments: example },
     ...(d.status ? { status: d.status } : {}),
+    ...(d.aggregate?.allowed
+      ? {
+          aggregates: {
+            rows: d.read ?? true,
+            functions: d.aggregate.functions,
+            ...(d.aggregate.minGroupSize !== undefined ? { min_group_size: d.aggregate.minGroupSize } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -259,5 +278,11 @@ function describeText(s: ViewSchema): string {
     'Columns:',
     ...cols,
     `Example: query_view ${JSON.stringify(s.example.arguments)}`,
+    ...(s.aggregates
+      ? [
+          `Aggregates (aggregate_view): ${s.aggregates.functions.join(', ')}${s.aggregates.rows ? '' : '; rows cannot be read, only aggregated'}` +
+            `${s.aggregates.min_group_size !== undefined ? `; groups of fewer than ${s.aggregates.min_group_size} entities are left out` : ''}.`,
+        ]
+      : []),
   ].join('\n');
 }

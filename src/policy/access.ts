@@ -11,6 +11,12 @@ import type { DecidingGrant } from './grants.js';
 import { needsOpaqueOrder } from './opaque-order.js';
 import { bindRowFilter, type RowFilter } from './row-filter.js';
 
+interface MinGroupSize {
+  readonly k: number;
+  /** The column whose distinct values are counted; may be hidden from the role. Absent: rows are counted. */
+  readonly distinctOn?: string;
+}
+
 export interface ViewAccess {
   readonly viewId: ViewId;
   readonly role: string;
@@ -28,6 +34,12 @@ export interface ViewAccess {
   /** Most rows matching one query that the gateway orders opaquely (the view's row budget). */
   readonly rowBudget: number;
   readonly explain: boolean;
+  /** Whether the role may read rows (lists, one row): false for an aggregate-only grant. */
+  readonly read: boolean;
+  /** Whether the role may aggregate and group (docs/security.md, "Aggregate rights"). */
+  readonly aggregate: boolean;
+  /** Every group returned must be built from at least k distinct values of distinctOn (none: k rows). */
+  readonly minGroupSize?: MinGroupSize;
   /** Milliseconds a response may be cached; none: not cached. */
   readonly cacheTtl?: number;
   readonly rateLimit?: Rate;
@@ -74,6 +86,9 @@ export function viewAccess(config: Config, filters: ConfigRowFilters, view: View
     opaqueOrder: needsOpaqueOrder(view.key, schema),
     rowBudget: viewRowBudget(config, view),
     explain: grant.explain,
+    read: grant.read,
+    aggregate: grant.aggregate,
+    ...(grant.minGroupSize !== undefined ? { minGroupSize: minGroupSizeOf(grant.minGroupSize) } : {}),
     ...(grant.cacheTtl !== undefined ? { cacheTtl: grant.cacheTtl } : {}),
     ...(grant.rateLimit !== undefined ? { rateLimit: grant.rateLimit } : {}),
     rowFilters: Object.freeze(rowFilters),
@@ -81,6 +96,10 @@ export function viewAccess(config: Config, filters: ConfigRowFilters, view: View
     // The rowSecurity's claims count for exempt roles too: their entries are only split more finely.
     cacheClaims: isHubView(config, view) ? 'all' : Object.freeze([...(grantFilter?.claims ?? []), ...(rs?.filter.claims ?? [])]),
   });
+}
+
+function minGroupSizeOf(m: NonNullable<GrantConfig['minGroupSize']>): MinGroupSize {
+  return Object.freeze(typeof m === 'number' ? { k: m } : { k: m.k, ...(m.distinctOn !== undefined ? { distinctOn: m.distinctOn } : {}) });
 }
 
 /** What the hub binds a caller's claims with: the view's rowSecurity, parsed once. */

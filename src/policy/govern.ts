@@ -2,6 +2,7 @@
 // pipeline, docs/architecture.md), from the policy's record for the caller's role on the view
 // (access.ts). Masked fields stay visible but cannot be filtered, sorted or looked up; the row
 // filters are ANDed on with claims bound as typed values.
+import type { AggregateQuery } from '../engine/aggregate/types.js';
 import type { View, EngineQuery } from '../engine/view.js';
 import { parseRestQuery, type ClientQuery } from '../query/client-query.js';
 import { bindFilter, coerceLiteral } from '../query/bind.js';
@@ -16,6 +17,8 @@ import type { Identity } from './identity.js';
 import type { MaskFn } from './mask.js';
 import type { OpaqueOrder } from './opaque-order.js';
 import type { Policy } from './policy.js';
+import { maskedField, unknownField } from './field-errors.js';
+import { governAggregate } from './govern-aggregate.js';
 import { bindRowFilter } from './row-filter.js';
 
 // Only this module holds it: a GovernedQuery comes from govern() or, by name, ungovernedQuery().
@@ -31,34 +34,31 @@ export class GovernedQuery {
   readonly masks: ReadonlyMap<string, MaskFn>;
   /** Set when a key column is hidden or masked for the caller: ties are broken by a keyed hash. */
   readonly opaqueOrder?: OpaqueOrder;
+  /** Groups instead of rows (engine.where selects the rows grouped): src/engine/aggregate/run.ts. */
+  readonly aggregate?: AggregateQuery;
+  /** count_only: only the number of rows matching engine.where. */
+  readonly countOnly: boolean;
 
   constructor(
     token: typeof issued,
-    parts: { engine: EngineQuery; fields: string[]; masks: ReadonlyMap<string, MaskFn>; opaqueOrder?: OpaqueOrder },
+    parts: {
+      engine: EngineQuery;
+      fields: string[];
+      masks: ReadonlyMap<string, MaskFn>;
+      opaqueOrder?: OpaqueOrder;
+      aggregate?: AggregateQuery;
+      countOnly?: boolean;
+    },
   ) {
     if (token !== issued) throw new TypeError('a GovernedQuery comes from govern()');
     this.engine = parts.engine;
     this.fields = parts.fields;
     this.masks = parts.masks;
     if (parts.opaqueOrder) this.opaqueOrder = parts.opaqueOrder;
+    if (parts.aggregate) this.aggregate = parts.aggregate;
+    this.countOnly = parts.countOnly ?? false;
     Object.freeze(this);
   }
-}
-
-function unknownField(name: string, param: string, schema: CallerSchema, pos?: number): ApiError {
-  return badRequest(`unknown field "${name}" in ${param}; fields are: ${schema.columns.map((c) => c.name).join(', ')}`, {
-    param,
-    field: name,
-    ...(pos !== undefined ? { position: pos } : {}),
-  });
-}
-
-function maskedField(name: string, param: string, pos?: number): ApiError {
-  return badRequest(`field "${name}" is masked for your role, so it cannot be used in ${param}`, {
-    param,
-    field: name,
-    ...(pos !== undefined ? { position: pos } : {}),
-  });
 }
 
 /** Resolves a field the client names in filter, order or ids: visible, unmasked, comparable. */
@@ -101,12 +101,40 @@ function refuseNul(p: Predicate | undefined, error: () => ApiError): void {
 }
 
 /**
+ * What a query may combine, and what an aggregate-only grant (read: false) may ask: no rows, only
+ * aggregates and count_only.
+ */
+function refuseShape(access: ViewAccess, view: View, q: ClientQuery): void {
+  if (q.countOnly) {
+    const other = q.aggregate
+      ? 'fields aggregates or group'
+      : q.fields
+        ? 'fields'
+        : q.ids
+          ? 'ids'
+          : q.includeCount
+            ? 'include_count'
+            : undefined;
+    if (other) throw badRequest(`count_only answers a number only, so it cannot be combined with ${other}`, { param: 'count_only' });
+  }
+  if (q.aggregate && q.ids) throw badRequest('ids selects rows; with aggregates use filter', { param: 'ids' });
+  if (!q.aggregate && !q.countOnly && !access.read) {
+    throw new ApiError(
+      'forbidden',
+      `your grant on "${view.id}" is aggregate-only (read: false): rows cannot be read; ask for aggregates (fields=count(*), group=...) or count_only=true`,
+      { view: view.id },
+    );
+  }
+}
+
+/**
  * `after`: where the previous page ended, from a cursor the gateway opened and checked
  * (src/policy/cursor.ts); the keyset predicate is built here from those server-sealed values, never
  * from anything the caller wrote.
  */
 export function govern(access: ViewAccess, identity: Identity, view: View, q: ClientQuery, after?: CursorPosition): GovernedQuery {
   const { schema } = access;
+  refuseShape(access, view, q);
 
   const fields = q.fields && q.fields.length > 0 ? q.fields : schema.columns.map((c) => c.name);
   for (const f of fields) if (!schema.byName.has(f)) throw unknownField(f, 'fields', schema);
@@ -134,6 +162,27 @@ export function govern(access: ViewAccess, identity: Identity, view: View, q: Cl
   refuseNul(clientWhere, () => badRequest('filter values cannot contain the NUL character (U+0000)', { param: 'filter' }));
   refuseNul(idsWhere, () => badRequest('ids cannot contain the NUL character (U+0000)', { param: 'ids' }));
   refuseNul(rowWhere, () => new ApiError('forbidden', 'a claim used by the row filter contains the NUL character (U+0000)', {}));
+
+  if (q.aggregate || q.countOnly) {
+    const base: EngineQuery = {
+      columns: [],
+      where: and(rowWhere, clientWhere),
+      ...(rowWhere ? { rowFilter: rowWhere } : {}),
+      orderBy: [],
+      limit: 1,
+      offset: 0,
+      count: false,
+      identity: { role: identity.role, claims: identity.claims },
+      ...(access.storeRowSecurity ? { storeRowSecurity: access.storeRowSecurity } : {}),
+    };
+    if (!q.aggregate) return new GovernedQuery(issued, { fields: [], masks: new Map(), engine: base, countOnly: true });
+    const agg = governAggregate(access, view, q.aggregate, q.order ?? [], {
+      ...(q.limit !== undefined ? { limit: q.limit } : {}),
+      ...(q.offset !== undefined ? { offset: q.offset } : {}),
+      count: q.includeCount ?? false,
+    });
+    return new GovernedQuery(issued, { fields: agg.fields, masks: new Map(), engine: base, aggregate: agg.query });
+  }
 
   const orderBy: OrderTerm[] = [];
   for (const o of q.order ?? []) {

@@ -15,9 +15,9 @@ export function decidingGrant(grants: Record<string, GrantConfig>, viewId: ViewI
   return key === undefined ? undefined : { key, grant: grants[key]! };
 }
 
-/** The deciding grant of a role for a view, when it lets the role read the view. */
+/** The deciding grant of a role for a view, when it lets the role read the view (rows, or only aggregates). */
 export function readGrant(config: Config, role: string, viewId: ViewId): DecidingGrant | undefined {
   const grants = Object.hasOwn(config.roles, role) ? config.roles[role]!.grants : undefined;
   const decided = grants ? decidingGrant(grants, viewId) : undefined;
-  return decided?.grant.read ? decided : undefined;
+  return decided?.grant.read || decided?.grant.aggregate ? decided : undefined;
 }

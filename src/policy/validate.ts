@@ -60,6 +60,10 @@ export function policyProblems(config: Config, filters: ConfigRowFilters, views:
           if (m.length) out.push({ path: `${path}.masks`, message: `view "${view.id}" has no column ${quoteList(m)}` });
         }
         if (rowFilter) out.push(...rowFilterProblems(rowFilter, view, `${path}.rowFilter`));
+        const distinctOn = typeof grant.minGroupSize === 'object' ? grant.minGroupSize.distinctOn : undefined;
+        if (distinctOn !== undefined && !cols.has(distinctOn)) {
+          out.push({ path: `${path}.minGroupSize.distinctOn`, message: `view "${view.id}" has no column "${distinctOn}"` });
+        }
       }
       if (Object.values(grant.masks).includes('hash') && !config.masking.hashSecret) {
         out.push({ path: `${path}.masks`, message: 'the hash mask needs masking.hashSecret' });

@@ -14,6 +14,15 @@
 // - include_count / explain: true/false/1/0, any case; present without a value means true.
 // - fields: `*` or an empty value means the caller's schema.
 import { badRequest, type ApiError } from '../errors.js';
+import {
+  checkDistinctNames,
+  looksLikeAggregate,
+  parseGroup,
+  parseMetric,
+  type AggregateRequest,
+  type MetricFn,
+  type SelectItem,
+} from './aggregate-query.js';
 import type { FilterAst } from './ast.js';
 import { parseFilter } from './filter-parser.js';
 import { structuredToAst } from './structured-filter.js';
@@ -34,6 +43,10 @@ export interface ClientQuery {
   explain?: boolean;
   /** A `next_cursor` from an earlier page of the same query (docs/query.md, "Cursors"); opened by the gateway. */
   cursor?: string;
+  /** Aggregates and/or `group` (docs/query.md, "Aggregates"): the rows are groups, not view rows. */
+  aggregate?: AggregateRequest;
+  /** `count_only=true`: the answer is the number of matching rows, nothing else. */
+  countOnly?: boolean;
 }
 
 export interface ToolQueryArgs {
@@ -45,27 +58,28 @@ export interface ToolQueryArgs {
   cursor?: string;
 }
 
-const JOINABLE = new Set(['fields', 'order', 'ids']);
+const JOINABLE = new Set(['fields', 'order', 'ids', 'group']);
 
 /** The query parameters of `GET /_table/{view}`, in the order error messages list them. */
-const QUERY_PARAMS = ['fields', 'filter', 'order', 'limit', 'offset', 'include_count', 'ids', 'explain', 'cursor'] as const;
+const QUERY_PARAMS = [
+  'fields',
+  'filter',
+  'order',
+  'limit',
+  'offset',
+  'include_count',
+  'ids',
+  'explain',
+  'group',
+  'having',
+  'count_only',
+  'cursor',
+] as const;
 /** `GET /_table/{view}/{id}` takes only a field list. */
 export const ROW_PARAMS = ['fields'] as const;
 
 /** DreamFactory query parameters viewgate does not implement; named as such in the 400. */
-const DREAMFACTORY_ONLY = new Set([
-  'related',
-  'group',
-  'having',
-  'include_schema',
-  'id_field',
-  'id_type',
-  'count_only',
-  'continue',
-  'rollback',
-  'schema',
-  'fields_only',
-]);
+const DREAMFACTORY_ONLY = new Set(['related', 'include_schema', 'id_field', 'id_type', 'continue', 'rollback', 'schema', 'fields_only']);
 
 /**
  * REST query-string values: strings, or arrays of strings when a parameter repeats. `allowed` is
@@ -88,10 +102,16 @@ export function parseRestQuery(q: Record<string, unknown>, allowed: readonly str
   };
   const out: ClientQuery = {};
   const fields = get('fields');
-  if (fields !== undefined) {
+  const group = get('group');
+  const having = get('having');
+  const aggregate = parseAggregateParams(fields, group, having);
+  if (aggregate) out.aggregate = aggregate;
+  else if (fields !== undefined) {
     const f = parseFields(fields);
     if (f) out.fields = f;
   }
+  const countOnly = get('count_only');
+  if (countOnly !== undefined && parseFlag(countOnly, 'count_only')) out.countOnly = true;
   const filter = get('filter');
   if (filter !== undefined && filter.trim() !== '') out.filter = parseFilterText(filter);
   const order = get('order');
@@ -163,10 +183,99 @@ function checkCursor(q: ClientQuery): ClientQuery {
   return q;
 }
 
+/**
+ * The aggregate part of a REST query: present when `fields` holds an aggregate or `group` is
+ * given. Every plain field next to an aggregate must be in `group`; `group` alone (or with only
+ * its own columns in fields) returns the distinct groups.
+ */
+function parseAggregateParams(
+  fields: string | undefined,
+  group: string | undefined,
+  having: string | undefined,
+): AggregateRequest | undefined {
+  const items = fields !== undefined && fields.trim() !== '' && fields.trim() !== '*' ? splitList(fields) : [];
+  const groupCols = group !== undefined && group.trim() !== '' ? parseGroup(splitList(group)) : [];
+  const hasMetric = items.some(({ item }) => looksLikeAggregate(item));
+  if (!hasMetric && groupCols.length === 0) {
+    if (having !== undefined && having.trim() !== '') {
+      throw badRequest('having filters groups, so it needs group or an aggregate in fields', { param: 'having' });
+    }
+    return undefined;
+  }
+  const select: SelectItem[] = [];
+  for (const { item, pos } of items) {
+    if (item === '') throw badRequest(`empty field name at position ${pos} in fields`, { param: 'fields', position: pos });
+    if (item === '*')
+      throw badRequest(`'*' cannot stand next to aggregates in fields; name the group columns`, { param: 'fields', position: pos });
+    if (looksLikeAggregate(item)) select.push({ kind: 'metric', metric: parseMetric(item, 'fields', pos) });
+    else {
+      if (!groupCols.includes(item)) {
+        throw badRequest(`field "${item}" at position ${pos} in fields stands next to aggregates, so it must be in group`, {
+          param: 'fields',
+          field: item,
+          position: pos,
+        });
+      }
+      select.push({ kind: 'field', name: item, position: pos });
+    }
+  }
+  // Group columns not named in fields are returned too, first: a group is known by its values.
+  const named = new Set(select.flatMap((s) => (s.kind === 'field' ? [s.name] : [])));
+  const full = [...groupCols.filter((g) => !named.has(g)).map((name): SelectItem => ({ kind: 'field', name })), ...select];
+  checkDistinctNames(full, 'fields');
+  return {
+    select: full,
+    group: groupCols,
+    ...(having !== undefined && having.trim() !== '' ? { having: parseFilterText(having, 'having') } : {}),
+  };
+}
+
+/** MCP aggregate_view arguments. */
+export interface ToolAggregateArgs {
+  group_by?: string[] | string;
+  metrics?: { fn: MetricFn; field?: string; as?: string }[];
+  filter?: string | object;
+  having?: string | object;
+  order?: string[] | string;
+  limit?: number | string;
+}
+
+/** aggregate_view's arguments as a ClientQuery: the same model REST's fields/group/having build. */
+export function parseToolAggregate(args: ToolAggregateArgs): ClientQuery {
+  const group =
+    args.group_by === undefined || args.group_by === null
+      ? []
+      : parseGroup(splitList(listArg(args.group_by, 'group_by').join(',')), 'group_by');
+  const select: SelectItem[] = group.map((name) => ({ kind: 'field', name }));
+  (args.metrics ?? []).forEach((m, i) => {
+    if (m.field === undefined && m.fn !== 'count') {
+      throw badRequest(`metrics[${i}]: ${m.fn} needs a field`, { param: 'metrics', position: i });
+    }
+    const call = m.fn === 'count_distinct' ? `count(distinct ${m.field ?? ''})` : `${m.fn}(${m.field ?? (m.fn === 'count' ? '*' : '')})`;
+    const metric = parseMetric(m.as !== undefined ? `${call} as ${m.as}` : call, `metrics[${i}]`);
+    select.push({ kind: 'metric', metric: { ...metric, param: 'metrics', position: i } });
+  });
+  if (select.length === 0) throw badRequest('give group_by, metrics or both', { param: 'metrics' });
+  checkDistinctNames(select, 'metrics');
+  const out: ClientQuery = { aggregate: { select, group } };
+  const having: unknown = args.having;
+  if (typeof having === 'string') {
+    if (having.trim() !== '') out.aggregate!.having = parseFilterText(having, 'having');
+  } else if (having !== undefined && having !== null) {
+    out.aggregate!.having = structuredToAst(having, 'having');
+  }
+  const rest = parseToolQuery({
+    ...(args.filter !== undefined ? { filter: args.filter } : {}),
+    ...(args.order !== undefined ? { order: args.order } : {}),
+    ...(args.limit !== undefined ? { limit: args.limit } : {}),
+  });
+  return { ...rest, ...out };
+}
+
 /** A filter parameter's text: the grammar, or JSON (starting with `{`) for the structured filter. */
-function parseFilterText(filter: string): FilterAst {
+function parseFilterText(filter: string, param = 'filter'): FilterAst {
   const text = filter.trim();
-  if (!text.startsWith('{')) return parseFilter(filter, { param: 'filter' });
+  if (!text.startsWith('{')) return parseFilter(filter, { param });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -175,12 +284,12 @@ function parseFilterText(filter: string): FilterAst {
     const at = /position (\d+)/.exec(message);
     const position = at ? Number(at[1]) + filter.indexOf('{') : undefined;
     throw badRequest(
-      `filter starts with '{' so it looks like JSON (a structured filter), but the JSON does not parse: ${message}. ` +
+      `${param} starts with '{' so it looks like JSON (a structured filter), but the JSON does not parse: ${message}. ` +
         `Write {"field":"customer_id","op":"eq","value":7} (with and/or/not to combine), or a filter in the grammar such as customer_id = 7`,
-      { param: 'filter', ...(position !== undefined ? { position } : {}) },
+      { param, ...(position !== undefined ? { position } : {}) },
     );
   }
-  return structuredToAst(json, 'filter');
+  return structuredToAst(json, param);
 }
 
 function unknownParameter(name: string, allowed: readonly string[]): ApiError {

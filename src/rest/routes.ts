@@ -180,10 +180,13 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
       (req) => ({ op: 'query', view: viewId(req), parse: () => parseRestQuery(req.query as Record<string, unknown>) }),
       (r) => {
         if (r.explain !== undefined) return { explain: r.explain };
+        // count_only: the body is the bare number (docs/query.md, "Aggregates").
+        if (r.countOnly) return r.count;
         const meta: Record<string, number | string> = {};
         if (r.count !== undefined) meta.count = r.count;
         if (r.next !== undefined) meta.next = r.next;
         if (r.nextCursor !== undefined) meta.next_cursor = r.nextCursor;
+        if (r.suppressedGroups !== undefined) meta.suppressed_groups = r.suppressedGroups;
         return { resource: r.rows, meta };
       },
       // The body is rows, count and next: all of one page, which a cache hit returns as it was

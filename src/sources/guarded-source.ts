@@ -3,7 +3,17 @@
 // because its client left is no store failure: the breaker lets it pass (it is no StoreError) and
 // the metrics count it as `cancelled`.
 import type { Pushdown, Predicate } from '../query/predicate.js';
-import type { JoinPushdown, NativeQuery, ReadOptions, ScanAcceptance, ScanOffer, ScanResult, Source, TableInfo } from './source.js';
+import type {
+  AggregatePushdown,
+  JoinPushdown,
+  NativeQuery,
+  ReadOptions,
+  ScanAcceptance,
+  ScanOffer,
+  ScanResult,
+  Source,
+  TableInfo,
+} from './source.js';
 import type { StoreLimits } from './source.js';
 import { ApiError, StoreError } from '../errors.js';
 import { CircuitOpenError, type BreakerStateName, type CircuitBreaker } from './breaker.js';
@@ -21,6 +31,9 @@ export class GuardedSource implements Source {
   readonly limits: StoreLimits;
   /** Present when the wrapped source can run a join of its own tables as one query. */
   readonly scanJoin?: (pushdown: JoinPushdown, options?: ReadOptions) => Promise<ScanResult>;
+  /** Present when the wrapped source can compute groups itself (GROUP BY). */
+  readonly aggregate?: (table: string, pushdown: AggregatePushdown, options?: ReadOptions) => Promise<ScanResult | undefined>;
+  readonly explainAggregate?: (table: string, pushdown: AggregatePushdown) => Promise<NativeQuery | undefined>;
 
   constructor(
     readonly inner: Source,
@@ -37,6 +50,15 @@ export class GuardedSource implements Source {
           () => inner.scanJoin!(pd, options),
           (r) => r.rows.length,
         );
+    if (inner.aggregate)
+      this.aggregate = (table, pd, options) =>
+        this.call(
+          'aggregate',
+          () => inner.aggregate!(table, pd, options),
+          (r) => r?.rows.length ?? 0,
+        );
+    // Builds the native query without sending it: no round trip, no breaker.
+    if (inner.explainAggregate) this.explainAggregate = (table, pd) => inner.explainAggregate!(table, pd);
   }
 
   connect(): Promise<void> {

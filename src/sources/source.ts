@@ -1,5 +1,6 @@
 // The interface every store implements (docs/architecture.md, "How to add a store"). One folder
 // per store beside this file.
+import type { MetricFn } from '../query/aggregate-query.js';
 import type { ColumnType, Row } from '../values.js';
 import type { OrderTerm, Predicate, Pushdown } from '../query/predicate.js';
 
@@ -69,6 +70,19 @@ export interface JoinPushdown {
 }
 
 /**
+ * Groups of one table computed by the store (GROUP BY), in PostgreSQL's result types: the rows
+ * come back keyed g0, g1, ... (group values) and a0, a1, ... (metrics).
+ */
+export interface AggregatePushdown {
+  where?: Predicate;
+  group: string[];
+  /** count with no column is count(*). */
+  metrics: { fn: MetricFn; column?: string }[];
+  /** At most this many groups (the engine asks one past its budget). */
+  limit: number;
+}
+
+/**
  * Work the engine offers one scan, in source column names (as Trino's applyFilter and applyTopN):
  * conjuncts of its filter and the order it wants.
  */
@@ -130,4 +144,12 @@ export interface Source {
    * `${alias}.${column}`. The embedded engine sends a whole single-source subplan this way.
    */
   scanJoin?(pushdown: JoinPushdown, options?: ReadOptions): Promise<ScanResult>;
+  /**
+   * Optional: the groups computed by the store, or undefined when it cannot compute them exactly
+   * as PostgreSQL does (the engine then aggregates the scanned rows itself). MongoDB's $count/$sum
+   * would plug in here.
+   */
+  aggregate?(table: string, pushdown: AggregatePushdown, options?: ReadOptions): Promise<ScanResult | undefined>;
+  /** With aggregate: the native query it would send, or undefined when it would decline. */
+  explainAggregate?(table: string, pushdown: AggregatePushdown): Promise<NativeQuery | undefined>;
 }

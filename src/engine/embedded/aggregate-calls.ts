@@ -40,7 +40,7 @@ export function funcCall(b: RawNode, scope: Scope, loc: number, typeOf: (node: R
 }
 
 /** PostgreSQL's aggregate result types: sum(int4) is bigint, sum(int8) numeric, avg of integers numeric. */
-function aggregateType(fn: AggFn, t: SqlType): SqlType | undefined {
+export function aggregateType(fn: AggFn, t: SqlType): SqlType | undefined {
   switch (fn) {
     case 'count':
       return 'int8';

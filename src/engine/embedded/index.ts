@@ -56,6 +56,7 @@ export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOpti
       name: o.name,
       type: columnTypeOf(o.type),
       nullable: o.nullable,
+      ...(o.type === 'int2' || o.type === 'int4' || o.type === 'int8' ? { intWidth: o.type } : {}),
       ...optional(spec.view.columns?.[o.name]?.description ?? storeComment(model, o.expr)),
     })),
     engine: new EmbeddedEngine(model, spec, options.pushdown ?? true),

@@ -121,6 +121,11 @@ export function components(config: Config): Json {
           count: { type: 'integer', description: 'Matching rows (with include_count=true).' },
           next: { type: 'integer', description: 'Offset of the next page, when more rows exist.' },
           next_cursor: { type: 'string', description: 'The cursor of the next page, when more rows exist.' },
+          suppressed_groups: {
+            type: 'integer',
+            description:
+              'Aggregates under minGroupSize: groups left out because they were built from fewer entities than the grant allows.',
+          },
         },
       },
       ViewList: {

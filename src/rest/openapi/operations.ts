@@ -69,6 +69,7 @@ export function queryOperation(d: ViewDescription, explain: boolean): Json {
     params.push({ name: 'ids', in: 'query', description: `Comma-separated values of ${d.key[0]}.`, schema: { type: 'string' } });
   }
   if (explain) params.push(ref('parameters', 'explain'));
+  params.push(...aggregateParams(d));
   const page: Json = {
     type: 'object',
     required: ['resource', 'meta'],
@@ -93,6 +94,30 @@ export function queryOperation(d: ViewDescription, explain: boolean): Json {
       ...errorResponses({ '422': ref('responses', 'RowBudget') }),
     },
   };
+}
+
+/** group, having and count_only; group and having only when the grant allows aggregates (docs/query.md, "Aggregates"). */
+function aggregateParams(d: ViewDescription): Json[] {
+  const countOnly: Json = {
+    name: 'count_only',
+    in: 'query',
+    description: `true: the body is the bare number of matching rows${d.aggregate?.minGroupSize !== undefined ? ` (403 when they come from fewer than ${d.aggregate.minGroupSize} entities)` : ''}.`,
+    schema: { type: 'boolean' },
+  };
+  const agg = d.aggregate;
+  if (!agg?.allowed) return [countOnly];
+  const rules = [
+    `Aggregates allowed in fields: ${agg.functions.join(', ')} (e.g. \`status,count(*),sum(total) as revenue\`); every plain field next to one must be in group.`,
+    ...(d.read === false ? ['Aggregate-only grant: rows cannot be read.'] : []),
+    ...(agg.minGroupSize !== undefined
+      ? [`Groups built from fewer than ${agg.minGroupSize} entities are left out (meta.suppressed_groups).`]
+      : []),
+  ].join(' ');
+  return [
+    { name: 'group', in: 'query', description: `Comma-separated columns to group by. ${rules}`, schema: { type: 'string' } },
+    { name: 'having', in: 'query', description: 'A filter over group columns and aggregate output names.', schema: { type: 'string' } },
+    countOnly,
+  ];
 }
 
 export function rowOperation(d: ViewDescription): Json {

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { requestCancelled } from '../../errors.js';
 import type { CompareOp } from '../../query/predicate.js';
 import { canonicalTimestamp, type ColumnType, type Value } from '../../values.js';
-import { splitTableName, type Scalar, type SqlColumn, type SqlDialect, type SqlTable } from '../sql/common.js';
+import { splitTableName, type Scalar, type SqlColumn, type AggregateDialect, type SqlDialect, type SqlTable } from '../sql/common.js';
 import { SqlSource } from '../sql/source.js';
 import type { StoreLimits } from '../source.js';
 import { cancelOnAbort } from './cancel.js';
@@ -89,7 +89,45 @@ export const pgDialect: SqlDialect = {
     if (offset) parts.push(`OFFSET ${params.add(offset)}`);
     return parts.join(' ');
   },
+  aggregate: pgAggregate(),
 };
+
+/**
+ * PostgreSQL computes its own result types exactly; only base types whose aggregates are the value
+ * model's are pushed: float4 sums are float4 there (float8 here), bpchar equality ignores trailing
+ * blanks, and other types mapped to text (enums, ...) order by their own rules.
+ */
+function pgAggregate(): AggregateDialect {
+  const PUSHED = new Set(['int2', 'int4', 'int8', 'numeric', 'text', 'varchar', 'date', 'timestamptz', 'timestamp', 'bool', 'uuid']);
+  const int8: SqlColumn = { name: '', type: 'int', nullable: true, nativeType: 'bigint', base: 'int8' };
+  const numeric: SqlColumn = { name: '', type: 'numeric', nullable: true, nativeType: 'numeric', base: 'numeric' };
+  return {
+    groupKey: (col) => (PUSHED.has(col.base) ? operand(col) : undefined),
+    metric(fn, col) {
+      if (!col) return fn === 'count' ? 'count(*)' : undefined;
+      if (!PUSHED.has(col.base)) return undefined;
+      switch (fn) {
+        case 'count':
+          return `count(${ident(col.name)})`;
+        case 'count_distinct':
+          return `count(DISTINCT ${operand(col)})`;
+        case 'sum':
+        case 'avg':
+          return col.type === 'int' || col.type === 'numeric' ? `${fn}(${ident(col.name)})` : undefined;
+        case 'min':
+        case 'max':
+          if (col.type === 'bool') return undefined;
+          return `${fn}(${operand(col)}${col.type === 'text' ? ' COLLATE "C"' : ''})`;
+      }
+    },
+    resultColumn(fn, col) {
+      if (fn === 'count' || fn === 'count_distinct') return int8;
+      if (fn === 'min' || fn === 'max') return col!;
+      if (fn === 'sum' && (col!.base === 'int2' || col!.base === 'int4')) return int8;
+      return numeric;
+    },
+  };
+}
 
 export function decode(col: SqlColumn, raw: unknown): Value {
   if (raw === null || raw === undefined) return null;

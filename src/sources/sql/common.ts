@@ -2,6 +2,7 @@
 // small dialect interface, and the checks that every identifier is a known column.
 // Values are only ever bound as parameters; identifiers come from introspection and are quoted.
 import { StoreError } from '../../errors.js';
+import type { MetricFn } from '../../query/aggregate-query.js';
 import type { CompareOp, Predicate, Pushdown } from '../../query/predicate.js';
 import { isComparableType, type Value } from '../../values.js';
 import type { ColumnInfo, JoinPushdown, NativeQuery, TableInfo } from '../source.js';
@@ -47,9 +48,21 @@ export interface SqlDialect {
   limit(limit: number | undefined, offset: number | undefined, params: Params): string;
   /** A join condition `parent = child` with PostgreSQL's equality (text: exact, by bytes). */
   joinEquals(parent: SqlColumn, child: SqlColumn): string;
+  /** Optional: GROUP BY in the store (src/sources/sql/aggregate.ts); absent: aggregates run in process. */
+  aggregate?: AggregateDialect;
 }
 
-function column(table: SqlTable, name: string, source: string): SqlColumn {
+/** How a store says a group key and an aggregate exactly as PostgreSQL computes them. */
+export interface AggregateDialect {
+  /** The group key, or undefined when the store's equality differs from the value model's. */
+  groupKey(col: SqlColumn): string | undefined;
+  /** The aggregate, or undefined when the store would not compute it exactly. */
+  metric(fn: MetricFn, col: SqlColumn | undefined): string | undefined;
+  /** The column the result decodes as (PostgreSQL's result type of fn over col). */
+  resultColumn(fn: MetricFn, col: SqlColumn | undefined): SqlColumn;
+}
+
+export function column(table: SqlTable, name: string, source: string): SqlColumn {
   const col = table.columns.get(name);
   if (!col) throw new StoreError(source, 'failed', `table "${table.info.name}" has no column "${name}"`);
   return col;
@@ -63,7 +76,7 @@ function comparable(table: SqlTable, name: string, source: string): SqlColumn {
   return col;
 }
 
-function compileWhere(p: Predicate, table: SqlTable, d: SqlDialect, params: Params, source: string): string {
+export function compileWhere(p: Predicate, table: SqlTable, d: SqlDialect, params: Params, source: string): string {
   const rec = (q: Predicate): string => compileWhere(q, table, d, params, source);
   switch (p.op) {
     case 'and':

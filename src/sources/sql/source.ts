@@ -3,11 +3,13 @@
 // dialect and placeholders, the pool (with its session settings), running one statement (and
 // stopping it when its reader goes away), catalog introspection, value decoding and error
 // classification.
+import { buildAggregate } from './aggregate.js';
 import { requestCancelled, StoreError } from '../../errors.js';
 import type { Predicate, Pushdown } from '../../query/predicate.js';
 import type { Row, Value } from '../../values.js';
 import {
   takeEverything,
+  type AggregatePushdown,
   type JoinPushdown,
   type NativeQuery,
   type ReadOptions,
@@ -109,6 +111,17 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
     const tables = await Promise.all(pushdown.tables.map((t) => this.table(t.table)));
     const { native, columns } = buildJoinSelect(pushdown, tables, this.dialect, this.placeholders, this.name);
     return { rows: this.decodeRows(await this.run(native.text, native.params, options.signal), columns), native };
+  }
+
+  async aggregate(table: string, pushdown: AggregatePushdown, options: ReadOptions = {}): Promise<ScanResult | undefined> {
+    const built = buildAggregate(await this.table(table), pushdown, this.dialect, this.placeholders, this.name);
+    if (!built) return undefined;
+    const { native, columns } = built;
+    return { rows: this.decodeRows(await this.run(native.text, native.params, options.signal), columns), native };
+  }
+
+  async explainAggregate(table: string, pushdown: AggregatePushdown): Promise<NativeQuery | undefined> {
+    return buildAggregate(await this.table(table), pushdown, this.dialect, this.placeholders, this.name)?.native;
   }
 
   async count(table: string, where?: Predicate, options: ReadOptions = {}): Promise<number> {

@@ -1,0 +1,116 @@
+// The policy of aggregates (docs/security.md, "Aggregate rights"): which aggregates, group
+// columns, having and order terms a role may use on a view, giving the AggregateQuery the engine
+// runs. A masked field may appear only inside count(col); an aggregate-only grant (read: false)
+// allows count, count(distinct), sum and avg only; hidden fields are reported as unknown ones.
+import { metricType, type AggregateMetric, type AggregateQuery } from '../engine/aggregate/types.js';
+import type { View } from '../engine/view.js';
+import { ApiError, badRequest } from '../errors.js';
+import type { AggregateRequest, MetricRequest } from '../query/aggregate-query.js';
+import { bindFilter } from '../query/bind.js';
+import type { OrderTerm } from '../query/predicate.js';
+import { isComparableType, type ColumnType } from '../values.js';
+import type { ViewAccess } from './access.js';
+import { maskedField, unknownField } from './field-errors.js';
+
+const ROW_VALUE_FNS = new Set(['min', 'max']);
+
+function notGranted(view: View): ApiError {
+  return new ApiError(
+    'forbidden',
+    `your grant on "${view.id}" lacks aggregate: aggregates and group need \`aggregate: true\` on the grant`,
+    { view: view.id, param: 'fields' },
+  );
+}
+
+function describeMetric(m: MetricRequest): string {
+  const arg = m.field === undefined ? '*' : m.fn === 'count_distinct' ? `distinct ${m.field}` : m.field;
+  return `${m.fn === 'count_distinct' ? 'count' : m.fn}(${arg})`;
+}
+
+function metricOf(access: ViewAccess, view: View, m: MetricRequest): AggregateMetric {
+  const { schema } = access;
+  const at = { param: m.param, ...(m.position !== undefined ? { position: m.position } : {}) };
+  if (!access.read && ROW_VALUE_FNS.has(m.fn)) {
+    throw new ApiError(
+      'forbidden',
+      `${describeMetric(m)} returns one row's value, and your grant on "${view.id}" is aggregate-only (read: false): use count, count(distinct), sum or avg`,
+      at,
+    );
+  }
+  if (m.field === undefined) return { name: m.name, fn: m.fn };
+  const col = schema.byName.get(m.field);
+  if (!col) throw unknownField(m.field, m.param, schema, m.position);
+  // A masked value's count says only how many are not NULL; anything else would read it.
+  if (col.masked && m.fn !== 'count') {
+    throw badRequest(
+      `field "${m.field}" is masked for your role, so it can only be counted with count(${m.field}), not used in ${describeMetric(m)} (${m.param})`,
+      { ...at, field: m.field },
+    );
+  }
+  const source = view.columns.find((c) => c.name === m.field)!;
+  if (metricType(m.fn, source) === undefined) {
+    throw badRequest(`${describeMetric(m)} does not exist for ${m.field} (${source.type}) in ${m.param}`, { ...at, field: m.field });
+  }
+  return { name: m.name, fn: m.fn, column: m.field };
+}
+
+/** The client's aggregate request as this role may run it; `limit`/`offset` as the client gave them. */
+export function governAggregate(
+  access: ViewAccess,
+  view: View,
+  req: AggregateRequest,
+  order: { field: string; desc: boolean }[],
+  page: { limit?: number; offset?: number; count: boolean },
+): { query: AggregateQuery; fields: string[] } {
+  if (!access.aggregate) throw notGranted(view);
+  const { schema } = access;
+  for (const g of req.group) {
+    const col = schema.byName.get(g);
+    if (!col) throw unknownField(g, 'group', schema);
+    if (col.masked) throw maskedField(g, 'group');
+    if (!isComparableType(col.type)) throw badRequest(`field "${g}" (${col.type}) cannot be used in group`, { param: 'group', field: g });
+  }
+  const metrics = req.select.flatMap((s) => (s.kind === 'metric' ? [metricOf(access, view, s.metric)] : []));
+  const types = new Map<string, ColumnType>();
+  for (const g of req.group) types.set(g, view.columns.find((c) => c.name === g)!.type);
+  for (const m of metrics)
+    types.set(m.name, metricType(m.fn, m.column === undefined ? undefined : view.columns.find((c) => c.name === m.column))!);
+  const outputs = [...types.keys()];
+  const output = (name: string, param: string, pos?: number): ColumnType => {
+    const t = types.get(name);
+    if (t !== undefined && isComparableType(t)) return t;
+    const col = schema.byName.get(name);
+    if (col?.masked) throw maskedField(name, param, pos);
+    if (!col) throw unknownField(name, param, schema, pos);
+    throw badRequest(
+      `"${name}" is not an output of this query, so it cannot be used in ${param}; use a group column or an aggregate name: ${outputs.join(', ')}`,
+      {
+        param,
+        field: name,
+        ...(pos !== undefined ? { position: pos } : {}),
+      },
+    );
+  };
+  const having = req.having
+    ? bindFilter(req.having, { param: 'having', columnType: (name, pos) => output(name, 'having', pos) })
+    : undefined;
+  const orderBy: OrderTerm[] = [];
+  for (const o of order) {
+    output(o.field, 'order');
+    if (!orderBy.some((t) => t.column === o.field)) orderBy.push({ column: o.field, desc: o.desc });
+  }
+  const limit = Math.min(page.limit ?? schema.maxLimit, schema.maxLimit);
+  return {
+    fields: req.select.map((s) => (s.kind === 'field' ? s.name : s.metric.name)),
+    query: {
+      group: req.group,
+      metrics,
+      ...(access.minGroupSize ? { minGroup: { ...access.minGroupSize } } : {}),
+      ...(having ? { having } : {}),
+      orderBy,
+      limit,
+      offset: page.offset ?? 0,
+      count: page.count,
+    },
+  };
+}

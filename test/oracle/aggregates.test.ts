@@ -1,0 +1,312 @@
+// Aggregates checked against PostgreSQL: a generated corpus of group/aggregate/having/order
+// queries, sent over REST to table views on PostgreSQL and MariaDB and to an embedded view joining
+// them, must give the rows PostgreSQL gives for the same SQL over the same data under the same
+// policy (row filter, minGroupSize). NULL groups, empty inputs, numeric scale, sums of int8 beyond
+// 64 bits and count(distinct) are in the data. The oracle is SQL text run by PostgreSQL; it shares
+// no code with viewgate. A property check on every response under minGroupSize: each returned
+// group comes from at least k distinct customers, counted by PostgreSQL.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { parseConfig } from '../../src/config/load.js';
+import { startServer, type RunningServer } from '../support/reference.js';
+import { createMysqlDatabase, createPgDatabase, mysqlExec } from '../support/stores.js';
+import { parseLossless, type Num } from '../support/lossless-json.js';
+
+const SEED = Number(process.env.VG_ORACLE_SEED ?? 20_240_331);
+const N = Number(process.env.VG_ORACLE_AGGREGATES ?? 60);
+const K = 3;
+
+/** A small deterministic generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const COLUMNS = ['id', 'region', 'status', 'cust', 'qty', 'small', 'big', 'amount', 'price'];
+
+function salesRows(): unknown[][] {
+  const r = rng(SEED);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const maybe = <T>(v: T): T | null => (r() < 0.15 ? null : v);
+  const rows: unknown[][] = [];
+  for (let id = 1; id <= 160; id++) {
+    const big = r() < 0.1 ? 4_611_686_018_427_387_000n + BigInt(id) : BigInt(Math.floor(r() * 2e12) - 1e12);
+    rows.push([
+      id,
+      pick(['north', 'North', 'south', 'east', 'west', null]),
+      pick(['a', 'b', 'c']),
+      1 + Math.floor(r() * 14),
+      maybe(Math.floor(r() * 200) - 60),
+      maybe(Math.floor(r() * 600) - 300),
+      maybe(big.toString()),
+      maybe((Math.floor(r() * 2_000_000) / 1000 - 500).toFixed(3)),
+      maybe((Math.floor(r() * 100_000) / 100).toFixed(2)),
+    ]);
+  }
+  return rows;
+}
+
+const SALES_DDL = (q: string) => `CREATE TABLE ${q}agg_sales${q} (
+  id INT PRIMARY KEY, region VARCHAR(8) NULL, status VARCHAR(4) NOT NULL, cust INT NOT NULL, qty INT NULL,
+  small SMALLINT NULL, big BIGINT NULL, amount NUMERIC(12,3) NULL, price NUMERIC(10,2) NULL)`;
+
+/** The customers' segments, in PostgreSQL; customers 13 and 14 have none (NULL after the LEFT JOIN). */
+const SEGMENTS = Array.from({ length: 12 }, (_, i) => [i + 1, ['retail', 'b2b', 'gov'][i % 3]!]);
+
+const JOINED_SQL = (sales: string, customers: string) =>
+  `SELECT s.id, s.region, s.status, s.cust, s.qty, s.amount, c.segment FROM ${sales} s LEFT JOIN ${customers} c ON c.cust = s.cust`;
+
+interface Target {
+  path: string;
+  /** The oracle's FROM: a table or subquery over the same data, in PostgreSQL. */
+  from: string;
+  groupable: string[];
+  metrics: [string, string][];
+}
+
+const TABLE_METRICS: [string, string][] = [
+  ['count(*)', 'count(*)'],
+  ['count(qty)', 'count(qty)'],
+  ['count(distinct region)', 'count(DISTINCT region)'],
+  ['sum(qty)', 'sum(qty)'],
+  ['sum(small)', 'sum(small)'],
+  ['sum(big)', 'sum(big)'],
+  ['sum(amount)', 'sum(amount)'],
+  ['avg(qty)', 'avg(qty)'],
+  ['avg(amount)', 'avg(amount)'],
+  ['avg(price)', 'avg(price)'],
+  ['min(region)', 'min(region)'],
+  ['max(amount)', 'max(amount)'],
+  ['min(big)', 'min(big)'],
+];
+const JOINED_METRICS: [string, string][] = [
+  ['count(*)', 'count(*)'],
+  ['count(segment)', 'count(segment)'],
+  ['count(distinct cust)', 'count(DISTINCT cust)'],
+  ['sum(qty)', 'sum(qty)'],
+  ['sum(amount)', 'sum(amount)'],
+  ['avg(amount)', 'avg(amount)'],
+  ['max(segment)', 'max(segment)'],
+];
+
+const TARGETS: Target[] = [
+  { path: '/pgs/_table/agg_sales', from: 'agg_sales', groupable: ['region', 'status'], metrics: TABLE_METRICS },
+  { path: '/mys/_table/agg_sales', from: 'oracle_my_sales', groupable: ['region', 'status'], metrics: TABLE_METRICS },
+  {
+    path: '/fed/_table/joined',
+    from: `(${JOINED_SQL('oracle_my_sales', 'agg_customers')}) j`,
+    groupable: ['region', 'status', 'segment'],
+    metrics: JOINED_METRICS,
+  },
+];
+
+const FILTERS = ['', 'qty > 10', "status = 'a'", 'amount is null', 'id < 0', 'cust in (1, 2, 3)'];
+
+interface AggCase {
+  target: Target;
+  params: Record<string, string>;
+  sql: string;
+  /** Under minGroupSize: SQL counting the groups below k. */
+  suppressedSql?: string;
+  names: string[];
+  kanon: boolean;
+}
+
+const alias = (rest: string) =>
+  rest
+    .replace(/\(\*\)/, '')
+    .replace(/\(distinct (\w+)\)/, '_distinct_$1')
+    .replace(/\((\w+)\)/, '_$1');
+
+function genCase(r: () => number, target: Target, kanon: boolean): AggCase {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const group = target.groupable.filter(() => r() < 0.45);
+  const allowed = kanon ? target.metrics.filter(([m]) => !/^(min|max)/.test(m)) : target.metrics;
+  const chosen = [...new Set(Array.from({ length: 1 + Math.floor(r() * 3) }, () => pick(allowed)))];
+  const withN = r() < 0.6;
+  const metrics = [
+    ...(withN ? ([['count(*) as n', 'count(*)']] as [string, string][]) : []),
+    ...chosen.filter(([m]) => !(withN && m === 'count(*)')),
+  ];
+  const names = [...group, ...metrics.map(([m]) => (m.includes(' as ') ? m.split(' as ')[1]! : alias(m)))];
+  const filter = pick(FILTERS);
+  const having = withN && r() < 0.4 ? pick(['n > 3', 'n <= 6']) : '';
+  const orderName = r() < 0.5 ? pick(names) : undefined;
+  const desc = r() < 0.5;
+  const limit = r() < 0.3 ? pick([1, 2, 5]) : undefined;
+  const rowFilter = kanon ? "status <> 'c'" : '';
+  const where = [rowFilter, filter]
+    .filter(Boolean)
+    .map((f) => `(${f})`)
+    .join(' AND ');
+  const select = [...group, ...metrics.map(([, s], i) => `${s} AS ${names[group.length + i]}`)];
+  const size = kanon ? 'count(DISTINCT cust)' : undefined;
+  const havingSql = [size ? `${size} >= ${K}` : '', having.replace(/\bn\b/, 'count(*)')].filter(Boolean).join(' AND ');
+  const order = [
+    ...(orderName ? [`${orderName} ${desc ? 'DESC' : 'ASC'}`] : []),
+    ...group.filter((g) => g !== orderName).map((g) => `${g} ASC`),
+  ];
+  const groupBy = group.length ? ` GROUP BY ${group.join(', ')}` : '';
+  const sql =
+    `SELECT ${select.join(', ')}${size ? `, ${size} AS size_k` : ''} FROM ${target.from}${where ? ` WHERE ${where}` : ''}${groupBy}` +
+    `${havingSql ? ` HAVING ${havingSql}` : ''}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${limit ? ` LIMIT ${limit}` : ''}`;
+  const params: Record<string, string> = { fields: [...group, ...metrics.map(([m]) => m)].join(',') };
+  if (group.length) params.group = group.join(',');
+  if (filter) params.filter = filter;
+  if (having) params.having = having;
+  if (orderName) params.order = `${orderName} ${desc ? 'desc' : 'asc'}`;
+  if (limit) params.limit = String(limit);
+  const suppressedSql = kanon
+    ? `SELECT count(*) AS c FROM (SELECT 1 FROM ${target.from}${where ? ` WHERE ${where}` : ''}${groupBy} HAVING ${size} < ${K}) x`
+    : undefined;
+  return { target, params, sql, names, kanon, ...(suppressedSql ? { suppressedSql } : {}) };
+}
+
+let oracleDb: Awaited<ReturnType<typeof createPgDatabase>>;
+let myDb: Awaited<ReturnType<typeof createMysqlDatabase>>;
+let pool: pg.Pool;
+let srv: RunningServer;
+const sha = (k: string) => createHash('sha256').update(k).digest('hex');
+
+beforeAll(async () => {
+  oracleDb = await createPgDatabase('agg_oracle');
+  myDb = await createMysqlDatabase('agg_oracle');
+  pool = new pg.Pool({
+    connectionString: oracleDb.url,
+    max: 4,
+    types: { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig,
+  });
+  const rows = salesRows();
+  const marks = (n: number, pgStyle: boolean) =>
+    rows.map((_, i) => `(${COLUMNS.map((__, j) => (pgStyle ? `$${i * n + j + 1}` : '?')).join(', ')})`).join(', ');
+  await pool.query(SALES_DDL('"'));
+  await pool.query(SALES_DDL('"').replace('"agg_sales"', 'oracle_my_sales'));
+  await pool.query(`INSERT INTO agg_sales VALUES ${marks(COLUMNS.length, true)}`, rows.flat());
+  await pool.query(`INSERT INTO oracle_my_sales VALUES ${marks(COLUMNS.length, true)}`, rows.flat());
+  await pool.query('CREATE TABLE agg_customers (cust INT PRIMARY KEY, segment TEXT NOT NULL)');
+  await pool.query(
+    `INSERT INTO agg_customers VALUES ${SEGMENTS.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')}`,
+    SEGMENTS.flat(),
+  );
+  await mysqlExec(myDb.url, SALES_DDL('`'));
+  await mysqlExec(myDb.url, `INSERT INTO agg_sales VALUES ${marks(COLUMNS.length, false)}`, rows.flat());
+  const config = {
+    server: { host: '127.0.0.1', port: 0 },
+    audit: { sink: 'off' },
+    logging: { level: 'silent' },
+    sources: { pg: { kind: 'postgres', url: oracleDb.url }, my: { kind: 'mysql', url: myDb.url } },
+    services: {
+      pgs: { source: 'pg', tables: ['agg_sales'] },
+      mys: { source: 'my', tables: ['agg_sales'] },
+      fed: { engine: 'embedded', views: { joined: { key: ['id'], sql: JOINED_SQL('my.agg_sales', 'pg.agg_customers') } } },
+    },
+    auth: {
+      apiKeys: [
+        { name: 'all', sha256: sha('key-all'), role: 'all' },
+        { name: 'kanon', sha256: sha('key-kanon'), role: 'kanon' },
+      ],
+    },
+    roles: {
+      all: { grants: { '*': { read: true, aggregate: true } } },
+      kanon: {
+        grants: {
+          '*': {
+            read: false,
+            aggregate: true,
+            rowFilter: "status <> 'c'",
+            minGroupSize: { k: K, distinctOn: 'cust' },
+            fields: ['id', 'region', 'status', 'qty', 'small', 'big', 'amount', 'price', 'segment', 'cust'],
+          },
+        },
+      },
+    },
+  };
+  // The fields list names columns a view may lack: give each view its own grant instead.
+  const kanonGrant = config.roles.kanon.grants['*'];
+  config.roles.kanon.grants = {
+    'pgs.*': { ...kanonGrant, fields: COLUMNS },
+    'mys.*': { ...kanonGrant, fields: COLUMNS },
+    'fed.*': { ...kanonGrant, fields: ['id', 'region', 'status', 'cust', 'qty', 'amount', 'segment'] },
+  } as unknown as typeof config.roles.kanon.grants;
+  srv = await startServer(parseConfig(JSON.stringify(config), 'agg-oracle.yaml', {}));
+}, 120_000);
+
+afterAll(async () => {
+  await srv?.close();
+  await pool?.end();
+  await oracleDb?.drop();
+  await myDb?.drop();
+});
+
+/** A REST value as text: integers by their digits, numerics by their text, NULL as null. */
+const asText = (v: unknown): string | null =>
+  v === null ? null : typeof v === 'object' && v !== null && 'num' in v ? (v as Num).num : String(v);
+
+async function check(c: AggCase): Promise<string | undefined> {
+  const who = c.kanon ? 'kanon' : 'all';
+  const res = await fetch(`${srv.url}/api/v2${c.target.path}?${new URLSearchParams(c.params).toString()}`, {
+    headers: { 'X-API-Key': `key-${who}` },
+  });
+  const text = await res.text();
+  const where = `${who} GET ${c.target.path}?${new URLSearchParams(c.params).toString()}\n  oracle: ${c.sql}`;
+  if (res.status !== 200) return `${where}\n  status ${res.status}: ${text}`;
+  const body = parseLossless(text) as { resource: Record<string, unknown>[]; meta: Record<string, unknown> };
+  const oracle = await pool.query(c.sql);
+  for (const row of oracle.rows as Record<string, string>[]) {
+    // The property: every group returned is built from at least k distinct customers.
+    if (c.kanon && Number(row.size_k) < K) return `${where}\n  oracle group below k: ${JSON.stringify(row)}`;
+  }
+  const got = body.resource.map((r) => JSON.stringify(c.names.map((n) => asText(r[n]))));
+  const want = (oracle.rows as Record<string, string | null>[]).map((r) => JSON.stringify(c.names.map((n) => r[n] ?? null)));
+  if (JSON.stringify(got) !== JSON.stringify(want)) return `${where}\n  got  ${got.join(' ')}\n  want ${want.join(' ')}`;
+  if (c.suppressedSql) {
+    const s = await pool.query(c.suppressedSql);
+    const expected = Number((s.rows[0] as { c: string }).c);
+    const meta = body.meta.suppressed_groups as Num | undefined;
+    if (meta?.num !== String(expected)) return `${where}\n  suppressed_groups ${meta?.num} want ${expected}`;
+  }
+  return undefined;
+}
+
+describe('aggregates against PostgreSQL', () => {
+  it(`a generated corpus (${N} queries per target and role) gives PostgreSQL's rows`, async () => {
+    const r = rng(SEED + 1);
+    const failures: string[] = [];
+    for (const target of TARGETS) {
+      for (const kanon of [false, true]) {
+        for (let i = 0; i < N; i++) {
+          const failure = await check(genCase(r, target, kanon));
+          if (failure) failures.push(failure);
+        }
+      }
+    }
+    expect(failures.slice(0, 6).join('\n\n'), `${failures.length} of ${TARGETS.length * 2 * N} differ`).toBe('');
+  }, 300_000);
+
+  it('count_only under minGroupSize is a number only when at least k customers match', async () => {
+    for (const target of TARGETS) {
+      for (const filter of ['cust = 1', 'cust in (1, 2)', 'cust in (1, 2, 3)', '']) {
+        const res = await fetch(
+          `${srv.url}/api/v2${target.path}?${new URLSearchParams({ count_only: 'true', ...(filter ? { filter } : {}) })}`,
+          {
+            headers: { 'X-API-Key': 'key-kanon' },
+          },
+        );
+        const where = `WHERE status <> 'c'${filter ? ` AND ${filter}` : ''}`;
+        const o = (await pool.query(`SELECT count(*) AS n, count(DISTINCT cust) AS k FROM ${target.from} ${where}`)).rows[0] as {
+          n: string;
+          k: string;
+        };
+        if (Number(o.k) < K) expect(res.status, `${target.path} ${filter}`).toBe(403);
+        else expect(await res.text(), `${target.path} ${filter}`).toBe(o.n);
+      }
+    }
+  });
+});
