@@ -12,6 +12,7 @@ import { toolError } from './errors.js';
 import { exampleArguments } from './example.js';
 import { renderRows, type PlainRow } from './render.js';
 import { withCachedJsonSchema } from './schema.js';
+import { registerSqlTool } from './sql-tool.js';
 
 const ANNOTATIONS = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
@@ -228,6 +229,7 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
   );
 
   if (gw.mayAggregate(identity)) registerAggregateTool(server, gw, caller);
+  if (gw.sqlViews(identity).length > 0) registerSqlTool(server, gw, caller);
 }
 
 /** JSON-safe values for structuredContent: integers beyond 2^53 become strings of digits. */
