@@ -6,11 +6,11 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createMysqlDatabase, createPgDatabase, mysqlExec, pgExec } from './stores.js';
 
-const sha = (k: string) => createHash('sha256').update(k).digest('hex');
+export const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
 const ACCOUNTS_DDL = `CREATE TABLE sql_accounts (id INT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT NOT NULL, email TEXT,
   score TEXT, amount NUMERIC(10,2), divisor INT NOT NULL)`;
-const ACCOUNTS: unknown[][] = [
+export const ACCOUNTS: unknown[][] = [
   [1, 't1', 'Ann', 'ann@x.io', '10', '12.50', 2],
   [2, 't1', 'Bob', 'bob@x.io', '20', '7.25', 5],
   [3, 't1', 'Cid', null, '5', null, 1],
@@ -21,7 +21,7 @@ const ACCOUNTS: unknown[][] = [
 ];
 const NOTES_DDL = (q: string) =>
   `CREATE TABLE ${q}sql_notes${q} (id INT PRIMARY KEY, account_id INT NOT NULL, tenant VARCHAR(8) NOT NULL, body VARCHAR(64) NOT NULL, secret VARCHAR(32) NOT NULL)`;
-const NOTES: unknown[][] = [
+export const NOTES: unknown[][] = [
   [1, 1, 't1', 'hello', 's1'],
   [2, 1, 't1', 'again', 's2'],
   [3, 2, 't1', 'note b', 's3'],
@@ -30,7 +30,7 @@ const NOTES: unknown[][] = [
   [6, 99, 't1', 'orphan', 's6'],
 ];
 
-const KEYS = {
+export const KEYS = {
   admin: { role: 'admin' },
   t1: { role: 'tenant', claims: { tenant: 't1' } },
   t2: { role: 'tenant', claims: { tenant: 't2' } },

@@ -31,6 +31,7 @@ const NODES = new Set([
   'Alias',
   'JoinExpr',
   'SortBy',
+  'List',
 ]);
 
 /** What a refused node is called in the error. */
