@@ -6,9 +6,9 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createMysqlDatabase, createPgDatabase, mysqlExec, pgExec } from './stores.js';
 
-export const sha = (k: string) => createHash('sha256').update(k).digest('hex');
+const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
-const ACCOUNTS_DDL = `CREATE TABLE sql_accounts (id INT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT NOT NULL, email TEXT,
+export const ACCOUNTS_DDL = `CREATE TABLE sql_accounts (id INT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT NOT NULL, email TEXT,
   score TEXT, amount NUMERIC(10,2), divisor INT NOT NULL)`;
 export const ACCOUNTS: unknown[][] = [
   [1, 't1', 'Ann', 'ann@x.io', '10', '12.50', 2],
@@ -19,7 +19,7 @@ export const ACCOUNTS: unknown[][] = [
   [6, 't2', 'Fay', 'fay@y.io', 'x1', '9.99', 0],
   [7, 't2', 'Gus', 'gus@y.io', '7', '1.00', 0],
 ];
-const NOTES_DDL = (q: string) =>
+export const NOTES_DDL = (q: string) =>
   `CREATE TABLE ${q}sql_notes${q} (id INT PRIMARY KEY, account_id INT NOT NULL, tenant VARCHAR(8) NOT NULL, body VARCHAR(64) NOT NULL, secret VARCHAR(32) NOT NULL)`;
 export const NOTES: unknown[][] = [
   [1, 1, 't1', 'hello', 's1'],
@@ -30,7 +30,7 @@ export const NOTES: unknown[][] = [
   [6, 99, 't1', 'orphan', 's6'],
 ];
 
-export const KEYS = {
+const KEYS = {
   admin: { role: 'admin' },
   t1: { role: 'tenant', claims: { tenant: 't1' } },
   t2: { role: 'tenant', claims: { tenant: 't2' } },

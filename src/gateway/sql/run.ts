@@ -71,14 +71,17 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
     if (!s) services.set(name, (s = new GovernedViews(name, ctx.identity, relations)));
     return s;
   };
-  let model: ViewModel;
+  let analyzed: ViewModel;
   try {
-    model = await analyzeView(NAME, sql, syntax, (svc, table) =>
+    analyzed = await analyzeView(NAME, sql, syntax, (svc, table) =>
       Promise.resolve({ kind: 'view', info: relations.get(`${svc}.${table}` as ViewId)!.info }),
     );
   } catch (err) {
     throw err instanceof Refusal ? sqlError(sql, err.message.replace(/ in embedded views/g, ' in governed SQL'), err.location) : err;
   }
+  // The engine applies a view's own ORDER BY only under its LIMIT/OFFSET (a request's order wins
+  // otherwise); here the statement's order is the answer's, so it always applies.
+  const model: ViewModel = analyzed.orderBy.length > 0 ? { ...analyzed, offset: analyzed.offset ?? 0 } : analyzed;
   const accessOf = (rel: number): ViewAccess => {
     const r = model.relations[rel]!;
     return relations.get(`${r.source}.${r.table}` as ViewId)!.access;
