@@ -6,7 +6,7 @@
 //   3 gateway   src/gateway/
 //   4           src/ops/, then src/hub/, then src/policy/, then src/engine/
 //   5           src/sources/, then src/query/
-//   6 bottom    src/config/, src/values.ts, src/errors.ts
+//   6 bottom    src/config/, src/values.ts, src/errors.ts, src/row-formats.ts
 // The rules name folders, not files, so a module moved within its layer needs no change here.
 
 // Each layer, top first, with the rule that keeps it from importing any layer above it.
@@ -53,9 +53,9 @@ const LAYERS = [
     comment: 'The client query language is pure: it imports no store and nothing above.',
   },
   {
-    path: '^src/config/|^src/(values|errors)[.]ts$',
+    path: '^src/config/|^src/(values|errors|row-formats)[.]ts$',
     rule: 'bottom-is-bottom',
-    comment: 'Config, values and errors import no other src/ module.',
+    comment: 'Config, values, errors and row formats import no other src/ module (row formats: values only).',
   },
 ];
 
@@ -96,9 +96,9 @@ module.exports = {
     ...layerBoundaries,
     {
       name: 'bottom-config-over-values',
-      comment: 'values.ts and errors.ts import no config, so config/ and the root files form no cycle.',
+      comment: 'values.ts, errors.ts and row-formats.ts import no config, so config/ and the root files form no cycle.',
       severity: 'error',
-      from: { path: '^src/(values|errors)[.]ts$' },
+      from: { path: '^src/(values|errors|row-formats)[.]ts$' },
       to: { path: '^src/config/' },
     },
 

@@ -27,6 +27,8 @@ export const ERROR_KINDS = {
   not_found: { status: 404, envelopeCode: 404, mcpHint: 'views' },
   /** A write to a read-only view; answered with Allow. */
   method_not_allowed: { status: 405, envelopeCode: 405 },
+  /** The Accept header names no format the resource is served in. */
+  not_acceptable: { status: 406, envelopeCode: 406 },
   payload_too_large: { status: 413, envelopeCode: 413 },
   uri_too_long: { status: 414, envelopeCode: 414 },
   unsupported_media_type: { status: 415, envelopeCode: 415 },

@@ -15,6 +15,7 @@ import { BoundedOutput } from './ops/output.js';
 import { MemoryCacheStore, RedisCacheStore, ResponseCache } from './ops/cache.js';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './ops/rate-limit.js';
 import { closeRedis, connectRedis } from './ops/redis.js';
+import { ExportStore, type ExportStoreOptions } from './ops/export-store.js';
 import type { BreakerOptions } from './sources/breaker.js';
 import { operatorDetail } from './errors.js';
 
@@ -46,6 +47,8 @@ export interface RuntimeOptions {
   breaker?: BreakerOptions;
   /** Node process metrics in /metrics (default: on, except under stdio). */
   processMetrics?: boolean;
+  /** Bounds and clock of the MCP export store (default: 10 minutes, 100 exports, 64 MiB). */
+  exports?: ExportStoreOptions;
 }
 
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -60,7 +63,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const catalog = new Catalog(config, sources);
   const auth = new Authenticator(config);
   const audit = new Audit(config.audit, log, opts.auditSink ?? sinkFor(config, output));
-  const gateway = new Gateway(config, catalog, { auth, cache, limiter, audit, metrics, log });
+  const exports = new ExportStore(opts.exports);
+  const gateway = new Gateway(config, catalog, { auth, cache, limiter, audit, metrics, log, exports });
   metrics.countAuditFailures(() => audit.failures);
   metrics.countAuditDrops(() => audit.dropped);
   metrics.countOutput(() => output);

@@ -84,6 +84,9 @@ const grant = z.strictObject({
   maxLimit: z.number().int().min(1).optional(),
   rateLimit: rate.optional(),
   cacheTtl: duration.optional(),
+  // MCP export_view (docs/mcp.md "Exports"): may write the governed result to an export resource, up to maxExportRows rows.
+  export: z.boolean().optional(),
+  maxExportRows: z.number().int().min(1).optional(),
   /** Aggregates and group (docs/security.md, "Aggregate rights"); with read: false an aggregate-only grant. */
   aggregate: z.boolean().default(false),
   /** Governed SQL over the view (docs/sql.md): query_sql and POST /_sql may read it. */

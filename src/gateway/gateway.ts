@@ -21,6 +21,8 @@ import { Policy } from '../policy/policy.js';
 import { forbidden, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
 import { ApiError, notFound, requestCancelled } from '../errors.js';
 import { runSql, type SqlRequest, type SqlResult } from './sql/run.js';
+import { formatRows, ROW_FORMATS, type RowFormat } from '../row-formats.js';
+import { ExportStore, type ExportEntry } from '../ops/export-store.js';
 import type { Row } from '../values.js';
 import type { Audit } from '../ops/audit.js';
 import type { ResponseCache } from '../ops/cache.js';
@@ -31,7 +33,7 @@ import type { Metrics } from '../ops/metrics.js';
 import { toApiError } from './failure.js';
 import { countAtLeastK, explainGroups, runGroups } from './groups.js';
 import type { Authenticated, GatewayRequest, Operation, Outcome, Present, ResultOf, Trace, UnhandledRequest } from './request.js';
-import type { QueryResult, ViewDescription, ViewSummary } from './results.js';
+import type { ExportResult, QueryResult, ViewDescription, ViewSummary } from './results.js';
 import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
 
 /**
@@ -78,6 +80,8 @@ export interface GatewayServices {
   audit: Audit;
   metrics: Metrics;
   log: Logger;
+  /** Where exports are kept (default: an ExportStore with its default bounds). */
+  exports?: ExportStore;
 }
 
 export class Gateway {
@@ -88,6 +92,8 @@ export class Gateway {
   private readonly cursors: CursorCodec;
   /** The config's policy, built once: grants, per-role records, row filters parsed. */
   readonly policy: Policy;
+  /** Exports (MCP export_view), bound to the identity key that made them. */
+  readonly exports: ExportStore;
 
   constructor(
     readonly config: Config,
@@ -99,6 +105,7 @@ export class Gateway {
     this.orderSecret = opaqueOrderSecret(config);
     this.cursors = new CursorCodec(config.server.cursorSecret);
     this.policy = new Policy(config);
+    this.exports = services.exports ?? new ExportStore();
   }
 
   /**
@@ -167,6 +174,12 @@ export class Gateway {
         return this.authorizeWrite(identity, namedView(operation.view), operation.method, notes);
       case 'sql':
         return this.querySql(identity, operation.parse(), notes, signal);
+      case 'export': {
+        const q = operation.parse();
+        return this.exportView(identity, queriedView(operation.view, q, notes), operation.format, q, notes, signal);
+      }
+      case 'read_export':
+        return this.readExport(identity, operation.id, notes);
       case 'read':
         return operation.run(identity);
     }
@@ -320,7 +333,7 @@ export class Gateway {
       ...rest,
       // An offset says nothing about a page a cursor started.
       ...(more && q.cursor === undefined ? { next } : {}),
-      ...(more ? { nextCursor: cursorAfter(page.rows.length) } : {}),
+      ...(more && !agg ? { nextCursor: cursorAfter(page.rows.length) } : {}),
       cursorAfter,
       ...paging,
     };
@@ -328,7 +341,7 @@ export class Gateway {
 
   /** Steps 3 and 4: the engine, then the masks. */
   private async run(view: View, governed: GovernedQuery, access: ViewAccess, signal: AbortSignal | undefined): Promise<Page> {
-    // Groups carry no keyset position yet: no cursor for aggregates.
+    // Groups are paged by offset: no cursor positions.
     if (governed.aggregate || governed.countOnly) return { ...(await runGroups(view, governed, access, signal)), positions: [] };
     if (governed.engine.count && access.minGroupSize) await countAtLeastK(view, governed.engine, access, 'include_count', signal);
     if (governed.opaqueOrder) return this.runOpaque(view, governed, governed.opaqueOrder, signal);
@@ -381,6 +394,56 @@ export class Gateway {
       ...(result.count !== undefined ? { count: result.count } : {}),
       ...(ordered.length > q.offset + q.limit ? { next: q.offset + q.limit } : {}),
     };
+  }
+
+  /** The views this identity may export (grants with `export: true`). */
+  exportableViews(identity: Identity): ViewSummary[] {
+    return this.listViews(identity).filter((v) => this.policy.grant(identity.role, v.id)?.grant.export === true);
+  }
+
+  /**
+   * The governed result of `q` (no offset: from the first row), up to the grant's maxExportRows and
+   * the row budget, rendered as `format` and kept in the export store for this identity key.
+   * Policy, rate limit, masks and audit as for a query; never cached.
+   */
+  async exportView(
+    identity: Identity,
+    id: ViewId,
+    format: RowFormat,
+    q: ClientQuery,
+    notes: TraceNotes = {},
+    signal?: AbortSignal,
+  ): Promise<ExportResult> {
+    noteQuery(notes, id, q);
+    const { view, access } = await this.authorize(identity, id);
+    if (!access.export) {
+      throw new ApiError('forbidden', `your role may not export "${id}"; its grant needs \`export: true\``, { view: id });
+    }
+    const limited = await this.admit(identity, access);
+    if (limited) notes.rateLimit = limited;
+    const governed = govern(access, identity, view, { ...q, offset: 0, includeCount: false }, undefined, access.maxExportRows);
+    notes.fields = governed.fields;
+    const page = await this.run(view, governed, access, signal);
+    notes.rowCount = page.rows.length;
+    const { mimeType, extension } = ROW_FORMATS[format];
+    const entry = this.exports.put({
+      owner: identity.identityKey,
+      view: id,
+      name: `${id}.${extension}`,
+      mimeType,
+      text: formatRows(format, page.fields, page.rows),
+      rows: page.rows.length,
+    });
+    return { entry, truncated: page.next !== undefined, maxRows: access.maxExportRows };
+  }
+
+  /** One of this identity key's exports; another's, an expired one and an unknown id are the same 404. */
+  readExport(identity: Identity, exportId: string, notes: TraceNotes = {}): ExportEntry {
+    const entry = this.exports.get(exportId, identity.identityKey);
+    if (!entry) throw notFound(`no export "${exportId}" (exports last ${this.exports.ttlMs / 60_000} minutes)`, {});
+    notes.view = entry.view;
+    notes.rowCount = entry.rows;
+    return entry;
   }
 
   /** Takes a token from the caller's bucket for this grant; 429 when it is empty. */

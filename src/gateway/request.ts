@@ -8,7 +8,9 @@ import type { Credentials, Identity } from '../policy/identity.js';
 import type { ClientQuery } from '../query/client-query.js';
 import type { SqlRequest, SqlResult } from './sql/run.js';
 import type { Row } from '../values.js';
-import type { QueryResult, ViewDescription, ViewSummary } from './results.js';
+import type { ExportResult, QueryResult, ViewDescription, ViewSummary } from './results.js';
+import type { ExportEntry } from '../ops/export-store.js';
+import type { RowFormat } from '../row-formats.js';
 
 export type Surface = 'rest' | 'mcp';
 
@@ -40,6 +42,10 @@ export type Operation =
   | { op: 'write'; view: string; method: string }
   /** Governed SQL over the caller's views (docs/sql.md). */
   | { op: 'sql'; parse: () => SqlRequest }
+  /** The governed result written to the export store for this identity (grants with `export: true`). */
+  | { op: 'export'; view: string; format: RowFormat; parse: () => ClientQuery }
+  /** One export by its id: only the identity key that made it reads it; anything else is not found. */
+  | { op: 'read_export'; id: string }
   | ReadOperation<unknown>;
 
 interface Results {
@@ -49,6 +55,8 @@ interface Results {
   get_row: Row;
   write: never;
   sql: SqlResult;
+  export: ExportResult;
+  read_export: ExportEntry;
 }
 
 export type ResultOf<O extends Operation> =

@@ -2,6 +2,7 @@
 // and the rows of one query.
 import type { ViewId } from '../config/view-id.js';
 import type { VisibleColumn } from '../policy/caller-schema.js';
+import type { ExportEntry } from '../ops/export-store.js';
 import type { Row } from '../values.js';
 
 export interface ViewSummary {
@@ -49,4 +50,12 @@ export interface QueryResult {
   offset: number;
   limit: number;
   maxLimit: number;
+}
+
+/** An export as written: the stored entry, and whether rows beyond it matched (the export's row cap). */
+export interface ExportResult {
+  entry: ExportEntry;
+  truncated: boolean;
+  /** The most rows one export of this view holds for the caller. */
+  maxRows: number;
 }

@@ -11,11 +11,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { McpServer } from '@modelcontextprotocol/server';
+import { completable, type McpServer } from '@modelcontextprotocol/server';
 import { namedView, type Gateway, type Identity } from '../gateway/index.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { withCachedJsonSchema } from './schema.js';
+import { readableViewsStartingWith } from './resources.js';
 
 /** The package's prompts/ directory (from src/mcp or dist/mcp alike). */
 const PROMPTS_DIR = fileURLToPath(new URL('../../prompts/', import.meta.url));
@@ -148,7 +149,20 @@ function buildArgsSchema(p: PromptTemplate) {
   const shape: Record<string, z.ZodType<string | undefined>> = {};
   for (const a of p.arguments)
     shape[a.name] = a.required ? z.string().describe(a.description) : z.string().optional().describe(a.description);
-  return withCachedJsonSchema(z.object(shape));
+  return Object.assign(withCachedJsonSchema(z.object(shape)), { shape });
+}
+
+/**
+ * A prompt argument named `view` completes (completion/complete) to the views this caller may
+ * read: the schema keeps the shared JSON Schema and validation, with a shape of its own whose
+ * `view` carries the caller's completion (the SDK finds completions through `shape`).
+ */
+function callerArgsSchema(p: PromptTemplate, complete: (prefix: string) => string[]): ArgsSchema {
+  const base = argsSchema(p);
+  const arg = p.arguments.find((a) => a.name === 'view');
+  if (!arg) return base;
+  const view = completable(z.string().describe(arg.description), (value) => complete(value));
+  return { '~standard': base['~standard'], shape: { ...base.shape, view: arg.required ? view : view.optional() } };
 }
 
 /** Registers the prompts whose views the caller may read, each rendered for that caller. */
@@ -156,7 +170,8 @@ export function registerPrompts(server: McpServer, prompts: PromptTemplate[], gw
   const visible = new Set<string>(gw.listViews(identity).map((v) => v.id));
   for (const p of prompts) {
     if (!p.views.every((v) => visible.has(v))) continue;
-    server.registerPrompt(p.name, { description: p.description, argsSchema: argsSchema(p) }, async (args) => ({
+    const complete = (prefix: string) => readableViewsStartingWith(gw, identity, prefix);
+    server.registerPrompt(p.name, { description: p.description, argsSchema: callerArgsSchema(p, complete) }, async (args) => ({
       description: p.description,
       messages: [
         {

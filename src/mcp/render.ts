@@ -129,3 +129,63 @@ export function cutText(text: string, max: number): string {
   if (c >= 0xd800 && c <= 0xdbff) end--;
   return text.slice(0, end) + CUT_MARKER;
 }
+
+/** Rows of a page the summary shows as a preview, and the length a previewed value is cut to. */
+const PREVIEW_ROWS = 3;
+const PREVIEW_VALUE_CHARS = 60;
+
+export interface SummaryInput {
+  view: string;
+  /** The page: the rows structuredContent carries. */
+  rows: PlainRow[];
+  offset: number;
+  /** More rows match after this page. */
+  more: boolean;
+  /** The page was cut short to fit the budget. */
+  trimmed: boolean;
+  maxChars: number;
+  notes?: string[];
+  /** Set when the call continued a cursor: the footer gives this cursor instead of an offset. */
+  nextCursor?: string;
+}
+
+/**
+ * query_view's text part: what the page is, its columns and a preview of its first rows (values
+ * cut), never the page again; the rows themselves are in structuredContent. Within `maxChars`.
+ */
+export function renderSummary(input: SummaryInput): string {
+  const { view, rows, offset, maxChars } = input;
+  if (rows.length === 0) {
+    return [`${view}: no rows${offset > 0 ? ` at offset ${offset}` : ''} match.`, ...(input.notes ?? [])].join('\n');
+  }
+  const lines = rows.slice(0, PREVIEW_ROWS).map((r) => renderLine(r, PREVIEW_VALUE_CHARS).text);
+  const head = [
+    `${view}: rows ${offset + 1}-${offset + rows.length} (${rows.length} returned).`,
+    ...(input.notes ?? []),
+    `Columns: ${Object.keys(rows[0]!).join(', ')}.`,
+  ];
+  const tail: string[] = [];
+  if (input.trimmed) tail.push(`The page was shortened to fit the ${maxChars}-character budget.`);
+  tail.push(
+    !input.more
+      ? 'No more rows match.'
+      : input.nextCursor !== undefined
+        ? `More rows match: call query_view again with the same arguments and "cursor": ${JSON.stringify(input.nextCursor)}.`
+        : `More rows match: call query_view again with the same arguments and "offset": ${offset + rows.length}.`,
+  );
+  for (;;) {
+    const preview =
+      lines.length === 0
+        ? [`All ${rows.length} rows are in structuredContent.rows.`]
+        : [
+            `All ${rows.length} rows are in structuredContent.rows; ${lines.length === rows.length ? 'they are' : `the first ${lines.length} are`} previewed below (values over ${PREVIEW_VALUE_CHARS} characters cut).`,
+            UNTRUSTED_WARNING,
+            `<untrusted-data view="${view}">`,
+            ...lines,
+            '</untrusted-data>',
+          ];
+    const text = [...head, ...preview, ...tail].join('\n');
+    if (text.length <= maxChars || lines.length === 0) return text;
+    lines.pop();
+  }
+}

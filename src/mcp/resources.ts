@@ -2,7 +2,7 @@
 // JSON (the structuredContent of describe_view). Views the caller may not read are neither listed
 // nor readable (the same "not found" as an unknown view).
 import { ResourceNotFoundError, ResourceTemplate, UriTemplate, type McpServer } from '@modelcontextprotocol/server';
-import type { Gateway } from '../gateway/index.js';
+import type { Gateway, Identity } from '../gateway/index.js';
 import { handleCall, type McpCaller } from './caller.js';
 import { exampleArguments } from './example.js';
 import { viewSchema } from './tools.js';
@@ -11,12 +11,22 @@ const VIEW_URI_PREFIX = 'viewgate://views/';
 /** Parsed once: a UriTemplate does not change after it is built. */
 const VIEW_URI_TEMPLATE = new UriTemplate(`${VIEW_URI_PREFIX}{view}`);
 
+/** The names of the caller's readable views that start with `prefix` (completion). */
+export function readableViewsStartingWith(gw: Gateway, identity: Identity, prefix: string): string[] {
+  return gw
+    .listViews(identity)
+    .map((v) => v.id)
+    .filter((id) => id.startsWith(prefix));
+}
+
 function viewUri(id: string): string {
   return VIEW_URI_PREFIX + id;
 }
 
 export function registerViewResources(server: McpServer, gw: Gateway, caller: McpCaller): void {
   const template = new ResourceTemplate(VIEW_URI_TEMPLATE, {
+    // completion/complete: only the views this caller may read.
+    complete: { view: (value) => readableViewsStartingWith(gw, caller.identity, value) },
     list: () => ({
       resources: gw.listViews(caller.identity).map((v) => ({
         uri: viewUri(v.id),

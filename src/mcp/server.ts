@@ -7,6 +7,7 @@ import type { McpCaller } from './caller.js';
 import { registerPrompts, type PromptTemplate } from './prompts.js';
 import { registerViewResources } from './resources.js';
 import { registerTools } from './tools.js';
+import { registerExportResources, registerExportTool } from './exports.js';
 
 const VERSION = String(createRequire(import.meta.url)('../../package.json').version);
 
@@ -47,7 +48,9 @@ export function createMcpServer(gateway: Gateway, caller: McpCaller, prompts: Pr
     },
   );
   if (offer.tools) registerTools(server, gateway, caller);
+  if (offer.tools) registerExportTool(server, gateway, caller);
   if (offer.resources) registerViewResources(server, gateway, caller);
+  if (offer.resources) registerExportResources(server, gateway, caller);
   if (offer.prompts) registerPrompts(server, prompts, gateway, caller.identity);
   return server;
 }

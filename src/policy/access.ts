@@ -34,6 +34,10 @@ export interface ViewAccess {
   /** Most rows matching one query that the gateway orders opaquely (the view's row budget). */
   readonly rowBudget: number;
   readonly explain: boolean;
+  /** May export the governed result (MCP export_view). */
+  readonly export: boolean;
+  /** Most rows one export holds: the grant's maxExportRows (default 10000), never above the row budget. */
+  readonly maxExportRows: number;
   /** Whether the role may read rows (lists, one row): false for an aggregate-only grant. */
   readonly read: boolean;
   /** Whether the role may aggregate and group (docs/security.md, "Aggregate rights"). */
@@ -53,6 +57,8 @@ export interface ViewAccess {
    */
   readonly cacheClaims: readonly (readonly string[])[] | 'all';
 }
+
+const DEFAULT_MAX_EXPORT_ROWS = 10_000;
 
 /** The view's row budget (its own, or engine.rowBudget). */
 function viewRowBudget(config: Config, view: View): number {
@@ -86,6 +92,8 @@ export function viewAccess(config: Config, filters: ConfigRowFilters, view: View
     opaqueOrder: needsOpaqueOrder(view.key, schema),
     rowBudget: viewRowBudget(config, view),
     explain: grant.explain,
+    export: grant.export === true,
+    maxExportRows: Math.min(grant.maxExportRows ?? DEFAULT_MAX_EXPORT_ROWS, viewRowBudget(config, view)),
     read: grant.read,
     aggregate: grant.aggregate,
     ...(grant.minGroupSize !== undefined ? { minGroupSize: minGroupSizeOf(grant.minGroupSize) } : {}),

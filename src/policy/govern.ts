@@ -118,6 +118,9 @@ function refuseShape(access: ViewAccess, view: View, q: ClientQuery): void {
     if (other) throw badRequest(`count_only answers a number only, so it cannot be combined with ${other}`, { param: 'count_only' });
   }
   if (q.aggregate && q.ids) throw badRequest('ids selects rows; with aggregates use filter', { param: 'ids' });
+  if ((q.aggregate || q.countOnly) && q.cursor) {
+    throw badRequest('cursor continues a list of rows; page groups with limit and offset', { param: 'cursor' });
+  }
   if (!q.aggregate && !q.countOnly && !access.read) {
     throw new ApiError(
       'forbidden',
@@ -130,9 +133,17 @@ function refuseShape(access: ViewAccess, view: View, q: ClientQuery): void {
 /**
  * `after`: where the previous page ended, from a cursor the gateway opened and checked
  * (src/policy/cursor.ts); the keyset predicate is built here from those server-sealed values, never
- * from anything the caller wrote.
+ * from anything the caller wrote. `maxRows`: the most rows the query may return, the grant's
+ * maxLimit for a page; an export passes its own cap (ViewAccess.maxExportRows).
  */
-export function govern(access: ViewAccess, identity: Identity, view: View, q: ClientQuery, after?: CursorPosition): GovernedQuery {
+export function govern(
+  access: ViewAccess,
+  identity: Identity,
+  view: View,
+  q: ClientQuery,
+  after?: CursorPosition,
+  maxRows = access.schema.maxLimit,
+): GovernedQuery {
   const { schema } = access;
   refuseShape(access, view, q);
 
@@ -196,7 +207,7 @@ export function govern(access: ViewAccess, identity: Identity, view: View, q: Cl
   const keyset = after ? continuation(after, opaque ? clientTerms : orderBy, opaque !== undefined, view) : undefined;
   const opaqueAfter = opaque && after ? { ...opaque, after: { values: after.values, tag: after.tag! } } : opaque;
 
-  const limit = Math.min(q.limit ?? schema.maxLimit, schema.maxLimit);
+  const limit = Math.min(q.limit ?? maxRows, maxRows);
   return new GovernedQuery(issued, {
     fields,
     masks: schema.masks,

@@ -7,8 +7,9 @@
 //   grant's maxLimit applies when limit is left out).
 // - An unknown query parameter is a 400 naming it and the parameters that exist, so a typo
 //   (`limt=5`) is not silently ignored. DreamFactory parameters viewgate does not implement
-//   (related, group, id_field, ...) are 400s too: ignoring them would change the answer unnoticed.
+//   (related, id_field, ...) are 400s too: ignoring them would change the answer unnoticed.
 //   Credentials in the URL (api_key, ...) are refused before this, by the REST routes.
+// - Aggregates in fields, group, having and count_only: src/query/aggregate-query.ts (docs/query.md).
 // - filter: text in the grammar, or (starting with `{`) the structured JSON filter MCP takes.
 // - A parameter given twice: fields, order and ids are joined with commas; the others are a 400.
 // - include_count / explain: true/false/1/0, any case; present without a value means true.
@@ -41,12 +42,12 @@ export interface ClientQuery {
   includeCount?: boolean;
   ids?: string[];
   explain?: boolean;
-  /** A `next_cursor` from an earlier page of the same query (docs/query.md, "Cursors"); opened by the gateway. */
-  cursor?: string;
   /** Aggregates and/or `group` (docs/query.md, "Aggregates"): the rows are groups, not view rows. */
   aggregate?: AggregateRequest;
   /** `count_only=true`: the answer is the number of matching rows, nothing else. */
   countOnly?: boolean;
+  /** A `next_cursor` from an earlier page of the same query (docs/query.md, "Cursors"); opened by the gateway. */
+  cursor?: string;
 }
 
 export interface ToolQueryArgs {
@@ -70,10 +71,10 @@ const QUERY_PARAMS = [
   'include_count',
   'ids',
   'explain',
+  'cursor',
   'group',
   'having',
   'count_only',
-  'cursor',
 ] as const;
 /** `GET /_table/{view}/{id}` takes only a field list. */
 export const ROW_PARAMS = ['fields'] as const;

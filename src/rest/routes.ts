@@ -10,11 +10,15 @@ import {
   type Identity,
   type Operation,
   type Presented,
+  type QueryResult,
   type ResultOf,
   type Trace,
 } from '../gateway/index.js';
 import { parseRestQuery, ROW_PARAMS } from '../query/client-query.js';
 import { toJson } from '../values.js';
+import { ApiError } from '../errors.js';
+import { formatRows, ROW_FORMATS } from '../row-formats.js';
+import { negotiateRows } from './accept.js';
 import { clientGone } from '../http/client-gone.js';
 import { credentialsFrom, refuseUrlCredentials } from '../http/credentials.js';
 import { sendError } from '../http/envelope.js';
@@ -52,8 +56,12 @@ function successHeaders(reply: FastifyReply, trace: Trace): void {
 /** A success as sent: its JSON text and ETag, and whether the client's copy is current (304). */
 interface Body {
   text: string;
-  etag: string;
+  /** None for CSV and NDJSON bodies. */
+  etag?: string;
   current: boolean;
+  /** Default: JSON. */
+  contentType?: string;
+  headers?: Record<string, string>;
 }
 
 /**
@@ -91,6 +99,8 @@ function route<O extends Operation, P = Params>(
   memo?: (result: ResultOf<O>) => object | undefined,
   /** What the shaped result holds besides the memo's object. */
   variant?: (result: ResultOf<O>) => string | undefined,
+  /** A body in another format than JSON, when the request asks for one (Accept). */
+  otherFormat?: (req: Request<P>, result: ResultOf<O>) => Presented<Body> | undefined,
 ) {
   return async (req: Request<P>, reply: FastifyReply) => {
     const outcome = await gateway.handle(
@@ -107,19 +117,23 @@ function route<O extends Operation, P = Params>(
         operation: operation(req),
         signal: clientGone(reply),
       },
-      (result) => bodyOf(req, shape(result), memo?.(result), variant?.(result)),
+      (result) => otherFormat?.(req, result) ?? bodyOf(req, shape(result), memo?.(result), variant?.(result)),
     );
     markAudited(req);
-    addVary(reply, CREDENTIAL_HEADERS);
+    addVary(reply, otherFormat ? [...CREDENTIAL_HEADERS, 'Accept'] : CREDENTIAL_HEADERS);
     if (!outcome.ok) {
       reply.header('cache-control', 'no-store');
       return sendError(reply, outcome.error);
     }
     successHeaders(reply, outcome.trace);
-    const { text, etag, current } = outcome.value;
-    reply.header('etag', etag);
+    const { text, etag, current, contentType, headers } = outcome.value;
+    if (etag !== undefined) reply.header('etag', etag);
+    if (headers) reply.headers(headers);
     if (current) return reply.code(304).send();
-    return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(text);
+    return reply
+      .code(200)
+      .header('content-type', contentType ?? 'application/json; charset=utf-8')
+      .send(text);
   };
 }
 
@@ -138,6 +152,25 @@ export function handler<P = Params>(
 }
 
 const viewId = (req: Request<Params>): string => `${req.params.service}.${req.params.view}`;
+
+const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8; header=present', jsonl: `${ROW_FORMATS.jsonl.mimeType}; charset=utf-8` };
+
+/**
+ * Rows as CSV or NDJSON when Accept asks for them (docs/rest.md, "Formats"): the same page as the
+ * JSON body, rendered once the gateway has answered, so every refusal is still the JSON envelope.
+ * No ETag; count and next travel in X-Total-Count and X-Next-Offset.
+ */
+function rowsInFormat(req: Request<Params>, r: QueryResult): Presented<Body> | undefined {
+  const format = negotiateRows(req.headers.accept);
+  if (format === 'json') return undefined;
+  if (r.explain !== undefined)
+    throw new ApiError('bad_request', 'explain is answered as JSON; ask with Accept: application/json', { param: 'explain' });
+  const headers: Record<string, string> = {};
+  if (r.count !== undefined) headers['x-total-count'] = String(r.count);
+  if (r.next !== undefined) headers['x-next-offset'] = String(r.next);
+  if (r.nextCursor !== undefined) headers['x-next-cursor'] = r.nextCursor;
+  return { value: { text: formatRows(format, r.fields, r.rows), current: false, contentType: CONTENT_TYPES[format], headers } };
+}
 
 /** The REST API under /api/v2, as one plugin. */
 export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, { gateway: gw }) => {
@@ -175,10 +208,18 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
 
   app.get(
     '/api/v2/:service/_table/:view',
-    route(
+    route<Extract<Operation, { op: 'query' }>>(
       gw,
       'query',
-      (req) => ({ op: 'query', view: viewId(req), parse: () => parseRestQuery(req.query as Record<string, unknown>) }),
+      (req) => ({
+        op: 'query' as const,
+        view: viewId(req),
+        parse: () => {
+          // An Accept that allows no format is refused (406) before the view is read.
+          negotiateRows(req.headers.accept);
+          return parseRestQuery(req.query as Record<string, unknown>);
+        },
+      }),
       (r) => {
         if (r.explain !== undefined) return { explain: r.explain };
         // count_only: the body is the bare number (docs/query.md, "Aggregates").
@@ -194,6 +235,7 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
       // stored; next_cursor is the caller's own.
       (r) => (r.explain === undefined ? r.rows : undefined),
       (r) => r.nextCursor,
+      rowsInFormat,
     ),
   );
 

@@ -32,6 +32,7 @@ describe('error kinds', () => {
       forbidden: [403, 403, undefined],
       not_found: [404, 404, 'views'],
       method_not_allowed: [405, 405, undefined],
+      not_acceptable: [406, 406, undefined],
       payload_too_large: [413, 413, undefined],
       uri_too_long: [414, 414, undefined],
       unsupported_media_type: [415, 415, undefined],

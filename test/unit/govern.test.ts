@@ -238,3 +238,70 @@ describe('readGrant', () => {
     expect(readGrant(cfg, '__proto__', id('crm.customers'))?.grant).toBeUndefined();
   });
 });
+
+describe('aggregates (docs/security.md, "Aggregate rights")', () => {
+  const analyst = grant({ ...external, aggregate: true });
+  const aggOnly = grant({ ...external, read: false, aggregate: true, minGroupSize: { k: 5, distinctOn: 'created_at' } });
+
+  it('needs aggregate: true for aggregates and group, not for count_only', () => {
+    for (const qs of [{ fields: 'count(*)' }, { group: 'tenant_id' }] as Record<string, string>[]) {
+      const e = error(() => run(qs));
+      expect(e.status).toBe(403);
+      expect(e.message).toMatch(/lacks aggregate/);
+    }
+    expect(run({ count_only: 'true' }).countOnly).toBe(true);
+  });
+
+  it('builds the aggregate query: metrics by output name, row filter in where, limit clamped, minGroupSize from the grant', () => {
+    const g = run(
+      { fields: 'tenant_id,count(*),count(email),count(distinct full_name) as names', group: 'tenant_id', limit: '500' },
+      aggOnly,
+    );
+    expect(g.fields).toEqual(['tenant_id', 'count', 'count_email', 'names']);
+    expect(g.aggregate).toMatchObject({
+      group: ['tenant_id'],
+      metrics: [
+        { name: 'count', fn: 'count' },
+        { name: 'count_email', fn: 'count', column: 'email' },
+        { name: 'names', fn: 'count_distinct', column: 'full_name' },
+      ],
+      minGroup: { k: 5, distinctOn: 'created_at' },
+      limit: 100,
+    });
+    expect(g.engine.where).toEqual({ op: 'cmp', column: 'tenant_id', cmp: '=', value: 't2' });
+  });
+
+  it('an aggregate-only grant refuses rows, ids and min/max', () => {
+    expect(error(() => run({}, aggOnly)).status).toBe(403);
+    expect(error(() => run({ ids: '1' }, aggOnly)).status).toBe(403);
+    expect(error(() => run({ fields: 'min(customer_id)' }, aggOnly)).message).toMatch(/aggregate-only/);
+    expect(run({ fields: 'min(customer_id)' }, analyst).aggregate!.metrics).toEqual([
+      { name: 'min_customer_id', fn: 'min', column: 'customer_id' },
+    ]);
+  });
+
+  it('a masked field only inside count(col); hidden and unknown fields alike; types checked', () => {
+    for (const [qs, param] of [
+      [{ fields: 'count(distinct email)' }, 'fields'],
+      [{ fields: 'max(email)' }, 'fields'],
+      [{ group: 'email' }, 'group'],
+      [{ group: 'tenant_id', order: 'email' }, 'order'],
+      [{ group: 'tenant_id', having: "email = 'x'" }, 'having'],
+    ] as [Record<string, string>, string][]) {
+      const e = error(() => run(qs, analyst));
+      expect(e.status, JSON.stringify(qs)).toBe(400);
+      expect(e.message, JSON.stringify(qs)).toMatch(/"email" is masked/);
+      expect(e.context.param, JSON.stringify(qs)).toBe(param);
+    }
+    const hidden = error(() => run({ fields: 'sum(created_at)' }, analyst));
+    const unknown = error(() => run({ fields: 'sum(nope)' }, analyst));
+    expect(hidden.message.replace('created_at', 'X')).toBe(unknown.message.replace('nope', 'X'));
+    expect(error(() => run({ fields: 'sum(tenant_id)' }, analyst)).message).toMatch(/sum\(tenant_id\) does not exist/);
+    expect(error(() => run({ group: 'profile' }, analyst)).message).toMatch(/cannot be used in group/);
+  });
+
+  it('count_only stands alone', () => {
+    expect(error(() => run({ count_only: 'true', fields: 'count(*)' }, analyst)).context.param).toBe('count_only');
+    expect(error(() => run({ count_only: 'true', include_count: 'true' }, analyst)).context.param).toBe('count_only');
+  });
+});

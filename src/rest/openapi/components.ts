@@ -82,6 +82,7 @@ export function components(config: Config): Json {
         Allow: { description: 'The methods the view takes, e.g. `GET, HEAD`.', schema: { type: 'string' } },
       }),
       RowBudget: errorResponse('The query would read more rows than the row budget; narrow it.'),
+      NotAcceptable: errorResponse('The Accept header allows none of application/json, text/csv and application/x-ndjson.'),
       TooManyRequests: errorResponse('Rate limited.', {
         'Retry-After': ref('headers', 'Retry-After'),
         'RateLimit-Limit': ref('headers', 'RateLimit-Limit'),

@@ -88,10 +88,15 @@ export function queryOperation(d: ViewDescription, explain: boolean): Json {
           'A page of rows. `meta.count` only with include_count=true; `meta.next` and `meta.next_cursor` only when more rows exist.' +
           (explain ? ' With explain=true, `{"explain": plan}` instead: the plan and every native query, no rows.' : ''),
         headers: okHeaders(),
-        content: { 'application/json': { schema: explain ? { oneOf: [page, ref('schemas', 'Explain')] } : page } },
+        content: {
+          'application/json': { schema: explain ? { oneOf: [page, ref('schemas', 'Explain')] } : page },
+          // Accept: the same rows as RFC 4180 CSV with a header row, or one JSON object per line (no ETag).
+          'text/csv': { schema: { type: 'string' } },
+          'application/x-ndjson': { schema: { type: 'string' } },
+        },
       },
       '304': ref('responses', 'NotModified'),
-      ...errorResponses({ '422': ref('responses', 'RowBudget') }),
+      ...errorResponses({ '406': ref('responses', 'NotAcceptable'), '422': ref('responses', 'RowBudget') }),
     },
   };
 }
