@@ -5,8 +5,12 @@
 //       (PostgreSQL: app.orders by key; MariaDB: crm.customers by key)
 //   (c) the federated one-customer query (three stores) through REST
 //   (d) MCP query_view over HTTP vs REST for the same query
+//   (g) aggregates, revenue per status: app.orders (PostgreSQL, one GROUP BY in the store), the same
+//       shape on crm.customers (MariaDB: aggregated in the gateway until MariaDB pushdown exists),
+//       a federated aggregate over federation.unified_customer_activity (embedded engine), and MCP
+//       aggregate_view for the PostgreSQL query; the internal role gets `aggregate: true` for it
 //   (h) the HTTP floor: GET /healthz (no auth, no audit, no store), to read the others against
-// Options: --duration S (default 15), --connections N (default 10), --only h,a,b,c,d,
+// Options: --duration S (default 15), --connections N (default 10), --only h,a,b,c,d,g (default h,a,b,c,d),
 //          --audit file|off (default file: one audit record per request appended to a file).
 // Results go to stdout as markdown and to bench/results/run-<date>.json; bench/RESULTS.md records them.
 // Load goes to 127.0.0.1 only and every run is bounded by --duration.
@@ -49,9 +53,10 @@ const WARMUP = 3;
 const env = await prepareStores('vg_bench');
 const auditDir = mkdtempSync(join(tmpdir(), 'vg-bench-audit-'));
 // Audit goes to a file, as in production (or off, to see what it costs); the external role's grant
-// is cached for (a).
+// is cached for (a); for (g) only, the internal role may aggregate.
 const { path: configPath } = writeConfig((y) => {
-  const edited = auditToFile(setGrant(y, 'external', { cacheTtl: '60s' }), join(auditDir, 'audit.log'));
+  const granted = only.has('g') ? setGrant(y, 'internal', { aggregate: true }, '*') : y;
+  const edited = auditToFile(setGrant(granted, 'external', { cacheTtl: '60s' }), join(auditDir, 'audit.log'));
   return values.audit === 'off' ? auditOff(edited) : edited;
 });
 const vg = await startViewgate(configPath, env);
@@ -113,6 +118,39 @@ try {
       body: mcpCall('query_view', { view: 'crm.customers', filter: 'customer_id = 3', fields }),
     });
   }
+  if (only.has('g')) {
+    const headers = { 'X-API-Key': KEYS.internal };
+    const groups = (path, params) => `${vg.url}/api/v2${path}?${new URLSearchParams(params).toString()}`;
+    await http('g_rest_pg_group_pushed', {
+      url: groups('/app/_table/orders', { fields: 'status,count(*),sum(total_amount) as revenue', group: 'status' }),
+      headers,
+    });
+    await http('g_rest_mariadb_group', {
+      url: groups('/crm/_table/customers', {
+        fields: 'tenant_id,is_active,count(*),count(distinct email) as emails',
+        group: 'tenant_id,is_active',
+      }),
+      headers,
+    });
+    await http('g_rest_federated_group', {
+      url: groups('/federation/_table/unified_customer_activity', {
+        fields: 'event_type,count(distinct order_id) as orders,sum(total_amount) as revenue',
+        group: 'event_type',
+        order: 'revenue desc',
+      }),
+      headers,
+    });
+    await http('g_mcp_aggregate_view_pg', {
+      url: `${vg.url}/mcp`,
+      method: 'POST',
+      headers: { ...MCP_HEADERS, ...headers },
+      body: mcpCall('aggregate_view', {
+        view: 'app.orders',
+        group_by: ['status'],
+        metrics: [{ fn: 'count' }, { fn: 'sum', field: 'total_amount', as: 'revenue' }],
+      }),
+    });
+  }
 } finally {
   const code = await vg.stop();
   if (code !== 0) console.error(`viewgate exited with ${code}: ${vg.output().err}`);
@@ -126,6 +164,8 @@ results.ratios = {
   rest_vs_direct_mariadb_rps: ratio('b_rest_mariadb_point', 'b_direct_mariadb_point'),
   mcp_vs_rest_rps: ratio('d_mcp_query_view', 'd_rest_llm_query'),
   federated_vs_single_store_point_rps: ratio('c_rest_federated_one_customer', 'b_rest_mariadb_point'),
+  aggregate_in_process_vs_pushed_rps: ratio('g_rest_mariadb_group', 'g_rest_pg_group_pushed'),
+  mcp_vs_rest_aggregate_rps: ratio('g_mcp_aggregate_view_pg', 'g_rest_pg_group_pushed'),
 };
 
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });

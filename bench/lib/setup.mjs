@@ -58,10 +58,10 @@ export function writeConfig(edit = (y) => y) {
   return { path, dir };
 }
 
-/** Sets keys on a role's crm.customers grant in the config text. */
-export function setGrant(yaml, role, values) {
+/** Sets keys on a role's grant on `view` (default crm.customers; "*" for a role's wildcard grant) in the config text. */
+export function setGrant(yaml, role, values, view = 'crm.customers') {
   const doc = parseDocument(yaml);
-  const path = ['roles', role, 'grants', 'crm.customers'];
+  const path = ['roles', role, 'grants', view];
   if (!doc.hasIn(path)) throw new Error(`bench: the reference config has no ${path.join('.')}`);
   for (const [k, v] of Object.entries(values)) doc.setIn([...path, k], v);
   return doc.toString();

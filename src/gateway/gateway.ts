@@ -8,6 +8,7 @@
 import type { Config } from '../config/schema.js';
 import { parseViewId, type ViewId } from '../config/view-id.js';
 import type { Catalog } from './catalog.js';
+import { groupOrder } from '../engine/aggregate/types.js';
 import type { View } from '../engine/view.js';
 import { METRIC_FNS } from '../query/aggregate-query.js';
 import type { ClientQuery } from '../query/client-query.js';
@@ -333,7 +334,7 @@ export class Gateway {
       ...rest,
       // An offset says nothing about a page a cursor started.
       ...(more && q.cursor === undefined ? { next } : {}),
-      ...(more && !agg ? { nextCursor: cursorAfter(page.rows.length) } : {}),
+      ...(more ? { nextCursor: cursorAfter(page.rows.length) } : {}),
       cursorAfter,
       ...paging,
     };
@@ -341,8 +342,12 @@ export class Gateway {
 
   /** Steps 3 and 4: the engine, then the masks. */
   private async run(view: View, governed: GovernedQuery, access: ViewAccess, signal: AbortSignal | undefined): Promise<Page> {
-    // Groups are paged by offset: no cursor positions.
-    if (governed.aggregate || governed.countOnly) return { ...(await runGroups(view, governed, access, signal)), positions: [] };
+    if (governed.aggregate || governed.countOnly) {
+      const groups = await runGroups(view, governed, access, signal);
+      // A group's position is its values in the groups' total order (groupOrder).
+      const order = governed.aggregate ? groupOrder(governed.aggregate) : [];
+      return { ...groups, positions: groups.rows.map((r) => ({ values: order.map((t) => r[t.column] ?? null) })) };
+    }
     if (governed.engine.count && access.minGroupSize) await countAtLeastK(view, governed.engine, access, 'include_count', signal);
     if (governed.opaqueOrder) return this.runOpaque(view, governed, governed.opaqueOrder, signal);
     const q = governed.engine;

@@ -53,6 +53,13 @@ const aggregateViewInput = z.strictObject({
     .optional()
     .describe('Sort terms over group_by columns and metric output names, e.g. ["revenue desc"]. The group columns follow.'),
   limit: z.number().int().min(1).optional().describe("Most groups returned; capped at the view's max_limit (describe_view)."),
+  cursor: z
+    .string()
+    .optional()
+    .describe(
+      'next_cursor from the previous result: continues the same aggregation (same view, group_by, metrics, filter, having, order and limit) ' +
+        'after its last group. Leave out for the first page.',
+    ),
 });
 
 const aggregateViewOutput = z.object({
@@ -65,6 +72,12 @@ const aggregateViewOutput = z.object({
     .number()
     .int()
     .describe('Groups left out because they were built from fewer entities than your grant allows (minGroupSize); 0 otherwise.'),
+  next_cursor: z
+    .string()
+    .optional()
+    .describe(
+      'Pass as cursor, with the same other arguments, for the groups after these; absent at the end. Opaque; bound to you and this query.',
+    ),
 });
 
 const AGGREGATE_VIEW_INPUT = withCachedJsonSchema(aggregateViewInput);
@@ -97,6 +110,7 @@ export function registerAggregateTool(server: McpServer, gw: Gateway, caller: Mc
         signal: extra.mcpReq.signal,
       };
       const r = await handleCall(gw, caller, call, (result) => {
+        const more = result.next !== undefined || result.nextCursor !== undefined;
         const rows = result.rows.map(plainRow);
         const suppressed = result.suppressedGroups ?? 0;
         const notes = suppressed > 0 ? [`${suppressed} group(s) left out: built from fewer entities than your grant allows.`] : [];
@@ -104,15 +118,20 @@ export function registerAggregateTool(server: McpServer, gw: Gateway, caller: Mc
           view,
           rows,
           offset: 0,
-          more: result.next !== undefined,
+          more,
           maxChars: gw.config.server.mcp.maxChars,
           notes,
+          // aggregate_view has no offset: the footer always gives the cursor.
+          ...(result.cursorAfter ? { cursorAfter: result.cursorAfter, tool: 'aggregate_view' } : {}),
         });
+        // maxChars may show fewer groups than the page holds: the cursor continues after the last one shown.
+        const nextCursor = more || rendered.shown < rows.length ? result.cursorAfter?.(rendered.shown) : undefined;
         const structured = {
           rows: rows.slice(0, rendered.shown),
           returned: rendered.shown,
-          truncated: result.next !== undefined || rendered.shown < rows.length,
+          truncated: more || rendered.shown < rows.length,
           suppressed_groups: suppressed,
+          ...(nextCursor !== undefined ? { next_cursor: nextCursor } : {}),
         };
         return { value: { text: rendered.text, structured }, rowCount: rendered.shown };
       });

@@ -2,6 +2,8 @@
 // query (limit 1) through the gateway, so row filters and masks apply as to any other read. The
 // example's filter is that row's value of an unmasked filterable column, so running the example
 // returns at least that row. An empty view (or a failing read) gives an example without a filter.
+// A caller whose grant is aggregate-only (read: false) cannot run query_view: its example is an
+// aggregate_view call instead, built from the description alone (no row is read for it).
 import type { Gateway, Identity, ViewDescription, VisibleColumn } from '../gateway/index.js';
 import type { Lit } from '../query/ast.js';
 import { formatFilter } from '../query/filter-format.js';
@@ -12,6 +14,7 @@ const EXAMPLE_TYPES: ColumnType[] = ['text', 'int', 'bool', 'date', 'numeric', '
 const MAX_TEXT = 60;
 
 export async function exampleArguments(gw: Gateway, identity: Identity, d: ViewDescription): Promise<Record<string, unknown>> {
+  if (d.read === false) return aggregateExample(d);
   const args: Record<string, unknown> = { view: d.id, fields: d.columns.slice(0, 4).map((c) => c.name) };
   const filter = await sampleFilter(gw, identity, d).catch(() => undefined);
   if (filter) args.filter = filter;
@@ -50,4 +53,20 @@ function literal(type: ColumnType, v: Value | undefined): Lit | undefined {
       : undefined;
   }
   return typeof v === 'string' && v.length > 0 && v.length <= MAX_TEXT ? { kind: 'string', value: v } : undefined;
+}
+
+const SUMMABLE: ColumnType[] = ['int', 'numeric', 'float'];
+const GROUPABLE: ColumnType[] = ['text', 'bool', 'date', 'int'];
+
+/** aggregate_view arguments an aggregate-only grant allows: count (and a sum) per value of a non-key column. */
+function aggregateExample(d: ViewDescription): Record<string, unknown> {
+  const usable = d.columns.filter((c) => c.filterable && !c.masked && !d.key.includes(c.name));
+  const group = usable.filter((c) => GROUPABLE.includes(c.type)).sort((a, b) => GROUPABLE.indexOf(a.type) - GROUPABLE.indexOf(b.type))[0];
+  const sum = d.aggregate?.functions.includes('sum') ? usable.find((c) => SUMMABLE.includes(c.type) && c.name !== group?.name) : undefined;
+  return {
+    view: d.id,
+    ...(group ? { group_by: [group.name] } : {}),
+    metrics: [{ fn: 'count' }, ...(sum ? [{ fn: 'sum', field: sum.name }] : [])],
+    ...(group ? { order: ['count desc'], limit: Math.min(10, d.maxLimit) } : {}),
+  };
 }

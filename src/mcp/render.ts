@@ -39,6 +39,8 @@ export interface RenderInput {
   notes?: string[];
   /** Set when the call continued a cursor: the footer then gives the cursor after the shown rows instead of an offset. */
   cursorAfter?: (shown: number) => string | undefined;
+  /** The tool the footer tells to call again; default query_view. */
+  tool?: string;
 }
 
 export interface Rendered {
@@ -93,7 +95,7 @@ function frame(input: RenderInput, shown: number, more: boolean, trimmed: boolea
   const cursor = more ? input.cursorAfter?.(shown) : undefined;
   out.push(
     cursor !== undefined
-      ? `More rows match: call query_view again with the same arguments and "cursor": ${JSON.stringify(cursor)}.`
+      ? `More rows match: call ${input.tool ?? 'query_view'} again with the same arguments and "cursor": ${JSON.stringify(cursor)}.`
       : more
         ? `More rows match: call query_view again with the same arguments and "offset": ${offset + shown}.`
         : 'No more rows match.',

@@ -46,7 +46,9 @@ const describeViewOutput = z.object({
       filterable: z.boolean().describe('Usable in filter and order.'),
     }),
   ),
-  example: z.object({ tool: z.literal('query_view'), arguments: z.record(z.string(), z.unknown()) }),
+  example: z
+    .object({ tool: z.enum(['query_view', 'aggregate_view']), arguments: z.record(z.string(), z.unknown()) })
+    .describe('A call you may make: aggregate_view when your grant is aggregate-only (rows cannot be read).'),
   status: z.record(z.string(), z.unknown()).optional().describe('Engine status, e.g. the last refresh of a materialized hub view.'),
   aggregates: z
     .object({
@@ -295,7 +297,7 @@ export function viewSchema(d: ViewDescription, example: Record<string, unknown>)
       masked: c.masked,
       filterable: c.filterable,
     })),
-    example: { tool: 'query_view', arguments: example },
+    example: { tool: d.read === false ? 'aggregate_view' : 'query_view', arguments: example },
     ...(d.status ? { status: d.status } : {}),
     ...(d.aggregate?.allowed
       ? {
@@ -319,7 +321,7 @@ function describeText(s: ViewSchema): string {
     `Key: ${s.key.join(', ') || '(none)'}. At most ${s.max_limit} rows per query_view call.`,
     'Columns:',
     ...cols,
-    `Example: query_view ${JSON.stringify(s.example.arguments)}`,
+    `Example: ${s.example.tool} ${JSON.stringify(s.example.arguments)}`,
     ...(s.aggregates
       ? [
           `Aggregates (aggregate_view): ${s.aggregates.functions.join(', ')}${s.aggregates.rows ? '' : '; rows cannot be read, only aggregated'}` +

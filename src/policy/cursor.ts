@@ -39,7 +39,7 @@ const MAX_CHARS = 8192;
 
 const fingerprint = (text: string): string => hash('sha256', text, 'base64url').slice(0, 22);
 
-/** The query as far as a cursor continues it: include_count, offset and the cursor itself left out. */
+/** The query as far as a cursor continues it (aggregates, group and having too): include_count, offset and the cursor itself left out. */
 export function queryFingerprint(q: ClientQuery): string {
   return fingerprint(
     canonical({
@@ -48,6 +48,16 @@ export function queryFingerprint(q: ClientQuery): string {
       order: q.order ?? null,
       limit: q.limit ?? null,
       ids: q.ids ?? null,
+      // Present only for aggregates, so row cursors keep their print.
+      ...(q.aggregate
+        ? {
+            aggregate: {
+              select: q.aggregate.select.map((s) => (s.kind === 'field' ? s.name : [s.metric.fn, s.metric.field ?? null, s.metric.name])),
+              group: q.aggregate.group,
+              having: q.aggregate.having ? stripPositions(q.aggregate.having) : null,
+            },
+          }
+        : {}),
     }),
   );
 }

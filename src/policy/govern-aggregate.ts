@@ -2,14 +2,16 @@
 // columns, having and order terms a role may use on a view, giving the AggregateQuery the engine
 // runs. A masked field may appear only inside count(col); an aggregate-only grant (read: false)
 // allows count, count(distinct), sum and avg only; hidden fields are reported as unknown ones.
-import { metricType, type AggregateMetric, type AggregateQuery } from '../engine/aggregate/types.js';
+import { groupOrder, metricType, type AggregateMetric, type AggregateQuery } from '../engine/aggregate/types.js';
 import type { View } from '../engine/view.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { AggregateRequest, MetricRequest } from '../query/aggregate-query.js';
 import { bindFilter } from '../query/bind.js';
-import type { OrderTerm } from '../query/predicate.js';
+import { keysetAfter } from '../query/keyset.js';
+import type { OrderTerm, Predicate } from '../query/predicate.js';
 import { isComparableType, type ColumnType } from '../values.js';
 import type { ViewAccess } from './access.js';
+import { invalidCursor, type CursorPosition } from './cursor.js';
 import { maskedField, unknownField } from './field-errors.js';
 
 const ROW_VALUE_FNS = new Set(['min', 'max']);
@@ -54,14 +56,20 @@ function metricOf(access: ViewAccess, view: View, m: MetricRequest): AggregateMe
   return { name: m.name, fn: m.fn, column: m.field };
 }
 
-/** The client's aggregate request as this role may run it; `limit`/`offset` as the client gave them. */
+/**
+ * The client's aggregate request as this role may run it; `limit`/`offset` as the client gave them.
+ * `after`: a cursor's position (the last group's values in groupOrder), opened by the gateway.
+ * `rowKeyset` is the same keyset over the rows, given when it selects whole groups (the order is on
+ * group columns only) and no group is suppressed (minGroupSize counts every group on every page).
+ */
 export function governAggregate(
   access: ViewAccess,
   view: View,
   req: AggregateRequest,
   order: { field: string; desc: boolean }[],
   page: { limit?: number; offset?: number; count: boolean },
-): { query: AggregateQuery; fields: string[] } {
+  after?: CursorPosition,
+): { query: AggregateQuery; fields: string[]; rowKeyset?: Predicate } {
   if (!access.aggregate) throw notGranted(view);
   const { schema } = access;
   for (const g of req.group) {
@@ -100,7 +108,10 @@ export function governAggregate(
     if (!orderBy.some((t) => t.column === o.field)) orderBy.push({ column: o.field, desc: o.desc });
   }
   const limit = Math.min(page.limit ?? schema.maxLimit, schema.maxLimit);
+  const keyset = after ? groupKeyset(after, req.group, orderBy, view) : undefined;
+  const onGroups = orderBy.every((t) => req.group.includes(t.column));
   return {
+    ...(keyset && onGroups && !access.minGroupSize ? { rowKeyset: keyset } : {}),
     fields: req.select.map((s) => (s.kind === 'field' ? s.name : s.metric.name)),
     query: {
       group: req.group,
@@ -108,9 +119,19 @@ export function governAggregate(
       ...(access.minGroupSize ? { minGroup: { ...access.minGroupSize } } : {}),
       ...(having ? { having } : {}),
       orderBy,
+      ...(keyset ? { after: keyset } : {}),
       limit,
       offset: page.offset ?? 0,
       count: page.count,
     },
   };
+}
+
+/** The groups after a cursor's position, over output names; built from server-sealed values only. */
+function groupKeyset(after: CursorPosition, group: string[], orderBy: OrderTerm[], view: View): Predicate | undefined {
+  const terms = groupOrder({ group, orderBy });
+  // The cursor is bound to this query and grant, so a mismatch means it was sealed by other code.
+  if (after.values.length !== terms.length || after.tag !== undefined) throw invalidCursor('it does not fit this query');
+  const nullable = (name: string) => !group.includes(name) || view.columns.find((c) => c.name === name)?.nullable !== false;
+  return keysetAfter(terms, after.values, false, nullable);
 }

@@ -118,8 +118,8 @@ function refuseShape(access: ViewAccess, view: View, q: ClientQuery): void {
     if (other) throw badRequest(`count_only answers a number only, so it cannot be combined with ${other}`, { param: 'count_only' });
   }
   if (q.aggregate && q.ids) throw badRequest('ids selects rows; with aggregates use filter', { param: 'ids' });
-  if ((q.aggregate || q.countOnly) && q.cursor) {
-    throw badRequest('cursor continues a list of rows; page groups with limit and offset', { param: 'cursor' });
+  if (q.countOnly && q.cursor) {
+    throw badRequest('count_only answers one number, so there is no page for cursor to continue', { param: 'cursor' });
   }
   if (!q.aggregate && !q.countOnly && !access.read) {
     throw new ApiError(
@@ -187,12 +187,21 @@ export function govern(
       ...(access.storeRowSecurity ? { storeRowSecurity: access.storeRowSecurity } : {}),
     };
     if (!q.aggregate) return new GovernedQuery(issued, { fields: [], masks: new Map(), engine: base, countOnly: true });
-    const agg = governAggregate(access, view, q.aggregate, q.order ?? [], {
-      ...(q.limit !== undefined ? { limit: q.limit } : {}),
-      ...(q.offset !== undefined ? { offset: q.offset } : {}),
-      count: q.includeCount ?? false,
-    });
-    return new GovernedQuery(issued, { fields: agg.fields, masks: new Map(), engine: base, aggregate: agg.query });
+    const agg = governAggregate(
+      access,
+      view,
+      q.aggregate,
+      q.order ?? [],
+      {
+        ...(q.limit !== undefined ? { limit: q.limit } : {}),
+        ...(q.offset !== undefined ? { offset: q.offset } : {}),
+        count: q.includeCount ?? false,
+      },
+      after,
+    );
+    // A keyset on group columns only selects whole groups: the store skips the rows of earlier ones.
+    const engine = agg.rowKeyset ? { ...base, where: and(base.where, agg.rowKeyset) } : base;
+    return new GovernedQuery(issued, { fields: agg.fields, masks: new Map(), engine, aggregate: agg.query });
   }
 
   const orderBy: OrderTerm[] = [];

@@ -239,6 +239,7 @@ export interface ToolAggregateArgs {
   having?: string | object;
   order?: string[] | string;
   limit?: number | string;
+  cursor?: string;
 }
 
 /** aggregate_view's arguments as a ClientQuery: the same model REST's fields/group/having build. */
@@ -269,6 +270,7 @@ export function parseToolAggregate(args: ToolAggregateArgs): ClientQuery {
     ...(args.filter !== undefined ? { filter: args.filter } : {}),
     ...(args.order !== undefined ? { order: args.order } : {}),
     ...(args.limit !== undefined ? { limit: args.limit } : {}),
+    ...(args.cursor !== undefined ? { cursor: args.cursor } : {}),
   });
   return { ...rest, ...out };
 }

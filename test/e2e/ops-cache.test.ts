@@ -100,16 +100,16 @@ describe.each(['memory', 'redis'] as const)('response cache (%s)', (backend) => 
     expect(r.body.resource[0].full_name).toBe('Changed In The Store');
   });
 
-  it('Cache-Control follows the TTL; Vary names the credential headers', async () => {
+  it('Cache-Control follows the TTL; Vary names the credential headers and Accept (a list also answers CSV and NDJSON)', async () => {
     const cached = await get(a.url + QUERY, { 'X-API-Key': KEYS.partner });
     const cc = cached.headers.get('cache-control')!;
     const maxAge = Number(/^private, max-age=(\d+)$/.exec(cc)?.[1]);
     expect(maxAge).toBeGreaterThan(0);
     expect(maxAge).toBeLessThanOrEqual(30);
-    expect(cached.headers.get('vary')).toBe('Authorization, X-API-Key, X-DreamFactory-API-Key');
+    expect(cached.headers.get('vary')).toBe('Authorization, X-API-Key, X-DreamFactory-API-Key, Accept');
     const uncached = await get(a.url + QUERY, { 'X-API-Key': KEYS.internal });
     expect(uncached.headers.get('cache-control')).toBe('private, no-cache');
-    expect(uncached.headers.get('vary')).toBe('Authorization, X-API-Key, X-DreamFactory-API-Key');
+    expect(uncached.headers.get('vary')).toBe('Authorization, X-API-Key, X-DreamFactory-API-Key, Accept');
     const denied = await get(a.url + '/api/v2/app/_table/orders', { 'X-API-Key': KEYS.partner });
     expect(denied.status).toBe(404);
     expect(denied.headers.get('cache-control')).toBe('no-store');

@@ -6,7 +6,7 @@ import { compareForSort, type ColumnType, type Row } from '../../values.js';
 import { aggregate } from '../embedded/aggregate.js';
 import type { AggregateSpec, Expr } from '../embedded/ast.js';
 import type { ViewColumn } from '../view.js';
-import { metricSqlType, metricType, sqlTypeOf, type AggregateQuery } from './types.js';
+import { groupOrder, metricSqlType, metricType, sqlTypeOf, type AggregateQuery } from './types.js';
 
 /** The slot that counts a group's entities for minGroup; never an output. */
 const SIZE = '\u0000size';
@@ -57,9 +57,9 @@ export function aggregateInProcess(rows: Row[], columns: ReadonlyMap<string, Vie
 
 /** having, order (group columns appended), offset and limit over output rows; shared with store-side aggregation. */
 export function finishGroups(rows: Row[], suppressed: number, types: ColumnTypes, q: AggregateQuery): Groups {
-  const passing = q.having ? rows.filter((r) => evaluate(q.having!, r, types) === true) : rows;
-  const order = [...q.orderBy];
-  for (const g of q.group) if (!order.some((o) => o.column === g)) order.push({ column: g, desc: false });
+  const having = q.having ? rows.filter((r) => evaluate(q.having!, r, types) === true) : rows;
+  const passing = q.after ? having.filter((r) => evaluate(q.after!, r, types) === true) : having;
+  const order = groupOrder(q);
   passing.sort((x, y) => {
     for (const o of order) {
       const c = compareForSort(types.get(o.column)!, x[o.column] ?? null, y[o.column] ?? null, o.desc);

@@ -39,6 +39,8 @@ export interface AggregateQuery {
   having?: Predicate;
   /** Over output names; the group columns follow, so the order is total. */
   orderBy: OrderTerm[];
+  /** Over output names: a cursor's keyset, keeping the groups after its position (applied after having). */
+  after?: Predicate;
   limit: number;
   offset: number;
   /** Also count the groups that pass (include_count). */
@@ -83,4 +85,11 @@ export function metricType(fn: MetricFn, col: TypedColumn | undefined): ColumnTy
 /** count(distinct) compares values: jsonb and bytea cannot be. */
 function distinctable(t: ColumnType): boolean {
   return t !== 'jsonb' && t !== 'bytea';
+}
+
+/** The total order of groups: the requested terms, then every group column not among them. */
+export function groupOrder(q: Pick<AggregateQuery, 'group' | 'orderBy'>): OrderTerm[] {
+  const order = [...q.orderBy];
+  for (const g of q.group) if (!order.some((o) => o.column === g)) order.push({ column: g, desc: false });
+  return order;
 }

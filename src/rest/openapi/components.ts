@@ -34,8 +34,8 @@ export function components(config: Config): Json {
         name: 'cursor',
         in: 'query',
         description:
-          'meta.next_cursor from the previous page: continues the same query (same fields, filter, order and limit) after its last row. ' +
-          'Opaque and bound to your credentials; not with offset or include_count.',
+          'meta.next_cursor from the previous page: continues the same query (same fields, group, having, filter, order and limit) ' +
+          'after its last row or group. Opaque and bound to your credentials; not with offset, include_count or count_only.',
         schema: { type: 'string' },
       },
       include_count: {
@@ -121,7 +121,7 @@ export function components(config: Config): Json {
         properties: {
           count: { type: 'integer', description: 'Matching rows (with include_count=true).' },
           next: { type: 'integer', description: 'Offset of the next page, when more rows exist.' },
-          next_cursor: { type: 'string', description: 'The cursor of the next page, when more rows exist.' },
+          next_cursor: { type: 'string', description: 'The cursor of the next page, when more rows (or groups) exist.' },
           suppressed_groups: {
             type: 'integer',
             description:
