@@ -89,6 +89,8 @@ const grant = z.strictObject({
   maxExportRows: z.number().int().min(1).optional(),
   /** Aggregates and group (docs/security.md, "Aggregate rights"); with read: false an aggregate-only grant. */
   aggregate: z.boolean().default(false),
+  /** Governed SQL over the view (docs/sql.md): query_sql and POST /_sql may read it. */
+  sql: z.boolean().default(false),
   /** Every group returned is built from at least k distinct values of distinctOn (a bare number: k rows). */
   minGroupSize: z
     .union([z.number().int().min(1), z.strictObject({ k: z.number().int().min(1), distinctOn: z.string().min(1).optional() })])

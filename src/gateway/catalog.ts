@@ -99,6 +99,11 @@ export class Catalog {
     return this.descriptions.get(id) ?? '';
   }
 
+  /** The view if it is built already (no introspection). */
+  peek(id: ViewId): View | undefined {
+    return this.built.get(id);
+  }
+
   /** The built view; builds it (introspection) on first use and retries after a failure. */
   async get(id: ViewId): Promise<View> {
     const done = this.built.get(id);

@@ -21,6 +21,7 @@ import { opaqueOrderSecret, opaqueTag, orderOpaquely, type OpaqueOrder } from '.
 import { Policy } from '../policy/policy.js';
 import { forbidden, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
 import { ApiError, notFound, requestCancelled } from '../errors.js';
+import { runSql, type SqlRequest, type SqlResult } from './sql/run.js';
 import { formatRows, ROW_FORMATS, type RowFormat } from '../row-formats.js';
 import { ExportStore, type ExportEntry } from '../ops/export-store.js';
 import type { Row } from '../values.js';
@@ -172,6 +173,8 @@ export class Gateway {
       case 'write':
         notes.view = operation.view;
         return this.authorizeWrite(identity, namedView(operation.view), operation.method, notes);
+      case 'sql':
+        return this.querySql(identity, operation.parse(), notes, signal);
       case 'export': {
         const q = operation.parse();
         return this.exportView(identity, queriedView(operation.view, q, notes), operation.format, q, notes, signal);
@@ -253,6 +256,20 @@ export class Gateway {
         ...(access.minGroupSize ? { minGroupSize: access.minGroupSize.k } : {}),
       },
     };
+  }
+
+  /**
+   * The views this identity may query with SQL, with the columns it sees where the view is built
+   * already (the MCP query_sql description; no store is asked).
+   */
+  sqlViews(identity: Identity): { id: ViewId; columns?: readonly { name: string; type: string; masked: boolean }[] }[] {
+    return this.catalog.ids().flatMap((id) => {
+      const grant = this.policy.grant(identity.role, id);
+      if (!grant?.grant.sql || !grant.grant.read) return [];
+      const view = this.catalog.peek(id);
+      const access = view ? this.policy.access(identity.role, view) : undefined;
+      return [{ id, ...(access ? { columns: access.schema.columns } : {}) }];
+    });
   }
 
   /** Whether some grant of the identity's role allows aggregates (MCP lists aggregate_view only then). */
@@ -445,6 +462,30 @@ export class Gateway {
       throw rateLimited(access.viewId, rate, decision);
     }
     return { rate, decision };
+  }
+
+  /**
+   * Governed SQL (docs/sql.md): every view the statement names is resolved as any read resolves it
+   * (unreadable and nonexistent alike), and rate-limited by its grant.
+   */
+  async querySql(identity: Identity, request: SqlRequest, notes: TraceNotes = {}, signal?: AbortSignal): Promise<SqlResult> {
+    const result = await runSql(request, {
+      config: this.config,
+      identity,
+      resolve: async (id) => {
+        if (!this.catalog.has(id) || !this.policy.grant(identity.role, id)) return undefined;
+        return this.authorize(identity, id);
+      },
+      admit: async (access) => {
+        const limited = await this.admit(identity, access);
+        if (limited) notes.rateLimit = limited;
+      },
+      ...(signal ? { signal } : {}),
+    });
+    notes.view = result.views[0];
+    notes.fields = result.fields.map((f) => f.name);
+    notes.rowCount = result.rows.length;
+    return result;
   }
 
   /** One row by its key value; 404 when it does not exist or the row filter hides it. */

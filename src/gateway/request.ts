@@ -6,6 +6,7 @@ import type { ApiError } from '../errors.js';
 import type { RateDecision } from '../ops/rate-limit.js';
 import type { Credentials, Identity } from '../policy/identity.js';
 import type { ClientQuery } from '../query/client-query.js';
+import type { SqlRequest, SqlResult } from './sql/run.js';
 import type { Row } from '../values.js';
 import type { ExportResult, QueryResult, ViewDescription, ViewSummary } from './results.js';
 import type { ExportEntry } from '../ops/export-store.js';
@@ -39,6 +40,8 @@ export type Operation =
   | { op: 'get_row'; view: string; key: string; parse: () => ClientQuery }
   /** Every view is read-only: 405 for a caller who may read it, else 404. */
   | { op: 'write'; view: string; method: string }
+  /** Governed SQL over the caller's views (docs/sql.md). */
+  | { op: 'sql'; parse: () => SqlRequest }
   /** The governed result written to the export store for this identity (grants with `export: true`). */
   | { op: 'export'; view: string; format: RowFormat; parse: () => ClientQuery }
   /** One export by its id: only the identity key that made it reads it; anything else is not found. */
@@ -51,6 +54,7 @@ interface Results {
   query: QueryResult;
   get_row: Row;
   write: never;
+  sql: SqlResult;
   export: ExportResult;
   read_export: ExportEntry;
 }

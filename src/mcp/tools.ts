@@ -13,6 +13,7 @@ import { toolError } from './errors.js';
 import { exampleArguments } from './example.js';
 import { renderRows, renderSummary, type PlainRow } from './render.js';
 import { withCachedJsonSchema } from './schema.js';
+import { registerSqlTool } from './sql-tool.js';
 
 const ANNOTATIONS = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
@@ -250,6 +251,7 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
   );
 
   if (gw.mayAggregate(identity)) registerAggregateTool(server, gw, caller);
+  if (gw.sqlViews(identity).length > 0) registerSqlTool(server, gw, caller);
 }
 
 /** Views per list_views page (docs/mcp.md, "Tools"). */

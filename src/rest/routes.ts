@@ -23,6 +23,7 @@ import { clientGone } from '../http/client-gone.js';
 import { credentialsFrom, refuseUrlCredentials } from '../http/credentials.js';
 import { sendError } from '../http/envelope.js';
 import { markAudited } from '../http/request-audit.js';
+import { parseSqlRequest } from '../gateway/sql/request.js';
 
 type Params = { service: string; view?: string; id?: string };
 type Request<P> = FastifyRequest<{ Params: P }>;
@@ -250,6 +251,18 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
         parse: () => parseRestQuery(req.query as Record<string, unknown>, ROW_PARAMS),
       }),
       (row) => row,
+    ),
+  );
+
+  // Governed SQL (docs/sql.md): the body is {"sql": "...", "limit": N}.
+  app.post(
+    '/api/v2/_sql',
+    route(
+      gw,
+      'query_sql',
+      (req) => ({ op: 'sql' as const, parse: () => parseSqlRequest(req.body) }),
+      (r) =>
+        r.explain ? { explain: r.explain } : { resource: r.rows, meta: { fields: r.fields, ...(r.truncated ? { truncated: true } : {}) } },
     ),
   );
 

@@ -33,7 +33,7 @@ const view: View = {
 
 const config = { masking: { hashSecret: 'k' } } as unknown as Config;
 
-const grant = (g: Partial<GrantConfig>): GrantConfig => ({ read: true, explain: false, aggregate: false, masks: {}, ...g });
+const grant = (g: Partial<GrantConfig>): GrantConfig => ({ read: true, explain: false, aggregate: false, sql: false, masks: {}, ...g });
 
 const tenant: Identity = { subject: 'u', identityKey: 'jwt:|u', role: 'external', method: 'jwt', claims: { tenant_id: 't2' } };
 

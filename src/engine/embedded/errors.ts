@@ -15,7 +15,7 @@ export class ViewDefinitionError extends ApiError {
 }
 
 /** 1-based line and column of a byte offset (libpg-query locations count UTF-8 bytes). */
-function linePos(sql: string, location: number): { line: number; column: number } {
+export function linePos(sql: string, location: number): { line: number; column: number } {
   const prefix = Buffer.from(sql, 'utf8').subarray(0, location).toString('utf8');
   const lines = prefix.split('\n');
   return { line: lines.length, column: Array.from(lines[lines.length - 1]!).length + 1 };

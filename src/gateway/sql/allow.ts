@@ -1,0 +1,158 @@
+// The allow-list of governed SQL (docs/sql.md): the caller's statement, parsed by the real
+// PostgreSQL parser, is walked node by node before anything else looks at it. A node outside the
+// list is a 400 naming the construct and its position; nothing the list does not name reaches the
+// embedded engine's analysis.
+import { parse as pgParse } from 'libpg-query';
+import { badRequest, type ApiError } from '../../errors.js';
+import { locationOf, type RawNode } from '../../engine/embedded/parse.js';
+import { linePos } from '../../engine/embedded/errors.js';
+
+/** Parser nodes a governed statement may contain. */
+const NODES = new Set([
+  'SelectStmt',
+  'ResTarget',
+  'ColumnRef',
+  'String',
+  'A_Star',
+  'A_Const',
+  'Integer',
+  'Float',
+  'Boolean',
+  'A_Expr',
+  'BoolExpr',
+  'NullTest',
+  'TypeCast',
+  'TypeName',
+  'CaseExpr',
+  'CaseWhen',
+  'CoalesceExpr',
+  'FuncCall',
+  'RangeVar',
+  'Alias',
+  'JoinExpr',
+  'SortBy',
+  'List',
+]);
+
+/** What a refused node is called in the error. */
+const NAMES: Record<string, string> = {
+  SubLink: 'a subquery',
+  RangeSubselect: 'a subquery in FROM',
+  RangeFunction: 'a function in FROM',
+  WithClause: 'WITH',
+  CommonTableExpr: 'WITH',
+  ParamRef: 'a parameter ($n)',
+  SQLValueFunction: 'a session value function (current_user, now(), ...)',
+  WindowDef: 'a window (OVER)',
+  LockingClause: 'FOR UPDATE/SHARE',
+  IntoClause: 'SELECT INTO',
+  A_ArrayExpr: 'ARRAY[...]',
+  A_Indirection: 'subscripts and field selection',
+  RowExpr: 'a row constructor',
+  CollateClause: 'COLLATE',
+  MinMaxExpr: 'GREATEST/LEAST',
+  NullIfExpr: 'NULLIF',
+  BooleanTest: 'IS TRUE/IS FALSE',
+  GroupingSet: 'GROUPING SETS, ROLLUP and CUBE',
+  XmlExpr: 'XML functions',
+  RangeTableSample: 'TABLESAMPLE',
+  CurrentOfExpr: 'CURRENT OF',
+};
+
+/** The functions a statement may call: the aggregates the engine computes exactly. */
+export const SQL_FUNCTIONS = ['count', 'sum', 'avg', 'min', 'max'] as const;
+
+/** Clauses of SELECT refused with the construct's name. */
+const SELECT_CLAUSES: [string, string][] = [
+  ['withClause', 'WITH (not yet supported; write the subquery as a view join)'],
+  ['distinctClause', 'DISTINCT (not yet supported; use GROUP BY)'],
+  ['havingClause', 'HAVING (not yet supported)'],
+  ['windowClause', 'WINDOW'],
+  ['intoClause', 'SELECT INTO'],
+  ['lockingClause', 'FOR UPDATE/SHARE'],
+  ['valuesLists', 'VALUES'],
+];
+
+/** A 400 naming the problem and where it is in the text (line and column, 1-based). */
+export function sqlError(sql: string, message: string, location: number | undefined): ApiError {
+  if (location === undefined) return badRequest(`sql: ${message}`, { param: 'sql' });
+  const at = linePos(sql, location);
+  return badRequest(`sql at line ${at.line}, column ${at.column}: ${message}`, { param: 'sql', ...at });
+}
+
+/** Parses `sql` and refuses anything outside the allow-list; returns the one SELECT's tree. */
+export async function allowedStatement(sql: string): Promise<RawNode> {
+  if (sql.includes('\u0000')) throw sqlError(sql, 'the statement cannot contain the NUL character (U+0000)', undefined);
+  let tree: RawNode;
+  try {
+    tree = (await pgParse(sql)) as unknown as RawNode;
+  } catch (err) {
+    const e = err as { message?: string; sqlDetails?: { cursorPosition?: number } };
+    const cursor = e.sqlDetails?.cursorPosition;
+    const at = cursor === undefined ? undefined : Buffer.byteLength(sql.slice(0, Math.max(0, cursor)), 'utf8');
+    throw sqlError(sql, `syntax error: ${e.message ?? String(err)}`, at);
+  }
+  const stmts = (tree.stmts ?? []) as RawNode[];
+  if (stmts.length === 0) throw sqlError(sql, 'no statement: send one SELECT', undefined);
+  if (stmts.length > 1)
+    throw sqlError(sql, `one SELECT statement only (found ${stmts.length} statements)`, stmts[1]?.stmt_location as number);
+  const stmt = stmts[0]!.stmt as RawNode;
+  const tag = Object.keys(stmt)[0]!;
+  if (tag !== 'SelectStmt') throw sqlError(sql, `only SELECT is allowed, not ${tag.replace(/Stmt$/, '')}`, 0);
+  walk(sql, stmt, undefined);
+  return stmt;
+}
+
+function walk(sql: string, node: unknown, near: number | undefined): void {
+  if (Array.isArray(node)) {
+    for (const x of node) walk(sql, x, near);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const obj = node as RawNode;
+  const keys = Object.keys(obj);
+  const isNode = keys.length === 1 && /^[A-Z]/.test(keys[0]!);
+  if (!isNode) {
+    for (const v of Object.values(obj)) walk(sql, v, near);
+    return;
+  }
+  const tag = keys[0]!;
+  const body = obj[tag] as RawNode;
+  const at = locationOf(body) ?? near;
+  if (!NODES.has(tag)) throw sqlError(sql, `${NAMES[tag] ?? tag} is not allowed in governed SQL (docs/sql.md lists what is)`, at);
+  if (tag === 'SelectStmt') checkSelect(sql, body, at);
+  if (tag === 'FuncCall') checkFunction(sql, body, at);
+  if (tag === 'A_Expr') checkOperator(sql, body, at);
+  if (tag === 'TypeName' && (body.arrayBounds || body.setof)) throw sqlError(sql, 'array and SETOF types are not allowed', at);
+  for (const v of Object.values(body)) walk(sql, v, at);
+}
+
+function checkSelect(sql: string, sel: RawNode, at: number | undefined): void {
+  if (sel.op && sel.op !== 'SETOP_NONE') throw sqlError(sql, 'UNION, INTERSECT and EXCEPT are not allowed', locationOf(sel.rarg) ?? at);
+  for (const [key, name] of SELECT_CLAUSES) {
+    if (sel[key]) throw sqlError(sql, `${name} is not allowed in governed SQL`, locationOf(sel[key] as RawNode) ?? at);
+  }
+  if (!sel.fromClause) throw sqlError(sql, 'a statement reads views: add FROM service.view', at);
+}
+
+function checkFunction(sql: string, f: RawNode, at: number | undefined): void {
+  const names = ((f.funcname ?? []) as RawNode[]).map((n) => String(n.String?.sval ?? ''));
+  const name = names.join('.');
+  if (names.length !== 1 || !(SQL_FUNCTIONS as readonly string[]).includes(names[0]!)) {
+    throw sqlError(sql, `function ${name}() is not allowed; the functions are ${SQL_FUNCTIONS.join(', ')} (docs/sql.md)`, at);
+  }
+  if (f.over) throw sqlError(sql, `window functions (${name}() OVER) are not allowed`, at);
+  if (f.agg_filter) throw sqlError(sql, `${name}() FILTER (...) is not allowed: use CASE inside the aggregate`, at);
+  if (f.agg_order || f.agg_within_group) throw sqlError(sql, `ordered aggregates are not allowed`, at);
+  if (f.func_variadic) throw sqlError(sql, 'VARIADIC is not allowed', at);
+}
+
+/** The operators of the engine's expression language; any other (e.g. `@@`, `~`, `->`) is refused here. */
+const OPERATORS = new Set(['=', '<>', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', '%', '||', '~~', '!~~', '~~*', '!~~*']);
+
+function checkOperator(sql: string, e: RawNode, at: number | undefined): void {
+  const names = ((e.name ?? []) as RawNode[]).map((n) => String(n.String?.sval ?? ''));
+  if (names.length !== 1) throw sqlError(sql, `operator ${names.join('.')} is not allowed`, at);
+  const kind = e.kind as string;
+  if (kind === 'AEXPR_OP' && !OPERATORS.has(names[0]!)) throw sqlError(sql, `operator ${names[0]} is not allowed`, at);
+}

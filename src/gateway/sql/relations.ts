@@ -1,0 +1,109 @@
+// The views a governed statement reads, as relations the embedded engine can scan: each
+// `service.view` resolves through the caller's policy, and every scan of it is the caller's
+// governed query (granted columns only, the row filter with bound claims, the row budget), to which
+// the engine's pushed conjuncts are ANDed. The engine never sees a store, only these scans.
+import type { ViewId } from '../../config/view-id.js';
+import type { View } from '../../engine/view.js';
+import { ApiError, notFound } from '../../errors.js';
+import { govern } from '../../policy/govern.js';
+import type { ViewAccess } from '../../policy/access.js';
+import type { Identity } from '../../policy/identity.js';
+import { and, type Pushdown } from '../../query/predicate.js';
+import type { ColumnInfo, NativeQuery, ReadOptions, ScanResult, Source, TableInfo } from '../../sources/source.js';
+import { takeEverything } from '../../sources/source.js';
+
+/** One view the statement reads, as the caller may read it. */
+export interface SqlRelation {
+  view: View;
+  access: ViewAccess;
+  info: TableInfo;
+}
+
+/** The same words for a view that does not exist and one the caller may not read. */
+function noSuchRelation(name: string): ApiError {
+  return notFound(`no such relation "${name}"`, { relation: name });
+}
+
+/** The view's columns as the caller may read them, with their stored types (a masked column's values are masked on output only). */
+export function relationInfo(view: View, access: ViewAccess): TableInfo {
+  const columns: ColumnInfo[] = view.columns
+    .filter((c) => access.schema.byName.has(c.name))
+    .map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, nativeType: c.type === 'int' ? (c.intWidth ?? 'int8') : c.type }));
+  // A key with a hidden or masked column is not the caller's to know.
+  const keyReadable = view.key.length > 0 && view.key.every((k) => access.schema.byName.get(k)?.masked === false);
+  return { name: view.name, columns, primaryKey: keyReadable ? [...view.key] : [] };
+}
+
+/**
+ * A service's views as one "source" of the embedded engine. `scan` runs the caller's governed
+ * query on the view: the engine's pushed predicate is ANDed to the row filter, never replaces it,
+ * and no order is taken, so rows come back in no order a hidden key could reveal.
+ */
+export class GovernedViews implements Source {
+  readonly kind = 'view';
+  readonly limits = { maxKeysPerStatement: 500 };
+
+  constructor(
+    readonly name: string,
+    private readonly identity: Identity,
+    private readonly relations: ReadonlyMap<ViewId, SqlRelation>,
+  ) {}
+
+  private relation(table: string): SqlRelation {
+    const r = this.relations.get(`${this.name}.${table}` as ViewId);
+    if (!r) throw noSuchRelation(`${this.name}.${table}`);
+    return r;
+  }
+
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+  introspect(table: string): Promise<TableInfo> {
+    return Promise.resolve(this.relation(table).info);
+  }
+
+  offer(_table: TableInfo, work: Parameters<Source['offer']>[1]): ReturnType<Source['offer']> {
+    return { ...takeEverything({ where: work.where, orderBy: [] }), orderBy: work.orderBy.length === 0 };
+  }
+
+  async scan(table: string, pushdown: Pushdown, options: ReadOptions = {}): Promise<ScanResult> {
+    const { view, access } = this.relation(table);
+    const fields = pushdown.columns.length > 0 ? pushdown.columns : [access.schema.columns[0]!.name];
+    const governed = govern(access, this.identity, view, { fields });
+    const budget = access.rowBudget;
+    const result = await view.engine.execute(
+      { ...governed.engine, where: and(governed.engine.where, pushdown.where), orderBy: [], limit: budget + 1, offset: 0, count: false },
+      options,
+    );
+    if (result.rows.length > budget) {
+      throw new ApiError(
+        'row_budget_exceeded',
+        `the statement would read more than ${budget} rows of "${view.id}" (its row budget); narrow it with a WHERE condition on that view`,
+        { view: view.id, rowBudget: budget },
+      );
+    }
+    return { rows: result.rows, native: this.native(view.id, result.queries) };
+  }
+
+  private native(id: string, queries: NativeQuery[]): NativeQuery {
+    return {
+      source: this.name,
+      text: `governed scan of ${id}${queries.length ? `: ${queries.map((q) => q.text).join('; ')}` : ''}`,
+      params: queries.flatMap((q) => q.params),
+    };
+  }
+
+  count(): Promise<number> {
+    return Promise.reject(new Error('governed views are counted by the engine'));
+  }
+
+  explainScan(table: string): Promise<NativeQuery> {
+    return Promise.resolve({ source: this.name, text: `governed scan of ${this.name}.${table}`, params: [] });
+  }
+}

@@ -1,0 +1,168 @@
+// One governed SQL statement (docs/sql.md): allow-list (allow.ts) -> the embedded engine's parse
+// and analysis over the caller's views (relations.ts) -> the masked-column guard (lineage.ts) ->
+// the engine's own planner and executor, each view a governed scan -> masks on output. The text
+// never reaches a store.
+import type { Config } from '../../config/schema.js';
+import { parseViewId, type ViewId } from '../../config/view-id.js';
+import type { ViewModel } from '../../engine/embedded/ast.js';
+import { analyzeView } from '../../engine/embedded/analyze.js';
+import { ViewDefinitionError } from '../../engine/embedded/errors.js';
+import { executePlan } from '../../engine/embedded/execute.js';
+import { renderPlan } from '../../engine/embedded/explain.js';
+import { planRequest } from '../../engine/embedded/optimize.js';
+import { parseViewSql, type SyntaxView } from '../../engine/embedded/parse.js';
+import { Refusal } from '../../engine/embedded/refusal.js';
+import { columnTypeOf } from '../../engine/embedded/sql-types.js';
+import type { View } from '../../engine/view.js';
+import { ApiError, badRequest } from '../../errors.js';
+import type { ViewAccess } from '../../policy/access.js';
+import type { Identity } from '../../policy/identity.js';
+import type { ColumnType, Row } from '../../values.js';
+import { allowedStatement, sqlError } from './allow.js';
+import { guardMasked, maskedOutputs } from './lineage.js';
+import { GovernedViews, relationInfo, type SqlRelation } from './relations.js';
+
+export interface SqlRequest {
+  sql: string;
+  limit?: number;
+  explain?: boolean;
+}
+
+interface SqlField {
+  name: string;
+  type: ColumnType;
+}
+
+export interface SqlResult {
+  rows: Row[];
+  fields: SqlField[];
+  /** More rows exist beyond the limit. */
+  truncated: boolean;
+  /** The views read, in FROM order. */
+  views: ViewId[];
+  /** The limit applied: the client's, capped by the smallest maxLimit of the views read. */
+  limit: number;
+  explain?: { plan: { engine: 'sql'; text: string }; queries: unknown[] };
+}
+
+/** What the gateway lends a statement: the caller's views, by the same rules as every read. */
+export interface SqlContext {
+  config: Config;
+  identity: Identity;
+  /** The view and the caller's access to it, or undefined when the caller may not read it or it does not exist. */
+  resolve(id: ViewId): Promise<{ view: View; access: ViewAccess } | undefined>;
+  /** Rate limit of the view's grant (one token per view read). */
+  admit(access: ViewAccess): Promise<void>;
+  signal?: AbortSignal;
+}
+
+const NAME = 'sql';
+
+export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResult> {
+  const { sql } = req;
+  await allowedStatement(sql);
+  const syntax = await parseViewSql(NAME, sql).catch((err: unknown) => {
+    throw err instanceof ViewDefinitionError ? fromDefinitionError(err) : err;
+  });
+  const relations = await resolveRelations(sql, syntax, ctx);
+  const services = new Map<string, GovernedViews>();
+  const source = (name: string): GovernedViews => {
+    let s = services.get(name);
+    if (!s) services.set(name, (s = new GovernedViews(name, ctx.identity, relations)));
+    return s;
+  };
+  let analyzed: ViewModel;
+  try {
+    analyzed = await analyzeView(NAME, sql, syntax, (svc, table) =>
+      Promise.resolve({ kind: 'view', info: relations.get(`${svc}.${table}` as ViewId)!.info }),
+    );
+  } catch (err) {
+    throw err instanceof Refusal ? sqlError(sql, err.message.replace(/ in embedded views/g, ' in governed SQL'), err.location) : err;
+  }
+  // The engine applies a view's own ORDER BY only under its LIMIT/OFFSET (a request's order wins
+  // otherwise); here the statement's order is the answer's, so it always applies.
+  const model: ViewModel = analyzed.orderBy.length > 0 ? { ...analyzed, offset: analyzed.offset ?? 0 } : analyzed;
+  const accessOf = (rel: number): ViewAccess => {
+    const r = model.relations[rel]!;
+    return relations.get(`${r.source}.${r.table}` as ViewId)!.access;
+  };
+  const masked = (rel: number, column: string): boolean => accessOf(rel).schema.byName.get(column)?.masked === true;
+  guardMasked(model, masked);
+
+  const all = [...relations.values()];
+  if (req.explain) {
+    const refused = all.find((r) => !r.access.explain);
+    if (refused) throw new ApiError('forbidden', `your role may not use explain on "${refused.view.id}"`, { view: refused.view.id });
+  }
+  for (const r of all) await ctx.admit(r.access);
+  const cap = Math.min(...all.map((r) => r.access.schema.maxLimit));
+  const limit = Math.min(req.limit ?? cap, cap);
+  const engine = ctx.config.engine;
+  const plan = planRequest(
+    model,
+    { columns: model.outputs.map((o) => o.name), orderBy: [], limit, offset: 0, count: false },
+    {
+      pushdown: true,
+      // Each view's scan keeps to its own budget (relations.ts); this bounds the statement's total.
+      rowBudget: all.reduce((n, r) => n + r.access.rowBudget, 0),
+      batchSize: engine.batchSize,
+      concurrency: engine.concurrency,
+      joinCapable: () => false,
+      offer: (name, table, work) => source(name).offer(table, work),
+    },
+  );
+  const { result, stats } = await executePlan(plan, source, ctx.signal ? { signal: ctx.signal } : {});
+  const maskedOut = maskedOutputs(model, masked);
+  const rows = result.rows.map((row) => {
+    if (maskedOut.size === 0) return row;
+    const out: Row = { ...row };
+    for (const [name, { rel, column }] of maskedOut) out[name] = accessOf(rel).schema.masks.get(column)!(out[name] ?? null);
+    return out;
+  });
+  return {
+    rows,
+    fields: model.outputs.map((o) => ({ name: o.name, type: maskedOut.has(o.name) ? 'text' : columnTypeOf(o.type) })),
+    truncated: result.hasMore,
+    views: all.map((r) => r.view.id),
+    limit,
+    ...(req.explain ? { explain: { plan: { engine: 'sql' as const, text: renderPlan(plan, stats) }, queries: result.queries } } : {}),
+  };
+}
+
+/** Each `service.view` in FROM and JOIN, through the caller's policy. */
+async function resolveRelations(sql: string, syntax: SyntaxView, ctx: SqlContext): Promise<Map<ViewId, SqlRelation>> {
+  const out = new Map<ViewId, SqlRelation>();
+  for (const raw of [syntax.from, ...syntax.joins.map((j) => j.relation)]) {
+    const name = `${raw.source}.${raw.table}`;
+    const id = parseViewId(name);
+    const found = id ? (out.get(id) ?? (await ctx.resolve(id))) : undefined;
+    // Unreadable and nonexistent are worded the same.
+    if (!id || !found) throw sqlError(sql, `no such relation "${name}"`, raw.location);
+    const { view, access } = found;
+    if (!access.grant.sql) {
+      throw new ApiError('forbidden', `your grant on "${id}" does not allow SQL: it needs \`sql: true\``, { view: id });
+    }
+    if (!access.read) {
+      throw new ApiError(
+        'forbidden',
+        `your grant on "${id}" is aggregate-only (read: false); governed SQL over it is not supported, use aggregates`,
+        {
+          view: id,
+        },
+      );
+    }
+    if (access.minGroupSize) {
+      throw new ApiError('forbidden', `your grant on "${id}" has minGroupSize; governed SQL over it is not supported, use aggregates`, {
+        view: id,
+      });
+    }
+    out.set(id, { view, access, info: relationInfo(view, access) });
+  }
+  return out;
+}
+
+function fromDefinitionError(err: ViewDefinitionError): ApiError {
+  const ctx = err.context as { line?: number; column?: number };
+  const message = err.message.replace(/^view "sql"/, 'sql').replace(/ in embedded views/g, ' in governed SQL');
+  return badRequest(message, { param: 'sql', ...(ctx.line !== undefined ? { line: ctx.line, column: ctx.column } : {}) });
+}

@@ -1,0 +1,81 @@
+// Governed SQL checked against PostgreSQL (docs/sql.md): each statement is sent to POST /_sql as
+// tenant t1 (row filter tenant = 't1', email masked, notes' secret hidden) and run by PostgreSQL
+// over the same data with that policy written as views (t1_accounts, t1_notes). The rows must be
+// equal. The oracle is SQL text run by PostgreSQL; it shares no code with viewgate.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { startServer, type RunningServer } from '../support/reference.js';
+import { ACCOUNTS, ACCOUNTS_DDL, NOTES, NOTES_DDL, createSqlStores, sqlConfig, type SqlStores } from '../support/sql-fixture.js';
+import { createPgDatabase } from '../support/stores.js';
+
+let stores: SqlStores;
+let srv: RunningServer;
+let oracle: { url: string; drop: () => Promise<void> };
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  stores = await createSqlStores('sql_oracle');
+  srv = await startServer(sqlConfig(stores));
+  oracle = await createPgDatabase('sql_oracle_ref');
+  pool = new pg.Pool({
+    connectionString: oracle.url,
+    max: 2,
+    types: { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig,
+  });
+  await pool.query(ACCOUNTS_DDL);
+  await pool.query(NOTES_DDL('"'));
+  for (const a of ACCOUNTS) await pool.query('INSERT INTO sql_accounts VALUES ($1,$2,$3,$4,$5,$6,$7)', a);
+  for (const n of NOTES) await pool.query('INSERT INTO sql_notes VALUES ($1,$2,$3,$4,$5)', n);
+  // The policy of role "tenant" for claims {tenant: t1}, as PostgreSQL views.
+  await pool.query("CREATE VIEW t1_accounts AS SELECT id, tenant, name, score, amount, divisor FROM sql_accounts WHERE tenant = 't1'");
+  await pool.query("CREATE VIEW t1_notes AS SELECT id, account_id, tenant, body FROM sql_notes WHERE tenant = 't1'");
+}, 60_000);
+
+afterAll(async () => {
+  await srv?.close();
+  await pool?.end();
+  await stores?.drop();
+  await oracle?.drop();
+});
+
+const STATEMENTS = [
+  'SELECT a.id, a.name FROM {A} a ORDER BY a.id',
+  'SELECT a.id, a.score::int AS s, 100 / a.divisor AS q, a.amount * 2 AS dbl FROM {A} a WHERE a.score::int >= 5 ORDER BY a.id',
+  "SELECT a.id, a.name || '-' || a.tenant AS label FROM {A} a WHERE a.name LIKE '%e%' OR a.id IN (1, 2) ORDER BY a.id",
+  'SELECT a.id, coalesce(a.amount, 0) AS amt FROM {A} a WHERE a.amount IS NULL OR a.amount BETWEEN 5 AND 50 ORDER BY a.id',
+  "SELECT a.id, CASE WHEN a.amount > 10 THEN 'big' WHEN a.amount IS NULL THEN 'none' ELSE 'small' END AS size FROM {A} a ORDER BY a.id",
+  'SELECT a.name, n.body FROM {A} a LEFT JOIN {N} n ON n.account_id = a.id ORDER BY a.name, n.body NULLS FIRST',
+  'SELECT a.name, n.body FROM {A} a JOIN {N} n ON n.account_id = a.id ORDER BY n.body DESC',
+  'SELECT n.id, a.name FROM {N} n LEFT JOIN {A} a ON a.id = n.account_id ORDER BY n.id',
+  'SELECT a.tenant, count(*) AS n, sum(a.amount) AS s, avg(a.amount) AS av, min(a.name) AS mn, max(a.id) AS mx FROM {A} a GROUP BY a.tenant',
+  'SELECT a.name, count(n.id) AS notes FROM {A} a LEFT JOIN {N} n ON n.account_id = a.id GROUP BY a.name ORDER BY notes DESC, a.name',
+  'SELECT count(*) AS n FROM {A} a WHERE a.divisor > 1',
+  'SELECT a.id FROM {A} a ORDER BY a.amount DESC NULLS LAST, a.id LIMIT 2 OFFSET 1',
+  "SELECT a.id FROM {A} a WHERE NOT (a.name = 'Ann') AND a.id <> 3 ORDER BY a.id",
+  "SELECT a.id, a.name ILIKE 'b%' AS b FROM {A} a ORDER BY a.id",
+  'SELECT a.id % 2 AS parity, count(*) AS n FROM {A} a GROUP BY a.id % 2 ORDER BY parity',
+  'SELECT a.amount::text AS t, -a.id AS neg FROM {A} a ORDER BY a.id',
+  "SELECT a.id FROM {A} a WHERE a.tenant = 't2' ORDER BY a.id",
+  'SELECT a.id, n.id AS note FROM {A} a LEFT JOIN {N} n ON n.account_id = a.id AND n.id > 1 ORDER BY a.id, note',
+  'SELECT sum(a.divisor) AS s, count(a.amount) AS c FROM {A} a',
+  'SELECT a.score, count(*) AS n FROM {A} a GROUP BY a.score ORDER BY a.score',
+];
+
+const text = (v: unknown): string | null => (v === null ? null : typeof v === 'boolean' ? (v ? 't' : 'f') : String(v));
+
+describe('governed SQL equals PostgreSQL over the policy as views', () => {
+  it.each(STATEMENTS)('%s', async (s) => {
+    const res = await fetch(`${srv.url}/api/v2/_sql`, {
+      method: 'POST',
+      headers: { 'X-API-Key': 'key-t1', 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: s.replaceAll('{A}', 'pg.sql_accounts').replaceAll('{N}', 'my.sql_notes') }),
+    });
+    const body = (await res.json()) as { resource: Record<string, unknown>[] };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    const expected = (await pool.query(s.replaceAll('{A}', 't1_accounts').replaceAll('{N}', 't1_notes'))).rows as Record<string, unknown>[];
+    // The answer is capped by the smallest maxLimit of the views read (notes: 4, accounts: 50).
+    const cap = s.includes('{N}') ? 4 : 50;
+    const got = body.resource.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, text(v)])));
+    expect(got).toEqual(expected.slice(0, cap).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, text(v)]))));
+  });
+});
