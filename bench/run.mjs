@@ -6,7 +6,7 @@
 //   (c) the federated one-customer query (three stores) through REST
 //   (d) MCP query_view over HTTP vs REST for the same query
 //   (g) aggregates, revenue per status: app.orders (PostgreSQL, one GROUP BY in the store), the same
-//       shape on crm.customers (MariaDB: aggregated in the gateway until MariaDB pushdown exists),
+//       shape on crm.customers (MariaDB, grouped by a bool column, which stays in the gateway),
 //       a federated aggregate over federation.unified_customer_activity (embedded engine), and MCP
 //       aggregate_view for the PostgreSQL query; the internal role gets `aggregate: true` for it
 //   (h) the HTTP floor: GET /healthz (no auth, no audit, no store), to read the others against
