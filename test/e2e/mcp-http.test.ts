@@ -262,11 +262,24 @@ describe('tools', () => {
     await client?.close();
   });
 
-  it('lists the three tools, read-only annotated, each with an input and an output schema', async () => {
+  it("lists the caller's tools, read-only annotated, each with an input and an output schema", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['describe_view', 'list_views', 'query_view']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'aggregate_view',
+      'describe_view',
+      'export_view',
+      'list_views',
+      'query_sql',
+      'query_view',
+    ]);
     for (const t of tools) {
-      expect(t.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
+      // export_view makes a new export on every call: read-only, not idempotent.
+      expect(t.annotations).toEqual({
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: t.name !== 'export_view',
+        openWorldHint: false,
+      });
       expect(t.inputSchema.type).toBe('object');
       expect(t.outputSchema?.type).toBe('object');
     }
