@@ -15,7 +15,7 @@ Comparisons \`= != <> > >= < <=\`; \`like\` / \`not like\` (\`%\` any run, \`_\`
 \`true\`/\`false\`; field names may be double-quoted. Only filterable fields may be used; masked fields
 cannot. Your role's row filter is always applied as well, and no filter widens it.`;
 
-function errorResponses(extra: Record<string, Json> = {}): Record<string, Json> {
+export function errorResponses(extra: Record<string, Json> = {}): Record<string, Json> {
   return {
     '400': ref('responses', 'BadRequest'),
     '401': ref('responses', 'Unauthorized'),
@@ -146,28 +146,6 @@ export function rowOperation(d: ViewDescription): Json {
       ...errorResponses(),
     },
   };
-}
-
-/** POST/PUT/PATCH/DELETE: every view is read-only, so a reader gets 405 (docs/decisions.md). */
-export function writeOperations(d: ViewDescription, row: boolean): Json {
-  const ops: Json = {};
-  for (const method of ['post', 'put', 'patch', 'delete']) {
-    ops[method] = {
-      tags: [d.service],
-      operationId: `${method}_${d.service}_${d.name}${row ? '_row' : ''}`,
-      summary: `Not available: ${d.id} is read-only`,
-      description: 'viewgate serves this view for reading only; this method always answers 405 with `Allow`.',
-      ...(row
-        ? { parameters: [{ name: 'id', in: 'path', required: true, description: `The row's ${d.key[0]}.`, schema: { type: 'string' } }] }
-        : {}),
-      responses: {
-        '401': ref('responses', 'Unauthorized'),
-        '404': ref('responses', 'NotFound'),
-        '405': ref('responses', 'ReadOnly'),
-      },
-    };
-  }
-  return ops;
 }
 
 export function schemaOperation(d: ViewDescription): Json {
