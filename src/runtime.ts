@@ -7,6 +7,7 @@ import { closeHubSessions } from './hub/passthrough/session.js';
 import { Catalog } from './gateway/catalog.js';
 import { checkViews } from './gateway/checked-views.js';
 import { Gateway } from './gateway/gateway.js';
+import { DriftWatch } from './gateway/drift.js';
 import { Authenticator } from './policy/identity.js';
 import { Audit, sinkFor, type AuditSink } from './ops/audit.js';
 import { createLogger, redactUrl, type Logger } from './ops/logger.js';
@@ -33,6 +34,8 @@ export interface Runtime {
   metrics: Metrics;
   cache: ResponseCache;
   limiter: RateLimiter;
+  /** Re-introspects the views' sources (docs/contracts.md, "Drift"); `serve` starts its interval. */
+  drift: DriftWatch;
   /** The shared Redis connection, when `redis.url` is set. */
   redis?: Redis;
   close(): Promise<void>;
@@ -65,6 +68,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const audit = new Audit(config.audit, log, opts.auditSink ?? sinkFor(config, output));
   const exports = new ExportStore(opts.exports);
   const gateway = new Gateway(config, catalog, { auth, cache, limiter, audit, metrics, log, exports });
+  const drift = new DriftWatch(catalog, log, metrics);
+  sources.onReconnect((source) => void drift.recheck(`store "${source}" reconnected`));
   metrics.countAuditFailures(() => audit.failures);
   metrics.countAuditDrops(() => audit.dropped);
   metrics.countOutput(() => output);
@@ -85,9 +90,11 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     metrics,
     cache,
     limiter,
+    drift,
     ...(redis ? { redis } : {}),
     /** Flushes the audit log, then closes the cache, the limiter, Redis and the store pools. */
     async close() {
+      drift.stop();
       await audit.close();
       await Promise.allSettled([cache.close(), limiter.close()]);
       if (redis) await closeRedis(redis);

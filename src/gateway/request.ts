@@ -11,6 +11,7 @@ import type { Row } from '../values.js';
 import type { ExportResult, QueryResult, ViewDescription, ViewSummary } from './results.js';
 import type { ExportEntry } from '../ops/export-store.js';
 import type { RowFormat } from '../row-formats.js';
+import type { DeprecationNotice } from './deprecation.js';
 
 export type Surface = 'rest' | 'mcp';
 
@@ -113,6 +114,8 @@ export interface Trace {
   readonly cache?: { readonly hit: boolean; readonly maxAgeMs: number };
   /** Set when the grant has a rateLimit: the caller's bucket after this request. */
   readonly rateLimit?: { readonly rate: Rate; readonly decision: RateDecision };
+  /** Set when the view read is deprecated: what REST tells in Deprecation, Sunset and Link (docs/contracts.md). */
+  readonly deprecation?: Readonly<DeprecationNotice>;
   /** The status the request ended with, as handed to the audit log (a fail-closed refusal answers 503 instead). */
   readonly status: number;
   readonly latencyMs: number;

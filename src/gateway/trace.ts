@@ -13,6 +13,7 @@ export interface TraceNotes {
   rowCount?: number;
   cache?: Trace['cache'];
   rateLimit?: Trace['rateLimit'];
+  deprecation?: Trace['deprecation'];
 }
 
 export function traceOf(
@@ -34,6 +35,7 @@ export function traceOf(
     ...(request.args !== undefined ? { args: request.args } : {}),
     ...(notes.cache ? { cache: Object.freeze({ ...notes.cache }) } : {}),
     ...(notes.rateLimit ? { rateLimit: Object.freeze({ ...notes.rateLimit }) } : {}),
+    ...(notes.deprecation ? { deprecation: Object.freeze({ ...notes.deprecation }) } : {}),
     status,
     latencyMs,
   });
