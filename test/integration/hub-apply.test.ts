@@ -362,8 +362,9 @@ describe('remote column changes', () => {
     try {
       await pgExec(stores.appUrl, 'ALTER TABLE orders ADD COLUMN note text');
       const changes = (await applyPlan(c, plan!)).filter((x) => x.action !== '=');
-      expect(changes[0]).toMatchObject({ action: '~', what: 'foreign table app_map.orders' });
-      expect(changes[0]!.detail).toMatch(/^remote columns changed: \(.*\) -> \(.*note text\)$/);
+      const followed = changes.find((x) => x.what === 'foreign table app_map.orders');
+      expect(followed?.action).toBe('~');
+      expect(followed?.detail).toMatch(/^remote columns changed: \(.*\) -> \(.*note text\)$/);
       expect(await hubColumns()).toContain('note text');
       // The views on it were dropped and recreated in the same transaction, and still answer.
       expect(changes.map((x) => `${x.action} ${x.what}`)).toEqual(expect.arrayContaining(['+ view federation.customer_orders_live']));
