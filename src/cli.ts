@@ -1,4 +1,4 @@
-// viewgate serve | mcp | check | explain | token | demo | hub ... (README.md, "CLI")
+// viewgate serve | mcp | check | explain | token | demo | hub | contract ... (README.md, "CLI")
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { configPath, loadConfigFile, ConfigError } from './config/load.js';
@@ -27,6 +27,11 @@ Usage:
                                             sign a demo/test JWT with auth.jwt.secret (HS256)
   viewgate explain --config FILE service.view [--filter F] [--order O] [--limit N] [--json]
                                             the plan, every native query sent, rows fetched per store
+  viewgate contract snapshot --config FILE [--out viewgate.contract.json]
+                                            write what every view promises and every role sees of it
+  viewgate contract check --config FILE [--contract viewgate.contract.json] [--format text|json]
+                                            compare the config and stores now with that file: BREAKING
+                                            or compatible per change; exit 1 on breaking, 2 store down
   viewgate hub plan|apply --config FILE     print / apply the PostgreSQL federation hub's DDL
   viewgate hub refresh --config FILE service.view
                                             refresh one materialized hub view
@@ -92,6 +97,17 @@ plan prints the PostgreSQL federation hub's DDL, apply runs it, refresh refreshe
 hub view (docs/hub.md).
 
 ${CONFIG_FLAG}`,
+  contract: `Usage: viewgate contract snapshot --config FILE [--out viewgate.contract.json]
+       viewgate contract check --config FILE [--contract viewgate.contract.json] [--format text|json]
+
+snapshot writes what every view promises and what every role sees of it; check compares the config
+plus the stores as they are now with that file, one line per change, BREAKING or compatible, and
+exits 1 when anything is breaking, 2 when a store cannot be reached (docs/contracts.md).
+
+${CONFIG_FLAG}
+  --out FILE               where snapshot writes (default: viewgate.contract.json)
+  --contract FILE          the file check compares with (default: viewgate.contract.json)
+  --format text|json       check's report (default: text)`,
   demo: `Usage: viewgate demo --config FILE [--port N] [--host H] [--load-only]
 
 Loads the reference scenario's demo data into its stores, then serves it (as viewgate serve).
@@ -144,6 +160,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/explain.js')).explainCommand(rest);
       case 'hub':
         return await (await import('./commands/hub.js')).hubCommand(rest);
+      case 'contract':
+        return await (await import('./commands/contract.js')).contractCommand(rest);
       case 'demo':
         return await demo(rest);
       default:
@@ -215,6 +233,7 @@ async function startServer(config: Config): Promise<string> {
     await rt.close();
     throw new Error(refused);
   }
+  rt.drift.start(config.contract.checkInterval);
   return address;
 }
 

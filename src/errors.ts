@@ -56,6 +56,10 @@ export const ERROR_KINDS = {
   store_failed: { status: 502, envelopeCode: 502 },
   /** A store cannot be reached, or its circuit is open. */
   store_unavailable: { status: 503, envelopeCode: 503 },
+  /** The view's sources no longer fit it (docs/contracts.md, "Drift"); the detail goes to operators only. */
+  view_out_of_contract: { status: 503, envelopeCode: 503 },
+  /** A deprecated view after its sunset date (docs/contracts.md, "Deprecation"). */
+  view_gone: { status: 410, envelopeCode: 410 },
   /** The JWT key set cannot be fetched: the credential was not judged. */
   identity_provider_unavailable: { status: 503, envelopeCode: 503 },
   /** The server fails closed and the request's audit record cannot be written. */

@@ -7,6 +7,7 @@ import { closeHubSessions } from './hub/passthrough/session.js';
 import { Catalog } from './gateway/catalog.js';
 import { checkViews } from './gateway/checked-views.js';
 import { Gateway } from './gateway/gateway.js';
+import { DriftWatch } from './gateway/drift.js';
 import { Authenticator } from './policy/identity.js';
 import { Audit, sinkFor, type AuditSink } from './ops/audit.js';
 import { createLogger, redactUrl, type Logger } from './ops/logger.js';
@@ -35,6 +36,8 @@ export interface Runtime {
   metrics: Metrics;
   cache: ResponseCache;
   limiter: RateLimiter;
+  /** Re-introspects the views' sources (docs/contracts.md, "Drift"); `serve` starts its interval. */
+  drift: DriftWatch;
   /** The shared Redis connection, when `redis.url` is set. */
   redis?: Redis;
   close(): Promise<void>;
@@ -70,6 +73,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   await generations.start();
   const idempotency = new IdempotencyStore(redis, log);
   const gateway = new Gateway(config, catalog, { auth, cache, limiter, audit, metrics, log, exports, generations, idempotency });
+  const drift = new DriftWatch(catalog, log, metrics);
+  sources.onReconnect((source) => void drift.recheck(`store "${source}" reconnected`));
   metrics.countAuditFailures(() => audit.failures);
   metrics.countAuditDrops(() => audit.dropped);
   metrics.countOutput(() => output);
@@ -90,9 +95,11 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     metrics,
     cache,
     limiter,
+    drift,
     ...(redis ? { redis } : {}),
     /** Flushes the audit log, then closes the cache, the limiter, Redis and the store pools. */
     async close() {
+      drift.stop();
       await audit.close();
       await Promise.allSettled([cache.close(), limiter.close(), generations.close()]);
       if (redis) await closeRedis(redis);

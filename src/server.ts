@@ -80,6 +80,7 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
     await browsers.register(healthPlugin, {
       gateway: rt.gateway,
       storesDown: (requestId) => storesDown(rt, requestId),
+      viewsOutOfContract: () => rt.catalog.outOfContract().length,
       exposition: async () => ({ contentType: rt.metrics.contentType(), text: await rt.metrics.exposition() }),
     });
   });

@@ -323,10 +323,31 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
       });
     }
   }
+  out.push(...successorProblems(c, viewNames));
   if (c.audit.sink === 'postgres') {
     if (!c.audit.source) out.push({ path: 'audit.source', message: 'the postgres audit sink names a postgres source' });
     else if (!capable(c, c.audit.source, 'auditSink'))
       out.push({ path: 'audit.source', message: `"${c.audit.source}" is not a postgres source` });
+  }
+  return out;
+}
+
+/** A deprecated view's successor is a configured view (docs/contracts.md, "Deprecation"). */
+function successorProblems(c: Config, views: Map<string, Set<string>>): Omit<ConfigProblem, 'line'>[] {
+  const out: Omit<ConfigProblem, 'line'>[] = [];
+  const check = (path: string, successor: string | undefined) => {
+    if (successor === undefined) return;
+    const dot = successor.indexOf('.');
+    if (!views.get(successor.slice(0, dot))?.has(successor.slice(dot + 1))) {
+      out.push({ path: `${path}.deprecated.successor`, message: `no view "${successor}" is configured` });
+    }
+  };
+  for (const [svcName, svc] of Object.entries(c.services)) {
+    if (isTableService(svc)) {
+      svc.tables.forEach((t, i) => typeof t !== 'string' && check(`services.${svcName}.tables.${i}`, t.deprecated?.successor));
+    } else {
+      for (const [vName, v] of Object.entries(svc.views)) check(`services.${svcName}.views.${vName}`, v.deprecated?.successor);
+    }
   }
   return out;
 }

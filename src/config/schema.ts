@@ -114,6 +114,24 @@ const grant = z.strictObject({
   write: writeGrant.optional(),
 });
 
+/** A calendar date or an ISO 8601 timestamp (docs/contracts.md, "Deprecation"). */
+const instant = z.preprocess(
+  (v) => (v instanceof Date ? v.toISOString() : v),
+  z
+    .string()
+    .refine((v) => /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)), 'write a date as YYYY-MM-DD or an ISO 8601 timestamp'),
+);
+
+/** A view on its way out (docs/contracts.md, "Deprecation"): headers on REST, a mark in MCP and OpenAPI, 410 after sunset. */
+const deprecated = z.strictObject({
+  since: instant.optional(),
+  sunset: instant.optional(),
+  successor: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*[.][A-Za-z_][A-Za-z0-9_]*$/, 'the successor is a view named service.view')
+    .optional(),
+});
+
 const rowSecurity = z.union([z.string().min(1), z.strictObject({ filter: z.string().min(1), exemptRoles: z.array(roleName).default([]) })]);
 
 /** What every engine's view has. */
@@ -123,6 +141,7 @@ const viewBase = {
   sql: z.string().min(1),
   columns: z.record(z.string(), z.strictObject({ description: z.string() })).optional(),
   rowSecurity: rowSecurity.optional(),
+  deprecated: deprecated.optional(),
 };
 
 /** A key of one engine written on another: refused with what to write instead. */
@@ -151,7 +170,12 @@ const hubView = z.strictObject({
 
 const tableEntry = z.union([
   z.string().min(1),
-  z.strictObject({ name: z.string().min(1), description: z.string().optional(), key: z.array(z.string()).min(1).optional() }),
+  z.strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    key: z.array(z.string()).min(1).optional(),
+    deprecated: deprecated.optional(),
+  }),
 ]);
 
 /** A service bound to one source: each table is exposed as a view of the same name. */
@@ -270,6 +294,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   masking: z.strictObject({ hashSecret: z.string().optional() }).prefault({}),
+  // Drift at run time (docs/contracts.md): how often `serve` re-introspects the sources of its views.
+  contract: z
+    .strictObject({ checkInterval: duration.pipe(z.number().min(100, 'checkInterval is at least 100ms')).default(60_000) })
+    .prefault({}),
   sources: z.record(name, source),
   services: z.record(name, service),
   auth: z
@@ -300,6 +328,7 @@ type EmbeddedViewConfig = z.infer<typeof embeddedView>;
 type HubViewConfig = z.infer<typeof hubView>;
 export type ViewConfig = EmbeddedViewConfig | HubViewConfig;
 export type GrantConfig = z.infer<typeof grant>;
+export type DeprecationConfig = z.infer<typeof deprecated>;
 export type ApiKeyConfig = z.infer<typeof apiKey>;
 export type JwtConfig = z.infer<typeof jwt>;
 

@@ -13,6 +13,8 @@ export interface ViewColumn {
   description?: string;
   /** An int column's width where the store says it (sum of int2/int4 is int, of int8 numeric, as in PostgreSQL). */
   intWidth?: IntWidth;
+  /** The store's own type of the column the output is read from unchanged (contracts: a wider store type is compatible). */
+  storeType?: string;
 }
 
 /** A query after policy: only granted columns, the row filter ANDed on, the limit clamped. */

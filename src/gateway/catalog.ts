@@ -2,15 +2,16 @@
 // A view that cannot be built (store down, bad SQL) is kept as a problem, so `check` can list it
 // and `serve` can retry it on the next request instead of refusing to start.
 import { intWidthOf } from '../engine/aggregate/types.js';
-import type { Config, TableServiceConfig } from '../config/schema.js';
+import type { Config, DeprecationConfig, TableServiceConfig } from '../config/schema.js';
 import { isTableService } from '../config/schema.js';
 import { serviceOf, viewIdOf, viewNameOf, type ViewId } from '../config/view-id.js';
 import type { Sources } from '../sources/index.js';
-import { ApiError, operatorDetail } from '../errors.js';
+import { ApiError, operatorDetail, StoreError } from '../errors.js';
 import { TableViewEngine } from '../engine/table-view.js';
 import { buildEmbeddedView } from '../engine/embedded/index.js';
 import { buildHubView } from '../hub/view.js';
 import type { View } from '../engine/view.js';
+import { misfitOf, sameShape } from './view-fit.js';
 
 export interface ViewEntry {
   id: ViewId;
@@ -24,6 +25,18 @@ export interface ViewEntry {
 
 type Builder = () => Promise<View>;
 
+/** A view's sources stopped fitting it, or fit it again (Catalog.recheck). */
+interface DriftChange {
+  id: ViewId;
+  /** What no longer fits, for operators (logs, check); absent when the view healed. */
+  detail?: string;
+}
+
+/** The 503 of a view whose sources no longer fit it: it names the view only (the detail may name a hidden column). */
+function outOfContractError(id: ViewId): ApiError {
+  return new ApiError('view_out_of_contract', `view "${id}" is out of contract; operators: see viewgate check`, { view: id });
+}
+
 export class Catalog {
   private readonly builders = new Map<ViewId, Builder>();
   private readonly built = new Map<ViewId, View>();
@@ -31,6 +44,13 @@ export class Catalog {
   private readonly problems = new Map<ViewId, string>();
   private readonly descriptions = new Map<ViewId, string>();
   private readonly writeCapable = new Set<ViewId>();
+  private readonly deprecations = new Map<ViewId, DeprecationConfig>();
+  /** Each view as first built: the schema it is served with, which its sources must keep fitting. */
+  private readonly baselines = new Map<ViewId, View>();
+  /** Views whose sources no longer fit them, with what does not fit (for operators only). */
+  private readonly drifted = new Map<ViewId, string>();
+  /** Views PostgreSQL runs (hub): `hub apply` follows their sources, not the drift check. */
+  private readonly hubViews = new Set<ViewId>();
   private readonly rowBudget: number;
 
   constructor(
@@ -45,6 +65,8 @@ export class Catalog {
         for (const [viewName, v] of Object.entries(svc.views)) {
           const id = viewIdOf(svcName, viewName);
           this.descriptions.set(id, v.description ?? '');
+          if (v.deprecated) this.deprecations.set(id, v.deprecated);
+          if (svc.engine === 'hub') this.hubViews.add(id);
           const spec = { service: svcName, name: viewName, view: v, config, sources };
           this.builders.set(id, () => (svc.engine === 'hub' ? buildHubView(spec) : buildEmbeddedView(spec)));
         }
@@ -57,6 +79,7 @@ export class Catalog {
     const viewName = table.includes('.') ? table.split('.').pop()! : table;
     const id = viewIdOf(svcName, viewName);
     const configured = typeof entry === 'string' ? undefined : entry.description;
+    if (typeof entry !== 'string' && entry.deprecated) this.deprecations.set(id, entry.deprecated);
     this.descriptions.set(id, configured ?? svc.description ?? `${table} in ${svc.source}`);
     if (this.sources.all().some((s) => s.name === svc.source && s.writer)) this.writeCapable.add(id);
     this.builders.set(id, async () => {
@@ -82,6 +105,7 @@ export class Catalog {
             name: c.name,
             type: c.type,
             nullable: c.nullable,
+            storeType: c.nativeType,
             ...(c.description ? { description: c.description } : {}),
             ...(intWidth ? { intWidth } : {}),
           };
@@ -114,6 +138,21 @@ export class Catalog {
     return this.descriptions.get(id) ?? '';
   }
 
+  /** The view's `deprecated` settings, when it has them (docs/contracts.md, "Deprecation"). */
+  deprecation(id: ViewId): DeprecationConfig | undefined {
+    return this.deprecations.get(id);
+  }
+
+  /** What no longer fits when the view's sources have drifted from it; undefined while they fit. */
+  drift(id: ViewId): string | undefined {
+    return this.drifted.get(id);
+  }
+
+  /** The ids of the views that are out of contract now, sorted. */
+  outOfContract(): ViewId[] {
+    return [...this.drifted.keys()].sort();
+  }
+
   /** The view if it is built already (no introspection). */
   peek(id: ViewId): View | undefined {
     return this.built.get(id);
@@ -121,6 +160,7 @@ export class Catalog {
 
   /** The built view; builds it (introspection) on first use and retries after a failure. */
   async get(id: ViewId): Promise<View> {
+    if (this.drifted.has(id)) throw outOfContractError(id);
     const done = this.built.get(id);
     if (done) return done;
     const inFlight = this.pending.get(id);
@@ -130,6 +170,7 @@ export class Catalog {
     const p = build().then(
       (v) => {
         this.built.set(id, v);
+        if (!this.baselines.has(id)) this.baselines.set(id, v);
         this.problems.delete(id);
         this.pending.delete(id);
         return v;
@@ -142,6 +183,48 @@ export class Catalog {
     );
     this.pending.set(id, p);
     return p;
+  }
+
+  /**
+   * Builds every view built before again from its sources as they are now (each store is asked
+   * afresh) and compares it with the view as first built. A view whose columns are gone or changed
+   * type, or whose key changed, or that no longer builds at all, is out of contract (get() answers
+   * 503) until its sources fit again; a store that cannot be reached is no drift (its breaker
+   * answers for it). Returns the views that changed state.
+   */
+  async recheck(): Promise<DriftChange[]> {
+    for (const s of this.sources.all()) s.refreshCatalog?.();
+    const changes: DriftChange[] = [];
+    for (const [id, baseline] of this.baselines) {
+      if (this.hubViews.has(id)) continue;
+      const detail = await this.fitOf(id, baseline);
+      if (detail === null) continue;
+      const was = this.drifted.get(id);
+      if (detail !== undefined) {
+        this.drifted.set(id, detail);
+        if (was !== detail) changes.push({ id, detail });
+      } else if (was !== undefined) {
+        this.drifted.delete(id);
+        changes.push({ id });
+      }
+    }
+    return changes;
+  }
+
+  /** undefined: the sources fit the view; a string: what does not fit; null: unknown (a store is down). */
+  private async fitOf(id: ViewId, baseline: View): Promise<string | undefined | null> {
+    let fresh: View;
+    try {
+      fresh = await this.builders.get(id)!();
+    } catch (err) {
+      if (err instanceof StoreError && err.reason !== 'failed') return null;
+      return operatorDetail(err);
+    }
+    const misfit = misfitOf(baseline, fresh);
+    if (misfit !== undefined) return misfit;
+    // A compatible change (a wider type, a new column) is served as the store has it now.
+    if (!sameShape(this.built.get(id) ?? baseline, fresh)) this.built.set(id, fresh);
+    return undefined;
   }
 
   /** Builds every view; returns one entry per view with its problem, if any. */

@@ -41,6 +41,7 @@ import { countAtLeastK, explainGroups, runGroups } from './groups.js';
 import type { Authenticated, GatewayRequest, Operation, Outcome, Present, ResultOf, Trace, UnhandledRequest } from './request.js';
 import type { ExportResult, QueryResult, ViewDescription, ViewSummary } from './results.js';
 import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
+import { deprecationNotice, refuseAfterSunset, type DeprecationNotice } from './deprecation.js';
 
 /**
  * The rows of one governed query, as the engine and masks give them (and the cache keeps them),
@@ -109,6 +110,8 @@ export class Gateway {
   readonly exports: ExportStore;
   private readonly generations: CacheGenerations;
   private readonly idempotency: IdempotencyStore;
+  /** When this config was loaded: a deprecation's `since` when it names none. */
+  private readonly loadedAt = Date.now();
 
   constructor(
     readonly config: Config,
@@ -163,13 +166,9 @@ export class Gateway {
     const refused = await this.services.audit.recordCall(auditEntryOf(trace));
     if (refused) result = { ok: false, error: refused };
     const answeredStatus = result.ok ? (answered ?? status) : result.error.status;
-    this.services.metrics.observeRequest(
-      trace.surface,
-      trace.action,
-      this.viewLabel(trace),
-      answeredStatus,
-      (performance.now() - started) / 1000,
-    );
+    const label = this.viewLabel(trace);
+    if (trace.deprecation && label !== undefined && identity) this.services.metrics.deprecatedViewCalled(label, identity.role);
+    this.services.metrics.observeRequest(trace.surface, trace.action, label, answeredStatus, (performance.now() - started) / 1000);
     return { ...result, trace };
   }
 
@@ -183,7 +182,7 @@ export class Gateway {
       }
       case 'describe':
         notes.view = operation.view;
-        return this.describeView(identity, namedView(operation.view));
+        return this.describeView(identity, namedView(operation.view), notes);
       case 'query': {
         const q = operation.parse();
         return this.queryView(identity, queriedView(operation.view, q, notes), q, notes, signal);
@@ -248,7 +247,15 @@ export class Gateway {
       .filter((id) => (service === undefined || id.startsWith(`${service}.`)) && this.policy.grant(identity.role, id))
       .map((id) => {
         const [svc, name] = [id.slice(0, id.indexOf('.')), id.slice(id.indexOf('.') + 1)];
-        return { id, service: svc, name, description: this.catalog.description(id) };
+        const deprecated = this.deprecation(id);
+        return {
+          id,
+          service: svc,
+          name,
+          description: this.catalog.description(id),
+          ...(deprecated ? { deprecated } : {}),
+          ...(this.catalog.drift(id) !== undefined ? { unavailable: true as const } : {}),
+        };
       });
   }
 
@@ -257,13 +264,21 @@ export class Gateway {
     return service in this.config.services && this.listViews(identity, service).length > 0;
   }
 
-  async describeView(identity: Identity, id: ViewId): Promise<ViewDescription> {
-    const { view, access } = await this.authorize(identity, id);
+  /** The view's deprecation as callers are told it, when it is deprecated. */
+  deprecation(id: ViewId): DeprecationNotice | undefined {
+    const d = this.catalog.deprecation(id);
+    return d ? deprecationNotice(d, this.loadedAt) : undefined;
+  }
+
+  async describeView(identity: Identity, id: ViewId, notes: TraceNotes = {}): Promise<ViewDescription> {
+    const { view, access } = await this.authorize(identity, id, notes);
+    const deprecated = this.deprecation(id);
     return {
       id,
       service: view.service,
       name: view.name,
       description: view.description,
+      ...(deprecated ? { deprecated } : {}),
       key: [...access.key],
       readableKey: [...access.readableKey],
       opaqueOrder: access.opaqueOrder,
@@ -317,7 +332,7 @@ export class Gateway {
   /** `signal`: aborts when nobody waits for the answer any more (GatewayRequest.signal). */
   async queryView(identity: Identity, id: ViewId, q: ClientQuery, notes: TraceNotes = {}, signal?: AbortSignal): Promise<QueryResult> {
     noteQuery(notes, id, q);
-    const { view, access } = await this.authorize(identity, id);
+    const { view, access } = await this.authorize(identity, id, notes);
     // Rate limits count every query the caller may address, cached or not, before any work.
     const limited = await this.admit(identity, access);
     if (limited) notes.rateLimit = limited;
@@ -459,7 +474,7 @@ export class Gateway {
     signal?: AbortSignal,
   ): Promise<ExportResult> {
     noteQuery(notes, id, q);
-    const { view, access } = await this.authorize(identity, id);
+    const { view, access } = await this.authorize(identity, id, notes);
     if (!access.export) {
       throw new ApiError('forbidden', `your role may not export "${id}"; its grant needs \`export: true\``, { view: id });
     }
@@ -513,7 +528,7 @@ export class Gateway {
       identity,
       resolve: async (id) => {
         if (!this.catalog.has(id) || !this.policy.grant(identity.role, id)) return undefined;
-        return this.authorize(identity, id);
+        return this.authorize(identity, id, notes);
       },
       admit: async (access) => {
         const limited = await this.admit(identity, access);
@@ -624,11 +639,18 @@ export class Gateway {
   }
 
   /**
-   * Step 1: not granted and not existing look the same (404); a view whose grants do not fit it is
-   * not served (500). The policy's record for the role on the view comes with it.
+   * Step 1: not granted and not existing look the same (404); a deprecated view is noted (handle()
+   * counts its callers per role) and gone after its sunset (410); a view whose sources no longer fit it is a
+   * 503; one whose grants do not fit it is not served (500). The policy's record for the role on
+   * the view comes with it.
    */
-  private async authorize(identity: Identity, id: ViewId): Promise<{ view: View; access: ViewAccess }> {
+  private async authorize(identity: Identity, id: ViewId, notes: TraceNotes = {}): Promise<{ view: View; access: ViewAccess }> {
     this.readGrant(identity, id);
+    const deprecated = this.deprecation(id);
+    if (deprecated) {
+      notes.deprecation = deprecated;
+      refuseAfterSunset(id, deprecated);
+    }
     const view = await this.catalog.get(id);
     this.policy.refuseMisconfigured(view);
     return { view, access: this.policy.access(identity.role, view)! };

@@ -5,6 +5,7 @@ export { Gateway, namedView } from './gateway.js';
 export { toApiError } from './failure.js';
 export type * from './request.js';
 export type { QueryResult, ViewDescription, ViewSummary } from './results.js';
+export { deprecationHeaders } from './deprecation.js';
 export { unauthorized, type Credentials, type Identity } from '../policy/identity.js';
 export type { VisibleColumn } from '../policy/caller-schema.js';
 export { rateLimitHeaders } from '../ops/rate-limit.js';

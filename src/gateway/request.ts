@@ -13,6 +13,7 @@ import type { ExportEntry } from '../ops/export-store.js';
 import type { RowFormat } from '../row-formats.js';
 import type { WriteRequest } from './write/request.js';
 import type { WriteResult } from './write/run.js';
+import type { DeprecationNotice } from './deprecation.js';
 
 export type Surface = 'rest' | 'mcp';
 
@@ -118,6 +119,8 @@ export interface Trace {
   readonly cache?: { readonly hit: boolean; readonly maxAgeMs: number };
   /** Set when the grant has a rateLimit: the caller's bucket after this request. */
   readonly rateLimit?: { readonly rate: Rate; readonly decision: RateDecision };
+  /** Set when the view read is deprecated: what REST tells in Deprecation, Sunset and Link (docs/contracts.md). */
+  readonly deprecation?: Readonly<DeprecationNotice>;
   /** The status the request ended with, as handed to the audit log (a fail-closed refusal answers 503 instead). */
   readonly status: number;
   readonly latencyMs: number;

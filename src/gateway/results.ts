@@ -4,12 +4,17 @@ import type { ViewId } from '../config/view-id.js';
 import type { VisibleColumn } from '../policy/caller-schema.js';
 import type { ExportEntry } from '../ops/export-store.js';
 import type { Row } from '../values.js';
+import type { DeprecationNotice } from './deprecation.js';
 
 export interface ViewSummary {
   id: ViewId;
   service: string;
   name: string;
   description: string;
+  /** The view is deprecated (docs/contracts.md, "Deprecation"). */
+  deprecated?: DeprecationNotice;
+  /** The view's sources no longer fit it: it answers 503 until they do (docs/contracts.md, "Drift"). */
+  unavailable?: true;
 }
 
 export interface ViewDescription extends ViewSummary {

@@ -15,6 +15,7 @@ export interface TraceNotes {
   rateLimit?: Trace['rateLimit'];
   /** What the audit record keeps of the request when the surface gave no arguments (a write: the keys written). */
   args?: unknown;
+  deprecation?: Trace['deprecation'];
 }
 
 export function traceOf(
@@ -36,6 +37,7 @@ export function traceOf(
     ...(request.args !== undefined ? { args: request.args } : notes.args !== undefined ? { args: notes.args } : {}),
     ...(notes.cache ? { cache: Object.freeze({ ...notes.cache }) } : {}),
     ...(notes.rateLimit ? { rateLimit: Object.freeze({ ...notes.rateLimit }) } : {}),
+    ...(notes.deprecation ? { deprecation: Object.freeze({ ...notes.deprecation }) } : {}),
     status,
     latencyMs,
   });

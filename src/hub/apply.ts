@@ -211,17 +211,62 @@ class Applier {
       return new Set(r.rows.map((x: { relname: string }) => x.relname));
     };
     const before = await existing();
+    const followed = await this.followRemoteColumns(o);
     if (o.tables) {
       const missing = o.tables.filter((t) => !before.has(t));
-      if (missing.length === 0) return this.note('=', o);
+      if (missing.length === 0) return followed ? undefined : this.note('=', o);
       await this.db.query(importSql(o, missing));
       return this.note('+', o, `imported ${missing.join(', ')}`);
     }
     // A whole remote schema: import what is not there yet (this asks the source for its tables).
     await this.db.query(importSql(o, undefined, [...before]));
     const added = [...(await existing())].filter((t) => !before.has(t));
-    if (added.length === 0) return this.note('=', o);
+    if (added.length === 0) return followed ? undefined : this.note('=', o);
     this.note('+', o, `imported ${added.join(', ')}`);
+  }
+
+  /**
+   * Foreign tables imported before follow the remote tables' columns (docs/contracts.md, "Drift"):
+   * each is imported again into a scratch schema and, where its columns (names, types) differ, it
+   * replaces the old one; viewgate's views on it are dropped and recreated later in the plan.
+   * Returns whether any changed.
+   */
+  private async followRemoteColumns(o: Extract<HubObject, { kind: 'import' }>): Promise<boolean> {
+    const r = await this.db.query(
+      `SELECT c.relname FROM pg_catalog.pg_foreign_table ft
+         JOIN pg_catalog.pg_class c ON c.oid = ft.ftrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver
+        WHERE n.nspname = $1 AND s.srvname = $2`,
+      [o.schema, o.server],
+    );
+    const imported = (r.rows as { relname: string }[]).map((x) => x.relname).filter((t) => !o.tables || o.tables.includes(t));
+    if (imported.length === 0) return false;
+    const scratch = `viewgate_reimport_${process.pid}`;
+    // Inside the apply's transaction: a failure rolls the scratch schema back with everything else.
+    await this.db.query(`CREATE SCHEMA ${ident(scratch)}`);
+    await this.db.query(importSql({ ...o, schema: scratch }, imported));
+    const columns = async (schema: string, table: string): Promise<string> => {
+      const c = await this.db.query(
+        `SELECT a.attname || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) AS col
+             FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+        [schema, table],
+      );
+      return (c.rows as { col: string }[]).map((x) => x.col).join(', ');
+    };
+    let changed = false;
+    for (const table of imported) {
+      const [was, now] = [await columns(o.schema, table), await columns(scratch, table)];
+      if (now === '' || was === now) continue;
+      const rel = (await this.relation(o.schema, table))!;
+      await this.dropRelation(rel);
+      await this.db.query(`ALTER FOREIGN TABLE ${qualified(scratch, table)} SET SCHEMA ${ident(o.schema)}`);
+      this.note('~', `foreign table ${o.schema}.${table}`, `remote columns changed: (${was}) -> (${now})`);
+      changed = true;
+    }
+    await this.db.query(`DROP SCHEMA ${ident(scratch)} CASCADE`);
+    return changed;
   }
 
   private async relation(schema: string, name: string): Promise<Rel | undefined> {

@@ -19,8 +19,23 @@ const ANNOTATIONS = { readOnlyHint: true, destructiveHint: false, idempotentHint
 
 const viewArg = z.string().min(1).describe('The view, named service.view (see list_views).');
 
+const deprecatedMark = z
+  .object({
+    since: z.number().int().describe('Deprecated since (Unix seconds).'),
+    sunset: z.string().optional().describe('After this instant (ISO 8601) the view answers 410.'),
+    successor: z.string().optional().describe('The view to use instead.'),
+  })
+  .describe('The view is deprecated: move to its successor before the sunset.');
+
 const listViewsOutput = z.object({
-  views: z.array(z.object({ name: z.string(), description: z.string() })),
+  views: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string(),
+      deprecated: deprecatedMark.optional(),
+      unavailable: z.boolean().optional().describe('The view cannot be read right now (its sources changed); try again later.'),
+    }),
+  ),
   nextCursor: z.string().optional().describe('More views exist: call list_views again with this cursor.'),
 });
 
@@ -50,6 +65,7 @@ const describeViewOutput = z.object({
     .object({ tool: z.enum(['query_view', 'aggregate_view']), arguments: z.record(z.string(), z.unknown()) })
     .describe('A call you may make: aggregate_view when your grant is aggregate-only (rows cannot be read).'),
   status: z.record(z.string(), z.unknown()).optional().describe('Engine status, e.g. the last refresh of a materialized hub view.'),
+  deprecated: deprecatedMark.optional(),
   aggregates: z
     .object({
       rows: z.boolean().describe('Whether you may read rows (query_view); false: only aggregate_view.'),
@@ -157,7 +173,7 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
       const r = await handleCall(gw, caller, call, (all) => ({ value: viewsPage(all, args.cursor) }));
       if (!r.ok) return toolError(gw, identity, r.error);
       const { views, nextCursor } = r.value;
-      const list = views.map((v) => `- ${v.name}${v.description ? `: ${v.description}` : ''}`).join('\n');
+      const list = views.map((v) => `- ${v.name}${v.description ? `: ${v.description}` : ''}${viewMarks(v)}`).join('\n');
       const text =
         views.length === 0
           ? 'You may not read any views.'
@@ -280,9 +296,27 @@ function viewsPage(all: ViewSummary[], cursor: string | undefined): z.infer<type
       });
     }
   }
-  const views = all.slice(start, start + VIEWS_PAGE).map((v) => ({ name: v.id, description: v.description }));
+  const views = all.slice(start, start + VIEWS_PAGE).map((v) => ({
+    name: v.id,
+    description: v.description,
+    ...(v.deprecated ? { deprecated: v.deprecated } : {}),
+    ...(v.unavailable ? { unavailable: true } : {}),
+  }));
   const next = start + VIEWS_PAGE;
   return { views, ...(next < all.length ? { nextCursor: Buffer.from(`v1:${next}`).toString('base64url') } : {}) };
+}
+
+/** What list_views adds after a view's description: deprecated (with its sunset and successor), unavailable. */
+function viewMarks(v: z.infer<typeof listViewsOutput>['views'][number]): string {
+  const marks = [
+    ...(v.deprecated ? [deprecationText(v.deprecated)] : []),
+    ...(v.unavailable ? ['unavailable right now (its sources changed)'] : []),
+  ];
+  return marks.length > 0 ? ` [${marks.join('; ')}]` : '';
+}
+
+function deprecationText(d: z.infer<typeof deprecatedMark>): string {
+  return `deprecated${d.sunset ? `, sunset ${d.sunset}` : ''}${d.successor ? `, use ${d.successor}` : ''}`;
 }
 
 /** JSON-safe values for structuredContent: integers beyond 2^53 become strings of digits. */
@@ -310,6 +344,7 @@ export function viewSchema(d: ViewDescription, example: Record<string, unknown>)
     })),
     example: { tool: d.read === false ? 'aggregate_view' : 'query_view', arguments: example },
     ...(d.status ? { status: d.status } : {}),
+    ...(d.deprecated ? { deprecated: d.deprecated } : {}),
     ...(d.aggregate?.allowed
       ? {
           aggregates: {
@@ -341,6 +376,7 @@ function describeText(s: ViewSchema): string {
   });
   return [
     `${s.view}${s.description ? `: ${s.description}` : ''}`,
+    ...(s.deprecated ? [`This view is ${deprecationText(s.deprecated)}.`] : []),
     `Key: ${s.key.join(', ') || '(none)'}. At most ${s.max_limit} rows per query_view call.`,
     'Columns:',
     ...cols,

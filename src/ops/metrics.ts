@@ -33,6 +33,9 @@ export class Metrics {
   private readonly breakerRejections: Counter<'store'>;
   private readonly refreshStatus: Gauge<'view'>;
   private readonly refreshLastSuccess: Gauge<'view'>;
+  private readonly outOfContract: Gauge<'view'>;
+  private readonly driftChanges: Counter<'view' | 'state'>;
+  private readonly deprecatedCalls: Counter<'view' | 'role'>;
   private auditFailureSource: () => number = () => 0;
   private auditDroppedSource: () => number = () => 0;
   private outputSource: () => OutputCounts = () => ({ droppedLogs: new Map(), buffered: 0 });
@@ -134,6 +137,24 @@ export class Metrics {
       labelNames: ['view'],
       registers,
     });
+    this.outOfContract = new Gauge({
+      name: 'viewgate_view_out_of_contract',
+      help: 'Whether a view is out of contract (its sources no longer fit it: 1) or serves (0), docs/contracts.md',
+      labelNames: ['view'],
+      registers,
+    });
+    this.driftChanges = new Counter({
+      name: 'viewgate_view_drift_changes_total',
+      help: 'Times a view went out of contract (state=out) or healed (state=fit)',
+      labelNames: ['view', 'state'],
+      registers,
+    });
+    this.deprecatedCalls = new Counter({
+      name: 'viewgate_deprecated_view_requests_total',
+      help: 'Requests to deprecated views, by view and role: who still uses them',
+      labelNames: ['view', 'role'],
+      registers,
+    });
     this.refreshLastSuccess = new Gauge({
       name: 'viewgate_refresh_last_success_timestamp_seconds',
       help: 'Unix time of the last successful refresh of a materialized view',
@@ -190,6 +211,17 @@ export class Metrics {
   refreshed(view: string, ok: boolean, at: Date = new Date()): void {
     this.refreshStatus.set({ view }, ok ? 1 : 0);
     if (ok) this.refreshLastSuccess.set({ view }, at.getTime() / 1000);
+  }
+
+  /** A view went out of contract (its sources no longer fit it) or fits again. */
+  viewDrift(view: string, out: boolean): void {
+    this.outOfContract.set({ view }, out ? 1 : 0);
+    this.driftChanges.inc({ view, state: out ? 'out' : 'fit' });
+  }
+
+  /** A request to a deprecated view by this role. */
+  deprecatedViewCalled(view: string, role: string): void {
+    this.deprecatedCalls.inc({ view, role });
   }
 
   contentType(): string {

@@ -1,4 +1,4 @@
-// /healthz: the process is up. /readyz: every source answers; unauthenticated, so it says only
+// /healthz: the process is up. /readyz: every source answers and every view fits its sources; unauthenticated, so it says only
 // whether the server is ready and which stores are down, by name; the driver's words (hosts, ports)
 // go to the log (docs/security.md "Store outages"). /metrics: Prometheus text exposition
 // (src/ops/metrics.ts) for callers whose role has `metrics: true`, or anyone with
@@ -12,17 +12,21 @@ export interface HealthOptions {
   gateway: Gateway;
   /** The names of the stores that do not answer a ping now, sorted; what went wrong goes to the log. */
   storesDown: (requestId: string) => Promise<string[]>;
+  /** How many views are out of contract now (docs/contracts.md): their names are not told to an unauthenticated probe. */
+  viewsOutOfContract?: () => number;
   /** The metrics in the Prometheus text format. */
   exposition: () => Promise<{ contentType: string; text: string }>;
 }
 
-export const healthPlugin: FastifyPluginAsync<HealthOptions> = async (app, { gateway, storesDown, exposition }) => {
+export const healthPlugin: FastifyPluginAsync<HealthOptions> = async (app, { gateway, storesDown, viewsOutOfContract, exposition }) => {
   app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { status: 'ok' }));
 
   app.get('/readyz', async (req, reply) => {
     const down = await storesDown(String(req.id));
+    const drifted = viewsOutOfContract?.() ?? 0;
     reply.header('cache-control', 'no-store');
-    return sendJson(reply, down.length === 0 ? 200 : 503, down.length === 0 ? { status: 'ready' } : { status: 'not ready', down });
+    if (down.length === 0 && drifted === 0) return sendJson(reply, 200, { status: 'ready' });
+    return sendJson(reply, 503, { status: 'not ready', down, ...(drifted > 0 ? { viewsOutOfContract: drifted } : {}) });
   });
 
   app.get('/metrics', async (req, reply) => {

@@ -12,7 +12,7 @@ const OPENAPI_PATH = '/api/v2/openapi.json';
 const VERSION = String((createRequire(import.meta.url)('../../package.json') as { version: string }).version);
 
 /** The document for one caller; views that cannot be built right now are listed, not described. */
-async function openApiFor(gw: Gateway, identity: Identity, serverUrl: string): Promise<Record<string, unknown>> {
+export async function openApiFor(gw: Gateway, identity: Identity, serverUrl: string): Promise<Record<string, unknown>> {
   const summaries = gw.listViews(identity);
   const described = await Promise.allSettled(summaries.map((v) => gw.describeView(identity, v.id)));
   const views: DescribedView[] = [];

@@ -4,6 +4,7 @@
 // audits and counts.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  deprecationHeaders,
   rateLimitHeaders,
   type Gateway,
   type Identity,
@@ -121,6 +122,8 @@ function route<O extends Operation, P = Params>(
     );
     markAudited(req);
     addVary(reply, otherFormat ? [...CREDENTIAL_HEADERS, 'Accept'] : CREDENTIAL_HEADERS);
+    const { deprecation } = outcome.trace;
+    if (deprecation) reply.headers(deprecationHeaders(deprecation, gateway.config.server.publicUrl ?? `${req.protocol}://${req.host}`));
     if (!outcome.ok) {
       reply.header('cache-control', 'no-store');
       return sendError(reply, outcome.error);

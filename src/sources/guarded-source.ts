@@ -87,6 +87,10 @@ export class GuardedSource implements Source {
     return this.call('introspect', () => this.inner.introspect(table));
   }
 
+  refreshCatalog(): void {
+    this.inner.refreshCatalog?.();
+  }
+
   scan(table: string, pushdown: Pushdown, options?: ReadOptions): Promise<ScanResult> {
     return this.call(
       'scan',

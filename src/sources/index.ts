@@ -1,7 +1,7 @@
 // Creates the configured sources (one pool each), each behind its circuit breaker and timed into
 // the store metrics (src/sources/guarded-source.ts).
 import type { Config } from '../config/schema.js';
-import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './breaker.js';
+import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerStateName } from './breaker.js';
 import { GuardedSource, type StoreMetrics } from './guarded-source.js';
 import type { Source } from './source.js';
 import { storeDescriptor } from './registry.js';
@@ -13,14 +13,32 @@ export interface SourcesOptions {
 
 export class Sources {
   private readonly byName = new Map<string, Source>();
+  private readonly reconnectListeners: ((source: string) => void)[] = [];
+  private readonly open = new Set<string>();
 
   constructor(config: Config, opts: SourcesOptions = {}) {
     const { metrics } = opts;
-    const hooks = metrics ? { onStateChange: metrics.breakerChanged.bind(metrics), onReject: metrics.breakerRejected.bind(metrics) } : {};
+    const hooks = {
+      onStateChange: (store: string, state: BreakerStateName) => {
+        metrics?.breakerChanged(store, state);
+        this.breakerChanged(store, state);
+      },
+      ...(metrics ? { onReject: metrics.breakerRejected.bind(metrics) } : {}),
+    };
     for (const [name, cfg] of Object.entries(config.sources)) {
       const breaker = new CircuitBreaker(name, opts.breaker ?? DEFAULT_BREAKER, hooks);
       this.byName.set(name, new GuardedSource(storeDescriptor(cfg.kind).create(name, cfg), breaker, metrics));
     }
+  }
+
+  /** Calls `listener` with a store's name when it answers again after its circuit was open. */
+  onReconnect(listener: (source: string) => void): void {
+    this.reconnectListeners.push(listener);
+  }
+
+  private breakerChanged(store: string, state: BreakerStateName): void {
+    if (state === 'open') this.open.add(store);
+    if (state === 'closed' && this.open.delete(store)) for (const l of this.reconnectListeners) l(store);
   }
 
   get(name: string): Source {

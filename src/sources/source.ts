@@ -129,6 +129,11 @@ export interface Source {
   ping(): Promise<void>;
   /** Columns, types and primary keys; SQL sources read their catalog, MongoDB its declared columns. */
   introspect(table: string): Promise<TableInfo>;
+  /**
+   * Optional: forget what introspect learned, so the next introspect asks the store again (the drift
+   * check of docs/contracts.md); a store without a catalog checks that the table still exists then.
+   */
+  refreshCatalog?(): void;
   /** One native query for the pushdown; rows in the value model, keyed by source column name. */
   scan(table: string, pushdown: Pushdown, options?: ReadOptions): Promise<ScanResult>;
   /** Number of rows matching `where`. */

@@ -344,3 +344,48 @@ describe('config changes', () => {
     }
   });
 });
+
+describe('remote column changes', () => {
+  it('apply makes a foreign table follow its remote table, recreating the views on it; then changes nothing', async () => {
+    const { applyPlan } = await import('../../src/hub/apply.js');
+    const { planHubs } = await import('../../src/hub/ddl.js');
+    const [plan] = await planHubs(stores.config());
+    const c = new pg.Client({ connectionString: stores.adminUrl });
+    await c.connect();
+    const hubColumns = async () =>
+      (
+        await c.query(
+          `SELECT column_name || ' ' || data_type AS c FROM information_schema.columns
+            WHERE table_schema = 'app_map' AND table_name = 'orders' ORDER BY ordinal_position`,
+        )
+      ).rows.map((r) => r.c as string);
+    const t1Orders = async () =>
+      (
+        await asReader('SELECT order_id FROM federation.customer_orders_live ORDER BY order_id', {
+          claims: { tenant_id: 't1' },
+          role: 'external',
+        })
+      ).rows.map((r) => r.order_id as string);
+    try {
+      const before = await t1Orders();
+      expect(before.length).toBeGreaterThan(0);
+      await pgExec(stores.appUrl, 'ALTER TABLE orders ADD COLUMN note text');
+      const changes = (await applyPlan(c, plan!)).filter((x) => x.action !== '=');
+      const followed = changes.find((x) => x.what === 'foreign table app_map.orders');
+      expect(followed?.action).toBe('~');
+      expect(followed?.detail).toMatch(/^remote columns changed: \(.*\) -> \(.*note text\)$/);
+      expect(await hubColumns()).toContain('note text');
+      // The views on it were dropped and recreated in the same transaction, and still answer.
+      expect(changes.map((x) => `${x.action} ${x.what}`)).toEqual(expect.arrayContaining(['+ view federation.customer_orders_live']));
+      expect(await t1Orders()).toEqual(before);
+      expect((await applyPlan(c, plan!)).filter((x) => x.action !== '=')).toEqual([]);
+
+      await pgExec(stores.appUrl, 'ALTER TABLE orders DROP COLUMN note');
+      const back = (await applyPlan(c, plan!)).filter((x) => x.action === '~').map((x) => x.what);
+      expect(back).toContain('foreign table app_map.orders');
+      expect(await hubColumns()).not.toContain('note text');
+    } finally {
+      await c.end();
+    }
+  });
+});

@@ -47,6 +47,8 @@ describe('error kinds', () => {
       view_definition_invalid: [500, 500, undefined],
       store_failed: [502, 502, undefined],
       store_unavailable: [503, 503, undefined],
+      view_out_of_contract: [503, 503, undefined],
+      view_gone: [410, 410, undefined],
       identity_provider_unavailable: [503, 503, undefined],
       audit_unwritable: [503, 503, undefined],
       store_timeout: [504, 504, undefined],

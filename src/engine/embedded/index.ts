@@ -4,6 +4,7 @@
 import type { Config, ViewConfig } from '../../config/schema.js';
 import { viewIdOf } from '../../config/view-id.js';
 import type { Sources } from '../../sources/index.js';
+import type { ColumnInfo } from '../../sources/source.js';
 import { ApiError, StoreError } from '../../errors.js';
 import type { EngineQuery, EngineResult, ExecuteOptions, ExplainResult, View, ViewEngine } from '../view.js';
 import { analyzeView } from './analyze.js';
@@ -52,13 +53,17 @@ export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOpti
     id,
     description: spec.view.description ?? '',
     key,
-    columns: model.outputs.map((o) => ({
-      name: o.name,
-      type: columnTypeOf(o.type),
-      nullable: o.nullable,
-      ...(o.type === 'int2' || o.type === 'int4' || o.type === 'int8' ? { intWidth: o.type } : {}),
-      ...optional(spec.view.columns?.[o.name]?.description ?? storeComment(model, o.expr)),
-    })),
+    columns: model.outputs.map((o) => {
+      const stored = storeColumn(model, o.expr);
+      return {
+        name: o.name,
+        type: columnTypeOf(o.type),
+        nullable: o.nullable,
+        ...(o.type === 'int2' || o.type === 'int4' || o.type === 'int8' ? { intWidth: o.type } : {}),
+        ...optional(spec.view.columns?.[o.name]?.description ?? stored?.description),
+        ...(stored ? { storeType: stored.nativeType } : {}),
+      };
+    }),
     engine: new EmbeddedEngine(model, spec, options.pushdown ?? true),
   };
 }
@@ -67,9 +72,10 @@ function optional(description: string | undefined): { description?: string } {
   return description ? { description } : {};
 }
 
-/** An output that is a base column unchanged keeps that column's comment in its store. */
-function storeComment(model: ViewModel, expr: ViewModel['outputs'][number]['expr']): string | undefined {
-  return expr.kind === 'column' ? model.relations.find((r) => r.index === expr.rel)?.columns.get(expr.column)?.description : undefined;
+/** The store's column an output reads unchanged: it keeps that column's comment and store type. */
+function storeColumn(model: ViewModel, expr: ViewModel['outputs'][number]['expr']): ColumnInfo | undefined {
+  if (expr.kind !== 'column') return undefined;
+  return model.relations.find((r) => r.index === expr.rel)?.info.columns.find((c) => c.name === expr.column);
 }
 
 async function loadModel(id: string, sql: string, spec: SqlViewSpec): Promise<ViewModel> {

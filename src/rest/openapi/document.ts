@@ -39,9 +39,12 @@ export function openApiDocument(input: OpenApiInput): Json {
     services.add(d.service);
     schemas[d.id] = rowSchema(d, masks);
     const base = `/api/v2/${d.service}`;
-    paths[`${base}/_table/${d.name}`] = { get: queryOperation(d, explain), ...writeOperations(d, false) };
-    if (byIds(d)) paths[`${base}/_table/${d.name}/{id}`] = { get: rowOperation(d), ...writeOperations(d, true) };
-    paths[`${base}/_schema/${d.name}`] = { get: schemaOperation(d) };
+    // A deprecated view's operations say so (docs/contracts.md, "Deprecation").
+    const ops = (o: Json): Json =>
+      d.deprecated ? Object.fromEntries(Object.entries(o).map(([m, op]) => [m, { ...(op as object), deprecated: true }])) : o;
+    paths[`${base}/_table/${d.name}`] = ops({ get: queryOperation(d, explain), ...writeOperations(d, false) });
+    if (byIds(d)) paths[`${base}/_table/${d.name}/{id}`] = ops({ get: rowOperation(d), ...writeOperations(d, true) });
+    paths[`${base}/_schema/${d.name}`] = ops({ get: schemaOperation(d) });
   }
   for (const s of [...services].sort()) {
     paths[`/api/v2/${s}/_table`] = { get: listOperation(s, '_table') };

@@ -51,6 +51,8 @@ export class MongoSource implements Source {
   private readonly secrets: string[];
   private client?: MongoClient;
   private readonly collections = new Map<string, CollectionMeta>();
+  /** After refreshCatalog: introspect checks that the collection exists (a missing one is drift, docs/contracts.md). */
+  private checkExistence = false;
 
   private writeSide?: Writer;
 
@@ -95,7 +97,18 @@ export class MongoSource implements Source {
   }
 
   async introspect(table: string): Promise<TableInfo> {
-    return this.meta(table).info;
+    const meta = this.meta(table);
+    if (this.checkExistence) {
+      const found = await this.wrap(() =>
+        this.getClient().db(this.opts.database).listCollections({ name: meta.name }, { nameOnly: true }).toArray(),
+      );
+      if (found.length === 0) throw new StoreError(this.name, 'failed', `collection "${meta.name}" does not exist`);
+    }
+    return meta.info;
+  }
+
+  refreshCatalog(): void {
+    this.checkExistence = true;
   }
 
   async scan(table: string, pushdown: Pushdown, options: ReadOptions = {}): Promise<ScanResult> {

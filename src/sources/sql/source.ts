@@ -99,6 +99,10 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
     return (await this.table(table)).info;
   }
 
+  refreshCatalog(): void {
+    this.tables.clear();
+  }
+
   async scan(table: string, pushdown: Pushdown, options: ReadOptions = {}): Promise<ScanResult> {
     const t = await this.table(table);
     const native = buildSelect(t, pushdown, this.dialect, this.placeholders, this.name);
