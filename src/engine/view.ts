@@ -12,6 +12,8 @@ export interface ViewColumn {
   description?: string;
   /** An int column's width where the store says it (sum of int2/int4 is int, of int8 numeric, as in PostgreSQL). */
   intWidth?: IntWidth;
+  /** A view over other tables: the source columns (`source.table.column`) this column is derived from. */
+  lineage?: string[];
 }
 
 /** A query after policy: only granted columns, the row filter ANDed on, the limit clamped. */

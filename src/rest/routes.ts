@@ -200,6 +200,7 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
           masked: c.masked,
           filterable: c.filterable,
           description: c.description ?? '',
+          ...(c.lineage ? { lineage: c.lineage } : {}),
         })),
         ...(d.status ? { status: d.status } : {}),
       }),
@@ -254,7 +255,7 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
     ),
   );
 
-  // Governed SQL (docs/sql.md): the body is {"sql": "...", "limit": N}.
+  // Governed SQL (docs/sql.md): the body is {"sql": "...", "limit": N, "cursor": "..."}.
   app.post(
     '/api/v2/_sql',
     route(
@@ -262,7 +263,17 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
       'query_sql',
       (req) => ({ op: 'sql' as const, parse: () => parseSqlRequest(req.body) }),
       (r) =>
-        r.explain ? { explain: r.explain } : { resource: r.rows, meta: { fields: r.fields, ...(r.truncated ? { truncated: true } : {}) } },
+        r.explain
+          ? { explain: r.explain }
+          : {
+              resource: r.rows,
+              meta: {
+                fields: r.fields,
+                ...(r.truncated ? { truncated: true } : {}),
+                ...(r.nextCursor !== undefined ? { next_cursor: r.nextCursor } : {}),
+                ...(r.suppressedGroups !== undefined ? { suppressed_groups: r.suppressedGroups } : {}),
+              },
+            },
     ),
   );
 
