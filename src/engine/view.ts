@@ -15,6 +15,8 @@ export interface ViewColumn {
   intWidth?: IntWidth;
   /** The store's own type of the column the output is read from unchanged (contracts: a wider store type is compatible). */
   storeType?: string;
+  /** A view over other tables: the source columns (`source.table.column`) this column is derived from. */
+  lineage?: string[];
 }
 
 /** A query after policy: only granted columns, the row filter ANDed on, the limit clamped. */

@@ -313,13 +313,15 @@ export class Gateway {
    * The views this identity may query with SQL, with the columns it sees where the view is built
    * already (the MCP query_sql description; no store is asked).
    */
-  sqlViews(identity: Identity): { id: ViewId; columns?: readonly { name: string; type: string; masked: boolean }[] }[] {
+  sqlViews(
+    identity: Identity,
+  ): { id: ViewId; aggregateOnly: boolean; columns?: readonly { name: string; type: string; masked: boolean }[] }[] {
     return this.catalog.ids().flatMap((id) => {
-      const grant = this.policy.grant(identity.role, id);
-      if (!grant?.grant.sql || !grant.grant.read) return [];
+      const grant = this.policy.grant(identity.role, id)?.grant;
+      if (!grant?.sql || !(grant.read || grant.aggregate)) return [];
       const view = this.catalog.peek(id);
       const access = view ? this.policy.access(identity.role, view) : undefined;
-      return [{ id, ...(access ? { columns: access.schema.columns } : {}) }];
+      return [{ id, aggregateOnly: !grant.read, ...(access ? { columns: access.schema.columns } : {}) }];
     });
   }
 
@@ -534,6 +536,7 @@ export class Gateway {
         const limited = await this.admit(identity, access);
         if (limited) notes.rateLimit = limited;
       },
+      cursors: this.cursors,
       ...(signal ? { signal } : {}),
     });
     notes.view = result.views[0];

@@ -59,6 +59,10 @@ const describeViewOutput = z.object({
       description: z.string(),
       masked: z.boolean().describe('Shown masked for your role; cannot be used in filter or order.'),
       filterable: z.boolean().describe('Usable in filter and order.'),
+      lineage: z
+        .array(z.string())
+        .optional()
+        .describe('The source columns (source.table.column) this column is derived from; its mask covers every expression over it.'),
     }),
   ),
   example: z
@@ -341,6 +345,7 @@ export function viewSchema(d: ViewDescription, example: Record<string, unknown>)
       description: c.description ?? '',
       masked: c.masked,
       filterable: c.filterable,
+      ...(c.lineage ? { lineage: c.lineage } : {}),
     })),
     example: { tool: d.read === false ? 'aggregate_view' : 'query_view', arguments: example },
     ...(d.status ? { status: d.status } : {}),
@@ -372,7 +377,8 @@ export function viewSchema(d: ViewDescription, example: Record<string, unknown>)
 function describeText(s: ViewSchema): string {
   const cols = s.columns.map((c) => {
     const flags = c.masked ? 'masked for your role, not filterable' : c.filterable ? 'filterable' : 'not filterable';
-    return `- ${c.name} (${c.type}, ${flags})${c.description ? `: ${c.description}` : ''}`;
+    const from = c.lineage?.length ? ` [from ${c.lineage.join(', ')}]` : '';
+    return `- ${c.name} (${c.type}, ${flags})${from}${c.description ? `: ${c.description}` : ''}`;
   });
   return [
     `${s.view}${s.description ? `: ${s.description}` : ''}`,

@@ -62,6 +62,11 @@ export function queryFingerprint(q: ClientQuery): string {
   );
 }
 
+/** A governed SQL statement as far as a cursor continues it: its text and limit. */
+export function statementFingerprint(sql: string, limit: number | undefined): string {
+  return fingerprint(canonical({ sql, limit: limit ?? null }));
+}
+
 /** The deciding grant as configured: any change to it (fields, masks, row filter, limits) gives another print. */
 export function grantFingerprint(access: Pick<ViewAccess, 'role' | 'grantKey' | 'grant'>): string {
   return fingerprint(canonical({ role: access.role, grantKey: access.grantKey, grant: access.grant }));

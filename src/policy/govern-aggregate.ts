@@ -24,6 +24,26 @@ function notGranted(view: View): ApiError {
   );
 }
 
+/**
+ * An aggregate-only grant (read: false) allows no aggregate that returns one row's value (min,
+ * max); `described` is the aggregate as the caller wrote it. Governed SQL applies it too.
+ */
+export function refuseRowValue(access: ViewAccess, view: View, fn: string, described: string, at: Record<string, unknown> = {}): void {
+  if (access.read || !ROW_VALUE_FNS.has(fn)) return;
+  throw new ApiError(
+    'forbidden',
+    `${described} returns one row's value, and your grant on "${view.id}" is aggregate-only (read: false): use count, count(distinct), sum or avg`,
+    at,
+  );
+}
+
+/** The 403 of a request for rows under an aggregate-only grant; `hint` says how to aggregate on the surface asked. */
+export function aggregateOnlyRows(view: View, hint: string): ApiError {
+  return new ApiError('forbidden', `your grant on "${view.id}" is aggregate-only (read: false): rows cannot be read; ${hint}`, {
+    view: view.id,
+  });
+}
+
 function describeMetric(m: MetricRequest): string {
   const arg = m.field === undefined ? '*' : m.fn === 'count_distinct' ? `distinct ${m.field}` : m.field;
   return `${m.fn === 'count_distinct' ? 'count' : m.fn}(${arg})`;
@@ -32,13 +52,7 @@ function describeMetric(m: MetricRequest): string {
 function metricOf(access: ViewAccess, view: View, m: MetricRequest): AggregateMetric {
   const { schema } = access;
   const at = { param: m.param, ...(m.position !== undefined ? { position: m.position } : {}) };
-  if (!access.read && ROW_VALUE_FNS.has(m.fn)) {
-    throw new ApiError(
-      'forbidden',
-      `${describeMetric(m)} returns one row's value, and your grant on "${view.id}" is aggregate-only (read: false): use count, count(distinct), sum or avg`,
-      at,
-    );
-  }
+  refuseRowValue(access, view, m.fn, describeMetric(m), at);
   if (m.field === undefined) return { name: m.name, fn: m.fn };
   const col = schema.byName.get(m.field);
   if (!col) throw unknownField(m.field, m.param, schema, m.position);

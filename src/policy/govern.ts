@@ -18,7 +18,7 @@ import type { MaskFn } from './mask.js';
 import type { OpaqueOrder } from './opaque-order.js';
 import type { Policy } from './policy.js';
 import { maskedField, unknownField } from './field-errors.js';
-import { governAggregate } from './govern-aggregate.js';
+import { aggregateOnlyRows, governAggregate } from './govern-aggregate.js';
 import { bindRowFilter } from './row-filter.js';
 
 // Only this module holds it: a GovernedQuery comes from govern() or, by name, ungovernedQuery().
@@ -122,11 +122,7 @@ function refuseShape(access: ViewAccess, view: View, q: ClientQuery): void {
     throw badRequest('count_only answers one number, so there is no page for cursor to continue', { param: 'cursor' });
   }
   if (!q.aggregate && !q.countOnly && !access.read) {
-    throw new ApiError(
-      'forbidden',
-      `your grant on "${view.id}" is aggregate-only (read: false): rows cannot be read; ask for aggregates (fields=count(*), group=...) or count_only=true`,
-      { view: view.id },
-    );
+    throw aggregateOnlyRows(view, 'ask for aggregates (fields=count(*), group=...) or count_only=true');
   }
 }
 

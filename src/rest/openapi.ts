@@ -26,7 +26,8 @@ export async function openApiFor(gw: Gateway, identity: Identity, serverUrl: str
     const masks = Object.fromEntries(d.columns.flatMap((c) => (c.mask ? [[c.name, c.mask]] : [])));
     views.push({ description: d, masks, explain: d.explain });
   });
-  return openApiDocument({ config: gw.config, role: identity.role, version: VERSION, serverUrl, views, unavailable });
+  const sql = gw.sqlViews(identity).length > 0;
+  return openApiDocument({ config: gw.config, role: identity.role, version: VERSION, serverUrl, views, unavailable, sql });
 }
 
 /** The OpenAPI document and the /docs page, as one plugin. */

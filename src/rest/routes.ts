@@ -203,6 +203,7 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
           masked: c.masked,
           filterable: c.filterable,
           description: c.description ?? '',
+          ...(c.lineage ? { lineage: c.lineage } : {}),
         })),
         ...(d.status ? { status: d.status } : {}),
         // Only for a caller who may write the view (docs/writes.md).
@@ -259,7 +260,7 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
     ),
   );
 
-  // Governed SQL (docs/sql.md): the body is {"sql": "...", "limit": N}.
+  // Governed SQL (docs/sql.md): the body is {"sql": "...", "limit": N, "cursor": "..."}.
   app.post(
     '/api/v2/_sql',
     route(
@@ -267,7 +268,17 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
       'query_sql',
       (req) => ({ op: 'sql' as const, parse: () => parseSqlRequest(req.body) }),
       (r) =>
-        r.explain ? { explain: r.explain } : { resource: r.rows, meta: { fields: r.fields, ...(r.truncated ? { truncated: true } : {}) } },
+        r.explain
+          ? { explain: r.explain }
+          : {
+              resource: r.rows,
+              meta: {
+                fields: r.fields,
+                ...(r.truncated ? { truncated: true } : {}),
+                ...(r.nextCursor !== undefined ? { next_cursor: r.nextCursor } : {}),
+                ...(r.suppressedGroups !== undefined ? { suppressed_groups: r.suppressedGroups } : {}),
+              },
+            },
     ),
   );
 

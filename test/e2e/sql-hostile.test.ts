@@ -300,6 +300,7 @@ describe('MCP query_sql', () => {
       ],
       returned: 2,
       truncated: true,
+      next_cursor: expect.any(String),
     });
     const refused = await client.callTool({
       name: 'query_sql',

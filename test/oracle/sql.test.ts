@@ -59,6 +59,22 @@ const STATEMENTS = [
   'SELECT a.id, n.id AS note FROM {A} a LEFT JOIN {N} n ON n.account_id = a.id AND n.id > 1 ORDER BY a.id, note',
   'SELECT sum(a.divisor) AS s, count(a.amount) AS c FROM {A} a',
   'SELECT a.score, count(*) AS n FROM {A} a GROUP BY a.score ORDER BY a.score',
+  // Scalar functions (docs/sql.md "Functions"), NULL handling included.
+  "SELECT a.id, lower(a.name) AS l, upper(a.name || 'éßﬀǆ') AS u, lower('İÉǅΣ' || a.name) AS lu, length(a.name || 'é') AS n, char_length(a.tenant) AS c, lower(NULL) AS z FROM {A} a ORDER BY a.id",
+  "SELECT a.id, btrim('  ' || a.name || 'xx', ' x') AS b, ltrim('..' || a.name, '.') AS l, rtrim(a.name || '  ') AS r, trim(both 'A' from a.name) AS t, btrim(a.name, NULL) AS n FROM {A} a ORDER BY a.id",
+  'SELECT a.id, substring(a.name from 2 for 2) AS s1, substr(a.name, 0, 3) AS s2, substr(a.name, 2) AS s3, substring(a.name for 1) AS s4, substr(a.name, -5, 7) AS s5, substr(a.name, a.divisor) AS s6 FROM {A} a ORDER BY a.id',
+  'SELECT a.id, left(a.name, 2) AS l, right(a.name, -1) AS r, left(a.name, -1) AS l2, right(a.name, 2) AS r2, left(a.name, 10) AS l3, right(a.name, NULL) AS rn FROM {A} a ORDER BY a.id',
+  "SELECT a.id, replace(a.name, 'e', 'E') AS r, replace(a.name, '', 'x') AS r2, replace(a.name, 'n', '') AS r3, strpos(a.name, 'e') AS p, position('b' in a.name) AS p2, strpos(a.name, '') AS p3, strpos('ééx' || a.name, 'x') AS p4 FROM {A} a ORDER BY a.id",
+  "SELECT a.id, concat(a.name, '-', a.amount, '-', a.id, NULL, a.divisor * 1.5, a.divisor > 2, a.divisor::float8 / 4) AS c, concat(NULL) AS n FROM {A} a ORDER BY a.id",
+  'SELECT a.id, abs(-a.divisor) AS ai, abs(a.amount - 50) AS an, abs(a.divisor * -1.5::float8) AS af, abs(NULL::int) AS nn FROM {A} a ORDER BY a.id',
+  'SELECT a.id, round(a.amount) AS r0, round(a.amount, 1) AS r1, round(a.amount, -1) AS rn, round(a.amount, 4) AS r4, trunc(a.amount, 1) AS t1, trunc(a.amount) AS t0, trunc(a.amount, -1) AS tn, floor(a.amount) AS f, ceil(a.amount) AS c, ceiling(-a.amount) AS c2 FROM {A} a ORDER BY a.id',
+  'SELECT a.id, round(a.divisor * 0.5::float8) AS half, round(a.divisor) AS ri, floor(a.divisor / 3.0::float8) AS ff, ceil(a.divisor / 3.0::float8) AS cf, trunc(a.divisor / 3.0::float8) AS tf, round(a.id, 2) AS rid FROM {A} a ORDER BY a.id',
+  'SELECT a.id, mod(a.id, 3) AS m, mod(a.amount, 3) AS mn, mod(-a.id, a.divisor) AS mneg, mod(a.id, 2.5) AS mf, mod(NULL, a.id) AS mnull FROM {A} a ORDER BY a.id',
+  "SELECT a.id, nullif(a.name, 'Ann') AS n, nullif(a.divisor, 5) AS d, nullif(a.amount, NULL) AS an, greatest(a.divisor, a.id, 3) AS g, least(a.amount, 10) AS l, greatest(a.name, 'B') AS gt, least(a.amount, NULL) AS ln, greatest(NULL::int, NULL) AS gn FROM {A} a ORDER BY a.id",
+  'SELECT upper(a.tenant) AS t, round(avg(a.amount), 2) AS av, count(*) AS n, greatest(max(a.id), 2) AS g FROM {A} a GROUP BY upper(a.tenant)',
+  "SELECT a.id FROM {A} a WHERE lower(a.name) LIKE '%e%' AND length(a.name) = 3 OR strpos(a.name, 'C') = 1 ORDER BY a.id",
+  'SELECT a.name, upper(n.body) AS b, length(n.body) AS len FROM {A} a JOIN {N} n ON n.account_id = a.id ORDER BY a.name, b',
+  'SELECT left(a.name, 1) AS initial, count(*) AS n FROM {A} a GROUP BY left(a.name, 1) ORDER BY initial',
 ];
 
 const text = (v: unknown): string | null => (v === null ? null : typeof v === 'boolean' ? (v ? 't' : 'f') : String(v));

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
+import { startServer, type RunningServer } from './reference.js';
 import { createMysqlDatabase, createPgDatabase, mysqlExec, pgExec } from './stores.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
@@ -38,6 +39,8 @@ const KEYS = {
   nosql: { role: 'nosql' },
   aggonly: { role: 'aggonly' },
   notesonly: { role: 'notesonly', claims: { tenant: 't1' } },
+  kanon: { role: 'kanon' },
+  rowsk: { role: 'rowsk' },
 } as const;
 export type Who = keyof typeof KEYS;
 
@@ -77,7 +80,8 @@ const tenantNotes = {
   maxLimit: 4,
 };
 
-export function sqlConfig(s: SqlStores): Config {
+/** `edit` changes the configuration before it is parsed (more services, roles or settings). */
+export function sqlConfig(s: SqlStores, edit?: (raw: Record<string, any>) => void): Config {
   const config = {
     server: { host: '127.0.0.1', port: 0 },
     audit: { sink: 'off' },
@@ -99,7 +103,56 @@ export function sqlConfig(s: SqlStores): Config {
       nosql: { grants: { '*': { read: true } } },
       aggonly: { grants: { 'pg.sql_accounts': { read: false, aggregate: true, sql: true } } },
       notesonly: { grants: { 'my.sql_notes': tenantNotes } },
+      // Aggregate-only, groups of at least 3 distinct names (a column the role cannot see).
+      kanon: {
+        grants: {
+          'pg.sql_accounts': {
+            read: false,
+            aggregate: true,
+            sql: true,
+            fields: ['id', 'tenant', 'email', 'amount', 'divisor'],
+            masks: { email: 'email' },
+            minGroupSize: { k: 3, distinctOn: 'name' },
+          },
+        },
+      },
+      // Rows may be read; groups need 2 rows.
+      rowsk: { grants: { 'pg.sql_accounts': { read: true, sql: true, minGroupSize: 2 }, 'my.sql_notes': { read: true, sql: true } } },
     },
   };
-  return parseConfig(JSON.stringify(config), 'sql-test.yaml', {});
+  // A copy: the grants above are shared by every call.
+  const raw = structuredClone(config) as Record<string, any>;
+  edit?.(raw);
+  return parseConfig(JSON.stringify(raw), 'sql-test.yaml', {});
+}
+
+/** POST /api/v2/_sql as `who` over real HTTP; the body parsed. */
+export async function postSql(url: string, who: Who, body: Record<string, unknown>): Promise<{ status: number; body: any; text: string }> {
+  const res = await fetch(`${url}/api/v2/_sql`, {
+    method: 'POST',
+    headers: { 'X-API-Key': `key-${who}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
+}
+
+export interface SqlServer {
+  stores: SqlStores;
+  srv: RunningServer;
+  close(): Promise<void>;
+}
+
+/** Stores named after `label` and a server over them (sqlConfig with `edit`); close stops it and drops them. */
+export async function startSqlServer(label: string, edit?: (raw: Record<string, any>) => void): Promise<SqlServer> {
+  const stores = await createSqlStores(label);
+  const srv = await startServer(sqlConfig(stores, edit));
+  return {
+    stores,
+    srv,
+    async close() {
+      await srv.close();
+      await stores.drop();
+    },
+  };
 }

@@ -15,7 +15,10 @@ export function funcCall(b: RawNode, scope: Scope, loc: number, typeOf: (node: R
   const name = parts[parts.length - 1]!;
   if (parts.length > 2 || (parts.length === 2 && parts[0] !== 'pg_catalog') || !AGGREGATES.has(name as AggFn)) {
     if (name === 'coalesce') throw new Refusal('write COALESCE without a schema', loc);
-    throw new Refusal(`function ${parts.join('.')}() is not supported; the functions are count, sum, avg, min, max and COALESCE`, loc);
+    throw new Refusal(
+      `function ${parts.join('.')}() is not supported; the functions are count, sum, avg, min, max and those in docs/sql.md`,
+      loc,
+    );
   }
   const fn = name as AggFn;
   if (!scope.allowAggregates) throw new Refusal(`aggregate functions are not allowed here (only in the SELECT list and ORDER BY)`, loc);

@@ -17,6 +17,8 @@ export type Expr =
   | { kind: 'neg'; arg: Expr; type: SqlType }
   | { kind: 'concat'; left: Expr; right: Expr; type: 'text' }
   | { kind: 'coalesce'; args: Expr[]; type: SqlType }
+  /** A scalar function, NULLIF, GREATEST or LEAST (functions.ts). */
+  | { kind: 'fn'; fn: string; args: Expr[]; type: SqlType }
   | { kind: 'case'; whens: { when: Expr; then: Expr }[]; else?: Expr; type: SqlType }
   | { kind: 'and' | 'or'; args: Expr[]; type: 'bool' }
   | { kind: 'not'; arg: Expr; type: 'bool' }

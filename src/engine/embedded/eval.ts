@@ -5,6 +5,7 @@ import { compareValues, type Row, type Value } from '../../values.js';
 import { slotKey, type Expr } from './ast.js';
 import { castValue, promote, toText } from './casts.js';
 import { dataError } from './errors.js';
+import { evalFunction } from './functions.js';
 import { addDec, divDec, divisionByZero, formatDec, modDec, mulDec, parseDec, subDec } from './numeric.js';
 import { columnTypeOf, intRange, isInt, typeName, type SqlType } from './sql-types.js';
 
@@ -45,6 +46,11 @@ export function evalExpr(e: Expr, row: Row): Value {
         if (v !== null) return v;
       }
       return null;
+    case 'fn':
+      return evalFunction(
+        e,
+        e.args.map((a) => evalExpr(a, row)),
+      );
     case 'case':
       for (const w of e.whens) if (evalExpr(w.when, row) === true) return evalExpr(w.then, row);
       return e.else ? evalExpr(e.else, row) : null;

@@ -120,7 +120,7 @@ function project(plan: Plan, rows: Row[]): Row[] {
   });
 }
 
-function sortCompare(type: SqlType, a: Value, b: Value, desc: boolean, nullsFirst: boolean): number {
+export function sortCompare(type: SqlType, a: Value, b: Value, desc: boolean, nullsFirst: boolean): number {
   if (a === null || b === null) {
     if (a === b) return 0;
     return (a === null) === nullsFirst ? -1 : 1;

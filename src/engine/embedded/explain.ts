@@ -68,6 +68,8 @@ export function formatExpr(e: Expr, view: ViewModel): string {
       return `${f(e.left)} || ${f(e.right)}`;
     case 'coalesce':
       return `COALESCE(${e.args.map(f).join(', ')})`;
+    case 'fn':
+      return `${e.fn}(${e.args.map(f).join(', ')})`;
     case 'case':
       return `CASE ${e.whens.map((w) => `WHEN ${f(w.when)} THEN ${f(w.then)}`).join(' ')}${e.else ? ` ELSE ${f(e.else)}` : ''} END`;
     case 'and':

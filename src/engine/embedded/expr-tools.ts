@@ -18,6 +18,7 @@ export function children(e: Expr): Expr[] {
     case 'compare':
       return [e.left, e.right];
     case 'coalesce':
+    case 'fn':
     case 'and':
     case 'or':
       return e.args;
@@ -57,6 +58,7 @@ export function mapExpr(e: Expr, f: (x: Expr) => Expr | undefined): Expr {
     case 'compare':
       return { ...e, left: m(e.left), right: m(e.right) } as Expr;
     case 'coalesce':
+    case 'fn':
     case 'and':
     case 'or':
       return { ...e, args: e.args.map(m) } as Expr;

@@ -4,6 +4,7 @@ import { canonicalNumeric, parseInt64 } from '../../values.js';
 import type { Expr } from './ast.js';
 import { funcCall } from './aggregate-calls.js';
 import { castTarget } from './cast-target.js';
+import { minMax, nullIf, scalarCall, scalarName } from './functions.js';
 import { boolean, coerce, commonType, finish, resolve, type Typed } from './coercion.js';
 import { aExpr, comparison } from './operators.js';
 import { locationOf, unwrap, type RawNode } from './parse.js';
@@ -41,7 +42,7 @@ export function typed(node: RawNode, scope: Scope): Typed {
       return { e: b.nulltesttype === 'IS_NOT_NULL' ? { kind: 'not', arg: test, type: 'bool' } : test, unknown: false, loc };
     }
     case 'A_Expr':
-      return aExpr(b, loc, sub);
+      return b.kind === 'AEXPR_NULLIF' ? nullIf(b, loc, sub) : aExpr(b, loc, sub);
     case 'CoalesceExpr': {
       const args = (b.args as RawNode[]).map(sub);
       const type = commonType(args, 'COALESCE');
@@ -49,8 +50,10 @@ export function typed(node: RawNode, scope: Scope): Typed {
     }
     case 'CaseExpr':
       return caseExpr(b, scope, loc);
-    case 'FuncCall':
-      return funcCall(b, scope, loc, typed);
+    case 'FuncCall': {
+      const scalar = scalarName(b);
+      return scalar ? scalarCall(scalar, b, loc, sub) : funcCall(b, scope, loc, typed);
+    }
     case 'SubLink':
       throw new Refusal('subqueries are not supported', loc);
     case 'ParamRef':
@@ -58,7 +61,7 @@ export function typed(node: RawNode, scope: Scope): Typed {
     case 'BooleanTest':
       throw new Refusal('IS TRUE / IS FALSE / IS UNKNOWN are not supported: compare with = true, or use IS NULL', loc);
     case 'MinMaxExpr':
-      throw new Refusal('GREATEST and LEAST are not supported', loc);
+      return minMax(b, loc, sub);
     case 'NullIfExpr':
       throw new Refusal('NULLIF is not supported', loc);
     default:

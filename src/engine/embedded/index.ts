@@ -9,6 +9,7 @@ import { ApiError, StoreError } from '../../errors.js';
 import type { EngineQuery, EngineResult, ExecuteOptions, ExplainResult, View, ViewEngine } from '../view.js';
 import { analyzeView } from './analyze.js';
 import type { ViewModel } from './ast.js';
+import { outputLineage } from './column-lineage.js';
 import { ViewDefinitionError } from './errors.js';
 import { castColumn } from './expr-tools.js';
 import { executePlan, joinScanner, RowBudgetExceeded } from './execute.js';
@@ -62,6 +63,7 @@ export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOpti
         ...(o.type === 'int2' || o.type === 'int4' || o.type === 'int8' ? { intWidth: o.type } : {}),
         ...optional(spec.view.columns?.[o.name]?.description ?? stored?.description),
         ...(stored ? { storeType: stored.nativeType } : {}),
+        lineage: outputLineage(model, o.expr),
       };
     }),
     engine: new EmbeddedEngine(model, spec, options.pushdown ?? true),

@@ -71,6 +71,8 @@ export function nullable(e: Expr, relations: Relation[], padded: Set<number>, wh
       return e.fn === 'count' ? false : wholeAggregate || e.arg === undefined || rec(e.arg);
     case 'coalesce':
       return e.args.every(rec);
+    case 'fn':
+      return e.fn !== 'concat';
     case 'case':
       return e.else === undefined || rec(e.else) || e.whens.some((w) => rec(w.then));
     case 'cast':

@@ -6,6 +6,7 @@ import { parse as pgParse } from 'libpg-query';
 import { badRequest, type ApiError } from '../../errors.js';
 import { locationOf, type RawNode } from '../../engine/embedded/parse.js';
 import { linePos } from '../../engine/embedded/errors.js';
+import { SCALAR_FUNCTIONS } from '../../engine/embedded/functions.js';
 
 /** Parser nodes a governed statement may contain. */
 const NODES = new Set([
@@ -26,6 +27,7 @@ const NODES = new Set([
   'CaseExpr',
   'CaseWhen',
   'CoalesceExpr',
+  'MinMaxExpr',
   'FuncCall',
   'RangeVar',
   'Alias',
@@ -50,7 +52,6 @@ const NAMES: Record<string, string> = {
   A_Indirection: 'subscripts and field selection',
   RowExpr: 'a row constructor',
   CollateClause: 'COLLATE',
-  MinMaxExpr: 'GREATEST/LEAST',
   NullIfExpr: 'NULLIF',
   BooleanTest: 'IS TRUE/IS FALSE',
   GroupingSet: 'GROUPING SETS, ROLLUP and CUBE',
@@ -61,6 +62,11 @@ const NAMES: Record<string, string> = {
 
 /** The functions a statement may call: the aggregates the engine computes exactly. */
 export const SQL_FUNCTIONS = ['count', 'sum', 'avg', 'min', 'max'] as const;
+
+export { SCALAR_FUNCTIONS };
+
+/** Every function a statement may call: the aggregates and the scalar functions (functions.ts). */
+const FUNCTIONS: readonly string[] = [...SQL_FUNCTIONS, ...SCALAR_FUNCTIONS];
 
 /** Clauses of SELECT refused with the construct's name. */
 const SELECT_CLAUSES: [string, string][] = [
@@ -138,8 +144,10 @@ function checkSelect(sql: string, sel: RawNode, at: number | undefined): void {
 function checkFunction(sql: string, f: RawNode, at: number | undefined): void {
   const names = ((f.funcname ?? []) as RawNode[]).map((n) => String(n.String?.sval ?? ''));
   const name = names.join('.');
-  if (names.length !== 1 || !(SQL_FUNCTIONS as readonly string[]).includes(names[0]!)) {
-    throw sqlError(sql, `function ${name}() is not allowed; the functions are ${SQL_FUNCTIONS.join(', ')} (docs/sql.md)`, at);
+  // The parser writes SQL-syntax calls (TRIM, SUBSTRING ... FROM, POSITION ... IN) as pg_catalog.name.
+  const bare = names.length === 1 || (names.length === 2 && names[0] === 'pg_catalog');
+  if (!bare || !FUNCTIONS.includes(names[names.length - 1]!)) {
+    throw sqlError(sql, `function ${name}() is not allowed; the functions are ${FUNCTIONS.join(', ')} (docs/sql.md)`, at);
   }
   if (f.over) throw sqlError(sql, `window functions (${name}() OVER) are not allowed`, at);
   if (f.agg_filter) throw sqlError(sql, `${name}() FILTER (...) is not allowed: use CASE inside the aggregate`, at);

@@ -3,7 +3,7 @@
 // governed query (granted columns only, the row filter with bound claims, the row budget), to which
 // the engine's pushed conjuncts are ANDed. The engine never sees a store, only these scans.
 import type { ViewId } from '../../config/view-id.js';
-import type { View } from '../../engine/view.js';
+import type { View, ViewColumn } from '../../engine/view.js';
 import { ApiError, notFound } from '../../errors.js';
 import { govern } from '../../policy/govern.js';
 import type { ViewAccess } from '../../policy/access.js';
@@ -11,6 +11,7 @@ import type { Identity } from '../../policy/identity.js';
 import { and, type Pushdown } from '../../query/predicate.js';
 import type { ColumnInfo, NativeQuery, ReadOptions, ScanResult, Source, TableInfo } from '../../sources/source.js';
 import { takeEverything } from '../../sources/source.js';
+import type { Row } from '../../values.js';
 
 /** One view the statement reads, as the caller may read it. */
 export interface SqlRelation {
@@ -24,11 +25,26 @@ function noSuchRelation(name: string): ApiError {
   return notFound(`no such relation "${name}"`, { relation: name });
 }
 
+/**
+ * The column minGroupSize counts a view's entities by (its distinctOn, which may be hidden from the
+ * caller), under a name no statement can write: the allow-list refuses the NUL character.
+ */
+export const ENTITY = '\u0000entity';
+
+function columnInfo(c: ViewColumn, name = c.name): ColumnInfo {
+  return { name, type: c.type, nullable: c.nullable, nativeType: c.type === 'int' ? (c.intWidth ?? 'int8') : c.type };
+}
+
+/** The entity column of a view whose grant has minGroupSize with distinctOn, as the column ENTITY. */
+export function entityInfo(view: View, access: ViewAccess): ColumnInfo | undefined {
+  const on = access.minGroupSize?.distinctOn;
+  const c = on === undefined ? undefined : view.columns.find((x) => x.name === on);
+  return c ? columnInfo(c, ENTITY) : undefined;
+}
+
 /** The view's columns as the caller may read them, with their stored types (a masked column's values are masked on output only). */
 export function relationInfo(view: View, access: ViewAccess): TableInfo {
-  const columns: ColumnInfo[] = view.columns
-    .filter((c) => access.schema.byName.has(c.name))
-    .map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, nativeType: c.type === 'int' ? (c.intWidth ?? 'int8') : c.type }));
+  const columns: ColumnInfo[] = view.columns.filter((c) => access.schema.byName.has(c.name)).map((c) => columnInfo(c));
   // A key with a hidden or masked column is not the caller's to know.
   const keyReadable = view.key.length > 0 && view.key.every((k) => access.schema.byName.get(k)?.masked === false);
   return { name: view.name, columns, primaryKey: keyReadable ? [...view.key] : [] };
@@ -74,13 +90,35 @@ export class GovernedViews implements Source {
 
   async scan(table: string, pushdown: Pushdown, options: ReadOptions = {}): Promise<ScanResult> {
     const { view, access } = this.relation(table);
-    const fields = pushdown.columns.length > 0 ? pushdown.columns : [access.schema.columns[0]!.name];
-    const governed = govern(access, this.identity, view, { fields });
+    const visible = pushdown.columns.filter((c) => c !== ENTITY);
+    const fields = visible.length > 0 ? visible : [access.schema.columns[0]!.name];
+    // An aggregate-only grant's rows are scanned for a statement that aggregates them
+    // (aggregate-policy.ts refuses any other): only groups leave the engine.
+    const governed = govern(access.read ? access : { ...access, read: true }, this.identity, view, { fields });
+    // The entity column is read below the policy, as aggregates read it for minGroupSize, and renamed.
+    const on = pushdown.columns.includes(ENTITY) ? access.minGroupSize?.distinctOn : undefined;
+    const columns = on !== undefined && !fields.includes(on) ? [...governed.engine.columns, on] : governed.engine.columns;
     const budget = access.rowBudget;
     const result = await view.engine.execute(
-      { ...governed.engine, where: and(governed.engine.where, pushdown.where), orderBy: [], limit: budget + 1, offset: 0, count: false },
+      {
+        ...governed.engine,
+        columns,
+        where: and(governed.engine.where, pushdown.where),
+        orderBy: [],
+        limit: budget + 1,
+        offset: 0,
+        count: false,
+      },
       options,
     );
+    const rows =
+      on === undefined
+        ? result.rows
+        : result.rows.map((row) => {
+            const out: Row = { ...row, [ENTITY]: row[on] ?? null };
+            if (!fields.includes(on)) delete out[on];
+            return out;
+          });
     if (result.rows.length > budget) {
       throw new ApiError(
         'row_budget_exceeded',
@@ -88,7 +126,7 @@ export class GovernedViews implements Source {
         { view: view.id, rowBudget: budget },
       );
     }
-    return { rows: result.rows, native: this.native(view.id, result.queries) };
+    return { rows, native: this.native(view.id, result.queries) };
   }
 
   private native(id: string, queries: NativeQuery[]): NativeQuery {

@@ -1,4 +1,4 @@
-// A governed SQL request as a surface hands it over: `{sql, limit?, explain?}` (REST's body, MCP's
+// A governed SQL request as a surface hands it over: `{sql, limit?, explain?, cursor?}` (REST's body, MCP's
 // tool arguments), checked inside the pipeline so a malformed one is audited like any refusal.
 import { badRequest } from '../../errors.js';
 import type { SqlRequest } from './run.js';
@@ -6,7 +6,7 @@ import type { SqlRequest } from './run.js';
 /** Longest statement text accepted, in characters. */
 const MAX_SQL_LENGTH = 20_000;
 
-export function parseSqlRequest(input: unknown, allowed: readonly string[] = ['sql', 'limit', 'explain']): SqlRequest {
+export function parseSqlRequest(input: unknown, allowed: readonly string[] = ['sql', 'limit', 'explain', 'cursor']): SqlRequest {
   if (!input || typeof input !== 'object' || Array.isArray(input))
     throw badRequest('the body is a JSON object: {"sql": "SELECT ...", "limit": 100}');
   const o = input as Record<string, unknown>;
@@ -23,6 +23,11 @@ export function parseSqlRequest(input: unknown, allowed: readonly string[] = ['s
   if (o.explain !== undefined) {
     if (typeof o.explain !== 'boolean') throw badRequest('"explain" is true or false', { param: 'explain' });
     out.explain = o.explain;
+  }
+  if (o.cursor !== undefined) {
+    if (typeof o.cursor !== 'string' || o.cursor === '')
+      throw badRequest('"cursor" is the next_cursor of an earlier page, as it was returned', { param: 'cursor' });
+    out.cursor = o.cursor;
   }
   return out;
 }

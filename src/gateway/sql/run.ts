@@ -1,7 +1,8 @@
 // One governed SQL statement (docs/sql.md): allow-list (allow.ts) -> the embedded engine's parse
 // and analysis over the caller's views (relations.ts) -> the masked-column guard (lineage.ts) ->
-// the engine's own planner and executor, each view a governed scan -> masks on output. The text
-// never reaches a store.
+// aggregate rights (aggregate-policy.ts) -> the engine's own planner and executor, each view a
+// governed scan -> minGroupSize, masks, order and the page (page.ts). The text never reaches a
+// store.
 import type { Config } from '../../config/schema.js';
 import { parseViewId, type ViewId } from '../../config/view-id.js';
 import type { ViewModel } from '../../engine/embedded/ast.js';
@@ -16,16 +17,21 @@ import { columnTypeOf } from '../../engine/embedded/sql-types.js';
 import type { View } from '../../engine/view.js';
 import { ApiError, badRequest } from '../../errors.js';
 import type { ViewAccess } from '../../policy/access.js';
+import type { CursorCodec } from '../../policy/cursor.js';
 import type { Identity } from '../../policy/identity.js';
 import type { ColumnType, Row } from '../../values.js';
 import { allowedStatement, sqlError } from './allow.js';
 import { guardMasked, maskedOutputs } from './lineage.js';
+import { governSqlAggregates } from './aggregate-policy.js';
+import { cursorOffset, cutPage, pagedStatement, sqlCursorBinding } from './page.js';
 import { GovernedViews, relationInfo, type SqlRelation } from './relations.js';
 
 export interface SqlRequest {
   sql: string;
   limit?: number;
   explain?: boolean;
+  /** The next_cursor of an earlier page of the same statement and limit. */
+  cursor?: string;
 }
 
 interface SqlField {
@@ -38,6 +44,12 @@ export interface SqlResult {
   fields: SqlField[];
   /** More rows exist beyond the limit. */
   truncated: boolean;
+  /** The cursor of the next page, when more rows exist. */
+  nextCursor?: string;
+  /** The cursor of the rows after the first `shown` of this page (a surface that shows fewer rows than it got). */
+  cursorAfter(shown: number): string | undefined;
+  /** Groups left out because a view read has minGroupSize (only then). */
+  suppressedGroups?: number;
   /** The views read, in FROM order. */
   views: ViewId[];
   /** The limit applied: the client's, capped by the smallest maxLimit of the views read. */
@@ -53,10 +65,15 @@ export interface SqlContext {
   resolve(id: ViewId): Promise<{ view: View; access: ViewAccess } | undefined>;
   /** Rate limit of the view's grant (one token per view read). */
   admit(access: ViewAccess): Promise<void>;
+  /** Seals and opens cursors (server.cursorSecret). */
+  cursors: CursorCodec;
   signal?: AbortSignal;
 }
 
 const NAME = 'sql';
+
+/** The engine returns every row of the statement: page.ts orders and cuts them (the scans are bounded by row budgets). */
+const EVERY_ROW = Number.MAX_SAFE_INTEGER - 1;
 
 export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResult> {
   const { sql } = req;
@@ -71,23 +88,22 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
     if (!s) services.set(name, (s = new GovernedViews(name, ctx.identity, relations)));
     return s;
   };
-  let analyzed: ViewModel;
+  let model: ViewModel;
   try {
-    analyzed = await analyzeView(NAME, sql, syntax, (svc, table) =>
+    model = await analyzeView(NAME, sql, syntax, (svc, table) =>
       Promise.resolve({ kind: 'view', info: relations.get(`${svc}.${table}` as ViewId)!.info }),
     );
   } catch (err) {
     throw err instanceof Refusal ? sqlError(sql, err.message.replace(/ in embedded views/g, ' in governed SQL'), err.location) : err;
   }
-  // The engine applies a view's own ORDER BY only under its LIMIT/OFFSET (a request's order wins
-  // otherwise); here the statement's order is the answer's, so it always applies.
-  const model: ViewModel = analyzed.orderBy.length > 0 ? { ...analyzed, offset: analyzed.offset ?? 0 } : analyzed;
-  const accessOf = (rel: number): ViewAccess => {
+  const relationOf = (rel: number): SqlRelation => {
     const r = model.relations[rel]!;
-    return relations.get(`${r.source}.${r.table}` as ViewId)!.access;
+    return relations.get(`${r.source}.${r.table}` as ViewId)!;
   };
+  const accessOf = (rel: number): ViewAccess => relationOf(rel).access;
   const masked = (rel: number, column: string): boolean => accessOf(rel).schema.byName.get(column)?.masked === true;
   guardMasked(model, masked);
+  const governed = governSqlAggregates(model, relationOf);
 
   const all = [...relations.values()];
   if (req.explain) {
@@ -97,10 +113,18 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   for (const r of all) await ctx.admit(r.access);
   const cap = Math.min(...all.map((r) => r.access.schema.maxLimit));
   const limit = Math.min(req.limit ?? cap, cap);
+  const binding = sqlCursorBinding(
+    ctx.identity.identityKey,
+    sql,
+    req.limit,
+    all.map((r) => r.access),
+  );
+  const start = req.cursor === undefined ? 0 : cursorOffset(ctx.cursors.open(req.cursor, binding));
+  const paged = pagedStatement(governed.model, governed.sizes);
   const engine = ctx.config.engine;
   const plan = planRequest(
-    model,
-    { columns: model.outputs.map((o) => o.name), orderBy: [], limit, offset: 0, count: false },
+    paged.model,
+    { columns: paged.model.outputs.map((o) => o.name), orderBy: [], limit: EVERY_ROW, offset: 0, count: false },
     {
       pushdown: true,
       // Each view's scan keeps to its own budget (relations.ts); this bounds the statement's total.
@@ -113,16 +137,18 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   );
   const { result, stats } = await executePlan(plan, source, ctx.signal ? { signal: ctx.signal } : {});
   const maskedOut = maskedOutputs(model, masked);
-  const rows = result.rows.map((row) => {
-    if (maskedOut.size === 0) return row;
-    const out: Row = { ...row };
-    for (const [name, { rel, column }] of maskedOut) out[name] = accessOf(rel).schema.masks.get(column)!(out[name] ?? null);
-    return out;
-  });
+  const masks = new Map([...maskedOut].map(([name, { rel, column }]) => [name, accessOf(rel).schema.masks.get(column)!]));
+  const page = cutPage(paged, result.rows, masks, start, limit);
+  const cursorAfter = (shown: number): string | undefined =>
+    shown > 0 ? ctx.cursors.seal(binding, { values: [start + shown] }) : undefined;
+  const next = page.more ? cursorAfter(page.rows.length) : undefined;
   return {
-    rows,
+    rows: page.rows,
     fields: model.outputs.map((o) => ({ name: o.name, type: maskedOut.has(o.name) ? 'text' : columnTypeOf(o.type) })),
-    truncated: result.hasMore,
+    truncated: page.more,
+    ...(next !== undefined ? { nextCursor: next } : {}),
+    cursorAfter,
+    ...(governed.sizes.length > 0 ? { suppressedGroups: page.suppressed } : {}),
     views: all.map((r) => r.view.id),
     limit,
     ...(req.explain ? { explain: { plan: { engine: 'sql' as const, text: renderPlan(plan, stats) }, queries: result.queries } } : {}),
@@ -141,20 +167,6 @@ async function resolveRelations(sql: string, syntax: SyntaxView, ctx: SqlContext
     const { view, access } = found;
     if (!access.grant.sql) {
       throw new ApiError('forbidden', `your grant on "${id}" does not allow SQL: it needs \`sql: true\``, { view: id });
-    }
-    if (!access.read) {
-      throw new ApiError(
-        'forbidden',
-        `your grant on "${id}" is aggregate-only (read: false); governed SQL over it is not supported, use aggregates`,
-        {
-          view: id,
-        },
-      );
-    }
-    if (access.minGroupSize) {
-      throw new ApiError('forbidden', `your grant on "${id}" has minGroupSize; governed SQL over it is not supported, use aggregates`, {
-        view: id,
-      });
     }
     out.set(id, { view, access, info: relationInfo(view, access) });
   }

@@ -156,6 +156,11 @@ export function components(config: Config): Json {
                 masked: { type: 'boolean' },
                 filterable: { type: 'boolean' },
                 description: { type: 'string' },
+                lineage: {
+                  type: 'array',
+                  items: { type: 'string' },
+                  description: 'The source columns (source.table.column) this column is derived from, for views over other tables.',
+                },
               },
             },
           },

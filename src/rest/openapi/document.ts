@@ -8,6 +8,7 @@ import { components, type Json } from './components.js';
 import { byIds, listOperation, queryOperation, rowOperation, schemaOperation } from './operations.js';
 import { writeOperations } from './write-operations.js';
 import { rowSchema } from './row-schema.js';
+import { sqlOperation } from './sql-operation.js';
 
 /** A view as the caller sees it, with what its grant adds: the masks' names and whether it may explain. */
 export interface DescribedView {
@@ -26,6 +27,8 @@ export interface OpenApiInput {
   views: DescribedView[];
   /** Ids of views the caller may read that cannot be described right now (their stores are down). */
   unavailable: string[];
+  /** Whether the caller may use governed SQL (POST /api/v2/_sql). */
+  sql?: boolean;
 }
 
 /** The document for one caller; views that cannot be built right now are listed, not described. */
@@ -50,6 +53,7 @@ export function openApiDocument(input: OpenApiInput): Json {
     paths[`/api/v2/${s}/_table`] = { get: listOperation(s, '_table') };
     paths[`/api/v2/${s}/_schema`] = { get: listOperation(s, '_schema') };
   }
+  if (input.sql) paths['/api/v2/_sql'] = { post: sqlOperation() };
   const security: Json[] = [{ apiKey: [] }];
   if (config.auth.jwt) security.push({ bearer: [] });
   return {
