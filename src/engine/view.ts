@@ -5,6 +5,8 @@ import type { OrderTerm, Predicate } from '../query/predicate.js';
 import type { NativeQuery, ReadOptions } from '../sources/source.js';
 import type { AggregateQuery, AggregateResult, IntWidth } from './aggregate/types.js';
 
+export type { AggregateQuery, AggregateResult };
+
 export interface ViewColumn {
   name: string;
   type: ColumnType;
