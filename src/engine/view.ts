@@ -6,6 +6,8 @@ import type { NativeQuery, ReadOptions } from '../sources/source.js';
 import type { Writer } from '../sources/write.js';
 import type { AggregateQuery, AggregateResult, IntWidth } from './aggregate/types.js';
 
+export type { AggregateQuery, AggregateResult };
+
 export interface ViewColumn {
   name: string;
   type: ColumnType;

@@ -1,21 +1,12 @@
 // Aggregates over real HTTP and the real MCP SDK client (docs/query.md "Aggregates",
 // docs/security.md "Aggregate rights"): the aggregate right, aggregate-only grants, masked and
 // hidden fields, row filters before aggregation, minGroupSize and maxLimit, on both surfaces.
-import { createHash } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createReferenceStores,
-  get,
-  referenceConfig,
-  startServer,
-  type ReferenceStores,
-  type RunningServer,
-} from '../support/reference.js';
-import { withAuthAndRoles } from '../support/jwt.js';
+import { describe, expect, it } from 'vitest';
+import { get } from '../support/reference.js';
+import { apiKeysYaml, referenceServer, type ApiKeys } from '../support/reference-server.js';
 
-const sha = (k: string) => createHash('sha256').update(k).digest('hex');
-const KEYS: Record<string, { role: string; claims?: string }> = {
+const KEYS: ApiKeys = {
   analyst: { role: 'analyst' },
   reader: { role: 'reader' },
   counter: { role: 'counter', claims: '{ tenant_id: t2 }' },
@@ -26,9 +17,7 @@ const KEYS: Record<string, { role: string; claims?: string }> = {
 const AUTH_AND_ROLES = `
 auth:
   apiKeys:
-${Object.entries(KEYS)
-  .map(([name, k]) => `    - { name: ${name}, sha256: ${sha(`key-${name}`)}, role: ${k.role}${k.claims ? `, claims: ${k.claims}` : ''} }`)
-  .join('\n')}
+${apiKeysYaml(KEYS)}
 roles:
   analyst:
     grants: { "*": { read: true, aggregate: true, explain: true } }
@@ -55,21 +44,10 @@ roles:
       app.orders: { read: true, minGroupSize: 2 }
 `;
 
-let stores: ReferenceStores;
-let srv: RunningServer;
-
-beforeAll(async () => {
-  stores = await createReferenceStores('agg_policy');
-  srv = await startServer(referenceConfig(stores.env, (y) => withAuthAndRoles(y, AUTH_AND_ROLES)));
-});
-
-afterAll(async () => {
-  await srv?.close();
-  await stores?.drop();
-});
+const ref = referenceServer('agg_policy', AUTH_AND_ROLES);
 
 const as = (name: keyof typeof KEYS) => ({ 'X-API-Key': `key-${name}` });
-const api = (path: string, params: Record<string, string>) => `${srv.url}/api/v2${path}?${new URLSearchParams(params).toString()}`;
+const api = (path: string, params: Record<string, string>) => `${ref.srv.url}/api/v2${path}?${new URLSearchParams(params).toString()}`;
 const orders = (params: Record<string, string>, who: keyof typeof KEYS) => get(api('/app/_table/orders', params), as(who));
 const customers = (params: Record<string, string>, who: keyof typeof KEYS) => get(api('/crm/_table/customers', params), as(who));
 
@@ -154,7 +132,7 @@ describe('REST aggregate rights', () => {
 
   it('an aggregate-only grant refuses rows and min/max but answers counts, within its row filter', async () => {
     expect((await customers({}, 'counter')).status).toBe(403);
-    expect((await get(`${srv.url}/api/v2/crm/_table/customers/1`, as('counter'))).status).toBe(403);
+    expect((await get(`${ref.srv.url}/api/v2/crm/_table/customers/1`, as('counter'))).status).toBe(403);
     const minmax = await customers({ fields: 'max(customer_id)' }, 'counter');
     expect(minmax.status).toBe(403);
     expect(minmax.body.error.message).toMatch(/aggregate-only/);
@@ -215,7 +193,7 @@ describe('REST aggregate rights', () => {
 describe('MCP aggregate_view', () => {
   const connect = async (who: keyof typeof KEYS) => {
     const client = new Client({ name: 'agg-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`), { requestInit: { headers: as(who) } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${ref.srv.url}/mcp`), { requestInit: { headers: as(who) } }));
     return client;
   };
 

@@ -2,23 +2,16 @@
 // masked-field inference is refused, hidden fields look exactly like missing ones, every mask
 // gives its documented output (docs/security.md, "Masks"), the most specific grant wins, and row
 // filters bind claims (missing, array, quoted, typed, hostile) without ever widening.
-import { createHash, createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createReferenceStores,
-  get,
-  referenceConfig,
-  startServer,
-  type ReferenceStores,
-  type RunningServer,
-} from '../support/reference.js';
-import { signHs256, withAuthAndRoles } from '../support/jwt.js';
+import { createHmac } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { get } from '../support/reference.js';
+import { signHs256 } from '../support/jwt.js';
+import { apiKeysYaml, referenceServer, type ApiKeys } from '../support/reference-server.js';
 
 const SECRET = 'policy-grants-secret-0123456789abcdef';
-const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
 /** API keys by name; each key's secret is `key-<name>`. */
-const KEYS: Record<string, { role: string; claims?: string }> = {
+const KEYS: ApiKeys = {
   internal: { role: 'internal' },
   partner: { role: 'external', claims: '{ tenant_id: t2 }' },
   noclaim: { role: 'external' },
@@ -37,9 +30,7 @@ const KEYS: Record<string, { role: string; claims?: string }> = {
 const AUTH_AND_ROLES = `
 auth:
   apiKeys:
-${Object.entries(KEYS)
-  .map(([name, k]) => `    - { name: ${name}, sha256: ${sha(`key-${name}`)}, role: ${k.role}${k.claims ? `, claims: ${k.claims}` : ''} }`)
-  .join('\n')}
+${apiKeysYaml(KEYS)}
   jwt:
     issuer: https://idp.test/
     audience: viewgate
@@ -90,25 +81,17 @@ roles:
       app.orders: { read: true, rowFilter: "customer_id = {claims.customer}" }
 `;
 
-let stores: ReferenceStores;
-let srv: RunningServer;
+const ref = referenceServer('policy_grants', AUTH_AND_ROLES);
 let hashSecret: string;
 
-beforeAll(async () => {
-  stores = await createReferenceStores('policy_grants');
-  srv = await startServer(referenceConfig(stores.env, (y) => withAuthAndRoles(y, AUTH_AND_ROLES)));
-  hashSecret = srv.rt.config.masking.hashSecret!;
-});
-
-afterAll(async () => {
-  await srv?.close();
-  await stores?.drop();
+beforeAll(() => {
+  hashSecret = ref.srv.rt.config.masking.hashSecret!;
 });
 
 const as = (name: keyof typeof KEYS) => ({ 'X-API-Key': `key-${name}` });
 const api = (path: string, params: Record<string, string> = {}) => {
   const qs = new URLSearchParams(params).toString();
-  return `${srv.url}/api/v2${path}${qs ? `?${qs}` : ''}`;
+  return `${ref.srv.url}/api/v2${path}${qs ? `?${qs}` : ''}`;
 };
 const customers = (params: Record<string, string>, who: keyof typeof KEYS) => get(api('/crm/_table/customers', params), as(who));
 
@@ -250,7 +233,7 @@ describe('row filters and claims', () => {
       Authorization: `Bearer ${await signHs256(SECRET, { roles: ['external'] }, { iss: 'https://idp.test/' })}`,
     });
     expect(t.status).toBe(403);
-    expect(srv.audit.records.at(-1)).toMatchObject({ status: 403, decision: 'deny', role: 'external', view: 'crm.customers' });
+    expect(ref.srv.audit.records.at(-1)).toMatchObject({ status: 403, decision: 'deny', role: 'external', view: 'crm.customers' });
     // /{id} too: the row exists, the claim does not.
     expect((await get(api('/crm/_table/customers/1'), as('noclaim'))).status).toBe(403);
   });

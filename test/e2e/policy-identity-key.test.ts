@@ -7,34 +7,24 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { parseDocument } from 'yaml';
-import {
-  createReferenceStores,
-  get,
-  referenceConfig,
-  startServer,
-  type ReferenceStores,
-  type RunningServer,
-} from '../support/reference.js';
+import { get, referenceConfig, startServer, type RunningServer } from '../support/reference.js';
+import { referenceStores } from '../support/reference-server.js';
 import { signHs256, type TokenOptions } from '../support/jwt.js';
 import { externalGrant } from './ops-helpers.js';
 import { canonicalJson } from '../../src/policy/identity.js';
 
 const QUERY = '/api/v2/crm/_table/customers?fields=customer_id&limit=1';
 const ISS = 'viewgate-demo';
-let stores: ReferenceStores;
+const ref = referenceStores('idkey');
 const servers: RunningServer[] = [];
 
-beforeAll(async () => {
-  stores = await createReferenceStores('idkey');
-});
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
-  await stores?.drop();
 });
 
 /** The reference config with a 2/minute limit on the external grant and `jwt` settings added. */
 async function serve(jwt: Record<string, unknown> = {}): Promise<RunningServer> {
-  const config = referenceConfig(stores.env, (y) => {
+  const config = referenceConfig(ref.stores.env, (y) => {
     const doc = parseDocument(externalGrant(y, { rateLimit: '2/minute' }));
     for (const [k, v] of Object.entries(jwt)) doc.setIn(['auth', 'jwt', k], v);
     return doc.toString();

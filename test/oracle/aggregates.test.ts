@@ -2,7 +2,9 @@
 // queries, sent over REST to table views on PostgreSQL and MariaDB and to an embedded view joining
 // them, must give the rows PostgreSQL gives for the same SQL over the same data under the same
 // policy (row filter, minGroupSize). NULL groups, empty inputs, numeric scale, sums of int8 beyond
-// 64 bits and count(distinct) are in the data. The oracle is SQL text run by PostgreSQL; it shares
+// 64 bits and count(distinct) are in the data. Federated views over MariaDB and PostgreSQL cover
+// partial aggregation below the join (docs/engine.md, "Aggregate pushdown") where it is sound and
+// where it must decline: both give PostgreSQL's rows. The oracle is SQL text run by PostgreSQL; it shares
 // no code with viewgate. A property check on every response under minGroupSize: each returned
 // group comes from at least k distinct customers, counted by PostgreSQL.
 import { createHash } from 'node:crypto';
@@ -16,6 +18,8 @@ import { parseLossless, type Num } from '../support/lossless-json.js';
 const SEED = Number(process.env.VG_ORACLE_SEED ?? 20_240_331);
 const N = Number(process.env.VG_ORACLE_AGGREGATES ?? 60);
 const K = 3;
+/** The row budget of the view fp.budget_oc. */
+const BUDGET = 80;
 
 /** A small deterministic generator (mulberry32). */
 function rng(seed: number): () => number {
@@ -63,12 +67,48 @@ const SEGMENTS = Array.from({ length: 12 }, (_, i) => [i + 1, ['retail', 'b2b', 
 const JOINED_SQL = (sales: string, customers: string) =>
   `SELECT s.id, s.region, s.status, s.cust, s.qty, s.amount, c.segment FROM ${sales} s LEFT JOIN ${customers} c ON c.cust = s.cust`;
 
+/** Customers 1-12 in MariaDB (5 and 9 without a segment); orders of customers 13 and 14, and orders without one, meet none. */
+const FED_CUSTOMERS = Array.from({ length: 12 }, (_, i) => [i + 1, i === 4 || i === 8 ? null : ['retail', 'b2b', 'gov'][i % 3]!, i % 2]);
+/** Two or three contacts per customer: the contacts' customer column is not unique. */
+const FED_CONTACTS = Array.from({ length: 30 }, (_, i) => [i + 1, (i % 12) + 1, ['mail', 'phone', 'web'][i % 3]!]);
+
+interface FedTables {
+  orders: string;
+  customers: string;
+  contacts: string;
+}
+
+const FED_OUTPUTS = 'o.id, o.region, o.status, o.cust, o.qty, o.small, o.big, o.amount, o.price, c.segment, c.tier';
+/** Orders (PostgreSQL) joined with customers and contacts (MariaDB); the first two views aggregate below the join. */
+const FED_SQL: Record<string, (t: FedTables) => string> = {
+  inner_oc: (t) => `SELECT ${FED_OUTPUTS} FROM ${t.customers} c JOIN ${t.orders} o ON o.cust = c.cust`,
+  left_oc: (t) => `SELECT ${FED_OUTPUTS} FROM ${t.orders} o LEFT JOIN ${t.customers} c ON c.cust = o.cust`,
+  // Declined: the orders are on the NULL-padded side.
+  cust_left: (t) =>
+    `SELECT c.cust, c.segment, c.tier, o.id, o.status, o.qty, o.amount FROM ${t.customers} c LEFT JOIN ${t.orders} o ON o.cust = c.cust`,
+  // Declined: a row of orders meets several contacts.
+  contacts: (t) =>
+    `SELECT o.id, o.status, o.cust, o.qty, o.amount, t.id AS contact_id, t.channel FROM ${t.orders} o JOIN ${t.contacts} t ON t.cust = o.cust`,
+};
+const FED_KEYS: Record<string, string[]> = { inner_oc: ['id'], left_oc: ['id'], cust_left: ['cust', 'id'], contacts: ['id', 'contact_id'] };
+const FED_FIELDS: Record<string, string[]> = {
+  inner_oc: FED_OUTPUTS.split(', ').map((c) => c.slice(2)),
+  left_oc: FED_OUTPUTS.split(', ').map((c) => c.slice(2)),
+  cust_left: ['cust', 'segment', 'tier', 'id', 'status', 'qty', 'amount'],
+  contacts: ['id', 'status', 'cust', 'qty', 'amount', 'contact_id', 'channel'],
+};
+const ORACLE_FED: FedTables = { orders: 'agf_orders', customers: 'oracle_agf_customers', contacts: 'oracle_agf_contacts' };
+const SOURCE_FED: FedTables = { orders: 'pg.agf_orders', customers: 'my.agf_customers', contacts: 'my.agf_contacts' };
+const fedFrom = (view: string) => `(${FED_SQL[view]!(ORACLE_FED)}) j`;
+
 interface Target {
   path: string;
   /** The oracle's FROM: a table or subquery over the same data, in PostgreSQL. */
   from: string;
   groupable: string[];
   metrics: [string, string][];
+  /** Filters beside FILTERS. */
+  filters?: string[];
 }
 
 const TABLE_METRICS: [string, string][] = [
@@ -96,6 +136,23 @@ const JOINED_METRICS: [string, string][] = [
   ['max(segment)', 'max(segment)'],
 ];
 
+/** Pushed below the join, except count(distinct status) (not the join key) and max(segment) (a column of the joined side). */
+const FED_METRICS: [string, string][] = [
+  ...TABLE_METRICS.filter(([m]) => m !== 'count(distinct region)'),
+  ['count(distinct cust)', 'count(DISTINCT cust)'],
+  ['count(distinct status)', 'count(DISTINCT status)'],
+  ['max(segment)', 'max(segment)'],
+];
+const FED_DECLINED_METRICS: [string, string][] = [
+  ['count(*)', 'count(*)'],
+  ['count(qty)', 'count(qty)'],
+  ['count(distinct cust)', 'count(DISTINCT cust)'],
+  ['sum(qty)', 'sum(qty)'],
+  ['avg(amount)', 'avg(amount)'],
+];
+/** One condition over both sides of the join: declines. */
+const BOTH_SIDES = "qty > 10 or segment = 'b2b'";
+
 const TARGETS: Target[] = [
   { path: '/pgs/_table/agg_sales', from: 'agg_sales', groupable: ['region', 'status'], metrics: TABLE_METRICS },
   { path: '/mys/_table/agg_sales', from: 'oracle_my_sales', groupable: ['region', 'status'], metrics: TABLE_METRICS },
@@ -105,6 +162,15 @@ const TARGETS: Target[] = [
     groupable: ['region', 'status', 'segment'],
     metrics: JOINED_METRICS,
   },
+  ...['inner_oc', 'left_oc'].map((v) => ({
+    path: `/fp/_table/${v}`,
+    from: fedFrom(v),
+    groupable: ['status', 'segment', 'tier', 'cust'],
+    metrics: FED_METRICS,
+    filters: [BOTH_SIDES, "segment = 'b2b'", 'tier = 1'],
+  })),
+  { path: '/fp/_table/cust_left', from: fedFrom('cust_left'), groupable: ['segment', 'status'], metrics: FED_DECLINED_METRICS },
+  { path: '/fp/_table/contacts', from: fedFrom('contacts'), groupable: ['channel', 'status'], metrics: FED_DECLINED_METRICS },
 ];
 
 const FILTERS = ['', 'qty > 10', "status = 'a'", 'amount is null', 'id < 0', 'cust in (1, 2, 3)'];
@@ -136,7 +202,7 @@ function genCase(r: () => number, target: Target, kanon: boolean): AggCase {
     ...chosen.filter(([m]) => !(withN && m === 'count(*)')),
   ];
   const names = [...group, ...metrics.map(([m]) => (m.includes(' as ') ? m.split(' as ')[1]! : alias(m)))];
-  const filter = pick(FILTERS);
+  const filter = pick([...FILTERS, ...(target.filters ?? [])]);
   const having = withN && r() < 0.4 ? pick(['n > 3', 'n <= 6']) : '';
   const orderName = r() < 0.5 ? pick(names) : undefined;
   const desc = r() < 0.5;
@@ -206,6 +272,23 @@ beforeAll(async () => {
     `INSERT INTO agg_customers VALUES ${SEGMENTS.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')}`,
     SEGMENTS.flat(),
   );
+  // Orders in PostgreSQL, some without a customer; customers and contacts in MariaDB, copied for the oracle.
+  await pool.query(
+    'CREATE TABLE agf_orders AS SELECT id, region, status, CASE WHEN id % 13 = 0 THEN NULL ELSE cust END AS cust, qty, small, big, amount, price FROM agg_sales',
+  );
+  await pool.query('ALTER TABLE agf_orders ADD PRIMARY KEY (id)');
+  const customersDdl = (t: string) => `CREATE TABLE ${t} (cust INT PRIMARY KEY, segment VARCHAR(8) NULL, tier INT NOT NULL)`;
+  const contactsDdl = (t: string) => `CREATE TABLE ${t} (id INT PRIMARY KEY, cust INT NOT NULL, channel VARCHAR(8) NOT NULL)`;
+  const values = (rows: unknown[][], pgStyle: boolean) =>
+    rows.map((r, i) => `(${r.map((_, j) => (pgStyle ? `$${i * r.length + j + 1}` : '?')).join(', ')})`).join(', ');
+  await pool.query(customersDdl('oracle_agf_customers'));
+  await pool.query(`INSERT INTO oracle_agf_customers VALUES ${values(FED_CUSTOMERS, true)}`, FED_CUSTOMERS.flat());
+  await pool.query(contactsDdl('oracle_agf_contacts'));
+  await pool.query(`INSERT INTO oracle_agf_contacts VALUES ${values(FED_CONTACTS, true)}`, FED_CONTACTS.flat());
+  await mysqlExec(myDb.url, customersDdl('agf_customers'));
+  await mysqlExec(myDb.url, `INSERT INTO agf_customers VALUES ${values(FED_CUSTOMERS, false)}`, FED_CUSTOMERS.flat());
+  await mysqlExec(myDb.url, contactsDdl('agf_contacts'));
+  await mysqlExec(myDb.url, `INSERT INTO agf_contacts VALUES ${values(FED_CONTACTS, false)}`, FED_CONTACTS.flat());
   await mysqlExec(myDb.url, SALES_DDL('`'));
   await mysqlExec(myDb.url, 'CREATE TABLE agp_measures (id INT PRIMARY KEY, grp VARCHAR(8) NOT NULL, w DOUBLE NULL)');
   await mysqlExec(myDb.url, "INSERT INTO agp_measures VALUES (1, 'A', 0.1), (2, 'a', 0.2), (3, 'A', 0.3), (4, 'a ', NULL)");
@@ -237,15 +320,31 @@ beforeAll(async () => {
       mys: { source: 'my', tables: ['agg_sales', 'agp_measures'] },
       mgs: { source: 'mg', tables: ['agp_sales'] },
       fed: { engine: 'embedded', views: { joined: { key: ['id'], sql: JOINED_SQL('my.agg_sales', 'pg.agg_customers') } } },
+      fp: {
+        engine: 'embedded',
+        views: {
+          ...Object.fromEntries(Object.keys(FED_SQL).map((v) => [v, { key: FED_KEYS[v], sql: FED_SQL[v]!(SOURCE_FED) }])),
+          // 160 orders, more than the budget; grouped per customer and status they are at most 45 partial groups.
+          budget_oc: { key: ['id'], sql: FED_SQL.left_oc!(SOURCE_FED), rowBudget: BUDGET },
+        },
+      },
     },
     auth: {
       apiKeys: [
         { name: 'all', sha256: sha('key-all'), role: 'all' },
         { name: 'kanon', sha256: sha('key-kanon'), role: 'kanon' },
+        { name: 'regions', sha256: sha('key-regions'), role: 'regions' },
       ],
     },
     roles: {
       all: { grants: { '*': { read: true, aggregate: true, explain: true } } },
+      // distinctOn a column that is neither the join key nor always a group column.
+      regions: {
+        grants: {
+          'fp.left_oc': { read: true, aggregate: true, explain: true, minGroupSize: { k: 2, distinctOn: 'region' } },
+          'fp.inner_oc': { read: true, aggregate: true, explain: true, minGroupSize: { k: K, distinctOn: 'cust' } },
+        },
+      },
       kanon: {
         grants: {
           '*': {
@@ -266,6 +365,7 @@ beforeAll(async () => {
     'mys.agg_sales': { ...kanonGrant, fields: COLUMNS },
     'mgs.*': { ...kanonGrant, fields: ['id', 'region', 'status', 'cust', 'qty', 'small'] },
     'fed.*': { ...kanonGrant, fields: ['id', 'region', 'status', 'cust', 'qty', 'amount', 'segment'] },
+    ...Object.fromEntries(Object.entries(FED_FIELDS).map(([v, fields]) => [`fp.${v}`, { ...kanonGrant, fields }])),
   } as unknown as typeof config.roles.kanon.grants;
   srv = await startServer(parseConfig(JSON.stringify(config), 'agg-oracle.yaml', {}));
 }, 120_000);
@@ -430,5 +530,171 @@ describe('aggregates over FerretDB', () => {
       });
       expect(res.status, filter).toBe(status);
     }
+  });
+});
+
+describe('partial aggregation below a federated join', () => {
+  /** The REST groups of `params` against the oracle's rows for `sql`; names from the oracle's columns. */
+  async function expectOracle(path: string, params: Record<string, string>, sql: string, who = 'all'): Promise<any> {
+    const res = await fetch(`${srv.url}/api/v2${path}?${new URLSearchParams(params).toString()}`, {
+      headers: { 'X-API-Key': `key-${who}` },
+    });
+    const body = parseLossless(await res.text()) as any;
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    const oracle = await pool.query(sql);
+    const names = oracle.fields.map((f) => f.name);
+    const rows = (body.resource as Record<string, unknown>[]).map((r) => names.map((n) => asText(r[n])));
+    expect(rows, `${path} ${JSON.stringify(params)}`).toEqual(
+      (oracle.rows as Record<string, string | null>[]).map((r) => names.map((n) => r[n] ?? null)),
+    );
+    return body;
+  }
+
+  async function explainOf(path: string, params: Record<string, string>, who = 'all'): Promise<any> {
+    const res = await fetch(`${srv.url}/api/v2${path}?${new URLSearchParams({ ...params, explain: 'true' }).toString()}`, {
+      headers: { 'X-API-Key': `key-${who}` },
+    });
+    const body = parseLossless(await res.text()) as any;
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    return body.explain;
+  }
+
+  const fed = (view: string, where = '') => `${fedFrom(view)}${where ? ` WHERE ${where}` : ''}`;
+
+  /** [path, params, oracle SQL, the store that aggregates below the join]. */
+  const PUSHED: [string, Record<string, string>, string, string][] = [
+    [
+      '/fp/_table/left_oc',
+      {
+        fields: 'status,segment,count(*) as n,count(qty),sum(amount),sum(big),avg(price),min(region),max(small),count(distinct cust)',
+        group: 'status,segment',
+      },
+      'SELECT status, segment, count(*) AS n, count(qty) AS count_qty, sum(amount) AS sum_amount, sum(big) AS sum_big, avg(price) AS avg_price, ' +
+        `min(region) AS min_region, max(small) AS max_small, count(DISTINCT cust) AS count_distinct_cust FROM ${fed('left_oc')} GROUP BY status, segment ORDER BY status, segment`,
+      'pg',
+    ],
+    [
+      '/fp/_table/inner_oc',
+      { fields: 'tier,count(*) as n,sum(qty),avg(amount)', group: 'tier', filter: "status = 'a'" },
+      `SELECT tier, count(*) AS n, sum(qty) AS sum_qty, avg(amount) AS avg_amount FROM ${fed('inner_oc', "status = 'a'")} GROUP BY tier ORDER BY tier`,
+      'pg',
+    ],
+    [
+      // A condition on the joined side alone filters its rows before the join.
+      '/fp/_table/left_oc',
+      { fields: 'cust,count(*) as n,sum(qty)', group: 'cust', filter: "segment = 'b2b'" },
+      `SELECT cust, count(*) AS n, sum(qty) AS sum_qty FROM ${fed('left_oc', "segment = 'b2b'")} GROUP BY cust ORDER BY cust`,
+      'pg',
+    ],
+    [
+      // No group: one row, NULL join keys included (LEFT).
+      '/fp/_table/left_oc',
+      { fields: 'count(*) as n,sum(amount),avg(qty)' },
+      `SELECT count(*) AS n, sum(amount) AS sum_amount, avg(qty) AS avg_qty FROM ${fed('left_oc')}`,
+      'pg',
+    ],
+    [
+      '/fp/_table/inner_oc',
+      { fields: 'count(*) as n,sum(qty)', filter: 'id < 0' },
+      `SELECT count(*) AS n, sum(qty) AS sum_qty FROM ${fed('inner_oc', 'id < 0')}`,
+      'pg',
+    ],
+    [
+      // Sales in MariaDB, customers in PostgreSQL.
+      '/fed/_table/joined',
+      { fields: 'region,segment,count(*) as n,sum(qty),avg(amount)', group: 'region,segment' },
+      `SELECT region, segment, count(*) AS n, sum(qty) AS sum_qty, avg(amount) AS avg_amount FROM (${JOINED_SQL('oracle_my_sales', 'agg_customers')}) j GROUP BY region, segment ORDER BY region, segment`,
+      'my',
+    ],
+  ];
+  for (const [path, params, sql, store] of PUSHED) {
+    it(`${path}?${new URLSearchParams(params).toString()}: aggregated in "${store}" below the join, PostgreSQL's rows`, async () => {
+      await expectOracle(path, params, sql);
+      const explain = await explainOf(path, params);
+      expect(new Set(Object.values(explain.plan.aggregates))).toEqual(new Set(['store']));
+      const grouped = (explain.queries as { source: string; text: string }[]).filter((q) => /GROUP BY/.test(q.text));
+      expect(grouped.length, JSON.stringify(explain.queries)).toBeGreaterThan(0);
+      expect(new Set(grouped.map((q) => q.source))).toEqual(new Set([store]));
+      expect(explain.plan.text).toContain('partial groups in store: GROUP BY');
+    });
+  }
+
+  /** [why, path, params, oracle SQL]. */
+  const DECLINED: [string, string, Record<string, string>, string][] = [
+    [
+      'the joined key is not unique',
+      '/fp/_table/contacts',
+      { fields: 'status,count(*) as n,sum(qty),avg(amount)', group: 'status' },
+      `SELECT status, count(*) AS n, sum(qty) AS sum_qty, avg(amount) AS avg_amount FROM ${fed('contacts')} GROUP BY status ORDER BY status`,
+    ],
+    [
+      'the aggregated side is NULL-padded',
+      '/fp/_table/cust_left',
+      { fields: 'segment,count(*) as n,count(qty),sum(qty)', group: 'segment' },
+      `SELECT segment, count(*) AS n, count(qty) AS count_qty, sum(qty) AS sum_qty FROM ${fed('cust_left')} GROUP BY segment ORDER BY segment`,
+    ],
+    [
+      'a condition over both sides',
+      '/fp/_table/left_oc',
+      { fields: 'status,count(*) as n,sum(qty)', group: 'status', filter: BOTH_SIDES },
+      `SELECT status, count(*) AS n, sum(qty) AS sum_qty FROM ${fed('left_oc', BOTH_SIDES)} GROUP BY status ORDER BY status`,
+    ],
+    [
+      'count(distinct) not on the join key',
+      '/fp/_table/left_oc',
+      { fields: 'segment,count(distinct status),sum(qty)', group: 'segment' },
+      `SELECT segment, count(DISTINCT status) AS count_distinct_status, sum(qty) AS sum_qty FROM ${fed('left_oc')} GROUP BY segment ORDER BY segment`,
+    ],
+    [
+      'an aggregate over the joined side',
+      '/fp/_table/inner_oc',
+      { fields: 'status,count(segment),sum(qty)', group: 'status' },
+      `SELECT status, count(segment) AS count_segment, sum(qty) AS sum_qty FROM ${fed('inner_oc')} GROUP BY status ORDER BY status`,
+    ],
+  ];
+  for (const [why, path, params, sql] of DECLINED) {
+    it(`declined when ${why}: aggregated in process, PostgreSQL's rows`, async () => {
+      await expectOracle(path, params, sql);
+      const explain = await explainOf(path, params);
+      expect(new Set(Object.values(explain.plan.aggregates))).toEqual(new Set(['process']));
+      expect((explain.queries as { text: string }[]).some((q) => /GROUP BY/.test(q.text))).toBe(false);
+    });
+  }
+
+  it('minGroupSize distinctOn: pushed on the join key or a group column, declined on another column', async () => {
+    // [view, distinctOn, k, group, where it runs]
+    const cases = [
+      ['inner_oc', 'cust', K, 'status', 'store'],
+      ['left_oc', 'region', 2, 'region', 'store'],
+      ['left_oc', 'region', 2, 'status', 'process'],
+    ] as const;
+    for (const [view, on, k, group, ranIn] of cases) {
+      const params = { fields: `${group},count(*) as n,sum(qty)`, group };
+      const from = `${fed(view)} GROUP BY ${group}`;
+      const sql = `SELECT ${group}, count(*) AS n, sum(qty) AS sum_qty FROM ${from} HAVING count(DISTINCT ${on}) >= ${k} ORDER BY ${group}`;
+      const body = await expectOracle(`/fp/_table/${view}`, params, sql, 'regions');
+      const below = await pool.query(`SELECT count(*) AS c FROM (SELECT 1 FROM ${from} HAVING count(DISTINCT ${on}) < ${k}) x`);
+      expect(asText(body.meta.suppressed_groups), `${view} ${group}`).toBe((below.rows[0] as { c: string }).c);
+      const explain = await explainOf(`/fp/_table/${view}`, params, 'regions');
+      expect(new Set(Object.values(explain.plan.aggregates)), `${view} ${group}`).toEqual(new Set([ranIn]));
+    }
+  });
+
+  it('the row budget bounds the partial groups: more rows than the budget aggregate when their partial groups fit', async () => {
+    const rows = Number((await pool.query('SELECT count(*) AS n FROM agf_orders')).rows[0].n);
+    expect(rows).toBeGreaterThan(BUDGET);
+    // In process the aggregation reads every row: over the budget.
+    const declined = await getAll('/fp/_table/budget_oc', { fields: 'status,count(distinct region)', group: 'status' });
+    expect(declined.status).toBe(422);
+    expect(declined.body.error.message).toContain(`${BUDGET} rows`);
+    const params = { fields: 'status,segment,count(*) as n,sum(amount),avg(qty)', group: 'status,segment' };
+    await expectOracle(
+      '/fp/_table/budget_oc',
+      params,
+      `SELECT status, segment, count(*) AS n, sum(amount) AS sum_amount, avg(qty) AS avg_qty FROM ${fed('left_oc')} GROUP BY status, segment ORDER BY status, segment`,
+    );
+    const explain = await explainOf('/fp/_table/budget_oc', params);
+    const fetched = (store: string) => Number(asText(explain.plan.fetched[store]));
+    expect(fetched('pg') + fetched('my')).toBeLessThanOrEqual(BUDGET);
   });
 });

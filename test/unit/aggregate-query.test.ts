@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/errors.js';
+import { failure } from '../support/bad-request.js';
 import { parseRestQuery, parseToolAggregate, type ClientQuery } from '../../src/query/client-query.js';
-
-function failure(fn: () => ClientQuery): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ApiError);
-    expect((e as ApiError).status).toBe(400);
-    return e as ApiError;
-  }
-  throw new Error('expected a 400');
-}
 
 const rest = (q: Record<string, unknown>): ClientQuery => parseRestQuery(q);
 

@@ -2,12 +2,14 @@
 // PostgreSQL's result types with each group's entity count for minGroup; minGroup, having, order
 // and the page are applied here, exactly as in process. avg is asked of the store as sum and count
 // and divided here, as PostgreSQL's avg does (stores differ in avg's scale; numeric division is exact).
+// The same layout serves partial aggregation below a federated join (src/engine/partial-aggregate.ts).
 import { ApiError } from '../../errors.js';
 import type { AggregatePushdown, NativeQuery, Source, TableInfo } from '../../sources/source.js';
+import type { ColumnTypes } from '../../query/predicate.js';
 import type { Row } from '../../values.js';
 import type { EngineQuery, ExecuteOptions, ViewColumn } from '../view.js';
 import { divDec, formatDec, fromBigInt, parseDec } from '../embedded/numeric.js';
-import { finishGroups, outputTypes } from './in-process.js';
+import { finishGroups, outputTypes, type Groups } from './in-process.js';
 import { intWidthOf, type AggregateQuery, type AggregateResult } from './types.js';
 
 type PushedMetric = AggregatePushdown['metrics'][number];
@@ -30,7 +32,11 @@ function average(sum: unknown, count: unknown): string | null {
   return formatDec(divDec(s, fromBigInt(count as bigint)));
 }
 
-function pushdownOf(q: EngineQuery, agg: AggregateQuery, rowBudget: number): AggregatePushdown {
+/**
+ * What the store is asked per group, in the order of its result slots a0, a1, ...: each metric's
+ * (avg as sum and count), then the group's size for minGroup.
+ */
+export function storeLayout(agg: AggregateQuery): PushedMetric[] {
   const size = agg.minGroup
     ? [
         agg.minGroup.distinctOn !== undefined
@@ -38,10 +44,14 @@ function pushdownOf(q: EngineQuery, agg: AggregateQuery, rowBudget: number): Agg
           : { fn: 'count' as const },
       ]
     : [];
+  return [...agg.metrics.flatMap(storeMetrics), ...size];
+}
+
+function pushdownOf(q: EngineQuery, agg: AggregateQuery, rowBudget: number): AggregatePushdown {
   return {
     ...(q.where ? { where: q.where } : {}),
     group: agg.group,
-    metrics: [...agg.metrics.flatMap(storeMetrics), ...size],
+    metrics: storeLayout(agg),
     // One group past the budget tells that it would be exceeded.
     limit: rowBudget + 1,
   };
@@ -66,11 +76,21 @@ export async function aggregateInStore(
       { rowBudget },
     );
   }
+  const groups = groupsOfStoreRows(result.rows, agg, outputTypes(viewColumns(table), agg));
+  return { ...groups, ranIn: 'store', queries: [result.native] };
+}
+
+/**
+ * Groups in the store's layout (group values g0, g1, ..., then storeLayout's slots a0, a1, ...) ->
+ * the answer: groups below minGroup left out and counted, avg as sum / count, then having, order
+ * and the page (finishGroups, as in process).
+ */
+export function groupsOfStoreRows(rows: Row[], agg: AggregateQuery, types: ColumnTypes): Groups {
   let suppressed = 0;
   const kept: Row[] = [];
   const slots = agg.metrics.map((m) => storeMetrics(m).length);
   const sizeSlot = slots.reduce((a, b) => a + b, 0);
-  for (const g of result.rows) {
+  for (const g of rows) {
     const size = g[`a${sizeSlot}`];
     if (agg.minGroup && (size as bigint) < BigInt(agg.minGroup.k)) {
       suppressed++;
@@ -85,8 +105,7 @@ export async function aggregateInStore(
     });
     kept.push(out);
   }
-  const groups = finishGroups(kept, suppressed, outputTypes(viewColumns(table), agg), agg);
-  return { ...groups, ranIn: 'store', queries: [result.native] };
+  return finishGroups(kept, suppressed, types, agg);
 }
 
 export async function explainInStore(

@@ -6,13 +6,18 @@ import type { EngineQuery, ExecuteOptions, View } from '../view.js';
 import { aggregateInProcess } from './in-process.js';
 import type { AggregateQuery, AggregateResult } from './types.js';
 
-/** The columns the aggregation reads; at least one, so every store can be asked for a row. */
-function neededColumns(view: View, q: AggregateQuery): string[] {
+/** The view columns an aggregation reads: group columns, metric columns, minGroup's distinctOn. */
+export function aggregateColumns(q: AggregateQuery): string[] {
   const cols = new Set<string>(q.group);
   for (const m of q.metrics) if (m.column !== undefined) cols.add(m.column);
   if (q.minGroup?.distinctOn !== undefined) cols.add(q.minGroup.distinctOn);
-  if (cols.size === 0) cols.add(view.key[0] ?? view.columns[0]!.name);
   return [...cols];
+}
+
+/** The columns the aggregation reads; at least one, so every store can be asked for a row. */
+function neededColumns(view: View, q: AggregateQuery): string[] {
+  const cols = aggregateColumns(q);
+  return cols.length > 0 ? cols : [view.key[0] ?? view.columns[0]!.name];
 }
 
 /** The governed scan the in-process aggregation reads: every matching row, one past the budget. */

@@ -67,7 +67,8 @@ function plainAccumulator(fn: AggregateSpec['fn'], argType: SqlType, resultType:
       return {
         add(v) {
           if (v === null) return;
-          const d = isInt(argType) ? fromBigInt(v as bigint) : parseDec(v as string);
+          // An integer sum a store returns as a decimal, or the reverse, adds the same.
+          const d = typeof v === 'bigint' ? fromBigInt(v) : parseDec(v as string);
           sum = sum ? addDec(sum, d) : d;
           n++;
         },

@@ -13,7 +13,7 @@ import { slotKey, type Expr } from './ast.js';
 import { aggregate } from './aggregate.js';
 import { hashKey, promote } from './casts.js';
 import { evalExpr } from './eval.js';
-import type { FetchUnit, Plan, PlannedJoin } from './plan.js';
+import { partialSlot, type FetchUnit, type PartialAggregate, type Plan, type PlannedJoin } from './plan.js';
 import { invertComparison } from './predicates.js';
 import { columnTypeOf, type SqlType } from './sql-types.js';
 
@@ -38,16 +38,37 @@ export interface Execution {
   stats: ExecutionStats;
 }
 
-export async function executePlan(plan: Plan, source: (name: string) => Source, options: ExecuteOptions = {}): Promise<Execution> {
+/** The fetched units joined in process, before anything that follows the joins. */
+export interface Joined {
+  rows: Row[];
+  stats: ExecutionStats;
+  queries: NativeQuery[];
+  fetched: Record<string, number>;
+  storeCount?: number;
+}
+
+export async function fetchAndJoin(plan: Plan, source: (name: string) => Source, options: ExecuteOptions = {}): Promise<Joined> {
   const run = new Run(plan, source, options);
   const unitRows = await run.fetchAll();
   const stats: ExecutionStats = { units: run.unitStats, joinRows: [], afterResidual: 0, outputRows: 0, returned: 0 };
-
   let rows = unitRows[0]!;
   for (const { unit, join } of plan.joins) {
     rows = hashJoin(rows, unitRows[unit]!, join);
     stats.joinRows.push(rows.length);
   }
+  return {
+    rows,
+    stats,
+    queries: run.queries,
+    fetched: run.fetched,
+    ...(run.storeCount !== undefined ? { storeCount: run.storeCount } : {}),
+  };
+}
+
+export async function executePlan(plan: Plan, source: (name: string) => Source, options: ExecuteOptions = {}): Promise<Execution> {
+  const joined = await fetchAndJoin(plan, source, options);
+  const stats = joined.stats;
+  let rows = joined.rows;
   if (plan.residual.length > 0) rows = rows.filter((r) => plan.residual.every((e) => evalExpr(e, r) === true));
   stats.afterResidual = rows.length;
 
@@ -64,7 +85,7 @@ export async function executePlan(plan: Plan, source: (name: string) => Source, 
   }
   stats.outputRows = rows.length;
 
-  const count = plan.count ? (plan.countInStore ? run.storeCount : rows.length) : undefined;
+  const count = plan.count ? (plan.countInStore ? joined.storeCount : rows.length) : undefined;
   const types = new Map(view.outputs.map((o) => [o.name, columnTypeOf(o.type)]));
   const order = plan.orderBy;
   rows.sort((a, b) => {
@@ -82,8 +103,8 @@ export async function executePlan(plan: Plan, source: (name: string) => Source, 
       rows: page.map((r) => pick(r, plan.columns)),
       ...(count !== undefined ? { count } : {}),
       hasMore: rows.length > start + plan.limit,
-      queries: run.queries,
-      fetched: run.fetched,
+      queries: joined.queries,
+      fetched: joined.fetched,
     },
     stats,
   };
@@ -261,6 +282,15 @@ class Run {
         const table = this.plan.view.relations[rel]!.table;
         const scan = u.scans[0]!;
         const where = whereOf(rel);
+        if (u.partial) {
+          const res = await src.aggregate?.(table, { ...(where ? { where } : {}), ...u.partial, limit }, this.options);
+          if (!res) throw new Error(`source "${u.source}" declined the partial aggregation it was planned for`);
+          this.queries.push(res.native);
+          return this.counted(
+            u,
+            res.rows.map((r) => partialRow(r, rel, u.partial!)),
+          );
+        }
         const pushdown = {
           columns: scan.columns,
           ...(where ? { where } : {}),
@@ -318,19 +348,24 @@ class Run {
         });
       }
       this.queries.push(native);
-      const n = rows.length;
-      this.unitStats[u.id]!.queries++;
-      this.unitStats[u.id]!.rows += n;
-      this.fetched[u.source] = (this.fetched[u.source] ?? 0) + n;
-      this.used += n;
-      if (this.used > this.plan.rowBudget) throw this.budgetError();
-      return rows;
+      return this.counted(u, rows);
     } catch (err) {
       this.fail(err);
       throw err;
     } finally {
       this.release();
     }
+  }
+
+  /** Counts fetched rows (or partial groups) against the row budget. */
+  private counted(u: FetchUnit, rows: Row[]): Row[] {
+    const n = rows.length;
+    this.unitStats[u.id]!.queries++;
+    this.unitStats[u.id]!.rows += n;
+    this.fetched[u.source] = (this.fetched[u.source] ?? 0) + n;
+    this.used += n;
+    if (this.used > this.plan.rowBudget) throw this.budgetError();
+    return rows;
   }
 
   /** Remembers the first failure; later batches are not sent. */
@@ -376,6 +411,14 @@ export class RowBudgetExceeded extends ApiError {
   ) {
     super('row_budget_exceeded', message, context);
   }
+}
+
+/** A partial group as a row of its relation: group columns in their slots, partial aggregates in partialSlot(i). */
+function partialRow(r: Row, rel: number, partial: PartialAggregate): Row {
+  const out: Row = {};
+  partial.group.forEach((c, i) => (out[slotKey(rel, c)] = r[`g${i}`] ?? null));
+  partial.metrics.forEach((_, i) => (out[partialSlot(i)] = r[`a${i}`] ?? null));
+  return out;
 }
 
 function innermostType(e: Expr): SqlType {

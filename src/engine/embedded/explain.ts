@@ -1,9 +1,11 @@
 // Explain output: the plan tree as readable text (with rows and queries per node once it ran),
 // and SQL-like text for expressions and pushed predicates.
+import { ApiError, StoreError } from '../../errors.js';
 import type { Predicate } from '../../query/predicate.js';
 import type { Value } from '../../values.js';
 import type { Expr, ViewModel } from './ast.js';
-import type { ExecutionStats } from './execute.js';
+import type { ExplainResult } from '../view.js';
+import { RowBudgetExceeded, type ExecutionStats } from './execute.js';
 import type { FetchUnit, Plan, PlannedJoin } from './plan.js';
 import { typeName } from './sql-types.js';
 
@@ -112,7 +114,11 @@ function unitLines(u: FetchUnit, plan: Plan, stats: ExecutionStats | undefined):
   for (const sc of u.scans) {
     const alias = view.relations[sc.rel]!.alias;
     const prefix = u.members.length > 1 ? `${alias}: ` : '';
-    lines.push(`  ${prefix}columns: ${sc.columns.join(', ') || '(none: rows only)'}`);
+    if (u.partial)
+      lines.push(
+        `  partial groups in store: GROUP BY ${u.partial.group.join(', ')}; ${u.partial.metrics.map((m) => `${m.fn}(${m.column ?? '*'})`).join(', ') || 'no aggregates'}`,
+      );
+    else lines.push(`  ${prefix}columns: ${sc.columns.join(', ') || '(none: rows only)'}`);
     for (const p of sc.pushed)
       lines.push(`  ${prefix}pushed: ${formatPredicate(p.predicate)}  (${p.origin}${p.via ? ` from ${p.via}` : ''})`);
     for (const e of sc.local) lines.push(`  ${prefix}filter in process after fetch: ${formatExpr(e, view)}`);
@@ -141,12 +147,15 @@ export function renderPlan(plan: Plan, stats?: ExecutionStats): string {
   const out: string[] = [];
   const rows = (n: number | undefined): string => (stats && n !== undefined ? `  [${n} ${n === 1 ? 'row' : 'rows'}]` : '');
   const order = plan.orderBy.map((o) => `${o.column}${o.desc ? ' DESC' : ''}`).join(', ');
-  out.push(
-    `Page: ORDER BY ${order || '(none)'} LIMIT ${plan.limit} OFFSET ${plan.offset}${plan.offsetPushed ? ' (offset applied by the store)' : ''}${plan.count ? ', with count' : ''}${rows(stats?.returned)}`,
-  );
   const stack: string[][] = [];
-  if (plan.postFilter) stack.push([`Filter on output rows: ${formatPredicate(plan.postFilter)}${rows(stats?.outputRows)}`]);
-  stack.push([`Project: ${plan.outputs.join(', ')}`]);
+  if (plan.combine) out.push(`Combine ${plan.combine}${rows(stats?.groups)}`);
+  else {
+    out.push(
+      `Page: ORDER BY ${order || '(none)'} LIMIT ${plan.limit} OFFSET ${plan.offset}${plan.offsetPushed ? ' (offset applied by the store)' : ''}${plan.count ? ', with count' : ''}${rows(stats?.returned)}`,
+    );
+    if (plan.postFilter) stack.push([`Filter on output rows: ${formatPredicate(plan.postFilter)}${rows(stats?.outputRows)}`]);
+    stack.push([`Project: ${plan.outputs.join(', ')}`]);
+  }
   if (view.limit !== undefined || view.offset !== undefined) {
     stack.push([
       `View ORDER BY ${view.orderBy.map((o) => formatExpr(o.expr, view) + (o.desc ? ' DESC' : '')).join(', ') || '(none)'} LIMIT ${view.limit ?? 'ALL'} OFFSET ${view.offset ?? 0}`,
@@ -182,4 +191,14 @@ function joinTree(plan: Plan, k: number, stats: ExecutionStats | undefined): str
     ...indent(joinTree(plan, k - 1, stats), '  '),
     ...indent(unitLines(plan.units[unit]!, plan, stats), '  '),
   ];
+}
+
+/** Over budget or a data error: the plan still explains why; anything else is thrown. */
+export function explainFailure(plan: Plan, err: unknown): ExplainResult {
+  if (!(err instanceof ApiError) || err instanceof StoreError || err.kind === 'request_cancelled') throw err;
+  const fetched = err instanceof RowBudgetExceeded ? { fetched: err.fetched } : {};
+  return {
+    plan: { engine: 'embedded', text: renderPlan(plan), error: { status: err.status, message: err.message }, ...fetched },
+    queries: [],
+  };
 }

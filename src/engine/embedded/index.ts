@@ -5,15 +5,27 @@ import type { Config, ViewConfig } from '../../config/schema.js';
 import { viewIdOf } from '../../config/view-id.js';
 import type { Sources } from '../../sources/index.js';
 import type { ColumnInfo } from '../../sources/source.js';
-import { ApiError, StoreError } from '../../errors.js';
-import type { EngineQuery, EngineResult, ExecuteOptions, ExplainResult, View, ViewEngine } from '../view.js';
+import { StoreError } from '../../errors.js';
+import type { Source } from '../../sources/source.js';
+import { aggregateBelowJoin, explainBelowJoin, type JoinedView } from '../partial-aggregate.js';
+import type {
+  AggregateQuery,
+  AggregateResult,
+  EngineQuery,
+  EngineResult,
+  ExecuteOptions,
+  ExplainResult,
+  View,
+  ViewColumn,
+  ViewEngine,
+} from '../view.js';
 import { analyzeView } from './analyze.js';
-import type { ViewModel } from './ast.js';
+import type { OutputColumn, ViewModel } from './ast.js';
 import { outputLineage } from './column-lineage.js';
 import { ViewDefinitionError } from './errors.js';
 import { castColumn } from './expr-tools.js';
-import { executePlan, joinScanner, RowBudgetExceeded } from './execute.js';
-import { renderPlan } from './explain.js';
+import { executePlan, joinScanner } from './execute.js';
+import { explainFailure, renderPlan } from './explain.js';
 import { planRequest } from './optimize.js';
 import { parseViewSql } from './parse.js';
 import type { Plan } from './plan.js';
@@ -57,16 +69,22 @@ export async function buildEmbeddedView(spec: SqlViewSpec, options: EmbeddedOpti
     columns: model.outputs.map((o) => {
       const stored = storeColumn(model, o.expr);
       return {
-        name: o.name,
-        type: columnTypeOf(o.type),
-        nullable: o.nullable,
-        ...(o.type === 'int2' || o.type === 'int4' || o.type === 'int8' ? { intWidth: o.type } : {}),
+        ...viewColumn(o),
         ...optional(spec.view.columns?.[o.name]?.description ?? stored?.description),
         ...(stored ? { storeType: stored.nativeType } : {}),
         lineage: outputLineage(model, o.expr),
       };
     }),
     engine: new EmbeddedEngine(model, spec, options.pushdown ?? true),
+  };
+}
+
+function viewColumn(o: OutputColumn): ViewColumn {
+  return {
+    name: o.name,
+    type: columnTypeOf(o.type),
+    nullable: o.nullable,
+    ...(o.type === 'int2' || o.type === 'int4' || o.type === 'int8' ? { intWidth: o.type } : {}),
   };
 }
 
@@ -126,11 +144,15 @@ function deriveKey(model: ViewModel): string[] {
 }
 
 export class EmbeddedEngine implements ViewEngine {
+  private readonly columns: Map<string, ViewColumn>;
+
   constructor(
     private readonly model: ViewModel,
     private readonly spec: SqlViewSpec,
     private readonly pushdown: boolean,
-  ) {}
+  ) {
+    this.columns = new Map(model.outputs.map((o) => [o.name, viewColumn(o)]));
+  }
 
   /** The checked view definition. */
   get definition(): ViewModel {
@@ -151,14 +173,29 @@ export class EmbeddedEngine implements ViewEngine {
   }
 
   async execute(q: EngineQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
-    return (await executePlan(this.plan(q), (name) => this.spec.sources.get(name), options)).result;
+    return (await executePlan(this.plan(q), this.source, options)).result;
   }
+
+  /** Aggregates below the join where that is sound (docs/engine.md, "Aggregate pushdown"). */
+  async aggregate(q: EngineQuery, agg: AggregateQuery, options: ExecuteOptions = {}): Promise<AggregateResult | undefined> {
+    return aggregateBelowJoin(this.joined, q, agg, options);
+  }
+
+  async explainAggregate(q: EngineQuery, agg: AggregateQuery, options: ExecuteOptions = {}): Promise<ExplainResult | undefined> {
+    return explainBelowJoin(this.joined, q, agg, options);
+  }
+
+  private get joined(): JoinedView {
+    return { pushdown: this.pushdown, columns: this.columns, plan: (q) => this.plan(q), source: this.source };
+  }
+
+  private readonly source = (name: string): Source => this.spec.sources.get(name);
 
   /** Runs the query (so every native query is known, bind-join batches included) and describes it. */
   async explain(q: EngineQuery, options: ExecuteOptions = {}): Promise<ExplainResult> {
     const plan = this.plan(q);
     try {
-      const { result, stats } = await executePlan(plan, (name) => this.spec.sources.get(name), options);
+      const { result, stats } = await executePlan(plan, this.source, options);
       return {
         plan: {
           engine: 'embedded',
@@ -170,13 +207,7 @@ export class EmbeddedEngine implements ViewEngine {
         queries: result.queries,
       };
     } catch (err) {
-      if (!(err instanceof ApiError) || err instanceof StoreError || err.kind === 'request_cancelled') throw err;
-      // Over budget or a data error: the plan still explains why.
-      const fetched = err instanceof RowBudgetExceeded ? { fetched: err.fetched } : {};
-      return {
-        plan: { engine: 'embedded', text: renderPlan(plan), error: { status: err.status, message: err.message }, ...fetched },
-        queries: [],
-      };
+      return explainFailure(plan, err);
     }
   }
 }

@@ -2,6 +2,7 @@
 // joined, and what runs in process after that. Built by optimize.ts, run by execute.ts, printed
 // by explain.ts.
 import type { OrderTerm, Predicate } from '../../query/predicate.js';
+import type { AggregatePushdown } from '../../sources/source.js';
 import type { Expr, JoinCondition, ViewModel } from './ast.js';
 
 /** Why a predicate reached a store. */
@@ -49,6 +50,20 @@ export interface BindSpec {
 }
 
 /**
+ * Partial groups a unit's store computes instead of returning its rows (docs/engine.md, "Aggregate
+ * pushdown"): each comes back as a row of the unit's relation holding the group columns, with the
+ * partial aggregates in the slots partialSlot(0), partialSlot(1), ...
+ */
+export interface PartialAggregate {
+  /** Source columns grouped by: the join key columns, then the relation's group columns. */
+  group: string[];
+  /** count with no column is count(*). */
+  metrics: AggregatePushdown['metrics'];
+}
+
+export const partialSlot = (i: number): string => `p${i}`;
+
+/**
  * What one native query (or one batch of them) fetches: one relation, or several relations of one
  * SQL source joined by that source itself.
  */
@@ -70,6 +85,8 @@ export interface FetchUnit {
   reason: string;
   /** Every row it fetches passed the row filter, in its store or through the keys it is bound to. */
   scoped?: boolean;
+  /** Fetches partial groups (one relation, no local conditions) instead of rows. */
+  partial?: PartialAggregate;
 }
 
 export interface Plan {
@@ -99,4 +116,6 @@ export interface Plan {
   batchSize: number;
   concurrency: number;
   notes: string[];
+  /** With a partial unit: how the joined partial groups are combined (for explain). */
+  combine?: string;
 }
