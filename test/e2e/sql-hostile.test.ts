@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rng } from '../support/random.js';
 import { startServer, type RunningServer } from '../support/reference.js';
 import { ACCOUNTS, NOTES, createSqlStores, sqlConfig, type SqlStores, type Who } from '../support/sql-fixture.js';
 import { mysqlExec, pgExec } from '../support/stores.js';
@@ -216,18 +217,6 @@ describe('hostile statements', () => {
     expect(m.body.error.message).toMatch(/column a.email is masked for your role.*cannot be used in WHERE/);
   });
 });
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomStatement(r: () => number): string {
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;

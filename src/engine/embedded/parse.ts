@@ -2,7 +2,6 @@
 // (libpg-query). Anything outside the supported SQL (docs/engine.md) is refused here, naming the
 // position; expressions stay parser nodes until analyze.ts types them.
 import { parse as pgParse } from 'libpg-query';
-import { ViewDefinitionError } from './errors.js';
 import { definitionErrorOf, Refusal } from './refusal.js';
 
 /** A parser node: `{ Tag: body }`. */
@@ -49,23 +48,21 @@ export interface SyntaxView {
 }
 
 export async function parseViewSql(viewId: string, sql: string): Promise<SyntaxView> {
-  let tree: RawNode;
   try {
-    tree = (await pgParse(sql)) as unknown as RawNode;
+    return shape(await parsePostgres(sql));
+  } catch (err) {
+    throw definitionErrorOf(viewId, sql, err);
+  }
+}
+
+/** The parse tree of `sql` by PostgreSQL's own parser; a syntax error is a Refusal at its byte offset. */
+export async function parsePostgres(sql: string): Promise<RawNode> {
+  try {
+    return (await pgParse(sql)) as unknown as RawNode;
   } catch (err) {
     const e = err as { message?: string; sqlDetails?: { cursorPosition?: number } };
     const cursor = e.sqlDetails?.cursorPosition;
-    throw new ViewDefinitionError(
-      viewId,
-      sql,
-      cursor === undefined ? undefined : charToByte(sql, Math.max(0, cursor)),
-      `syntax error: ${e.message ?? String(err)}`,
-    );
-  }
-  try {
-    return shape(tree);
-  } catch (err) {
-    throw definitionErrorOf(viewId, sql, err);
+    throw new Refusal(`syntax error: ${e.message ?? String(err)}`, cursor === undefined ? undefined : charToByte(sql, Math.max(0, cursor)));
   }
 }
 

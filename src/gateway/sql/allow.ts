@@ -2,9 +2,9 @@
 // PostgreSQL parser, is walked node by node before anything else looks at it. A node outside the
 // list is a 400 naming the construct and its position; nothing the list does not name reaches the
 // embedded engine's analysis.
-import { parse as pgParse } from 'libpg-query';
 import { badRequest, type ApiError } from '../../errors.js';
-import { locationOf, type RawNode } from '../../engine/embedded/parse.js';
+import { locationOf, parsePostgres, type RawNode } from '../../engine/embedded/parse.js';
+import { Refusal } from '../../engine/embedded/refusal.js';
 import { linePos } from '../../engine/embedded/errors.js';
 
 /** Parser nodes a governed statement may contain. */
@@ -83,15 +83,9 @@ export function sqlError(sql: string, message: string, location: number | undefi
 /** Parses `sql` and refuses anything outside the allow-list; returns the one SELECT's tree. */
 export async function allowedStatement(sql: string): Promise<RawNode> {
   if (sql.includes('\u0000')) throw sqlError(sql, 'the statement cannot contain the NUL character (U+0000)', undefined);
-  let tree: RawNode;
-  try {
-    tree = (await pgParse(sql)) as unknown as RawNode;
-  } catch (err) {
-    const e = err as { message?: string; sqlDetails?: { cursorPosition?: number } };
-    const cursor = e.sqlDetails?.cursorPosition;
-    const at = cursor === undefined ? undefined : Buffer.byteLength(sql.slice(0, Math.max(0, cursor)), 'utf8');
-    throw sqlError(sql, `syntax error: ${e.message ?? String(err)}`, at);
-  }
+  const tree = await parsePostgres(sql).catch((err: unknown) => {
+    throw err instanceof Refusal ? sqlError(sql, err.message, err.location) : err;
+  });
   const stmts = (tree.stmts ?? []) as RawNode[];
   if (stmts.length === 0) throw sqlError(sql, 'no statement: send one SELECT', undefined);
   if (stmts.length > 1)
