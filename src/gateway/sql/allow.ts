@@ -32,15 +32,19 @@ const NODES = new Set([
   'JoinExpr',
   'SortBy',
   'List',
+  'WithClause',
+  'CommonTableExpr',
+  'RangeSubselect',
+  'SubLink',
 ]);
 
 /** What a refused node is called in the error. */
 const NAMES: Record<string, string> = {
-  SubLink: 'a subquery',
-  RangeSubselect: 'a subquery in FROM',
   RangeFunction: 'a function in FROM',
-  WithClause: 'WITH',
-  CommonTableExpr: 'WITH',
+  InsertStmt: 'INSERT',
+  UpdateStmt: 'UPDATE',
+  DeleteStmt: 'DELETE',
+  MergeStmt: 'MERGE',
   ParamRef: 'a parameter ($n)',
   SQLValueFunction: 'a session value function (current_user, now(), ...)',
   WindowDef: 'a window (OVER)',
@@ -64,9 +68,6 @@ export const SQL_FUNCTIONS = ['count', 'sum', 'avg', 'min', 'max'] as const;
 
 /** Clauses of SELECT refused with the construct's name. */
 const SELECT_CLAUSES: [string, string][] = [
-  ['withClause', 'WITH (not yet supported; write the subquery as a view join)'],
-  ['distinctClause', 'DISTINCT (not yet supported; use GROUP BY)'],
-  ['havingClause', 'HAVING (not yet supported)'],
   ['windowClause', 'WINDOW'],
   ['intoClause', 'SELECT INTO'],
   ['lockingClause', 'FOR UPDATE/SHARE'],
@@ -118,6 +119,11 @@ function walk(sql: string, node: unknown, near: number | undefined): void {
   if (tag === 'FuncCall') checkFunction(sql, body, at);
   if (tag === 'A_Expr') checkOperator(sql, body, at);
   if (tag === 'TypeName' && (body.arrayBounds || body.setof)) throw sqlError(sql, 'array and SETOF types are not allowed', at);
+  if (tag === 'CommonTableExpr' && !(body.ctequery as RawNode | undefined)?.SelectStmt)
+    throw sqlError(sql, `WITH query "${String(body.ctename)}" must be a SELECT (no INSERT, UPDATE or DELETE)`, at);
+  if (tag === 'SubLink' && (body.subLinkType !== 'ANY_SUBLINK' || body.operName))
+    throw sqlError(sql, 'only IN (SELECT ...) subqueries are allowed (not EXISTS, ANY/ALL or scalar subqueries)', at);
+  if (tag === 'RangeSubselect' && body.lateral) throw sqlError(sql, 'LATERAL is not allowed', at);
   for (const v of Object.values(body)) walk(sql, v, at);
 }
 
@@ -126,6 +132,8 @@ function checkSelect(sql: string, sel: RawNode, at: number | undefined): void {
   for (const [key, name] of SELECT_CLAUSES) {
     if (sel[key]) throw sqlError(sql, `${name} is not allowed in governed SQL`, locationOf(sel[key] as RawNode) ?? at);
   }
+  const withClause = (sel.withClause?.WithClause ?? sel.withClause) as RawNode | undefined;
+  if (withClause?.recursive) throw sqlError(sql, 'WITH RECURSIVE is not allowed in governed SQL', locationOf(withClause) ?? at);
   if (!sel.fromClause) throw sqlError(sql, 'a statement reads views: add FROM service.view', at);
 }
 

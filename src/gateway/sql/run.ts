@@ -1,20 +1,18 @@
 // One governed SQL statement (docs/sql.md): allow-list (allow.ts) -> the embedded engine's parse
 // and analysis over the caller's views (relations.ts) -> the masked-column guard (lineage.ts) ->
-// the engine's own planner and executor, each view a governed scan -> masks on output. The text
-// never reaches a store.
+// the engine's own planner and executor (subqueries included), each view reference a governed
+// scan -> masks on output. The text never reaches a store.
 import type { Config } from '../../config/schema.js';
 import { parseViewId, type ViewId } from '../../config/view-id.js';
-import type { ViewModel } from '../../engine/embedded/ast.js';
+import type { Relation, ViewModel } from '../../engine/embedded/ast.js';
 import { analyzeView } from '../../engine/embedded/analyze.js';
-import { ViewDefinitionError } from '../../engine/embedded/errors.js';
-import { executePlan } from '../../engine/embedded/execute.js';
 import { renderPlan } from '../../engine/embedded/explain.js';
-import { planRequest } from '../../engine/embedded/optimize.js';
-import { parseViewSql, type SyntaxView } from '../../engine/embedded/parse.js';
+import { shapeQuery, viewReferences, type SyntaxView } from '../../engine/embedded/parse.js';
+import { runQuery } from '../../engine/embedded/query.js';
 import { Refusal } from '../../engine/embedded/refusal.js';
 import { columnTypeOf } from '../../engine/embedded/sql-types.js';
 import type { View } from '../../engine/view.js';
-import { ApiError, badRequest } from '../../errors.js';
+import { ApiError } from '../../errors.js';
 import type { ViewAccess } from '../../policy/access.js';
 import type { Identity } from '../../policy/identity.js';
 import type { ColumnType, Row } from '../../values.js';
@@ -60,10 +58,8 @@ const NAME = 'sql';
 
 export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResult> {
   const { sql } = req;
-  await allowedStatement(sql);
-  const syntax = await parseViewSql(NAME, sql).catch((err: unknown) => {
-    throw err instanceof ViewDefinitionError ? fromDefinitionError(err) : err;
-  });
+  const stmt = await allowedStatement(sql);
+  const syntax = await refusing(sql, () => shapeQuery(stmt));
   const relations = await resolveRelations(sql, syntax, ctx);
   const services = new Map<string, GovernedViews>();
   const source = (name: string): GovernedViews => {
@@ -71,22 +67,17 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
     if (!s) services.set(name, (s = new GovernedViews(name, ctx.identity, relations)));
     return s;
   };
-  let analyzed: ViewModel;
-  try {
-    analyzed = await analyzeView(NAME, sql, syntax, (svc, table) =>
+  const analyzed = await refusing(sql, () =>
+    analyzeView(NAME, sql, syntax, (svc, table) =>
       Promise.resolve({ kind: 'view', info: relations.get(`${svc}.${table}` as ViewId)!.info }),
-    );
-  } catch (err) {
-    throw err instanceof Refusal ? sqlError(sql, err.message.replace(/ in embedded views/g, ' in governed SQL'), err.location) : err;
-  }
+    ),
+  );
   // The engine applies a view's own ORDER BY only under its LIMIT/OFFSET (a request's order wins
   // otherwise); here the statement's order is the answer's, so it always applies.
   const model: ViewModel = analyzed.orderBy.length > 0 ? { ...analyzed, offset: analyzed.offset ?? 0 } : analyzed;
-  const accessOf = (rel: number): ViewAccess => {
-    const r = model.relations[rel]!;
-    return relations.get(`${r.source}.${r.table}` as ViewId)!.access;
-  };
-  const masked = (rel: number, column: string): boolean => accessOf(rel).schema.byName.get(column)?.masked === true;
+  const accessOf = (r: Relation): ViewAccess => relations.get(`${r.source}.${r.table}` as ViewId)!.access;
+  // A subquery's columns are its outputs, never a masked column (guardMasked refuses that).
+  const masked = (r: Relation, column: string): boolean => !r.query && accessOf(r).schema.byName.get(column)?.masked === true;
   guardMasked(model, masked);
 
   const all = [...relations.values()];
@@ -98,25 +89,27 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   const cap = Math.min(...all.map((r) => r.access.schema.maxLimit));
   const limit = Math.min(req.limit ?? cap, cap);
   const engine = ctx.config.engine;
-  const plan = planRequest(
+  const { plan, result, stats } = await runQuery(
     model,
     { columns: model.outputs.map((o) => o.name), orderBy: [], limit, offset: 0, count: false },
     {
-      pushdown: true,
-      // Each view's scan keeps to its own budget (relations.ts); this bounds the statement's total.
-      rowBudget: all.reduce((n, r) => n + r.access.rowBudget, 0),
-      batchSize: engine.batchSize,
-      concurrency: engine.concurrency,
-      joinCapable: () => false,
-      offer: (name, table, work) => source(name).offer(table, work),
+      source,
+      plan: {
+        pushdown: true,
+        // Each view's scan keeps to its own budget (relations.ts); this bounds the statement's total.
+        rowBudget: all.reduce((n, r) => n + r.access.rowBudget, 0),
+        batchSize: engine.batchSize,
+        concurrency: engine.concurrency,
+        joinCapable: () => false,
+      },
+      options: ctx.signal ? { signal: ctx.signal } : {},
     },
   );
-  const { result, stats } = await executePlan(plan, source, ctx.signal ? { signal: ctx.signal } : {});
   const maskedOut = maskedOutputs(model, masked);
   const rows = result.rows.map((row) => {
     if (maskedOut.size === 0) return row;
     const out: Row = { ...row };
-    for (const [name, { rel, column }] of maskedOut) out[name] = accessOf(rel).schema.masks.get(column)!(out[name] ?? null);
+    for (const [name, { relation, column }] of maskedOut) out[name] = accessOf(relation).schema.masks.get(column)!(out[name] ?? null);
     return out;
   });
   return {
@@ -129,10 +122,10 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   };
 }
 
-/** Each `service.view` in FROM and JOIN, through the caller's policy. */
+/** Each `service.view` the statement reads (subqueries included), through the caller's policy. */
 async function resolveRelations(sql: string, syntax: SyntaxView, ctx: SqlContext): Promise<Map<ViewId, SqlRelation>> {
   const out = new Map<ViewId, SqlRelation>();
-  for (const raw of [syntax.from, ...syntax.joins.map((j) => j.relation)]) {
+  for (const raw of viewReferences(syntax)) {
     const name = `${raw.source}.${raw.table}`;
     const id = parseViewId(name);
     const found = id ? (out.get(id) ?? (await ctx.resolve(id))) : undefined;
@@ -161,8 +154,11 @@ async function resolveRelations(sql: string, syntax: SyntaxView, ctx: SqlContext
   return out;
 }
 
-function fromDefinitionError(err: ViewDefinitionError): ApiError {
-  const ctx = err.context as { line?: number; column?: number };
-  const message = err.message.replace(/^view "sql"/, 'sql').replace(/ in embedded views/g, ' in governed SQL');
-  return badRequest(message, { param: 'sql', ...(ctx.line !== undefined ? { line: ctx.line, column: ctx.column } : {}) });
+/** The engine's refusal of a construct, as a 400 naming it and its position. */
+async function refusing<T>(sql: string, step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw err instanceof Refusal ? sqlError(sql, err.message.replace(/ in embedded views/g, ' in governed SQL'), err.location) : err;
+  }
 }
