@@ -113,11 +113,26 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
     expect(c.getInstructions()).toContain('untrusted');
   });
 
-  it('lists the three read-only tools', async () => {
+  it("lists the read-only tools the caller's grants allow", async () => {
     const { tools } = await internal.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['describe_view', 'list_views', 'query_view']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'aggregate_view',
+      'describe_view',
+      'export_view',
+      'list_views',
+      'query_sql',
+      'query_view',
+    ]);
+    const partnerTools = (await partner.client.listTools()).tools.map((t) => t.name).sort();
+    expect(partnerTools).toEqual(['describe_view', 'list_views', 'query_view']);
+    // export_view makes a new export resource on every call: read-only, but not idempotent.
     for (const t of tools)
-      expect(t.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
+      expect(t.annotations).toMatchObject({
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: t.name !== 'export_view',
+        openWorldHint: false,
+      });
   });
 
   it('lists only the views the caller may read', async () => {
