@@ -44,7 +44,7 @@ const QUERY_SQL_INPUT = withCachedJsonSchema(querySqlInput);
 const QUERY_SQL_OUTPUT = withCachedJsonSchema(querySqlOutput);
 
 const RULES =
-  'Read-only. One SELECT: expressions with AS aliases, WHERE, INNER/LEFT JOIN ... ON equalities, GROUP BY, ORDER BY, LIMIT/OFFSET, ' +
+  'Read-only. One SELECT: expressions with AS aliases, DISTINCT, WHERE, INNER/LEFT JOIN ... ON equalities, GROUP BY, HAVING, ORDER BY, LIMIT/OFFSET, WITH (not RECURSIVE), (SELECT ...) AS name in FROM, x [NOT] IN (SELECT y ...) (uncorrelated), ' +
   `casts, CASE, COALESCE, NULLIF, GREATEST, LEAST, ||, LIKE/ILIKE, IN lists, BETWEEN, the aggregates ${SQL_FUNCTIONS.join(', ')} ` +
   `and the functions ${SCALAR_FUNCTIONS.join(', ')}. ` +
   'A masked column may only be selected as it is (it comes back masked) or counted with count(col). ' +

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rng } from '../support/random.js';
 import { startServer, type RunningServer } from '../support/reference.js';
 import { ACCOUNTS, NOTES, createSqlStores, sqlConfig, type SqlStores, type Who } from '../support/sql-fixture.js';
 import { mysqlExec, pgExec } from '../support/stores.js';
@@ -188,6 +189,57 @@ const CORPUS: [string, number?][] = [
   ['SELECT a.id, 100 / a.divisor AS q FROM pg.sql_accounts a', 200],
   ['SELECT count(*) AS n, sum(a.amount) AS s FROM pg.sql_accounts a', 200],
   ['SELECT a.id FROM pg.sql_accounts a LIMIT 1000000', 200],
+  // WITH, subqueries, DISTINCT and HAVING: data changes and locks in a WITH query, recursion.
+  ['WITH d AS (DELETE FROM pg.sql_accounts RETURNING id) SELECT a.id FROM pg.sql_accounts a', 400],
+  ['WITH d AS (DELETE FROM sql_accounts RETURNING id) SELECT a.id FROM pg.sql_accounts a', 400],
+  ['WITH x AS (SELECT a.id FROM pg.sql_accounts a FOR UPDATE) SELECT x.id FROM x', 400],
+  ['WITH x AS (SELECT a.id FROM pg.sql_accounts a) DELETE FROM sql_accounts', 400],
+  ["WITH x AS (SELECT set_config('a.b', 'c', false) AS s FROM pg.sql_accounts a) SELECT x.s FROM x", 400],
+  ['WITH x AS (SELECT pg_sleep(5) AS s FROM pg.sql_accounts a) SELECT count(*) AS n FROM x', 400],
+  ['WITH RECURSIVE r AS (SELECT a.id FROM pg.sql_accounts a UNION ALL SELECT r.id + 1 FROM r WHERE r.id < 9) SELECT r.id FROM r', 400],
+  ['WITH RECURSIVE r AS (SELECT a.id FROM pg.sql_accounts a) SELECT r.id FROM r', 400],
+  ['WITH x AS (SELECT t.tablename FROM pg_catalog.pg_tables t) SELECT x.tablename FROM x', 400],
+  ['SELECT s.id FROM (SELECT a.id FROM pg.sql_accounts a UNION SELECT n.id FROM my.sql_notes n) s', 400],
+  ['SELECT s.id FROM pg.sql_accounts a JOIN LATERAL (SELECT n.id FROM my.sql_notes n) s ON s.id = a.id', 400],
+  ['SELECT a.id FROM pg.sql_accounts a WHERE EXISTS (SELECT n.id FROM my.sql_notes n)', 400],
+  ['SELECT (SELECT max(b.id) FROM pg.sql_accounts b) AS m FROM pg.sql_accounts a', 400],
+  ['SELECT a.id FROM pg.sql_accounts a WHERE a.id = ANY (SELECT n.account_id FROM my.sql_notes n)', 400],
+  ['SELECT a.id FROM pg.sql_accounts a WHERE a.id IN (SELECT n.account_id FROM my.sql_notes n WHERE n.account_id = a.id)', 400],
+  ['SELECT DISTINCT ON (a.tenant) a.id FROM pg.sql_accounts a', 400],
+  // Masked columns reached through a WITH query, a subquery, IN (SELECT ...), DISTINCT and HAVING.
+  ["WITH x AS (SELECT b.id, b.email AS e FROM pg.sql_accounts b) SELECT x.id FROM x WHERE x.e LIKE 'a%'", 400],
+  ['WITH x AS (SELECT b.id, b.email FROM pg.sql_accounts b) SELECT x.id FROM x', 400],
+  ['WITH x AS (SELECT b.email FROM pg.sql_accounts b) SELECT count(x.email) AS c FROM x', 400],
+  ['SELECT s.e FROM (SELECT b.email AS e FROM pg.sql_accounts b) s', 400],
+  ["SELECT s.id FROM (SELECT b.id FROM pg.sql_accounts b WHERE b.email LIKE 'a%') s", 400],
+  ['SELECT s.id FROM (SELECT b.id FROM pg.sql_accounts b ORDER BY b.email LIMIT 1) s', 400],
+  ['SELECT a.id FROM pg.sql_accounts a WHERE a.email IN (SELECT n.body FROM my.sql_notes n)', 400],
+  ['SELECT a.id FROM pg.sql_accounts a WHERE a.id IN (SELECT b.id FROM pg.sql_accounts b WHERE b.email IS NULL)', 400],
+  ['SELECT n.id FROM my.sql_notes n WHERE n.body IN (SELECT b.email FROM pg.sql_accounts b)', 400],
+  ['SELECT DISTINCT a.id, a.email FROM pg.sql_accounts a', 400],
+  ['SELECT a.tenant FROM pg.sql_accounts a GROUP BY a.tenant HAVING count(a.email) > 2', 400],
+  ["SELECT a.tenant FROM pg.sql_accounts a GROUP BY a.tenant HAVING min(a.email) > 'a'", 400],
+  ["SELECT count(*) AS n FROM pg.sql_accounts a HAVING max(a.email) LIKE 'a%'", 400],
+  ['SELECT s.c FROM (SELECT count(b.email) AS c FROM pg.sql_accounts b) s', 200],
+  // Hidden columns through subqueries; row-filter escapes through subqueries, WITH and IN (SELECT ...).
+  ['SELECT s.secret FROM (SELECT n.secret FROM my.sql_notes n) s', 400],
+  ["WITH x AS (SELECT n.id FROM my.sql_notes n WHERE n.secret = 's4') SELECT x.id FROM x", 400],
+  ["SELECT s.id, s.tenant FROM (SELECT a.id, a.tenant FROM pg.sql_accounts a WHERE a.tenant = 't2' OR true) s", 200],
+  ["SELECT a.id, a.tenant FROM pg.sql_accounts a WHERE a.id IN (SELECT b.id FROM pg.sql_accounts b WHERE b.tenant = 't2')", 200],
+  ["WITH x AS (SELECT a.id, a.tenant FROM pg.sql_accounts a) SELECT x.id, x.tenant FROM x WHERE x.tenant <> 't1'", 200],
+  ['SELECT n.id, n.tenant, n.body FROM my.sql_notes n WHERE n.account_id NOT IN (SELECT a.id FROM pg.sql_accounts a)', 200],
+  [
+    'SELECT s.id, s.body FROM pg.sql_accounts a RIGHT JOIN (SELECT n.id, n.account_id, n.body FROM my.sql_notes n) s ON s.account_id = a.id',
+    400,
+  ],
+  [
+    'SELECT s.id, s.body FROM pg.sql_accounts a LEFT JOIN (SELECT n.id, n.account_id, n.body FROM my.sql_notes n) s ON s.account_id = a.id OR true',
+    400,
+  ],
+  ["SELECT DISTINCT s.tenant FROM (SELECT a.tenant FROM pg.sql_accounts a WHERE NOT (a.tenant = 't1')) s", 200],
+  ["SELECT a.tenant, count(*) AS n FROM pg.sql_accounts a GROUP BY a.tenant HAVING a.tenant = 't2' OR count(*) > 0", 200],
+  ['SELECT s.v FROM (SELECT a.score::int AS v, 100 / a.divisor AS q FROM pg.sql_accounts a) s', 200],
+  ['SELECT x.id FROM (SELECT a.id FROM pg.sql_accounts a) x WHERE x.id IN (SELECT y.id FROM (SELECT b.id FROM pg.sql_accounts b) y)', 200],
 ];
 
 describe('hostile statements', () => {
@@ -214,20 +266,43 @@ describe('hostile statements', () => {
     );
     const m = await sql('t1', 'SELECT a.id FROM pg.sql_accounts a WHERE a.email IS NULL');
     expect(m.body.error.message).toMatch(/column a.email is masked for your role.*cannot be used in WHERE/);
+    const rec = await sql('t1', 'WITH RECURSIVE r AS (SELECT a.id FROM pg.sql_accounts a) SELECT r.id FROM r');
+    expect(rec.body.error.message).toMatch(/^sql at line 1, column \d+: WITH RECURSIVE is not allowed/);
+    const dml = await sql('t1', 'WITH d AS (DELETE FROM pg.sql_accounts RETURNING id) SELECT d.id FROM d');
+    expect(dml.body.error.message).toMatch(/WITH query "d" must be a SELECT/);
+  });
+
+  it('masked and hidden columns are named wherever a subquery, WITH, DISTINCT or HAVING reaches them', async () => {
+    const cases: [string, RegExp][] = [
+      [
+        'WITH x AS (SELECT b.email FROM pg.sql_accounts b) SELECT x.email FROM x',
+        /column b\.email is masked .*output of a subquery or WITH query/,
+      ],
+      [
+        'SELECT s.e FROM (SELECT b.email AS e FROM pg.sql_accounts b) s',
+        /column b\.email is masked .*output of a subquery or WITH query \("e"\)/,
+      ],
+      ['SELECT DISTINCT a.email FROM pg.sql_accounts a', /column a\.email is masked .*cannot be used in DISTINCT/],
+      [
+        'SELECT a.tenant FROM pg.sql_accounts a GROUP BY a.tenant HAVING count(a.email) > 2',
+        /column a\.email is masked .*cannot be used in HAVING/,
+      ],
+      [
+        'SELECT a.id FROM pg.sql_accounts a WHERE a.id IN (SELECT b.id FROM pg.sql_accounts b WHERE b.email IS NULL)',
+        /column b\.email is masked .*WHERE/,
+      ],
+    ];
+    for (const [text, message] of cases) {
+      const r = await sql('t1', text);
+      expect(r.status, text).toBe(400);
+      expect(r.body.error.message, text).toMatch(message);
+    }
+    // A hidden column is worded exactly as one that does not exist.
+    const hidden = await sql('t1', 'SELECT s.secret FROM (SELECT n.secret FROM my.sql_notes n) s');
+    const missing = await sql('t1', 'SELECT s.absent FROM (SELECT n.absent FROM my.sql_notes n) s');
+    expect(hidden.body.error.message.replace('secret', 'X')).toBe(missing.body.error.message.replace('absent', 'X'));
   });
 });
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomStatement(r: () => number): string {
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -248,7 +323,15 @@ function randomStatement(r: () => number): string {
   const usable = conds.filter((c) => join !== '' || !c.startsWith('n.'));
   const where = Array.from({ length: Math.floor(r() * 3) }, () => pick(usable)).join(pick([' OR ', ' AND ']));
   const cols = join ? 'a.id, a.tenant, n.id AS note, n.tenant AS note_tenant' : 'a.id, a.tenant';
-  return `SELECT ${cols} FROM pg.sql_accounts a ${join}${where ? ` WHERE ${where}` : ''}`;
+  const inner = `SELECT ${cols} FROM pg.sql_accounts a ${join}${where ? ` WHERE ${where}` : ''}`;
+  const outer = join ? 's.id, s.tenant, s.note, s.note_tenant' : 's.id, s.tenant';
+  // The same statement read through a subquery, a WITH query, DISTINCT or IN (SELECT ...).
+  return pick([
+    inner,
+    `SELECT ${outer} FROM (${inner}) s`,
+    `WITH s AS (${inner}) SELECT DISTINCT ${outer} FROM s`,
+    `SELECT b.id, b.tenant FROM pg.sql_accounts b WHERE b.id IN (SELECT s.id FROM (${inner}) s) OR b.id NOT IN (SELECT s.id FROM (${inner}) s)`,
+  ]);
 }
 
 describe('tenancy property', () => {

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { parseConfig } from '../../src/config/load.js';
+import { rng } from '../support/random.js';
 import { startServer, type RunningServer } from '../support/reference.js';
 import { createMongoDatabase, createMysqlDatabase, createPgDatabase, mysqlExec } from '../support/stores.js';
 import { parseLossless, type Num } from '../support/lossless-json.js';
@@ -20,18 +21,6 @@ const N = Number(process.env.VG_ORACLE_AGGREGATES ?? 60);
 const K = 3;
 /** The row budget of the view fp.budget_oc. */
 const BUDGET = 80;
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COLUMNS = ['id', 'region', 'status', 'cust', 'qty', 'small', 'big', 'amount', 'price'];
 

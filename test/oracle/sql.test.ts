@@ -75,6 +75,42 @@ const STATEMENTS = [
   "SELECT a.id FROM {A} a WHERE lower(a.name) LIKE '%e%' AND length(a.name) = 3 OR strpos(a.name, 'C') = 1 ORDER BY a.id",
   'SELECT a.name, upper(n.body) AS b, length(n.body) AS len FROM {A} a JOIN {N} n ON n.account_id = a.id ORDER BY a.name, b',
   'SELECT left(a.name, 1) AS initial, count(*) AS n FROM {A} a GROUP BY left(a.name, 1) ORDER BY initial',
+  // DISTINCT, NULLs included (DISTINCT treats them as equal).
+  'SELECT DISTINCT a.tenant FROM {A} a',
+  'SELECT DISTINCT a.amount FROM {A} a ORDER BY a.amount NULLS FIRST',
+  'SELECT DISTINCT n.body FROM {A} a LEFT JOIN {N} n ON n.account_id = a.id AND n.id > 5',
+  'SELECT DISTINCT n.body IS NULL AS orphan, a.divisor > 1 AS big FROM {A} a LEFT JOIN {N} n ON n.account_id = a.id ORDER BY 1, 2',
+  'SELECT DISTINCT count(*) AS k FROM {N} n GROUP BY n.account_id ORDER BY k DESC',
+  'SELECT DISTINCT a.tenant, a.amount IS NULL AS none FROM {A} a ORDER BY none LIMIT 1',
+  // HAVING, with and without GROUP BY.
+  'SELECT n.account_id, count(*) AS c FROM {N} n GROUP BY n.account_id HAVING count(*) > 1 ORDER BY n.account_id',
+  'SELECT count(*) AS c FROM {A} a HAVING count(*) > 3',
+  'SELECT count(*) AS c FROM {A} a HAVING count(*) > 10',
+  'SELECT sum(a.amount) AS s FROM {A} a WHERE a.id < 0 HAVING count(*) = 0',
+  'SELECT a.tenant FROM {A} a GROUP BY a.tenant HAVING max(a.amount) > 50',
+  'SELECT a.divisor FROM {A} a GROUP BY a.divisor HAVING sum(a.amount) > 5 OR a.divisor = 1 ORDER BY a.divisor',
+  // WITH (non-recursive): referenced twice, one over another, joined to a view.
+  'WITH big AS (SELECT a.id, a.name FROM {A} a WHERE a.amount > 10) SELECT b.name FROM big b ORDER BY b.name',
+  'WITH x AS (SELECT a.id, a.divisor FROM {A} a) SELECT x1.id, x2.divisor FROM x x1 JOIN x x2 ON x2.id = x1.id WHERE x1.divisor > 1 ORDER BY x1.id',
+  'WITH a1 AS (SELECT a.id, a.amount FROM {A} a), a2 AS (SELECT a1.id FROM a1 WHERE a1.amount IS NOT NULL) SELECT a2.id FROM a2 ORDER BY a2.id',
+  'WITH c AS (SELECT n.account_id, count(*) AS k FROM {N} n GROUP BY n.account_id) SELECT a.name, c.k FROM {A} a LEFT JOIN c ON c.account_id = a.id ORDER BY a.name',
+  // Subqueries in FROM, joined to a view (across stores), with their own LIMIT, with an expression that fails on other tenants' rows.
+  'SELECT a.name, s.body FROM {A} a JOIN (SELECT n.account_id, n.body FROM {N} n WHERE n.id > 1) s ON s.account_id = a.id ORDER BY s.body',
+  'SELECT s.account_id, a.name FROM (SELECT n.account_id FROM {N} n GROUP BY n.account_id) s LEFT JOIN {A} a ON a.id = s.account_id ORDER BY s.account_id',
+  'SELECT s.v FROM (SELECT a.id, a.score::int AS v FROM {A} a) s WHERE s.v > 5 ORDER BY s.v',
+  'SELECT s.id FROM (SELECT a.id FROM {A} a ORDER BY a.id DESC LIMIT 2) s ORDER BY s.id',
+  'SELECT t.n, count(*) AS c FROM (SELECT a.id, a.amount IS NULL AS n FROM {A} a) t GROUP BY t.n ORDER BY t.n',
+  // IN (SELECT ...) and NOT IN with PostgreSQL's NULL semantics, across stores.
+  'SELECT a.id FROM {A} a WHERE a.id IN (SELECT n.account_id FROM {N} n) ORDER BY a.id',
+  'SELECT n.id FROM {N} n WHERE n.account_id NOT IN (SELECT a.id FROM {A} a) ORDER BY n.id',
+  'SELECT a.id FROM {A} a WHERE a.id NOT IN (SELECT n.account_id FROM {A} x LEFT JOIN {N} n ON n.account_id = x.id) ORDER BY a.id',
+  'SELECT a.id, a.amount IN (SELECT b.amount FROM {A} b WHERE b.id < 3) AS hit FROM {A} a ORDER BY a.id',
+  'SELECT a.id, a.amount NOT IN (SELECT b.amount FROM {A} b WHERE b.id < 0) AS miss FROM {A} a ORDER BY a.id',
+  'SELECT a.id, a.amount NOT IN (SELECT b.amount FROM {A} b) AS miss FROM {A} a ORDER BY a.id',
+  'SELECT a.id FROM {A} a WHERE a.amount IN (SELECT n.account_id * 12.5 AS v FROM {N} n) ORDER BY a.id',
+  "SELECT a.name FROM {A} a WHERE a.id IN (SELECT s.account_id FROM (SELECT n.account_id FROM {N} n WHERE n.body LIKE '%e%') s) ORDER BY a.name",
+  'SELECT n.account_id, count(*) AS c FROM {N} n GROUP BY n.account_id HAVING n.account_id IN (SELECT a.id FROM {A} a) ORDER BY n.account_id',
+  'WITH ids AS (SELECT n.account_id FROM {N} n) SELECT a.name FROM {A} a WHERE a.id IN (SELECT ids.account_id FROM ids) AND a.id IN (SELECT i.account_id FROM ids i) ORDER BY a.name',
 ];
 
 const text = (v: unknown): string | null => (v === null ? null : typeof v === 'boolean' ? (v ? 't' : 'f') : String(v));

@@ -38,6 +38,8 @@ describe('refusals name the view and the position', () => {
     ['subquery', 'SELECT c.customer_id FROM crm.customers c WHERE c.customer_id IN (SELECT 1)', /subqueries are not supported/],
     ['HAVING', 'SELECT c.tenant_id, count(*) FROM crm.customers c GROUP BY c.tenant_id HAVING count(*) > 1', /HAVING is not supported/],
     ['DISTINCT', 'SELECT DISTINCT c.tenant_id FROM crm.customers c', /DISTINCT is not supported/],
+    ['WITH', 'WITH x AS (SELECT c.tenant_id FROM crm.customers c) SELECT x.tenant_id FROM x', /WITH is not supported/],
+    ['subquery in FROM', 'SELECT s.tenant_id FROM (SELECT c.tenant_id FROM crm.customers c) s', /subqueries are not supported/],
     ['UNION', 'SELECT c.tenant_id FROM crm.customers c UNION SELECT t.tenant_id FROM crm.tenants t', /UNION/],
     ['function', 'SELECT md5(c.email) AS e FROM crm.customers c', /function md5\(\) is not supported/, [1, 8]],
     ['window', 'SELECT count(*) OVER () AS n FROM crm.customers c', /window functions/],

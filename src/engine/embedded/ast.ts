@@ -24,13 +24,19 @@ export type Expr =
   | { kind: 'not'; arg: Expr; type: 'bool' }
   /** `via` is the type both sides are compared in (int4 = numeric compares as numeric). */
   | { kind: 'compare'; op: CompareOp; left: Expr; right: Expr; via: SqlType; type: 'bool' }
-  | { kind: 'in'; arg: Expr; list: Expr[]; via: SqlType; type: 'bool' }
+  /** `inProcess`: a list too long for one store statement (a long IN (SELECT ...) result) is never pushed. */
+  | { kind: 'in'; arg: Expr; list: Expr[]; via: SqlType; type: 'bool'; inProcess?: boolean }
   | { kind: 'like'; arg: Expr; pattern: Expr; caseInsensitive: boolean; type: 'bool' }
   | { kind: 'isnull'; arg: Expr; type: 'bool' }
   /** An aggregate call (only in a grouped view's outputs and ORDER BY, before aggregation). */
   | { kind: 'agg'; fn: AggFn; arg?: Expr; distinct: boolean; type: SqlType }
   /** A value computed by an earlier step: a group key (`g0`) or an aggregate (`a0`). */
-  | { kind: 'slot'; slot: string; type: SqlType };
+  | { kind: 'slot'; slot: string; type: SqlType }
+  /**
+   * `arg IN (SELECT ...)`, the subquery being the model's `sublinks[sub]` (uncorrelated); replaced
+   * by an IN list of its values before the model is planned (query.ts).
+   */
+  | { kind: 'insub'; arg: Expr; sub: number; via: SqlType; type: 'bool' };
 
 interface RelationColumn {
   type: SqlType;
@@ -50,6 +56,8 @@ export interface Relation {
   info: TableInfo;
   columns: Map<string, RelationColumn>;
   primaryKey: string[];
+  /** A subquery in FROM or a WITH query: its rows are this query's output rows (query.ts runs it). */
+  query?: ViewModel;
 }
 
 /** One equality of a join: `parentKey = childKey`, compared in `via`. */
@@ -101,7 +109,12 @@ export interface ViewModel {
   /** WHERE conjuncts (and INNER JOIN conjuncts that are not join keys). */
   where: Expr[];
   outputs: OutputColumn[];
-  grouping?: { keys: Expr[]; aggregates: AggregateSpec[] };
+  /** HAVING conjuncts are over the group-key and aggregate slots. */
+  grouping?: { keys: Expr[]; aggregates: AggregateSpec[]; having?: Expr[] };
+  /** SELECT DISTINCT: duplicate output rows are removed before ORDER BY and LIMIT. */
+  distinct?: boolean;
+  /** The subqueries of `insub` expressions, by index. */
+  sublinks?: ViewModel[];
   orderBy: ViewSortItem[];
   limit?: number;
   offset?: number;

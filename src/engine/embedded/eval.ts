@@ -106,6 +106,8 @@ export function evalExpr(e: Expr, row: Row): Value {
     }
     case 'agg':
       throw new Error('evalExpr: an aggregate is computed by the Aggregate step');
+    case 'insub':
+      throw new Error('evalExpr: IN (SELECT ...) is replaced by its values before planning');
   }
 }
 

@@ -75,6 +75,8 @@ export async function executePlan(plan: Plan, source: (name: string) => Source, 
   const view = plan.view;
   if (view.grouping) {
     rows = aggregate(rows, view.grouping.keys, view.grouping.aggregates);
+    const having = view.grouping.having;
+    if (having) rows = rows.filter((r) => having.every((e) => evalExpr(e, r) === true));
     stats.groups = rows.length;
   }
   rows = project(plan, rows);
@@ -116,10 +118,21 @@ function pick(row: Row, columns: string[]): Row {
   return out;
 }
 
-/** Output rows (the outputs the request needs), after the view's own ORDER BY / LIMIT / OFFSET. */
+/**
+ * Output rows (the outputs the request needs), after the view's own ORDER BY / LIMIT / OFFSET;
+ * under DISTINCT the first row of each set of equal output rows stands for them (its ORDER BY
+ * values are those of the outputs, which are equal).
+ */
 function project(plan: Plan, rows: Row[]): Row[] {
   const view = plan.view;
   const outputs = view.outputs.filter((o) => plan.outputs.includes(o.name));
+  const projectRow = (r: Row): Row => {
+    const out: Row = {};
+    for (const o of outputs) out[o.name] = evalExpr(o.expr, r);
+    return out;
+  };
+  const projected = view.distinct ? distinctRows(rows, projectRow, outputs) : undefined;
+  if (projected) rows = [...projected.keys()];
   const limited = view.limit !== undefined || view.offset !== undefined;
   if (limited && view.orderBy.length > 0) {
     const keyed = rows.map((r) => ({ r, k: view.orderBy.map((o) => evalExpr(o.expr, r)) }));
@@ -134,11 +147,21 @@ function project(plan: Plan, rows: Row[]): Row[] {
     rows = keyed.map((x) => x.r);
   }
   if (limited) rows = rows.slice(view.offset ?? 0, view.limit === undefined ? undefined : (view.offset ?? 0) + view.limit);
-  return rows.map((r) => {
-    const out: Row = {};
-    for (const o of outputs) out[o.name] = evalExpr(o.expr, r);
-    return out;
-  });
+  return rows.map((r) => projected?.get(r) ?? projectRow(r));
+}
+
+/** One input row per distinct output row (NULLs equal, as DISTINCT compares), mapped to that output row. */
+function distinctRows(rows: Row[], projectRow: (r: Row) => Row, outputs: { name: string; type: SqlType }[]): Map<Row, Row> {
+  const seen = new Set<string>();
+  const out = new Map<Row, Row>();
+  for (const r of rows) {
+    const p = projectRow(r);
+    const key = JSON.stringify(outputs.map((o) => (p[o.name] === null ? null : hashKey(p[o.name]!, o.type))));
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.set(r, p);
+  }
+  return out;
 }
 
 export function sortCompare(type: SqlType, a: Value, b: Value, desc: boolean, nullsFirst: boolean): number {

@@ -81,6 +81,8 @@ export function formatExpr(e: Expr, view: ViewModel): string {
       return e.arg.kind === 'isnull' ? `${f(e.arg.arg)} IS NOT NULL` : `NOT ${f(e.arg)}`;
     case 'isnull':
       return `${f(e.arg)} IS NULL`;
+    case 'insub':
+      return `${f(e.arg)} IN (subquery ${e.sub + 1})`;
     case 'compare':
       return `${f(e.left)} ${e.op} ${f(e.right)}`;
     case 'in':
@@ -154,7 +156,7 @@ export function renderPlan(plan: Plan, stats?: ExecutionStats): string {
       `Page: ORDER BY ${order || '(none)'} LIMIT ${plan.limit} OFFSET ${plan.offset}${plan.offsetPushed ? ' (offset applied by the store)' : ''}${plan.count ? ', with count' : ''}${rows(stats?.returned)}`,
     );
     if (plan.postFilter) stack.push([`Filter on output rows: ${formatPredicate(plan.postFilter)}${rows(stats?.outputRows)}`]);
-    stack.push([`Project: ${plan.outputs.join(', ')}`]);
+    stack.push([`Project${view.distinct ? ' DISTINCT' : ''}: ${plan.outputs.join(', ')}`]);
   }
   if (view.limit !== undefined || view.offset !== undefined) {
     stack.push([
@@ -164,7 +166,7 @@ export function renderPlan(plan: Plan, stats?: ExecutionStats): string {
   if (view.grouping) {
     const g = view.grouping;
     stack.push([
-      `Aggregate: GROUP BY ${g.keys.map((k) => formatExpr(k, view)).join(', ') || '()'}; ${g.aggregates.map((a) => formatExpr({ kind: 'slot', slot: a.slot, type: a.type }, view)).join(', ')}${rows(stats?.groups)}`,
+      `Aggregate: GROUP BY ${g.keys.map((k) => formatExpr(k, view)).join(', ') || '()'}; ${g.aggregates.map((a) => formatExpr({ kind: 'slot', slot: a.slot, type: a.type }, view)).join(', ')}${g.having ? `; HAVING ${g.having.map((h) => formatExpr(h, view)).join(' AND ')}` : ''}${rows(stats?.groups)}`,
     ]);
   }
   if (plan.residual.length > 0)

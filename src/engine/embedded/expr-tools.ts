@@ -12,6 +12,7 @@ export function children(e: Expr): Expr[] {
     case 'neg':
     case 'not':
     case 'isnull':
+    case 'insub':
       return [e.arg];
     case 'arith':
     case 'concat':
@@ -52,6 +53,7 @@ export function mapExpr(e: Expr, f: (x: Expr) => Expr | undefined): Expr {
     case 'neg':
     case 'not':
     case 'isnull':
+    case 'insub':
       return { ...e, arg: m(e.arg) } as Expr;
     case 'arith':
     case 'concat':

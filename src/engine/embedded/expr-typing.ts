@@ -55,7 +55,7 @@ export function typed(node: RawNode, scope: Scope): Typed {
       return scalar ? scalarCall(scalar, b, loc, sub) : funcCall(b, scope, loc, typed);
     }
     case 'SubLink':
-      throw new Refusal('subqueries are not supported', loc);
+      return inSubquery(b, scope, loc);
     case 'ParamRef':
       throw new Refusal('parameters ($1) are not supported in a view', loc);
     case 'BooleanTest':
@@ -67,6 +67,20 @@ export function typed(node: RawNode, scope: Scope): Typed {
     default:
       throw new Refusal(`${tag.replace(/Expr$/, '')} expressions are not supported`, loc);
   }
+}
+
+/** `x IN (SELECT y ...)`: compared as `x = y`, with PostgreSQL's types for that comparison. */
+function inSubquery(b: RawNode, scope: Scope, loc: number): Typed {
+  const found = scope.sublinks?.get(b);
+  if (!found) {
+    const where = scope.sublinks ? ' here: IN (SELECT ...) may stand in WHERE, HAVING, the select list and ORDER BY' : '';
+    throw new Refusal(`subqueries are not supported${where}`, loc);
+  }
+  const outputs = found.model.outputs;
+  if (outputs.length !== 1) throw new Refusal(`subquery has ${outputs.length} columns: IN (SELECT ...) takes exactly one`, loc);
+  const item: Typed = { e: { kind: 'const', value: null, type: outputs[0]!.type }, unknown: false, loc };
+  const c = comparison('=', typed(b.testexpr as RawNode, scope), item, loc) as Extract<Expr, { kind: 'compare' }>;
+  return { e: { kind: 'insub', arg: c.left, sub: found.index, via: c.via, type: 'bool' }, unknown: false, loc };
 }
 
 function constant(b: RawNode, loc: number): Typed {

@@ -197,6 +197,7 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
   const blockers: string[] = [];
   if (!opts.pushdown) blockers.push('pushdown is off');
   if (view.grouping) blockers.push('the view aggregates');
+  if (view.distinct) blockers.push('DISTINCT removes duplicate rows');
   if (limited) blockers.push('the view has its own LIMIT/OFFSET');
   if (post.length > 0) blockers.push('a filter applies to output rows');
   if (residual.length > 0) blockers.push(`${residual.map((e) => formatExpr(e, view)).join(' AND ')} is evaluated after the joins`);
@@ -325,6 +326,8 @@ function inputExpr(view: ViewModel, e: Expr): Expr | undefined {
 }
 
 function neededOutputs(view: ViewModel, q: EngineQuery, post: Predicate[]): string[] {
+  // DISTINCT compares whole output rows.
+  if (view.distinct) return view.outputs.map((o) => o.name);
   const names = new Set(q.columns);
   for (const t of q.orderBy) names.add(t.column);
   for (const p of post) predicateColumnsOf(p, names);

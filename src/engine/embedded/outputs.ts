@@ -81,6 +81,8 @@ export function nullable(e: Expr, relations: Relation[], padded: Set<number>, wh
       return rec(e.arg);
     case 'isnull':
       return false;
+    case 'insub':
+      return true;
     case 'arith':
     case 'concat':
       return rec(e.left) || rec(e.right);

@@ -104,7 +104,7 @@ export function toSourcePredicate(e: Expr, rel: number): Predicate | undefined {
     }
     case 'in': {
       const c = castColumn(e.arg);
-      if (!c || c.rel !== rel || e.list.some((x) => x.kind !== 'const')) return undefined;
+      if (!c || c.rel !== rel || e.inProcess || e.list.some((x) => x.kind !== 'const')) return undefined;
       const values: Scalar[] = [];
       let sawNull = false;
       for (const item of e.list as Extract<Expr, { kind: 'const' }>[]) {

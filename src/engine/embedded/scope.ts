@@ -1,10 +1,10 @@
 // Names in the view's SQL: FROM entries bound to the sources' tables, column references resolved
 // against the relations in scope.
 import type { TableInfo } from '../../sources/source.js';
-import type { Expr, Relation } from './ast.js';
+import type { Expr, Relation, ViewModel } from './ast.js';
 import type { RawNode, RawRelation } from './parse.js';
 import { Refusal } from './refusal.js';
-import { sqlTypeOfColumn } from './sql-types.js';
+import { columnTypeOf, sqlTypeOfColumn } from './sql-types.js';
 
 export type TableLookup = (source: string, table: string, location: number) => Promise<{ kind: string; info: TableInfo }>;
 
@@ -12,11 +12,18 @@ export type TableLookup = (source: string, table: string, location: number) => P
 export interface Scope {
   relations: Relation[];
   allowAggregates: boolean;
+  /** The analyzed `IN (SELECT ...)` subqueries that may stand here, by their SubLink parser node. */
+  sublinks?: ReadonlyMap<RawNode, { index: number; model: ViewModel }>;
 }
 
-/** The FROM and JOIN entries bound to their tables, each alias used once. */
-export async function bindRelations(raws: RawRelation[], lookup: TableLookup): Promise<Relation[]> {
-  const relations = await Promise.all(raws.map((r, i) => resolveRelation(r, i, lookup)));
+/** A subquery in FROM or a WITH query, analyzed. */
+export type AnalyzeQuery = (raw: RawRelation) => Promise<ViewModel>;
+
+/** The FROM and JOIN entries bound to their tables (or analyzed, for subqueries), each alias used once. */
+export async function bindRelations(raws: RawRelation[], lookup: TableLookup, analyzeQuery?: AnalyzeQuery): Promise<Relation[]> {
+  const relations = await Promise.all(
+    raws.map((r, i) => (r.query && analyzeQuery ? derivedRelation(r, i, analyzeQuery) : resolveRelation(r, i, lookup))),
+  );
   const seen = new Set<string>();
   raws.forEach((r) => {
     if (seen.has(r.alias)) throw new Refusal(`table name "${r.alias}" is used more than once: give each table its own alias`, r.location);
@@ -41,6 +48,28 @@ async function resolveRelation(raw: RawRelation, index: number, lookup: TableLoo
       ]),
     ),
     primaryKey: info.primaryKey,
+  };
+}
+
+/** Source name of the relations that are subqueries (no service can be named so). */
+export const SUBQUERY_SOURCE = '(subquery)';
+
+async function derivedRelation(raw: RawRelation, index: number, analyzeQuery: AnalyzeQuery): Promise<Relation> {
+  const query = await analyzeQuery(raw);
+  return {
+    index,
+    alias: raw.alias,
+    source: SUBQUERY_SOURCE,
+    sourceKind: 'subquery',
+    table: raw.alias,
+    info: {
+      name: raw.alias,
+      columns: query.outputs.map((o) => ({ name: o.name, type: columnTypeOf(o.type), nullable: o.nullable, nativeType: o.type })),
+      primaryKey: [],
+    },
+    columns: new Map(query.outputs.map((o) => [o.name, { type: o.type, nullable: o.nullable }])),
+    primaryKey: [],
+    query,
   };
 }
 

@@ -17,11 +17,18 @@ export interface GroupSize {
   k: number;
 }
 
-/** Refuses what aggregate-only grants forbid; returns the statement with one entity count per minGroupSize view. */
-export function governSqlAggregates(model: ViewModel, relationOf: (rel: number) => SqlRelation): { model: ViewModel; sizes: GroupSize[] } {
+/**
+ * Refuses what aggregate-only grants forbid; returns the statement with one entity count per
+ * minGroupSize view. `relationOf` gives the view a relation reads, undefined for a subquery (whose
+ * views run.ts admits only when no aggregate right restricts them).
+ */
+export function governSqlAggregates(
+  model: ViewModel,
+  relationOf: (rel: number) => SqlRelation | undefined,
+): { model: ViewModel; sizes: GroupSize[] } {
   const { grouping } = model;
   if (!grouping) {
-    const rowsOnly = model.relations.map((r) => relationOf(r.index)).find((r) => !r.access.read);
+    const rowsOnly = model.relations.map((r) => relationOf(r.index)).find((r) => r !== undefined && !r.access.read);
     if (rowsOnly) {
       throw aggregateOnlyRows(
         rowsOnly.view,
@@ -32,7 +39,9 @@ export function governSqlAggregates(model: ViewModel, relationOf: (rel: number) 
   }
   for (const a of grouping.aggregates) {
     for (const rel of a.arg ? relationsOf(a.arg) : []) {
-      const { view, access } = relationOf(rel);
+      const relation = relationOf(rel);
+      if (!relation) continue;
+      const { view, access } = relation;
       refuseRowValue(access, view, a.fn, `${a.fn}(${formatExpr(a.arg!, model)})`, { view: view.id });
     }
   }
@@ -40,7 +49,9 @@ export function governSqlAggregates(model: ViewModel, relationOf: (rel: number) 
   const relations: Relation[] = [...model.relations];
   const sizes: GroupSize[] = [];
   for (const r of model.relations) {
-    const { view, access } = relationOf(r.index);
+    const relation = relationOf(r.index);
+    if (!relation) continue;
+    const { view, access } = relation;
     const min = access.minGroupSize;
     if (!min) continue;
     let arg: Expr | undefined;

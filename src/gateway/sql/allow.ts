@@ -2,9 +2,9 @@
 // PostgreSQL parser, is walked node by node before anything else looks at it. A node outside the
 // list is a 400 naming the construct and its position; nothing the list does not name reaches the
 // embedded engine's analysis.
-import { parse as pgParse } from 'libpg-query';
 import { badRequest, type ApiError } from '../../errors.js';
-import { locationOf, type RawNode } from '../../engine/embedded/parse.js';
+import { locationOf, parsePostgres, type RawNode } from '../../engine/embedded/parse.js';
+import { Refusal } from '../../engine/embedded/refusal.js';
 import { linePos } from '../../engine/embedded/errors.js';
 import { SCALAR_FUNCTIONS } from '../../engine/embedded/functions.js';
 
@@ -34,15 +34,19 @@ const NODES = new Set([
   'JoinExpr',
   'SortBy',
   'List',
+  'WithClause',
+  'CommonTableExpr',
+  'RangeSubselect',
+  'SubLink',
 ]);
 
 /** What a refused node is called in the error. */
 const NAMES: Record<string, string> = {
-  SubLink: 'a subquery',
-  RangeSubselect: 'a subquery in FROM',
   RangeFunction: 'a function in FROM',
-  WithClause: 'WITH',
-  CommonTableExpr: 'WITH',
+  InsertStmt: 'INSERT',
+  UpdateStmt: 'UPDATE',
+  DeleteStmt: 'DELETE',
+  MergeStmt: 'MERGE',
   ParamRef: 'a parameter ($n)',
   SQLValueFunction: 'a session value function (current_user, now(), ...)',
   WindowDef: 'a window (OVER)',
@@ -70,9 +74,6 @@ const FUNCTIONS: readonly string[] = [...SQL_FUNCTIONS, ...SCALAR_FUNCTIONS];
 
 /** Clauses of SELECT refused with the construct's name. */
 const SELECT_CLAUSES: [string, string][] = [
-  ['withClause', 'WITH (not yet supported; write the subquery as a view join)'],
-  ['distinctClause', 'DISTINCT (not yet supported; use GROUP BY)'],
-  ['havingClause', 'HAVING (not yet supported)'],
   ['windowClause', 'WINDOW'],
   ['intoClause', 'SELECT INTO'],
   ['lockingClause', 'FOR UPDATE/SHARE'],
@@ -89,15 +90,9 @@ export function sqlError(sql: string, message: string, location: number | undefi
 /** Parses `sql` and refuses anything outside the allow-list; returns the one SELECT's tree. */
 export async function allowedStatement(sql: string): Promise<RawNode> {
   if (sql.includes('\u0000')) throw sqlError(sql, 'the statement cannot contain the NUL character (U+0000)', undefined);
-  let tree: RawNode;
-  try {
-    tree = (await pgParse(sql)) as unknown as RawNode;
-  } catch (err) {
-    const e = err as { message?: string; sqlDetails?: { cursorPosition?: number } };
-    const cursor = e.sqlDetails?.cursorPosition;
-    const at = cursor === undefined ? undefined : Buffer.byteLength(sql.slice(0, Math.max(0, cursor)), 'utf8');
-    throw sqlError(sql, `syntax error: ${e.message ?? String(err)}`, at);
-  }
+  const tree = await parsePostgres(sql).catch((err: unknown) => {
+    throw err instanceof Refusal ? sqlError(sql, err.message, err.location) : err;
+  });
   const stmts = (tree.stmts ?? []) as RawNode[];
   if (stmts.length === 0) throw sqlError(sql, 'no statement: send one SELECT', undefined);
   if (stmts.length > 1)
@@ -130,6 +125,11 @@ function walk(sql: string, node: unknown, near: number | undefined): void {
   if (tag === 'FuncCall') checkFunction(sql, body, at);
   if (tag === 'A_Expr') checkOperator(sql, body, at);
   if (tag === 'TypeName' && (body.arrayBounds || body.setof)) throw sqlError(sql, 'array and SETOF types are not allowed', at);
+  if (tag === 'CommonTableExpr' && !(body.ctequery as RawNode | undefined)?.SelectStmt)
+    throw sqlError(sql, `WITH query "${String(body.ctename)}" must be a SELECT (no INSERT, UPDATE or DELETE)`, at);
+  if (tag === 'SubLink' && (body.subLinkType !== 'ANY_SUBLINK' || body.operName))
+    throw sqlError(sql, 'only IN (SELECT ...) subqueries are allowed (not EXISTS, ANY/ALL or scalar subqueries)', at);
+  if (tag === 'RangeSubselect' && body.lateral) throw sqlError(sql, 'LATERAL is not allowed', at);
   for (const v of Object.values(body)) walk(sql, v, at);
 }
 
@@ -138,6 +138,8 @@ function checkSelect(sql: string, sel: RawNode, at: number | undefined): void {
   for (const [key, name] of SELECT_CLAUSES) {
     if (sel[key]) throw sqlError(sql, `${name} is not allowed in governed SQL`, locationOf(sel[key] as RawNode) ?? at);
   }
+  const withClause = (sel.withClause?.WithClause ?? sel.withClause) as RawNode | undefined;
+  if (withClause?.recursive) throw sqlError(sql, 'WITH RECURSIVE is not allowed in governed SQL', locationOf(withClause) ?? at);
   if (!sel.fromClause) throw sqlError(sql, 'a statement reads views: add FROM service.view', at);
 }
 

@@ -9,8 +9,8 @@ import { govern } from '../../policy/govern.js';
 import type { ViewAccess } from '../../policy/access.js';
 import type { Identity } from '../../policy/identity.js';
 import { and, type Pushdown } from '../../query/predicate.js';
-import type { ColumnInfo, NativeQuery, ReadOptions, ScanResult, Source, TableInfo } from '../../sources/source.js';
-import { takeEverything } from '../../sources/source.js';
+import { ComputedSource } from '../../engine/embedded/computed-source.js';
+import type { ColumnInfo, NativeQuery, ReadOptions, ScanResult, TableInfo } from '../../sources/source.js';
 import type { Row } from '../../values.js';
 
 /** One view the statement reads, as the caller may read it. */
@@ -55,15 +55,16 @@ export function relationInfo(view: View, access: ViewAccess): TableInfo {
  * query on the view: the engine's pushed predicate is ANDed to the row filter, never replaces it,
  * and no order is taken, so rows come back in no order a hidden key could reveal.
  */
-export class GovernedViews implements Source {
+export class GovernedViews extends ComputedSource {
   readonly kind = 'view';
-  readonly limits = { maxKeysPerStatement: 500 };
 
   constructor(
     readonly name: string,
     private readonly identity: Identity,
     private readonly relations: ReadonlyMap<ViewId, SqlRelation>,
-  ) {}
+  ) {
+    super();
+  }
 
   private relation(table: string): SqlRelation {
     const r = this.relations.get(`${this.name}.${table}` as ViewId);
@@ -71,21 +72,8 @@ export class GovernedViews implements Source {
     return r;
   }
 
-  connect(): Promise<void> {
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  ping(): Promise<void> {
-    return Promise.resolve();
-  }
   introspect(table: string): Promise<TableInfo> {
     return Promise.resolve(this.relation(table).info);
-  }
-
-  offer(_table: TableInfo, work: Parameters<Source['offer']>[1]): ReturnType<Source['offer']> {
-    return { ...takeEverything({ where: work.where, orderBy: [] }), orderBy: work.orderBy.length === 0 };
   }
 
   async scan(table: string, pushdown: Pushdown, options: ReadOptions = {}): Promise<ScanResult> {
@@ -126,22 +114,10 @@ export class GovernedViews implements Source {
         { view: view.id, rowBudget: budget },
       );
     }
-    return { rows, native: this.native(view.id, result.queries) };
+    return { rows, native: this.ranFor(`governed scan of ${view.id}`, result.queries) };
   }
 
-  private native(id: string, queries: NativeQuery[]): NativeQuery {
-    return {
-      source: this.name,
-      text: `governed scan of ${id}${queries.length ? `: ${queries.map((q) => q.text).join('; ')}` : ''}`,
-      params: queries.flatMap((q) => q.params),
-    };
-  }
-
-  count(): Promise<number> {
-    return Promise.reject(new Error('governed views are counted by the engine'));
-  }
-
-  explainScan(table: string): Promise<NativeQuery> {
+  override explainScan(table: string): Promise<NativeQuery> {
     return Promise.resolve({ source: this.name, text: `governed scan of ${this.name}.${table}`, params: [] });
   }
 }

@@ -1,21 +1,19 @@
 // One governed SQL statement (docs/sql.md): allow-list (allow.ts) -> the embedded engine's parse
 // and analysis over the caller's views (relations.ts) -> the masked-column guard (lineage.ts) ->
-// aggregate rights (aggregate-policy.ts) -> the engine's own planner and executor, each view a
-// governed scan -> minGroupSize, masks, order and the page (page.ts). The text never reaches a
-// store.
+// aggregate rights (aggregate-policy.ts) -> the engine's own planner and executor (subqueries
+// included), each view reference a governed scan -> minGroupSize, masks, order and the page
+// (page.ts). The text never reaches a store.
 import type { Config } from '../../config/schema.js';
 import { parseViewId, type ViewId } from '../../config/view-id.js';
-import type { ViewModel } from '../../engine/embedded/ast.js';
+import type { Relation } from '../../engine/embedded/ast.js';
 import { analyzeView } from '../../engine/embedded/analyze.js';
-import { ViewDefinitionError } from '../../engine/embedded/errors.js';
-import { executePlan } from '../../engine/embedded/execute.js';
 import { renderPlan } from '../../engine/embedded/explain.js';
-import { planRequest } from '../../engine/embedded/optimize.js';
-import { parseViewSql, type SyntaxView } from '../../engine/embedded/parse.js';
+import { shapeQuery, viewReferences, type SyntaxView } from '../../engine/embedded/parse.js';
+import { runQuery } from '../../engine/embedded/query.js';
 import { Refusal } from '../../engine/embedded/refusal.js';
 import { columnTypeOf } from '../../engine/embedded/sql-types.js';
 import type { View } from '../../engine/view.js';
-import { ApiError, badRequest } from '../../errors.js';
+import { ApiError } from '../../errors.js';
 import type { ViewAccess } from '../../policy/access.js';
 import type { CursorCodec } from '../../policy/cursor.js';
 import type { Identity } from '../../policy/identity.js';
@@ -77,10 +75,8 @@ const EVERY_ROW = Number.MAX_SAFE_INTEGER - 1;
 
 export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResult> {
   const { sql } = req;
-  await allowedStatement(sql);
-  const syntax = await parseViewSql(NAME, sql).catch((err: unknown) => {
-    throw err instanceof ViewDefinitionError ? fromDefinitionError(err) : err;
-  });
+  const stmt = await allowedStatement(sql);
+  const syntax = await refusing(sql, () => shapeQuery(stmt));
   const relations = await resolveRelations(sql, syntax, ctx);
   const services = new Map<string, GovernedViews>();
   const source = (name: string): GovernedViews => {
@@ -88,22 +84,20 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
     if (!s) services.set(name, (s = new GovernedViews(name, ctx.identity, relations)));
     return s;
   };
-  let model: ViewModel;
-  try {
-    model = await analyzeView(NAME, sql, syntax, (svc, table) =>
+  const model = await refusing(sql, () =>
+    analyzeView(NAME, sql, syntax, (svc, table) =>
       Promise.resolve({ kind: 'view', info: relations.get(`${svc}.${table}` as ViewId)!.info }),
-    );
-  } catch (err) {
-    throw err instanceof Refusal ? sqlError(sql, err.message.replace(/ in embedded views/g, ' in governed SQL'), err.location) : err;
-  }
-  const relationOf = (rel: number): SqlRelation => {
-    const r = model.relations[rel]!;
-    return relations.get(`${r.source}.${r.table}` as ViewId)!;
-  };
-  const accessOf = (rel: number): ViewAccess => relationOf(rel).access;
-  const masked = (rel: number, column: string): boolean => accessOf(rel).schema.byName.get(column)?.masked === true;
+    ),
+  );
+  const relationOf = (r: Relation): SqlRelation => relations.get(`${r.source}.${r.table}` as ViewId)!;
+  const accessOf = (r: Relation): ViewAccess => relationOf(r).access;
+  // A subquery's columns are its outputs, never a masked column (guardMasked refuses that).
+  const masked = (r: Relation, column: string): boolean => !r.query && accessOf(r).schema.byName.get(column)?.masked === true;
   guardMasked(model, masked);
-  const governed = governSqlAggregates(model, relationOf);
+  const governed = governSqlAggregates(model, (rel) => {
+    const r = model.relations[rel]!;
+    return r.query ? undefined : relationOf(r);
+  });
 
   const all = [...relations.values()];
   if (req.explain) {
@@ -122,22 +116,24 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   const start = req.cursor === undefined ? 0 : cursorOffset(ctx.cursors.open(req.cursor, binding));
   const paged = pagedStatement(governed.model, governed.sizes);
   const engine = ctx.config.engine;
-  const plan = planRequest(
+  const { plan, result, stats } = await runQuery(
     paged.model,
     { columns: paged.model.outputs.map((o) => o.name), orderBy: [], limit: EVERY_ROW, offset: 0, count: false },
     {
-      pushdown: true,
-      // Each view's scan keeps to its own budget (relations.ts); this bounds the statement's total.
-      rowBudget: all.reduce((n, r) => n + r.access.rowBudget, 0),
-      batchSize: engine.batchSize,
-      concurrency: engine.concurrency,
-      joinCapable: () => false,
-      offer: (name, table, work) => source(name).offer(table, work),
+      source,
+      plan: {
+        pushdown: true,
+        // Each view's scan keeps to its own budget (relations.ts); this bounds the statement's total.
+        rowBudget: all.reduce((n, r) => n + r.access.rowBudget, 0),
+        batchSize: engine.batchSize,
+        concurrency: engine.concurrency,
+        joinCapable: () => false,
+      },
+      options: ctx.signal ? { signal: ctx.signal } : {},
     },
   );
-  const { result, stats } = await executePlan(plan, source, ctx.signal ? { signal: ctx.signal } : {});
   const maskedOut = maskedOutputs(model, masked);
-  const masks = new Map([...maskedOut].map(([name, { rel, column }]) => [name, accessOf(rel).schema.masks.get(column)!]));
+  const masks = new Map([...maskedOut].map(([name, { relation, column }]) => [name, accessOf(relation).schema.masks.get(column)!]));
   const page = cutPage(paged, result.rows, masks, start, limit);
   const cursorAfter = (shown: number): string | undefined =>
     shown > 0 ? ctx.cursors.seal(binding, { values: [start + shown] }) : undefined;
@@ -155,10 +151,13 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   };
 }
 
-/** Each `service.view` in FROM and JOIN, through the caller's policy. */
+/** Each `service.view` the statement reads (subqueries included), through the caller's policy. */
 async function resolveRelations(sql: string, syntax: SyntaxView, ctx: SqlContext): Promise<Map<ViewId, SqlRelation>> {
   const out = new Map<ViewId, SqlRelation>();
-  for (const raw of [syntax.from, ...syntax.joins.map((j) => j.relation)]) {
+  // Aggregate rights are checked on the outermost SELECT only (aggregate-policy.ts): a view they
+  // restrict may not be read inside a subquery or WITH query, where rows could leave them.
+  const nested = syntax.sublinks.size > 0 || [syntax.from, ...syntax.joins.map((j) => j.relation)].some((r) => r.query !== undefined);
+  for (const raw of viewReferences(syntax)) {
     const name = `${raw.source}.${raw.table}`;
     const id = parseViewId(name);
     const found = id ? (out.get(id) ?? (await ctx.resolve(id))) : undefined;
@@ -168,13 +167,23 @@ async function resolveRelations(sql: string, syntax: SyntaxView, ctx: SqlContext
     if (!access.grant.sql) {
       throw new ApiError('forbidden', `your grant on "${id}" does not allow SQL: it needs \`sql: true\``, { view: id });
     }
+    if (nested && (!access.read || access.minGroupSize)) {
+      throw new ApiError(
+        'forbidden',
+        `your grant on "${id}" is ${access.read ? 'limited by minGroupSize' : 'aggregate-only (read: false)'}: read it in a statement without subqueries or WITH, aggregating in the outermost SELECT`,
+        { view: id },
+      );
+    }
     out.set(id, { view, access, info: relationInfo(view, access) });
   }
   return out;
 }
 
-function fromDefinitionError(err: ViewDefinitionError): ApiError {
-  const ctx = err.context as { line?: number; column?: number };
-  const message = err.message.replace(/^view "sql"/, 'sql').replace(/ in embedded views/g, ' in governed SQL');
-  return badRequest(message, { param: 'sql', ...(ctx.line !== undefined ? { line: ctx.line, column: ctx.column } : {}) });
+/** The engine's refusal of a construct, as a 400 naming it and its position. */
+async function refusing<T>(sql: string, step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw err instanceof Refusal ? sqlError(sql, err.message.replace(/ in embedded views/g, ' in governed SQL'), err.location) : err;
+  }
 }

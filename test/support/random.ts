@@ -1,0 +1,14 @@
+// Deterministic randomness for generated test corpora: the same seed gives the same statements
+// on every machine, so a failure can be replayed by its seed.
+
+/** A small deterministic generator (mulberry32): numbers in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
