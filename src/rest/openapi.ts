@@ -26,7 +26,8 @@ async function openApiFor(gw: Gateway, identity: Identity, serverUrl: string): P
     const masks = Object.fromEntries(d.columns.flatMap((c) => (c.mask ? [[c.name, c.mask]] : [])));
     views.push({ description: d, masks, explain: d.explain });
   });
-  return openApiDocument({ config: gw.config, role: identity.role, version: VERSION, serverUrl, views, unavailable });
+  const tools = gw.curatedTools(identity);
+  return openApiDocument({ config: gw.config, role: identity.role, version: VERSION, serverUrl, views, unavailable, tools });
 }
 
 /** The OpenAPI document and the /docs page, as one plugin. */

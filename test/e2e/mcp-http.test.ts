@@ -262,9 +262,17 @@ describe('tools', () => {
     await client?.close();
   });
 
-  it('lists the three tools, read-only annotated, each with an input and an output schema', async () => {
+  it('lists the tools (built-in and curated), read-only annotated, each with an input and an output schema', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['describe_view', 'list_views', 'query_view']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'activity_by_event_type',
+      'aggregate_view',
+      'customer_activity_by_email',
+      'describe_view',
+      'list_views',
+      'query_view',
+      'recent_events',
+    ]);
     for (const t of tools) {
       expect(t.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
       expect(t.inputSchema.type).toBe('object');

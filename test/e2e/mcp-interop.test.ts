@@ -113,9 +113,17 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
     expect(c.getInstructions()).toContain('untrusted');
   });
 
-  it('lists the three read-only tools', async () => {
+  it("lists the read-only tools: the built-in ones and the reference scenario's curated tools", async () => {
     const { tools } = await internal.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['describe_view', 'list_views', 'query_view']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'activity_by_event_type',
+      'aggregate_view',
+      'customer_activity_by_email',
+      'describe_view',
+      'list_views',
+      'query_view',
+      'recent_events',
+    ]);
     for (const t of tools)
       expect(t.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
   });

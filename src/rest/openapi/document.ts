@@ -7,6 +7,8 @@ import type { ViewDescription } from '../../gateway/index.js';
 import { components, type Json } from './components.js';
 import { byIds, listOperation, queryOperation, rowOperation, schemaOperation, writeOperations } from './operations.js';
 import { rowSchema } from './row-schema.js';
+import { toolOperation } from './tools.js';
+import type { CuratedTool } from '../../gateway/index.js';
 
 /** A view as the caller sees it, with what its grant adds: the masks' names and whether it may explain. */
 export interface DescribedView {
@@ -25,6 +27,8 @@ export interface OpenApiInput {
   views: DescribedView[];
   /** Ids of views the caller may read that cannot be described right now (their stores are down). */
   unavailable: string[];
+  /** The curated tools the caller may use (docs/tools.md). */
+  tools?: readonly CuratedTool[];
 }
 
 /** The document for one caller; views that cannot be built right now are listed, not described. */
@@ -46,6 +50,7 @@ export function openApiDocument(input: OpenApiInput): Json {
     paths[`/api/v2/${s}/_table`] = { get: listOperation(s, '_table') };
     paths[`/api/v2/${s}/_schema`] = { get: listOperation(s, '_schema') };
   }
+  for (const tool of input.tools ?? []) paths[`/api/v2/_tool/${tool.name}`] = { get: toolOperation(tool) };
   const security: Json[] = [{ apiKey: [] }];
   if (config.auth.jwt) security.push({ bearer: [] });
   return {
@@ -61,9 +66,14 @@ export function openApiDocument(input: OpenApiInput): Json {
     },
     servers: [{ url: input.serverUrl }],
     security,
-    tags: [...services]
-      .sort()
-      .map((name) => ({ name, ...(config.services[name]?.description ? { description: config.services[name]!.description } : {}) })),
+    tags: [
+      ...[...services]
+        .sort()
+        .map((name) => ({ name, ...(config.services[name]?.description ? { description: config.services[name]!.description } : {}) })),
+      ...(input.tools?.length
+        ? [{ name: 'tools', description: 'Curated tools: questions the data owner published, with typed parameters.' }]
+        : []),
+    ],
     paths,
     components: comps,
   };

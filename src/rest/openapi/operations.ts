@@ -15,7 +15,7 @@ Comparisons \`= != <> > >= < <=\`; \`like\` / \`not like\` (\`%\` any run, \`_\`
 \`true\`/\`false\`; field names may be double-quoted. Only filterable fields may be used; masked fields
 cannot. Your role's row filter is always applied as well, and no filter widens it.`;
 
-function errorResponses(extra: Record<string, Json> = {}): Record<string, Json> {
+export function errorResponses(extra: Record<string, Json> = {}): Record<string, Json> {
   return {
     '400': ref('responses', 'BadRequest'),
     '401': ref('responses', 'Unauthorized'),
