@@ -323,7 +323,9 @@ async function demo(args: string[]): Promise<number> {
       `  curl -s -H 'X-API-Key: ${DEMO_KEYS.internal}' '${address}/api/v2/crm/_table/customers?limit=3'\n` +
       `  curl -s -H 'X-API-Key: ${DEMO_KEYS.internal}' '${address}/api/v2/federation/_table/unified_customer_activity?filter=customer_id%20%3D%204'\n` +
       `  curl -s -H 'X-API-Key: ${DEMO_KEYS.partner}' '${address}/api/v2/federation/_table/unified_customer_activity'   # tenant t2 only, e-mails masked\n` +
-      `  curl -s -H 'X-API-Key: ${DEMO_KEYS.internal}' '${address}/api/v2/app/_table/orders?filter=total_amount%20%3E%3D%20100&order=total_amount%20desc&limit=5&include_count=true'\n\n`,
+      `  curl -s -H 'X-API-Key: ${DEMO_KEYS.internal}' '${address}/api/v2/app/_table/orders?filter=total_amount%20%3E%3D%20100&order=total_amount%20desc&limit=5&include_count=true'\n` +
+      `  curl -s -H 'X-API-Key: ${DEMO_KEYS.internal}' '${address}/api/v2/app/_table/orders?fields=status,count(*),sum(total_amount)%20as%20revenue&group=status'   # aggregates\n` +
+      `  curl -s -H 'X-API-Key: ${DEMO_KEYS.internal}' -H 'content-type: application/json' ${address}/api/v2/_sql -d '{"sql":"select tenant_id, count(*) as customers from crm.customers group by tenant_id"}'   # governed SQL\n\n`,
   );
   return await new Promise<number>(() => {});
 }

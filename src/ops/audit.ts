@@ -81,7 +81,7 @@ export class Audit {
    * and the server fails closed.
    */
   async recordCall(e: AuditEntry): Promise<ApiError | undefined> {
-    const ok = await this.record({
+    const written = this.record({
       time: new Date().toISOString(),
       requestId: e.requestId,
       surface: e.surface,
@@ -99,8 +99,10 @@ export class Audit {
       latencyMs: Math.round(e.latencyMs * 100) / 100,
       ...(e.args !== undefined ? { args: e.args } : {}),
     });
-    if (ok || !this.failClosed) return undefined;
-    return auditUnwritable();
+    // Failing open, the answer does not wait for the write (record() never rejects: a failure is
+    // logged and counted there); failing closed, it must know the record is written.
+    if (!this.failClosed) return undefined;
+    return (await written) ? undefined : auditUnwritable();
   }
 
   get failClosed(): boolean {
@@ -110,6 +112,8 @@ export class Audit {
   /** Waits until every record handed over so far is written or has failed (graceful shutdown, tests). */
   async flush(): Promise<void> {
     await this.sink?.flush?.();
+    // Let the continuations of the writes just settled count their failures (record()).
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   /** Writes what is still waiting, then closes the sink. */

@@ -269,12 +269,20 @@ describe('tools', () => {
       'aggregate_view',
       'customer_activity_by_email',
       'describe_view',
+      'export_view',
       'list_views',
+      'query_sql',
       'query_view',
       'recent_events',
     ]);
     for (const t of tools) {
-      expect(t.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
+      // export_view makes a new export on every call: read-only, but not idempotent.
+      expect(t.annotations).toEqual({
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: t.name !== 'export_view',
+        openWorldHint: false,
+      });
       expect(t.inputSchema.type).toBe('object');
       expect(t.outputSchema?.type).toBe('object');
     }

@@ -86,6 +86,7 @@ describe('file sink', () => {
     try {
       const outcomes = await Promise.all(Array.from({ length: 1000 }, (_, i) => audit.recordCall(entry(i))));
       expect(outcomes.every((o) => o === undefined)).toBe(true);
+      await audit.flush(); // failing open, an answer does not wait for its record
       const lines = fileLines(path);
       expect(lines.map((l) => l.requestId)).toEqual(Array.from({ length: 1000 }, (_, i) => `req-${i}`));
       expect(lines[7]).toMatchObject({
@@ -109,8 +110,10 @@ describe('file sink', () => {
     const { audit } = auditFor(configWith(`sink: file\npath: ${path}`));
     try {
       await audit.recordCall(entry(1)); // opens the file
+      await audit.flush();
       const started = performance.now();
       expect(await audit.recordCall(entry(2))).toBeUndefined();
+      await audit.flush();
       expect(performance.now() - started).toBeLessThan(200);
       expect(fileLines(path).map((l) => l.requestId)).toEqual(['req-1', 'req-2']);
     } finally {
@@ -201,6 +204,7 @@ describe('postgres sink', () => {
         ),
       );
       expect(outcomes.every((o) => o === undefined)).toBe(true);
+      await audit.flush();
       const rows = (await pgExec(auditDb.url, 'SELECT * FROM viewgate_audit ORDER BY id')).rows;
       expect(rows.map((r) => r.request_id)).toEqual(Array.from({ length: 500 }, (_, i) => `req-${i}`));
       expect(rows[1]).toMatchObject({
@@ -278,6 +282,7 @@ describe('stdout sink', () => {
     const { audit } = auditFor(configWith('sink: stdout'), new BoundedOutput(stream));
     const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => audit.recordCall(entry(i))));
     expect(outcomes.every((o) => o === undefined)).toBe(true);
+    await audit.flush();
     expect(stream.writes).toBe(1);
     const lines = stream.text
       .trim()

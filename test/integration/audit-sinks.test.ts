@@ -167,6 +167,7 @@ describe('sinks', () => {
     const b = await get(`${srv.url}/api/v2/app/_table/orders`, partner);
     expect(a.status).toBe(200);
     expect(b.status).toBe(404);
+    await srv.rt.audit.flush(); // failing open, an answer does not wait for its record
     const rows = (await pgExec(auditDb.url, 'SELECT * FROM viewgate_audit ORDER BY id')).rows;
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({
@@ -196,6 +197,7 @@ describe('sinks', () => {
     // A second server on the same table: the table exists already, rows are appended.
     const again = await serveWithSink(configWith('sink: postgres\nsource: auditdb'));
     await get(`${again.url}/api/v2/crm/_table/customers?limit=1`, internal);
+    await again.rt.audit.flush();
     expect((await pgExec(auditDb.url, 'SELECT count(*)::int AS n FROM viewgate_audit')).rows[0].n).toBe(3);
   });
 
@@ -211,6 +213,7 @@ describe('sinks', () => {
       );
       const srv = await serveWithSink(configWith('sink: postgres\nsource: auditdb', old.url));
       expect((await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`, partner)).status).toBe(200);
+      await srv.rt.audit.flush();
       const rows = (await pgExec(old.url, 'SELECT subject, identity_key FROM viewgate_audit')).rows;
       expect(rows).toEqual([{ subject: 'key:partner-t2', identity_key: 'key:partner-t2' }]);
     } finally {
@@ -233,6 +236,7 @@ describe('a failing sink is never silent', () => {
     expect(r.status).toBe(200);
     const r2 = await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`);
     expect(r2.status).toBe(401);
+    await srv.rt.audit.flush();
     expect(srv.rt.audit.failures).toBe(2);
     const failedLines = () =>
       srv
