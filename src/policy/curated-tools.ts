@@ -81,7 +81,8 @@ export class CuratedTools {
   private readonly byRole = new Map<string, readonly CuratedTool[]>();
 
   constructor(private readonly config: Config) {
-    this.all = Object.freeze(Object.entries(config.tools).map(([name, t]) => curated(name, t)));
+    // A config built in code (not loaded from a file) may leave tools out.
+    this.all = Object.freeze(Object.entries(config.tools ?? {}).map(([name, t]) => curated(name, t)));
   }
 
   /** The tools the role may use, in config order (the same list on every call). */
