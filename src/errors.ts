@@ -27,6 +27,12 @@ export const ERROR_KINDS = {
   not_found: { status: 404, envelopeCode: 404, mcpHint: 'views' },
   /** A write to a read-only view; answered with Allow. */
   method_not_allowed: { status: 405, envelopeCode: 405 },
+  /** A write the store refused because another row holds the value of a unique key (docs/writes.md). */
+  conflict: { status: 409, envelopeCode: 409 },
+  /** If-Match names another version of the row than the stored one (docs/writes.md). */
+  precondition_failed: { status: 412, envelopeCode: 412 },
+  /** A write the store refused (not null, check, foreign key) or one over its bulk cap (docs/writes.md). */
+  unprocessable: { status: 422, envelopeCode: 422 },
   /** The Accept header names no format the resource is served in. */
   not_acceptable: { status: 406, envelopeCode: 406 },
   payload_too_large: { status: 413, envelopeCode: 413 },

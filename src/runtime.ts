@@ -13,6 +13,8 @@ import { createLogger, redactUrl, type Logger } from './ops/logger.js';
 import { Metrics } from './ops/metrics.js';
 import { BoundedOutput } from './ops/output.js';
 import { MemoryCacheStore, RedisCacheStore, ResponseCache } from './ops/cache.js';
+import { CacheGenerations } from './ops/cache-generations.js';
+import { IdempotencyStore } from './ops/idempotency.js';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './ops/rate-limit.js';
 import { closeRedis, connectRedis } from './ops/redis.js';
 import { ExportStore, type ExportStoreOptions } from './ops/export-store.js';
@@ -64,7 +66,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const auth = new Authenticator(config);
   const audit = new Audit(config.audit, log, opts.auditSink ?? sinkFor(config, output));
   const exports = new ExportStore(opts.exports);
-  const gateway = new Gateway(config, catalog, { auth, cache, limiter, audit, metrics, log, exports });
+  const generations = new CacheGenerations(redis, log);
+  await generations.start();
+  const idempotency = new IdempotencyStore(redis, log);
+  const gateway = new Gateway(config, catalog, { auth, cache, limiter, audit, metrics, log, exports, generations, idempotency });
   metrics.countAuditFailures(() => audit.failures);
   metrics.countAuditDrops(() => audit.dropped);
   metrics.countOutput(() => output);
@@ -89,7 +94,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     /** Flushes the audit log, then closes the cache, the limiter, Redis and the store pools. */
     async close() {
       await audit.close();
-      await Promise.allSettled([cache.close(), limiter.close()]);
+      await Promise.allSettled([cache.close(), limiter.close(), generations.close()]);
       if (redis) await closeRedis(redis);
       await closeHubSessions(sources);
       await sources.close();

@@ -10,6 +10,7 @@
 //   jsonb       -> any JSON value
 //   bytea       -> string            (base64)
 //   NULL        -> null
+import { hash } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 
 export const COLUMN_TYPES = ['bool', 'int', 'float', 'numeric', 'text', 'timestamptz', 'date', 'jsonb', 'bytea'] as const;
@@ -262,4 +263,9 @@ export function toPlain(v: Value): JsonValue {
     return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
   }
   return v as JsonValue;
+}
+
+/** The strong ETag of a JSON body as REST sends it; If-Match on a write compares against the same tag. */
+export function etagOf(text: string): string {
+  return `"${hash('sha256', text, 'base64url').slice(0, 27)}"`;
 }

@@ -10,6 +10,7 @@ import { parseViewSql } from '../engine/embedded/parse.js';
 import { redactUrl } from '../ops/logger.js';
 import { operatorDetail } from '../errors.js';
 import { nextStep } from './check-hints.js';
+import { writeWarnings } from './write-warnings.js';
 
 export interface CheckReport {
   ok: boolean;
@@ -72,6 +73,8 @@ export async function runCheck(config: Config): Promise<CheckReport> {
         lines.push(`view    FAIL  ${pad(e.id, 24)}${withNextStep(redactUrl(e.problem ?? 'unknown problem'))}`);
       }
     }
+    const built = new Map(entries.flatMap((e) => (e.view ? [[e.id, e.view] as const] : [])));
+    for (const w of await writeWarnings(config, built)) lines.push(`policy  WARN  ${w}`);
     for (const p of entries.flatMap((e) => e.policy ?? [])) {
       ok = false;
       lines.push(`policy  FAIL  ${pad(p.path, 24)}${p.message}`);

@@ -75,6 +75,22 @@ const source = z.looseObject({ kind: z.string() }).transform((entry, ctx): Store
 const MASK_RE = /^(email|hash|redact|null|partial\(\s*\d+\s*,\s*\d+\s*\))$/;
 const mask = z.string().regex(MASK_RE, 'a mask is one of email, partial(F,L), hash, redact, null');
 
+/**
+ * Writes over REST on single-store tables (docs/writes.md): which statements, which columns,
+ * filter-wide bulk writes and their cap, and the views a written column must point into.
+ */
+const writeGrant = z.strictObject({
+  insert: z.boolean().default(false),
+  update: z.boolean().default(false),
+  delete: z.boolean().default(false),
+  fields: z.array(z.string().min(1)).optional(),
+  bulk: z.boolean().default(false),
+  maxBulkRows: z.number().int().min(1).default(1000),
+  references: z
+    .record(z.string().min(1), z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'a view as service.view'))
+    .default({}),
+});
+
 const grant = z.strictObject({
   read: z.boolean().default(false),
   explain: z.boolean().default(false),
@@ -95,6 +111,7 @@ const grant = z.strictObject({
   minGroupSize: z
     .union([z.number().int().min(1), z.strictObject({ k: z.number().int().min(1), distinctOn: z.string().min(1).optional() })])
     .optional(),
+  write: writeGrant.optional(),
 });
 
 const rowSecurity = z.union([z.string().min(1), z.strictObject({ filter: z.string().min(1), exemptRoles: z.array(roleName).default([]) })]);

@@ -3,6 +3,7 @@ import type { ViewId } from '../config/view-id.js';
 import type { ColumnType, Row } from '../values.js';
 import type { OrderTerm, Predicate } from '../query/predicate.js';
 import type { NativeQuery, ReadOptions } from '../sources/source.js';
+import type { Writer } from '../sources/write.js';
 import type { AggregateQuery, AggregateResult, IntWidth } from './aggregate/types.js';
 
 export interface ViewColumn {
@@ -94,6 +95,17 @@ export interface View {
   key: string[];
   columns: ViewColumn[];
   engine: ViewEngine;
+  /**
+   * Present when the view can be written (docs/writes.md): one table of a store that writes, whose
+   * key is a primary or unique key of the table.
+   */
+  write?: WriteTarget;
   /** Engine-specific state for describe output, e.g. a materialized view's last refresh. */
   status?(): Record<string, unknown>;
+}
+
+/** Where a writable view's writes go: the store's write side and the table as configured. */
+export interface WriteTarget {
+  writer: Writer;
+  table: string;
 }

@@ -30,6 +30,7 @@ export class Catalog {
   private readonly pending = new Map<ViewId, Promise<View>>();
   private readonly problems = new Map<ViewId, string>();
   private readonly descriptions = new Map<ViewId, string>();
+  private readonly writeCapable = new Set<ViewId>();
   private readonly rowBudget: number;
 
   constructor(
@@ -57,6 +58,7 @@ export class Catalog {
     const id = viewIdOf(svcName, viewName);
     const configured = typeof entry === 'string' ? undefined : entry.description;
     this.descriptions.set(id, configured ?? svc.description ?? `${table} in ${svc.source}`);
+    if (this.sources.all().some((s) => s.name === svc.source && s.writer)) this.writeCapable.add(id);
     this.builders.set(id, async () => {
       const source = this.sources.get(svc.source);
       const info = await source.introspect(table);
@@ -64,6 +66,10 @@ export class Catalog {
       const description = configured ?? info.description ?? svc.description ?? `${table} in ${svc.source}`;
       this.descriptions.set(id, description);
       const key = (typeof entry === 'string' ? undefined : entry.key) ?? info.primaryKey;
+      // Writable only when the key is one of the table's primary or unique keys (docs/writes.md).
+      const writer = source.writer;
+      const unique = writer ? await writer.uniqueKeys(table) : [];
+      const keyIsUnique = key.length > 0 && unique.some((u) => u.length === key.length && u.every((c) => key.includes(c)));
       return {
         id,
         service: svcName,
@@ -81,8 +87,17 @@ export class Catalog {
           };
         }),
         engine: new TableViewEngine(source, info, this.rowBudget),
+        ...(writer && keyIsUnique ? { write: { writer, table } } : {}),
       };
     });
+  }
+
+  /**
+   * Whether writes to the view can be served at all, from the config alone: a table of a service
+   * bound to one source whose store writes (federated, hub and SQLite views cannot be written).
+   */
+  writesTo(id: ViewId): boolean {
+    return this.writeCapable.has(id);
   }
 
   /** Every configured view id, whether or not it could be built. */

@@ -5,7 +5,7 @@
 // authenticates, builds a query, caches, rate-limits, audits or counts on its own
 // (docs/operations.md). A request whose client leaves (GatewayRequest.signal) has its store
 // queries stopped and ends 499.
-import type { Config } from '../config/schema.js';
+import { isTableService, type Config } from '../config/schema.js';
 import { parseViewId, type ViewId } from '../config/view-id.js';
 import type { Catalog } from './catalog.js';
 import { groupOrder } from '../engine/aggregate/types.js';
@@ -26,9 +26,14 @@ import { ApiError, notFound, requestCancelled } from '../errors.js';
 import { runSql, type SqlRequest, type SqlResult } from './sql/run.js';
 import { formatRows, ROW_FORMATS, type RowFormat } from '../row-formats.js';
 import { ExportStore, type ExportEntry } from '../ops/export-store.js';
-import type { Row } from '../values.js';
+import type { Row, Value } from '../values.js';
+import type { DecidingGrant } from '../policy/grants.js';
+import { runWrite, type WriteResult } from './write/run.js';
 import type { Audit } from '../ops/audit.js';
 import type { ResponseCache } from '../ops/cache.js';
+import { CacheGenerations } from '../ops/cache-generations.js';
+import { IdempotencyStore } from '../ops/idempotency.js';
+import { idempotently } from './write/idempotent.js';
 import { CacheKeys } from '../ops/cache-key.js';
 import type { Logger } from '../ops/logger.js';
 import { bucketKey, rateLimited, type RateLimiter } from '../ops/rate-limit.js';
@@ -75,6 +80,9 @@ function queriedView(name: string, q: ClientQuery, notes: TraceNotes): ViewId {
   throw viewNotFound(name);
 }
 
+/** The grant right each write method needs. */
+const WRITE_RIGHTS: Record<string, 'insert' | 'update' | 'delete'> = { POST: 'insert', PATCH: 'update', PUT: 'update', DELETE: 'delete' };
+
 /** What the pipeline runs on besides the catalog. */
 export interface GatewayServices {
   auth: Authenticator;
@@ -85,6 +93,10 @@ export interface GatewayServices {
   log: Logger;
   /** Where exports are kept (default: an ExportStore with its default bounds). */
   exports?: ExportStore;
+  /** Generation tokens that writes replace, part of every response cache key (default: this process's own). */
+  generations?: CacheGenerations;
+  /** Idempotency keys of POST writes (default: a bounded in-memory store). */
+  idempotency?: IdempotencyStore;
 }
 
 export class Gateway {
@@ -97,6 +109,8 @@ export class Gateway {
   readonly policy: Policy;
   /** Exports (MCP export_view), bound to the identity key that made them. */
   readonly exports: ExportStore;
+  private readonly generations: CacheGenerations;
+  private readonly idempotency: IdempotencyStore;
 
   constructor(
     readonly config: Config,
@@ -109,6 +123,14 @@ export class Gateway {
     this.cursors = new CursorCodec(config.server.cursorSecret);
     this.policy = new Policy(config);
     this.exports = services.exports ?? new ExportStore();
+    this.generations = services.generations ?? new CacheGenerations();
+    this.idempotency = services.idempotency ?? new IdempotencyStore();
+  }
+
+  /** The sources a view reads, for the generation tokens of its cache key; undefined: it may read any. */
+  private viewSources(view: View): string[] | undefined {
+    const svc = Object.hasOwn(this.config.services, view.service) ? this.config.services[view.service]! : undefined;
+    return svc && isTableService(svc) ? [svc.source] : undefined;
   }
 
   /**
@@ -174,7 +196,7 @@ export class Gateway {
       }
       case 'write':
         notes.view = operation.view;
-        return this.authorizeWrite(identity, namedView(operation.view), operation.method, notes);
+        return this.write(identity, namedView(operation.view), operation, notes);
       case 'sql':
         return this.querySql(identity, operation.parse(), notes, signal);
       case 'export': {
@@ -260,6 +282,20 @@ export class Gateway {
       explain: access.explain,
       ...(view.status ? { status: view.status() } : {}),
       read: access.read,
+      writable: view.write !== undefined,
+      ...(view.write && access.write && (access.write.insert || access.write.update || access.write.delete)
+        ? {
+            write: {
+              insert: access.write.insert,
+              update: access.write.update,
+              delete: access.write.delete,
+              bulk: access.write.bulk,
+              maxBulkRows: access.write.maxBulkRows,
+              fields: [...access.write.fields],
+              insertKey: [...access.write.insertKey],
+            },
+          }
+        : {}),
       aggregate: {
         allowed: access.aggregate,
         functions: !access.aggregate ? [] : access.read ? [...METRIC_FNS] : ['count', 'count_distinct', 'sum', 'avg'],
@@ -330,7 +366,10 @@ export class Gateway {
       const tag = governed.opaqueOrder?.after?.tag;
       // Aggregates and count_only answer differently from rows under the same engine query.
       const keyed = { ...governed.engine, ...(agg ? { aggregate: agg } : {}), ...(governed.countOnly ? { countOnly: true } : {}) };
-      const key = this.cacheKeys.key(identity, access, keyed) + (tag !== undefined ? `:after:${tag}` : '');
+      const key =
+        this.cacheKeys.key(identity, access, keyed) +
+        (tag !== undefined ? `:after:${tag}` : '') +
+        `:gen:${this.generations.token(this.viewSources(view))}`;
       // The load may serve other requests too: the cache stops it once none of them waits.
       const out = await this.services.cache.getOrLoad(id, key, access.cacheTtl, (load) => this.run(view, governed, access, load), signal);
       page = out.value;
@@ -512,17 +551,83 @@ export class Gateway {
   }
 
   /**
-   * A write (POST/PUT/PATCH/DELETE) to a view. Every view is read-only for now (docs/decisions.md):
-   * a caller who may read the view learns that with a 405 and the methods it does take; anyone
-   * else gets the same 404 as for a read, so writes reveal no more than reads do.
+   * A write (POST/PUT/PATCH/DELETE; docs/writes.md). Decided from the config before the body is
+   * read: a caller who may not read the view gets the 404 of a read; one who may read a view that
+   * cannot be written (federated, hub, SQLite) a 405 with the methods it takes; one whose grant
+   * lacks the right a 403. Then the view is built, the request governed and run.
    */
-  async authorizeWrite(identity: Identity, id: ViewId, method: string, notes: TraceNotes = {}): Promise<never> {
+  async write(
+    identity: Identity,
+    id: ViewId,
+    operation: Extract<Operation, { op: 'write' }>,
+    notes: TraceNotes = {},
+  ): Promise<WriteResult> {
     notes.view = id;
-    // Only the grant decides: the answer does not need the view built (or its store up).
-    this.readGrant(identity, id);
-    throw new ApiError(
+    const { method } = operation;
+    const grant = this.readGrant(identity, id);
+    if (!this.catalog.writesTo(id))
+      throw this.readOnly(id, method, 'only tables of a service bound to one PostgreSQL, MySQL or MongoDB source can be written');
+    const right = WRITE_RIGHTS[method.toUpperCase()] ?? 'update';
+    if (!grant.grant.write?.[right]) {
+      throw forbidden(`your role may read "${id}" but not ${right} its rows (the grant's write.${right} is not true)`, {
+        view: id,
+        method,
+      });
+    }
+    const request = operation.parse();
+    const { view, access } = await this.authorize(identity, id);
+    if (!view.write)
+      throw this.readOnly(id, method, 'its key is not a primary or unique key of the table, so a row cannot be named safely');
+    const limited = await this.admit(identity, access);
+    if (limited) notes.rateLimit = limited;
+    const rowFilter = govern(access, identity, view, {}).engine.rowFilter;
+    const run = async (): Promise<WriteResult> => {
+      // Whatever the outcome, rows may have changed (continue=true writes some and fails others).
+      const source = this.viewSources(view)?.[0];
+      const result = await runWrite({
+        identity,
+        view,
+        access,
+        write: access.write!,
+        target: view.write!,
+        request,
+        ...(rowFilter ? { rowFilter } : {}),
+        readableKeys: (ref, values) => this.readableKeys(identity, ref, values),
+      }).finally(() => (source !== undefined ? this.generations.bump(source) : undefined));
+      notes.fields = result.fields;
+      notes.rowCount = result.keys.length;
+      notes.args = { keys: result.keys };
+      if (result.failure) throw result.failure;
+      return result;
+    };
+    if (request.idempotencyKey === undefined) return run();
+    return idempotently(this.idempotency, { identity, id, method, request, notes }, run);
+  }
+
+  /** Which of `values` are keys of rows the caller can read in view `ref` (write.references). */
+  private async readableKeys(identity: Identity, ref: ViewId, values: Value[]): Promise<Set<string>> {
+    const texts = [...new Set(values.map((v) => String(v)))];
+    const found = new Set<string>();
+    const { view, access } = await this.authorize(identity, ref).catch(() => ({ view: undefined, access: undefined }));
+    if (!view || !access || view.key.length !== 1 || access.readableKey.length !== 1) return found;
+    const key = view.key[0]!;
+    const step = access.schema.maxLimit;
+    for (let i = 0; i < texts.length; i += step) {
+      const ids = texts.slice(i, i + step);
+      // A value that is no key of the referenced view (a text for an int key) reaches no row there.
+      const page = await this.queryView(identity, ref, { ids, fields: [key], limit: ids.length }).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status < 500) return { rows: [] };
+        throw err;
+      });
+      for (const row of page.rows) found.add(String(row[key]));
+    }
+    return found;
+  }
+
+  private readOnly(id: ViewId, method: string, why: string): ApiError {
+    return new ApiError(
       'method_not_allowed',
-      `"${id}" is read-only: viewgate serves views for reading, so ${method} is not allowed; read it with GET`,
+      `"${id}" is read-only: ${why}, so ${method} is not allowed; read it with GET`,
       { view: id, method },
       { Allow: this.readMethods.join(', ') },
     );
@@ -544,8 +649,9 @@ export class Gateway {
     return { view, access: this.policy.access(identity.role, view)! };
   }
 
-  private readGrant(identity: Identity, id: ViewId): void {
+  private readGrant(identity: Identity, id: ViewId): DecidingGrant {
     const grant = this.catalog.has(id) ? this.policy.grant(identity.role, id) : undefined;
     if (!grant) throw viewNotFound(id);
+    return grant;
   }
 }

@@ -11,6 +11,8 @@ import type { Row } from '../values.js';
 import type { ExportResult, QueryResult, ViewDescription, ViewSummary } from './results.js';
 import type { ExportEntry } from '../ops/export-store.js';
 import type { RowFormat } from '../row-formats.js';
+import type { WriteRequest } from './write/request.js';
+import type { WriteResult } from './write/run.js';
 
 export type Surface = 'rest' | 'mcp';
 
@@ -38,8 +40,11 @@ export type Operation =
   | { op: 'query'; view: string; parse: () => ClientQuery }
   /** One row by its key; the lookup takes only the field list of the parsed input. */
   | { op: 'get_row'; view: string; key: string; parse: () => ClientQuery }
-  /** Every view is read-only: 405 for a caller who may read it, else 404. */
-  | { op: 'write'; view: string; method: string }
+  /**
+   * A write (docs/writes.md): 404 for a caller who may not read the view, 405 where the view cannot
+   * be written, 403 for a role that may not; `parse` reads the body and the query string.
+   */
+  | { op: 'write'; view: string; method: string; parse: () => WriteRequest }
   /** Governed SQL over the caller's views (docs/sql.md). */
   | { op: 'sql'; parse: () => SqlRequest }
   /** The governed result written to the export store for this identity (grants with `export: true`). */
@@ -64,7 +69,7 @@ interface Results {
   describe: ViewDescription;
   query: QueryResult;
   get_row: Row;
-  write: never;
+  write: WriteResult;
   sql: SqlResult;
   export: ExportResult;
   read_export: ExportEntry;

@@ -29,6 +29,24 @@ export interface ViewDescription extends ViewSummary {
   read?: boolean;
   /** Whether the caller may aggregate and group, with the least entities per returned group (minGroupSize k). */
   aggregate?: { allowed: boolean; functions: string[]; minGroupSize?: number };
+  /** Whether the view can be written at all (docs/writes.md): a single-store table with a unique key. */
+  writable?: boolean;
+  /** What the caller may write over REST, when it may write at all. */
+  write?: WriteRights;
+}
+
+/** A caller's write rights on one view, as REST `_schema`, MCP describe_view and OpenAPI state them. */
+interface WriteRights {
+  insert: boolean;
+  update: boolean;
+  delete: boolean;
+  /** filter= writes, and the most rows one may reach. */
+  bulk: boolean;
+  maxBulkRows: number;
+  /** The columns the caller may set. */
+  fields: string[];
+  /** Key columns the caller may give on insert. */
+  insertKey: string[];
 }
 
 export interface QueryResult {

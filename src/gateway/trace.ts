@@ -13,6 +13,8 @@ export interface TraceNotes {
   rowCount?: number;
   cache?: Trace['cache'];
   rateLimit?: Trace['rateLimit'];
+  /** What the audit record keeps of the request when the surface gave no arguments (a write: the keys written). */
+  args?: unknown;
 }
 
 export function traceOf(
@@ -31,7 +33,7 @@ export function traceOf(
     ...(notes.fields ? { fields: Object.freeze([...notes.fields]) } : {}),
     ...(notes.filter !== undefined ? { filter: notes.filter } : {}),
     ...(notes.rowCount !== undefined ? { rowCount: notes.rowCount } : {}),
-    ...(request.args !== undefined ? { args: request.args } : {}),
+    ...(request.args !== undefined ? { args: request.args } : notes.args !== undefined ? { args: notes.args } : {}),
     ...(notes.cache ? { cache: Object.freeze({ ...notes.cache }) } : {}),
     ...(notes.rateLimit ? { rateLimit: Object.freeze({ ...notes.rateLimit }) } : {}),
     status,

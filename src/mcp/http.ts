@@ -95,12 +95,20 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       const request = webRequest(req, clientGone(reply));
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
       const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
+      // A JSON answer is complete once it is here: sent as one string it leaves in one socket write
+      // (headers and body together) instead of a piped stream's several.
+      const json = response.body !== null && (response.headers.get('content-type') ?? '').startsWith('application/json');
       describeForAudit(req, {
         surface: 'mcp',
         action: method ?? 'connect',
         identity: caller.identity,
-        streams: runsTools && response.body !== null,
+        streams: runsTools && response.body !== null && !json,
       });
+      if (json) {
+        const text = await response.text();
+        response.headers.forEach((value, name) => void reply.header(name, value));
+        return reply.code(response.status).send(text);
+      }
       // The status now, not when Fastify unpacks the Response after the onSend hooks: the audit
       // record of a request that runs no tool is written in onSend (src/http/request-audit.ts).
       return reply.code(response.status).send(response);

@@ -54,6 +54,17 @@ const describeViewOutput = z.object({
       min_group_size: z.number().int().optional().describe('Groups built from fewer entities are left out (counted in suppressed_groups).'),
     })
     .optional(),
+  rest_writes: z
+    .object({
+      insert: z.boolean(),
+      update: z.boolean(),
+      delete: z.boolean(),
+      bulk: z.boolean(),
+      max_bulk_rows: z.number().int(),
+      fields: z.array(z.string()),
+    })
+    .optional()
+    .describe('What your credential may write to this view over the REST API; MCP itself only reads.'),
 });
 
 const queryViewInput = z.strictObject({
@@ -298,6 +309,18 @@ export function viewSchema(d: ViewDescription, example: Record<string, unknown>)
             rows: d.read ?? true,
             functions: d.aggregate.functions,
             ...(d.aggregate.minGroupSize !== undefined ? { min_group_size: d.aggregate.minGroupSize } : {}),
+          },
+        }
+      : {}),
+    ...(d.write
+      ? {
+          rest_writes: {
+            insert: d.write.insert,
+            update: d.write.update,
+            delete: d.write.delete,
+            bulk: d.write.bulk,
+            max_bulk_rows: d.write.maxBulkRows,
+            fields: d.write.fields,
           },
         }
       : {}),

@@ -10,6 +10,7 @@ import type { ConfigRowFilters } from './config-filters.js';
 import type { DecidingGrant } from './grants.js';
 import { needsOpaqueOrder } from './opaque-order.js';
 import { bindRowFilter, type RowFilter } from './row-filter.js';
+import { writeAccess, type WriteAccess } from './write-access.js';
 
 interface MinGroupSize {
   readonly k: number;
@@ -56,6 +57,8 @@ export interface ViewAccess {
    * read, or 'all' for hub views, whose own policies may read any claim (docs/operations.md).
    */
   readonly cacheClaims: readonly (readonly string[])[] | 'all';
+  /** What the grant's `write` allows (docs/writes.md); absent: the role may not write the view. */
+  readonly write?: WriteAccess;
 }
 
 const DEFAULT_MAX_EXPORT_ROWS = 10_000;
@@ -100,6 +103,7 @@ export function viewAccess(config: Config, filters: ConfigRowFilters, view: View
     ...(grant.cacheTtl !== undefined ? { cacheTtl: grant.cacheTtl } : {}),
     ...(grant.rateLimit !== undefined ? { rateLimit: grant.rateLimit } : {}),
     rowFilters: Object.freeze(rowFilters),
+    ...(grant.write ? { write: writeAccess(view, grant, schema, rowFilters) } : {}),
     ...(storeRowSecurity ? { storeRowSecurity } : {}),
     // The rowSecurity's claims count for exempt roles too: their entries are only split more finely.
     cacheClaims: isHubView(config, view) ? 'all' : Object.freeze([...(grantFilter?.claims ?? []), ...(rs?.filter.claims ?? [])]),

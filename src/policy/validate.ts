@@ -6,7 +6,7 @@
 // - auth.jwt: the verifier can be built (a PEM that parses, algorithms of the key's family).
 // A wildcard grant is checked only against the views it actually decides for: a more specific
 // grant on a view replaces it there (see grants.ts).
-import type { Config } from '../config/schema.js';
+import type { Config, GrantConfig } from '../config/schema.js';
 import type { View } from '../engine/view.js';
 import { astFields, type FilterAst } from '../query/ast.js';
 import { bindFilter } from '../query/bind.js';
@@ -15,6 +15,7 @@ import type { ColumnType } from '../values.js';
 import type { ConfigRowFilters } from './config-filters.js';
 import { decidingGrant } from './grants.js';
 import { JwtVerifier } from './jwt.js';
+import { grantsWrites } from './write-access.js';
 
 export interface PolicyProblem {
   path: string;
@@ -60,15 +61,67 @@ export function policyProblems(config: Config, filters: ConfigRowFilters, views:
           if (m.length) out.push({ path: `${path}.masks`, message: `view "${view.id}" has no column ${quoteList(m)}` });
         }
         if (rowFilter) out.push(...rowFilterProblems(rowFilter, view, `${path}.rowFilter`));
+        if (exact) out.push(...writeProblems(config, grant, view, `${path}.write`));
         const distinctOn = typeof grant.minGroupSize === 'object' ? grant.minGroupSize.distinctOn : undefined;
         if (distinctOn !== undefined && !cols.has(distinctOn)) {
           out.push({ path: `${path}.minGroupSize.distinctOn`, message: `view "${view.id}" has no column "${distinctOn}"` });
         }
       }
+      if (grant.write && grantsWrites(grant) && !grant.read) {
+        out.push({
+          path: `${path}.write`,
+          message: 'writing needs read: true on the same grant (a caller who may not read a view cannot write it)',
+        });
+      }
       if (Object.values(grant.masks).includes('hash') && !config.masking.hashSecret) {
         out.push({ path: `${path}.masks`, message: 'the hash mask needs masking.hashSecret' });
       }
     }
+  }
+  return out;
+}
+
+/**
+ * A grant naming one view with write rights (docs/writes.md): the view must be writable, and the
+ * columns it lists and references must be columns the role may set.
+ */
+function writeProblems(config: Config, grant: GrantConfig, view: View, path: string): PolicyProblem[] {
+  const w = grant.write;
+  if (!w || !grantsWrites(grant)) return [];
+  if (!view.write) {
+    return [
+      {
+        path,
+        message:
+          `view "${view.id}" cannot be written: only tables of a service bound to one PostgreSQL, MySQL or MongoDB source, ` +
+          'whose key is a primary or unique key of the table, can be (federated, hub and SQLite views are read-only)',
+      },
+    ];
+  }
+  const out: PolicyProblem[] = [];
+  const cols = new Set(view.columns.map((c) => c.name));
+  const why = (n: string): string | undefined =>
+    !cols.has(n)
+      ? 'does not exist'
+      : grant.fields && !grant.fields.includes(n)
+        ? 'is hidden from the role'
+        : Object.hasOwn(grant.masks, n)
+          ? 'is masked for the role'
+          : view.key.includes(n)
+            ? 'is a key column (keys are given on insert, never changed)'
+            : undefined;
+  for (const n of w.fields ?? []) {
+    const problem = why(n);
+    if (problem) out.push({ path: `${path}.fields`, message: `column "${n}" of view "${view.id}" ${problem}, so it cannot be writable` });
+  }
+  for (const [n, target] of Object.entries(w.references)) {
+    if (!cols.has(n)) out.push({ path: `${path}.references.${n}`, message: `view "${view.id}" has no column "${n}"` });
+    const [svc, name] = target.split('.') as [string, string];
+    const s = Object.hasOwn(config.services, svc) ? config.services[svc]! : undefined;
+    const known =
+      s &&
+      ('views' in s ? Object.hasOwn(s.views, name) : s.tables.some((t) => (typeof t === 'string' ? t : t.name).split('.').pop() === name));
+    if (!known) out.push({ path: `${path}.references.${n}`, message: `no view "${target}" is configured` });
   }
   return out;
 }

@@ -2,8 +2,7 @@
 // route only translates: the URL and query string into a gateway request (with a signal that aborts
 // when the client disconnects), the outcome into a response; the gateway authenticates, reads,
 // audits and counts.
-import { hash } from 'node:crypto';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   rateLimitHeaders,
   type Gateway,
@@ -16,7 +15,7 @@ import {
   type Trace,
 } from '../gateway/index.js';
 import { parseRestQuery, ROW_PARAMS } from '../query/client-query.js';
-import { toJson } from '../values.js';
+import { etagOf, toJson } from '../values.js';
 import { ApiError } from '../errors.js';
 import { formatRows, ROW_FORMATS } from '../row-formats.js';
 import { negotiateRows } from './accept.js';
@@ -25,6 +24,7 @@ import { credentialsFrom, refuseUrlCredentials } from '../http/credentials.js';
 import { sendError } from '../http/envelope.js';
 import { markAudited } from '../http/request-audit.js';
 import { parseSqlRequest } from '../gateway/sql/request.js';
+import { registerWriteRoutes } from './write-routes.js';
 
 type Params = { service: string; view?: string; id?: string };
 type Request<P> = FastifyRequest<{ Params: P }>;
@@ -77,7 +77,7 @@ function bodyOf(req: FastifyRequest, value: unknown, memo?: object, variant?: st
   if (done && done.variant !== variant) done = undefined;
   if (!done) {
     const text = toJson(value);
-    done = { variant, text, etag: `"${hash('sha256', text, 'base64url').slice(0, 27)}"` };
+    done = { variant, text, etag: etagOf(text) };
     if (memo) serialized.set(memo, done);
   }
   const { text, etag } = done;
@@ -224,6 +224,8 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
           description: c.description ?? '',
         })),
         ...(d.status ? { status: d.status } : {}),
+        // Only for a caller who may write the view (docs/writes.md).
+        ...(d.write ? { write: d.write } : {}),
       }),
     ),
   );
@@ -301,22 +303,6 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
     ),
   );
 
-  // Writes: every view is read-only for now; the gateway decides between 405 and 404.
-  const write = route(
-    gw,
-    'write',
-    (req) => ({ op: 'write', view: viewId(req), method: req.method }),
-    () => undefined,
-  );
-  // In their own scope, the bodies are read (bodyLimit still applies) but never parsed: whatever
-  // the content type or JSON, the answer is the gateway's 405 or 404.
-  await app.register(async (scope: FastifyInstance) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
-    for (const url of ['/api/v2/:service/_table/:view', '/api/v2/:service/_table/:view/:id']) {
-      scope.route({ method: [...WRITE_METHODS], url, handler: write });
-    }
-  });
+  // Writes (docs/writes.md): the gateway decides 404, 405 and 403 before the body is read.
+  await registerWriteRoutes(app, gw);
 };
-
-const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;

@@ -15,6 +15,7 @@ import type {
   TableInfo,
 } from './source.js';
 import type { StoreLimits } from './source.js';
+import type { Writer } from './write.js';
 import { ApiError, StoreError } from '../errors.js';
 import { CircuitOpenError, type BreakerStateName, type CircuitBreaker } from './breaker.js';
 
@@ -34,6 +35,8 @@ export class GuardedSource implements Source {
   /** Present when the wrapped source can compute groups itself (GROUP BY). */
   readonly aggregate?: (table: string, pushdown: AggregatePushdown, options?: ReadOptions) => Promise<ScanResult | undefined>;
   readonly explainAggregate?: (table: string, pushdown: AggregatePushdown) => Promise<NativeQuery | undefined>;
+  /** Present when the wrapped source writes; each unit of work goes through the breaker. */
+  readonly writer?: Writer;
 
   constructor(
     readonly inner: Source,
@@ -59,6 +62,13 @@ export class GuardedSource implements Source {
         );
     // Builds the native query without sending it: no round trip, no breaker.
     if (inner.explainAggregate) this.explainAggregate = (table, pd) => inner.explainAggregate!(table, pd);
+    const writer = inner.writer;
+    if (writer)
+      this.writer = {
+        transactions: writer.transactions,
+        uniqueKeys: (table) => this.call('introspect', () => writer.uniqueKeys(table)),
+        run: (work, options) => this.call('write', () => writer.run(work, options)),
+      };
   }
 
   connect(): Promise<void> {

@@ -3,6 +3,7 @@
 import type { MetricFn } from '../query/aggregate-query.js';
 import type { ColumnType, Row } from '../values.js';
 import type { OrderTerm, Predicate, Pushdown } from '../query/predicate.js';
+import type { Writer } from './write.js';
 
 export interface StoreLimits {
   /** The most keys one bind-join statement carries (the store's parameter or statement-size limit). */
@@ -152,4 +153,6 @@ export interface Source {
   aggregate?(table: string, pushdown: AggregatePushdown, options?: ReadOptions): Promise<ScanResult | undefined>;
   /** With aggregate: the native query it would send, or undefined when it would decline. */
   explainAggregate?(table: string, pushdown: AggregatePushdown): Promise<NativeQuery | undefined>;
+  /** Optional: the store's write side (docs/writes.md); absent: its tables are read-only. */
+  readonly writer?: Writer;
 }

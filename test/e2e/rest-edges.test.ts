@@ -1,5 +1,5 @@
 // The rough edges a new user hits on the REST surface, over real HTTP on the reference scenario:
-// writes to read-only views, typos in query parameters, credentials in the wrong place, and filter
+// writes the caller may not make, typos in query parameters, credentials in the wrong place, and filter
 // mistakes that deserve a hint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -41,15 +41,16 @@ afterAll(async () => {
   await stores?.drop();
 });
 
-describe('writes to read-only views', () => {
+describe('writes the caller may not make', () => {
+  const FED = '/federation/_table/unified_customer_activity';
   it.each([
-    ['POST', '/crm/_table/customers', { resource: [{ customer_id: 99 }] }],
-    ['PUT', '/crm/_table/customers/1', { full_name: 'x' }],
-    ['PATCH', '/crm/_table/customers/1', { full_name: 'x' }],
-    ['PATCH', '/crm/_table/customers', { resource: [{ customer_id: 1, full_name: 'x' }] }],
-    ['DELETE', '/crm/_table/customers/1', undefined],
-    ['DELETE', '/app/_table/orders?ids=1,2', undefined],
-  ])('%s %s by a reader is a 405 with Allow: GET, HEAD', async (method, path, body) => {
+    ['POST', FED, { resource: [{ customer_id: 99 }] }],
+    ['PUT', `${FED}/1`, { full_name: 'x' }],
+    ['PATCH', `${FED}/1`, { full_name: 'x' }],
+    ['PATCH', FED, { resource: [{ customer_id: 1, full_name: 'x' }] }],
+    ['DELETE', `${FED}/1`, undefined],
+    ['DELETE', `${FED}?ids=1,2`, undefined],
+  ])('%s %s on a federated view by a reader is a 405 with Allow: GET, HEAD', async (method, path, body) => {
     const r = await send(method, api(path), internal, body);
     expect(r.status).toBe(405);
     expect(r.headers.get('allow')).toBe('GET, HEAD');
@@ -58,19 +59,35 @@ describe('writes to read-only views', () => {
     expect(r.body.error.message).toContain(method);
   });
 
+  it.each([
+    ['POST', '/crm/_table/customers', { resource: [{ customer_id: 99 }] }],
+    ['PUT', '/crm/_table/customers/1', { full_name: 'x' }],
+    ['PATCH', '/crm/_table/customers/1', { full_name: 'x' }],
+    ['PATCH', '/crm/_table/customers', { resource: [{ customer_id: 1, full_name: 'x' }] }],
+    ['DELETE', '/crm/_table/customers/1', undefined],
+    ['DELETE', '/app/_table/orders?ids=1,2', undefined],
+  ])('%s %s on a table by a role without write rights is a 403', async (method, path, body) => {
+    const r = await send(method, api(path), internal, body);
+    expect(r.status).toBe(403);
+    expect(r.headers.get('allow')).toBeNull();
+    expect(r.body.error.message).toContain('may read');
+  });
+
   it('whatever the body: bad JSON, form data or none at all', async () => {
-    for (const [type, body] of [
-      ['application/json', '{"resource": ['],
-      ['application/x-www-form-urlencoded', 'a=1'],
-      ['text/csv', 'a,b'],
-    ]) {
-      const r = await fetch(api('/crm/_table/customers'), { method: 'POST', headers: { ...internal, 'content-type': type! }, body });
-      expect(r.status).toBe(405);
+    for (const path of ['/federation/_table/unified_customer_activity', '/crm/_table/customers']) {
+      for (const [type, body] of [
+        ['application/json', '{"resource": ['],
+        ['application/x-www-form-urlencoded', 'a=1'],
+        ['text/csv', 'a,b'],
+      ]) {
+        const r = await fetch(api(path), { method: 'POST', headers: { ...internal, 'content-type': type! }, body });
+        expect(r.status).toBe(path.startsWith('/federation') ? 405 : 403);
+      }
     }
     expect(
       (await fetch(api('/crm/_table/customers/1'), { method: 'DELETE', headers: { ...internal, 'content-type': 'application/json' } }))
         .status,
-    ).toBe(405);
+    ).toBe(403);
   });
 
   it('the row really is unchanged', async () => {
@@ -88,30 +105,32 @@ describe('writes to read-only views', () => {
     expect(unknown.body.error.message).toBe((await get(api('/crm/_table/nope'), internal)).body.error.message);
     const anonymous = await send('DELETE', api('/crm/_table/customers/1'));
     expect(anonymous.status).toBe(401);
-    // A reader with a partial grant may still read, so learns the view is read-only.
-    expect((await send('PATCH', api('/crm/_table/customers/3'), llm, { full_name: 'x' })).status).toBe(405);
+    // A reader with a partial grant may still read, so learns it may not write.
+    expect((await send('PATCH', api('/crm/_table/customers/3'), llm, { full_name: 'x' })).status).toBe(403);
+    expect((await send('PATCH', api('/federation/_table/unified_customer_activity/3'), llm, { full_name: 'x' })).status).toBe(405);
   });
 
   it('writes are audited like reads', async () => {
     const r = await send('POST', api('/app/_table/orders'), internal, { resource: [{ order_id: 1 }] });
-    expect(r.status).toBe(405);
+    expect(r.status).toBe(403);
     await srv.rt.audit.flush();
     const rec = srv.audit.records.findLast((a) => a.requestId === r.headers.get('x-request-id'));
     expect(rec).toMatchObject({
       surface: 'rest',
-      action: 'write',
+      action: 'insert',
       view: 'app.orders',
       subject: 'key:internal-tools',
-      status: 405,
+      status: 403,
       decision: 'deny',
     });
   });
 
-  it('the answer needs only the grant: a view whose store is down is still a 405', async () => {
+  it('the answer needs only the grant: with the store down, a federated view is still a 405 and a table a 403', async () => {
     const down = await startServer(referenceConfig({ ...stores.env, APP_PG_URL: 'postgres://postgres@127.0.0.1:1/nothing' }));
     try {
       expect((await get(`${down.url}/api/v2/app/_table/orders`, internal)).status).toBe(503);
-      const r = await send('DELETE', `${down.url}/api/v2/app/_table/orders/1`, internal);
+      expect((await send('DELETE', `${down.url}/api/v2/app/_table/orders/1`, internal)).status).toBe(403);
+      const r = await send('DELETE', `${down.url}/api/v2/federation/_table/unified_customer_activity/1`, internal);
       expect(r.status).toBe(405);
       expect(r.headers.get('allow')).toBe('GET, HEAD');
     } finally {
@@ -124,10 +143,11 @@ describe('writes to read-only views', () => {
       referenceConfig(stores.env, (y) => y.replace('server:\n', 'server:\n  cors: { origins: ["https://app.example"] }\n')),
     );
     try {
-      const r = await send('PUT', `${cors.url}/api/v2/crm/_table/customers/1`, internal, { full_name: 'x' });
+      const fed = `${cors.url}/api/v2/federation/_table/unified_customer_activity/1`;
+      const r = await send('PUT', fed, internal, { full_name: 'x' });
       expect(r.status).toBe(405);
       expect(r.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
-      const browser = await send('PUT', `${cors.url}/api/v2/crm/_table/customers/1`, { ...internal, Origin: 'https://app.example' }, {});
+      const browser = await send('PUT', fed, { ...internal, Origin: 'https://app.example' }, {});
       expect(browser.headers.get('access-control-expose-headers')).toContain('Allow');
     } finally {
       await cors.close();

@@ -81,6 +81,10 @@ export function components(config: Config): Json {
       ReadOnly: errorResponse('The view is read-only; `Allow` lists the methods it takes.', {
         Allow: { description: 'The methods the view takes, e.g. `GET, HEAD`.', schema: { type: 'string' } },
       }),
+      WriteConflict: errorResponse('Another row already holds a value of a unique column; context names the column (and the record).'),
+      WriteRefused: errorResponse(
+        'The store refused a value (not null, check, foreign key, too long), or the write would reach more than maxBulkRows rows; context names the column and the record.',
+      ),
       RowBudget: errorResponse('The query would read more rows than the row budget; narrow it.'),
       NotAcceptable: errorResponse('The Accept header allows none of application/json, text/csv and application/x-ndjson.'),
       TooManyRequests: errorResponse('Rate limited.', {

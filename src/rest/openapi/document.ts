@@ -5,7 +5,8 @@
 import type { Config } from '../../config/schema.js';
 import type { ViewDescription } from '../../gateway/index.js';
 import { components, type Json } from './components.js';
-import { byIds, listOperation, queryOperation, rowOperation, schemaOperation, writeOperations } from './operations.js';
+import { byIds, listOperation, queryOperation, rowOperation, schemaOperation } from './operations.js';
+import { writeOperations } from './write-operations.js';
 import { rowSchema } from './row-schema.js';
 import { toolOperation } from './tools.js';
 import type { CuratedTool } from '../../gateway/index.js';
@@ -59,7 +60,7 @@ export function openApiDocument(input: OpenApiInput): Json {
       title: 'viewgate',
       version: input.version,
       description:
-        `Governed, read-only views, as role "${input.role}" sees them: only the views, columns and rows this role may read; masked columns are marked \`x-viewgate-masked\`.` +
+        `Governed views, as role "${input.role}" sees them: only the views, columns and rows this role may read (and the writes its grants allow, docs/writes.md); masked columns are marked \`x-viewgate-masked\`.` +
         (input.unavailable.length
           ? `\n\nNot described because their stores are unavailable right now: ${input.unavailable.join(', ')}.`
           : ''),

@@ -148,28 +148,6 @@ export function rowOperation(d: ViewDescription): Json {
   };
 }
 
-/** POST/PUT/PATCH/DELETE: every view is read-only, so a reader gets 405 (docs/decisions.md). */
-export function writeOperations(d: ViewDescription, row: boolean): Json {
-  const ops: Json = {};
-  for (const method of ['post', 'put', 'patch', 'delete']) {
-    ops[method] = {
-      tags: [d.service],
-      operationId: `${method}_${d.service}_${d.name}${row ? '_row' : ''}`,
-      summary: `Not available: ${d.id} is read-only`,
-      description: 'viewgate serves this view for reading only; this method always answers 405 with `Allow`.',
-      ...(row
-        ? { parameters: [{ name: 'id', in: 'path', required: true, description: `The row's ${d.key[0]}.`, schema: { type: 'string' } }] }
-        : {}),
-      responses: {
-        '401': ref('responses', 'Unauthorized'),
-        '404': ref('responses', 'NotFound'),
-        '405': ref('responses', 'ReadOnly'),
-      },
-    };
-  }
-  return ops;
-}
-
 export function schemaOperation(d: ViewDescription): Json {
   return {
     tags: [d.service],

@@ -42,6 +42,11 @@ function typeSchema(t: ColumnType): Json {
   }
 }
 
+/** A column's value as a write body gives it: its type, null allowed where the column is nullable. */
+export function columnTypeSchema(t: ColumnType, isNullable: boolean): Json {
+  return isNullable ? nullable(typeSchema(t)) : typeSchema(t);
+}
+
 function nullable(s: Json): Json {
   if (typeof s.type === 'string') return { ...s, type: [s.type, 'null'] };
   return s;

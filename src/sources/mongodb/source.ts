@@ -28,6 +28,8 @@ import { mongoReason } from './errors.js';
 import { planText, shell } from './explain.js';
 import { ALWAYS, exactly } from './filter.js';
 import { compareKeys, planScan, projectionOf, residualKeeper, sortedDocs, type Find, type Plan } from './read-plan.js';
+import type { Writer } from '../write.js';
+import { MongoWriter } from './write.js';
 
 export interface MongoSourceOptions {
   name: string;
@@ -49,6 +51,18 @@ export class MongoSource implements Source {
   private readonly secrets: string[];
   private client?: MongoClient;
   private readonly collections = new Map<string, CollectionMeta>();
+
+  private writeSide?: Writer;
+
+  /** Writes on declared columns, without transactions (docs/writes.md). */
+  get writer(): Writer {
+    return (this.writeSide ??= new MongoWriter({
+      source: this.name,
+      meta: (table) => this.meta(table),
+      coll: (meta) => this.coll(meta),
+      wrap: (fn) => this.wrap(fn),
+    }));
+  }
 
   constructor(private readonly opts: MongoSourceOptions) {
     this.name = opts.name;

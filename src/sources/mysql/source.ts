@@ -26,6 +26,9 @@ import { watchAbort } from '../abort-watch.js';
 import { SqlSource } from '../sql/source.js';
 import type { StoreLimits } from '../source.js';
 import { mysqlReason } from './errors.js';
+import type { Writer } from '../write.js';
+import { groupKeys } from '../sql/write.js';
+import { encodeMysql, MYSQL_UNIQUE_KEYS, mysqlConstraint, mysqlWriteConnection, STRICT_SQL_MODE } from './write.js';
 
 const ident = (s: string): string => `\`${s.replace(/`/g, '``')}\``;
 const bin = (sql: string): string => `CAST(${sql} AS BINARY)`;
@@ -246,6 +249,60 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
   private flavor?: Flavor;
   /** Physical connections that already have the session settings. */
   private readonly ready = new WeakSet<object>();
+  /** Physical connections that already run with a strict sql_mode (writes). */
+  private readonly strict = new WeakSet<object>();
+  /** The first column of each unique index, by table and index name (a duplicate entry names the index). */
+  private readonly indexColumns = new Map<string, Map<string, string>>();
+  private writeSide?: Writer;
+
+  /** Writes in one transaction per unit of work, in a strict sql_mode (docs/writes.md). */
+  get writer(): Writer {
+    return (this.writeSide ??= this.sqlWriter({
+      connect: async () => {
+        const conn = await this.sessionConnection();
+        try {
+          if (!this.strict.has(conn)) {
+            await conn.promise().query(STRICT_SQL_MODE);
+            this.strict.add(conn);
+          }
+        } catch (err) {
+          conn.release();
+          throw err;
+        }
+        return mysqlWriteConnection(conn);
+      },
+      begin: 'START TRANSACTION',
+      returning: false,
+      encode: encodeMysql,
+      constraint: (err, table) => mysqlConstraint(this.name, err, table, this.indexColumns.get(table.sql) ?? new Map()),
+      failure: (err) => this.storeError(err),
+      uniqueKeys: async (table) => {
+        const { schema, table: name } = splitTableName(table.info.name);
+        const rows = await this.run(MYSQL_UNIQUE_KEYS, [schema ?? null, name]);
+        const keys = groupKeys(rows);
+        const names = [...new Set(rows.map((r) => String(r[0])))];
+        this.indexColumns.set(table.sql, new Map(names.map((n, i) => [n, keys[i]![0]!])));
+        return keys;
+      },
+    }));
+  }
+
+  /** A pooled connection with the session settings. */
+  private async sessionConnection(): Promise<CorePoolConnection> {
+    const conn = await new Promise<CorePoolConnection>((resolve, reject) => {
+      this.getPool().pool.getConnection((err, c) => (err ? reject(err) : resolve(c)));
+    });
+    try {
+      if (!this.ready.has(conn)) {
+        await this.initSession(conn.promise());
+        this.ready.add(conn);
+      }
+    } catch (err) {
+      conn.release();
+      throw err;
+    }
+    return conn;
+  }
 
   protected createPool(): mysql.Pool {
     return mysql.createPool({
@@ -266,17 +323,11 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
    * Server-side prepared statements, on a connection that has the session settings. The hot path
    * uses mysql2's callback API: its promise wrapper captures a stack trace for every call.
    */
-  protected async execute(pool: mysql.Pool, sql: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
-    const conn = await new Promise<CorePoolConnection>((resolve, reject) => {
-      pool.pool.getConnection((err, c) => (err ? reject(err) : resolve(c)));
-    });
+  protected async execute(_pool: mysql.Pool, sql: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+    const conn = await this.sessionConnection();
     let killed = false;
     let unwatch = (): void => {};
     try {
-      if (!this.ready.has(conn)) {
-        await this.initSession(conn.promise());
-        this.ready.add(conn);
-      }
       // Waiting for a pool slot (or the session settings) may have outlasted the reader.
       if (signal?.aborted) throw requestCancelled();
       unwatch = watchAbort(signal, () => {

@@ -10,6 +10,9 @@ import { SqlSource } from '../sql/source.js';
 import type { StoreLimits } from '../source.js';
 import { cancelOnAbort } from './cancel.js';
 import { pgReason } from './errors.js';
+import type { Writer } from '../write.js';
+import { groupKeys } from '../sql/write.js';
+import { encodePg, pgConstraint, pgWriteConnection, PG_UNIQUE_KEYS } from './write.js';
 
 export const TYPE_MAP: Record<string, ColumnType> = {
   bool: 'bool',
@@ -182,6 +185,20 @@ export class PostgresSource extends SqlSource<pg.Pool> {
   protected readonly placeholders = 'dollar';
   protected readonly decode = decode;
   protected readonly classify = pgReason;
+  private writeSide?: Writer;
+
+  /** Writes in one transaction per unit of work (docs/writes.md). */
+  get writer(): Writer {
+    return (this.writeSide ??= this.sqlWriter({
+      connect: () => pgWriteConnection(this.getPool()),
+      begin: 'BEGIN',
+      returning: true,
+      encode: encodePg,
+      constraint: (err, table) => pgConstraint(this.name, err, table),
+      failure: (err) => this.storeError(err),
+      uniqueKeys: async (table) => groupKeys(await this.run(PG_UNIQUE_KEYS, [table.sql])),
+    }));
+  }
 
   protected createPool(): pg.Pool {
     // Settings from the URL's own `options` parameter are kept; ours come first so theirs win.

@@ -31,6 +31,8 @@ import {
   type SqlTable,
 } from './common.js';
 import { toStoreError, urlSecrets, type ErrorClassifier } from '../store-errors.js';
+import type { Writer } from '../write.js';
+import { SqlWriter, type SqlWriteStore } from './write.js';
 
 export interface SqlSourceOptions {
   name: string;
@@ -183,11 +185,28 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
     return new StoreError(this.name, 'failed', `table "${name}" does not exist`);
   }
 
-  private getPool(): Pool {
+  protected getPool(): Pool {
     return (this.pool ??= this.createPool());
   }
 
-  private table(name: string): Promise<SqlTable> {
+  /** The write side over this source's dialect and tables (docs/writes.md); `store` is what the store adds. */
+  protected sqlWriter(store: SqlWriteStore): Writer {
+    return new SqlWriter({
+      source: this.name,
+      dialect: this.dialect,
+      placeholders: this.placeholders,
+      table: (name) => this.table(name),
+      decode: this.decode,
+      store,
+    });
+  }
+
+  /** A driver error as this source reports it: a StoreError naming the source, the detail redacted. */
+  protected storeError(err: unknown): StoreError {
+    return toStoreError(this.name, err, this.classify, this.secrets);
+  }
+
+  protected table(name: string): Promise<SqlTable> {
     return this.tables.get(name, () => this.loadTable(name));
   }
 
