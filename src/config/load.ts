@@ -6,6 +6,7 @@ import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { storeConfigSpec, type StoreConfigSpec } from './stores.js';
 import { configSchema, embeddedService, hubService, isTableService, tableService, type Config } from './schema.js';
+import { toolProblems } from './tools.js';
 
 export interface ConfigProblem {
   path: string;
@@ -283,6 +284,7 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
     }
     viewNames.set(svcName, views);
   }
+  out.push(...toolProblems(c, viewNames));
   const roles = new Set(Object.keys(c.roles));
   c.auth.apiKeys.forEach((k, i) => {
     if (!roles.has(k.role))

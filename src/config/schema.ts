@@ -251,6 +251,53 @@ const jwt = z.strictObject({
   requireSub: z.boolean().default(false),
 });
 
+/** A value a curated tool's parameter may list in `enum`, give as `example`, or bound with `min`/`max`. */
+const paramValue = z.union([z.string(), z.number(), z.boolean()]);
+
+/** One parameter of a curated tool (docs/tools.md): a value-model type and what it accepts. */
+const toolParam = z.strictObject({
+  type: z.enum(['text', 'int', 'float', 'numeric', 'bool', 'timestamptz', 'date']),
+  optional: z.boolean().default(false),
+  description: z.string().optional(),
+  enum: z.array(paramValue).min(1).optional(),
+  /** Bounds of numbers, dates and timestamps (inclusive). */
+  min: z.union([z.number(), z.string()]).optional(),
+  max: z.union([z.number(), z.string()]).optional(),
+  /** A regular expression text values must match (unanchored, as in JSON Schema). */
+  pattern: z.string().min(1).optional(),
+  example: paramValue.optional(),
+});
+
+/** A curated tool (docs/tools.md): a named, typed question over one view. */
+const curatedTool = z.strictObject({
+  description: z.string().min(1),
+  view: z.string().min(1),
+  params: z.record(name, toolParam).default({}),
+  filter: z.string().min(1).optional(),
+  fields: z.array(z.string().min(1)).min(1).optional(),
+  order: z.string().min(1).optional(),
+  limit: z.number().int().min(1).optional(),
+  aggregate: z
+    .strictObject({
+      group_by: z.array(z.string().min(1)).default([]),
+      metrics: z
+        .array(
+          z.strictObject({
+            // aggregate_view's functions (docs/query.md, "Aggregates").
+            fn: z.enum(['count', 'count_distinct', 'sum', 'avg', 'min', 'max']),
+            field: z.string().min(1).optional(),
+            as: z
+              .string()
+              .regex(/^[a-z_][a-z0-9_]*$/, 'as must match [a-z_][a-z0-9_]*')
+              .optional(),
+          }),
+        )
+        .default([]),
+      having: z.string().min(1).optional(),
+    })
+    .optional(),
+});
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -306,6 +353,8 @@ export const configSchema = z.strictObject({
       jwt: jwt.optional(),
     })
     .prefault({}),
+  /** Curated tools (docs/tools.md); checked against their views when the config loads (src/config/tools.ts). */
+  tools: z.record(name, curatedTool).default({}),
   roles: z.record(
     roleName,
     z.strictObject({
@@ -331,6 +380,8 @@ export type GrantConfig = z.infer<typeof grant>;
 export type DeprecationConfig = z.infer<typeof deprecated>;
 export type ApiKeyConfig = z.infer<typeof apiKey>;
 export type JwtConfig = z.infer<typeof jwt>;
+export type CuratedToolConfig = z.infer<typeof curatedTool>;
+export type ToolParamConfig = z.infer<typeof toolParam>;
 
 export function isTableService(s: ServiceConfig): s is TableServiceConfig {
   return 'tables' in s;

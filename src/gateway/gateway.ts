@@ -12,6 +12,8 @@ import { groupOrder } from '../engine/aggregate/types.js';
 import type { View } from '../engine/view.js';
 import { METRIC_FNS } from '../query/aggregate-query.js';
 import type { ClientQuery } from '../query/client-query.js';
+import { toolQuery } from '../query/tool-query.js';
+import type { CuratedTool } from '../policy/curated-tools.js';
 import { formatFilter } from '../query/filter-format.js';
 import type { ViewAccess } from '../policy/access.js';
 import { govern, type GovernedQuery } from '../policy/govern.js';
@@ -202,6 +204,14 @@ export class Gateway {
       }
       case 'read_export':
         return this.readExport(identity, operation.id, notes);
+      case 'tool': {
+        const tool = this.policy.tools.find(identity.role, operation.tool);
+        if (!tool) throw notFound(`no tool "${operation.tool}"`, { tool: operation.tool });
+        notes.view = tool.view;
+        const { args, cursor } = operation.parse();
+        const q = toolQuery(tool, args, cursor);
+        return this.queryView(identity, tool.view, q, notes, signal);
+      }
       case 'read':
         return operation.run(identity);
     }
@@ -323,6 +333,11 @@ export class Gateway {
       const access = view ? this.policy.access(identity.role, view) : undefined;
       return [{ id, aggregateOnly: !grant.read, ...(access ? { columns: access.schema.columns } : {}) }];
     });
+  }
+
+  /** The curated tools this identity may use (docs/tools.md), the same list on every call. */
+  curatedTools(identity: Identity): readonly CuratedTool[] {
+    return this.policy.tools.usableBy(identity.role);
   }
 
   /** Whether some grant of the identity's role allows aggregates (MCP lists aggregate_view only then). */

@@ -8,6 +8,7 @@ export type { QueryResult, ViewDescription, ViewSummary } from './results.js';
 export { deprecationHeaders } from './deprecation.js';
 export { unauthorized, type Credentials, type Identity } from '../policy/identity.js';
 export type { VisibleColumn } from '../policy/caller-schema.js';
+export type { CuratedTool } from '../policy/curated-tools.js';
 export { rateLimitHeaders } from '../ops/rate-limit.js';
 /** The JSON nesting bound both surfaces apply to client input before parsing it (docs/security.md, "Deep nesting"). */
 export { jsonNestsDeeperThan, tooDeep } from '../ops/json-depth.js';

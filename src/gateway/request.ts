@@ -52,7 +52,18 @@ export type Operation =
   | { op: 'export'; view: string; format: RowFormat; parse: () => ClientQuery }
   /** One export by its id: only the identity key that made it reads it; anything else is not found. */
   | { op: 'read_export'; id: string }
+  /**
+   * A curated tool (docs/tools.md) the caller may use (any other name is not found): its arguments
+   * bind its parameters, and it runs as the caller's query of the tool's view.
+   */
+  | { op: 'tool'; tool: string; parse: () => ToolCall }
   | ReadOperation<unknown>;
+
+/** A curated tool call's input: the parameters' values, and the cursor of the next page. */
+export interface ToolCall {
+  args: Record<string, unknown>;
+  cursor?: unknown;
+}
 
 interface Results {
   list_views: ViewSummary[];
@@ -63,6 +74,7 @@ interface Results {
   sql: SqlResult;
   export: ExportResult;
   read_export: ExportEntry;
+  tool: QueryResult;
 }
 
 export type ResultOf<O extends Operation> =

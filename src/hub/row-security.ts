@@ -107,6 +107,8 @@ export class RowSecurityCompiler {
         throw new HubConfigError(this.path, `rowSecurity compares ${field} with null; use 'is null' or 'is not null'`);
       case 'claim':
         return this.claimScalar(field, lit.path);
+      case 'param':
+        throw new HubConfigError(this.path, 'rowSecurity cannot use {params.x}: parameters belong to curated tools');
     }
   }
 

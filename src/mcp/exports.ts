@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Gateway } from '../gateway/index.js';
 import { parseToolQuery } from '../query/client-query.js';
 import { handleCall, type McpCaller } from './caller.js';
-import { toolError } from './errors.js';
+import { READ_ONLY, registerGatewayTool } from './gateway-tool.js';
 import { withCachedJsonSchema } from './schema.js';
 
 const EXPORT_URI_PREFIX = 'viewgate://exports/';
@@ -50,10 +50,12 @@ function exportUri(id: string): string {
 
 /** export_view, for a caller with at least one grant that has `export: true`. */
 export function registerExportTool(server: McpServer, gw: Gateway, caller: McpCaller): void {
-  const { identity } = caller;
-  if (gw.exportableViews(identity).length === 0) return;
+  if (gw.exportableViews(caller.identity).length === 0) return;
   const minutes = gw.exports.ttlMs / 60_000;
-  server.registerTool(
+  registerGatewayTool(
+    server,
+    gw,
+    caller,
     'export_view',
     {
       title: 'Export a view',
@@ -62,20 +64,14 @@ export function registerExportTool(server: McpServer, gw: Gateway, caller: McpCa
         'and returns a resource_link to it instead of the rows. Use it for results too large to read page by page; read the link with resources/read.',
       inputSchema: EXPORT_VIEW_INPUT,
       outputSchema: EXPORT_VIEW_OUTPUT,
-      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      // Each call writes a new export.
+      annotations: { ...READ_ONLY, idempotentHint: false },
     },
-    async (args, extra): Promise<CallToolResult> => {
+    (args) => {
       const { view, format, ...rest } = args;
-      const r = await handleCall(gw, caller, {
-        action: 'export_view',
-        args,
-        view,
-        operation: { op: 'export', view, format, parse: () => parseToolQuery(rest) },
-        rpcId: extra.mcpReq.id,
-        signal: extra.mcpReq.signal,
-      });
-      if (!r.ok) return toolError(gw, identity, r.error, view);
-      const { entry, truncated, maxRows } = r.value;
+      return { operation: { op: 'export' as const, view, format, parse: () => parseToolQuery(rest) }, view };
+    },
+    ({ entry, truncated, maxRows }, { view, format }): CallToolResult => {
       const uri = exportUri(entry.id);
       const expiresAt = new Date(entry.expiresAt).toISOString();
       const line =

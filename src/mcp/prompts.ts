@@ -63,6 +63,8 @@ export function parsePrompt(text: string, file: string): PromptTemplate {
   return prompt;
 }
 
+const TOOL_SECTION = /\{\{([#^])tool (\w+)\}\}([\s\S]*?)\{\{\/tool \2\}\}/g;
+
 const COLUMN_SECTION = /\{\{([#^])column ([\w.]+)\}\}([\s\S]*?)\{\{\/column \2\}\}/g;
 
 interface ColumnRef {
@@ -110,14 +112,24 @@ export function loadPrompts(dir = PROMPTS_DIR): PromptTemplate[] {
   return prompts;
 }
 
-/** The prompt's text for one caller; without `views` every column section shows (a caller who may read everything). */
-export function renderPrompt(p: PromptTemplate, args: Record<string, string | undefined>, views?: CallerViews): string {
+/**
+ * The prompt's text for one caller; without `views` every column section shows (a caller who may
+ * read everything), without `tools` every tool section.
+ */
+export function renderPrompt(
+  p: PromptTemplate,
+  args: Record<string, string | undefined>,
+  views?: CallerViews,
+  tools?: ReadonlySet<string>,
+): string {
   const value = (name: string) => (args[name] ?? '').trim();
   const readable = (text: string) => {
     const ref = columnRef(p, text);
     return !views || (views.get(ref.view!)?.columns.has(ref.column) ?? false);
   };
-  let body = p.body;
+  let body = p.body.replace(TOOL_SECTION, (_m, kind: string, name: string, inner: string) =>
+    (kind === '#') === (!tools || tools.has(name)) ? inner : '',
+  );
   // Repeated so that sections for different columns may nest.
   for (let before = ''; before !== body;) {
     before = body;
@@ -168,6 +180,7 @@ function callerArgsSchema(p: PromptTemplate, complete: (prefix: string) => strin
 /** Registers the prompts whose views the caller may read, each rendered for that caller. */
 export function registerPrompts(server: McpServer, prompts: PromptTemplate[], gw: Gateway, identity: Identity): void {
   const visible = new Set<string>(gw.listViews(identity).map((v) => v.id));
+  const tools = new Set(gw.curatedTools(identity).map((t) => t.name));
   for (const p of prompts) {
     if (!p.views.every((v) => visible.has(v))) continue;
     const complete = (prefix: string) => readableViewsStartingWith(gw, identity, prefix);
@@ -176,7 +189,10 @@ export function registerPrompts(server: McpServer, prompts: PromptTemplate[], gw
       messages: [
         {
           role: 'user',
-          content: { type: 'text', text: renderPrompt(p, args as Record<string, string | undefined>, await callerViews(gw, identity, p)) },
+          content: {
+            type: 'text',
+            text: renderPrompt(p, args as Record<string, string | undefined>, await callerViews(gw, identity, p), tools),
+          },
         },
       ],
     }));

@@ -149,6 +149,8 @@ export interface SummaryInput {
   notes?: string[];
   /** Set when the call continued a cursor: the footer gives this cursor instead of an offset. */
   nextCursor?: string;
+  /** The tool the footer tells to call again; default query_view. */
+  tool?: string;
 }
 
 /**
@@ -172,8 +174,8 @@ export function renderSummary(input: SummaryInput): string {
     !input.more
       ? 'No more rows match.'
       : input.nextCursor !== undefined
-        ? `More rows match: call query_view again with the same arguments and "cursor": ${JSON.stringify(input.nextCursor)}.`
-        : `More rows match: call query_view again with the same arguments and "offset": ${offset + rows.length}.`,
+        ? `More rows match: call ${input.tool ?? 'query_view'} again with the same arguments and "cursor": ${JSON.stringify(input.nextCursor)}.`
+        : `More rows match: call ${input.tool ?? 'query_view'} again with the same arguments and "offset": ${offset + rows.length}.`,
   );
   for (;;) {
     const preview =

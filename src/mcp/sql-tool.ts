@@ -1,18 +1,15 @@
 // The query_sql tool (docs/sql.md): one governed SELECT over the caller's views, through the same
 // gateway request as REST's POST /_sql. Its description carries the caller's own schema (views,
 // columns, types) within a small budget, so a model can write the statement without a round trip.
-import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import type { Gateway, Identity } from '../gateway/index.js';
+import type { Gateway, Identity, Operation, ResultOf } from '../gateway/index.js';
 import { SCALAR_FUNCTIONS, SQL_FUNCTIONS } from '../gateway/sql/allow.js';
 import { parseSqlRequest } from '../gateway/sql/request.js';
-import { toPlain } from '../values.js';
-import { handleCall, type McpCaller } from './caller.js';
-import { toolError } from './errors.js';
-import { renderRows, type PlainRow } from './render.js';
+import type { McpCaller } from './caller.js';
+import { plainRow, registerGatewayTool, textAnswer } from './gateway-tool.js';
+import { renderRows } from './render.js';
 import { withCachedJsonSchema } from './schema.js';
-
-const ANNOTATIONS = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
 /** Characters of the description given to the schema summary. */
 const SCHEMA_BUDGET = 2000;
@@ -73,25 +70,21 @@ function sqlSchemaSummary(gw: Gateway, identity: Identity, budget = SCHEMA_BUDGE
 
 export function registerSqlTool(server: McpServer, gw: Gateway, caller: McpCaller): void {
   const { identity } = caller;
-  server.registerTool(
+  registerGatewayTool(
+    server,
+    gw,
+    caller,
     'query_sql',
     {
       title: 'Query views with SQL',
       description: `Runs one governed SQL SELECT over the views you may read with SQL. ${RULES} ${sqlSchemaSummary(gw, identity)}`,
       inputSchema: QUERY_SQL_INPUT,
       outputSchema: QUERY_SQL_OUTPUT,
-      annotations: ANNOTATIONS,
     },
-    async (args, extra): Promise<CallToolResult> => {
-      const call = {
-        action: 'query_sql',
-        args,
-        operation: { op: 'sql' as const, parse: () => parseToolSql(args) },
-        rpcId: extra.mcpReq.id,
-        signal: extra.mcpReq.signal,
-      };
-      const r = await handleCall(gw, caller, call, (result) => {
-        const rows = result.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, toPlain(v)])) as PlainRow);
+    (args) => ({
+      operation: { op: 'sql' as const, parse: () => parseToolSql(args) },
+      present: (result: ResultOf<Extract<Operation, { op: 'sql' }>>) => {
+        const rows = result.rows.map(plainRow);
         const rendered = renderRows({
           view: 'sql',
           rows,
@@ -119,10 +112,9 @@ export function registerSqlTool(server: McpServer, gw: Gateway, caller: McpCalle
           },
         };
         return { value, rowCount: rendered.shown };
-      });
-      if (!r.ok) return toolError(gw, identity, r.error);
-      return { content: [{ type: 'text', text: r.value.text }], structuredContent: r.value.structured };
-    },
+      },
+    }),
+    textAnswer,
   );
 }
 

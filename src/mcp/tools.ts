@@ -1,21 +1,18 @@
 // The three MCP tools (docs/mcp.md): list_views, describe_view, query_view. Each translates its
 // arguments to one gateway request (the same pipeline as REST, which audits it), and answers with
 // structuredContent plus a text rendering; failures are isError results saying what to do instead.
-import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import type { Gateway, ViewDescription, ViewSummary } from '../gateway/index.js';
+import type { Gateway, Presented, QueryResult, ViewDescription, ViewSummary } from '../gateway/index.js';
 import { ApiError } from '../errors.js';
 import { parseToolQuery } from '../query/client-query.js';
-import { toPlain, type Row } from '../values.js';
 import { registerAggregateTool } from './aggregate-tool.js';
-import { handleCall, type McpCaller } from './caller.js';
-import { toolError } from './errors.js';
+import type { McpCaller } from './caller.js';
 import { exampleArguments } from './example.js';
-import { renderRows, renderSummary, type PlainRow } from './render.js';
+import { plainRow, registerGatewayTool, textAnswer, type ToolAnswer } from './gateway-tool.js';
+import { renderRows, renderSummary } from './render.js';
 import { withCachedJsonSchema } from './schema.js';
 import { registerSqlTool } from './sql-tool.js';
-
-const ANNOTATIONS = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
 const viewArg = z.string().min(1).describe('The view, named service.view (see list_views).');
 
@@ -156,27 +153,20 @@ const QUERY_VIEW_OUTPUT = withCachedJsonSchema(queryViewOutput);
 export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller): void {
   const { identity } = caller;
 
-  server.registerTool(
+  registerGatewayTool(
+    server,
+    gw,
+    caller,
     'list_views',
     {
       title: 'List views',
       description: `Lists the views you may read, named service.view, with their descriptions, ${VIEWS_PAGE} per page (pass nextCursor as cursor for the next page).`,
       inputSchema: LIST_VIEWS_INPUT,
       outputSchema: LIST_VIEWS_OUTPUT,
-      annotations: ANNOTATIONS,
     },
-    async (args, extra): Promise<CallToolResult> => {
-      const call = {
-        action: 'list_views',
-        args,
-        operation: { op: 'list_views' as const },
-        rpcId: extra.mcpReq.id,
-        signal: extra.mcpReq.signal,
-      };
-      // The page is cut inside the audited span, so a bad cursor is a recorded 400.
-      const r = await handleCall(gw, caller, call, (all) => ({ value: viewsPage(all, args.cursor) }));
-      if (!r.ok) return toolError(gw, identity, r.error);
-      const { views, nextCursor } = r.value;
+    // The page is cut inside the audited span, so a bad cursor is a recorded 400.
+    (args) => ({ operation: { op: 'list_views' as const }, present: (all: ViewSummary[]) => ({ value: viewsPage(all, args.cursor) }) }),
+    ({ views, nextCursor }) => {
       const list = views.map((v) => `- ${v.name}${v.description ? `: ${v.description}` : ''}${viewMarks(v)}`).join('\n');
       const text =
         views.length === 0
@@ -187,7 +177,10 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
     },
   );
 
-  server.registerTool(
+  registerGatewayTool(
+    server,
+    gw,
+    caller,
     'describe_view',
     {
       title: 'Describe a view',
@@ -195,24 +188,18 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
         'Describes one view as you may see it: its columns with type, description, whether masked and whether filterable; its key; the row limit; and an example query_view call.',
       inputSchema: DESCRIBE_VIEW_INPUT,
       outputSchema: DESCRIBE_VIEW_OUTPUT,
-      annotations: ANNOTATIONS,
     },
-    async (args, extra): Promise<CallToolResult> => {
-      const r = await handleCall(gw, caller, {
-        action: 'describe_view',
-        args,
-        view: args.view,
-        operation: { op: 'describe', view: args.view },
-        rpcId: extra.mcpReq.id,
-        signal: extra.mcpReq.signal,
-      });
-      if (!r.ok) return toolError(gw, identity, r.error, args.view);
-      const schema = viewSchema(r.value, await exampleArguments(gw, identity, r.value));
+    (args) => ({ operation: { op: 'describe' as const, view: args.view }, view: args.view }),
+    async (d) => {
+      const schema = viewSchema(d, await exampleArguments(gw, identity, d));
       return { content: [{ type: 'text', text: describeText(schema) }], structuredContent: schema };
     },
   );
 
-  server.registerTool(
+  registerGatewayTool(
+    server,
+    gw,
+    caller,
     'query_view',
     {
       title: 'Query a view',
@@ -222,67 +209,80 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller)
         'When truncated is true, call again with the same arguments and cursor set to next_cursor (or offset set to next_offset).',
       inputSchema: QUERY_VIEW_INPUT,
       outputSchema: QUERY_VIEW_OUTPUT,
-      annotations: ANNOTATIONS,
     },
-    async (args, extra): Promise<CallToolResult> => {
+    (args) => {
       const { view, ...rest } = args;
-      const call = {
-        action: 'query_view',
-        args,
-        view,
+      return {
         operation: { op: 'query' as const, view, parse: () => parseToolQuery(rest) },
-        rpcId: extra.mcpReq.id,
-        signal: extra.mcpReq.signal,
+        view,
+        present: (result: QueryResult) =>
+          presentRows(gw, result, { view, tool: 'query_view', limit: args.limit, cursor: args.cursor, offsets: true }),
       };
-      const r = await handleCall(gw, caller, call, (result) => {
-        const notes: string[] = [];
-        // The gateway clamps the limit silently (as REST does); a model should know it happened.
-        if (args.limit !== undefined && result.nextCursor !== undefined && result.rows.length < args.limit) {
-          notes.push(`limit ${args.limit} is above this view's maximum, so at most ${result.maxLimit} rows are returned per call.`);
-        }
-        const rows = result.rows.map(plainRow);
-        const { offset } = result;
-        const rendered = renderRows({
-          view,
-          rows,
-          offset,
-          more: result.nextCursor !== undefined,
-          maxChars: gw.config.server.mcp.maxChars,
-          notes,
-          ...(args.cursor !== undefined && result.cursorAfter ? { cursorAfter: result.cursorAfter } : {}),
-        });
-        const more = result.nextCursor !== undefined || rendered.shown < rows.length;
-        const nextCursor = more ? result.cursorAfter?.(rendered.shown) : undefined;
-        const value = {
-          // The rows travel once, in structuredContent; the text is a summary with a short preview.
-          text: renderSummary({
-            view,
-            rows: rows.slice(0, rendered.shown),
-            offset,
-            more,
-            trimmed: rendered.shown < rows.length,
-            maxChars: gw.config.server.mcp.maxChars,
-            notes,
-            ...(args.cursor !== undefined && nextCursor !== undefined ? { nextCursor } : {}),
-          }),
-          structured: {
-            rows: rows.slice(0, rendered.shown),
-            returned: rendered.shown,
-            truncated: more,
-            next_offset: more && args.cursor === undefined ? offset + rendered.shown : null,
-            ...(nextCursor !== undefined ? { next_cursor: nextCursor } : {}),
-          },
-        };
-        // The record counts the rows the caller was shown.
-        return { value, rowCount: rendered.shown };
-      });
-      if (!r.ok) return toolError(gw, identity, r.error, args.view);
-      return { content: [{ type: 'text', text: r.value.text }], structuredContent: r.value.structured };
     },
+    textAnswer,
   );
 
   if (gw.mayAggregate(identity)) registerAggregateTool(server, gw, caller);
   if (gw.sqlViews(identity).length > 0) registerSqlTool(server, gw, caller);
+}
+
+/** How a page of rows is presented: by query_view, or by a curated tool (cursors only). */
+export interface RowsCall {
+  view: string;
+  tool: string;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+  /** Whether the tool takes offset (query_view); otherwise the next page is always a cursor. */
+  offsets: boolean;
+}
+
+/**
+ * A page of rows as structuredContent (the rows, once) plus a text summary with a short preview;
+ * the record counts the rows the caller was shown.
+ */
+export function presentRows(gw: Gateway, result: QueryResult, call: RowsCall): Presented<ToolAnswer> {
+  const { view } = call;
+  const notes: string[] = [];
+  // The gateway clamps the limit silently (as REST does); a model should know it happened.
+  if (call.limit !== undefined && result.nextCursor !== undefined && result.rows.length < call.limit) {
+    notes.push(`limit ${call.limit} is above this view's maximum, so at most ${result.maxLimit} rows are returned per call.`);
+  }
+  const rows = result.rows.map(plainRow);
+  const { offset } = result;
+  const byCursor = call.cursor !== undefined || !call.offsets;
+  const rendered = renderRows({
+    view,
+    rows,
+    offset,
+    more: result.nextCursor !== undefined,
+    maxChars: gw.config.server.mcp.maxChars,
+    notes,
+    ...(byCursor && result.cursorAfter ? { cursorAfter: result.cursorAfter, tool: call.tool } : {}),
+  });
+  const more = result.nextCursor !== undefined || rendered.shown < rows.length;
+  const nextCursor = more ? result.cursorAfter?.(rendered.shown) : undefined;
+  const value = {
+    // The rows travel once, in structuredContent; the text is a summary with a short preview.
+    text: renderSummary({
+      view,
+      rows: rows.slice(0, rendered.shown),
+      offset,
+      more,
+      trimmed: rendered.shown < rows.length,
+      maxChars: gw.config.server.mcp.maxChars,
+      notes,
+      tool: call.tool,
+      ...(byCursor && nextCursor !== undefined ? { nextCursor } : {}),
+    }),
+    structured: {
+      rows: rows.slice(0, rendered.shown),
+      returned: rendered.shown,
+      truncated: more,
+      ...(call.offsets ? { next_offset: more && call.cursor === undefined ? offset + rendered.shown : null } : {}),
+      ...(nextCursor !== undefined ? { next_cursor: nextCursor } : {}),
+    },
+  };
+  return { value, rowCount: rendered.shown };
 }
 
 /** Views per list_views page (docs/mcp.md, "Tools"). */
@@ -321,13 +321,6 @@ function viewMarks(v: z.infer<typeof listViewsOutput>['views'][number]): string 
 
 function deprecationText(d: z.infer<typeof deprecatedMark>): string {
   return `deprecated${d.sunset ? `, sunset ${d.sunset}` : ''}${d.successor ? `, use ${d.successor}` : ''}`;
-}
-
-/** JSON-safe values for structuredContent: integers beyond 2^53 become strings of digits. */
-function plainRow(row: Row): PlainRow {
-  const out: PlainRow = {};
-  for (const [k, v] of Object.entries(row)) out[k] = toPlain(v);
-  return out;
 }
 
 export type ViewSchema = z.infer<typeof describeViewOutput>;

@@ -19,7 +19,7 @@ import type { OpaqueOrder } from './opaque-order.js';
 import type { Policy } from './policy.js';
 import { maskedField, unknownField } from './field-errors.js';
 import { aggregateOnlyRows, governAggregate } from './govern-aggregate.js';
-import { bindRowFilter } from './row-filter.js';
+import { bindRowFilter, claimValue } from './row-filter.js';
 
 // Only this module holds it: a GovernedQuery comes from govern() or, by name, ungovernedQuery().
 const issued = Symbol('governed query');
@@ -146,8 +146,14 @@ export function govern(
   const fields = q.fields && q.fields.length > 0 ? q.fields : schema.columns.map((c) => c.name);
   for (const f of fields) if (!schema.byName.has(f)) throw unknownField(f, 'fields', schema);
 
+  // A client's own filter cannot name a claim (the parser refuses it); a curated tool's can
+  // (docs/tools.md), and it is bound to the caller's claims like a row filter.
   const clientWhere = q.filter
-    ? bindFilter(q.filter, { param: 'filter', columnType: (name, pos) => clientColumn(schema, view, name, 'filter', pos) })
+    ? bindFilter(q.filter, {
+        param: 'filter',
+        columnType: (name, pos) => clientColumn(schema, view, name, 'filter', pos),
+        claim: (path) => claimValue(identity.claims, path),
+      })
     : undefined;
 
   let idsWhere: Predicate | undefined;

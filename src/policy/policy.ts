@@ -6,6 +6,7 @@ import type { ViewId } from '../config/view-id.js';
 import type { StoreRowSecurity, View } from '../engine/view.js';
 import { viewAccess, rowSecurityCheck, type ViewAccess } from './access.js';
 import { ConfigRowFilters } from './config-filters.js';
+import { CuratedTools } from './curated-tools.js';
 import { readGrant, type DecidingGrant } from './grants.js';
 import { MisconfiguredView, policyProblems, type PolicyProblem } from './validate.js';
 
@@ -14,9 +15,12 @@ export class Policy {
   // Built views live as long as the process; a record depends only on the view and the role.
   private readonly records = new WeakMap<View, Map<string, ViewAccess>>();
   private readonly problemsByView = new WeakMap<View, PolicyProblem[]>();
+  /** The config's curated tools, compiled once: who may use which (docs/tools.md). */
+  readonly tools: CuratedTools;
 
   constructor(readonly config: Config) {
     this.filters = new ConfigRowFilters(config);
+    this.tools = new CuratedTools(config);
   }
 
   /** The grant that lets the role read the view, with its key; undefined when none does. */
@@ -37,9 +41,9 @@ export class Policy {
     return record;
   }
 
-  /** The grants (and auth settings) that do not fit these views. */
+  /** The grants (and auth settings) and the curated tools that do not fit these views. */
   problems(views: readonly View[]): PolicyProblem[] {
-    return policyProblems(this.config, this.filters, views);
+    return [...policyProblems(this.config, this.filters, views), ...this.tools.problems(views)];
   }
 
   /**

@@ -14,8 +14,10 @@ export type Lit =
   | { kind: 'bool'; value: boolean; pos?: Pos }
   /** Only valid inside `in` lists. */
   | { kind: 'null'; pos?: Pos }
-  /** `{claims.a.b}` -> ['a', 'b']; row filters only. */
-  | { kind: 'claim'; path: string[]; pos?: Pos };
+  /** `{claims.a.b}` -> ['a', 'b']; row filters and curated tools only. */
+  | { kind: 'claim'; path: string[]; pos?: Pos }
+  /** `{params.x}`: a curated tool's parameter, replaced by the caller's value before binding (src/query/tool-params.ts). */
+  | { kind: 'param'; name: string; pos?: Pos };
 
 export type CmpOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
 export type LikeMode = 'like' | 'contains' | 'starts' | 'ends';
@@ -77,6 +79,45 @@ export function astClaims(ast: FilterAst): string[][] {
   };
   visit(ast);
   return [...seen.values()];
+}
+
+/** Every parameter name the filter reads (de-duplicated, in order of appearance). */
+export function astParams(ast: FilterAst): string[] {
+  const seen = new Set<string>();
+  const visit = (n: FilterAst): void => {
+    if (n.kind === 'and' || n.kind === 'or') n.args.forEach(visit);
+    else if (n.kind === 'not') visit(n.arg);
+    else for (const l of leafLits(n)) if (l.kind === 'param') seen.add(l.name);
+  };
+  visit(ast);
+  return [...seen];
+}
+
+/** The comparisons of a filter (its leaves), with their literals. */
+export function astLeaves(ast: FilterAst): Exclude<FilterAst, { kind: 'and' | 'or' | 'not' }>[] {
+  if (ast.kind === 'and' || ast.kind === 'or') return ast.args.flatMap(astLeaves);
+  if (ast.kind === 'not') return astLeaves(ast.arg);
+  return [ast];
+}
+
+/** A copy with every literal replaced by `f(literal)`. */
+export function mapLits(ast: FilterAst, f: (lit: Lit) => Lit): FilterAst {
+  switch (ast.kind) {
+    case 'and':
+    case 'or':
+      return { ...ast, args: ast.args.map((a) => mapLits(a, f)) };
+    case 'not':
+      return { ...ast, arg: mapLits(ast.arg, f) };
+    case 'cmp':
+    case 'like':
+      return { ...ast, value: f(ast.value) };
+    case 'in':
+      return { ...ast, values: ast.values.map(f) };
+    case 'between':
+      return { ...ast, low: f(ast.low), high: f(ast.high) };
+    case 'isnull':
+      return ast;
+  }
 }
 
 /** A copy without positions, for comparing ASTs from different sources. */

@@ -32,7 +32,7 @@ export interface BindContext {
 }
 
 export type Scalar = Exclude<Value, null>;
-type ScalarLit = Extract<Lit, { kind: 'string' | 'number' | 'bool' }>;
+export type ScalarLit = Extract<Lit, { kind: 'string' | 'number' | 'bool' }>;
 
 const INT64_LIMIT = new Decimal(2).pow(63);
 /** Numeric literals are limited to this many digits on either side of the point. */
@@ -171,7 +171,9 @@ function one(type: ColumnType, field: string, lit: Lit, ctx: BindContext, opText
 function claimValue(path: string[], ctx: BindContext): unknown {
   const v = ctx.claim?.(path);
   if (v === undefined || v === null) {
-    throw claimError(path, `the credential lacks claim "${claimName(path)}" required by the row filter`);
+    // Only a curated tool's filter, written in the config, can put a claim into the client's filter.
+    const what = (ctx.param ?? 'filter') === 'filter' ? "the tool's filter" : 'the row filter';
+    throw claimError(path, `the credential lacks claim "${claimName(path)}" required by ${what}`);
   }
   return v;
 }
@@ -211,7 +213,7 @@ export function coerceLiteral(type: ColumnType, lit: Lit, ctx: { field: string; 
       ...posContext(param, lit.pos),
       field,
     });
-  if (lit.kind === 'null' || lit.kind === 'claim') throw fail('is not a literal value');
+  if (lit.kind === 'null' || lit.kind === 'claim' || lit.kind === 'param') throw fail('is not a literal value');
   if (!isComparableType(type)) throw fail(`cannot be compared with a ${type} column`);
   const result = tryCoerce(type, lit);
   if ('problem' in result) throw fail(result.problem);
@@ -223,7 +225,7 @@ function article(type: string): string {
 }
 
 /** Coercion (docs/query.md, "Filter grammar") without throwing: the value, or what is wrong. */
-function tryCoerce(type: ColumnType, lit: ScalarLit): { value: Scalar } | { problem: string } {
+export function tryCoerce(type: ColumnType, lit: ScalarLit): { value: Scalar } | { problem: string } {
   switch (type) {
     case 'text':
       return { value: lit.kind === 'string' ? lit.value : lit.kind === 'number' ? lit.text : String(lit.value) };

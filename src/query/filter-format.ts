@@ -61,5 +61,7 @@ export function formatLit(lit: Lit): string {
       return 'null';
     case 'claim':
       return `{claims${lit.path.map((s) => (CLAIM_SEGMENT.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`)).join('')}}`;
+    case 'param':
+      return `{params.${lit.name}}`;
   }
 }

@@ -11,8 +11,9 @@
 //                      | 'is' ['not'] 'null'
 //                      | ['not'] 'between' value 'and' value )
 //   field     := [A-Za-z_][A-Za-z0-9_]* | "quoted name"
-//   value     := 'string' | number | true | false | claim      (null only as an `in` item)
-//   claim     := {claims.a.b} | {claims["https://ns/x"]}      (row filters only)
+//   value     := 'string' | number | true | false | claim | param   (null only as an `in` item)
+//   claim     := {claims.a.b} | {claims["https://ns/x"]}      (row filters and curated tools only)
+//   param     := {params.name}                                 (curated tools only)
 //
 // Positions are 0-based code point offsets into the text.
 import { badRequest, type ApiError } from '../errors.js';
@@ -21,6 +22,8 @@ import type { CmpOp, FilterAst, Lit, LikeMode } from './ast.js';
 export interface ParseOptions {
   /** Accept `{claims.x}` values (row filters from the config). */
   allowClaims?: boolean;
+  /** Accept `{params.x}` values (a curated tool's filter, docs/tools.md). */
+  allowParams?: boolean;
   /** The parameter named in error context; default 'filter'. */
   param?: string;
 }
@@ -36,13 +39,14 @@ type Tok =
   | { t: 'op'; text: string; pos: number }
   | { t: '(' | ')' | ','; pos: number }
   | { t: 'claim'; path: string[]; pos: number }
+  | { t: 'param'; name: string; pos: number }
   | { t: 'eof'; pos: number };
 
 const OPERATOR_HELP = '= != <> < <= > >= like, not like, contains, starts with, ends with, in, not in, is null, is not null, between';
 
 export function parseFilter(text: string, opts: ParseOptions = {}): FilterAst {
   const param = opts.param ?? 'filter';
-  const toks = tokenize(text, opts.allowClaims === true, param);
+  const toks = tokenize(text, opts.allowClaims === true, param, opts.allowParams === true);
   return new Parser(toks, param, opts.allowClaims === true).parseFilter();
 }
 
@@ -54,8 +58,10 @@ const DATE_RE = /\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\
 const NUMBER_RE = /-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?/y;
 const CLAIM_NAME_RE = /[A-Za-z0-9_$-]+/y;
 const JSON_STRING_RE = /"(?:[^"\\]|\\.)*"/y;
+/** `{params.name}`, a curated tool's parameter. */
+const PARAM_RE = /^\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}/;
 
-function tokenize(text: string, allowClaims: boolean, param: string): Tok[] {
+function tokenize(text: string, allowClaims: boolean, param: string, allowParams = false): Tok[] {
   const cp = codePointIndex(text);
   const fail = (msg: string, at: number): never => {
     throw error(param, `${msg} at position ${cp(at)}`, cp(at));
@@ -77,6 +83,9 @@ function tokenize(text: string, allowClaims: boolean, param: string): Tok[] {
       if (end < 0) fail('unterminated string starting', i);
       if (allowClaims && /\{\s*claims\b/i.test(value)) {
         fail('a claim inside quotes is not substituted: write it without quotes, e.g. tenant_id = {claims.tenant_id},', i);
+      }
+      if (allowParams && /\{\s*params\b/i.test(value)) {
+        fail('a parameter inside quotes is not substituted: write it without quotes, e.g. status = {params.status},', i);
       }
       toks.push({ t: 'string', value, pos });
       i = end;
@@ -112,7 +121,12 @@ function tokenize(text: string, allowClaims: boolean, param: string): Tok[] {
       if (op === '!') fail("unexpected '!' (did you mean '!='?)", i);
       toks.push({ t: 'op', text: op, pos });
       i += op.length;
+    } else if (c === '{' && allowParams && PARAM_RE.test(text.slice(i))) {
+      const m = PARAM_RE.exec(text.slice(i))!;
+      toks.push({ t: 'param', name: m[1]!, pos });
+      i += m[0].length;
     } else if (c === '{') {
+      if (allowParams && /^\{\s*params\b/i.test(text.slice(i))) fail('malformed parameter reference: write {params.name},', i);
       if (!allowClaims) fail("unexpected '{' (claims such as {claims.x} are only available in row filters)", i);
       const [path, end] = readClaim(text, i);
       if (!path) fail('malformed claim reference: write {claims.name}, {claims.a.b} or {claims["https://ns/x"]},', i);
@@ -319,7 +333,7 @@ class Parser {
       return this.parsePredicate(t.text, t.pos);
     }
     if (t.t === 'eof') throw this.fail(`expected a condition`, t);
-    if (t.t === 'string' || t.t === 'number' || t.t === 'claim') {
+    if (t.t === 'string' || t.t === 'number' || t.t === 'claim' || t.t === 'param') {
       throw this.fail(`expected a field name but found ${describe(t)} (a condition is written field operator value)`, t);
     }
     throw this.fail(`expected a field name or '(' but found ${describe(t)}`, t);
@@ -448,6 +462,9 @@ class Parser {
       case 'claim':
         this.next();
         return { kind: 'claim', path: t.path, pos: t.pos };
+      case 'param':
+        this.next();
+        return { kind: 'param', name: t.name, pos: t.pos };
       case 'word':
         if (t.lower === 'true' || t.lower === 'false') {
           this.next();
@@ -488,6 +505,8 @@ function describe(t: Tok): string {
       return `'${t.text}'`;
     case 'claim':
       return 'a claim';
+    case 'param':
+      return `the parameter {params.${t.name}}`;
     default:
       return `'${t.t}'`;
   }

@@ -27,7 +27,8 @@ export async function openApiFor(gw: Gateway, identity: Identity, serverUrl: str
     views.push({ description: d, masks, explain: d.explain });
   });
   const sql = gw.sqlViews(identity).length > 0;
-  return openApiDocument({ config: gw.config, role: identity.role, version: VERSION, serverUrl, views, unavailable, sql });
+  const tools = gw.curatedTools(identity);
+  return openApiDocument({ config: gw.config, role: identity.role, version: VERSION, serverUrl, views, unavailable, sql, tools });
 }
 
 /** The OpenAPI document and the /docs page, as one plugin. */

@@ -12,6 +12,7 @@ import {
   type Presented,
   type QueryResult,
   type ResultOf,
+  type ToolCall,
   type Trace,
 } from '../gateway/index.js';
 import { parseRestQuery, ROW_PARAMS } from '../query/client-query.js';
@@ -163,16 +164,37 @@ const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8; header=present', jsonl: `
  * JSON body, rendered once the gateway has answered, so every refusal is still the JSON envelope.
  * No ETag; count and next travel in X-Total-Count and X-Next-Offset.
  */
-function rowsInFormat(req: Request<Params>, r: QueryResult): Presented<Body> | undefined {
+function rowsInFormat(req: Pick<FastifyRequest, 'headers'>, r: QueryResult, offsets = true): Presented<Body> | undefined {
   const format = negotiateRows(req.headers.accept);
   if (format === 'json') return undefined;
   if (r.explain !== undefined)
     throw new ApiError('bad_request', 'explain is answered as JSON; ask with Accept: application/json', { param: 'explain' });
   const headers: Record<string, string> = {};
   if (r.count !== undefined) headers['x-total-count'] = String(r.count);
-  if (r.next !== undefined) headers['x-next-offset'] = String(r.next);
+  if (offsets && r.next !== undefined) headers['x-next-offset'] = String(r.next);
   if (r.nextCursor !== undefined) headers['x-next-cursor'] = r.nextCursor;
   return { value: { text: formatRows(format, r.fields, r.rows), current: false, contentType: CONTENT_TYPES[format], headers } };
+}
+
+/** A query's answer: `{resource, meta}`; explain's plan; count_only's bare number (docs/query.md, "Aggregates"). */
+function pageBody(r: QueryResult, offsets = true): unknown {
+  if (r.explain !== undefined) return { explain: r.explain };
+  if (r.countOnly) return r.count;
+  const meta: Record<string, number | string> = {};
+  if (r.count !== undefined) meta.count = r.count;
+  if (offsets && r.next !== undefined) meta.next = r.next;
+  if (r.nextCursor !== undefined) meta.next_cursor = r.nextCursor;
+  if (r.suppressedGroups !== undefined) meta.suppressed_groups = r.suppressedGroups;
+  return { resource: r.rows, meta };
+}
+
+/** A curated tool's query string: every parameter once, and the cursor of the next page. */
+function toolCall(query: Record<string, unknown>): ToolCall {
+  const { cursor, ...args } = query;
+  for (const [name, v] of Object.entries(args)) {
+    if (Array.isArray(v)) throw new ApiError('bad_request', `parameter "${name}" is given more than once`, { param: name });
+  }
+  return { args, ...(cursor !== undefined ? { cursor } : {}) };
 }
 
 /** The REST API under /api/v2, as one plugin. */
@@ -226,17 +248,7 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
           return parseRestQuery(req.query as Record<string, unknown>);
         },
       }),
-      (r) => {
-        if (r.explain !== undefined) return { explain: r.explain };
-        // count_only: the body is the bare number (docs/query.md, "Aggregates").
-        if (r.countOnly) return r.count;
-        const meta: Record<string, number | string> = {};
-        if (r.count !== undefined) meta.count = r.count;
-        if (r.next !== undefined) meta.next = r.next;
-        if (r.nextCursor !== undefined) meta.next_cursor = r.nextCursor;
-        if (r.suppressedGroups !== undefined) meta.suppressed_groups = r.suppressedGroups;
-        return { resource: r.rows, meta };
-      },
+      (r) => pageBody(r),
       // The body is rows, count and next: all of one page, which a cache hit returns as it was
       // stored; next_cursor is the caller's own.
       (r) => (r.explain === undefined ? r.rows : undefined),
@@ -257,6 +269,29 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
         parse: () => parseRestQuery(req.query as Record<string, unknown>, ROW_PARAMS),
       }),
       (row) => row,
+    ),
+  );
+
+  // Curated tools (docs/tools.md): the tool's parameters in the query string; offsets are not
+  // taken, so the next page is meta.next_cursor only.
+  app.get(
+    '/api/v2/_tool/:name',
+    route<Extract<Operation, { op: 'tool' }>, { name: string }>(
+      gw,
+      'tool',
+      (req) => ({
+        op: 'tool' as const,
+        tool: req.params.name,
+        parse: () => {
+          negotiateRows(req.headers.accept);
+          return toolCall(req.query as Record<string, unknown>);
+        },
+      }),
+      (r) => pageBody(r, false),
+      (r) => r.rows,
+      // A cached page may also answer query_view, whose body differs (meta.next).
+      (r) => `tool:${r.nextCursor ?? ''}`,
+      (req, r) => rowsInFormat(req, r, false),
     ),
   );
 

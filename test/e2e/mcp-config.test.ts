@@ -75,7 +75,14 @@ describe('viewgate mcp-config', { timeout: 120_000 }, () => {
     try {
       await client.connect(transport);
       const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(['describe_view', 'list_views', 'query_view']);
+      expect(tools.map((t) => t.name).sort()).toEqual([
+        'activity_by_event_type',
+        'aggregate_view',
+        'describe_view',
+        'list_views',
+        'query_view',
+        'recent_events',
+      ]);
       const q = { view: 'crm.customers', fields: ['customer_id', 'tenant_id', 'email'], order: 'customer_id' };
       const result: any = await client.callTool({ name: 'query_view', arguments: q });
       expect(result.isError, JSON.stringify(result.content)).toBeFalsy();

@@ -262,18 +262,21 @@ describe('tools', () => {
     await client?.close();
   });
 
-  it("lists the caller's tools, read-only annotated, each with an input and an output schema", async () => {
+  it('lists the tools (built-in and curated), read-only annotated, each with an input and an output schema', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
+      'activity_by_event_type',
       'aggregate_view',
+      'customer_activity_by_email',
       'describe_view',
       'export_view',
       'list_views',
       'query_sql',
       'query_view',
+      'recent_events',
     ]);
     for (const t of tools) {
-      // export_view makes a new export on every call: read-only, not idempotent.
+      // export_view makes a new export on every call: read-only, but not idempotent.
       expect(t.annotations).toEqual({
         readOnlyHint: true,
         destructiveHint: false,

@@ -113,18 +113,28 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
     expect(c.getInstructions()).toContain('untrusted');
   });
 
-  it("lists the read-only tools the caller's grants allow", async () => {
+  it("lists the read-only tools the caller's grants allow, with the reference scenario's curated tools", async () => {
     const { tools } = await internal.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
+      'activity_by_event_type',
       'aggregate_view',
+      'customer_activity_by_email',
       'describe_view',
       'export_view',
       'list_views',
       'query_sql',
       'query_view',
+      'recent_events',
     ]);
     const partnerTools = (await partner.client.listTools()).tools.map((t) => t.name).sort();
-    expect(partnerTools).toEqual(['describe_view', 'list_views', 'query_view']);
+    expect(partnerTools).toEqual([
+      'activity_by_event_type',
+      'aggregate_view',
+      'describe_view',
+      'list_views',
+      'query_view',
+      'recent_events',
+    ]);
     // export_view makes a new export resource on every call: read-only, but not idempotent.
     for (const t of tools)
       expect(t.annotations).toMatchObject({

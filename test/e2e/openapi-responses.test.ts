@@ -150,6 +150,11 @@ describe('every served response validates against the served OpenAPI document', 
       '/api/v2/crm/_table/customers/999999',
       '/api/v2/crm/_table/nope',
       '/api/v2/nope/_table',
+      // Curated tools (docs/tools.md).
+      '/api/v2/_tool/recent_events?event_type=buy',
+      '/api/v2/_tool/activity_by_event_type?since=2024-06-01T00:00:00Z',
+      '/api/v2/_tool/recent_events?event_type=sell',
+      '/api/v2/_tool/nope',
     ];
     for (const path of gets) corpus.push(await request('GET', path, internal));
     corpus.push(await request('POST', '/api/v2/crm/_table/customers', internal, { resource: [{ customer_id: 99 }] }));

@@ -34,4 +34,14 @@ describe('prompt column sections', () => {
       'Q={{#column b}}x{{/column b}} {{view.key}}',
     );
   });
+
+  it('shows a tool section only when the caller may use the tool; without a tool list, every one', () => {
+    const t = parsePrompt(
+      '---\nname: t\ndescription: d\n---\nA{{#tool recent}} uses-recent{{/tool recent}}{{^tool recent}} no-recent{{/tool recent}}',
+      't.md',
+    );
+    expect(renderPrompt(t, {}, undefined, new Set(['recent']))).toBe('A uses-recent');
+    expect(renderPrompt(t, {}, undefined, new Set(['other']))).toBe('A no-recent');
+    expect(renderPrompt(t, {})).toBe('A uses-recent');
+  });
 });

@@ -9,6 +9,8 @@ import { byIds, listOperation, queryOperation, rowOperation, schemaOperation } f
 import { writeOperations } from './write-operations.js';
 import { rowSchema } from './row-schema.js';
 import { sqlOperation } from './sql-operation.js';
+import { toolOperation } from './tools.js';
+import type { CuratedTool } from '../../gateway/index.js';
 
 /** A view as the caller sees it, with what its grant adds: the masks' names and whether it may explain. */
 export interface DescribedView {
@@ -29,6 +31,8 @@ export interface OpenApiInput {
   unavailable: string[];
   /** Whether the caller may use governed SQL (POST /api/v2/_sql). */
   sql?: boolean;
+  /** The curated tools the caller may use (docs/tools.md). */
+  tools?: readonly CuratedTool[];
 }
 
 /** The document for one caller; views that cannot be built right now are listed, not described. */
@@ -54,6 +58,7 @@ export function openApiDocument(input: OpenApiInput): Json {
     paths[`/api/v2/${s}/_schema`] = { get: listOperation(s, '_schema') };
   }
   if (input.sql) paths['/api/v2/_sql'] = { post: sqlOperation() };
+  for (const tool of input.tools ?? []) paths[`/api/v2/_tool/${tool.name}`] = { get: toolOperation(tool) };
   const security: Json[] = [{ apiKey: [] }];
   if (config.auth.jwt) security.push({ bearer: [] });
   return {
@@ -69,9 +74,14 @@ export function openApiDocument(input: OpenApiInput): Json {
     },
     servers: [{ url: input.serverUrl }],
     security,
-    tags: [...services]
-      .sort()
-      .map((name) => ({ name, ...(config.services[name]?.description ? { description: config.services[name]!.description } : {}) })),
+    tags: [
+      ...[...services]
+        .sort()
+        .map((name) => ({ name, ...(config.services[name]?.description ? { description: config.services[name]!.description } : {}) })),
+      ...(input.tools?.length
+        ? [{ name: 'tools', description: 'Curated tools: questions the data owner published, with typed parameters.' }]
+        : []),
+    ],
     paths,
     components: comps,
   };
