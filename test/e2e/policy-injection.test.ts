@@ -196,7 +196,6 @@ describe.each(Object.entries(VIEWS))('%s', (_name, v) => {
       `"${v.key}"`,
       `${v.key}--`,
       `${v.key}/**/`,
-      'count(*)',
       '$where',
       '$natural',
       'payload.qty',
@@ -209,6 +208,8 @@ describe.each(Object.entries(VIEWS))('%s', (_name, v) => {
       refused(await call(v.path, { fields: n }), `fields=${n}`);
       refused(await call(v.path, { order: n }), `order=${n}`);
     }
+    // An aggregate is a field only with `aggregate: true` (the internal role's grant has it); as an order of rows it is not.
+    refused(await call(v.path, { order: 'count(*)' }), 'order=count(*)');
     for (const order of [
       `${v.key} desc; DROP TABLE orders`,
       `${v.key} desc nulls first`,
