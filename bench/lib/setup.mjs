@@ -44,6 +44,7 @@ export async function prepareStores(label = 'vg_bench', overrides = {}) {
   if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${label}_app"`);
   await admin.end();
   await import(join(ROOT, 'dist/sources/registry.js')); // registers the store kinds with the config loader
+  await import(join(ROOT, 'dist/query/tool-query.js')); // and the curated tools' checks
   const { parseConfig } = await import(join(ROOT, 'dist/config/load.js'));
   const { loadDemoData } = await import(join(ROOT, 'dist/demo.js'));
   await loadDemoData(parseConfig(readFileSync(REFERENCE_CONFIG, 'utf8'), REFERENCE_CONFIG, { ...process.env, ...env }), () => {});
