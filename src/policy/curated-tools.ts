@@ -14,7 +14,7 @@ import { bindFilter } from '../query/bind.js';
 import { compileTool, type CompiledTool, type ParamType } from '../query/tool-query.js';
 import type { ColumnType } from '../values.js';
 import { readGrant } from './grants.js';
-import type { PolicyProblem } from './validate.js';
+import { CLAIM_SAMPLE, type PolicyProblem } from './validate.js';
 
 export interface CuratedTool extends CompiledTool {
   readonly view: ViewId;
@@ -42,18 +42,6 @@ const SAMPLE: Record<ParamType, Lit> = {
   bool: { kind: 'bool', value: true },
   timestamptz: { kind: 'string', value: '2024-01-01T00:00:00Z' },
   date: { kind: 'string', value: '2024-01-01' },
-};
-
-const COLUMN_SAMPLE: Record<ColumnType, unknown> = {
-  text: 'x',
-  int: 1,
-  float: 1,
-  numeric: '1',
-  bool: true,
-  timestamptz: '2024-01-01T00:00:00Z',
-  date: '2024-01-01',
-  jsonb: 'x',
-  bytea: 'x',
 };
 
 function curated(name: string, config: Config['tools'][string]): CuratedTool {
@@ -164,7 +152,7 @@ function toolViewProblems(tool: CuratedTool, view: View): PolicyProblem[] {
     // that cannot be compared, stops start-up instead of failing every call.
     const sample = mapLits(leaf, (l) => (l.kind === 'param' ? SAMPLE[tool.params[l.name]?.type ?? 'text'] : l));
     try {
-      bindFilter(sample, { columnType: (name) => types.get(name)!, claim: () => COLUMN_SAMPLE[column] });
+      bindFilter(sample, { columnType: (name) => types.get(name)!, claim: () => CLAIM_SAMPLE[column] });
     } catch (err) {
       out.push({ path: `${path}.filter`, message: `tool "${tool.name}" on view "${view.id}": ${(err as Error).message}` });
     }

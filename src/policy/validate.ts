@@ -151,7 +151,7 @@ function rowFilterProblems(ast: FilterAst, view: View, path: string): PolicyProb
   for (const leaf of leaves(ast)) {
     const type = 'field' in leaf ? types.get(leaf.field)! : 'text';
     try {
-      bindFilter(leaf, { param: 'rowFilter', columnType: (name) => types.get(name)!, claim: () => SAMPLE[type] });
+      bindFilter(leaf, { param: 'rowFilter', columnType: (name) => types.get(name)!, claim: () => CLAIM_SAMPLE[type] });
     } catch (err) {
       out.push({ path, message: `for view "${view.id}": ${(err as Error).message}` });
     }
@@ -159,8 +159,8 @@ function rowFilterProblems(ast: FilterAst, view: View, path: string): PolicyProb
   return out;
 }
 
-/** A claim value that fits each column type, for the load-time check. */
-const SAMPLE: Record<ColumnType, unknown> = {
+/** A claim value that fits each column type, for the load-time checks (row filters, curated tools). */
+export const CLAIM_SAMPLE: Record<ColumnType, unknown> = {
   text: 'x',
   int: 1,
   float: 1,
