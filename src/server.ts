@@ -20,7 +20,9 @@ import { ApiError } from './errors.js';
 import { jsonNestsDeeperThan, tooDeep } from './ops/json-depth.js';
 
 export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
+  const tls = rt.config.server.tls;
   const app = Fastify({
+    ...(tls ? { https: { cert: tls.cert.pem, key: tls.key.pem } } : {}),
     loggerInstance: rt.log as FastifyBaseLogger,
     bodyLimit: rt.config.server.bodyLimit,
     genReqId: (req) => {

@@ -11,6 +11,8 @@ import { configPath, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { isPostgresConfig } from '../sources/postgres/index.js';
 import { redact, urlSecrets } from '../sources/store-errors.js';
+import { pgConnection } from '../sources/postgres/ssl.js';
+import type { StoreTls } from '../config/tls.js';
 import { operatorDetail } from '../errors.js';
 import { applyPlan, HubApplyError, type Change } from '../hub/apply.js';
 import { planHubs, type HubPlan } from '../hub/ddl.js';
@@ -85,8 +87,8 @@ function connectionFor(plan: HubPlan, adminUrl: string | undefined, plans: numbe
   return adminUrl ?? plan.url;
 }
 
-async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
+async function withClient<T>(url: string, tls: StoreTls | undefined, work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client(pgConnection(url, tls));
   client.on('error', () => {});
   try {
     await client.connect();
@@ -119,7 +121,7 @@ async function apply(config: Config, services: string[], adminUrl: string | unde
     return 1;
   }
   for (const p of plans) {
-    const changes = await withClient(connectionFor(p, adminUrl, plans.length), (c) => applyPlan(c, p, { dryRun }));
+    const changes = await withClient(connectionFor(p, adminUrl, plans.length), p.tls, (c) => applyPlan(c, p, { dryRun }));
     io.out(formatChanges(p, changes, dryRun));
   }
   return 0;
@@ -139,7 +141,7 @@ async function refresh(config: Config, positionals: string[], adminUrl: string |
   const hubSource = config.sources[svc.source];
   if (!hubSource || !isPostgresConfig(hubSource)) throw new HubConfigError(id, `the hub "${svc.source}" must be a postgres source`);
   const url = adminUrl ?? hubSource.url;
-  const session = new HubSession({ name: svc.source, url, timeoutMs: 0, pool: 1 });
+  const session = new HubSession({ name: svc.source, url, timeoutMs: 0, pool: 1, tls: hubSource.tls });
   const state = refreshState(session, id);
   try {
     const outcome = await refreshHubView(session, service, view, state);

@@ -2,6 +2,7 @@
 // errors everywhere: a typo in a security setting must never be ignored.
 import { z } from 'zod';
 import { storeConfigSpec, storeKinds, type StoreConfig } from './stores.js';
+import { serverTls } from './tls.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -321,6 +322,8 @@ export const configSchema = z.strictObject({
       metrics: z.strictObject({ public: z.boolean().default(false) }).prefault({}),
       // Seals keyset cursors (docs/security.md "Cursors"); unset: a random key per process.
       cursorSecret: z.string().min(16, 'cursorSecret must be at least 16 characters').optional(),
+      // HTTPS for REST and MCP (docs/security.md "TLS"); files read when the config is loaded.
+      tls: serverTls.optional(),
     })
     .prefault({}),
   engine: z

@@ -29,11 +29,14 @@ import {
 import { objectKey, type HubObject, type ManagedObject } from './objects.js';
 import { exemptSql, parseRowSecurity, RowSecurityCompiler } from './row-security.js';
 import { rowSecurityOf } from '../config/row-security.js';
+import type { StoreTls } from '../config/tls.js';
 
 export interface HubPlan {
   /** The hub source's name. */
   hub: string;
   url: string;
+  /** The hub source's tls block. */
+  tls?: StoreTls;
   /** The login viewgate reads with (the hub URL's user); it gets read access to the service schemas. */
   grantee?: string;
   services: string[];
@@ -93,6 +96,7 @@ async function planHub(config: Config, hub: string, services: [string, HubServic
   return {
     hub,
     url: src.url,
+    ...(src.tls ? { tls: src.tls } : {}),
     ...(user ? { grantee: user } : {}),
     services: services.map(([s]) => s),
     objects: merge([...extensions, ...foreign, ...views]),

@@ -6,6 +6,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { isPostgresConfig } from '../sources/postgres/index.js';
+import { pgConnection } from '../sources/postgres/ssl.js';
+import type { StoreTls } from '../config/tls.js';
 import { toJson } from '../values.js';
 import { Batcher, type BatchTarget } from './audit-batch.js';
 import { DEFAULT_OUTPUT_LIMITS, type BoundedOutput } from './output.js';
@@ -193,11 +195,11 @@ class PostgresSink extends BatchingSink<Row> {
   private readonly pool: pg.Pool;
   private ready?: Promise<void>;
 
-  constructor(url: string) {
+  constructor(url: string, tls: StoreTls | undefined) {
     super('the audit database', PENDING_LIMIT);
     // Bounded waits: an unreachable audit database must fail the write (and, with failClosed, the
     // request), never hang it.
-    this.pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
+    this.pool = new pg.Pool({ ...pgConnection(url, tls), max: 2, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
     this.pool.on('error', () => {});
   }
 
@@ -294,7 +296,7 @@ export function sinkFor(config: Config, output: BoundedOutput): AuditSink | unde
     case 'postgres': {
       const src = config.sources[a.source!];
       if (!src || !isPostgresConfig(src)) throw new Error(`the audit source "${a.source}" is not a postgres source`);
-      return new PostgresSink(src.url);
+      return new PostgresSink(src.url, src.tls);
     }
     case 'stdout':
       return new StreamSink(output);

@@ -2,6 +2,7 @@
 // the source's name and what to do; the driver's message (hosts, ports, server text) is kept as the
 // error's detail for the log and `viewgate check`, with passwords from the URL redacted.
 import { StoreError } from '../errors.js';
+import { TLS_PUBLIC_DETAIL, tlsFailure } from './tls.js';
 
 export type Reason = StoreError['reason'];
 
@@ -76,6 +77,8 @@ export function toStoreError(source: string, err: unknown, classify: ErrorClassi
   // Node reports a refused connection to several addresses as an AggregateError with an empty message.
   if (!e.message && err instanceof AggregateError) message = err.errors.map((x: Error) => x.message).join('; ');
   const code = typeof e.code === 'string' || typeof e.code === 'number' ? ` [${String(e.code)}]` : '';
-  const reason = classify(e);
-  return new StoreError(source, reason, PUBLIC_DETAIL[reason], redact(message, secrets) + code);
+  // A TLS failure is a connection that cannot be made safely: unavailable, saying what to check.
+  const tls = tlsFailure(err);
+  const reason = tls ? 'unavailable' : classify(e);
+  return new StoreError(source, reason, tls ? TLS_PUBLIC_DETAIL[tls] : PUBLIC_DETAIL[reason], redact(message, secrets) + code);
 }

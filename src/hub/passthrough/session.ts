@@ -13,6 +13,8 @@ import type { NativeQuery } from '../../sources/source.js';
 import { cancelOnAbort } from '../../sources/postgres/cancel.js';
 import { pgReason } from '../../sources/postgres/errors.js';
 import { isPostgresConfig } from '../../sources/postgres/index.js';
+import { pgConnection } from '../../sources/postgres/ssl.js';
+import type { StoreTls } from '../../config/tls.js';
 import { toStoreError, urlSecrets } from '../../sources/store-errors.js';
 
 export interface PassthroughIdentity {
@@ -38,6 +40,8 @@ export interface HubSessionOptions {
   url: string;
   timeoutMs?: number;
   pool?: number;
+  /** The hub source's tls block. */
+  tls?: StoreTls;
 }
 
 export class HubSession {
@@ -54,7 +58,7 @@ export class HubSession {
     if (this.pool) return this.pool;
     const timeout = this.opts.timeoutMs ?? 30_000;
     const pool = new pg.Pool({
-      connectionString: this.opts.url,
+      ...pgConnection(this.opts.url, this.opts.tls),
       options: '-c TimeZone=UTC -c DateStyle=ISO -c bytea_output=hex',
       statement_timeout: timeout,
       connectionTimeoutMillis: timeout > 0 ? Math.min(Math.max(timeout, 1000), 10_000) : 10_000,
@@ -162,7 +166,7 @@ export function hubSession(owner: object, config: Config, hub: string): HubSessi
   if (!s) {
     const src = config.sources[hub];
     if (!src || !isPostgresConfig(src)) throw new Error(`the hub "${hub}" is not a postgres source`);
-    s = new HubSession({ name: hub, url: src.url, timeoutMs: src.timeout, pool: src.pool });
+    s = new HubSession({ name: hub, url: src.url, timeoutMs: src.timeout, pool: src.pool, tls: src.tls });
     sessions.set(hub, s);
   }
   return s;

@@ -6,6 +6,7 @@ import { COLUMN_TYPES } from '../../values.js';
 import type { StoreConfig } from '../../config/stores.js';
 import type { StoreDescriptor } from '../store.js';
 import { MongoSource } from './source.js';
+import { storeTls } from '../../config/tls.js';
 
 const column = z.strictObject({
   type: z.enum(COLUMN_TYPES),
@@ -21,6 +22,7 @@ const config = z.strictObject({
   timeout: duration.default(30_000),
   pool: poolSize,
   description: z.string().optional(),
+  tls: storeTls.optional(),
   collections: z.record(z.string(), z.strictObject({ description: z.string().optional(), columns: z.record(z.string(), column) })),
 });
 
@@ -36,5 +38,5 @@ export const mongodb: StoreDescriptor<MongoConfig> = {
   declaredTables: (c) => Object.keys(c.collections),
   capabilities: { hubHost: false, auditSink: false },
   create: (name, c) =>
-    new MongoSource({ name, url: c.url, database: c.database, timeoutMs: c.timeout, pool: c.pool, collections: c.collections }),
+    new MongoSource({ name, url: c.url, database: c.database, timeoutMs: c.timeout, pool: c.pool, collections: c.collections, tls: c.tls }),
 };

@@ -21,6 +21,8 @@ import {
   type TableInfo,
 } from '../source.js';
 import { toStoreError, urlSecrets } from '../store-errors.js';
+import { tlsOptions } from '../tls.js';
+import type { StoreTls } from '../../config/tls.js';
 import { collectionMeta, type CollectionMeta } from './collection.js';
 import type { MongoCollectionDecl } from './columns.js';
 import { columnValue, documentRow } from './decode.js';
@@ -38,6 +40,8 @@ export interface MongoSourceOptions {
   timeoutMs?: number;
   pool?: number;
   collections: Record<string, MongoCollectionDecl>;
+  /** The source's tls block (src/sources/tls.ts). */
+  tls?: StoreTls;
 }
 
 /** The keys of one bind join travel in one $in; a BSON command is at most 16 MiB. */
@@ -180,6 +184,7 @@ export class MongoSource implements Source {
         serverSelectionTimeoutMS: connectMs,
         connectTimeoutMS: connectMs,
         useBigInt64: true,
+        ...(this.opts.tls ? { tls: true, ...tlsOptions(this.opts.tls) } : {}),
       });
     }
     return this.client;

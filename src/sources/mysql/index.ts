@@ -4,6 +4,7 @@ import { duration, poolSize, storeUrl } from '../../config/schema.js';
 import type { StoreConfig } from '../../config/stores.js';
 import type { StoreDescriptor } from '../store.js';
 import { MysqlSource } from './source.js';
+import { storeTls } from '../../config/tls.js';
 
 const config = z.strictObject({
   kind: z.literal('mysql'),
@@ -11,6 +12,7 @@ const config = z.strictObject({
   timeout: duration.default(30_000),
   pool: poolSize,
   description: z.string().optional(),
+  tls: storeTls.optional(),
 });
 
 export type MysqlConfig = z.infer<typeof config>;
@@ -23,5 +25,5 @@ export const mysql: StoreDescriptor<MysqlConfig> = {
   kind: 'mysql',
   config,
   capabilities: { hubHost: false, auditSink: false },
-  create: (name, c) => new MysqlSource({ name, url: c.url, timeoutMs: c.timeout, pool: c.pool }),
+  create: (name, c) => new MysqlSource({ name, url: c.url, timeoutMs: c.timeout, pool: c.pool, tls: c.tls }),
 };

@@ -26,6 +26,7 @@ import { watchAbort } from '../abort-watch.js';
 import { SqlSource } from '../sql/source.js';
 import type { StoreLimits } from '../source.js';
 import { mysqlReason } from './errors.js';
+import { mysqlConnection } from './tls.js';
 import type { Writer } from '../write.js';
 import { groupKeys } from '../sql/write.js';
 import { encodeMysql, MYSQL_UNIQUE_KEYS, mysqlConstraint, mysqlWriteConnection, STRICT_SQL_MODE } from './write.js';
@@ -306,7 +307,7 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
 
   protected createPool(): mysql.Pool {
     return mysql.createPool({
-      uri: this.url,
+      ...mysqlConnection(this.url, this.tls),
       connectionLimit: this.poolSize,
       connectTimeout: this.connectTimeoutMs,
       supportBigNumbers: true,
@@ -354,7 +355,7 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
   private async killQuery(threadId: number): Promise<void> {
     let conn: mysql.Connection | undefined;
     try {
-      conn = await mysql.createConnection({ uri: this.url, connectTimeout: this.connectTimeoutMs });
+      conn = await mysql.createConnection({ ...mysqlConnection(this.url, this.tls), connectTimeout: this.connectTimeoutMs });
       await conn.query(`KILL QUERY ${Number(threadId)}`);
     } catch {
       // Nothing more to do here: the statement runs on until it ends or times out.

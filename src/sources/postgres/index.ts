@@ -4,14 +4,22 @@ import { duration, poolSize, storeUrl } from '../../config/schema.js';
 import type { StoreConfig } from '../../config/stores.js';
 import type { StoreDescriptor } from '../store.js';
 import { PostgresSource } from './source.js';
+import { pgSslProblem } from './ssl.js';
+import { storeTls } from '../../config/tls.js';
 
-const config = z.strictObject({
-  kind: z.literal('postgres'),
-  url: storeUrl,
-  timeout: duration.default(30_000),
-  pool: poolSize,
-  description: z.string().optional(),
-});
+const config = z
+  .strictObject({
+    kind: z.literal('postgres'),
+    url: storeUrl,
+    timeout: duration.default(30_000),
+    pool: poolSize,
+    description: z.string().optional(),
+    tls: storeTls.optional(),
+  })
+  .superRefine((c, ctx) => {
+    const problem = pgSslProblem(c.url, c.tls);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['url'], message: problem });
+  });
 
 export type PostgresConfig = z.infer<typeof config>;
 
@@ -23,5 +31,5 @@ export const postgres: StoreDescriptor<PostgresConfig> = {
   kind: 'postgres',
   config,
   capabilities: { hubHost: true, auditSink: true },
-  create: (name, c) => new PostgresSource({ name, url: c.url, timeoutMs: c.timeout, pool: c.pool }),
+  create: (name, c) => new PostgresSource({ name, url: c.url, timeoutMs: c.timeout, pool: c.pool, tls: c.tls }),
 };

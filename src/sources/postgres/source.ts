@@ -9,6 +9,7 @@ import { splitTableName, type Scalar, type SqlColumn, type AggregateDialect, typ
 import { SqlSource } from '../sql/source.js';
 import type { StoreLimits } from '../source.js';
 import { cancelOnAbort } from './cancel.js';
+import { pgConnection } from './ssl.js';
 import { pgReason } from './errors.js';
 import type { Writer } from '../write.js';
 import { groupKeys } from '../sql/write.js';
@@ -202,12 +203,14 @@ export class PostgresSource extends SqlSource<pg.Pool> {
 
   protected createPool(): pg.Pool {
     // Settings from the URL's own `options` parameter are kept; ours come first so theirs win.
-    const url = new URL(this.url);
+    const { connectionString, ssl } = pgConnection(this.url, this.tls);
+    const url = new URL(connectionString);
     const userOptions = url.searchParams.get('options');
     if (userOptions !== null) url.searchParams.delete('options');
     const options = ['-c TimeZone=UTC', '-c DateStyle=ISO', '-c bytea_output=hex', userOptions ?? ''].join(' ').trim();
     const pool = new pg.Pool({
       connectionString: url.toString(),
+      ssl,
       options,
       statement_timeout: this.timeoutMs,
       connectionTimeoutMillis: this.connectTimeoutMs,

@@ -32,6 +32,7 @@ import {
 } from './common.js';
 import { toStoreError, urlSecrets, type ErrorClassifier } from '../store-errors.js';
 import type { Writer } from '../write.js';
+import type { StoreTls } from '../../config/tls.js';
 import { SqlWriter, type SqlWriteStore } from './write.js';
 
 export interface SqlSourceOptions {
@@ -39,6 +40,8 @@ export interface SqlSourceOptions {
   url: string;
   timeoutMs?: number;
   pool?: number;
+  /** The source's tls block (src/sources/tls.ts). */
+  tls?: StoreTls;
 }
 
 export abstract class SqlSource<Pool extends { end(): Promise<void> }> implements Source {
@@ -48,6 +51,7 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
   protected readonly url: string;
   protected readonly timeoutMs: number;
   protected readonly poolSize: number;
+  protected readonly tls?: StoreTls;
   private readonly secrets: string[];
   private pool?: Pool;
   private readonly tables = new TableCache<SqlTable>();
@@ -72,6 +76,7 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
     this.url = opts.url;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.poolSize = opts.pool ?? 10;
+    this.tls = opts.tls;
     this.secrets = urlSecrets(opts.url);
   }
 
