@@ -24,6 +24,12 @@ if [ -n "$pg_major" ] && ! dpkg -s "postgresql-$pg_major-mysql-fdw" >/dev/null 2
   apt_install "postgresql-$pg_major-mysql-fdw"
 fi
 
+# openssl makes the certificates of the TLS tests (test/support/test-ca.ts).
+if ! command -v openssl >/dev/null; then
+  echo "services.sh: installing openssl" >&2
+  apt_install openssl
+fi
+
 missing() { # what, how to install
   echo "services.sh: $1 is not installed and nothing listens on its port; install it ($2) or point the URLs at a running one" >&2
   exit 1

@@ -3,6 +3,7 @@
 // only one store gives come with its descriptor.
 import { STORES } from '../sources/registry.js';
 import type { StoreHint } from '../sources/store.js';
+import { TLS_HINTS } from '../sources/tls.js';
 
 const SHARED: StoreHint[] = [
   {
@@ -31,7 +32,8 @@ const SHARED: StoreHint[] = [
   },
 ];
 
-const HINTS: StoreHint[] = [...STORES.flatMap((s) => s.hints ?? []), ...SHARED];
+// TLS first: a store's own hints and the shared ones would read a TLS failure as a timeout.
+const HINTS: StoreHint[] = [...TLS_HINTS, ...STORES.flatMap((s) => s.hints ?? []), ...SHARED];
 
 /** The next step for a store failure, or undefined when the message says nothing we recognise. */
 export function nextStep(message: string): string | undefined {

@@ -3,6 +3,7 @@
 // server name) in viewgate's words, while the log keeps the driver's message with its addresses.
 import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import type { StoreTls } from '../config/tls.js';
+import type { StoreHint } from './store.js';
 
 /**
  * Node TLS options for a store's driver. A configured `servername` is the name the certificate is
@@ -31,31 +32,44 @@ export const TLS_PUBLIC_DETAIL: Record<TlsFailure, string> = {
   unsupported: 'the store does not accept TLS connections; enable TLS on the store, or remove the TLS settings from the source',
 };
 
-const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-]);
-const UNTRUSTED_MESSAGE =
-  /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate signature failure/i;
-const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+/** Each failure by the driver's error codes and by its message (mysql2 wraps the socket's error in its own, keeping only the message). */
+const FAILURES: { failure: TlsFailure; codes: string[]; message: RegExp }[] = [
+  {
+    failure: 'untrusted',
+    codes: [
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'UNABLE_TO_GET_ISSUER_CERT',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'CERT_UNTRUSTED',
+      'CERT_SIGNATURE_FAILURE',
+    ],
+    message:
+      /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate signature failure/i,
+  },
+  {
+    failure: 'expired',
+    codes: ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'],
+    message: /certificate has expired|certificate is not yet valid/i,
+  },
+  { failure: 'name', codes: ['ERR_TLS_CERT_ALTNAME_INVALID'], message: /does not match certificate's altnames/i },
+  // MySQL with require_secure_transport; PostgreSQL's pg_hba.conf allowing only hostssl.
+  {
+    failure: 'required',
+    codes: ['ER_SECURE_TRANSPORT_REQUIRED'],
+    message: /insecure transport are prohibited|no pg_hba\.conf entry.*no encryption/i,
+  },
+  { failure: 'unsupported', codes: ['HANDSHAKE_NO_SSL_SUPPORT'], message: /does not support (SSL|secure) connections?/i },
+];
 
-function classifyOne(e: { code?: unknown; errno?: unknown; message?: unknown }): TlsFailure | undefined {
+/** `viewgate check`'s next steps for TLS failures, recognised in the driver's message. */
+export const TLS_HINTS: StoreHint[] = FAILURES.map((f) => ({ test: f.message, next: TLS_PUBLIC_DETAIL[f.failure] }));
+
+function classifyOne(e: { code?: unknown; message?: unknown }): TlsFailure | undefined {
   const code = typeof e.code === 'string' ? e.code : '';
   const message = String(e.message ?? '');
-  // mysql2 wraps the socket's error in its own (HANDSHAKE_SSL_ERROR), keeping only the message.
-  if (UNTRUSTED.has(code) || UNTRUSTED_MESSAGE.test(message)) return 'untrusted';
-  if (EXPIRED.has(code) || /certificate has expired|certificate is not yet valid/i.test(message)) return 'expired';
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /does not match certificate's altnames/i.test(message)) return 'name';
-  // MariaDB/MySQL with require_secure_transport; PostgreSQL's pg_hba.conf allowing only hostssl.
-  if (code === 'ER_SECURE_TRANSPORT_REQUIRED' || /insecure transport are prohibited|no pg_hba\.conf entry.*no encryption/i.test(message))
-    return 'required';
-  if (code === 'HANDSHAKE_NO_SSL_SUPPORT' || /does not support (SSL|secure) connections?/i.test(message)) return 'unsupported';
-  return undefined;
+  return FAILURES.find((f) => f.codes.includes(code) || f.message.test(message))?.failure;
 }
 
 /**

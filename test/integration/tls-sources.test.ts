@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { MongoClient } from 'mongodb';
+import { nextStep } from '../../src/commands/check-hints.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { StoreError } from '../../src/errors.js';
 import type { Source } from '../../src/sources/source.js';
@@ -56,6 +57,8 @@ function expectTlsRefusal(err: StoreError, detail: string, port: number): void {
   expect(err.message).toContain(detail);
   expect(err.message).not.toContain('127.0.0.1');
   expect(err.message).not.toContain(String(port));
+  // `viewgate check` reads the same failure from the driver's message and gives the same next step.
+  expect(nextStep(err.operatorMessage)).toBe(detail);
 }
 
 beforeAll(async () => {
