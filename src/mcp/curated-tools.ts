@@ -9,6 +9,7 @@ import { paramSchema } from '../query/tool-schema.js';
 import { AGGREGATE_VIEW_OUTPUT, presentGroups } from './aggregate-tool.js';
 import type { McpCaller } from './caller.js';
 import { registerGatewayTool, textAnswer } from './gateway-tool.js';
+import type { ToolWanted } from './server.js';
 import { withCachedJsonSchema } from './schema.js';
 import { presentRows } from './tools.js';
 
@@ -58,8 +59,9 @@ function title(tool: CuratedTool): string {
 }
 
 /** Registers the curated tools this caller may use, in config order. */
-export function registerCuratedTools(server: McpServer, gw: Gateway, caller: McpCaller): void {
+export function registerCuratedTools(server: McpServer, gw: Gateway, caller: McpCaller, wanted: ToolWanted): void {
   for (const tool of gw.curatedTools(caller.identity)) {
+    if (!wanted(tool.name)) continue;
     registerGatewayTool(
       server,
       gw,
