@@ -8,8 +8,7 @@ import type { CuratedTool, Gateway, QueryResult } from '../gateway/index.js';
 import { paramSchema } from '../query/tool-schema.js';
 import { AGGREGATE_VIEW_OUTPUT, presentGroups } from './aggregate-tool.js';
 import type { McpCaller } from './caller.js';
-import { registerGatewayTool, textAnswer } from './gateway-tool.js';
-import type { ToolWanted } from './server.js';
+import { registerGatewayTool, textAnswer, type ToolWanted } from './gateway-tool.js';
 import { withCachedJsonSchema } from './schema.js';
 import { presentRows } from './tools.js';
 

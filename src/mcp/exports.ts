@@ -7,8 +7,7 @@ import { z } from 'zod';
 import type { Gateway } from '../gateway/index.js';
 import { parseToolQuery } from '../query/client-query.js';
 import { handleCall, type McpCaller } from './caller.js';
-import { READ_ONLY, registerGatewayTool } from './gateway-tool.js';
-import type { ToolWanted } from './server.js';
+import { READ_ONLY, registerGatewayTool, type ToolWanted } from './gateway-tool.js';
 import { withCachedJsonSchema } from './schema.js';
 
 const EXPORT_URI_PREFIX = 'viewgate://exports/';

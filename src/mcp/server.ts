@@ -6,6 +6,7 @@ import type { Gateway } from '../gateway/index.js';
 import type { McpCaller } from './caller.js';
 import { registerPrompts, type PromptTemplate } from './prompts.js';
 import { registerViewResources } from './resources.js';
+import type { ToolWanted } from './gateway-tool.js';
 import { registerTools } from './tools.js';
 import { registerCuratedTools } from './curated-tools.js';
 import { registerExportResources, registerExportTool } from './exports.js';
@@ -27,9 +28,6 @@ export interface McpOffer {
   /** A tools/call names one tool: only it is registered (any tool the caller may not use stays unknown). */
   tool?: string;
 }
-
-/** Which tool names a server registers: every one, or the one its tools/call names. */
-export type ToolWanted = (name: string) => boolean;
 
 const EVERYTHING: McpOffer = { tools: true, resources: true, prompts: true };
 

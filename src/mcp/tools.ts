@@ -9,10 +9,9 @@ import { parseToolQuery } from '../query/client-query.js';
 import { registerAggregateTool } from './aggregate-tool.js';
 import type { McpCaller } from './caller.js';
 import { exampleArguments } from './example.js';
-import { plainRow, registerGatewayTool, textAnswer, type ToolAnswer } from './gateway-tool.js';
+import { plainRow, registerGatewayTool, textAnswer, type ToolAnswer, type ToolWanted } from './gateway-tool.js';
 import { renderRows, renderSummary } from './render.js';
 import { withCachedJsonSchema } from './schema.js';
-import type { ToolWanted } from './server.js';
 import { registerSqlTool } from './sql-tool.js';
 
 const viewArg = z.string().min(1).describe('The view, named service.view (see list_views).');
