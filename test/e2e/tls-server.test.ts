@@ -50,6 +50,9 @@ describe('server.tls', () => {
     });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { resource: unknown[] }).resource).toEqual([{ customer_id: 1 }, { customer_id: 2 }]);
+    // The OpenAPI document points clients at the https URL they came to.
+    const doc = await trusting(`${srv.url}/api/v2/openapi.json`, { headers: { 'X-API-Key': KEYS.internal } });
+    expect(((await doc.json()) as { servers: unknown }).servers).toEqual([{ url: srv.url }]);
   });
 
   it('serves MCP over HTTPS to a client that trusts the CA', async () => {
