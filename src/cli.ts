@@ -228,6 +228,8 @@ async function startServer(config: Config, reread: () => Config): Promise<string
     startTimers: (state) => startHubScheduler({ config: state.config, sources: state.sources, log: rt.log }),
   });
   app.addHook('onClose', () => reloader.stop());
+  // SIGHUP: read the config file again and swap it in (src/reload.ts).
+  reloadOnSighup(rt, reloader);
   let address: string;
   try {
     address = await app.listen({ host: config.server.host, port: config.server.port });
@@ -239,8 +241,6 @@ async function startServer(config: Config, reread: () => Config): Promise<string
   rt.log.info({ address }, 'viewgate listening');
   // SIGTERM: stop accepting, finish in-flight requests, flush audit, close pools (src/shutdown.ts).
   onSignals(app, rt);
-  // SIGHUP: read the config file again and swap it in (src/reload.ts).
-  reloadOnSighup(rt, reloader);
   const refused = await warmViews(rt);
   if (refused) {
     await app.close();
