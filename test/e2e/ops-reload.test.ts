@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDatabase, pgExec } from '../support/stores.js';
+import { mcpClient } from '../support/exports.js';
 import { waitFor } from '../support/wait.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
@@ -209,6 +210,34 @@ describe('SIGHUP reloads the configuration', () => {
     const stale = await get(`/api/v2/app/_table/items?limit=2&order=id&cursor=${cursor}`);
     expect(stale.status).toBe(400);
     expect(stale.body.error.message).toMatch(/access to this view has changed.*start again without cursor/);
+  });
+
+  it('ends the MCP exports made under a grant that changed, and keeps the others', async () => {
+    await reloadWith(configText({ items: '{ read: true, export: true }', other: true }), 'configuration reloaded');
+    const mcp = await mcpClient(address, headers);
+    try {
+      const made = async (view: string) => {
+        const r: any = await mcp.callTool({ name: 'export_view', arguments: { view, format: 'csv' } });
+        expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+        return r.structuredContent.uri as string;
+      };
+      const items = await made('app.items');
+      await reloadWith(configText({ items: '{ read: true, export: true, maxExportRows: 5 }', other: true }), 'configuration reloaded');
+      const err: any = await mcp.readResource({ uri: items }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(String(err?.message)).toMatch(/made under a grant that has changed since; export the view again/);
+      const again = await made('app.items');
+      await reloadWith(
+        configText({ items: '{ read: true, export: true, maxExportRows: 5 }', other: true, description: 'd' }),
+        'configuration reloaded',
+      );
+      expect((await mcp.readResource({ uri: again })).contents[0]).toMatchObject({ mimeType: 'text/csv' });
+    } finally {
+      await mcp.close();
+    }
+    await reloadWith(configText({ items: '{ read: true, fields: [id, name] }', other: true }), 'configuration reloaded');
   });
 
   it('refuses a bad config, keeps serving the old one, and logs why', async () => {
