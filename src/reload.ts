@@ -16,10 +16,11 @@ import { redactUrl } from './ops/logger.js';
 import { operatorDetail } from './errors.js';
 import { canonical } from './values.js';
 import { warmViews, type Runtime, type RuntimeState } from './runtime.js';
+import type { Sources } from './sources/index.js';
 import { SHUTDOWN_GRACE_MS } from './shutdown.js';
 
 /** Settings read once when the server starts: a reload keeps their running values. */
-export const RESTART_ONLY = [
+const RESTART_ONLY = [
   'server.host',
   'server.port',
   'server.tls',
@@ -84,7 +85,7 @@ function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): st
 }
 
 /** How many grants differ between two configs, over every role (a role added or removed counts all its grants). */
-export function changedGrants(a: Config, b: Config): number {
+function changedGrants(a: Config, b: Config): number {
   let n = 0;
   for (const role of new Set([...Object.keys(a.roles), ...Object.keys(b.roles)])) {
     n += changedKeys(a.roles[role]?.grants ?? {}, b.roles[role]?.grants ?? {}).length;
@@ -96,7 +97,7 @@ export function changedGrants(a: Config, b: Config): number {
  * Keeps the running values of the restart-only settings in `next` (it is changed in place);
  * returns the ones whose file value differed.
  */
-export function keepRestartOnly(running: Config, next: Config): string[] {
+function keepRestartOnly(running: Config, next: Config): string[] {
   const differ = RESTART_ONLY.filter((path) => !same(at(running, path), at(next, path)));
   for (const path of differ) setAt(next, path, structuredClone(at(running, path)));
   return differ;
@@ -149,10 +150,10 @@ export class ConfigReloader {
     // Hub sessions and refresh states belong to the sources object: a new one rebuilds every hub view.
     const replaceSources = changedSources.length > 0 || hubChanged;
     const reused = new Set(Object.keys(next.sources).filter((name) => !changedSources.includes(name)));
-    let built: RuntimeState | undefined;
+    let sources: Sources | undefined;
     try {
-      const sources = replaceSources ? rt.sourcesFor(next, reused) : old.sources;
-      built = rt.stateFor(
+      sources = replaceSources ? rt.sourcesFor(next, reused) : old.sources;
+      const built = rt.stateFor(
         next,
         sources,
         same(old.config.auth, next.auth) && same(old.config.roles, next.roles) ? old.gateway.auth : undefined,
@@ -176,7 +177,8 @@ export class ConfigReloader {
       rt.metrics.configReloaded(true);
       return { applied: true, summary };
     } catch (err) {
-      if (built && built.sources !== old.sources) void built.sources.closeAllBut(old.sources);
+      // The sources made for the refused config (none are in use): the running ones stay open.
+      if (sources && sources !== old.sources) void sources.closeAllBut(old.sources);
       return this.refuse(operatorDetail(err));
     }
   }
