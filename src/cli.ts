@@ -52,7 +52,8 @@ const COMMAND_HELP: Record<string, string> = {
   serve: `Usage: viewgate serve --config FILE [--port N] [--host H]
 
 Serves the REST API (/api/v2/...), its OpenAPI document (/api/v2/openapi.json, /docs), MCP over
-HTTP (/mcp) and /healthz, /readyz, /metrics, until SIGTERM or SIGINT.
+HTTP (/mcp) and /healthz, /readyz, /metrics, until SIGTERM or SIGINT. SIGHUP reads the config
+file again and applies it without dropping requests (docs/operations.md, "Reloading the configuration").
 
 ${CONFIG_FLAG}
 ${LISTEN_FLAGS}`,
