@@ -13,7 +13,7 @@ export interface SourcesOptions {
   reuse?: { from: Sources; names: ReadonlySet<string> };
 }
 
-/** Stores whose circuit is open, and who hears when one answers again; one for every set a reload derives. */
+/** Stores whose circuit is open, and who hears when one answers again: shared by a set and every set a reload derives from it. */
 class BreakerEvents {
   readonly reconnectListeners: ((source: string) => void)[] = [];
   private readonly open = new Set<string>();
