@@ -26,11 +26,12 @@ export function parseCidr(text: string): Cidr | undefined {
   const version = isIP(address);
   if (version === 0) return undefined;
   const family = version === 4 ? 'ipv4' : 'ipv6';
-  const max = version === 4 ? 32 : 128;
-  if (prefixText === undefined) return { address, prefix: max, family };
+  // A mapped IPv6 block (::ffff:10.0.0.0/104) is the IPv4 block it maps: its prefix counts 96 bits fewer.
+  const mapped = address !== raw.split('%')[0];
+  const max = version === 6 || mapped ? 128 : 32;
+  if (prefixText === undefined) return { address, prefix: version === 4 ? 32 : 128, family };
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) return undefined;
-  // A mapped IPv6 block (::ffff:10.0.0.0/104) is the IPv4 block it maps.
-  const prefix = Number(prefixText) - (address !== raw.split('%')[0] && version === 4 ? 96 : 0);
+  const prefix = Number(prefixText) - (mapped ? 96 : 0);
   return prefix < 0 ? undefined : { address, prefix, family };
 }
 
