@@ -3,7 +3,7 @@
 import type { Config } from '../config/schema.js';
 
 /** How far ahead `check` looks for keys that expire. */
-export const EXPIRY_WARNING_DAYS = 14;
+const EXPIRY_WARNING_DAYS = 14;
 
 const DAY_MS = 86_400_000;
 
@@ -13,6 +13,8 @@ export function keyExpiryWarnings(config: Config, now = Date.now()): string[] {
     const when = new Date(k.expires).toISOString();
     return k.expires <= now
       ? [`auth.apiKeys.${i} (name "${k.name}") expired at ${when}; it is refused`]
-      : [`auth.apiKeys.${i} (name "${k.name}") expires at ${when}, within ${EXPIRY_WARNING_DAYS} days; give its successor the same name before then`];
+      : [
+          `auth.apiKeys.${i} (name "${k.name}") expires at ${when}, within ${EXPIRY_WARNING_DAYS} days; give its successor the same name before then`,
+        ];
   });
 }
