@@ -14,7 +14,7 @@ import { AddressList, clientAddress } from '../../src/policy/client-address.js';
 import { parseCidr } from '../../src/config/network.js';
 import { Authenticator } from '../../src/policy/identity.js';
 import { credentialsFromEnv } from '../../src/mcp/stdio.js';
-import { keyExpiryWarnings } from '../../src/commands/key-warnings.js';
+import { keyExpiryWarnings, trustProxyWarnings } from '../../src/commands/access-warnings.js';
 
 const env = {
   CRM_MYSQL_URL: 'mysql://u:p@db:3306/crm',
@@ -87,6 +87,16 @@ describe('allowFrom and trustProxy', () => {
     ]);
     expect(list.has(undefined)).toBe(false);
   });
+});
+
+it('viewgate check warns about trustProxy when no allowFrom reads it', () => {
+  const proxyOnly = load((c) => (c.server.trustProxy = ['10.0.0.1']));
+  expect(trustProxyWarnings(proxyOnly)).toEqual(['server.trustProxy is read only by `allowFrom`, and no API key or role has one']);
+  const withList = load((c) => {
+    c.server.trustProxy = ['10.0.0.1'];
+    c.roles.external.allowFrom = ['10.0.0.0/8'];
+  });
+  expect(trustProxyWarnings(withList)).toEqual([]);
 });
 
 describe('the client address', () => {
