@@ -81,7 +81,8 @@ export async function startServer(config: Config, opts: RuntimeOptions = {}, hos
   const rt = await createRuntime(config, { logger: createLogger('silent'), auditSink: audit, ...opts });
   const app = await buildServer(rt);
   await app.listen({ host, port: 0 });
-  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const scheme = config.server.tls ? 'https' : 'http';
+  const url = `${scheme}://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   return {
     url,
     rt,
