@@ -12,6 +12,7 @@ import { Authenticator } from './policy/identity.js';
 import { Audit, sinkFor, type AuditSink } from './ops/audit.js';
 import { createLogger, redactUrl, type Logger } from './ops/logger.js';
 import { Metrics } from './ops/metrics.js';
+import { Telemetry } from './ops/telemetry.js';
 import { BoundedOutput } from './ops/output.js';
 import { MemoryCacheStore, RedisCacheStore, ResponseCache } from './ops/cache.js';
 import { CacheGenerations } from './ops/cache-generations.js';
@@ -34,6 +35,8 @@ export interface Runtime {
   /** Where logs and stdout/stderr audit records go: bounded, never blocking (src/ops/output.ts). */
   output: BoundedOutput;
   metrics: Metrics;
+  /** Traces of requests, when `telemetry` is configured. */
+  telemetry?: Telemetry;
   cache: ResponseCache;
   limiter: RateLimiter;
   /** Re-introspects the views' sources (docs/contracts.md, "Drift"); `serve` starts its interval. */
@@ -63,7 +66,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const redis = config.redis.url ? await connectRedis(config.redis.url, log) : undefined;
   const cache = new ResponseCache(redis ? new RedisCacheStore(redis, log) : new MemoryCacheStore(), metrics);
   const limiter = redis ? new RedisRateLimiter(redis, log) : new MemoryRateLimiter();
-  const sources = new Sources(config, { metrics, ...(opts.breaker ? { breaker: opts.breaker } : {}) });
+  const telemetry = config.telemetry ? new Telemetry(config.telemetry) : undefined;
+  const sources = new Sources(config, {
+    metrics,
+    ...(opts.breaker ? { breaker: opts.breaker } : {}),
+    ...(telemetry ? { tracing: telemetry } : {}),
+  });
   await sources.connect();
   const catalog = new Catalog(config, sources);
   const auth = new Authenticator(config);
@@ -72,7 +80,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const generations = new CacheGenerations(redis, log);
   await generations.start();
   const idempotency = new IdempotencyStore(redis, log);
-  const gateway = new Gateway(config, catalog, { auth, cache, limiter, audit, metrics, log, exports, generations, idempotency });
+  const services = { auth, cache, limiter, audit, metrics, log, exports, generations, idempotency };
+  const gateway = new Gateway(config, catalog, { ...services, ...(telemetry ? { telemetry } : {}) });
   const drift = new DriftWatch(catalog, log, metrics);
   sources.onReconnect((source) => void drift.recheck(`store "${source}" reconnected`));
   metrics.countAuditFailures(() => audit.failures);
@@ -93,6 +102,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     log,
     output,
     metrics,
+    ...(telemetry ? { telemetry } : {}),
     cache,
     limiter,
     drift,
@@ -105,6 +115,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       if (redis) await closeRedis(redis);
       await closeHubSessions(sources);
       await sources.close();
+      await telemetry?.shutdown();
     },
   };
 }

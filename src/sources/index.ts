@@ -2,13 +2,15 @@
 // the store metrics (src/sources/guarded-source.ts).
 import type { Config } from '../config/schema.js';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerStateName } from './breaker.js';
-import { GuardedSource, type StoreMetrics } from './guarded-source.js';
+import { GuardedSource, type StoreMetrics, type StoreTracing } from './guarded-source.js';
 import type { Source } from './source.js';
 import { storeDescriptor } from './registry.js';
 
 export interface SourcesOptions {
   metrics?: StoreMetrics;
   breaker?: BreakerOptions;
+  /** Spans of store round trips (telemetry configured). */
+  tracing?: StoreTracing;
 }
 
 export class Sources {
@@ -17,7 +19,7 @@ export class Sources {
   private readonly open = new Set<string>();
 
   constructor(config: Config, opts: SourcesOptions = {}) {
-    const { metrics } = opts;
+    const { metrics, tracing } = opts;
     const hooks = {
       onStateChange: (store: string, state: BreakerStateName) => {
         metrics?.breakerChanged(store, state);
@@ -27,7 +29,7 @@ export class Sources {
     };
     for (const [name, cfg] of Object.entries(config.sources)) {
       const breaker = new CircuitBreaker(name, opts.breaker ?? DEFAULT_BREAKER, hooks);
-      this.byName.set(name, new GuardedSource(storeDescriptor(cfg.kind).create(name, cfg), breaker, metrics));
+      this.byName.set(name, new GuardedSource(storeDescriptor(cfg.kind).create(name, cfg), breaker, metrics, tracing));
     }
   }
 
