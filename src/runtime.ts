@@ -13,6 +13,7 @@ import { Audit, sinkFor, type AuditSink } from './ops/audit.js';
 import { createLogger, redactUrl, type Logger } from './ops/logger.js';
 import { Metrics } from './ops/metrics.js';
 import { Telemetry } from './ops/telemetry.js';
+import { ErrorBudgets } from './ops/slo.js';
 import { BoundedOutput } from './ops/output.js';
 import { MemoryCacheStore, RedisCacheStore, ResponseCache } from './ops/cache.js';
 import { CacheGenerations } from './ops/cache-generations.js';
@@ -66,6 +67,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const redis = config.redis.url ? await connectRedis(config.redis.url, log) : undefined;
   const cache = new ResponseCache(redis ? new RedisCacheStore(redis, log) : new MemoryCacheStore(), metrics);
   const limiter = redis ? new RedisRateLimiter(redis, log) : new MemoryRateLimiter();
+  if (Object.values(config.services).some((s) => s.slo)) metrics.trackErrorBudgets(new ErrorBudgets(config, metrics.registry));
   const telemetry = config.telemetry ? new Telemetry(config.telemetry) : undefined;
   const sources = new Sources(config, {
     metrics,

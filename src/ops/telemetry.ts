@@ -9,7 +9,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Config } from '../config/schema.js';
-import type { NativeQuery } from '../sources/source.js';
+import { statementOf, type NativeQuery } from '../sources/source.js';
 import type { StoreTracing } from '../sources/guarded-source.js';
 
 type TelemetryConfig = NonNullable<Config['telemetry']>;
@@ -107,8 +107,8 @@ export class Telemetry implements StoreTracing {
     };
     return this.within(`${op} ${store.name}`, attributes, fn, (span, v: T) => {
       const d = describe?.(v);
-      // The statement as sent: its values travel as bound parameters, never in this text.
-      if (d?.native) span.setAttribute('db.statement', d.native.text);
+      // The statement with placeholders where the client's values are: they never reach a span.
+      if (d?.native) span.setAttribute('db.statement', statementOf(d.native));
       if (d?.rows !== undefined) span.setAttribute('db.response.returned_rows', d.rows);
     });
   }

@@ -1,0 +1,238 @@
+// OpenTelemetry traces end to end: a real server on the reference stores exports its spans over
+// OTLP/HTTP to a receiver this test runs (node:http, decoding the exporter's JSON payloads). REST
+// and MCP requests, with and without a caller's traceparent: one trace per request, the stages as
+// children of the request's span, one span per store query with the statement as sent
+// (placeholders, never the client's values) and its rows, and the trace id in the audit record.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { parseDocument } from 'yaml';
+import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import { waitFor } from '../support/wait.js';
+
+interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  attributes: Record<string, string | number | boolean>;
+  service: string;
+}
+
+type OtlpValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
+type OtlpAttribute = { key: string; value: OtlpValue };
+
+/** An OTLP/HTTP traces endpoint: every span of every payload it was sent. */
+class OtlpReceiver {
+  readonly spans: ReceivedSpan[] = [];
+  readonly contentTypes = new Set<string>();
+  private server?: Server;
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.contentTypes.add(String(req.headers['content-type']));
+        if (req.method !== 'POST' || req.url !== '/v1/traces') {
+          res.writeHead(404).end();
+          return;
+        }
+        this.decode(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  private decode(payload: { resourceSpans: any[] }): void {
+    for (const rs of payload.resourceSpans) {
+      const service = attributes(rs.resource.attributes)['service.name'] as string;
+      for (const ss of rs.scopeSpans)
+        for (const s of ss.spans)
+          this.spans.push({
+            traceId: s.traceId,
+            spanId: s.spanId,
+            parentSpanId: s.parentSpanId ?? '',
+            name: s.name,
+            attributes: attributes(s.attributes ?? []),
+            service,
+          });
+    }
+  }
+
+  inTrace(traceId: string): ReceivedSpan[] {
+    return this.spans.filter((s) => s.traceId === traceId);
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+function attributes(list: OtlpAttribute[]): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const { key, value } of list) {
+    out[key] = value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.boolValue ?? value.doubleValue ?? ''));
+  }
+  return out;
+}
+
+let stores: ReferenceStores;
+let srv: RunningServer;
+const receiver = new OtlpReceiver();
+const internal = { 'X-API-Key': KEYS.internal };
+
+beforeAll(async () => {
+  stores = await createReferenceStores('otel');
+  const endpoint = await receiver.start();
+  srv = await startServer(
+    referenceConfig(stores.env, (yaml) => {
+      const doc = parseDocument(yaml);
+      doc.set('telemetry', { otlpEndpoint: endpoint, serviceName: 'viewgate-test', exportInterval: '50ms' });
+      return doc.toString();
+    }),
+  );
+});
+
+afterAll(async () => {
+  await srv?.close();
+  await receiver.stop();
+  await stores?.drop();
+});
+
+/** The spans of one trace once its root span (the request's) has arrived. */
+async function traceOf(traceId: string): Promise<{ root: ReceivedSpan; spans: ReceivedSpan[] }> {
+  await srv.rt.telemetry!.flush();
+  const root = await waitFor(() => receiver.inTrace(traceId).find((s) => s.attributes['viewgate.request_id'] !== undefined), {
+    what: `the spans of trace ${traceId}`,
+  });
+  return { root, spans: receiver.inTrace(traceId) };
+}
+
+/** The audit record of a request, by its request id. */
+async function auditRecord(requestId: string) {
+  await srv.rt.audit.flush();
+  return srv.audit.records.find((r) => r.requestId === requestId);
+}
+
+const hex = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+
+describe('REST', () => {
+  it("continues the caller's traceparent: stages as children of the request span, store spans with placeholders and rows", async () => {
+    const traceId = hex(32);
+    const callerSpan = hex(16);
+    const filter = "status = 'paid' and total_amount >= 100";
+    const r = await get(`${srv.url}/api/v2/app/_table/orders?filter=${encodeURIComponent(filter)}&order=order_id`, {
+      ...internal,
+      traceparent: `00-${traceId}-${callerSpan}-01`,
+    });
+    expect(r.status).toBe(200);
+    const rows = r.body.resource as unknown[];
+    expect(rows.length).toBeGreaterThan(0);
+
+    const { root, spans } = await traceOf(traceId);
+    expect(root.parentSpanId).toBe(callerSpan);
+    expect(root.name).toBe('rest query');
+    expect(root.service).toBe('viewgate-test');
+    expect(root.attributes).toMatchObject({
+      'viewgate.surface': 'rest',
+      'viewgate.request_id': r.headers.get('x-request-id'),
+      'viewgate.view': 'app.orders',
+      'viewgate.status': 200,
+    });
+    const children = spans.filter((s) => s.parentSpanId === root.spanId).map((s) => s.name);
+    for (const stage of ['authenticate', 'parse', 'authorize', 'govern', 'engine', 'present', 'audit']) expect(children).toContain(stage);
+
+    const engine = spans.find((s) => s.name === 'engine' && s.parentSpanId === root.spanId)!;
+    const scan = spans.find((s) => s.name === 'scan app' && s.parentSpanId === engine.spanId);
+    expect(scan, JSON.stringify(spans.map((s) => s.name))).toBeDefined();
+    expect(scan!.attributes['db.system']).toBe('postgresql');
+    expect(scan!.attributes['db.operation']).toBe('scan');
+    const statement = String(scan!.attributes['db.statement']);
+    expect(statement).toMatch(/^SELECT .* FROM "public"\."orders" WHERE .*\$1/);
+    expect(statement).not.toContain('paid');
+    expect(statement).not.toContain('100');
+    expect(scan!.attributes['db.response.returned_rows']).toBe(rows.length);
+
+    expect((await auditRecord(root.attributes['viewgate.request_id'] as string))?.traceId).toBe(traceId);
+  });
+
+  it('starts a new trace without traceparent, and a MySQL query is traced as mysql', async () => {
+    const r = await get(`${srv.url}/api/v2/crm/_table/customers?filter=${encodeURIComponent("email like 'ada%'")}`, internal);
+    expect(r.status).toBe(200);
+    const record = await auditRecord(r.headers.get('x-request-id')!);
+    expect(record?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    const { root, spans } = await traceOf(record!.traceId!);
+    expect(root.parentSpanId).toBe('');
+    const scan = spans.find((s) => s.name === 'scan crm')!;
+    expect(scan.attributes['db.system']).toBe('mysql');
+    expect(String(scan.attributes['db.statement'])).toContain('?');
+    expect(String(scan.attributes['db.statement'])).not.toContain('ada');
+    expect(scan.attributes['db.response.returned_rows']).toBe(r.body.resource.length);
+  });
+
+  it('marks a refused request on its span and still records the trace id', async () => {
+    const traceId = hex(32);
+    const r = await get(`${srv.url}/api/v2/app/_table/orders?filter=${encodeURIComponent('nope = 1')}`, {
+      ...internal,
+      traceparent: `00-${traceId}-${hex(16)}-01`,
+    });
+    expect(r.status).toBe(400);
+    const { root, spans } = await traceOf(traceId);
+    expect(root.attributes['viewgate.status']).toBe(400);
+    expect(spans.some((s) => s.name.startsWith('scan '))).toBe(false);
+    expect((await auditRecord(r.headers.get('x-request-id')!))?.traceId).toBe(traceId);
+  });
+
+  it('ignores a malformed traceparent: a new trace', async () => {
+    const r = await get(`${srv.url}/api/v2/app/_table/orders?limit=1`, { ...internal, traceparent: 'not-a-traceparent' });
+    expect(r.status).toBe(200);
+    const record = await auditRecord(r.headers.get('x-request-id')!);
+    const { root } = await traceOf(record!.traceId!);
+    expect(root.parentSpanId).toBe('');
+  });
+});
+
+describe('MCP over HTTP', () => {
+  it('traces each tool call as one trace continuing the traceparent of its HTTP request', async () => {
+    const traceId = hex(32);
+    const callerSpan = hex(16);
+    const client = new Client({ name: 'otel-test', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    const headers = { ...internal, traceparent: `00-${traceId}-${callerSpan}-01` };
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`), { requestInit: { headers } }));
+    try {
+      const r = await client.callTool({
+        name: 'query_view',
+        arguments: { view: 'analytics.events', filter: "event_type = 'buy'", limit: 5 },
+      });
+      expect(r.isError).toBeFalsy();
+      const rows = (r.structuredContent as { rows: unknown[] }).rows;
+      expect(rows.length).toBeGreaterThan(0);
+      await srv.rt.telemetry!.flush();
+      const root = await waitFor(() => receiver.inTrace(traceId).find((s) => s.name === 'mcp query_view'), { what: 'the tool call span' });
+      expect(root.parentSpanId).toBe(callerSpan);
+      expect(root.attributes['viewgate.surface']).toBe('mcp');
+      const spans = receiver.inTrace(traceId);
+      const scan = spans.find((s) => s.name === 'scan analytics')!;
+      expect(scan.attributes['db.system']).toBe('mongodb');
+      const statement = String(scan.attributes['db.statement']);
+      expect(statement).toContain('db.events.find(');
+      expect(statement).not.toContain('buy');
+      expect(statement).toContain('?');
+      expect(scan.attributes['db.response.returned_rows']).toBeGreaterThanOrEqual(rows.length);
+      const record = srv.audit.records.find((a) => a.action === 'query_view' && a.traceId === traceId);
+      expect(record?.view).toBe('analytics.events');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('the exporter', () => {
+  it('sends OTLP JSON to /v1/traces', () => {
+    expect([...receiver.contentTypes]).toEqual(['application/json']);
+  });
+});
