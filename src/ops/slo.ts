@@ -74,11 +74,23 @@ export class ErrorBudgets {
       if (!slo) continue;
       const tracked: Tracked[] = [];
       if (slo.availability !== undefined) {
-        tracked.push({ service, objective: 'availability', target: slo.availability / 100, isBad: (s) => s >= 500, counts: new MinuteCounts() });
+        tracked.push({
+          service,
+          objective: 'availability',
+          target: slo.availability / 100,
+          isBad: (s) => s >= 500,
+          counts: new MinuteCounts(),
+        });
       }
       if (slo.latencyP95 !== undefined) {
         const limit = slo.latencyP95 / 1000;
-        tracked.push({ service, objective: 'latency', target: 1 - LATENCY_ALLOWANCE, isBad: (_, sec) => sec > limit, counts: new MinuteCounts() });
+        tracked.push({
+          service,
+          objective: 'latency',
+          target: 1 - LATENCY_ALLOWANCE,
+          isBad: (_, sec) => sec > limit,
+          counts: new MinuteCounts(),
+        });
       }
       this.byService.set(service, tracked);
     }

@@ -8,7 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { parseDocument } from 'yaml';
-import { createReferenceStores, get, KEYS, referenceConfig, startServer, type ReferenceStores, type RunningServer } from '../support/reference.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
 import { waitFor } from '../support/wait.js';
 
 interface ReceivedSpan {

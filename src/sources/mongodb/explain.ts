@@ -25,7 +25,14 @@ export function shell(v: unknown): string {
 /** A filter document as mongosh text with every value as `?` (for traces: the query's shape, never the client's values). */
 export function shape(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(shape).join(', ')}]`;
-  if (v === null || typeof v !== 'object' || v instanceof Date || v instanceof ObjectId || v instanceof Decimal128 || v instanceof BSONRegExp)
+  if (
+    v === null ||
+    typeof v !== 'object' ||
+    v instanceof Date ||
+    v instanceof ObjectId ||
+    v instanceof Decimal128 ||
+    v instanceof BSONRegExp
+  )
     return '?';
   return `{${Object.entries(v as Document)
     .map(([k, x]) => `${JSON.stringify(k)}: ${shape(x)}`)

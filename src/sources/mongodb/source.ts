@@ -163,7 +163,8 @@ export class MongoSource implements Source {
     const meta = this.meta(table);
     const c = pd.where ? meta.compiler.truth(pd.where, true) : exactly(ALWAYS);
     if (!c.exact) return undefined;
-    const text = (doc: (v: unknown) => string) => `db.${meta.name}.aggregate([{ $match: ${doc(c.filter)} }, { $group: { _id: 1, n: { $sum: 1 } } }])`;
+    const text = (doc: (v: unknown) => string) =>
+      `db.${meta.name}.aggregate([{ $match: ${doc(c.filter)} }, { $group: { _id: 1, n: { $sum: 1 } } }])`;
     const native = withHiddenValues({ source: this.name, text: text(shell), params: [] }, () => text(shape));
     return { meta, filter: c.filter, native };
   }
