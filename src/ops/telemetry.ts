@@ -143,8 +143,8 @@ export class Telemetry implements StoreTracing {
     return this.provider.forceFlush();
   }
 
-  /** Sends what is left and stops exporting. */
+  /** Sends what is left and stops exporting; a collector that cannot be reached costs those spans, never the shutdown. */
   shutdown(): Promise<void> {
-    return this.provider.shutdown();
+    return this.provider.shutdown().catch(() => undefined);
   }
 }

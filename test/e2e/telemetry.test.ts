@@ -3,10 +3,14 @@
 // and MCP requests, with and without a caller's traceparent: one trace per request, the stages as
 // children of the request's span, one span per store query with the statement as sent
 // (placeholders, never the client's values) and its rows, and the trace id in the audit record.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { parseDocument } from 'yaml';
 import {
   createReferenceStores,
@@ -90,12 +94,13 @@ function attributes(list: OtlpAttribute[]): Record<string, string | number | boo
 
 let stores: ReferenceStores;
 let srv: RunningServer;
+let endpoint: string;
 const receiver = new OtlpReceiver();
 const internal = { 'X-API-Key': KEYS.internal };
 
 beforeAll(async () => {
   stores = await createReferenceStores('otel');
-  const endpoint = await receiver.start();
+  endpoint = await receiver.start();
   srv = await startServer(
     referenceConfig(stores.env, (yaml) => {
       const doc = parseDocument(yaml);
@@ -235,6 +240,45 @@ describe('MCP over HTTP', () => {
       expect(record?.view).toBe('analytics.events');
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('MCP over stdio', () => {
+  it('traces each tool call of a `viewgate mcp` process, with the trace id in its audit record', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vg-otel-stdio-'));
+    try {
+      const auditFile = join(dir, 'audit.log');
+      const config = join(dir, 'viewgate.yaml');
+      const doc = parseDocument(readFileSync(REFERENCE_CONFIG, 'utf8'));
+      doc.set('audit', { sink: 'file', path: auditFile });
+      doc.set('telemetry', { otlpEndpoint: endpoint, serviceName: 'viewgate-stdio', exportInterval: '50ms' });
+      writeFileSync(config, doc.toString());
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [new URL('../../bin/viewgate.js', import.meta.url).pathname, 'mcp', '--config', config],
+        env: { ...(process.env as Record<string, string>), ...stores.env, VIEWGATE_API_KEY: KEYS.internal },
+        stderr: 'pipe',
+      });
+      const client = new Client({ name: 'otel-stdio-test', version: '1.0.0' });
+      await client.connect(transport);
+      const r = await client.callTool({ name: 'query_view', arguments: { view: 'crm.customers', filter: "tenant_id = 't1'", limit: 2 } });
+      expect(r.isError).toBeFalsy();
+      await client.close(); // stdin closes: the process flushes its spans and audit records, then exits
+      const root = await waitFor(() => receiver.spans.find((s) => s.service === 'viewgate-stdio' && s.name === 'mcp query_view'), {
+        what: 'the stdio tool call span',
+      });
+      expect(root.parentSpanId).toBe('');
+      const scan = receiver.inTrace(root.traceId).find((s) => s.name === 'scan crm')!;
+      expect(scan.attributes['db.system']).toBe('mysql');
+      expect(String(scan.attributes['db.statement'])).not.toContain('t1');
+      const lines = readFileSync(auditFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { action: string; traceId?: string });
+      expect(lines.find((l) => l.action === 'query_view')?.traceId).toBe(root.traceId);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
