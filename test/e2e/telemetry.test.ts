@@ -16,6 +16,7 @@ import {
   createReferenceStores,
   get,
   KEYS,
+  REFERENCE_CONFIG,
   referenceConfig,
   startServer,
   type ReferenceStores,

@@ -63,6 +63,17 @@ async function serveWithSink(config: Config) {
   return { url, rt, logText: () => log };
 }
 
+/** viewgate_audit as an older viewgate made it: the first columns, and `later` ones. */
+function olderAuditTable(url: string, later: string) {
+  return pgExec(
+    url,
+    `CREATE TABLE viewgate_audit (
+       id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
+       action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
+       row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb${later})`,
+  );
+}
+
 const internal = { 'X-API-Key': KEYS.internal };
 const partner = { 'X-API-Key': KEYS.partner };
 
@@ -204,13 +215,7 @@ describe('sinks', () => {
   it('postgres: a table made by an older viewgate (no identity_key) gets the column on first write', async () => {
     const old = await createPgDatabase('audit_old');
     try {
-      await pgExec(
-        old.url,
-        `CREATE TABLE viewgate_audit (
-           id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
-           action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
-           row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb)`,
-      );
+      await olderAuditTable(old.url, '');
       const srv = await serveWithSink(configWith('sink: postgres\nsource: auditdb', old.url));
       expect((await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`, partner)).status).toBe(200);
       await srv.rt.audit.flush();
@@ -248,14 +253,7 @@ describe('trace ids (telemetry configured)', () => {
     const old = await createPgDatabase('audit_traced');
     try {
       // The table as the previous viewgate made it: identity_key, no trace_id.
-      await pgExec(
-        old.url,
-        `CREATE TABLE viewgate_audit (
-           id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
-           action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
-           row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb,
-           identity_key text)`,
-      );
+      await olderAuditTable(old.url, ', identity_key text');
       const srv = await serveWithSink(traced('sink: postgres\nsource: auditdb', old.url));
       expect((await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`, { ...partner, traceparent })).status).toBe(200);
       expect((await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`, partner)).status).toBe(200);
