@@ -17,6 +17,9 @@ type TelemetryConfig = NonNullable<Config['telemetry']>;
 /** OpenTelemetry's db.system value of each store kind. */
 const DB_SYSTEM: Record<string, string> = { postgres: 'postgresql', mysql: 'mysql', mongodb: 'mongodb', sqlite: 'sqlite' };
 
+/** How long shutdown waits for the last spans to be sent. */
+const SHUTDOWN_WAIT_MS = 2_000;
+
 /** What the root span of a request is told when the request is done. */
 export interface RequestEnd {
   status: number;
@@ -143,8 +146,14 @@ export class Telemetry implements StoreTracing {
     return this.provider.forceFlush();
   }
 
-  /** Sends what is left and stops exporting; a collector that cannot be reached costs those spans, never the shutdown. */
-  shutdown(): Promise<void> {
-    return this.provider.shutdown().catch(() => undefined);
+  /**
+   * Sends what is left and stops exporting. A collector that cannot be reached (the exporter retries)
+   * costs those spans, never the shutdown: it waits SHUTDOWN_WAIT_MS at most.
+   */
+  async shutdown(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_WAIT_MS).unref()));
+    await Promise.race([this.provider.shutdown().catch(() => undefined), waited]);
+    clearTimeout(timer);
   }
 }
