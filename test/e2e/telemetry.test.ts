@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
@@ -22,6 +23,7 @@ import {
   type ReferenceStores,
   type RunningServer,
 } from '../support/reference.js';
+import { createLogger } from '../../src/ops/logger.js';
 import { waitFor } from '../support/wait.js';
 
 interface ReceivedSpan {
@@ -97,6 +99,14 @@ let stores: ReferenceStores;
 let srv: RunningServer;
 let endpoint: string;
 const receiver = new OtlpReceiver();
+/** The server's log lines, as JSON. */
+const logLines: Record<string, unknown>[] = [];
+const logStream = new Writable({
+  write(chunk, _e, cb) {
+    for (const l of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(l) as Record<string, unknown>);
+    cb();
+  },
+});
 const internal = { 'X-API-Key': KEYS.internal };
 
 beforeAll(async () => {
@@ -106,8 +116,12 @@ beforeAll(async () => {
     referenceConfig(stores.env, (yaml) => {
       const doc = parseDocument(yaml);
       doc.set('telemetry', { otlpEndpoint: endpoint, serviceName: 'viewgate-test', exportInterval: '50ms' });
+      // A store nobody answers for: its requests fail with 503, and the gateway logs why.
+      doc.setIn(['sources', 'down'], { kind: 'postgres', url: 'postgres://viewgate@127.0.0.1:1/none', timeout: '1s' });
+      doc.setIn(['services', 'down'], { source: 'down', tables: ['things'] });
       return doc.toString();
     }),
+    { logger: createLogger('info', logStream) },
   );
 });
 
@@ -199,6 +213,18 @@ describe('REST', () => {
     expect(root.attributes['viewgate.status']).toBe(400);
     expect(spans.some((s) => s.name.startsWith('scan '))).toBe(false);
     expect((await auditRecord(r.headers.get('x-request-id')!))?.traceId).toBe(traceId);
+  });
+
+  it("puts the trace id on the gateway's log lines of the request, and marks a failed store round trip", async () => {
+    const traceId = hex(32);
+    const r = await get(`${srv.url}/api/v2/down/_table/things`, { ...internal, traceparent: `00-${traceId}-${hex(16)}-01` });
+    expect(r.status).toBe(503);
+    const requestId = r.headers.get('x-request-id');
+    const line = await waitFor(() => logLines.find((l) => l.requestId === requestId && l.store === 'down'), { what: 'the log line' });
+    expect(line.traceId).toBe(traceId);
+    const { root, spans } = await traceOf(traceId);
+    expect(root.attributes['viewgate.status']).toBe(503);
+    expect(spans.some((s) => s.name === 'introspect down' && s.attributes['db.system'] === 'postgresql')).toBe(true);
   });
 
   it('ignores a malformed traceparent: a new trace', async () => {
