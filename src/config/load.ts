@@ -290,6 +290,10 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
     if (!roles.has(k.role))
       out.push({ path: `auth.apiKeys.${i}.role`, message: `unknown role "${k.role}"; roles are: ${[...roles].join(', ')}` });
   });
+  for (const [srcName, src] of Object.entries(c.sources)) {
+    for (const r of Object.keys(src.roleUrls ?? {}))
+      if (!roles.has(r)) out.push({ path: `sources.${srcName}.roleUrls.${r}`, message: `unknown role "${r}"; roles are: ${[...roles].join(', ')}` });
+  }
   const seenKeys = new Set<string>();
   c.auth.apiKeys.forEach((k, i) => {
     if (seenKeys.has(k.sha256.toLowerCase())) out.push({ path: `auth.apiKeys.${i}.sha256`, message: 'the same key hash appears twice' });

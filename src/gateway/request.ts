@@ -100,6 +100,8 @@ export interface GatewayRequest<O extends Operation = Operation> {
    * (docs/operations.md, "Cancelled requests").
    */
   signal?: AbortSignal;
+  /** The request's trace id, set only when telemetry is configured; PostgreSQL reads get it (docs/security.md). */
+  traceId?: string;
 }
 
 /** What the surface made of a result, inside the audited span. */

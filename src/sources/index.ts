@@ -5,10 +5,21 @@ import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerState
 import { GuardedSource, type StoreMetrics } from './guarded-source.js';
 import type { Source } from './source.js';
 import { storeDescriptor } from './registry.js';
+import { RoleRoutedSource } from './role-routed-source.js';
+import type { StoreConfig } from '../config/stores.js';
 
 export interface SourcesOptions {
   metrics?: StoreMetrics;
   breaker?: BreakerOptions;
+}
+
+/** The store's Source; with roleUrls, one more per listed role, built with its URL (role-routed-source.ts). */
+function createSource(name: string, cfg: StoreConfig): Source {
+  const store = storeDescriptor(cfg.kind);
+  const main = store.create(name, cfg);
+  if (!cfg.roleUrls) return main;
+  const byRole = new Map(Object.entries(cfg.roleUrls).map(([role, url]) => [role, store.create(name, { ...cfg, url } as StoreConfig)]));
+  return new RoleRoutedSource(main, byRole);
 }
 
 export class Sources {
@@ -27,7 +38,7 @@ export class Sources {
     };
     for (const [name, cfg] of Object.entries(config.sources)) {
       const breaker = new CircuitBreaker(name, opts.breaker ?? DEFAULT_BREAKER, hooks);
-      this.byName.set(name, new GuardedSource(storeDescriptor(cfg.kind).create(name, cfg), breaker, metrics));
+      this.byName.set(name, new GuardedSource(createSource(name, cfg), breaker, metrics));
     }
   }
 
