@@ -292,7 +292,8 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
   });
   for (const [srcName, src] of Object.entries(c.sources)) {
     for (const r of Object.keys(src.roleUrls ?? {}))
-      if (!roles.has(r)) out.push({ path: `sources.${srcName}.roleUrls.${r}`, message: `unknown role "${r}"; roles are: ${[...roles].join(', ')}` });
+      if (!roles.has(r))
+        out.push({ path: `sources.${srcName}.roleUrls.${r}`, message: `unknown role "${r}"; roles are: ${[...roles].join(', ')}` });
   }
   const seenKeys = new Set<string>();
   c.auth.apiKeys.forEach((k, i) => {

@@ -74,7 +74,11 @@ const source = z.looseObject({ kind: z.string(), roleUrls: perRoleUrls }).transf
   }
   if (roleUrls === undefined) return parsed.data;
   if (!('url' in parsed.data)) {
-    ctx.addIssue({ code: 'custom', path: ['roleUrls'], message: `roleUrls replaces the source's url, and a ${entry.kind} source has none` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['roleUrls'],
+      message: `roleUrls replaces the source's url, and a ${entry.kind} source has none`,
+    });
     return z.NEVER;
   }
   return { ...parsed.data, roleUrls };

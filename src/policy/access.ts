@@ -119,7 +119,10 @@ export function viewAccess(config: Config, filters: ConfigRowFilters, view: View
     ...(grant.write ? { write: writeAccess(view, grant, schema, rowFilters) } : {}),
     ...(storeRowSecurity ? { storeRowSecurity } : {}),
     // The rowSecurity's claims count for exempt roles too: their entries are only split more finely.
-    cacheClaims: isHubView(config, view) || readsPassthroughSource(config, view) ? 'all' : Object.freeze([...(grantFilter?.claims ?? []), ...(rs?.filter.claims ?? [])]),
+    cacheClaims:
+      isHubView(config, view) || readsPassthroughSource(config, view)
+        ? 'all'
+        : Object.freeze([...(grantFilter?.claims ?? []), ...(rs?.filter.claims ?? [])]),
   });
 }
 

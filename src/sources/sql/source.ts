@@ -158,12 +158,13 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
     text: string,
     params: unknown[],
     signal?: AbortSignal,
-    execute: Execute<Pool> = (pool, t, p, sig) => this.execute(pool, t, p, sig),
+    execute?: Execute<Pool>,
   ): Promise<unknown[][]> {
     if (signal?.aborted) throw requestCancelled();
     let rows: unknown[][];
     try {
-      rows = await execute(this.getPool(), text, params, signal);
+      const pool = this.getPool();
+      rows = await (execute ? execute(pool, text, params, signal) : this.execute(pool, text, params, signal));
     } catch (err) {
       if (signal?.aborted) throw requestCancelled();
       throw toStoreError(this.name, err, this.classify, this.secrets);
