@@ -14,6 +14,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { GatewayRequest, Operation } from '../../src/gateway/request.js';
 import { createMysqlDatabase, MYSQL_URL, PG_URL, withDatabase } from '../support/stores.js';
 import { get, startServer, type RunningServer } from '../support/reference.js';
+import { waitFor } from '../support/wait.js';
 
 const SCHEMA = 'vg_passthru';
 const OWNER = 'vg_passthru_owner';
@@ -74,8 +75,9 @@ beforeAll(async () => {
     CREATE POLICY tenant_rows ON ${SCHEMA}.items USING (tenant = current_setting('request.jwt.claims', true)::json->>'tenant');
     CREATE VIEW ${SCHEMA}.session AS SELECT 1 AS id, current_setting('viewgate.trace_id', true) AS trace_id,
       current_setting('viewgate.role', true) AS role, current_setting('transaction_read_only') AS read_only, pg_backend_pid() AS pid;
+    CREATE VIEW ${SCHEMA}.slow AS SELECT 1 AS id, pg_sleep(60)::text AS slept;
     GRANT USAGE ON SCHEMA ${SCHEMA} TO ${READER};
-    GRANT SELECT ON ${SCHEMA}.items, ${SCHEMA}.session TO ${READER};`);
+    GRANT SELECT ON ${SCHEMA}.items, ${SCHEMA}.session, ${SCHEMA}.slow TO ${READER};`);
   await admin.query('RESET ROLE');
 
   await dropMaria();
@@ -107,7 +109,7 @@ sources:
     url: "${maria.url}"
     roleUrls: { limited: "${userUrl(MYSQL_URL, MARIA_USER, maria.name)}" }
 services:
-  app: { source: app, tables: [{ name: ${SCHEMA}.items, key: [id] }, { name: ${SCHEMA}.session, key: [id] }] }
+  app: { source: app, tables: [{ name: ${SCHEMA}.items, key: [id] }, { name: ${SCHEMA}.session, key: [id] }, { name: ${SCHEMA}.slow, key: [id] }] }
   plain: { source: plain, tables: [{ name: ${SCHEMA}.session, key: [id] }] }
   m: { source: maria, tables: [people, { name: whoami, key: [id] }] }
 auth:
@@ -215,6 +217,26 @@ describe('passthrough: the source’s own row-level security binds every read', 
     const [s] = (out as { value: { rows: Record<string, unknown>[] } }).value.rows;
     expect(s).toMatchObject({ read_only: 'off' });
     expect(s!.trace_id ?? '').toBe('');
+  });
+
+  it('a read whose client went away is cancelled inside its transaction, and the pool serves on', async () => {
+    const running = async () =>
+      (
+        await admin.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND state = 'active' AND query LIKE '%slow%'",
+          [READER],
+        )
+      ).rows[0].n as number;
+    const abort = new AbortController();
+    const started = performance.now();
+    const outcome = srv.rt.gateway.handle({ ...traced('t1', 'app.slow'), signal: abort.signal });
+    await waitFor(async () => (await running()) === 1, { what: 'the slow statement' });
+    abort.abort();
+    const out = await outcome;
+    expect(out.ok ? 200 : out.error.status).toBe(499);
+    await waitFor(async () => (await running()) === 0, { what: 'the statement cancelled', timeout: 5_000 });
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(await rows('t2', 'app/_table/items?limit=100')).toHaveLength(20);
   });
 });
 
