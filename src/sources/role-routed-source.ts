@@ -1,7 +1,7 @@
 // A source with `roleUrls` (docs/security.md, "Identity passthrough"): a role listed there reads
 // and writes through its own Source, built from its own URL, so the store's own grants for those
-// credentials bind it; every other role, and everything outside a request (catalog, explain,
-// health), uses the source's `url`. Before a listed role's read, the columns it names are checked
+// credentials bind it; every other role, and everything outside a request (catalog, explain),
+// uses the source's `url`; a ping asks every URL. Before a listed role's read, the columns it names are checked
 // against what the store shows that role's credentials: a column they may not read is a 403 naming
 // it, never a store failure that would open the circuit for every role.
 import { ApiError, StoreError } from '../errors.js';
@@ -73,8 +73,9 @@ export class RoleRoutedSource implements Source {
     await Promise.allSettled(this.all().map((s) => s.close()));
   }
 
-  ping(): Promise<void> {
-    return this.main.ping();
+  /** Every URL answers: a role's credentials that no longer log in are found by health checks too. */
+  async ping(): Promise<void> {
+    await Promise.all(this.all().map((s) => s.ping()));
   }
 
   introspect(table: string): Promise<TableInfo> {

@@ -15,6 +15,7 @@ import type { GatewayRequest, Operation } from '../../src/gateway/request.js';
 import { createMysqlDatabase, MYSQL_URL, PG_URL, withDatabase } from '../support/stores.js';
 import { get, startServer, type RunningServer } from '../support/reference.js';
 import { waitFor } from '../support/wait.js';
+import { Sources } from '../../src/sources/index.js';
 
 const SCHEMA = 'vg_passthru';
 const OWNER = 'vg_passthru_owner';
@@ -265,6 +266,26 @@ describe('roleUrls: a role reads with its own store credentials', () => {
     ]);
     // A refusal is no store failure: the circuit stays closed for everyone.
     expect((await get(`${srv.url}/api/v2/m/_table/people?fields=id`, { 'X-API-Key': 'key-full' })).status).toBe(200);
+  });
+});
+
+describe('roleUrls: health', () => {
+  it('a ping asks every URL, so credentials that no longer log in are found', async () => {
+    await srv.rt.sources.get('maria').ping();
+    const yaml = `
+sources:
+  maria: { kind: mysql, url: "${maria.url}", roleUrls: { limited: "${userUrl(MYSQL_URL, 'vg_passthru_nobody', maria.name)}" } }
+services:
+  m: { source: maria, tables: [people] }
+roles:
+  limited: { grants: { m.people: { read: true } } }
+`;
+    const sources = new Sources(parseConfig(yaml, 'x.yaml', {}));
+    try {
+      await expect(sources.get('maria').ping()).rejects.toMatchObject({ status: 503, source: 'maria' });
+    } finally {
+      await sources.close();
+    }
   });
 });
 
