@@ -76,6 +76,7 @@ beforeAll(async () => {
     CREATE POLICY tenant_rows ON ${SCHEMA}.items USING (tenant = current_setting('request.jwt.claims', true)::json->>'tenant');
     CREATE VIEW ${SCHEMA}.session AS SELECT 1 AS id, current_setting('viewgate.trace_id', true) AS trace_id,
       current_setting('viewgate.role', true) AS role, current_setting('transaction_read_only') AS read_only, pg_backend_pid() AS pid;
+    CREATE TABLE ${SCHEMA}.private (id int PRIMARY KEY);
     CREATE VIEW ${SCHEMA}.slow AS SELECT 1 AS id, pg_sleep(60)::text AS slept;
     GRANT USAGE ON SCHEMA ${SCHEMA} TO ${READER};
     GRANT SELECT ON ${SCHEMA}.items, ${SCHEMA}.session, ${SCHEMA}.slow TO ${READER};`);
@@ -110,7 +111,7 @@ sources:
     url: "${maria.url}"
     roleUrls: { limited: "${userUrl(MYSQL_URL, MARIA_USER, maria.name)}" }
 services:
-  app: { source: app, tables: [{ name: ${SCHEMA}.items, key: [id] }, { name: ${SCHEMA}.session, key: [id] }, { name: ${SCHEMA}.slow, key: [id] }] }
+  app: { source: app, tables: [{ name: ${SCHEMA}.items, key: [id] }, { name: ${SCHEMA}.session, key: [id] }, { name: ${SCHEMA}.slow, key: [id] }, { name: ${SCHEMA}.private, key: [id] }] }
   plain: { source: plain, tables: [{ name: ${SCHEMA}.session, key: [id] }] }
   m: { source: maria, tables: [people, { name: whoami, key: [id] }] }
 auth:
@@ -237,6 +238,18 @@ describe('passthrough: the source’s own row-level security binds every read', 
     expect(out.ok ? 200 : out.error.status).toBe(499);
     await waitFor(async () => (await running()) === 0, { what: 'the statement cancelled', timeout: 5_000 });
     expect(performance.now() - started).toBeLessThan(30_000);
+    expect(await rows('t2', 'app/_table/items?limit=100')).toHaveLength(20);
+  });
+});
+
+describe('the store’s own grants refuse a query', () => {
+  it('a clear 403 without the store’s text, which never opens the circuit for others', async () => {
+    for (let i = 0; i < 8; i++) {
+      const r = await get(`${srv.url}/api/v2/app/_table/private`, { 'X-API-Key': 'key-t1' });
+      expect(r.status).toBe(403);
+      expect(r.body.error.message).toMatch(/store "app" refused the query: the credentials used for your role may not read/);
+      expect(r.text).not.toContain(READER);
+    }
     expect(await rows('t2', 'app/_table/items?limit=100')).toHaveLength(20);
   });
 });

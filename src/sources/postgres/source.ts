@@ -9,7 +9,7 @@ import { splitTableName, type Scalar, type SqlColumn, type AggregateDialect, typ
 import { SqlSource } from '../sql/source.js';
 import type { StoreLimits } from '../source.js';
 import { cancelOnAbort } from './cancel.js';
-import { pgReason } from './errors.js';
+import { pgDenied, pgReason } from './errors.js';
 import type { Writer } from '../write.js';
 import { groupKeys } from '../sql/write.js';
 import { encodePg, pgConstraint, pgWriteConnection, PG_UNIQUE_KEYS } from './write.js';
@@ -192,6 +192,7 @@ export class PostgresSource extends SqlSource<pg.Pool> {
   protected readonly placeholders = 'dollar';
   protected readonly decode = decode;
   protected readonly classify = pgReason;
+  protected override readonly denied = pgDenied;
   private writeSide?: Writer;
   /** Every read carries the caller's identity (docs/security.md, "Identity passthrough"). */
   private readonly passthrough: boolean;

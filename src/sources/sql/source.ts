@@ -30,7 +30,7 @@ import {
   type SqlDialect,
   type SqlTable,
 } from './common.js';
-import { toStoreError, urlSecrets, type ErrorClassifier } from '../store-errors.js';
+import { privilegeRefusal, toStoreError, urlSecrets, type DriverError, type ErrorClassifier } from '../store-errors.js';
 import type { Writer } from '../write.js';
 import { SqlWriter, type SqlWriteStore } from './write.js';
 
@@ -59,6 +59,8 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
   protected abstract readonly placeholders: PlaceholderStyle;
   protected abstract readonly decode: (col: SqlColumn, raw: unknown) => Value;
   protected abstract readonly classify: ErrorClassifier;
+  /** Optional: whether a driver error is the store's grants refusing the query (a 403, src/sources/store-errors.ts). */
+  protected readonly denied?: (e: DriverError) => boolean;
   /** A new pool whose connections get the source's session settings (time zone, statement timeout). */
   protected abstract createPool(): Pool;
   /**
@@ -154,12 +156,7 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
    * requestCancelled() (PostgreSQL and MySQL report a cancelled statement like a timed-out one).
    * `execute` replaces the store's own way of running it (a read in a transaction).
    */
-  protected async run(
-    text: string,
-    params: unknown[],
-    signal?: AbortSignal,
-    execute?: Execute<Pool>,
-  ): Promise<unknown[][]> {
+  protected async run(text: string, params: unknown[], signal?: AbortSignal, execute?: Execute<Pool>): Promise<unknown[][]> {
     if (signal?.aborted) throw requestCancelled();
     let rows: unknown[][];
     try {
@@ -167,6 +164,7 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
       rows = await (execute ? execute(pool, text, params, signal) : this.execute(pool, text, params, signal));
     } catch (err) {
       if (signal?.aborted) throw requestCancelled();
+      if (this.denied?.(err as DriverError)) throw privilegeRefusal(this.name);
       throw toStoreError(this.name, err, this.classify, this.secrets);
     }
     if (signal?.aborted) throw requestCancelled();
