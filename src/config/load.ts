@@ -265,7 +265,11 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
         if (!svc.source) out.push({ path: `services.${svcName}.source`, message: 'a hub service names its hub: a postgres source' });
         else if (!capable(c, svc.source, 'hubHost')) {
           out.push({ path: `services.${svcName}.source`, message: `the hub "${svc.source}" must be a postgres source` });
-        }
+        } else if (c.sources[svc.source]?.roleUrls)
+          out.push({
+            path: `sources.${svc.source}.roleUrls`,
+            message: `hub reads carry the caller's identity already and use the hub's url: remove roleUrls from the hub "${svc.source}"`,
+          });
         for (const [srcName, m] of Object.entries(svc.foreign ?? {})) {
           if (!c.sources[srcName]) out.push({ path: `services.${svcName}.foreign.${srcName}`, message: `unknown source "${srcName}"` });
           void m;

@@ -315,6 +315,18 @@ roles:
     expect(() => parseConfig(yaml, 'x.yaml', {})).toThrow(/sources\.db\.roleUrls\.ghost.*unknown role "ghost"/s);
   });
 
+  it('a hub takes no roleUrls (its reads use its url)', () => {
+    const yaml = `
+sources:
+  hub: { kind: postgres, url: "postgres://x@h/db", roleUrls: { reader: "postgres://y@h/db" } }
+services:
+  h: { engine: hub, source: hub, views: { v: { sql: "SELECT 1 AS id" } } }
+roles:
+  reader: { grants: { h.v: { read: true } } }
+`;
+    expect(() => parseConfig(yaml, 'x.yaml', {})).toThrow(/sources\.hub\.roleUrls.*remove roleUrls from the hub "hub"/s);
+  });
+
   it('passthrough is a PostgreSQL option, and roleUrls needs a url', () => {
     const base = (src: string) => `sources:\n  db: ${src}\nservices:\n  s: { source: db, tables: [t] }\nroles: {}\n`;
     expect(() => parseConfig(base('{ kind: mysql, url: "mysql://x@h/db", passthrough: true }'), 'x.yaml', {})).toThrow(/passthrough/);
