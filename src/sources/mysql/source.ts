@@ -25,7 +25,7 @@ import {
 import { watchAbort } from '../abort-watch.js';
 import { SqlSource } from '../sql/source.js';
 import type { StoreLimits } from '../source.js';
-import { mysqlReason } from './errors.js';
+import { mysqlDenied, mysqlReason } from './errors.js';
 import { mysqlConnection } from './tls.js';
 import type { Writer } from '../write.js';
 import { groupKeys } from '../sql/write.js';
@@ -247,6 +247,7 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
   protected readonly placeholders = 'question';
   protected readonly decode = decode;
   protected readonly classify = mysqlReason;
+  protected override readonly denied = mysqlDenied;
   private flavor?: Flavor;
   /** Physical connections that already have the session settings. */
   private readonly ready = new WeakSet<object>();

@@ -13,6 +13,8 @@ const config = z
     url: storeUrl,
     timeout: duration.default(30_000),
     pool: poolSize,
+    /** Every read carries the caller's claims and role (docs/security.md, "Identity passthrough"). */
+    passthrough: z.boolean().default(false),
     description: z.string().optional(),
     tls: storeTls.optional(),
   })
@@ -31,5 +33,5 @@ export const postgres: StoreDescriptor<PostgresConfig> = {
   kind: 'postgres',
   config,
   capabilities: { hubHost: true, auditSink: true },
-  create: (name, c) => new PostgresSource({ name, url: c.url, timeoutMs: c.timeout, pool: c.pool, tls: c.tls }),
+  create: (name, c) => new PostgresSource({ name, url: c.url, timeoutMs: c.timeout, pool: c.pool, passthrough: c.passthrough, tls: c.tls }),
 };
