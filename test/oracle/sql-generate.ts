@@ -26,8 +26,12 @@ export interface GenStatement {
   sql: string;
   /** ORDER BY names every output column, so the order is total up to rows that are equal. */
   ordered: boolean;
-  /** The statement has a LIMIT or OFFSET (numeric ties could print differently at the cut). */
-  limited: boolean;
+  /**
+   * Which of two equal numerics with different scales (0 and 0.00) PostgreSQL returns is arbitrary
+   * here: the statement cuts ordered ties (LIMIT), or keeps one of equal values (DISTINCT, GROUP BY,
+   * min, max).
+   */
+  looseScale: boolean;
 }
 
 const COMPARABLE: OracleType[] = ['int', 'numeric', 'float', 'text', 'bool', 'timestamptz', 'date'];
@@ -326,7 +330,7 @@ async function select(ctx: Ctx, nested: boolean): Promise<GenStatement> {
     }
   }
   const body = `SELECT ${distinct ? 'DISTINCT ' : ''}${list} ${parts.join(' ')}`;
-  return { sql: body, ordered, limited };
+  return { sql: body, ordered, looseScale: limited || grouped || distinct };
 }
 
 function aggregate(rng: Rng, scope: Scoped[]): string {
@@ -367,5 +371,6 @@ async function inSubquery(ctx: Ctx, scope: Scoped[]): Promise<string> {
 export async function generateStatement(rng: Rng, views: string[], catalog: Catalog): Promise<GenStatement> {
   const ctx: Ctx = { rng, views, catalog, ctes: [] };
   const s = await select(ctx, false);
-  return { ...s, sql: withClause(ctx, s.sql) };
+  const sql = withClause(ctx, s.sql);
+  return { ...s, sql, looseScale: s.looseScale || /DISTINCT|GROUP BY|LIMIT|\b(min|max)\(/.test(sql) };
 }
