@@ -286,7 +286,7 @@ async function select(ctx: Ctx, nested: boolean): Promise<GenStatement> {
       scope.filter((l) => l.col.type === rc.col.type && rc.col.type !== 'bool').map((l) => [l, rc] as const),
     );
     if (pairs.length > 0) {
-      const [l, rc] = rng.pick(pairs);
+      const [l, rc] = pickPair(rng, pairs);
       const left = rng.chance(0.5);
       const extra = rng.chance(0.2) ? ` AND ${atom(rng, scoped('r1', right.cols))}` : '';
       parts.push(`${left ? 'LEFT JOIN' : 'JOIN'} ${right.from} r1 ON ${rc.ref} = ${l.ref}${extra}`);
@@ -333,6 +333,12 @@ async function select(ctx: Ctx, nested: boolean): Promise<GenStatement> {
   return { sql: body, ordered, looseScale: limited || grouped || distinct };
 }
 
+/** Mostly a pair of columns of one name (customer_id = customer_id: rows meet), else any pair of one type. */
+function pickPair(rng: Rng, pairs: (readonly [Scoped, Scoped])[]): readonly [Scoped, Scoped] {
+  const named = pairs.filter(([a, b]) => a.col.name === b.col.name);
+  return named.length > 0 && rng.chance(0.75) ? rng.pick(named) : rng.pick(pairs);
+}
+
 function aggregate(rng: Rng, scope: Scoped[]): string {
   const s = rng.pick(scope);
   const r = rng.int(7);
@@ -360,7 +366,7 @@ async function inSubquery(ctx: Ctx, scope: Scoped[]): Promise<string> {
     const inner = scoped('q', rel.cols);
     const pairs = scope.flatMap((s) => inner.filter((i) => i.col.type === s.col.type && s.col.type !== 'bool').map((i) => [s, i] as const));
     if (pairs.length === 0) continue;
-    const [s, i] = rng.pick(pairs);
+    const [s, i] = pickPair(rng, pairs);
     const where = rng.chance(0.5) ? ` WHERE ${atom(rng, inner)}` : '';
     return `${s.ref} ${rng.chance(0.3) ? 'NOT ' : ''}IN (SELECT ${i.ref} FROM ${rel.from} q${where})`;
   }

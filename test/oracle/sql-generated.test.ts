@@ -119,8 +119,8 @@ function suite(name: FixtureName): void {
       return { status: res.status, text: await res.text() };
     }
 
-    /** '' when viewgate agrees with PostgreSQL; else what differs. Counts statements PostgreSQL answered in `answered`. */
-    async function check(st: GenStatement, counts: { answered: number }): Promise<string> {
+    /** '' when viewgate agrees with PostgreSQL; else what differs. Counts the statements PostgreSQL answered, and those with rows. */
+    async function check(st: GenStatement, counts: { answered: number; rows: number }): Promise<string> {
       let want: Awaited<ReturnType<OracleEnv['oracle']>> | undefined;
       let pgError: { code?: string; message: string } | undefined;
       try {
@@ -141,6 +141,7 @@ function suite(name: FixtureName): void {
         return `the generator wrote a statement PostgreSQL rejects (${pgError.code}): ${pgError.message}`;
       }
       counts.answered++;
+      if (want!.rows.length > 0) counts.rows++;
       if (got.status !== 200)
         return `PostgreSQL answered ${want!.rows.length} rows; viewgate: HTTP ${got.status} ${got.text.slice(0, 400)}`;
       const body = parseLossless(got.text) as {
@@ -169,13 +170,15 @@ function suite(name: FixtureName): void {
       const rng = new Rng(seed);
       const statements: GenStatement[] = [];
       for (let i = 0; i < N; i++) statements.push(await generateStatement(rng, views, catalog));
-      const counts = { answered: 0 };
+      const counts = { answered: 0, rows: 0 };
       const results = await mapPool(statements, 3, (st) => check(st, counts));
       const failures = results.flatMap((r, i) => (r ? [`#${i}: ${statements[i]!.sql}\n  ${r}`] : []));
       const head = `seed ${SEED} (VG_ORACLE_SEED), fixture ${name}\n`;
       expect(failures.length, head + report(failures, statements.length)).toBe(0);
       // A corpus PostgreSQL mostly rejects would check nothing.
       expect(counts.answered, `${head}PostgreSQL answered only ${counts.answered} of ${N}`).toBeGreaterThan(N * 0.8);
+      // ... and so would one whose statements mostly return no rows.
+      expect(counts.rows, `${head}only ${counts.rows} of ${N} statements return rows`).toBeGreaterThan(N * 0.5);
     }, 300_000);
   });
 }
