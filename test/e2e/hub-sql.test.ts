@@ -3,10 +3,9 @@
 // caller's identity, so PostgreSQL's rowSecurity separates tenants), and joins, IN (SELECT ...)
 // and aggregates combine it with an embedded view in process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hubCommand } from '../../src/commands/hub.js';
 import { closeHubSessions } from '../../src/hub/passthrough/session.js';
 import { startServer, type RunningServer } from '../support/reference.js';
-import { createHubStores, HUB_CONFIG, HUB_KEYS, type HubStores } from '../fixtures/hub/stores.js';
+import { applyHub, createHubStores, HUB_KEYS, type HubStores } from '../fixtures/hub/stores.js';
 
 let stores: HubStores;
 let srv: RunningServer;
@@ -33,13 +32,7 @@ auth:`,
 
 beforeAll(async () => {
   stores = await createHubStores('hubsql');
-  let out = '';
-  const code = await hubCommand(['apply', '--config', HUB_CONFIG, '--admin-url', stores.adminUrl], {
-    out: (t) => (out += t),
-    err: (t) => (out += t),
-    env: { ...process.env, ...stores.env },
-  });
-  if (code !== 0) throw new Error(`hub apply failed: ${out}`);
+  await applyHub(stores);
   srv = await startServer(stores.config(withSql));
 });
 
