@@ -21,8 +21,8 @@ import { applyMasks } from '../policy/mask.js';
 import { CursorCodec, grantFingerprint, queryFingerprint, type CursorBinding, type CursorPosition } from '../policy/cursor.js';
 import { opaqueOrderSecret, opaqueTag, orderOpaquely, type OpaqueOrder } from '../policy/opaque-order.js';
 import { Policy } from '../policy/policy.js';
-import { forbidden, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
-import { ApiError, notFound, requestCancelled } from '../errors.js';
+import { forbidden, IdentifiedRefusal, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
+import { ApiError, badRequest, notFound, requestCancelled } from '../errors.js';
 import { runSql, type SqlRequest, type SqlResult } from './sql/run.js';
 import { formatRows, ROW_FORMATS, type RowFormat } from '../row-formats.js';
 import { ExportStore, type ExportEntry } from '../ops/export-store.js';
@@ -159,6 +159,7 @@ export class Gateway {
       // A success after the client left: nobody receives it.
       result = signal?.aborted ? { ok: false, error: requestCancelled() } : { ok: true, value: shown.value };
     } catch (err) {
+      if (err instanceof IdentifiedRefusal) identity = err.identity;
       // A refusal stays what it was; whatever else ends a request whose client left ends it because it left.
       const cancelled = signal?.aborted && !(err instanceof ApiError && err.status < 500);
       result = { ok: false, error: cancelled ? requestCancelled() : toApiError(err, this.services.log, request.requestId) };
@@ -227,7 +228,8 @@ export class Gateway {
     try {
       return { ok: true, identity: await this.auth.authenticate(credentials) };
     } catch (err) {
-      return { ok: false, error: toApiError(err, this.services.log, requestId) };
+      const error = toApiError(err, this.services.log, requestId);
+      return err instanceof IdentifiedRefusal ? { ok: false, error, identity: err.identity } : { ok: false, error };
     }
   }
 
@@ -505,6 +507,7 @@ export class Gateway {
     const entry = this.exports.put({
       owner: identity.identityKey,
       view: id,
+      grant: grantFingerprint(access),
       name: `${id}.${extension}`,
       mimeType,
       text: formatRows(format, page.fields, page.rows),
@@ -518,6 +521,10 @@ export class Gateway {
     const entry = this.exports.get(exportId, identity.identityKey);
     if (!entry) throw notFound(`no export "${exportId}" (exports last ${this.exports.ttlMs / 60_000} minutes)`, {});
     notes.view = entry.view;
+    const decided = this.catalog.has(entry.view) ? this.policy.grant(identity.role, entry.view) : undefined;
+    if (!decided || grantFingerprint({ role: identity.role, grantKey: decided.key, grant: decided.grant }) !== entry.grant) {
+      throw badRequest(`export "${exportId}" was made under a grant that has changed since; export the view again`, { view: entry.view });
+    }
     notes.rowCount = entry.rows;
     return entry;
   }
