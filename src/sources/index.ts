@@ -2,15 +2,19 @@
 // the store metrics (src/sources/guarded-source.ts).
 import type { Config } from '../config/schema.js';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerStateName } from './breaker.js';
-import { GuardedSource, type StoreMetrics } from './guarded-source.js';
+import { GuardedSource, type StoreMetrics, type StoreTracing } from './guarded-source.js';
 import type { Source } from './source.js';
 import { storeDescriptor } from './registry.js';
+import { RoleRoutedSource } from './role-routed-source.js';
+import type { StoreConfig } from '../config/stores.js';
 
 export interface SourcesOptions {
   metrics?: StoreMetrics;
   breaker?: BreakerOptions;
   /** A config reload (src/reload.ts): these sources of the running set are taken over as they are, pool and breaker. */
   reuse?: { from: Sources; names: ReadonlySet<string> };
+  /** Spans of store round trips (telemetry configured). */
+  tracing?: StoreTracing;
 }
 
 /** Stores whose circuit is open, and who hears when one answers again: shared by a set and every set a reload derives from it. */
@@ -24,6 +28,15 @@ class BreakerEvents {
   }
 }
 
+/** The store's Source; with roleUrls, one more per listed role, built with its URL (role-routed-source.ts). */
+function createSource(name: string, cfg: StoreConfig): Source {
+  const store = storeDescriptor(cfg.kind);
+  const main = store.create(name, cfg);
+  if (!cfg.roleUrls) return main;
+  const byRole = new Map(Object.entries(cfg.roleUrls).map(([role, url]) => [role, store.create(name, { ...cfg, url } as StoreConfig)]));
+  return new RoleRoutedSource(main, byRole);
+}
+
 export class Sources {
   private readonly byName = new Map<string, Source>();
   private readonly events: BreakerEvents;
@@ -31,7 +44,7 @@ export class Sources {
   private readonly made = new Set<string>();
 
   constructor(config: Config, opts: SourcesOptions = {}) {
-    const { metrics, reuse } = opts;
+    const { metrics, reuse, tracing } = opts;
     const events = (this.events = reuse?.from.events ?? new BreakerEvents());
     const hooks = {
       onStateChange: (store: string, state: BreakerStateName) => {
@@ -46,7 +59,7 @@ export class Sources {
         continue;
       }
       const breaker = new CircuitBreaker(name, opts.breaker ?? DEFAULT_BREAKER, hooks);
-      this.byName.set(name, new GuardedSource(storeDescriptor(cfg.kind).create(name, cfg), breaker, metrics));
+      this.byName.set(name, new GuardedSource(createSource(name, cfg), breaker, metrics, tracing));
       this.made.add(name);
     }
   }

@@ -25,7 +25,7 @@ import {
 import { watchAbort } from '../abort-watch.js';
 import { SqlSource } from '../sql/source.js';
 import type { StoreLimits } from '../source.js';
-import { mysqlReason } from './errors.js';
+import { mysqlDenied, mysqlReason } from './errors.js';
 import type { Writer } from '../write.js';
 import { groupKeys } from '../sql/write.js';
 import { encodeMysql, MYSQL_UNIQUE_KEYS, mysqlConstraint, mysqlWriteConnection, STRICT_SQL_MODE } from './write.js';
@@ -246,6 +246,7 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
   protected readonly placeholders = 'question';
   protected readonly decode = decode;
   protected readonly classify = mysqlReason;
+  protected override readonly denied = mysqlDenied;
   private flavor?: Flavor;
   /** Physical connections that already have the session settings. */
   private readonly ready = new WeakSet<object>();
