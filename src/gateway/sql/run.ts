@@ -7,7 +7,7 @@ import type { Config } from '../../config/schema.js';
 import { parseViewId, type ViewId } from '../../config/view-id.js';
 import type { Relation } from '../../engine/embedded/ast.js';
 import { analyzeView } from '../../engine/embedded/analyze.js';
-import { renderPlan } from '../../engine/embedded/explain.js';
+import { renderStatementPlan } from '../../engine/embedded/explain-statement.js';
 import { shapeQuery, viewReferences, type SyntaxView } from '../../engine/embedded/parse.js';
 import { runQuery } from '../../engine/embedded/query.js';
 import { Refusal } from '../../engine/embedded/refusal.js';
@@ -116,7 +116,7 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   const start = req.cursor === undefined ? 0 : cursorOffset(ctx.cursors.open(req.cursor, binding));
   const paged = pagedStatement(governed.model, governed.sizes);
   const engine = ctx.config.engine;
-  const { plan, result, stats } = await runQuery(
+  const { plan, result, stats, subplans } = await runQuery(
     paged.model,
     { columns: paged.model.outputs.map((o) => o.name), orderBy: [], limit: EVERY_ROW, offset: 0, count: false },
     {
@@ -147,7 +147,9 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
     ...(governed.sizes.length > 0 ? { suppressedGroups: page.suppressed } : {}),
     views: all.map((r) => r.view.id),
     limit,
-    ...(req.explain ? { explain: { plan: { engine: 'sql' as const, text: renderPlan(plan, stats) }, queries: result.queries } } : {}),
+    ...(req.explain
+      ? { explain: { plan: { engine: 'sql' as const, text: renderStatementPlan(plan, stats, subplans) }, queries: result.queries } }
+      : {}),
   };
 }
 
