@@ -88,6 +88,7 @@ export class GuardedSource implements Source {
         },
         uniqueKeys: (table) => this.call('introspect', () => writer.uniqueKeys(table)),
         run: (work, options) => this.call('write', () => writer.run(work, options)),
+        ...(writer.prepare ? { prepare: () => writer.prepare!() } : {}),
       };
   }
 

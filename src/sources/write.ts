@@ -26,8 +26,10 @@ export interface WriteOptions {
 
 /** A store's write side: one unit of work per call, committed when `work` resolves, undone when it throws. */
 export interface Writer {
-  /** Whether units of work are transactions (all or nothing). */
+  /** Whether units of work are transactions (all or nothing); known after prepare. */
   readonly transactions: boolean;
+  /** Learns what the store offers before a write (MongoDB asks its server whether it runs transactions). */
+  prepare?(): Promise<void>;
   /** A table's unique keys (the primary key first), by column names; empty when it has none. */
   uniqueKeys(table: string): Promise<string[][]>;
   run<T>(work: (tx: WriteTx) => Promise<T>, options: WriteOptions): Promise<T>;

@@ -27,9 +27,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** What the source learnt from its server: connect starts the question without waiting, ping asks and waits. */
+/** What the source learns from its server before a write. */
 async function transactionsOf(src: MongoSource): Promise<boolean> {
-  await src.ping();
+  await src.writer.prepare?.();
   return src.writer.transactions;
 }
 

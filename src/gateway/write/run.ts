@@ -59,6 +59,7 @@ export async function runWrite(deps: WriteDeps): Promise<WriteResult> {
     const failed = planned.find((p): p is Extract<Planned, { error: unknown }> => 'error' in p);
     if (failed) throw failed.error;
   }
+  await deps.target.writer.prepare?.();
   if (atomic && planned.length > 1 && !deps.target.writer.transactions) {
     throw new ApiError(
       'bad_request',

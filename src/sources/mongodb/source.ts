@@ -60,8 +60,9 @@ export class MongoSource implements Source {
   private checkExistence = false;
 
   private writeSide?: Writer;
-  /** Whether the server runs transactions: a replica set or mongos, as its `hello` says (connect, ping). */
+  /** Whether the server runs transactions: a replica set or mongos that commits a read in one (learnTransactions). */
   private sessionTransactions = false;
+  private learning?: Promise<void>;
 
   /** Writes on declared columns, in a session transaction where the server has them (docs/writes.md). */
   get writer(): Writer {
@@ -71,6 +72,7 @@ export class MongoSource implements Source {
       coll: (meta) => this.coll(meta),
       wrap: (fn) => this.wrap(fn),
       client: () => this.getClient(),
+      learnTransactions: () => this.learnTransactions(),
       transactions: () => this.sessionTransactions,
     }));
   }
@@ -92,9 +94,17 @@ export class MongoSource implements Source {
   }
 
   async connect(): Promise<void> {
-    // Not awaited: a server down at start must not hold the start up. Until the answer (or a later
-    // ping's) arrives, writes run as on a server without transactions, which is never less safe.
-    void this.learnTransactions().catch(() => {});
+    this.getClient();
+  }
+
+  /**
+   * Before the first write: whether the server runs transactions, asked once (again after a
+   * failure, until it answers). Never fails: a server that cannot be asked counts as one without.
+   */
+  private learnTransactions(): Promise<void> {
+    return (this.learning ??= this.askTransactions().catch(() => {
+      this.learning = undefined;
+    }));
   }
 
   /**
@@ -102,7 +112,7 @@ export class MongoSource implements Source {
    * says so in `hello`, and then a read inside a transaction must work too, since some
    * servers claim a replica set without having transactions (FerretDB with --repl-set-name).
    */
-  private async learnTransactions(): Promise<void> {
+  private async askTransactions(): Promise<void> {
     const client = this.getClient();
     const hello = await client.db('admin').command({ hello: 1 });
     const cluster = typeof hello.setName === 'string' || hello.msg === 'isdbgrid';
@@ -131,7 +141,7 @@ export class MongoSource implements Source {
   }
 
   async ping(): Promise<void> {
-    await this.wrap(() => this.learnTransactions());
+    await this.wrap(() => this.getClient().db(this.opts.database).command({ ping: 1 }));
   }
 
   async introspect(table: string): Promise<TableInfo> {

@@ -22,7 +22,9 @@ interface MongoWriteParts {
   /** Any driver failure as the source's StoreError. */
   wrap<T>(fn: () => Promise<T>): Promise<T>;
   client(): MongoClient;
-  /** Whether the server runs transactions (the source asks it with `hello`). */
+  /** Asks the server whether it runs transactions (once; never fails). */
+  learnTransactions(): Promise<void>;
+  /** What the server said: whether it runs transactions. */
   transactions(): boolean;
 }
 
@@ -63,6 +65,10 @@ export class MongoWriter implements Writer {
 
   get transactions(): boolean {
     return this.parts.transactions();
+  }
+
+  prepare(): Promise<void> {
+    return this.parts.learnTransactions();
   }
 
   async uniqueKeys(table: string): Promise<string[][]> {
