@@ -1,6 +1,9 @@
 // Which tables a PostgreSQL plan reads whole (docs/security.md, "Cost guards"). The plan is the
 // generic one (plan_cache_mode = force_generic_plan), built without the parameter values, so the
-// answer for one caller never depends on how many rows another caller's values match.
+// answer for one caller never depends on how many rows another caller's values match. Without the
+// values the planner may prefer walking the key's index under a LIMIT to an index that fits the
+// filter; a scan whose filter holds a comparison on a column that leads an index is not counted,
+// since an index serves that shape.
 
 /** One node of EXPLAIN (FORMAT JSON, VERBOSE). */
 export interface PgPlanNode {
@@ -40,4 +43,47 @@ export function wholeReads(plan: PgPlanNode): WholeRead[] {
   };
   walk(plan, false);
   return out;
+}
+
+/** The top-level conjuncts of a condition as EXPLAIN prints it: `((a = $1) AND (b > $2))`. */
+function conjuncts(condition: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  const text = unwrap(condition);
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && text.startsWith(' AND ', i)) {
+      out.push(text.slice(start, i));
+      start = i + 5;
+    }
+  }
+  out.push(text.slice(start));
+  return out.map(unwrap);
+}
+
+/** The text without parentheses that enclose all of it. */
+function unwrap(text: string): string {
+  let t = text.trim();
+  while (t.startsWith('(') && closingOf(t) === t.length - 1) t = t.slice(1, -1).trim();
+  return t;
+}
+
+function closingOf(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** Whether a conjunct of `condition` compares a column that leads an index (=, <, >, <=, >=, = ANY). */
+export function servedByIndex(condition: string, indexed: readonly string[]): boolean {
+  return conjuncts(condition).some((c) => {
+    const m = /^\(?(?:[A-Za-z_][\w$]*\.)?"?([^"().\s]+)"?\)?(?:::[\w ]+)?\s*(?:=|<|>|<=|>=)\s/.exec(c);
+    return m !== null && indexed.includes(m[1]!);
+  });
 }

@@ -9,7 +9,7 @@ import { splitTableName, type Scalar, type SqlColumn, type AggregateDialect, typ
 import { SqlSource } from '../sql/source.js';
 import type { FullScan, NativeQuery, StoreLimits } from '../source.js';
 import { fullScanOf, tableRows, type TableFacts } from '../sql/full-scans.js';
-import { wholeReads, type PgPlanNode } from './full-scans.js';
+import { servedByIndex, wholeReads, type PgPlanNode } from './full-scans.js';
 import { cancelOnAbort } from './cancel.js';
 import { pgReason } from './errors.js';
 import type { Writer } from '../write.js';
@@ -244,7 +244,13 @@ export class PostgresSource extends SqlSource<pg.Pool> {
 
   protected async fullScans(native: NativeQuery): Promise<FullScan[]> {
     const reads = wholeReads(await this.genericPlan(native));
-    return Promise.all(reads.map(async (r) => fullScanOf(`${r.schema}.${r.table}`, await this.tableFacts(r.schema, r.table), r.condition)));
+    const judged = await Promise.all(
+      reads.map(async (r) => {
+        const facts = await this.tableFacts(r.schema, r.table);
+        return servedByIndex(r.condition, facts.indexed) ? [] : [fullScanOf(`${r.schema}.${r.table}`, facts, r.condition)];
+      }),
+    );
+    return judged.flat();
   }
 
   /**
