@@ -4,12 +4,15 @@
 // tenant with few rows as for one with many; MongoDB (FerretDB) is judged by listIndexes; a grant's
 // timeout stops a slow statement and answers 504; explain shows each decision; no guard, no change.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startServer, type RunningServer } from '../support/reference.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
-import { createMongoDatabase, pgExec } from '../support/stores.js';
+import { createMongoDatabase, createMysqlDatabase, mysqlExec, pgExec } from '../support/stores.js';
 import { waitFor } from '../support/wait.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -28,6 +31,8 @@ const EVENTS = 3_000;
 
 let priv: PrivatePostgres;
 let mongoDb: Awaited<ReturnType<typeof createMongoDatabase>>;
+let myDb: Awaited<ReturnType<typeof createMysqlDatabase>>;
+let dir: string;
 let srv: RunningServer;
 
 function configYaml(): string {
@@ -42,7 +47,11 @@ sources:
     database: ${mongoDb.name}
     collections:
       events: { columns: { _id: { type: int }, account: { type: int }, kind: { type: text } } }
+  my: { kind: mysql, url: "${myDb.url}" }
+  lite: { kind: sqlite, path: ${JSON.stringify(join(dir, 'lite.db'))} }
 services:
+  myshop: { source: my, tables: [orders] }
+  liteshop: { source: lite, tables: [orders] }
   shop: { source: pg, tables: [orders, small, { name: slow, key: [id] }] }
   docs: { source: mgo, tables: [events] }
   fed:
@@ -66,6 +75,8 @@ roles:
       "shop.*": { read: true, explain: true, aggregate: true, sql: true, maxScanRows: ${MAX_SCAN_ROWS} }
       "docs.*": { read: true, explain: true, maxScanRows: ${MAX_SCAN_ROWS} }
       "fed.*": { read: true, explain: true, maxScanRows: ${MAX_SCAN_ROWS} }
+      "myshop.*": { read: true, maxScanRows: ${MAX_SCAN_ROWS} }
+      "liteshop.*": { read: true, maxScanRows: ${MAX_SCAN_ROWS} }
   tenant: { grants: { "shop.orders": { read: true, rowFilter: "tenant = {claims.tenant}", maxScanRows: ${MAX_SCAN_ROWS} } } }
   regional: { grants: { "shop.orders": { read: true, rowFilter: "region = {claims.region}", maxScanRows: ${MAX_SCAN_ROWS} } } }
   timed: { grants: { "shop.*": { read: true, timeout: 300ms } } }
@@ -74,7 +85,25 @@ roles:
 }
 
 beforeAll(async () => {
-  [priv, mongoDb] = await Promise.all([startPrivatePostgres({ settings: { log_statement: 'all' } }), createMongoDatabase('costguard')]);
+  [priv, mongoDb, myDb] = await Promise.all([
+    startPrivatePostgres({ settings: { log_statement: 'all' } }),
+    createMongoDatabase('costguard'),
+    createMysqlDatabase('costguard'),
+  ]);
+  // The same 3000 orders in MariaDB and SQLite, indexed on customer_id.
+  await mysqlExec(
+    myDb.url,
+    `CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL, region varchar(10) NOT NULL, KEY (customer_id));
+     INSERT INTO orders SELECT seq, seq % 100, concat('r', seq % 7) FROM seq_1_to_3000;
+     ANALYZE TABLE orders;`,
+  );
+  dir = mkdtempSync(join(tmpdir(), 'vg-costguard-'));
+  const lite = new Database(join(dir, 'lite.db'));
+  lite.exec(`CREATE TABLE orders (id integer PRIMARY KEY, customer_id integer NOT NULL, region text NOT NULL);
+     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 3000)
+     INSERT INTO orders SELECT n, n % 100, 'r' || (n % 7) FROM g;
+     CREATE INDEX orders_customer ON orders (customer_id);`);
+  lite.close();
   // 100 tenants of 200 rows each ("big" one of them) and "tiny" with 3: one table of 20003 rows.
   await pgExec(
     priv.url,
@@ -97,7 +126,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await srv?.close();
-  await Promise.allSettled([priv?.stop(), mongoDb?.drop()]);
+  await Promise.allSettled([priv?.stop(), mongoDb?.drop(), myDb?.drop()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function get(path: string, key: string): Promise<{ status: number; body: any }> {
@@ -233,6 +263,18 @@ describe('maxScanRows', () => {
     ]);
     expect(plan.body.explain.queries.some((q: { source: string }) => q.source === 'mgo')).toBe(true);
   });
+
+  for (const service of ['myshop', 'liteshop']) {
+    it(`${service === 'myshop' ? 'MariaDB' : 'SQLite'}: a filter on a column without an index is refused; one on customer_id runs`, async () => {
+      const refused = await get(`/api/v2/${service}/_table/orders?${filter("region = 'r3'")}`, KEYS.guarded);
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.message).toContain('add an index on region');
+      expect(refused.body.error.message).toMatch(/filter on .*customer_id.* \(indexed\)/);
+      const indexed = await get(`/api/v2/${service}/_table/orders?${filter("customer_id = 3 and region = 'r3'")}`, KEYS.guarded);
+      expect(indexed.status).toBe(200);
+      expect(indexed.body.resource.length).toBeGreaterThan(0);
+    });
+  }
 
   it('without a guard nothing changes', async () => {
     const res = await get(`/api/v2/shop/_table/orders?${filter("region = 'r3'")}&limit=10`, KEYS.open);

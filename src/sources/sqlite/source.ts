@@ -132,21 +132,26 @@ export class SqliteSource extends SqlSource<SqliteFile> {
    */
   protected async fullScans(native: NativeQuery): Promise<FullScan[]> {
     const steps = await this.run(`EXPLAIN QUERY PLAN ${native.text}`, native.params);
-    const tables = steps.flatMap((r) => /^SCAN (?:TABLE )?("?)(.+?)\1(?: |$)/.exec(String(r[3]))?.[2] ?? []);
-    const where = native.text.slice(Math.max(0, native.text.indexOf(' WHERE ')));
+    const tables = steps.flatMap((r) => /^SCAN (?:TABLE )?(?:main\.)?([^\s.]+)(?: |$)/.exec(String(r[3]))?.[1] ?? []);
+    const where = /\sWHERE\s(.*?)(?:\sGROUP BY\s|\sORDER BY\s|\sLIMIT\s|$)/s.exec(native.text)?.[1] ?? '';
     return Promise.all(
       [...new Set(tables)].map(async (table) => {
         const [count, columns, indexed] = await Promise.all([
           this.run(`SELECT count(*) FROM ${this.dialect.quoteIdent(table)}`, []),
           this.run('SELECT name FROM pragma_table_info(?)', [table]),
-          this.run('SELECT DISTINCT ii.name FROM pragma_index_list(?) il, pragma_index_info(il.name) ii WHERE ii.seqno = 0', [table]),
+          // The first primary key column leads the table's own order (a rowid) or its key's index.
+          this.run(
+            `SELECT DISTINCT ii.name FROM pragma_index_list(?) il, pragma_index_info(il.name) ii WHERE ii.seqno = 0
+              UNION SELECT name FROM pragma_table_info(?) WHERE pk = 1`,
+            [table, table],
+          ),
         ]);
         const facts = {
           rows: Number(count[0]![0]),
           columns: columns.map((r) => String(r[0])),
           indexed: indexed.map((r) => String(r[0])),
         };
-        return fullScanOf(table, facts, native.text.includes(' WHERE ') ? where : '');
+        return fullScanOf(table, facts, where);
       }),
     );
   }
