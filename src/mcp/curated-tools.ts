@@ -8,7 +8,7 @@ import type { CuratedTool, Gateway, QueryResult } from '../gateway/index.js';
 import { paramSchema } from '../query/tool-schema.js';
 import { AGGREGATE_VIEW_OUTPUT, presentGroups } from './aggregate-tool.js';
 import type { McpCaller } from './caller.js';
-import { registerGatewayTool, textAnswer } from './gateway-tool.js';
+import { registerGatewayTool, textAnswer, type ToolWanted } from './gateway-tool.js';
 import { withCachedJsonSchema } from './schema.js';
 import { presentRows } from './tools.js';
 
@@ -58,8 +58,9 @@ function title(tool: CuratedTool): string {
 }
 
 /** Registers the curated tools this caller may use, in config order. */
-export function registerCuratedTools(server: McpServer, gw: Gateway, caller: McpCaller): void {
+export function registerCuratedTools(server: McpServer, gw: Gateway, caller: McpCaller, wanted: ToolWanted): void {
   for (const tool of gw.curatedTools(caller.identity)) {
+    if (!wanted(tool.name)) continue;
     registerGatewayTool(
       server,
       gw,

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Gateway } from '../gateway/index.js';
 import { parseToolQuery } from '../query/client-query.js';
 import { handleCall, type McpCaller } from './caller.js';
-import { READ_ONLY, registerGatewayTool } from './gateway-tool.js';
+import { READ_ONLY, registerGatewayTool, type ToolWanted } from './gateway-tool.js';
 import { withCachedJsonSchema } from './schema.js';
 
 const EXPORT_URI_PREFIX = 'viewgate://exports/';
@@ -49,8 +49,8 @@ function exportUri(id: string): string {
 }
 
 /** export_view, for a caller with at least one grant that has `export: true`. */
-export function registerExportTool(server: McpServer, gw: Gateway, caller: McpCaller): void {
-  if (gw.exportableViews(caller.identity).length === 0) return;
+export function registerExportTool(server: McpServer, gw: Gateway, caller: McpCaller, wanted: ToolWanted): void {
+  if (!wanted('export_view') || gw.exportableViews(caller.identity).length === 0) return;
   const minutes = gw.exports.ttlMs / 60_000;
   registerGatewayTool(
     server,

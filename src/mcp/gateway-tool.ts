@@ -18,6 +18,9 @@ import type { PlainRow } from './render.js';
 /** Every viewgate tool reads; none changes anything or reaches outside the configured stores. */
 export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 
+/** Which tool names a server registers: every one, or the one its tools/call names (src/mcp/server.ts). */
+export type ToolWanted = (name: string) => boolean;
+
 /** What most tools answer: a text rendering and the structured result. */
 export interface ToolAnswer {
   text: string;

@@ -41,7 +41,8 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
     (ctx) => {
       const caller = ctx.authInfo?.extra?.caller as McpCaller | undefined;
       if (!caller) throw new Error('an MCP request reached the server factory without an identity');
-      return createMcpServer(gateway, caller, prompts, offerFor(ctx.authInfo?.extra?.method as string | undefined));
+      const extra = ctx.authInfo?.extra;
+      return createMcpServer(gateway, caller, prompts, offerFor(extra?.method as string | undefined, extra?.tool as string | undefined));
     },
     { onerror: (err) => app.log.debug({ err }, 'mcp request rejected by the protocol layer') },
   );
@@ -90,7 +91,8 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       const method = rpcMethod(req.body);
       describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity });
       // The server is built for this one message: its method says which tools, resources or prompts it needs.
-      const authInfo: AuthInfo = { token: '', clientId: caller.identity.subject, scopes: [], extra: { caller, method } };
+      const tool = method === 'tools/call' ? rpcToolName(req.body) : undefined;
+      const authInfo: AuthInfo = { token: '', clientId: caller.identity.subject, scopes: [], extra: { caller, method, tool } };
       // A client that disconnects aborts the exchange, and with it the tool call's signal (its store queries stop).
       const request = webRequest(req, clientGone(reply));
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
@@ -229,4 +231,10 @@ function rpcMethod(body: unknown): string | undefined {
   if (Array.isArray(body)) return 'batch';
   const method = (body as { method?: unknown } | null | undefined)?.method;
   return typeof method === 'string' ? method.slice(0, 100) : undefined;
+}
+
+/** The tool a tools/call message names, if it names one as text. */
+function rpcToolName(body: unknown): string | undefined {
+  const name = (body as { params?: { name?: unknown } } | null | undefined)?.params?.name;
+  return typeof name === 'string' ? name : undefined;
 }

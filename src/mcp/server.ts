@@ -6,6 +6,7 @@ import type { Gateway } from '../gateway/index.js';
 import type { McpCaller } from './caller.js';
 import { registerPrompts, type PromptTemplate } from './prompts.js';
 import { registerViewResources } from './resources.js';
+import type { ToolWanted } from './gateway-tool.js';
 import { registerTools } from './tools.js';
 import { registerCuratedTools } from './curated-tools.js';
 import { registerExportResources, registerExportTool } from './exports.js';
@@ -24,6 +25,8 @@ export interface McpOffer {
   tools: boolean;
   resources: boolean;
   prompts: boolean;
+  /** A tools/call names one tool: only it is registered (any tool the caller may not use stays unknown). */
+  tool?: string;
 }
 
 const EVERYTHING: McpOffer = { tools: true, resources: true, prompts: true };
@@ -31,9 +34,11 @@ const EVERYTHING: McpOffer = { tools: true, resources: true, prompts: true };
 /**
  * What a server answering one JSON-RPC message must have registered: a tools/, resources/ or
  * prompts/ request touches only its own kind, so a server built for one such message (an HTTP
- * request) registers only that kind. Any other message (initialize, a batch, completion) gets all.
+ * request) registers only that kind, and for a tools/call only the tool it names. Any other message
+ * (initialize, a batch, completion) gets all.
  */
-export function offerFor(method: string | undefined): McpOffer {
+export function offerFor(method: string | undefined, tool?: string): McpOffer {
+  if (method === 'tools/call' && tool !== undefined) return { tools: true, resources: false, prompts: false, tool };
   if (method?.startsWith('tools/')) return { tools: true, resources: false, prompts: false };
   if (method?.startsWith('resources/')) return { tools: false, resources: true, prompts: false };
   if (method?.startsWith('prompts/')) return { tools: false, resources: false, prompts: true };
@@ -49,9 +54,13 @@ export function createMcpServer(gateway: Gateway, caller: McpCaller, prompts: Pr
       instructions: INSTRUCTIONS,
     },
   );
-  if (offer.tools) registerTools(server, gateway, caller);
-  if (offer.tools) registerExportTool(server, gateway, caller);
-  if (offer.tools) registerCuratedTools(server, gateway, caller);
+  if (offer.tools) {
+    const only = offer.tool;
+    const wanted: ToolWanted = only === undefined ? () => true : (name) => name === only;
+    registerTools(server, gateway, caller, wanted);
+    registerExportTool(server, gateway, caller, wanted);
+    registerCuratedTools(server, gateway, caller, wanted);
+  }
   if (offer.resources) registerViewResources(server, gateway, caller);
   if (offer.resources) registerExportResources(server, gateway, caller);
   if (offer.prompts) registerPrompts(server, prompts, gateway, caller.identity);

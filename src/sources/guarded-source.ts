@@ -73,7 +73,10 @@ export class GuardedSource implements Source {
     const writer = inner.writer;
     if (writer)
       this.writer = {
-        transactions: writer.transactions,
+        // Read at each write: a store may learn whether it has transactions after it starts (MongoDB's hello).
+        get transactions() {
+          return writer.transactions;
+        },
         uniqueKeys: (table) => this.call('introspect', () => writer.uniqueKeys(table)),
         run: (work, options) => this.call('write', () => writer.run(work, options)),
       };

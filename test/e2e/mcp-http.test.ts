@@ -9,6 +9,7 @@ import pg from 'pg';
 import {
   createReferenceStores,
   get,
+  INTERNAL_TOOLS,
   KEYS,
   referenceConfig,
   startServer,
@@ -264,17 +265,7 @@ describe('tools', () => {
 
   it('lists the tools (built-in and curated), read-only annotated, each with an input and an output schema', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([
-      'activity_by_event_type',
-      'aggregate_view',
-      'customer_activity_by_email',
-      'describe_view',
-      'export_view',
-      'list_views',
-      'query_sql',
-      'query_view',
-      'recent_events',
-    ]);
+    expect(tools.map((t) => t.name).sort()).toEqual(INTERNAL_TOOLS);
     for (const t of tools) {
       // export_view makes a new export on every call: read-only, but not idempotent.
       expect(t.annotations).toEqual({

@@ -11,6 +11,7 @@ import { StdioClientTransport as V1Stdio } from '@modelcontextprotocol/sdk/clien
 import {
   createReferenceStores,
   get,
+  INTERNAL_TOOLS,
   KEYS,
   REFERENCE_CONFIG,
   referenceConfig,
@@ -115,17 +116,7 @@ describe.each(TRANSPORTS.flatMap((t) => FLAVOURS.map((f) => [f, t] as const)))('
 
   it("lists the read-only tools the caller's grants allow, with the reference scenario's curated tools", async () => {
     const { tools } = await internal.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([
-      'activity_by_event_type',
-      'aggregate_view',
-      'customer_activity_by_email',
-      'describe_view',
-      'export_view',
-      'list_views',
-      'query_sql',
-      'query_view',
-      'recent_events',
-    ]);
+    expect(tools.map((t) => t.name).sort()).toEqual(INTERNAL_TOOLS);
     const partnerTools = (await partner.client.listTools()).tools.map((t) => t.name).sort();
     expect(partnerTools).toEqual([
       'activity_by_event_type',

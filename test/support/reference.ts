@@ -94,6 +94,19 @@ export async function startServer(config: Config, opts: RuntimeOptions = {}): Pr
 
 export const KEYS = { internal: 'vg_demo_internal_key', partner: 'vg_demo_partner_t2_key', llm: 'vg_demo_llm_t1_key' };
 
+/** The MCP tools the reference scenario's internal role is offered (built-in and curated), sorted. */
+export const INTERNAL_TOOLS = [
+  'activity_by_event_type',
+  'aggregate_view',
+  'customer_activity_by_email',
+  'describe_view',
+  'export_view',
+  'list_views',
+  'query_sql',
+  'query_view',
+  'recent_events',
+];
+
 export async function get(
   url: string,
   headers: Record<string, string> = {},

@@ -61,14 +61,18 @@ export class MongoSource implements Source {
   private readonly facts = new LRUCache<string, Promise<CollectionFacts>>({ max: 1000, ttl: 5 * 60_000 });
 
   private writeSide?: Writer;
+  /** Whether the server runs transactions: a replica set or mongos, as its `hello` says (connect, ping). */
+  private sessionTransactions = false;
 
-  /** Writes on declared columns, without transactions (docs/writes.md). */
+  /** Writes on declared columns, in a session transaction where the server has them (docs/writes.md). */
   get writer(): Writer {
     return (this.writeSide ??= new MongoWriter({
       source: this.name,
       meta: (table) => this.meta(table),
       coll: (meta) => this.coll(meta),
       wrap: (fn) => this.wrap(fn),
+      client: () => this.getClient(),
+      transactions: () => this.sessionTransactions,
     }));
   }
 
@@ -89,7 +93,36 @@ export class MongoSource implements Source {
   }
 
   async connect(): Promise<void> {
-    this.getClient();
+    // Not awaited: a server down at start must not hold the start up. Until the answer (or a later
+    // ping's) arrives, writes run as on a server without transactions, which is never less safe.
+    void this.learnTransactions().catch(() => {});
+  }
+
+  /**
+   * Asks the server whether it runs transactions: a replica set member or mongos with sessions
+   * says so in `hello`, and then a read inside a transaction must work too, since some
+   * servers claim a replica set without having transactions (FerretDB with --repl-set-name).
+   */
+  private async learnTransactions(): Promise<void> {
+    const client = this.getClient();
+    const hello = await client.db('admin').command({ hello: 1 });
+    const cluster = typeof hello.setName === 'string' || hello.msg === 'isdbgrid';
+    this.sessionTransactions = cluster && hello.logicalSessionTimeoutMinutes != null && (await this.readsInTransaction(client));
+  }
+
+  private async readsInTransaction(client: MongoClient): Promise<boolean> {
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      await client.db(this.opts.database).collection('viewgate_transaction_probe').findOne({}, { session });
+      // Committed, not aborted: the driver ignores a failed abort, and a read-only commit changes nothing.
+      await session.commitTransaction();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await session.endSession().catch(() => {});
+    }
   }
 
   async close(): Promise<void> {
@@ -99,7 +132,7 @@ export class MongoSource implements Source {
   }
 
   async ping(): Promise<void> {
-    await this.wrap(() => this.getClient().db(this.opts.database).command({ ping: 1 }));
+    await this.wrap(() => this.learnTransactions());
   }
 
   async introspect(table: string): Promise<TableInfo> {

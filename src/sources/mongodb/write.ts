@@ -1,11 +1,11 @@
 // MongoDB writes (docs/writes.md): declared columns only, each written to its path (a `path` column
 // to its nested field), `_id` generated as an ObjectId when an insert leaves it out (and a 24-hex
 // `_id` stored as an ObjectId). Documents are matched with the read path's filters (a superset,
-// then the exact residual here), then changed by their `_id`s. No transactions (FerretDB 1.x and a
-// standalone mongod have none): a unit of work is its statements one after the other, so the
-// gateway refuses an all-or-nothing batch of more than one record and checks the row filter before
-// it writes.
-import { Binary, Decimal128, ObjectId, type Collection, type Document } from 'mongodb';
+// then the exact residual here), then changed by their `_id`s. On a replica set or a sharded
+// cluster a unit of work is a session transaction; FerretDB 1.x and a standalone mongod have none,
+// so there a unit of work is its statements one after the other: the gateway refuses an
+// all-or-nothing batch of more than one record and checks the row filter before it writes.
+import { Binary, Decimal128, ObjectId, type ClientSession, type Collection, type Document, type MongoClient } from 'mongodb';
 import type { Predicate } from '../../query/predicate.js';
 import type { Row, Value } from '../../values.js';
 import { ConstraintViolation, type Writer, type WriteTx } from '../write.js';
@@ -21,6 +21,9 @@ interface MongoWriteParts {
   coll(meta: CollectionMeta): Collection;
   /** Any driver failure as the source's StoreError. */
   wrap<T>(fn: () => Promise<T>): Promise<T>;
+  client(): MongoClient;
+  /** Whether the server runs transactions (the source asks it with `hello`). */
+  transactions(): boolean;
 }
 
 /** A value of the value model as BSON for a column of this type. */
@@ -56,9 +59,11 @@ function documentOf(meta: CollectionMeta, values: Row): Document {
 }
 
 export class MongoWriter implements Writer {
-  readonly transactions = false;
-
   constructor(private readonly parts: MongoWriteParts) {}
+
+  get transactions(): boolean {
+    return this.parts.transactions();
+  }
 
   async uniqueKeys(table: string): Promise<string[][]> {
     const key = this.parts.meta(table).info.primaryKey;
@@ -66,18 +71,33 @@ export class MongoWriter implements Writer {
   }
 
   async run<T>(work: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return work(new MongoWriteTx(this.parts));
+    if (!this.transactions) return work(new MongoWriteTx(this.parts));
+    const session = this.parts.client().startSession();
+    try {
+      // The driver retries `work` on a transient transaction error; it only reads and writes through tx.
+      return await session.withTransaction(() => work(new MongoWriteTx(this.parts, session)));
+    } finally {
+      await session.endSession();
+    }
   }
 }
 
 class MongoWriteTx implements WriteTx {
-  constructor(private readonly p: MongoWriteParts) {}
+  /** The session options of every command: inside the transaction, or none. */
+  private readonly s: { session?: ClientSession };
+
+  constructor(
+    private readonly p: MongoWriteParts,
+    session?: ClientSession,
+  ) {
+    this.s = session ? { session } : {};
+  }
 
   /** The documents matching `where`: the filter's superset, then the exact residual. */
   private async matching(meta: CollectionMeta, where: Predicate, limit?: number): Promise<Document[]> {
     const c = meta.compiler.truth(where, true);
     const keep = c.exact ? () => true : residualKeeper(meta, where);
-    const docs = await this.p.wrap(() => this.p.coll(meta).find(c.filter).toArray());
+    const docs = await this.p.wrap(() => this.p.coll(meta).find(c.filter, this.s).toArray());
     const kept = docs.filter(keep);
     return limit === undefined ? kept : kept.slice(0, limit);
   }
@@ -91,7 +111,7 @@ class MongoWriteTx implements WriteTx {
     return this.p.wrap(() =>
       this.p
         .coll(meta)
-        .find({ _id: { $in: ids } })
+        .find({ _id: { $in: ids } }, this.s)
         .toArray(),
     );
   }
@@ -101,7 +121,7 @@ class MongoWriteTx implements WriteTx {
     const doc = documentOf(meta, values);
     doc._id ??= new ObjectId();
     try {
-      await this.p.coll(meta).insertOne(doc);
+      await this.p.coll(meta).insertOne(doc, this.s);
     } catch (err) {
       // E11000: a unique index (the _id) already holds the value.
       if ((err as { code?: unknown }).code === 11000) throw new ConstraintViolation(this.p.source, 'unique', meta.info.primaryKey[0]);
@@ -116,7 +136,7 @@ class MongoWriteTx implements WriteTx {
     if (docs.length === 0) return [];
     const ids = docs.map((d) => d._id as ObjectId); // (or any other _id a document has)
     const set = Object.fromEntries(Object.entries(values).map(([n, v]) => [meta.compiler.column(n, false).path, encode(meta, n, v)]));
-    await this.p.wrap(() => this.p.coll(meta).updateMany({ _id: { $in: ids } }, { $set: set }));
+    await this.p.wrap(() => this.p.coll(meta).updateMany({ _id: { $in: ids } }, { $set: set }, this.s));
     return this.rows(meta, await this.byIds(meta, ids), returning);
   }
 
@@ -124,7 +144,7 @@ class MongoWriteTx implements WriteTx {
     const meta = this.p.meta(table);
     const docs = await this.matching(meta, where);
     if (docs.length === 0) return [];
-    await this.p.wrap(() => this.p.coll(meta).deleteMany({ _id: { $in: docs.map((d) => d._id as ObjectId) } }));
+    await this.p.wrap(() => this.p.coll(meta).deleteMany({ _id: { $in: docs.map((d) => d._id as ObjectId) } }, this.s));
     return this.rows(meta, docs, returning);
   }
 
