@@ -45,7 +45,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** The newest installed PostgreSQL's bin directory (Debian layout), or `VG_TEST_PG_BIN`. */
-export function postgresBinDir(): string {
+function postgresBinDir(): string {
   if (process.env.VG_TEST_PG_BIN) return process.env.VG_TEST_PG_BIN;
   const base = '/usr/lib/postgresql';
   const versions = existsSync(base)
