@@ -10,6 +10,7 @@ import { runStdio } from './commands/mcp.js';
 import { parseDuration } from './config/schema.js';
 import { parseClaimFlags } from './commands/flags.js';
 import { onSignals } from './shutdown.js';
+import { ConfigReloader, reloadOnSighup } from './reload.js';
 
 const HELP = `viewgate: governed, read-only views over MySQL/MariaDB, PostgreSQL and MongoDB,
 for LLM agents (MCP) and applications (REST).
@@ -51,7 +52,8 @@ const COMMAND_HELP: Record<string, string> = {
   serve: `Usage: viewgate serve --config FILE [--port N] [--host H]
 
 Serves the REST API (/api/v2/...), its OpenAPI document (/api/v2/openapi.json, /docs), MCP over
-HTTP (/mcp) and /healthz, /readyz, /metrics, until SIGTERM or SIGINT.
+HTTP (/mcp) and /healthz, /readyz, /metrics, until SIGTERM or SIGINT. SIGHUP reads the config
+file again and applies it without dropping requests (docs/operations.md, "Reloading the configuration").
 
 ${CONFIG_FLAG}
 ${LISTEN_FLAGS}`,
@@ -193,9 +195,12 @@ const LISTEN_OPTIONS = { port: { type: 'string' }, host: { type: 'string' } } as
 
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, ...LISTEN_OPTIONS } });
-  const config = load(values.config);
-  applyListenFlags(config, values);
-  await startServer(config);
+  const reread = (): Config => {
+    const config = load(values.config);
+    applyListenFlags(config, values);
+    return config;
+  };
+  await startServer(reread(), reread);
   return await new Promise<number>(() => {});
 }
 
@@ -212,10 +217,20 @@ function applyListenFlags(config: Config, values: { port?: string; host?: string
   }
 }
 
-async function startServer(config: Config): Promise<string> {
+/** `reread`: the config file read again, for SIGHUP (src/reload.ts). */
+async function startServer(config: Config, reread: () => Config): Promise<string> {
   const rt = await createRuntime(config);
   const app = await buildServer(rt);
-  (await import('./hub/scheduler.js')).startHubRefresh(app, rt);
+  const { startHubRefresh, startHubScheduler } = await import('./hub/scheduler.js');
+  // The hub's refresh scheduler belongs to a state's sources; a reload that replaces them restarts it.
+  const reloader = new ConfigReloader(rt, {
+    load: reread,
+    timers: startHubRefresh(app, rt),
+    startTimers: (state) => startHubScheduler({ config: state.config, sources: state.sources, log: rt.log }),
+  });
+  app.addHook('onClose', () => reloader.stop());
+  // SIGHUP: read the config file again and swap it in (src/reload.ts).
+  reloadOnSighup(rt, reloader);
   let address: string;
   try {
     address = await app.listen({ host: config.server.host, port: config.server.port });
@@ -331,12 +346,16 @@ async function demo(args: string[]): Promise<number> {
     args,
     options: { config: { type: 'string', short: 'c' }, 'load-only': { type: 'boolean' }, ...LISTEN_OPTIONS },
   });
-  const config = load(values.config);
-  applyListenFlags(config, values);
+  const reread = (): Config => {
+    const config = load(values.config);
+    applyListenFlags(config, values);
+    return config;
+  };
+  const config = reread();
   const { loadDemoData, DEMO_KEYS } = await import('./demo.js');
   await loadDemoData(config, (msg) => process.stderr.write(msg + '\n'));
   if (values['load-only']) return 0;
-  const address = await startServer(config);
+  const address = await startServer(config, reread);
   process.stderr.write(
     `\nviewgate is serving the reference scenario at ${address}\nTry:\n` +
       `  curl -s -H 'X-API-Key: ${DEMO_KEYS.internal}' '${address}/api/v2/crm/_table/customers?limit=3'\n` +

@@ -21,12 +21,30 @@ import { closeRedis, connectRedis } from './ops/redis.js';
 import { ExportStore, type ExportStoreOptions } from './ops/export-store.js';
 import type { BreakerOptions } from './sources/breaker.js';
 import { operatorDetail } from './errors.js';
+import { currentGateway, InFlight } from './current-gateway.js';
+
+/**
+ * What one config builds: its sources, the catalog of its views, the gateway over them and the
+ * drift watch. A config reload (src/reload.ts) builds the next one and swaps it in whole.
+ */
+export interface RuntimeState {
+  readonly config: Config;
+  readonly sources: Sources;
+  readonly catalog: Catalog;
+  /** This state's own gateway; callers use the runtime's, which forwards to the current state's. */
+  readonly gateway: Gateway;
+  readonly drift: DriftWatch;
+  /** Counts this state's unfinished gateway calls, so a reload closes what it replaced only after them. */
+  readonly inFlight: InFlight;
+}
 
 export interface Runtime {
-  config: Config;
-  sources: Sources;
-  catalog: Catalog;
-  gateway: Gateway;
+  /** The current state's (a reload replaces them). */
+  readonly config: Config;
+  readonly sources: Sources;
+  readonly catalog: Catalog;
+  /** Always the current state's gateway: each call runs wholly on the state current when it starts. */
+  readonly gateway: Gateway;
   /** The gateway's; replacing it (e.g. with other JWKS timings) replaces the gateway's. */
   auth: Authenticator;
   audit: Audit;
@@ -37,9 +55,16 @@ export interface Runtime {
   cache: ResponseCache;
   limiter: RateLimiter;
   /** Re-introspects the views' sources (docs/contracts.md, "Drift"); `serve` starts its interval. */
-  drift: DriftWatch;
+  readonly drift: DriftWatch;
   /** The shared Redis connection, when `redis.url` is set. */
   redis?: Redis;
+  readonly state: RuntimeState;
+  /** The sources of `config`; `reuse` names running ones to take over as they are (a reload). */
+  sourcesFor(config: Config, reuse?: ReadonlySet<string>): Sources;
+  /** The state of `config` over `sources`, on this runtime's shared services; `auth` when unchanged. */
+  stateFor(config: Config, sources: Sources, auth?: Authenticator): RuntimeState;
+  /** Makes `next` the current state in one step; returns the one it replaced. */
+  swap(next: RuntimeState): RuntimeState;
   close(): Promise<void>;
 }
 
@@ -63,31 +88,45 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const redis = config.redis.url ? await connectRedis(config.redis.url, log) : undefined;
   const cache = new ResponseCache(redis ? new RedisCacheStore(redis, log) : new MemoryCacheStore(), metrics);
   const limiter = redis ? new RedisRateLimiter(redis, log) : new MemoryRateLimiter();
-  const sources = new Sources(config, { metrics, ...(opts.breaker ? { breaker: opts.breaker } : {}) });
-  await sources.connect();
-  const catalog = new Catalog(config, sources);
-  const auth = new Authenticator(config);
+  const breaker = opts.breaker ? { breaker: opts.breaker } : {};
   const audit = new Audit(config.audit, log, opts.auditSink ?? sinkFor(config, output));
   const exports = new ExportStore(opts.exports);
   const generations = new CacheGenerations(redis, log);
   await generations.start();
   const idempotency = new IdempotencyStore(redis, log);
-  const gateway = new Gateway(config, catalog, { auth, cache, limiter, audit, metrics, log, exports, generations, idempotency });
-  const drift = new DriftWatch(catalog, log, metrics);
-  sources.onReconnect((source) => void drift.recheck(`store "${source}" reconnected`));
+  const shared = { cache, limiter, audit, metrics, log, exports, generations, idempotency };
+  let state: RuntimeState;
+  const sourcesFor = (cfg: Config, reuse?: ReadonlySet<string>): Sources =>
+    new Sources(cfg, { metrics, ...breaker, ...(reuse ? { reuse: { from: state.sources, names: reuse } } : {}) });
+  const stateFor = (cfg: Config, sources: Sources, auth = new Authenticator(cfg)): RuntimeState => {
+    const catalog = new Catalog(cfg, sources);
+    const gateway = new Gateway(cfg, catalog, { auth, ...shared });
+    return { config: cfg, sources, catalog, gateway, drift: new DriftWatch(catalog, log, metrics), inFlight: new InFlight() };
+  };
+  const sources = sourcesFor(config);
+  await sources.connect();
+  state = stateFor(config, sources);
+  sources.onReconnect((source) => void state.drift.recheck(`store "${source}" reconnected`));
   metrics.countAuditFailures(() => audit.failures);
   metrics.countAuditDrops(() => audit.dropped);
   metrics.countOutput(() => output);
+  const gateway = currentGateway(() => state);
   return {
-    config,
-    sources,
-    catalog,
+    get config() {
+      return state.config;
+    },
+    get sources() {
+      return state.sources;
+    },
+    get catalog() {
+      return state.catalog;
+    },
     gateway,
     get auth() {
-      return gateway.auth;
+      return state.gateway.auth;
     },
     set auth(replacement: Authenticator) {
-      gateway.auth = replacement;
+      state.gateway.auth = replacement;
     },
     audit,
     log,
@@ -95,16 +134,28 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     metrics,
     cache,
     limiter,
-    drift,
+    get drift() {
+      return state.drift;
+    },
     ...(redis ? { redis } : {}),
+    get state() {
+      return state;
+    },
+    sourcesFor,
+    stateFor,
+    swap(next) {
+      const replaced = state;
+      state = next;
+      return replaced;
+    },
     /** Flushes the audit log, then closes the cache, the limiter, Redis and the store pools. */
     async close() {
-      drift.stop();
+      state.drift.stop();
       await audit.close();
       await Promise.allSettled([cache.close(), limiter.close(), generations.close()]);
       if (redis) await closeRedis(redis);
-      await closeHubSessions(sources);
-      await sources.close();
+      await closeHubSessions(state.sources);
+      await state.sources.close();
     },
   };
 }
@@ -113,7 +164,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
  * Builds every view now, so problems show in the log at start rather than on a first request, and
  * returns the grants that do not fit the views (a config to refuse), as one message; '' when none.
  */
-export async function warmViews(rt: Runtime): Promise<string> {
+export async function warmViews(rt: Pick<Runtime, 'catalog' | 'gateway' | 'log'>): Promise<string> {
   const entries = await checkViews(rt.catalog, rt.gateway.policy);
   for (const e of entries) if (e.problem) rt.log.warn({ view: e.id, problem: e.problem }, 'view not available yet');
   const problems = entries.flatMap((e) => e.policy ?? []);

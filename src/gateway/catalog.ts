@@ -117,6 +117,23 @@ export class Catalog {
   }
 
   /**
+   * A config reload (src/reload.ts): takes over these views from the catalog being replaced, as
+   * built and as first built (drift keeps comparing with that), when their settings did not change.
+   */
+  adopt(from: Catalog, ids: Iterable<ViewId>): void {
+    for (const id of ids) {
+      if (!this.builders.has(id)) continue;
+      const view = from.built.get(id);
+      if (view) this.built.set(id, view);
+      const baseline = from.baselines.get(id);
+      if (baseline) this.baselines.set(id, baseline);
+      const drifted = from.drifted.get(id);
+      if (drifted !== undefined) this.drifted.set(id, drifted);
+      if (from.descriptions.has(id)) this.descriptions.set(id, from.descriptions.get(id)!);
+    }
+  }
+
+  /**
    * Whether writes to the view can be served at all, from the config alone: a table of a service
    * bound to one source whose store writes (federated, hub and SQLite views cannot be written).
    */

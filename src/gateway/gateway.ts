@@ -22,7 +22,7 @@ import { CursorCodec, grantFingerprint, queryFingerprint, type CursorBinding, ty
 import { opaqueOrderSecret, opaqueTag, orderOpaquely, type OpaqueOrder } from '../policy/opaque-order.js';
 import { Policy } from '../policy/policy.js';
 import { forbidden, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
-import { ApiError, notFound, requestCancelled } from '../errors.js';
+import { ApiError, badRequest, notFound, requestCancelled } from '../errors.js';
 import { runSql, type SqlRequest, type SqlResult } from './sql/run.js';
 import { formatRows, ROW_FORMATS, type RowFormat } from '../row-formats.js';
 import { ExportStore, type ExportEntry } from '../ops/export-store.js';
@@ -536,6 +536,7 @@ export class Gateway {
     const entry = this.exports.put({
       owner: identity.identityKey,
       view: id,
+      grant: grantFingerprint(access),
       name: `${id}.${extension}`,
       mimeType,
       text: formatRows(format, page.fields, page.rows),
@@ -549,6 +550,10 @@ export class Gateway {
     const entry = this.exports.get(exportId, identity.identityKey);
     if (!entry) throw notFound(`no export "${exportId}" (exports last ${this.exports.ttlMs / 60_000} minutes)`, {});
     notes.view = entry.view;
+    const decided = this.catalog.has(entry.view) ? this.policy.grant(identity.role, entry.view) : undefined;
+    if (!decided || grantFingerprint({ role: identity.role, grantKey: decided.key, grant: decided.grant }) !== entry.grant) {
+      throw badRequest(`export "${exportId}" was made under a grant that has changed since; export the view again`, { view: entry.view });
+    }
     notes.rowCount = entry.rows;
     return entry;
   }

@@ -81,12 +81,14 @@ export interface HubScheduler {
 export function startHubScheduler(rt: HubRuntime): HubScheduler {
   const jobs: RefreshJob[] = [];
   const loaded = new Set<string>();
+  // The sources as they are now: a config reload may give the runtime others while this one runs.
+  const owner = rt.sources;
   for (const mv of materializedViews(rt.config)) {
-    const state = refreshState(rt.sources, mv.id);
-    const session = hubSession(rt.sources, rt.config, mv.hub);
+    const state = refreshState(owner, mv.id);
+    const session = hubSession(owner, rt.config, mv.hub);
     if (!loaded.has(mv.service)) {
       loaded.add(mv.service);
-      loadLastRefreshes(session, mv.service, (v) => refreshState(rt.sources, v)).catch((err: unknown) =>
+      loadLastRefreshes(session, mv.service, (v) => refreshState(owner, v)).catch((err: unknown) =>
         rt.log.warn(
           { service: mv.service, err: operatorDetail(err) },
           'hub: could not read past refreshes (was `viewgate hub apply` run?)',
@@ -113,7 +115,7 @@ export function startHubScheduler(rt: HubRuntime): HubScheduler {
     scheduler,
     async stop() {
       await scheduler.stop();
-      await closeHubSessions(rt.sources);
+      await closeHubSessions(owner);
     },
   };
 }

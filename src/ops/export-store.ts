@@ -22,6 +22,8 @@ export interface ExportEntry {
   readonly owner: string;
   /** The view it was made from (service.view), for the audit record of a read. */
   readonly view: string;
+  /** The fingerprint of the grant it was made under (src/policy/cursor.ts): another grant, and it is not served. */
+  readonly grant: string;
   readonly name: string;
   readonly mimeType: string;
   readonly text: string;

@@ -36,6 +36,8 @@ export class Metrics {
   private readonly outOfContract: Gauge<'view'>;
   private readonly driftChanges: Counter<'view' | 'state'>;
   private readonly deprecatedCalls: Counter<'view' | 'role'>;
+  private readonly configReloads: Counter<'outcome'>;
+  private readonly configReloadOk: Gauge;
   private auditFailureSource: () => number = () => 0;
   private auditDroppedSource: () => number = () => 0;
   private outputSource: () => OutputCounts = () => ({ droppedLogs: new Map(), buffered: 0 });
@@ -161,6 +163,18 @@ export class Metrics {
       labelNames: ['view'],
       registers,
     });
+    this.configReloads = new Counter({
+      name: 'viewgate_config_reloads_total',
+      help: 'Configuration reloads (SIGHUP), by outcome: applied, or refused (the running config kept)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.configReloadOk = new Gauge({
+      name: 'viewgate_config_last_reload_success',
+      help: 'Whether the last configuration reload was applied (1) or refused (0); 1 before any reload',
+      registers,
+    });
+    this.configReloadOk.set(1);
   }
 
   observeRequest(surface: Surface, action: string, view: string | undefined, status: number, seconds: number): void {
@@ -230,5 +244,11 @@ export class Metrics {
 
   async exposition(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** A configuration reload ended: applied, or refused with the running config kept (docs/operations.md). */
+  configReloaded(applied: boolean): void {
+    this.configReloads.inc({ outcome: applied ? 'applied' : 'refused' });
+    this.configReloadOk.set(applied ? 1 : 0);
   }
 }

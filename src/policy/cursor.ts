@@ -93,13 +93,16 @@ function decodeValue(v: unknown): Value {
   throw new Error('bad value');
 }
 
+/** The key without server.cursorSecret: one per process, so a config reload keeps cursors working. */
+const processKey = randomBytes(32);
+
 export class CursorCodec {
   private readonly encKey: Buffer;
   private readonly ivKey: Buffer;
 
   /** `secret`: server.cursorSecret; without one, a random key for this process. */
   constructor(secret: string | undefined) {
-    const ikm = secret === undefined ? randomBytes(32) : Buffer.from(secret, 'utf8');
+    const ikm = secret === undefined ? processKey : Buffer.from(secret, 'utf8');
     const derive = (info: string) => Buffer.from(hkdfSync('sha256', ikm, 'viewgate cursor', info, 32));
     this.encKey = derive('aes-256-gcm key');
     this.ivKey = derive('synthetic iv');

@@ -9,36 +9,51 @@ import { storeDescriptor } from './registry.js';
 export interface SourcesOptions {
   metrics?: StoreMetrics;
   breaker?: BreakerOptions;
+  /** A config reload (src/reload.ts): these sources of the running set are taken over as they are, pool and breaker. */
+  reuse?: { from: Sources; names: ReadonlySet<string> };
+}
+
+/** Stores whose circuit is open, and who hears when one answers again: shared by a set and every set a reload derives from it. */
+class BreakerEvents {
+  readonly reconnectListeners: ((source: string) => void)[] = [];
+  private readonly open = new Set<string>();
+
+  changed(store: string, state: BreakerStateName): void {
+    if (state === 'open') this.open.add(store);
+    if (state === 'closed' && this.open.delete(store)) for (const l of this.reconnectListeners) l(store);
+  }
 }
 
 export class Sources {
   private readonly byName = new Map<string, Source>();
-  private readonly reconnectListeners: ((source: string) => void)[] = [];
-  private readonly open = new Set<string>();
+  private readonly events: BreakerEvents;
+  /** The sources this set made itself (not taken over from the set it replaces). */
+  private readonly made = new Set<string>();
 
   constructor(config: Config, opts: SourcesOptions = {}) {
-    const { metrics } = opts;
+    const { metrics, reuse } = opts;
+    const events = (this.events = reuse?.from.events ?? new BreakerEvents());
     const hooks = {
       onStateChange: (store: string, state: BreakerStateName) => {
         metrics?.breakerChanged(store, state);
-        this.breakerChanged(store, state);
+        events.changed(store, state);
       },
       ...(metrics ? { onReject: metrics.breakerRejected.bind(metrics) } : {}),
     };
     for (const [name, cfg] of Object.entries(config.sources)) {
+      if (reuse?.names.has(name)) {
+        this.byName.set(name, reuse.from.get(name));
+        continue;
+      }
       const breaker = new CircuitBreaker(name, opts.breaker ?? DEFAULT_BREAKER, hooks);
       this.byName.set(name, new GuardedSource(storeDescriptor(cfg.kind).create(name, cfg), breaker, metrics));
+      this.made.add(name);
     }
   }
 
   /** Calls `listener` with a store's name when it answers again after its circuit was open. */
   onReconnect(listener: (source: string) => void): void {
-    this.reconnectListeners.push(listener);
-  }
-
-  private breakerChanged(store: string, state: BreakerStateName): void {
-    if (state === 'open') this.open.add(store);
-    if (state === 'closed' && this.open.delete(store)) for (const l of this.reconnectListeners) l(store);
+    this.events.reconnectListeners.push(listener);
   }
 
   get(name: string): Source {
@@ -51,11 +66,21 @@ export class Sources {
     return [...this.byName.values()];
   }
 
+  /** Connects the sources this set made; those taken over by a reload are connected already. */
   async connect(): Promise<void> {
-    await Promise.all(this.all().map((s) => s.connect()));
+    await Promise.all([...this.made].map((name) => this.get(name).connect()));
   }
 
   async close(): Promise<void> {
     await Promise.allSettled(this.all().map((s) => s.close()));
+  }
+
+  /** Closes the sources `next` does not hold (removed or changed by a reload); `next`'s own stay open. */
+  async closeAllBut(next: Sources): Promise<void> {
+    await Promise.allSettled(
+      this.all()
+        .filter((s) => next.byName.get(s.name) !== s)
+        .map((s) => s.close()),
+    );
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApiError } from '../../src/errors.js';
 import { ExportStore } from '../../src/ops/export-store.js';
 
-const entry = (owner: string, text: string) => ({ owner, view: 's.v', name: 'v.csv', mimeType: 'text/csv', text, rows: 1 });
+const entry = (owner: string, text: string) => ({ owner, view: 's.v', grant: 'g', name: 'v.csv', mimeType: 'text/csv', text, rows: 1 });
 
 describe('ExportStore', () => {
   it('evicts the least recently used entries until a new one fits the byte bound', () => {
