@@ -375,12 +375,14 @@ export class Gateway {
         return { rows: [], fields: governed.fields, explain: { plan: { refusedBy: 'maxScanRows' }, queries: [], ...costGuard }, ...paging };
       }
       if (agg || governed.countOnly) {
-        const plan = await explainGroups(view, governed, access.rowBudget, signal);
+        const plan = await withTimeout(access.costGuard, signal, (s) => explainGroups(view, governed, access.rowBudget, s));
         return { rows: [], fields: governed.fields, explain: { ...plan, ...costGuard }, ...paging };
       }
       const o = governed.opaqueOrder;
       // What runs: with an opaque order, every matching row (the page is cut by the gateway).
-      const plan = await view.engine.explain(o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine, { signal });
+      const explained = o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine;
+      // The embedded engine's explain runs the query: under the grant's timeout too.
+      const plan = await withTimeout(access.costGuard, signal, (s) => view.engine.explain(explained, { signal: s }));
       return { rows: [], fields: governed.fields, explain: { ...plan, ...costGuard }, ...paging };
     }
     await this.refuseCostly(view, governed, access);
