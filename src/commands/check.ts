@@ -11,6 +11,7 @@ import { redactUrl } from '../ops/logger.js';
 import { operatorDetail } from '../errors.js';
 import { nextStep } from './check-hints.js';
 import { writeWarnings } from './write-warnings.js';
+import { keyExpiryWarnings, trustProxyWarnings } from './access-warnings.js';
 
 export interface CheckReport {
   ok: boolean;
@@ -32,6 +33,7 @@ export function configWarnings(config: Config): string[] {
   const out: string[] = [];
   if (a.path !== undefined && a.sink !== 'file') out.push(`audit.path is read only by \`sink: file\`; the sink is "${a.sink}"`);
   if (a.source !== undefined && a.sink !== 'postgres') out.push(`audit.source is read only by \`sink: postgres\`; the sink is "${a.sink}"`);
+  out.push(...keyExpiryWarnings(config), ...trustProxyWarnings(config));
   return out;
 }
 

@@ -1,4 +1,4 @@
-// Loads the YAML config: ${ENV} references, zod validation, cross-references. Every problem is
+// Loads the YAML config: ${ENV} and ${file:PATH} references, zod validation, cross-references. Every problem is
 // reported at once, each with its path in the file and its line.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { storeConfigSpec, type StoreConfigSpec } from './stores.js';
 import { configSchema, embeddedService, hubService, isTableService, tableService, type Config } from './schema.js';
 import { toolProblems } from './tools.js';
+import { FILE_REF_RE, readSecretFile } from './secrets.js';
 
 export interface ConfigProblem {
   path: string;
@@ -102,7 +103,13 @@ export function envReferences(text: string): EnvReference[] {
   return [...found.values()];
 }
 
-/** Replaces ${NAME} and ${NAME:-default} inside string values (never in keys, never re-parsed as YAML). */
+/** `${file:PATH}` or an environment reference, in one pass so that a file's content is never substituted again. */
+const REFERENCE_RE = new RegExp(`${FILE_REF_RE.source}|${ENV_RE.source}`, 'g');
+
+/**
+ * Replaces ${NAME}, ${NAME:-default} and ${file:PATH} inside string values (never in keys, never
+ * re-parsed as YAML).
+ */
 function substituteEnv(
   value: unknown,
   env: NodeJS.ProcessEnv,
@@ -110,7 +117,13 @@ function substituteEnv(
   report: (path: (string | number)[], message: string) => void,
 ): unknown {
   if (typeof value === 'string') {
-    return value.replace(ENV_RE, (_m, name: string, fallback: string | undefined) => {
+    return value.replace(REFERENCE_RE, (_m, file: string | undefined, name: string, fallback: string | undefined) => {
+      if (file !== undefined) {
+        const secret = readSecretFile(file);
+        if ('value' in secret) return secret.value;
+        report(path, secret.problem);
+        return '';
+      }
       const v = env[name];
       if (v !== undefined && v !== '') return v;
       if (fallback !== undefined) return fallback;

@@ -2,6 +2,7 @@
 // errors everywhere: a typo in a security setting must never be ignored.
 import { z } from 'zod';
 import { storeConfigSpec, storeKinds, type StoreConfig } from './stores.js';
+import { cidrList } from './network.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -232,11 +233,34 @@ const service = z.unknown().transform((v, ctx): ServiceShape => {
   return z.NEVER;
 });
 
+const EXPIRY_RE = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * When an API key stops working, in milliseconds since the epoch: a date (`2027-01-01`: the start
+ * of that day, UTC) or an ISO timestamp with its offset (`2027-01-01T12:00:00Z`).
+ */
+const expiry = z.union([z.string(), z.date()]).transform((v, ctx): number => {
+  const text = typeof v === 'string' ? v.trim() : v.toISOString();
+  const m = EXPIRY_RE.exec(text);
+  const day = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
+  const real = day !== undefined && day.getUTCMonth() === Number(m![2]) - 1 && day.getUTCDate() === Number(m![3]);
+  const ms = real ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a date or timestamp; write e.g. 2027-01-01 or 2027-01-01T12:00:00Z` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+// Several keys may share a name (rotation: the old and the new key are one principal, `key:<name>`).
 const apiKey = z.strictObject({
   name: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the sha256 of the key as 64 hex digits (e.g. `printf %s "$KEY" | sha256sum`)'),
   role: roleName,
   claims: z.record(z.string(), z.unknown()).default({}),
+  /** Requests from elsewhere are refused (docs/security.md, "Client addresses"). */
+  allowFrom: cidrList.optional(),
+  expires: expiry.optional(),
 });
 
 const jwt = z.strictObject({
@@ -324,6 +348,8 @@ export const configSchema = z.strictObject({
       metrics: z.strictObject({ public: z.boolean().default(false) }).prefault({}),
       // Seals keyset cursors (docs/security.md "Cursors"); unset: a random key per process.
       cursorSecret: z.string().min(16, 'cursorSecret must be at least 16 characters').optional(),
+      // Peers whose X-Forwarded-For is believed (docs/security.md, "Client addresses").
+      trustProxy: cidrList.optional(),
     })
     .prefault({}),
   engine: z
@@ -365,6 +391,8 @@ export const configSchema = z.strictObject({
       grants: z.record(z.string(), grant).default({}),
       /** May read /metrics (docs/security.md). */
       metrics: z.boolean().default(false),
+      /** Requests from elsewhere are refused (docs/security.md, "Client addresses"). */
+      allowFrom: cidrList.optional(),
     }),
   ),
 });

@@ -21,7 +21,7 @@ import { applyMasks } from '../policy/mask.js';
 import { CursorCodec, grantFingerprint, queryFingerprint, type CursorBinding, type CursorPosition } from '../policy/cursor.js';
 import { opaqueOrderSecret, opaqueTag, orderOpaquely, type OpaqueOrder } from '../policy/opaque-order.js';
 import { Policy } from '../policy/policy.js';
-import { forbidden, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
+import { forbidden, IdentifiedRefusal, type Authenticator, type Credentials, type Identity } from '../policy/identity.js';
 import { ApiError, badRequest, notFound, requestCancelled } from '../errors.js';
 import { runSql, type SqlRequest, type SqlResult } from './sql/run.js';
 import { formatRows, ROW_FORMATS, type RowFormat } from '../row-formats.js';
@@ -160,6 +160,7 @@ export class Gateway {
       // A success after the client left: nobody receives it.
       result = signal?.aborted ? { ok: false, error: requestCancelled() } : { ok: true, value: shown.value };
     } catch (err) {
+      if (err instanceof IdentifiedRefusal) identity = err.identity;
       // A refusal stays what it was; whatever else ends a request whose client left ends it because it left.
       const cancelled = signal?.aborted && !(err instanceof ApiError && err.status < 500);
       result = { ok: false, error: cancelled ? requestCancelled() : toApiError(err, this.services.log, request.requestId) };
@@ -228,7 +229,8 @@ export class Gateway {
     try {
       return { ok: true, identity: await this.auth.authenticate(credentials) };
     } catch (err) {
-      return { ok: false, error: toApiError(err, this.services.log, requestId) };
+      const error = toApiError(err, this.services.log, requestId);
+      return err instanceof IdentifiedRefusal ? { ok: false, error, identity: err.identity } : { ok: false, error };
     }
   }
 

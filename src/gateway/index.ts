@@ -7,6 +7,7 @@ export type * from './request.js';
 export type { QueryResult, ViewDescription, ViewSummary } from './results.js';
 export { deprecationHeaders } from './deprecation.js';
 export { unauthorized, type Credentials, type Identity } from '../policy/identity.js';
+export { LOOPBACK } from '../policy/client-address.js';
 export type { VisibleColumn } from '../policy/caller-schema.js';
 export type { CuratedTool } from '../policy/curated-tools.js';
 export { rateLimitHeaders } from '../ops/rate-limit.js';

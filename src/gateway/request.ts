@@ -140,7 +140,8 @@ export interface Trace {
 
 export type Outcome<V> = { ok: true; value: V; trace: Trace } | { ok: false; error: ApiError; trace: Trace };
 
-export type Authenticated = { ok: true; identity: Identity } | { ok: false; error: ApiError };
+/** A refusal names the identity when the credential was recognised (an expired key, an address not allowed). */
+export type Authenticated = { ok: true; identity: Identity } | { ok: false; error: ApiError; identity?: Identity };
 
 /** A request the pipeline did not run (refused on the way in, or a message that is not a read): one audit record. */
 export interface UnhandledRequest {

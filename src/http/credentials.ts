@@ -1,18 +1,21 @@
 // Credentials as HTTP requests carry them (docs/security.md "Identity"): `X-API-Key` (or
-// DreamFactory's `X-DreamFactory-API-Key`), or `Authorization: Bearer`. Never in the URL.
+// DreamFactory's `X-DreamFactory-API-Key`), or `Authorization: Bearer`. Never in the URL. With them
+// goes where the request comes from (the TCP peer and X-Forwarded-For), for `allowFrom`.
 import type { FastifyRequest } from 'fastify';
 import { unauthorized, type Credentials } from '../gateway/index.js';
 
-export function credentialsFrom(headers: FastifyRequest['headers']): Credentials {
+export function credentialsFrom(req: Pick<FastifyRequest, 'headers' | 'socket'>): Credentials {
+  const { headers } = req;
+  const forwardedFor = headers['x-forwarded-for'];
+  const origin = { ...(req.socket.remoteAddress ? { peer: req.socket.remoteAddress } : {}), ...(forwardedFor ? { forwardedFor } : {}) };
   const key = headers['x-api-key'] ?? headers['x-dreamfactory-api-key'];
-  if (typeof key === 'string' && key !== '') return { apiKey: key };
+  if (typeof key === 'string' && key !== '') return { apiKey: key, origin };
   const authz = headers.authorization;
   if (typeof authz === 'string') {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authz);
-    if (m) return { bearer: m[1]! };
-    return { bearer: '' };
+    return { bearer: m ? m[1]! : '', origin };
   }
-  return {};
+  return { origin };
 }
 
 /**

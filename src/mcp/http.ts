@@ -65,7 +65,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       }
       corsHeaders(reply, origin);
     }
-    const who = await gateway.authenticate(credentialsFrom(req.headers), String(req.id));
+    const who = await gateway.authenticate(credentialsFrom(req), String(req.id));
     if (who.ok) {
       const { identity } = who;
       callers.set(req, { identity, requestId: String(req.id), onAudited: () => markAudited(req) });
@@ -73,6 +73,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       return;
     }
     const e = who.error;
+    if (who.identity) describeForAudit(req, { surface: 'mcp', action: 'connect', identity: who.identity });
     if (e.status !== 401) return sendError(reply, e);
     // The authenticator's challenge (error, error_description) plus where to find the metadata.
     const challenge = (e.headers['WWW-Authenticate'] ?? 'Bearer').replace(/^Bearer\s*/, '').replace(/^realm="[^"]*",?\s*/, '');

@@ -4,7 +4,7 @@
 // audited once (src/mcp/stdio-audit.ts). When start-up fails, the reason is served over the
 // protocol (src/mcp/failed-start.ts), because desktop hosts show what a server says, rarely its stderr.
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
-import type { Credentials, Gateway, Identity } from '../gateway/index.js';
+import { LOOPBACK, type Credentials, type Gateway, type Identity } from '../gateway/index.js';
 import { boundedLines, type RefusedLine } from './stdio-bounds.js';
 import { StdioAudit } from './stdio-audit.js';
 import type { PromptTemplate } from './prompts.js';
@@ -39,12 +39,16 @@ export async function serveFailedStart(reason: string): Promise<void> {
   await handle.close().catch(() => undefined);
 }
 
-/** The assistant's identity from VIEWGATE_API_KEY or VIEWGATE_TOKEN; undefined when neither is set. */
+/**
+ * The assistant's identity from VIEWGATE_API_KEY or VIEWGATE_TOKEN; undefined when neither is set.
+ * It runs on this machine, so it comes from the loopback address (for `allowFrom`).
+ */
 export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials | undefined {
+  const origin = { peer: LOOPBACK };
   const key = env.VIEWGATE_API_KEY?.trim();
-  if (key) return { apiKey: key };
+  if (key) return { apiKey: key, origin };
   const token = env.VIEWGATE_TOKEN?.trim();
-  if (token) return { bearer: token.replace(/^Bearer\s+/i, '') };
+  if (token) return { bearer: token.replace(/^Bearer\s+/i, ''), origin };
   return undefined;
 }
 

@@ -14,11 +14,15 @@
 //   buckets, audit): `key:<name>`, `jwt:<iss>|<subject>`, or for a token without a subject
 //   `jwt:<iss>|#<sha256 of its canonical claims minus exp, iat, nbf, jti>`, so two tenants whose
 //   tokens carry no subject never share one (docs/security.md "Identity key").
+// - An API key past its `expires` is a 401 saying it expired. `allowFrom` on the key and on the
+//   role both apply: a client address outside either is a 403, and so is a request whose address
+//   is unknown (src/policy/client-address.ts). Both refusals name the identity for the audit record.
 import { createHash, hash as sha256Of, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { ApiKeyConfig, Config } from '../config/schema.js';
 import { ApiError } from '../errors.js';
 import { InvalidToken, JwtVerifier, type JwksOptions } from './jwt.js';
+import { AddressList, clientAddress, type Origin } from './client-address.js';
 
 export type Claims = Record<string, unknown>;
 
@@ -37,6 +41,8 @@ export interface Identity {
 export interface Credentials {
   apiKey?: string;
   bearer?: string;
+  /** Where the request comes from; checked against `allowFrom` lists. */
+  origin?: Origin;
 }
 
 export interface AuthenticatorOptions {
@@ -60,8 +66,26 @@ export function forbidden(message: string, context: Record<string, unknown> = {}
   return new ApiError('forbidden', message, context);
 }
 
+/** A refusal of a credential that was recognised: the audit record names whose it was. */
+export class IdentifiedRefusal extends ApiError {
+  constructor(
+    error: ApiError,
+    readonly identity: Identity,
+  ) {
+    super(error.kind, error.message, error.context, error.headers);
+  }
+}
+
+interface KnownKey {
+  hash: Buffer;
+  cfg: ApiKeyConfig;
+  allowFrom?: AddressList;
+}
+
 export class Authenticator {
-  private readonly keys: { hash: Buffer; cfg: ApiKeyConfig }[];
+  private readonly keys: KnownKey[];
+  private readonly roleAllowFrom: Map<string, AddressList>;
+  private readonly trustProxy?: AddressList;
   private readonly roles: Set<string>;
   private readonly jwt?: JwtVerifier;
   private readonly rolePath: string[];
@@ -70,7 +94,15 @@ export class Authenticator {
   private readonly requireSub: boolean;
 
   constructor(config: Config, opts: AuthenticatorOptions = {}) {
-    this.keys = config.auth.apiKeys.map((k) => ({ hash: Buffer.from(k.sha256.toLowerCase(), 'hex'), cfg: k }));
+    this.keys = config.auth.apiKeys.map((k) => ({
+      hash: Buffer.from(k.sha256.toLowerCase(), 'hex'),
+      cfg: k,
+      ...(k.allowFrom ? { allowFrom: new AddressList(k.allowFrom) } : {}),
+    }));
+    this.roleAllowFrom = new Map(
+      Object.entries(config.roles).flatMap(([r, c]) => (c.allowFrom ? [[r, new AddressList(c.allowFrom)]] : [])),
+    );
+    if (config.server.trustProxy) this.trustProxy = new AddressList(config.server.trustProxy);
     this.roles = new Set(Object.keys(config.roles));
     const j = config.auth.jwt;
     this.rolePath = j ? (typeof j.roleClaim === 'string' ? [j.roleClaim] : j.roleClaim) : [];
@@ -81,26 +113,40 @@ export class Authenticator {
   }
 
   async authenticate(creds: Credentials): Promise<Identity> {
-    if (creds.apiKey !== undefined) return this.fromApiKey(creds.apiKey);
-    if (creds.bearer !== undefined) return this.fromToken(creds.bearer);
+    if (creds.apiKey !== undefined) {
+      const { identity, key } = this.fromApiKey(creds.apiKey);
+      if (key.cfg.expires !== undefined && Date.now() >= key.cfg.expires) {
+        throw new IdentifiedRefusal(unauthorized('the API key has expired; ask for a new one'), identity);
+      }
+      this.admit(identity, creds.origin, key.allowFrom);
+      return identity;
+    }
+    if (creds.bearer !== undefined) {
+      const identity = await this.fromToken(creds.bearer);
+      this.admit(identity, creds.origin);
+      return identity;
+    }
     throw unauthorized('a credential is required: send X-API-Key or Authorization: Bearer <token>', '');
   }
 
-  private fromApiKey(key: string): Identity {
+  /** 403 when the client address is outside the key's or the role's `allowFrom` (docs/security.md, "Client addresses"). */
+  private admit(identity: Identity, origin: Origin | undefined, keyList?: AddressList): void {
+    const roleList = this.roleAllowFrom.get(identity.role);
+    if (!keyList && !roleList) return;
+    const address = origin ? clientAddress(origin, this.trustProxy) : undefined;
+    const refused =
+      keyList && !keyList.has(address) ? 'this API key' : roleList && !roleList.has(address) ? `role "${identity.role}"` : undefined;
+    if (refused === undefined) return;
+    throw new IdentifiedRefusal(forbidden(`requests from this client address are not allowed for ${refused}`), identity);
+  }
+
+  private fromApiKey(key: string): { identity: Identity; key: KnownKey } {
     const hash = sha256Of('sha256', key, 'buffer');
-    let found: ApiKeyConfig | undefined;
+    let found: KnownKey | undefined;
     // Compare against every key so the time taken does not tell which one almost matched.
-    for (const k of this.keys) if (timingSafeEqual(hash, k.hash) && !found) found = k.cfg;
+    for (const k of this.keys) if (timingSafeEqual(hash, k.hash) && !found) found = k;
     if (!found) throw unauthorized('the API key is not valid');
-    const principal = `key:${found.name}`;
-    return {
-      subject: principal,
-      identityKey: principal,
-      role: found.role,
-      method: 'api-key',
-      keyName: found.name,
-      claims: { ...found.claims },
-    };
+    return { identity: keyIdentity(found.cfg), key: found };
   }
 
   private async fromToken(token: string): Promise<Identity> {
@@ -154,6 +200,12 @@ export class Authenticator {
       { claim: claimName },
     );
   }
+}
+
+/** The identity an API key names: `key:<name>`, shared by keys of one name (rotation). */
+function keyIdentity(cfg: ApiKeyConfig): Identity {
+  const principal = `key:${cfg.name}`;
+  return { subject: principal, identityKey: principal, role: cfg.role, method: 'api-key', keyName: cfg.name, claims: { ...cfg.claims } };
 }
 
 /** The token's subject: a non-empty string (or a number, as text) in `claim`; undefined otherwise. */

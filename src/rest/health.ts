@@ -32,7 +32,7 @@ export const healthPlugin: FastifyPluginAsync<HealthOptions> = async (app, { gat
   app.get('/metrics', async (req, reply) => {
     reply.header('cache-control', 'no-store');
     if (!gateway.config.server.metrics.public) {
-      const who = await gateway.authorizeMetrics(credentialsFrom(req.headers), String(req.id));
+      const who = await gateway.authorizeMetrics(credentialsFrom(req), String(req.id));
       if (!who.ok) return sendError(reply, who.error);
     }
     const { contentType, text } = await exposition();

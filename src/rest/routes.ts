@@ -113,7 +113,7 @@ function route<O extends Operation, P = Params>(
         caller: {
           credentials: () => {
             refuseUrlCredentials(req.query);
-            return credentialsFrom(req.headers);
+            return credentialsFrom(req);
           },
         },
         operation: operation(req),

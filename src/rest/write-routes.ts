@@ -49,7 +49,7 @@ export async function registerWriteRoutes(app: FastifyInstance, gateway: Gateway
       caller: {
         credentials: () => {
           refuseUrlCredentials(req.query);
-          return credentialsFrom(req.headers);
+          return credentialsFrom(req);
         },
       },
       operation: {

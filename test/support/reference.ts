@@ -75,11 +75,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, opts: RuntimeOptions = {}): Promise<RunningServer> {
+/** `host`: '::' listens on IPv6 and IPv4 alike (tests of client addresses); `url` stays 127.0.0.1's. */
+export async function startServer(config: Config, opts: RuntimeOptions = {}, host = '127.0.0.1'): Promise<RunningServer> {
   const audit = new MemoryAuditSink();
   const rt = await createRuntime(config, { logger: createLogger('silent'), auditSink: audit, ...opts });
   const app = await buildServer(rt);
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host, port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   return {
     url,
     rt,
