@@ -12,6 +12,8 @@ import { Authenticator } from './policy/identity.js';
 import { Audit, sinkFor, type AuditSink } from './ops/audit.js';
 import { createLogger, redactUrl, type Logger } from './ops/logger.js';
 import { Metrics } from './ops/metrics.js';
+import { Telemetry } from './ops/telemetry.js';
+import { ErrorBudgets } from './ops/slo.js';
 import { BoundedOutput } from './ops/output.js';
 import { MemoryCacheStore, RedisCacheStore, ResponseCache } from './ops/cache.js';
 import { CacheGenerations } from './ops/cache-generations.js';
@@ -52,6 +54,8 @@ export interface Runtime {
   /** Where logs and stdout/stderr audit records go: bounded, never blocking (src/ops/output.ts). */
   output: BoundedOutput;
   metrics: Metrics;
+  /** Traces of requests, when `telemetry` is configured. */
+  telemetry?: Telemetry;
   cache: ResponseCache;
   limiter: RateLimiter;
   /** Re-introspects the views' sources (docs/contracts.md, "Drift"); `serve` starts its interval. */
@@ -89,6 +93,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const cache = new ResponseCache(redis ? new RedisCacheStore(redis, log) : new MemoryCacheStore(), metrics);
   const limiter = redis ? new RedisRateLimiter(redis, log) : new MemoryRateLimiter();
   const breaker = opts.breaker ? { breaker: opts.breaker } : {};
+  if (Object.values(config.services).some((s) => s.slo)) metrics.trackErrorBudgets(new ErrorBudgets(config, metrics.registry));
+  const telemetry = config.telemetry ? new Telemetry(config.telemetry) : undefined;
+  const tracing = telemetry ? { tracing: telemetry } : {};
   const audit = new Audit(config.audit, log, opts.auditSink ?? sinkFor(config, output));
   const exports = new ExportStore(opts.exports);
   const generations = new CacheGenerations(redis, log);
@@ -97,10 +104,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const shared = { cache, limiter, audit, metrics, log, exports, generations, idempotency };
   let state: RuntimeState;
   const sourcesFor = (cfg: Config, reuse?: ReadonlySet<string>): Sources =>
-    new Sources(cfg, { metrics, ...breaker, ...(reuse ? { reuse: { from: state.sources, names: reuse } } : {}) });
+    new Sources(cfg, { metrics, ...breaker, ...tracing, ...(reuse ? { reuse: { from: state.sources, names: reuse } } : {}) });
   const stateFor = (cfg: Config, sources: Sources, auth = new Authenticator(cfg)): RuntimeState => {
     const catalog = new Catalog(cfg, sources);
-    const gateway = new Gateway(cfg, catalog, { auth, ...shared });
+    const gateway = new Gateway(cfg, catalog, { auth, ...shared, ...(telemetry ? { telemetry } : {}) });
     return { config: cfg, sources, catalog, gateway, drift: new DriftWatch(catalog, log, metrics), inFlight: new InFlight() };
   };
   const sources = sourcesFor(config);
@@ -132,6 +139,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     log,
     output,
     metrics,
+    ...(telemetry ? { telemetry } : {}),
     cache,
     limiter,
     get drift() {
@@ -156,6 +164,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       if (redis) await closeRedis(redis);
       await closeHubSessions(state.sources);
       await state.sources.close();
+      await telemetry?.shutdown();
     },
   };
 }

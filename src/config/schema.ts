@@ -182,9 +182,20 @@ const tableEntry = z.union([
   }),
 ]);
 
+/** A service's objectives (docs/operations.md, "Error budgets"): metrics of the budget left and how fast it burns. */
+const slo = z
+  .strictObject({
+    /** Percent of requests that must not fail with a 5xx, e.g. 99.9. */
+    availability: z.number().gt(0).lt(100).optional(),
+    /** 95% of requests must be faster than this. */
+    latencyP95: duration.pipe(z.number().gt(0, 'latencyP95 is more than 0')).optional(),
+  })
+  .refine((o) => o.availability !== undefined || o.latencyP95 !== undefined, 'an slo names availability, latencyP95 or both');
+
 /** A service bound to one source: each table is exposed as a view of the same name. */
 export const tableService = z.strictObject({
   description: z.string().optional(),
+  slo: slo.optional(),
   source: z.string().min(1),
   tables: z.array(tableEntry).min(1),
 });
@@ -198,6 +209,7 @@ const foreignMapping = z.strictObject({
 /** A service of SQL views that viewgate federates itself. */
 export const embeddedService = z.strictObject({
   description: z.string().optional(),
+  slo: slo.optional(),
   engine: z.literal('embedded').default('embedded'),
   source: onlyOn('`source` and `foreign` belong to `engine: hub` services'),
   foreign: onlyOn('`source` and `foreign` belong to `engine: hub` services'),
@@ -207,6 +219,7 @@ export const embeddedService = z.strictObject({
 /** A service of SQL views run by a PostgreSQL hub. */
 export const hubService = z.strictObject({
   description: z.string().optional(),
+  slo: slo.optional(),
   engine: z.literal('hub'),
   source: z.string({ error: 'a hub service names its hub: a postgres source' }).min(1),
   foreign: z.record(z.string(), foreignMapping).optional(),
@@ -374,6 +387,20 @@ export const configSchema = z.strictObject({
   contract: z
     .strictObject({ checkInterval: duration.pipe(z.number().min(100, 'checkInterval is at least 100ms')).default(60_000) })
     .prefault({}),
+  // OpenTelemetry traces over OTLP/HTTP (docs/operations.md, "Traces"); absent: no tracing at all.
+  telemetry: z
+    .strictObject({
+      /** The collector's OTLP/HTTP address; a URL without a path gets /v1/traces. */
+      otlpEndpoint: z.string().url(),
+      serviceName: z.string().min(1).default('viewgate'),
+      /** Sent with every export (e.g. a collector's API key, from ${file:...}). */
+      headers: z.record(z.string(), z.string()).default({}),
+      /** The share of new traces kept; a continued trace follows its caller's sampling decision. */
+      sampleRatio: z.number().min(0).max(1).default(1),
+      /** How long finished spans wait before they are sent together. */
+      exportInterval: duration.pipe(z.number().min(10, 'exportInterval is at least 10ms')).default(5000),
+    })
+    .optional(),
   sources: z.record(name, source),
   services: z.record(name, service),
   auth: z

@@ -38,6 +38,7 @@ import { CacheKeys } from '../ops/cache-key.js';
 import type { Logger } from '../ops/logger.js';
 import { bucketKey, rateLimited, type RateLimiter } from '../ops/rate-limit.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { Telemetry } from '../ops/telemetry.js';
 import { toApiError } from './failure.js';
 import { countAtLeastK, explainGroups, runGroups } from './groups.js';
 import type { Authenticated, GatewayRequest, Operation, Outcome, Present, ResultOf, Trace, UnhandledRequest } from './request.js';
@@ -99,6 +100,8 @@ export interface GatewayServices {
   generations?: CacheGenerations;
   /** Idempotency keys of POST writes (default: a bounded in-memory store). */
   idempotency?: IdempotencyStore;
+  /** Traces of requests (telemetry configured); absent, no span is made. */
+  telemetry?: Telemetry;
 }
 
 export class Gateway {
@@ -143,18 +146,42 @@ export class Gateway {
    * Never throws: a failure is an outcome, and so is a success whose record could not be written
    * when the server fails closed (503).
    */
-  async handle<O extends Operation, V = ResultOf<O>>(request: GatewayRequest<O>, present?: Present<ResultOf<O>, V>): Promise<Outcome<V>> {
+  handle<O extends Operation, V = ResultOf<O>>(request: GatewayRequest<O>, present?: Present<ResultOf<O>, V>): Promise<Outcome<V>> {
+    const t = this.services.telemetry;
+    if (!t) return this.serve(request, present);
+    const attributes = { 'viewgate.surface': request.surface, 'viewgate.action': request.action, 'viewgate.request_id': request.requestId };
+    return t.request(`${request.surface} ${request.action}`, attributes, request.traceparent, async (traceId) => {
+      const outcome = await this.serve(request, present, traceId);
+      const { trace } = outcome;
+      const status = outcome.ok ? trace.status : outcome.error.status;
+      return { result: outcome, end: { status, view: trace.view, role: trace.identity?.role, rowCount: trace.rowCount } };
+    });
+  }
+
+  /** Runs `fn` as one stage of the request, in its own span when the request is traced. */
+  private stage<T>(name: string, fn: () => T): T {
+    const t = this.services.telemetry;
+    return t ? t.stage(name, fn) : fn();
+  }
+
+  private async serve<O extends Operation, V>(
+    request: GatewayRequest<O>,
+    present: Present<ResultOf<O>, V> | undefined,
+    traceId?: string,
+  ): Promise<Outcome<V>> {
     const started = performance.now();
     const notes: TraceNotes = request.view !== undefined ? { view: request.view } : {};
+    if (traceId !== undefined) notes.traceId = traceId;
     const caller = request.caller;
     let identity: Identity | undefined;
     let result: { ok: true; value: V } | { ok: false; error: ApiError };
     let answered: number | undefined;
     const { signal } = request;
     try {
-      identity = 'identity' in caller ? caller.identity : await this.auth.authenticate(caller.credentials());
+      identity =
+        'identity' in caller ? caller.identity : await this.stage('authenticate', () => this.auth.authenticate(caller.credentials()));
       const value = (await this.perform(identity, request.operation, notes, signal)) as ResultOf<O>;
-      const shown = present ? await present(value) : { value: value as unknown as V };
+      const shown = present ? await this.stage('present', () => present(value)) : { value: value as unknown as V };
       if (shown.rowCount !== undefined) notes.rowCount = shown.rowCount;
       answered = shown.status;
       // A success after the client left: nobody receives it.
@@ -163,11 +190,12 @@ export class Gateway {
       if (err instanceof IdentifiedRefusal) identity = err.identity;
       // A refusal stays what it was; whatever else ends a request whose client left ends it because it left.
       const cancelled = signal?.aborted && !(err instanceof ApiError && err.status < 500);
-      result = { ok: false, error: cancelled ? requestCancelled() : toApiError(err, this.services.log, request.requestId) };
+      const log = traceId !== undefined ? this.services.log.child({ traceId }) : this.services.log;
+      result = { ok: false, error: cancelled ? requestCancelled() : toApiError(err, log, request.requestId) };
     }
     const status = result.ok ? 200 : result.error.status;
     const trace = traceOf(request, identity, notes, status, performance.now() - started);
-    const refused = await this.services.audit.recordCall(auditEntryOf(trace));
+    const refused = await this.stage('audit', () => this.services.audit.recordCall(auditEntryOf(trace)));
     if (refused) result = { ok: false, error: refused };
     const answeredStatus = result.ok ? (answered ?? status) : result.error.status;
     const label = this.viewLabel(trace);
@@ -188,20 +216,25 @@ export class Gateway {
         notes.view = operation.view;
         return this.describeView(identity, namedView(operation.view), notes);
       case 'query': {
-        const q = operation.parse();
+        const q = this.stage('parse', () => operation.parse());
         return this.queryView(identity, queriedView(operation.view, q, notes), q, notes, signal);
       }
       case 'get_row': {
-        const q: ClientQuery = { fields: operation.parse().fields };
+        const q: ClientQuery = { fields: this.stage('parse', () => operation.parse()).fields };
         return this.getRow(identity, queriedView(operation.view, q, notes), operation.key, q, notes, signal);
       }
       case 'write':
         notes.view = operation.view;
         return this.write(identity, namedView(operation.view), operation, notes);
       case 'sql':
-        return this.querySql(identity, operation.parse(), notes, signal);
+        return this.querySql(
+          identity,
+          this.stage('parse', () => operation.parse()),
+          notes,
+          signal,
+        );
       case 'export': {
-        const q = operation.parse();
+        const q = this.stage('parse', () => operation.parse());
         return this.exportView(identity, queriedView(operation.view, q, notes), operation.format, q, notes, signal);
       }
       case 'read_export':
@@ -210,7 +243,7 @@ export class Gateway {
         const tool = this.policy.tools.find(identity.role, operation.tool);
         if (!tool) throw notFound(`no tool "${operation.tool}"`, { tool: operation.tool });
         notes.view = tool.view;
-        const { args, cursor } = operation.parse();
+        const { args, cursor } = this.stage('parse', () => operation.parse());
         const q = toolQuery(tool, args, cursor);
         return this.queryView(identity, tool.view, q, notes, signal);
       }
@@ -363,7 +396,7 @@ export class Gateway {
       grant: grantFingerprint(access),
     };
     const after = q.cursor !== undefined ? this.cursors.open(q.cursor, binding) : undefined;
-    const governed = govern(access, identity, view, q, after);
+    const governed = this.stage('govern', () => govern(access, identity, view, q, after));
     notes.fields = governed.fields;
     const agg = governed.aggregate;
     const paging = agg
@@ -399,12 +432,8 @@ export class Gateway {
         (tag !== undefined ? `:after:${tag}` : '') +
         `:gen:${this.generations.token(this.viewSources(view))}`;
       // The load may serve other requests too: the cache stops it once none of them waits.
-      const out = await this.services.cache.getOrLoad(
-        id,
-        key,
-        access.cacheTtl,
-        (load) => this.runTimed(view, governed, access, load),
-        signal,
+      const out = await this.stage('cache', () =>
+        this.services.cache.getOrLoad(id, key, access.cacheTtl!, (load) => this.runTimed(view, governed, access, load), signal),
       );
       page = out.value;
       notes.cache = { hit: out.hit, maxAgeMs: out.maxAgeMs };
@@ -446,7 +475,11 @@ export class Gateway {
   }
 
   /** Steps 3 and 4: the engine, then the masks. */
-  private async run(view: View, governed: GovernedQuery, access: ViewAccess, signal: AbortSignal | undefined): Promise<Page> {
+  private run(view: View, governed: GovernedQuery, access: ViewAccess, signal: AbortSignal | undefined): Promise<Page> {
+    return this.stage('engine', () => this.runEngine(view, governed, access, signal));
+  }
+
+  private async runEngine(view: View, governed: GovernedQuery, access: ViewAccess, signal: AbortSignal | undefined): Promise<Page> {
     if (governed.aggregate || governed.countOnly) {
       const groups = await runGroups(view, governed, access, signal);
       // A group's position is its values in the groups' total order (groupOrder).
@@ -461,7 +494,7 @@ export class Gateway {
     const extra = columns.length > q.columns.length;
     const result = await view.engine.execute(extra ? { ...q, columns, requested: q.columns } : q, { signal });
     const positions = result.rows.map((r) => ({ values: q.orderBy.map((t) => r[t.column] ?? null) }));
-    const rows = applyMasks(extra ? result.rows.map((r) => pick(r, q.columns)) : result.rows, governed.masks);
+    const rows = this.stage('mask', () => applyMasks(extra ? result.rows.map((r) => pick(r, q.columns)) : result.rows, governed.masks));
     return {
       rows,
       positions,
@@ -531,7 +564,9 @@ export class Gateway {
     }
     const limited = await this.admit(identity, access);
     if (limited) notes.rateLimit = limited;
-    const governed = govern(access, identity, view, { ...q, offset: 0, includeCount: false }, undefined, access.maxExportRows);
+    const governed = this.stage('govern', () =>
+      govern(access, identity, view, { ...q, offset: 0, includeCount: false }, undefined, access.maxExportRows),
+    );
     notes.fields = governed.fields;
     await this.refuseCostly(view, governed, access);
     const page = await this.runTimed(view, governed, access, signal);
@@ -567,7 +602,7 @@ export class Gateway {
     const rate = access.rateLimit;
     if (!rate) return undefined;
     // The bucket belongs to the grant that applied (`crm.*` is one bucket for the whole service).
-    const decision = await this.services.limiter.take(bucketKey(identity, access.grantKey), rate);
+    const decision = await this.stage('rate_limit', () => this.services.limiter.take(bucketKey(identity, access.grantKey), rate));
     if (!decision.allowed) {
       this.services.metrics.rateLimitRejected(access.viewId, identity.role);
       throw rateLimited(access.viewId, rate, decision);
@@ -632,7 +667,7 @@ export class Gateway {
         method,
       });
     }
-    const request = operation.parse();
+    const request = this.stage('parse', () => operation.parse());
     const { view, access } = await this.authorize(identity, id);
     if (!view.write)
       throw this.readOnly(id, method, 'its key is not a primary or unique key of the table, so a row cannot be named safely');
@@ -702,7 +737,11 @@ export class Gateway {
    * 503; one whose grants do not fit it is not served (500). The policy's record for the role on
    * the view comes with it.
    */
-  private async authorize(identity: Identity, id: ViewId, notes: TraceNotes = {}): Promise<{ view: View; access: ViewAccess }> {
+  private authorize(identity: Identity, id: ViewId, notes: TraceNotes = {}): Promise<{ view: View; access: ViewAccess }> {
+    return this.stage('authorize', () => this.authorized(identity, id, notes));
+  }
+
+  private async authorized(identity: Identity, id: ViewId, notes: TraceNotes): Promise<{ view: View; access: ViewAccess }> {
     this.readGrant(identity, id);
     const deprecated = this.deprecation(id);
     if (deprecated) {

@@ -100,6 +100,8 @@ export interface GatewayRequest<O extends Operation = Operation> {
    * (docs/operations.md, "Cancelled requests").
    */
   signal?: AbortSignal;
+  /** The caller's W3C `traceparent` header: with telemetry, the request's trace continues it. */
+  traceparent?: string;
 }
 
 /** What the surface made of a result, inside the audited span. */
@@ -133,6 +135,8 @@ export interface Trace {
   readonly rateLimit?: { readonly rate: Rate; readonly decision: RateDecision };
   /** Set when the view read is deprecated: what REST tells in Deprecation, Sunset and Link (docs/contracts.md). */
   readonly deprecation?: Readonly<DeprecationNotice>;
+  /** The request's OpenTelemetry trace id, when telemetry is configured (audit records and logs carry it). */
+  readonly traceId?: string;
   /** The status the request ended with, as handed to the audit log (a fail-closed refusal answers 503 instead). */
   readonly status: number;
   readonly latencyMs: number;

@@ -16,6 +16,8 @@ export interface TraceNotes {
   /** What the audit record keeps of the request when the surface gave no arguments (a write: the keys written). */
   args?: unknown;
   deprecation?: Trace['deprecation'];
+  /** The OpenTelemetry trace id of the request, when it is traced (docs/operations.md, "Traces"). */
+  traceId?: string;
 }
 
 export function traceOf(
@@ -38,6 +40,7 @@ export function traceOf(
     ...(notes.cache ? { cache: Object.freeze({ ...notes.cache }) } : {}),
     ...(notes.rateLimit ? { rateLimit: Object.freeze({ ...notes.rateLimit }) } : {}),
     ...(notes.deprecation ? { deprecation: Object.freeze({ ...notes.deprecation }) } : {}),
+    ...(notes.traceId !== undefined ? { traceId: notes.traceId } : {}),
     status,
     latencyMs,
   });
@@ -56,5 +59,6 @@ export function auditEntryOf(trace: Trace): AuditEntry {
     status: trace.status,
     latencyMs: trace.latencyMs,
     ...(trace.args !== undefined ? { args: trace.args } : {}),
+    ...(trace.traceId !== undefined ? { traceId: trace.traceId } : {}),
   };
 }

@@ -8,6 +8,8 @@ import type { Gateway, Identity, Operation, Outcome, Present, ResultOf } from '.
 export interface McpCaller {
   identity: Identity;
   requestId?: string;
+  /** The W3C `traceparent` of the HTTP request that carries the calls (docs/operations.md, "Traces"). */
+  traceparent?: string;
   /**
    * Told when a call's record was written, with the call's JSON-RPC id, so the message gets no second
    * one (over HTTP src/http/request-audit.ts, over stdio src/mcp/stdio-audit.ts).
@@ -45,6 +47,7 @@ export async function handleCall<O extends Operation, V = ResultOf<O>>(
       args: call.args,
       ...(call.view !== undefined ? { view: call.view } : {}),
       ...(call.signal ? { signal: call.signal } : {}),
+      ...(caller.traceparent !== undefined ? { traceparent: caller.traceparent } : {}),
     },
     present,
   );

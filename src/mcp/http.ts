@@ -23,6 +23,7 @@ import { credentialsFrom } from '../http/credentials.js';
 import { sendError, sendJson } from '../http/envelope.js';
 import { describeForAudit, markAudited } from '../http/request-audit.js';
 import type { McpCaller } from './caller.js';
+import { traceparentOf } from '../http/trace-context.js';
 import { loadPrompts } from './prompts.js';
 import { createMcpServer, offerFor } from './server.js';
 
@@ -68,7 +69,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
     const who = await gateway.authenticate(credentialsFrom(req), String(req.id));
     if (who.ok) {
       const { identity } = who;
-      callers.set(req, { identity, requestId: String(req.id), onAudited: () => markAudited(req) });
+      callers.set(req, { identity, requestId: String(req.id), ...traceparentOf(req.headers), onAudited: () => markAudited(req) });
       describeForAudit(req, { surface: 'mcp', action: 'connect', identity });
       return;
     }

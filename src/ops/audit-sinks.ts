@@ -29,6 +29,8 @@ export interface AuditRecord {
   status: number;
   latencyMs: number;
   args?: unknown;
+  /** The request's OpenTelemetry trace id (telemetry configured). */
+  traceId?: string;
 }
 
 export interface AuditSink {
@@ -161,6 +163,7 @@ const COLUMNS = [
   ['latency_ms', 'double precision'],
   ['args', 'text'],
   ['identity_key', 'text'],
+  ['trace_id', 'text'],
 ] as const;
 
 type Row = (string | number | null)[];
@@ -208,17 +211,19 @@ class PostgresSink extends BatchingSink<Row> {
            id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
            action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
            row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb,
-           identity_key text)`,
+           identity_key text, trace_id text)`,
       )
-      // A table made by an older viewgate lacks identity_key; added only when missing (no ALTER otherwise).
+      // A table made by an older viewgate lacks the later columns; each is added only when missing (no ALTER otherwise).
       .then(() =>
-        this.pool.query(
-          `SELECT 1 FROM information_schema.columns WHERE table_name = 'viewgate_audit' AND column_name = 'identity_key'
-             AND table_schema = ANY (current_schemas(false))`,
+        this.pool.query<{ column_name: string }>(
+          `SELECT column_name FROM information_schema.columns WHERE table_name = 'viewgate_audit'
+             AND column_name IN ('identity_key', 'trace_id') AND table_schema = ANY (current_schemas(false))`,
         ),
       )
       .then(async (r) => {
-        if (r.rowCount === 0) await this.pool.query('ALTER TABLE viewgate_audit ADD COLUMN IF NOT EXISTS identity_key text');
+        const present = new Set(r.rows.map((c) => c.column_name));
+        for (const column of ['identity_key', 'trace_id'].filter((c) => !present.has(c)))
+          await this.pool.query(`ALTER TABLE viewgate_audit ADD COLUMN IF NOT EXISTS ${column} text`);
       })
       .then(
         () => undefined,
@@ -248,6 +253,7 @@ class PostgresSink extends BatchingSink<Row> {
       r.latencyMs,
       r.args === undefined ? null : toJson(r.args),
       r.identityKey ?? null,
+      r.traceId ?? null,
     ];
     return { item: row, bytes: row.reduce<number>((n, v) => n + (typeof v === 'string' ? v.length : 8), 0) };
   }

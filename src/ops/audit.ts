@@ -24,6 +24,7 @@ export interface AuditEntry {
   status: number;
   latencyMs: number;
   args?: unknown;
+  traceId?: string;
 }
 
 /** allow below 400; deny for 401, 403 and 404 (not granted reads as not found); error otherwise. */
@@ -98,6 +99,7 @@ export class Audit {
       status: e.status,
       latencyMs: Math.round(e.latencyMs * 100) / 100,
       ...(e.args !== undefined ? { args: e.args } : {}),
+      ...(e.traceId !== undefined ? { traceId: e.traceId } : {}),
     });
     // Failing open, the answer does not wait for the write (record() never rejects: a failure is
     // logged and counted there); failing closed, it must know the record is written.

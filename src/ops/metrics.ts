@@ -2,6 +2,7 @@
 // in one process (tests, bench) never share series. Label values are bounded: views are configured
 // ids or "-", stores are configured source names, statuses are HTTP codes.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ErrorBudgets } from './slo.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const ROW_BUCKETS = [0, 1, 10, 100, 1_000, 10_000, 100_000];
@@ -41,6 +42,7 @@ export class Metrics {
   private auditFailureSource: () => number = () => 0;
   private auditDroppedSource: () => number = () => 0;
   private outputSource: () => OutputCounts = () => ({ droppedLogs: new Map(), buffered: 0 });
+  private budgets?: ErrorBudgets;
 
   constructor(opts: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -179,6 +181,12 @@ export class Metrics {
 
   observeRequest(surface: Surface, action: string, view: string | undefined, status: number, seconds: number): void {
     this.requests.observe({ surface, action, view: view ?? '-', status: String(status) }, seconds);
+    if (view !== undefined) this.budgets?.observe(view, status, seconds);
+  }
+
+  /** The services' error budgets (src/ops/slo.ts), told of every request to a view. */
+  trackErrorBudgets(budgets: ErrorBudgets): void {
+    this.budgets = budgets;
   }
 
   observeStoreQuery(store: string, op: string, outcome: string, seconds: number, rows?: number): void {

@@ -24,6 +24,7 @@ import { clientGone } from '../http/client-gone.js';
 import { credentialsFrom, refuseUrlCredentials } from '../http/credentials.js';
 import { sendError } from '../http/envelope.js';
 import { markAudited } from '../http/request-audit.js';
+import { traceparentOf } from '../http/trace-context.js';
 import { parseSqlRequest } from '../gateway/sql/request.js';
 import { registerWriteRoutes } from './write-routes.js';
 
@@ -118,6 +119,7 @@ function route<O extends Operation, P = Params>(
         },
         operation: operation(req),
         signal: clientGone(reply),
+        ...traceparentOf(req.headers),
       },
       (result) => otherFormat?.(req, result) ?? bodyOf(req, shape(result), memo?.(result), variant?.(result)),
     );

@@ -10,6 +10,7 @@ import { toJson } from '../values.js';
 import { clientGone } from '../http/client-gone.js';
 import { credentialsFrom, refuseUrlCredentials } from '../http/credentials.js';
 import { sendError } from '../http/envelope.js';
+import { traceparentOf } from '../http/trace-context.js';
 import { markAudited } from '../http/request-audit.js';
 
 type Params = { service: string; view: string; id?: string };
@@ -66,6 +67,7 @@ export async function registerWriteRoutes(app: FastifyInstance, gateway: Gateway
           }),
       },
       signal: clientGone(reply),
+      ...traceparentOf(req.headers),
     });
     markAudited(req);
     reply.header('cache-control', 'no-store');

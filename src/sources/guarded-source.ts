@@ -1,7 +1,8 @@
 // A Source decorator: every round trip goes through the store's circuit breaker and is timed into
 // the store metrics. The wrapped source keeps its own timeouts and pool limits. A read stopped
 // because its client left is no store failure: the breaker lets it pass (it is no StoreError) and
-// the metrics count it as `cancelled`.
+// the metrics count it as `cancelled`. With tracing, each round trip is one span of the request it
+// serves (src/ops/telemetry.ts).
 import type { Pushdown, Predicate } from '../query/predicate.js';
 import type {
   AccessPlan,
@@ -29,6 +30,19 @@ export interface StoreMetrics {
   breakerRejected(store: string): void;
 }
 
+/** Spans of store round trips (src/ops/telemetry.ts's Telemetry); absent when tracing is off. */
+export interface StoreTracing {
+  query<T>(
+    store: { name: string; kind: string },
+    op: string,
+    fn: () => Promise<T>,
+    describe?: (v: T) => { native?: NativeQuery; rows?: number },
+  ): Promise<T>;
+}
+
+/** What a span tells of a result that carries its native query. */
+const scanned = (r: ScanResult | undefined) => (r ? { native: r.native, rows: r.rows.length } : {});
+
 export class GuardedSource implements Source {
   readonly name: string;
   readonly kind: string;
@@ -47,6 +61,7 @@ export class GuardedSource implements Source {
     readonly inner: Source,
     readonly breaker: CircuitBreaker,
     private readonly metrics?: StoreMetrics,
+    private readonly tracing?: StoreTracing,
   ) {
     this.name = inner.name;
     this.kind = inner.kind;
@@ -58,6 +73,7 @@ export class GuardedSource implements Source {
           'scanJoin',
           () => inner.scanJoin!(pd, options),
           (r) => r.rows.length,
+          scanned,
         );
     if (inner.aggregate)
       this.aggregate = (table, pd, options) =>
@@ -66,6 +82,7 @@ export class GuardedSource implements Source {
           'aggregate',
           () => inner.aggregate!(table, pd, options),
           (r) => r?.rows.length ?? 0,
+          scanned,
         );
     // Builds the native query without sending it: no round trip, no breaker.
     if (inner.explainAggregate) this.explainAggregate = (table, pd) => inner.explainAggregate!(table, pd);
@@ -112,13 +129,19 @@ export class GuardedSource implements Source {
       'scan',
       () => this.inner.scan(table, pushdown, options),
       (r) => r.rows.length,
+      scanned,
     );
   }
 
   count(table: string, where?: Predicate, options?: ReadOptions): Promise<number> {
     return (
       this.planned({ op: 'count', table, ...(where ? { where } : {}) }, 0) ??
-      this.call('count', () => this.inner.count(table, where, options))
+      this.call(
+        'count',
+        () => this.inner.count(table, where, options),
+        undefined,
+        () => ({ rows: 1 }),
+      )
     );
   }
 
@@ -151,7 +174,16 @@ export class GuardedSource implements Source {
     })();
   }
 
-  private async call<T>(op: string, fn: () => Promise<T>, rows?: (v: T) => number): Promise<T> {
+  private call<T>(
+    op: string,
+    fn: () => Promise<T>,
+    rows?: (v: T) => number,
+    describe?: (v: T) => { native?: NativeQuery; rows?: number },
+  ): Promise<T> {
+    return this.tracing ? this.tracing.query(this, op, () => this.timed(op, fn, rows), describe) : this.timed(op, fn, rows);
+  }
+
+  private async timed<T>(op: string, fn: () => Promise<T>, rows?: (v: T) => number): Promise<T> {
     const started = performance.now();
     try {
       const v = await this.breaker.run(fn);

@@ -2,7 +2,7 @@
 // the store metrics (src/sources/guarded-source.ts).
 import type { Config } from '../config/schema.js';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerStateName } from './breaker.js';
-import { GuardedSource, type StoreMetrics } from './guarded-source.js';
+import { GuardedSource, type StoreMetrics, type StoreTracing } from './guarded-source.js';
 import type { Source } from './source.js';
 import { storeDescriptor } from './registry.js';
 
@@ -11,6 +11,8 @@ export interface SourcesOptions {
   breaker?: BreakerOptions;
   /** A config reload (src/reload.ts): these sources of the running set are taken over as they are, pool and breaker. */
   reuse?: { from: Sources; names: ReadonlySet<string> };
+  /** Spans of store round trips (telemetry configured). */
+  tracing?: StoreTracing;
 }
 
 /** Stores whose circuit is open, and who hears when one answers again: shared by a set and every set a reload derives from it. */
@@ -31,7 +33,7 @@ export class Sources {
   private readonly made = new Set<string>();
 
   constructor(config: Config, opts: SourcesOptions = {}) {
-    const { metrics, reuse } = opts;
+    const { metrics, reuse, tracing } = opts;
     const events = (this.events = reuse?.from.events ?? new BreakerEvents());
     const hooks = {
       onStateChange: (store: string, state: BreakerStateName) => {
@@ -46,7 +48,7 @@ export class Sources {
         continue;
       }
       const breaker = new CircuitBreaker(name, opts.breaker ?? DEFAULT_BREAKER, hooks);
-      this.byName.set(name, new GuardedSource(storeDescriptor(cfg.kind).create(name, cfg), breaker, metrics));
+      this.byName.set(name, new GuardedSource(storeDescriptor(cfg.kind).create(name, cfg), breaker, metrics, tracing));
       this.made.add(name);
     }
   }

@@ -36,6 +36,20 @@ export interface NativeQuery {
   params: unknown[];
 }
 
+/** How native queries whose `text` writes the client's values inline read with them hidden. */
+const hiddenValues = new WeakMap<NativeQuery, () => string>();
+
+/** Registers `query`'s text with its values hidden, for a store whose text holds them inline (MongoDB). */
+export function withHiddenValues(query: NativeQuery, statement: () => string): NativeQuery {
+  hiddenValues.set(query, statement);
+  return query;
+}
+
+/** The query as a trace may keep it: the text as sent with placeholders, or with its values hidden; never a value. */
+export function statementOf(query: NativeQuery): string {
+  return hiddenValues.get(query)?.() ?? query.text;
+}
+
 export interface ScanResult {
   rows: Row[];
   native: NativeQuery;

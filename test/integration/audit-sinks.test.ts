@@ -63,6 +63,17 @@ async function serveWithSink(config: Config) {
   return { url, rt, logText: () => log };
 }
 
+/** viewgate_audit as an older viewgate made it: the first columns, and `later` ones. */
+function olderAuditTable(url: string, later: string) {
+  return pgExec(
+    url,
+    `CREATE TABLE viewgate_audit (
+       id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
+       action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
+       row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb${later})`,
+  );
+}
+
 const internal = { 'X-API-Key': KEYS.internal };
 const partner = { 'X-API-Key': KEYS.partner };
 
@@ -204,18 +215,54 @@ describe('sinks', () => {
   it('postgres: a table made by an older viewgate (no identity_key) gets the column on first write', async () => {
     const old = await createPgDatabase('audit_old');
     try {
-      await pgExec(
-        old.url,
-        `CREATE TABLE viewgate_audit (
-           id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
-           action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
-           row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb)`,
-      );
+      await olderAuditTable(old.url, '');
       const srv = await serveWithSink(configWith('sink: postgres\nsource: auditdb', old.url));
       expect((await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`, partner)).status).toBe(200);
       await srv.rt.audit.flush();
       const rows = (await pgExec(old.url, 'SELECT subject, identity_key FROM viewgate_audit')).rows;
       expect(rows).toEqual([{ subject: 'key:partner-t2', identity_key: 'key:partner-t2' }]);
+    } finally {
+      for (const s of running.splice(0)) {
+        await s.app.close();
+        await s.rt.close();
+      }
+      await old.drop();
+    }
+  });
+});
+
+describe('trace ids (telemetry configured)', () => {
+  // Spans go to a port nothing listens on: exports fail, requests and records do not care.
+  const traced = (audit: string, url?: string) => {
+    const c = configWith(audit, url);
+    return {
+      ...c,
+      telemetry: { otlpEndpoint: 'http://127.0.0.1:9', serviceName: 'viewgate', headers: {}, sampleRatio: 1, exportInterval: 60_000 },
+    };
+  };
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const traceparent = `00-${traceId}-00f067aa0ba902b7-01`;
+
+  it('file and postgres records carry the trace id the request continued; a table without trace_id gets the column', async () => {
+    const path = join(dir, 'audit-traced.log');
+    const file = await serveWithSink(traced(`sink: file\npath: ${path}`));
+    expect((await get(`${file.url}/api/v2/crm/_table/customers?limit=1`, { ...partner, traceparent })).status).toBe(200);
+    await file.rt.audit.flush();
+    expect(JSON.parse(readFileSync(path, 'utf8').trim())).toMatchObject({ traceId, view: 'crm.customers' });
+
+    const old = await createPgDatabase('audit_traced');
+    try {
+      // The table as the previous viewgate made it: identity_key, no trace_id.
+      await olderAuditTable(old.url, ', identity_key text');
+      const srv = await serveWithSink(traced('sink: postgres\nsource: auditdb', old.url));
+      expect((await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`, { ...partner, traceparent })).status).toBe(200);
+      expect((await get(`${srv.url}/api/v2/crm/_table/customers?limit=1`, partner)).status).toBe(200);
+      await srv.rt.audit.flush();
+      const rows = (await pgExec(old.url, 'SELECT identity_key, trace_id FROM viewgate_audit ORDER BY id')).rows;
+      expect(rows[0]).toEqual({ identity_key: 'key:partner-t2', trace_id: traceId });
+      // Without a traceparent the request starts its own trace.
+      expect(rows[1].trace_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(rows[1].trace_id).not.toBe(traceId);
     } finally {
       for (const s of running.splice(0)) {
         await s.app.close();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Double, ObjectId, Long } from 'mongodb';
 import { StoreError } from '../../src/errors.js';
 import type { OrderTerm, Predicate } from '../../src/query/predicate.js';
-import type { Source } from '../../src/sources/source.js';
+import { statementOf, type Source } from '../../src/sources/source.js';
 import { PostgresSource } from '../../src/sources/postgres/source.js';
 import { MysqlSource } from '../../src/sources/mysql/source.js';
 import { MongoSource, type MongoSourceOptions } from '../../src/sources/mongodb/source.js';
@@ -615,6 +615,16 @@ describe('MongoSource', () => {
       ).native,
     ).toEqual(single);
     expect(await src.count('people', where)).toBe(10);
+  });
+
+  it("gives traces the find with every value hidden, while explain shows the client's values", async () => {
+    const src = make('mgshape', people);
+    const where: Predicate = { op: 'or', args: [cmp('name', '=', 'secret-name'), { op: 'like', column: 'name', pattern: 'sec%' }] };
+    const scanned = await src.scan('people', { columns: ['name'], where, limit: 5 });
+    expect(scanned.native.text).toContain('secret-name');
+    const statement = statementOf(scanned.native);
+    expect(statement).not.toMatch(/secret|sec/);
+    expect(statement).toMatch(/^db\.people\.find\(\{"\$or": \[.*\?.*\]\}, \{"_id": 1, "name": 1\}\)\.limit\(5\)/);
   });
 
   // Regressions found by the differential oracle (test/oracle/regressions.test.ts, "scanned

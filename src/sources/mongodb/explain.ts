@@ -22,6 +22,29 @@ export function shell(v: unknown): string {
     .join(', ')}}`;
 }
 
+/** A filter document as mongosh text with every value as `?` (for traces: the query's shape, never the client's values). */
+export function shape(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(shape).join(', ')}]`;
+  if (
+    v === null ||
+    typeof v !== 'object' ||
+    v instanceof Date ||
+    v instanceof ObjectId ||
+    v instanceof Decimal128 ||
+    v instanceof BSONRegExp
+  )
+    return '?';
+  return `{${Object.entries(v as Document)
+    .map(([k, x]) => `${JSON.stringify(k)}: ${shape(x)}`)
+    .join(', ')}}`;
+}
+
+/** How a text writes the values it holds: as they are (explain) or hidden (traces). */
+interface Literals {
+  doc: (v: unknown) => string;
+  value: (v: Value) => string;
+}
+
 function sqlValue(v: Value): string {
   if (v === null) return 'NULL';
   if (typeof v === 'string') return `'${v.replace(/'/g, "''")}'`;
@@ -30,35 +53,46 @@ function sqlValue(v: Value): string {
   return `'${JSON.stringify(v).replace(/'/g, "''")}'`;
 }
 
+const SHOWN: Literals = { doc: shell, value: sqlValue };
+const HIDDEN: Literals = { doc: shape, value: () => '?' };
+
 /** A predicate as SQL-like text (source column names), for explain. */
-function predicateText(p: Predicate): string {
+function predicateText(p: Predicate, lit: Literals): string {
   switch (p.op) {
     case 'and':
     case 'or':
-      return p.args.length === 0 ? (p.op === 'and' ? 'TRUE' : 'FALSE') : `(${p.args.map(predicateText).join(` ${p.op.toUpperCase()} `)})`;
+      return p.args.length === 0
+        ? p.op === 'and'
+          ? 'TRUE'
+          : 'FALSE'
+        : `(${p.args.map((a) => predicateText(a, lit)).join(` ${p.op.toUpperCase()} `)})`;
     case 'not':
-      return p.arg.op === 'isnull' ? `${p.arg.column} IS NOT NULL` : `NOT ${predicateText(p.arg)}`;
+      return p.arg.op === 'isnull' ? `${p.arg.column} IS NOT NULL` : `NOT ${predicateText(p.arg, lit)}`;
     case 'const':
       return p.value === null ? 'NULL' : p.value ? 'TRUE' : 'FALSE';
     case 'isnull':
       return `${p.column} IS NULL`;
     case 'cmp':
-      return `${p.column} ${p.cmp} ${sqlValue(p.value)}`;
+      return `${p.column} ${p.cmp} ${lit.value(p.value)}`;
     case 'in': {
-      const shown = p.values.slice(0, 8).map(sqlValue).join(', ');
+      const shown = p.values.slice(0, 8).map(lit.value).join(', ');
       return `${p.column} IN (${p.values.length > 8 ? `${shown}, ... ${p.values.length} values` : shown})`;
     }
     case 'like':
-      return `${p.column} LIKE ${sqlValue(p.pattern)}`;
+      return `${p.column} LIKE ${lit.value(p.pattern)}`;
   }
 }
 
-/** The finds of a plan as mongosh text, each on a line, with comments on what runs in process. */
-export function planText(meta: CollectionMeta, pd: Pushdown, plan: Plan, timeoutMs: number): string {
+/**
+ * The finds of a plan as mongosh text, each on a line, with comments on what runs in process;
+ * `hideValues`: every value of the filters as `?` (the statement of a trace).
+ */
+export function planText(meta: CollectionMeta, pd: Pushdown, plan: Plan, timeoutMs: number, hideValues = false): string {
+  const lit = hideValues ? HIDDEN : SHOWN;
   const projection = projectionOf(meta, pd, plan.residual);
   const coll = /^[A-Za-z_][A-Za-z0-9_]*$/.test(meta.name) ? `db.${meta.name}` : `db.getCollection(${JSON.stringify(meta.name)})`;
   const text = (f: Find): string =>
-    `${coll}.find(${shell(f.filter)}, ${shell(projection)})` +
+    `${coll}.find(${lit.doc(f.filter)}, ${shell(projection)})` +
     (f.sort ? `.sort(${shell(f.sort)})` : '') +
     (f.skip ? `.skip(${f.skip})` : '') +
     (f.limit !== undefined ? `.limit(${f.limit})` : '') +
@@ -90,7 +124,7 @@ export function planText(meta: CollectionMeta, pd: Pushdown, plan: Plan, timeout
   }
   if (plan.residual) {
     lines.push(
-      `// residual evaluated in process on each document: ${predicateText(plan.residual)} (SQL three-valued logic; rows where it is TRUE are kept; the filter above is a superset)`,
+      `// residual evaluated in process on each document: ${predicateText(plan.residual, lit)} (SQL three-valued logic; rows where it is TRUE are kept; the filter above is a superset)`,
     );
   }
   if (plan.kind === 'merge') {

@@ -12,6 +12,7 @@ import type { Value } from '../../values.js';
 import {
   takeEverything,
   type AccessPlan,
+  withHiddenValues,
   type AggregatePushdown,
   type NativeQuery,
   type PlannedRead,
@@ -29,7 +30,7 @@ import { collectionScan, type CollectionFacts } from './access-plan.js';
 import type { MongoCollectionDecl } from './columns.js';
 import { columnValue, documentRow } from './decode.js';
 import { mongoReason } from './errors.js';
-import { planText, shell } from './explain.js';
+import { planText, shape, shell } from './explain.js';
 import { ALWAYS, exactly } from './filter.js';
 import { compareKeys, planScan, projectionOf, residualKeeper, sortedDocs, type Find, type Plan } from './read-plan.js';
 import type { Writer } from '../write.js';
@@ -227,8 +228,10 @@ export class MongoSource implements Source {
     const meta = this.meta(table);
     const c = pd.where ? meta.compiler.truth(pd.where, true) : exactly(ALWAYS);
     if (!c.exact) return undefined;
-    const text = `db.${meta.name}.aggregate([{ $match: ${shell(c.filter)} }, { $group: { _id: 1, n: { $sum: 1 } } }])`;
-    return { meta, filter: c.filter, native: { source: this.name, text, params: [] } };
+    const text = (doc: (v: unknown) => string) =>
+      `db.${meta.name}.aggregate([{ $match: ${doc(c.filter)} }, { $group: { _id: 1, n: { $sum: 1 } } }])`;
+    const native = withHiddenValues({ source: this.name, text: text(shell), params: [] }, () => text(shape));
+    return { meta, filter: c.filter, native };
   }
 
   async explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery> {
@@ -382,6 +385,7 @@ export class MongoSource implements Source {
   }
 
   private describe(meta: CollectionMeta, pd: Pushdown, plan: Plan): NativeQuery {
-    return { source: this.name, text: planText(meta, pd, plan, this.timeoutMs), params: [] };
+    const native = { source: this.name, text: planText(meta, pd, plan, this.timeoutMs), params: [] };
+    return withHiddenValues(native, () => planText(meta, pd, plan, this.timeoutMs, true));
   }
 }
