@@ -278,7 +278,11 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
         if (!svc.source) out.push({ path: `services.${svcName}.source`, message: 'a hub service names its hub: a postgres source' });
         else if (!capable(c, svc.source, 'hubHost')) {
           out.push({ path: `services.${svcName}.source`, message: `the hub "${svc.source}" must be a postgres source` });
-        }
+        } else if (c.sources[svc.source]?.roleUrls)
+          out.push({
+            path: `sources.${svc.source}.roleUrls`,
+            message: `hub reads carry the caller's identity already and use the hub's url: remove roleUrls from the hub "${svc.source}"`,
+          });
         for (const [srcName, m] of Object.entries(svc.foreign ?? {})) {
           if (!c.sources[srcName]) out.push({ path: `services.${svcName}.foreign.${srcName}`, message: `unknown source "${srcName}"` });
           void m;
@@ -303,6 +307,11 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
     if (!roles.has(k.role))
       out.push({ path: `auth.apiKeys.${i}.role`, message: `unknown role "${k.role}"; roles are: ${[...roles].join(', ')}` });
   });
+  for (const [srcName, src] of Object.entries(c.sources)) {
+    for (const r of Object.keys(src.roleUrls ?? {}))
+      if (!roles.has(r))
+        out.push({ path: `sources.${srcName}.roleUrls.${r}`, message: `unknown role "${r}"; roles are: ${[...roles].join(', ')}` });
+  }
   const seenKeys = new Set<string>();
   c.auth.apiKeys.forEach((k, i) => {
     if (seenKeys.has(k.sha256.toLowerCase())) out.push({ path: `auth.apiKeys.${i}.sha256`, message: 'the same key hash appears twice' });

@@ -54,8 +54,11 @@ export const storeUrl = z.string().min(1, 'the connection URL is empty (is its e
 /** Connection pool size of a networked store. */
 export const poolSize = z.number().int().min(1).max(1000).default(10);
 
+/** Per role, its own connection URL (docs/security.md, "Identity passthrough"); any kind with a `url`. */
+const perRoleUrls = z.record(roleName, storeUrl).optional();
+
 /** One `sources` entry: validated by the schema its kind registered (src/config/stores.ts). */
-const source = z.looseObject({ kind: z.string() }).transform((entry, ctx): StoreConfig => {
+const source = z.looseObject({ kind: z.string(), roleUrls: perRoleUrls }).transform(({ roleUrls, ...entry }, ctx): StoreConfig => {
   const spec = storeConfigSpec(entry.kind);
   if (!spec) {
     ctx.addIssue({
@@ -70,7 +73,16 @@ const source = z.looseObject({ kind: z.string() }).transform((entry, ctx): Store
     for (const issue of parsed.error.issues) ctx.addIssue({ ...issue });
     return z.NEVER;
   }
-  return parsed.data;
+  if (roleUrls === undefined) return parsed.data;
+  if (!('url' in parsed.data)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['roleUrls'],
+      message: `roleUrls replaces the source's url, and a ${entry.kind} source has none`,
+    });
+    return z.NEVER;
+  }
+  return { ...parsed.data, roleUrls };
 });
 
 const MASK_RE = /^(email|hash|redact|null|partial\(\s*\d+\s*,\s*\d+\s*\))$/;

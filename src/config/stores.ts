@@ -7,6 +7,10 @@ import type { z } from 'zod';
 export interface StoreConfig {
   kind: string;
   description?: string;
+  /** Whether every read carries the caller's identity into the store (a kind whose schema has the key). */
+  passthrough?: boolean;
+  /** Per role, the URL its queries connect with instead of `url` (any kind with a `url`). */
+  roleUrls?: Record<string, string>;
 }
 
 export interface StoreConfigSpec<C extends StoreConfig = StoreConfig> {

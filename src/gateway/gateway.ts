@@ -46,6 +46,7 @@ import type { ExportResult, QueryResult, ViewDescription, ViewSummary } from './
 import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
 import { deprecationNotice, refuseAfterSunset, type DeprecationNotice } from './deprecation.js';
 import { judgeScans, refuseCostly, withTimeout, type ScanDecision } from './cost-guard.js';
+import { withReadContext } from '../sources/read-context.js';
 
 /**
  * The rows of one governed query, as the engine and masks give them (and the cache keeps them),
@@ -118,6 +119,8 @@ export class Gateway {
   private readonly idempotency: IdempotencyStore;
   /** When this config was loaded: a deprecation's `since` when it names none. */
   private readonly loadedAt = Date.now();
+  /** Whether some source takes the caller's identity (docs/security.md, "Identity passthrough"). */
+  private readonly storesTakeIdentity: boolean;
 
   constructor(
     readonly config: Config,
@@ -132,6 +135,7 @@ export class Gateway {
     this.exports = services.exports ?? new ExportStore();
     this.generations = services.generations ?? new CacheGenerations();
     this.idempotency = services.idempotency ?? new IdempotencyStore();
+    this.storesTakeIdentity = Object.values(config.sources).some((s) => s.passthrough === true || s.roleUrls !== undefined);
   }
 
   /** The sources a view reads, for the generation tokens of its cache key; undefined: it may read any. */
@@ -180,8 +184,11 @@ export class Gateway {
     try {
       identity =
         'identity' in caller ? caller.identity : await this.stage('authenticate', () => this.auth.authenticate(caller.credentials()));
-      const value = (await this.perform(identity, request.operation, notes, signal)) as ResultOf<O>;
-      const shown = present ? await this.stage('present', () => present(value)) : { value: value as unknown as V };
+      // present() may read too (an MCP example row): as the same reader.
+      const shown = await this.asReader(identity, traceId, async (who) => {
+        const value = (await this.perform(who, request.operation, notes, signal)) as ResultOf<O>;
+        return present ? await this.stage('present', () => present(value)) : { value: value as unknown as V };
+      });
       if (shown.rowCount !== undefined) notes.rowCount = shown.rowCount;
       answered = shown.status;
       // A success after the client left: nobody receives it.
@@ -202,6 +209,16 @@ export class Gateway {
     if (trace.deprecation && label !== undefined && identity) this.services.metrics.deprecatedViewCalled(label, identity.role);
     this.services.metrics.observeRequest(trace.surface, trace.action, label, answeredStatus, (performance.now() - started) / 1000);
     return { ...result, trace };
+  }
+
+  /**
+   * Runs `fn` with the read context the stores need (src/sources/read-context.ts): only when a
+   * source takes the caller's identity (passthrough, roleUrls) or the request has a trace id.
+   */
+  private asReader<T>(identity: Identity, traceId: string | undefined, fn: (identity: Identity) => Promise<T>): Promise<T> {
+    if (!this.storesTakeIdentity && traceId === undefined) return fn(identity);
+    const context = { ...(this.storesTakeIdentity ? { identity: { role: identity.role, claims: identity.claims } } : {}) };
+    return withReadContext(traceId === undefined ? context : { ...context, traceId }, () => fn(identity));
   }
 
   /** The operation itself, as the verified identity; what it learns goes into the notes. */

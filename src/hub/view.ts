@@ -12,7 +12,8 @@ import { ApiError, StoreError } from '../errors.js';
 import type { Predicate } from '../query/predicate.js';
 import type { HubService } from './services.js';
 import { introspectHubView } from './introspect.js';
-import { hubSession, SET_IDENTITY_SQL, type HubSession } from './passthrough/session.js';
+import { hubSession, type HubSession } from './passthrough/session.js';
+import { SET_IDENTITY_SQL } from '../sources/postgres/passthrough.js';
 import { loadLastRefreshes, refreshState } from './refresh.js';
 
 class HubViewEngine implements ViewEngine {

@@ -2,7 +2,7 @@
 // view and read by every step that needs it: the gateway (schema, limits, explain), govern() (row
 // filters, opaque order), the response cache (cacheTtl, the claims its key holds), the rate limiter
 // (the bucket's grant) and the hub (the rowSecurity it checks claims against).
-import type { Config, GrantConfig, Rate } from '../config/schema.js';
+import { isTableService, type Config, type GrantConfig, type Rate } from '../config/schema.js';
 import type { ViewId } from '../config/view-id.js';
 import type { StoreRowSecurity, View } from '../engine/view.js';
 import { callerSchema, type CallerSchema } from './caller-schema.js';
@@ -54,7 +54,8 @@ export interface ViewAccess {
   readonly storeRowSecurity?: StoreRowSecurity;
   /**
    * The claims the response cache key holds: those the grant's rowFilter and the view's rowSecurity
-   * read, or 'all' for hub views, whose own policies may read any claim (docs/operations.md).
+   * read, or 'all' for hub views and views over passthrough sources, whose own policies may read
+   * any claim (docs/operations.md).
    */
   readonly cacheClaims: readonly (readonly string[])[] | 'all';
   /** What the grant's `write` allows (docs/writes.md); absent: the role may not write the view. */
@@ -81,6 +82,18 @@ function viewRowBudget(config: Config, view: View): number {
 function isHubView(config: Config, view: View): boolean {
   const svc = Object.hasOwn(config.services, view.service) ? config.services[view.service] : undefined;
   return svc !== undefined && 'views' in svc && svc.engine === 'hub';
+}
+
+/**
+ * Whether the view may read a source that gets every claim (`passthrough`), whose own policies may
+ * read any of them: a table service over one, or any SQL view while one is configured (its SQL may
+ * name it).
+ */
+function readsPassthroughSource(config: Config, view: View): boolean {
+  const passthrough = Object.keys(config.sources).filter((name) => config.sources[name]!.passthrough === true);
+  if (passthrough.length === 0) return false;
+  const svc = Object.hasOwn(config.services, view.service) ? config.services[view.service] : undefined;
+  return svc !== undefined && (!isTableService(svc) || passthrough.includes(svc.source));
 }
 
 export function viewAccess(config: Config, filters: ConfigRowFilters, view: View, role: string, decided: DecidingGrant): ViewAccess {
@@ -115,7 +128,10 @@ export function viewAccess(config: Config, filters: ConfigRowFilters, view: View
     ...(storeRowSecurity ? { storeRowSecurity } : {}),
     ...(grant.timeout !== undefined || grant.maxScanRows !== undefined ? { costGuard: costGuardOf(grant) } : {}),
     // The rowSecurity's claims count for exempt roles too: their entries are only split more finely.
-    cacheClaims: isHubView(config, view) ? 'all' : Object.freeze([...(grantFilter?.claims ?? []), ...(rs?.filter.claims ?? [])]),
+    cacheClaims:
+      isHubView(config, view) || readsPassthroughSource(config, view)
+        ? 'all'
+        : Object.freeze([...(grantFilter?.claims ?? []), ...(rs?.filter.claims ?? [])]),
   });
 }
 

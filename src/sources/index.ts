@@ -5,6 +5,8 @@ import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerState
 import { GuardedSource, type StoreMetrics, type StoreTracing } from './guarded-source.js';
 import type { Source } from './source.js';
 import { storeDescriptor } from './registry.js';
+import { RoleRoutedSource } from './role-routed-source.js';
+import type { StoreConfig } from '../config/stores.js';
 
 export interface SourcesOptions {
   metrics?: StoreMetrics;
@@ -24,6 +26,15 @@ class BreakerEvents {
     if (state === 'open') this.open.add(store);
     if (state === 'closed' && this.open.delete(store)) for (const l of this.reconnectListeners) l(store);
   }
+}
+
+/** The store's Source; with roleUrls, one more per listed role, built with its URL (role-routed-source.ts). */
+function createSource(name: string, cfg: StoreConfig): Source {
+  const store = storeDescriptor(cfg.kind);
+  const main = store.create(name, cfg);
+  if (!cfg.roleUrls) return main;
+  const byRole = new Map(Object.entries(cfg.roleUrls).map(([role, url]) => [role, store.create(name, { ...cfg, url } as StoreConfig)]));
+  return new RoleRoutedSource(main, byRole);
 }
 
 export class Sources {
@@ -48,7 +59,7 @@ export class Sources {
         continue;
       }
       const breaker = new CircuitBreaker(name, opts.breaker ?? DEFAULT_BREAKER, hooks);
-      this.byName.set(name, new GuardedSource(storeDescriptor(cfg.kind).create(name, cfg), breaker, metrics, tracing));
+      this.byName.set(name, new GuardedSource(createSource(name, cfg), breaker, metrics, tracing));
       this.made.add(name);
     }
   }

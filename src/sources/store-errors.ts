@@ -1,7 +1,7 @@
 // Maps driver errors to StoreError (503 unreachable, 504 timed out, 502 anything else). Callers see
 // the source's name and what to do; the driver's message (hosts, ports, server text) is kept as the
 // error's detail for the log and `viewgate check`, with passwords from the URL redacted.
-import { StoreError } from '../errors.js';
+import { ApiError, StoreError } from '../errors.js';
 
 export type Reason = StoreError['reason'];
 
@@ -60,6 +60,19 @@ export function redact(text: string, secrets: string[]): string {
 
 /** Decides which StoreError reason a driver error is. */
 export type ErrorClassifier = (e: DriverError) => Reason;
+
+/**
+ * The store refused the query for its credentials' privileges (a table or column they may not read:
+ * roleUrls, passthrough): the caller's 403, without the driver's text (it names the store user and
+ * host). It is no StoreError, so one role's refusals never open the circuit for every role.
+ */
+export function privilegeRefusal(source: string): ApiError {
+  return new ApiError(
+    'forbidden',
+    `store "${source}" refused the query: the credentials used for your role may not read a table or column it names`,
+    { source },
+  );
+}
 
 /** What a caller is told, by reason: no driver text, so no host, port or server message. */
 export const PUBLIC_DETAIL: Record<StoreError['reason'], string> = {

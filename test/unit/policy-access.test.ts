@@ -87,6 +87,30 @@ describe('ViewAccess', () => {
     expect(policy.access('external', hub)!.cacheClaims).toBe('all');
   });
 
+  it('keeps every claim for a view that may read a passthrough source, whose own policies may read any', () => {
+    const withPassthrough = parseConfig(
+      `
+sources:
+  crm: { kind: mysql, url: "mysql://root@127.0.0.1:3306/x" }
+  app: { kind: postgres, url: "postgres://reader@127.0.0.1:5432/x", passthrough: true }
+services:
+  app: { source: app, tables: [items] }
+  crm: { source: crm, tables: [customers] }
+  fed: { views: { v: { sql: "SELECT customer_id, tenant_id FROM crm.customers" } } }
+roles:
+  r: { grants: { "*": { read: true, rowFilter: "tenant_id = {claims.tenant_id}" } } }
+`,
+      'test.yaml',
+      {},
+    );
+    const p = new Policy(withPassthrough);
+    expect(p.access('r', view('app.items'))!.cacheClaims).toBe('all');
+    // An SQL view may name any source: while one passes the identity through, every claim counts.
+    expect(p.access('r', view('fed.v'))!.cacheClaims).toBe('all');
+    // A table service over a store without passthrough keys on what its filters read.
+    expect(p.access('r', view('crm.customers'))!.cacheClaims).toEqual([['tenant_id']]);
+  });
+
   it("leaves a hub view's rowSecurity to the store, which checks the caller's claims against it", () => {
     const a = policy.access('external', hub)!;
     expect(a.rowFilters).toEqual([]);

@@ -1,33 +1,17 @@
-// Identity passthrough (the PostgREST pattern). Every hub read is one READ ONLY transaction:
-//   BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY
-//   SELECT set_config('request.jwt.claims', $1, true), set_config('viewgate.role', $2, true)
-//   <the query, one statement with bound parameters>   (and its count, on the same snapshot)
-//   COMMIT
-// `true` makes both settings local to the transaction, so a pooled connection never carries one
-// caller's identity into the next caller's transaction. A read whose client went away starts no
-// further statement, its running one is cancelled and its connection is discarded.
+// The hub's pool. Every hub read is one READ ONLY transaction (REPEATABLE READ, so a page and its
+// count see one snapshot) that carries the caller's identity and the request's trace id
+// (src/sources/postgres/passthrough.ts, which PostgreSQL sources with `passthrough` share).
 import pg from 'pg';
 import type { Config } from '../../config/schema.js';
 import { requestCancelled, type StoreError } from '../../errors.js';
 import type { NativeQuery } from '../../sources/source.js';
-import { cancelOnAbort } from '../../sources/postgres/cancel.js';
 import { pgReason } from '../../sources/postgres/errors.js';
 import { isPostgresConfig } from '../../sources/postgres/index.js';
+import { inTransaction, readPrelude, type PassthroughIdentity, type TransactionOptions } from '../../sources/postgres/passthrough.js';
+import { currentRead } from '../../sources/read-context.js';
 import { toStoreError, urlSecrets } from '../../sources/store-errors.js';
 
-export interface PassthroughIdentity {
-  role: string;
-  claims: Record<string, unknown>;
-}
-
 export type RunQuery = (q: NativeQuery) => Promise<unknown[][]>;
-
-export const SET_IDENTITY_SQL = "SELECT set_config('request.jwt.claims', $1, true), set_config('viewgate.role', $2, true)";
-
-/** Claims as JSON; a bigint (never from a token, possibly from code) keeps its digits. */
-function claimsJson(claims: Record<string, unknown>): string {
-  return JSON.stringify(claims, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-}
 
 // Raw text for every type, as the PostgreSQL source: the value model decides conversions.
 const RAW_TYPES = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
@@ -73,26 +57,26 @@ export class HubSession {
   }
 
   /**
-   * Runs `work` in a READ ONLY transaction that carries the caller's identity; `signal` aborts when
-   * nobody waits for the answer any more.
+   * Runs `work` in a READ ONLY transaction that carries the caller's identity (and the request's
+   * trace id, when it has one); `signal` aborts when nobody waits for the answer any more.
    */
   async read<T>(identity: PassthroughIdentity | undefined, work: (run: RunQuery) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const traceId = currentRead()?.traceId;
+    const prelude = readPrelude(true, { ...(identity ? { identity } : {}), ...(traceId !== undefined ? { traceId } : {}) });
     return this.transaction(
-      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
-      async (client) => {
-        await client.query(SET_IDENTITY_SQL, [claimsJson(identity?.claims ?? {}), identity?.role ?? '']);
-        return work(async (q) => {
+      { begin: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...(prelude ? { prelude } : {}) },
+      (client) =>
+        work(async (q) => {
           if (signal?.aborted) throw requestCancelled();
           return (await client.query({ text: q.text, values: q.params, rowMode: 'array' })).rows as unknown[][];
-        });
-      },
+        }),
       signal,
     );
   }
 
   /** Calls a hub refresh function in a read-write transaction without the read timeout. */
   async refresh(fn: string): Promise<string | null> {
-    return this.transaction('BEGIN', async (client) => {
+    return this.transaction({ begin: 'BEGIN' }, async (client) => {
       // A refresh may take far longer than a read; an hour bounds one that hangs.
       await client.query("SET LOCAL statement_timeout = '1h'");
       const r = await client.query({ text: `SELECT ${fn}()`, rowMode: 'array' });
@@ -109,38 +93,11 @@ export class HubSession {
     }
   }
 
-  private async transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    let client: pg.PoolClient;
+  private async transaction<T>(options: TransactionOptions, work: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      client = await this.getPool().connect();
+      return await inTransaction(this.getPool(), options, work, signal);
     } catch (err) {
-      throw this.storeError(err);
-    }
-    if (signal?.aborted) {
-      client.release();
-      throw requestCancelled();
-    }
-    const guard = cancelOnAbort(client, signal);
-    let broken: Error | undefined;
-    try {
-      await client.query(begin);
-      const out = await work(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      // A cancelled connection is discarded below, which ends its transaction.
-      if (!guard.cancelled) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (e) {
-          // A connection that cannot roll back is discarded, never handed to the next caller.
-          broken = e as Error;
-        }
-      }
       throw signal?.aborted ? requestCancelled() : this.storeError(err);
-    } finally {
-      guard.done();
-      client.release(broken ?? guard.cancelled);
     }
   }
 

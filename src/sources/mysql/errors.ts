@@ -8,3 +8,8 @@ export function mysqlReason(e: DriverError): Reason {
   if (networkish(e) || e.fatal === true || [1040, 1044, 1045, 1049, 1698].includes(Number(e.errno))) return 'unavailable';
   return 'failed';
 }
+
+/** 1142 table and 1143 column access denied: the store's grants refuse the query. */
+export function mysqlDenied(e: DriverError): boolean {
+  return e.errno === 1142 || e.errno === 1143;
+}

@@ -27,7 +27,7 @@ import { SqlSource } from '../sql/source.js';
 import type { FullScan, NativeQuery, StoreLimits } from '../source.js';
 import { fullScanOf, tableRows, type TableFacts } from '../sql/full-scans.js';
 import { wholeReads } from './full-scans.js';
-import { mysqlReason } from './errors.js';
+import { mysqlDenied, mysqlReason } from './errors.js';
 import type { Writer } from '../write.js';
 import { groupKeys } from '../sql/write.js';
 import { encodeMysql, MYSQL_UNIQUE_KEYS, mysqlConstraint, mysqlWriteConnection, STRICT_SQL_MODE } from './write.js';
@@ -248,6 +248,7 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
   protected readonly placeholders = 'question';
   protected readonly decode = decode;
   protected readonly classify = mysqlReason;
+  protected override readonly denied = mysqlDenied;
   private flavor?: Flavor;
   /** Physical connections that already have the session settings. */
   private readonly ready = new WeakSet<object>();

@@ -8,3 +8,8 @@ export function pgReason(e: DriverError): Reason {
   if (/^(08|28|3D|57P)/.test(code) || code === '53300' || networkish(e)) return 'unavailable';
   return 'failed';
 }
+
+/** SQLSTATE 42501 insufficient_privilege: the store's grants refuse the query. */
+export function pgDenied(e: DriverError): boolean {
+  return e.code === '42501';
+}

@@ -10,6 +10,8 @@ const config = z.strictObject({
   url: storeUrl,
   timeout: duration.default(30_000),
   pool: poolSize,
+  /** Every read carries the caller's claims and role (docs/security.md, "Identity passthrough"). */
+  passthrough: z.boolean().default(false),
   description: z.string().optional(),
 });
 
@@ -23,5 +25,5 @@ export const postgres: StoreDescriptor<PostgresConfig> = {
   kind: 'postgres',
   config,
   capabilities: { hubHost: true, auditSink: true },
-  create: (name, c) => new PostgresSource({ name, url: c.url, timeoutMs: c.timeout, pool: c.pool }),
+  create: (name, c) => new PostgresSource({ name, url: c.url, timeoutMs: c.timeout, pool: c.pool, passthrough: c.passthrough }),
 };

@@ -11,10 +11,13 @@ import type { FullScan, NativeQuery, StoreLimits } from '../source.js';
 import { fullScanOf, tableRows, type TableFacts } from '../sql/full-scans.js';
 import { servedByIndex, wholeReads, type PgPlanNode } from './full-scans.js';
 import { cancelOnAbort } from './cancel.js';
-import { pgReason } from './errors.js';
+import { pgDenied, pgReason } from './errors.js';
 import type { Writer } from '../write.js';
 import { groupKeys } from '../sql/write.js';
 import { encodePg, pgConstraint, pgWriteConnection, PG_UNIQUE_KEYS } from './write.js';
+import { inTransaction, readPrelude } from './passthrough.js';
+import { currentRead } from '../read-context.js';
+import type { SqlSourceOptions } from '../sql/source.js';
 
 export const TYPE_MAP: Record<string, ColumnType> = {
   bool: 'bool',
@@ -180,6 +183,10 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
+async function queryRows(client: pg.ClientBase, text: string, values: unknown[]): Promise<unknown[][]> {
+  return (await client.query({ name: statementName(text), text, values, rowMode: 'array' })).rows as unknown[][];
+}
+
 export class PostgresSource extends SqlSource<pg.Pool> {
   readonly kind = 'postgres';
   readonly limits = POSTGRES_LIMITS;
@@ -187,7 +194,15 @@ export class PostgresSource extends SqlSource<pg.Pool> {
   protected readonly placeholders = 'dollar';
   protected readonly decode = decode;
   protected readonly classify = pgReason;
+  protected override readonly denied = pgDenied;
   private writeSide?: Writer;
+  /** Every read carries the caller's identity (docs/security.md, "Identity passthrough"). */
+  private readonly passthrough: boolean;
+
+  constructor(opts: SqlSourceOptions & { passthrough?: boolean }) {
+    super(opts);
+    this.passthrough = opts.passthrough === true;
+  }
 
   /** Writes in one transaction per unit of work (docs/writes.md). */
   get writer(): Writer {
@@ -221,6 +236,18 @@ export class PostgresSource extends SqlSource<pg.Pool> {
     return pool;
   }
 
+  /**
+   * A read with the caller's identity (passthrough) or the request's trace id runs in a READ ONLY
+   * transaction that sets them first; any other read is the statement alone.
+   */
+  protected override read(text: string, values: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+    const prelude = readPrelude(this.passthrough, currentRead());
+    if (!prelude) return this.run(text, values, signal);
+    return this.run(text, values, signal, (pool) =>
+      inTransaction(pool, { begin: 'BEGIN READ ONLY', prelude, discardOnError: true }, (client) => queryRows(client, text, values), signal),
+    );
+  }
+
   protected async execute(pool: pg.Pool, text: string, values: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
     const client = await pool.connect();
     // Waiting for a pool slot may have outlasted the reader.
@@ -231,7 +258,7 @@ export class PostgresSource extends SqlSource<pg.Pool> {
     const guard = cancelOnAbort(client, signal);
     let failed = false;
     try {
-      return (await client.query({ name: statementName(text), text, values, rowMode: 'array' })).rows as unknown[][];
+      return await queryRows(client, text, values);
     } catch (err) {
       failed = true;
       throw err;

@@ -34,7 +34,7 @@ import {
   type SqlDialect,
   type SqlTable,
 } from './common.js';
-import { toStoreError, urlSecrets, type ErrorClassifier } from '../store-errors.js';
+import { privilegeRefusal, toStoreError, urlSecrets, type DriverError, type ErrorClassifier } from '../store-errors.js';
 import type { Writer } from '../write.js';
 import { SqlWriter, type SqlWriteStore } from './write.js';
 
@@ -44,6 +44,9 @@ export interface SqlSourceOptions {
   timeoutMs?: number;
   pool?: number;
 }
+
+/** Runs one statement on the pool; rows as arrays in select-list order. */
+type Execute<Pool> = (pool: Pool, text: string, params: unknown[], signal?: AbortSignal) => Promise<unknown[][]>;
 
 export abstract class SqlSource<Pool extends { end(): Promise<void> }> implements Source {
   readonly name: string;
@@ -62,6 +65,8 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
   protected abstract readonly placeholders: PlaceholderStyle;
   protected abstract readonly decode: (col: SqlColumn, raw: unknown) => Value;
   protected abstract readonly classify: ErrorClassifier;
+  /** Optional: whether a driver error is the store's grants refusing the query (a 403, src/sources/store-errors.ts). */
+  protected readonly denied?: (e: DriverError) => boolean;
   /** A new pool whose connections get the source's session settings (time zone, statement timeout). */
   protected abstract createPool(): Pool;
   /**
@@ -152,20 +157,20 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
       const column = t.columns.get(c)!;
       return { key: column.name, column };
     });
-    return { rows: this.decodeRows(await this.run(native.text, native.params, options.signal), columns), native };
+    return { rows: this.decodeRows(await this.read(native.text, native.params, options.signal), columns), native };
   }
 
   async scanJoin(pushdown: JoinPushdown, options: ReadOptions = {}): Promise<ScanResult> {
     const tables = await Promise.all(pushdown.tables.map((t) => this.table(t.table)));
     const { native, columns } = buildJoinSelect(pushdown, tables, this.dialect, this.placeholders, this.name);
-    return { rows: this.decodeRows(await this.run(native.text, native.params, options.signal), columns), native };
+    return { rows: this.decodeRows(await this.read(native.text, native.params, options.signal), columns), native };
   }
 
   async aggregate(table: string, pushdown: AggregatePushdown, options: ReadOptions = {}): Promise<ScanResult | undefined> {
     const built = buildAggregate(await this.table(table), pushdown, this.dialect, this.placeholders, this.name);
     if (!built) return undefined;
     const { native, columns } = built;
-    return { rows: this.decodeRows(await this.run(native.text, native.params, options.signal), columns), native };
+    return { rows: this.decodeRows(await this.read(native.text, native.params, options.signal), columns), native };
   }
 
   async explainAggregate(table: string, pushdown: AggregatePushdown): Promise<NativeQuery | undefined> {
@@ -174,7 +179,7 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
 
   async count(table: string, where?: Predicate, options: ReadOptions = {}): Promise<number> {
     const native = buildCount(await this.table(table), where, this.dialect, this.placeholders, this.name);
-    const rows = await this.run(native.text, native.params, options.signal);
+    const rows = await this.read(native.text, native.params, options.signal);
     return Number(rows[0]![0]);
   }
 
@@ -191,18 +196,26 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
    * Runs one statement; any failure, creating the pool included, becomes a StoreError. Once
    * `signal` has aborted, no statement starts and whatever the stopped one ends with is
    * requestCancelled() (PostgreSQL and MySQL report a cancelled statement like a timed-out one).
+   * `execute` replaces the store's own way of running it (a read in a transaction).
    */
-  protected async run(text: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+  protected async run(text: string, params: unknown[], signal?: AbortSignal, execute?: Execute<Pool>): Promise<unknown[][]> {
     if (signal?.aborted) throw requestCancelled();
     let rows: unknown[][];
     try {
-      rows = await this.execute(this.getPool(), text, params, signal);
+      const pool = this.getPool();
+      rows = await (execute ? execute(pool, text, params, signal) : this.execute(pool, text, params, signal));
     } catch (err) {
       if (signal?.aborted) throw requestCancelled();
+      if (this.denied?.(err as DriverError)) throw privilegeRefusal(this.name);
       throw toStoreError(this.name, err, this.classify, this.secrets);
     }
     if (signal?.aborted) throw requestCancelled();
     return rows;
+  }
+
+  /** Runs one statement of a read (scan, join, groups, count); a store that wraps reads overrides it. */
+  protected read(text: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+    return this.run(text, params, signal);
   }
 
   /** The introspected table: `name` as configured, `schema` and `table` as the catalog spells them. */
