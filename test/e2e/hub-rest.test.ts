@@ -16,7 +16,7 @@ import type { Identity } from '../../src/policy/identity.js';
 import { viewIdOf } from '../../src/config/view-id.js';
 import { get, startServer, type RunningServer } from '../support/reference.js';
 import { pgExec } from '../support/stores.js';
-import { createHubStores, HUB_CONFIG, HUB_KEYS, type HubStores } from '../fixtures/hub/stores.js';
+import { applyHub, createHubStores, HUB_CONFIG, HUB_KEYS, type HubStores } from '../fixtures/hub/stores.js';
 
 let stores: HubStores;
 let srv: RunningServer;
@@ -27,13 +27,7 @@ const ordersOf = (rows: { order_id: unknown }[]) => rows.map((r) => r.order_id);
 
 beforeAll(async () => {
   stores = await createHubStores('hubrest');
-  let out = '';
-  const code = await hubCommand(['apply', '--config', HUB_CONFIG, '--admin-url', stores.adminUrl], {
-    out: (t) => (out += t),
-    err: (t) => (out += t),
-    env: { ...process.env, ...stores.env },
-  });
-  if (code !== 0) throw new Error(`hub apply failed: ${out}`);
+  await applyHub(stores);
   srv = await startServer(stores.config());
 });
 

@@ -86,4 +86,28 @@ describe('functions in governed SQL', () => {
       expect(r.body.error.message, s).toContain(name);
     }
   });
+
+  it('date functions refuse an unknown field or unit, naming it and its position', async () => {
+    const day = "('2024-02-2' || a.id)::date";
+    for (const [s, message] of [
+      [
+        `SELECT extract(fortnight FROM ${day}) AS v FROM pg.sql_accounts a`,
+        'line 1, column 16: extract field "fortnight" is not recognized',
+      ],
+      [`SELECT date_part('eon', ${day}) AS v FROM pg.sql_accounts a`, `line 1, column 18: date_part field "eon" is not recognized`],
+      [
+        `SELECT a.id FROM pg.sql_accounts a WHERE date_trunc('dow', ${day}) IS NULL`,
+        'line 1, column 53: date_trunc unit "dow" is not recognized',
+      ],
+      [
+        `SELECT extract(hour FROM ${day}) AS v FROM pg.sql_accounts a`,
+        'line 1, column 16: extract field "hour" is not supported for type date',
+      ],
+      [`SELECT date_trunc(a.name, ${day}) AS v FROM pg.sql_accounts a`, 'the first argument of date_trunc must be a constant text'],
+    ] as const) {
+      const r = await sql('t1', s);
+      expect(r.status, s).toBe(400);
+      expect(r.body.error.message, s).toContain(message);
+    }
+  });
 });

@@ -129,6 +129,35 @@ describe('POST /api/v2/_sql', () => {
     expect(denied.status).toBe(403);
   });
 
+  it('explain shows the whole statement: WITH queries, subqueries in FROM and IN (SELECT ...) with their native queries', async () => {
+    const r = await sql('admin', {
+      sql: `WITH big AS (SELECT a.id, a.name FROM pg.sql_accounts a WHERE a.amount > 10)
+            SELECT b.name, s.body FROM big b
+            JOIN (SELECT n.account_id, n.body FROM my.sql_notes n WHERE n.id > 1) s ON s.account_id = b.id
+            WHERE b.id IN (SELECT x.account_id FROM my.sql_notes x WHERE x.body LIKE '%e%')`,
+      explain: true,
+    });
+    expect(r.status, r.text).toBe(200);
+    const text = r.body.explain.plan.text as string;
+    // Each subquery's own plan, with the native query it sent to its store (the WITH query's and the
+    // FROM subquery's conditions pushed into their scans).
+    const section = (header: string): string => {
+      const at = text.indexOf(`\nSubquery ${header}:\n`);
+      expect(at, `${header} in\n${text}`).toBeGreaterThan(0);
+      const end = text.indexOf('\nSubquery ', at + 1);
+      return text.slice(at, end < 0 ? undefined : end);
+    };
+    expect(section('IN (subquery 1)')).toMatch(
+      /Fetch my \(view\): my\.sql_notes x.*\n(.*\n)*\s+Native queries:\n\s+my: governed scan of my\.sql_notes: SELECT `account_id` .*LIKE/,
+    );
+    expect(section('(subquery).b')).toMatch(
+      /pushed: amount > '10'(.*\n)*\s+Native queries:\n\s+pg: governed scan of pg\.sql_accounts: SELECT .*"amount" > /,
+    );
+    expect(section('(subquery).s')).toMatch(
+      /pushed: id > 1(.*\n)*\s+Native queries:\n\s+my: governed scan of my\.sql_notes: SELECT .*`id` > /,
+    );
+  });
+
   it('bad bodies are 400s naming the problem', async () => {
     expect((await sql('t1', {})).body.error.message).toMatch(/"sql" is required/);
     expect((await sql('t1', { sql: 'SELECT 1', limit: 0 })).body.error.message).toMatch(/"limit" is a positive integer/);

@@ -9,6 +9,7 @@ import { compareValues, type Value } from '../../values.js';
 import type { Expr } from './ast.js';
 import { toText } from './casts.js';
 import { coerce, commonType, finish, resolve, type Typed } from './coercion.js';
+import { DATE_FUNCTIONS, dateCall, evalDateFunction } from './date-functions.js';
 import { dataError } from './errors.js';
 import { ceilDec, divisionByZero, floorDec, formatDec, modDec, parseDec, roundDec, type Dec } from './numeric.js';
 import { comparison } from './operators.js';
@@ -41,6 +42,7 @@ export const SCALAR_FUNCTIONS = [
   'ceil',
   'ceiling',
   'mod',
+  ...DATE_FUNCTIONS,
 ] as const;
 
 type FnExpr = Extract<Expr, { kind: 'fn' }>;
@@ -149,6 +151,10 @@ export function scalarCall(name: string, b: RawNode, loc: number, sub: Sub): Typ
     }
     case 'mod':
       return modCall(args, loc, missing);
+    case 'date_trunc':
+    case 'date_part':
+    case 'extract':
+      return dateCall(name, args, loc, missing);
     default:
       return missing();
   }
@@ -263,6 +269,11 @@ export function evalFunction(e: FnExpr, args: Value[]): Value {
         return (x as bigint) % (y as bigint);
       }
       return formatDec(modDec(parseDec(x as string), parseDec(y as string)));
+    case 'date_trunc':
+    case 'date_part':
+    case 'extract':
+    case 'extract_date':
+      return evalDateFunction(e.fn, x as string, y as string);
     default:
       throw new Error(`evalFunction: unknown function ${e.fn}`);
   }

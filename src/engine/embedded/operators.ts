@@ -45,8 +45,11 @@ export function aExpr(b: RawNode, loc: number, sub: (n: RawNode) => Typed): Type
       return c;
     });
     const via = list[0]!.via;
-    if (list.some((c) => c.via !== via)) throw new Refusal('IN list items must all have one type', loc);
-    const e: Expr = { kind: 'in', arg: a.e, list: list.map((c) => c.right), via, type: 'bool' };
+    // Items compared in different types (an int8 column IN (1, 9223372036854775808)): x IN (a, b)
+    // is x = a OR x = b, also in three-valued logic.
+    const e: Expr = list.some((c) => c.via !== via)
+      ? { kind: 'or', args: list, type: 'bool' }
+      : { kind: 'in', arg: a.e, list: list.map((c) => c.right), via, type: 'bool' };
     return out(op === '<>' ? { kind: 'not', arg: e, type: 'bool' } : e);
   }
   if (kind === 'AEXPR_LIKE' || kind === 'AEXPR_ILIKE') {

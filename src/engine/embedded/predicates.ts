@@ -9,7 +9,7 @@ import { castPreimage, promote } from './casts.js';
 import { evalExpr } from './eval.js';
 import { castColumn, children as childrenOf } from './expr-tools.js';
 import { ceilDec, floorDec, isIntegral, parseDec } from './numeric.js';
-import { castInjective, castOrderPreserving, comparisonType, isInt, type SqlType } from './sql-types.js';
+import { castInjective, castOrderPreserving, comparisonType, intRange, isInt, type SqlType } from './sql-types.js';
 
 type Scalar = Exclude<Value, null>;
 
@@ -176,11 +176,19 @@ function toChainType(t: SqlType, op: CompareOp, v: Scalar, via: SqlType): { valu
   }
   if (isInt(t) && via === 'numeric') {
     const d = parseDec(v as string);
-    if (isIntegral(d)) return { value: floorDec(d), op };
+    const [lo, hi] = intRange(t);
+    // A value outside the column's range (int4 = 9223372036854775808) is never equal to it, and
+    // cannot be sent to the store as a value of its type; a range against it stays in process.
+    const fits = (i: bigint): boolean => i >= lo && i <= hi;
+    if (isIntegral(d)) {
+      const i = floorDec(d);
+      if (fits(i)) return { value: i, op };
+      return op === '=' || op === '<>' ? 'none' : undefined;
+    }
     if (op === '=' || op === '<>') return 'none';
     // x > 7.5 is x > 7; x >= 7.5 is x >= 8; x < 7.5 is x < 8; x <= 7.5 is x <= 7.
     const bound = op === '>' || op === '<=' ? floorDec(d) : ceilDec(d);
-    return { value: bound, op };
+    return fits(bound) ? { value: bound, op } : undefined;
   }
   if (t === 'date' && via === 'timestamptz') {
     const pre = castPreimage(v, 'date', 'timestamptz');

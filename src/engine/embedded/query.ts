@@ -16,6 +16,7 @@ import { executePlan, type Execution } from './execute.js';
 import { mapExpr } from './expr-tools.js';
 import { planRequest, type PlanOptions } from './optimize.js';
 import type { Plan } from './plan.js';
+import type { NativeQuery } from '../../sources/source.js';
 import { SUBQUERY_SOURCE } from './scope.js';
 import type { SqlType } from './sql-types.js';
 
@@ -26,23 +27,39 @@ export interface QueryEnv {
   options: ExecuteOptions;
 }
 
-export async function runQuery(model: ViewModel, q: EngineQuery, env: QueryEnv): Promise<Execution & { plan: Plan }> {
-  const resolved = await withSubqueryValues(model, env);
-  const subqueries = new Subqueries(resolved, env);
+/** One run of a subquery, for explain: what it was, its plan, what it did and its native queries. */
+export interface Subplan {
+  /** `IN (subquery 1)`, or `(subquery).name` for a subquery in FROM or a WITH query. */
+  label: string;
+  plan: Plan;
+  stats: Execution['stats'];
+  queries: NativeQuery[];
+  subplans: Subplan[];
+}
+
+export async function runQuery(model: ViewModel, q: EngineQuery, env: QueryEnv): Promise<Execution & { plan: Plan; subplans: Subplan[] }> {
+  const subplans: Subplan[] = [];
+  const resolved = await withSubqueryValues(model, env, subplans);
+  const subqueries = new Subqueries(resolved, env, subplans);
   const source = (name: string): Source => (name === SUBQUERY_SOURCE ? subqueries : env.source(name));
   const plan = planRequest(resolved, q, { ...env.plan, offer: (name, table, work) => source(name).offer(table, work) });
-  return { ...(await executePlan(plan, source, env.options)), plan };
+  return { ...(await executePlan(plan, source, env.options)), plan, subplans };
+}
+
+function subplan(label: string, run: Awaited<ReturnType<typeof runQuery>>): Subplan {
+  return { label, plan: run.plan, stats: run.stats, queries: run.result.queries, subplans: run.subplans };
 }
 
 /** The model with each `x IN (SELECT ...)` replaced by `x IN (its values)`. */
-async function withSubqueryValues(model: ViewModel, env: QueryEnv): Promise<ViewModel> {
+async function withSubqueryValues(model: ViewModel, env: QueryEnv, subplans: Subplan[]): Promise<ViewModel> {
   const subs = model.sublinks ?? [];
   if (subs.length === 0) return model;
   // Settle every subquery before failing, so none of this request's queries still runs afterwards.
   const settled = await Promise.allSettled(subs.map((sub) => subqueryValues(sub, env)));
   const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
   if (failed) throw failed.reason;
-  const lists = settled.map((x) => (x as PromiseFulfilledResult<{ values: Value[]; type: SqlType }>).value);
+  const lists = settled.map((x) => (x as PromiseFulfilledResult<{ values: Value[]; type: SqlType; run: Subplan }>).value);
+  subplans.push(...lists.map((l, i) => ({ ...l.run, label: `IN (subquery ${i + 1})` })));
   const replace = (e: Expr): Expr =>
     mapExpr(e, (x) => {
       if (x.kind !== 'insub') return undefined;
@@ -77,17 +94,18 @@ async function withSubqueryValues(model: ViewModel, env: QueryEnv): Promise<View
 }
 
 /** The distinct values of a one-column subquery (one NULL kept when there is any). */
-async function subqueryValues(sub: ViewModel, env: QueryEnv): Promise<{ values: Value[]; type: SqlType }> {
+async function subqueryValues(sub: ViewModel, env: QueryEnv): Promise<{ values: Value[]; type: SqlType; run: Subplan }> {
   const out = sub.outputs[0]!;
   const budget = env.plan.rowBudget;
-  const { result } = await runQuery(sub, { columns: [out.name], orderBy: [], limit: budget, offset: 0, count: false }, env);
+  const run = await runQuery(sub, { columns: [out.name], orderBy: [], limit: budget, offset: 0, count: false }, env);
+  const { result } = run;
   if (result.hasMore) throw budgetExceeded(budget);
   const seen = new Map<string, Value>();
   for (const row of result.rows) {
     const v = row[out.name] ?? null;
     seen.set(v === null ? '\u0000null' : hashKey(v, out.type), v);
   }
-  return { values: [...seen.values()], type: out.type };
+  return { values: [...seen.values()], type: out.type, run: subplan('', run) };
 }
 
 function budgetExceeded(budget: number): ApiError {
@@ -109,6 +127,7 @@ class Subqueries extends ComputedSource {
   constructor(
     private readonly model: ViewModel,
     private readonly env: QueryEnv,
+    private readonly subplans: Subplan[],
   ) {
     super();
   }
@@ -132,7 +151,9 @@ class Subqueries extends ComputedSource {
       offset: 0,
       count: false,
     };
-    const { result } = await runQuery(this.query(table), q, { ...this.env, options: { ...this.env.options, ...options } });
+    const run = await runQuery(this.query(table), q, { ...this.env, options: { ...this.env.options, ...options } });
+    const { result } = run;
+    this.subplans.push(subplan(`(subquery).${table}`, run));
     return { rows: result.rows, native: this.ranFor(`subquery ${table}`, result.queries) };
   }
 }

@@ -7,7 +7,7 @@ import type { Config } from '../../config/schema.js';
 import { parseViewId, type ViewId } from '../../config/view-id.js';
 import type { Relation } from '../../engine/embedded/ast.js';
 import { analyzeView } from '../../engine/embedded/analyze.js';
-import { renderPlan } from '../../engine/embedded/explain.js';
+import { renderStatementPlan } from '../../engine/embedded/explain-statement.js';
 import { shapeQuery, viewReferences, type SyntaxView } from '../../engine/embedded/parse.js';
 import { runQuery } from '../../engine/embedded/query.js';
 import { Refusal } from '../../engine/embedded/refusal.js';
@@ -146,7 +146,7 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
     return { rows: [], fields, truncated: false, cursorAfter: () => undefined, views, limit, explain };
   }
   if (decisions) refuseCostly(decisions, guard!.maxScanRows!, all[0]!.view.id);
-  const { plan, result, stats } = await withTimeout(guard, ctx.signal, run);
+  const { plan, result, stats, subplans } = await withTimeout(guard, ctx.signal, run);
   const masks = new Map([...maskedOut].map(([name, { relation, column }]) => [name, accessOf(relation).schema.masks.get(column)!]));
   const page = cutPage(paged, result.rows, masks, start, limit);
   const cursorAfter = (shown: number): string | undefined =>
@@ -162,7 +162,13 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
     views,
     limit,
     ...(req.explain
-      ? { explain: { plan: { engine: 'sql' as const, text: renderPlan(plan, stats) }, queries: result.queries, ...costGuard } }
+      ? {
+          explain: {
+            plan: { engine: 'sql' as const, text: renderStatementPlan(plan, stats, subplans) },
+            queries: result.queries,
+            ...costGuard,
+          },
+        }
       : {}),
   };
 }
