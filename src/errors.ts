@@ -40,6 +40,11 @@ export const ERROR_KINDS = {
   unsupported_media_type: { status: 415, envelopeCode: 415 },
   /** More rows than the row budget would have to be read; a narrower query fits. */
   row_budget_exceeded: { status: 422, envelopeCode: 422 },
+  /**
+   * A grant's maxScanRows (docs/security.md, "Cost guards"): the plan would read a larger table
+   * whole; refused before any store query runs, naming the filter or index that would help.
+   */
+  scan_too_costly: { status: 422, envelopeCode: 422, mcpHint: 'query' },
   /** Answered with Retry-After and the RateLimit headers. */
   rate_limited: { status: 429, envelopeCode: 429, mcpHint: 'retry' },
   /**

@@ -126,6 +126,9 @@ const grant = z.strictObject({
     .union([z.number().int().min(1), z.strictObject({ k: z.number().int().min(1), distinctOn: z.string().min(1).optional() })])
     .optional(),
   write: writeGrant.optional(),
+  /** Cost guards (docs/security.md, "Cost guards"): the caller's statement timeout, and the most rows a full scan may read. */
+  timeout: duration.pipe(z.number().min(1, 'timeout is at least 1ms')).optional(),
+  maxScanRows: z.number().int().min(1).optional(),
 });
 
 /** A calendar date or an ISO 8601 timestamp (docs/contracts.md, "Deprecation"). */

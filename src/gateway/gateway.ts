@@ -45,6 +45,7 @@ import type { Authenticated, GatewayRequest, Operation, Outcome, Present, Result
 import type { ExportResult, QueryResult, ViewDescription, ViewSummary } from './results.js';
 import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
 import { deprecationNotice, refuseAfterSunset, type DeprecationNotice } from './deprecation.js';
+import { judgeScans, refuseCostly, withTimeout, type ScanDecision } from './cost-guard.js';
 import { withReadContext } from '../sources/read-context.js';
 
 /**
@@ -420,15 +421,23 @@ export class Gateway {
       : { offset: governed.engine.offset, limit: governed.engine.limit, maxLimit: access.schema.maxLimit };
     if (q.explain) {
       if (!access.explain) throw new ApiError('forbidden', 'your role may not use explain on this view', { param: 'explain' });
+      const decisions = await this.judgeCost(view, governed, access);
+      const costGuard = decisions ? { costGuard: decisions } : {};
+      if (decisions?.some((d) => d.decision === 'refused')) {
+        return { rows: [], fields: governed.fields, explain: { plan: { refusedBy: 'maxScanRows' }, queries: [], ...costGuard }, ...paging };
+      }
       if (agg || governed.countOnly) {
-        const plan = await explainGroups(view, governed, access.rowBudget, signal);
-        return { rows: [], fields: governed.fields, explain: plan, ...paging };
+        const plan = await withTimeout(access.costGuard, signal, (s) => explainGroups(view, governed, access.rowBudget, s));
+        return { rows: [], fields: governed.fields, explain: { ...plan, ...costGuard }, ...paging };
       }
       const o = governed.opaqueOrder;
       // What runs: with an opaque order, every matching row (the page is cut by the gateway).
-      const plan = await view.engine.explain(o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine, { signal });
-      return { rows: [], fields: governed.fields, explain: plan, ...paging };
+      const explained = o ? { ...governed.engine, offset: 0, limit: o.maxRows + 1 } : governed.engine;
+      // The embedded engine's explain runs the query: under the grant's timeout too.
+      const plan = await withTimeout(access.costGuard, signal, (s) => view.engine.explain(explained, { signal: s }));
+      return { rows: [], fields: governed.fields, explain: { ...plan, ...costGuard }, ...paging };
     }
+    await this.refuseCostly(view, governed, access);
     let page: Page;
     if (access.cacheTtl) {
       // A cursor's tag (opaque order) cuts the page in the gateway, outside the engine query.
@@ -441,12 +450,12 @@ export class Gateway {
         `:gen:${this.generations.token(this.viewSources(view))}`;
       // The load may serve other requests too: the cache stops it once none of them waits.
       const out = await this.stage('cache', () =>
-        this.services.cache.getOrLoad(id, key, access.cacheTtl!, (load) => this.run(view, governed, access, load), signal),
+        this.services.cache.getOrLoad(id, key, access.cacheTtl!, (load) => this.runTimed(view, governed, access, load), signal),
       );
       page = out.value;
       notes.cache = { hit: out.hit, maxAgeMs: out.maxAgeMs };
     } else {
-      page = await this.run(view, governed, access, signal);
+      page = await this.runTimed(view, governed, access, signal);
     }
     notes.rowCount = page.rows.length;
     const { positions, next, ...rest } = page;
@@ -463,6 +472,23 @@ export class Gateway {
       cursorAfter,
       ...paging,
     };
+  }
+
+  /** The grant's maxScanRows decision on each read the query would send (cost-guard.ts); undefined without one. */
+  private async judgeCost(view: View, governed: GovernedQuery, access: ViewAccess): Promise<ScanDecision[] | undefined> {
+    const max = access.costGuard?.maxScanRows;
+    return max === undefined ? undefined : judgeScans(max, () => this.run(view, governed, access, undefined));
+  }
+
+  /** The 422 of the grant's maxScanRows, before anything runs (cost-guard.ts). */
+  private async refuseCostly(view: View, governed: GovernedQuery, access: ViewAccess): Promise<void> {
+    const decisions = await this.judgeCost(view, governed, access);
+    if (decisions) refuseCostly(decisions, access.costGuard!.maxScanRows!, view.id);
+  }
+
+  /** run() under the grant's statement timeout (cost-guard.ts). */
+  private runTimed(view: View, governed: GovernedQuery, access: ViewAccess, signal: AbortSignal | undefined): Promise<Page> {
+    return withTimeout(access.costGuard, signal, (s) => this.run(view, governed, access, s));
   }
 
   /** Steps 3 and 4: the engine, then the masks. */
@@ -559,7 +585,8 @@ export class Gateway {
       govern(access, identity, view, { ...q, offset: 0, includeCount: false }, undefined, access.maxExportRows),
     );
     notes.fields = governed.fields;
-    const page = await this.run(view, governed, access, signal);
+    await this.refuseCostly(view, governed, access);
+    const page = await this.runTimed(view, governed, access, signal);
     notes.rowCount = page.rows.length;
     const { mimeType, extension } = ROW_FORMATS[format];
     const entry = this.exports.put({

@@ -60,6 +60,14 @@ export interface ViewAccess {
   readonly cacheClaims: readonly (readonly string[])[] | 'all';
   /** What the grant's `write` allows (docs/writes.md); absent: the role may not write the view. */
   readonly write?: WriteAccess;
+  /** The grant's cost guards (docs/security.md, "Cost guards"); absent: none. */
+  readonly costGuard?: CostGuard;
+}
+
+/** A grant's cost guards: the statement timeout of the role's queries, and the largest table a plan may read whole. */
+export interface CostGuard {
+  readonly timeoutMs?: number;
+  readonly maxScanRows?: number;
 }
 
 const DEFAULT_MAX_EXPORT_ROWS = 10_000;
@@ -118,11 +126,19 @@ export function viewAccess(config: Config, filters: ConfigRowFilters, view: View
     rowFilters: Object.freeze(rowFilters),
     ...(grant.write ? { write: writeAccess(view, grant, schema, rowFilters) } : {}),
     ...(storeRowSecurity ? { storeRowSecurity } : {}),
+    ...(grant.timeout !== undefined || grant.maxScanRows !== undefined ? { costGuard: costGuardOf(grant) } : {}),
     // The rowSecurity's claims count for exempt roles too: their entries are only split more finely.
     cacheClaims:
       isHubView(config, view) || readsPassthroughSource(config, view)
         ? 'all'
         : Object.freeze([...(grantFilter?.claims ?? []), ...(rs?.filter.claims ?? [])]),
+  });
+}
+
+function costGuardOf(grant: GrantConfig): CostGuard {
+  return Object.freeze({
+    ...(grant.timeout !== undefined ? { timeoutMs: grant.timeout } : {}),
+    ...(grant.maxScanRows !== undefined ? { maxScanRows: grant.maxScanRows } : {}),
   });
 }
 

@@ -5,7 +5,9 @@
 // serves (src/ops/telemetry.ts).
 import type { Pushdown, Predicate } from '../query/predicate.js';
 import type {
+  AccessPlan,
   AggregatePushdown,
+  PlannedRead,
   JoinPushdown,
   NativeQuery,
   ReadOptions,
@@ -19,6 +21,7 @@ import type { StoreLimits } from './source.js';
 import type { Writer } from './write.js';
 import { ApiError, StoreError } from '../errors.js';
 import { CircuitOpenError, type BreakerStateName, type CircuitBreaker } from './breaker.js';
+import { readRecorder } from './planned-reads.js';
 
 /** What the sources report to the metrics (src/ops/metrics.ts's Metrics has it). */
 export interface StoreMetrics {
@@ -49,6 +52,8 @@ export class GuardedSource implements Source {
   /** Present when the wrapped source can compute groups itself (GROUP BY). */
   readonly aggregate?: (table: string, pushdown: AggregatePushdown, options?: ReadOptions) => Promise<ScanResult | undefined>;
   readonly explainAggregate?: (table: string, pushdown: AggregatePushdown) => Promise<NativeQuery | undefined>;
+  /** Present when the wrapped source can say how it would read (the cost guard's EXPLAIN is a round trip). */
+  readonly accessPlan?: (read: PlannedRead) => Promise<AccessPlan>;
   /** Present when the wrapped source writes; each unit of work goes through the breaker. */
   readonly writer?: Writer;
 
@@ -63,6 +68,7 @@ export class GuardedSource implements Source {
     this.limits = inner.limits;
     if (inner.scanJoin)
       this.scanJoin = (pd, options) =>
+        this.planned({ op: 'join', pushdown: pd }, { rows: [], native: { source: this.name, text: '', params: [] } }) ??
         this.call(
           'scanJoin',
           () => inner.scanJoin!(pd, options),
@@ -71,6 +77,7 @@ export class GuardedSource implements Source {
         );
     if (inner.aggregate)
       this.aggregate = (table, pd, options) =>
+        this.plannedAggregate(table, pd) ??
         this.call(
           'aggregate',
           () => inner.aggregate!(table, pd, options),
@@ -79,6 +86,7 @@ export class GuardedSource implements Source {
         );
     // Builds the native query without sending it: no round trip, no breaker.
     if (inner.explainAggregate) this.explainAggregate = (table, pd) => inner.explainAggregate!(table, pd);
+    if (inner.accessPlan) this.accessPlan = (read) => this.call('plan', () => inner.accessPlan!(read));
     const writer = inner.writer;
     if (writer)
       this.writer = {
@@ -113,6 +121,11 @@ export class GuardedSource implements Source {
   }
 
   scan(table: string, pushdown: Pushdown, options?: ReadOptions): Promise<ScanResult> {
+    const recorder = readRecorder();
+    if (recorder) {
+      recorder.push({ source: this, read: { op: 'scan', table, pushdown } });
+      return this.inner.explainScan(table, pushdown).then((native) => ({ rows: [], native }));
+    }
     return this.call(
       'scan',
       () => this.inner.scan(table, pushdown, options),
@@ -122,11 +135,14 @@ export class GuardedSource implements Source {
   }
 
   count(table: string, where?: Predicate, options?: ReadOptions): Promise<number> {
-    return this.call(
-      'count',
-      () => this.inner.count(table, where, options),
-      undefined,
-      () => ({ rows: 1 }),
+    return (
+      this.planned({ op: 'count', table, ...(where ? { where } : {}) }, 0) ??
+      this.call(
+        'count',
+        () => this.inner.count(table, where, options),
+        undefined,
+        () => ({ rows: 1 }),
+      )
     );
   }
 
@@ -137,6 +153,26 @@ export class GuardedSource implements Source {
   /** Builds the native query without sending it: no round trip, no breaker. */
   explainScan(table: string, pushdown: Pushdown): Promise<NativeQuery> {
     return this.inner.explainScan(table, pushdown);
+  }
+
+  /** In a dry run (src/sources/planned-reads.ts): records the read and answers `empty`; else undefined. */
+  private planned<T>(read: PlannedRead, empty: T): Promise<T> | undefined {
+    const recorder = readRecorder();
+    if (!recorder) return undefined;
+    recorder.push({ source: this, read });
+    return Promise.resolve(empty);
+  }
+
+  /** planned() for an aggregate: one the store would decline is not sent (the engine scans instead). */
+  private plannedAggregate(table: string, pushdown: AggregatePushdown): Promise<ScanResult | undefined> | undefined {
+    const recorder = readRecorder();
+    if (!recorder) return undefined;
+    return (async () => {
+      const native = await this.inner.explainAggregate?.(table, pushdown);
+      if (!native) return undefined;
+      recorder.push({ source: this, read: { op: 'aggregate', table, pushdown } });
+      return { rows: [], native };
+    })();
   }
 
   private call<T>(

@@ -131,6 +131,30 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/** A read a plan would send, as the cost guard judges it before anything runs (docs/security.md, "Cost guards"). */
+export type PlannedRead =
+  | { op: 'scan'; table: string; pushdown: Pushdown }
+  | { op: 'join'; pushdown: JoinPushdown }
+  | { op: 'count'; table: string; where?: Predicate }
+  | { op: 'aggregate'; table: string; pushdown: AggregatePushdown };
+
+/** A table one native query would read whole. */
+export interface FullScan {
+  table: string;
+  /** The rows the table holds: its total size, never the share of one caller. */
+  rows: number;
+  /** Columns the query filters this table on that lead no index. */
+  unindexed: string[];
+  /** Columns that lead an index of the table: a filter on one lets the store avoid the scan. */
+  indexed: string[];
+}
+
+/** How a store would read one planned read: its native query and the tables it would read whole. */
+export interface AccessPlan {
+  native: NativeQuery;
+  fullScans: FullScan[];
+}
+
 export interface Source {
   readonly name: string;
   /** The store kind, as registered (src/sources/registry.ts); for explain and logs. */
@@ -172,6 +196,12 @@ export interface Source {
   aggregate?(table: string, pushdown: AggregatePushdown, options?: ReadOptions): Promise<ScanResult | undefined>;
   /** With aggregate: the native query it would send, or undefined when it would decline. */
   explainAggregate?(table: string, pushdown: AggregatePushdown): Promise<NativeQuery | undefined>;
+  /**
+   * Optional: the store's own access path for a read, without running it (SQL: EXPLAIN without
+   * ANALYZE; MongoDB: the filter against listIndexes), with the total size of each table it would
+   * read whole. Cached per query shape.
+   */
+  accessPlan?(read: PlannedRead): Promise<AccessPlan>;
   /** Optional: the store's write side (docs/writes.md); absent: its tables are read-only. */
   readonly writer?: Writer;
 }

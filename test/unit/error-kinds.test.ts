@@ -40,6 +40,7 @@ describe('error kinds', () => {
       uri_too_long: [414, 414, undefined],
       unsupported_media_type: [415, 415, undefined],
       row_budget_exceeded: [422, 422, undefined],
+      scan_too_costly: [422, 422, 'query'],
       rate_limited: [429, 429, 'retry'],
       request_cancelled: [499, 499, undefined],
       internal: [500, 500, undefined],

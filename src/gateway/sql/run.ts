@@ -15,6 +15,7 @@ import { columnTypeOf } from '../../engine/embedded/sql-types.js';
 import type { View } from '../../engine/view.js';
 import { ApiError } from '../../errors.js';
 import type { ViewAccess } from '../../policy/access.js';
+import { judgeScans, refuseCostly, strictestGuard, withTimeout, type ScanDecision } from '../cost-guard.js';
 import type { CursorCodec } from '../../policy/cursor.js';
 import type { Identity } from '../../policy/identity.js';
 import type { ColumnType, Row } from '../../values.js';
@@ -52,7 +53,7 @@ export interface SqlResult {
   views: ViewId[];
   /** The limit applied: the client's, capped by the smallest maxLimit of the views read. */
   limit: number;
-  explain?: { plan: { engine: 'sql'; text: string }; queries: unknown[] };
+  explain?: { plan: { engine: 'sql'; text: string }; queries: unknown[]; costGuard?: ScanDecision[] };
 }
 
 /** What the gateway lends a statement: the caller's views, by the same rules as every read. */
@@ -116,23 +117,36 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   const start = req.cursor === undefined ? 0 : cursorOffset(ctx.cursors.open(req.cursor, binding));
   const paged = pagedStatement(governed.model, governed.sizes);
   const engine = ctx.config.engine;
-  const { plan, result, stats, subplans } = await runQuery(
-    paged.model,
-    { columns: paged.model.outputs.map((o) => o.name), orderBy: [], limit: EVERY_ROW, offset: 0, count: false },
-    {
-      source,
-      plan: {
-        pushdown: true,
-        // Each view's scan keeps to its own budget (relations.ts); this bounds the statement's total.
-        rowBudget: all.reduce((n, r) => n + r.access.rowBudget, 0),
-        batchSize: engine.batchSize,
-        concurrency: engine.concurrency,
-        joinCapable: () => false,
+  const run = (signal: AbortSignal | undefined): ReturnType<typeof runQuery> =>
+    runQuery(
+      paged.model,
+      { columns: paged.model.outputs.map((o) => o.name), orderBy: [], limit: EVERY_ROW, offset: 0, count: false },
+      {
+        source,
+        plan: {
+          pushdown: true,
+          // Each view's scan keeps to its own budget (relations.ts); this bounds the statement's total.
+          rowBudget: all.reduce((n, r) => n + r.access.rowBudget, 0),
+          batchSize: engine.batchSize,
+          concurrency: engine.concurrency,
+          joinCapable: () => false,
+        },
+        options: signal ? { signal } : {},
       },
-      options: ctx.signal ? { signal: ctx.signal } : {},
-    },
-  );
+    );
+  // The strictest cost guard of the statement's grants applies to the whole statement.
+  const guard = strictestGuard(all.map((r) => r.access.costGuard));
+  const decisions = guard?.maxScanRows !== undefined ? await judgeScans(guard.maxScanRows, () => run(undefined)) : undefined;
+  const costGuard = decisions ? { costGuard: decisions } : {};
   const maskedOut = maskedOutputs(model, masked);
+  const fields = model.outputs.map((o) => ({ name: o.name, type: maskedOut.has(o.name) ? 'text' : columnTypeOf(o.type) }));
+  const views = all.map((r) => r.view.id);
+  if (decisions && req.explain && decisions.some((d) => d.decision === 'refused')) {
+    const explain = { plan: { engine: 'sql' as const, text: '' }, queries: [], ...costGuard };
+    return { rows: [], fields, truncated: false, cursorAfter: () => undefined, views, limit, explain };
+  }
+  if (decisions) refuseCostly(decisions, guard!.maxScanRows!, all[0]!.view.id);
+  const { plan, result, stats, subplans } = await withTimeout(guard, ctx.signal, run);
   const masks = new Map([...maskedOut].map(([name, { relation, column }]) => [name, accessOf(relation).schema.masks.get(column)!]));
   const page = cutPage(paged, result.rows, masks, start, limit);
   const cursorAfter = (shown: number): string | undefined =>
@@ -140,15 +154,21 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   const next = page.more ? cursorAfter(page.rows.length) : undefined;
   return {
     rows: page.rows,
-    fields: model.outputs.map((o) => ({ name: o.name, type: maskedOut.has(o.name) ? 'text' : columnTypeOf(o.type) })),
+    fields,
     truncated: page.more,
     ...(next !== undefined ? { nextCursor: next } : {}),
     cursorAfter,
     ...(governed.sizes.length > 0 ? { suppressedGroups: page.suppressed } : {}),
-    views: all.map((r) => r.view.id),
+    views,
     limit,
     ...(req.explain
-      ? { explain: { plan: { engine: 'sql' as const, text: renderStatementPlan(plan, stats, subplans) }, queries: result.queries } }
+      ? {
+          explain: {
+            plan: { engine: 'sql' as const, text: renderStatementPlan(plan, stats, subplans) },
+            queries: result.queries,
+            ...costGuard,
+          },
+        }
       : {}),
   };
 }

@@ -4,15 +4,18 @@
 // superset plus a residual evaluated here), a scan's finds and in-process steps are planned in
 // read-plan.ts, and documents become rows in decode.ts. A read whose client went away is stopped
 // by the driver's own abort signal (it closes the connection the command runs on).
+import { LRUCache } from 'lru-cache';
 import { MongoClient, type Document } from 'mongodb';
 import { requestCancelled, StoreError } from '../../errors.js';
 import type { Predicate, Pushdown } from '../../query/predicate.js';
 import type { Value } from '../../values.js';
 import {
   takeEverything,
+  type AccessPlan,
   withHiddenValues,
   type AggregatePushdown,
   type NativeQuery,
+  type PlannedRead,
   type ReadOptions,
   type ScanAcceptance,
   type ScanOffer,
@@ -25,6 +28,7 @@ import { toStoreError, urlSecrets } from '../store-errors.js';
 import { tlsOptions } from '../tls.js';
 import type { StoreTls } from '../../config/tls.js';
 import { collectionMeta, type CollectionMeta } from './collection.js';
+import { collectionScan, type CollectionFacts } from './access-plan.js';
 import type { MongoCollectionDecl } from './columns.js';
 import { columnValue, documentRow } from './decode.js';
 import { mongoReason } from './errors.js';
@@ -58,6 +62,8 @@ export class MongoSource implements Source {
   private readonly collections = new Map<string, CollectionMeta>();
   /** After refreshCatalog: introspect checks that the collection exists (a missing one is drift, docs/contracts.md). */
   private checkExistence = false;
+  /** Each collection's size and indexes, for the cost guard. */
+  private readonly facts = new LRUCache<string, Promise<CollectionFacts>>({ max: 1000, ttl: 5 * 60_000 });
 
   private writeSide?: Writer;
   /** Whether the server runs transactions: a replica set or mongos that commits a read in one (learnTransactions). */
@@ -157,6 +163,32 @@ export class MongoSource implements Source {
 
   refreshCatalog(): void {
     this.checkExistence = true;
+    this.facts.clear();
+  }
+
+  async accessPlan(read: PlannedRead): Promise<AccessPlan> {
+    if (read.op === 'join') throw new Error(`source "${this.name}" runs no joins`);
+    const meta = this.meta(read.table);
+    const native =
+      read.op === 'scan'
+        ? await this.explainScan(read.table, read.pushdown)
+        : read.op === 'aggregate'
+          ? ((await this.explainAggregate(read.table, read.pushdown)) ?? { source: this.name, text: '', params: [] })
+          : { source: this.name, text: `db.${meta.name}.countDocuments(...)`, params: [] };
+    return { native, fullScans: collectionScan(meta, read, await this.collectionFacts(meta)) };
+  }
+
+  private collectionFacts(meta: CollectionMeta): Promise<CollectionFacts> {
+    let facts = this.facts.get(meta.name);
+    if (!facts) {
+      facts = this.wrap(async () => {
+        const [indexes, rows] = await Promise.all([this.coll(meta).listIndexes().toArray(), this.coll(meta).estimatedDocumentCount()]);
+        return { rows, leading: new Set(indexes.flatMap((ix) => Object.keys((ix as { key: Document }).key).slice(0, 1))) };
+      });
+      this.facts.set(meta.name, facts);
+      facts.catch(() => this.facts.delete(meta.name));
+    }
+    return facts;
   }
 
   async scan(table: string, pushdown: Pushdown, options: ReadOptions = {}): Promise<ScanResult> {

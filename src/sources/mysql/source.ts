@@ -24,7 +24,9 @@ import {
 } from '../sql/common.js';
 import { watchAbort } from '../abort-watch.js';
 import { SqlSource } from '../sql/source.js';
-import type { StoreLimits } from '../source.js';
+import type { FullScan, NativeQuery, StoreLimits } from '../source.js';
+import { fullScanOf, tableRows, type TableFacts } from '../sql/full-scans.js';
+import { wholeReads } from './full-scans.js';
 import { mysqlDenied, mysqlReason } from './errors.js';
 import { mysqlConnection } from './tls.js';
 import type { Writer } from '../write.js';
@@ -373,6 +375,29 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
     const t = Math.max(0, this.timeoutMs);
     const timeout = this.flavor === 'mariadb' ? `max_statement_time = ${t / 1000}` : `max_execution_time = ${Math.round(t)}`;
     await conn.query(`SET SESSION time_zone = '+00:00', ${timeout}`);
+  }
+
+  protected async fullScans(native: NativeQuery): Promise<FullScan[]> {
+    const explained = await this.run(`EXPLAIN FORMAT=JSON ${native.text}`, native.params);
+    const reads = wholeReads(JSON.parse(String(explained[0]![0])));
+    return Promise.all(reads.map(async (r) => fullScanOf(r.table, await this.tableFacts(r.table), r.condition)));
+  }
+
+  private async tableFacts(table: string): Promise<TableFacts> {
+    const where = 'TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?';
+    const [stat, columns, indexed] = await Promise.all([
+      this.run(`SELECT TABLE_ROWS FROM information_schema.TABLES WHERE ${where}`, [table]),
+      this.run(`SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE ${where} ORDER BY ORDINAL_POSITION`, [table]),
+      this.run(`SELECT DISTINCT COLUMN_NAME FROM information_schema.STATISTICS WHERE ${where} AND SEQ_IN_INDEX = 1`, [table]),
+    ]);
+    const count = async (): Promise<number> =>
+      Number((await this.run(`SELECT count(*) FROM ${this.dialect.quoteIdent(table)}`, []))[0]![0]);
+    const statistic = stat[0]?.[0];
+    return {
+      rows: await tableRows(statistic === null || statistic === undefined ? undefined : Number(statistic), count),
+      columns: columns.map((r) => String(r[0])),
+      indexed: indexed.map((r) => String(r[0])),
+    };
   }
 
   protected async loadTable(name: string): Promise<SqlTable> {

@@ -7,7 +7,9 @@ import type { CompareOp } from '../../query/predicate.js';
 import { canonicalTimestamp, type ColumnType, type Value } from '../../values.js';
 import { splitTableName, type Scalar, type SqlColumn, type AggregateDialect, type SqlDialect, type SqlTable } from '../sql/common.js';
 import { SqlSource } from '../sql/source.js';
-import type { StoreLimits } from '../source.js';
+import type { FullScan, NativeQuery, StoreLimits } from '../source.js';
+import { fullScanOf, tableRows, type TableFacts } from '../sql/full-scans.js';
+import { servedByIndex, wholeReads, type PgPlanNode } from './full-scans.js';
 import { cancelOnAbort } from './cancel.js';
 import { pgConnection } from './ssl.js';
 import { pgDenied, pgReason } from './errors.js';
@@ -268,6 +270,69 @@ export class PostgresSource extends SqlSource<pg.Pool> {
       // As pool.query: a client whose statement failed is not reused, nor one a cancel was sent to.
       client.release(failed || guard.cancelled);
     }
+  }
+
+  protected async fullScans(native: NativeQuery): Promise<FullScan[]> {
+    const reads = wholeReads(await this.genericPlan(native));
+    const judged = await Promise.all(
+      reads.map(async (r) => {
+        const facts = await this.tableFacts(r.schema, r.table);
+        return servedByIndex(r.condition, facts.indexed) ? [] : [fullScanOf(`${r.schema}.${r.table}`, facts, r.condition)];
+      }),
+    );
+    return judged.flat();
+  }
+
+  /**
+   * The generic plan of `native` (src/sources/postgres/full-scans.ts): prepared and explained in a
+   * read-only transaction, never executed; the parameters are NULLs the generic plan never reads.
+   */
+  private async genericPlan(native: NativeQuery): Promise<PgPlanNode> {
+    const client = await this.getPool()
+      .connect()
+      .catch((err: unknown) => {
+        throw this.storeError(err);
+      });
+    let failed = false;
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+      await client.query(`PREPARE viewgate_cost_guard AS ${native.text}`);
+      const args = native.params.length > 0 ? `(${native.params.map(() => 'NULL').join(', ')})` : '';
+      const res = await client.query({ text: `EXPLAIN (FORMAT JSON, VERBOSE) EXECUTE viewgate_cost_guard${args}`, rowMode: 'array' });
+      await client.query('DEALLOCATE viewgate_cost_guard');
+      await client.query('COMMIT');
+      const json: unknown = (res.rows as unknown[][])[0]![0];
+      return (JSON.parse(String(json)) as { Plan: PgPlanNode }[])[0]!.Plan;
+    } catch (err) {
+      failed = true;
+      throw this.storeError(err);
+    } finally {
+      // A failure leaves the transaction or the prepared statement behind: that connection is not reused.
+      client.release(failed);
+    }
+  }
+
+  private async tableFacts(schema: string, table: string): Promise<TableFacts> {
+    const rows = await this.run(
+      `SELECT c.reltuples::float8::text,
+              (SELECT coalesce(json_agg(DISTINCT a.attname), '[]') FROM pg_catalog.pg_index i
+                 JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                WHERE i.indrelid = c.oid),
+              (SELECT coalesce(json_agg(a.attname ORDER BY a.attnum), '[]') FROM pg_catalog.pg_attribute a
+                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2`,
+      [schema, table],
+    );
+    const [reltuples, indexed, columns] = (rows[0] ?? ['-1', '[]', '[]']) as [string, string, string];
+    const quoted = `${this.dialect.quoteIdent(schema)}.${this.dialect.quoteIdent(table)}`;
+    const count = async (): Promise<number> => Number((await this.run(`SELECT count(*) FROM ${quoted}`, []))[0]![0]);
+    return {
+      rows: await tableRows(Number(reltuples), count),
+      columns: JSON.parse(columns) as string[],
+      indexed: JSON.parse(indexed) as string[],
+    };
   }
 
   protected async loadTable(name: string): Promise<SqlTable> {

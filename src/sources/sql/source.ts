@@ -3,12 +3,16 @@
 // dialect and placeholders, the pool (with its session settings), running one statement (and
 // stopping it when its reader goes away), catalog introspection, value decoding and error
 // classification.
+import { LRUCache } from 'lru-cache';
 import { buildAggregate } from './aggregate.js';
 import { requestCancelled, StoreError } from '../../errors.js';
 import type { Predicate, Pushdown } from '../../query/predicate.js';
 import type { Row, Value } from '../../values.js';
 import {
   takeEverything,
+  type AccessPlan,
+  type FullScan,
+  type PlannedRead,
   type AggregatePushdown,
   type JoinPushdown,
   type NativeQuery,
@@ -58,6 +62,8 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
   private readonly secrets: string[];
   private pool?: Pool;
   private readonly tables = new TableCache<SqlTable>();
+  /** The full scans of each native query text (a query shape), for the cost guard. */
+  private readonly scansByShape = new LRUCache<string, Promise<FullScan[]>>({ max: 1000, ttl: 5 * 60_000 });
 
   protected abstract readonly dialect: SqlDialect;
   protected abstract readonly placeholders: PlaceholderStyle;
@@ -73,6 +79,11 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
    * lets it finish); the error or rows that follow are discarded by run().
    */
   protected abstract execute(pool: Pool, text: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]>;
+  /**
+   * The tables `native` would read whole, from the store's plan (EXPLAIN without ANALYZE, never
+   * running it), each with its total size and the columns that would help (sql/full-scans.ts).
+   */
+  protected abstract fullScans(native: NativeQuery): Promise<FullScan[]>;
   /** Reads the catalog for `name` (`table` or `schema.table`); see sqlTable and noSuchTable. */
   protected abstract loadTable(name: string): Promise<SqlTable>;
 
@@ -111,6 +122,37 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
 
   refreshCatalog(): void {
     this.tables.clear();
+    this.scansByShape.clear();
+  }
+
+  async accessPlan(read: PlannedRead): Promise<AccessPlan> {
+    const native = await this.nativeOf(read);
+    let scans = this.scansByShape.get(native.text);
+    if (!scans) {
+      scans = this.fullScans(native);
+      this.scansByShape.set(native.text, scans);
+      scans.catch(() => this.scansByShape.delete(native.text));
+    }
+    return { native, fullScans: await scans };
+  }
+
+  /** The statement a planned read would send, built as scan, scanJoin, count and aggregate build it. */
+  private async nativeOf(read: PlannedRead): Promise<NativeQuery> {
+    switch (read.op) {
+      case 'scan':
+        return this.explainScan(read.table, read.pushdown);
+      case 'join': {
+        const tables = await Promise.all(read.pushdown.tables.map((t) => this.table(t.table)));
+        return buildJoinSelect(read.pushdown, tables, this.dialect, this.placeholders, this.name).native;
+      }
+      case 'count':
+        return buildCount(await this.table(read.table), read.where, this.dialect, this.placeholders, this.name);
+      case 'aggregate': {
+        const native = await this.explainAggregate(read.table, read.pushdown);
+        if (!native) throw new Error(`source "${this.name}" declines this aggregate of "${read.table}"`);
+        return native;
+      }
+    }
   }
 
   async scan(table: string, pushdown: Pushdown, options: ReadOptions = {}): Promise<ScanResult> {

@@ -10,7 +10,8 @@
 import Database from 'better-sqlite3';
 import type { SqlTable, SqlColumn } from '../sql/common.js';
 import { SqlSource } from '../sql/source.js';
-import type { ScanAcceptance, ScanOffer, StoreLimits, TableInfo } from '../source.js';
+import type { FullScan, NativeQuery, ScanAcceptance, ScanOffer, StoreLimits, TableInfo } from '../source.js';
+import { fullScanOf } from '../sql/full-scans.js';
 import { sqliteDialect, sqliteOffer } from './dialect.js';
 import { sqliteReason } from './errors.js';
 import { decodeValue, mapDeclaredType, misfit, renderedText, timestampValue } from './types.js';
@@ -123,6 +124,36 @@ export class SqliteSource extends SqlSource<SqliteFile> {
     };
     fn('viewgate_timestamp', 'timestamptz', timestampValue);
     fn('viewgate_text', 'text', renderedText);
+  }
+
+  /**
+   * EXPLAIN QUERY PLAN's SCAN steps. SQLite's plan says neither the condition a scan tests nor
+   * whether a LIMIT stops it, so every SCAN counts and the statement's WHERE names the columns.
+   */
+  protected async fullScans(native: NativeQuery): Promise<FullScan[]> {
+    const steps = await this.run(`EXPLAIN QUERY PLAN ${native.text}`, native.params);
+    const tables = steps.flatMap((r) => /^SCAN (?:TABLE )?(?:main\.)?([^\s.]+)(?: |$)/.exec(String(r[3]))?.[1] ?? []);
+    const where = /\sWHERE\s(.*?)(?:\sGROUP BY\s|\sORDER BY\s|\sLIMIT\s|$)/s.exec(native.text)?.[1] ?? '';
+    return Promise.all(
+      [...new Set(tables)].map(async (table) => {
+        const [count, columns, indexed] = await Promise.all([
+          this.run(`SELECT count(*) FROM ${this.dialect.quoteIdent(table)}`, []),
+          this.run('SELECT name FROM pragma_table_info(?)', [table]),
+          // The first primary key column leads the table's own order (a rowid) or its key's index.
+          this.run(
+            `SELECT DISTINCT ii.name FROM pragma_index_list(?) il, pragma_index_info(il.name) ii WHERE ii.seqno = 0
+              UNION SELECT name FROM pragma_table_info(?) WHERE pk = 1`,
+            [table, table],
+          ),
+        ]);
+        const facts = {
+          rows: Number(count[0]![0]),
+          columns: columns.map((r) => String(r[0])),
+          indexed: indexed.map((r) => String(r[0])),
+        };
+        return fullScanOf(table, facts, where);
+      }),
+    );
   }
 
   protected async loadTable(name: string): Promise<SqlTable> {

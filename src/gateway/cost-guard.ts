@@ -1,0 +1,99 @@
+// Cost guards (docs/security.md, "Cost guards"): a grant's `maxScanRows` judges every read a plan
+// would send before it has any rows (a dry run, src/sources/planned-reads.ts) by the store's own
+// access path, and refuses with a 422 before anything runs when one would read a larger table
+// whole; a grant's `timeout` stops the caller's store queries and answers the store timeout (504).
+import { ApiError } from '../errors.js';
+import type { CostGuard } from '../policy/access.js';
+import { planReads } from '../sources/planned-reads.js';
+import type { FullScan } from '../sources/source.js';
+
+/** The guard's decision on one native query (explain shows them). */
+export interface ScanDecision {
+  source: string;
+  query: string;
+  /** The tables it would read whole, each with its total size. */
+  fullScans: { table: string; rows: number }[];
+  decision: 'runs' | 'refused' | 'not judged';
+  /** For a refused query: the filter or index that would help. */
+  help?: string;
+}
+
+/** The decision on each read `plan` would send before it has rows (later bind-join batches read by key). */
+export async function judgeScans(maxScanRows: number, plan: () => Promise<unknown>): Promise<ScanDecision[]> {
+  const reads = await planReads(plan);
+  return Promise.all(
+    reads.map(async ({ source, read }): Promise<ScanDecision> => {
+      if (!source.accessPlan) return { source: source.name, query: '', fullScans: [], decision: 'not judged' };
+      const { native, fullScans } = await source.accessPlan(read);
+      const over = fullScans.find((s) => s.rows > maxScanRows);
+      return {
+        source: source.name,
+        query: native.text,
+        fullScans: fullScans.map(({ table, rows }) => ({ table, rows })),
+        decision: over ? 'refused' : 'runs',
+        ...(over ? { help: helpFor(over) } : {}),
+      };
+    }),
+  );
+}
+
+/** The 422 for the first refused query, if any. No table size is named: that would tell about other callers' rows. */
+export function refuseCostly(decisions: readonly ScanDecision[], maxScanRows: number, view: string): void {
+  const refused = decisions.find((d) => d.decision === 'refused');
+  if (!refused) return;
+  const table = refused.fullScans.find(() => true)!.table;
+  throw new ApiError(
+    'scan_too_costly',
+    `this query would read all of table "${table}" (source "${refused.source}"), which holds more than ${maxScanRows} rows ` +
+      `(your grant's maxScanRows); nothing was run. To narrow it: ${refused.help}`,
+    { view, table, maxScanRows },
+  );
+}
+
+function helpFor(scan: FullScan): string {
+  const ways = [
+    ...(scan.indexed.length > 0 ? [`filter on ${scan.indexed.join(' or ')} (indexed)`] : []),
+    scan.unindexed.length > 0 ? `add an index on ${scan.unindexed.join(', ')}` : 'add an index on a column you filter on',
+  ];
+  return ways.join(' or ');
+}
+
+/** One guard for several grants (a SQL statement over several views): the smallest of each limit. */
+export function strictestGuard(guards: readonly (CostGuard | undefined)[]): CostGuard | undefined {
+  const min = (values: (number | undefined)[]): number | undefined => {
+    const set = values.filter((v): v is number => v !== undefined);
+    return set.length > 0 ? Math.min(...set) : undefined;
+  };
+  const timeoutMs = min(guards.map((g) => g?.timeoutMs));
+  const maxScanRows = min(guards.map((g) => g?.maxScanRows));
+  if (timeoutMs === undefined && maxScanRows === undefined) return undefined;
+  return { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(maxScanRows !== undefined ? { maxScanRows } : {}) };
+}
+
+/**
+ * Runs `work` under the grant's statement timeout: when it passes, the store queries `work`
+ * started are stopped (as for a client that left) and the answer is the store timeout (504).
+ */
+export async function withTimeout<T>(
+  guard: CostGuard | undefined,
+  signal: AbortSignal | undefined,
+  work: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  const ms = guard?.timeoutMs;
+  if (ms === undefined) return work(signal);
+  const timer = AbortSignal.timeout(ms);
+  try {
+    return await work(signal ? AbortSignal.any([signal, timer]) : timer);
+  } catch (err) {
+    if (timer.aborted && !signal?.aborted) {
+      throw new ApiError(
+        'store_timeout',
+        `the query ran longer than your grant's timeout (${ms} ms) and was stopped; narrow it with a filter`,
+        {
+          timeoutMs: ms,
+        },
+      );
+    }
+    throw err;
+  }
+}
