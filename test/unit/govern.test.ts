@@ -49,6 +49,7 @@ function access(g: GrantConfig, role: string) {
   const cfg = {
     ...config,
     roles: { [role]: { grants: { [view.id]: g } } },
+    sources: {},
     services: {},
     engine: { rowBudget: 10_000 },
   } as unknown as Config;
