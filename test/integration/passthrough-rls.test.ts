@@ -193,18 +193,23 @@ describe('passthrough: the source’s own row-level security binds every read', 
         pids.add(Number(session!.pid));
       }),
     );
-    expect(pids.size).toBe(2);
+    // The pool of two served them all (on one connection alone when the requests happened not to overlap).
+    expect(pids.size).toBeGreaterThan(0);
+    expect(pids.size).toBeLessThanOrEqual(2);
     // Both pooled connections, outside any transaction: no claims, role or trace id left behind.
     const pool = (srv.rt.sources.get('app') as unknown as { inner: { getPool(): pg.Pool } }).inner.getPool();
     const clients = [await pool.connect(), await pool.connect()];
+    const pooled = new Set<number>();
     try {
       for (const c of clients) {
         const r = await c.query(
           "SELECT coalesce(current_setting('request.jwt.claims', true), '') AS claims, coalesce(current_setting('viewgate.role', true), '') AS role, pg_backend_pid() AS pid",
         );
         expect(r.rows[0]).toMatchObject({ claims: '', role: '' });
-        expect(pids.has(Number(r.rows[0].pid))).toBe(true);
+        pooled.add(Number(r.rows[0].pid));
       }
+      // The connections that served the requests are these two: none was replaced.
+      for (const pid of pids) expect(pooled.has(pid)).toBe(true);
     } finally {
       for (const c of clients) c.release();
     }
