@@ -9,23 +9,12 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoSource } from '../../src/sources/mongodb/source.js';
+import { freePort } from '../support/private-postgres.js';
 import { createMongoDatabase, testDbName } from '../support/stores.js';
 import { waitFor } from '../support/wait.js';
 
 const FERRETDB = join(process.env.VG_BIN_DIR ?? join(homedir(), '.cache/viewgate/bin'), 'ferretdb');
 const items = { items: { columns: { _id: { type: 'text' as const }, n: { type: 'int' as const } } } };
-
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** What the source learns from its server before a write. */
 async function transactionsOf(src: MongoSource): Promise<boolean> {

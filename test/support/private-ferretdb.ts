@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './private-postgres.js';
+import { freePort, killAndWait } from './private-postgres.js';
 import { waitFor } from './wait.js';
 
 export interface PrivateFerretdbOptions {
@@ -47,11 +47,7 @@ export async function startPrivateFerretdb(opts: PrivateFerretdbOptions): Promis
   const stop = async (): Promise<void> => {
     const s = server;
     server = undefined;
-    if (s && s.exitCode === null) {
-      const exited = new Promise((resolve) => s.once('exit', resolve));
-      s.kill('SIGKILL');
-      await exited;
-    }
+    await killAndWait(s);
     rmSync(state, { recursive: true, force: true });
   };
   try {

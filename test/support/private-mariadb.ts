@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
-import { freePort } from './private-postgres.js';
+import { freePort, killAndWait } from './private-postgres.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -49,11 +49,7 @@ export async function startPrivateMariadb(opts: PrivateMariadbOptions = {}): Pro
   const stop = async (): Promise<void> => {
     const s = server;
     server = undefined;
-    if (s && s.exitCode === null) {
-      const exited = new Promise((resolve) => s.once('exit', resolve));
-      s.kill('SIGKILL');
-      await exited;
-    }
+    await killAndWait(s);
     rmSync(root, { recursive: true, force: true });
   };
   try {

@@ -6,7 +6,7 @@
 //   const pg = await startPrivatePostgres({ settings: { log_statement: 'all' } });
 //   ... pg.url ... read pg.logFile ...
 //   await pg.stop();
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,6 +42,14 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return port;
+}
+
+/** Kills a private server started as a child process (if it still runs) and waits until it has exited. */
+export async function killAndWait(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
 }
 
 /** The newest installed PostgreSQL's bin directory (Debian layout), or `VG_TEST_PG_BIN`. */
