@@ -34,15 +34,25 @@ export class InFlight {
 }
 
 export function currentGateway(current: () => { gateway: Gateway; inFlight: InFlight }): Gateway {
+  // Each state's methods, wrapped once rather than in a closure per call. A state's gateway and
+  // in-flight count are made together (src/runtime.ts), so the gateway names the state.
+  const wrapped = new WeakMap<Gateway, Map<PropertyKey, { method: unknown; call: (...args: unknown[]) => unknown }>>();
   return new Proxy({} as Gateway, {
     get(_target, prop) {
       const { gateway, inFlight } = current();
       const value: unknown = Reflect.get(gateway, prop, gateway);
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
+      let methods = wrapped.get(gateway);
+      if (!methods) wrapped.set(gateway, (methods = new Map()));
+      const known = methods.get(prop);
+      // A method replaced on the gateway (a test's stub) is wrapped afresh.
+      if (known?.method === value) return known.call;
+      const call = (...args: unknown[]) => {
         const out: unknown = (value as (...a: unknown[]) => unknown).apply(gateway, args);
         return out instanceof Promise ? inFlight.track(out) : out;
       };
+      methods.set(prop, { method: value, call });
+      return call;
     },
     set: (_target, prop, value) => Reflect.set(current().gateway, prop, value),
   });

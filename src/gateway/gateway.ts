@@ -406,13 +406,11 @@ export class Gateway {
     // Rate limits count every query the caller may address, cached or not, before any work.
     const limited = await this.admit(identity, access);
     if (limited) notes.rateLimit = limited;
-    const binding: CursorBinding = {
-      identityKey: identity.identityKey,
-      view: id,
-      query: queryFingerprint(q),
-      grant: grantFingerprint(access),
-    };
-    const after = q.cursor !== undefined ? this.cursors.open(q.cursor, binding) : undefined;
+    // Printed only when a cursor is opened or sealed: most reads do neither.
+    let bound: CursorBinding | undefined;
+    const binding = (): CursorBinding =>
+      (bound ??= { identityKey: identity.identityKey, view: id, query: queryFingerprint(q), grant: grantFingerprint(access) });
+    const after = q.cursor !== undefined ? this.cursors.open(q.cursor, binding()) : undefined;
     const governed = this.stage('govern', () => govern(access, identity, view, q, after));
     notes.fields = governed.fields;
     const agg = governed.aggregate;
@@ -461,7 +459,7 @@ export class Gateway {
     const { positions, next, ...rest } = page;
     const cursorAfter = (shown: number): string | undefined => {
       const at = shown > 0 ? positions[shown - 1] : undefined;
-      return at ? this.cursors.seal(binding, at) : after && shown === 0 ? q.cursor : undefined;
+      return at ? this.cursors.seal(binding(), at) : after && shown === 0 ? q.cursor : undefined;
     };
     const more = next !== undefined;
     return {

@@ -99,19 +99,23 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       const request = webRequest(req, clientGone(reply));
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
       const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
-      // A JSON answer is complete once it is here: sent as one string it leaves in one socket write
-      // (headers and body together) instead of a piped stream's several.
-      const json = response.body !== null && (response.headers.get('content-type') ?? '').startsWith('application/json');
+      // An answer that is complete once it is here (JSON, or an event stream that ended with its
+      // first event: a stateless exchange's one response) is sent as one string, so it leaves in
+      // one socket write (headers and body together) instead of a piped stream's several.
+      const whole = await wholeBody(response);
       describeForAudit(req, {
         surface: 'mcp',
         action: method ?? 'connect',
         identity: caller.identity,
-        streams: runsTools && response.body !== null && !json,
+        streams: runsTools && whole.stream !== null,
       });
-      if (json) {
-        const text = await response.text();
+      if (whole.text !== undefined) {
         response.headers.forEach((value, name) => void reply.header(name, value));
-        return reply.code(response.status).send(text);
+        return reply.code(response.status).send(whole.text);
+      }
+      if (whole.stream !== response.body) {
+        response.headers.delete('content-length');
+        return reply.code(response.status).send(new Response(whole.stream, response));
       }
       // The status now, not when Fastify unpacks the Response after the onSend hooks: the audit
       // record of a request that runs no tool is written in onSend (src/http/request-audit.ts).
@@ -226,6 +230,44 @@ function webRequest(req: FastifyRequest, signal: AbortSignal): Request {
   }
   const host = raw.headers.host ?? raw.headers[':authority'] ?? 'localhost';
   return new Request(`http://${String(host)}${raw.url ?? '/'}`, { method: (raw.method ?? 'POST').toUpperCase(), headers, signal });
+}
+
+/**
+ * The body of `response` as text when it is already complete: a JSON answer, or an event stream
+ * whose end follows its first chunk within one turn of the event loop. Otherwise `stream` goes on
+ * where reading stopped (nothing is held back longer than that turn: a stream that keeps going,
+ * such as one sending keep-alives while a slow call runs, is passed on as it comes).
+ */
+async function wholeBody(response: Response): Promise<{ text?: string; stream: ReadableStream<Uint8Array> | null }> {
+  const body = response.body;
+  if (body === null) return { stream: null };
+  const type = response.headers.get('content-type') ?? '';
+  if (type.startsWith('application/json')) return { text: await response.text(), stream: null };
+  if (!type.startsWith('text/event-stream')) return { stream: body };
+  const reader = body.getReader();
+  const first = await reader.read();
+  if (first.done) return { text: '', stream: null };
+  const next = reader.read();
+  const settled = await Promise.race([
+    next.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => setImmediate(() => resolve(false))),
+  ]);
+  const second = settled ? await next : undefined;
+  if (second?.done) return { text: new TextDecoder().decode(first.value), stream: null };
+  // Still going: the chunks read so far, then the rest as it comes.
+  const held: ReturnType<typeof reader.read>[] = [Promise.resolve(first), next];
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await (held.shift() ?? reader.read());
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return { stream };
 }
 
 /** The JSON-RPC method of a message body (`batch` for a list), if it has one. */

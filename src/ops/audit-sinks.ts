@@ -2,7 +2,8 @@
 // stdio), JSON lines appended to a file, or rows in a PostgreSQL table. Each sink collects the
 // records that arrive close together and writes them as one batch (src/ops/audit-batch.ts): one
 // write to the output or the file, one INSERT per batch; what waits for a slow way out is bounded.
-import { open, type FileHandle } from 'node:fs/promises';
+import { close, open, write } from 'node:fs';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { isPostgresConfig } from '../sources/postgres/index.js';
@@ -113,9 +114,28 @@ class StreamSink extends BatchingSink<string> {
   }
 }
 
-/** Appends JSON lines to one file, kept open (log rotation: use copytruncate). */
+const openFile = promisify(open);
+const closeFile = promisify(close);
+
+/** Writes all of `bytes` at the end of the file `fd` was opened for appending. */
+function writeAll(fd: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const from = (offset: number) =>
+      write(fd, bytes, offset, bytes.length - offset, null, (err, written) => {
+        if (err) reject(err);
+        else if (offset + written < bytes.length) from(offset + written);
+        else resolve();
+      });
+    from(0);
+  });
+}
+
+/**
+ * Appends JSON lines to one file, kept open (log rotation: use copytruncate). One write(2) per
+ * batch on the file descriptor: FileHandle.appendFile costs about twice the CPU for the same bytes.
+ */
 class FileSink extends BatchingSink<string> {
-  private handle?: Promise<FileHandle>;
+  private fd?: Promise<number>;
 
   constructor(private readonly path: string) {
     super(`the audit file ${path}`, PENDING_LIMIT);
@@ -128,22 +148,22 @@ class FileSink extends BatchingSink<string> {
 
   protected async writeBatch(lines: string[]): Promise<void> {
     // Records name people, filters and row counts: a new file is readable by its owner only.
-    this.handle ??= open(this.path, 'a', 0o600);
+    this.fd ??= openFile(this.path, 'a', 0o600);
     try {
-      await (await this.handle).appendFile(lines.join(''), 'utf8');
+      await writeAll(await this.fd, Buffer.from(lines.join(''), 'utf8'));
     } catch (err) {
-      const h = this.handle;
-      this.handle = undefined;
-      await h?.then((f) => f.close()).catch(() => {});
+      const fd = this.fd;
+      this.fd = undefined;
+      await fd?.then((f) => closeFile(f)).catch(() => {});
       throw err;
     }
   }
 
   override async close(): Promise<void> {
     await this.flush();
-    const h = this.handle;
-    this.handle = undefined;
-    if (h) await (await h).close();
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd) await closeFile(await fd);
   }
 }
 

@@ -69,8 +69,16 @@ export function statementFingerprint(sql: string, limit: number | undefined): st
 
 /** The deciding grant as configured: any change to it (fields, masks, row filter, limits) gives another print. */
 export function grantFingerprint(access: Pick<ViewAccess, 'role' | 'grantKey' | 'grant'>): string {
-  return fingerprint(canonical({ role: access.role, grantKey: access.grantKey, grant: access.grant }));
+  let print = grantPrints.get(access);
+  if (print === undefined) {
+    print = fingerprint(canonical({ role: access.role, grantKey: access.grantKey, grant: access.grant }));
+    grantPrints.set(access, print);
+  }
+  return print;
 }
+
+/** Each policy record's print, computed once: a record is frozen, and a reload builds new ones. */
+const grantPrints = new WeakMap<object, string>();
 
 export function invalidCursor(problem: string): ApiError {
   return badRequest(`invalid cursor: ${problem}`, { param: 'cursor' });
