@@ -365,6 +365,34 @@ describe('tools', () => {
     expect(srv.audit.records.at(-1)).toMatchObject({ surface: 'mcp', action: 'connect', decision: 'deny', status: 401 });
   });
 
+  it('answers a 2025-era stateless tools/call as one complete event stream, audited once', async () => {
+    const before = srv.audit.records.length;
+    const res = await post(
+      { 'x-api-key': KEYS.internal, 'mcp-protocol-version': '2025-06-18' },
+      {
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'query_view', arguments: { view: 'app.orders', filter: 'order_id = 1001' } },
+      },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    // Sent whole (one write with its length), not piped chunk by chunk.
+    expect(res.headers.get('transfer-encoding')).toBeNull();
+    const body = await res.text();
+    expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(body));
+    const data = body
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)));
+    expect(data).toHaveLength(1);
+    expect(data[0]).toMatchObject({ jsonrpc: '2.0', id: 7, result: { structuredContent: { rows: [{ order_id: 1001 }] } } });
+    const records = srv.audit.records.slice(before);
+    expect(records.map((r) => r.action)).toEqual(['query_view']);
+    expect(records[0]).toMatchObject({ surface: 'mcp', view: 'app.orders', rowCount: 1, status: 200 });
+  });
+
   it('fails closed when the audit log cannot be written and audit.failClosed is set', async () => {
     const strict = await startServer(
       referenceConfig(stores.env, (y) => y.replace('audit:\n  sink: stdout', 'audit:\n  sink: stdout\n  failClosed: true')),
