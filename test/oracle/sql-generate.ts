@@ -34,6 +34,8 @@ export interface GenStatement {
    * min, max).
    */
   looseScale: boolean;
+  /** Reads a masked column (as an output, or in count(col)). */
+  readsMasked: boolean;
 }
 
 const COMPARABLE: OracleType[] = ['int', 'numeric', 'float', 'text', 'bool', 'timestamptz', 'date'];
@@ -248,6 +250,7 @@ interface Ctx {
   ctes: [string, string][];
   /** Only statements that aggregate one view or a join of views, without min/max (an aggregate-only grant). */
   aggregateOnly: boolean;
+  readsMasked: boolean;
 }
 
 const scoped = (alias: string, cols: GCol[], nullable = false): Scoped[] =>
@@ -316,6 +319,7 @@ async function select(ctx: Ctx, nested: boolean): Promise<GenStatement> {
     keys.forEach((k) => items.push(k.sql));
     const n = rng.int(3) + 1;
     for (let i = 0; i < n; i++) items.push(aggregate(rng, scope, masked, ctx.aggregateOnly));
+    if (items.some((e) => masked.some((m) => e === `count(${m.ref})`))) ctx.readsMasked = true;
     if (keys.length > 0) parts.push(`GROUP BY ${keys.map((k) => k.sql).join(', ')}`);
     if (rng.chance(0.35)) parts.push(`HAVING ${having(rng, scope, ctx.aggregateOnly)}`);
   } else {
@@ -328,7 +332,10 @@ async function select(ctx: Ctx, nested: boolean): Promise<GenStatement> {
   // and viewgate may cut ties differently), and its rows compare as a multiset.
   const plain = items.length;
   if (!nested && !grouped && !distinct && masked.length > 0 && rng.chance(0.6))
-    for (let i = rng.int(2) + 1; i > 0; i--) items.push(rng.pick(masked).ref);
+    for (let i = rng.int(2) + 1; i > 0; i--) {
+      items.push(rng.pick(masked).ref);
+      ctx.readsMasked = true;
+    }
   const list = items.map((e, i) => `${e} AS c${i}`).join(', ');
   let ordered = false;
   let limited = false;
@@ -344,7 +351,7 @@ async function select(ctx: Ctx, nested: boolean): Promise<GenStatement> {
     }
   }
   const body = `SELECT ${distinct ? 'DISTINCT ' : ''}${list} ${parts.join(' ')}`;
-  return { sql: body, ordered, looseScale: limited || grouped || distinct };
+  return { sql: body, ordered, looseScale: limited || grouped || distinct, readsMasked: ctx.readsMasked };
 }
 
 /** Mostly a pair of columns of one name (customer_id = customer_id: rows meet), else any pair of one type. */
@@ -391,8 +398,8 @@ async function inSubquery(ctx: Ctx, scope: Scoped[]): Promise<string> {
 
 /** A statement with seed-determined shape over `views` (names in service fed). */
 export async function generateStatement(rng: Rng, views: string[], catalog: Catalog, aggregateOnly = false): Promise<GenStatement> {
-  const ctx: Ctx = { rng, views, catalog, ctes: [], aggregateOnly };
+  const ctx: Ctx = { rng, views, catalog, ctes: [], aggregateOnly, readsMasked: false };
   const s = await select(ctx, false);
   const sql = withClause(ctx, s.sql);
-  return { ...s, sql, looseScale: s.looseScale || /DISTINCT|GROUP BY|LIMIT|\b(min|max)\(/.test(sql) };
+  return { ...s, sql, readsMasked: ctx.readsMasked, looseScale: s.looseScale || /DISTINCT|GROUP BY|LIMIT|\b(min|max)\(/.test(sql) };
 }

@@ -200,6 +200,13 @@ function suite(name: FixtureName): void {
       expect(counts.answered, `${head}PostgreSQL answered only ${counts.answered} of ${n}`).toBeGreaterThan(n * 0.8);
       // ... and so would one whose statements mostly return no rows.
       expect(counts.rows, `${head}only ${counts.rows} of ${n} statements return rows`).toBeGreaterThan(n * minRows);
+      const masked = statements.filter((st) => st.readsMasked).length;
+      // A restricted caller's corpus must read masked columns often enough to check the masks.
+      if (Object.values(as.masked).some((m) => m.length > 0))
+        expect(masked, `${head}only ${masked} of ${n} statements read a masked column`).toBeGreaterThan(n * 0.1);
+      console.info(
+        `fixture ${name}, ${as.label}: ${counts.answered} of ${n} statements compared, ${counts.rows} with rows, ${masked} reading masked columns`,
+      );
     }
 
     it(
