@@ -14,6 +14,8 @@ export interface GCol {
   nullable: boolean;
   /** Masked for the caller: used only as it is in the outermost SELECT list, or in count(col) (docs/sql.md). */
   masked?: boolean;
+  /** Masked, and not inside count(col) either. */
+  uncounted?: boolean;
 }
 
 /** Columns of a relation (a view or a SELECT), from the oracle. */
@@ -364,7 +366,8 @@ function aggregate(rng: Rng, scope: Scoped[], masked: Scoped[], aggregateOnly: b
   const s = rng.pick(scope);
   const r = rng.int(7);
   if (r === 0) return 'count(*)';
-  if (r === 1 && masked.length > 0 && rng.chance(0.5)) return `count(${rng.pick(masked).ref})`;
+  const countable = masked.filter((m) => !m.col.uncounted);
+  if (r === 1 && countable.length > 0 && rng.chance(0.5)) return `count(${rng.pick(countable).ref})`;
   if (r === 1) return `count(${s.ref})`;
   if (r === 2) return `count(DISTINCT ${s.ref})`;
   if ((r === 3 || r === 4) && SUMMABLE.includes(s.col.type))

@@ -73,7 +73,8 @@ interface As {
   apiKey: string;
   schema: string;
   /** Masked columns per view (by name). */
-  masked: Record<string, string[]>;
+  /** Masked columns per view: column -> mask. */
+  masked: Record<string, Record<string, string>>;
   aggregateOnly: boolean;
 }
 
@@ -83,7 +84,7 @@ const asCaller = (c: Caller): As => ({
   label: c.name,
   apiKey: c.apiKey,
   schema: c.name,
-  masked: Object.fromEntries(Object.entries(c.views).map(([v, p]) => [v, Object.keys(p.masks)])),
+  masked: Object.fromEntries(Object.entries(c.views).map(([v, p]) => [v, p.masks])),
   aggregateOnly: c.aggregateOnly,
 });
 
@@ -120,10 +121,8 @@ function suite(name: FixtureName): void {
         const key = `${as.schema}\u0000${from}`;
         let c = catalogs.get(key);
         if (!c) {
-          const masked = as.masked[/^fed\.(\w+)$/.exec(from)?.[1] ?? ''] ?? [];
-          c = env
-            .oracle(`SELECT * FROM ${forOracle(as, from)} x LIMIT 200`)
-            .then((r) => r.columns.map((col) => gcol(r, col, masked.includes(col))));
+          const masked: Record<string, string> = as.masked[/^fed\.(\w+)$/.exec(from)?.[1] ?? ''] ?? {};
+          c = env.oracle(`SELECT * FROM ${forOracle(as, from)} x LIMIT 200`).then((r) => r.columns.map((col) => gcol(r, col, masked[col])));
           catalogs.set(key, c);
         }
         return c;
@@ -202,7 +201,7 @@ function suite(name: FixtureName): void {
       expect(counts.rows, `${head}only ${counts.rows} of ${n} statements return rows`).toBeGreaterThan(n * minRows);
       const masked = statements.filter((st) => st.readsMasked).length;
       // A restricted caller's corpus must read masked columns often enough to check the masks.
-      if (Object.values(as.masked).some((m) => m.length > 0))
+      if (Object.values(as.masked).some((m) => Object.keys(m).length > 0))
         expect(masked, `${head}only ${masked} of ${n} statements read a masked column`).toBeGreaterThan(n * 0.1);
       console.info(
         `fixture ${name}, ${as.label}: ${counts.answered} of ${n} statements compared, ${counts.rows} with rows, ${masked} reading masked columns`,
@@ -249,7 +248,7 @@ function suite(name: FixtureName): void {
   });
 }
 
-function gcol(r: OracleResult, col: string, masked: boolean): GCol {
+function gcol(r: OracleResult, col: string, mask: string | undefined): GCol {
   const type = r.types[col]!;
   const lits = [
     ...new Set(
@@ -264,7 +263,9 @@ function gcol(r: OracleResult, col: string, masked: boolean): GCol {
     type,
     lits: lits.filter((l): l is string => l !== undefined),
     nullable: r.rows.some((row) => row[col] === null),
-    ...(masked ? { masked } : {}),
+    ...(mask ? { masked: true } : {}),
+    // count(col) under a null mask counts the values behind it (an open question, docs/testing.md).
+    ...(mask === 'null' ? { uncounted: true } : {}),
   };
 }
 

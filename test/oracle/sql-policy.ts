@@ -9,7 +9,7 @@ import { ORACLE_KEY, SERVICE } from './env.js';
 import type { FixtureName } from './fixtures.js';
 import { viewsFor } from './views.js';
 
-export const HASH_SECRET = 'oracle-sql-policy-hash-secret';
+const HASH_SECRET = 'oracle-sql-policy-hash-secret';
 
 type Mask = 'email' | 'hash' | 'redact' | 'null' | `partial(${number},${number})`;
 
