@@ -101,11 +101,13 @@ function suite(name: FixtureName): void {
       env = await createOracleEnv(fixture(name), viewsFor(name));
       await env.oracle(`CREATE SCHEMA ${SERVICE}`);
       for (const v of viewsFor(name)) await env.oracle(`CREATE VIEW ${SERVICE}.${v.name} AS ${v.sql}`);
-      for (const ddl of policyViewsSql(name)) await env.oracle(ddl);
+      const columns = new Map<string, string[]>();
+      for (const v of viewsFor(name)) columns.set(v.name, (await env.oracle(`SELECT * FROM ${SERVICE}.${v.name} LIMIT 0`)).columns);
+      for (const ddl of policyViewsSql(name, columns)) await env.oracle(ddl);
       const config = oracleConfig(
         env.urls,
         env.views,
-        policyConfig(name, { read: true, explain: true, sql: true, aggregate: true, maxLimit: 100_000 }),
+        policyConfig(name, columns, { read: true, explain: true, sql: true, aggregate: true, maxLimit: 100_000 }),
       );
       srv = await startServer(config, { processMetrics: false });
     }, 120_000);

@@ -78,12 +78,19 @@ export function callers(fixture: FixtureName): Caller[] {
   }));
 }
 
+/** A view's output columns, in order (read from the oracle database). */
+export type ViewColumns = ReadonlyMap<string, string[]>;
+
 /** Config sections (roles, API keys, hash secret) for oracleConfig's `extra`, next to role internal's `internalGrants`. */
-export function policyConfig(fixture: FixtureName, internalGrants: Record<string, unknown>): Record<string, unknown> {
+export function policyConfig(
+  fixture: FixtureName,
+  columnsOf: ViewColumns,
+  internalGrants: Record<string, unknown>,
+): Record<string, unknown> {
   const grants = (policy: Record<string, ViewPolicy>, rows: boolean): Record<string, unknown> =>
     Object.fromEntries(
       granted(policy, fixture).map(([view, p]) => {
-        const columns = columnsOf(fixture, view);
+        const columns = columnsOf.get(view)!;
         return [
           `${SERVICE}.${view}`,
           {
@@ -114,29 +121,6 @@ export function policyConfig(fixture: FixtureName, internalGrants: Record<string
   };
 }
 
-/** A view's output column names, from its SQL text's select list (`... AS name` or `t.name`). */
-function columnsOf(fixture: FixtureName, view: string): string[] {
-  const v = viewsFor(fixture).find((x) => x.name === view)!;
-  const list = /^\s*SELECT\s+([\s\S]*?)\s+FROM\s/i.exec(v.sql)![1]!;
-  return splitTop(list).map((item) => /(?:\bAS\s+|\.)(\w+)\s*$/i.exec(item.trim())![1]!);
-}
-
-function splitTop(list: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of list) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
-
 const q = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** What mask `m` gives for column `c`, in PostgreSQL (NULL stays NULL; lengths in code points). */
@@ -162,12 +146,13 @@ function maskSql(m: Mask, c: string): string {
 }
 
 /** DDL for the oracle database: schema `<caller>` with each granted view under the caller's policy, over schema fed. */
-export function policyViewsSql(fixture: FixtureName): string[] {
+export function policyViewsSql(fixture: FixtureName, columnsOf: ViewColumns): string[] {
   const out = ['CREATE EXTENSION IF NOT EXISTS pgcrypto'];
   for (const c of CALLERS) {
     out.push(`CREATE SCHEMA ${c.name}`);
     for (const [view, p] of granted(ROLES[c.role], fixture)) {
-      const cols = columnsOf(fixture, view)
+      const cols = columnsOf
+        .get(view)!
         .filter((col) => !p.hidden?.includes(col))
         .map((col) => {
           const m = p.masks?.[col];
