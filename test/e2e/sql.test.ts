@@ -77,6 +77,14 @@ describe('POST /api/v2/_sql', () => {
         { name: 'amount', type: 'numeric' },
         { name: 'email', type: 'text' },
       ]);
+      // Under a null mask even whether a value is NULL is hidden: count(col) is refused, as elsewhere.
+      const counted = await postSql(server.srv.url, 't1', {
+        sql: 'SELECT count(a.amount) AS n, count(a.email) AS e FROM pg.sql_accounts a',
+      });
+      expect(counted.status, counted.text).toBe(400);
+      expect(counted.body.error.message).toMatch(/a\.amount is masked with null .*not even counted/);
+      const emails = await postSql(server.srv.url, 't1', { sql: 'SELECT count(a.email) AS e FROM pg.sql_accounts a' });
+      expect(emails.status, emails.text).toBe(200);
     } finally {
       await server.close();
     }

@@ -266,7 +266,7 @@ function gcol(r: OracleResult, col: string, mask: string | undefined): GCol {
     lits: lits.filter((l): l is string => l !== undefined),
     nullable: r.rows.some((row) => row[col] === null),
     ...(mask ? { masked: true } : {}),
-    // count(col) under a null mask counts the values behind it (an open question, docs/testing.md).
+    // count(col) under a null mask is refused (it would tell NULL from not NULL): not generated.
     ...(mask === 'null' ? { uncounted: true } : {}),
   };
 }

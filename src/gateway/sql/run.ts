@@ -93,7 +93,7 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   const relationOf = (r: Relation): SqlRelation => relations.get(`${r.source}.${r.table}` as ViewId)!;
   const accessOf = (r: Relation): ViewAccess => relationOf(r).access;
   // A subquery's columns are its outputs, never a masked column (guardMasked refuses that).
-  const masked = (r: Relation, column: string): boolean => !r.query && accessOf(r).schema.byName.get(column)?.masked === true;
+  const masked = (r: Relation, column: string): string | undefined => (r.query ? undefined : accessOf(r).schema.byName.get(column)?.mask);
   guardMasked(model, masked);
   const governed = governSqlAggregates(model, (rel) => {
     const r = model.relations[rel]!;
