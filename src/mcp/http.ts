@@ -26,6 +26,7 @@ import type { McpCaller } from './caller.js';
 import { traceparentOf } from '../http/trace-context.js';
 import { loadPrompts } from './prompts.js';
 import { createMcpServer, offerFor } from './server.js';
+import { wholeBody } from './whole-body.js';
 
 const MCP_PATH = '/mcp';
 const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
@@ -230,44 +231,6 @@ function webRequest(req: FastifyRequest, signal: AbortSignal): Request {
   }
   const host = raw.headers.host ?? raw.headers[':authority'] ?? 'localhost';
   return new Request(`http://${String(host)}${raw.url ?? '/'}`, { method: (raw.method ?? 'POST').toUpperCase(), headers, signal });
-}
-
-/**
- * The body of `response` as text when it is already complete: a JSON answer, or an event stream
- * whose end follows its first chunk within one turn of the event loop. Otherwise `stream` goes on
- * where reading stopped (nothing is held back longer than that turn: a stream that keeps going,
- * such as one sending keep-alives while a slow call runs, is passed on as it comes).
- */
-async function wholeBody(response: Response): Promise<{ text?: string; stream: ReadableStream<Uint8Array> | null }> {
-  const body = response.body;
-  if (body === null) return { stream: null };
-  const type = response.headers.get('content-type') ?? '';
-  if (type.startsWith('application/json')) return { text: await response.text(), stream: null };
-  if (!type.startsWith('text/event-stream')) return { stream: body };
-  const reader = body.getReader();
-  const first = await reader.read();
-  if (first.done) return { text: '', stream: null };
-  const next = reader.read();
-  const settled = await Promise.race([
-    next.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<false>((resolve) => setImmediate(() => resolve(false))),
-  ]);
-  const second = settled ? await next : undefined;
-  if (second?.done) return { text: new TextDecoder().decode(first.value), stream: null };
-  // Still going: the chunks read so far, then the rest as it comes.
-  const held: ReturnType<typeof reader.read>[] = [Promise.resolve(first), next];
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await (held.shift() ?? reader.read());
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  return { stream };
 }
 
 /** The JSON-RPC method of a message body (`batch` for a list), if it has one. */
