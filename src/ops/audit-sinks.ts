@@ -2,7 +2,7 @@
 // stdio), JSON lines appended to a file, or rows in a PostgreSQL table. Each sink collects the
 // records that arrive close together and writes them as one batch (src/ops/audit-batch.ts): one
 // write to the output or the file, one INSERT per batch; what waits for a slow way out is bounded.
-import { close, open, write } from 'node:fs';
+import fs from 'node:fs';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
@@ -114,14 +114,14 @@ class StreamSink extends BatchingSink<string> {
   }
 }
 
-const openFile = promisify(open);
-const closeFile = promisify(close);
+const openFile = promisify(fs.open);
+const closeFile = promisify(fs.close);
 
 /** Writes all of `bytes` at the end of the file `fd` was opened for appending. */
 function writeAll(fd: number, bytes: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const from = (offset: number) =>
-      write(fd, bytes, offset, bytes.length - offset, null, (err, written) => {
+      fs.write(fd, bytes, offset, bytes.length - offset, null, (err, written) => {
         if (err) reject(err);
         else if (offset + written < bytes.length) from(offset + written);
         else resolve();
