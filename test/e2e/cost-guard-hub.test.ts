@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { hubCommand } from '../../src/commands/hub.js';
+import { runCheck } from '../../src/commands/check.js';
 import { closeHubSessions } from '../../src/hub/passthrough/session.js';
 import { startServer, type RunningServer } from '../support/reference.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
@@ -34,6 +35,7 @@ let crm: Awaited<ReturnType<typeof createMysqlDatabase>>;
 let mysqlUser: string;
 let dir: string;
 let srv: RunningServer;
+let configFile: string;
 
 const at = (db: string, user = 'postgres') => `postgres://${user}@127.0.0.1:${priv.port}/${db}`;
 
@@ -123,7 +125,7 @@ beforeAll(async () => {
   crmUrl.username = mysqlUser;
   crmUrl.password = password;
   dir = mkdtempSync(join(tmpdir(), 'vg-hubcg-'));
-  const file = join(dir, 'viewgate.yaml');
+  const file = (configFile = join(dir, 'viewgate.yaml'));
   writeFileSync(file, configYaml(crmUrl.toString()));
   let out = '';
   const code = await hubCommand(['apply', '--config', file, '--admin-url', at('hub')], {
@@ -304,5 +306,14 @@ describe('maxScanRows on hub views', () => {
     expect(indexed.status).toBe(200);
     expect(indexed.body.resource).toHaveLength(40);
     expect((await sql(KEYS.open, "SELECT id FROM shophub.orders WHERE region = 'r2'")).status).toBe(200);
+  });
+
+  it('`viewgate check` warns about a grant whose maxScanRows refuses every read of a view', async () => {
+    const { lines } = await runCheck(parseConfig(readFileSync(configFile, 'utf8'), configFile, {}));
+    expect(lines.filter((l) => l.includes('maxScanRows'))).toEqual([
+      'policy  WARN  roles.guarded.grants."shophub.*" sets maxScanRows, and hub view "shophub.customers" reads foreign table ' +
+        'crm_map.customers through mysql_fdw, whose reads cannot be judged: every read of it by this role is refused (422). ' +
+        'Materialize the view, or drop maxScanRows for it',
+    ]);
   });
 });
