@@ -196,6 +196,13 @@ describe('maxScanRows on hub views', () => {
     expect(log).toMatch(/statement: PREPARE viewgate_cost_guard AS SELECT .*"shophub"\."orders".*"region"/);
     expect(log).toMatch(/statement: EXPLAIN \(FORMAT JSON, VERBOSE\) EXECUTE viewgate_cost_guard/);
     expect(readsOf(log, 'orders')).toEqual([]);
+    // The judgement is kept per statement shape: the same query with another value asks the hub nothing.
+    let again!: { status: number; body: any };
+    const second = await logged(async () => {
+      again = await get(`orders?${filter("region = 'r4'")}`, KEYS.guarded);
+    });
+    expect(again.status).toBe(422);
+    expect(second).not.toMatch(/viewgate_cost_guard|"shophub"\."orders"/);
   });
 
   it('runs a read whose filter an index of the materialized view serves', async () => {
