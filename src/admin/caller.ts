@@ -5,7 +5,7 @@
 // every request, so a reload that drops a role locks its sessions out at once.
 import type { FastifyRequest } from 'fastify';
 import type { AdminConfig } from '../config/schema.js';
-import { ApiError } from '../errors.js';
+import { type ApiError } from '../errors.js';
 import type { Gateway, Identity } from '../gateway/index.js';
 import { credentialsFrom } from '../http/credentials.js';
 import { forbidden, rolePathOf, rolesNamed, tokenIdentityKey, unauthorized } from '../policy/identity.js';

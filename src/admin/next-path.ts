@@ -3,7 +3,7 @@
 const BASE = 'http://viewgate.invalid';
 
 export function safeNext(raw: unknown): string {
-  if (typeof raw !== 'string' || !raw.startsWith('/') || /[\\\u0000-\u001f]/.test(raw) || raw.startsWith('//')) return '/admin';
+  if (typeof raw !== 'string' || !raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\') || hasControl(raw)) return '/admin';
   let url: URL;
   try {
     url = new URL(raw, BASE);
@@ -14,4 +14,9 @@ export function safeNext(raw: unknown): string {
   if (url.pathname !== '/admin' && !url.pathname.startsWith('/admin/')) return '/admin';
   if (url.pathname.startsWith('/admin/login') || url.pathname.startsWith('/admin/callback')) return '/admin';
   return url.pathname + url.search;
+}
+
+function hasControl(text: string): boolean {
+  for (const ch of text) if (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) return true;
+  return false;
 }
