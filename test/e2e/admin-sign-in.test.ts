@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { referenceStores } from '../support/reference-server.js';
+import { ConfigReloader } from '../../src/reload.js';
+import type { Config } from '../../src/config/schema.js';
 import { ADMIN_KEY, CookieJar, signIn, startAdminScenario, USERS, type AdminScenario } from '../support/admin-console.js';
 
 const ref = referenceStores('adminsso');
@@ -203,17 +205,20 @@ describe('session expiry', () => {
 });
 
 describe('roles are checked on every request', () => {
-  it('a reload that drops the role from admin.roles locks the session out', async () => {
+  it('a reload that drops the role from admin.roles locks the session out, and one that restores it lets it in', async () => {
     const { jar } = await signIn(s.srv.url, 'alice');
     expect((await session(jar)).status).toBe(200);
-    const admin = s.srv.rt.config.admin!;
-    const mutable = admin as { roles: string[] };
-    const before = mutable.roles;
-    mutable.roles = ['someone-else'];
+    const original = s.srv.rt.config;
+    const reloadTo = async (config: Config) => {
+      const result = await new ConfigReloader(s.srv.rt, { load: () => config }).reload();
+      expect(result.applied).toBe(true);
+    };
+    await reloadTo({ ...original, admin: { ...original.admin!, roles: ['someone-else'] } });
     try {
       expect((await session(jar)).status).toBe(403);
+      expect((await jar.fetch(`${s.srv.url}/admin`)).status).toBe(403);
     } finally {
-      mutable.roles = before;
+      await reloadTo(original);
     }
     expect((await session(jar)).status).toBe(200);
   });
