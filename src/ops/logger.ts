@@ -12,7 +12,19 @@ export type { Logger };
 
 const CENSOR = '[redacted]';
 
-const SECRET_KEYS = ['password', 'secret', 'token', 'apiKey', 'api_key', 'hashSecret', 'cursorSecret', 'authorization', 'cookie'];
+const SECRET_KEYS = [
+  'password',
+  'secret',
+  'token',
+  'apiKey',
+  'api_key',
+  'hashSecret',
+  'cursorSecret',
+  'sessionSecret',
+  'clientSecret',
+  'authorization',
+  'cookie',
+];
 
 const REDACT_PATHS = [
   ...['req.headers', 'headers', 'request.headers', 'res.headers'].flatMap((h) => [
