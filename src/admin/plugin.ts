@@ -9,7 +9,7 @@ import type { AdminConfig } from '../config/schema.js';
 import { ApiError } from '../errors.js';
 import { describeForAudit } from '../http/request-audit.js';
 import { sendJson } from '../http/envelope.js';
-import { adminCaller, adminRolesOf, sessionOf, type AdminGuard } from './caller.js';
+import { adminCaller, adminRolesOf, personIdentity, sessionOf, type AdminGuard } from './caller.js';
 import { consoleAsset, consoleIndex, NOT_BUILT, refusedPage } from './pages.js';
 import { csrfToken, sameToken, SessionStore } from './sessions.js';
 import { OidcLogin } from './oidc.js';
@@ -101,9 +101,11 @@ export async function adminPlugin(app: FastifyInstance, opts: { rt: Runtime }): 
     const admin = adminConfig();
     const session = sessionOf(req, admin, sessions);
     if (!session) return reply.redirect(`/admin/login?next=${encodeURIComponent(req.url)}`, 302);
-    if (adminRolesOf(session.claims, admin).length === 0) {
+    const role = adminRolesOf(session.claims, admin)[0];
+    if (role === undefined) {
       return reply.code(403).type('text/html; charset=utf-8').send(refusedPage('None of your roles may open the console (admin.roles).'));
     }
+    describeForAudit(req, { surface: 'rest', action: 'admin page', identity: personIdentity(session, role) });
     const index = await consoleIndex();
     if (!index) return reply.code(503).type('text/html; charset=utf-8').send(NOT_BUILT);
     return reply.type('text/html; charset=utf-8').send(index);

@@ -64,6 +64,9 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
         .type('text/html; charset=utf-8')
         .send(refusedPage(`You are signed in as ${person.name ?? person.subject}, but none of your roles may open the console.`));
     }
+    // The session this browser had (another person, or an older sign-in) ends here.
+    const previous = unsign(readCookie(req.headers.cookie, SESSION_COOKIE), admin.sessionSecret);
+    if (previous !== undefined) deps.sessions.revoke(previous);
     const session = deps.sessions.create(person);
     return reply
       .header('set-cookie', [

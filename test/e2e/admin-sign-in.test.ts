@@ -75,9 +75,14 @@ describe('sign-in through the identity provider', () => {
     const after = jar.get(s.srv.url, 'vg_admin')!;
     expect(after).not.toContain(planted);
     expect((await session(jar)).status).toBe(200);
-    // A valid session's id from one browser, replayed after another sign-in, is a different session.
+    // Another browser's sign-in is another session.
     const second = await signIn(s.srv.url, 'alice', { jar: new CookieJar() });
     expect(second.jar.get(s.srv.url, 'vg_admin')).not.toBe(after);
+    // Signing in again in this browser ends the session it had.
+    await signIn(s.srv.url, 'alice', { jar });
+    expect(jar.get(s.srv.url, 'vg_admin')).not.toBe(after);
+    expect((await fetch(`${s.srv.url}/admin/api/session`, { headers: { cookie: `vg_admin=${after}` } })).status).toBe(401);
+    expect((await session(jar)).status).toBe(200);
   });
 
   it('a callback without the login it started is refused, and a state from another login does not pass', async () => {
