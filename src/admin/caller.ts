@@ -20,7 +20,7 @@ export type AdminCaller =
   | { readonly kind: 'key'; readonly identity: Identity };
 
 /** The live session the request's cookie names, if any (whatever its roles). */
-export function sessionOf(req: FastifyRequest, admin: AdminConfig, sessions: SessionStore): AdminSession | undefined {
+export async function sessionOf(req: FastifyRequest, admin: AdminConfig, sessions: SessionStore): Promise<AdminSession | undefined> {
   const id = unsign(readCookie(req.headers.cookie, SESSION_COOKIE), admin.sessionSecret);
   return id === undefined ? undefined : sessions.get(id);
 }
@@ -52,7 +52,7 @@ export async function adminCaller(req: FastifyRequest, admin: AdminConfig, sessi
     if (!admin.roles.includes(who.identity.role)) throw notAdmin(`role "${who.identity.role}"`);
     return { kind: 'key', identity: who.identity };
   }
-  const session = sessionOf(req, admin, sessions);
+  const session = await sessionOf(req, admin, sessions);
   if (!session) throw unauthorized('sign in at /admin/login, or send an API key of an admin role in X-API-Key', '');
   const roles = adminRolesOf(session.claims, admin);
   if (roles.length === 0) throw notAdmin('your roles');

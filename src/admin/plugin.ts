@@ -31,7 +31,7 @@ const CONTENT_SECURITY_POLICY = [
 
 export async function adminPlugin(app: FastifyInstance, opts: { rt: Runtime }): Promise<void> {
   const { rt } = opts;
-  const sessions = new SessionStore();
+  const sessions = new SessionStore(rt.redis);
   const adminConfig = (): AdminConfig => {
     const admin = rt.config.admin;
     if (!admin) throw new ApiError('not_found', 'the console is not configured; add an `admin` section to the configuration');
@@ -99,7 +99,7 @@ export async function adminPlugin(app: FastifyInstance, opts: { rt: Runtime }): 
 
   const page = async (req: FastifyRequest, reply: FastifyReply) => {
     const admin = adminConfig();
-    const session = sessionOf(req, admin, sessions);
+    const session = await sessionOf(req, admin, sessions);
     if (!session) return reply.redirect(`/admin/login?next=${encodeURIComponent(req.url)}`, 302);
     const role = adminRolesOf(session.claims, admin)[0];
     if (role === undefined) {

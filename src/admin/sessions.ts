@@ -2,9 +2,12 @@
 // browser holds in an HttpOnly cookie, signed with `admin.sessionSecret`, naming a record kept
 // here for at most 8 hours. Logging out deletes the record, so the old cookie no longer works.
 // Pending logins (state, nonce and PKCE verifier between /admin/login and /admin/callback) are
-// kept the same way for 10 minutes and used once. Memory only: sessions belong to one process.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// kept the same way for 10 minutes and used once. In Redis when `redis.url` is set (every instance
+// knows every session), else in the process's memory.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import { REDIS_PREFIX } from '../ops/redis.js';
 
 export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
 const LOGIN_MAX_AGE_MS = 10 * 60 * 1000;
@@ -31,42 +34,110 @@ export interface PendingLogin {
 
 export type Person = Omit<AdminSession, 'id' | 'expiresAt'>;
 
+/** Where sessions and pending logins are kept, each until its time is up. */
+interface Backend {
+  get<T>(kind: Kind, id: string): Promise<T | undefined>;
+  set(kind: Kind, id: string, value: unknown, ttlMs: number): Promise<void>;
+  /** Reads and deletes in one step (a pending login is used once). */
+  take<T>(kind: Kind, id: string): Promise<T | undefined>;
+  delete(kind: Kind, id: string): Promise<void>;
+}
+
+type Kind = 'session' | 'login';
+
+class MemoryBackend implements Backend {
+  private readonly entries = {
+    session: new LRUCache<string, object>({ max: MAX_SESSIONS }),
+    login: new LRUCache<string, object>({ max: MAX_SESSIONS }),
+  };
+
+  async get<T>(kind: Kind, id: string): Promise<T | undefined> {
+    return this.entries[kind].get(id) as T | undefined;
+  }
+
+  async set(kind: Kind, id: string, value: unknown, ttlMs: number): Promise<void> {
+    this.entries[kind].set(id, value as object, { ttl: ttlMs });
+  }
+
+  async take<T>(kind: Kind, id: string): Promise<T | undefined> {
+    const v = this.entries[kind].get(id) as T | undefined;
+    this.entries[kind].delete(id);
+    return v;
+  }
+
+  async delete(kind: Kind, id: string): Promise<void> {
+    this.entries[kind].delete(id);
+  }
+}
+
+/** Shared by every instance on one Redis; keys hold a hash of the id, so reading Redis gives no cookie. */
+class RedisBackend implements Backend {
+  constructor(private readonly redis: Redis) {}
+
+  private key(kind: Kind, id: string): string {
+    return `${REDIS_PREFIX}admin:${kind}:${createHash('sha256').update(id).digest('hex')}`;
+  }
+
+  async get<T>(kind: Kind, id: string): Promise<T | undefined> {
+    const text = await this.redis.get(this.key(kind, id));
+    return text === null ? undefined : (JSON.parse(text) as T);
+  }
+
+  async set(kind: Kind, id: string, value: unknown, ttlMs: number): Promise<void> {
+    await this.redis.set(this.key(kind, id), JSON.stringify(value), 'PX', Math.max(1, Math.ceil(ttlMs)));
+  }
+
+  async take<T>(kind: Kind, id: string): Promise<T | undefined> {
+    const text = await this.redis.getdel(this.key(kind, id));
+    return text === null ? undefined : (JSON.parse(text) as T);
+  }
+
+  async delete(kind: Kind, id: string): Promise<void> {
+    await this.redis.del(this.key(kind, id));
+  }
+}
+
 export class SessionStore {
-  private readonly sessions = new LRUCache<string, AdminSession>({ max: MAX_SESSIONS });
-  private readonly logins = new LRUCache<string, PendingLogin>({ max: MAX_SESSIONS, ttl: LOGIN_MAX_AGE_MS });
+  private readonly backend: Backend;
+
+  /** In Redis when the server has one (`redis.url`), so every instance knows every session; else in memory. */
+  constructor(redis?: Redis) {
+    this.backend = redis ? new RedisBackend(redis) : new MemoryBackend();
+  }
 
   /** A new session with a fresh id: a value the browser held before login is never promoted. */
-  create(person: Person): AdminSession {
-    const session = { ...person, id: randomId(), expiresAt: Date.now() + SESSION_MAX_AGE_MS };
-    this.sessions.set(session.id, session);
-    return session;
+  async create(person: Person): Promise<AdminSession> {
+    const stored = { ...person, expiresAt: Date.now() + SESSION_MAX_AGE_MS };
+    const id = randomId();
+    // The id is the key's secret part: it is not stored in the value.
+    await this.backend.set('session', id, stored, SESSION_MAX_AGE_MS);
+    return { ...stored, id };
   }
 
   /** The live session of that id; an expired one is dropped. */
-  get(id: string): AdminSession | undefined {
-    const s = this.sessions.get(id);
-    if (s && Date.now() >= s.expiresAt) {
-      this.sessions.delete(id);
+  async get(id: string): Promise<AdminSession | undefined> {
+    const s = await this.backend.get<Omit<AdminSession, 'id'>>('session', id);
+    if (!s) return undefined;
+    if (Date.now() >= s.expiresAt) {
+      await this.backend.delete('session', id);
       return undefined;
     }
-    return s;
+    return { ...s, id };
   }
 
-  revoke(id: string): void {
-    this.sessions.delete(id);
+  revoke(id: string): Promise<void> {
+    return this.backend.delete('session', id);
   }
 
-  startLogin(login: PendingLogin): string {
+  async startLogin(login: PendingLogin): Promise<string> {
     const id = randomId();
-    this.logins.set(id, login);
+    await this.backend.set('login', id, login, LOGIN_MAX_AGE_MS);
     return id;
   }
 
   /** The pending login of that id, once. */
-  takeLogin(id: string): PendingLogin | undefined {
-    const login = this.logins.get(id);
-    this.logins.delete(id);
-    return login;
+  takeLogin(id: string): Promise<PendingLogin | undefined> {
+    return this.backend.take<PendingLogin>('login', id);
   }
 }
 

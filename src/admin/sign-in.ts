@@ -37,7 +37,7 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
     const { url, login } = await deps.oidc.start(oidc, safeNext((req.query as Record<string, unknown>).next)).catch((err: unknown) => {
       throw providerDown(deps.log, String(req.id), err);
     });
-    const id = deps.sessions.startLogin(login);
+    const id = await deps.sessions.startLogin(login);
     return reply.header('set-cookie', setCookie(LOGIN_COOKIE, sign(id, admin.sessionSecret), 600, secure(req))).redirect(url.href, 302);
   });
 
@@ -46,7 +46,7 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
     const oidc = oidcOf(admin);
     const clear = setCookie(LOGIN_COOKIE, '', 0, secure(req));
     const id = unsign(readCookie(req.headers.cookie, LOGIN_COOKIE), admin.sessionSecret);
-    const login = id === undefined ? undefined : deps.sessions.takeLogin(id);
+    const login = id === undefined ? undefined : await deps.sessions.takeLogin(id);
     if (!login) {
       reply.header('set-cookie', clear);
       throw new ApiError('bad_request', 'this sign-in was not started here or has expired (10 minutes); start again at /admin/login');
@@ -66,8 +66,8 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
     }
     // The session this browser had (another person, or an older sign-in) ends here.
     const previous = unsign(readCookie(req.headers.cookie, SESSION_COOKIE), admin.sessionSecret);
-    if (previous !== undefined) deps.sessions.revoke(previous);
-    const session = deps.sessions.create(person);
+    if (previous !== undefined) await deps.sessions.revoke(previous);
+    const session = await deps.sessions.create(person);
     return reply
       .header('set-cookie', [
         clear,
@@ -78,8 +78,8 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
 }
 
 /** Ends a person's session: the caller checked the session and its CSRF token. */
-export function logout(req: FastifyRequest, reply: FastifyReply, sessions: SessionStore, sessionId: string): FastifyReply {
-  sessions.revoke(sessionId);
+export async function logout(req: FastifyRequest, reply: FastifyReply, sessions: SessionStore, sessionId: string): Promise<FastifyReply> {
+  await sessions.revoke(sessionId);
   return reply
     .code(204)
     .header('set-cookie', setCookie(SESSION_COOKIE, '', 0, secure(req)))
