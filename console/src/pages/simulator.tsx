@@ -1,0 +1,183 @@
+import { useState } from 'preact/hooks';
+import { type ApiError, postJson } from '../api';
+import { DataTable } from '../parts/data-table';
+import { pretty } from '../parts/format';
+import { Pending, Problem } from '../parts/status';
+import { useApi } from '../parts/use-api';
+import { type Row } from '../types';
+import { type RolesAnswer } from './roles';
+
+interface Simulation {
+  schema: unknown;
+  tools: { name: string; description?: string }[] | { tools: { name: string; description?: string }[] };
+  toolsTokens: number;
+  rows: Row[];
+}
+
+type Caller = 'role' | 'token';
+type Target = 'view' | 'sql';
+
+export function SimulatorPage() {
+  const roles = useApi<RolesAnswer>('/admin/api/roles');
+  const [caller, setCaller] = useState<Caller>('role');
+  const [target, setTarget] = useState<Target>('view');
+  const [result, setResult] = useState<Simulation>();
+  const [problem, setProblem] = useState<Error>();
+  const [running, setRunning] = useState(false);
+
+  async function run(event: SubmitEvent) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    setProblem(undefined);
+    let body: Record<string, unknown>;
+    try {
+      body = { ...callerOf(caller, form), ...targetOf(target, form) };
+    } catch (err) {
+      setProblem(err as Error);
+      return;
+    }
+    setRunning(true);
+    try {
+      setResult(await postJson<Simulation>('/admin/api/simulate', body));
+    } catch (err) {
+      setResult(undefined);
+      setProblem(err as ApiError);
+    } finally {
+      setRunning(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="page-title">
+      <header class="page-head">
+        <h1 id="page-title">Simulator</h1>
+      </header>
+      <p class="muted">
+        See exactly what a caller sees before granting it: their schema, the MCP tools an LLM would receive, and the first rows as the
+        gateway answers them. Each run is audited with your identity and the simulated one.
+      </p>
+      <Pending error={roles.error} loading={roles.loading} />
+      <form class="stack" onSubmit={(e) => void run(e)}>
+        <fieldset>
+          <legend>Caller</legend>
+          <Choice name="caller" value={caller} onChange={setCaller} options={{ role: 'A role and claims', token: 'A pasted token' }} />
+          {caller === 'role' ? (
+            <>
+              <label>
+                Role
+                <select name="role" required>
+                  {(roles.data?.roles ?? []).map((r) => (
+                    <option key={r}>{r}</option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                Claims (JSON object)
+                <textarea name="claims" rows={3} spellcheck={false} placeholder='{"tenant_id": "t1"}' />
+              </label>
+            </>
+          ) : (
+            <label>
+              Token (a JWT as an API caller would send it)
+              <textarea name="token" rows={4} required spellcheck={false} autocomplete="off" />
+            </label>
+          )}
+        </fieldset>
+        <fieldset>
+          <legend>What to read</legend>
+          <Choice name="target" value={target} onChange={setTarget} options={{ view: 'A view', sql: 'A SQL query' }} />
+          {target === 'view' ? (
+            <>
+              <label>
+                View
+                <select name="view" required>
+                  {(roles.data?.views ?? []).map((v) => (
+                    <option key={v}>{v}</option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                Query parameters (optional, as in a REST URL)
+                <input name="query" type="text" spellcheck={false} placeholder="limit=5&order=id" />
+              </label>
+            </>
+          ) : (
+            <label>
+              SQL
+              <textarea name="sql" rows={4} required spellcheck={false} placeholder="SELECT * FROM crm.customers LIMIT 5" />
+            </label>
+          )}
+        </fieldset>
+        <div>
+          <button type="submit" class="primary" disabled={running}>
+            {running ? 'Running…' : 'Simulate'}
+          </button>
+        </div>
+      </form>
+      {problem && <Problem error={problem} />}
+      {result && <SimulationResult result={result} />}
+    </section>
+  );
+}
+
+function callerOf(caller: Caller, form: FormData): Record<string, unknown> {
+  if (caller === 'token') return { token: String(form.get('token') ?? '').trim() };
+  const text = String(form.get('claims') ?? '').trim();
+  let claims: unknown = {};
+  if (text) {
+    try {
+      claims = JSON.parse(text);
+    } catch {
+      throw new Error('Claims must be a JSON object, for example {"tenant_id": "t1"}.');
+    }
+  }
+  if (!claims || typeof claims !== 'object' || Array.isArray(claims)) {
+    throw new Error('Claims must be a JSON object, for example {"tenant_id": "t1"}.');
+  }
+  return { role: String(form.get('role') ?? ''), claims };
+}
+
+function targetOf(target: Target, form: FormData): Record<string, unknown> {
+  if (target === 'sql') return { sql: String(form.get('sql') ?? '') };
+  const query = Object.fromEntries(new URLSearchParams(String(form.get('query') ?? '').replace(/^\?/, '')));
+  return { view: String(form.get('view') ?? ''), query };
+}
+
+function Choice<T extends string>(props: { name: string; value: T; onChange: (v: T) => void; options: Record<T, string> }) {
+  return (
+    <div class="choice">
+      {(Object.entries(props.options) as [T, string][]).map(([value, text]) => (
+        <label key={value} class="inline">
+          <input type="radio" name={props.name} value={value} checked={props.value === value} onChange={() => props.onChange(value)} />
+          {text}
+        </label>
+      ))}
+    </div>
+  );
+}
+
+function SimulationResult({ result }: { result: Simulation }) {
+  const tools = Array.isArray(result.tools) ? result.tools : result.tools.tools;
+  return (
+    <div class="result" aria-live="polite">
+      <h2>Rows</h2>
+      <DataTable rows={result.rows} caption="The first rows as the gateway answers this caller" />
+      <h2>
+        MCP tools/list <span class="badge">{result.toolsTokens} tokens</span>
+      </h2>
+      <ul class="tools">
+        {tools.map((t) => (
+          <li key={t.name}>
+            <code>{t.name}</code> {t.description}
+          </li>
+        ))}
+      </ul>
+      <details>
+        <summary>The tools/list answer as JSON</summary>
+        <pre class="code">{pretty(result.tools)}</pre>
+      </details>
+      <h2>Schema</h2>
+      <pre class="code">{pretty(result.schema)}</pre>
+    </div>
+  );
+}

@@ -1,0 +1,20 @@
+import { type Json } from '../types';
+
+/** A cell's text: strings as they are, everything else as compact JSON; null shows as an em dash. */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+export function pretty(value: Json | unknown): string {
+  return JSON.stringify(value, null, 2);
+}
+
+export function percent(ratio: unknown): string {
+  return typeof ratio === 'number' && Number.isFinite(ratio) ? `${(ratio * 100).toFixed(1)} %` : '—';
+}
+
+export function number(value: unknown, digits = 0): string {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—';
+}
