@@ -9,7 +9,7 @@ export interface Session {
   expiresAt: string;
 }
 
-export interface StoreHealth {
+interface StoreHealth {
   name: string;
   kind: string;
   status: string;

@@ -88,7 +88,9 @@ export function AuditPage() {
         </label>
       </form>
       {problem && <Problem error={problem} />}
-      {records && <DataTable rows={records} caption={tail ? 'Newest audit records, refreshed live' : 'Audit records matching the search'} />}
+      {records && (
+        <DataTable rows={records} caption={tail ? 'Newest audit records, refreshed live' : 'Audit records matching the search'} />
+      )}
     </section>
   );
 }

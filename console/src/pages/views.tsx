@@ -69,7 +69,11 @@ function ViewDetail({ view }: { view: ViewInfo }) {
         </>
       )}
       <h3>Explain of a sample query</h3>
-      {explain === undefined ? <p class="muted">No plan for this view.</p> : <pre class="code">{typeof explain === 'string' ? explain : pretty(explain)}</pre>}
+      {explain === undefined ? (
+        <p class="muted">No plan for this view.</p>
+      ) : (
+        <pre class="code">{typeof explain === 'string' ? explain : pretty(explain)}</pre>
+      )}
       <Figures figures={more} />
     </article>
   );

@@ -11,10 +11,6 @@ export function pretty(value: Json | unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-export function percent(ratio: unknown): string {
-  return typeof ratio === 'number' && Number.isFinite(ratio) ? `${(ratio * 100).toFixed(1)} %` : '—';
-}
-
 export function number(value: unknown, digits = 0): string {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—';
 }

@@ -1,7 +1,7 @@
 // A line chart drawn as SVG from a per-minute series: no chart library, no inline styles (colours
 // come from styles.css through class names, so the CSP needs no 'unsafe-inline').
 
-export interface Line {
+interface Line {
   label: string;
   /** A class in styles.css that gives the line its colour (chart-line-1 .. chart-line-3). */
   tone: string;

@@ -14,7 +14,7 @@ export function Problem({ error }: { error: ApiError | Error }) {
   );
 }
 
-export function Loading() {
+function Loading() {
   return (
     <p class="muted" aria-live="polite">
       Loading…

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { ApiError, getJson } from '../api';
+import { type ApiError, getJson } from '../api';
 
 export interface Loaded<T> {
   data?: T;
