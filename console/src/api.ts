@@ -30,6 +30,25 @@ export function postJson<T>(path: string, body: unknown): Promise<T> {
   });
 }
 
+/**
+ * Ends the session (POST /admin/logout with the CSRF token). The server may answer with a redirect
+ * (to the identity provider or a signed-out page): it is not followed, the page shows its own.
+ */
+export async function signOut(): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch('/admin/logout', {
+      method: 'POST',
+      credentials: 'same-origin',
+      redirect: 'manual',
+      headers: { 'x-csrf-token': csrfToken },
+    });
+  } catch {
+    throw new ApiError(0, 'The server did not answer. Check that viewgate is running, then try again.');
+  }
+  if (!response.ok && response.type !== 'opaqueredirect') throw new ApiError(response.status, explain(response.status, undefined));
+}
+
 async function request<T>(path: string, init: RequestInit): Promise<T> {
   let response: Response;
   try {

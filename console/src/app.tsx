@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type ApiError, postJson, setCsrfToken } from './api';
+import { type ApiError, setCsrfToken, signOut } from './api';
 import { Pending, Problem } from './parts/status';
 import { useApi } from './parts/use-api';
 import { ROUTES, routeOf } from './routes';
@@ -35,9 +35,9 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
     document.title = `${route.title} · viewgate console`;
   }, [route]);
 
-  async function signOut() {
+  async function leave() {
     try {
-      await postJson('/admin/logout', {});
+      await signOut();
       onSignedOut();
     } catch (err) {
       setProblem(err as ApiError);
@@ -66,7 +66,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
         <span class="who" title={session.roles.join(', ')}>
           {session.name ?? session.subject}
         </span>
-        <button type="button" onClick={() => void signOut()}>
+        <button type="button" onClick={() => void leave()}>
           Sign out
         </button>
       </header>

@@ -1,0 +1,234 @@
+// The console in a real browser (Debian's Chromium driven by playwright-core): a person signs in
+// through a real OpenID Connect provider's login page, lands on the overview, visits every page,
+// runs the simulator as the external role and sees masked e-mails and one tenant's rows, signs out;
+// a person without an admin role is refused. Every page is saved as a screenshot for docs/console.md.
+// Throughout, no request leaves 127.0.0.1 and the console causes no CSP violation or console error.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOidcProvider, type RunningOidcProvider } from '../support/oidc-provider.js';
+import { freePort } from '../support/private-postgres.js';
+import {
+  createReferenceStores,
+  get,
+  KEYS,
+  referenceConfig,
+  startServer,
+  type ReferenceStores,
+  type RunningServer,
+} from '../support/reference.js';
+
+const SCREENSHOTS = fileURLToPath(new URL('../../docs/console/', import.meta.url));
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const USERS = {
+  ada: { password: 'ada-password', name: 'Ada Admin', email: 'ada@example.com', roles: ['platform-admin'] },
+  pat: { password: 'pat-password', name: 'Pat Partner', email: 'pat@example.com', roles: ['external'] },
+};
+
+let stores: ReferenceStores;
+let idp: RunningOidcProvider;
+let srv: RunningServer;
+let browser: Browser;
+
+/** What a browser context did: every URL it asked for, and what its pages reported as errors. */
+interface Watched {
+  context: BrowserContext;
+  page: Page;
+  requests: string[];
+  problems: string[];
+}
+
+beforeAll(async () => {
+  stores = await createReferenceStores('console_browser');
+  const port = await freePort();
+  const redirectUrl = `http://127.0.0.1:${port}/admin/callback`;
+  idp = await startOidcProvider({ redirectUris: [redirectUrl], users: USERS });
+  const admin = [
+    'admin:',
+    '  roles: [platform-admin]',
+    `  sessionSecret: ${'s'.repeat(48)}`,
+    '  oidc:',
+    `    issuer: ${idp.issuer}`,
+    `    clientId: ${idp.clientId}`,
+    `    clientSecret: ${idp.clientSecret}`,
+    `    redirectUrl: ${redirectUrl}`,
+    '    scopes: [openid, profile, email]',
+    '    roleClaim: roles',
+  ].join('\n');
+  // The audit page searches the PostgreSQL audit sink: the reference scenario's own PostgreSQL store.
+  const config = referenceConfig(
+    stores.env,
+    (y) => `${y.replace(/\naudit:\n  sink: stdout\n/, '\naudit:\n  sink: postgres\n  source: app\n')}\n${admin}\n`,
+  );
+  srv = await startServer(config, { auditSink: undefined }, '127.0.0.1', port);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await srv?.close();
+  await idp?.stop();
+  await stores?.drop();
+});
+
+async function watchedContext(): Promise<Watched> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Runs before any page script (and outside the page's CSP): a violation is reported as a console error.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
+    });
+  });
+  const watched: Watched = { context, page: await context.newPage(), requests: [], problems: [] };
+  context.on('request', (r) => watched.requests.push(r.url()));
+  watched.page.on('console', (m) => {
+    if (m.type() === 'error') watched.problems.push(`${watched.page.url()}: ${m.text()}`);
+  });
+  watched.page.on('pageerror', (e) => watched.problems.push(`${watched.page.url()}: ${e.message}`));
+  return watched;
+}
+
+/** From /admin through the provider's login form back to the console. */
+async function signIn(page: Page, user: keyof typeof USERS): Promise<void> {
+  await page.goto(`${srv.url}/admin`);
+  await page.waitForURL((u) => u.origin === idp.issuer);
+  await page.fill('#username', user);
+  await page.fill('#password', USERS[user].password);
+  await page.click('#sign-in');
+}
+
+async function visit(page: Page, link: string, heading: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link, exact: true }).click();
+  await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(heading);
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png` });
+}
+
+function leftLoopback(requests: string[]): string[] {
+  return requests.filter((u) => {
+    const url = new URL(u);
+    return !(url.protocol === 'data:' || url.protocol === 'about:' || url.hostname === '127.0.0.1');
+  });
+}
+
+describe('the console in Chromium', () => {
+  it('signs an admin in, shows every page, simulates the external role, signs out', async () => {
+    // Some traffic for the overview's figures and charts.
+    for (let i = 0; i < 12; i++) await get(`${srv.url}/api/v2/crm/_table/customers?limit=3`, { 'x-api-key': KEYS.internal });
+    await get(`${srv.url}/api/v2/crm/_table/nothing`, { 'x-api-key': KEYS.internal });
+
+    const { context, page, requests, problems } = await watchedContext();
+    try {
+      await signIn(page, 'ada');
+      await page.waitForURL(`${srv.url}/admin**`);
+      await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Overview');
+      await expect.poll(() => page.locator('header.top .who').textContent()).toBe('Ada Admin');
+      const stores = page.getByRole('table', { name: "Each store's health and latency" });
+      for (const name of ['crm', 'app', 'events']) await expect.poll(() => stores.getByRole('rowheader', { name }).count()).toBe(1);
+      await expect.poll(() => page.locator('figure.chart svg').count()).toBe(3);
+      // The request chart has drawn a line from the traffic above.
+      await expect.poll(() => page.locator('figure.chart').first().locator('path.chart-line').getAttribute('d')).toMatch(/^M/);
+      await screenshot(page, 'overview');
+
+      await visit(page, 'Views', 'Views');
+      await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'crm.customers' }).click();
+      await expect.poll(() => page.locator('#view-title').textContent()).toBe('crm.customers');
+      await expect.poll(() => page.getByRole('table', { name: 'Columns of crm.customers' }).count()).toBe(1);
+      await screenshot(page, 'views');
+
+      await visit(page, 'Roles', 'Roles');
+      const matrix = page.getByRole('table', { name: 'Role by view' });
+      for (const role of ['internal', 'external', 'llm'])
+        await expect.poll(() => matrix.getByRole('rowheader', { name: role }).count()).toBe(1);
+      await screenshot(page, 'roles');
+
+      await visit(page, 'Simulator', 'Simulator');
+      await page.getByLabel('Role', { exact: true }).selectOption('external');
+      await page.getByLabel('Claims (JSON object)').fill('{"tenant_id": "t2"}');
+      await page.getByLabel('View', { exact: true }).selectOption('crm.customers');
+      await page.getByLabel('Query parameters (optional, as in a REST URL)').fill('limit=10');
+      await page.getByRole('button', { name: 'Simulate' }).click();
+      const rows = page.getByRole('table', { name: 'The first rows as the gateway answers this caller' });
+      await expect.poll(() => rows.locator('tbody tr').count()).toBeGreaterThan(0);
+      const shown = await tableOf(rows);
+      // Exactly what the gateway answers the external role with tenant t2 (the partner key) over REST.
+      const rest = await get(`${srv.url}/api/v2/crm/_table/customers?limit=10`, { 'x-api-key': KEYS.partner });
+      expect(rest.status).toBe(200);
+      expect(shown.map((r) => r.customer_id)).toEqual(rest.body.resource.map((r: any) => String(r.customer_id)));
+      expect(new Set(shown.map((r) => r.tenant_id))).toEqual(new Set(['t2']));
+      for (const r of shown) expect(r.email).toMatch(/^.\*\*\*@/);
+      expect(Object.keys(shown[0]!)).not.toContain('is_active');
+      await expect.poll(() => page.getByText(/\d+ tokens/).count()).toBe(1);
+      await screenshot(page, 'simulator');
+
+      await visit(page, 'Audit', 'Audit');
+      await page.getByLabel('Role', { exact: true }).fill('internal');
+      await page.getByRole('button', { name: 'Search' }).click();
+      const audit = page.getByRole('table', { name: 'Audit records matching the search' });
+      await expect.poll(() => audit.locator('tbody tr').count()).toBeGreaterThan(0);
+      await page.getByLabel(/Live tail/).check();
+      await expect.poll(() => page.getByRole('table', { name: 'Newest audit records, refreshed live' }).count()).toBe(1);
+      await screenshot(page, 'audit');
+
+      await visit(page, 'Config check', 'Config check');
+      await expect.poll(() => page.locator('pre.code').count()).toBeGreaterThan(0);
+      await screenshot(page, 'check');
+
+      // Keyboard: the navigation is reachable with Tab and shows where focus is.
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.matches(':focus-visible'))).toBe(true);
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Signed out');
+      expect((await context.request.get(`${srv.url}/admin/api/session`)).status()).toBe(401);
+
+      expect(leftLoopback(requests)).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('refuses a person without an admin role with a 403 page', async () => {
+    const { context, page, requests, problems } = await watchedContext();
+    try {
+      const refused = page.waitForResponse((r) => r.url().startsWith(`${srv.url}/admin`) && r.status() === 403);
+      await signIn(page, 'pat');
+      await refused;
+      await expect.poll(() => page.getByRole('navigation', { name: 'Pages' }).count()).toBe(0);
+      expect((await context.request.get(`${srv.url}/admin/api/overview`)).status()).toBe(403);
+      await screenshot(page, 'refused');
+      expect(leftLoopback(requests)).toEqual([]);
+      // The refused page itself is the only error the browser reports.
+      expect(problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/** A rendered table's rows as column -> cell text. */
+async function tableOf(table: ReturnType<Page['getByRole']>): Promise<Record<string, string>[]> {
+  const columns = await table.locator('thead th').allTextContents();
+  const rows = await table.locator('tbody tr').all();
+  return Promise.all(
+    rows.map(async (row) => {
+      const cells = await row.locator('td').allTextContents();
+      return Object.fromEntries(columns.map((c, i) => [c, cells[i] ?? '']));
+    }),
+  );
+}
