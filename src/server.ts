@@ -1,6 +1,6 @@
 // The HTTP server: one Fastify instance with the surfaces as encapsulated plugins, each with its own
 // hooks: REST (src/rest/routes.ts), OpenAPI and /docs (src/rest/openapi.ts), health and metrics
-// (src/rest/health.ts), MCP (src/mcp/http.ts). Global to every plugin: request bounds, checked
+// (src/rest/health.ts), MCP (src/mcp/http.ts), the console (src/admin/plugin.ts). Global to every plugin: request bounds, checked
 // before anything parses or recurses: body size (server.bodyLimit), JSON nesting (MAX_JSON_DEPTH),
 // URL (MAX_URL_LENGTH), path parameters (500); the request id; the audit of every request
 // (src/http/request-audit.ts); the 404 and error handlers. CORS from server.cors.origins for REST,
@@ -12,6 +12,7 @@ import { storesDown } from './runtime.js';
 import { restPlugin } from './rest/routes.js';
 import { healthPlugin } from './rest/health.js';
 import { mcpPlugin } from './mcp/http.js';
+import { adminPlugin } from './admin/plugin.js';
 import { docsPlugin } from './rest/openapi.js';
 import { registerCors } from './http/cors.js';
 import { sendError, toApiError } from './http/envelope.js';
@@ -87,6 +88,8 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
     });
   });
   await app.register(mcpPlugin, { gateway: rt.gateway });
+  // The console (same origin only, so outside the CORS scope); its routes answer 404 without `admin`.
+  await app.register(adminPlugin, { rt });
   return app;
 }
 

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { configPath, loadConfigFile } from '../config/load.js';
-import { compareContracts, type ContractChange } from './contract/compare.js';
+import { compareContracts } from './contract/compare.js';
 import { liveContract, StoreUnreachable } from './contract/live.js';
 import { contractText, DEFAULT_CONTRACT_FILE, parseContract } from './contract/model.js';
 
@@ -72,51 +72,67 @@ async function snapshot(config: Parameters<typeof liveContract>[0], file: string
   return 0;
 }
 
-async function check(config: Parameters<typeof liveContract>[0], file: string, json: boolean, io: ContractIo): Promise<number> {
+/** `contract check`'s answer as data (the JSON format's report), or why the contract file cannot be read. */
+export type ContractCheckReport =
+  | {
+      contract: string;
+      ok: boolean;
+      summary: { breaking: number; compatible: number };
+      changes: { severity: 'breaking' | 'compatible'; view: string | null; role: string | null; change: string }[];
+    }
+  | { contract: string; unreadable: string };
+
+/** Compares the live contract with `file`; a store that cannot be reached throws StoreUnreachable. */
+export async function contractCheckReport(config: Parameters<typeof liveContract>[0], file: string): Promise<ContractCheckReport> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    io.err(`viewgate contract check: cannot read ${file}: ${(err as Error).message}; write it with \`viewgate contract snapshot\`\n`);
-    return 2;
+    return { contract: file, unreadable: `cannot read ${file}: ${(err as Error).message}; write it with \`viewgate contract snapshot\`` };
   }
   let before;
   try {
     before = parseContract(text, file);
   } catch (err) {
-    io.err(`viewgate contract check: ${(err as Error).message}\n`);
-    return 2;
+    return { contract: file, unreadable: (err as Error).message };
   }
   const live = await liveContract(config);
   const changes = compareContracts(before, live.contract, live.problems);
   const breaking = changes.filter((c) => c.breaking).length;
-  const compatible = changes.length - breaking;
-  if (json) {
-    const report = {
-      contract: file,
-      ok: breaking === 0,
-      summary: { breaking, compatible },
-      changes: changes.map((c) => ({
-        severity: c.breaking ? 'breaking' : 'compatible',
-        view: c.view ?? null,
-        role: c.role ?? null,
-        change: c.change,
-      })),
-    };
-    io.out(JSON.stringify(report, null, 2) + '\n');
-  } else {
-    for (const c of changes) io.out(changeLine(c) + '\n');
+  return {
+    contract: file,
+    ok: breaking === 0,
+    summary: { breaking, compatible: changes.length - breaking },
+    changes: changes.map((c) => ({
+      severity: c.breaking ? 'breaking' : 'compatible',
+      view: c.view ?? null,
+      role: c.role ?? null,
+      change: c.change,
+    })),
+  };
+}
+
+async function check(config: Parameters<typeof liveContract>[0], file: string, json: boolean, io: ContractIo): Promise<number> {
+  const report = await contractCheckReport(config, file);
+  if ('unreadable' in report) {
+    io.err(`viewgate contract check: ${report.unreadable}\n`);
+    return 2;
+  }
+  const { breaking, compatible } = report.summary;
+  if (json) io.out(JSON.stringify(report, null, 2) + '\n');
+  else {
+    for (const c of report.changes) io.out(changeLine(c) + '\n');
     io.out(
-      changes.length === 0
+      report.changes.length === 0
         ? `no changes: the live contract matches ${file}\n`
-        : `${breaking} breaking, ${compatible} compatible change${changes.length === 1 ? '' : 's'} against ${file}\n`,
+        : `${breaking} breaking, ${compatible} compatible change${report.changes.length === 1 ? '' : 's'} against ${file}\n`,
     );
   }
   return breaking > 0 ? 1 : 0;
 }
 
 /** `BREAKING    view crm.customers, role external: column "email" newly masked (email)`. */
-function changeLine(c: ContractChange): string {
-  const where = [c.view !== undefined ? `view ${c.view}` : '', c.role !== undefined ? `role ${c.role}` : ''].filter(Boolean).join(', ');
-  return `${(c.breaking ? 'BREAKING' : 'compatible').padEnd(10)}  ${where}: ${c.change}`;
+function changeLine(c: { severity: string; view: string | null; role: string | null; change: string }): string {
+  const where = [c.view !== null ? `view ${c.view}` : '', c.role !== null ? `role ${c.role}` : ''].filter(Boolean).join(', ');
+  return `${(c.severity === 'breaking' ? 'BREAKING' : 'compatible').padEnd(10)}  ${where}: ${c.change}`;
 }

@@ -9,6 +9,8 @@ import { Catalog } from '../gateway/catalog.js';
 import { ungovernedQuery } from '../policy/govern.js';
 import { Policy } from '../policy/policy.js';
 import { toJson } from '../values.js';
+import type { View } from '../engine/view.js';
+import type { NativeQuery } from '../sources/source.js';
 import { parseClaimFlags } from './flags.js';
 
 export async function explainCommand(args: string[]): Promise<number> {
@@ -47,15 +49,7 @@ export async function explainCommand(args: string[]): Promise<number> {
     // A view whose grants do not fit it is not explained either, as it is not served.
     policy.refuseMisconfigured(view);
     const identity = values.role || values.claim ? { role: values.role ?? '', claims: parseClaimFlags(values.claim) } : undefined;
-    const q = ungovernedQuery(policy, view, values, identity).engine;
-    const plan = await view.engine.explain(q);
-    // The embedded engine's explain runs the query itself (bind-join batches depend on fetched
-    // rows); other engines describe it, and the query runs once more here to count rows.
-    const ran = executedPlan(plan.plan);
-    const result = ran ? undefined : await view.engine.execute(q);
-    const queries = ran ? plan.queries : result!.queries;
-    const fetched = ran ? ran.fetched : result!.fetched;
-    const returned = ran ? ran.returned : result!.rows.length;
+    const { plan, ran, queries, fetched, returned } = await explainView(policy, view, values, identity);
     if (values.json) {
       process.stdout.write(toJson({ view: id, plan: plan.plan, queries, fetched, returned }) + '\n');
       return ran?.error ? 1 : 0;
@@ -83,6 +77,28 @@ export async function explainCommand(args: string[]): Promise<number> {
   } finally {
     await sources.close();
   }
+}
+
+/** Runs the query as an administrator and reports its plan, every native query sent and the rows (also the console's explain). */
+export async function explainView(
+  policy: Policy,
+  view: View,
+  args: Parameters<typeof ungovernedQuery>[2],
+  identity?: Parameters<typeof ungovernedQuery>[3],
+): Promise<{ plan: { plan: unknown }; ran?: ExecutedPlan; queries: NativeQuery[]; fetched: Record<string, number>; returned: number }> {
+  const q = ungovernedQuery(policy, view, args, identity).engine;
+  const plan = await view.engine.explain(q);
+  // The embedded engine's explain runs the query itself (bind-join batches depend on fetched
+  // rows); other engines describe it, and the query runs once more here to count rows.
+  const ran = executedPlan(plan.plan);
+  const result = ran ? undefined : await view.engine.execute(q);
+  return {
+    plan,
+    ...(ran ? { ran } : {}),
+    queries: ran ? plan.queries : result!.queries,
+    fetched: ran ? ran.fetched : result!.fetched,
+    returned: ran ? ran.returned : result!.rows.length,
+  };
 }
 
 interface ExecutedPlan {

@@ -325,6 +325,12 @@ function crossReferences(c: Config): Omit<ConfigProblem, 'line'>[] {
     if (j.algorithms?.some((a) => a.toLowerCase() === 'none'))
       out.push({ path: 'auth.jwt.algorithms', message: '"none" is never allowed' });
   }
+  const issuer = c.admin?.oidc?.issuer;
+  if (issuer !== undefined && !secureOrLoopback(issuer))
+    out.push({
+      path: 'admin.oidc.issuer',
+      message: 'an http:// issuer is accepted only on a loopback address (127.0.0.1, ::1, localhost); use https://',
+    });
   for (const [roleName, role] of Object.entries(c.roles)) {
     for (const key of Object.keys(role.grants)) {
       const problem = grantKeyProblem(key, viewNames);
@@ -394,4 +400,11 @@ function grantKeyProblem(key: string, views: Map<string, Set<string>>): string |
 function list(o: object): string {
   const keys = Object.keys(o);
   return keys.length ? keys.join(', ') : '(none)';
+}
+
+/** https, or http on a loopback host (local identity providers, tests). */
+export function secureOrLoopback(url: string): boolean {
+  const u = new URL(url);
+  if (u.protocol === 'https:') return true;
+  return u.protocol === 'http:' && (u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(u.hostname));
 }

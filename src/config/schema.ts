@@ -289,6 +289,27 @@ const apiKey = z.strictObject({
   expires: expiry.optional(),
 });
 
+/** A claim name, or a path of segments for a nested claim (`[realm_access, roles]`). */
+const roleClaim = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('roles');
+
+/** The console's single sign-on (docs/console.md, "Single sign-on"): authorization code + PKCE. */
+const adminOidc = z.strictObject({
+  issuer: z.string().url(),
+  clientId: z.string().min(1),
+  // Empty (an unset ${OIDC_CLIENT_SECRET:-}) means a public client.
+  clientSecret: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+  redirectUrl: z.string().url(),
+  scopes: z.array(z.string().min(1)).min(1).default(['openid', 'profile', 'email']),
+  roleClaim,
+});
+
+/** The console and its JSON API (docs/console.md). */
+const admin = z.strictObject({
+  roles: z.array(roleName).min(1),
+  sessionSecret: z.string().min(32, 'sessionSecret must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
+  oidc: adminOidc.optional(),
+});
+
 const jwt = z.strictObject({
   issuer: z.string().min(1).optional(),
   audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
@@ -297,7 +318,7 @@ const jwt = z.strictObject({
   publicKey: z.string().min(1).optional(),
   algorithms: z.array(z.string().min(1)).min(1).optional(),
   clockSkew: duration.default(30_000),
-  roleClaim: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('roles'),
+  roleClaim,
   defaultRole: roleName.optional(),
   // Which claim names the principal in the identity key (docs/security.md "Identity key").
   subjectClaim: z.string().min(1).default('sub'),
@@ -424,6 +445,8 @@ export const configSchema = z.strictObject({
       jwt: jwt.optional(),
     })
     .prefault({}),
+  /** The console and its JSON API under /admin (docs/console.md); absent: no /admin at all. */
+  admin: admin.optional(),
   /** Curated tools (docs/tools.md); checked against their views when the config loads (src/config/tools.ts). */
   tools: z.record(name, curatedTool).default({}),
   roles: z.record(
@@ -453,6 +476,7 @@ export type GrantConfig = z.infer<typeof grant>;
 export type DeprecationConfig = z.infer<typeof deprecated>;
 export type ApiKeyConfig = z.infer<typeof apiKey>;
 export type JwtConfig = z.infer<typeof jwt>;
+export type AdminConfig = z.infer<typeof admin>;
 export type CuratedToolConfig = z.infer<typeof curatedTool>;
 export type ToolParamConfig = z.infer<typeof toolParam>;
 

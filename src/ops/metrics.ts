@@ -3,6 +3,7 @@
 // ids or "-", stores are configured source names, statuses are HTTP codes.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ErrorBudgets } from './slo.js';
+import { RequestSeries } from './request-series.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const ROW_BUCKETS = [0, 1, 10, 100, 1_000, 10_000, 100_000];
@@ -22,8 +23,18 @@ export interface OutputCounts {
   buffered: number;
 }
 
+/** What the console's overview reads of the counters (docs/console.md). */
+export interface MetricsSnapshot {
+  cacheHits: number;
+  cacheMisses: number;
+  /** Per materialized view: whether its last refresh succeeded, and when one last did. */
+  refreshes: { view: string; ok: boolean; lastSuccess: string | null }[];
+}
+
 export class Metrics {
   readonly registry = new Registry();
+  /** Requests per minute over the last hour, for the console's charts. */
+  readonly series = new RequestSeries();
   private readonly requests: Histogram<'surface' | 'action' | 'view' | 'status'>;
   private readonly storeQueries: Histogram<'store' | 'op' | 'outcome'>;
   private readonly storeRows: Histogram<'store'>;
@@ -181,6 +192,7 @@ export class Metrics {
 
   observeRequest(surface: Surface, action: string, view: string | undefined, status: number, seconds: number): void {
     this.requests.observe({ surface, action, view: view ?? '-', status: String(status) }, seconds);
+    this.series.observe(status, seconds);
     if (view !== undefined) this.budgets?.observe(view, status, seconds);
   }
 
@@ -227,6 +239,16 @@ export class Metrics {
   /** The log/audit output stream's drops and backlog (src/ops/output.ts); read at scrape time. */
   countOutput(source: () => OutputCounts): void {
     this.outputSource = source;
+  }
+
+  async snapshot(): Promise<MetricsSnapshot> {
+    const total = async (c: Counter<'view'>) => (await c.get()).values.reduce((sum, v) => sum + v.value, 0);
+    const last = new Map((await this.refreshLastSuccess.get()).values.map((v) => [String(v.labels.view), v.value]));
+    const refreshes = (await this.refreshStatus.get()).values.map((v) => {
+      const at = last.get(String(v.labels.view));
+      return { view: String(v.labels.view), ok: v.value === 1, lastSuccess: at === undefined ? null : new Date(at * 1000).toISOString() };
+    });
+    return { cacheHits: await total(this.cacheHits), cacheMisses: await total(this.cacheMisses), refreshes };
   }
 
   /** For the hub engine: the outcome of one refresh of a materialized view. */

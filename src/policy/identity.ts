@@ -105,7 +105,7 @@ export class Authenticator {
     if (config.server.trustProxy) this.trustProxy = new AddressList(config.server.trustProxy);
     this.roles = new Set(Object.keys(config.roles));
     const j = config.auth.jwt;
-    this.rolePath = j ? (typeof j.roleClaim === 'string' ? [j.roleClaim] : j.roleClaim) : [];
+    this.rolePath = j ? rolePathOf(j.roleClaim) : [];
     this.defaultRole = j?.defaultRole;
     this.subjectClaim = j?.subjectClaim ?? 'sub';
     this.requireSub = j?.requireSub ?? false;
@@ -178,13 +178,12 @@ export class Authenticator {
   }
 
   private roleOf(payload: JWTPayload): string {
-    const v = claimAt(payload, this.rolePath);
+    const named = rolesNamed(payload, this.rolePath);
     const claimName = this.rolePath.join('.');
-    if (v === undefined || v === null) {
+    if (named === undefined) {
       if (this.defaultRole) return this.defaultRole;
       throw forbidden(`the token has no role claim "${claimName}" and no default role is configured`, { claim: claimName });
     }
-    const named = Array.isArray(v) ? v : [v];
     const known = named.find((r): r is string => typeof r === 'string' && this.roles.has(r));
     if (known) return known;
     // Echo at most a few names, shortened: the token's content is not ours to reflect at length.
@@ -243,6 +242,22 @@ export function canonicalJson(v: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
+}
+
+/** `roleClaim` as a path of segments (a name is a path of one). */
+export function rolePathOf(roleClaim: string | readonly string[]): string[] {
+  return typeof roleClaim === 'string' ? [roleClaim] : [...roleClaim];
+}
+
+/**
+ * What the role claim at `path` names, in claim order: a string names one role, a list several
+ * (entries that are not strings stay in the list; callers match names). Undefined when the claim is
+ * absent or null, which is not the same as naming no role.
+ */
+export function rolesNamed(claims: unknown, path: readonly string[]): unknown[] | undefined {
+  const v = claimAt(claims, path);
+  if (v === undefined || v === null) return undefined;
+  return Array.isArray(v) ? v : [v];
 }
 
 /** The value at a path of own properties (never inherited ones such as `constructor`). */

@@ -97,8 +97,13 @@ function contractGateway(config: Config, catalog: Catalog): Gateway {
   });
 }
 
+/** A caller of `role` with no claims: what describe and tools/list show that role. */
+export function roleIdentity(role: string): Identity {
+  return { subject: `contract:${role}`, identityKey: `contract:${role}`, role, method: 'api-key', claims: {} };
+}
+
 async function roleContract(gateway: Gateway, role: string, problems: Map<string, string>): Promise<RoleContract> {
-  const identity: Identity = { subject: `contract:${role}`, identityKey: `contract:${role}`, role, method: 'api-key', claims: {} };
+  const identity = roleIdentity(role);
   const views: Record<string, RoleView> = {};
   for (const summary of gateway.listViews(identity)) {
     if (problems.has(summary.id)) continue;
@@ -113,7 +118,7 @@ async function roleContract(gateway: Gateway, role: string, problems: Map<string
   return { views, mcpTools: await toolNames(gateway, identity), restOperations };
 }
 
-async function roleView(gateway: Gateway, identity: Identity, id: ViewId): Promise<RoleView> {
+export async function roleView(gateway: Gateway, identity: Identity, id: ViewId): Promise<RoleView> {
   const d = await gateway.describeView(identity, id);
   const access = gateway.policy.access(identity.role, await gateway.catalog.get(id))!;
   const write = (access.grant as { write?: unknown }).write;
