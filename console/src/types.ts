@@ -1,5 +1,4 @@
-// The shapes the JSON API answers (docs/console.md, "JSON API"). Fields the console only shows are
-// typed loosely: a page renders what is there and never guesses what is not.
+// The shapes the JSON API answers (src/admin/*.ts builds them; docs/console.md, "JSON API").
 
 export interface Session {
   subject: string;
@@ -9,16 +8,12 @@ export interface Session {
   expiresAt: string;
 }
 
-interface StoreHealth {
-  name: string;
-  kind: string;
-  status: string;
-  latencyMs?: number | null;
-  error?: string;
-}
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Row = Record<string, Json>;
 
 export interface SeriesPoint {
-  t: string | number;
+  /** The minute's start, ISO 8601. */
+  t: string;
   requests: number;
   errors: number;
   p50: number | null;
@@ -26,11 +21,66 @@ export interface SeriesPoint {
   p99: number | null;
 }
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type Row = Record<string, Json>;
-
 export interface Overview {
-  stores: StoreHealth[];
-  series?: SeriesPoint[];
-  [figure: string]: unknown;
+  stores: { name: string; kind: string; status: 'up' | 'down'; latencyMs: number }[];
+  /** Requests per minute, averaged over the last hour. */
+  requestRate: number;
+  /** The share of requests answered with 5xx over the last hour (0..1). */
+  errorRate: number;
+  /** Cache hits per lookup (0..1); null before the first lookup. */
+  cacheHitRatio: number | null;
+  refreshes: { view: string; ok: boolean; lastSuccess: string | null }[];
+  outOfContract: string[];
+  series: SeriesPoint[];
+}
+
+export interface ViewInfo {
+  id: string;
+  service: string;
+  name: string;
+  engine: string;
+  sql?: string;
+  deprecated: { since?: string; sunset?: string; successor?: string } | null;
+  outOfContract: boolean;
+  description?: string;
+  key?: string[];
+  columns?: { name: string; type: string; nullable: boolean; description?: string; lineage: string[] }[];
+  explain?: {
+    query: Record<string, Json>;
+    plan: string;
+    queries: { source: string; text: string; params: Json[] }[];
+    fetched: number;
+    returned: number;
+    error?: string;
+  };
+  /** Why the view does not build (operators only). */
+  problem?: string;
+}
+
+export interface RoleCell {
+  grant?: string;
+  columns?: { name: string; type: string; masked: boolean; mask?: string; filterable: boolean }[];
+  fields?: string[] | null;
+  masks?: Record<string, string>;
+  rowFilter?: string | null;
+  limits?: Record<string, number | string | null>;
+  rights?: Record<string, Json>;
+  problem?: string;
+}
+
+export interface RolesAnswer {
+  views: string[];
+  roles: { role: string; description?: string; metrics: boolean; views: Record<string, RoleCell> }[];
+}
+
+export interface CheckAnswer {
+  check: { ok: boolean; lines: string[] };
+  contract:
+    | {
+        contract: string;
+        ok: boolean;
+        summary: { breaking: number; compatible: number };
+        changes: { severity: 'breaking' | 'compatible'; view: string | null; role: string | null; change: string }[];
+      }
+    | { contract: string; unreadable: string };
 }

@@ -7,17 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOidcProvider, type RunningOidcProvider } from '../support/oidc-provider.js';
-import { freePort } from '../support/private-postgres.js';
-import {
-  createReferenceStores,
-  get,
-  KEYS,
-  referenceConfig,
-  startServer,
-  type ReferenceStores,
-  type RunningServer,
-} from '../support/reference.js';
+import { startAdminScenario, USERS, type AdminScenario } from '../support/admin-console.js';
+import { createReferenceStores, get, KEYS, type ReferenceStores } from '../support/reference.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/console/', import.meta.url));
 const CHROMIUM_ARGS = [
@@ -30,14 +21,10 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const USERS = {
-  ada: { password: 'ada-password', name: 'Ada Admin', email: 'ada@example.com', roles: ['platform-admin'] },
-  pat: { password: 'pat-password', name: 'Pat Partner', email: 'pat@example.com', roles: ['external'] },
-};
 
 let stores: ReferenceStores;
-let idp: RunningOidcProvider;
-let srv: RunningServer;
+let scenario: AdminScenario;
+let srv: AdminScenario['srv'];
 let browser: Browser;
 
 /** What a browser context did: every URL it asked for, and what its pages reported as errors. */
@@ -50,45 +37,28 @@ interface Watched {
 
 beforeAll(async () => {
   stores = await createReferenceStores('console_browser');
-  const port = await freePort();
-  const redirectUrl = `http://127.0.0.1:${port}/admin/callback`;
-  idp = await startOidcProvider({ redirectUris: [redirectUrl], users: USERS });
-  const admin = [
-    'admin:',
-    '  roles: [platform-admin]',
-    `  sessionSecret: ${'s'.repeat(48)}`,
-    '  oidc:',
-    `    issuer: ${idp.issuer}`,
-    `    clientId: ${idp.clientId}`,
-    `    clientSecret: ${idp.clientSecret}`,
-    `    redirectUrl: ${redirectUrl}`,
-    '    scopes: [openid, profile, email]',
-    '    roleClaim: roles',
-  ].join('\n');
-  // The audit page searches the PostgreSQL audit sink: the reference scenario's own PostgreSQL store.
-  const config = referenceConfig(
-    stores.env,
-    (y) => `${y.replace(/\naudit:\n  sink: stdout\n/, '\naudit:\n  sink: postgres\n  source: app\n')}\n${admin}\n`,
-  );
-  srv = await startServer(config, { auditSink: undefined }, '127.0.0.1', port);
+  // The audit page searches the PostgreSQL audit sink: here the reference scenario's own PostgreSQL store.
+  scenario = await startAdminScenario(stores.env, {
+    edit: (doc) => doc.setIn(['audit'], doc.createNode({ sink: 'postgres', source: 'app' })),
+    runtime: { auditSink: undefined },
+  });
+  srv = scenario.srv;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await srv?.close();
-  await idp?.stop();
+  await scenario?.close();
   await stores?.drop();
 });
 
 async function watchedContext(): Promise<Watched> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   // Runs before any page script (and outside the page's CSP): a violation is reported as a console error.
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
-    });
+  await context.addInitScript({
+    content: `document.addEventListener('securitypolicyviolation', (e) =>
+      console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));`,
   });
   const watched: Watched = { context, page: await context.newPage(), requests: [], problems: [] };
   context.on('request', (r) => watched.requests.push(r.url()));
@@ -100,11 +70,11 @@ async function watchedContext(): Promise<Watched> {
 }
 
 /** From /admin through the provider's login form back to the console. */
-async function signIn(page: Page, user: keyof typeof USERS): Promise<void> {
+async function signIn(page: Page, user: string): Promise<void> {
   await page.goto(`${srv.url}/admin`);
-  await page.waitForURL((u) => u.origin === idp.issuer);
+  await page.waitForURL((u) => u.origin === scenario.idp.issuer);
   await page.fill('#username', user);
-  await page.fill('#password', USERS[user].password);
+  await page.fill('#password', USERS[user]!.password);
   await page.click('#sign-in');
 }
 
@@ -132,12 +102,12 @@ describe('the console in Chromium', () => {
 
     const { context, page, requests, problems } = await watchedContext();
     try {
-      await signIn(page, 'ada');
+      await signIn(page, 'alice');
       await page.waitForURL(`${srv.url}/admin**`);
       await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Overview');
-      await expect.poll(() => page.locator('header.top .who').textContent()).toBe('Ada Admin');
+      await expect.poll(() => page.locator('header.top .who').textContent()).toBe('Alice Admin');
       const stores = page.getByRole('table', { name: "Each store's health and latency" });
-      for (const name of ['crm', 'app', 'events']) await expect.poll(() => stores.getByRole('rowheader', { name }).count()).toBe(1);
+      for (const name of ['analytics', 'app', 'crm']) await expect.poll(() => stores.getByRole('rowheader', { name }).count()).toBe(1);
       await expect.poll(() => page.locator('figure.chart svg').count()).toBe(3);
       // The request chart has drawn a line from the traffic above.
       await expect.poll(() => page.locator('figure.chart').first().locator('path.chart-line').getAttribute('d')).toMatch(/^M/);
@@ -190,7 +160,7 @@ describe('the console in Chromium', () => {
       // Keyboard: the navigation is reachable with Tab and shows where focus is.
       await page.keyboard.press('Tab');
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => document.activeElement?.matches(':focus-visible'))).toBe(true);
+      expect(await page.evaluate(`document.activeElement?.matches(':focus-visible')`)).toBe(true);
 
       await page.getByRole('button', { name: 'Sign out' }).click();
       await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Signed out');
@@ -207,10 +177,11 @@ describe('the console in Chromium', () => {
     const { context, page, requests, problems } = await watchedContext();
     try {
       const refused = page.waitForResponse((r) => r.url().startsWith(`${srv.url}/admin`) && r.status() === 403);
-      await signIn(page, 'pat');
+      await signIn(page, 'bob');
       await refused;
       await expect.poll(() => page.getByRole('navigation', { name: 'Pages' }).count()).toBe(0);
-      expect((await context.request.get(`${srv.url}/admin/api/overview`)).status()).toBe(403);
+      // Refused at the callback: no session was made, so the API does not know this browser.
+      expect((await context.request.get(`${srv.url}/admin/api/overview`)).status()).toBe(401);
       await screenshot(page, 'refused');
       expect(leftLoopback(requests)).toEqual([]);
       // The refused page itself is the only error the browser reports.

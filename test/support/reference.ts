@@ -75,15 +75,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/**
- * `host`: '::' listens on IPv6 and IPv4 alike (tests of client addresses); `url` stays 127.0.0.1's.
- * `port`: 0 for any free one; a fixed one when the URL must be known before (an OIDC redirect URL).
- */
-export async function startServer(config: Config, opts: RuntimeOptions = {}, host = '127.0.0.1', port = 0): Promise<RunningServer> {
+/** `host`: '::' listens on IPv6 and IPv4 alike (tests of client addresses); `url` stays 127.0.0.1's. */
+export async function startServer(config: Config, opts: RuntimeOptions = {}, host = '127.0.0.1'): Promise<RunningServer> {
   const audit = new MemoryAuditSink();
   const rt = await createRuntime(config, { logger: createLogger('silent'), auditSink: audit, ...opts });
   const app = await buildServer(rt);
-  await app.listen({ host, port });
+  await app.listen({ host, port: 0 });
   const scheme = config.server.tls ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   return {

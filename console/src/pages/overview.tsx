@@ -1,6 +1,5 @@
 import { useEffect } from 'preact/hooks';
-import { Figures } from '../parts/figures';
-import { number } from '../parts/format';
+import { number, percent } from '../parts/format';
 import { LineChart } from '../parts/line-chart';
 import { Pending } from '../parts/status';
 import { useApi } from '../parts/use-api';
@@ -29,7 +28,7 @@ export function OverviewPage() {
 }
 
 function OverviewBody({ overview }: { overview: Overview }) {
-  const { stores, series = [], ...figures } = overview;
+  const failed = overview.refreshes.filter((r) => !r.ok);
   return (
     <>
       <h2>Stores</h2>
@@ -41,34 +40,66 @@ function OverviewBody({ overview }: { overview: Overview }) {
             <th scope="col">Kind</th>
             <th scope="col">Status</th>
             <th scope="col" class="num">
-              Latency (ms)
+              Ping (ms)
             </th>
           </tr>
         </thead>
         <tbody>
-          {stores.map((s) => (
+          {overview.stores.map((s) => (
             <tr key={s.name}>
               <th scope="row">{s.name}</th>
               <td>{s.kind}</td>
               <td>
-                <span class={`badge ${s.status === 'up' || s.status === 'ok' ? 'good' : 'bad'}`}>{s.status}</span>
-                {s.error ? <span class="muted"> {s.error}</span> : null}
+                <span class={`badge ${s.status === 'up' ? 'good' : 'bad'}`}>{s.status}</span>
               </td>
               <td class="num">{number(s.latencyMs, 1)}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      <h2>Traffic</h2>
-      <Figures figures={figures} />
       <h2>Last hour</h2>
-      <Charts series={series} />
+      <dl class="figures">
+        <Figure label="Requests per minute" value={number(overview.requestRate, 1)} />
+        <Figure label="Error rate (5xx)" value={percent(overview.errorRate)} />
+        <Figure label="Cache hit ratio" value={percent(overview.cacheHitRatio, 'no lookups yet')} />
+        <Figure
+          label="Hub refreshes"
+          value={
+            overview.refreshes.length === 0 ? 'none' : failed.length === 0 ? `${overview.refreshes.length} ok` : `${failed.length} failing`
+          }
+          detail={failed.map((r) => `${r.view}: last success ${r.lastSuccess ?? 'never'}`)}
+        />
+        <Figure
+          label="Views out of contract"
+          value={overview.outOfContract.length === 0 ? 'none' : String(overview.outOfContract.length)}
+          detail={overview.outOfContract}
+        />
+      </dl>
+      <Charts series={overview.series} />
     </>
   );
 }
 
+function Figure({ label, value, detail = [] }: { label: string; value: string; detail?: string[] }) {
+  return (
+    <div class="figure">
+      <dt>{label}</dt>
+      <dd>
+        {value}
+        {detail.length > 0 && (
+          <ul class="plain detail-list">
+            {detail.map((d) => (
+              <li key={d}>{d}</li>
+            ))}
+          </ul>
+        )}
+      </dd>
+    </div>
+  );
+}
+
 function Charts({ series }: { series: SeriesPoint[] }) {
-  const times = series.map((p) => (typeof p.t === 'number' ? p.t : Date.parse(p.t)));
+  const times = series.map((p) => Date.parse(p.t));
   return (
     <div class="charts">
       <LineChart
@@ -88,7 +119,7 @@ function Charts({ series }: { series: SeriesPoint[] }) {
         ]}
       />
       <LineChart
-        title="Error rate"
+        title="Error rate (5xx)"
         unit="% of requests"
         times={times}
         lines={[

@@ -1,16 +1,8 @@
+import { type ComponentChildren } from 'preact';
 import { cellText } from '../parts/format';
-import { label } from '../parts/figures';
 import { Pending } from '../parts/status';
 import { useApi } from '../parts/use-api';
-
-/** One role's rights on one view: fields, masks, row filter, limits, aggregate/sql/export/write. */
-type Rights = Record<string, unknown> & { role: string; view: string };
-
-export interface RolesAnswer {
-  roles: string[];
-  views: string[];
-  grants: Rights[];
-}
+import { type RoleCell, type RolesAnswer } from '../types';
 
 export function RolesPage() {
   const { data, error, loading } = useApi<RolesAnswer>('/admin/api/roles');
@@ -19,7 +11,7 @@ export function RolesPage() {
       <header class="page-head">
         <h1 id="page-title">Roles</h1>
       </header>
-      <p class="muted">Each role's rights on each view. An empty cell means the role cannot see the view at all.</p>
+      <p class="muted">Each role's rights on each view. An empty cell means the role does not see the view at all.</p>
       <Pending error={error} loading={loading} />
       {data && <Matrix answer={data} />}
     </section>
@@ -27,7 +19,6 @@ export function RolesPage() {
 }
 
 function Matrix({ answer }: { answer: RolesAnswer }) {
-  const cell = (role: string, view: string) => answer.grants.find((g) => g.role === role && g.view === view);
   return (
     <div class="scroll">
       <table class="matrix">
@@ -43,12 +34,16 @@ function Matrix({ answer }: { answer: RolesAnswer }) {
           </tr>
         </thead>
         <tbody>
-          {answer.roles.map((role) => (
-            <tr key={role}>
-              <th scope="row">{role}</th>
+          {answer.roles.map((r) => (
+            <tr key={r.role}>
+              <th scope="row">
+                {r.role}
+                {r.description && <div class="muted small">{r.description}</div>}
+                {r.metrics && <div class="muted small">may read /metrics</div>}
+              </th>
               {answer.views.map((view) => (
                 <td key={view}>
-                  <RightsCell rights={cell(role, view)} />
+                  <Rights cell={r.views[view]} />
                 </td>
               ))}
             </tr>
@@ -59,19 +54,32 @@ function Matrix({ answer }: { answer: RolesAnswer }) {
   );
 }
 
-function RightsCell({ rights }: { rights: Rights | undefined }) {
-  if (!rights) return <span class="muted">—</span>;
-  const { role: _role, view: _view, ...facts } = rights;
+function Rights({ cell }: { cell: RoleCell | undefined }) {
+  if (!cell) return <span class="muted">—</span>;
+  if (cell.problem) return <span class="problem small">{cell.problem}</span>;
+  const rights = Object.entries(cell.rights ?? {}).filter(([, v]) => v !== false && v !== undefined && v !== null);
+  const masks = Object.entries(cell.masks ?? {});
+  const limits = Object.entries(cell.limits ?? {}).filter(([, v]) => v !== null);
   return (
     <dl class="rights">
-      {Object.entries(facts)
-        .filter(([, v]) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && v.length === 0))
-        .map(([k, v]) => (
-          <div key={k}>
-            <dt>{label(k)}</dt>
-            <dd>{v === true ? 'yes' : Array.isArray(v) ? v.map(cellText).join(', ') : cellText(v)}</dd>
-          </div>
-        ))}
+      <Fact name="May">{rights.map(([k, v]) => (v === true ? k : `${k} ${cellText(v)}`)).join(', ') || 'nothing'}</Fact>
+      <Fact name="Fields">{cell.fields ? cell.fields.join(', ') : 'all'}</Fact>
+      {masks.length > 0 && <Fact name="Masks">{masks.map(([f, m]) => `${f} (${m})`).join(', ')}</Fact>}
+      {cell.rowFilter && (
+        <Fact name="Rows">
+          <code>{cell.rowFilter}</code>
+        </Fact>
+      )}
+      {limits.length > 0 && <Fact name="Limits">{limits.map(([k, v]) => `${k} ${v}`).join(', ')}</Fact>}
     </dl>
+  );
+}
+
+function Fact({ name, children }: { name: string; children: ComponentChildren }) {
+  return (
+    <div>
+      <dt>{name}</dt>
+      <dd>{children}</dd>
+    </div>
   );
 }

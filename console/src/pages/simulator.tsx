@@ -4,8 +4,7 @@ import { DataTable } from '../parts/data-table';
 import { pretty } from '../parts/format';
 import { Pending, Problem } from '../parts/status';
 import { useApi } from '../parts/use-api';
-import { type Row } from '../types';
-import { type RolesAnswer } from './roles';
+import { type RolesAnswer, type Row } from '../types';
 
 interface Simulation {
   schema: unknown;
@@ -66,8 +65,8 @@ export function SimulatorPage() {
               <label>
                 Role
                 <select name="role" required>
-                  {(roles.data?.roles ?? []).map((r) => (
-                    <option key={r}>{r}</option>
+                  {(roles.data?.roles ?? []).map(({ role }) => (
+                    <option key={role}>{role}</option>
                   ))}
                 </select>
               </label>

@@ -1,26 +1,14 @@
 import { useState } from 'preact/hooks';
-import { DataTable } from '../parts/data-table';
-import { Figures } from '../parts/figures';
-import { cellText, pretty } from '../parts/format';
+import { cellText } from '../parts/format';
 import { Pending } from '../parts/status';
 import { useApi } from '../parts/use-api';
-
-interface ViewInfo {
-  name: string;
-  engine?: string;
-  key?: string | string[];
-  columns?: Record<string, unknown>[];
-  sql?: string;
-  deprecation?: unknown;
-  explain?: unknown;
-  [more: string]: unknown;
-}
+import { type ViewInfo } from '../types';
 
 export function ViewsPage() {
   const { data, error, loading } = useApi<{ views: ViewInfo[] }>('/admin/api/views');
   const [chosen, choose] = useState<string>();
   const views = data?.views ?? [];
-  const view = views.find((v) => v.name === chosen) ?? views[0];
+  const view = views.find((v) => v.id === chosen) ?? views[0];
   return (
     <section aria-labelledby="page-title">
       <header class="page-head">
@@ -32,10 +20,12 @@ export function ViewsPage() {
           <nav aria-label="Views" class="side-list">
             <ul class="plain">
               {views.map((v) => (
-                <li key={v.name}>
-                  <button type="button" class="link" aria-current={v === view ? 'true' : undefined} onClick={() => choose(v.name)}>
-                    {v.name}
+                <li key={v.id}>
+                  <button type="button" class="link" aria-current={v === view ? 'true' : undefined} onClick={() => choose(v.id)}>
+                    {v.id}
                   </button>
+                  {v.deprecated && <span class="badge">deprecated</span>}
+                  {(v.outOfContract || v.problem) && <span class="badge bad">{v.problem ? 'broken' : 'drift'}</span>}
                 </li>
               ))}
             </ul>
@@ -48,33 +38,89 @@ export function ViewsPage() {
 }
 
 function ViewDetail({ view }: { view: ViewInfo }) {
-  const { name, engine, key, columns = [], sql, deprecation, explain, ...more } = view;
   return (
     <article class="detail" aria-labelledby="view-title">
-      <h2 id="view-title">{name}</h2>
+      <h2 id="view-title">{view.id}</h2>
+      {view.description && <p>{view.description}</p>}
+      {view.problem && <p class="problem">This view does not build: {view.problem}</p>}
       <dl class="facts">
         <dt>Engine</dt>
-        <dd>{cellText(engine)}</dd>
+        <dd>{view.engine}</dd>
         <dt>Key</dt>
-        <dd>{Array.isArray(key) ? key.join(', ') : cellText(key)}</dd>
+        <dd>{view.key ? view.key.join(', ') : '—'}</dd>
         <dt>Deprecation</dt>
-        <dd>{deprecation ? cellText(deprecation) : 'not deprecated'}</dd>
+        <dd>{deprecation(view.deprecated)}</dd>
+        <dt>Contract</dt>
+        <dd>{view.outOfContract ? 'out of contract: the stores no longer match the view' : 'as recorded'}</dd>
       </dl>
-      <h3>Columns and lineage</h3>
-      <DataTable rows={columns} caption={`Columns of ${name}`} />
-      {sql && (
+      {view.columns && (
         <>
-          <h3>SQL</h3>
-          <pre class="code">{sql}</pre>
+          <h3>Columns and lineage</h3>
+          <table>
+            <caption class="sr-only">Columns of {view.id}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Column</th>
+                <th scope="col">Type</th>
+                <th scope="col">Null</th>
+                <th scope="col">Read from</th>
+                <th scope="col">Description</th>
+              </tr>
+            </thead>
+            <tbody>
+              {view.columns.map((c) => (
+                <tr key={c.name}>
+                  <th scope="row">{c.name}</th>
+                  <td>{c.type}</td>
+                  <td>{c.nullable ? 'yes' : 'no'}</td>
+                  <td>{c.lineage.length > 0 ? c.lineage.join(', ') : '—'}</td>
+                  <td>{c.description ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </>
       )}
-      <h3>Explain of a sample query</h3>
-      {explain === undefined ? (
-        <p class="muted">No plan for this view.</p>
-      ) : (
-        <pre class="code">{typeof explain === 'string' ? explain : pretty(explain)}</pre>
+      {view.sql && (
+        <>
+          <h3>SQL</h3>
+          <pre class="code">{view.sql}</pre>
+        </>
       )}
-      <Figures figures={more} />
+      {view.explain && <Explain explain={view.explain} />}
     </article>
   );
+}
+
+function Explain({ explain }: { explain: NonNullable<ViewInfo['explain']> }) {
+  return (
+    <>
+      <h3>Explain of a sample query</h3>
+      <p class="muted">
+        The query {cellText(explain.query)} read {explain.fetched} rows from the stores and returned {explain.returned}.
+      </p>
+      {explain.error && <p class="problem">It failed: {explain.error}</p>}
+      <pre class="code">{explain.plan}</pre>
+      <h4>Native queries sent</h4>
+      {explain.queries.length === 0 && <p class="muted">None.</p>}
+      {explain.queries.map((q, i) => (
+        <div key={i}>
+          <p class="muted">
+            To <strong>{q.source}</strong>
+            {q.params.length > 0 ? `, parameters ${cellText(q.params)}` : ''}
+          </p>
+          <pre class="code">{q.text}</pre>
+        </div>
+      ))}
+    </>
+  );
+}
+
+function deprecation(d: ViewInfo['deprecated']): string {
+  if (!d) return 'not deprecated';
+  const parts = ['deprecated'];
+  if (d.since) parts.push(`since ${d.since}`);
+  if (d.sunset) parts.push(`sunset ${d.sunset}`);
+  if (d.successor) parts.push(`use ${d.successor} instead`);
+  return parts.join(', ');
 }
