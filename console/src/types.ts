@@ -47,9 +47,11 @@ export interface ViewInfo {
   columns?: { name: string; type: string; nullable: boolean; description?: string; lineage: string[] }[];
   explain?: {
     query: Record<string, Json>;
-    plan: string;
+    /** The embedded engine's plan as text; another engine's plan as it describes it. */
+    plan: Json;
     queries: { source: string; text: string; params: Json[] }[];
-    fetched: number;
+    /** Rows read from each store. */
+    fetched: Record<string, number>;
     returned: number;
     error?: string;
   };
@@ -57,13 +59,16 @@ export interface ViewInfo {
   problem?: string;
 }
 
+/** A number, or a rate such as { text: "60/minute" }; null when not set. */
+export type RoleLimit = number | { text: string } | null;
+
 export interface RoleCell {
   grant?: string;
   columns?: { name: string; type: string; masked: boolean; mask?: string; filterable: boolean }[];
   fields?: string[] | null;
   masks?: Record<string, string>;
   rowFilter?: string | null;
-  limits?: Record<string, number | string | null>;
+  limits?: Record<string, RoleLimit>;
   rights?: Record<string, Json>;
   problem?: string;
 }

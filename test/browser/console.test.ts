@@ -32,6 +32,8 @@ interface Watched {
   context: BrowserContext;
   page: Page;
   requests: string[];
+  /** Answers of 400 and above, as "status path". */
+  failures: string[];
   problems: string[];
 }
 
@@ -60,8 +62,11 @@ async function watchedContext(): Promise<Watched> {
     content: `document.addEventListener('securitypolicyviolation', (e) =>
       console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));`,
   });
-  const watched: Watched = { context, page: await context.newPage(), requests: [], problems: [] };
+  const watched: Watched = { context, page: await context.newPage(), requests: [], failures: [], problems: [] };
   context.on('request', (r) => watched.requests.push(r.url()));
+  context.on('response', (r) => {
+    if (r.status() >= 400) watched.failures.push(`${r.status()} ${new URL(r.url()).pathname}`);
+  });
   watched.page.on('console', (m) => {
     if (m.type() === 'error') watched.problems.push(`${watched.page.url()}: ${m.text()}`);
   });
@@ -100,7 +105,7 @@ describe('the console in Chromium', () => {
     for (let i = 0; i < 12; i++) await get(`${srv.url}/api/v2/crm/_table/customers?limit=3`, { 'x-api-key': KEYS.internal });
     await get(`${srv.url}/api/v2/crm/_table/nothing`, { 'x-api-key': KEYS.internal });
 
-    const { context, page, requests, problems } = await watchedContext();
+    const { context, page, requests, failures, problems } = await watchedContext();
     try {
       await signIn(page, 'alice');
       await page.waitForURL(`${srv.url}/admin**`);
@@ -117,6 +122,10 @@ describe('the console in Chromium', () => {
       await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'crm.customers' }).click();
       await expect.poll(() => page.locator('#view-title').textContent()).toBe('crm.customers');
       await expect.poll(() => page.getByRole('table', { name: 'Columns of crm.customers' }).count()).toBe(1);
+      // The sample query's plan and native queries are this view's own: one MySQL query, no join.
+      const detail = page.locator('article.detail');
+      await expect.poll(() => detail.textContent()).toContain('To crm');
+      expect(await detail.textContent()).not.toContain('HashJoin');
       await screenshot(page, 'views');
 
       await visit(page, 'Roles', 'Roles');
@@ -167,6 +176,7 @@ describe('the console in Chromium', () => {
       expect((await context.request.get(`${srv.url}/admin/api/session`)).status()).toBe(401);
 
       expect(leftLoopback(requests)).toEqual([]);
+      expect(failures).toEqual([]);
       expect(problems).toEqual([]);
     } finally {
       await context.close();
@@ -174,7 +184,7 @@ describe('the console in Chromium', () => {
   });
 
   it('refuses a person without an admin role with a 403 page', async () => {
-    const { context, page, requests, problems } = await watchedContext();
+    const { context, page, requests, failures, problems } = await watchedContext();
     try {
       const refused = page.waitForResponse((r) => r.url().startsWith(`${srv.url}/admin`) && r.status() === 403);
       await signIn(page, 'bob');
@@ -184,8 +194,9 @@ describe('the console in Chromium', () => {
       expect((await context.request.get(`${srv.url}/admin/api/overview`)).status()).toBe(401);
       await screenshot(page, 'refused');
       expect(leftLoopback(requests)).toEqual([]);
-      // The refused page itself is the only error the browser reports.
-      expect(problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
+      // The refusal is the only failure (besides the browser's own favicon request for that plain page).
+      expect(failures.filter((f) => f !== '404 /favicon.ico')).toEqual(['403 /admin/callback']);
+      expect(problems.filter((p) => !/status of 40[34]/.test(p))).toEqual([]);
     } finally {
       await context.close();
     }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type ApiError, getJson } from '../api';
 import { DataTable } from '../parts/data-table';
+import { Field } from '../parts/field';
 import { Problem } from '../parts/status';
 import { type Row } from '../types';
 
@@ -53,32 +54,27 @@ export function AuditPage() {
         <h1 id="page-title">Audit</h1>
       </header>
       <form class="filters" onSubmit={submit}>
-        <label>
-          From
-          <input name="from" type="datetime-local" />
-        </label>
-        <label>
-          To
-          <input name="to" type="datetime-local" />
-        </label>
+        <Field id="audit-from" label="From">
+          <input id="audit-from" name="from" type="datetime-local" />
+        </Field>
+        <Field id="audit-to" label="To">
+          <input id="audit-to" name="to" type="datetime-local" />
+        </Field>
         {FILTERS.map((name) => (
-          <label key={name}>
-            {name.charAt(0).toUpperCase() + name.slice(1)}
-            <input name={name} type="text" spellcheck={false} />
-          </label>
+          <Field key={name} id={`audit-${name}`} label={name.charAt(0).toUpperCase() + name.slice(1)}>
+            <input id={`audit-${name}`} name={name} type="text" spellcheck={false} />
+          </Field>
         ))}
-        <label>
-          Decision
-          <select name="decision">
+        <Field id="audit-decision" label="Decision">
+          <select id="audit-decision" name="decision">
             <option value="">any</option>
             <option value="allow">allow</option>
             <option value="deny">deny</option>
           </select>
-        </label>
-        <label>
-          Limit
-          <input name="limit" type="number" min={1} max={1000} value="50" />
-        </label>
+        </Field>
+        <Field id="audit-limit" label="Limit">
+          <input id="audit-limit" name="limit" type="number" min={1} max={1000} value="50" />
+        </Field>
         <button type="submit" class="primary">
           Search
         </button>

@@ -2,7 +2,7 @@ import { type ComponentChildren } from 'preact';
 import { cellText } from '../parts/format';
 import { Pending } from '../parts/status';
 import { useApi } from '../parts/use-api';
-import { type RoleCell, type RolesAnswer } from '../types';
+import { type RoleCell, type RoleLimit, type RolesAnswer } from '../types';
 
 export function RolesPage() {
   const { data, error, loading } = useApi<RolesAnswer>('/admin/api/roles');
@@ -70,9 +70,16 @@ function Rights({ cell }: { cell: RoleCell | undefined }) {
           <code>{cell.rowFilter}</code>
         </Fact>
       )}
-      {limits.length > 0 && <Fact name="Limits">{limits.map(([k, v]) => `${k} ${v}`).join(', ')}</Fact>}
+      {limits.length > 0 && <Fact name="Limits">{limits.map(([k, v]) => limit(k, v)).join(', ')}</Fact>}
     </dl>
   );
+}
+
+/** maxLimit 100, rateLimit 60/minute, cacheTtl 30 s. */
+function limit(name: string, value: RoleLimit): string {
+  if (typeof value === 'object' && value !== null) return `${name} ${value.text}`;
+  if (name.endsWith('Ms') && typeof value === 'number') return `${name.slice(0, -2)} ${value / 1000} s`;
+  return `${name} ${value}`;
 }
 
 function Fact({ name, children }: { name: string; children: ComponentChildren }) {

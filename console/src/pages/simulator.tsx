@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { type ApiError, postJson } from '../api';
 import { DataTable } from '../parts/data-table';
+import { Field } from '../parts/field';
 import { pretty } from '../parts/format';
 import { Pending, Problem } from '../parts/status';
 import { useApi } from '../parts/use-api';
@@ -62,24 +63,21 @@ export function SimulatorPage() {
           <Choice name="caller" value={caller} onChange={setCaller} options={{ role: 'A role and claims', token: 'A pasted token' }} />
           {caller === 'role' ? (
             <>
-              <label>
-                Role
-                <select name="role" required>
+              <Field id="sim-role" label="Role">
+                <select id="sim-role" name="role" required>
                   {(roles.data?.roles ?? []).map(({ role }) => (
                     <option key={role}>{role}</option>
                   ))}
                 </select>
-              </label>
-              <label>
-                Claims (JSON object)
-                <textarea name="claims" rows={3} spellcheck={false} placeholder='{"tenant_id": "t1"}' />
-              </label>
+              </Field>
+              <Field id="sim-claims" label="Claims (JSON object)">
+                <textarea id="sim-claims" name="claims" rows={3} spellcheck={false} placeholder='{"tenant_id": "t1"}' />
+              </Field>
             </>
           ) : (
-            <label>
-              Token (a JWT as an API caller would send it)
-              <textarea name="token" rows={4} required spellcheck={false} autocomplete="off" />
-            </label>
+            <Field id="sim-token" label="Token (a JWT as an API caller would send it)">
+              <textarea id="sim-token" name="token" rows={4} required spellcheck={false} autocomplete="off" />
+            </Field>
           )}
         </fieldset>
         <fieldset>
@@ -87,24 +85,21 @@ export function SimulatorPage() {
           <Choice name="target" value={target} onChange={setTarget} options={{ view: 'A view', sql: 'A SQL query' }} />
           {target === 'view' ? (
             <>
-              <label>
-                View
-                <select name="view" required>
+              <Field id="sim-view" label="View">
+                <select id="sim-view" name="view" required>
                   {(roles.data?.views ?? []).map((v) => (
                     <option key={v}>{v}</option>
                   ))}
                 </select>
-              </label>
-              <label>
-                Query parameters (optional, as in a REST URL)
-                <input name="query" type="text" spellcheck={false} placeholder="limit=5&order=id" />
-              </label>
+              </Field>
+              <Field id="sim-query" label="Query parameters (optional, as in a REST URL)">
+                <input id="sim-query" name="query" type="text" spellcheck={false} placeholder="limit=5&order=customer_id" />
+              </Field>
             </>
           ) : (
-            <label>
-              SQL
-              <textarea name="sql" rows={4} required spellcheck={false} placeholder="SELECT * FROM crm.customers LIMIT 5" />
-            </label>
+            <Field id="sim-sql" label="SQL">
+              <textarea id="sim-sql" name="sql" rows={4} required spellcheck={false} placeholder="SELECT * FROM crm.customers LIMIT 5" />
+            </Field>
           )}
         </fieldset>
         <div>

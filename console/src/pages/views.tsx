@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { cellText } from '../parts/format';
+import { cellText, pretty } from '../parts/format';
 import { Pending } from '../parts/status';
 import { useApi } from '../parts/use-api';
 import { type ViewInfo } from '../types';
@@ -97,10 +97,11 @@ function Explain({ explain }: { explain: NonNullable<ViewInfo['explain']> }) {
     <>
       <h3>Explain of a sample query</h3>
       <p class="muted">
-        The query {cellText(explain.query)} read {explain.fetched} rows from the stores and returned {explain.returned}.
+        The query <code>{new URLSearchParams(Object.entries(explain.query).map(([k, v]) => [k, cellText(v)])).toString()}</code> read{' '}
+        {fetched(explain.fetched)} and returned {explain.returned} rows.
       </p>
       {explain.error && <p class="problem">It failed: {explain.error}</p>}
-      <pre class="code">{explain.plan}</pre>
+      <pre class="code">{typeof explain.plan === 'string' ? explain.plan : pretty(explain.plan)}</pre>
       <h4>Native queries sent</h4>
       {explain.queries.length === 0 && <p class="muted">None.</p>}
       {explain.queries.map((q, i) => (
@@ -114,6 +115,12 @@ function Explain({ explain }: { explain: NonNullable<ViewInfo['explain']> }) {
       ))}
     </>
   );
+}
+
+/** { crm: 6, app: 7 } -> "6 rows from crm, 7 from app". */
+function fetched(bySource: Record<string, number>): string {
+  const parts = Object.entries(bySource).map(([source, n], i) => `${n} ${i === 0 ? 'rows ' : ''}from ${source}`);
+  return parts.length > 0 ? parts.join(', ') : 'nothing from the stores';
 }
 
 function deprecation(d: ViewInfo['deprecated']): string {

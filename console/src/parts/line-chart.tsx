@@ -63,7 +63,12 @@ export function LineChart({ title, unit, times, lines }: Props) {
           </g>
         )}
         {lines.map((l) => (
-          <path key={l.label} class={`chart-line ${l.tone}`} d={pathOf(times, l.values, x, y)} />
+          <g key={l.label} class={l.tone}>
+            <path class="chart-line" d={pathOf(times, l.values, x, y)} />
+            {isolated(l.values).map((i) => (
+              <circle key={i} class="chart-dot" cx={x(times[i]!)} cy={y(l.values[i]!)} r={3} />
+            ))}
+          </g>
         ))}
       </svg>
       {all.length === 0 && <p class="muted">No requests in the last hour yet.</p>}
@@ -85,6 +90,15 @@ function pathOf(times: number[], values: (number | null)[], x: (t: number) => nu
     pen = true;
   });
   return d;
+}
+
+/** The points with a value but no neighbour with one: a path cannot show them, a dot can. */
+function isolated(values: (number | null)[]): number[] {
+  const has = (i: number) => {
+    const v = values[i];
+    return v !== null && v !== undefined && Number.isFinite(v);
+  };
+  return values.flatMap((_, i) => (has(i) && !has(i - 1) && !has(i + 1) ? [i] : []));
 }
 
 /** 1, 2 or 5 times a power of ten, at least the value: axis labels people can read. */
