@@ -7,8 +7,17 @@ import { overview } from './overview.js';
 import { views } from './views.js';
 import { roles } from './roles.js';
 import { checks } from './check.js';
+import { parseSimulation, simulate } from './simulate.js';
+import { ApiError } from '../errors.js';
+import { AuditSearch } from './audit-search.js';
 
 export function apiRoutes(app: FastifyInstance, rt: Runtime, guard: AdminGuard): void {
+  const audit = new AuditSearch();
+  app.addHook('onClose', () => audit.close());
+  app.get('/admin/api/audit', async (req, reply) => {
+    await guard(req);
+    return sendJson(reply, 200, await audit.search(rt.config, req.query as Record<string, unknown>));
+  });
   app.get('/admin/api/overview', async (req, reply) => {
     await guard(req);
     return sendJson(reply, 200, await overview(rt, String(req.id)));
@@ -20,6 +29,14 @@ export function apiRoutes(app: FastifyInstance, rt: Runtime, guard: AdminGuard):
   app.get('/admin/api/roles', async (req, reply) => {
     await guard(req);
     return sendJson(reply, 200, await roles(rt));
+  });
+  app.post('/admin/api/simulate', async (req, reply) => {
+    const caller = await guard(req);
+    if (caller.kind !== 'person') {
+      throw new ApiError('forbidden', 'the simulator is for a signed-in person (it is audited under their name); sign in at /admin/login');
+    }
+    const body = parseSimulation(req.body);
+    return sendJson(reply, 200, await simulate(rt, body, caller.identity, String(req.id)));
   });
   app.get('/admin/api/check', async (req, reply) => {
     await guard(req);

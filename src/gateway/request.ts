@@ -102,6 +102,11 @@ export interface GatewayRequest<O extends Operation = Operation> {
   signal?: AbortSignal;
   /** The caller's W3C `traceparent` header: with telemetry, the request's trace continues it. */
   traceparent?: string;
+  /**
+   * The console's simulator (docs/console.md): the identity key of the signed-in person who runs
+   * this request as `caller`; the audit record keeps both.
+   */
+  simulatedBy?: string;
 }
 
 /** What the surface made of a result, inside the audited span. */
@@ -137,6 +142,8 @@ export interface Trace {
   readonly deprecation?: Readonly<DeprecationNotice>;
   /** The request's OpenTelemetry trace id, when telemetry is configured (audit records and logs carry it). */
   readonly traceId?: string;
+  /** The identity key of the person who ran this request in the console's simulator. */
+  readonly simulatedBy?: string;
   /** The status the request ended with, as handed to the audit log (a fail-closed refusal answers 503 instead). */
   readonly status: number;
   readonly latencyMs: number;

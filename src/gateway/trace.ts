@@ -41,6 +41,7 @@ export function traceOf(
     ...(notes.rateLimit ? { rateLimit: Object.freeze({ ...notes.rateLimit }) } : {}),
     ...(notes.deprecation ? { deprecation: Object.freeze({ ...notes.deprecation }) } : {}),
     ...(notes.traceId !== undefined ? { traceId: notes.traceId } : {}),
+    ...(request.simulatedBy !== undefined ? { simulatedBy: request.simulatedBy } : {}),
     status,
     latencyMs,
   });
@@ -60,5 +61,6 @@ export function auditEntryOf(trace: Trace): AuditEntry {
     latencyMs: trace.latencyMs,
     ...(trace.args !== undefined ? { args: trace.args } : {}),
     ...(trace.traceId !== undefined ? { traceId: trace.traceId } : {}),
+    ...(trace.simulatedBy !== undefined ? { simulatedBy: trace.simulatedBy } : {}),
   };
 }

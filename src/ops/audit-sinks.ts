@@ -33,6 +33,8 @@ export interface AuditRecord {
   args?: unknown;
   /** The request's OpenTelemetry trace id (telemetry configured). */
   traceId?: string;
+  /** The identity key of the person who ran this request in the console's simulator (docs/console.md). */
+  simulatedBy?: string;
 }
 
 export interface AuditSink {
@@ -166,6 +168,7 @@ const COLUMNS = [
   ['args', 'text'],
   ['identity_key', 'text'],
   ['trace_id', 'text'],
+  ['simulated_by', 'text'],
 ] as const;
 
 type Row = (string | number | null)[];
@@ -213,18 +216,18 @@ class PostgresSink extends BatchingSink<Row> {
            id bigserial PRIMARY KEY, time timestamptz NOT NULL, request_id text NOT NULL, surface text NOT NULL,
            action text NOT NULL, subject text, role text, key_name text, view text, fields text[], filter text,
            row_count integer, decision text NOT NULL, status integer NOT NULL, latency_ms double precision, args jsonb,
-           identity_key text, trace_id text)`,
+           identity_key text, trace_id text, simulated_by text)`,
       )
       // A table made by an older viewgate lacks the later columns; each is added only when missing (no ALTER otherwise).
       .then(() =>
         this.pool.query<{ column_name: string }>(
           `SELECT column_name FROM information_schema.columns WHERE table_name = 'viewgate_audit'
-             AND column_name IN ('identity_key', 'trace_id') AND table_schema = ANY (current_schemas(false))`,
+             AND column_name IN ('identity_key', 'trace_id', 'simulated_by') AND table_schema = ANY (current_schemas(false))`,
         ),
       )
       .then(async (r) => {
         const present = new Set(r.rows.map((c) => c.column_name));
-        for (const column of ['identity_key', 'trace_id'].filter((c) => !present.has(c)))
+        for (const column of ['identity_key', 'trace_id', 'simulated_by'].filter((c) => !present.has(c)))
           await this.pool.query(`ALTER TABLE viewgate_audit ADD COLUMN IF NOT EXISTS ${column} text`);
       })
       .then(
@@ -256,6 +259,7 @@ class PostgresSink extends BatchingSink<Row> {
       r.args === undefined ? null : toJson(r.args),
       r.identityKey ?? null,
       r.traceId ?? null,
+      r.simulatedBy ?? null,
     ];
     return { item: row, bytes: row.reduce<number>((n, v) => n + (typeof v === 'string' ? v.length : 8), 0) };
   }

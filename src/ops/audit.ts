@@ -25,6 +25,7 @@ export interface AuditEntry {
   latencyMs: number;
   args?: unknown;
   traceId?: string;
+  simulatedBy?: string;
 }
 
 /** allow below 400; deny for 401, 403 and 404 (not granted reads as not found); error otherwise. */
@@ -100,6 +101,7 @@ export class Audit {
       latencyMs: Math.round(e.latencyMs * 100) / 100,
       ...(e.args !== undefined ? { args: e.args } : {}),
       ...(e.traceId !== undefined ? { traceId: e.traceId } : {}),
+      ...(e.simulatedBy !== undefined ? { simulatedBy: e.simulatedBy } : {}),
     });
     // Failing open, the answer does not wait for the write (record() never rejects: a failure is
     // logged and counted there); failing closed, it must know the record is written.

@@ -178,8 +178,22 @@ function rowsInFormat(req: Pick<FastifyRequest, 'headers'>, r: QueryResult, offs
   return { value: { text: formatRows(format, r.fields, r.rows), current: false, contentType: CONTENT_TYPES[format], headers } };
 }
 
+/** A governed SQL answer: `{resource, meta}` or explain's plan (docs/sql.md). */
+export function sqlBody(r: ResultOf<Extract<Operation, { op: 'sql' }>>): unknown {
+  if (r.explain) return { explain: r.explain };
+  return {
+    resource: r.rows,
+    meta: {
+      fields: r.fields,
+      ...(r.truncated ? { truncated: true } : {}),
+      ...(r.nextCursor !== undefined ? { next_cursor: r.nextCursor } : {}),
+      ...(r.suppressedGroups !== undefined ? { suppressed_groups: r.suppressedGroups } : {}),
+    },
+  };
+}
+
 /** A query's answer: `{resource, meta}`; explain's plan; count_only's bare number (docs/query.md, "Aggregates"). */
-function pageBody(r: QueryResult, offsets = true): unknown {
+export function pageBody(r: QueryResult, offsets = true): unknown {
   if (r.explain !== undefined) return { explain: r.explain };
   if (r.countOnly) return r.count;
   const meta: Record<string, number | string> = {};
@@ -300,22 +314,11 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
   // Governed SQL (docs/sql.md): the body is {"sql": "...", "limit": N, "cursor": "..."}.
   app.post(
     '/api/v2/_sql',
-    route(
+    route<Extract<Operation, { op: 'sql' }>>(
       gw,
       'query_sql',
       (req) => ({ op: 'sql' as const, parse: () => parseSqlRequest(req.body) }),
-      (r) =>
-        r.explain
-          ? { explain: r.explain }
-          : {
-              resource: r.rows,
-              meta: {
-                fields: r.fields,
-                ...(r.truncated ? { truncated: true } : {}),
-                ...(r.nextCursor !== undefined ? { next_cursor: r.nextCursor } : {}),
-                ...(r.suppressedGroups !== undefined ? { suppressed_groups: r.suppressedGroups } : {}),
-              },
-            },
+      sqlBody,
     ),
   );
 

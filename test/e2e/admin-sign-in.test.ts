@@ -160,6 +160,12 @@ describe('the JSON API refuses', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('audit search without a postgres audit sink: 409 saying what to configure', async () => {
+    const res = await fetch(`${s.srv.url}/admin/api/audit`, { headers: { 'X-API-Key': ADMIN_KEY } });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('audit.sink: postgres');
+  });
+
   it('a forged session cookie: 401', async () => {
     const res = await fetch(`${s.srv.url}/admin/api/overview`, { headers: { cookie: 'vg_admin=abc.def' } });
     expect(res.status).toBe(401);
