@@ -89,3 +89,40 @@ export interface CheckAnswer {
       }
     | { contract: string; unreadable: string };
 }
+
+/** A view as one caller sees it (describe_view), or why it cannot be described now. */
+export interface CallerView {
+  id: string;
+  description?: string;
+  key?: string[];
+  maxLimit?: number;
+  read?: boolean;
+  columns?: { name: string; type: string; masked: boolean; mask?: string; filterable: boolean }[];
+  problem?: string;
+}
+
+export interface Simulation {
+  identity: { subject: string; role: string; claims: Record<string, Json> };
+  schema: CallerView[];
+  tools: { name: string; description?: string; [more: string]: unknown }[];
+  toolsTokens: number;
+  /** The gateway's answer as REST sends it (or its error envelope); null when nothing was asked to read. */
+  rows: { status: number; body: { resource?: Row[]; meta?: Record<string, Json>; error?: { message: string } } } | null;
+}
+
+/** One record of the PostgreSQL audit sink (GET /admin/api/audit). */
+export interface AuditRecord {
+  id: string;
+  time: string;
+  surface: string;
+  action: string;
+  subject: string | null;
+  role: string | null;
+  view: string | null;
+  decision: string;
+  status: number;
+  rowCount: number | null;
+  latencyMs: number | null;
+  simulatedBy: string | null;
+  [more: string]: Json;
+}

@@ -55,6 +55,11 @@ afterAll(async () => {
   await stores?.drop();
 });
 
+/** Polls until the page shows what is expected: pages load their data (stores, plans, checks) after they open. */
+function eventually<T>(read: () => T | Promise<T>) {
+  return expect.poll(read, { timeout: 20_000 });
+}
+
 async function watchedContext(): Promise<Watched> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   // Runs before any page script (and outside the page's CSP): a violation is reported as a console error.
@@ -85,7 +90,7 @@ async function signIn(page: Page, user: string): Promise<void> {
 
 async function visit(page: Page, link: string, heading: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link, exact: true }).click();
-  await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(heading);
+  await eventually(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(heading);
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -109,29 +114,29 @@ describe('the console in Chromium', () => {
     try {
       await signIn(page, 'alice');
       await page.waitForURL(`${srv.url}/admin**`);
-      await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Overview');
-      await expect.poll(() => page.locator('header.top .who').textContent()).toBe('Alice Admin');
+      await eventually(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Overview');
+      await eventually(() => page.locator('header.top .who').textContent()).toBe('Alice Admin');
       const stores = page.getByRole('table', { name: "Each store's health and latency" });
-      for (const name of ['analytics', 'app', 'crm']) await expect.poll(() => stores.getByRole('rowheader', { name }).count()).toBe(1);
-      await expect.poll(() => page.locator('figure.chart svg').count()).toBe(3);
+      for (const name of ['analytics', 'app', 'crm']) await eventually(() => stores.getByRole('rowheader', { name }).count()).toBe(1);
+      await eventually(() => page.locator('figure.chart svg').count()).toBe(3);
       // The request chart has drawn a line from the traffic above.
-      await expect.poll(() => page.locator('figure.chart').first().locator('path.chart-line').getAttribute('d')).toMatch(/^M/);
+      await eventually(() => page.locator('figure.chart').first().locator('path.chart-line').getAttribute('d')).toMatch(/^M/);
       await screenshot(page, 'overview');
 
       await visit(page, 'Views', 'Views');
       await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'crm.customers' }).click();
-      await expect.poll(() => page.locator('#view-title').textContent()).toBe('crm.customers');
-      await expect.poll(() => page.getByRole('table', { name: 'Columns of crm.customers' }).count()).toBe(1);
+      await eventually(() => page.locator('#view-title').textContent()).toBe('crm.customers');
+      await eventually(() => page.getByRole('table', { name: 'Columns of crm.customers' }).count()).toBe(1);
       // The sample query's plan and native queries are this view's own: one MySQL query, no join.
       const detail = page.locator('article.detail');
-      await expect.poll(() => detail.textContent()).toContain('To crm');
+      await eventually(() => detail.textContent()).toContain('To crm');
       expect(await detail.textContent()).not.toContain('HashJoin');
       await screenshot(page, 'views');
 
       await visit(page, 'Roles', 'Roles');
       const matrix = page.getByRole('table', { name: 'Role by view' });
       for (const role of ['internal', 'external', 'llm'])
-        await expect.poll(() => matrix.getByRole('rowheader', { name: role }).count()).toBe(1);
+        await eventually(() => matrix.getByRole('rowheader', { name: role }).count()).toBe(1);
       await screenshot(page, 'roles');
 
       await visit(page, 'Simulator', 'Simulator');
@@ -141,7 +146,7 @@ describe('the console in Chromium', () => {
       await page.getByLabel('Query parameters (optional, as in a REST URL)').fill('limit=10');
       await page.getByRole('button', { name: 'Simulate' }).click();
       const rows = page.getByRole('table', { name: 'The first rows as the gateway answers this caller' });
-      await expect.poll(() => rows.locator('tbody tr').count()).toBeGreaterThan(0);
+      await eventually(() => rows.locator('tbody tr').count()).toBeGreaterThan(0);
       const shown = await tableOf(rows);
       // Exactly what the gateway answers the external role with tenant t2 (the partner key) over REST.
       const rest = await get(`${srv.url}/api/v2/crm/_table/customers?limit=10`, { 'x-api-key': KEYS.partner });
@@ -150,20 +155,22 @@ describe('the console in Chromium', () => {
       expect(new Set(shown.map((r) => r.tenant_id))).toEqual(new Set(['t2']));
       for (const r of shown) expect(r.email).toMatch(/^.\*\*\*@/);
       expect(Object.keys(shown[0]!)).not.toContain('is_active');
-      await expect.poll(() => page.getByText(/\d+ tokens/).count()).toBe(1);
+      await eventually(() => page.getByText(/\d+ tokens/).count()).toBe(1);
       await screenshot(page, 'simulator');
 
       await visit(page, 'Audit', 'Audit');
-      await page.getByLabel('Role', { exact: true }).fill('internal');
+      // The simulation above is audited as the external caller, naming the admin who ran it.
+      await page.getByLabel('Role', { exact: true }).fill('external');
       await page.getByRole('button', { name: 'Search' }).click();
-      const audit = page.getByRole('table', { name: 'Audit records matching the search' });
-      await expect.poll(() => audit.locator('tbody tr').count()).toBeGreaterThan(0);
       await page.getByLabel(/Live tail/).check();
-      await expect.poll(() => page.getByRole('table', { name: 'Newest audit records, refreshed live' }).count()).toBe(1);
+      const audit = page.getByRole('table', { name: 'Newest audit records, refreshed live' });
+      const simulated = async () => (await tableOf(audit)).filter((r) => r.simulatedBy !== '—' && r.view === 'crm.customers');
+      await eventually(simulated).toHaveLength(1);
+      expect((await tableOf(audit)).every((r) => r.role === 'external')).toBe(true);
       await screenshot(page, 'audit');
 
       await visit(page, 'Config check', 'Config check');
-      await expect.poll(() => page.locator('pre.code').count()).toBeGreaterThan(0);
+      await eventually(() => page.locator('pre.code').count()).toBeGreaterThan(0);
       await screenshot(page, 'check');
 
       // Keyboard: the navigation is reachable with Tab and shows where focus is.
@@ -172,7 +179,7 @@ describe('the console in Chromium', () => {
       expect(await page.evaluate(`document.activeElement?.matches(':focus-visible')`)).toBe(true);
 
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Signed out');
+      await eventually(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Signed out');
       expect((await context.request.get(`${srv.url}/admin/api/session`)).status()).toBe(401);
 
       expect(leftLoopback(requests)).toEqual([]);
@@ -189,7 +196,7 @@ describe('the console in Chromium', () => {
       const refused = page.waitForResponse((r) => r.url().startsWith(`${srv.url}/admin`) && r.status() === 403);
       await signIn(page, 'bob');
       await refused;
-      await expect.poll(() => page.getByRole('navigation', { name: 'Pages' }).count()).toBe(0);
+      await eventually(() => page.getByRole('navigation', { name: 'Pages' }).count()).toBe(0);
       // Refused at the callback: no session was made, so the API does not know this browser.
       expect((await context.request.get(`${srv.url}/admin/api/overview`)).status()).toBe(401);
       await screenshot(page, 'refused');

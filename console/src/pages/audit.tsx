@@ -1,35 +1,42 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ApiError, getJson } from '../api';
-import { DataTable } from '../parts/data-table';
 import { Field } from '../parts/field';
+import { cellText } from '../parts/format';
 import { Problem } from '../parts/status';
-import { type Row } from '../types';
+import { type AuditRecord } from '../types';
 
 const FILTERS = ['subject', 'role', 'view', 'status'] as const;
+const COLUMNS = ['time', 'subject', 'role', 'action', 'view', 'decision', 'status', 'rowCount', 'latencyMs', 'simulatedBy'] as const;
 const TAIL_MS = 3_000;
+/** Records the page keeps while tailing; older ones scroll away. */
+const KEEP = 500;
 
 export function AuditPage() {
-  const [search, setSearch] = useState<URLSearchParams>(new URLSearchParams({ limit: '50' }));
+  const [search, setSearch] = useState(new URLSearchParams({ limit: '50' }));
   const [tail, setTail] = useState(false);
-  const [records, setRecords] = useState<Row[]>();
+  const [records, setRecords] = useState<AuditRecord[]>();
   const [problem, setProblem] = useState<ApiError>();
+  const newest = useRef('0');
 
   useEffect(() => {
     let current = true;
-    const load = () => {
-      const params = new URLSearchParams(search);
-      if (tail) params.set('tail', 'true');
-      getJson<{ records: Row[] }>(`/admin/api/audit?${params}`).then(
-        (answer) => {
-          if (!current) return;
-          setRecords(answer.records);
-          setProblem(undefined);
-        },
-        (err: ApiError) => current && setProblem(err),
-      );
+    const answer = (fresh: AuditRecord[], tailing: boolean) => {
+      if (!current) return;
+      setProblem(undefined);
+      if (fresh.length > 0) newest.current = fresh.reduce((m, r) => (BigInt(r.id) > BigInt(m) ? r.id : m), newest.current);
+      // A search answers newest first; a tail (after=<id>) answers oldest first.
+      setRecords((old) => (tailing ? [...fresh.reverse(), ...(old ?? [])].slice(0, KEEP) : fresh));
     };
-    load();
-    const timer = tail ? setInterval(load, TAIL_MS) : undefined;
+    const fail = (err: ApiError) => current && setProblem(err);
+    newest.current = '0';
+    getJson<{ records: AuditRecord[] }>(`/admin/api/audit?${search}`).then((a) => answer(a.records, false), fail);
+    const timer = tail
+      ? setInterval(() => {
+          const params = new URLSearchParams(search);
+          params.set('after', newest.current);
+          getJson<{ records: AuditRecord[] }>(`/admin/api/audit?${params}`).then((a) => answer(a.records, true), fail);
+        }, TAIL_MS)
+      : undefined;
     return () => {
       current = false;
       clearInterval(timer);
@@ -43,6 +50,7 @@ export function AuditPage() {
     for (const [name, value] of form) {
       const text = String(value).trim();
       if (!text) continue;
+      // datetime-local is the browser's local time; the API takes an instant.
       params.set(name, name === 'from' || name === 'to' ? new Date(text).toISOString() : text);
     }
     setSearch(params);
@@ -54,10 +62,10 @@ export function AuditPage() {
         <h1 id="page-title">Audit</h1>
       </header>
       <form class="filters" onSubmit={submit}>
-        <Field id="audit-from" label="From">
+        <Field id="audit-from" label="From (local time)">
           <input id="audit-from" name="from" type="datetime-local" />
         </Field>
-        <Field id="audit-to" label="To">
+        <Field id="audit-to" label="To (local time)">
           <input id="audit-to" name="to" type="datetime-local" />
         </Field>
         {FILTERS.map((name) => (
@@ -70,6 +78,7 @@ export function AuditPage() {
             <option value="">any</option>
             <option value="allow">allow</option>
             <option value="deny">deny</option>
+            <option value="error">error</option>
           </select>
         </Field>
         <Field id="audit-limit" label="Limit">
@@ -84,9 +93,36 @@ export function AuditPage() {
         </label>
       </form>
       {problem && <Problem error={problem} />}
-      {records && (
-        <DataTable rows={records} caption={tail ? 'Newest audit records, refreshed live' : 'Audit records matching the search'} />
-      )}
+      {records && <Records records={records} tail={tail} />}
     </section>
+  );
+}
+
+function Records({ records, tail }: { records: AuditRecord[]; tail: boolean }) {
+  if (records.length === 0) return <p class="muted">No audit records match.</p>;
+  return (
+    <div class="scroll">
+      <table>
+        <caption>{tail ? 'Newest audit records, refreshed live' : 'Audit records matching the search'}</caption>
+        <thead>
+          <tr>
+            {COLUMNS.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {records.map((r) => (
+            <tr key={r.id}>
+              {COLUMNS.map((c) => (
+                <td key={c}>{cellText(r[c])}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

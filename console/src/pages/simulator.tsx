@@ -5,14 +5,7 @@ import { Field } from '../parts/field';
 import { pretty } from '../parts/format';
 import { Pending, Problem } from '../parts/status';
 import { useApi } from '../parts/use-api';
-import { type RolesAnswer, type Row } from '../types';
-
-interface Simulation {
-  schema: unknown;
-  tools: { name: string; description?: string }[] | { tools: { name: string; description?: string }[] };
-  toolsTokens: number;
-  rows: Row[];
-}
+import { type CallerView, type RolesAnswer, type Simulation } from '../types';
 
 type Caller = 'role' | 'token';
 type Target = 'view' | 'sql';
@@ -151,16 +144,30 @@ function Choice<T extends string>(props: { name: string; value: T; onChange: (v:
 }
 
 function SimulationResult({ result }: { result: Simulation }) {
-  const tools = Array.isArray(result.tools) ? result.tools : result.tools.tools;
+  const { identity, rows } = result;
   return (
     <div class="result" aria-live="polite">
-      <h2>Rows</h2>
-      <DataTable rows={result.rows} caption="The first rows as the gateway answers this caller" />
+      <p class="muted">
+        As <strong>{identity.subject}</strong> with role <strong>{identity.role}</strong> and claims{' '}
+        <code>{JSON.stringify(identity.claims)}</code>.
+      </p>
+      {rows && (
+        <>
+          <h2>
+            Rows <span class={`badge ${rows.status < 400 ? 'good' : 'bad'}`}>HTTP {rows.status}</span>
+          </h2>
+          {rows.body.error ? (
+            <p class="problem">The gateway would refuse: {rows.body.error.message}</p>
+          ) : (
+            <DataTable rows={rows.body.resource ?? []} caption="The first rows as the gateway answers this caller" />
+          )}
+        </>
+      )}
       <h2>
         MCP tools/list <span class="badge">{result.toolsTokens} tokens</span>
       </h2>
       <ul class="tools">
-        {tools.map((t) => (
+        {result.tools.map((t) => (
           <li key={t.name}>
             <code>{t.name}</code> {t.description}
           </li>
@@ -168,10 +175,34 @@ function SimulationResult({ result }: { result: Simulation }) {
       </ul>
       <details>
         <summary>The tools/list answer as JSON</summary>
-        <pre class="code">{pretty(result.tools)}</pre>
+        <pre class="code">{pretty({ tools: result.tools })}</pre>
       </details>
       <h2>Schema</h2>
-      <pre class="code">{pretty(result.schema)}</pre>
+      {result.schema.length === 0 && <p class="muted">This caller sees no view at all.</p>}
+      {result.schema.map((view) => (
+        <SchemaView key={view.id} view={view} />
+      ))}
     </div>
+  );
+}
+
+function SchemaView({ view }: { view: CallerView }) {
+  return (
+    <section aria-label={view.id}>
+      <h3>{view.id}</h3>
+      {view.problem ? (
+        <p class="problem">{view.problem}</p>
+      ) : (
+        <ul class="plain columns">
+          {(view.columns ?? []).map((c) => (
+            <li key={c.name}>
+              <code>{c.name}</code> <span class="muted">{c.type}</span>
+              {c.masked && <span class="badge">masked{c.mask ? `: ${c.mask}` : ''}</span>}
+              {!c.filterable && <span class="badge">not filterable</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
