@@ -116,9 +116,15 @@ function Records({ records, tail }: { records: AuditRecord[]; tail: boolean }) {
         <tbody>
           {records.map((r) => (
             <tr key={r.id}>
-              {COLUMNS.map((c) => (
-                <td key={c}>{cellText(r[c])}</td>
-              ))}
+              {COLUMNS.map((c) =>
+                c === 'time' ? (
+                  <td key={c} class="time">
+                    {r.time.slice(0, 19).replace('T', ' ')}Z
+                  </td>
+                ) : (
+                  <td key={c}>{cellText(r[c])}</td>
+                ),
+              )}
             </tr>
           ))}
         </tbody>
