@@ -8,7 +8,7 @@ import { ApiError } from '../errors.js';
 import { isPostgresConfig } from '../sources/postgres/index.js';
 import { pgConnection } from '../sources/postgres/ssl.js';
 
-export const MAX_AUDIT_LIMIT = 1000;
+const MAX_AUDIT_LIMIT = 1000;
 const DEFAULT_LIMIT = 100;
 const PARAMS = new Set(['from', 'to', 'subject', 'role', 'view', 'decision', 'status', 'limit', 'after']);
 

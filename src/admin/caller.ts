@@ -32,7 +32,7 @@ export function adminRolesOf(claims: Readonly<Record<string, unknown>>, admin: A
 }
 
 /** The identity audit records give a signed-in person. */
-export function personIdentity(session: AdminSession, role: string): Identity {
+function personIdentity(session: AdminSession, role: string): Identity {
   const payload = { iss: session.issuer, sub: session.subject };
   return {
     subject: session.subject,

@@ -6,7 +6,7 @@ import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** dist/console/ of the package, from src/admin/ and dist/admin/ alike. */
-export const CONSOLE_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url));
+const CONSOLE_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url));
 const ASSETS_DIR = resolve(CONSOLE_DIR, 'assets');
 
 const CONTENT_TYPES: Record<string, string> = {

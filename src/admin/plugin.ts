@@ -16,7 +16,7 @@ import { OidcLogin } from './oidc.js';
 import { logout, signInRoutes } from './sign-in.js';
 import { apiRoutes } from './api.js';
 
-export const CONTENT_SECURITY_POLICY = [
+const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",

@@ -9,7 +9,7 @@ import { redactUrl } from '../ops/logger.js';
 import { Policy } from '../policy/policy.js';
 import { explainView } from '../commands/explain.js';
 
-export const SAMPLE_LIMIT = '5';
+const SAMPLE_LIMIT = '5';
 
 export async function views(rt: Runtime) {
   const policy = new Policy(rt.config);

@@ -403,7 +403,7 @@ function list(o: object): string {
 }
 
 /** https, or http on a loopback host (local identity providers, tests). */
-export function secureOrLoopback(url: string): boolean {
+function secureOrLoopback(url: string): boolean {
   const u = new URL(url);
   if (u.protocol === 'https:') return true;
   return u.protocol === 'http:' && (u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(u.hostname));

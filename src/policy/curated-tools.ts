@@ -98,7 +98,7 @@ export class CuratedTools {
     if (tool.returned?.some((c) => !visible(c))) return false;
     if (tool.compared.some((c) => !visible(c) || masked(c))) return false;
     for (const m of tool.aggregated) {
-      if (!visible(m.field) || (masked(m.field) && m.fn !== 'count')) return false;
+      if (!visible(m.field) || (masked(m.field) && (m.fn !== 'count' || g.masks[m.field] === 'null'))) return false;
       // An aggregate-only grant allows no function that returns one row's value.
       if (!g.read && (m.fn === 'min' || m.fn === 'max')) return false;
     }

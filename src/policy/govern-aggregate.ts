@@ -56,7 +56,14 @@ function metricOf(access: ViewAccess, view: View, m: MetricRequest): AggregateMe
   if (m.field === undefined) return { name: m.name, fn: m.fn };
   const col = schema.byName.get(m.field);
   if (!col) throw unknownField(m.field, m.param, schema, m.position);
-  // A masked value's count says only how many are not NULL; anything else would read it.
+  // A masked value's count says only how many are not NULL; anything else would read it. Under a
+  // null mask even that is hidden: every value reads as NULL.
+  if (col.mask === 'null') {
+    throw badRequest(
+      `field "${m.field}" is masked with null for your role: it cannot be aggregated, not even counted (${describeMetric(m)} in ${m.param})`,
+      { ...at, field: m.field },
+    );
+  }
   if (col.masked && m.fn !== 'count') {
     throw badRequest(
       `field "${m.field}" is masked for your role, so it can only be counted with count(${m.field}), not used in ${describeMetric(m)} (${m.param})`,

@@ -8,6 +8,7 @@ import { ADMIN_KEY, signIn, startAdminScenario, type AdminScenario } from '../su
 import type { CookieJar } from '../support/admin-console.js';
 import { KEYS } from '../support/reference.js';
 import { waitFor } from '../support/wait.js';
+import { Validator } from '@seriousme/openapi-schema-validator';
 
 const ref = referenceStores('adminapi');
 let s: AdminScenario;
@@ -224,5 +225,31 @@ describe('audit search', () => {
     });
     for (const r of newer) expect(BigInt(r.id) > BigInt(newest.id)).toBe(true);
     for (let i = 1; i < newer.length; i++) expect(BigInt(newer[i - 1].id) < BigInt(newer[i].id)).toBe(true);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('describes every /admin/api route for an admin role, in a valid document, and none for other roles', async () => {
+    const doc = (await keyed('/api/v2/openapi.json')).body;
+    const res = await new Validator().validate(doc);
+    expect(res.errors ?? []).toEqual([]);
+    expect(res.valid).toBe(true);
+    expect(
+      Object.keys(doc.paths)
+        .filter((p) => p.startsWith('/admin/api/'))
+        .sort(),
+    ).toEqual([
+      '/admin/api/audit',
+      '/admin/api/check',
+      '/admin/api/overview',
+      '/admin/api/roles',
+      '/admin/api/session',
+      '/admin/api/simulate',
+      '/admin/api/views',
+    ]);
+    const other = (await (await fetch(`${s.srv.url}/api/v2/openapi.json`, { headers: { 'X-API-Key': KEYS.internal } })).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(other.paths).some((p) => p.startsWith('/admin'))).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
 // and session expiry (the clock moved past 8 hours).
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { referenceStores } from '../support/reference-server.js';
-import { ADMIN_KEY, CookieJar, signIn, startAdminScenario, type AdminScenario } from '../support/admin-console.js';
+import { ADMIN_KEY, CookieJar, signIn, startAdminScenario, USERS, type AdminScenario } from '../support/admin-console.js';
 
 const ref = referenceStores('adminsso');
 let s: AdminScenario;
@@ -33,7 +33,7 @@ describe('sign-in through the identity provider', () => {
     const res = await session(jar);
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ subject: 'alice', name: 'Alice Admin', roles: ['platform-admin'] });
+    expect(body).toMatchObject({ subject: 'alice', name: USERS.alice!.name, roles: ['platform-admin'] });
     expect(body.csrfToken).toMatch(/^[\w-]{20,}$/);
     const expires = Date.parse(String(body.expiresAt));
     expect(expires - Date.now()).toBeGreaterThan(7.9 * 3600_000);

@@ -29,7 +29,7 @@ roles:
         read: false
         aggregate: true
         fields: [customer_id, tenant_id, email, is_active]
-        masks: { email: email }
+        masks: { email: email, is_active: 'null' }
         rowFilter: "tenant_id = {claims.tenant_id}"
   kanon:
     grants:
@@ -159,6 +159,11 @@ describe('REST aggregate rights', () => {
         expect(r.body.error.context.param).toBe(param);
       }
     }
+    // Under a null mask even whether a value is NULL is hidden: not even count(col).
+    const nullMasked = await customers({ fields: 'count(is_active)' }, 'counter');
+    expect(nullMasked.status, nullMasked.text).toBe(400);
+    expect(nullMasked.body.error.message).toMatch(/"is_active" is masked with null .*not even counted/);
+    expect(nullMasked.body.error.context).toMatchObject({ param: 'fields', field: 'is_active' });
     const hidden = await customers({ fields: 'count(distinct full_name)' }, 'counter');
     const missing = await customers({ fields: 'count(distinct no_such)' }, 'counter');
     expect(hidden.status).toBe(400);

@@ -2,7 +2,7 @@
 // the caller's policy, masks, row filters, maxLimit, explain, and the refusals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../support/reference.js';
-import { createSqlStores, sqlConfig, type SqlStores, type Who } from '../support/sql-fixture.js';
+import { createSqlStores, postSql, sqlConfig, startSqlServer, type SqlStores, type Who } from '../support/sql-fixture.js';
 
 let stores: SqlStores;
 let srv: RunningServer;
@@ -57,6 +57,37 @@ describe('POST /api/v2/_sql', () => {
       { name: 'Cid', notes: 0, emails: 0, total: null },
       { name: 'Dee', notes: 0, emails: 1, total: '100.00' },
     ]);
+  });
+
+  it('a column under a null mask keeps its type, as in the caller schema', async () => {
+    const server = await startSqlServer('sql_nullmask', (raw) => {
+      raw.roles.tenant.grants['pg.sql_accounts'].masks = { email: 'email', amount: 'null' };
+    });
+    try {
+      const r = await postSql(server.srv.url, 't1', {
+        sql: 'SELECT a.id, a.amount, a.email FROM pg.sql_accounts a WHERE a.id < 3 ORDER BY a.id',
+      });
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.resource).toEqual([
+        { id: 1, amount: null, email: 'a***@x.io' },
+        { id: 2, amount: null, email: 'b***@x.io' },
+      ]);
+      expect(r.body.meta.fields).toEqual([
+        { name: 'id', type: 'int' },
+        { name: 'amount', type: 'numeric' },
+        { name: 'email', type: 'text' },
+      ]);
+      // Under a null mask even whether a value is NULL is hidden: count(col) is refused, as elsewhere.
+      const counted = await postSql(server.srv.url, 't1', {
+        sql: 'SELECT count(a.amount) AS n, count(a.email) AS e FROM pg.sql_accounts a',
+      });
+      expect(counted.status, counted.text).toBe(400);
+      expect(counted.body.error.message).toMatch(/a\.amount is masked with null .*not even counted/);
+      const emails = await postSql(server.srv.url, 't1', { sql: 'SELECT count(a.email) AS e FROM pg.sql_accounts a' });
+      expect(emails.status, emails.text).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 
   it('caps the result by the smallest maxLimit of the views read', async () => {

@@ -12,6 +12,10 @@ export interface GCol {
   /** Sample values as SQL literal text (never NULL). */
   lits: string[];
   nullable: boolean;
+  /** Masked for the caller: used only as it is in the outermost SELECT list, or in count(col) (docs/sql.md). */
+  masked?: boolean;
+  /** Masked, and not inside count(col) either. */
+  uncounted?: boolean;
 }
 
 /** Columns of a relation (a view or a SELECT), from the oracle. */
@@ -32,6 +36,8 @@ export interface GenStatement {
    * min, max).
    */
   looseScale: boolean;
+  /** Reads a masked column (as an output, or in count(col)). */
+  readsMasked: boolean;
 }
 
 const COMPARABLE: OracleType[] = ['int', 'numeric', 'float', 'text', 'bool', 'timestamptz', 'date'];
@@ -244,10 +250,15 @@ interface Ctx {
   catalog: Catalog;
   /** WITH queries defined so far: name -> SELECT text. */
   ctes: [string, string][];
+  /** Only statements that aggregate one view or a join of views, without min/max (an aggregate-only grant). */
+  aggregateOnly: boolean;
+  readsMasked: boolean;
 }
 
 const scoped = (alias: string, cols: GCol[], nullable = false): Scoped[] =>
-  cols.filter((c) => COMPARABLE.includes(c.type)).map((c) => ({ ref: `${alias}.${c.name}`, col: nullable ? { ...c, nullable: true } : c }));
+  cols
+    .filter((c) => COMPARABLE.includes(c.type) && !c.masked)
+    .map((c) => ({ ref: `${alias}.${c.name}`, col: nullable ? { ...c, nullable: true } : c }));
 
 async function viewRel(ctx: Ctx): Promise<Rel> {
   const from = `fed.${ctx.rng.pick(ctx.views)}`;
@@ -257,7 +268,7 @@ async function viewRel(ctx: Ctx): Promise<Rel> {
 /** A relation for FROM or JOIN: mostly a view, sometimes a subquery or a WITH query. */
 async function relation(ctx: Ctx, nested: boolean): Promise<Rel> {
   const r = nested ? 0 : ctx.rng.int(10);
-  if (r <= 6) return viewRel(ctx);
+  if (r <= 6 || ctx.aggregateOnly) return viewRel(ctx);
   const inner = await select(ctx, true);
   // A subquery PostgreSQL cannot run (an overflow in it) would fail every statement around it.
   const cols = await ctx.catalog(`(${inner.sql})`).catch(() => undefined);
@@ -277,6 +288,7 @@ async function select(ctx: Ctx, nested: boolean): Promise<GenStatement> {
   const { rng } = ctx;
   const from = await relation(ctx, nested);
   let scope = scoped('r0', from.cols);
+  let masked = from.cols.filter((c) => c.masked).map((col) => ({ ref: `r0.${col.name}`, col }));
   const parts = [`FROM ${from.from} r0`];
   if (scope.length === 0) throw new Error(`${from.from}: no comparable column`);
   // A join on an equality of two columns of one type.
@@ -291,46 +303,57 @@ async function select(ctx: Ctx, nested: boolean): Promise<GenStatement> {
       const extra = rng.chance(0.2) ? ` AND ${atom(rng, scoped('r1', right.cols))}` : '';
       parts.push(`${left ? 'LEFT JOIN' : 'JOIN'} ${right.from} r1 ON ${rc.ref} = ${l.ref}${extra}`);
       scope = [...scope, ...scoped('r1', right.cols, left)];
+      masked = [...masked, ...right.cols.filter((c) => c.masked).map((col) => ({ ref: `r1.${col.name}`, col }))];
     }
   }
   if (rng.chance(0.6)) {
     let where = predicate(rng, scope);
-    if (!nested && rng.chance(0.15)) where = `${where} AND ${await inSubquery(ctx, scope)}`;
+    if (!nested && !ctx.aggregateOnly && rng.chance(0.15)) where = `${where} AND ${await inSubquery(ctx, scope)}`;
     parts.push(`WHERE ${where}`);
   }
   const items: string[] = [];
   let grouped = false;
   const mode = rng.int(10);
-  if (mode < 4) {
+  if (mode < 4 || ctx.aggregateOnly) {
     // GROUP BY: keys, then aggregates.
     grouped = true;
     const keys = Array.from({ length: rng.int(3) }, () => scalar(rng, rng.pick(scope)));
     keys.forEach((k) => items.push(k.sql));
     const n = rng.int(3) + 1;
-    for (let i = 0; i < n; i++) items.push(aggregate(rng, scope));
+    for (let i = 0; i < n; i++) items.push(aggregate(rng, scope, masked, ctx.aggregateOnly));
+    if (items.some((e) => masked.some((m) => e === `count(${m.ref})`))) ctx.readsMasked = true;
     if (keys.length > 0) parts.push(`GROUP BY ${keys.map((k) => k.sql).join(', ')}`);
-    if (rng.chance(0.35)) parts.push(`HAVING ${having(rng, scope)}`);
+    if (rng.chance(0.35)) parts.push(`HAVING ${having(rng, scope, ctx.aggregateOnly)}`);
   } else {
     const n = rng.int(4) + 1;
     for (let i = 0; i < n; i++) items.push(scalar(rng, rng.pick(scope)).sql);
   }
   const distinct = !grouped && rng.chance(0.25);
+  // A masked column, as it is, in the outermost SELECT list: it comes back masked. Nothing may
+  // order by it, so such a statement orders by the other outputs only and has no LIMIT (PostgreSQL
+  // and viewgate may cut ties differently), and its rows compare as a multiset.
+  const plain = items.length;
+  if (!nested && !grouped && !distinct && masked.length > 0 && rng.chance(0.6))
+    for (let i = rng.int(2) + 1; i > 0; i--) {
+      items.push(rng.pick(masked).ref);
+      ctx.readsMasked = true;
+    }
   const list = items.map((e, i) => `${e} AS c${i}`).join(', ');
   let ordered = false;
   let limited = false;
-  const all = items.map(
-    (_, i) => `${i + 1}${rng.chance(0.3) ? ' DESC' : ''}${rng.chance(0.2) ? rng.pick([' NULLS FIRST', ' NULLS LAST']) : ''}`,
-  );
+  const all = items
+    .slice(0, plain)
+    .map((_, i) => `${i + 1}${rng.chance(0.3) ? ' DESC' : ''}${rng.chance(0.2) ? rng.pick([' NULLS FIRST', ' NULLS LAST']) : ''}`);
   if (rng.chance(nested ? 0.2 : 0.45)) {
     parts.push(`ORDER BY ${all.join(', ')}`);
-    ordered = true;
-    if (rng.chance(0.7)) {
+    ordered = items.length === plain;
+    if (ordered && rng.chance(0.7)) {
       parts.push(`LIMIT ${rng.int(8) + 1}${rng.chance(0.4) ? ` OFFSET ${rng.int(4)}` : ''}`);
       limited = true;
     }
   }
   const body = `SELECT ${distinct ? 'DISTINCT ' : ''}${list} ${parts.join(' ')}`;
-  return { sql: body, ordered, looseScale: limited || grouped || distinct };
+  return { sql: body, ordered, looseScale: limited || grouped || distinct, readsMasked: ctx.readsMasked };
 }
 
 /** Mostly a pair of columns of one name (customer_id = customer_id: rows meet), else any pair of one type. */
@@ -339,22 +362,25 @@ function pickPair(rng: Rng, pairs: (readonly [Scoped, Scoped])[]): readonly [Sco
   return named.length > 0 && rng.chance(0.75) ? rng.pick(named) : rng.pick(pairs);
 }
 
-function aggregate(rng: Rng, scope: Scoped[]): string {
+function aggregate(rng: Rng, scope: Scoped[], masked: Scoped[], aggregateOnly: boolean): string {
   const s = rng.pick(scope);
   const r = rng.int(7);
   if (r === 0) return 'count(*)';
+  const countable = masked.filter((m) => !m.col.uncounted);
+  if (r === 1 && countable.length > 0 && rng.chance(0.5)) return `count(${rng.pick(countable).ref})`;
   if (r === 1) return `count(${s.ref})`;
   if (r === 2) return `count(DISTINCT ${s.ref})`;
   if ((r === 3 || r === 4) && SUMMABLE.includes(s.col.type))
     return `${r === 3 ? 'sum' : 'avg'}(${rng.chance(0.2) ? 'DISTINCT ' : ''}${s.ref})`;
-  if (ORDERABLE_AGG.includes(s.col.type)) return `${rng.chance(0.5) ? 'min' : 'max'}(${s.ref})`;
+  if (ORDERABLE_AGG.includes(s.col.type) && !aggregateOnly) return `${rng.chance(0.5) ? 'min' : 'max'}(${s.ref})`;
   return 'count(*)';
 }
 
-function having(rng: Rng, scope: Scoped[]): string {
+function having(rng: Rng, scope: Scoped[], aggregateOnly: boolean): string {
   const s = rng.pick(scope);
   if (SUMMABLE.includes(s.col.type) && rng.chance(0.4)) return `sum(${s.ref}) ${rng.pick(['>', '<', '>='])} ${nearLiteral(rng, s.col)}`;
-  if (ORDERABLE_AGG.includes(s.col.type) && rng.chance(0.4)) return `max(${s.ref}) ${rng.pick(['>', '<', '='])} ${nearLiteral(rng, s.col)}`;
+  if (ORDERABLE_AGG.includes(s.col.type) && !aggregateOnly && rng.chance(0.4))
+    return `max(${s.ref}) ${rng.pick(['>', '<', '='])} ${nearLiteral(rng, s.col)}`;
   return `count(*) ${rng.pick(['>', '>=', '<', '='])} ${rng.int(4)}`;
 }
 
@@ -374,9 +400,9 @@ async function inSubquery(ctx: Ctx, scope: Scoped[]): Promise<string> {
 }
 
 /** A statement with seed-determined shape over `views` (names in service fed). */
-export async function generateStatement(rng: Rng, views: string[], catalog: Catalog): Promise<GenStatement> {
-  const ctx: Ctx = { rng, views, catalog, ctes: [] };
+export async function generateStatement(rng: Rng, views: string[], catalog: Catalog, aggregateOnly = false): Promise<GenStatement> {
+  const ctx: Ctx = { rng, views, catalog, ctes: [], aggregateOnly, readsMasked: false };
   const s = await select(ctx, false);
   const sql = withClause(ctx, s.sql);
-  return { ...s, sql, looseScale: s.looseScale || /DISTINCT|GROUP BY|LIMIT|\b(min|max)\(/.test(sql) };
+  return { ...s, sql, readsMasked: ctx.readsMasked, looseScale: s.looseScale || /DISTINCT|GROUP BY|LIMIT|\b(min|max)\(/.test(sql) };
 }

@@ -18,7 +18,7 @@ export const USERS: Record<string, OidcUser> = {
   carol: { password: 'carol-password', name: 'Carol', roles: [] },
 };
 export const ADMIN_KEY = 'key-ops';
-export const SESSION_SECRET = 'test-session-secret-0123456789abcdef0123456789';
+const SESSION_SECRET = 'test-session-secret-0123456789abcdef0123456789';
 
 export interface AdminScenario {
   srv: RunningServer;

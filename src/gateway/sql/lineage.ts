@@ -9,15 +9,18 @@ import type { Expr, Relation, ViewModel } from '../../engine/embedded/ast.js';
 import { children, mapExpr } from '../../engine/embedded/expr-tools.js';
 import { badRequest } from '../../errors.js';
 
-/** Whether a relation's column is masked for the caller (a subquery's columns never are: see guardMasked). */
-export type IsMasked = (relation: Relation, column: string) => boolean;
+/**
+ * The caller's mask on a relation's column (email, null, ...), undefined when it is not masked (a
+ * subquery's columns never are: see guardMasked).
+ */
+export type IsMasked = (relation: Relation, column: string) => string | undefined;
 
 /** The outputs that are a masked column itself: output name -> [relation, column]. */
 export function maskedOutputs(model: ViewModel, masked: IsMasked): Map<string, { relation: Relation; column: string }> {
   const out = new Map<string, { relation: Relation; column: string }>();
   for (const o of model.outputs) {
     const e = model.grouping ? undefined : o.expr;
-    if (e?.kind === 'column' && masked(model.relations[e.rel]!, e.column))
+    if (e?.kind === 'column' && masked(model.relations[e.rel]!, e.column) !== undefined)
       out.set(o.name, { relation: model.relations[e.rel]!, column: e.column });
   }
   return out;
@@ -27,9 +30,14 @@ export function maskedOutputs(model: ViewModel, masked: IsMasked): Map<string, {
 export function guardMasked(model: ViewModel, masked: IsMasked, outermost = true): void {
   const name = (rel: number, column: string) => `${model.relations[rel]!.alias}.${column}`;
   const refuse = (e: Expr, where: string): void => {
-    if (e.kind === 'column' && masked(model.relations[e.rel]!, e.column)) {
+    const mask = e.kind === 'column' ? masked(model.relations[e.rel]!, e.column) : undefined;
+    if (e.kind === 'column' && mask !== undefined) {
+      const mayOnly =
+        mask === 'null'
+          ? 'it may only be selected as it is (it comes back as NULL), not even counted'
+          : `it may only be selected as it is (it comes back masked) or counted with count(${e.column})`;
       throw badRequest(
-        `column ${name(e.rel, e.column)} is masked for your role: it may only be selected as it is (it comes back masked) or counted with count(${e.column}); it cannot be used in ${where}`,
+        `column ${name(e.rel, e.column)} is masked${mask === 'null' ? ' with null' : ''} for your role: ${mayOnly}; it cannot be used in ${where}`,
         { param: 'sql', column: name(e.rel, e.column) },
       );
     }
@@ -50,7 +58,9 @@ export function guardMasked(model: ViewModel, masked: IsMasked, outermost = true
     const g = model.grouping;
     for (const k of g.keys) refuse(k, 'GROUP BY');
     for (const a of g.aggregates) {
-      const countsIt = a.fn === 'count' && !a.distinct && a.arg?.kind === 'column';
+      // Under a null mask even whether a value is NULL is hidden, so count(col) is refused too.
+      const countsIt =
+        a.fn === 'count' && !a.distinct && a.arg?.kind === 'column' && masked(model.relations[a.arg.rel]!, a.arg.column) !== 'null';
       if (a.arg && !countsIt) refuse(a.arg, a.distinct ? `${a.fn}(DISTINCT ...)` : `${a.fn}()`);
     }
     // HAVING filters groups by value: even count(col) there is refused.

@@ -93,7 +93,7 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   const relationOf = (r: Relation): SqlRelation => relations.get(`${r.source}.${r.table}` as ViewId)!;
   const accessOf = (r: Relation): ViewAccess => relationOf(r).access;
   // A subquery's columns are its outputs, never a masked column (guardMasked refuses that).
-  const masked = (r: Relation, column: string): boolean => !r.query && accessOf(r).schema.byName.get(column)?.masked === true;
+  const masked = (r: Relation, column: string): string | undefined => (r.query ? undefined : accessOf(r).schema.byName.get(column)?.mask);
   guardMasked(model, masked);
   const governed = governSqlAggregates(model, (rel) => {
     const r = model.relations[rel]!;
@@ -139,7 +139,12 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   const decisions = guard?.maxScanRows !== undefined ? await judgeScans(guard.maxScanRows, () => run(undefined)) : undefined;
   const costGuard = decisions ? { costGuard: decisions } : {};
   const maskedOut = maskedOutputs(model, masked);
-  const fields = model.outputs.map((o) => ({ name: o.name, type: maskedOut.has(o.name) ? 'text' : columnTypeOf(o.type) }));
+  // A masked output has its column's type as the caller's schema gives it: text, or its own under a null mask.
+  const outputType = (o: (typeof model.outputs)[number]): ColumnType => {
+    const m = maskedOut.get(o.name);
+    return m ? accessOf(m.relation).schema.byName.get(m.column)!.type : columnTypeOf(o.type);
+  };
+  const fields = model.outputs.map((o) => ({ name: o.name, type: outputType(o) }));
   const views = all.map((r) => r.view.id);
   if (decisions && req.explain && decisions.some((d) => d.decision === 'refused')) {
     const explain = { plan: { engine: 'sql' as const, text: '' }, queries: [], ...costGuard };

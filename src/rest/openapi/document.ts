@@ -10,6 +10,7 @@ import { writeOperations } from './write-operations.js';
 import { rowSchema } from './row-schema.js';
 import { sqlOperation } from './sql-operation.js';
 import { toolOperation } from './tools.js';
+import { adminPaths } from './admin-operations.js';
 import type { CuratedTool } from '../../gateway/index.js';
 
 /** A view as the caller sees it, with what its grant adds: the masks' names and whether it may explain. */
@@ -59,6 +60,8 @@ export function openApiDocument(input: OpenApiInput): Json {
   }
   if (input.sql) paths['/api/v2/_sql'] = { post: sqlOperation() };
   for (const tool of input.tools ?? []) paths[`/api/v2/_tool/${tool.name}`] = { get: toolOperation(tool) };
+  const admin = adminPaths(config, input.role);
+  Object.assign(paths, admin);
   const security: Json[] = [{ apiKey: [] }];
   if (config.auth.jwt) security.push({ bearer: [] });
   return {
@@ -81,6 +84,7 @@ export function openApiDocument(input: OpenApiInput): Json {
       ...(input.tools?.length
         ? [{ name: 'tools', description: 'Curated tools: questions the data owner published, with typed parameters.' }]
         : []),
+      ...(Object.keys(admin).length ? [{ name: 'admin', description: 'The console’s JSON API (docs/console.md).' }] : []),
     ],
     paths,
     components: comps,
