@@ -8,8 +8,8 @@ export interface Session {
   expiresAt: string;
 }
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type Row = Record<string, Json>;
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Row = Record<string, Json>;
 
 export interface SeriesPoint {
   /** The minute's start, ISO 8601. */
