@@ -1,4 +1,5 @@
-// The shapes the JSON API answers (src/admin/*.ts builds them; docs/console.md, "JSON API").
+// The shapes the JSON API answers (docs/console.md, "JSON API"; built by src/admin/*.ts). Restated here on
+// purpose: the console is browser code and imports nothing from src/ (npm run lint keeps them apart).
 
 export interface Session {
   subject: string;

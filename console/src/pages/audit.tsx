@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ApiError, getJson } from '../api';
+import { DataTable } from '../parts/data-table';
 import { Field } from '../parts/field';
 import { cellText } from '../parts/format';
 import { Problem } from '../parts/status';
@@ -101,34 +102,13 @@ export function AuditPage() {
 function Records({ records, tail }: { records: AuditRecord[]; tail: boolean }) {
   if (records.length === 0) return <p class="muted">No audit records match.</p>;
   return (
-    <div class="scroll">
-      <table>
-        <caption>{tail ? 'Newest audit records, refreshed live' : 'Audit records matching the search'}</caption>
-        <thead>
-          <tr>
-            {COLUMNS.map((c) => (
-              <th scope="col" key={c}>
-                {c}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {records.map((r) => (
-            <tr key={r.id}>
-              {COLUMNS.map((c) =>
-                c === 'time' ? (
-                  <td key={c} class="time">
-                    {r.time.slice(0, 19).replace('T', ' ')}Z
-                  </td>
-                ) : (
-                  <td key={c}>{cellText(r[c])}</td>
-                ),
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+    <div class="audit-records">
+      <DataTable
+        rows={records}
+        columns={COLUMNS}
+        caption={tail ? 'Newest audit records, refreshed live' : 'Audit records matching the search'}
+        render={(r, c) => (c === 'time' ? `${r.time.slice(0, 19).replace('T', ' ')}Z` : cellText(r[c]))}
+      />
     </div>
   );
 }

@@ -1,8 +1,18 @@
+import { type ComponentChildren } from 'preact';
 import { cellText } from './format';
 
-/** Rows as a table; the columns are the union of the rows' keys in first-seen order. */
-export function DataTable({ rows, caption }: { rows: Record<string, unknown>[]; caption: string }) {
-  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+interface Props<R> {
+  rows: R[];
+  caption: string;
+  /** The columns to show; by default the union of the rows' keys in first-seen order. */
+  columns?: readonly string[];
+  /** A cell's content; by default its value as text. */
+  render?: (row: R, column: string) => ComponentChildren;
+}
+
+/** Rows as a table, one column per field. */
+export function DataTable<R extends Record<string, unknown>>({ rows, caption, columns, render }: Props<R>) {
+  const shown = columns ?? [...new Set(rows.flatMap((row) => Object.keys(row)))];
   if (rows.length === 0) return <p class="muted">No rows.</p>;
   return (
     <div class="scroll">
@@ -10,7 +20,7 @@ export function DataTable({ rows, caption }: { rows: Record<string, unknown>[]; 
         <caption>{caption}</caption>
         <thead>
           <tr>
-            {columns.map((c) => (
+            {shown.map((c) => (
               <th scope="col" key={c}>
                 {c}
               </th>
@@ -20,8 +30,8 @@ export function DataTable({ rows, caption }: { rows: Record<string, unknown>[]; 
         <tbody>
           {rows.map((row, i) => (
             <tr key={i}>
-              {columns.map((c) => (
-                <td key={c}>{cellText(row[c])}</td>
+              {shown.map((c) => (
+                <td key={c}>{render ? render(row, c) : cellText(row[c])}</td>
               ))}
             </tr>
           ))}
