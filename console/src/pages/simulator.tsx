@@ -56,13 +56,7 @@ export function SimulatorPage() {
           <Choice name="caller" value={caller} onChange={setCaller} options={{ role: 'A role and claims', token: 'A pasted token' }} />
           {caller === 'role' ? (
             <>
-              <Field id="sim-role" label="Role">
-                <select id="sim-role" name="role" required>
-                  {(roles.data?.roles ?? []).map(({ role }) => (
-                    <option key={role}>{role}</option>
-                  ))}
-                </select>
-              </Field>
+              <Pick id="sim-role" label="Role" name="role" options={(roles.data?.roles ?? []).map((r) => r.role)} />
               <Field id="sim-claims" label="Claims (JSON object)">
                 <textarea id="sim-claims" name="claims" rows={3} spellcheck={false} placeholder='{"tenant_id": "t1"}' />
               </Field>
@@ -78,13 +72,7 @@ export function SimulatorPage() {
           <Choice name="target" value={target} onChange={setTarget} options={{ view: 'A view', sql: 'A SQL query' }} />
           {target === 'view' ? (
             <>
-              <Field id="sim-view" label="View">
-                <select id="sim-view" name="view" required>
-                  {(roles.data?.views ?? []).map((v) => (
-                    <option key={v}>{v}</option>
-                  ))}
-                </select>
-              </Field>
+              <Pick id="sim-view" label="View" name="view" options={roles.data?.views ?? []} />
               <Field id="sim-query" label="Query parameters (optional, as in a REST URL)">
                 <input id="sim-query" name="query" type="text" spellcheck={false} placeholder="limit=5&order=customer_id" />
               </Field>
@@ -128,6 +116,18 @@ function targetOf(target: Target, form: FormData): Record<string, unknown> {
   if (target === 'sql') return { sql: String(form.get('sql') ?? '') };
   const query = Object.fromEntries(new URLSearchParams(String(form.get('query') ?? '').replace(/^\?/, '')));
   return { view: String(form.get('view') ?? ''), query };
+}
+
+function Pick(props: { id: string; label: string; name: string; options: string[] }) {
+  return (
+    <Field id={props.id} label={props.label}>
+      <select id={props.id} name={props.name} required>
+        {props.options.map((o) => (
+          <option key={o}>{o}</option>
+        ))}
+      </select>
+    </Field>
+  );
 }
 
 function Choice<T extends string>(props: { name: string; value: T; onChange: (v: T) => void; options: Record<T, string> }) {
