@@ -149,6 +149,16 @@ describe('the console in Chromium', () => {
       const detail = page.locator('article.detail');
       await eventually(() => detail.textContent()).toContain('To crm');
       expect(await detail.textContent()).not.toContain('HashJoin');
+      // The federated view: each column names the store column it is read from.
+      await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'federation.unified_customer_activity' }).click();
+      const columns = page.getByRole('table', { name: 'Columns of federation.unified_customer_activity' });
+      await eventually(() =>
+        columns
+          .getByRole('row', { name: /^email / })
+          .locator('td')
+          .nth(2)
+          .textContent(),
+      ).toBe('crm.customers.email');
       await screenshot(page, 'views');
 
       await visit(page, 'Roles', 'Roles');
