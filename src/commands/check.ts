@@ -11,6 +11,7 @@ import { redactUrl } from '../ops/logger.js';
 import { operatorDetail } from '../errors.js';
 import { nextStep } from './check-hints.js';
 import { writeWarnings } from './write-warnings.js';
+import { hubGuardWarnings } from './hub-guard-warnings.js';
 import { keyExpiryWarnings, trustProxyWarnings } from './access-warnings.js';
 
 export interface CheckReport {
@@ -77,6 +78,7 @@ export async function runCheck(config: Config): Promise<CheckReport> {
     }
     const built = new Map(entries.flatMap((e) => (e.view ? [[e.id, e.view] as const] : [])));
     for (const w of await writeWarnings(config, built)) lines.push(`policy  WARN  ${w}`);
+    for (const w of await hubGuardWarnings(config)) lines.push(`policy  WARN  ${w}`);
     for (const p of entries.flatMap((e) => e.policy ?? [])) {
       ok = false;
       lines.push(`policy  FAIL  ${pad(p.path, 24)}${p.message}`);

@@ -11,10 +11,12 @@ import type { FullScan } from '../sources/source.js';
 export interface ScanDecision {
   source: string;
   query: string;
-  /** The tables it would read whole, each with its total size. */
-  fullScans: { table: string; rows: number }[];
+  /** The tables it would read whole, each with its total size (and its store, when another one holds it). */
+  fullScans: { table: string; rows: number; source?: string }[];
+  /** Reads it would make that cannot be judged before they run (a hub view's foreign scan through mysql_fdw): refused. */
+  unjudgeable?: string[];
   decision: 'runs' | 'refused' | 'not judged';
-  /** For a refused query: the filter or index that would help. */
+  /** For a refused query: the filter, index or change that would help. */
   help?: string;
 }
 
@@ -22,16 +24,21 @@ export interface ScanDecision {
 export async function judgeScans(maxScanRows: number, plan: () => Promise<unknown>): Promise<ScanDecision[]> {
   const reads = await planReads(plan);
   return Promise.all(
-    reads.map(async ({ source, read }): Promise<ScanDecision> => {
-      if (!source.accessPlan) return { source: source.name, query: '', fullScans: [], decision: 'not judged' };
-      const { native, fullScans } = await source.accessPlan(read);
+    reads.map(async ({ source, accessPlan, rows }): Promise<ScanDecision> => {
+      if (!accessPlan) return { source, query: '', fullScans: [], decision: 'not judged' };
+      const plan = await accessPlan();
+      const { native, unjudgeable = [] } = plan;
+      // A scan that stops after the rows asked reads more than maxScanRows when more are asked.
+      const fullScans = [...plan.fullScans, ...(rows !== undefined && rows > maxScanRows ? (plan.pageScans ?? []) : [])];
       const over = fullScans.find((s) => s.rows > maxScanRows);
+      const refusal = unjudgeable.length > 0 ? { help: unjudgeable[0]!.help } : over ? { help: helpFor(over) } : undefined;
       return {
-        source: source.name,
+        source,
         query: native.text,
-        fullScans: fullScans.map(({ table, rows }) => ({ table, rows })),
-        decision: over ? 'refused' : 'runs',
-        ...(over ? { help: helpFor(over) } : {}),
+        fullScans: fullScans.map(({ table, rows, source: holder }) => ({ table, rows, ...(holder ? { source: holder } : {}) })),
+        ...(unjudgeable.length > 0 ? { unjudgeable: unjudgeable.map((u) => u.read) } : {}),
+        decision: refusal ? 'refused' : 'runs',
+        ...refusal,
       };
     }),
   );
@@ -41,10 +48,20 @@ export async function judgeScans(maxScanRows: number, plan: () => Promise<unknow
 export function refuseCostly(decisions: readonly ScanDecision[], maxScanRows: number, view: string): void {
   const refused = decisions.find((d) => d.decision === 'refused');
   if (!refused) return;
-  const table = refused.fullScans.find(() => true)!.table;
+  const unjudged = refused.unjudgeable?.[0];
+  if (unjudged !== undefined) {
+    throw new ApiError(
+      'scan_too_costly',
+      `"${view}" would read ${unjudged}, which cannot be judged before it runs, and your grant sets maxScanRows; nothing was run. ` +
+        `To read it: ${refused.help}`,
+      { view, maxScanRows },
+    );
+  }
+  const scan = refused.fullScans.find((s) => s.rows > maxScanRows)!;
+  const table = scan.table;
   throw new ApiError(
     'scan_too_costly',
-    `this query would read all of table "${table}" (source "${refused.source}"), which holds more than ${maxScanRows} rows ` +
+    `this query would read all of table "${table}" (source "${scan.source ?? refused.source}"), which holds more than ${maxScanRows} rows ` +
       `(your grant's maxScanRows); nothing was run. To narrow it: ${refused.help}`,
     { view, table, maxScanRows },
   );

@@ -10,16 +10,20 @@ import { buildCount, buildSelect, type SqlTable } from '../sources/sql/common.js
 import type { Row } from '../values.js';
 import { ApiError, StoreError } from '../errors.js';
 import type { Predicate } from '../query/predicate.js';
+import type { NativeQuery } from '../sources/source.js';
 import type { HubService } from './services.js';
 import { introspectHubView } from './introspect.js';
 import { hubSession, type HubSession } from './passthrough/session.js';
 import { SET_IDENTITY_SQL } from '../sources/postgres/passthrough.js';
 import { loadLastRefreshes, refreshState } from './refresh.js';
+import { hubScanJudge, type HubScanJudge } from './scan-judge.js';
+import { readRecorder } from '../sources/planned-reads.js';
 
 class HubViewEngine implements ViewEngine {
   constructor(
     private readonly session: HubSession,
     private readonly table: SqlTable,
+    private readonly judge: HubScanJudge,
   ) {}
 
   /**
@@ -50,6 +54,14 @@ class HubViewEngine implements ViewEngine {
     this.checkClaims(q);
     const page = this.page(q);
     const count = q.count ? buildCount(this.table, q.where, pgDialect, 'dollar', this.session.name) : undefined;
+    // The cost guard's dry run (src/sources/planned-reads.ts): the statements are judged, not sent.
+    const recorder = readRecorder();
+    if (recorder) {
+      const judged = (native: NativeQuery) => () => this.judge.accessPlan(native);
+      recorder.push({ source: this.session.name, accessPlan: judged(page), rows: q.limit + 1 + q.offset });
+      if (count) recorder.push({ source: this.session.name, accessPlan: judged(count) });
+      return { rows: [], hasMore: false, queries: count ? [page, count] : [page], fetched: {} };
+    }
     const [raw, counted] = await this.session.read(
       q.identity,
       async (run) => [await run(page), count ? await run(count) : undefined] as const,
@@ -137,7 +149,7 @@ export async function buildHubView(spec: SqlViewSpec): Promise<View> {
         ...(intWidth ? { intWidth } : {}),
       };
     }),
-    engine: new HubViewEngine(session, table),
+    engine: new HubViewEngine(session, table, hubScanJudge(config, sources, svc.source)),
     status: () => ({
       engine: 'hub',
       materialized: Boolean(cfg.materialize),

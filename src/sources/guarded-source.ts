@@ -21,7 +21,7 @@ import type { StoreLimits } from './source.js';
 import type { Writer } from './write.js';
 import { ApiError, StoreError } from '../errors.js';
 import { CircuitOpenError, type BreakerStateName, type CircuitBreaker } from './breaker.js';
-import { readRecorder } from './planned-reads.js';
+import { readRecorder, type RecordedRead } from './planned-reads.js';
 
 /** What the sources report to the metrics (src/ops/metrics.ts's Metrics has it). */
 export interface StoreMetrics {
@@ -123,7 +123,7 @@ export class GuardedSource implements Source {
   scan(table: string, pushdown: Pushdown, options?: ReadOptions): Promise<ScanResult> {
     const recorder = readRecorder();
     if (recorder) {
-      recorder.push({ source: this, read: { op: 'scan', table, pushdown } });
+      recorder.push(this.recorded({ op: 'scan', table, pushdown }));
       return this.inner.explainScan(table, pushdown).then((native) => ({ rows: [], native }));
     }
     return this.call(
@@ -159,8 +159,20 @@ export class GuardedSource implements Source {
   private planned<T>(read: PlannedRead, empty: T): Promise<T> | undefined {
     const recorder = readRecorder();
     if (!recorder) return undefined;
-    recorder.push({ source: this, read });
+    recorder.push(this.recorded(read));
     return Promise.resolve(empty);
+  }
+
+  /** A read as the dry run records it: judged by this store's access path, when it has one. */
+  private recorded(read: PlannedRead): RecordedRead {
+    const plan = this.accessPlan;
+    const limit = read.op === 'scan' || read.op === 'join' ? read.pushdown.limit : undefined;
+    const offset = read.op === 'scan' || read.op === 'join' ? (read.pushdown.offset ?? 0) : 0;
+    return {
+      source: this.name,
+      ...(plan ? { accessPlan: () => plan(read) } : {}),
+      ...(limit !== undefined ? { rows: limit + offset } : {}),
+    };
   }
 
   /** planned() for an aggregate: one the store would decline is not sent (the engine scans instead). */
@@ -170,7 +182,7 @@ export class GuardedSource implements Source {
     return (async () => {
       const native = await this.inner.explainAggregate?.(table, pushdown);
       if (!native) return undefined;
-      recorder.push({ source: this, read: { op: 'aggregate', table, pushdown } });
+      recorder.push(this.recorded({ op: 'aggregate', table, pushdown }));
       return { rows: [], native };
     })();
   }

@@ -2,14 +2,19 @@
 // planReads(), the sources (GuardedSource) record every read they are asked for instead of
 // sending it, and answer no rows. So exactly the reads a plan sends before it has any rows are
 // known before anything runs; bind-join batches, which need the rows of an earlier read, are
-// never asked for (their access is by key). An async context rather than a parameter: the plan
+// never asked for (their access is by key). Hub views record their one statement the same way
+// (src/hub/view.ts). An async context rather than a parameter: the plan
 // runs the same code as for real, through engines that only pass their options on.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { PlannedRead, Source } from './source.js';
+import type { AccessPlan } from './source.js';
 
 export interface RecordedRead {
-  source: Source;
-  read: PlannedRead;
+  /** The store the read would go to. */
+  source: string;
+  /** Its access path, asked only when judged; absent when the store cannot tell (the read is not judged). */
+  accessPlan?: () => Promise<AccessPlan>;
+  /** The most rows it asks for (LIMIT plus OFFSET), when it has a limit: what a page scan reads (AccessPlan.pageScans). */
+  rows?: number;
 }
 
 const recording = new AsyncLocalStorage<RecordedRead[]>();

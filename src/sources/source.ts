@@ -136,7 +136,9 @@ export type PlannedRead =
   | { op: 'scan'; table: string; pushdown: Pushdown }
   | { op: 'join'; pushdown: JoinPushdown }
   | { op: 'count'; table: string; where?: Predicate }
-  | { op: 'aggregate'; table: string; pushdown: AggregatePushdown };
+  | { op: 'aggregate'; table: string; pushdown: AggregatePushdown }
+  /** A statement another system sends to the store as it is (a hub's postgres_fdw); only SQL sources judge it. */
+  | { op: 'statement'; native: NativeQuery };
 
 /** A table one native query would read whole. */
 export interface FullScan {
@@ -147,12 +149,44 @@ export interface FullScan {
   unindexed: string[];
   /** Columns that lead an index of the table: a filter on one lets the store avoid the scan. */
   indexed: string[];
+  /** The store that holds the table, when it is not the one the query went to (a hub's foreign scan). */
+  source?: string;
+}
+
+/** A foreign table a PostgreSQL plan reads through a foreign data wrapper, and what the wrapper sends. */
+export interface ForeignRead {
+  /** `schema.table` of the foreign table. */
+  table: string;
+  /** The foreign server it reads through, and that server's wrapper. */
+  server: string;
+  wrapper: string;
+  /** The statement the wrapper sends, when the plan shows it (postgres_fdw's `Remote SQL`). */
+  remote?: string;
+}
+
+/** What a store's plan says it would read: tables read whole, and foreign tables read through a wrapper. */
+export interface PlanScans {
+  fullScans: FullScan[];
+  /**
+   * Tables read from their start until the rows asked are found (an unfiltered scan below a LIMIT):
+   * read whole for the guard when the query asks more rows than maxScanRows.
+   */
+  pageScans?: FullScan[];
+  /** Only PostgreSQL plans have them; the hub judges them by the store behind the wrapper (src/hub/scan-judge.ts). */
+  foreignReads?: ForeignRead[];
+}
+
+/** A read the cost guard cannot judge before it runs, and what would make it judgeable. */
+export interface Unjudgeable {
+  read: string;
+  help: string;
 }
 
 /** How a store would read one planned read: its native query and the tables it would read whole. */
-export interface AccessPlan {
+export interface AccessPlan extends PlanScans {
   native: NativeQuery;
-  fullScans: FullScan[];
+  /** Reads that cannot be judged: the guard refuses the query as it refuses a costly one. */
+  unjudgeable?: Unjudgeable[];
 }
 
 export interface Source {

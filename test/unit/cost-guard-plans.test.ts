@@ -2,7 +2,7 @@
 // PostgreSQL or MySQL plan read a table whole, and how several grants' guards combine.
 import { describe, expect, it } from 'vitest';
 import { strictestGuard } from '../../src/gateway/cost-guard.js';
-import { servedByIndex, wholeReads, type PgPlanNode } from '../../src/sources/postgres/full-scans.js';
+import { foreignScanNodes, pageReads, servedByIndex, wholeReads, type PgPlanNode } from '../../src/sources/postgres/full-scans.js';
 import { wholeReads as mysqlWholeReads } from '../../src/sources/mysql/full-scans.js';
 
 const seq = (filter?: string): PgPlanNode => ({
@@ -39,6 +39,22 @@ describe('PostgreSQL plans', () => {
     expect(servedByIndex('((orders.region = $1) OR (orders.customer_id = $2))', indexed)).toBe(false);
     expect(servedByIndex('(orders.customer_id <> $1)', indexed)).toBe(false);
     expect(servedByIndex('(orders.region = $1)', indexed)).toBe(false);
+  });
+
+  it('an unfiltered scan below a LIMIT is a page read: it reads as many rows as the query asks', () => {
+    expect(pageReads({ 'Node Type': 'Limit', Plans: [seq()] })).toEqual([{ schema: 'app', table: 'orders', condition: '' }]);
+    expect(pageReads({ 'Node Type': 'Limit', Plans: [seq('(orders.region = $1)')] })).toEqual([]);
+    expect(pageReads({ 'Node Type': 'Limit', Plans: [{ 'Node Type': 'Sort', Plans: [seq()] }] })).toEqual([]);
+    expect(pageReads(seq())).toEqual([]);
+  });
+
+  it('a Foreign Scan names its foreign table (the first of a join the wrapper runs) and what the wrapper sends', () => {
+    const remote = 'SELECT id FROM public.orders WHERE ((region = $1::text))';
+    const base: PgPlanNode = { 'Node Type': 'Foreign Scan', 'Relation Name': 'orders', Schema: 'app_map', 'Remote SQL': remote };
+    const join: PgPlanNode = { 'Node Type': 'Foreign Scan', Relations: '("My Map".orders o) INNER JOIN (app_map.items i)' };
+    expect(foreignScanNodes({ 'Node Type': 'Hash Join', Plans: [base, seq()] })).toEqual([{ schema: 'app_map', table: 'orders', remote }]);
+    expect(foreignScanNodes({ 'Node Type': 'Limit', Plans: [join] })).toEqual([{ schema: 'My Map', table: 'orders' }]);
+    expect(foreignScanNodes(seq())).toEqual([]);
   });
 });
 

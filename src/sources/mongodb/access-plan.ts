@@ -23,7 +23,7 @@ function testedColumns(where: Predicate | undefined): string[] {
  * read has no filter, a limit, and an order an index leads with (or none): it stops after a page.
  */
 export function collectionScan(meta: CollectionMeta, read: PlannedRead, facts: CollectionFacts): FullScan[] {
-  if (read.op === 'join') return [];
+  if (read.op === 'join' || read.op === 'statement') return [];
   const where = read.op === 'scan' ? read.pushdown.where : read.op === 'count' ? read.where : read.pushdown.where;
   const path = (column: string): string => meta.compiler.column(column, false).path;
   const tested = [...new Set(testedColumns(where))];

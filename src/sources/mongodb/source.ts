@@ -168,6 +168,7 @@ export class MongoSource implements Source {
 
   async accessPlan(read: PlannedRead): Promise<AccessPlan> {
     if (read.op === 'join') throw new Error(`source "${this.name}" runs no joins`);
+    if (read.op === 'statement') throw new Error(`source "${this.name}" judges no statements`);
     const meta = this.meta(read.table);
     const native =
       read.op === 'scan'

@@ -24,7 +24,7 @@ import {
 } from '../sql/common.js';
 import { watchAbort } from '../abort-watch.js';
 import { SqlSource } from '../sql/source.js';
-import type { FullScan, NativeQuery, StoreLimits } from '../source.js';
+import type { NativeQuery, PlanScans, StoreLimits } from '../source.js';
 import { fullScanOf, tableRows, type TableFacts } from '../sql/full-scans.js';
 import { wholeReads } from './full-scans.js';
 import { mysqlDenied, mysqlReason } from './errors.js';
@@ -377,10 +377,10 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
     await conn.query(`SET SESSION time_zone = '+00:00', ${timeout}`);
   }
 
-  protected async fullScans(native: NativeQuery): Promise<FullScan[]> {
+  protected async fullScans(native: NativeQuery): Promise<PlanScans> {
     const explained = await this.run(`EXPLAIN FORMAT=JSON ${native.text}`, native.params);
     const reads = wholeReads(JSON.parse(String(explained[0]![0])));
-    return Promise.all(reads.map(async (r) => fullScanOf(r.table, await this.tableFacts(r.table), r.condition)));
+    return { fullScans: await Promise.all(reads.map(async (r) => fullScanOf(r.table, await this.tableFacts(r.table), r.condition))) };
   }
 
   private async tableFacts(table: string): Promise<TableFacts> {

@@ -7,9 +7,9 @@ import type { CompareOp } from '../../query/predicate.js';
 import { canonicalTimestamp, type ColumnType, type Value } from '../../values.js';
 import { splitTableName, type Scalar, type SqlColumn, type AggregateDialect, type SqlDialect, type SqlTable } from '../sql/common.js';
 import { SqlSource } from '../sql/source.js';
-import type { FullScan, NativeQuery, StoreLimits } from '../source.js';
-import { fullScanOf, tableRows, type TableFacts } from '../sql/full-scans.js';
-import { servedByIndex, wholeReads, type PgPlanNode } from './full-scans.js';
+import type { ForeignRead, NativeQuery, PlanScans, StoreLimits } from '../source.js';
+import { fullScanOf, type TableFacts } from '../sql/full-scans.js';
+import { foreignScanNodes, pageReads, servedByIndex, wholeReads, type ForeignScanNode, type PgPlanNode } from './full-scans.js';
 import { cancelOnAbort } from './cancel.js';
 import { pgConnection } from './ssl.js';
 import { pgDenied, pgReason } from './errors.js';
@@ -272,15 +272,38 @@ export class PostgresSource extends SqlSource<pg.Pool> {
     }
   }
 
-  protected async fullScans(native: NativeQuery): Promise<FullScan[]> {
-    const reads = wholeReads(await this.genericPlan(native));
+  protected async fullScans(native: NativeQuery): Promise<PlanScans> {
+    const plan = await this.genericPlan(native);
     const judged = await Promise.all(
-      reads.map(async (r) => {
+      wholeReads(plan).map(async (r) => {
         const facts = await this.tableFacts(r.schema, r.table);
         return servedByIndex(r.condition, facts.indexed) ? [] : [fullScanOf(`${r.schema}.${r.table}`, facts, r.condition)];
       }),
     );
-    return judged.flat();
+    const pages = await Promise.all(
+      pageReads(plan).map(async (r) => fullScanOf(`${r.schema}.${r.table}`, await this.tableFacts(r.schema, r.table), '')),
+    );
+    const foreign = foreignScanNodes(plan);
+    return {
+      fullScans: judged.flat(),
+      ...(pages.length > 0 ? { pageScans: pages } : {}),
+      ...(foreign.length > 0 ? { foreignReads: await Promise.all(foreign.map((f) => this.foreignRead(f))) } : {}),
+    };
+  }
+
+  /** A foreign scan with the server and wrapper of its table, from the catalog. */
+  private async foreignRead(scan: ForeignScanNode): Promise<ForeignRead> {
+    const rows = await this.run(
+      `SELECT s.srvname, w.fdwname FROM pg_catalog.pg_foreign_table ft
+         JOIN pg_catalog.pg_class c ON c.oid = ft.ftrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver
+         JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+        WHERE n.nspname = $1 AND c.relname = $2`,
+      [scan.schema, scan.table],
+    );
+    const [server, wrapper] = (rows[0] ?? ['', '']) as [string, string];
+    return { table: `${scan.schema}.${scan.table}`, server, wrapper, ...(scan.remote !== undefined ? { remote: scan.remote } : {}) };
   }
 
   /**
@@ -313,9 +336,15 @@ export class PostgresSource extends SqlSource<pg.Pool> {
     }
   }
 
+  /**
+   * A table's size is its statistic. One never analyzed (-1 since PostgreSQL 14, 0 before) is
+   * counted, unless its file is empty: an empty hub materialized view, which viewgate's login may
+   * not read directly, keeps -1 after its refresh.
+   */
   private async tableFacts(schema: string, table: string): Promise<TableFacts> {
     const rows = await this.run(
-      `SELECT c.reltuples::float8::text,
+      `SELECT CASE WHEN c.reltuples > 0 OR (c.reltuples = 0 AND current_setting('server_version_num')::int >= 140000) THEN c.reltuples
+                   WHEN pg_catalog.pg_relation_size(c.oid) = 0 THEN 0 ELSE -1 END::float8::text,
               (SELECT coalesce(json_agg(DISTINCT a.attname), '[]') FROM pg_catalog.pg_index i
                  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                 WHERE i.indrelid = c.oid),
@@ -329,7 +358,7 @@ export class PostgresSource extends SqlSource<pg.Pool> {
     const quoted = `${this.dialect.quoteIdent(schema)}.${this.dialect.quoteIdent(table)}`;
     const count = async (): Promise<number> => Number((await this.run(`SELECT count(*) FROM ${quoted}`, []))[0]![0]);
     return {
-      rows: await tableRows(Number(reltuples), count),
+      rows: Number(reltuples) >= 0 ? Number(reltuples) : await count(),
       columns: JSON.parse(columns) as string[],
       indexed: JSON.parse(indexed) as string[],
     };

@@ -11,7 +11,7 @@ import type { Row, Value } from '../../values.js';
 import {
   takeEverything,
   type AccessPlan,
-  type FullScan,
+  type PlanScans,
   type PlannedRead,
   type AggregatePushdown,
   type JoinPushdown,
@@ -63,7 +63,7 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
   private pool?: Pool;
   private readonly tables = new TableCache<SqlTable>();
   /** The full scans of each native query text (a query shape), for the cost guard. */
-  private readonly scansByShape = new LRUCache<string, Promise<FullScan[]>>({ max: 1000, ttl: 5 * 60_000 });
+  private readonly scansByShape = new LRUCache<string, Promise<PlanScans>>({ max: 1000, ttl: 5 * 60_000 });
 
   protected abstract readonly dialect: SqlDialect;
   protected abstract readonly placeholders: PlaceholderStyle;
@@ -83,7 +83,7 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
    * The tables `native` would read whole, from the store's plan (EXPLAIN without ANALYZE, never
    * running it), each with its total size and the columns that would help (sql/full-scans.ts).
    */
-  protected abstract fullScans(native: NativeQuery): Promise<FullScan[]>;
+  protected abstract fullScans(native: NativeQuery): Promise<PlanScans>;
   /** Reads the catalog for `name` (`table` or `schema.table`); see sqlTable and noSuchTable. */
   protected abstract loadTable(name: string): Promise<SqlTable>;
 
@@ -133,12 +133,14 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
       this.scansByShape.set(native.text, scans);
       scans.catch(() => this.scansByShape.delete(native.text));
     }
-    return { native, fullScans: await scans };
+    return { native, ...(await scans) };
   }
 
   /** The statement a planned read would send, built as scan, scanJoin, count and aggregate build it. */
   private async nativeOf(read: PlannedRead): Promise<NativeQuery> {
     switch (read.op) {
+      case 'statement':
+        return read.native;
       case 'scan':
         return this.explainScan(read.table, read.pushdown);
       case 'join': {

@@ -10,7 +10,7 @@
 import Database from 'better-sqlite3';
 import type { SqlTable, SqlColumn } from '../sql/common.js';
 import { SqlSource } from '../sql/source.js';
-import type { FullScan, NativeQuery, ScanAcceptance, ScanOffer, StoreLimits, TableInfo } from '../source.js';
+import type { NativeQuery, PlanScans, ScanAcceptance, ScanOffer, StoreLimits, TableInfo } from '../source.js';
 import { fullScanOf } from '../sql/full-scans.js';
 import { sqliteDialect, sqliteOffer } from './dialect.js';
 import { sqliteReason } from './errors.js';
@@ -130,11 +130,11 @@ export class SqliteSource extends SqlSource<SqliteFile> {
    * EXPLAIN QUERY PLAN's SCAN steps. SQLite's plan says neither the condition a scan tests nor
    * whether a LIMIT stops it, so every SCAN counts and the statement's WHERE names the columns.
    */
-  protected async fullScans(native: NativeQuery): Promise<FullScan[]> {
+  protected async fullScans(native: NativeQuery): Promise<PlanScans> {
     const steps = await this.run(`EXPLAIN QUERY PLAN ${native.text}`, native.params);
     const tables = steps.flatMap((r) => /^SCAN (?:TABLE )?(?:main\.)?([^\s.]+)(?: |$)/.exec(String(r[3]))?.[1] ?? []);
     const where = /\sWHERE\s(.*?)(?:\sGROUP BY\s|\sORDER BY\s|\sLIMIT\s|$)/s.exec(native.text)?.[1] ?? '';
-    return Promise.all(
+    const fullScans = await Promise.all(
       [...new Set(tables)].map(async (table) => {
         const [count, columns, indexed] = await Promise.all([
           this.run(`SELECT count(*) FROM ${this.dialect.quoteIdent(table)}`, []),
@@ -154,6 +154,7 @@ export class SqliteSource extends SqlSource<SqliteFile> {
         return fullScanOf(table, facts, where);
       }),
     );
+    return { fullScans };
   }
 
   protected async loadTable(name: string): Promise<SqlTable> {
