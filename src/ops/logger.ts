@@ -2,7 +2,7 @@
 // - known credential fields (Authorization, X-API-Key, X-DreamFactory-API-Key, cookies, passwords,
 //   secrets, tokens) are replaced by "[redacted]" through pino's `redact` paths;
 // - every finished log line then goes through redactText, which hides passwords inside URLs
-//   (scheme://user:***@host), secret query parameters (?api_key=, ?access_token=, ?password=, ...),
+//   (scheme://user:***@host), secret query parameters (?api_key=, ?access_token=, ?password=, an OIDC ?code=, ...),
 //   bearer tokens and anything shaped like a JWT, wherever they sit: messages, error messages and
 //   stacks, request URLs logged by Fastify, nested objects.
 import pino, { type DestinationStream, type Logger } from 'pino';
@@ -30,7 +30,7 @@ const REDACT_PATHS = [
 // where a run of scheme characters starts (the lookbehind): otherwise every letter of a long word
 // would start a new attempt, and a long request URL would cost quadratic time on every log line.
 const URL_PASSWORD = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:/@"\\]*):((?:[^\s"\\]|\\.)*)@/gi;
-const SECRET_PARAM = /([?&](?:api[_-]?key|access[_-]?token|id[_-]?token|token|jwt|password|passwd|pwd|secret)=)[^&#\s"\\]*/gi;
+const SECRET_PARAM = /([?&](?:api[_-]?key|access[_-]?token|id[_-]?token|token|jwt|password|passwd|pwd|secret|code)=)[^&#\s"\\]*/gi;
 const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 const JWT_SHAPE = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 

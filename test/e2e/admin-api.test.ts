@@ -9,6 +9,7 @@ import type { CookieJar } from '../support/admin-console.js';
 import { KEYS } from '../support/reference.js';
 import { waitFor } from '../support/wait.js';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { SignJWT } from 'jose';
 
 const ref = referenceStores('adminapi');
 let s: AdminScenario;
@@ -173,6 +174,26 @@ describe('simulator', () => {
       return (body.records as { action: string }[]).find((r) => r.action.includes('/admin/api/simulate'));
     });
     expect(own).toMatchObject({ subject: 'alice', role: 'platform-admin' });
+  });
+
+  it('a pasted token: the identity the server would give it, and only its tenant rows; a bad token is a 400 saying why', async () => {
+    const token = await new SignJWT({ roles: ['external'], tenant_id: 't1' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('viewgate-demo')
+      .setAudience('viewgate')
+      .setSubject('partner-user')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('demo-jwt-secret-change-me-0123456789abcdef'));
+    const { status, body } = await simulate({ token, view: VIEW, query: { limit: '100' } });
+    expect(status).toBe(200);
+    expect(body.identity).toMatchObject({ subject: 'partner-user', role: 'external' });
+    const rows = body.rows.body.resource as { tenant_id: string; email: string }[];
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows.map((r) => r.tenant_id))).toEqual(new Set(['t1']));
+    const bad = await simulate({ token: token.slice(0, -3) + 'abc' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('the pasted token would be refused');
   });
 
   it('a missing claim denies as usual (403 in rows), an unknown role is a 400', async () => {

@@ -2,8 +2,12 @@
 // (test/support/oidc-provider.ts): sign-in of an admin and of others, the session cookie's flags,
 // no session fixation, logout revoking the session, open redirects, CSP and the other headers,
 // and session expiry (the clock moved past 8 hours).
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { referenceStores } from '../support/reference-server.js';
+import { ConfigReloader } from '../../src/reload.js';
+import type { Config } from '../../src/config/schema.js';
 import { ADMIN_KEY, CookieJar, signIn, startAdminScenario, USERS, type AdminScenario } from '../support/admin-console.js';
 
 const ref = referenceStores('adminsso');
@@ -201,18 +205,81 @@ describe('session expiry', () => {
 });
 
 describe('roles are checked on every request', () => {
-  it('a reload that drops the role from admin.roles locks the session out', async () => {
+  it('a reload that drops the role from admin.roles locks the session out, and one that restores it lets it in', async () => {
     const { jar } = await signIn(s.srv.url, 'alice');
     expect((await session(jar)).status).toBe(200);
-    const admin = s.srv.rt.config.admin!;
-    const mutable = admin as { roles: string[] };
-    const before = mutable.roles;
-    mutable.roles = ['someone-else'];
+    const original = s.srv.rt.config;
+    const reloadTo = async (config: Config) => {
+      const result = await new ConfigReloader(s.srv.rt, { load: () => config }).reload();
+      expect(result.applied).toBe(true);
+    };
+    await reloadTo({ ...original, admin: { ...original.admin!, roles: ['someone-else'] } });
     try {
       expect((await session(jar)).status).toBe(403);
+      expect((await jar.fetch(`${s.srv.url}/admin`)).status).toBe(403);
     } finally {
-      mutable.roles = before;
+      await reloadTo(original);
     }
     expect((await session(jar)).status).toBe(200);
+  });
+});
+
+describe('pages and assets from dist/console', () => {
+  const dir = fileURLToPath(new URL('../../dist/console/', import.meta.url));
+  const asset = `vg-test-${process.pid}-Ab12Cd34.js`;
+  const plain = `plain${process.pid}.css`;
+  let madeIndex = false;
+  beforeAll(() => {
+    mkdirSync(`${dir}assets`, { recursive: true });
+    if (!existsSync(`${dir}index.html`)) {
+      writeFileSync(
+        `${dir}index.html`,
+        '<!doctype html><title>test console</title><script type="module" src="/admin/assets/x.js"></script>',
+      );
+      madeIndex = true;
+    }
+    writeFileSync(`${dir}assets/${asset}`, 'export const x = 1;\n');
+    writeFileSync(`${dir}assets/${plain}`, 'body { color: black }\n');
+  });
+  afterAll(() => {
+    rmSync(`${dir}assets/${asset}`, { force: true });
+    rmSync(`${dir}assets/${plain}`, { force: true });
+    if (madeIndex) rmSync(`${dir}index.html`, { force: true });
+  });
+
+  it('a signed-in admin gets index.html on /admin and on any page under it', async () => {
+    const { jar } = await signIn(s.srv.url, 'alice');
+    for (const page of ['/admin', '/admin/roles']) {
+      const res = await jar.fetch(`${s.srv.url}${page}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      expect(await res.text()).toContain('<!doctype html>');
+    }
+  });
+
+  it('serves assets without a session, with their type, a long cache for hashed names and none for others', async () => {
+    const hashed = await fetch(`${s.srv.url}/admin/assets/${asset}`);
+    expect(hashed.status).toBe(200);
+    expect(hashed.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(hashed.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(await hashed.text()).toBe('export const x = 1;\n');
+    const other = await fetch(`${s.srv.url}/admin/assets/${plain}`);
+    expect(other.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect(other.headers.get('cache-control')).toBe('no-cache');
+  });
+
+  it('never serves a file outside dist/console/assets', async () => {
+    for (const path of [
+      '/admin/assets/..%2Findex.html',
+      '/admin/assets/..%2F..%2F..%2Fpackage.json',
+      '/admin/assets/%2e%2e/%2e%2e/%2e%2e/package.json',
+      '/admin/assets/..%5C..%5Cpackage.json',
+      '/admin/assets/x%00.js',
+      '/admin/assets/nothing.js',
+    ]) {
+      const res = await fetch(`${s.srv.url}${path}`, { redirect: 'manual' });
+      expect([400, 404]).toContain(res.status);
+      expect(await res.text()).not.toContain('"name": "viewgate"');
+    }
   });
 });

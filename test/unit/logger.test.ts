@@ -35,6 +35,7 @@ describe('redactText', () => {
       'vg_demo_internal_key',
     ],
     ['/x?limit=1&access_token=abc123', '/x?limit=1&access_token=[redacted]', 'abc123'],
+    ['/admin/callback?code=Zx9-authcode&state=s1', '/admin/callback?code=[redacted]&state=s1', 'Zx9-authcode'],
     ['Authorization: Bearer abc.def.ghi', 'Authorization: Bearer [redacted]', 'abc.def.ghi'],
     ['token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln here', 'token [redacted] here', 'eyJzdWIiOiJ4In0'],
   ])('%s', (input, expected, secret) => {
