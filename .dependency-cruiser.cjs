@@ -1,4 +1,4 @@
-// The layer rule of docs/architecture.md ("Layers"), checked by `npm run lint` (`depcruise src`).
+// The layer rule of docs/architecture.md ("Layers"), checked by `npm run lint` (`depcruise src console/src`).
 // Top to bottom; a module imports only from its own folder or from folders below it, and nothing
 // imports in a cycle:
 //   1 app       src/cli.ts, src/commands/, src/admin/ (the console), src/server.ts, src/runtime.ts, src/demo.ts, src/shutdown.ts,
@@ -131,6 +131,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(rest|mcp)/' },
       to: { path: '^src/config/', dependencyTypesNot: ['type-only'] },
+    },
+
+    // The console (console/src, browser code bundled by Vite) talks to the server over HTTP only.
+    {
+      name: 'console-apart-from-src',
+      comment: 'The console reaches the server through /admin/api/ only: it imports nothing from src/, and src/ nothing from it.',
+      severity: 'error',
+      from: { path: '^(console|src)/' },
+      to: { path: '^(console|src)/', pathNot: '^$1/' },
     },
 
     // Hygiene.

@@ -3,8 +3,9 @@ FROM node:22-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
+COPY console ./console
 COPY bin ./bin
-# dist/ needs TypeScript only: no install scripts (so no native build here), then the build.
+# dist/ needs TypeScript and Vite (the console) only: no install scripts (so no native build here), then the build.
 RUN npm ci --ignore-scripts --no-audit --no-fund && npm run build
 
 # Production dependencies. Install scripts stay off (the root's `prepare` needs dev dependencies);

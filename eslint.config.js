@@ -1,5 +1,6 @@
-// ESLint for src, test, bench and the config files (`npm run lint`). TypeScript files are linted with
-// type information (tsconfig.json for src, test/tsconfig.json for tests); .js/.mjs/.cjs without.
+// ESLint for src, test, bench, the console and the config files (`npm run lint`). TypeScript files are
+// linted with type information (tsconfig.json for src, test/tsconfig.json for tests,
+// console/tsconfig.json for the console's browser code); .js/.mjs/.cjs without.
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import globals from 'globals';
@@ -13,7 +14,7 @@ export default defineConfig(
     languageOptions: {
       globals: globals.node,
       parserOptions: {
-        projectService: { allowDefaultProject: ['vitest.config.ts'] },
+        projectService: { allowDefaultProject: ['vitest.config.ts', 'console/vite.config.ts'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -53,6 +54,11 @@ export default defineConfig(
       // Float literals beyond 2^53 are written out on purpose to check how they are rounded.
       'no-loss-of-precision': 'off',
     },
+  },
+  {
+    // The console runs in the browser (built by Vite), not in Node.
+    files: ['console/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the local stores the tests and the demo need, when they are not running yet:
-# PostgreSQL, MariaDB and Redis (Debian packages; Redis is installed when missing) and FerretDB
+# PostgreSQL, MariaDB and Redis (Debian packages; Redis and Chromium are installed when missing) and FerretDB
 # (built from the Go module proxy by scripts/ferretdb.sh).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -28,6 +28,12 @@ fi
 if ! command -v openssl >/dev/null; then
   echo "services.sh: installing openssl" >&2
   apt_install openssl
+fi
+
+# Chromium drives the console's browser tests (test/browser/, playwright-core with Debian's build).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "services.sh: installing chromium" >&2
+  apt_install chromium
 fi
 
 missing() { # what, how to install

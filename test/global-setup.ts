@@ -1,7 +1,8 @@
 // Makes sure every store the suite needs is up before any test runs (docs/testing.md). A store that cannot
 // be reached or started fails the whole run loudly, naming it: no test ever skips a store.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -48,21 +49,54 @@ function buildDist(): void {
   ]);
 }
 
+/**
+ * Builds the console (console/ -> dist/console/, served at /admin) when its sources changed since the
+ * last build: a hash of every file under console/ and of Vite's version is kept beside tsc's build
+ * info, and the build is skipped only when that hash matches and dist/console/index.html exists.
+ */
+function buildConsole(): void {
+  const stamp = join(root, 'node_modules', '.cache', 'viewgate', 'console.hash');
+  const hash = createHash('sha256');
+  hash.update(readFileSync(join(root, 'node_modules', 'vite', 'package.json')));
+  for (const file of readdirSync(join(root, 'console'), { recursive: true, encoding: 'utf8' }).sort()) {
+    const path = join(root, 'console', file);
+    if (statSync(path).isFile()) hash.update(file).update('\0').update(readFileSync(path));
+  }
+  const digest = hash.digest('hex');
+  const built = existsSync(join(root, 'dist', 'console', 'index.html'));
+  if (built && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  tsc('type-checking console/', ['-p', join(root, 'console', 'tsconfig.json')]);
+  run('building dist/console/ with vite', join(root, 'node_modules', 'vite', 'bin', 'vite.js'), [
+    'build',
+    '--config',
+    join(root, 'console', 'vite.config.ts'),
+    '--logLevel',
+    'warn',
+  ]);
+  rmSync(stamp, { force: true }); // never write through a hard link into another checkout's cache
+  writeFileSync(stamp, digest);
+}
+
 function tsc(what: string, args: string[]): void {
+  run(`${what} with tsc`, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), args);
+}
+
+function run(what: string, script: string, args: string[]): void {
   try {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), ...args], {
+    execFileSync(process.execPath, [script, ...args], {
       cwd: root,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`test setup: ${what} with tsc failed; fix these errors first:\n${e.stdout || e.stderr || e.message}`);
+    throw new Error(`test setup: ${what} failed; fix these errors first:\n${e.stdout || e.stderr || e.message}`);
   }
 }
 
 export default async function setup(): Promise<void> {
   buildDist();
+  buildConsole();
   await check(
     'PostgreSQL',
     PG_URL,
