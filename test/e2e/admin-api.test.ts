@@ -111,6 +111,9 @@ describe('views, roles and check', () => {
     expect(body.check.ok).toBe(true);
     expect(body.check.lines.some((l: string) => l.startsWith('view    ok    federation.unified_customer_activity'))).toBe(true);
     expect(body.contract.unreadable).toContain('viewgate contract snapshot');
+    // The file is named as the server's working directory sees it: no path of the installation.
+    expect(body.contract.contract).toBe('viewgate.contract.json');
+    expect(JSON.stringify(body)).not.toContain(process.cwd());
   });
 });
 
