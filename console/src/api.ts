@@ -30,10 +30,7 @@ export function postJson<T>(path: string, body: unknown): Promise<T> {
   });
 }
 
-/**
- * Ends the session (POST /admin/logout with the CSRF token). The server may answer with a redirect
- * (to the identity provider or a signed-out page): it is not followed, the page shows its own.
- */
+/** Ends the session (POST /admin/logout with the CSRF token; the server answers 204), then the page shows its own signed-out view. */
 export async function signOut(): Promise<void> {
   let response: Response;
   try {
@@ -72,7 +69,7 @@ function parse(text: string): unknown {
 
 function explain(status: number, body: unknown): string {
   if (status === 401) return 'Your session has ended. Sign in again.';
-  if (status === 403) return 'Your roles do not admit you to this console. Ask for one of the admin roles.';
+  if (status === 403) return serverMessage(body) ?? 'Your roles do not admit you to this console. Ask for one of the admin roles.';
   const detail = serverMessage(body);
   return detail ? `${detail} (HTTP ${status})` : `The server answered HTTP ${status}.`;
 }

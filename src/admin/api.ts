@@ -2,12 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { sendJson } from '../http/envelope.js';
+import { describeForAudit } from '../http/request-audit.js';
 import type { AdminGuard } from './caller.js';
 import { overview } from './overview.js';
 import { views } from './views.js';
 import { roles } from './roles.js';
 import { checks } from './check.js';
-import { parseSimulation, simulate } from './simulate.js';
+import { parseSimulation, simulate, simulatedIdentity } from './simulate.js';
 import { ApiError } from '../errors.js';
 import { AuditSearch } from './audit-search.js';
 
@@ -36,7 +37,16 @@ export function apiRoutes(app: FastifyInstance, rt: Runtime, guard: AdminGuard):
       throw new ApiError('forbidden', 'the simulator is for a signed-in person (it is audited under their name); sign in at /admin/login');
     }
     const body = parseSimulation(req.body);
-    return sendJson(reply, 200, await simulate(rt, body, caller.identity, String(req.id)));
+    const identity = await simulatedIdentity(rt, body, caller.identity, String(req.id));
+    // The request's own record names the simulated caller and the person who ran it, also when
+    // the simulation reads no rows (the read, when there is one, writes its own such record).
+    describeForAudit(req, {
+      surface: 'rest',
+      action: 'admin POST /admin/api/simulate',
+      identity,
+      simulatedBy: caller.identity.identityKey,
+    });
+    return sendJson(reply, 200, await simulate(rt, body, identity, caller.identity, String(req.id)));
   });
   app.get('/admin/api/check', async (req, reply) => {
     await guard(req);

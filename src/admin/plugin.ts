@@ -67,7 +67,7 @@ export async function adminPlugin(app: FastifyInstance, opts: { rt: Runtime }): 
   app.post('/admin/logout', async (req, reply) => {
     const caller = await guard(req);
     if (caller.kind !== 'person') throw new ApiError('bad_request', 'only a signed-in person has a session to end');
-    return logout(req, reply, sessions, caller.session.id);
+    return logout(req, reply, adminConfig(), sessions, caller.session.id);
   });
 
   app.get('/admin/api/session', async (req, reply) => {
@@ -92,6 +92,7 @@ export async function adminPlugin(app: FastifyInstance, opts: { rt: Runtime }): 
   });
 
   app.get('/admin/assets/*', async (req, reply) => {
+    adminConfig();
     const file = await consoleAsset((req.params as { '*': string })['*']);
     if (!file) throw new ApiError('not_found', 'no such console asset');
     return reply.header('content-type', file.contentType).header('cache-control', file.cacheControl).send(file.body);

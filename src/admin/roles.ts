@@ -3,8 +3,7 @@
 // caller schema with masks and filterability, maxLimit, rights) plus the grant's row filter and
 // limits as configured. A view the role has no grant on has no cell.
 import type { Runtime } from '../runtime.js';
-import { operatorDetail } from '../errors.js';
-import { redactUrl } from '../ops/logger.js';
+import { publicProblem } from './problem.js';
 import { roleIdentity, roleView } from '../commands/contract/live.js';
 
 export async function roles(rt: Runtime) {
@@ -30,7 +29,7 @@ export async function roles(rt: Runtime) {
           },
         };
       } catch (err) {
-        cells[summary.id] = { problem: redactUrl(operatorDetail(err)) };
+        cells[summary.id] = { problem: publicProblem(rt, err) };
       }
     }
     out.push({ role, ...(cfg.description ? { description: cfg.description } : {}), metrics: cfg.metrics, views: cells });

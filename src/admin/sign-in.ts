@@ -22,7 +22,12 @@ export interface SignInDeps {
   log: Logger;
 }
 
-const secure = (req: FastifyRequest) => req.protocol === 'https';
+/**
+ * Cookies are Secure when the request came over TLS, or when the console's public address (the
+ * redirect URL) is https: behind a proxy that ends TLS, the request itself arrives as http.
+ */
+const secure = (req: FastifyRequest, admin: AdminConfig) =>
+  req.protocol === 'https' || admin.oidc?.redirectUrl.startsWith('https:') === true;
 
 function oidcOf(admin: AdminConfig): NonNullable<AdminConfig['oidc']> {
   if (!admin.oidc)
@@ -38,13 +43,15 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
       throw providerDown(deps.log, String(req.id), err);
     });
     const id = await deps.sessions.startLogin(login);
-    return reply.header('set-cookie', setCookie(LOGIN_COOKIE, sign(id, admin.sessionSecret), 600, secure(req))).redirect(url.href, 302);
+    return reply
+      .header('set-cookie', setCookie(LOGIN_COOKIE, sign(id, admin.sessionSecret), 600, secure(req, admin)))
+      .redirect(url.href, 302);
   });
 
   app.get('/admin/callback', async (req, reply) => {
     const admin = deps.admin();
     const oidc = oidcOf(admin);
-    const clear = setCookie(LOGIN_COOKIE, '', 0, secure(req));
+    const clear = setCookie(LOGIN_COOKIE, '', 0, secure(req, admin));
     const id = unsign(readCookie(req.headers.cookie, LOGIN_COOKIE), admin.sessionSecret);
     const login = id === undefined ? undefined : await deps.sessions.takeLogin(id);
     if (!login) {
@@ -71,18 +78,24 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
     return reply
       .header('set-cookie', [
         clear,
-        setCookie(SESSION_COOKIE, sign(session.id, admin.sessionSecret), SESSION_MAX_AGE_MS / 1000, secure(req)),
+        setCookie(SESSION_COOKIE, sign(session.id, admin.sessionSecret), SESSION_MAX_AGE_MS / 1000, secure(req, admin)),
       ])
       .redirect(login.next, 302);
   });
 }
 
 /** Ends a person's session: the caller checked the session and its CSRF token. */
-export async function logout(req: FastifyRequest, reply: FastifyReply, sessions: SessionStore, sessionId: string): Promise<FastifyReply> {
+export async function logout(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  admin: AdminConfig,
+  sessions: SessionStore,
+  sessionId: string,
+): Promise<FastifyReply> {
   await sessions.revoke(sessionId);
   return reply
     .code(204)
-    .header('set-cookie', setCookie(SESSION_COOKIE, '', 0, secure(req)))
+    .header('set-cookie', setCookie(SESSION_COOKIE, '', 0, secure(req, admin)))
     .send();
 }
 

@@ -43,7 +43,7 @@ export function parseSimulation(body: unknown): SimulateInput {
 }
 
 /** The identity the simulated caller would have. */
-async function simulatedIdentity(rt: Runtime, body: SimulateInput, by: Identity, requestId: string): Promise<Identity> {
+export async function simulatedIdentity(rt: Runtime, body: SimulateInput, by: Identity, requestId: string): Promise<Identity> {
   if (body.token !== undefined) {
     const who = await rt.gateway.authenticate({ bearer: body.token }, requestId);
     if (!who.ok) throw new ApiError('bad_request', `the pasted token would be refused: ${who.error.message}`);
@@ -57,8 +57,8 @@ async function simulatedIdentity(rt: Runtime, body: SimulateInput, by: Identity,
   return { subject: principal, identityKey: `${principal}|${by.identityKey}`, role, method: 'api-key', claims: { ...body.claims } };
 }
 
-export async function simulate(rt: Runtime, body: SimulateInput, by: Identity, requestId: string) {
-  const identity = await simulatedIdentity(rt, body, by, requestId);
+/** What `identity` (from simulatedIdentity) would see; `by` is the signed-in person running it. */
+export async function simulate(rt: Runtime, body: SimulateInput, identity: Identity, by: Identity, requestId: string) {
   const schema = [];
   for (const summary of rt.gateway.listViews(identity)) {
     schema.push(

@@ -4,8 +4,7 @@
 // A view that does not build is listed with its problem, for operators only.
 import type { Runtime } from '../runtime.js';
 import { isTableService } from '../config/schema.js';
-import { operatorDetail } from '../errors.js';
-import { redactUrl } from '../ops/logger.js';
+import { publicProblem } from './problem.js';
 import { Policy } from '../policy/policy.js';
 import { explainView } from '../commands/explain.js';
 
@@ -52,7 +51,7 @@ export async function views(rt: Runtime) {
         },
       });
     } catch (err) {
-      out.push({ ...base, problem: redactUrl(operatorDetail(err)) });
+      out.push({ ...base, problem: publicProblem(rt, err) });
     }
   }
   return { views: out };

@@ -298,7 +298,11 @@ const adminOidc = z.strictObject({
   clientId: z.string().min(1),
   // Empty (an unset ${OIDC_CLIENT_SECRET:-}) means a public client.
   clientSecret: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
-  redirectUrl: z.string().url(),
+  // The provider sends the browser back here, and only /admin/callback ends a sign-in.
+  redirectUrl: z
+    .string()
+    .url()
+    .refine((u) => new URL(u).pathname.endsWith('/admin/callback'), "redirectUrl must be this server's /admin/callback address"),
   scopes: z.array(z.string().min(1)).min(1).default(['openid', 'profile', 'email']),
   roleClaim,
 });

@@ -164,4 +164,6 @@ export interface UnhandledRequest {
   status: number;
   latencyMs: number;
   args?: unknown;
+  /** The console's simulator: the identity key of the person who ran the request as `identity`. */
+  simulatedBy?: string;
 }

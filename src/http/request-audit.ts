@@ -18,6 +18,8 @@ export interface AuditFallback {
   surface: Surface;
   action: string;
   identity?: Identity;
+  /** The console's simulator: the identity key of the person who ran the request as `identity`. */
+  simulatedBy?: string;
   /** Tool calls inside the streamed response (MCP over SSE) write records: decide once it has ended. */
   streams?: boolean;
 }
@@ -81,6 +83,7 @@ async function fallbackRecord(gateway: Gateway, req: FastifyRequest, reply: Fast
     surface: d?.surface ?? 'rest',
     action: d?.action ?? (route !== undefined ? `${req.method} ${route}` : 'no_route'),
     ...(d?.identity ? { identity: d.identity } : {}),
+    ...(d?.simulatedBy !== undefined ? { simulatedBy: d.simulatedBy } : {}),
     ...(view !== undefined ? { view } : {}),
     status,
     latencyMs: reply.elapsedTime,

@@ -4,8 +4,10 @@
 /**
  * The body of `response` as text when it is already complete: a JSON answer, or an event stream
  * whose end follows its first chunk within one turn of the event loop. Otherwise `stream` goes on
- * where reading stopped (nothing is held back longer than that turn: a stream that keeps going,
- * such as one sending keep-alives while a slow call runs, is passed on as it comes).
+ * where reading stopped. The headers wait for an event stream's first chunk; after it nothing is
+ * held back longer than that turn (a stream that keeps going, such as one sending keep-alives
+ * while a slow call runs, is passed on as it comes), and a stream that fails before its first
+ * chunk is passed on failing, as piping it would have.
  */
 export async function wholeBody(response: Response): Promise<{ text?: string; stream: ReadableStream<Uint8Array> | null }> {
   const body = response.body;
@@ -14,7 +16,12 @@ export async function wholeBody(response: Response): Promise<{ text?: string; st
   if (type.startsWith('application/json')) return { text: await response.text(), stream: null };
   if (!type.startsWith('text/event-stream')) return { stream: body };
   const reader = body.getReader();
-  const first = await reader.read();
+  let first: Awaited<ReturnType<typeof reader.read>>;
+  try {
+    first = await reader.read();
+  } catch (err) {
+    return { stream: new ReadableStream<Uint8Array>({ start: (controller) => controller.error(err) }) };
+  }
   if (first.done) return { text: '', stream: null };
   const next = reader.read();
   const settled = await Promise.race([

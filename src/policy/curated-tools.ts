@@ -15,6 +15,7 @@ import { compileTool, type CompiledTool, type ParamType } from '../query/tool-qu
 import type { ColumnType } from '../values.js';
 import { readGrant } from './grants.js';
 import { CLAIM_SAMPLE, type PolicyProblem } from './validate.js';
+import { isNullMask } from './mask.js';
 
 export interface CuratedTool extends CompiledTool {
   readonly view: ViewId;
@@ -98,7 +99,7 @@ export class CuratedTools {
     if (tool.returned?.some((c) => !visible(c))) return false;
     if (tool.compared.some((c) => !visible(c) || masked(c))) return false;
     for (const m of tool.aggregated) {
-      if (!visible(m.field) || (masked(m.field) && (m.fn !== 'count' || g.masks[m.field] === 'null'))) return false;
+      if (!visible(m.field) || (masked(m.field) && (m.fn !== 'count' || isNullMask(g.masks[m.field])))) return false;
       // An aggregate-only grant allows no function that returns one row's value.
       if (!g.read && (m.fn === 'min' || m.fn === 'max')) return false;
     }

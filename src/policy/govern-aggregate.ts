@@ -13,6 +13,7 @@ import { isComparableType, type ColumnType } from '../values.js';
 import type { ViewAccess } from './access.js';
 import { invalidCursor, type CursorPosition } from './cursor.js';
 import { maskedField, unknownField } from './field-errors.js';
+import { isNullMask } from './mask.js';
 
 const ROW_VALUE_FNS = new Set(['min', 'max']);
 
@@ -58,7 +59,7 @@ function metricOf(access: ViewAccess, view: View, m: MetricRequest): AggregateMe
   if (!col) throw unknownField(m.field, m.param, schema, m.position);
   // A masked value's count says only how many are not NULL; anything else would read it. Under a
   // null mask even that is hidden: every value reads as NULL.
-  if (col.mask === 'null') {
+  if (isNullMask(col.mask)) {
     throw badRequest(
       `field "${m.field}" is masked with null for your role: it cannot be aggregated, not even counted (${describeMetric(m)} in ${m.param})`,
       { ...at, field: m.field },

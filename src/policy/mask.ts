@@ -41,6 +41,11 @@ function text(f: (s: string) => string): MaskFn {
   return (v) => (v === null ? null : f(typeof v === 'object' ? JSON.stringify(v) : String(v)));
 }
 
+/** The `null` mask hides even whether a value is NULL: such a column is not counted either. */
+export function isNullMask(spec: string | undefined): boolean {
+  return spec === 'null';
+}
+
 export function applyMasks(rows: Row[], masks: ReadonlyMap<string, MaskFn>): Row[] {
   if (masks.size === 0) return rows;
   return rows.map((r) => {

@@ -117,6 +117,18 @@ describe('views, roles and check', () => {
   });
 });
 
+/** A token of the reference scenario's JWT issuer: role external, tenant t1. */
+function partnerToken(subject: string): Promise<string> {
+  return new SignJWT({ roles: ['external'], tenant_id: 't1' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer('viewgate-demo')
+    .setAudience('viewgate')
+    .setSubject(subject)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode('demo-jwt-secret-change-me-0123456789abcdef'));
+}
+
 describe('simulator', () => {
   it('is for a signed-in person: an admin API key gets 403 saying so', async () => {
     const res = await fetch(`${s.srv.url}/admin/api/simulate`, {
@@ -172,22 +184,28 @@ describe('simulator', () => {
       decision: 'allow',
       simulatedBy: `jwt:${s.idp.issuer}|alice`,
     });
+    // The console request itself is recorded as the simulated caller, run by the admin.
     const own = await waitFor(async () => {
-      const { body } = await keyed(`/admin/api/audit?subject=alice&limit=50`);
-      return (body.records as { action: string }[]).find((r) => r.action.includes('/admin/api/simulate'));
+      const { body } = await keyed(`/admin/api/audit?subject=simulated:external&limit=50`);
+      return (body.records as { action: string }[]).find((r) => r.action === 'admin POST /admin/api/simulate');
     });
-    expect(own).toMatchObject({ subject: 'alice', role: 'platform-admin' });
+    expect(own).toMatchObject({ role: 'external', simulatedBy: `jwt:${s.idp.issuer}|alice`, status: 200 });
+  });
+
+  it('a simulation that reads no rows (schema and tools of a pasted token) is audited with both identities too', async () => {
+    const token = await partnerToken('audited-partner');
+    const { status, body } = await simulate({ token });
+    expect(status).toBe(200);
+    expect(body.rows).toBeNull();
+    const found = await waitFor(async () => {
+      const { body } = await keyed(`/admin/api/audit?subject=audited-partner&limit=20`);
+      return (body.records as { action: string }[]).find((r) => r.action === 'admin POST /admin/api/simulate');
+    });
+    expect(found).toMatchObject({ role: 'external', simulatedBy: `jwt:${s.idp.issuer}|alice`, decision: 'allow' });
   });
 
   it('a pasted token: the identity the server would give it, and only its tenant rows; a bad token is a 400 saying why', async () => {
-    const token = await new SignJWT({ roles: ['external'], tenant_id: 't1' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuer('viewgate-demo')
-      .setAudience('viewgate')
-      .setSubject('partner-user')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(new TextEncoder().encode('demo-jwt-secret-change-me-0123456789abcdef'));
+    const token = await partnerToken('partner-user');
     const { status, body } = await simulate({ token, view: VIEW, query: { limit: '100' } });
     expect(status).toBe(200);
     expect(body.identity).toMatchObject({ subject: 'partner-user', role: 'external' });
@@ -210,12 +228,15 @@ describe('simulator', () => {
     expect(both.status).toBe(400);
   });
 
-  it('governed SQL as the llm role of tenant t1: only its fields and rows', async () => {
+  it('governed SQL: the internal role answers; the llm role, whose grant has no sql right, gets the 403 naming the view', async () => {
     const { body } = await simulate({ role: 'internal', sql: `SELECT customer_id, tenant_id FROM ${VIEW} WHERE tenant_id = 't1' LIMIT 5` });
     expect(body.rows.status).toBe(200);
     expect(body.rows.body.resource.length).toBeGreaterThan(0);
+    expect(new Set(body.rows.body.resource.map((r: { tenant_id: string }) => r.tenant_id))).toEqual(new Set(['t1']));
     const llm = await simulate({ role: 'llm', claims: { tenant_id: 't1' }, sql: `SELECT email FROM ${VIEW}` });
-    expect(llm.body.rows.status).toBeGreaterThanOrEqual(400);
+    expect(llm.body.rows.status, JSON.stringify(llm.body.rows)).toBe(403);
+    expect(llm.body.rows.body.error.message).toContain(VIEW);
+    expect(llm.body.rows.body.error.message).toMatch(/sql/);
   });
 });
 

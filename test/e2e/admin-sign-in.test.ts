@@ -54,6 +54,22 @@ describe('sign-in through the identity provider', () => {
     expect(cookie).not.toMatch(/Secure/);
   });
 
+  it('cookies are Secure when the console is reached over https through a proxy (an https redirect URL)', async () => {
+    const original = s.srv.rt.config;
+    const proxied = { ...original.admin!, oidc: { ...original.admin!.oidc!, redirectUrl: 'https://console.example.org/admin/callback' } };
+    const result = await new ConfigReloader(s.srv.rt, { load: () => ({ ...original, admin: proxied }) }).reload();
+    expect(result.applied).toBe(true);
+    try {
+      const login = await fetch(`${s.srv.url}/admin/login`, { redirect: 'manual' });
+      expect(login.status).toBe(302);
+      const cookie = login.headers.getSetCookie().find((c) => c.startsWith('vg_admin_login='));
+      expect(cookie).toMatch(/; Secure/);
+      expect(cookie).toMatch(/; HttpOnly/);
+    } finally {
+      await new ConfigReloader(s.srv.rt, { load: () => original }).reload();
+    }
+  });
+
   it('a person without an admin role gets a 403 page and no session', async () => {
     for (const user of ['bob', 'carol']) {
       const { callback, jar } = await signIn(s.srv.url, user);

@@ -62,6 +62,13 @@ describe('admin configuration', () => {
     expect(problems({ roles: [], sessionSecret: SECRET })).toMatch(/admin\.roles/);
   });
 
+  it('refuses a redirect URL that is not the /admin/callback address', () => {
+    const wrong = { ...oidc('https://idp.example.com/'), redirectUrl: 'https://console.example.org/callback' };
+    expect(problems({ roles: ['a'], sessionSecret: SECRET, oidc: wrong })).toMatch(/redirectUrl.*\/admin\/callback/s);
+    const proxied = { ...oidc('https://idp.example.com/'), redirectUrl: 'https://example.org/viewgate/admin/callback' };
+    expect(load({ roles: ['a'], sessionSecret: SECRET, oidc: proxied }).admin?.oidc?.redirectUrl).toBe(proxied.redirectUrl);
+  });
+
   it('accepts an http:// issuer only on a loopback address', () => {
     for (const issuer of ['http://127.0.0.1:9000', 'http://localhost:9000/realms/x', 'http://[::1]:9000']) {
       expect(load({ roles: ['a'], sessionSecret: SECRET, oidc: oidc(issuer) }).admin?.oidc?.issuer).toBe(issuer);

@@ -27,6 +27,12 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<string[]> {
 }
 
 describe('wholeBody', () => {
+  it('passes on an event stream that fails before its first chunk as a failing stream, not a thrown error', async () => {
+    const r = await wholeBody(new Response(timedStream([], new Error('store went away')), { headers: SSE }));
+    expect(r.text).toBeUndefined();
+    await expect(readAll(r.stream!)).rejects.toThrow('store went away');
+  });
+
   it('reads a JSON answer as text', async () => {
     const r = await wholeBody(new Response('{"jsonrpc":"2.0","id":1,"result":{}}', { headers: { 'content-type': 'application/json' } }));
     expect(r).toEqual({ text: '{"jsonrpc":"2.0","id":1,"result":{}}', stream: null });

@@ -8,6 +8,7 @@
 import type { Expr, Relation, ViewModel } from '../../engine/embedded/ast.js';
 import { children, mapExpr } from '../../engine/embedded/expr-tools.js';
 import { badRequest } from '../../errors.js';
+import { isNullMask } from '../../policy/mask.js';
 
 /**
  * The caller's mask on a relation's column (email, null, ...), undefined when it is not masked (a
@@ -32,12 +33,11 @@ export function guardMasked(model: ViewModel, masked: IsMasked, outermost = true
   const refuse = (e: Expr, where: string): void => {
     const mask = e.kind === 'column' ? masked(model.relations[e.rel]!, e.column) : undefined;
     if (e.kind === 'column' && mask !== undefined) {
-      const mayOnly =
-        mask === 'null'
-          ? 'it may only be selected as it is (it comes back as NULL), not even counted'
-          : `it may only be selected as it is (it comes back masked) or counted with count(${e.column})`;
+      const mayOnly = isNullMask(mask)
+        ? 'it may only be selected as it is (it comes back as NULL), not even counted'
+        : `it may only be selected as it is (it comes back masked) or counted with count(${e.column})`;
       throw badRequest(
-        `column ${name(e.rel, e.column)} is masked${mask === 'null' ? ' with null' : ''} for your role: ${mayOnly}; it cannot be used in ${where}`,
+        `column ${name(e.rel, e.column)} is masked${isNullMask(mask) ? ' with null' : ''} for your role: ${mayOnly}; it cannot be used in ${where}`,
         { param: 'sql', column: name(e.rel, e.column) },
       );
     }
@@ -60,7 +60,7 @@ export function guardMasked(model: ViewModel, masked: IsMasked, outermost = true
     for (const a of g.aggregates) {
       // Under a null mask even whether a value is NULL is hidden, so count(col) is refused too.
       const countsIt =
-        a.fn === 'count' && !a.distinct && a.arg?.kind === 'column' && masked(model.relations[a.arg.rel]!, a.arg.column) !== 'null';
+        a.fn === 'count' && !a.distinct && a.arg?.kind === 'column' && !isNullMask(masked(model.relations[a.arg.rel]!, a.arg.column));
       if (a.arg && !countsIt) refuse(a.arg, a.distinct ? `${a.fn}(DISTINCT ...)` : `${a.fn}()`);
     }
     // HAVING filters groups by value: even count(col) there is refused.

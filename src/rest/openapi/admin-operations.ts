@@ -36,7 +36,7 @@ const OVERVIEW: Json = {
         },
       },
     },
-    requestRate: { type: 'number', description: 'Requests per second over the last hour.' },
+    requestRate: { type: 'number', description: 'Requests per minute, averaged over the last hour.' },
     errorRate: { type: 'number', description: 'Share of the last hour’s requests answered with 500 or above.' },
     cacheHitRatio: { type: ['number', 'null'], description: 'Hits / (hits + misses) since start; null before any lookup.' },
     refreshes: { type: 'array', items: anyObject, description: 'Materialized views: view, ok, lastSuccess.' },
@@ -95,7 +95,7 @@ const AUDIT_PARAMS: Json[] = [
   ['after', 'Only records with a larger id, oldest first (a live tail).'],
 ].map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } }));
 
-function get(operationId: string, summary: string, schema: Json, extra: Json = {}): Json {
+function get(operationId: string, summary: string, schema: Json, extra: Json = {}, moreResponses: Json = {}): Json {
   return {
     get: {
       tags: ['admin'],
@@ -107,6 +107,7 @@ function get(operationId: string, summary: string, schema: Json, extra: Json = {
         '400': ref('responses', 'BadRequest'),
         '401': ref('responses', 'Unauthorized'),
         '403': ref('responses', 'Forbidden'),
+        ...moreResponses,
       },
     },
   };
@@ -128,9 +129,13 @@ export function adminPaths(config: Config, role: string): Json {
     ),
     '/admin/api/roles': get('admin_roles', 'The role x view matrix: rights, fields, masks, row filters and limits', anyObject),
     '/admin/api/check': get('admin_check', 'viewgate check and contract check results', anyObject),
-    '/admin/api/audit': get('admin_audit', 'Search the PostgreSQL audit sink, newest first', anyObject, {
-      parameters: AUDIT_PARAMS,
-    }),
+    '/admin/api/audit': get(
+      'admin_audit',
+      'Search the PostgreSQL audit sink, newest first',
+      anyObject,
+      { parameters: AUDIT_PARAMS },
+      { '409': ref('responses', 'NoAuditSearch') },
+    ),
     '/admin/api/session': get(
       'admin_session',
       'The signed-in person: subject, name, roles, csrfToken, expiresAt (cookie sessions only)',

@@ -81,6 +81,7 @@ export function components(config: Config): Json {
       ReadOnly: errorResponse('The view is read-only; `Allow` lists the methods it takes.', {
         Allow: { description: 'The methods the view takes, e.g. `GET, HEAD`.', schema: { type: 'string' } },
       }),
+      NoAuditSearch: errorResponse('The audit sink is not postgres (audit.sink), so there is no audit log to search.'),
       WriteConflict: errorResponse('Another row already holds a value of a unique column; context names the column (and the record).'),
       WriteRefused: errorResponse(
         'The store refused a value (not null, check, foreign key, too long), or the write would reach more than maxBulkRows rows; context names the column and the record.',
