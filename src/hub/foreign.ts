@@ -5,6 +5,7 @@ import type { SourceConfig, ViewServiceConfig } from '../config/schema.js';
 import type { MongoConfig } from '../sources/mongodb/index.js';
 import type { MysqlConfig } from '../sources/mysql/index.js';
 import type { PostgresConfig } from '../sources/postgres/index.js';
+import { pgTlsMode } from '../sources/postgres/ssl.js';
 import type { ColumnType } from '../values.js';
 import { definitionHash, HubConfigError, ident, literal, qualified, secretVariable, serverName } from './names.js';
 import type { HubObject, OptionValue } from './objects.js';
@@ -18,6 +19,35 @@ const WRAPPER: Record<WrappedSource['kind'], string> = {
   mysql: 'mysql_fdw',
   mongodb: 'mongo_fdw',
 };
+
+/**
+ * The postgres_fdw server's TLS options (libpq's), with viewgate's meaning of sslmode and the tls
+ * block (src/sources/postgres/ssl.ts): a verifying mode is libpq's verify-full, with the tls
+ * block's CA as sslrootcert; the opt-outs (no-verify, rejectUnauthorized: false) are libpq's
+ * require; the certificate files are named by path, so they must be readable by the hub's
+ * PostgreSQL server at the same paths.
+ */
+function libpqTls(srcName: string, src: PostgresConfig): Record<string, string> {
+  const mode = pgTlsMode(src.url, src.tls);
+  if (mode === 'off') return new URL(src.url).searchParams.get('sslmode') === 'disable' ? { sslmode: 'disable' } : {};
+  const tls = src.tls;
+  if (tls?.servername !== undefined) {
+    throw new HubConfigError(
+      `sources.${srcName}.tls.servername`,
+      'the hub connects with libpq (postgres_fdw), which checks the certificate against the host of the URL; it cannot be given tls.servername: put that name in the URL, or serve this source from an embedded service',
+    );
+  }
+  if (mode === 'no-verify') {
+    // A root certificate would make libpq verify after all; the opt-out sends none.
+    return { sslmode: 'require', ...(tls?.cert ? { sslcert: tls.cert.path } : {}), ...(tls?.key ? { sslkey: tls.key.path } : {}) };
+  }
+  return {
+    sslmode: 'verify-full',
+    ...(tls?.ca ? { sslrootcert: tls.ca.path } : {}),
+    ...(tls?.cert ? { sslcert: tls.cert.path } : {}),
+    ...(tls?.key ? { sslkey: tls.key.path } : {}),
+  };
+}
 
 function parseUrl(url: string, path: string): URL {
   try {
@@ -66,6 +96,12 @@ export function foreignObjects(srcName: string, cfg: SourceConfig, m: ForeignMap
   }
   const src = cfg;
   const u = parseUrl(src.url, `sources.${srcName}.url`);
+  if (src.kind !== 'postgres' && src.tls) {
+    throw new HubConfigError(
+      `sources.${srcName}.tls`,
+      `the hub's ${WRAPPER[src.kind]} cannot be given this source's tls block (its CA, certificate and name checks), so it would not connect as viewgate does; serve "${srcName}" from an embedded service`,
+    );
+  }
   const server = serverName(srcName);
   const objects: HubObject[] = [{ kind: 'extension', name: WRAPPER[src.kind] }];
   const schema: HubObject = { kind: 'schema', name: m.schema };
@@ -104,8 +140,7 @@ export function foreignObjects(srcName: string, cfg: SourceConfig, m: ForeignMap
   if (src.kind === 'postgres') {
     const options: Record<string, string> = { host: u.hostname || 'localhost', port: u.port || '5432' };
     if (database) options.dbname = database;
-    const sslmode = u.searchParams.get('sslmode');
-    if (sslmode) options.sslmode = sslmode;
+    Object.assign(options, libpqTls(srcName, src));
     objects.push({ kind: 'server', name: server, wrapper: 'postgres_fdw', options, source: srcName });
     objects.push({ kind: 'user mapping', server, options: credentials(u, srcName, 'user') });
     defaultSchema = 'public';

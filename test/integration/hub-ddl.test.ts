@@ -10,6 +10,7 @@ import { loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { planHubs } from '../../src/hub/ddl.js';
 import { renderPlan } from '../../src/hub/render.js';
 import { hubCommand } from '../../src/commands/hub.js';
+import { makeTestCa } from '../support/test-ca.js';
 
 const CONFIG = fileURLToPath(new URL('../fixtures/hub/spec-hub.yaml', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('../fixtures/hub/spec-hub.plan.sql', import.meta.url));
@@ -164,6 +165,22 @@ describe('hub plan: config problems', () => {
     expect(await problem((y) => y.replace('collections: [events] }', 'collections: [clicks] }'))).toContain(
       'declares no collection "clicks"',
     );
+  });
+
+  it('refuses a tls block the foreign data wrapper cannot carry, naming the key', async () => {
+    const ca = makeTestCa();
+    try {
+      const crm = `crm:       { kind: mysql,    url: "mysql://crm_reader:crm-S3cret'pw@mysql.example:3306/crm" }`;
+      expect(await problem((y) => y.replace(crm, crm.replace(' }', `, tls: { ca: "${ca.caFile}" } }`)))).toMatch(
+        /^sources\.crm\.tls: the hub's mysql_fdw cannot be given this source's tls block/,
+      );
+      const app = `app:       { kind: postgres, url: "postgres://app_reader:app-s3cret@app.example:5433/app" }`;
+      expect(await problem((y) => y.replace(app, app.replace(' }', `, tls: { ca: "${ca.caFile}", servername: "db.internal" } }`)))).toMatch(
+        /^sources\.app\.tls\.servername: the hub connects with libpq/,
+      );
+    } finally {
+      ca.remove();
+    }
   });
 
   it('refuses a refresh schedule that is not a cron expression', async () => {

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { MongoClient } from 'mongodb';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { nextStep } from '../../src/commands/check-hints.js';
+import { hubCommand } from '../../src/commands/hub.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { StoreError } from '../../src/errors.js';
 import type { Source } from '../../src/sources/source.js';
@@ -151,6 +154,66 @@ describe('PostgreSQL over TLS', () => {
       /sslmode=no-verify to opt out/,
     );
     expect(configProblem({ kind: 'postgres', url: `${pgServer.url}?sslrootcert=${ca.caFile}` })).toMatch(/sslrootcert is not read/);
+  });
+});
+
+describe("the hub's postgres_fdw over TLS", () => {
+  /** `hub apply` of a hub database `db` on the private server, importing `items` from its postgres database with `app`'s TLS. */
+  async function applyHub(db: string, app: Record<string, unknown>) {
+    const admin = new pg.Client({ connectionString: pgServer.url, ssl: { ca: ca.read(ca.caFile) } });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${db}`);
+    await admin.end();
+    const hubUrl = pgServer.url.replace(/\/postgres$/, `/${db}`);
+    const config = {
+      sources: { hub: { kind: 'postgres', url: hubUrl, tls: { ca: ca.caFile } }, app: { kind: 'postgres', ...app } },
+      services: {
+        tlsfed: {
+          engine: 'hub',
+          source: 'hub',
+          foreign: { app: { schema: 'app_map', tables: ['items'] } },
+          views: { items: { key: ['id'], sql: 'SELECT i.id, i.name FROM app_map.items i' } },
+        },
+      },
+      roles: {},
+    };
+    const file = join(ca.dir, `${db}.json`);
+    writeFileSync(file, JSON.stringify(config));
+    let out = '';
+    const code = await hubCommand(['apply', '--config', file, '--admin-url', hubUrl], {
+      out: (t) => (out += t),
+      err: (t) => (out += t),
+      env: {},
+    });
+    return { code, out, hubUrl };
+  }
+
+  it("verifies the source with the tls block's CA (libpq verify-full) and reads through it", async () => {
+    const r = await applyHub('hub_tls_ok', { url: `${pgServer.url}?sslmode=verify-full`, tls: { ca: ca.caFile } });
+    expect(r.code, r.out).toBe(0);
+    const c = new pg.Client({ connectionString: r.hubUrl, ssl: { ca: ca.read(ca.caFile) } });
+    await c.connect();
+    try {
+      expect((await c.query('SELECT count(*)::int AS n FROM app_map.items')).rows).toEqual([{ n: 3 }]);
+      const server = await c.query("SELECT srvoptions FROM pg_foreign_server WHERE srvname = 'viewgate_app'");
+      expect(server.rows[0].srvoptions).toEqual(expect.arrayContaining(['sslmode=verify-full', `sslrootcert=${ca.caFile}`]));
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("refuses the wrong CA, and sslmode=require without a CA verifies (libpq's require would not): nothing is imported", async () => {
+    const wrong = await applyHub('hub_tls_wrong', { url: `${pgServer.url}?sslmode=verify-full`, tls: { ca: ca.otherCaFile } });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.out).toMatch(/certificate/i);
+    const noCa = await applyHub('hub_tls_noca', { url: `${pgServer.url}?sslmode=require` });
+    expect(noCa.code).not.toBe(0);
+    expect(noCa.out).toMatch(/certificate|root\.crt/i);
+  });
+
+  it('sslmode=no-verify is the explicit opt-out: libpq require, no root certificate', async () => {
+    const r = await applyHub('hub_tls_noverify', { url: `${pgServer.url}?sslmode=no-verify`, tls: { ca: ca.otherCaFile } });
+    expect(r.code, r.out).toBe(0);
   });
 });
 

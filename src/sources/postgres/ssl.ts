@@ -41,16 +41,28 @@ export function pgSslProblem(url: string, tls: StoreTls | undefined): string | u
   return undefined;
 }
 
+/**
+ * What the URL's sslmode and the tls block ask for, in viewgate's meaning: no TLS, TLS that
+ * verifies the certificate and its name, or TLS that only encrypts (the explicit opt-outs).
+ */
+export type PgTlsMode = 'off' | 'verify' | 'no-verify';
+
+export function pgTlsMode(url: string, tls: StoreTls | undefined): PgTlsMode {
+  const mode = sslmode(url);
+  if (mode === 'disable' || (mode === undefined && !tls)) return 'off';
+  return mode === 'no-verify' || tls?.rejectUnauthorized === false ? 'no-verify' : 'verify';
+}
+
 /** The URL node-postgres connects with (without sslmode) and its `ssl` option. */
 export function pgConnection(url: string, tls: StoreTls | undefined): { connectionString: string; ssl: false | ConnectionOptions } {
-  const mode = sslmode(url);
   let connectionString = url;
-  if (mode !== undefined) {
+  if (sslmode(url) !== undefined) {
     const u = new URL(url);
     u.searchParams.delete('sslmode');
     connectionString = u.toString();
   }
-  if (mode === 'disable' || (mode === undefined && !tls)) return { connectionString, ssl: false };
+  const mode = pgTlsMode(url, tls);
+  if (mode === 'off') return { connectionString, ssl: false };
   const options = tlsOptions(tls ?? { rejectUnauthorized: true });
   return { connectionString, ssl: mode === 'no-verify' ? { ...options, rejectUnauthorized: false } : options };
 }
