@@ -22,11 +22,12 @@ const MiB = 1 << 20;
 // Each request's filter is logged (request URL) and audited: about 15 KB of output per request.
 const LONG_FILTER = `order_id > 0 or status = '${'x'.repeat(7_000)}'`;
 const ORDERS = `/api/v2/app/_table/orders?limit=1&filter=${encodeURIComponent(LONG_FILTER)}`;
-// 8 000 requests write about 120 MiB; kept in memory (as before output was bounded: about 15 MiB
-// of RSS per 1 000 requests), that alone is twice the RSS bound.
-const REQUESTS = 8_000;
-const RSS_GROWTH_BOUND = 64 * MiB;
-const SETTLE_REQUESTS = 14_000;
+// 16 000 requests write about 240 MiB; kept in memory (as before output was bounded: about 15 MiB
+// of RSS per 1 000 requests), that alone is almost twice the RSS bound. The heap's own growth
+// under this load (it levels off: 0 to 90 MiB seen, more when the machine is busy) stays below it.
+const REQUESTS = 16_000;
+const RSS_GROWTH_BOUND = 128 * MiB;
+const SETTLE_REQUESTS = 6_000;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let stores: ReferenceStores;
@@ -129,10 +130,11 @@ describe('a stdout nobody reads', () => {
     try {
       // Warm up (pools, JIT, the filter's plan), and fill the pipe.
       expect(await hammer(s.url, 300)).toEqual(new Map([[200, 300]]));
-      // Then let the heap reach its working size: newer V8s (Node 22 and 24) grow it by ~80 MiB under
-      // this load before it levels off, which says nothing about output buffering. After 6 000
-      // requests Node 22 was still growing (50 to 69 MiB over the next 8 000); after 14 000, 0 to 16.
-      // Buffered output would grow by ~120 MiB over the measured 8 000 however long the settling.
+      // Then let the heap grow toward its working size: newer V8s (Node 22 and 24) grow it by ~80 MiB
+      // under this load before it levels off, which says nothing about output buffering. How far it
+      // has got depends on the machine (after 6 000 requests Node 22 grew 50 to 69 MiB more over
+      // the next 8 000 here, and 87 MiB after 14 000 on a busy CI run), so the measured stretch is
+      // long enough for buffered output (~240 MiB) to stand well above any of that.
       expect(await hammer(s.url, SETTLE_REQUESTS)).toEqual(new Map([[200, SETTLE_REQUESTS]]));
       const before = rssBytes(s.child.pid!);
 
