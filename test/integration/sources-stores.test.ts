@@ -4,7 +4,6 @@ process.env.TZ = 'America/New_York';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Double, ObjectId, Long } from 'mongodb';
-import { StoreError } from '../../src/errors.js';
 import type { OrderTerm, Predicate } from '../../src/query/predicate.js';
 import { statementOf, type Source } from '../../src/sources/source.js';
 import { PostgresSource } from '../../src/sources/postgres/source.js';
@@ -14,6 +13,7 @@ import { PUBLIC_DETAIL } from '../../src/sources/store-errors.js';
 import type { Row } from '../../src/values.js';
 import pg from 'pg';
 import { createMongoDatabase, createMysqlDatabase, createPgDatabase, mysqlExec, pgExec } from '../support/stores.js';
+import { storeError } from '../support/store-error.js';
 
 const cmp = (column: string, op: '=' | '<>' | '<' | '<=' | '>' | '>=', value: string | bigint | number | boolean): Predicate => ({
   op: 'cmp',
@@ -28,15 +28,6 @@ function byCodePoint(a: string, b: string): number {
   const y = Array.from(b, (c) => c.codePointAt(0)!);
   for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
   return x.length - y.length;
-}
-
-async function storeError(p: Promise<unknown>): Promise<StoreError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StoreError);
-  return err as StoreError;
 }
 
 const opened: Source[] = [];

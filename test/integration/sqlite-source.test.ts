@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextStep } from '../../src/commands/check-hints.js';
-import { StoreError } from '../../src/errors.js';
 import { evaluate } from '../../src/query/evaluate.js';
 import type { CompareOp, Predicate } from '../../src/query/predicate.js';
 import type { TableInfo } from '../../src/sources/source.js';
 import { SqliteSource } from '../../src/sources/sqlite/source.js';
 import { compareForSort, type ColumnType, type Row, type Value } from '../../src/values.js';
+import { storeError } from '../support/store-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vg-sqlite-'));
 const file = join(dir, 'reference.db');
@@ -22,15 +22,6 @@ const source = (path = file, timeoutMs?: number): SqliteSource => {
   opened.push(s);
   return s;
 };
-
-async function storeError(p: Promise<unknown>): Promise<StoreError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StoreError);
-  return err as StoreError;
-}
 
 const cmp = (column: string, op: CompareOp, value: Exclude<Value, null>): Predicate => ({ op: 'cmp', column, cmp: op, value });
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { nextStep } from '../../src/commands/check-hints.js';
 import { hubCommand } from '../../src/commands/hub.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { StoreError } from '../../src/errors.js';
+import type { StoreError } from '../../src/errors.js';
 import type { Source } from '../../src/sources/source.js';
 import { storeDescriptor } from '../../src/sources/registry.js';
 import { TLS_PUBLIC_DETAIL } from '../../src/sources/tls.js';
@@ -20,6 +20,7 @@ import { makeTestCa, type TestCa } from '../support/test-ca.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 import { startPrivateMariadb, type PrivateMariadb } from '../support/private-mariadb.js';
 import { startPrivateFerretdb, type PrivateFerretdb } from '../support/private-ferretdb.js';
+import { storeError } from '../support/store-error.js';
 
 let ca: TestCa;
 let pgServer: PrivatePostgres;
@@ -43,15 +44,6 @@ function configProblem(entry: Record<string, unknown>): string {
     return (err as Error).message;
   }
   throw new Error('the config was accepted');
-}
-
-async function storeError(p: Promise<unknown>): Promise<StoreError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StoreError);
-  return err as StoreError;
 }
 
 /** The caller's message says what to check and names neither the address nor the port. */

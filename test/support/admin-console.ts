@@ -5,10 +5,8 @@
 // it follows redirects, posts the provider's login form and carries each origin's cookies.
 import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
-import { createRuntime, type RuntimeOptions } from '../../src/runtime.js';
-import { buildServer } from '../../src/server.js';
-import { createLogger } from '../../src/ops/logger.js';
-import { MemoryAuditSink, referenceConfig, type RunningServer } from './reference.js';
+import type { RuntimeOptions } from '../../src/runtime.js';
+import { referenceConfig, startServer, type RunningServer } from './reference.js';
 import { startOidcProvider, type OidcUser, type RunningOidcProvider } from './oidc-provider.js';
 import { freePort } from './private-postgres.js';
 
@@ -50,20 +48,7 @@ export async function startAdminScenario(
     opts.edit?.(doc);
     return doc.toString();
   });
-  const audit = new MemoryAuditSink();
-  const rt = await createRuntime(config, { logger: createLogger('silent'), auditSink: audit, ...opts.runtime });
-  const app = await buildServer(rt);
-  await app.listen({ host: '127.0.0.1', port });
-  const srv: RunningServer = {
-    url,
-    rt,
-    app,
-    audit,
-    async close() {
-      await app.close();
-      await rt.close();
-    },
-  };
+  const srv = await startServer(config, opts.runtime, '127.0.0.1', port);
   return {
     srv,
     idp,

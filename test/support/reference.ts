@@ -75,12 +75,15 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** `host`: '::' listens on IPv6 and IPv4 alike (tests of client addresses); `url` stays 127.0.0.1's. */
-export async function startServer(config: Config, opts: RuntimeOptions = {}, host = '127.0.0.1'): Promise<RunningServer> {
+/**
+ * `host`: '::' listens on IPv6 and IPv4 alike (tests of client addresses); `url` stays 127.0.0.1's.
+ * `port`: a port chosen before the config was written (the console's redirect URL names it); any free one by default.
+ */
+export async function startServer(config: Config, opts: RuntimeOptions = {}, host = '127.0.0.1', port = 0): Promise<RunningServer> {
   const audit = new MemoryAuditSink();
   const rt = await createRuntime(config, { logger: createLogger('silent'), auditSink: audit, ...opts });
   const app = await buildServer(rt);
-  await app.listen({ host, port: 0 });
+  await app.listen({ host, port });
   const scheme = config.server.tls ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   return {
