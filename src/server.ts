@@ -17,6 +17,7 @@ import { docsPlugin } from './rest/openapi.js';
 import { registerCors } from './http/cors.js';
 import { sendError, toApiError } from './http/envelope.js';
 import { clientErrorHandler, registerAuditGuarantee } from './http/request-audit.js';
+import { requestLogger } from './http/request-logger.js';
 import { ApiError } from './errors.js';
 import { jsonNestsDeeperThan, tooDeep } from './ops/json-depth.js';
 
@@ -25,6 +26,7 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
     ...(tls ? { https: { cert: tls.cert.pem, key: tls.key.pem } } : {}),
     loggerInstance: rt.log as FastifyBaseLogger,
+    childLoggerFactory: requestLogger,
     bodyLimit: rt.config.server.bodyLimit,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
