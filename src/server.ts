@@ -48,16 +48,15 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
     }
     void parseJson(req, body as string, done);
   });
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.url.length > MAX_URL_LENGTH) {
-      return sendError(
-        reply,
-        new ApiError(
-          'uri_too_long',
-          `the URL is longer than ${MAX_URL_LENGTH} characters; narrow the query (fewer ids or a shorter filter)`,
-        ),
-      );
-    }
+  // The global hooks take Fastify's callback: every request runs them, and an async hook costs a
+  // promise and a turn of the microtask queue each.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (req.url.length <= MAX_URL_LENGTH) return done();
+    // Answered here: the rest of the chain does not run.
+    sendError(
+      reply,
+      new ApiError('uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters; narrow the query (fewer ids or a shorter filter)`),
+    );
   });
   // While shutting down, responses to in-flight requests close their connection, so close() does
   // not wait for kept-alive sockets to time out (src/shutdown.ts).
@@ -65,9 +64,10 @@ export async function buildServer(rt: Runtime): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   app.setNotFoundHandler((req, reply) =>
     sendError(

@@ -43,19 +43,25 @@ export function describeForAudit(req: FastifyRequest, fallback: AuditFallback): 
 const MAX_PATH_IN_RECORD = 256;
 
 export function registerAuditGuarantee(app: FastifyInstance, gateway: Gateway): void {
+  // Both hooks run on every request, most of them audited already by the pipeline: those pass
+  // through Fastify's callback without a promise.
   // Written before the answer leaves, so the record exists when the client has it, and a success
   // that cannot be audited becomes a 503 when the server fails closed ...
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (described.get(req)?.streams) return payload;
-    const refused = await fallbackRecord(gateway, req, reply);
-    if (!refused || reply.statusCode >= 400) return payload;
-    discard(payload);
-    reply.code(refused.status).header('content-type', 'application/json; charset=utf-8').removeHeader('etag');
-    return toJson(errorBody(refused));
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (written.has(req) || described.get(req)?.streams) return done(null, payload);
+    fallbackRecord(gateway, req, reply)
+      .then((refused) => {
+        if (!refused || reply.statusCode >= 400) return payload;
+        discard(payload);
+        reply.code(refused.status).header('content-type', 'application/json; charset=utf-8').removeHeader('etag');
+        return toJson(errorBody(refused));
+      })
+      .then((sent) => done(null, sent), done);
   });
   // ... except for a streamed MCP response, whose tool calls write their records while it streams.
-  app.addHook('onResponse', async (req, reply) => {
-    await fallbackRecord(gateway, req, reply);
+  app.addHook('onResponse', (req, reply, done) => {
+    if (written.has(req)) return done();
+    fallbackRecord(gateway, req, reply).then(() => done(), done);
   });
 }
 
