@@ -220,6 +220,19 @@ export function toJson(value: unknown): string {
   return jsonText(value) ?? 'null';
 }
 
+/**
+ * toJson for values that seldom hold a bigint (audit records: only a write's keys can): the
+ * engine's own JSON.stringify, about twice as fast, and toJson's writing when it meets a bigint.
+ */
+export function toJsonSeldomBig(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch (err) {
+    if (err instanceof TypeError) return toJson(value); // "Do not know how to serialize a BigInt"
+    throw err;
+  }
+}
+
 /** JSON.stringify's text for one value (`undefined` where it would leave the value out). */
 function jsonText(v: unknown): string | undefined {
   switch (typeof v) {

@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js';
 import { isPostgresConfig } from '../sources/postgres/index.js';
 import { pgConnection } from '../sources/postgres/ssl.js';
 import type { StoreTls } from '../config/tls.js';
-import { toJson } from '../values.js';
+import { toJson, toJsonSeldomBig } from '../values.js';
 import { Batcher, type BatchTarget } from './audit-batch.js';
 import { DEFAULT_OUTPUT_LIMITS, type BoundedOutput } from './output.js';
 
@@ -106,7 +106,7 @@ class StreamSink extends BatchingSink<string> {
   }
 
   protected encode(record: AuditRecord): { item: string; bytes: number } {
-    const line = toJson({ audit: record }) + '\n';
+    const line = toJsonSeldomBig({ audit: record }) + '\n';
     return { item: line, bytes: line.length };
   }
 
@@ -144,7 +144,7 @@ class FileSink extends BatchingSink<string> {
   }
 
   protected encode(record: AuditRecord): { item: string; bytes: number } {
-    const line = toJson(record) + '\n';
+    const line = toJsonSeldomBig(record) + '\n';
     return { item: line, bytes: Buffer.byteLength(line) };
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toJson } from '../../src/values.js';
+import { toJson, toJsonSeldomBig } from '../../src/values.js';
 
 describe('toJson', () => {
   it('writes what JSON.stringify writes for any JSON-like value', () => {
@@ -27,5 +27,24 @@ describe('toJson', () => {
         expect(toJson([n, { n }])).toBe(`[${n},{"n":${n}}]`);
       }),
     );
+  });
+});
+
+describe('toJsonSeldomBig', () => {
+  it('writes what toJson writes, bigints included', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.option(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })), (v, n) => {
+        const record = { audit: { args: v, ...(n !== null ? { keys: [n] } : {}) } };
+        expect(toJsonSeldomBig(record)).toBe(toJson(record));
+      }),
+    );
+    expect(toJsonSeldomBig({ keys: [9007199254740993n] })).toBe('{"keys":[9007199254740993]}');
+    expect(toJsonSeldomBig(undefined)).toBe('null');
+  });
+
+  it('still refuses a value that cannot be written', () => {
+    const loop: Record<string, unknown> = {};
+    loop.self = loop;
+    expect(() => toJsonSeldomBig(loop)).toThrow();
   });
 });
