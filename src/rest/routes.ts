@@ -31,17 +31,31 @@ import { registerWriteRoutes } from './write-routes.js';
 type Params = { service: string; view?: string; id?: string };
 type Request<P> = FastifyRequest<{ Params: P }>;
 
+/** Request headers a response varies on: their names, and the names as Vary lists them. */
+interface Vary {
+  names: string[];
+  text: string;
+}
+
+const varyOn = (names: string[]): Vary => ({ names, text: names.join(', ') });
+
 /** Responses depend on the credential, so shared caches must key on these request headers. */
-const CREDENTIAL_HEADERS = ['Authorization', 'X-API-Key', 'X-DreamFactory-API-Key'];
+const CREDENTIAL_VARY = varyOn(['Authorization', 'X-API-Key', 'X-DreamFactory-API-Key']);
+/** ... and on Accept where the rows may come in another format. */
+const FORMAT_VARY = varyOn([...CREDENTIAL_VARY.names, 'Accept']);
 
 /** Adds names to Vary without dropping what is there (CORS adds Origin). */
-function addVary(reply: FastifyReply, names: string[]): void {
+function addVary(reply: FastifyReply, vary: Vary): void {
   const prev = reply.getHeader('vary');
-  const have = String(prev ?? '')
+  if (prev === undefined) {
+    reply.header('vary', vary.text);
+    return;
+  }
+  const have = String(prev)
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);
-  for (const n of names) if (!have.some((h) => h.toLowerCase() === n.toLowerCase())) have.push(n);
+  for (const n of vary.names) if (!have.some((h) => h.toLowerCase() === n.toLowerCase())) have.push(n);
   reply.header('vary', have.join(', '));
 }
 
@@ -124,7 +138,7 @@ function route<O extends Operation, P = Params>(
       (result) => otherFormat?.(req, result) ?? bodyOf(req, shape(result), memo?.(result), variant?.(result)),
     );
     markAudited(req);
-    addVary(reply, otherFormat ? [...CREDENTIAL_HEADERS, 'Accept'] : CREDENTIAL_HEADERS);
+    addVary(reply, otherFormat ? FORMAT_VARY : CREDENTIAL_VARY);
     const { deprecation } = outcome.trace;
     if (deprecation) reply.headers(deprecationHeaders(deprecation, gateway.config.server.publicUrl ?? `${req.protocol}://${req.host}`));
     if (!outcome.ok) {
