@@ -138,6 +138,19 @@ function pgAggregate(): AggregateDialect {
   };
 }
 
+/** A timestamptz as PostgreSQL prints it in the sessions opened here (TimeZone=UTC, DateStyle=ISO), years 1 to 9999. */
+const PG_UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+
+/**
+ * The canonical form of a timestamptz PostgreSQL printed: its usual shape is valid already, so it
+ * is only rearranged; any other ('infinity', BC, another session time zone) is parsed.
+ */
+function pgTimestamp(s: string): string {
+  const m = PG_UTC_TIMESTAMP.exec(s);
+  if (m) return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(6, '0')}Z`;
+  return canonicalTimestamp(s) ?? s; // 'infinity' stays as PostgreSQL prints it
+}
+
 export function decode(col: SqlColumn, raw: unknown): Value {
   if (raw === null || raw === undefined) return null;
   const s = raw as string;
@@ -149,7 +162,7 @@ export function decode(col: SqlColumn, raw: unknown): Value {
     case 'float':
       return Number(s);
     case 'timestamptz':
-      return canonicalTimestamp(s) ?? s; // 'infinity' stays as PostgreSQL prints it
+      return pgTimestamp(s);
     case 'jsonb':
       return JSON.parse(s) as Value;
     case 'bytea':
