@@ -5,7 +5,9 @@
 // succeeds. A line that is written is the child's own, so it reads as before.
 import type { FastifyBaseLogger } from 'fastify';
 
-type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+type Level = (typeof LEVELS)[number];
+type LogMethod = (...args: unknown[]) => void;
 type Bindings = Record<string, unknown>;
 type ChildOptions = Parameters<FastifyBaseLogger['child']>[1];
 
@@ -14,6 +16,25 @@ type LevelAware = FastifyBaseLogger & { isLevelEnabled?(level: string): boolean 
 
 class RequestLogger implements FastifyBaseLogger {
   private made?: FastifyBaseLogger;
+  declare fatal: LogMethod;
+  declare error: LogMethod;
+  declare warn: LogMethod;
+  declare info: LogMethod;
+  declare debug: LogMethod;
+  declare trace: LogMethod;
+
+  static {
+    // One method per level, on the prototype: `info(...)` is write('info', ...).
+    for (const level of LEVELS) {
+      Object.defineProperty(RequestLogger.prototype, level, {
+        value: function (this: RequestLogger, ...args: unknown[]) {
+          this.write(level, args);
+        },
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
 
   constructor(
     private readonly parent: LevelAware,
@@ -32,30 +53,6 @@ class RequestLogger implements FastifyBaseLogger {
     this.real.level = level;
   }
 
-  fatal(...args: unknown[]): void {
-    this.write('fatal', args);
-  }
-
-  error(...args: unknown[]): void {
-    this.write('error', args);
-  }
-
-  warn(...args: unknown[]): void {
-    this.write('warn', args);
-  }
-
-  info(...args: unknown[]): void {
-    this.write('info', args);
-  }
-
-  debug(...args: unknown[]): void {
-    this.write('debug', args);
-  }
-
-  trace(...args: unknown[]): void {
-    this.write('trace', args);
-  }
-
   silent(): void {}
 
   child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
@@ -65,7 +62,7 @@ class RequestLogger implements FastifyBaseLogger {
   private write(level: Level, args: unknown[]): void {
     // A level that is off writes nothing: the child is not needed to say so.
     if (this.made === undefined && this.parent.isLevelEnabled?.(level) === false) return;
-    (this.real[level] as (...a: unknown[]) => void)(...args);
+    (this.real[level] as LogMethod)(...args);
   }
 }
 

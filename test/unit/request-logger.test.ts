@@ -1,6 +1,6 @@
 // A request's logger (src/http/request-logger.ts) writes what pino's child with the request id
 // wrote, and makes that child only when a line is written at a level that is on.
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/ops/logger.js';
@@ -8,12 +8,7 @@ import { requestLogger } from '../../src/http/request-logger.js';
 
 async function serve(level: string) {
   let out = '';
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      out += String(chunk);
-      cb();
-    },
-  });
+  const stream = new PassThrough().on('data', (chunk) => (out += String(chunk)));
   const log = createLogger(level, stream);
   let children = 0;
   const app = Fastify({
