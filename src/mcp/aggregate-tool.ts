@@ -1,12 +1,11 @@
 // The aggregate_view tool (docs/mcp.md): groups and aggregates of one view, through the same
 // gateway request as REST's fields/group/having (the policy decides there, not here).
-import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Gateway, Presented, QueryResult } from '../gateway/index.js';
 import { METRIC_FNS } from '../query/aggregate-query.js';
 import { parseToolAggregate } from '../query/client-query.js';
 import type { McpCaller } from './caller.js';
-import { plainRow, registerGatewayTool, textAnswer, type ToolAnswer } from './gateway-tool.js';
+import { plainRow, registerGatewayTool, textAnswer, type ToolAnswer, type ToolRegistrar } from './gateway-tool.js';
 import { renderRows } from './render.js';
 import { withCachedJsonSchema } from './schema.js';
 
@@ -80,9 +79,9 @@ const aggregateViewOutput = z.object({
 const AGGREGATE_VIEW_INPUT = withCachedJsonSchema(aggregateViewInput);
 export const AGGREGATE_VIEW_OUTPUT = withCachedJsonSchema(aggregateViewOutput);
 
-export function registerAggregateTool(server: McpServer, gw: Gateway, caller: McpCaller): void {
+export function registerAggregateTool(tools: ToolRegistrar, gw: Gateway, caller: McpCaller): void {
   registerGatewayTool(
-    server,
+    tools,
     gw,
     caller,
     'aggregate_view',

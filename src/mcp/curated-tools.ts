@@ -2,13 +2,13 @@
 // with an input schema built from its parameters and an output schema, read-only. A tool the caller
 // may not use is not registered for it, so calling it is the SDK's unknown tool. A call is one
 // gateway request (operation `tool`), answered like query_view (rows) or aggregate_view (groups).
-import type { McpServer, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
+import type { StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { CuratedTool, Gateway, QueryResult } from '../gateway/index.js';
 import { paramSchema } from '../query/tool-schema.js';
 import { AGGREGATE_VIEW_OUTPUT, presentGroups } from './aggregate-tool.js';
 import type { McpCaller } from './caller.js';
-import { registerGatewayTool, textAnswer, type ToolWanted } from './gateway-tool.js';
+import { registerGatewayTool, textAnswer, type ToolRegistrar, type ToolWanted } from './gateway-tool.js';
 import { withCachedJsonSchema } from './schema.js';
 import { presentRows } from './tools.js';
 
@@ -58,11 +58,11 @@ function title(tool: CuratedTool): string {
 }
 
 /** Registers the curated tools this caller may use, in config order. */
-export function registerCuratedTools(server: McpServer, gw: Gateway, caller: McpCaller, wanted: ToolWanted): void {
+export function registerCuratedTools(tools: ToolRegistrar, gw: Gateway, caller: McpCaller, wanted: ToolWanted): void {
   for (const tool of gw.curatedTools(caller.identity)) {
     if (!wanted(tool.name)) continue;
     registerGatewayTool(
-      server,
+      tools,
       gw,
       caller,
       tool.name,

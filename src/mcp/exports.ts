@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Gateway } from '../gateway/index.js';
 import { parseToolQuery } from '../query/client-query.js';
 import { handleCall, type McpCaller } from './caller.js';
-import { READ_ONLY, registerGatewayTool, type ToolWanted } from './gateway-tool.js';
+import { READ_ONLY, registerGatewayTool, type ToolRegistrar, type ToolWanted } from './gateway-tool.js';
 import { withCachedJsonSchema } from './schema.js';
 
 const EXPORT_URI_PREFIX = 'viewgate://exports/';
@@ -49,11 +49,11 @@ function exportUri(id: string): string {
 }
 
 /** export_view, for a caller with at least one grant that has `export: true`. */
-export function registerExportTool(server: McpServer, gw: Gateway, caller: McpCaller, wanted: ToolWanted): void {
+export function registerExportTool(tools: ToolRegistrar, gw: Gateway, caller: McpCaller, wanted: ToolWanted): void {
   if (!wanted('export_view') || gw.exportableViews(caller.identity).length === 0) return;
   const minutes = gw.exports.ttlMs / 60_000;
   registerGatewayTool(
-    server,
+    tools,
     gw,
     caller,
     'export_view',

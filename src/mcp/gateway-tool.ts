@@ -21,6 +21,39 @@ export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint:
 /** Which tool names a server registers: every one, or the one its tools/call names (src/mcp/server.ts). */
 export type ToolWanted = (name: string) => boolean;
 
+/** What a tool's handler reads of the SDK's call context: the call's JSON-RPC id and its abort signal. */
+interface ToolContext {
+  mcpReq: Pick<ServerContext['mcpReq'], 'id' | 'signal'>;
+}
+
+/** A registered tool as its registration gives it: schemas, annotations and the handler. */
+export interface ToolDefinition {
+  title: string;
+  description: string;
+  inputSchema: StandardSchemaWithJSON;
+  outputSchema: StandardSchemaWithJSON;
+  annotations: ToolAnnotations;
+  handler: (args: unknown, ctx: ToolContext) => Promise<CallToolResult>;
+}
+
+/**
+ * Where tools are registered: an McpServer (toolsOf), or a lookup of one tool that answers a
+ * tools/call without one (src/mcp/direct-call.ts).
+ */
+export interface ToolRegistrar {
+  register(name: string, tool: ToolDefinition): void;
+}
+
+/** Registers tools on an SDK server. */
+export function toolsOf(server: McpServer): ToolRegistrar {
+  return {
+    register(name, { handler, ...config }) {
+      // The SDK types the callback by the schema; for a generic schema that type stays unresolved.
+      server.registerTool(name, config, handler as unknown as ToolCallback<StandardSchemaWithJSON>);
+    },
+  };
+}
+
 /** What most tools answer: a text rendering and the structured result. */
 export interface ToolAnswer {
   text: string;
@@ -55,7 +88,7 @@ export function textAnswer(value: ToolAnswer): CallToolResult {
  * (with the arguments) into the tool result (textAnswer for a ToolAnswer).
  */
 export function registerGatewayTool<S extends StandardSchemaWithJSON, O extends Operation, V = ResultOf<O>>(
-  server: McpServer,
+  tools: ToolRegistrar,
   gw: Gateway,
   caller: McpCaller,
   name: string,
@@ -63,14 +96,9 @@ export function registerGatewayTool<S extends StandardSchemaWithJSON, O extends 
   request: (args: StandardSchemaWithJSON.InferOutput<S>) => ToolRequest<O, V>,
   answer: (value: V, args: StandardSchemaWithJSON.InferOutput<S>) => CallToolResult | Promise<CallToolResult>,
 ): void {
-  const config = {
-    title: spec.title,
-    description: spec.description,
-    inputSchema: spec.inputSchema,
-    outputSchema: spec.outputSchema,
-    annotations: spec.annotations ?? READ_ONLY,
-  };
-  const handler = async (args: StandardSchemaWithJSON.InferOutput<S>, extra: ServerContext): Promise<CallToolResult> => {
+  const handler = async (input: unknown, extra: ToolContext): Promise<CallToolResult> => {
+    // The arguments were validated against spec.inputSchema before the handler runs.
+    const args = input as StandardSchemaWithJSON.InferOutput<S>;
     const { operation, view, present } = request(args);
     const call = {
       action: name,
@@ -84,8 +112,14 @@ export function registerGatewayTool<S extends StandardSchemaWithJSON, O extends 
     if (!r.ok) return toolError(gw, caller.identity, r.error, view);
     return answer(r.value, args);
   };
-  // The SDK types the callback by the schema; for a generic schema that type stays unresolved.
-  server.registerTool(name, config, handler as unknown as ToolCallback<S>);
+  tools.register(name, {
+    title: spec.title,
+    description: spec.description,
+    inputSchema: spec.inputSchema,
+    outputSchema: spec.outputSchema,
+    annotations: spec.annotations ?? READ_ONLY,
+    handler,
+  });
 }
 
 /** JSON-safe values for structuredContent: integers beyond 2^53 become strings of digits. */

@@ -6,7 +6,9 @@
 //   body: refused with 400 when it nests too deeply (src/server.ts), before it is parsed;
 //   audit: the gateway writes each tool call's record; a request with none (refused, not a tool
 //     call, failed) gets one through src/http/request-audit.ts, which this plugin tells what it was;
-//   handler: the SDK's createMcpHandler (2026-07-28 per-request serving, plus the stateless fallback
+//   handler: a plain tools/call (one well-formed request for a tool the caller has, with valid
+//     arguments) is answered by src/mcp/direct-call.ts, without a per-request McpServer; every
+//     other message goes to the SDK's createMcpHandler (2026-07-28 per-request serving, plus the stateless fallback
 //     for 2025-era clients) gets a web Request built from Fastify's request (method, URL, headers)
 //     together with the parsed body, and builds a fresh McpServer for the caller's identity; its web
 //     Response goes back through reply.send, so Fastify's hooks (request id, logging) still apply.
@@ -14,7 +16,7 @@
 // The credential itself is never handed to the SDK or anything else: the server factory receives
 // only the verified identity (AuthInfo.token is left empty).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
+import { createMcpHandler, type AuthInfo, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Config } from '../config/schema.js';
 import { ApiError } from '../errors.js';
 import type { Gateway } from '../gateway/index.js';
@@ -24,7 +26,8 @@ import { sendError, sendJson } from '../http/envelope.js';
 import { describeForAudit, markAudited } from '../http/request-audit.js';
 import type { McpCaller } from './caller.js';
 import { traceparentOf } from '../http/trace-context.js';
-import { loadPrompts } from './prompts.js';
+import { loadPrompts, type PromptTemplate } from './prompts.js';
+import { answerToolCall, plainToolCall } from './direct-call.js';
 import { createMcpServer, offerFor } from './server.js';
 import { wholeBody } from './whole-body.js';
 
@@ -39,15 +42,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
   const config = gateway.config;
   const prompts = loadPrompts();
   const callers = new WeakMap<FastifyRequest, McpCaller>();
-  const handler = createMcpHandler(
-    (ctx) => {
-      const caller = ctx.authInfo?.extra?.caller as McpCaller | undefined;
-      if (!caller) throw new Error('an MCP request reached the server factory without an identity');
-      const extra = ctx.authInfo?.extra;
-      return createMcpServer(gateway, caller, prompts, offerFor(extra?.method as string | undefined, extra?.tool as string | undefined));
-    },
-    { onerror: (err) => app.log.debug({ err }, 'mcp request rejected by the protocol layer') },
-  );
+  const handler = sdkMcpHandler(gateway, prompts, (err) => app.log.debug({ err }, 'mcp request rejected by the protocol layer'));
   app.addHook('onClose', async () => handler.close());
 
   const guard = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -93,11 +88,18 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       // refuses before any tool runs) is audited under its JSON-RPC method.
       const method = rpcMethod(req.body);
       describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity });
+      // A client that disconnects aborts the exchange, and with it the tool call's signal (its store queries stop).
+      const signal = clientGone(reply);
+      const plain = method === 'tools/call' ? plainToolCall(req.headers, req.body) : undefined;
+      const direct = plain && (await answerToolCall(gateway, caller, plain, signal));
+      if (direct) {
+        describeForAudit(req, { surface: 'mcp', action: 'tools/call', identity: caller.identity, streams: false });
+        return reply.code(200).headers(direct.headers).send(direct.body);
+      }
       // The server is built for this one message: its method says which tools, resources or prompts it needs.
       const tool = method === 'tools/call' ? rpcToolName(req.body) : undefined;
       const authInfo: AuthInfo = { token: '', clientId: caller.identity.subject, scopes: [], extra: { caller, method, tool } };
-      // A client that disconnects aborts the exchange, and with it the tool call's signal (its store queries stop).
-      const request = webRequest(req, clientGone(reply));
+      const request = webRequest(req, signal);
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
       const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
       // An answer that is complete once it is here (JSON, or an event stream that ended with its
@@ -151,6 +153,22 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
   // surface has (server.cors).
   app.options(`${RESOURCE_METADATA_PATH}*`, (_req, reply) => reply.callNotFound());
 };
+
+/**
+ * The SDK's handler: per request, a server for the caller that `authInfo.extra` carries (with the
+ * message's method and tool, which say what the server registers).
+ */
+export function sdkMcpHandler(gateway: Gateway, prompts: PromptTemplate[], onerror: (err: Error) => void): McpHttpHandler {
+  return createMcpHandler(
+    (ctx) => {
+      const caller = ctx.authInfo?.extra?.caller as McpCaller | undefined;
+      if (!caller) throw new Error('an MCP request reached the server factory without an identity');
+      const extra = ctx.authInfo?.extra;
+      return createMcpServer(gateway, caller, prompts, offerFor(extra?.method as string | undefined, extra?.tool as string | undefined));
+    },
+    { onerror },
+  );
+}
 
 /**
  * The protected resource is the whole server (`server.publicUrl`): one audience (`auth.jwt.audience`)

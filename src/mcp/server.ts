@@ -6,12 +6,13 @@ import type { Gateway } from '../gateway/index.js';
 import type { McpCaller } from './caller.js';
 import { registerPrompts, type PromptTemplate } from './prompts.js';
 import { registerViewResources } from './resources.js';
-import type { ToolWanted } from './gateway-tool.js';
+import { toolsOf, type ToolRegistrar, type ToolWanted } from './gateway-tool.js';
 import { registerTools } from './tools.js';
 import { registerCuratedTools } from './curated-tools.js';
 import { registerExportResources, registerExportTool } from './exports.js';
 
-const VERSION = String(createRequire(import.meta.url)('../../package.json').version);
+/** Who answers: the server's name and viewgate's version. */
+export const SERVER_INFO = { name: 'viewgate', version: String(createRequire(import.meta.url)('../../package.json').version) };
 
 const INSTRUCTIONS = `viewgate gives read-only access to governed views over the organisation's databases.
 Call list_views to see the views you may read (named service.view), describe_view for a view's columns,
@@ -47,7 +48,7 @@ export function offerFor(method: string | undefined, tool?: string): McpOffer {
 
 export function createMcpServer(gateway: Gateway, caller: McpCaller, prompts: PromptTemplate[], offer = EVERYTHING): McpServer {
   const server = new McpServer(
-    { name: 'viewgate', version: VERSION },
+    SERVER_INFO,
     // The lists are fixed for an identity's connection, so no list_changed notifications.
     {
       capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false } },
@@ -56,13 +57,17 @@ export function createMcpServer(gateway: Gateway, caller: McpCaller, prompts: Pr
   );
   if (offer.tools) {
     const only = offer.tool;
-    const wanted: ToolWanted = only === undefined ? () => true : (name) => name === only;
-    registerTools(server, gateway, caller, wanted);
-    registerExportTool(server, gateway, caller, wanted);
-    registerCuratedTools(server, gateway, caller, wanted);
+    registerCallerTools(toolsOf(server), gateway, caller, only === undefined ? () => true : (name) => name === only);
   }
   if (offer.resources) registerViewResources(server, gateway, caller);
   if (offer.resources) registerExportResources(server, gateway, caller);
   if (offer.prompts) registerPrompts(server, prompts, gateway, caller.identity);
   return server;
+}
+
+/** Every tool the caller may use that `wanted` names: the built-in tools, export_view, the curated tools. */
+export function registerCallerTools(tools: ToolRegistrar, gateway: Gateway, caller: McpCaller, wanted: ToolWanted): void {
+  registerTools(tools, gateway, caller, wanted);
+  registerExportTool(tools, gateway, caller, wanted);
+  registerCuratedTools(tools, gateway, caller, wanted);
 }

@@ -1,13 +1,12 @@
 // The query_sql tool (docs/sql.md): one governed SELECT over the caller's views, through the same
 // gateway request as REST's POST /_sql. Its description carries the caller's own schema (views,
 // columns, types) within a small budget, so a model can write the statement without a round trip.
-import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Gateway, Identity, Operation, ResultOf } from '../gateway/index.js';
 import { SCALAR_FUNCTIONS, SQL_FUNCTIONS } from '../gateway/sql/allow.js';
 import { parseSqlRequest } from '../gateway/sql/request.js';
 import type { McpCaller } from './caller.js';
-import { plainRow, registerGatewayTool, textAnswer } from './gateway-tool.js';
+import { plainRow, registerGatewayTool, textAnswer, type ToolRegistrar } from './gateway-tool.js';
 import { renderRows } from './render.js';
 import { withCachedJsonSchema } from './schema.js';
 
@@ -68,10 +67,10 @@ function sqlSchemaSummary(gw: Gateway, identity: Identity, budget = SCHEMA_BUDGE
   return `Your views: ${parts.join('; ')}.`;
 }
 
-export function registerSqlTool(server: McpServer, gw: Gateway, caller: McpCaller): void {
+export function registerSqlTool(tools: ToolRegistrar, gw: Gateway, caller: McpCaller): void {
   const { identity } = caller;
   registerGatewayTool(
-    server,
+    tools,
     gw,
     caller,
     'query_sql',

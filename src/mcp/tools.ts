@@ -1,7 +1,6 @@
 // The three MCP tools (docs/mcp.md): list_views, describe_view, query_view. Each translates its
 // arguments to one gateway request (the same pipeline as REST, which audits it), and answers with
 // structuredContent plus a text rendering; failures are isError results saying what to do instead.
-import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Gateway, Presented, QueryResult, ViewDescription, ViewSummary } from '../gateway/index.js';
 import { ApiError } from '../errors.js';
@@ -9,7 +8,7 @@ import { parseToolQuery } from '../query/client-query.js';
 import { registerAggregateTool } from './aggregate-tool.js';
 import type { McpCaller } from './caller.js';
 import { exampleArguments } from './example.js';
-import { plainRow, registerGatewayTool, textAnswer, type ToolAnswer, type ToolWanted } from './gateway-tool.js';
+import { plainRow, registerGatewayTool, textAnswer, type ToolAnswer, type ToolRegistrar, type ToolWanted } from './gateway-tool.js';
 import { renderRows, renderSummary } from './render.js';
 import { withCachedJsonSchema } from './schema.js';
 import { registerSqlTool } from './sql-tool.js';
@@ -150,12 +149,12 @@ const DESCRIBE_VIEW_OUTPUT = withCachedJsonSchema(describeViewOutput);
 const QUERY_VIEW_INPUT = withCachedJsonSchema(queryViewInput);
 const QUERY_VIEW_OUTPUT = withCachedJsonSchema(queryViewOutput);
 
-export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller, wanted: ToolWanted): void {
+export function registerTools(tools: ToolRegistrar, gw: Gateway, caller: McpCaller, wanted: ToolWanted): void {
   const { identity } = caller;
 
   if (wanted('list_views'))
     registerGatewayTool(
-      server,
+      tools,
       gw,
       caller,
       'list_views',
@@ -180,7 +179,7 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller,
 
   if (wanted('describe_view'))
     registerGatewayTool(
-      server,
+      tools,
       gw,
       caller,
       'describe_view',
@@ -200,7 +199,7 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller,
 
   if (wanted('query_view'))
     registerGatewayTool(
-      server,
+      tools,
       gw,
       caller,
       'query_view',
@@ -225,8 +224,8 @@ export function registerTools(server: McpServer, gw: Gateway, caller: McpCaller,
       textAnswer,
     );
 
-  if (wanted('aggregate_view') && gw.mayAggregate(identity)) registerAggregateTool(server, gw, caller);
-  if (wanted('query_sql') && gw.sqlViews(identity).length > 0) registerSqlTool(server, gw, caller);
+  if (wanted('aggregate_view') && gw.mayAggregate(identity)) registerAggregateTool(tools, gw, caller);
+  if (wanted('query_sql') && gw.sqlViews(identity).length > 0) registerSqlTool(tools, gw, caller);
 }
 
 /** How a page of rows is presented: by query_view, or by a curated tool (cursors only). */

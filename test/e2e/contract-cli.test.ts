@@ -87,6 +87,26 @@ describe('viewgate contract', () => {
     expect(r.code).toBe(0);
   });
 
+  it('check: a MariaDB type change out of the value model alone is BREAKING (exit 1), a widen beside it compatible; reverted, nothing is left', async () => {
+    await mysqlExec(s.mysqlUrl, 'ALTER TABLE things MODIFY amount double, MODIFY flag int, MODIFY label varchar(200)');
+    const r = await viewgate(['contract', 'check', '--config', config, '--contract', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')).toEqual([
+      // The federated view reads label too, unchanged from the store.
+      'compatible  view fed.joined: column "label" store type varchar(50) -> varchar(200) (same value-model type text)',
+      'compatible  view mys.things: column "label" store type varchar(50) -> varchar(200) (same value-model type text)',
+      'BREAKING    view mys.things: column "amount" changed type from numeric to float',
+      'BREAKING    view mys.things: column "flag" changed type from bool to int',
+      `2 breaking, 2 compatible changes against ${file}`,
+      '',
+    ]);
+    await mysqlExec(s.mysqlUrl, 'ALTER TABLE things MODIFY amount decimal(10,2), MODIFY flag tinyint(1), MODIFY label varchar(50)');
+    const back = await viewgate(['contract', 'check', '--config', config, '--contract', file]);
+    expect(back.stdout).toBe(`no changes: the live contract matches ${file}\n`);
+    expect(back.code).toBe(0);
+  });
+
   it('check classifies ALTER TABLE in PostgreSQL and MariaDB, config changes and MongoDB declarations', async () => {
     await pgExec(
       s.pgUrl,

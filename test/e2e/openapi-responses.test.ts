@@ -2,6 +2,9 @@
 // served: a corpus of real responses (lists, rows, rows by id, schemas, explain=true, 400, 401, 403,
 // 404, 405, 429) is validated with a JSON Schema 2020-12 validator against the response schema of
 // its path, method and status. A status the document does not list for that operation fails.
+// Aggregates too: groups, count_only and their refusals, for a grant with aggregate: true and
+// for an aggregate-only one.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import {
@@ -18,6 +21,20 @@ type Json = Record<string, any>;
 let stores: ReferenceStores;
 let srv: RunningServer;
 
+/** An aggregate-only caller besides the reference roles. */
+const stats = { 'X-API-Key': 'key-oasresp-stats' };
+const STATS_ROLE = `
+  stats:
+    grants:
+      app.orders:
+        read: false
+        aggregate: true
+        fields: [order_id, status, total_amount, created_at]
+        masks: { created_at: redact }
+        minGroupSize: { k: 3, distinctOn: customer_id }
+        maxLimit: 2
+`;
+
 beforeAll(async () => {
   stores = await createReferenceStores('oasresp');
   // A small rate limit for the partner, so a 429 is part of the corpus, and a masked timestamp
@@ -31,7 +48,10 @@ beforeAll(async () => {
           'full_name, created_at]\n        masks: { email: email, created_at: redact }',
         );
       expect(out).toContain('created_at: redact');
-      return out;
+      const statsKey = createHash('sha256').update(stats['X-API-Key']).digest('hex');
+      return out
+        .replace('\n  jwt:', `\n    - { name: stats, sha256: ${statsKey}, role: stats }\n  jwt:`)
+        .replace(/\nroles:\n/, `\nroles:${STATS_ROLE}`);
     }),
   );
 });
@@ -211,6 +231,55 @@ describe('every served response validates against the served OpenAPI document', 
     expect(corpus.flatMap((r) => problems(doc, r))).toEqual([]);
   });
 
+  it('aggregates: groups, count_only and their refusals, with aggregate rights and aggregate-only', async () => {
+    const orders = '/api/v2/app/_table/orders';
+    const activity = '/api/v2/federation/_table/unified_customer_activity';
+    const q = (params: Record<string, string>) => `?${new URLSearchParams(params).toString()}`;
+    const cases: [Record<string, string>, string, Record<string, string>, number][] = [
+      [
+        internal,
+        orders,
+        { fields: 'status,count(*),sum(total_amount),avg(total_amount),min(created_at),max(order_id)', group: 'status' },
+        200,
+      ],
+      [internal, orders, { group: 'status,customer_id', limit: '2' }, 200],
+      [internal, orders, { fields: 'count(*) as n,count(distinct status)', filter: 'order_id < 0' }, 200],
+      [internal, orders, { count_only: 'true' }, 200],
+      [
+        internal,
+        activity,
+        { fields: 'event_type,count(distinct customer_id) as customers', group: 'event_type', having: 'customers > 1' },
+        200,
+      ],
+      [internal, orders, { fields: 'status,count(*)' }, 400],
+      [partner, '/api/v2/crm/_table/customers', { group: 'tenant_id' }, 403],
+      [stats, orders, { fields: 'status,count(*),sum(total_amount),count(created_at)', group: 'status', limit: '5' }, 200],
+      [stats, orders, { fields: 'sum(total_amount)', filter: 'order_id <= 1002' }, 200],
+      [stats, orders, { count_only: 'true' }, 200],
+      [stats, orders, { count_only: 'true', filter: 'order_id <= 1002' }, 403],
+      [stats, orders, { fields: 'max(total_amount)' }, 403],
+      [stats, orders, { group: 'created_at' }, 400],
+      [stats, orders, {}, 403],
+      [stats, `${orders}/1001`, {}, 403],
+    ];
+    const problemsOf: string[] = [];
+    const got: number[] = [];
+    for (const [who, path, params, status] of cases) {
+      const doc = await documentFor(who);
+      const r = await request('GET', `${path}${Object.keys(params).length ? q(params) : ''}`, who);
+      got.push(r.status);
+      problemsOf.push(...problems(doc, r));
+      if (r.status !== status) problemsOf.push(`${r.path}: ${r.status}, want ${status}: ${JSON.stringify(r.body)}`);
+    }
+    expect(problemsOf).toEqual([]);
+    // The bodies are what SPEC 12 says: groups capped at maxLimit, a withheld whole-result aggregate, a bare count.
+    const groups = await request('GET', `${orders}${q({ fields: 'status,count(*)', group: 'status', limit: '5' })}`, stats);
+    expect((groups.body as Json).resource).toHaveLength(2);
+    const withheld = await request('GET', `${orders}${q({ fields: 'sum(total_amount)', filter: 'order_id <= 1002' })}`, stats);
+    expect(withheld.body).toEqual({ resource: [], meta: { suppressed_groups: 1 } });
+    expect((await request('GET', `${orders}?count_only=true`, stats)).body).toBe(18);
+  });
+
   it('the check can fail: a row that does not fit its view schema is reported', async () => {
     const doc = await documentFor(internal);
     const fake: Served = {
@@ -223,5 +292,17 @@ describe('every served response validates against the served OpenAPI document', 
     expect(problems(doc, fake)).toHaveLength(1);
     const undocumented: Served = { method: 'GET', path: '/api/v2/crm/_table/customers/1', status: 418, body: {}, headers: new Headers() };
     expect(problems(doc, undocumented)[0]).toContain('status not documented');
+    // Groups where the caller may not aggregate: the document promises rows of the view.
+    const llmDoc = await documentFor(llm);
+    const groups: Served = {
+      method: 'GET',
+      path: '/api/v2/crm/_table/customers',
+      status: 200,
+      body: { resource: [{ is_active: true, count: 3 }], meta: {} },
+      headers: new Headers({ ETag: '"g"' }),
+    };
+    expect(problems(llmDoc, groups)).toHaveLength(1);
+    expect(problems(doc, { ...groups, body: 3 })).toEqual([]);
+    expect(problems(doc, { ...groups, body: -1 })).toHaveLength(1);
   });
 });

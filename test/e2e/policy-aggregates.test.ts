@@ -5,6 +5,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { describe, expect, it } from 'vitest';
 import { get } from '../support/reference.js';
 import { apiKeysYaml, referenceServer, type ApiKeys } from '../support/reference-server.js';
+import { pgExec } from '../support/stores.js';
 
 const KEYS: ApiKeys = {
   analyst: { role: 'analyst' },
@@ -233,6 +234,97 @@ describe('MCP aggregate_view', () => {
     const rows = await client.callTool({ name: 'query_view', arguments: { view: 'app.orders' } });
     expect(rows.isError).toBe(true);
     await client.close();
+  });
+
+  it('maxLimit caps the groups per call: a larger limit is clamped, and next_cursor leads to the rest', async () => {
+    const all = await orders({ group: 'status', limit: '100' }, 'analyst');
+    expect(all.body.resource).toHaveLength(3);
+    const client = await connect('kanon');
+    try {
+      const args = { view: 'app.orders', group_by: ['status'], metrics: [{ fn: 'count' }] };
+      const groups: unknown[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 5; page++) {
+        const r = (await client.callTool({
+          name: 'aggregate_view',
+          arguments: { ...args, limit: 100, ...(cursor ? { cursor } : {}) },
+        })) as any;
+        expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+        expect(r.structuredContent.rows.length).toBeLessThanOrEqual(2);
+        expect(r.structuredContent.returned).toBe(r.structuredContent.rows.length);
+        groups.push(...r.structuredContent.rows);
+        cursor = r.structuredContent.next_cursor;
+        expect(r.structuredContent.truncated).toBe(cursor !== undefined);
+        if (!cursor) break;
+      }
+      // paid, refunded, shipped: each from at least 3 customers, so none is suppressed; two per call.
+      expect(groups).toEqual([
+        { status: 'paid', count: 5 },
+        { status: 'refunded', count: 7 },
+        { status: 'shipped', count: 6 },
+      ]);
+      const first = (await client.callTool({ name: 'aggregate_view', arguments: args })) as any;
+      expect(first.structuredContent).toMatchObject({ returned: 2, truncated: true, suppressed_groups: 0 });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a whole-result aggregate from fewer than k distinct customers is withheld, one from k or more answered, as over REST', async () => {
+    // [filter, distinct customers]: rows are not entities (1013-1018 are six orders of two customers).
+    const cases: [string, number][] = [
+      ['order_id <= 1002', 1],
+      ['order_id <= 1003', 2],
+      ['order_id >= 1013', 2],
+      ['order_id <= 1004', 3],
+      ['order_id >= 1012', 3],
+      ['order_id > 0', 10],
+    ];
+    const client = await connect('kanon');
+    try {
+      for (const [filter, customers] of cases) {
+        const oracle = await pgExec(
+          ref.stores.env.APP_PG_URL!,
+          `SELECT count(DISTINCT customer_id)::text AS k, count(*)::text AS count, sum(total_amount)::text AS revenue,
+             avg(total_amount)::text AS avg_total_amount, count(DISTINCT status)::text AS count_distinct_status
+           FROM orders WHERE ${filter}`,
+        );
+        const { k, ...want } = oracle.rows[0] as Record<string, string>;
+        expect(Number(k), filter).toBe(customers);
+        const r = (await client.callTool({
+          name: 'aggregate_view',
+          arguments: {
+            view: 'app.orders',
+            metrics: [
+              { fn: 'count' },
+              { fn: 'sum', field: 'total_amount', as: 'revenue' },
+              { fn: 'avg', field: 'total_amount' },
+              { fn: 'count_distinct', field: 'status' },
+            ],
+            filter,
+          },
+        })) as any;
+        expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+        const rest = await orders(
+          { fields: 'count(*),sum(total_amount) as revenue,avg(total_amount),count(distinct status)', filter },
+          'kanon',
+        );
+        expect(rest.status, rest.text).toBe(200);
+        if (customers < 3) {
+          expect(r.structuredContent, filter).toEqual({ rows: [], returned: 0, truncated: false, suppressed_groups: 1 });
+          expect(rest.body, filter).toEqual({ resource: [], meta: { suppressed_groups: 1 } });
+        } else {
+          const got = r.structuredContent.rows.map((row: Record<string, unknown>) =>
+            Object.fromEntries(Object.entries(row).map(([n, v]) => [n, String(v)])),
+          );
+          expect(got, filter).toEqual([want]);
+          expect(r.structuredContent).toMatchObject({ returned: 1, truncated: false, suppressed_groups: 0 });
+          expect(rest.body.resource, filter).toEqual(r.structuredContent.rows);
+        }
+      }
+    } finally {
+      await client.close();
+    }
   });
 
   it('applies the same rules as REST: masked only in count, hidden like unknown, row filter first, describe_view says the rights', async () => {

@@ -174,6 +174,25 @@ describe('PostgresSource', () => {
     await one.close();
   });
 
+  it('a read whose prepared statement went stale (a column widened since) runs once more unprepared, alone or in a read transaction', async () => {
+    await pgExec(db.url, 'CREATE TABLE widened (id int PRIMARY KEY, p numeric(6,2)); INSERT INTO widened VALUES (1, 1.50)');
+    let precision = 6;
+    // passthrough: every read runs in a READ ONLY transaction that sets the caller's identity first.
+    for (const passthrough of [false, true]) {
+      // One connection, so the read after the change runs on the session that prepared it before.
+      const one = track(new PostgresSource({ name: 'pgone', url: db.url, timeoutMs: 5000, pool: 1, passthrough }));
+      await one.connect();
+      const read = async () => (await one.scan('widened', { columns: ['id', 'p'] })).rows;
+      expect(await read()).toEqual([{ id: 1n, p: '1.50' }]);
+      precision += 2;
+      await pgExec(db.url, `ALTER TABLE widened ALTER COLUMN p TYPE numeric(${precision},2)`);
+      expect(await read()).toEqual([{ id: 1n, p: '1.50' }]);
+      // The connection that held the stale statement was replaced: prepared reads go on.
+      expect(await read()).toEqual([{ id: 1n, p: '1.50' }]);
+      await one.close();
+    }
+  });
+
   it('counts, and explains with placeholders and bound parameters only', async () => {
     const where: Predicate = { op: 'or', args: [cmp('t', '=', "x' OR '1'='1"), { op: 'like', column: 't', pattern: 'x%' }] };
     expect(await src.count('kinds', where)).toBe(1);

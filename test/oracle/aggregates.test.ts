@@ -98,6 +98,8 @@ interface Target {
   metrics: [string, string][];
   /** Filters beside FILTERS. */
   filters?: string[];
+  /** Columns masked for the caller: no filter, group or aggregate but count(col) names them. */
+  masked?: string[];
 }
 
 const TABLE_METRICS: [string, string][] = [
@@ -172,6 +174,32 @@ interface AggCase {
   suppressedSql?: string;
   names: string[];
   kanon: boolean;
+  who: Who;
+}
+
+/** The callers: every right; aggregate-only with a row filter and minGroupSize; masks (MASKS). */
+type Who = 'all' | 'kanon' | 'masked';
+
+/** The masks of role `masked` per target: each countable, except `null`, which hides even whether a value is NULL. */
+const MASKS: Record<string, Record<string, string>> = {
+  '/pgs/_table/agg_sales': { region: 'partial(1,0)', qty: 'redact', big: 'hash', price: 'null' },
+  '/mys/_table/agg_sales': { region: 'email', qty: 'hash', small: 'redact', amount: 'null' },
+  '/fed/_table/joined': { region: 'partial(1,0)', qty: 'redact', segment: 'email', amount: 'null' },
+  '/fp/_table/inner_oc': { region: 'partial(1,0)', qty: 'redact', segment: 'email', big: 'hash', price: 'null' },
+  '/fp/_table/left_oc': { status: 'hash', segment: 'partial(2,1)', amount: 'redact', small: 'null' },
+  '/fp/_table/cust_left': { segment: 'email', qty: 'redact', amount: 'null' },
+  '/fp/_table/contacts': { channel: 'partial(2,1)', qty: 'redact', amount: 'null' },
+};
+
+const mentions = (text: string, column: string) => new RegExp(`\\b${column}\\b`).test(text);
+
+/** `t` as role `masked` may aggregate it: no masked column in groups, filters or aggregates, and count(col) of each countable one. */
+function maskedTarget(t: Target): Target {
+  const masks = MASKS[t.path]!;
+  const masked = Object.keys(masks);
+  const free = (text: string) => !masked.some((c) => mentions(text, c));
+  const counts = masked.filter((c) => masks[c] !== 'null').map((c): [string, string] => [`count(${c})`, `count(${c})`]);
+  return { ...t, groupable: t.groupable.filter(free), metrics: [...t.metrics.filter(([m]) => free(m)), ...counts], masked };
 }
 
 const alias = (rest: string) =>
@@ -180,7 +208,8 @@ const alias = (rest: string) =>
     .replace(/\(distinct (\w+)\)/, '_distinct_$1')
     .replace(/\((\w+)\)/, '_$1');
 
-function genCase(r: () => number, target: Target, kanon: boolean): AggCase {
+function genCase(r: () => number, target: Target, who: Who): AggCase {
+  const kanon = who === 'kanon';
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
   const group = target.groupable.filter(() => r() < 0.45);
   const allowed = kanon ? target.metrics.filter(([m]) => !/^(min|max)/.test(m)) : target.metrics;
@@ -191,7 +220,7 @@ function genCase(r: () => number, target: Target, kanon: boolean): AggCase {
     ...chosen.filter(([m]) => !(withN && m === 'count(*)')),
   ];
   const names = [...group, ...metrics.map(([m]) => (m.includes(' as ') ? m.split(' as ')[1]! : alias(m)))];
-  const filter = pick([...FILTERS, ...(target.filters ?? [])]);
+  const filter = pick([...FILTERS, ...(target.filters ?? [])].filter((f) => !target.masked?.some((c) => mentions(f, c))));
   const having = withN && r() < 0.4 ? pick(['n > 3', 'n <= 6']) : '';
   const orderName = r() < 0.5 ? pick(names) : undefined;
   const desc = r() < 0.5;
@@ -221,7 +250,7 @@ function genCase(r: () => number, target: Target, kanon: boolean): AggCase {
   const suppressedSql = kanon
     ? `SELECT count(*) AS c FROM (SELECT 1 FROM ${target.from}${where ? ` WHERE ${where}` : ''}${groupBy} HAVING ${size} < ${K}) x`
     : undefined;
-  return { target, params, sql, names, kanon, ...(suppressedSql ? { suppressedSql } : {}) };
+  return { target, params, sql, names, kanon, who, ...(suppressedSql ? { suppressedSql } : {}) };
 }
 
 let oracleDb: Awaited<ReturnType<typeof createPgDatabase>>;
@@ -285,6 +314,7 @@ beforeAll(async () => {
   const config = {
     server: { host: '127.0.0.1', port: 0 },
     audit: { sink: 'off' },
+    masking: { hashSecret: 'aggregate-oracle-hash-secret' },
     logging: { level: 'silent' },
     sources: {
       pg: { kind: 'postgres', url: oracleDb.url },
@@ -323,6 +353,7 @@ beforeAll(async () => {
         { name: 'all', sha256: sha('key-all'), role: 'all' },
         { name: 'kanon', sha256: sha('key-kanon'), role: 'kanon' },
         { name: 'regions', sha256: sha('key-regions'), role: 'regions' },
+        { name: 'masked', sha256: sha('key-masked'), role: 'masked' },
       ],
     },
     roles: {
@@ -333,6 +364,11 @@ beforeAll(async () => {
           'fp.left_oc': { read: true, aggregate: true, explain: true, minGroupSize: { k: 2, distinctOn: 'region' } },
           'fp.inner_oc': { read: true, aggregate: true, explain: true, minGroupSize: { k: K, distinctOn: 'cust' } },
         },
+      },
+      masked: {
+        grants: Object.fromEntries(
+          Object.entries(MASKS).map(([path, masks]) => [path.replace(/^\/(\w+)\/_table\//, '$1.'), { read: true, aggregate: true, masks }]),
+        ),
       },
       kanon: {
         grants: {
@@ -372,7 +408,7 @@ const asText = (v: unknown): string | null =>
   v === null ? null : typeof v === 'object' && v !== null && 'num' in v ? (v as Num).num : String(v);
 
 async function check(c: AggCase): Promise<string | undefined> {
-  const who = c.kanon ? 'kanon' : 'all';
+  const who = c.who;
   const res = await fetch(`${srv.url}/api/v2${c.target.path}?${new URLSearchParams(c.params).toString()}`, {
     headers: { 'X-API-Key': `key-${who}` },
   });
@@ -404,7 +440,7 @@ describe('aggregates against PostgreSQL', () => {
     for (const target of TARGETS) {
       for (const kanon of [false, true]) {
         for (let i = 0; i < N; i++) {
-          const failure = await check(genCase(r, target, kanon));
+          const failure = await check(genCase(r, target, kanon ? 'kanon' : 'all'));
           if (failure) failures.push(failure);
         }
       }
@@ -433,11 +469,74 @@ describe('aggregates against PostgreSQL', () => {
   });
 });
 
+type Misuse = 'group' | 'aggregate' | 'having' | 'order';
+
+/** One use of a masked column that SPEC 12 refuses, added to an answered case of role `masked`: the parameter the 400 must name. */
+function misuse(r: () => number, c: AggCase): { kind: Misuse; params: Record<string, string>; field: string } {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const masks = MASKS[c.target.path]!;
+  const field = pick(Object.keys(masks));
+  const kind = pick<Misuse>(['group', 'aggregate', 'having', 'order']);
+  const p = { ...c.params };
+  if (kind === 'group') {
+    p.group = [field, ...(p.group ? [p.group] : [])].join(',');
+    p.fields = `${field},${p.fields}`;
+  } else if (kind === 'aggregate') {
+    // Under a null mask not even count(col) is allowed.
+    const fns = ['count(distinct #)', 'sum(#)', 'avg(#)', 'min(#)', 'max(#)', ...(masks[field] === 'null' ? ['count(#)'] : [])];
+    p.fields = `${p.fields},${pick(fns).replace('#', field)} as misused`;
+  } else if (kind === 'having') {
+    p.having = p.having ? `(${p.having}) and ${field} is not null` : `${field} is not null`;
+  } else {
+    p.order = [`${field} desc`, ...(p.order ? [p.order] : [])].join(',');
+  }
+  return { kind, params: p, field };
+}
+
+async function checkMisuse(c: AggCase, m: ReturnType<typeof misuse>): Promise<string | undefined> {
+  const query = new URLSearchParams(m.params).toString();
+  const res = await fetch(`${srv.url}/api/v2${c.target.path}?${query}`, { headers: { 'X-API-Key': 'key-masked' } });
+  const text = await res.text();
+  const param = m.kind === 'aggregate' ? 'fields' : m.kind;
+  const error =
+    res.status === 400 ? (JSON.parse(text) as { error: { message: string; context: Record<string, unknown> } }).error : undefined;
+  if (error?.context.param === param && error.context.field === m.field && error.message.includes(`"${m.field}" is masked`))
+    return undefined;
+  return `masked GET ${c.target.path}?${query}\n  want 400 naming "${m.field}" in ${param}; got ${res.status}: ${text}`;
+}
+
 async function getAll(path: string, params: Record<string, string>): Promise<{ status: number; body: any }> {
   const res = await fetch(`${srv.url}/api/v2${path}?${new URLSearchParams(params).toString()}`, { headers: { 'X-API-Key': 'key-all' } });
   const text = await res.text();
   return { status: res.status, body: parseLossless(text) };
 }
+
+describe('masked fields in aggregates', () => {
+  it(`count(masked) gives PostgreSQL's count; a masked field in group, having, order or another aggregate is a 400 naming it`, async () => {
+    const r = rng(SEED + 2);
+    const failures: string[] = [];
+    let counted = 0;
+    const misused: Record<Misuse, number> = { group: 0, aggregate: 0, having: 0, order: 0 };
+    for (const target of TARGETS) {
+      const masked = maskedTarget(target);
+      for (let i = 0; i < N; i++) {
+        const c = genCase(r, masked, 'masked');
+        if (masked.masked!.some((col) => c.params.fields!.includes(`count(${col})`))) counted++;
+        const answered = await check(c);
+        if (answered) failures.push(answered);
+        const m = misuse(r, c);
+        misused[m.kind]++;
+        const refused = await checkMisuse(c, m);
+        if (refused) failures.push(refused);
+      }
+    }
+    const total = TARGETS.length * N;
+    expect(failures.slice(0, 6).join('\n\n'), `${failures.length} of ${2 * total} wrong`).toBe('');
+    // The corpus must count masked columns often, and misuse them every way.
+    expect(counted, `${counted} of ${total} cases count a masked column`).toBeGreaterThan(total / 4);
+    for (const [kind, n] of Object.entries(misused)) expect(n, kind).toBeGreaterThan(total / 10);
+  }, 300_000);
+});
 
 describe('where aggregates run', () => {
   const FULL = 'region,count(*) as n,count(distinct status),sum(qty),sum(big),avg(amount),avg(qty),min(region),max(price)';

@@ -67,6 +67,10 @@ export interface ContractConfigOptions {
   pgUrl?: string;
   /** server.publicUrl. */
   publicUrl?: string;
+  /** Extra YAML under sources.mg.collections (more collections of the test's own). */
+  moreCollections?: string;
+  /** Extra YAML under services (more views of the test's own). */
+  moreServices?: string;
 }
 
 /** Writes a config file for these stores and returns its path. */
@@ -89,7 +93,7 @@ sources:
           _id: { type: text }
           kind: { type: text }
           ts: { type: ${o.tsType ?? 'timestamptz'} }
-services:
+${o.moreCollections ?? ''}services:
   pgs: { source: pg, tables: [items] }
   mys:
     source: my
@@ -103,7 +107,7 @@ ${o.thingsExtra ?? ''}      - name: old_things
       joined:
         key: [id]
         sql: SELECT i.id, i.price, t.label FROM pg.items i LEFT JOIN my.things t ON t.id = i.id
-auth:
+${o.moreServices ?? ''}auth:
   apiKeys:
     - { name: internal, sha256: "${sha(INTERNAL_KEY)}", role: internal }
     - { name: partner, sha256: "${sha(PARTNER_KEY)}", role: partner }

@@ -76,7 +76,10 @@ export function components(config: Config): Json {
       NotModified: { description: 'Unchanged since the ETag in If-None-Match.', headers: okHeaders() },
       BadRequest: errorResponse('The query is wrong; context names the parameter (and the position in a filter).'),
       Unauthorized: errorResponse('No credential, or an invalid one.', { 'WWW-Authenticate': { schema: { type: 'string' } } }),
-      Forbidden: errorResponse('The credential is valid but a claim the role needs is missing, or the role is unknown.'),
+      Forbidden: errorResponse(
+        'The credential is valid but a claim the role needs is missing, or the role is unknown; or the grant does not allow what was ' +
+          'asked (aggregates without `aggregate: true`; rows, min or max under an aggregate-only grant; a count from fewer entities than minGroupSize).',
+      ),
       NotFound: errorResponse('No such view for you, or no such row.'),
       ReadOnly: errorResponse('The view is read-only; `Allow` lists the methods it takes.', {
         Allow: { description: 'The methods the view takes, e.g. `GET, HEAD`.', schema: { type: 'string' } },

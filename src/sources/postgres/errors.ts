@@ -13,3 +13,11 @@ export function pgReason(e: DriverError): Reason {
 export function pgDenied(e: DriverError): boolean {
   return e.code === '42501';
 }
+
+/**
+ * SQLSTATE 0A000 "cached plan must not change result type": a prepared statement whose table's
+ * columns changed type since it was prepared. Running it again unprepared succeeds.
+ */
+export function stalePlan(e: DriverError): boolean {
+  return e.code === '0A000' && /cached plan must not change result type/.test(String(e.message));
+}

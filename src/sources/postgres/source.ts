@@ -12,8 +12,9 @@ import { fullScanOf, type TableFacts } from '../sql/full-scans.js';
 import { foreignScanNodes, pageReads, servedByIndex, wholeReads, type ForeignScanNode, type PgPlanNode } from './full-scans.js';
 import { cancelOnAbort } from './cancel.js';
 import { pgConnection } from './ssl.js';
-import { pgDenied, pgReason } from './errors.js';
+import { pgDenied, pgReason, stalePlan } from './errors.js';
 import type { Writer } from '../write.js';
+import type { DriverError } from '../store-errors.js';
 import { groupKeys } from '../sql/write.js';
 import { encodePg, pgConstraint, pgWriteConnection, PG_UNIQUE_KEYS } from './write.js';
 import { inTransaction, readPrelude } from './passthrough.js';
@@ -197,8 +198,25 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
-async function queryRows(client: pg.ClientBase, text: string, values: unknown[]): Promise<unknown[][]> {
-  return (await client.query({ name: statementName(text), text, values, rowMode: 'array' })).rows as unknown[][];
+async function queryRows(client: pg.ClientBase, text: string, values: unknown[], prepared = true): Promise<unknown[][]> {
+  const name = prepared ? statementName(text) : undefined;
+  return (await client.query({ name, text, values, rowMode: 'array' })).rows as unknown[][];
+}
+
+/**
+ * Runs a read with its prepared statement and, when PostgreSQL refuses that statement because a
+ * table's columns changed type since the connection prepared it (a compatible migration such as
+ * numeric(12,2) -> numeric(14,2)), once more unprepared: every pooled connection holds the stale
+ * statement, and callers must not see the migration fail. The failed attempt's connection is
+ * discarded (a failed read's always is), so the stale statement goes with it.
+ */
+async function withStalePlanRetry<T>(attempt: (prepared: boolean) => Promise<T>): Promise<T> {
+  try {
+    return await attempt(true);
+  } catch (err) {
+    if (!stalePlan(err as DriverError)) throw err;
+    return attempt(false);
+  }
 }
 
 export class PostgresSource extends SqlSource<pg.Pool> {
@@ -260,11 +278,22 @@ export class PostgresSource extends SqlSource<pg.Pool> {
     const prelude = readPrelude(this.passthrough, currentRead());
     if (!prelude) return this.run(text, values, signal);
     return this.run(text, values, signal, (pool) =>
-      inTransaction(pool, { begin: 'BEGIN READ ONLY', prelude, discardOnError: true }, (client) => queryRows(client, text, values), signal),
+      withStalePlanRetry((prepared) =>
+        inTransaction(
+          pool,
+          { begin: 'BEGIN READ ONLY', prelude, discardOnError: true },
+          (client) => queryRows(client, text, values, prepared),
+          signal,
+        ),
+      ),
     );
   }
 
-  protected async execute(pool: pg.Pool, text: string, values: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+  protected execute(pool: pg.Pool, text: string, values: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+    return withStalePlanRetry((prepared) => this.executeOnce(pool, text, values, prepared, signal));
+  }
+
+  private async executeOnce(pool: pg.Pool, text: string, values: unknown[], prepared: boolean, signal?: AbortSignal): Promise<unknown[][]> {
     const client = await pool.connect();
     // Waiting for a pool slot may have outlasted the reader.
     if (signal?.aborted) {
@@ -274,7 +303,7 @@ export class PostgresSource extends SqlSource<pg.Pool> {
     const guard = cancelOnAbort(client, signal);
     let failed = false;
     try {
-      return await queryRows(client, text, values);
+      return await queryRows(client, text, values, prepared);
     } catch (err) {
       failed = true;
       throw err;

@@ -1,0 +1,171 @@
+// A plain stateless tools/call answered without the SDK's per-request machinery (a new McpServer,
+// transport and web Request per POST, and the message validated several times over), which was
+// about a third of an MCP call's CPU (bench/RESULTS.md). The tool is the same one the SDK would
+// run: registered by the same code (src/mcp/server.ts registerCallerTools), its arguments
+// validated against the same schema, its result checked against its output schema, and the
+// answer shaped as the SDK shapes it for the request's protocol era.
+//
+// Only the plain, well-formed case is taken: one JSON-RPC request, a tool this caller has, valid
+// arguments, the headers a conforming client sends. Anything else (a batch, other `_meta`, a
+// header the SDK would refuse, an unknown tool, invalid arguments) returns undefined and the SDK
+// answers it, with its own errors, before any tool has run.
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  classifyInboundRequest,
+  isJsonContentType,
+  SERVER_INFO_META_KEY,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type CallToolResult,
+  type StandardSchemaWithJSON,
+} from '@modelcontextprotocol/server';
+import type { Gateway } from '../gateway/index.js';
+import type { McpCaller } from './caller.js';
+import type { ToolDefinition } from './gateway-tool.js';
+import { registerCallerTools, SERVER_INFO } from './server.js';
+
+/** The per-request (2026-07-28) revision; earlier revisions are the 2025 era's stateless POSTs. */
+const MODERN_REVISION = '2026-07-28';
+const ENVELOPE_KEYS = new Set([
+  'io.modelcontextprotocol/protocolVersion',
+  'io.modelcontextprotocol/clientInfo',
+  'io.modelcontextprotocol/clientCapabilities',
+]);
+
+/** The one tools/call a POST carries, when it is the plain case this module answers. */
+export interface PlainToolCall {
+  era: 'legacy' | 'modern';
+  id: string | number;
+  name: string;
+  args: Record<string, unknown> | undefined;
+}
+
+/** The answer as the SDK would give it: status 200, these headers, this body. */
+export interface DirectAnswer {
+  headers: Record<string, string>;
+  body: string;
+}
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** The tools/call a request carries, if it is one this module answers (see the top of the file). */
+export function plainToolCall(headers: IncomingHttpHeaders, body: unknown): PlainToolCall | undefined {
+  if (!isPlainObject(body) || !hasOnlyKeys(body, ['jsonrpc', 'id', 'method', 'params'])) return undefined;
+  if (body.jsonrpc !== '2.0' || body.method !== 'tools/call') return undefined;
+  const { id, params } = body;
+  if (typeof id !== 'string' && !(typeof id === 'number' && Number.isSafeInteger(id))) return undefined;
+  if (!isPlainObject(params) || !hasOnlyKeys(params, ['name', 'arguments', '_meta'])) return undefined;
+  const { name, arguments: args, _meta: meta } = params;
+  if (typeof name !== 'string' || (args !== undefined && !isPlainObject(args))) return undefined;
+  const accept = header(headers, 'accept') ?? '';
+  if (
+    !isJsonContentType(header(headers, 'content-type')) ||
+    !accept.includes('application/json') ||
+    !accept.includes('text/event-stream')
+  ) {
+    return undefined;
+  }
+  const version = header(headers, 'mcp-protocol-version');
+  const methodHeader = header(headers, 'mcp-method');
+  const nameHeader = header(headers, 'mcp-name');
+  let era: PlainToolCall['era'];
+  if (meta === undefined) {
+    if (methodHeader !== undefined || nameHeader !== undefined) return undefined;
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;
+    era = 'legacy';
+  } else {
+    if (!isPlainObject(meta) || !Object.keys(meta).every((k) => ENVELOPE_KEYS.has(k))) return undefined;
+    if (meta['io.modelcontextprotocol/protocolVersion'] !== MODERN_REVISION || version !== MODERN_REVISION) return undefined;
+    if (methodHeader !== 'tools/call' || nameHeader !== name) return undefined;
+    era = 'modern';
+  }
+  // The SDK's own routing decision must agree (it also checks the envelope's contents).
+  const routed = classifyInboundRequest({
+    httpMethod: 'POST',
+    body,
+    ...(version !== undefined ? { protocolVersionHeader: version } : {}),
+    ...(methodHeader !== undefined ? { mcpMethodHeader: methodHeader } : {}),
+    ...(nameHeader !== undefined ? { mcpNameHeader: nameHeader } : {}),
+  });
+  if (routed.kind !== era) return undefined;
+  return { era, id, name, args };
+}
+
+/**
+ * Runs the call as `caller` and returns the SDK's answer, or undefined (nothing run) when the
+ * caller has no such tool or the arguments do not fit its schema: the SDK answers those.
+ */
+export async function answerToolCall(
+  gateway: Gateway,
+  caller: McpCaller,
+  call: PlainToolCall,
+  signal: AbortSignal,
+): Promise<DirectAnswer | undefined> {
+  const tool = callerTool(gateway, caller, call.name);
+  if (tool === undefined) return undefined;
+  const input = await tool.inputSchema['~standard'].validate(call.args ?? {});
+  if (input.issues !== undefined) return undefined;
+  let result: CallToolResult;
+  try {
+    result = await tool.handler(input.value, { mcpReq: { id: call.id, signal } });
+  } catch (err) {
+    result = toolError(err instanceof Error ? err.message : String(err));
+  }
+  result = await checkedOutput(tool.outputSchema, call.name, result);
+  if (call.era === 'legacy') {
+    return { headers: SSE_HEADERS, body: `event: message\ndata: ${JSON.stringify({ result, jsonrpc: '2.0', id: call.id })}\n\n` };
+  }
+  const stamped = { ...result, resultType: 'complete', _meta: { [SERVER_INFO_META_KEY]: SERVER_INFO } };
+  return { headers: JSON_HEADERS, body: JSON.stringify({ result: stamped, jsonrpc: '2.0', id: call.id }) };
+}
+
+/** The tool named `name` as the caller's server would register it, if the caller has it. */
+function callerTool(gateway: Gateway, caller: McpCaller, name: string): ToolDefinition | undefined {
+  let found: ToolDefinition | undefined;
+  registerCallerTools(
+    {
+      register: (registered, tool) => {
+        if (registered === name) found = tool;
+      },
+    },
+    gateway,
+    caller,
+    (wanted) => wanted === name,
+  );
+  return found;
+}
+
+/** The result, or the SDK's isError answer when its structured content does not fit the output schema. */
+async function checkedOutput(schema: StandardSchemaWithJSON, name: string, result: CallToolResult): Promise<CallToolResult> {
+  if (result.isError) return result;
+  if (result.structuredContent === undefined) {
+    return toolError(`Output validation error: Tool ${name} has an output schema but no structured content was provided`);
+  }
+  const checked = await schema['~standard'].validate(result.structuredContent);
+  if (checked.issues === undefined) return result;
+  const problems = checked.issues.map((i) => `${(i.path ?? []).map((p) => (typeof p === 'object' ? p.key : p)).join('.')}: ${i.message}`);
+  return toolError(`Output validation error: Invalid structured content for tool ${name}: ${problems.join(', ')}`);
+}
+
+function toolError(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true };
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' ? value.trim() : undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function hasOnlyKeys(value: Record<string, unknown>, allowed: string[]): boolean {
+  for (const key in value) if (!allowed.includes(key)) return false;
+  return true;
+}
