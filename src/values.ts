@@ -200,14 +200,21 @@ export function canonical(v: unknown): string {
   if (v === null || typeof v === 'boolean' || typeof v === 'number') return JSON.stringify(v) ?? 'null';
   if (typeof v === 'bigint') return `${v}n`;
   if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  // Written out with loops: the response cache key prints a whole engine query on every request.
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) s += (i === 0 ? '' : ',') + (i in v ? canonical(v[i]) : ''); // a hole prints as nothing
+    return s + ']';
+  }
   if (v instanceof Map) return `M${canonical([...v.entries()].sort(([a], [b]) => (String(a) < String(b) ? -1 : 1)))}`;
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .sort()
-    .filter((k) => o[k] !== undefined)
-    .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-    .join(',')}}`;
+  let s = '{';
+  for (const k of Object.keys(o).sort()) {
+    const x = o[k];
+    if (x === undefined) continue;
+    s += (s.length === 1 ? '' : ',') + JSON.stringify(k) + ':' + canonical(x);
+  }
+  return s + '}';
 }
 
 /**

@@ -155,6 +155,30 @@ describe('cache key', () => {
     expect(canonical(1n)).not.toBe(canonical('1'));
     expect(canonical({ b: 1, a: 2 })).toBe(canonical({ a: 2, b: 1 }));
   });
+
+  it('canonical text is what it was before it was written out with loops (keys in Redis outlive a release)', () => {
+    const before = (v: unknown): string => {
+      if (v === undefined) return 'u';
+      if (v === null || typeof v === 'boolean' || typeof v === 'number') return JSON.stringify(v) ?? 'null';
+      if (typeof v === 'bigint') return `${v}n`;
+      if (typeof v === 'string') return JSON.stringify(v);
+      if (Array.isArray(v)) return `[${v.map(before).join(',')}]`;
+      if (v instanceof Map) return `M${before([...v.entries()].sort(([a], [b]) => (String(a) < String(b) ? -1 : 1)))}`;
+      const o = v as Record<string, unknown>;
+      return `{${Object.keys(o)
+        .sort()
+        .filter((k) => o[k] !== undefined)
+        .map((k) => `${JSON.stringify(k)}:${before(o[k])}`)
+        .join(',')}}`;
+    };
+    fc.assert(
+      fc.property(fc.anything({ withBigInt: true, withMap: true, withSparseArray: true }), (v) => {
+        expect(canonical(v)).toBe(before(v));
+      }),
+      { numRuns: 500 },
+    );
+    expect(canonical([1n, , 'a'])).toBe('[1n,,"a"]'); // eslint-disable-line no-sparse-arrays
+  });
 });
 
 describe('memory store and ResponseCache', () => {
