@@ -148,7 +148,9 @@ async function checkedOutput(schema: StandardSchemaWithJSON, name: string, resul
   }
   const checked = await schema['~standard'].validate(result.structuredContent);
   if (checked.issues === undefined) return result;
-  const problems = checked.issues.map((i) => `${(i.path ?? []).map((p) => (typeof p === 'object' ? p.key : p)).join('.')}: ${i.message}`);
+  const problems = checked.issues.map(
+    (i) => `${(i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}: ${i.message}`,
+  );
   return toolError(`Output validation error: Invalid structured content for tool ${name}: ${problems.join(', ')}`);
 }
 

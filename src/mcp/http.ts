@@ -7,11 +7,12 @@
 //   audit: the gateway writes each tool call's record; a request with none (refused, not a tool
 //     call, failed) gets one through src/http/request-audit.ts, which this plugin tells what it was;
 //   handler: a plain tools/call (one well-formed request for a tool the caller has, with valid
-//     arguments) is answered by src/mcp/direct-call.ts, without a per-request McpServer; every
-//     other message goes to the SDK's createMcpHandler (2026-07-28 per-request serving, plus the stateless fallback
-//     for 2025-era clients) gets a web Request built from Fastify's request (method, URL, headers)
-//     together with the parsed body, and builds a fresh McpServer for the caller's identity; its web
-//     Response goes back through reply.send, so Fastify's hooks (request id, logging) still apply.
+//     arguments) is answered by src/mcp/direct-call.ts, without a per-request McpServer. Every
+//     other message goes to the SDK's createMcpHandler (2026-07-28 per-request serving, plus the
+//     stateless fallback for 2025-era clients): it gets a web Request built from Fastify's request
+//     (method, URL, headers) together with the parsed body, and builds a fresh McpServer for the
+//     caller's identity. Either answer goes back through reply.send, so Fastify's hooks (request
+//     id, logging) still apply.
 //
 // The credential itself is never handed to the SDK or anything else: the server factory receives
 // only the verified identity (AuthInfo.token is left empty).
