@@ -10,29 +10,18 @@ import { answerToolCall, plainToolCall } from '../../src/mcp/direct-call.js';
 import { sdkMcpHandler } from '../../src/mcp/http.js';
 import { loadPrompts } from '../../src/mcp/prompts.js';
 import type { McpCaller } from '../../src/mcp/caller.js';
-import {
-  createReferenceStores,
-  KEYS,
-  referenceConfig,
-  startServer,
-  type ReferenceStores,
-  type RunningServer,
-} from '../support/reference.js';
+import { KEYS } from '../support/reference.js';
+import { referenceServer } from '../support/reference-server.js';
 
-let stores: ReferenceStores;
-let srv: RunningServer;
+const ref = referenceServer('mcpdirect');
 let sdk: McpHttpHandler;
 
-beforeAll(async () => {
-  stores = await createReferenceStores('mcpdirect');
-  srv = await startServer(referenceConfig(stores.env));
-  sdk = sdkMcpHandler(srv.rt.gateway, loadPrompts(), () => {});
+beforeAll(() => {
+  sdk = sdkMcpHandler(ref.srv.rt.gateway, loadPrompts(), () => {});
 });
 
 afterAll(async () => {
   await sdk?.close();
-  await srv?.close();
-  await stores?.drop();
 });
 
 type Era = 'legacy' | 'modern';
@@ -55,7 +44,7 @@ function message(era: Era, name: string, args: Record<string, unknown>, id: stri
 }
 
 async function callerFor(apiKey: string): Promise<McpCaller> {
-  const who = await srv.rt.gateway.authenticate({ apiKey, origin: { peer: '127.0.0.1' } }, 'direct-call-test');
+  const who = await ref.srv.rt.gateway.authenticate({ apiKey, origin: { peer: '127.0.0.1' } }, 'direct-call-test');
   if (!who.ok) throw new Error(who.error.message);
   return { identity: who.identity, requestId: 'direct-call-test' };
 }
@@ -86,7 +75,7 @@ async function viaSdk(caller: McpCaller, m: ReturnType<typeof message>) {
 async function viaDirect(caller: McpCaller, m: ReturnType<typeof message>) {
   const plain = plainToolCall(m.headers, m.body);
   if (!plain) return undefined;
-  const answer = await answerToolCall(srv.rt.gateway, caller, plain, new AbortController().signal);
+  const answer = await answerToolCall(ref.srv.rt.gateway, caller, plain, new AbortController().signal);
   if (!answer) return undefined;
   const type = answer.headers['content-type']!;
   return { status: 200, type, message: rpcMessage(type, answer.body) };
@@ -149,7 +138,7 @@ describe.each(['legacy', 'modern'] as const)('a plain tools/call, %s era', (era)
 
   it('runs nothing for an unknown tool or invalid arguments, and the SDK answers them', async () => {
     const caller = await callerFor(KEYS.partner);
-    const before = srv.audit.records.length;
+    const before = ref.srv.audit.records.length;
     // aggregate_view and query_sql are not offered to this role; the others have bad arguments.
     const declined = [
       message(era, 'no_such_tool', {}),
@@ -159,7 +148,7 @@ describe.each(['legacy', 'modern'] as const)('a plain tools/call, %s era', (era)
       message(era, 'query_view', { view: 'app.orders', surprise: true }),
     ];
     for (const m of declined) expect(await viaDirect(caller, m)).toBeUndefined();
-    expect(srv.audit.records.length).toBe(before);
+    expect(ref.srv.audit.records.length).toBe(before);
     const invalid = await viaSdk(caller, message(era, 'query_view', { view: 5 }));
     expect(JSON.stringify(invalid.message)).toContain('Input validation error');
   });

@@ -32,11 +32,15 @@ export function referenceStores(label: string): { readonly stores: ReferenceStor
   return state;
 }
 
-/** Reference stores and a server on the reference config with `authAndRoles` (YAML) for the current test file. */
-export function referenceServer(label: string, authAndRoles: string): { readonly stores: ReferenceStores; readonly srv: RunningServer } {
+/**
+ * Reference stores and a server on the reference config for the current test file; with
+ * `authAndRoles` (YAML), those replace the reference config's.
+ */
+export function referenceServer(label: string, authAndRoles?: string): { readonly stores: ReferenceStores; readonly srv: RunningServer } {
   const state = referenceStores(label) as { stores: ReferenceStores; srv: RunningServer };
   beforeAll(async () => {
-    state.srv = await startServer(referenceConfig(state.stores.env, (y) => withAuthAndRoles(y, authAndRoles)));
+    const edit = authAndRoles === undefined ? undefined : (y: string) => withAuthAndRoles(y, authAndRoles);
+    state.srv = await startServer(referenceConfig(state.stores.env, edit));
   });
   afterAll(async () => {
     await state.srv?.close();
