@@ -14,6 +14,7 @@ import {
   startServer,
   type ReferenceStores,
   type RunningServer,
+  aggregateOnlyOrdersRole,
 } from '../support/reference.js';
 
 type Json = Record<string, any>;
@@ -23,17 +24,7 @@ let srv: RunningServer;
 
 /** An aggregate-only caller besides the reference roles. */
 const stats = { 'X-API-Key': 'key-oasresp-stats' };
-const STATS_ROLE = `
-  stats:
-    grants:
-      app.orders:
-        read: false
-        aggregate: true
-        fields: [order_id, status, total_amount, created_at]
-        masks: { created_at: redact }
-        minGroupSize: { k: 3, distinctOn: customer_id }
-        maxLimit: 2
-`;
+const STATS_ROLE = aggregateOnlyOrdersRole('{ created_at: redact }', 2);
 
 beforeAll(async () => {
   stores = await createReferenceStores('oasresp');

@@ -13,6 +13,7 @@ import {
   startServer,
   type ReferenceStores,
   type RunningServer,
+  aggregateOnlyOrdersRole,
 } from '../support/reference.js';
 
 let stores: ReferenceStores;
@@ -21,17 +22,7 @@ const spec = (headers: Record<string, string>) => get(`${srv.url}/api/v2/openapi
 
 /** An aggregate-only caller besides the reference roles. */
 const STATS_KEY = 'key-openapi-stats';
-const STATS_ROLE = `
-  stats:
-    grants:
-      app.orders:
-        read: false
-        aggregate: true
-        fields: [order_id, status, total_amount, created_at]
-        masks: { created_at: redact, total_amount: 'null' }
-        minGroupSize: { k: 3, distinctOn: customer_id }
-        maxLimit: 25
-`;
+const STATS_ROLE = aggregateOnlyOrdersRole("{ created_at: redact, total_amount: 'null' }", 25);
 
 beforeAll(async () => {
   stores = await createReferenceStores('opsopenapi');

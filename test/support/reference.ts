@@ -127,3 +127,21 @@ export async function get(
   }
   return { status: res.status, body, headers: res.headers, text };
 }
+
+/**
+ * YAML lines under `roles:` for `stats`, an aggregate-only role on app.orders (groups from at least
+ * 3 customers) with the given masks (a YAML map) and group cap.
+ */
+export function aggregateOnlyOrdersRole(masks: string, maxLimit: number): string {
+  return `
+  stats:
+    grants:
+      app.orders:
+        read: false
+        aggregate: true
+        fields: [order_id, status, total_amount, created_at]
+        masks: ${masks}
+        minGroupSize: { k: 3, distinctOn: customer_id }
+        maxLimit: ${maxLimit}
+`;
+}
