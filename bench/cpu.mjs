@@ -2,6 +2,7 @@
 // Server CPU time per request (issue 14). Run `npm run build`, then
 //   node bench/cpu.mjs [--requests N] [--concurrency C] [--rounds R] [--only floor,healthz,rest_pg,rest_cached,mcp_raw,mcp_sdk]
 //                      [--audit file|off]   (off: what the audit file costs, by difference)
+//                      [--against DIR]      (a built checkout of another commit, served beside this one)
 // Wall-clock throughput is noisy when other processes share the cores; the CPU the server process
 // spends per request much less so. One `viewgate serve` (the reference scenario, audit to a file,
 // logs at warn, the external role's grant cached) serves every scenario: a warm-up, then --rounds
@@ -10,6 +11,9 @@
 // (other processes only add to a round's cost) and the median; not throughput. `floor` is the same
 // measure of bench/peers/floor-server.mjs (node:http + pg, nothing else) answering the row
 // rest_pg reads: what any Node gateway spends at least.
+// With --against, both builds serve the same config at once and each round measures one, then the
+// other: whatever else the machine does weighs on both alike, and the median of the paired ratios
+// (this build / the other) is the figure to read when a change is smaller than the run-to-run noise.
 // Set VIEWGATE_BENCH_CPU_PROF=DIR to also get a V8 CPU profile of the server (written when it stops).
 // Results: markdown on stdout, JSON in bench/results/cpu-<date>.json; bench/RESULTS.md records them.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,6 +46,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: SCENARIOS.join(',') },
     rounds: { type: 'string', default: '3' },
     audit: { type: 'string', default: 'file' },
+    against: { type: 'string' },
   },
 });
 const requests = Math.max(100, Math.min(100_000, Number(values.requests)));
@@ -57,7 +62,7 @@ if (
   !['file', 'off'].includes(values.audit)
 ) {
   console.error(
-    `usage: node bench/cpu.mjs [--requests N] [--concurrency C] [--rounds R] [--only ${SCENARIOS.join(',')}] [--audit file|off]`,
+    `usage: node bench/cpu.mjs [--requests N] [--concurrency C] [--rounds R] [--only ${SCENARIOS.join(',')}] [--audit file|off] [--against DIR]`,
   );
   process.exit(2);
 }
@@ -79,6 +84,7 @@ const { path: configPath } = writeConfig((y) => {
   return values.audit === 'off' ? auditOff(edited) : edited;
 });
 const vg = await startViewgate(configPath, env);
+const other = values.against ? await startViewgate(configPath, env, { root: values.against }) : undefined;
 const floorPort = await freePort();
 const floor = only.includes('floor')
   ? await startProcess({
@@ -119,11 +125,12 @@ const cachedQuery = `/api/v2/crm/_table/customers?filter=${encodeURIComponent('c
 const mcpArgs = { view: 'app.orders', filter: 'order_id = 1001' };
 const scenarios = {
   floor: async () => [httpCall({ path: '/orders/1001', base: `http://127.0.0.1:${floorPort}` })],
-  healthz: async () => [httpCall({ path: '/healthz' })],
-  rest_pg: async () => [httpCall({ path: '/api/v2/app/_table/orders/1001', headers: { 'X-API-Key': KEYS.internal } })],
-  rest_cached: async () => [httpCall({ path: cachedQuery, headers: { 'X-API-Key': KEYS.partner } })],
-  mcp_raw: async () => [
+  healthz: async (base) => [httpCall({ path: '/healthz', base })],
+  rest_pg: async (base) => [httpCall({ path: '/api/v2/app/_table/orders/1001', headers: { 'X-API-Key': KEYS.internal }, base })],
+  rest_cached: async (base) => [httpCall({ path: cachedQuery, headers: { 'X-API-Key': KEYS.partner }, base })],
+  mcp_raw: async (base) => [
     httpCall({
+      base,
       path: '/mcp',
       method: 'POST',
       headers: { ...MCP_HEADERS, 'X-API-Key': KEYS.internal },
@@ -134,10 +141,10 @@ const scenarios = {
     }),
   ],
   // One connected SDK client per worker, as an agent would hold one.
-  mcp_sdk: async () =>
+  mcp_sdk: async (base = vg.url) =>
     Promise.all(
       Array.from({ length: concurrency }, async () => {
-        const client = await connectMcp(`${vg.url}/mcp`, { 'X-API-Key': KEYS.internal });
+        const client = await connectMcp(`${base}/mcp`, { 'X-API-Key': KEYS.internal });
         return () => callOk(client, 'query_view', mcpArgs);
       }),
     ),
@@ -158,47 +165,91 @@ async function drive(calls, count) {
 
 const results = {
   machine: { ...machine(), loadAverageBefore: loadavg().map((v) => Math.round(v * 100) / 100) },
-  settings: { requests, rounds, concurrency, warmup: WARMUP, audit: values.audit, logging: 'warn' },
+  settings: { requests, rounds, concurrency, warmup: WARMUP, audit: values.audit, logging: 'warn', against: values.against },
   scenarios: {},
 };
+/** `calls` spread `count` requests over; the server's CPU per request they cost, in microseconds. */
+async function round(pid, calls, count) {
+  const before = cpuOf(pid);
+  await drive(calls, count);
+  const after = cpuOf(pid);
+  return { user: (after.user - before.user) / count, system: (after.system - before.system) / count };
+}
+
+const total = (m) => m.user + m.system;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Calls as the workers of one scenario make them (one per worker, or one shared call). */
+async function callsOf(name, base) {
+  const workers = await scenarios[name](base);
+  return workers.length === 1 ? Array(concurrency).fill(workers[0]) : workers;
+}
+
 try {
   for (const name of only) {
-    const workers = await scenarios[name]();
-    const calls = workers.length === 1 ? Array(concurrency).fill(workers[0]) : workers;
+    const calls = await callsOf(name);
     await drive(calls, WARMUP);
     const pid = name === 'floor' ? floor.child.pid : vg.child.pid;
+    const paired = other && name !== 'floor' ? await callsOf(name, other.url) : undefined;
+    if (paired) await drive(paired, WARMUP);
     // Other processes only ever add to a round's cost: the lowest round is the least disturbed.
     const measured = [];
-    for (let round = 0; round < rounds; round++) {
-      const before = cpuOf(pid);
-      await drive(calls, requests);
-      const after = cpuOf(pid);
-      measured.push({ user: (after.user - before.user) / requests, system: (after.system - before.system) / requests });
+    const against = [];
+    for (let r = 0; r < rounds; r++) {
+      measured.push(await round(pid, calls, requests));
+      if (paired) against.push(await round(other.child.pid, paired, requests));
     }
-    const totals = measured.map((m) => m.user + m.system).sort((a, b) => a - b);
-    const best = measured.reduce((a, b) => (b.user + b.system < a.user + a.system ? b : a));
-    const user = best.user;
-    const system = best.system;
+    const best = measured.reduce((a, b) => (total(b) < total(a) ? b : a));
     results.scenarios[name] = {
-      cpuUsPerRequest: Math.round(user + system),
-      userUs: Math.round(user),
-      systemUs: Math.round(system),
-      medianUs: Math.round(totals[Math.floor(totals.length / 2)]),
-      roundsUs: measured.map((m) => Math.round(m.user + m.system)),
+      cpuUsPerRequest: Math.round(total(best)),
+      userUs: Math.round(best.user),
+      systemUs: Math.round(best.system),
+      medianUs: Math.round(median(measured.map(total))),
+      roundsUs: measured.map((m) => Math.round(total(m))),
+      ...(paired
+        ? {
+            against: {
+              cpuUsPerRequest: Math.round(Math.min(...against.map(total))),
+              medianUs: Math.round(median(against.map(total))),
+              roundsUs: against.map((m) => Math.round(total(m))),
+              medianPairedRatio: Math.round(median(measured.map((m, i) => total(m) / total(against[i]))) * 1000) / 1000,
+            },
+          }
+        : {}),
     };
-    console.error(`${name}: ${Math.round(user + system)} us CPU per request (user ${Math.round(user)}, system ${Math.round(system)})`);
+    const r = results.scenarios[name];
+    console.error(
+      `${name}: ${r.cpuUsPerRequest} us CPU per request (user ${r.userUs}, system ${r.systemUs})` +
+        (r.against ? `; the other build ${r.against.cpuUsPerRequest} us, median paired ratio ${r.against.medianPairedRatio}` : ''),
+    );
   }
 } finally {
   agent.destroy();
-  await Promise.all([vg.stop(), stopAll()]);
+  await Promise.all([vg.stop(), other?.stop(), stopAll()]);
 }
 
 const lines = [
   `Server CPU per request, the lowest of ${rounds} rounds of ${requests} requests at ${concurrency} concurrent after ${WARMUP} warm-up (${results.machine.date}, commit ${results.machine.commit}, ${results.machine.nproc} x ${results.machine.cpu}, Node ${results.machine.node}, load average ${results.machine.loadAverageBefore.join(' ')})`,
   '',
-  '| scenario | CPU us / request | user | system | median of rounds |',
-  '|---|---|---|---|---|',
-  ...Object.entries(results.scenarios).map(([n, r]) => `| ${n} | ${r.cpuUsPerRequest} | ${r.userUs} | ${r.systemUs} | ${r.medianUs} |`),
+  ...(other
+    ? [
+        `Paired with the build in ${values.against} (rounds alternate between the two servers).`,
+        '',
+        '| scenario | CPU us / request | median of rounds | the other build | its median | median paired ratio |',
+        '|---|---|---|---|---|---|',
+        ...Object.entries(results.scenarios).map(([n, r]) =>
+          r.against
+            ? `| ${n} | ${r.cpuUsPerRequest} | ${r.medianUs} | ${r.against.cpuUsPerRequest} | ${r.against.medianUs} | ${r.against.medianPairedRatio} |`
+            : `| ${n} | ${r.cpuUsPerRequest} | ${r.medianUs} | | | |`,
+        ),
+      ]
+    : [
+        '| scenario | CPU us / request | user | system | median of rounds |',
+        '|---|---|---|---|---|',
+        ...Object.entries(results.scenarios).map(
+          ([n, r]) => `| ${n} | ${r.cpuUsPerRequest} | ${r.userUs} | ${r.systemUs} | ${r.medianUs} |`,
+        ),
+      ]),
 ];
 console.log(lines.join('\n'));
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });

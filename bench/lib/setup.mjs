@@ -95,6 +95,11 @@ export async function freePort() {
 }
 
 /** Starts `viewgate serve` on a free port; resolves once /healthz answers. */
+/** VIEWGATE_BENCH_NODE_FLAGS: Node options for the viewgate process only (e.g. a GC setting to compare). */
+function nodeFlags() {
+  return (process.env.VIEWGATE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+}
+
 export async function startViewgate(configPath, env, opts = {}) {
   requireBuild();
   const port = opts.port ?? (await freePort());
@@ -102,7 +107,7 @@ export async function startViewgate(configPath, env, opts = {}) {
   const profile = process.env.VIEWGATE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VIEWGATE_BENCH_CPU_PROF}`] : [];
   const child = spawn(
     process.execPath,
-    [...profile, join(ROOT, 'bin/viewgate.js'), 'serve', '--config', configPath, '--port', String(port)],
+    [...profile, ...nodeFlags(), join(opts.root ?? ROOT, 'bin/viewgate.js'), 'serve', '--config', configPath, '--port', String(port)],
     {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

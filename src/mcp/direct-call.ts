@@ -84,7 +84,10 @@ export function plainToolCall(headers: IncomingHttpHeaders, body: unknown): Plai
     if (methodHeader !== 'tools/call' || nameHeader !== name) return undefined;
     era = 'modern';
   }
-  // The SDK's own routing decision must agree (it also checks the envelope's contents).
+  // A 2025-era request is the plain case by the checks above: one request, no envelope, no header
+  // of the per-request era. A 2026-07-28 one has an envelope whose contents the SDK checks too: its
+  // routing decision must agree (it costs four zod checks of the message, so only here).
+  if (era === 'legacy') return { era, id, name, args };
   const routed = classifyInboundRequest({
     httpMethod: 'POST',
     body,

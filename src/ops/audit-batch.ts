@@ -1,8 +1,10 @@
 // Audit records that arrive close together leave as one write (src/ops/audit-sinks.ts): a record
-// waits at most for the next turn of the event loop, or for the write already in flight, never for
-// a timer. One write at a time, in arrival order; what arrives meanwhile becomes the next batch.
-// Each record still learns whether it was written (the request that fails closed depends on it),
-// and what waits is bounded in bytes: beyond the limit a record is refused at once.
+// waits for the batch window (`maxDelayMs`; 0: the next turn of the event loop), or for the write
+// already in flight. One write at a time, in arrival order; what arrives meanwhile becomes the next
+// batch. Each record still learns whether it was written (the request that fails closed depends on
+// it, and waits no longer than one turn), and what waits is bounded in bytes: beyond the limit a
+// record is refused at once. A window saves a write, and the thread-pool round trip of a file
+// write, for nearly every record of a busy server.
 
 /**
  * Where batches go. A target that keeps some records of a batch and refuses others (a full output,
@@ -14,8 +16,10 @@ export interface BatchTarget<T> {
 }
 
 export interface BatchLimits {
-  /** A batch this large is written at once rather than at the next turn of the event loop. */
+  /** A batch this large is written at once rather than when its window ends. */
   maxRecords: number;
+  /** How long the first record of a batch waits for others; 0: until the next turn of the event loop. */
+  maxDelayMs: number;
   /** Bytes waiting (queued or being written) above which a record is refused. */
   maxPendingBytes: number;
 }
@@ -31,7 +35,8 @@ export class Batcher<T> {
   private queue: Waiting<T>[] = [];
   private pendingBytes = 0;
   private writing = false;
-  private scheduled = false;
+  /** The batch window's timer or immediate, while one is pending. */
+  private scheduled?: { cancel: () => void };
   /** The latest record's outcome: writes go in order, so it settles after every earlier one. */
   private last: Promise<void> = Promise.resolve();
 
@@ -48,19 +53,30 @@ export class Batcher<T> {
     this.pendingBytes += bytes;
     const done = new Promise<void>((written, failed) => this.queue.push({ item, bytes, written, failed }));
     this.last = done;
-    if (this.queue.length >= this.limits.maxRecords) this.writeNext();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.writeNext();
-      });
-    }
+    if (this.queue.length >= this.limits.maxRecords) this.writeNow();
+    else if (!this.scheduled) this.scheduled = this.schedule(() => this.writeNow());
     return done;
   }
 
-  /** Waits until every record added so far is written or has failed. */
+  private schedule(fn: () => void): { cancel: () => void } {
+    if (this.limits.maxDelayMs <= 0) {
+      const immediate = setImmediate(fn);
+      return { cancel: () => clearImmediate(immediate) };
+    }
+    const timer = setTimeout(fn, this.limits.maxDelayMs);
+    return { cancel: () => clearTimeout(timer) };
+  }
+
+  /** Ends the window: what is queued is written now, or as soon as the write in flight ends. */
+  private writeNow(): void {
+    this.scheduled?.cancel();
+    this.scheduled = undefined;
+    this.writeNext();
+  }
+
+  /** Writes what is queued without waiting out the window, then waits until every record added so far is written or has failed. */
   drain(): Promise<void> {
+    this.writeNow();
     return this.last.then(
       () => {},
       () => {},

@@ -64,13 +64,20 @@ const MAX_BATCH_RECORDS = 256;
 /** Bytes of records waiting for the file or the database, above which records are dropped. */
 const PENDING_LIMIT = 8 << 20;
 
+/**
+ * How long a record of a server that fails open waits for others to share its write. Failing
+ * closed, each request waits for its own record, so a batch is written at the next turn of the
+ * event loop instead.
+ */
+export const FAIL_OPEN_WINDOW_MS = 20;
+
 /** A sink that queues each record and writes the batches they form, one at a time. */
 abstract class BatchingSink<T> implements AuditSink {
   private readonly batches: Batcher<T>;
 
-  constructor(where: string, maxPendingBytes: number) {
+  constructor(where: string, maxPendingBytes: number, maxDelayMs: number) {
     const target: BatchTarget<T> = { write: (items) => this.writeBatch(items) };
-    this.batches = new Batcher(target, { maxRecords: MAX_BATCH_RECORDS, maxPendingBytes }, () => new AuditDropped(where));
+    this.batches = new Batcher(target, { maxRecords: MAX_BATCH_RECORDS, maxPendingBytes, maxDelayMs }, () => new AuditDropped(where));
   }
 
   /** One record as this sink writes it, and about how many bytes it holds while it waits. */
@@ -100,9 +107,12 @@ abstract class BatchingSink<T> implements AuditSink {
 
 /** JSON lines on the process's stdout (stderr under MCP stdio), through the bounded output. */
 class StreamSink extends BatchingSink<string> {
-  constructor(private readonly output: BoundedOutput) {
-    // Records wait here for one turn of the event loop at most: the output's own bound applies.
-    super('the audit output stream', DEFAULT_OUTPUT_LIMITS.audit);
+  constructor(
+    private readonly output: BoundedOutput,
+    maxDelayMs: number,
+  ) {
+    // Records wait here for the batch window at most: the output's own bound applies.
+    super('the audit output stream', DEFAULT_OUTPUT_LIMITS.audit, maxDelayMs);
   }
 
   protected encode(record: AuditRecord): { item: string; bytes: number } {
@@ -139,8 +149,11 @@ function writeAll(fd: number, bytes: Buffer): Promise<void> {
 class FileSink extends BatchingSink<string> {
   private fd?: Promise<number>;
 
-  constructor(private readonly path: string) {
-    super(`the audit file ${path}`, PENDING_LIMIT);
+  constructor(
+    private readonly path: string,
+    maxDelayMs: number,
+  ) {
+    super(`the audit file ${path}`, PENDING_LIMIT, maxDelayMs);
   }
 
   protected encode(record: AuditRecord): { item: string; bytes: number } {
@@ -221,8 +234,8 @@ class PostgresSink extends BatchingSink<Row> {
   private readonly pool: pg.Pool;
   private ready?: Promise<void>;
 
-  constructor(url: string, tls: StoreTls | undefined) {
-    super('the audit database', PENDING_LIMIT);
+  constructor(url: string, tls: StoreTls | undefined, maxDelayMs: number) {
+    super('the audit database', PENDING_LIMIT, maxDelayMs);
     // Bounded waits: an unreachable audit database must fail the write (and, with failClosed, the
     // request), never hang it.
     this.pool = new pg.Pool({ ...pgConnection(url, tls), max: 2, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
@@ -320,16 +333,17 @@ class PostgresSink extends BatchingSink<Row> {
 /** `output` is the process's stdout, or stderr under MCP stdio (stdout carries only the protocol there). */
 export function sinkFor(config: Config, output: BoundedOutput): AuditSink | undefined {
   const a = config.audit;
+  const window = a.failClosed ? 0 : FAIL_OPEN_WINDOW_MS;
   switch (a.sink) {
     case 'file':
-      return new FileSink(a.path ?? './audit.log');
+      return new FileSink(a.path ?? './audit.log', window);
     case 'postgres': {
       const src = config.sources[a.source!];
       if (!src || !isPostgresConfig(src)) throw new Error(`the audit source "${a.source}" is not a postgres source`);
-      return new PostgresSink(src.url, src.tls);
+      return new PostgresSink(src.url, src.tls, window);
     }
     case 'stdout':
-      return new StreamSink(output);
+      return new StreamSink(output, window);
     case 'off':
       return undefined;
   }

@@ -5,7 +5,7 @@
 // errors and masked columns. What the direct answer declines (odd headers, extra envelope keys, a
 // batch, an unknown tool, invalid arguments) runs nothing: no audit record, the SDK answers it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { McpHttpHandler } from '@modelcontextprotocol/server';
+import { classifyInboundRequest, SUPPORTED_PROTOCOL_VERSIONS, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { answerToolCall, plainToolCall } from '../../src/mcp/direct-call.js';
 import { sdkMcpHandler } from '../../src/mcp/http.js';
 import { loadPrompts } from '../../src/mcp/prompts.js';
@@ -194,5 +194,32 @@ describe('what the direct answer leaves to the SDK', () => {
     const noVersion = message('legacy', 'list_views', {});
     delete noVersion.headers['mcp-protocol-version'];
     expect(plainToolCall(noVersion.headers, noVersion.body)?.era).toBe('legacy');
+  });
+
+  it('a 2025-era request it takes without asking the SDK is one the SDK routes to its 2025 era too', () => {
+    const taken = [
+      message('legacy', 'list_views', {}),
+      message('legacy', 'query_view', { view: 'app.orders', limit: 1 }),
+      ...SUPPORTED_PROTOCOL_VERSIONS.map((v) => {
+        const m = message('legacy', 'list_views', {});
+        return { ...m, headers: { ...m.headers, 'mcp-protocol-version': v } };
+      }),
+      (() => {
+        const m = message('legacy', 'list_views', {});
+        delete m.headers['mcp-protocol-version'];
+        return m;
+      })(),
+      message('legacy', 'list_views', {}, 'a-string-id'),
+    ];
+    for (const { headers, body } of taken) {
+      expect(plainToolCall(headers, body)?.era).toBe('legacy');
+      const version = headers['mcp-protocol-version'];
+      const routed = classifyInboundRequest({
+        httpMethod: 'POST',
+        body,
+        ...(version !== undefined ? { protocolVersionHeader: version } : {}),
+      });
+      expect(routed.kind).toBe('legacy');
+    }
   });
 });

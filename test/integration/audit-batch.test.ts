@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { Audit, sinkFor, type AuditEntry } from '../../src/ops/audit.js';
+import { FAIL_OPEN_WINDOW_MS } from '../../src/ops/audit-sinks.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { BoundedOutput } from '../../src/ops/output.js';
 import { createPgDatabase, pgExec } from '../support/stores.js';
@@ -103,7 +104,7 @@ describe('file sink', () => {
     }
   });
 
-  it('a lone record is written at the next turn of the event loop, not after a timer', async () => {
+  it('failing open, a lone record is written when its batch window ends, with no flush', async () => {
     const path = join(dir, 'lone.log');
     const { audit } = auditFor(configWith(`sink: file\npath: ${path}`));
     try {
@@ -111,8 +112,42 @@ describe('file sink', () => {
       await audit.flush();
       const started = performance.now();
       expect(await audit.recordCall(entry(2))).toBeUndefined();
+      while (!readFileSync(path, 'utf8').includes('"req-2"') && performance.now() - started < 2_000) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(performance.now() - started).toBeLessThan(FAIL_OPEN_WINDOW_MS + 500);
+      expect(fileLines(path).map((l) => l.requestId)).toEqual(['req-1', 'req-2']);
+    } finally {
+      await audit.close();
+    }
+  });
+
+  it('a flush writes what waits in the window at once', async () => {
+    const path = join(dir, 'flushed.log');
+    const { audit } = auditFor(configWith(`sink: file\npath: ${path}`));
+    try {
+      await audit.recordCall(entry(1));
+      await audit.recordCall(entry(2));
       await audit.flush();
-      expect(performance.now() - started).toBeLessThan(500);
+      expect(fileLines(path).map((l) => l.requestId)).toEqual(['req-1', 'req-2']);
+    } finally {
+      await audit.close();
+    }
+  });
+
+  it('failing closed, a lone record is written at the next turn of the event loop, not after the window', async () => {
+    const path = join(dir, 'lone-closed.log');
+    const { audit } = auditFor(configWith(`sink: file\npath: ${path}\nfailClosed: true`));
+    try {
+      expect(await audit.recordCall(entry(1))).toBeUndefined(); // opens the file
+      // The answer waits for its record: recordCall settles only once it is in the file.
+      const timer = vi.spyOn(globalThis, 'setTimeout');
+      try {
+        expect(await audit.recordCall(entry(2))).toBeUndefined();
+        expect(timer.mock.calls.filter((c) => c[1] === FAIL_OPEN_WINDOW_MS)).toHaveLength(0);
+      } finally {
+        timer.mockRestore();
+      }
       expect(fileLines(path).map((l) => l.requestId)).toEqual(['req-1', 'req-2']);
     } finally {
       await audit.close();
