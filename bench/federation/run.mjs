@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Federation benchmark (issue 3 item 7): the embedded engine against a PostgreSQL FDW hub.
 //
-//   npm run build && node bench/federation/run.mjs [--iterations N] [--budget MS] [--keep] [--reuse] [--hub-only]
+//   npm run build && node bench/federation/run.mjs [--iterations N] [--budget MS] [--keep] [--reuse] [--hub-only] [--two-stores]
 //
 // All in one run, on 127.0.0.1 only:
 //  1. generates the data server-side in private databases:
@@ -17,7 +17,8 @@
 //  4. the three-store reference view (customers, orders, events) on the embedded engine alone;
 //  5. writes bench/federation/last-run.json and last-run.md (machine, date, commit, tables).
 // --keep leaves the vg_bench_fed_* databases (and the MariaDB user) in place; --reuse skips
-// generation when they exist with the right row counts; --hub-only measures the hub and the
+// generation when they exist with the right row counts; --two-stores leaves out (4), whose time is
+// FerretDB's scans (minutes on two cores); --hub-only measures the hub and the
 // floors without the engine (a check of the setup).
 // The stores: VG_BENCH_PG_URL, VG_BENCH_MYSQL_URL, VG_BENCH_MONGO_URL (127.0.0.1 only; default:
 // the local stores of docs/testing.md). Iterations are bounded (count and a per-scenario time
@@ -420,9 +421,10 @@ async function main() {
   const twoStore = hubOnly
     ? undefined
     : await buildEmbeddedView({ service: 'bench', name: 'customer_orders', view: svc.views.customer_orders, config: cfg, sources });
-  const threeStore = hubOnly
-    ? undefined
-    : await buildEmbeddedView({ service: 'bench', name: 'activity', view: svc.views.activity, config: cfg, sources });
+  const threeStore =
+    hubOnly || flag('two-stores')
+      ? undefined
+      : await buildEmbeddedView({ service: 'bench', name: 'activity', view: svc.views.activity, config: cfg, sources });
 
   const hub = new pg.Client({ connectionString: withDb(PG_URL, DB.hub) });
   await hub.connect();
@@ -536,31 +538,7 @@ async function main() {
     });
     results.scenarios.tenantPage = page;
 
-    say('\n(3) three stores (reference view, + 200k events in FerretDB): embedded engine only');
-    const three = {};
-    three.oneCustomer = await measure(
-      'embedded: one customer',
-      async (i) => account(await threeStore.engine.execute(engineQuery(threeStore, `customer_id = ${customerIds[i % 2000]}`, [], 50))),
-      100,
-    );
-    three.tenantPage = await measure(
-      'embedded: one tenant page',
-      async (i) =>
-        account(await threeStore.engine.execute(engineQuery(threeStore, `tenant_id = '${tenantIds[i % 2000]}'`, ['customer_id'], 50))),
-      50,
-    );
-    const mongo = new MongoClient(MONGO_URL);
-    await mongo.connect();
-    const events = mongo.db(DB.analytics).collection('events');
-    three.floorMongo = await measure(
-      'floor: FerretDB events of one user (driver)',
-      async (i) => {
-        void (await events.find({ user_id: String(customerIds[i % 2000]) }).toArray());
-      },
-      100,
-    );
-    await mongo.close();
-    results.scenarios.threeStore = three;
+    if (threeStore) results.scenarios.threeStore = await threeStores(threeStore, customerIds, tenantIds);
   } finally {
     await server.close();
     await rt.close();
@@ -574,6 +552,35 @@ async function main() {
   writeFileSync(new URL('./last-run.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(new URL('./last-run.md', import.meta.url), markdown(results));
   process.stdout.write(markdown(results));
+}
+
+/** (3): the reference view over three stores, on the embedded engine, and FerretDB's own floor. */
+async function threeStores(threeStore, customerIds, tenantIds) {
+  say('\n(3) three stores (reference view, + 200k events in FerretDB): embedded engine only');
+  const three = {};
+  three.oneCustomer = await measure(
+    'embedded: one customer',
+    async (i) => account(await threeStore.engine.execute(engineQuery(threeStore, `customer_id = ${customerIds[i % 2000]}`, [], 50))),
+    100,
+  );
+  three.tenantPage = await measure(
+    'embedded: one tenant page',
+    async (i) =>
+      account(await threeStore.engine.execute(engineQuery(threeStore, `tenant_id = '${tenantIds[i % 2000]}'`, ['customer_id'], 50))),
+    50,
+  );
+  const mongo = new MongoClient(MONGO_URL);
+  await mongo.connect();
+  const events = mongo.db(DB.analytics).collection('events');
+  three.floorMongo = await measure(
+    'floor: FerretDB events of one user (driver)',
+    async (i) => {
+      void (await events.find({ user_id: String(customerIds[i % 2000]) }).toArray());
+    },
+    100,
+  );
+  await mongo.close();
+  return three;
 }
 
 async function hubOnlyRun(hub, crm, app, HUB_ONE, HUB_PAGE) {
@@ -636,13 +643,17 @@ ${row('floor: page, then its orders', page.floor)}
 
 Ratios (p50): engine / floor ${(page.engine.p50 / page.floor.p50).toFixed(2)}, REST / engine ${(page.rest.p50 / page.engine.p50).toFixed(2)}, hub / engine ${(page.hub.p50 / page.engine.p50).toFixed(2)}.
 
-**(3) Three stores** (reference view; embedded only)
+${
+  three
+    ? `**(3) Three stores** (reference view; embedded only)
 
 ${head}
 ${row('one customer', three.oneCustomer)}
 ${row('one tenant page', three.tenantPage)}
 ${row('floor: FerretDB events of one user (driver)', three.floorMongo)}
-
+`
+    : '(3) Three stores: not run (--two-stores).\n'
+}
 Hub plans (EXPLAIN VERBOSE):
 
 \`\`\`

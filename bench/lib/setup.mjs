@@ -95,7 +95,10 @@ export async function freePort() {
 }
 
 /** Starts `viewgate serve` on a free port; resolves once /healthz answers. */
-/** VIEWGATE_BENCH_NODE_FLAGS: Node options for the viewgate process only (e.g. a GC setting to compare). */
+/**
+ * VIEWGATE_BENCH_NODE_FLAGS: Node options for this checkout's viewgate process only (not for a build
+ * started from another root, bench/cpu.mjs --against), e.g. a V8 heap setting to compare.
+ */
 function nodeFlags() {
   return (process.env.VIEWGATE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 }
@@ -107,7 +110,16 @@ export async function startViewgate(configPath, env, opts = {}) {
   const profile = process.env.VIEWGATE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VIEWGATE_BENCH_CPU_PROF}`] : [];
   const child = spawn(
     process.execPath,
-    [...profile, ...nodeFlags(), join(opts.root ?? ROOT, 'bin/viewgate.js'), 'serve', '--config', configPath, '--port', String(port)],
+    [
+      ...profile,
+      ...(opts.root ? [] : nodeFlags()),
+      join(opts.root ?? ROOT, 'bin/viewgate.js'),
+      'serve',
+      '--config',
+      configPath,
+      '--port',
+      String(port),
+    ],
     {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -219,6 +231,7 @@ export function machine() {
     cpu: cpus()[0]?.model ?? 'unknown',
     node: process.version,
     commit: dirty ? `${commit} (with uncommitted changes in src/)` : commit,
+    ...(nodeFlags().length > 0 ? { viewgateNodeFlags: nodeFlags().join(' ') } : {}),
   };
 }
 
