@@ -120,4 +120,26 @@ export interface ViewModel {
   offset?: number;
 }
 
-export const slotKey = (rel: number, column: string): string => `${rel}.${column}`;
+/** Slot keys made so far, by relation, then column: rows are read by them once per row and column. */
+const slotKeys: Map<string, string>[] = [];
+/** Beyond this many, keys are made anew (the names come from view definitions and SQL, so they are few). */
+const MAX_SLOT_KEYS = 10_000;
+let slotKeyCount = 0;
+
+/**
+ * The key of relation `rel`'s column in an engine row. The same string object for the same slot:
+ * a property read with a string just concatenated costs V8 a hash and a string-table lookup
+ * each time (measured: 4x the cost of converting 600 fetched rows).
+ */
+export function slotKey(rel: number, column: string): string {
+  const byColumn = (slotKeys[rel] ??= new Map());
+  let key = byColumn.get(column);
+  if (key === undefined) {
+    key = `${rel}.${column}`;
+    if (slotKeyCount < MAX_SLOT_KEYS) {
+      byColumn.set(column, key);
+      slotKeyCount++;
+    }
+  }
+  return key;
+}

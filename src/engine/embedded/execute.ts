@@ -175,7 +175,12 @@ export function sortCompare(type: SqlType, a: Value, b: Value, desc: boolean, nu
 
 /** Exact INNER / LEFT join on equality keys; a NULL key never matches. */
 export function hashJoin(left: Row[], right: Row[], join: PlannedJoin): Row[] {
+  const only = join.conditions.length === 1 ? join.conditions[0]! : undefined;
   const keyOf = (row: Row, side: 'parentKey' | 'childKey'): string | undefined => {
+    if (only) {
+      const v = evalExpr(only[side], row);
+      return v === null ? undefined : hashKey(promote(v, only[side].type, only.via)!, only.via);
+    }
     const parts: string[] = [];
     for (const c of join.conditions) {
       const e = c[side];
@@ -330,7 +335,7 @@ class Run {
         native = res.native;
         rows = res.rows.map((r) => {
           const out: Row = {};
-          for (const [k, v] of Object.entries(r)) out[slotKey(rel, k)] = v;
+          for (const k in r) out[slotKey(rel, k)] = r[k]!;
           return out;
         });
       } else {
