@@ -129,7 +129,7 @@ let slotKeyCount = 0;
 /**
  * The key of relation `rel`'s column in an engine row. The same string object for the same slot:
  * a property read with a string just concatenated costs V8 a hash and a string-table lookup
- * each time (measured: 4x the cost of converting 600 fetched rows).
+ * each time (re-keying 600 fetched rows took 4x as long that way; bench/RESULTS.md).
  */
 export function slotKey(rel: number, column: string): string {
   const byColumn = (slotKeys[rel] ??= new Map());
