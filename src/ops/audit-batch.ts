@@ -92,7 +92,9 @@ export class Batcher<T> {
     void this.write(batch).finally(() => {
       for (const w of batch) this.pendingBytes -= w.bytes;
       this.writing = false;
-      this.writeNext();
+      // Records that arrived during the write wait out their own window (its timer is pending);
+      // only those whose window ended meanwhile, or a drain, are written now.
+      if (!this.scheduled) this.writeNext();
     });
   }
 
