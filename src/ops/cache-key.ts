@@ -25,8 +25,8 @@ export type CacheScope = Pick<ViewAccess, 'viewId' | 'role' | 'grant' | 'cacheCl
 export class CacheKeys {
   /** Everything outside the grant that changes results: stores, views, the hash secret for masks. */
   private readonly deployment: string;
-  /** Grants are config objects that live as long as the config: their text is computed once. */
-  private readonly grantText = new WeakMap<GrantConfig, string>();
+  /** Grants are config objects that live as long as the config: their digest is computed once. */
+  private readonly grantDigest = new WeakMap<GrantConfig, string>();
 
   constructor(config: Config) {
     this.deployment = sha256(canonical({ sources: config.sources, services: config.services, masking: config.masking })).slice(0, 16);
@@ -38,16 +38,17 @@ export class CacheKeys {
     // The query's identity is the caller as the engine sees it, and the rowSecurity a store checks
     // is the role's on the view: the claims above and the role below are what counts.
     const { identity: _who, storeRowSecurity: _rs, ...normalized } = query;
-    let grantText = this.grantText.get(scope.grant);
-    if (grantText === undefined) {
-      // The grant holds the masks, fields and row filter.
-      grantText = canonical(scope.grant);
-      this.grantText.set(scope.grant, grantText);
+    let grantDigest = this.grantDigest.get(scope.grant);
+    if (grantDigest === undefined) {
+      // The grant holds the masks, fields and row filter; its digest stands for its whole text, so
+      // each request hashes only what is its own.
+      grantDigest = sha256(canonical(scope.grant));
+      this.grantDigest.set(scope.grant, grantDigest);
     }
     const viewId = scope.viewId;
-    const material = [this.deployment, canonical(viewId), canonical(scope.role), grantText, canonical(claims), canonical(normalized)].join(
+    const material = [this.deployment, canonical(viewId), canonical(scope.role), grantDigest, canonical(claims), canonical(normalized)].join(
       '\n',
     );
-    return `cache:v1:${viewId}:${sha256(material)}`;
+    return `cache:v2:${viewId}:${sha256(material)}`;
   }
 }
