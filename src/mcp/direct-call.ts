@@ -86,17 +86,39 @@ export function plainToolCall(headers: IncomingHttpHeaders, body: unknown): Plai
   }
   // A 2025-era request is the plain case by the checks above: one request, no envelope, no header
   // of the per-request era. A 2026-07-28 one has an envelope whose contents the SDK checks too: its
-  // routing decision must agree (it costs four zod checks of the message, so only here).
+  // routing decision must agree.
   if (era === 'legacy') return { era, id, name, args };
-  const routed = classifyInboundRequest({
-    httpMethod: 'POST',
-    body,
-    ...(version !== undefined ? { protocolVersionHeader: version } : {}),
-    ...(methodHeader !== undefined ? { mcpMethodHeader: methodHeader } : {}),
-    ...(nameHeader !== undefined ? { mcpNameHeader: nameHeader } : {}),
-  });
-  if (routed.kind !== era) return undefined;
-  return { era, id, name, args };
+  return routedModern(body, meta as Record<string, unknown>, name) ? { era, id, name, args } : undefined;
+}
+
+/**
+ * The SDK's routing decisions for 2026-07-28 requests, by envelope text. Past the checks of
+ * plainToolCall (one request, no response keys, the version and method headers equal to the
+ * envelope's and the body's), the SDK's decision depends on the envelope alone, and a client sends
+ * the same envelope with every call; asking the SDK costs four zod checks of the whole message.
+ */
+const modernRouting = new Map<string, boolean>();
+const MAX_ROUTINGS = 256;
+/** A longer envelope is not kept: asked about every time. */
+const MAX_ENVELOPE_CHARS = 2048;
+
+function routedModern(body: Record<string, unknown>, meta: Record<string, unknown>, name: string): boolean {
+  const envelope = JSON.stringify(meta);
+  const known = modernRouting.get(envelope);
+  if (known !== undefined) return known;
+  const routed =
+    classifyInboundRequest({
+      httpMethod: 'POST',
+      body,
+      protocolVersionHeader: MODERN_REVISION,
+      mcpMethodHeader: 'tools/call',
+      mcpNameHeader: name,
+    }).kind === 'modern';
+  if (envelope.length <= MAX_ENVELOPE_CHARS) {
+    if (modernRouting.size >= MAX_ROUTINGS) modernRouting.clear();
+    modernRouting.set(envelope, routed);
+  }
+  return routed;
 }
 
 /**

@@ -196,6 +196,43 @@ describe('what the direct answer leaves to the SDK', () => {
     expect(plainToolCall(noVersion.headers, noVersion.body)?.era).toBe('legacy');
   });
 
+  it('a 2026-07-28 request is taken exactly when the SDK routes it to that era, also when its envelope was seen before', () => {
+    const withEnvelope = (meta: Record<string, unknown>, name = 'list_views', args: Record<string, unknown> = {}, id: string | number = 11) => {
+      const m = message('modern', name, args, id);
+      return { headers: m.headers, body: { ...m.body, params: { ...m.body.params, _meta: meta } } };
+    };
+    const info = 'io.modelcontextprotocol/clientInfo';
+    const caps = 'io.modelcontextprotocol/clientCapabilities';
+    const cases = [
+      withEnvelope(ENVELOPE),
+      withEnvelope({ ...ENVELOPE, [info]: { name: 'other-client', version: '2.0.0', title: 'Other' } }),
+      withEnvelope({ ...ENVELOPE, [caps]: { sampling: {}, roots: { listChanged: true } } }),
+      withEnvelope({ ...ENVELOPE, [info]: 'x' }),
+      withEnvelope({ ...ENVELOPE, [info]: { name: 7, version: '1' } }),
+      withEnvelope({ ...ENVELOPE, [caps]: 'none' }),
+      withEnvelope({ 'io.modelcontextprotocol/protocolVersion': MODERN }),
+      withEnvelope({ 'io.modelcontextprotocol/protocolVersion': MODERN, [info]: ENVELOPE[info] }),
+      // The same envelopes again, on other tools, ids and arguments: the decision seen before must still be the SDK's.
+      withEnvelope(ENVELOPE, 'query_view', { view: 'app.orders', limit: 1 }, 'again'),
+      withEnvelope({ ...ENVELOPE, [info]: 'x' }, 'query_view', { view: 'app.orders' }, 12),
+      withEnvelope({ ...ENVELOPE, [caps]: 'none' }, 'describe_view', { view: 'app.orders' }, 13),
+    ];
+    const taken = cases.map(({ headers, body }) => {
+      const routed = classifyInboundRequest({
+        httpMethod: 'POST',
+        body,
+        protocolVersionHeader: headers['mcp-protocol-version'],
+        mcpMethodHeader: headers['mcp-method'],
+        mcpNameHeader: headers['mcp-name'],
+      });
+      expect(plainToolCall(headers, body)?.era, JSON.stringify(body.params._meta)).toBe(routed.kind === 'modern' ? 'modern' : undefined);
+      return routed.kind === 'modern';
+    });
+    // Both outcomes occur: the cases tell the memo's answers apart.
+    expect(taken).toContain(true);
+    expect(taken).toContain(false);
+  });
+
   it('a 2025-era request it takes without asking the SDK is one the SDK routes to its 2025 era too', () => {
     const taken = [
       message('legacy', 'list_views', {}),
