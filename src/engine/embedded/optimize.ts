@@ -10,6 +10,7 @@ import { castColumn, conjuncts, mapExpr, relationsOf } from './expr-tools.js';
 import type { BindSpec, FetchUnit, Plan, PlannedJoin, PushedPredicate, RelationScan } from './plan.js';
 import { chainInvertible, columnsOf, inferAcross, predicateToExpr, rejectsNulls, toSourcePredicate } from './predicates.js';
 import { castOrderPreserving } from './sql-types.js';
+import { pushLimitIntoBoundChild } from './child-limit.js';
 import { formatExpr, formatPredicate } from './explain.js';
 
 export interface PlanOptions {
@@ -264,8 +265,12 @@ export function planRequest(view: ViewModel, q: EngineQuery, opts: PlanOptions):
     const c = castColumn(key)!;
     return takenBy(opts, view.relations[c.rel]!, [{ op: 'in', column: c.column, values: [] }]).size === 1;
   };
-  if (opts.pushdown) chooseBindings(units, unitOf, planned, view, notes, scopedRequest, bindable);
-  else for (const u of units) u.reason = 'pushdown off: fetched whole';
+  if (opts.pushdown) {
+    chooseBindings(units, unitOf, planned, view, notes, scopedRequest, bindable);
+    // 9. ORDER BY + LIMIT into a bound second table as well, where the page allows it.
+    const childLimit = pushLimitIntoBoundChild(units, inProcess, view, mapped, (terms) => unsorted(terms) === undefined);
+    if (childLimit) notes.push(childLimit);
+  } else for (const u of units) u.reason = 'pushdown off: fetched whole';
 
   return {
     view,
