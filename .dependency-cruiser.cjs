@@ -142,6 +142,19 @@ module.exports = {
       to: { path: '^(console|src)/', pathNot: '^$1/' },
     },
 
+    // Resident memory (docs/operations.md, "Memory").
+    {
+      name: 'optional-heavy-modules-loaded-lazily',
+      comment:
+        'The OpenTelemetry SDK (about 14 MiB resident), openid-client (7 MiB) and better-sqlite3 (4.5 MiB) are loaded only when used: src/runtime.ts imports src/ops/telemetry.ts dynamically when telemetry is configured, the console imports openid-client at the first sign-in, and the SQLite source requires its driver when it opens a file.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/ops/telemetry[.]ts$' },
+      to: {
+        path: ['^src/ops/telemetry[.]ts$', 'node_modules/(@opentelemetry/|better-sqlite3/|openid-client/)'],
+        dependencyTypesNot: ['type-only', 'dynamic-import'],
+      },
+    },
+
     // Hygiene.
     {
       name: 'src-not-test-or-bench',

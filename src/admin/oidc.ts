@@ -1,18 +1,22 @@
 // Single sign-on for the console (docs/console.md, "Single sign-on"): OpenID Connect authorization
 // code flow with PKCE (S256), state and nonce, through `openid-client`. The provider is found by
 // discovery from `admin.oidc.issuer`, once per issuer and client (again after a failure). An
-// http:// issuer is refused by the config check unless it is on a loopback address.
-import * as client from 'openid-client';
+// http:// issuer is refused by the config check unless it is on a loopback address. openid-client
+// (about 7 MiB resident) is loaded with the first sign-in, not by every process that serves /admin.
+import type * as OpenId from 'openid-client';
 import type { AdminConfig } from '../config/schema.js';
 import { claimAt, rolePathOf } from '../policy/identity.js';
 import type { PendingLogin, Person } from './sessions.js';
 
 type OidcConfig = NonNullable<AdminConfig['oidc']>;
 
-export class OidcLogin {
-  private discovered?: { key: string; config: Promise<client.Configuration> };
+let loaded: Promise<typeof OpenId> | undefined;
+const openId = (): Promise<typeof OpenId> => (loaded ??= import('openid-client'));
 
-  private configFor(oidc: OidcConfig): Promise<client.Configuration> {
+export class OidcLogin {
+  private discovered?: { key: string; config: Promise<OpenId.Configuration> };
+
+  private configFor(client: typeof OpenId, oidc: OidcConfig): Promise<OpenId.Configuration> {
     const key = JSON.stringify([oidc.issuer, oidc.clientId, oidc.clientSecret ?? '']);
     if (this.discovered?.key === key) return this.discovered.config;
     const issuer = new URL(oidc.issuer);
@@ -32,7 +36,8 @@ export class OidcLogin {
 
   /** Where to send the browser, and what the callback must find again. */
   async start(oidc: OidcConfig, next: string): Promise<{ url: URL; login: PendingLogin }> {
-    const config = await this.configFor(oidc);
+    const client = await openId();
+    const config = await this.configFor(client, oidc);
     const login = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier(), next };
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: oidc.redirectUrl,
@@ -50,7 +55,8 @@ export class OidcLogin {
    * The roles are read from the ID token's claims, or from userinfo when the token has no role claim.
    */
   async finish(oidc: OidcConfig, query: string, login: PendingLogin): Promise<Person> {
-    const config = await this.configFor(oidc);
+    const client = await openId();
+    const config = await this.configFor(client, oidc);
     const current = new URL(oidc.redirectUrl);
     current.search = query;
     const tokens = await client.authorizationCodeGrant(config, current, {

@@ -7,7 +7,8 @@
 // `timeout` is the busy timeout: how long a query waits for a writer's lock on the file before it
 // fails with a timeout. For the same reason a read whose client went away is not stopped mid-statement;
 // it only starts no further statement (SqlSource.run).
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import type { SqlTable, SqlColumn } from '../sql/common.js';
 import { SqlSource } from '../sql/source.js';
 import type { NativeQuery, PlanScans, ScanAcceptance, ScanOffer, StoreLimits, TableInfo } from '../source.js';
@@ -27,6 +28,9 @@ export interface SqliteSourceOptions {
   timeoutMs?: number;
 }
 
+/** better-sqlite3 (a native addon, about 4.5 MiB resident) is loaded when a file is first opened. */
+const load = createRequire(import.meta.url);
+
 /** The database file, opened on first use: a missing file fails the first query, not connect(). */
 class SqliteFile {
   private db?: Database.Database;
@@ -43,7 +47,8 @@ class SqliteFile {
     if (this.db) return this.db;
     let db: Database.Database;
     try {
-      db = new Database(this.path, { readonly: true, fileMustExist: true, timeout: this.busyTimeoutMs });
+      const Sqlite = load('better-sqlite3') as typeof Database;
+      db = new Sqlite(this.path, { readonly: true, fileMustExist: true, timeout: this.busyTimeoutMs });
     } catch (err) {
       throw this.openError(err);
     }
