@@ -12,7 +12,8 @@
 //   - DBHub 1.4.0 from npm, installed into ~/.cache/viewgate/bench/dbhub, Streamable HTTP, its
 //     execute_sql tool (bench/peers/dbhub.mjs).
 // The query everywhere: order 1001 from the PostgreSQL orders table (viewgate: the app.orders view).
-// MCP is driven with the official MCP SDK client (Streamable HTTP): N sequential calls for
+// MCP is driven with the official MCP SDK client (Streamable HTTP): after 2 s of untimed calls at
+// --concurrency (every target warmed up alike, as the REST rows are), N sequential calls for
 // p50/p95/p99, then --concurrency clients calling back to back for --duration seconds (at most
 // 100 x N calls); then the same tools/call as stateless POSTs from autocannon (no SDK client in
 // the way), at 1 connection and at --concurrency. REST (viewgate vs the floor) is driven with autocannon, as bench/run.mjs does.
@@ -147,11 +148,15 @@ try {
       if (!first.includes(String(ORDER_ID))) throw new Error(`${tool} did not return order ${ORDER_ID}: ${first.slice(0, 300)}`);
       results.peers[peerName].protocolVersion = clients[0].getNegotiatedProtocolVersion?.();
       results.peers[peerName].sampleResult = first.slice(0, 400);
+      // Warmed up like the REST and raw-POST rows (WARMUP_SECONDS at full concurrency), not by the
+      // sequential loop's 20 calls alone: a JIT-compiled server's MCP path is still being compiled then.
+      const calls = clients.map((c) => () => callOk(c, tool, args));
+      await concurrent({ calls, duration: WARMUP_SECONDS, maxCalls: MAX_CALLS, warmupSeconds: 0 });
       record(`${name}_sequential`, await sequential({ call: () => callOk(clients[0], tool, args), requests, budgetMs: SEQ_BUDGET_MS }));
       record(
         `${name}_concurrent`,
         await concurrent({
-          calls: clients.map((c) => () => callOk(c, tool, args)),
+          calls,
           duration,
           maxCalls: MAX_CALLS,
           warmupSeconds: WARMUP_SECONDS,
