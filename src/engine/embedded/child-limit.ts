@@ -1,4 +1,4 @@
-// ORDER BY + LIMIT into the second table of a two-store page (docs/engine.md, "ORDER BY and LIMIT").
+// ORDER BY + LIMIT into the second table of a two-store page (docs/engine.md, "Planning", step 9).
 //
 // The page joins its first table (the parent, already fetched sorted by its key and cut at
 // offset + limit + 1 rows) to one other table (the child) with a LEFT join on the parent's key,
