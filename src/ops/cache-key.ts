@@ -46,9 +46,14 @@ export class CacheKeys {
       this.grantDigest.set(scope.grant, grantDigest);
     }
     const viewId = scope.viewId;
-    const material = [this.deployment, canonical(viewId), canonical(scope.role), grantDigest, canonical(claims), canonical(normalized)].join(
-      '\n',
-    );
+    const material = [
+      this.deployment,
+      canonical(viewId),
+      canonical(scope.role),
+      grantDigest,
+      canonical(claims),
+      canonical(normalized),
+    ].join('\n');
     return `cache:v2:${viewId}:${sha256(material)}`;
   }
 }

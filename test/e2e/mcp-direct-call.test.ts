@@ -197,7 +197,12 @@ describe('what the direct answer leaves to the SDK', () => {
   });
 
   it('a 2026-07-28 request is taken exactly when the SDK routes it to that era, also when its envelope was seen before', () => {
-    const withEnvelope = (meta: Record<string, unknown>, name = 'list_views', args: Record<string, unknown> = {}, id: string | number = 11) => {
+    const withEnvelope = (
+      meta: Record<string, unknown>,
+      name = 'list_views',
+      args: Record<string, unknown> = {},
+      id: string | number = 11,
+    ) => {
       const m = message('modern', name, args, id);
       return { headers: m.headers, body: { ...m.body, params: { ...m.body.params, _meta: meta } } };
     };
