@@ -25,10 +25,21 @@ export interface AdminScenario {
 }
 
 /** `edit` changes the config document further (e.g. the audit sink). */
-export async function startAdminScenario(
-  env: Record<string, string>,
-  opts: { edit?: (doc: ReturnType<typeof parseDocument>) => void; runtime?: RuntimeOptions } = {},
-): Promise<AdminScenario> {
+type ScenarioOptions = { edit?: (doc: ReturnType<typeof parseDocument>) => void; runtime?: RuntimeOptions };
+
+export async function startAdminScenario(env: Record<string, string>, opts: ScenarioOptions = {}): Promise<AdminScenario> {
+  // The server's port is part of the provider's redirect URI, so it is chosen before the server
+  // listens; when a test file running in parallel takes it in between, start again on another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, opts);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EADDRINUSE' || attempt === 5) throw err;
+    }
+  }
+}
+
+async function startOnce(env: Record<string, string>, opts: ScenarioOptions): Promise<AdminScenario> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const idp = await startOidcProvider({ redirectUris: [`${url}/admin/callback`], users: USERS });
@@ -48,7 +59,13 @@ export async function startAdminScenario(
     opts.edit?.(doc);
     return doc.toString();
   });
-  const srv = await startServer(config, opts.runtime, '127.0.0.1', port);
+  let srv: RunningServer;
+  try {
+    srv = await startServer(config, opts.runtime, '127.0.0.1', port);
+  } catch (err) {
+    await idp.stop();
+    throw err;
+  }
   return {
     srv,
     idp,

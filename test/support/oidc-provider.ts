@@ -15,7 +15,6 @@
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
-import { freePort } from './private-postgres.js';
 
 export interface OidcUser {
   password: string;
@@ -33,8 +32,14 @@ export interface RunningOidcProvider {
 }
 
 export async function startOidcProvider(opts: { redirectUris: string[]; users: Record<string, OidcUser> }): Promise<RunningOidcProvider> {
-  const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
+  // Listening on port 0 first and naming the issuer after the port it got: a port found free and
+  // then listened on can be taken in between by another test file running in parallel.
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const clientId = 'viewgate-console';
   const clientSecret = randomBytes(24).toString('hex');
   const provider = new Provider(issuer, {
@@ -64,8 +69,7 @@ export async function startOidcProvider(opts: { redirectUris: string[]; users: R
     },
   });
   provider.proxy = false;
-
-  const server: Server = createServer((req, res) => {
+  server.on('request', (req, res) => {
     const m = /^\/interaction\/([\w-]+)(\/login)?$/.exec(req.url?.split('?')[0] ?? '');
     if (!m) {
       provider.callback()(req, res);
@@ -76,7 +80,6 @@ export async function startOidcProvider(opts: { redirectUris: string[]; users: R
       res.end(String(err));
     });
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     issuer,
     clientId,

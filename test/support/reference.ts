@@ -83,7 +83,14 @@ export async function startServer(config: Config, opts: RuntimeOptions = {}, hos
   const audit = new MemoryAuditSink();
   const rt = await createRuntime(config, { logger: createLogger('silent'), auditSink: audit, ...opts });
   const app = await buildServer(rt);
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    // A port taken meanwhile (EADDRINUSE): release what was opened, so the caller may try another.
+    await app.close();
+    await rt.close();
+    throw err;
+  }
   const scheme = config.server.tls ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   return {
