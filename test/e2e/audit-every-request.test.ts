@@ -3,7 +3,7 @@
 // parse, an unknown route, an MCP request turned away by the credential or Origin check, an MCP
 // message that is not a tool call, a tool call or request that fails with 500 — and a request the
 // pipeline audits itself gets no second record. Records go to the file sink and are read back.
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { createLogger } from '../../src/ops/logger.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server.js';
 import { createReferenceStores, KEYS, referenceConfig, startServer, type ReferenceStores } from '../support/reference.js';
+import { auditFileRecords } from '../support/audit-file.js';
 
 let stores: ReferenceStores;
 let dir: string;
@@ -41,11 +42,7 @@ afterAll(async () => {
 });
 
 function records(): AuditRecord[] {
-  if (!existsSync(auditFile)) return [];
-  return readFileSync(auditFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditRecord);
+  return auditFileRecords<AuditRecord>(auditFile);
 }
 
 /**

@@ -1,13 +1,14 @@
 // Over stdio, as over HTTP, every message a client sends gets exactly one audit record: tool calls
 // their detailed one, and initialize, tools/list, prompts/list, notifications, a call the SDK
 // refuses before any tool runs (an unknown tool, arguments outside the schema) one each.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createReferenceStores, KEYS, REFERENCE_CONFIG, type ReferenceStores } from '../support/reference.js';
+import { auditFileRecords } from '../support/audit-file.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
 
@@ -27,12 +28,7 @@ afterAll(async () => {
 type Rec = { surface: string; action: string; status: number; decision: string; keyName?: string; identityKey?: string };
 
 function records(file: string): Rec[] {
-  return existsSync(file)
-    ? readFileSync(file, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Rec)
-    : [];
+  return auditFileRecords<Rec>(file);
 }
 
 describe('MCP over stdio: one audit record per message', () => {

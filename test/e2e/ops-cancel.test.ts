@@ -8,7 +8,7 @@
 // (currentOp is always empty, killOp is not implemented), so for MongoDB a slow scan is stopped by
 // the driver's abort signal, and the test checks the request ended long before the scan could have.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import type { AuditRecord } from '../../src/ops/audit.js';
 import { startServer, type RunningServer } from '../support/reference.js';
 import { createMongoDatabase, createMysqlDatabase, createPgDatabase, mysqlExec, pgExec } from '../support/stores.js';
 import { waitFor } from '../support/wait.js';
+import { auditFileRecords } from '../support/audit-file.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
 const KEY = 'vg_test_cancel_key';
@@ -257,11 +258,7 @@ describe('a client that leaves stops the store queries of its request', () => {
         void client.callTool({ name: 'query_view', arguments: { view: 'myshop.slow_items' } }, { signal: abort.signal }).catch(() => {});
         return () => abort.abort();
       });
-      const records = () =>
-        readFileSync(auditFile, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as AuditRecord);
+      const records = () => auditFileRecords<AuditRecord>(auditFile);
       const rec = await waitFor(() => records().find((r) => r.action === 'query_view'), { what: 'the audit record' });
       expect(rec).toMatchObject({ surface: 'mcp', view: 'myshop.slow_items', status: 499 });
       expect(records().some((r) => r.action === 'notifications/cancelled')).toBe(true);

@@ -3,7 +3,7 @@
 // deep ({"not":...} and nested "and") in MCP bodies over HTTP and in MCP stdio lines, and the
 // text filter grammar with thousands of nested parentheses or `not not not ...` on REST and MCP.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import {
   type ReferenceStores,
   type RunningServer,
 } from '../support/reference.js';
+import { auditFileRecords } from '../support/audit-file.js';
 
 const BIN = new URL('../../bin/viewgate.js', import.meta.url).pathname;
 const LEAF = { field: 'customer_id', op: 'eq', value: 1 };
@@ -226,13 +227,7 @@ describe('MCP over stdio', () => {
 
   it('audits the refused messages', async () => {
     const deadline = Date.now() + 10_000;
-    const recs = () =>
-      existsSync(auditFile)
-        ? readFileSync(auditFile, 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [];
+    const recs = () => auditFileRecords<{ action?: string; status?: number }>(auditFile);
     const refused = () => recs().filter((r) => r.action === 'tools/call' || r.status === 413);
     while (refused().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(refused()).toEqual([

@@ -25,6 +25,7 @@ import {
 } from '../support/reference.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { waitFor } from '../support/wait.js';
+import { auditFileRecords } from '../support/audit-file.js';
 
 interface ReceivedSpan {
   traceId: string;
@@ -299,10 +300,7 @@ describe('MCP over stdio', () => {
       const scan = receiver.inTrace(root.traceId).find((s) => s.name === 'scan crm')!;
       expect(scan.attributes['db.system']).toBe('mysql');
       expect(String(scan.attributes['db.statement'])).not.toContain('t1');
-      const lines = readFileSync(auditFile, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { action: string; traceId?: string });
+      const lines = auditFileRecords<{ action: string; traceId?: string }>(auditFile);
       expect(lines.find((l) => l.action === 'query_view')?.traceId).toBe(root.traceId);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -178,18 +178,20 @@ describe('verified tokens are remembered (src/policy/jwt.ts)', () => {
   it('never past the token exp, even where the clock skew would have let it pass', async () => {
     // The exp boundary is checked by jose with the skew; a remembered token ends at exp itself.
     const a = new Authenticator(config(`    secret: ${SECRET}\n    clockSkew: 0`));
-    const token = await signHs256(SECRET, { roles: ['internal'] }, { expIn: 1 });
+    // Claims are whole seconds: exp 2 s ahead is at least 1 s away when the token is first used.
+    const token = await signHs256(SECRET, { roles: ['internal'] }, { expIn: 2 });
     expect((await a.authenticate({ bearer: token })).role).toBe('internal');
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 3100));
     expect((await fails(a.authenticate({ bearer: token }))).status).toBe(401);
   });
 
   it('remembers only successes: a refused token is judged again each time', async () => {
     // Not yet valid (nbf, no clock skew): refused now, accepted once nbf has passed.
     const strict = new Authenticator(config(`    secret: ${SECRET}\n    clockSkew: 0`));
-    const later = await signHs256(SECRET, { roles: ['internal'] }, { nbfIn: 1 });
+    // Claims are whole seconds: nbf 2 s ahead is at least 1 s away when the token is first used.
+    const later = await signHs256(SECRET, { roles: ['internal'] }, { nbfIn: 2 });
     expect((await fails(strict.authenticate({ bearer: later }))).status).toBe(401);
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 3100));
     expect((await strict.authenticate({ bearer: later })).role).toBe('internal');
   });
 });
