@@ -189,6 +189,15 @@ export function canonicalNumeric(text: string): string | null {
   return d.toFixed(frac);
 }
 
+/** Freezes a value and everything it holds, so that a value shared between requests cannot be changed by one of them. */
+export function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
 // ---- JSON output -----------------------------------------------------------------------------
 
 /**

@@ -9,7 +9,7 @@ import { isTableService, type Config } from '../config/schema.js';
 import { parseViewId, type ViewId } from '../config/view-id.js';
 import type { Catalog } from './catalog.js';
 import { groupOrder } from '../engine/aggregate/types.js';
-import type { View } from '../engine/view.js';
+import type { EngineQuery, View } from '../engine/view.js';
 import { METRIC_FNS } from '../query/aggregate-query.js';
 import type { ClientQuery } from '../query/client-query.js';
 import { toolQuery } from '../query/tool-query.js';
@@ -47,6 +47,7 @@ import { auditEntryOf, traceOf, type TraceNotes } from './trace.js';
 import { deprecationNotice, refuseAfterSunset, type DeprecationNotice } from './deprecation.js';
 import { judgeScans, refuseCostly, withTimeout, type ScanDecision } from './cost-guard.js';
 import { withReadContext } from '../sources/read-context.js';
+import { QueryPlans, type Plan } from './query-plans.js';
 
 /**
  * The rows of one governed query, as the engine and masks give them (and the cache keeps them),
@@ -64,6 +65,24 @@ export function namedView(name: string): ViewId {
   const id = parseViewId(name);
   if (!id) throw viewNotFound(name);
   return id;
+}
+
+/** The query of one row by its key value, with the fields `q` asks for. */
+function rowQuery(key: string, q: ClientQuery): ClientQuery {
+  return { ...q, ids: [key], limit: 1, offset: 0, includeCount: false };
+}
+
+/** The row a query by key found; 404 when it does not exist or the row filter hides it. */
+function onlyRow(result: QueryResult, key: string, view: string): Row {
+  const row = result.rows[0];
+  if (!row) throw notFound(`no row with key "${key}" in "${view}"`, { view });
+  return row;
+}
+
+/** What the response cache keys a governed query by: aggregates and count_only answer differently from rows under the same engine query. */
+function cacheKeyed(governed: GovernedQuery): EngineQuery {
+  const agg = governed.aggregate;
+  return { ...governed.engine, ...(agg ? { aggregate: agg } : {}), ...(governed.countOnly ? { countOnly: true } : {}) };
 }
 
 function viewNotFound(name: string): ApiError {
@@ -109,6 +128,8 @@ export class Gateway {
   /** Verifies credentials; replaceable (e.g. with other JWKS timings) while the gateway runs. */
   auth: Authenticator;
   private readonly cacheKeys: CacheKeys;
+  /** Parsed and governed reads, by query text and caller (query-plans.ts). */
+  private readonly plans = new QueryPlans();
   private readonly orderSecret: Buffer;
   private readonly cursors: CursorCodec;
   /** The config's policy, built once: grants, per-role records, row filters parsed. */
@@ -233,12 +254,16 @@ export class Gateway {
         notes.view = operation.view;
         return this.describeView(identity, namedView(operation.view), notes);
       case 'query': {
-        const q = this.stage('parse', () => operation.parse());
-        return this.queryView(identity, queriedView(operation.view, q, notes), q, notes, signal);
+        const { view, text } = operation;
+        const q = this.stage('parse', () => this.plans.query(text && `query\n${view}\n${text}`, () => operation.parse()));
+        return this.queryView(identity, queriedView(view, q, notes), q, notes, signal);
       }
       case 'get_row': {
-        const q: ClientQuery = { fields: this.stage('parse', () => operation.parse()).fields };
-        return this.getRow(identity, queriedView(operation.view, q, notes), operation.key, q, notes, signal);
+        const { view, key, text } = operation;
+        const q = this.stage('parse', () =>
+          this.plans.query(text && `get_row\n${view}\n${key}\n${text}`, () => rowQuery(key, { fields: operation.parse().fields })),
+        );
+        return onlyRow(await this.queryView(identity, queriedView(view, q, notes), q, notes, signal), key, view);
       }
       case 'write':
         notes.view = operation.view;
@@ -411,7 +436,12 @@ export class Gateway {
     const binding = (): CursorBinding =>
       (bound ??= { identityKey: identity.identityKey, view: id, query: queryFingerprint(q), grant: grantFingerprint(access) });
     const after = q.cursor !== undefined ? this.cursors.open(q.cursor, binding()) : undefined;
-    const governed = this.stage('govern', () => govern(access, identity, view, q, after));
+    const plan = (): Plan => {
+      const governed = govern(access, identity, view, q, after);
+      return { governed, ...(access.cacheTtl ? { cacheKey: this.cacheKeys.key(identity, access, cacheKeyed(governed)) } : {}) };
+    };
+    // Only a query without a cursor is the same query every time its text comes again.
+    const { governed, cacheKey } = this.stage('govern', () => (after ? plan() : this.plans.plan(q, identity, access, plan)));
     notes.fields = governed.fields;
     const agg = governed.aggregate;
     const paging = agg
@@ -440,12 +470,7 @@ export class Gateway {
     if (access.cacheTtl) {
       // A cursor's tag (opaque order) cuts the page in the gateway, outside the engine query.
       const tag = governed.opaqueOrder?.after?.tag;
-      // Aggregates and count_only answer differently from rows under the same engine query.
-      const keyed = { ...governed.engine, ...(agg ? { aggregate: agg } : {}), ...(governed.countOnly ? { countOnly: true } : {}) };
-      const key =
-        this.cacheKeys.key(identity, access, keyed) +
-        (tag !== undefined ? `:after:${tag}` : '') +
-        `:gen:${this.generations.token(this.viewSources(view))}`;
+      const key = cacheKey! + (tag !== undefined ? `:after:${tag}` : '') + `:gen:${this.generations.token(this.viewSources(view))}`;
       // The load may serve other requests too: the cache stops it once none of them waits.
       const out = await this.stage('cache', () =>
         this.services.cache.getOrLoad(id, key, access.cacheTtl!, (load) => this.runTimed(view, governed, access, load), signal),
@@ -652,10 +677,7 @@ export class Gateway {
 
   /** One row by its key value; 404 when it does not exist or the row filter hides it. */
   async getRow(identity: Identity, id: ViewId, key: string, q: ClientQuery, notes: TraceNotes = {}, signal?: AbortSignal): Promise<Row> {
-    const result = await this.queryView(identity, id, { ...q, ids: [key], limit: 1, offset: 0, includeCount: false }, notes, signal);
-    const row = result.rows[0];
-    if (!row) throw notFound(`no row with key "${key}" in "${id}"`, { view: id });
-    return row;
+    return onlyRow(await this.queryView(identity, id, rowQuery(key, q), notes, signal), key, id);
   }
 
   /**

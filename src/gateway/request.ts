@@ -38,9 +38,13 @@ export type Operation =
   /** With a service: 404 when the caller may read none of its views. */
   | { op: 'list_views'; service?: string }
   | { op: 'describe'; view: string }
-  | { op: 'query'; view: string; parse: () => ClientQuery }
+  /**
+   * `text`: the query as one text, when the surface has it so (the same text always parses to the
+   * same query, or fails alike): the gateway parses and governs it once (query-plans.ts).
+   */
+  | { op: 'query'; view: string; parse: () => ClientQuery; text?: string }
   /** One row by its key; the lookup takes only the field list of the parsed input. */
-  | { op: 'get_row'; view: string; key: string; parse: () => ClientQuery }
+  | { op: 'get_row'; view: string; key: string; parse: () => ClientQuery; text?: string }
   /**
    * A write (docs/writes.md): 404 for a caller who may not read the view, 405 where the view cannot
    * be written, 403 for a role that may not; `parse` reads the body and the query string.

@@ -99,7 +99,7 @@ export function registerAggregateTool(tools: ToolRegistrar, gw: Gateway, caller:
     (args) => {
       const { view, ...rest } = args;
       return {
-        operation: { op: 'query' as const, view, parse: () => parseToolAggregate(rest) },
+        operation: { op: 'query' as const, view, parse: () => parseToolAggregate(rest), text: `aggregate_view ${JSON.stringify(rest)}` },
         view,
         present: (result: QueryResult) => presentGroups(gw, result, view, 'aggregate_view'),
       };

@@ -215,7 +215,7 @@ export function registerTools(tools: ToolRegistrar, gw: Gateway, caller: McpCall
       (args) => {
         const { view, ...rest } = args;
         return {
-          operation: { op: 'query' as const, view, parse: () => parseToolQuery(rest) },
+          operation: { op: 'query' as const, view, parse: () => parseToolQuery(rest), text: `query_view ${JSON.stringify(rest)}` },
           view,
           present: (result: QueryResult) =>
             presentRows(gw, result, { view, tool: 'query_view', limit: args.limit, cursor: args.cursor, offsets: true }),

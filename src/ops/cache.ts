@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { REDIS_PREFIX } from './redis.js';
+import { deepFreeze } from '../values.js';
 
 export interface StoredEntry<T = unknown> {
   value: T;
@@ -58,14 +59,6 @@ export class MemoryCacheStore implements CacheStore {
 
 function jsonLength(value: unknown): number {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))?.length ?? 0;
-}
-
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
-  return v;
 }
 
 export class RedisCacheStore implements CacheStore {

@@ -17,10 +17,13 @@
 // - An API key past its `expires` is a 401 saying it expired. `allowFrom` on the key and on the
 //   role both apply: a client address outside either is a 403, and so is a request whose address
 //   is unknown (src/policy/client-address.ts). Both refusals name the identity for the audit record.
+// - One Identity object stands for one API key, and one for one verified token while the verifier
+//   remembers it, frozen: what is worked out per caller (src/gateway/query-plans.ts) is kept by it.
 import { createHash, hash as sha256Of, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { ApiKeyConfig, Config } from '../config/schema.js';
 import { ApiError } from '../errors.js';
+import { deepFreeze } from '../values.js';
 import { InvalidToken, JwtVerifier, type JwksOptions } from './jwt.js';
 import { AddressList, clientAddress, type Origin } from './client-address.js';
 
@@ -79,6 +82,7 @@ export class IdentifiedRefusal extends ApiError {
 interface KnownKey {
   hash: Buffer;
   cfg: ApiKeyConfig;
+  identity: Identity;
   allowFrom?: AddressList;
 }
 
@@ -92,11 +96,14 @@ export class Authenticator {
   private readonly defaultRole?: string;
   private readonly subjectClaim: string;
   private readonly requireSub: boolean;
+  /** The identity of each remembered token's payload (the verifier hands out one frozen payload per token). */
+  private readonly tokenIdentities = new WeakMap<JWTPayload, Identity>();
 
   constructor(config: Config, opts: AuthenticatorOptions = {}) {
     this.keys = config.auth.apiKeys.map((k) => ({
       hash: Buffer.from(k.sha256.toLowerCase(), 'hex'),
       cfg: k,
+      identity: keyIdentity(k),
       ...(k.allowFrom ? { allowFrom: new AddressList(k.allowFrom) } : {}),
     }));
     this.roleAllowFrom = new Map(
@@ -146,7 +153,7 @@ export class Authenticator {
     // Compare against every key so the time taken does not tell which one almost matched.
     for (const k of this.keys) if (timingSafeEqual(hash, k.hash) && !found) found = k;
     if (!found) throw unauthorized('the API key is not valid');
-    return { identity: keyIdentity(found.cfg), key: found };
+    return { identity: found.identity, key: found };
   }
 
   private async fromToken(token: string): Promise<Identity> {
@@ -164,17 +171,25 @@ export class Authenticator {
       if (err instanceof InvalidToken) throw unauthorized(err.description);
       throw err;
     }
+    const known = this.tokenIdentities.get(payload);
+    if (known) return known;
+    const identity = this.tokenIdentity(payload);
+    if (Object.isFrozen(payload)) this.tokenIdentities.set(payload, identity);
+    return identity;
+  }
+
+  private tokenIdentity(payload: JWTPayload): Identity {
     const subject = subjectOf(payload, this.subjectClaim);
     if (subject === undefined && this.requireSub) {
       throw unauthorized(`the token has no subject claim "${this.subjectClaim}"; this server requires one (auth.jwt.requireSub)`);
     }
-    return {
+    return Object.freeze({
       subject: subject ?? '',
       identityKey: tokenIdentityKey(payload, subject),
       role: this.roleOf(payload),
       method: 'jwt',
       claims: payload as Claims,
-    };
+    });
   }
 
   private roleOf(payload: JWTPayload): string {
@@ -204,7 +219,8 @@ export class Authenticator {
 /** The identity an API key names: `key:<name>`, shared by keys of one name (rotation). */
 function keyIdentity(cfg: ApiKeyConfig): Identity {
   const principal = `key:${cfg.name}`;
-  return { subject: principal, identityKey: principal, role: cfg.role, method: 'api-key', keyName: cfg.name, claims: { ...cfg.claims } };
+  const claims = deepFreeze(structuredClone(cfg.claims));
+  return Object.freeze({ subject: principal, identityKey: principal, role: cfg.role, method: 'api-key', keyName: cfg.name, claims });
 }
 
 /** The token's subject: a non-empty string (or a number, as text) in `claim`; undefined otherwise. */

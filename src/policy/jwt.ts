@@ -11,12 +11,13 @@
 // cannot be fetched is a 503: the credential was not judged, and retrying later may succeed.
 // - A verified token is remembered (VERIFIED_TTL_MS at most, never past its exp, a bounded number of
 //   tokens), so an agent sending the same token on every call pays for one signature check, not one
-//   per call. Only successes are remembered; each hit gets its own copy of the claims.
+//   per call. Only successes are remembered; every hit gets the same payload, frozen.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { JwtConfig } from '../config/schema.js';
 import { ApiError } from '../errors.js';
+import { deepFreeze } from '../values.js';
 
 export interface JwksOptions {
   /** Minimum time between two fetches caused by unknown kids (default 30 s). */
@@ -89,13 +90,14 @@ export class JwtVerifier {
   async verify(token: string): Promise<JWTPayload> {
     const known = this.verified.get(token);
     if (known) {
-      if (Date.now() < known.until) return structuredClone(known.payload);
+      if (Date.now() < known.until) return known.payload;
       this.verified.delete(token);
     }
-    const payload = await this.check(token);
+    // Frozen: every request with this token is handed the same payload.
+    const payload = deepFreeze(await this.check(token));
     // exp is required; the clock skew that let it pass is not extended to the remembered copy.
     const until = Math.min(Date.now() + VERIFIED_TTL_MS, (payload.exp as number) * 1000);
-    if (until > Date.now()) this.verified.set(token, { payload: structuredClone(payload), until });
+    if (until > Date.now()) this.verified.set(token, { payload, until });
     return payload;
   }
 

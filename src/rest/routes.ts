@@ -277,6 +277,8 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
           negotiateRows(req.headers.accept);
           return parseRestQuery(req.query as Record<string, unknown>);
         },
+        // What parse() reads: Accept and the query string.
+        text: `${req.headers.accept ?? ''}\n${req.url}`,
       }),
       (r) => pageBody(r),
       // The body is rows, count and next: all of one page, which a cache hit returns as it was
@@ -297,6 +299,7 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
         view: viewId(req),
         key: req.params.id!,
         parse: () => parseRestQuery(req.query as Record<string, unknown>, ROW_PARAMS),
+        text: req.url,
       }),
       (row) => row,
     ),

@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { get } from '../support/reference.js';
 import { signHs256 } from '../support/jwt.js';
-import { apiKeysYaml, referenceServer, type ApiKeys } from '../support/reference-server.js';
+import { authYaml, referenceServer, type ApiKeys } from '../support/reference-server.js';
 
 const SECRET = 'policy-grants-secret-0123456789abcdef';
 
@@ -28,13 +28,7 @@ const KEYS: ApiKeys = {
 };
 
 const AUTH_AND_ROLES = `
-auth:
-  apiKeys:
-${apiKeysYaml(KEYS)}
-  jwt:
-    issuer: https://idp.test/
-    audience: viewgate
-    secret: ${SECRET}
+${authYaml(KEYS, SECRET)}
 roles:
   internal:
     grants: { "*": { read: true } }

@@ -20,6 +20,21 @@ export function apiKeysYaml(keys: ApiKeys): string {
     .join('\n');
 }
 
+/**
+ * The `auth:` section: `keys` and HS256 tokens signed with `secret` (issuer and audience as
+ * test/support/jwt.ts signs them), with `jwtExtra` lines under `jwt:`.
+ */
+export function authYaml(keys: ApiKeys, secret: string, jwtExtra = ''): string {
+  return `auth:
+  apiKeys:
+${apiKeysYaml(keys)}
+  jwt:
+    issuer: https://idp.test/
+    audience: viewgate
+    secret: ${secret}
+${jwtExtra}`;
+}
+
 /** Reference stores for the current test file (set once its beforeAll ran). */
 export function referenceStores(label: string): { readonly stores: ReferenceStores } {
   const state = {} as { stores: ReferenceStores };

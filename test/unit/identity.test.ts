@@ -70,14 +70,24 @@ describe('configuration problems stop start-up instead of rejecting every token 
 describe('API keys', () => {
   const auth = () => new Authenticator(config(''));
 
-  it('match by sha256 (hex in any case), carry the name and a copy of the static claims', async () => {
+  it('match by sha256 (hex in any case), carry the name and the static claims, one frozen identity per key', async () => {
     const ops = await auth().authenticate({ apiKey: 'ops-key' });
     expect(ops).toEqual({ subject: 'key:ops', identityKey: 'key:ops', role: 'internal', method: 'api-key', keyName: 'ops', claims: {} });
     const a = auth();
     const t2 = await a.authenticate({ apiKey: 't2-key' });
     expect(t2.claims).toEqual({ tenant_id: 't2', nested: { a: 1 } });
-    t2.claims.tenant_id = 't1';
-    expect((await a.authenticate({ apiKey: 't2-key' })).claims.tenant_id).toBe('t2');
+    // Shared by every request with this key (src/gateway/query-plans.ts keeps plans by it): no request can change it.
+    expect(await a.authenticate({ apiKey: 't2-key' })).toBe(t2);
+    expect(() => {
+      t2.claims.tenant_id = 't1';
+    }).toThrow(TypeError);
+    expect(() => {
+      (t2.claims.nested as { a: number }).a = 2;
+    }).toThrow(TypeError);
+    expect(() => {
+      (t2 as { role: string }).role = 'internal';
+    }).toThrow(TypeError);
+    expect((await a.authenticate({ apiKey: 't2-key' })).claims).toEqual({ tenant_id: 't2', nested: { a: 1 } });
   });
 
   it('a wrong key is a 401 with an invalid_token challenge; no credential is a bare challenge', async () => {
@@ -164,15 +174,24 @@ describe('identity key', () => {
 });
 
 describe('verified tokens are remembered (src/policy/jwt.ts)', () => {
-  it('gives each call its own claims, so one request cannot change what the next one sees', async () => {
+  it('gives each call the same frozen identity, so one request cannot change what the next one sees', async () => {
     const a = new Authenticator(config(`    secret: ${SECRET}`));
     const token = await signHs256(SECRET, { roles: ['internal'], tenant: { id: 't1' } });
     const first = await a.authenticate({ bearer: token });
-    (first.claims.tenant as { id: string }).id = 'changed';
-    first.claims.extra = 'added';
+    expect(() => {
+      (first.claims.tenant as { id: string }).id = 'changed';
+    }).toThrow(TypeError);
+    expect(() => {
+      first.claims.extra = 'added';
+    }).toThrow(TypeError);
     const second = await a.authenticate({ bearer: token });
+    expect(second).toBe(first);
     expect(second.claims.tenant).toEqual({ id: 't1' });
     expect(second.claims.extra).toBeUndefined();
+    // Another token of the same subject is another identity.
+    const other = await a.authenticate({ bearer: await signHs256(SECRET, { roles: ['internal'], tenant: { id: 't2' } }) });
+    expect(other).not.toBe(first);
+    expect(other.claims.tenant).toEqual({ id: 't2' });
   });
 
   it('never past the token exp, even where the clock skew would have let it pass', async () => {
