@@ -23,6 +23,10 @@ function heldTarget() {
 
 const settle = () => vi.advanceTimersByTimeAsync(0);
 
+/** A Batcher of 256 records at most per write, with this window. */
+const batcher = (target: ReturnType<typeof heldTarget>['target'], maxDelayMs = 20) =>
+  new Batcher(target, { maxRecords: 256, maxDelayMs, maxPendingBytes: 1 << 20 }, () => new Error('full'));
+
 describe('Batcher window', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
@@ -33,7 +37,7 @@ describe('Batcher window', () => {
 
   it('records that arrive during a write are written when their own window ends', async () => {
     const t = heldTarget();
-    const b = new Batcher(t.target, { maxRecords: 256, maxDelayMs: 20, maxPendingBytes: 1 << 20 }, () => new Error('full'));
+    const b = batcher(t.target);
     void b.add('a', 1);
     await vi.advanceTimersByTimeAsync(20);
     expect(t.batches).toEqual([['a']]);
@@ -49,7 +53,7 @@ describe('Batcher window', () => {
 
   it('a window that ends during a write is written as soon as that write ends', async () => {
     const t = heldTarget();
-    const b = new Batcher(t.target, { maxRecords: 256, maxDelayMs: 20, maxPendingBytes: 1 << 20 }, () => new Error('full'));
+    const b = batcher(t.target);
     void b.add('a', 1);
     await vi.advanceTimersByTimeAsync(20);
     void b.add('b', 1);
@@ -63,7 +67,7 @@ describe('Batcher window', () => {
 
   it('a drain during a write writes what waits once that write ends, without its window', async () => {
     const t = heldTarget();
-    const b = new Batcher(t.target, { maxRecords: 256, maxDelayMs: 20, maxPendingBytes: 1 << 20 }, () => new Error('full'));
+    const b = batcher(t.target);
     void b.add('a', 1);
     await vi.advanceTimersByTimeAsync(20);
     void b.add('b', 1);
@@ -77,7 +81,7 @@ describe('Batcher window', () => {
 
   it('with no window (failing closed), what arrives during a write goes at the next turn after it', async () => {
     const t = heldTarget();
-    const b = new Batcher(t.target, { maxRecords: 256, maxDelayMs: 0, maxPendingBytes: 1 << 20 }, () => new Error('full'));
+    const b = batcher(t.target, 0);
     void b.add('a', 1);
     await settle();
     void b.add('b', 1);

@@ -13,7 +13,8 @@ import type { ViewModel } from './ast.js';
 import type { FetchUnit, PlannedJoin } from './plan.js';
 import { isInt } from './sql-types.js';
 
-type Mapped = { rel: number; column: string; desc: boolean } | undefined;
+/** An order term as a fetch unit sorts by it. */
+type UnitOrderTerm = NonNullable<FetchUnit['orderBy']>[number];
 
 /**
  * Sets the child unit's ORDER BY and LIMIT when the page allows it (see the top of the file);
@@ -24,8 +25,8 @@ export function pushLimitIntoBoundChild(
   units: FetchUnit[],
   joins: { unit: number; join: PlannedJoin }[],
   view: ViewModel,
-  mapped: Mapped[],
-  sortsExactly: (terms: { rel: number; column: string; desc: boolean }[]) => boolean,
+  mapped: (UnitOrderTerm | undefined)[],
+  sortsExactly: (terms: UnitOrderTerm[]) => boolean,
 ): string | undefined {
   const [parent, child] = units;
   if (units.length !== 2 || !parent || !child || joins.length !== 1) return undefined;
