@@ -12,8 +12,8 @@
 //   - DBHub 1.4.0 from npm, installed into ~/.cache/viewgate/bench/dbhub, Streamable HTTP, its
 //     execute_sql tool (bench/peers/dbhub.mjs).
 // The query everywhere: order 1001 from the PostgreSQL orders table (viewgate: the app.orders view).
-// MCP is driven with the official MCP SDK client (Streamable HTTP): after 2 s of untimed calls at
-// --concurrency (every target warmed up alike, as the REST rows are), N sequential calls for
+// MCP is driven with the official MCP SDK client (Streamable HTTP): after 5 000 untimed calls at
+// --concurrency (10 s at most; every target warmed up alike, as the REST rows are), N sequential calls for
 // p50/p95/p99, then --concurrency clients calling back to back for --duration seconds (at most
 // 100 x N calls); then the same tools/call as stateless POSTs from autocannon (no SDK client in
 // the way), at 1 connection and at --concurrency. REST (viewgate vs the floor) is driven with autocannon, as bench/run.mjs does.
@@ -57,6 +57,12 @@ if (![duration, concurrency, requests].every(Number.isFinite)) {
   console.error('usage: node bench/peers.mjs [--duration S] [--concurrency 16] [--requests N] [--skip toolbox,dbhub]');
   process.exit(2);
 }
+// Every target is warmed with WARMUP_CALLS requests at full concurrency before it is timed (an MCP
+// SDK target for at most WARMUP_MAX_SECONDS): V8 compiles a Node server's request path over
+// thousands of requests, and on a slow machine a few seconds of load are fewer than that.
+const WARMUP_CALLS = 5_000;
+const WARMUP_MAX_SECONDS = 10;
+// What the concurrent rows' own untimed start-up is (the loops in bench/lib/mcp-load.mjs).
 const WARMUP_SECONDS = 2;
 const MAX_CALLS = 100 * requests;
 const SEQ_BUDGET_MS = Math.max(10, 2 * duration) * 1000;
@@ -72,6 +78,8 @@ const results = {
     concurrency,
     requests,
     maxConcurrentCalls: MAX_CALLS,
+    warmupCalls: WARMUP_CALLS,
+    warmupMaxSeconds: WARMUP_MAX_SECONDS,
     warmupSeconds: WARMUP_SECONDS,
     restSequentialSeconds: REST_SEQ_SECONDS,
     audit: 'file',
@@ -122,7 +130,7 @@ try {
     ['viewgate_rest', `${vg.url}/api/v2/app/_table/orders/${ORDER_ID}`, { 'X-API-Key': KEYS.internal }],
   ];
   for (const [name, url, headers] of restTargets) {
-    await load({ url, headers, connections: concurrency, duration: WARMUP_SECONDS });
+    await load({ url, headers, connections: concurrency, amount: WARMUP_CALLS });
     record(`${name}_sequential`, await load({ url, headers, connections: 1, duration: REST_SEQ_SECONDS }));
     record(`${name}_concurrent`, { ...(await load({ url, headers, connections: concurrency, duration })), concurrency });
   }
@@ -148,10 +156,10 @@ try {
       if (!first.includes(String(ORDER_ID))) throw new Error(`${tool} did not return order ${ORDER_ID}: ${first.slice(0, 300)}`);
       results.peers[peerName].protocolVersion = clients[0].getNegotiatedProtocolVersion?.();
       results.peers[peerName].sampleResult = first.slice(0, 400);
-      // Warmed up like the REST and raw-POST rows (WARMUP_SECONDS at full concurrency), not by the
+      // Warmed up like the REST and raw-POST rows (WARMUP_CALLS at full concurrency), not by the
       // sequential loop's 20 calls alone: a JIT-compiled server's MCP path is still being compiled then.
       const calls = clients.map((c) => () => callOk(c, tool, args));
-      await concurrent({ calls, duration: WARMUP_SECONDS, maxCalls: MAX_CALLS, warmupSeconds: 0 });
+      await concurrent({ calls, duration: WARMUP_MAX_SECONDS, maxCalls: WARMUP_CALLS, warmupSeconds: 0 });
       record(`${name}_sequential`, await sequential({ call: () => callOk(clients[0], tool, args), requests, budgetMs: SEQ_BUDGET_MS }));
       record(
         `${name}_concurrent`,
@@ -251,7 +259,7 @@ async function rawPost(name, url, headers, tool, args) {
     say(`${name}: no raw-POST row: a stateless tools/call POST answered ${probe.status}: ${text.slice(0, 300)}`);
     return;
   }
-  await load({ ...req, connections: concurrency, duration: WARMUP_SECONDS });
+  await load({ ...req, connections: concurrency, amount: WARMUP_CALLS });
   record(`${name}_rawseq`, { ...(await load({ ...req, connections: 1, duration: REST_SEQ_SECONDS })), concurrency: 1 });
   record(`${name}_raw`, { ...(await load({ ...req, connections: concurrency, duration })), concurrency });
 }

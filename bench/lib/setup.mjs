@@ -173,11 +173,32 @@ export function summarize(latenciesMs, seconds, extra = {}) {
 
 const round = (v) => Math.round(v * 100) / 100;
 
-/** autocannon against one request shape, keeping every response's latency (autocannon has no p95). */
-export async function load({ url, method = 'GET', headers = {}, body, connections = 10, duration = 15, overallRate, expectStatus = 200 }) {
+/**
+ * autocannon against one request shape, keeping every response's latency (autocannon has no p95).
+ * With `amount`, that many requests whatever the time they take (a warm-up), instead of `duration`.
+ */
+export async function load({
+  url,
+  method = 'GET',
+  headers = {},
+  body,
+  connections = 10,
+  duration = 15,
+  amount,
+  overallRate,
+  expectStatus = 200,
+}) {
   const latencies = [];
   const statuses = {};
-  const instance = autocannon({ url, method, headers, body, connections, duration, ...(overallRate ? { overallRate } : {}) });
+  const instance = autocannon({
+    url,
+    method,
+    headers,
+    body,
+    connections,
+    ...(amount ? { amount } : { duration }),
+    ...(overallRate ? { overallRate } : {}),
+  });
   instance.on('response', (_client, status, _bytes, ms) => {
     statuses[status] = (statuses[status] ?? 0) + 1;
     latencies.push(ms);
