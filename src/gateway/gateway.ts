@@ -263,7 +263,8 @@ export class Gateway {
         const q = this.stage('parse', () =>
           this.plans.query(text && `get_row\n${view}\n${key}\n${text}`, () => rowQuery(key, { fields: operation.parse().fields })),
         );
-        return onlyRow(await this.queryView(identity, queriedView(view, q, notes), q, notes, signal), key, view);
+        const id = queriedView(view, q, notes);
+        return onlyRow(await this.queryView(identity, id, q, notes, signal), key, id);
       }
       case 'write':
         notes.view = operation.view;

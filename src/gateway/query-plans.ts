@@ -7,7 +7,7 @@
 //   view's access record is the one they were made under (a reload or a rebuilt view makes new
 //   records). A caller is the frozen Identity the authenticator keeps per API key or verified token.
 // Everything else (authorization, deprecation, rate limits, the cache generation, the store
-// query) runs per request. Both memos are bounded; a full one starts over.
+// query) runs per request. Bounded by the number of plans kept: when full, both memos start over.
 import type { ClientQuery } from '../query/client-query.js';
 import type { ViewAccess } from '../policy/access.js';
 import type { GovernedQuery } from '../policy/govern.js';
@@ -25,14 +25,13 @@ interface KeptPlan extends Plan {
   access: ViewAccess;
 }
 
-/** Distinct query texts kept. */
-const MAX_TEXTS = 1024;
-/** Callers kept per query text. */
-const MAX_CALLERS = 64;
+/** Parsed queries and plans kept in all (a plan holds a governed query: a few kilobytes at most). */
+const MAX_KEPT = 4096;
 
 export class QueryPlans {
-  private readonly parsed = new Map<string, ClientQuery>();
-  private readonly plans = new WeakMap<ClientQuery, Map<Identity, KeptPlan>>();
+  private parsed = new Map<string, ClientQuery>();
+  private plans = new WeakMap<ClientQuery, Map<Identity, KeptPlan>>();
+  private kept = 0;
 
   /** The query `text` parses to: parsed once (a failure is not kept). Without a text, parsed every time. */
   query(text: string | undefined, parse: () => ClientQuery): ClientQuery {
@@ -40,7 +39,7 @@ export class QueryPlans {
     const known = this.parsed.get(text);
     if (known) return known;
     const q = deepFreeze(parse());
-    if (this.parsed.size >= MAX_TEXTS) this.parsed.clear();
+    this.keepOneMore();
     this.parsed.set(text, q);
     this.plans.set(q, new Map());
     return q;
@@ -53,8 +52,18 @@ export class QueryPlans {
     const kept = byCaller.get(identity);
     if (kept?.access === access) return kept;
     const made = make();
-    if (byCaller.size >= MAX_CALLERS) byCaller.clear();
+    // When this starts the memos over, byCaller goes with the old ones.
+    if (kept === undefined) this.keepOneMore();
     byCaller.set(identity, { ...made, access });
     return made;
+  }
+
+  private keepOneMore(): void {
+    if (this.kept >= MAX_KEPT) {
+      this.parsed = new Map();
+      this.plans = new WeakMap();
+      this.kept = 0;
+    }
+    this.kept++;
   }
 }

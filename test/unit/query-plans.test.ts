@@ -39,13 +39,21 @@ describe('QueryPlans.query', () => {
     expect(plans.query(undefined, parse)).not.toBe(plans.query(undefined, parse));
   });
 
-  it('starts over when full, and still answers', () => {
+  it('starts over when full (texts and plans count alike), and still answers', () => {
     const plans = new QueryPlans();
     const first = plans.query('text-0', () => ({ limit: 0 }));
-    for (let i = 1; i <= 1024; i++) plans.query(`text-${i}`, () => ({ limit: i }));
+    for (let i = 1; i < 4096; i++) plans.query(`text-${i}`, () => ({ limit: i }));
+    expect(plans.query('text-0', () => ({ limit: 0 }))).toBe(first);
+    // The 4097th item kept, a plan: everything starts over.
+    plans.plan(first, identity('a'), access(), () => plan('a'));
     const again = plans.query('text-0', () => ({ limit: 0 }));
     expect(again).not.toBe(first);
     expect(again).toEqual(first);
+    let made = 0;
+    const [record, bob] = [access(), identity('b')];
+    plans.plan(again, bob, record, () => (made++, plan('b')));
+    plans.plan(again, bob, record, () => (made++, plan('b')));
+    expect(made).toBe(1);
   });
 });
 
