@@ -6,6 +6,7 @@ import { ApiError } from '../errors.js';
 import type { CostGuard } from '../policy/access.js';
 import { planReads } from '../sources/planned-reads.js';
 import type { FullScan } from '../sources/source.js';
+import { signalOf, type Cancel } from '../cancellation.js';
 
 /** The guard's decision on one native query (explain shows them). */
 export interface ScanDecision {
@@ -97,11 +98,12 @@ export function strictestGuard(guards: readonly (CostGuard | undefined)[]): Cost
  */
 export async function withTimeout<T>(
   guard: CostGuard | undefined,
-  signal: AbortSignal | undefined,
-  work: (signal: AbortSignal | undefined) => Promise<T>,
+  cancel: Cancel | undefined,
+  work: (signal: Cancel | undefined) => Promise<T>,
 ): Promise<T> {
   const ms = guard?.timeoutMs;
-  if (ms === undefined) return work(signal);
+  if (ms === undefined) return work(cancel);
+  const signal = signalOf(cancel);
   const stop = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {

@@ -48,6 +48,7 @@ import { deprecationNotice, refuseAfterSunset, type DeprecationNotice } from './
 import { judgeScans, refuseCostly, withTimeout, type ScanDecision } from './cost-guard.js';
 import { withReadContext } from '../sources/read-context.js';
 import { QueryPlans, type Plan } from './query-plans.js';
+import type { Cancel } from '../cancellation.js';
 
 /**
  * The rows of one governed query, as the engine and masks give them (and the cache keeps them),
@@ -243,7 +244,7 @@ export class Gateway {
   }
 
   /** The operation itself, as the verified identity; what it learns goes into the notes. */
-  private async perform(identity: Identity, operation: Operation, notes: TraceNotes, signal?: AbortSignal): Promise<unknown> {
+  private async perform(identity: Identity, operation: Operation, notes: TraceNotes, signal?: Cancel): Promise<unknown> {
     switch (operation.op) {
       case 'list_views': {
         const { service } = operation;
@@ -425,8 +426,11 @@ export class Gateway {
     return Object.values(role?.grants ?? {}).some((g) => g.aggregate);
   }
 
-  /** `signal`: aborts when nobody waits for the answer any more (GatewayRequest.signal). */
-  async queryView(identity: Identity, id: ViewId, q: ClientQuery, notes: TraceNotes = {}, signal?: AbortSignal): Promise<QueryResult> {
+  /**
+   * `signal`: aborts when nobody waits for the answer any more (GatewayRequest.signal); a
+   * Cancellation's signal is made only when a store is asked (a cached answer makes none).
+   */
+  async queryView(identity: Identity, id: ViewId, q: ClientQuery, notes: TraceNotes = {}, signal?: Cancel): Promise<QueryResult> {
     noteQuery(notes, id, q);
     const { view, access } = await this.authorize(identity, id, notes);
     // Rate limits count every query the caller may address, cached or not, before any work.
@@ -511,16 +515,16 @@ export class Gateway {
   }
 
   /** run() under the grant's statement timeout (cost-guard.ts). */
-  private runTimed(view: View, governed: GovernedQuery, access: ViewAccess, signal: AbortSignal | undefined): Promise<Page> {
+  private runTimed(view: View, governed: GovernedQuery, access: ViewAccess, signal: Cancel | undefined): Promise<Page> {
     return withTimeout(access.costGuard, signal, (s) => this.run(view, governed, access, s));
   }
 
   /** Steps 3 and 4: the engine, then the masks. */
-  private run(view: View, governed: GovernedQuery, access: ViewAccess, signal: AbortSignal | undefined): Promise<Page> {
+  private run(view: View, governed: GovernedQuery, access: ViewAccess, signal: Cancel | undefined): Promise<Page> {
     return this.stage('engine', () => this.runEngine(view, governed, access, signal));
   }
 
-  private async runEngine(view: View, governed: GovernedQuery, access: ViewAccess, signal: AbortSignal | undefined): Promise<Page> {
+  private async runEngine(view: View, governed: GovernedQuery, access: ViewAccess, signal: Cancel | undefined): Promise<Page> {
     if (governed.aggregate || governed.countOnly) {
       const groups = await runGroups(view, governed, access, signal);
       // A group's position is its values in the groups' total order (groupOrder).
@@ -549,7 +553,7 @@ export class Gateway {
    * A key column is hidden or masked for the caller: every matching row is fetched in the client's
    * order, ties are broken by HMAC(key), and the page is cut here (docs/security.md, "Row order").
    */
-  private async runOpaque(view: View, governed: GovernedQuery, order: OpaqueOrder, signal: AbortSignal | undefined): Promise<Page> {
+  private async runOpaque(view: View, governed: GovernedQuery, order: OpaqueOrder, signal: Cancel | undefined): Promise<Page> {
     const q = governed.engine;
     const columns = [...new Set([...q.columns, ...order.key, ...order.clientTerms.map((t) => t.column)])];
     const tooMany = (): ApiError =>
@@ -596,7 +600,7 @@ export class Gateway {
     format: RowFormat,
     q: ClientQuery,
     notes: TraceNotes = {},
-    signal?: AbortSignal,
+    signal?: Cancel,
   ): Promise<ExportResult> {
     noteQuery(notes, id, q);
     const { view, access } = await this.authorize(identity, id, notes);
@@ -655,7 +659,7 @@ export class Gateway {
    * Governed SQL (docs/sql.md): every view the statement names is resolved as any read resolves it
    * (unreadable and nonexistent alike), and rate-limited by its grant.
    */
-  async querySql(identity: Identity, request: SqlRequest, notes: TraceNotes = {}, signal?: AbortSignal): Promise<SqlResult> {
+  async querySql(identity: Identity, request: SqlRequest, notes: TraceNotes = {}, signal?: Cancel): Promise<SqlResult> {
     const result = await runSql(request, {
       config: this.config,
       identity,
@@ -677,7 +681,7 @@ export class Gateway {
   }
 
   /** One row by its key value; 404 when it does not exist or the row filter hides it. */
-  async getRow(identity: Identity, id: ViewId, key: string, q: ClientQuery, notes: TraceNotes = {}, signal?: AbortSignal): Promise<Row> {
+  async getRow(identity: Identity, id: ViewId, key: string, q: ClientQuery, notes: TraceNotes = {}, signal?: Cancel): Promise<Row> {
     return onlyRow(await this.queryView(identity, id, rowQuery(key, q), notes, signal), key, id);
   }
 

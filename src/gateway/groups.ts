@@ -8,12 +8,13 @@ import { ApiError } from '../errors.js';
 import type { ViewAccess } from '../policy/access.js';
 import type { GovernedQuery } from '../policy/govern.js';
 import type { QueryResult } from './results.js';
+import type { Cancel } from '../cancellation.js';
 
 type Groups = Pick<QueryResult, 'rows' | 'fields' | 'count' | 'next' | 'suppressedGroups' | 'countOnly'>;
 
 const COUNT_ROWS: AggregateQuery = { group: [], metrics: [{ name: 'count', fn: 'count' }], orderBy: [], limit: 1, offset: 0, count: false };
 
-export async function runGroups(view: View, governed: GovernedQuery, access: ViewAccess, signal?: AbortSignal): Promise<Groups> {
+export async function runGroups(view: View, governed: GovernedQuery, access: ViewAccess, signal?: Cancel): Promise<Groups> {
   const agg = governed.aggregate;
   if (!agg) {
     const count = access.minGroupSize
@@ -31,7 +32,7 @@ export async function runGroups(view: View, governed: GovernedQuery, access: Vie
   };
 }
 
-async function countRows(view: View, q: EngineQuery, signal?: AbortSignal): Promise<number> {
+async function countRows(view: View, q: EngineQuery, signal?: Cancel): Promise<number> {
   const column = view.key[0] ?? view.columns[0]!.name;
   const result = await view.engine.execute({ ...q, columns: [column], orderBy: [], limit: 1, offset: 0, count: true }, { signal });
   return result.count!;
@@ -41,7 +42,7 @@ async function countRows(view: View, q: EngineQuery, signal?: AbortSignal): Prom
  * The number of rows matching `q`, when they come from at least minGroupSize.k entities; a 403
  * otherwise, never a number below k (SPEC: count_only and include_count under minGroupSize).
  */
-export async function countAtLeastK(view: View, q: EngineQuery, access: ViewAccess, param: string, signal?: AbortSignal): Promise<number> {
+export async function countAtLeastK(view: View, q: EngineQuery, access: ViewAccess, param: string, signal?: Cancel): Promise<number> {
   const min = access.minGroupSize!;
   const result = await runAggregate(view, q, { ...COUNT_ROWS, minGroup: { ...min } }, access.rowBudget, { signal });
   if (result.suppressed > 0) {
@@ -55,7 +56,7 @@ export async function countAtLeastK(view: View, q: EngineQuery, access: ViewAcce
 }
 
 /** explain=true for an aggregate or count_only query: the governed scan, and where the aggregates run. */
-export async function explainGroups(view: View, governed: GovernedQuery, rowBudget: number, signal?: AbortSignal): Promise<ExplainResult> {
+export async function explainGroups(view: View, governed: GovernedQuery, rowBudget: number, signal?: Cancel): Promise<ExplainResult> {
   const agg = governed.aggregate ?? COUNT_ROWS;
   const pushed = view.engine.explainAggregate ? await view.engine.explainAggregate(governed.engine, agg, { signal }) : undefined;
   const where = (ranIn: string) => ({ aggregates: Object.fromEntries(agg.metrics.map((m) => [m.name, ranIn])) });

@@ -1,6 +1,7 @@
 // What a surface hands the gateway for one request and what it gets back (docs/architecture.md,
 // "The pipeline"). A request names its action, its surface, who asks and the operation; the
 // gateway runs it and answers an Outcome carrying a frozen Trace of what happened.
+import type { Cancel } from '../cancellation.js';
 import type { Rate } from '../config/schema.js';
 import type { ApiError } from '../errors.js';
 import type { RateDecision } from '../ops/rate-limit.js';
@@ -101,9 +102,10 @@ export interface GatewayRequest<O extends Operation = Operation> {
   /**
    * Aborts when nobody waits for the answer any more (the client disconnected, an MCP
    * cancellation): the store queries the request started are stopped and it ends 499
-   * (docs/operations.md, "Cancelled requests").
+   * (docs/operations.md, "Cancelled requests"). A Cancellation makes its signal only when a store
+   * query or a shared cache load needs one (src/cancellation.ts).
    */
-  signal?: AbortSignal;
+  signal?: Cancel;
   /** The caller's W3C `traceparent` header: with telemetry, the request's trace continues it. */
   traceparent?: string;
   /**

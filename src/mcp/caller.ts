@@ -3,6 +3,7 @@
 // each gets its own audit record (docs/mcp.md, "Audit").
 import { randomUUID } from 'node:crypto';
 import type { Gateway, Identity, Operation, Outcome, Present, ResultOf } from '../gateway/index.js';
+import type { Cancel } from '../cancellation.js';
 
 /** Who is calling and, over HTTP, the request id of the POST that carries the call. */
 export interface McpCaller {
@@ -28,7 +29,7 @@ export interface McpCall<O extends Operation> {
    * The SDK's signal for the call: aborted by `notifications/cancelled` (stdio) or when the HTTP
    * request carrying it is closed.
    */
-  signal?: AbortSignal;
+  signal?: Cancel;
 }
 
 export async function handleCall<O extends Operation, V = ResultOf<O>>(

@@ -22,6 +22,7 @@ import type { Gateway } from '../gateway/index.js';
 import type { McpCaller } from './caller.js';
 import type { ToolDefinition } from './gateway-tool.js';
 import { registerCallerTools, SERVER_INFO } from './server.js';
+import type { Cancel } from '../cancellation.js';
 
 /** The per-request (2026-07-28) revision; earlier revisions are the 2025 era's stateless POSTs. */
 const MODERN_REVISION = '2026-07-28';
@@ -129,7 +130,7 @@ export async function answerToolCall(
   gateway: Gateway,
   caller: McpCaller,
   call: PlainToolCall,
-  signal: AbortSignal,
+  signal: Cancel,
 ): Promise<DirectAnswer | undefined> {
   const tool = callerTool(gateway, caller, call.name);
   if (tool === undefined) return undefined;

@@ -14,6 +14,7 @@ import { toPlain, type Row } from '../values.js';
 import { handleCall, type McpCaller } from './caller.js';
 import { toolError } from './errors.js';
 import type { PlainRow } from './render.js';
+import type { Cancel } from '../cancellation.js';
 
 /** Every viewgate tool reads; none changes anything or reaches outside the configured stores. */
 export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
@@ -21,9 +22,12 @@ export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint:
 /** Which tool names a server registers: every one, or the one its tools/call names (src/mcp/server.ts). */
 export type ToolWanted = (name: string) => boolean;
 
-/** What a tool's handler reads of the SDK's call context: the call's JSON-RPC id and its abort signal. */
+/**
+ * What a tool's handler reads of the SDK's call context: the call's JSON-RPC id and its abort
+ * signal (a call answered without the SDK, src/mcp/direct-call.ts, hands a Cancellation instead).
+ */
 interface ToolContext {
-  mcpReq: Pick<ServerContext['mcpReq'], 'id' | 'signal'>;
+  mcpReq: Pick<ServerContext['mcpReq'], 'id'> & { signal: Cancel };
 }
 
 /** A registered tool as its registration gives it: schemas, annotations and the handler. */

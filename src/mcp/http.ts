@@ -90,9 +90,9 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       const method = rpcMethod(req.body);
       describeForAudit(req, { surface: 'mcp', action: method ?? 'connect', identity: caller.identity });
       // A client that disconnects aborts the exchange, and with it the tool call's signal (its store queries stop).
-      const signal = clientGone(reply);
+      const gone = clientGone(reply);
       const plain = method === 'tools/call' ? plainToolCall(req.headers, req.body) : undefined;
-      const direct = plain && (await answerToolCall(gateway, caller, plain, signal));
+      const direct = plain && (await answerToolCall(gateway, caller, plain, gone));
       if (direct) {
         describeForAudit(req, { surface: 'mcp', action: 'tools/call', identity: caller.identity, streams: false });
         return reply.code(200).headers(direct.headers).send(direct.body);
@@ -100,7 +100,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
       // The server is built for this one message: its method says which tools, resources or prompts it needs.
       const tool = method === 'tools/call' ? rpcToolName(req.body) : undefined;
       const authInfo: AuthInfo = { token: '', clientId: caller.identity.subject, scopes: [], extra: { caller, method, tool } };
-      const request = webRequest(req, signal);
+      const request = webRequest(req, gone.signal);
       const response = await handler.fetch(request, { authInfo, ...(req.body !== undefined ? { parsedBody: req.body } : {}) });
       const runsTools = method === 'tools/call' || method === 'resources/read' || method === 'batch';
       // An answer that is complete once it is here (JSON, or an event stream that ended with its

@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { REDIS_PREFIX } from './redis.js';
 import { deepFreeze } from '../values.js';
+import { signalOf, type Cancel } from '../cancellation.js';
 
 export interface StoredEntry<T = unknown> {
   value: T;
@@ -150,7 +151,7 @@ export class ResponseCache {
     key: string,
     ttlMs: number,
     load: (signal: AbortSignal) => Promise<T>,
-    signal?: AbortSignal,
+    cancel?: Cancel,
   ): Promise<CacheOutcome<T>> {
     const found = await this.store.get<T>(key);
     if (found) {
@@ -158,6 +159,7 @@ export class ResponseCache {
       return { value: found.value, hit: true, maxAgeMs: found.remainingMs };
     }
     this.metrics?.cacheMiss(view);
+    const signal = signalOf(cancel);
     signal?.throwIfAborted();
     let shared = this.loading.get(key);
     if (!shared) {

@@ -4,6 +4,7 @@ import type { MetricFn } from '../query/aggregate-query.js';
 import type { ColumnType, Row } from '../values.js';
 import type { OrderTerm, Predicate, Pushdown } from '../query/predicate.js';
 import type { Writer } from './write.js';
+import type { Cancel } from '../cancellation.js';
 
 export interface StoreLimits {
   /** The most keys one bind-join statement carries (the store's parameter or statement-size limit). */
@@ -126,9 +127,10 @@ export interface ReadOptions {
   /**
    * Aborts when nobody waits for the answer any more (docs/operations.md, "Cancelled requests"):
    * the source stops the statement it runs (or never starts it) and throws requestCancelled()
-   * (src/errors.ts), never a StoreError, so the circuit breaker does not count it.
+   * (src/errors.ts), never a StoreError, so the circuit breaker does not count it. A
+   * Cancellation's signal is made only when the source needs one (src/cancellation.ts).
    */
-  signal?: AbortSignal;
+  signal?: Cancel;
 }
 
 /** A read a plan would send, as the cost guard judges it before anything runs (docs/security.md, "Cost guards"). */

@@ -7,15 +7,18 @@ import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { withTimeout } from '../../src/gateway/cost-guard.js';
 import { ApiError } from '../../src/errors.js';
+import { signalOf, type Cancel } from '../../src/cancellation.js';
 
 /** Work that ends only when its signal aborts, with the signal's reason. */
-const untilAborted = (signal: AbortSignal | undefined): Promise<never> =>
-  new Promise((_, reject) => signal!.addEventListener('abort', () => reject(signal!.reason as Error), { once: true }));
+const untilAborted = (cancel: Cancel | undefined): Promise<never> => {
+  const signal = signalOf(cancel)!;
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+};
 
 describe('withTimeout', () => {
   it('stops the work when the grant timeout passes, answering store_timeout', async () => {
     const caller = new AbortController();
-    let seen: AbortSignal | undefined;
+    let seen: Cancel | undefined;
     const err = await withTimeout({ timeoutMs: 30 }, caller.signal, (s) => ((seen = s), untilAborted(s))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).kind).toBe('store_timeout');
@@ -53,7 +56,7 @@ describe('withTimeout', () => {
 
   it('without a grant timeout, hands the caller signal through untouched', async () => {
     const caller = new AbortController();
-    let seen: AbortSignal | undefined;
+    let seen: Cancel | undefined;
     await withTimeout(undefined, caller.signal, async (s) => {
       seen = s;
     });

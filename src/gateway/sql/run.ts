@@ -24,6 +24,7 @@ import { guardMasked, maskedOutputs } from './lineage.js';
 import { governSqlAggregates } from './aggregate-policy.js';
 import { cursorOffset, cutPage, pagedStatement, sqlCursorBinding } from './page.js';
 import { GovernedViews, relationInfo, type SqlRelation } from './relations.js';
+import type { Cancel } from '../../cancellation.js';
 
 export interface SqlRequest {
   sql: string;
@@ -66,7 +67,7 @@ export interface SqlContext {
   admit(access: ViewAccess): Promise<void>;
   /** Seals and opens cursors (server.cursorSecret). */
   cursors: CursorCodec;
-  signal?: AbortSignal;
+  signal?: Cancel;
 }
 
 const NAME = 'sql';
@@ -117,7 +118,7 @@ export async function runSql(req: SqlRequest, ctx: SqlContext): Promise<SqlResul
   const start = req.cursor === undefined ? 0 : cursorOffset(ctx.cursors.open(req.cursor, binding));
   const paged = pagedStatement(governed.model, governed.sizes);
   const engine = ctx.config.engine;
-  const run = (signal: AbortSignal | undefined): ReturnType<typeof runQuery> =>
+  const run = (signal: Cancel | undefined): ReturnType<typeof runQuery> =>
     runQuery(
       paged.model,
       { columns: paged.model.outputs.map((o) => o.name), orderBy: [], limit: EVERY_ROW, offset: 0, count: false },

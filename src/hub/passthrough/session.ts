@@ -12,6 +12,7 @@ import { currentRead } from '../../sources/read-context.js';
 import { pgConnection } from '../../sources/postgres/ssl.js';
 import type { StoreTls } from '../../config/tls.js';
 import { toStoreError, urlSecrets } from '../../sources/store-errors.js';
+import type { Cancel } from '../../cancellation.js';
 
 export type RunQuery = (q: NativeQuery) => Promise<unknown[][]>;
 
@@ -64,7 +65,7 @@ export class HubSession {
    * Runs `work` in a READ ONLY transaction that carries the caller's identity (and the request's
    * trace id, when it has one); `signal` aborts when nobody waits for the answer any more.
    */
-  async read<T>(identity: PassthroughIdentity | undefined, work: (run: RunQuery) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async read<T>(identity: PassthroughIdentity | undefined, work: (run: RunQuery) => Promise<T>, signal?: Cancel): Promise<T> {
     const traceId = currentRead()?.traceId;
     const prelude = readPrelude(true, { ...(identity ? { identity } : {}), ...(traceId !== undefined ? { traceId } : {}) });
     return this.transaction(
@@ -97,7 +98,7 @@ export class HubSession {
     }
   }
 
-  private async transaction<T>(options: TransactionOptions, work: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private async transaction<T>(options: TransactionOptions, work: (client: pg.PoolClient) => Promise<T>, signal?: Cancel): Promise<T> {
     try {
       return await inTransaction(this.getPool(), options, work, signal);
     } catch (err) {

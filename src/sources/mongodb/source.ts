@@ -37,6 +37,7 @@ import { ALWAYS, exactly } from './filter.js';
 import { compareKeys, planScan, projectionOf, residualKeeper, sortedDocs, type Find, type Plan } from './read-plan.js';
 import type { Writer } from '../write.js';
 import { MongoWriter } from './write.js';
+import { signalOf } from '../../cancellation.js';
 
 export interface MongoSourceOptions {
   name: string;
@@ -198,13 +199,14 @@ export class MongoSource implements Source {
     const native = this.describe(meta, pushdown, plan);
     if (pushdown.limit === 0) return { rows: [], native };
     const wanted = pushdown.columns.map((c) => meta.compiler.column(c, false));
-    const docs = await this.pageDocs(meta, plan, projectionOf(meta, pushdown, plan.residual), options.signal);
+    const docs = await this.pageDocs(meta, plan, projectionOf(meta, pushdown, plan.residual), signalOf(options.signal));
     return { rows: docs.map((d) => documentRow(meta, d, wanted)), native };
   }
 
   async count(table: string, where?: Predicate, options: ReadOptions = {}): Promise<number> {
     const meta = this.meta(table);
-    const { signal } = options;
+    // The driver listens to the signal itself: it is made here.
+    const signal = signalOf(options.signal);
     const c = where ? meta.compiler.truth(where, true) : exactly(ALWAYS);
     if (c.exact || !where) return this.wrap(() => this.coll(meta).countDocuments(c.filter, this.readOptions(signal)), signal);
     // The filter is a superset: count the documents where the predicate is TRUE.
@@ -227,7 +229,7 @@ export class MongoSource implements Source {
   async aggregate(table: string, pushdown: AggregatePushdown, options: ReadOptions = {}): Promise<ScanResult | undefined> {
     const counted = this.countable(table, pushdown);
     if (!counted) return undefined;
-    const { signal } = options;
+    const signal = signalOf(options.signal);
     const n = await this.wrap(() => this.coll(counted.meta).countDocuments(counted.filter, this.readOptions(signal)), signal);
     const row: Record<string, bigint> = {};
     pushdown.metrics.forEach((_, i) => (row[`a${i}`] = BigInt(n)));

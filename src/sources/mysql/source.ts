@@ -32,6 +32,7 @@ import { mysqlConnection } from './tls.js';
 import type { Writer } from '../write.js';
 import { groupKeys } from '../sql/write.js';
 import { encodeMysql, MYSQL_UNIQUE_KEYS, mysqlConstraint, mysqlWriteConnection, STRICT_SQL_MODE } from './write.js';
+import type { Cancel } from '../../cancellation.js';
 
 const ident = (s: string): string => `\`${s.replace(/`/g, '``')}\``;
 const bin = (sql: string): string => `CAST(${sql} AS BINARY)`;
@@ -327,7 +328,7 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
    * Server-side prepared statements, on a connection that has the session settings. The hot path
    * uses mysql2's callback API: its promise wrapper captures a stack trace for every call.
    */
-  protected async execute(_pool: mysql.Pool, sql: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+  protected async execute(_pool: mysql.Pool, sql: string, params: unknown[], signal?: Cancel): Promise<unknown[][]> {
     const conn = await this.sessionConnection();
     let killed = false;
     let unwatch = (): void => {};

@@ -3,6 +3,7 @@
 // key. It needs no login and no pool slot, so it works while every connection of the pool is busy.
 import pg from 'pg';
 import { watchAbort } from '../abort-watch.js';
+import type { Cancel } from '../../cancellation.js';
 
 /** What pg keeps on a connected client that a cancel request needs (not in pg's type declarations). */
 interface KeyedClient {
@@ -32,7 +33,7 @@ export interface StatementGuard {
  * (or find it idle, and do nothing), so a cancelled client is released as broken (destroyed) and
  * never carries another request's statement.
  */
-export function cancelOnAbort(client: pg.ClientBase, signal: AbortSignal | undefined): StatementGuard {
+export function cancelOnAbort(client: pg.ClientBase, signal: Cancel | undefined): StatementGuard {
   let cancelled = false;
   const done = watchAbort(signal, () => {
     cancelled = true;

@@ -14,6 +14,7 @@ import type pg from 'pg';
 import { requestCancelled } from '../../errors.js';
 import type { ReadContext, ReadIdentity } from '../read-context.js';
 import { cancelOnAbort } from './cancel.js';
+import type { Cancel } from '../../cancellation.js';
 
 export type PassthroughIdentity = ReadIdentity;
 
@@ -66,7 +67,7 @@ export async function inTransaction<T>(
   pool: pg.Pool,
   options: TransactionOptions,
   work: (client: pg.PoolClient) => Promise<T>,
-  signal?: AbortSignal,
+  signal?: Cancel,
 ): Promise<T> {
   const client = await pool.connect();
   // Waiting for a pool slot may have outlasted the reader.

@@ -20,6 +20,7 @@ import { encodePg, pgConstraint, pgWriteConnection, PG_UNIQUE_KEYS } from './wri
 import { inTransaction, readPrelude } from './passthrough.js';
 import { currentRead } from '../read-context.js';
 import type { SqlSourceOptions } from '../sql/source.js';
+import type { Cancel } from '../../cancellation.js';
 
 export const TYPE_MAP: Record<string, ColumnType> = {
   bool: 'bool',
@@ -274,7 +275,7 @@ export class PostgresSource extends SqlSource<pg.Pool> {
    * A read with the caller's identity (passthrough) or the request's trace id runs in a READ ONLY
    * transaction that sets them first; any other read is the statement alone.
    */
-  protected override read(text: string, values: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+  protected override read(text: string, values: unknown[], signal?: Cancel): Promise<unknown[][]> {
     const prelude = readPrelude(this.passthrough, currentRead());
     if (!prelude) return this.run(text, values, signal);
     return this.run(text, values, signal, (pool) =>
@@ -289,11 +290,11 @@ export class PostgresSource extends SqlSource<pg.Pool> {
     );
   }
 
-  protected execute(pool: pg.Pool, text: string, values: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+  protected execute(pool: pg.Pool, text: string, values: unknown[], signal?: Cancel): Promise<unknown[][]> {
     return withStalePlanRetry((prepared) => this.executeOnce(pool, text, values, prepared, signal));
   }
 
-  private async executeOnce(pool: pg.Pool, text: string, values: unknown[], prepared: boolean, signal?: AbortSignal): Promise<unknown[][]> {
+  private async executeOnce(pool: pg.Pool, text: string, values: unknown[], prepared: boolean, signal?: Cancel): Promise<unknown[][]> {
     const client = await pool.connect();
     // Waiting for a pool slot may have outlasted the reader.
     if (signal?.aborted) {

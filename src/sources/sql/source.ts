@@ -38,6 +38,7 @@ import { privilegeRefusal, toStoreError, urlSecrets, type DriverError, type Erro
 import type { Writer } from '../write.js';
 import type { StoreTls } from '../../config/tls.js';
 import { SqlWriter, type SqlWriteStore } from './write.js';
+import type { Cancel } from '../../cancellation.js';
 
 export interface SqlSourceOptions {
   name: string;
@@ -49,7 +50,7 @@ export interface SqlSourceOptions {
 }
 
 /** Runs one statement on the pool; rows as arrays in select-list order. */
-type Execute<Pool> = (pool: Pool, text: string, params: unknown[], signal?: AbortSignal) => Promise<unknown[][]>;
+type Execute<Pool> = (pool: Pool, text: string, params: unknown[], signal?: Cancel) => Promise<unknown[][]>;
 
 export abstract class SqlSource<Pool extends { end(): Promise<void> }> implements Source {
   readonly name: string;
@@ -78,7 +79,7 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
    * the statement runs, the store is told to stop it (a store that cannot interrupt a statement
    * lets it finish); the error or rows that follow are discarded by run().
    */
-  protected abstract execute(pool: Pool, text: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]>;
+  protected abstract execute(pool: Pool, text: string, params: unknown[], signal?: Cancel): Promise<unknown[][]>;
   /**
    * The tables `native` would read whole, from the store's plan (EXPLAIN without ANALYZE, never
    * running it), each with its total size and the columns that would help (sql/full-scans.ts).
@@ -205,7 +206,7 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
    * requestCancelled() (PostgreSQL and MySQL report a cancelled statement like a timed-out one).
    * `execute` replaces the store's own way of running it (a read in a transaction).
    */
-  protected async run(text: string, params: unknown[], signal?: AbortSignal, execute?: Execute<Pool>): Promise<unknown[][]> {
+  protected async run(text: string, params: unknown[], signal?: Cancel, execute?: Execute<Pool>): Promise<unknown[][]> {
     if (signal?.aborted) throw requestCancelled();
     let rows: unknown[][];
     try {
@@ -221,7 +222,7 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
   }
 
   /** Runs one statement of a read (scan, join, groups, count); a store that wraps reads overrides it. */
-  protected read(text: string, params: unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+  protected read(text: string, params: unknown[], signal?: Cancel): Promise<unknown[][]> {
     return this.run(text, params, signal);
   }
 
