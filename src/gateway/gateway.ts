@@ -230,7 +230,7 @@ export class Gateway {
     const label = this.viewLabel(trace);
     if (trace.deprecation && label !== undefined && identity) this.services.metrics.deprecatedViewCalled(label, identity.role);
     this.services.metrics.observeRequest(trace.surface, trace.action, label, answeredStatus, (performance.now() - started) / 1000);
-    return { ...result, trace };
+    return result.ok ? { ok: true, value: result.value, trace } : { ok: false, error: result.error, trace };
   }
 
   /**
@@ -486,20 +486,29 @@ export class Gateway {
       page = await this.runTimed(view, governed, access, signal);
     }
     notes.rowCount = page.rows.length;
-    const { positions, next, ...rest } = page;
+    const { positions, next } = page;
     const cursorAfter = (shown: number): string | undefined => {
       const at = shown > 0 ? positions[shown - 1] : undefined;
       return at ? this.cursors.seal(binding(), at) : after && shown === 0 ? q.cursor : undefined;
     };
-    const more = next !== undefined;
-    return {
-      ...rest,
-      // An offset says nothing about a page a cursor started.
-      ...(more && q.cursor === undefined ? { next } : {}),
-      ...(more ? { nextCursor: cursorAfter(page.rows.length) } : {}),
+    // Built field by field: copying the page with spreads costs every request a few microseconds.
+    const result: QueryResult = {
+      rows: page.rows,
+      fields: page.fields,
       cursorAfter,
-      ...paging,
+      offset: paging.offset,
+      limit: paging.limit,
+      maxLimit: paging.maxLimit,
     };
+    if (page.count !== undefined) result.count = page.count;
+    if (page.suppressedGroups !== undefined) result.suppressedGroups = page.suppressedGroups;
+    if (page.countOnly) result.countOnly = page.countOnly;
+    if (next !== undefined) {
+      // An offset says nothing about a page a cursor started.
+      if (q.cursor === undefined) result.next = next;
+      result.nextCursor = cursorAfter(page.rows.length);
+    }
+    return result;
   }
 
   /** The grant's maxScanRows decision on each read the query would send (cost-guard.ts); undefined without one. */

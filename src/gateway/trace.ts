@@ -37,8 +37,9 @@ export function traceOf(
     ...(notes.filter !== undefined ? { filter: notes.filter } : {}),
     ...(notes.rowCount !== undefined ? { rowCount: notes.rowCount } : {}),
     ...(request.args !== undefined ? { args: request.args } : notes.args !== undefined ? { args: notes.args } : {}),
-    ...(notes.cache ? { cache: Object.freeze({ ...notes.cache }) } : {}),
-    ...(notes.rateLimit ? { rateLimit: Object.freeze({ ...notes.rateLimit }) } : {}),
+    // The gateway makes both notes afresh for each request: frozen as they are, not copied.
+    ...(notes.cache ? { cache: Object.freeze(notes.cache) } : {}),
+    ...(notes.rateLimit ? { rateLimit: Object.freeze(notes.rateLimit) } : {}),
     ...(notes.deprecation ? { deprecation: Object.freeze({ ...notes.deprecation }) } : {}),
     ...(notes.traceId !== undefined ? { traceId: notes.traceId } : {}),
     ...(request.simulatedBy !== undefined ? { simulatedBy: request.simulatedBy } : {}),

@@ -1,35 +1,39 @@
 // What both HTTP surfaces hand the gateway (REST) or the MCP SDK (which passes it on to the tool
 // call): it is aborted when the client closes its connection before the answer was sent
-// (docs/operations.md, "Cancelled requests"). The signal is made only when something asks for
-// it (src/cancellation.ts): a cached answer never does.
+// (docs/operations.md, "Cancelled requests"). Nothing is made per request until something asks:
+// `aborted` reads the response's state, and the signal (with its listener on the response's
+// 'close') is made only when a store query or a shared load needs one (src/cancellation.ts).
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { Cancellation } from '../cancellation.js';
 
+/** Whether the connection closed before the whole answer was written. */
+const left = (res: ServerResponse): boolean => res.destroyed && !res.writableFinished;
+
 class ClientGone implements Cancellation {
-  private gone = false;
   private made?: AbortController;
+  private gone = false;
 
-  constructor(res: ServerResponse) {
-    if (res.socket === null || res.socket.destroyed) this.gone = true;
-    else
-      res.on('close', () => {
-        if (res.writableFinished) return;
-        this.gone = true;
-        this.made?.abort();
-      });
-  }
+  constructor(private readonly res: ServerResponse) {}
 
+  /**
+   * Once seen, it stays: answering the request ends the response, which then reads as finished,
+   * and a statement stopped because the client left must still read as cancelled when its error
+   * arrives after that (a count beside a page: not a store failure).
+   */
   get aborted(): boolean {
-    return this.gone;
+    return (this.gone ||= this.made ? this.made.signal.aborted : left(this.res));
   }
 
   get signal(): AbortSignal {
-    if (!this.made) {
-      this.made = new AbortController();
-      if (this.gone) this.made.abort();
-    }
-    return this.made.signal;
+    if (this.made) return this.made.signal;
+    const made = (this.made = new AbortController());
+    if (left(this.res)) made.abort();
+    else
+      this.res.once('close', () => {
+        if (!this.res.writableFinished) made.abort();
+      });
+    return made.signal;
   }
 }
 

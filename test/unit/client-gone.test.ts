@@ -96,6 +96,18 @@ describe('clientGone', () => {
     s.release();
   });
 
+  it('stays aborted once seen, after the answer to nobody was ended too', async () => {
+    // A second statement's error arrives after the first one's 499 was sent: still a cancellation.
+    const s = await startSlow();
+    s.close();
+    await s.answer;
+    await wait(20);
+    expect(s.gone.aborted).toBe(true);
+    s.release();
+    await wait(20);
+    expect(s.gone.aborted).toBe(true);
+  });
+
   it('a finished answer never counts as gone', async () => {
     const s = await startSlow();
     s.release();
