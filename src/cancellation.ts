@@ -1,7 +1,8 @@
 // Whether anybody still waits for an answer. Making an AbortSignal costs a few microseconds (a
 // fresh EventTarget, and hidden classes V8 builds for each one), and most requests never need
-// one: only a store query that runs a while, or a shared cache load, listens for it. A
-// Cancellation answers `aborted` without a signal and makes its signal when first asked.
+// one: only a store statement that runs a while, a shared cache load, the MongoDB driver or a
+// grant timeout listens for it. A Cancellation answers `aborted` without a signal and makes its
+// signal when first asked.
 
 export interface Cancellation {
   /** Whether the caller has gone; reading it makes no signal. */

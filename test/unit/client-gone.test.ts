@@ -44,6 +44,13 @@ async function startSlow(): Promise<{ gone: Cancellation; release: () => void; c
   return { ...seen[before]!, close, answer };
 }
 
+/** The client closes its connection; resolves once the server has seen it. */
+async function clientLeaves(s: { close: () => void; answer: Promise<number> }): Promise<void> {
+  s.close();
+  await s.answer;
+  await wait(20);
+}
+
 /** Counts AbortControllers made while `fn` runs. */
 async function controllersMadeBy(fn: () => Promise<void>): Promise<number> {
   const Original = globalThis.AbortController;
@@ -78,9 +85,7 @@ describe('clientGone', () => {
     const s = await startSlow();
     const signal = s.gone.signal;
     expect(signal.aborted).toBe(false);
-    s.close();
-    await s.answer;
-    await wait(20);
+    await clientLeaves(s);
     expect(s.gone.aborted).toBe(true);
     expect(signal.aborted).toBe(true);
     s.release();
@@ -88,9 +93,7 @@ describe('clientGone', () => {
 
   it('makes an aborted signal when first asked after the client left', async () => {
     const s = await startSlow();
-    s.close();
-    await s.answer;
-    await wait(20);
+    await clientLeaves(s);
     expect(s.gone.aborted).toBe(true);
     expect(s.gone.signal.aborted).toBe(true);
     s.release();
@@ -99,9 +102,7 @@ describe('clientGone', () => {
   it('stays aborted once seen, after the answer to nobody was ended too', async () => {
     // A second statement's error arrives after the first one's 499 was sent: still a cancellation.
     const s = await startSlow();
-    s.close();
-    await s.answer;
-    await wait(20);
+    await clientLeaves(s);
     expect(s.gone.aborted).toBe(true);
     s.release();
     await wait(20);
@@ -132,9 +133,7 @@ describe('clientGone', () => {
     let stops = 0;
     const done = watchAbort(slow.gone, () => stops++);
     await wait(40); // the watch began: it listens now
-    slow.close();
-    await slow.answer;
-    await wait(20);
+    await clientLeaves(slow);
     expect(stops).toBe(1);
     done();
     slow.release();
