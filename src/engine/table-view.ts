@@ -75,10 +75,11 @@ export class TableViewEngine implements ViewEngine {
   }
 
   private async executePushed(q: EngineQuery, options: ExecuteOptions): Promise<EngineResult> {
-    const [scan, count] = await Promise.all([
-      this.source.scan(this.table.name, this.pushedPushdown(q), options),
-      q.count ? this.source.count(this.table.name, q.where, options) : Promise.resolve(undefined),
-    ]);
+    const scanned = this.source.scan(this.table.name, this.pushedPushdown(q), options);
+    // Most reads count nothing: they wait for the scan alone.
+    const [scan, count] = q.count
+      ? await Promise.all([scanned, this.source.count(this.table.name, q.where, options)])
+      : [await scanned, undefined];
     const hasMore = scan.rows.length > q.limit;
     return {
       rows: hasMore ? scan.rows.slice(0, q.limit) : scan.rows,

@@ -20,6 +20,9 @@ export interface TraceNotes {
   traceId?: string;
 }
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+// Both are built field by field: conditional spreads cost every request an object per field.
 export function traceOf(
   request: GatewayRequest,
   identity: Identity | undefined,
@@ -27,41 +30,36 @@ export function traceOf(
   status: number,
   latencyMs: number,
 ): Trace {
-  return Object.freeze({
-    requestId: request.requestId,
-    surface: request.surface,
-    action: request.action,
-    ...(identity ? { identity } : {}),
-    ...(notes.view !== undefined ? { view: notes.view } : {}),
-    ...(notes.fields ? { fields: Object.freeze([...notes.fields]) } : {}),
-    ...(notes.filter !== undefined ? { filter: notes.filter } : {}),
-    ...(notes.rowCount !== undefined ? { rowCount: notes.rowCount } : {}),
-    ...(request.args !== undefined ? { args: request.args } : notes.args !== undefined ? { args: notes.args } : {}),
-    // The gateway makes both notes afresh for each request: frozen as they are, not copied.
-    ...(notes.cache ? { cache: Object.freeze(notes.cache) } : {}),
-    ...(notes.rateLimit ? { rateLimit: Object.freeze(notes.rateLimit) } : {}),
-    ...(notes.deprecation ? { deprecation: Object.freeze({ ...notes.deprecation }) } : {}),
-    ...(notes.traceId !== undefined ? { traceId: notes.traceId } : {}),
-    ...(request.simulatedBy !== undefined ? { simulatedBy: request.simulatedBy } : {}),
-    status,
-    latencyMs,
-  });
+  const t: Writable<Trace> = { requestId: request.requestId, surface: request.surface, action: request.action } as Writable<Trace>;
+  if (identity) t.identity = identity;
+  if (notes.view !== undefined) t.view = notes.view;
+  if (notes.fields) t.fields = Object.freeze([...notes.fields]);
+  if (notes.filter !== undefined) t.filter = notes.filter;
+  if (notes.rowCount !== undefined) t.rowCount = notes.rowCount;
+  if (request.args !== undefined) t.args = request.args;
+  else if (notes.args !== undefined) t.args = notes.args;
+  // The gateway makes both notes afresh for each request: frozen as they are, not copied.
+  if (notes.cache) t.cache = Object.freeze(notes.cache);
+  if (notes.rateLimit) t.rateLimit = Object.freeze(notes.rateLimit);
+  if (notes.deprecation) t.deprecation = Object.freeze({ ...notes.deprecation });
+  if (notes.traceId !== undefined) t.traceId = notes.traceId;
+  if (request.simulatedBy !== undefined) t.simulatedBy = request.simulatedBy;
+  t.status = status;
+  t.latencyMs = latencyMs;
+  return Object.freeze(t);
 }
 
 export function auditEntryOf(trace: Trace): AuditEntry {
-  return {
-    requestId: trace.requestId,
-    surface: trace.surface,
-    action: trace.action,
-    ...(trace.identity ? { identity: trace.identity } : {}),
-    ...(trace.view !== undefined ? { view: trace.view } : {}),
-    ...(trace.fields ? { fields: [...trace.fields] } : {}),
-    ...(trace.filter !== undefined ? { filter: trace.filter } : {}),
-    ...(trace.rowCount !== undefined ? { rowCount: trace.rowCount } : {}),
-    status: trace.status,
-    latencyMs: trace.latencyMs,
-    ...(trace.args !== undefined ? { args: trace.args } : {}),
-    ...(trace.traceId !== undefined ? { traceId: trace.traceId } : {}),
-    ...(trace.simulatedBy !== undefined ? { simulatedBy: trace.simulatedBy } : {}),
-  };
+  const e: AuditEntry = { requestId: trace.requestId, surface: trace.surface, action: trace.action } as AuditEntry;
+  if (trace.identity) e.identity = trace.identity;
+  if (trace.view !== undefined) e.view = trace.view;
+  if (trace.fields) e.fields = [...trace.fields];
+  if (trace.filter !== undefined) e.filter = trace.filter;
+  if (trace.rowCount !== undefined) e.rowCount = trace.rowCount;
+  e.status = trace.status;
+  e.latencyMs = trace.latencyMs;
+  if (trace.args !== undefined) e.args = trace.args;
+  if (trace.traceId !== undefined) e.traceId = trace.traceId;
+  if (trace.simulatedBy !== undefined) e.simulatedBy = trace.simulatedBy;
+  return e;
 }

@@ -34,17 +34,20 @@ export interface StatementGuard {
  * never carries another request's statement.
  */
 export function cancelOnAbort(client: pg.ClientBase, signal: Cancel | undefined): StatementGuard {
-  let cancelled = false;
-  const done = watchAbort(signal, () => {
-    cancelled = true;
-    sendCancel(client as unknown as KeyedClient);
-  });
-  return {
-    get cancelled() {
-      return cancelled;
-    },
-    done,
-  };
+  return new AbortGuard(client, signal);
+}
+
+/** A class rather than an object literal with a getter: made for every statement. */
+class AbortGuard implements StatementGuard {
+  cancelled = false;
+  readonly done: () => void;
+
+  constructor(client: pg.ClientBase, signal: Cancel | undefined) {
+    this.done = watchAbort(signal, () => {
+      this.cancelled = true;
+      sendCancel(client as unknown as KeyedClient);
+    });
+  }
 }
 
 function sendCancel({ host, port, processID, secretKey }: KeyedClient): void {
