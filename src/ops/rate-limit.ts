@@ -31,7 +31,23 @@ export interface RateLimiter {
  * The bucket of one principal under one grant, by its identity key (src/policy/identity.ts), so
  * tokens without a subject never share a bucket across tenants.
  */
-export function bucketKey(identity: { identityKey: string; role: string }, grantKey: string): string {
+export function bucketKey(identity: Readonly<{ identityKey: string; role: string }>, grantKey: string): string {
+  // An identity is one frozen object per key or token, asked again on each of its requests; one
+  // that is not frozen could change, and is not remembered.
+  if (!Object.isFrozen(identity)) return bucketDigest(identity, grantKey);
+  let byGrant = bucketKeys.get(identity);
+  if (byGrant === undefined) bucketKeys.set(identity, (byGrant = new Map()));
+  let key = byGrant.get(grantKey);
+  if (key === undefined) {
+    key = bucketDigest(identity, grantKey);
+    byGrant.set(grantKey, key);
+  }
+  return key;
+}
+
+const bucketKeys = new WeakMap<object, Map<string, string>>();
+
+function bucketDigest(identity: { identityKey: string; role: string }, grantKey: string): string {
   return hash('sha256', JSON.stringify([identity.role, grantKey, identity.identityKey]), 'base64url');
 }
 

@@ -19,7 +19,7 @@
 //   is unknown (src/policy/client-address.ts). Both refusals name the identity for the audit record.
 // - One Identity object stands for one API key, and one for one verified token while the verifier
 //   remembers it, frozen: what is worked out per caller (src/gateway/query-plans.ts) is kept by it.
-import { createHash, hash as sha256Of, timingSafeEqual } from 'node:crypto';
+import { createHash, hash as sha256Of } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { ApiKeyConfig, Config } from '../config/schema.js';
 import { ApiError } from '../errors.js';
@@ -80,14 +80,14 @@ export class IdentifiedRefusal extends ApiError {
 }
 
 interface KnownKey {
-  hash: Buffer;
   cfg: ApiKeyConfig;
   identity: Identity;
   allowFrom?: AddressList;
 }
 
 export class Authenticator {
-  private readonly keys: KnownKey[];
+  /** The configured keys by the hex SHA-256 of the key (lower case). */
+  private readonly keys = new Map<string, KnownKey>();
   private readonly roleAllowFrom: Map<string, AddressList>;
   private readonly trustProxy?: AddressList;
   private readonly roles: Set<string>;
@@ -100,12 +100,12 @@ export class Authenticator {
   private readonly tokenIdentities = new WeakMap<JWTPayload, Identity>();
 
   constructor(config: Config, opts: AuthenticatorOptions = {}) {
-    this.keys = config.auth.apiKeys.map((k) => ({
-      hash: Buffer.from(k.sha256.toLowerCase(), 'hex'),
-      cfg: k,
-      identity: keyIdentity(k),
-      ...(k.allowFrom ? { allowFrom: new AddressList(k.allowFrom) } : {}),
-    }));
+    for (const k of config.auth.apiKeys) {
+      const digest = k.sha256.toLowerCase();
+      // Two entries with one hash: the first one is the key, as listed.
+      if (this.keys.has(digest)) continue;
+      this.keys.set(digest, { cfg: k, identity: keyIdentity(k), ...(k.allowFrom ? { allowFrom: new AddressList(k.allowFrom) } : {}) });
+    }
     this.roleAllowFrom = new Map(
       Object.entries(config.roles).flatMap(([r, c]) => (c.allowFrom ? [[r, new AddressList(c.allowFrom)]] : [])),
     );
@@ -148,10 +148,9 @@ export class Authenticator {
   }
 
   private fromApiKey(key: string): { identity: Identity; key: KnownKey } {
-    const hash = sha256Of('sha256', key, 'buffer');
-    let found: KnownKey | undefined;
-    // Compare against every key so the time taken does not tell which one almost matched.
-    for (const k of this.keys) if (timingSafeEqual(hash, k.hash) && !found) found = k;
+    // Looked up by the digest of the presented key, never by the key: however long a lookup takes
+    // tells at most how much of SHA-256(guess) matches a stored digest, which leads to no key.
+    const found = this.keys.get(sha256Of('sha256', key, 'hex'));
     if (!found) throw unauthorized('the API key is not valid');
     return { identity: found.identity, key: found };
   }

@@ -90,6 +90,19 @@ describe('API keys', () => {
     expect((await a.authenticate({ apiKey: 't2-key' })).claims).toEqual({ tenant_id: 't2', nested: { a: 1 } });
   });
 
+  it('a key listed twice (the same sha256 in another case) is the first entry', async () => {
+    const cfg = config('');
+    const twice = {
+      ...cfg,
+      auth: {
+        ...cfg.auth,
+        apiKeys: [...cfg.auth.apiKeys, { ...cfg.auth.apiKeys[1]!, name: 'again', sha256: sha('t2-key').toUpperCase(), role: 'internal' }],
+      },
+    };
+    const identity = await new Authenticator(twice).authenticate({ apiKey: 't2-key' });
+    expect(identity).toMatchObject({ keyName: 't2', role: 'external' });
+  });
+
   it('a wrong key is a 401 with an invalid_token challenge; no credential is a bare challenge', async () => {
     for (const k of ['', 'ops-key ', 'OPS-KEY', sha('ops-key')]) {
       const e = await fails(auth().authenticate({ apiKey: k }));

@@ -38,6 +38,15 @@ describe('memory token bucket', () => {
     for (const k of [a, b, a2, jwt]) expect((await rl.take(k, one)).allowed).toBe(true);
     expect((await rl.take(a, one)).allowed).toBe(false);
   });
+
+  it('a frozen identity remembers its bucket per grant: the same buckets as computed afresh', () => {
+    const frozen = Object.freeze({ identityKey: 'key:a', role: 'external' });
+    for (const grant of ['crm.customers', 'app.*', 'crm.customers']) {
+      expect(bucketKey(frozen, grant)).toBe(bucketKey({ identityKey: 'key:a', role: 'external' }, grant));
+    }
+    expect(bucketKey(frozen, 'app.*')).not.toBe(bucketKey(frozen, 'crm.customers'));
+    expect(bucketKey(Object.freeze({ identityKey: 'key:a', role: 'internal' }), 'app.*')).not.toBe(bucketKey(frozen, 'app.*'));
+  });
 });
 
 describe('429 and headers', () => {
