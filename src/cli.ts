@@ -1,4 +1,5 @@
 // viewgate serve | mcp | check | explain | token | demo | hub | contract ... (README.md, "CLI")
+import './v8-settings.js';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { configPath, loadConfigFile, ConfigError } from './config/load.js';
