@@ -53,7 +53,7 @@ export function auditEntryOf(trace: Trace): AuditEntry {
   const e: AuditEntry = { requestId: trace.requestId, surface: trace.surface, action: trace.action } as AuditEntry;
   if (trace.identity) e.identity = trace.identity;
   if (trace.view !== undefined) e.view = trace.view;
-  if (trace.fields) e.fields = [...trace.fields];
+  if (trace.fields) e.fields = trace.fields;
   if (trace.filter !== undefined) e.filter = trace.filter;
   if (trace.rowCount !== undefined) e.rowCount = trace.rowCount;
   e.status = trace.status;

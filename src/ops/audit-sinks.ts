@@ -25,7 +25,7 @@ export interface AuditRecord {
   role?: string;
   keyName?: string;
   view?: string;
-  fields?: string[];
+  fields?: readonly string[];
   filter?: string;
   rowCount?: number;
   decision: 'allow' | 'deny' | 'error';

@@ -18,7 +18,7 @@ export interface AuditEntry {
   action: string;
   identity?: Identity;
   view?: string;
-  fields?: string[];
+  fields?: readonly string[];
   filter?: string;
   rowCount?: number;
   status: number;
