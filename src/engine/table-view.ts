@@ -21,10 +21,9 @@ export class TableViewEngine implements ViewEngine {
     this.types = new Map(table.columns.map((c) => [c.name, c.type]));
   }
 
-  async execute(q: EngineQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
+  execute(q: EngineQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
     const accepted = this.accept(q);
-    if (!accepted) return this.executePushed(q, options);
-    return this.executeInProcess(q, accepted, options);
+    return accepted ? this.executeInProcess(q, accepted, options) : this.executePushed(q, options);
   }
 
   /** GROUP BY in the store when it takes the whole filter and says every aggregate exactly. */

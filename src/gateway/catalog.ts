@@ -175,6 +175,11 @@ export class Catalog {
     return this.built.get(id);
   }
 
+  /** The built view when it is built and its sources fit it (get() without waiting); undefined otherwise. */
+  ready(id: ViewId): View | undefined {
+    return this.drifted.has(id) ? undefined : this.built.get(id);
+  }
+
   /** The built view; builds it (introspection) on first use and retries after a failure. */
   async get(id: ViewId): Promise<View> {
     if (this.drifted.has(id)) throw outOfContractError(id);

@@ -96,13 +96,17 @@ export function strictestGuard(guards: readonly (CostGuard | undefined)[]): Cost
  * young-generation collection, so each request's signals and listeners stayed in the old
  * generation until a full collection (bench/grant-timeout.mjs measures both).
  */
-export async function withTimeout<T>(
+export function withTimeout<T>(
   guard: CostGuard | undefined,
   cancel: Cancel | undefined,
   work: (signal: Cancel | undefined) => Promise<T>,
 ): Promise<T> {
   const ms = guard?.timeoutMs;
-  if (ms === undefined) return work(cancel);
+  // Without a timeout the work's own promise, not one more around it.
+  return ms === undefined ? work(cancel) : timed(ms, cancel, work);
+}
+
+async function timed<T>(ms: number, cancel: Cancel | undefined, work: (signal: Cancel | undefined) => Promise<T>): Promise<T> {
   const signal = signalOf(cancel);
   const stop = new AbortController();
   let timedOut = false;

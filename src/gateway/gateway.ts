@@ -104,6 +104,12 @@ function queriedView(name: string, q: ClientQuery, notes: TraceNotes): ViewId {
   throw viewNotFound(name);
 }
 
+/** A view the caller may address, and the policy's record for the caller's role on it. */
+interface Authorized {
+  view: View;
+  access: ViewAccess;
+}
+
 /** The grant right each write method needs. */
 const WRITE_RIGHTS: Record<string, 'insert' | 'update' | 'delete'> = { POST: 'insert', PATCH: 'update', PUT: 'update', DELETE: 'delete' };
 
@@ -143,6 +149,8 @@ export class Gateway {
   private readonly loadedAt = Date.now();
   /** Whether some source takes the caller's identity (docs/security.md, "Identity passthrough"). */
   private readonly storesTakeIdentity: boolean;
+  /** Per service, the one source its views read (table services); undefined: they may read any. */
+  private readonly serviceSources = new Map<string, readonly string[] | undefined>();
 
   constructor(
     readonly config: Config,
@@ -158,12 +166,26 @@ export class Gateway {
     this.generations = services.generations ?? new CacheGenerations();
     this.idempotency = services.idempotency ?? new IdempotencyStore();
     this.storesTakeIdentity = Object.values(config.sources).some((s) => s.passthrough === true || s.roleUrls !== undefined);
+    for (const [name, svc] of Object.entries(config.services))
+      this.serviceSources.set(name, isTableService(svc) ? [svc.source] : undefined);
   }
 
   /** The sources a view reads, for the generation tokens of its cache key; undefined: it may read any. */
-  private viewSources(view: View): string[] | undefined {
-    const svc = Object.hasOwn(this.config.services, view.service) ? this.config.services[view.service]! : undefined;
-    return svc && isTableService(svc) ? [svc.source] : undefined;
+  private viewSources(view: View): readonly string[] | undefined {
+    return this.serviceSources.get(view.service);
+  }
+
+  /** The response cache key of a plan under the current generation of its view's sources. */
+  private cacheKeyOf(plan: Plan, view: View): string {
+    const generation = this.generations.token(this.viewSources(view));
+    // A cursor's tag (opaque order) cuts the page in the gateway, outside the engine query.
+    const tag = plan.governed.opaqueOrder?.after?.tag;
+    if (tag !== undefined) return `${plan.cacheKey!}:after:${tag}:gen:${generation}`;
+    const keyed = plan.keyed;
+    if (keyed?.generation === generation) return keyed.key;
+    const key = `${plan.cacheKey!}:gen:${generation}`;
+    plan.keyed = { generation, key };
+    return key;
   }
 
   /**
@@ -204,12 +226,15 @@ export class Gateway {
     let answered: number | undefined;
     const { signal } = request;
     try {
-      identity =
-        'identity' in caller ? caller.identity : await this.stage('authenticate', () => this.auth.authenticate(caller.credentials()));
+      if ('identity' in caller) identity = caller.identity;
+      else {
+        const proving = this.stage('authenticate', () => this.auth.authenticate(caller.credentials()));
+        identity = proving instanceof Promise ? await proving : proving;
+      }
       // present() may read too (an MCP example row): as the same reader.
       const shown = await this.asReader(identity, traceId, async (who) => {
         const value = (await this.perform(who, request.operation, notes, signal)) as ResultOf<O>;
-        return present ? await this.stage('present', () => present(value)) : { value: value as unknown as V };
+        return present ? this.stage('present', () => present(value)) : { value: value as unknown as V };
       });
       if (shown.rowCount !== undefined) notes.rowCount = shown.rowCount;
       answered = shown.status;
@@ -224,7 +249,9 @@ export class Gateway {
     }
     const status = result.ok ? 200 : result.error.status;
     const trace = traceOf(request, identity, notes, status, performance.now() - started);
-    const refused = await this.stage('audit', () => this.services.audit.recordCall(auditEntryOf(trace)));
+    // Failing open, nothing waits for the record.
+    const recording = this.stage('audit', () => this.services.audit.recordCall(auditEntryOf(trace)));
+    const refused = recording === undefined ? undefined : await recording;
     if (refused) result = { ok: false, error: refused };
     const answeredStatus = result.ok ? (answered ?? status) : result.error.status;
     const label = this.viewLabel(trace);
@@ -326,7 +353,7 @@ export class Gateway {
    * that is not a read). Returns the 503 to answer instead when it could not be written and the
    * server fails closed.
    */
-  record(request: UnhandledRequest): Promise<ApiError | undefined> {
+  async record(request: UnhandledRequest): Promise<ApiError | undefined> {
     return this.services.audit.recordCall(request);
   }
 
@@ -432,10 +459,11 @@ export class Gateway {
    */
   async queryView(identity: Identity, id: ViewId, q: ClientQuery, notes: TraceNotes = {}, signal?: Cancel): Promise<QueryResult> {
     noteQuery(notes, id, q);
-    const { view, access } = await this.authorize(identity, id, notes);
+    // Most reads find their view built and have no rate limit or scan cap: they wait for neither.
+    const authorizing = this.stage('authorize', () => this.authorized(identity, id, notes));
+    const { view, access } = authorizing instanceof Promise ? await authorizing : authorizing;
     // Rate limits count every query the caller may address, cached or not, before any work.
-    const limited = await this.admit(identity, access);
-    if (limited) notes.rateLimit = limited;
+    if (access.rateLimit) notes.rateLimit = await this.admit(identity, access);
     // Printed only when a cursor is opened or sealed: most reads do neither.
     let bound: CursorBinding | undefined;
     const binding = (): CursorBinding =>
@@ -446,7 +474,8 @@ export class Gateway {
       return { governed, ...(access.cacheTtl ? { cacheKey: this.cacheKeys.key(identity, access, cacheKeyed(governed)) } : {}) };
     };
     // Only a query without a cursor is the same query every time its text comes again.
-    const { governed, cacheKey } = this.stage('govern', () => (after ? plan() : this.plans.plan(q, identity, access, plan)));
+    const planned = this.stage('govern', () => (after ? plan() : this.plans.plan(q, identity, access, plan)));
+    const { governed } = planned;
     notes.fields = governed.fields;
     const agg = governed.aggregate;
     const paging = agg
@@ -470,16 +499,20 @@ export class Gateway {
       const plan = await withTimeout(access.costGuard, signal, (s) => view.engine.explain(explained, { signal: s }));
       return { rows: [], fields: governed.fields, explain: { ...plan, ...costGuard }, ...paging };
     }
-    await this.refuseCostly(view, governed, access);
+    if (access.costGuard?.maxScanRows !== undefined) await this.refuseCostly(view, governed, access);
     let page: Page;
     if (access.cacheTtl) {
-      // A cursor's tag (opaque order) cuts the page in the gateway, outside the engine query.
-      const tag = governed.opaqueOrder?.after?.tag;
-      const key = cacheKey! + (tag !== undefined ? `:after:${tag}` : '') + `:gen:${this.generations.token(this.viewSources(view))}`;
-      // The load may serve other requests too: the cache stops it once none of them waits.
-      const out = await this.stage('cache', () =>
-        this.services.cache.getOrLoad(id, key, access.cacheTtl!, (load) => this.runTimed(view, governed, access, load), signal),
+      const key = this.cacheKeyOf(planned, view);
+      // A hit in this process is answered at once; the load may serve other requests too: the
+      // cache stops it once none of them waits.
+      const cache = this.services.cache;
+      const found = this.stage(
+        'cache',
+        () =>
+          cache.hitNow<Page>(id, key) ??
+          cache.getOrLoad(id, key, access.cacheTtl!, (load) => this.runTimed(view, governed, access, load), signal),
       );
+      const out = found instanceof Promise ? await found : found;
       page = out.value;
       notes.cache = { hit: out.hit, maxAgeMs: out.maxAgeMs };
     } else {
@@ -544,7 +577,7 @@ export class Gateway {
     if (governed.opaqueOrder) return this.runOpaque(view, governed, governed.opaqueOrder, signal);
     const q = governed.engine;
     // The order's columns come along for the cursor, and are cut off again.
-    const columns = [...new Set([...q.columns, ...q.orderBy.map((t) => t.column)])];
+    const columns = q.orderBy.length === 0 ? q.columns : [...new Set([...q.columns, ...q.orderBy.map((t) => t.column)])];
     const extra = columns.length > q.columns.length;
     const result = await view.engine.execute(extra ? { ...q, columns, requested: q.columns } : q, { signal });
     const positions = result.rows.map((r) => ({ values: q.orderBy.map((t) => r[t.column] ?? null) }));
@@ -788,18 +821,23 @@ export class Gateway {
    * 503; one whose grants do not fit it is not served (500). The policy's record for the role on
    * the view comes with it.
    */
-  private authorize(identity: Identity, id: ViewId, notes: TraceNotes = {}): Promise<{ view: View; access: ViewAccess }> {
-    return this.stage('authorize', () => this.authorized(identity, id, notes));
+  private authorize(identity: Identity, id: ViewId, notes: TraceNotes = {}): Promise<Authorized> {
+    return this.stage('authorize', async () => this.authorized(identity, id, notes));
   }
 
-  private async authorized(identity: Identity, id: ViewId, notes: TraceNotes): Promise<{ view: View; access: ViewAccess }> {
+  /** authorize() answered at once when the view is built and its sources fit; a refusal is thrown. */
+  private authorized(identity: Identity, id: ViewId, notes: TraceNotes): Authorized | Promise<Authorized> {
     this.readGrant(identity, id);
     const deprecated = this.deprecation(id);
     if (deprecated) {
       notes.deprecation = deprecated;
       refuseAfterSunset(id, deprecated);
     }
-    const view = await this.catalog.get(id);
+    const built = this.catalog.ready(id);
+    return built ? this.accessTo(identity, built) : this.catalog.get(id).then((view) => this.accessTo(identity, view));
+  }
+
+  private accessTo(identity: Identity, view: View): Authorized {
     this.policy.refuseMisconfigured(view);
     return { view, access: this.policy.access(identity.role, view)! };
   }

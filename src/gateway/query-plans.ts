@@ -19,6 +19,8 @@ export interface Plan {
   governed: GovernedQuery;
   /** The response-cache key without the generation (grants with cacheTtl only). */
   cacheKey?: string;
+  /** The whole key under the generation it was last asked with (the gateway's memo). */
+  keyed?: { generation: string; key: string };
 }
 
 interface KeptPlan extends Plan {

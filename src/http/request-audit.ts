@@ -26,12 +26,18 @@ export interface AuditFallback {
 
 const UNAUDITED_PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
-const written = new WeakSet<FastifyRequest>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The pipeline wrote this request's record (markAudited). */
+    auditWritten: boolean;
+  }
+}
+
 const described = new WeakMap<FastifyRequest, AuditFallback>();
 
 /** The pipeline wrote this request's record (or records) itself. */
 export function markAudited(req: FastifyRequest): void {
-  written.add(req);
+  req.auditWritten = true;
 }
 
 /** Says what an unaudited request was, for its fallback record (e.g. MCP `connect`, `tools/list`). */
@@ -43,12 +49,15 @@ export function describeForAudit(req: FastifyRequest, fallback: AuditFallback): 
 const MAX_PATH_IN_RECORD = 256;
 
 export function registerAuditGuarantee(app: FastifyInstance, gateway: Gateway): void {
+  // A field of every request (set in its constructor, so every request has one shape), not a
+  // WeakSet: adding to a weak collection on every request costs more than the rest of this file.
+  app.decorateRequest('auditWritten', false);
   // Both hooks run on every request, most of them audited already by the pipeline: those pass
   // through Fastify's callback without a promise.
   // Written before the answer leaves, so the record exists when the client has it, and a success
   // that cannot be audited becomes a 503 when the server fails closed ...
   app.addHook('onSend', (req, reply, payload, done) => {
-    if (written.has(req) || described.get(req)?.streams) return done(null, payload);
+    if (req.auditWritten || described.get(req)?.streams) return done(null, payload);
     fallbackRecord(gateway, req, reply)
       .then((refused) => {
         if (!refused || reply.statusCode >= 400) return payload;
@@ -60,7 +69,7 @@ export function registerAuditGuarantee(app: FastifyInstance, gateway: Gateway): 
   });
   // ... except for a streamed MCP response, whose tool calls write their records while it streams.
   app.addHook('onResponse', (req, reply, done) => {
-    if (written.has(req)) return done();
+    if (req.auditWritten) return done();
     fallbackRecord(gateway, req, reply).then(() => done(), done);
   });
 }
@@ -74,11 +83,11 @@ function discard(payload: unknown): void {
 
 /** Writes the record of an unmarked request; the 503 to answer instead when it could not be written and the server fails closed. */
 async function fallbackRecord(gateway: Gateway, req: FastifyRequest, reply: FastifyReply): Promise<ApiError | undefined> {
-  if (written.has(req)) return undefined;
+  if (req.auditWritten) return undefined;
   const route = req.routeOptions.url;
   const status = reply.statusCode;
   if (route !== undefined && UNAUDITED_PROBES.has(route) && !(status >= 400 && status < 500)) return undefined;
-  written.add(req);
+  req.auditWritten = true;
   const d = described.get(req);
   const params = (req.params ?? {}) as Record<string, unknown>;
   const view = typeof params.service === 'string' && typeof params.view === 'string' ? `${params.service}.${params.view}` : undefined;

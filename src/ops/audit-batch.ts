@@ -24,11 +24,13 @@ export interface BatchLimits {
   maxPendingBytes: number;
 }
 
+/** Told once a record's batch is written (no argument) or has failed (the error). */
+export type Settle = (err?: unknown) => void;
+
 interface Waiting<T> {
   item: T;
   bytes: number;
-  written: () => void;
-  failed: (err: unknown) => void;
+  settle: Settle;
 }
 
 export class Batcher<T> {
@@ -37,8 +39,11 @@ export class Batcher<T> {
   private writing = false;
   /** The batch window's timer or immediate, while one is pending. */
   private scheduled?: { cancel: () => void };
-  /** The latest record's outcome: writes go in order, so it settles after every earlier one. */
-  private last: Promise<void> = Promise.resolve();
+  /** Records added, and records settled: batches settle in order, so the first `settled` of them. */
+  private added = 0;
+  private settled = 0;
+  /** drain() callers, each waiting until `settled` reaches the count added when it was called. */
+  private drains: { upTo: number; done: () => void }[] = [];
 
   constructor(
     private readonly target: BatchTarget<T>,
@@ -49,13 +54,20 @@ export class Batcher<T> {
 
   /** Queues one record; settles once the batch holding it has been written, or has failed. */
   add(item: T, bytes: number): Promise<void> {
-    if (this.pendingBytes + bytes > this.limits.maxPendingBytes) return Promise.reject(this.full());
+    return new Promise<void>((written, failed) => this.send(item, bytes, (err) => (err === undefined ? written() : failed(err))));
+  }
+
+  /**
+   * add() for a caller who needs no promise (a server that fails open): `settle` is told the
+   * outcome, at once when the record is refused because too much is waiting.
+   */
+  send(item: T, bytes: number, settle: Settle): void {
+    if (this.pendingBytes + bytes > this.limits.maxPendingBytes) return settle(this.full());
     this.pendingBytes += bytes;
-    const done = new Promise<void>((written, failed) => this.queue.push({ item, bytes, written, failed }));
-    this.last = done;
+    this.added++;
+    this.queue.push({ item, bytes, settle });
     if (this.queue.length >= this.limits.maxRecords) this.writeNow();
     else if (!this.scheduled) this.scheduled = this.schedule(() => this.writeNow());
-    return done;
   }
 
   private schedule(fn: () => void): { cancel: () => void } {
@@ -77,10 +89,8 @@ export class Batcher<T> {
   /** Writes what is queued without waiting out the window, then waits until every record added so far is written or has failed. */
   drain(): Promise<void> {
     this.writeNow();
-    return this.last.then(
-      () => {},
-      () => {},
-    );
+    if (this.settled >= this.added) return Promise.resolve();
+    return new Promise((done) => this.drains.push({ upTo: this.added, done }));
   }
 
   /** Writes everything queued as one batch, unless a write is in flight (its end starts the next). */
@@ -91,6 +101,8 @@ export class Batcher<T> {
     this.writing = true;
     void this.write(batch).finally(() => {
       for (const w of batch) this.pendingBytes -= w.bytes;
+      this.settled += batch.length;
+      if (this.drains.length > 0) this.endDrains();
       this.writing = false;
       // Records that arrived during the write wait out their own window (its timer is pending);
       // only those whose window ended meanwhile, or a drain, are written now.
@@ -98,18 +110,20 @@ export class Batcher<T> {
     });
   }
 
+  private endDrains(): void {
+    const still = this.drains.filter((d) => d.upTo > this.settled);
+    for (const d of this.drains) if (d.upTo <= this.settled) d.done();
+    this.drains = still;
+  }
+
   private async write(batch: Waiting<T>[]): Promise<void> {
     let refused: void | (Error | undefined)[];
     try {
       refused = await this.target.write(batch.map((w) => w.item));
     } catch (err) {
-      for (const w of batch) w.failed(err);
+      for (const w of batch) w.settle(err);
       return;
     }
-    batch.forEach((w, i) => {
-      const err = refused?.[i];
-      if (err) w.failed(err);
-      else w.written();
-    });
+    batch.forEach((w, i) => w.settle(refused?.[i] ?? undefined));
   }
 }

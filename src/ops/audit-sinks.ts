@@ -10,7 +10,7 @@ import { isPostgresConfig } from '../sources/postgres/index.js';
 import { pgConnection } from '../sources/postgres/ssl.js';
 import type { StoreTls } from '../config/tls.js';
 import { toJson, toJsonSeldomBig } from '../values.js';
-import { Batcher, type BatchTarget } from './audit-batch.js';
+import { Batcher, type BatchTarget, type Settle } from './audit-batch.js';
 import { DEFAULT_OUTPUT_LIMITS, type BoundedOutput } from './output.js';
 
 export interface AuditRecord {
@@ -41,6 +41,8 @@ export interface AuditRecord {
 export interface AuditSink {
   /** Settles once these records are written, or rejects (AuditDropped: refused because the way out is full). */
   write(records: AuditRecord[]): Promise<void>;
+  /** write() of one record without a promise: `settle` is told the outcome (a sink that batches). */
+  send?(record: AuditRecord, settle: Settle): void;
   /** Waits until every record handed to `write` so far is written or has failed (a sink that buffers). */
   flush?(): Promise<void>;
   /** Flushes, then releases the file or the pool. */
@@ -94,6 +96,11 @@ abstract class BatchingSink<T> implements AuditSink {
   private queue(record: AuditRecord): Promise<void> {
     const { item, bytes } = this.encode(record);
     return this.batches.add(item, bytes);
+  }
+
+  send(record: AuditRecord, settle: Settle): void {
+    const { item, bytes } = this.encode(record);
+    this.batches.send(item, bytes, settle);
   }
 
   flush(): Promise<void> {

@@ -76,26 +76,46 @@ export class Audit {
       await this.sink.write([r]);
       return true;
     } catch (err) {
-      if (err instanceof AuditDropped) {
-        this.dropped++;
-        // One warning a minute, not one per request: the log may be stalled by the same reader.
-        if (performance.now() - this.lastDropWarning > 60_000) {
-          this.lastDropWarning = performance.now();
-          this.log.warn({ dropped: this.dropped }, `${err.message}; records are being dropped (viewgate_audit_dropped_total)`);
-        }
-      } else {
-        this.failures++;
-        this.log.error({ err, requestId: r.requestId }, 'audit write failed');
-      }
+      this.notWritten(err, r);
       return false;
     }
   }
 
+  /** record() for a server that fails open: nothing waits, and a sink that batches makes no promise per record. */
+  private send(r: AuditRecord): void {
+    const sink = this.sink;
+    if (!sink) return;
+    if (!sink.send) {
+      void this.record(r);
+      return;
+    }
+    try {
+      sink.send(r, (err) => err !== undefined && this.notWritten(err, r));
+    } catch (err) {
+      this.notWritten(err, r);
+    }
+  }
+
+  /** A record the sink dropped or failed to write: counted and logged. */
+  private notWritten(err: unknown, r: AuditRecord): void {
+    if (err instanceof AuditDropped) {
+      this.dropped++;
+      // One warning a minute, not one per request: the log may be stalled by the same reader.
+      if (performance.now() - this.lastDropWarning > 60_000) {
+        this.lastDropWarning = performance.now();
+        this.log.warn({ dropped: this.dropped }, `${err.message}; records are being dropped (viewgate_audit_dropped_total)`);
+      }
+    } else {
+      this.failures++;
+      this.log.error({ err, requestId: r.requestId }, 'audit write failed');
+    }
+  }
+
   /**
-   * The record of one finished request. Returns the 503 to answer instead when the write failed
-   * and the server fails closed.
+   * The record of one finished request. Failing open, returns nothing (nobody waits for the
+   * write); failing closed, a promise of the 503 to answer instead when the write failed.
    */
-  async recordCall(e: AuditEntry): Promise<ApiError | undefined> {
+  recordCall(e: AuditEntry): Promise<ApiError | undefined> | undefined {
     // Every key always present (JSON leaves the undefined ones out), the optional ones after:
     // one shape for every record, and no object made per optional field.
     const r: AuditRecord = {
@@ -118,11 +138,13 @@ export class Audit {
     if (e.args !== undefined) r.args = e.args;
     if (e.traceId !== undefined) r.traceId = e.traceId;
     if (e.simulatedBy !== undefined) r.simulatedBy = e.simulatedBy;
-    const written = this.record(r);
-    // Failing open, the answer does not wait for the write (record() never rejects: a failure is
-    // logged and counted there); failing closed, it must know the record is written.
-    if (!this.failClosed) return undefined;
-    return (await written) ? undefined : auditUnwritable();
+    // Failing open, the answer does not wait for the write (a failure is logged and counted);
+    // failing closed, it must know the record is written.
+    if (!this.failClosed) {
+      this.send(r);
+      return undefined;
+    }
+    return this.record(r).then((ok) => (ok ? undefined : auditUnwritable()));
   }
 
   get failClosed(): boolean {

@@ -44,6 +44,8 @@ export class CacheGenerations {
 
   /** The tokens of these sources (all sources when undefined), as one cache key suffix. */
   token(sources?: readonly string[]): string {
+    // One source, the usual case, without an array or a join.
+    if (sources?.length === 1) return this.tokens.get(sources[0]!) ?? '0';
     const names = sources ?? [...this.tokens.keys()].sort();
     return names.map((s) => this.tokens.get(s) ?? '0').join('.');
   }

@@ -18,6 +18,8 @@ export interface StoredEntry<T = unknown> {
 
 export interface CacheStore {
   get<T>(key: string): Promise<StoredEntry<T> | undefined>;
+  /** get() answered at once, by a store that holds its entries in this process. */
+  peek?<T>(key: string): StoredEntry<T> | undefined;
   set(key: string, value: unknown, ttlMs: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,6 +44,10 @@ export class MemoryCacheStore implements CacheStore {
   }
 
   async get<T>(key: string): Promise<StoredEntry<T> | undefined> {
+    return this.peek<T>(key);
+  }
+
+  peek<T>(key: string): StoredEntry<T> | undefined {
     const e = this.lru.get(key);
     if (e === undefined) return undefined;
     return { value: e.value as T, remainingMs: this.lru.getRemainingTTL(key) };
@@ -140,6 +146,14 @@ export class ResponseCache {
     readonly store: CacheStore,
     private readonly metrics?: Metrics,
   ) {}
+
+  /** A hit answered at once, when the store holds its entries in this process; undefined: ask getOrLoad(). */
+  hitNow<T>(view: string, key: string): CacheOutcome<T> | undefined {
+    const found = this.store.peek?.<T>(key);
+    if (!found) return undefined;
+    this.metrics?.cacheHit(view);
+    return { value: found.value, hit: true, maxAgeMs: found.remainingMs };
+  }
 
   /**
    * The cached value, or the one `load` gives (stored for `ttlMs`). `signal` aborts when the caller

@@ -56,15 +56,17 @@ export class CircuitBreaker {
       this.succeeded();
       return value;
     } catch (err) {
-      if (countsAsFailure(err)) this.failed(err as StoreError);
-      else if (err instanceof StoreError) this.succeeded();
-      else if (probe) this.probeInFlight = false;
+      this.threw(err, probe);
       throw err;
     }
   }
 
-  /** Throws the fail-fast 503 when the call may not go through; returns whether it is the probe. */
-  private admit(): boolean {
+  /**
+   * run() in steps, for a caller that awaits the call in its own frame: admit() before the call,
+   * then succeeded() or threw() with what it threw.
+   * Throws the fail-fast 503 when the call may not go through; returns whether it is the probe.
+   */
+  admit(): boolean {
     if (this.current === 'closed') return false;
     if (this.current === 'open' && this.now() - this.openedAt >= this.opts.cooldownMs) this.transition('half-open');
     if (this.current === 'half-open' && !this.probeInFlight) {
@@ -82,7 +84,13 @@ export class CircuitBreaker {
     throw err;
   }
 
-  private succeeded(): void {
+  threw(err: unknown, probe: boolean): void {
+    if (countsAsFailure(err)) this.failed(err as StoreError);
+    else if (err instanceof StoreError) this.succeeded();
+    else if (probe) this.probeInFlight = false;
+  }
+
+  succeeded(): void {
     this.consecutive = 0;
     this.probeInFlight = false;
     if (this.current !== 'closed') this.transition('closed');

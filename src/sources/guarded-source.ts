@@ -198,11 +198,17 @@ export class GuardedSource implements Source {
 
   private async timed<T>(op: string, fn: () => Promise<T>, rows?: (v: T) => number): Promise<T> {
     const started = performance.now();
+    // The breaker's run() in this frame: one async step less on every read.
+    let probe: boolean | undefined;
     try {
-      const v = await this.breaker.run(fn);
+      probe = this.breaker.admit();
+      const v = await fn();
+      this.breaker.succeeded();
       this.metrics?.observeStoreQuery(this.name, op, 'ok', (performance.now() - started) / 1000, rows?.(v));
       return v;
     } catch (err) {
+      // Undefined: the breaker refused the call (admit threw), so the call never ran.
+      if (probe !== undefined) this.breaker.threw(err, probe);
       const outcome =
         err instanceof CircuitOpenError
           ? 'circuit_open'

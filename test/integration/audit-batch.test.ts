@@ -15,6 +15,7 @@ import type { Config } from '../../src/config/schema.js';
 import { Audit, sinkFor, type AuditEntry } from '../../src/ops/audit.js';
 import { FAIL_OPEN_WINDOW_MS } from '../../src/ops/audit-sinks.js';
 import { createLogger } from '../../src/ops/logger.js';
+import type { ApiError } from '../../src/errors.js';
 import { BoundedOutput } from '../../src/ops/output.js';
 import { createPgDatabase, pgExec } from '../support/stores.js';
 
@@ -55,6 +56,9 @@ function auditFor(config: Config, output = new BoundedOutput(new Writable({ writ
   return { audit: new Audit(config.audit, logger, sinkFor(config, output)), logText: () => log };
 }
 
+/** recordCall() as a promise: failing open it answers nothing at once, failing closed a promise. */
+const recorded = (audit: Audit, e: AuditEntry): Promise<ApiError | undefined> => Promise.resolve(audit.recordCall(e));
+
 const entry = (i: number, extra: Partial<AuditEntry> = {}): AuditEntry => ({
   requestId: `req-${i}`,
   surface: 'rest',
@@ -82,7 +86,7 @@ describe('file sink', () => {
     // Count the real writes (node:fs's own write, called through).
     const write = vi.spyOn(fs, 'write');
     try {
-      const outcomes = await Promise.all(Array.from({ length: 1000 }, (_, i) => audit.recordCall(entry(i))));
+      const outcomes = await Promise.all(Array.from({ length: 1000 }, (_, i) => recorded(audit, entry(i))));
       expect(outcomes.every((o) => o === undefined)).toBe(true);
       await audit.flush(); // failing open, an answer does not wait for its record
       const lines = fileLines(path);
@@ -162,7 +166,7 @@ describe('file sink', () => {
     const path = join(missing, 'audit.log');
     const { audit, logText } = auditFor(configWith(`sink: file\npath: ${path}\nfailClosed: true`));
     try {
-      const refused = await Promise.all(Array.from({ length: 20 }, (_, i) => audit.recordCall(entry(i))));
+      const refused = await Promise.all(Array.from({ length: 20 }, (_, i) => recorded(audit, entry(i))));
       expect(refused.map((r) => r?.status)).toEqual(Array(20).fill(503));
       expect(audit.failures).toBe(20);
       expect(
@@ -172,7 +176,7 @@ describe('file sink', () => {
       ).toHaveLength(20);
       // The directory appears: the next batch is written, and its requests are answered.
       mkdirSync(missing);
-      const answered = await Promise.all(Array.from({ length: 20 }, (_, i) => audit.recordCall(entry(100 + i))));
+      const answered = await Promise.all(Array.from({ length: 20 }, (_, i) => recorded(audit, entry(100 + i))));
       expect(answered.every((r) => r === undefined)).toBe(true);
       expect(fileLines(path).map((l) => l.requestId)).toEqual(Array.from({ length: 20 }, (_, i) => `req-${100 + i}`));
       expect(audit.failures).toBe(20);
@@ -199,7 +203,8 @@ describe('file sink', () => {
     const waiting: Promise<unknown>[] = [];
     let refused = 0;
     for (let i = 0; i < 200; i++) {
-      const outcome = audit.recordCall(entry(i, { filter: big }));
+      // Failing closed, every record is answered with a promise.
+      const outcome = audit.recordCall(entry(i, { filter: big }))!;
       waiting.push(outcome);
       // A refusal settles at once, while the batches ahead of it are still waiting.
       const settled = await Promise.race([
@@ -236,7 +241,7 @@ describe('postgres sink', () => {
     try {
       const outcomes = await Promise.all(
         Array.from({ length: 500 }, (_, i) =>
-          audit.recordCall(entry(i, i % 5 === 0 ? { fields: undefined, filter: undefined, args: { id: i, note: "it's" } } : {})),
+          recorded(audit, entry(i, i % 5 === 0 ? { fields: undefined, filter: undefined, args: { id: i, note: "it's" } } : {})),
         ),
       );
       expect(outcomes.every((o) => o === undefined)).toBe(true);
@@ -273,7 +278,7 @@ describe('postgres sink', () => {
     try {
       // PostgreSQL text cannot hold a NUL character.
       const outcomes = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => audit.recordCall(entry(i, i === 17 ? { filter: 'a\u0000b' } : {}))),
+        Array.from({ length: 50 }, (_, i) => recorded(audit, entry(i, i === 17 ? { filter: 'a\u0000b' } : {}))),
       );
       expect(outcomes.map((o, i) => (o ? i : -1)).filter((i) => i >= 0)).toEqual([17]);
       expect(outcomes[17]!.status).toBe(503);
@@ -316,7 +321,7 @@ describe('stdout sink', () => {
   it('writes the records of one turn of the event loop in one write', async () => {
     const stream = countingStream();
     const { audit } = auditFor(configWith('sink: stdout'), new BoundedOutput(stream));
-    const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => audit.recordCall(entry(i))));
+    const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => recorded(audit, entry(i))));
     expect(outcomes.every((o) => o === undefined)).toBe(true);
     await audit.flush();
     expect(stream.writes).toBe(1);
@@ -331,7 +336,7 @@ describe('stdout sink', () => {
   it('a stalled output: each record of a batch is kept while there is room, then refused and counted', async () => {
     const stalled = new Writable({ highWaterMark: 16, write: () => {} }); // takes the first chunk, never the next
     const { audit } = auditFor(configWith('sink: stdout\nfailClosed: true'), new BoundedOutput(stalled, { log: 1, alert: 1, audit: 4096 }));
-    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => audit.recordCall(entry(i))));
+    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => recorded(audit, entry(i))));
     // One batch: the records that fit are written, in order; the ones after them are refused, each on its own.
     const kept = outcomes.findIndex((o) => o !== undefined);
     expect(kept).toBeGreaterThan(5);

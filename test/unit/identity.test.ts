@@ -31,7 +31,7 @@ ${extra}
   );
 }
 
-async function fails(p: Promise<unknown>): Promise<ApiError> {
+async function fails(p: unknown): Promise<ApiError> {
   try {
     await p;
   } catch (e) {

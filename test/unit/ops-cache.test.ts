@@ -229,6 +229,20 @@ describe('memory store and ResponseCache', () => {
     expect(text).toContain('viewgate_cache_misses_total{view="v"} 3');
   });
 
+  it('answers an in-process hit at once (hitNow), as getOrLoad would, and counts it', async () => {
+    const metrics = new Metrics();
+    const cache = new ResponseCache(new MemoryCacheStore(), metrics);
+    expect(cache.hitNow('v', 'k')).toBeUndefined();
+    await cache.getOrLoad('v', 'k', 1000, async () => ({ rows: [{ id: 2n }] }));
+    const now = cache.hitNow<{ rows: unknown[] }>('v', 'k');
+    expect(now).toMatchObject({ hit: true, value: { rows: [{ id: 2n }] } });
+    expect(now!.maxAgeMs).toBeGreaterThan(0);
+    expect(now!.maxAgeMs).toBeLessThanOrEqual(1000);
+    expect(now!.value).toBe((await cache.getOrLoad('v', 'k', 1000, async () => ({ rows: [] }))).value);
+    expect(cache.hitNow('v', 'other')).toBeUndefined();
+    expect(await metrics.exposition()).toContain('viewgate_cache_hits_total{view="v"} 2');
+  });
+
   it('stops a shared load only when every request waiting for it has been cancelled', async () => {
     const cache = new ResponseCache(new MemoryCacheStore());
     const loads: AbortSignal[] = [];

@@ -127,7 +127,7 @@ describe('MCP over stdio', () => {
 
   it('counts as the loopback address', async () => {
     const creds = credentialsFromEnv({ VIEWGATE_API_KEY: key })!;
-    await expect(new Authenticator(withKey(['127.0.0.1'])).authenticate(creds)).resolves.toMatchObject({ keyName: 'desk' });
+    expect(await new Authenticator(withKey(['127.0.0.1'])).authenticate(creds)).toMatchObject({ keyName: 'desk' });
     await expect(new Authenticator(withKey(['10.0.0.0/8'])).authenticate(creds)).rejects.toMatchObject({
       status: 403,
       message: 'requests from this client address are not allowed for this API key',
