@@ -30,10 +30,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The pipeline wrote this request's record (markAudited). */
     auditWritten: boolean;
+    /** What the record of this request says it was, if the pipeline writes none (describeForAudit). */
+    auditAs: AuditFallback | null;
   }
 }
-
-const described = new WeakMap<FastifyRequest, AuditFallback>();
 
 /** The pipeline wrote this request's record (or records) itself. */
 export function markAudited(req: FastifyRequest): void {
@@ -42,22 +42,24 @@ export function markAudited(req: FastifyRequest): void {
 
 /** Says what an unaudited request was, for its fallback record (e.g. MCP `connect`, `tools/list`). */
 export function describeForAudit(req: FastifyRequest, fallback: AuditFallback): void {
-  described.set(req, fallback);
+  req.auditAs = fallback;
 }
 
 /** The longest request path an audit record keeps (a 414's URL can be kilobytes). */
 const MAX_PATH_IN_RECORD = 256;
 
 export function registerAuditGuarantee(app: FastifyInstance, gateway: Gateway): void {
-  // A field of every request (set in its constructor, so every request has one shape), not a
-  // WeakSet: adding to a weak collection on every request costs more than the rest of this file.
+  // Fields of every request (set in its constructor, so every request has one shape), not weak
+  // collections keyed by the request: an entry added per request costs a microsecond, and more in
+  // every young-generation collection while the request lives.
   app.decorateRequest('auditWritten', false);
+  app.decorateRequest('auditAs', null);
   // Both hooks run on every request, most of them audited already by the pipeline: those pass
   // through Fastify's callback without a promise.
   // Written before the answer leaves, so the record exists when the client has it, and a success
   // that cannot be audited becomes a 503 when the server fails closed ...
   app.addHook('onSend', (req, reply, payload, done) => {
-    if (req.auditWritten || described.get(req)?.streams) return done(null, payload);
+    if (req.auditWritten || req.auditAs?.streams) return done(null, payload);
     fallbackRecord(gateway, req, reply)
       .then((refused) => {
         if (!refused || reply.statusCode >= 400) return payload;
@@ -88,7 +90,7 @@ async function fallbackRecord(gateway: Gateway, req: FastifyRequest, reply: Fast
   const status = reply.statusCode;
   if (route !== undefined && UNAUDITED_PROBES.has(route) && !(status >= 400 && status < 500)) return undefined;
   req.auditWritten = true;
-  const d = described.get(req);
+  const d = req.auditAs;
   const params = (req.params ?? {}) as Record<string, unknown>;
   const view = typeof params.service === 'string' && typeof params.view === 'string' ? `${params.service}.${params.view}` : undefined;
   // The path without its query string: a query can carry a credential (api_key=...).

@@ -32,6 +32,13 @@ import { answerToolCall, plainToolCall } from './direct-call.js';
 import { createMcpServer, offerFor } from './server.js';
 import { wholeBody } from './whole-body.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified MCP caller (the /mcp guard); null elsewhere. */
+    mcpCaller: McpCaller | null;
+  }
+}
+
 const MCP_PATH = '/mcp';
 const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
 
@@ -41,8 +48,9 @@ const CORS_EXPOSE_HEADERS = 'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Vers
 /** MCP over Streamable HTTP, its CORS preflight and the resource metadata, as one plugin. */
 export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, { gateway }) => {
   const config = gateway.config;
+  // The verified caller, set by the guard: a field of this plugin's requests (see request-audit.ts).
+  app.decorateRequest('mcpCaller', null);
   const prompts = loadPrompts();
-  const callers = new WeakMap<FastifyRequest, McpCaller>();
   const handler = sdkMcpHandler(gateway, prompts, (err) => app.log.debug({ err }, 'mcp request rejected by the protocol layer'));
   app.addHook('onClose', async () => handler.close());
 
@@ -66,7 +74,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
     const who = await gateway.authenticate(credentialsFrom(req), String(req.id));
     if (who.ok) {
       const { identity } = who;
-      callers.set(req, { identity, requestId: String(req.id), ...traceparentOf(req.headers), onAudited: () => markAudited(req) });
+      req.mcpCaller = { identity, requestId: String(req.id), ...traceparentOf(req.headers), onAudited: () => markAudited(req) };
       describeForAudit(req, { surface: 'mcp', action: 'connect', identity });
       return;
     }
@@ -84,7 +92,7 @@ export const mcpPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, {
     url: MCP_PATH,
     onRequest: guard,
     handler: async (req, reply) => {
-      const caller = callers.get(req)!;
+      const caller = req.mcpCaller!;
       // A message that is not a tool call (initialize, tools/list, a notification, a call the SDK
       // refuses before any tool runs) is audited under its JSON-RPC method.
       const method = rpcMethod(req.body);
