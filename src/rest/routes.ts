@@ -87,6 +87,13 @@ interface Body {
  */
 const serialized = new WeakMap<object, { variant?: string; text: string; etag: string }>();
 
+/**
+ * The rows as the memo's key when they can come again: the in-process cache keeps a page frozen
+ * and answers every hit with it. Rows read for one request are not kept (an entry per request in
+ * a weak map costs every request and every young-generation collection).
+ */
+const cachedRows = (r: QueryResult): object | undefined => (r.explain === undefined && Object.isFrozen(r.rows) ? r.rows : undefined);
+
 /** `variant`: what else the body holds besides the memo's page (a caller's own next_cursor). */
 function bodyOf(req: FastifyRequest, value: unknown, memo?: object, variant?: string): Presented<Body> {
   let done = memo && serialized.get(memo);
@@ -283,7 +290,7 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
       (r) => pageBody(r),
       // The body is rows, count and next: all of one page, which a cache hit returns as it was
       // stored; next_cursor is the caller's own.
-      (r) => (r.explain === undefined ? r.rows : undefined),
+      cachedRows,
       (r) => r.nextCursor,
       rowsInFormat,
     ),
@@ -321,7 +328,7 @@ export const restPlugin: FastifyPluginAsync<{ gateway: Gateway }> = async (app, 
         },
       }),
       (r) => pageBody(r, false),
-      (r) => r.rows,
+      cachedRows,
       // A cached page may also answer query_view, whose body differs (meta.next).
       (r) => `tool:${r.nextCursor ?? ''}`,
       (req, r) => rowsInFormat(req, r, false),
