@@ -6,6 +6,7 @@ import { configPath, loadConfigFile, ConfigError } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createRuntime, warmViews } from './runtime.js';
 import { buildServer } from './server.js';
+import { capYoungGeneration } from './young-generation.js';
 import { runCheck } from './commands/check.js';
 import { runStdio } from './commands/mcp.js';
 import { parseDuration } from './config/schema.js';
@@ -220,6 +221,7 @@ function applyListenFlags(config: Config, values: { port?: string; host?: string
 
 /** `reread`: the config file read again, for SIGHUP (src/reload.ts). */
 async function startServer(config: Config, reread: () => Config): Promise<string> {
+  capYoungGeneration();
   const rt = await createRuntime(config);
   const app = await buildServer(rt);
   const { startHubRefresh, startHubScheduler } = await import('./hub/scheduler.js');
