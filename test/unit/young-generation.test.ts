@@ -48,6 +48,7 @@ describe('young generation cap', () => {
   it('leaves a size given on the command line alone', () => {
     const { largest, capped } = run(true, ['--max-semi-space-size=2']);
     expect(capped).toBe(false);
-    expect(largest).toBeLessThanOrEqual(4 << 20);
+    // Two semi-spaces of 2 MiB: 4 MiB on Node 20 and 22; Node 24 counts 5.25 for the same setting.
+    expect(largest).toBeLessThanOrEqual(6 << 20);
   });
 });
