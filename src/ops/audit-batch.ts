@@ -124,6 +124,6 @@ export class Batcher<T> {
       for (const w of batch) w.settle(err);
       return;
     }
-    batch.forEach((w, i) => w.settle(refused?.[i] ?? undefined));
+    batch.forEach((w, i) => w.settle(refused?.[i]));
   }
 }
