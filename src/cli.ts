@@ -221,7 +221,6 @@ function applyListenFlags(config: Config, values: { port?: string; host?: string
 
 /** `reread`: the config file read again, for SIGHUP (src/reload.ts). */
 async function startServer(config: Config, reread: () => Config): Promise<string> {
-  capYoungGeneration();
   const rt = await createRuntime(config);
   const app = await buildServer(rt);
   const { startHubRefresh, startHubScheduler } = await import('./hub/scheduler.js');
@@ -252,6 +251,7 @@ async function startServer(config: Config, reread: () => Config): Promise<string
     throw new Error(refused);
   }
   rt.drift.start(config.contract.checkInterval);
+  capYoungGeneration();
   return address;
 }
 

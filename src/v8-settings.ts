@@ -1,12 +1,22 @@
 // V8 settings the viewgate process gives itself (imported first by src/cli.ts, so they are set
-// before anything they govern runs).
+// before anything they govern runs; docs/operations.md, "Memory").
 //
 // The SQL parser (libpg-query) is WebAssembly. By default V8 compiles a module twice: quickly
 // (Liftoff), then again optimized (TurboFan) on background threads, whose working memory the
-// process keeps: about 35 MiB resident for the parser, for good (docs/operations.md, "Memory").
-// viewgate parses a view's SQL when it builds the view and each governed SQL text once, so the
-// quick compilation serves it. The flag is read when a module is compiled, which first happens
-// at the first parse, after this.
+// process keeps: about 35 MiB resident for the parser, for good. viewgate parses a view's SQL when
+// it builds the view and each governed SQL text once, so the quick compilation serves it. The flag
+// is read when a module is compiled, which first happens at the first parse, after this.
+//
+// V8 lets the old generation grow by a factor it picks after each full collection, up to 4x the
+// live heap when collections are cheap: a server's promoted garbage (objects alive across two
+// young collections, such as a slow store's results) then piles up to twice the live heap before
+// it is collected. 30 % is the growth V8 itself uses when it optimizes for memory; V8 reads it
+// each time it sets the next limit.
+//
+// The young generation does not grow while the process starts (src/young-generation.ts).
 import { setFlagsFromString } from 'node:v8';
+import { keepYoungGenerationSmall } from './young-generation.js';
 
 setFlagsFromString('--liftoff-only');
+setFlagsFromString('--heap-growing-percent=30');
+keepYoungGenerationSmall();

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import { ApiError } from '../errors.js';
 import { OUTPUT_FLUSH_MS } from '../ops/output.js';
 import { Authenticator } from '../policy/identity.js';
+import { capYoungGeneration } from '../young-generation.js';
 import { createRuntime, warmViews, type Runtime } from '../runtime.js';
 import { loadPrompts } from '../mcp/prompts.js';
 import { credentialsFromEnv, serveFailedStart, serveSession, type StdioSession } from '../mcp/stdio.js';
@@ -34,6 +35,7 @@ export async function runStdio(config: Config | (() => Config), env: NodeJS.Proc
     return 1;
   }
   const { rt, session } = started;
+  capYoungGeneration();
   await serveSession(session);
   await rt.close();
   // Logs and audit records a stalled stderr reader never took would keep the process alive for
