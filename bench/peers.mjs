@@ -5,13 +5,14 @@
 // end (also on error or Ctrl-C):
 //   - viewgate (`viewgate serve`, the built CLI; audit to a file, logs at warn) on the reference
 //     scenario's demo data in the vg_bench_* databases;
-//   - the REST floor: a bare node:http + pg server answering the same one-row query
-//     (bench/peers/floor-server.mjs);
+//   - the REST floor: a bare node:http server with pg and mysql2 pools answering the same one-row
+//     queries (bench/peers/floor-server.mjs);
 //   - MCP Toolbox for Databases v0.16.0, built once from the Go module proxy into
 //     ~/.cache/viewgate/bench, with one parameterised postgres-sql tool (bench/peers/toolbox.mjs);
 //   - DBHub 1.4.0 from npm, installed into ~/.cache/viewgate/bench/dbhub, Streamable HTTP, its
 //     execute_sql tool (bench/peers/dbhub.mjs).
-// The query everywhere: order 1001 from the PostgreSQL orders table (viewgate: the app.orders view).
+// The query everywhere: order 1001 from the PostgreSQL orders table (viewgate: the app.orders view);
+// REST also reads customer 3 from the MariaDB customers table (crm.customers) against the floor.
 // MCP is driven with the official MCP SDK client (Streamable HTTP): after 5 000 untimed calls at
 // --concurrency (10 s at most; every target warmed up alike, as the REST rows are), N sequential calls for
 // p50/p95/p99, then --concurrency clients calling back to back for --duration seconds (at most
@@ -68,6 +69,7 @@ const MAX_CALLS = 100 * requests;
 const SEQ_BUDGET_MS = Math.max(10, 2 * duration) * 1000;
 const REST_SEQ_SECONDS = Math.max(2, Math.round(duration / 2));
 const ORDER_ID = 1001;
+const CUSTOMER_ID = 3;
 const ORDER_SQL = `SELECT order_id, customer_id, total_amount, status, created_at FROM orders WHERE order_id = ${ORDER_ID}`;
 
 const say = (m) => console.error(m);
@@ -105,7 +107,7 @@ try {
   await startProcess({
     name: 'floor server',
     command: process.execPath,
-    args: [join(ROOT, 'bench/peers/floor-server.mjs'), String(floorPort), env.APP_PG_URL],
+    args: [join(ROOT, 'bench/peers/floor-server.mjs'), String(floorPort), env.APP_PG_URL, env.CRM_MYSQL_URL],
     ready: async () => (await fetch(`${floorUrl}/orders/${ORDER_ID}`)).ok,
   });
   results.peers.floor = { status: 'running', url: floorUrl };
@@ -128,6 +130,8 @@ try {
   const restTargets = [
     ['floor_rest', `${floorUrl}/orders/${ORDER_ID}`, {}],
     ['viewgate_rest', `${vg.url}/api/v2/app/_table/orders/${ORDER_ID}`, { 'X-API-Key': KEYS.internal }],
+    ['floor_rest_mariadb', `${floorUrl}/customers/${CUSTOMER_ID}`, {}],
+    ['viewgate_rest_mariadb', `${vg.url}/api/v2/crm/_table/customers/${CUSTOMER_ID}`, { 'X-API-Key': KEYS.internal }],
   ];
   for (const [name, url, headers] of restTargets) {
     await load({ url, headers, connections: concurrency, amount: WARMUP_CALLS });
@@ -200,6 +204,8 @@ const p50 = (x, y) => (s[x]?.p50 && s[y]?.p50 ? round2(s[x].p50 / s[y].p50) : un
 results.ratios = {
   viewgate_vs_floor_rest_rps: rps('viewgate_rest_concurrent', 'floor_rest_concurrent'),
   viewgate_vs_floor_rest_p50: p50('viewgate_rest_sequential', 'floor_rest_sequential'),
+  viewgate_vs_floor_rest_mariadb_rps: rps('viewgate_rest_mariadb_concurrent', 'floor_rest_mariadb_concurrent'),
+  viewgate_vs_floor_rest_mariadb_p50: p50('viewgate_rest_mariadb_sequential', 'floor_rest_mariadb_sequential'),
   viewgate_vs_toolbox_mcp_rps: rps('viewgate_mcp_concurrent', 'toolbox_mcp_concurrent'),
   viewgate_vs_toolbox_mcp_p50: p50('viewgate_mcp_sequential', 'toolbox_mcp_sequential'),
   viewgate_vs_dbhub_mcp_rps: rps('viewgate_mcp_concurrent', 'dbhub_mcp_concurrent'),
@@ -221,6 +227,8 @@ writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
 const LABELS = {
   floor_rest: 'floor: node:http + pg, `GET /orders/1001`',
   viewgate_rest: 'viewgate REST `GET /api/v2/app/_table/orders/1001`',
+  floor_rest_mariadb: 'floor: node:http + mysql2, `GET /customers/3`',
+  viewgate_rest_mariadb: 'viewgate REST `GET /api/v2/crm/_table/customers/3`',
   viewgate_mcp: 'viewgate MCP `query_view` (app.orders, `order_id = 1001`)',
   toolbox_mcp: `MCP Toolbox ${TOOLBOX_VERSION} \`${TOOLBOX_TOOL}\` (postgres-sql, \`$1\`)`,
   dbhub_mcp: `DBHub ${DBHUB_VERSION} \`${DBHUB_TOOL}\``,
