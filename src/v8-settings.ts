@@ -9,9 +9,9 @@
 //
 // V8 lets the old generation grow by a factor it picks after each full collection, up to 4x the
 // live heap when collections are cheap: a server's promoted garbage (objects alive across two
-// young collections, such as a slow store's results) then piles up to twice the live heap before
-// it is collected. 30 % is the growth V8 itself uses when it optimizes for memory; V8 reads it
-// each time it sets the next limit.
+// young collections, such as a slow store's results) then piled up to two or three times the live
+// heap before it was collected (bench/RESULTS.md). 30 % is the growth V8 itself uses when it
+// optimizes for memory; V8 reads the setting each time it sets the next limit.
 //
 // The young generation does not grow while the process starts (src/young-generation.ts).
 import { setFlagsFromString } from 'node:v8';
