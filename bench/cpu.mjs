@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Server CPU time per request (issue 14). Run `npm run build`, then
-//   node bench/cpu.mjs [--requests N] [--concurrency C] [--rounds R] [--only floor,healthz,rest_pg,rest_cached,mcp_raw,mcp_sdk]
+//   node bench/cpu.mjs [--requests N] [--concurrency C] [--rounds R]
+//                      [--only floor,floor_mariadb,healthz,rest_pg,rest_mariadb,rest_cached,mcp_raw,mcp_sdk]
 //                      [--audit file|off]   (off: what the audit file costs, by difference)
 //                      [--against DIR]      (a built checkout of another commit, served beside this one)
 // Wall-clock throughput is noisy when other processes share the cores; the CPU the server process
@@ -10,7 +11,8 @@
 // before and after. Reported: CPU microseconds per request (user and system) of the lowest round
 // (other processes only add to a round's cost) and the median; not throughput. `floor` is the same
 // measure of bench/peers/floor-server.mjs (node:http + pg, nothing else) answering the row
-// rest_pg reads: what any Node gateway spends at least.
+// rest_pg reads: what any Node gateway spends at least; `floor_mariadb` the same server answering
+// the MariaDB row rest_mariadb reads (node:http + mysql2).
 // With --against, both builds serve the same config at once and each round measures one, then the
 // other: whatever else the machine does weighs on both alike, and the median of the paired ratios
 // (this build / the other) is the figure to read when a change is smaller than the run-to-run noise.
@@ -38,7 +40,7 @@ import {
 import { callOk, connectMcp } from './lib/mcp-load.mjs';
 import { startProcess, stopAll } from './lib/process.mjs';
 
-const SCENARIOS = ['floor', 'healthz', 'rest_pg', 'rest_cached', 'mcp_raw', 'mcp_sdk'];
+const SCENARIOS = ['floor', 'floor_mariadb', 'healthz', 'rest_pg', 'rest_mariadb', 'rest_cached', 'mcp_raw', 'mcp_sdk'];
 const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '4000' },
@@ -86,11 +88,11 @@ const { path: configPath } = writeConfig((y) => {
 const vg = await startViewgate(configPath, env);
 const other = values.against ? await startViewgate(configPath, env, { root: values.against }) : undefined;
 const floorPort = await freePort();
-const floor = only.includes('floor')
+const floor = only.some((s) => s.startsWith('floor'))
   ? await startProcess({
       name: 'floor server',
       command: process.execPath,
-      args: [join(ROOT, 'bench/peers/floor-server.mjs'), String(floorPort), env.APP_PG_URL],
+      args: [join(ROOT, 'bench/peers/floor-server.mjs'), String(floorPort), env.APP_PG_URL, env.CRM_MYSQL_URL],
       ready: async () => (await fetch(`http://127.0.0.1:${floorPort}/orders/1001`)).ok,
     })
   : undefined;
@@ -125,7 +127,9 @@ const cachedQuery = `/api/v2/crm/_table/customers?filter=${encodeURIComponent('c
 const mcpArgs = { view: 'app.orders', filter: 'order_id = 1001' };
 const scenarios = {
   floor: async () => [httpCall({ path: '/orders/1001', base: `http://127.0.0.1:${floorPort}` })],
+  floor_mariadb: async () => [httpCall({ path: '/customers/3', base: `http://127.0.0.1:${floorPort}` })],
   healthz: async (base) => [httpCall({ path: '/healthz', base })],
+  rest_mariadb: async (base) => [httpCall({ path: '/api/v2/crm/_table/customers/3', headers: { 'X-API-Key': KEYS.internal }, base })],
   rest_pg: async (base) => [httpCall({ path: '/api/v2/app/_table/orders/1001', headers: { 'X-API-Key': KEYS.internal }, base })],
   rest_cached: async (base) => [httpCall({ path: cachedQuery, headers: { 'X-API-Key': KEYS.partner }, base })],
   mcp_raw: async (base) => [
@@ -189,8 +193,8 @@ try {
   for (const name of only) {
     const calls = await callsOf(name);
     await drive(calls, WARMUP);
-    const pid = name === 'floor' ? floor.child.pid : vg.child.pid;
-    const paired = other && name !== 'floor' ? await callsOf(name, other.url) : undefined;
+    const pid = name.startsWith('floor') ? floor.child.pid : vg.child.pid;
+    const paired = other && !name.startsWith('floor') ? await callsOf(name, other.url) : undefined;
     if (paired) await drive(paired, WARMUP);
     // Other processes only ever add to a round's cost: the lowest round is the least disturbed.
     const measured = [];

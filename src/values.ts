@@ -111,6 +111,9 @@ export function canonicalTimestamp(text: string): string | null {
     const digits = off.slice(1).replace(':', '');
     offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
   }
+  // Already UTC, within the second and past year 99: the canonical text is the fields themselves
+  // (what the stores send for a timestamp column in UTC).
+  if (offsetMinutes === 0 && carrySeconds === 0 && year >= 100) return `${y}-${mo}-${d}T${h}:${mi}:${s}.${micros}Z`;
   const ms = Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s) + carrySeconds) - offsetMinutes * 60_000;
   if (year < 100) {
     // Date.UTC maps years 0-99 to 1900-1999; rebuild such dates explicitly.

@@ -12,6 +12,11 @@ import type { AggregateQuery, AggregateResult } from './aggregate/types.js';
 
 export class TableViewEngine implements ViewEngine {
   private readonly types: ColumnTypes;
+  /**
+   * The pushdown of each frozen query the source takes whole (a plan the gateway keeps, asked
+   * again and again), frozen too: the source compiles its statement once per pushdown.
+   */
+  private readonly pushed = new WeakMap<EngineQuery, Pushdown>();
 
   constructor(
     private readonly source: Source,
@@ -22,8 +27,13 @@ export class TableViewEngine implements ViewEngine {
   }
 
   execute(q: EngineQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
+    const known = this.pushed.get(q);
+    if (known) return this.executePushed(q, known, options);
     const accepted = this.accept(q);
-    return accepted ? this.executeInProcess(q, accepted, options) : this.executePushed(q, options);
+    if (accepted) return this.executeInProcess(q, accepted, options);
+    const pushdown = this.pushedPushdown(q);
+    if (Object.isFrozen(q)) this.pushed.set(q, Object.freeze(pushdown));
+    return this.executePushed(q, pushdown, options);
   }
 
   /** GROUP BY in the store when it takes the whole filter and says every aggregate exactly. */
@@ -73,8 +83,8 @@ export class TableViewEngine implements ViewEngine {
     return { columns: q.columns, ...(q.where ? { where: q.where } : {}), orderBy: q.orderBy, limit: q.limit + 1, offset: q.offset };
   }
 
-  private async executePushed(q: EngineQuery, options: ExecuteOptions): Promise<EngineResult> {
-    const scanned = this.source.scan(this.table.name, this.pushedPushdown(q), options);
+  private async executePushed(q: EngineQuery, pushdown: Pushdown, options: ExecuteOptions): Promise<EngineResult> {
+    const scanned = this.source.scan(this.table.name, pushdown, options);
     // Most reads count nothing: they wait for the scan alone.
     const [scan, count] = q.count
       ? await Promise.all([scanned, this.source.count(this.table.name, q.where, options)])

@@ -54,6 +54,9 @@ export class QueryPlans {
     const kept = byCaller.get(identity);
     if (kept?.access === access) return kept;
     const made = make();
+    // Its engine query is shared by this caller's requests, and the engine and the stores keep
+    // what they derive from it (the pushdown, the statement) by its identity: frozen.
+    deepFreeze(made.governed.engine);
     // When this starts the memos over, byCaller goes with the old ones.
     if (kept === undefined) this.keepOneMore();
     byCaller.set(identity, { ...made, access });

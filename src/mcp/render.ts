@@ -52,10 +52,30 @@ export interface Rendered {
 }
 
 export function renderRows(input: RenderInput): Rendered {
+  const fit = fitRows(input);
+  if (fit.lines.length === 0) return { text: fit.frame, shown: 0, cut: false };
+  const text = fit.frame.replace(ROWS, () => fit.lines.map((l) => l.text).join('\n'));
+  return { text, shown: fit.lines.length, cut: fit.cut };
+}
+
+/** How many rows renderRows shows (a prefix of the input rows), without writing its text. */
+export function rowsShown(input: RenderInput): number {
+  return fitRows(input).lines.length;
+}
+
+interface Fit {
+  /** The rendered rows shown. */
+  lines: { text: string; cut: boolean }[];
+  cut: boolean;
+  /** The text around them (with ROWS where they go), or the whole text when no row matched. */
+  frame: string;
+}
+
+function fitRows(input: RenderInput): Fit {
   const { view, rows, offset, maxChars } = input;
   if (rows.length === 0) {
     const text = [`${view}: no rows${offset > 0 ? ` at offset ${offset}` : ''} match.`, ...(input.notes ?? [])].join('\n');
-    return { text, shown: 0, cut: false };
+    return { lines: [], cut: false, frame: text };
   }
   // Fill greedily within the room the frame leaves in its common case, then give rows back (and,
   // for a lone row, cut its values harder) until the frame with its actual footer fits too.
@@ -72,15 +92,15 @@ export function renderRows(input: RenderInput): Rendered {
   for (;;) {
     const shown = lines.length;
     const cut = lines.some((l) => l.cut);
-    const text = frame(input, shown, input.more || shown < rows.length, shown < rows.length, cut).replace(ROWS, () =>
-      lines.map((l) => l.text).join('\n'),
-    );
-    if (text.length <= maxChars) return { text, shown, cut };
+    const around = frame(input, shown, input.more || shown < rows.length, shown < rows.length, cut);
+    // The text's length: the frame's, with the rows (one per line) where ROWS stands.
+    const length = around.length - ROWS.length + lines.reduce((n, l) => n + l.text.length, shown - 1);
+    if (length <= maxChars) return { lines, cut, frame: around };
     if (shown > 1) lines.pop();
     else if (cap > MIN_VALUE_CHARS) {
       cap = Math.max(MIN_VALUE_CHARS, Math.floor(cap / 2));
       lines[0] = renderLine(rows[0]!, cap);
-    } else return { text, shown, cut }; // one row always: over budget only when even 8-character values do not fit
+    } else return { lines, cut, frame: around }; // one row always: over budget only when even 8-character values do not fit
   }
 }
 

@@ -9,7 +9,7 @@ import { registerAggregateTool } from './aggregate-tool.js';
 import type { McpCaller } from './caller.js';
 import { exampleArguments } from './example.js';
 import { plainRow, registerGatewayTool, textAnswer, type ToolAnswer, type ToolRegistrar, type ToolWanted } from './gateway-tool.js';
-import { renderRows, renderSummary } from './render.js';
+import { renderSummary, rowsShown } from './render.js';
 import { withCachedJsonSchema } from './schema.js';
 import { registerSqlTool } from './sql-tool.js';
 
@@ -252,7 +252,8 @@ export function presentRows(gw: Gateway, result: QueryResult, call: RowsCall): P
   const rows = result.rows.map(plainRow);
   const { offset } = result;
   const byCursor = call.cursor !== undefined || !call.offsets;
-  const rendered = renderRows({
+  // How many rows fit the text budget, as the rows would be rendered: the page is cut there.
+  const shown = rowsShown({
     view,
     rows,
     offset,
@@ -261,30 +262,31 @@ export function presentRows(gw: Gateway, result: QueryResult, call: RowsCall): P
     notes,
     ...(byCursor && result.cursorAfter ? { cursorAfter: result.cursorAfter, tool: call.tool } : {}),
   });
-  const more = result.nextCursor !== undefined || rendered.shown < rows.length;
-  const nextCursor = more ? result.cursorAfter?.(rendered.shown) : undefined;
+  const page = shown < rows.length ? rows.slice(0, shown) : rows;
+  const more = result.nextCursor !== undefined || shown < rows.length;
+  const nextCursor = more ? result.cursorAfter?.(shown) : undefined;
   const value = {
     // The rows travel once, in structuredContent; the text is a summary with a short preview.
     text: renderSummary({
       view,
-      rows: rows.slice(0, rendered.shown),
+      rows: page,
       offset,
       more,
-      trimmed: rendered.shown < rows.length,
+      trimmed: shown < rows.length,
       maxChars: gw.config.server.mcp.maxChars,
       notes,
       tool: call.tool,
       ...(byCursor && nextCursor !== undefined ? { nextCursor } : {}),
     }),
     structured: {
-      rows: rows.slice(0, rendered.shown),
-      returned: rendered.shown,
+      rows: page,
+      returned: shown,
       truncated: more,
-      ...(call.offsets ? { next_offset: more && call.cursor === undefined ? offset + rendered.shown : null } : {}),
+      ...(call.offsets ? { next_offset: more && call.cursor === undefined ? offset + shown : null } : {}),
       ...(nextCursor !== undefined ? { next_cursor: nextCursor } : {}),
     },
   };
-  return { value, rowCount: rendered.shown };
+  return { value, rowCount: shown };
 }
 
 /** Views per list_views page (docs/mcp.md, "Tools"). */

@@ -107,3 +107,39 @@ describe('a table view over a source that declines work', () => {
     expect(plan.inProcess).toEqual(['1 filter condition(s)', 'the order']);
   });
 });
+
+describe('a kept plan compiles its statement once', () => {
+  const query = (): EngineQuery => ({
+    columns: ['id', 'name'],
+    where: { op: 'cmp', column: 'score', cmp: '>', value: 3n },
+    orderBy: [{ column: 'id', desc: false }],
+    limit: 4,
+    offset: 2,
+    count: false,
+  });
+
+  it('a frozen query (a plan the gateway keeps): the same statement while the table is the same, and the same rows', async () => {
+    const source = new PostgresSource({ name: 'app', url: db.url });
+    try {
+      const engine = new TableViewEngine(source, await source.introspect('items'), 1000);
+      const frozen = Object.freeze(query());
+      const first = await engine.execute(frozen);
+      const again = await engine.execute(frozen);
+      expect(again.queries[0]).toBe(first.queries[0]);
+      expect(Object.isFrozen(first.queries[0]!.params)).toBe(true);
+      expect(again.rows).toEqual(first.rows);
+      expect(first.rows).toEqual((await engine.execute(query())).rows);
+      // A query that is not frozen may change: compiled every time.
+      const loose = query();
+      expect((await engine.execute(loose)).queries[0]).not.toBe((await engine.execute(loose)).queries[0]);
+      // The catalog read again (a reload, a changed table): compiled again, for the table as it is now.
+      source.refreshCatalog();
+      const after = await engine.execute(frozen);
+      expect(after.queries[0]).not.toBe(first.queries[0]);
+      expect(after.queries[0]).toEqual(first.queries[0]);
+      expect(after.rows).toEqual(first.rows);
+    } finally {
+      await source.close();
+    }
+  });
+});

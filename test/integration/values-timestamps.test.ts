@@ -14,6 +14,13 @@ const INPUTS = [
   '1999-12-31T23:59:59Z',
   '2024-02-29 12:00',
   '2024-06-01',
+  // Already UTC, whole within the second: the fields as they are (as the stores send them)
+  '2024-01-28 03:00:00',
+  '2024-01-28 03:00:00.000001',
+  '2024-01-28T03:00:00.5+00:00',
+  '2024-01-28 03:00:00-00',
+  '0100-03-01 00:00:00',
+  '9999-12-31 23:59:59.999999',
 ];
 
 describe('canonicalTimestamp', () => {
@@ -29,6 +36,16 @@ describe('canonicalTimestamp', () => {
   });
 
   it('refuses what is not a timestamp', () => {
-    for (const bad of ['2024-02-30', '2024-13-01', '2024-01-01 24:00', 'yesterday', '']) expect(canonicalTimestamp(bad), bad).toBeNull();
+    for (const bad of [
+      '2024-02-30',
+      '2024-13-01',
+      '2024-01-01 24:00',
+      '2023-02-29 00:00:00',
+      '0000-00-00 00:00:00',
+      '2024-01-01 12:60:00',
+      'yesterday',
+      '',
+    ])
+      expect(canonicalTimestamp(bad), bad).toBeNull();
   });
 });

@@ -8,7 +8,8 @@ import type { Identity } from '../../src/policy/identity.js';
 const identity = (name: string): Identity =>
   Object.freeze({ subject: name, identityKey: name, role: 'r', method: 'api-key', claims: Object.freeze({ tenant: name }) }) as Identity;
 const access = () => ({}) as ViewAccess;
-const plan = (label: string) => ({ cacheKey: label }) as unknown as Plan;
+const plan = (label: string) =>
+  ({ cacheKey: label, governed: { engine: { columns: ['a'], orderBy: [{ column: 'a', desc: false }] } } }) as unknown as Plan;
 
 describe('QueryPlans.query', () => {
   it('parses a text once and hands out the same frozen query', () => {
@@ -65,7 +66,11 @@ describe('QueryPlans.plan', () => {
     const record = access();
     let made = 0;
     const make = (label: string) => () => (made++, plan(label));
-    expect(plans.plan(q, alice, record, make('alice')).cacheKey).toBe('alice');
+    const kept = plans.plan(q, alice, record, make('alice'));
+    expect(kept.cacheKey).toBe('alice');
+    // Shared by the caller's requests, and kept by identity downstream (the pushdown, the statement): frozen.
+    expect(Object.isFrozen(kept.governed.engine)).toBe(true);
+    expect(Object.isFrozen(kept.governed.engine.orderBy[0])).toBe(true);
     expect(plans.plan(q, alice, record, make('not again')).cacheKey).toBe('alice');
     expect(plans.plan(q, bob, record, make('bob')).cacheKey).toBe('bob');
     expect(plans.plan(q, alice, record, make('not again')).cacheKey).toBe('alice');

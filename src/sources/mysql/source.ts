@@ -213,28 +213,31 @@ function float32(x: number): number {
   return x;
 }
 
+function textOf(raw: unknown): string {
+  return typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
+}
+
 function decode(col: SqlColumn, raw: unknown): Value {
   if (raw === null || raw === undefined) return null;
-  const text = (): string => (Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw));
   switch (col.type) {
     case 'bool':
       return typeof raw === 'boolean' ? raw : Number(raw) !== 0;
     case 'int':
-      return BigInt(text());
+      return BigInt(textOf(raw));
     case 'numeric':
-      return text();
+      return textOf(raw);
     case 'float':
       return col.base === 'float' && typeof raw === 'number' ? float32(raw) : Number(raw);
     case 'timestamptz':
-      return canonicalTimestamp(text()); // dateStrings: "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC; zero dates become NULL
+      return canonicalTimestamp(textOf(raw)); // dateStrings: "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC; zero dates become NULL
     case 'date':
-      return canonicalDate(text());
+      return canonicalDate(textOf(raw));
     case 'jsonb':
-      return JSON.parse(text()) as Value;
+      return JSON.parse(textOf(raw)) as Value;
     case 'bytea':
       return (Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw))).toString('base64');
     default:
-      return text();
+      return textOf(raw);
   }
 }
 

@@ -49,6 +49,13 @@ export interface SqlSourceOptions {
   tls?: StoreTls;
 }
 
+/** A scan's statement and how its rows decode, for one table as loaded. */
+interface CompiledScan {
+  table: SqlTable;
+  native: NativeQuery;
+  columns: { key: string; column: SqlColumn }[];
+}
+
 /** Runs one statement on the pool; rows as arrays in select-list order. */
 type Execute<Pool> = (pool: Pool, text: string, params: unknown[], signal?: Cancel) => Promise<unknown[][]>;
 
@@ -63,6 +70,8 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
   private readonly secrets: string[];
   private pool?: Pool;
   private readonly tables = new TableCache<SqlTable>();
+  /** The statement of each frozen pushdown (a kept plan's), while its table is the same one. */
+  private readonly statements = new WeakMap<Pushdown, CompiledScan>();
   /** The full scans of each native query text (a query shape), for the cost guard. */
   private readonly scansByShape = new LRUCache<string, Promise<PlanScans>>({ max: 1000, ttl: 5 * 60_000 });
 
@@ -160,12 +169,23 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
 
   async scan(table: string, pushdown: Pushdown, options: ReadOptions = {}): Promise<ScanResult> {
     const t = await this.table(table);
+    let compiled = this.statements.get(pushdown);
+    if (compiled?.table !== t) {
+      compiled = this.compileScan(t, pushdown);
+      if (Object.isFrozen(pushdown)) this.statements.set(pushdown, compiled);
+    }
+    const { native, columns } = compiled;
+    return { rows: this.decodeRows(await this.read(native.text, native.params, options.signal), columns), native };
+  }
+
+  private compileScan(t: SqlTable, pushdown: Pushdown): CompiledScan {
     const native = buildSelect(t, pushdown, this.dialect, this.placeholders, this.name);
+    Object.freeze(native.params);
     const columns = pushdown.columns.map((c) => {
       const column = t.columns.get(c)!;
       return { key: column.name, column };
     });
-    return { rows: this.decodeRows(await this.read(native.text, native.params, options.signal), columns), native };
+    return { table: t, native: Object.freeze(native), columns };
   }
 
   async scanJoin(pushdown: JoinPushdown, options: ReadOptions = {}): Promise<ScanResult> {
@@ -278,10 +298,14 @@ export abstract class SqlSource<Pool extends { end(): Promise<void> }> implement
   }
 
   private decodeRows(rows: unknown[][], columns: { key: string; column: SqlColumn }[]): Row[] {
-    return rows.map((r) => {
+    const decode = this.decode;
+    const out: Row[] = new Array(rows.length);
+    for (let n = 0; n < rows.length; n++) {
+      const r = rows[n]!;
       const row: Row = {};
-      columns.forEach((c, i) => (row[c.key] = this.decode(c.column, r[i])));
-      return row;
-    });
+      for (let i = 0; i < columns.length; i++) row[columns[i]!.key] = decode(columns[i]!.column, r[i]);
+      out[n] = row;
+    }
+    return out;
   }
 }
