@@ -329,29 +329,59 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
 
   /**
    * Server-side prepared statements, on a connection that has the session settings. The hot path
-   * uses mysql2's callback API: its promise wrapper captures a stack trace for every call.
+   * uses mysql2's callback API (its promise wrapper captures a stack trace for every call), with
+   * one promise for the whole statement: the pool slot, the session settings and the execution.
    */
-  protected async execute(_pool: mysql.Pool, sql: string, params: unknown[], signal?: Cancel): Promise<unknown[][]> {
-    const conn = await this.sessionConnection();
-    let killed = false;
-    let unwatch = (): void => {};
-    try {
-      // Waiting for a pool slot (or the session settings) may have outlasted the reader.
-      if (signal?.aborted) throw requestCancelled();
-      unwatch = watchAbort(signal, () => {
-        killed = true;
-        void this.killQuery(conn.threadId);
-      });
-      return await new Promise<unknown[][]>((resolve, reject) => {
-        conn.execute({ sql, rowsAsArray: true, values: params }, (err, rows) =>
-          err ? reject(err) : resolve(rows as unknown as unknown[][]),
+  protected execute(_pool: mysql.Pool, sql: string, params: unknown[], signal?: Cancel): Promise<unknown[][]> {
+    return new Promise<unknown[][]>((resolve, reject) => {
+      this.getPool().pool.getConnection((err, conn) => {
+        if (err) return reject(err);
+        if (this.ready.has(conn)) return this.executeOn(conn, sql, params, signal, resolve, reject);
+        this.initSession(conn.promise()).then(
+          () => {
+            this.ready.add(conn);
+            this.executeOn(conn, sql, params, signal, resolve, reject);
+          },
+          (e: unknown) => {
+            conn.release();
+            reject(e);
+          },
         );
       });
-    } finally {
+    });
+  }
+
+  /** Runs the statement on a pooled connection that has the session settings, and gives it back. */
+  private executeOn(
+    conn: CorePoolConnection,
+    sql: string,
+    params: unknown[],
+    signal: Cancel | undefined,
+    resolve: (rows: unknown[][]) => void,
+    reject: (err: unknown) => void,
+  ): void {
+    // Waiting for a pool slot (or the session settings) may have outlasted the reader.
+    if (signal?.aborted) {
+      conn.release();
+      return reject(requestCancelled());
+    }
+    let killed = false;
+    const unwatch = watchAbort(signal, () => {
+      killed = true;
+      void this.killQuery(conn.threadId);
+    });
+    const done = (err: unknown, rows?: unknown): void => {
       unwatch();
       // The KILL may arrive after the statement ended and stop the connection's next one: not reused.
       if (killed) conn.destroy();
       else conn.release();
+      if (err) reject(err);
+      else resolve(rows as unknown[][]);
+    };
+    try {
+      conn.execute({ sql, rowsAsArray: true, values: params }, done);
+    } catch (err) {
+      done(err);
     }
   }
 
