@@ -11,12 +11,17 @@
 // live heap when collections are cheap: a server's promoted garbage (objects alive across two
 // young collections, such as a slow store's results) then piled up to two or three times the live
 // heap before it was collected (bench/RESULTS.md). 30 % is the growth V8 itself uses when it
-// optimizes for memory; V8 reads the setting each time it sets the next limit.
+// optimizes for memory; V8 reads the setting each time it sets the next limit. Set on the V8 of
+// Node 20 and 22 only: with the V8 of Node 24 the same workload's largest heap was sometimes larger
+// with it than without (test/unit/v8-settings.test.ts, bench/RESULTS.md).
 //
 // The young generation does not grow while the process starts (src/young-generation.ts).
 import { setFlagsFromString } from 'node:v8';
 import { keepYoungGenerationSmall } from './young-generation.js';
 
 setFlagsFromString('--liftoff-only');
-setFlagsFromString('--heap-growing-percent=30');
+/** Whether this process holds the old generation's growth to 30 % (the V8 of Node 20 and 22). */
+export const OLD_GENERATION_GROWTH_HELD = Number(process.versions.node.split('.')[0]) < 24;
+
+if (OLD_GENERATION_GROWTH_HELD) setFlagsFromString('--heap-growing-percent=30');
 keepYoungGenerationSmall();

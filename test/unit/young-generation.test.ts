@@ -61,9 +61,10 @@ describe('young generation', () => {
     // V8's initial size: two semi-spaces of 1 MiB (Node 24 counts up to 3 MiB for them).
     expect(afterStartup).toBeLessThanOrEqual(4 << 20);
     expect(largest).toBeGreaterThan(8 << 20);
-    // 16 MiB on Node 20 and 22. Node 24 also counts pages it keeps aside in 256 KiB steps, seen
-    // here at up to 22.8 MiB; V8 alone grows it past 32 MiB.
-    expect(largest).toBeLessThanOrEqual(24 << 20);
+    // 16 MiB on Node 20 and 22; V8 alone grows it past 32 MiB. The V8 of Node 24 also counts pages
+    // it keeps aside, and overshoots the cap between two collections: seen at 22.8-45.9 MiB there,
+    // where V8 alone reaches 128 MiB under this load.
+    expect(largest).toBeLessThanOrEqual((Number(process.versions.node.split('.')[0]) >= 24 ? 64 : 24) << 20);
   });
 
   it('leaves a size given on the command line alone', () => {
