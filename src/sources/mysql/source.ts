@@ -8,7 +8,7 @@
 // _bin collation, which is PAD SPACE. LIKE is the exception: on bytes `_` would match one byte of
 // a multi-byte character, so LIKE uses utf8mb4_bin, where LIKE matches per character, is
 // case-sensitive and counts trailing spaces (LIKE ignores the PAD attribute).
-import type { PoolConnection as CorePoolConnection } from 'mysql2';
+import type { PoolConnection as CorePoolConnection, ExecuteValues } from 'mysql2';
 import mysql from 'mysql2/promise';
 import { requestCancelled } from '../../errors.js';
 import type { CompareOp } from '../../query/predicate.js';
@@ -322,6 +322,10 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
       dateStrings: true,
       decimalNumbers: false,
       jsonStrings: true,
+      // Every statement here reads rows as arrays. Set once for the pool, so a statement is sent as
+      // execute(sql, values, cb): the options-object form costs mysql2 about 9 us more per call
+      // (it copies and extends the object, and the copy's shape is never the same twice).
+      rowsAsArray: true,
       // Each cached statement holds a server-side handle; the server's total is limited.
       maxPreparedStatements: 64,
     });
@@ -379,7 +383,7 @@ export class MysqlSource extends SqlSource<mysql.Pool> {
       else resolve(rows as unknown[][]);
     };
     try {
-      conn.execute({ sql, rowsAsArray: true, values: params }, done);
+      conn.execute(sql, params as ExecuteValues[], done);
     } catch (err) {
       done(err);
     }

@@ -2,7 +2,7 @@
 // write session (a server in a lax mode would truncate or zero a value silently), values bound in
 // the server's input syntax, no RETURNING (rows are locked, changed, then read back by primary key),
 // and the error numbers of broken table rules.
-import type { PoolConnection as CorePoolConnection } from 'mysql2';
+import type { PoolConnection as CorePoolConnection, ExecuteValues } from 'mysql2';
 import type { Value } from '../../values.js';
 import type { SqlColumn, SqlTable } from '../sql/common.js';
 import type { SqlWriteConnection } from '../sql/write.js';
@@ -100,8 +100,9 @@ export function mysqlWriteConnection(conn: CorePoolConnection): SqlWriteConnecti
           if (Array.isArray(result)) return resolve({ rows: result as unknown[][] });
           resolve({ rows: [], insertId: (result as { insertId?: unknown }).insertId });
         };
-        if (values.length === 0) conn.query({ sql, rowsAsArray: true }, done);
-        else conn.execute({ sql, rowsAsArray: true, values }, done);
+        // Rows as arrays: the pool's setting (source.ts).
+        if (values.length === 0) conn.query(sql, done);
+        else conn.execute(sql, values as ExecuteValues[], done);
       }),
     release: (broken) => (broken ? conn.destroy() : conn.release()),
   };
