@@ -1,7 +1,8 @@
 // Prometheus metrics (docs/operations.md, "Metrics"), one registry per runtime so several runtimes
 // in one process (tests, bench) never share series. Label values are bounded: views are configured
 // ids or "-", stores are configured source names, statuses are HTTP codes.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { LabelledHistogram } from './histogram.js';
 import type { ErrorBudgets } from './slo.js';
 import { RequestSeries } from './request-series.js';
 
@@ -9,6 +10,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 const ROW_BUCKETS = [0, 1, 10, 100, 1_000, 10_000, 100_000];
 
 export type Surface = 'rest' | 'mcp';
+
 export type BreakerStateName = 'closed' | 'open' | 'half-open';
 const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -35,9 +37,10 @@ export class Metrics {
   readonly registry = new Registry();
   /** Requests per minute over the last hour, for the console's charts. */
   readonly series = new RequestSeries();
-  private readonly requests: Histogram<'surface' | 'action' | 'view' | 'status'>;
-  private readonly storeQueries: Histogram<'store' | 'op' | 'outcome'>;
-  private readonly storeRows: Histogram<'store'>;
+  // Observed on every request: LabelledHistogram, not prom-client's (see histogram.ts).
+  private readonly requests: LabelledHistogram<'surface' | 'action' | 'view' | 'status'>;
+  private readonly storeQueries: LabelledHistogram<'store' | 'op' | 'outcome'>;
+  private readonly storeRows: LabelledHistogram<'store'>;
   private readonly cacheHits: Counter<'view'>;
   private readonly cacheMisses: Counter<'view'>;
   private readonly rateLimited: Counter<'view' | 'role'>;
@@ -58,27 +61,27 @@ export class Metrics {
   constructor(opts: MetricsOptions = {}) {
     const registers = [this.registry];
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
-    this.requests = new Histogram({
-      name: 'viewgate_request_duration_seconds',
-      help: 'REST requests and MCP tool calls, by surface, action (route or tool), view and status',
-      labelNames: ['surface', 'action', 'view', 'status'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.storeQueries = new Histogram({
-      name: 'viewgate_store_query_duration_seconds',
-      help: 'Native queries sent to a store, by store, operation (scan, count, ping, introspect) and outcome',
-      labelNames: ['store', 'op', 'outcome'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.storeRows = new Histogram({
-      name: 'viewgate_store_rows',
-      help: 'Rows returned by one scan, by store',
-      labelNames: ['store'],
-      buckets: ROW_BUCKETS,
-      registers,
-    });
+    this.requests = new LabelledHistogram(
+      'viewgate_request_duration_seconds',
+      'REST requests and MCP tool calls, by surface, action (route or tool), view and status',
+      ['surface', 'action', 'view', 'status'],
+      LATENCY_BUCKETS,
+      this.registry,
+    );
+    this.storeQueries = new LabelledHistogram(
+      'viewgate_store_query_duration_seconds',
+      'Native queries sent to a store, by store, operation (scan, count, ping, introspect) and outcome',
+      ['store', 'op', 'outcome'],
+      LATENCY_BUCKETS,
+      this.registry,
+    );
+    this.storeRows = new LabelledHistogram(
+      'viewgate_store_rows',
+      'Rows returned by one scan, by store',
+      ['store'],
+      ROW_BUCKETS,
+      this.registry,
+    );
     this.cacheHits = new Counter({
       name: 'viewgate_cache_hits_total',
       help: 'Response cache hits, by view',
@@ -191,7 +194,7 @@ export class Metrics {
   }
 
   observeRequest(surface: Surface, action: string, view: string | undefined, status: number, seconds: number): void {
-    this.requests.observe({ surface, action, view: view ?? '-', status: String(status) }, seconds);
+    this.requests.observe([surface, action, view ?? '-', String(status)], seconds);
     this.series.observe(status, seconds);
     if (view !== undefined) this.budgets?.observe(view, status, seconds);
   }
@@ -202,8 +205,8 @@ export class Metrics {
   }
 
   observeStoreQuery(store: string, op: string, outcome: string, seconds: number, rows?: number): void {
-    this.storeQueries.observe({ store, op, outcome }, seconds);
-    if (rows !== undefined) this.storeRows.observe({ store }, rows);
+    this.storeQueries.observe([store, op, outcome], seconds);
+    if (rows !== undefined) this.storeRows.observe([store], rows);
   }
 
   cacheHit(view: string): void {
