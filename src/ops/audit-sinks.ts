@@ -9,7 +9,8 @@ import type { Config } from '../config/schema.js';
 import { isPostgresConfig } from '../sources/postgres/index.js';
 import { pgConnection } from '../sources/postgres/ssl.js';
 import type { StoreTls } from '../config/tls.js';
-import { toJson, toJsonSeldomBig } from '../values.js';
+import { toJson } from '../values.js';
+import { auditLine } from './audit-line.js';
 import { Batcher, type BatchTarget, type Settle } from './audit-batch.js';
 import { DEFAULT_OUTPUT_LIMITS, type BoundedOutput } from './output.js';
 
@@ -123,7 +124,7 @@ class StreamSink extends BatchingSink<string> {
   }
 
   protected encode(record: AuditRecord): { item: string; bytes: number } {
-    const line = toJsonSeldomBig({ audit: record }) + '\n';
+    const line = `{"audit":${auditLine(record)}}\n`;
     return { item: line, bytes: line.length };
   }
 
@@ -164,7 +165,7 @@ class FileSink extends BatchingSink<string> {
   }
 
   protected encode(record: AuditRecord): { item: string; bytes: number } {
-    const line = toJsonSeldomBig(record) + '\n';
+    const line = auditLine(record) + '\n';
     return { item: line, bytes: Buffer.byteLength(line) };
   }
 
