@@ -2,7 +2,32 @@
 // gives it, in that order, so the text is JSON.stringify's for the same record (test/unit/audit-line.test.ts)
 // at about half its cost: the file and stream sinks write one for every request.
 import { toJsonSeldomBig } from '../values.js';
-import type { AuditRecord } from './audit-sinks.js';
+
+/** One audit record, as every sink receives it (src/ops/audit-sinks.ts). */
+export interface AuditRecord {
+  time: string;
+  requestId: string;
+  surface: 'rest' | 'mcp';
+  /** REST route or MCP tool name. */
+  action: string;
+  subject?: string;
+  /** The principal as rate limits see it (docs/security.md "Identity key"). */
+  identityKey?: string;
+  role?: string;
+  keyName?: string;
+  view?: string;
+  fields?: readonly string[];
+  filter?: string;
+  rowCount?: number;
+  decision: 'allow' | 'deny' | 'error';
+  status: number;
+  latencyMs: number;
+  args?: unknown;
+  /** The request's OpenTelemetry trace id (telemetry configured). */
+  traceId?: string;
+  /** The identity key of the person who ran this request in the console's simulator (docs/console.md). */
+  simulatedBy?: string;
+}
 
 /** What JSON writes other than as itself: quotes, backslashes, control characters, lone surrogates. */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes

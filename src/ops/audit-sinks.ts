@@ -10,34 +10,11 @@ import { isPostgresConfig } from '../sources/postgres/index.js';
 import { pgConnection } from '../sources/postgres/ssl.js';
 import type { StoreTls } from '../config/tls.js';
 import { toJson } from '../values.js';
-import { auditLine } from './audit-line.js';
+import { auditLine, type AuditRecord } from './audit-line.js';
+
+export type { AuditRecord } from './audit-line.js';
 import { Batcher, type BatchTarget, type Settle } from './audit-batch.js';
 import { DEFAULT_OUTPUT_LIMITS, type BoundedOutput } from './output.js';
-
-export interface AuditRecord {
-  time: string;
-  requestId: string;
-  surface: 'rest' | 'mcp';
-  /** REST route or MCP tool name. */
-  action: string;
-  subject?: string;
-  /** The principal as rate limits see it (docs/security.md "Identity key"). */
-  identityKey?: string;
-  role?: string;
-  keyName?: string;
-  view?: string;
-  fields?: readonly string[];
-  filter?: string;
-  rowCount?: number;
-  decision: 'allow' | 'deny' | 'error';
-  status: number;
-  latencyMs: number;
-  args?: unknown;
-  /** The request's OpenTelemetry trace id (telemetry configured). */
-  traceId?: string;
-  /** The identity key of the person who ran this request in the console's simulator (docs/console.md). */
-  simulatedBy?: string;
-}
 
 export interface AuditSink {
   /** Settles once these records are written, or rejects (AuditDropped: refused because the way out is full). */

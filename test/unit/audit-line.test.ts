@@ -2,7 +2,7 @@
 // in the order Audit.recordCall sets them).
 import { describe, expect, it } from 'vitest';
 import { auditLine } from '../../src/ops/audit-line.js';
-import type { AuditRecord } from '../../src/ops/audit-sinks.js';
+import type { AuditRecord } from '../../src/ops/audit-line.js';
 import { isoNow } from '../../src/ops/audit.js';
 
 const base: AuditRecord = {
