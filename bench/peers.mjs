@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // viewgate next to its peers (issue 14, the measuring part). Run `npm run build`, then
-//   node bench/peers.mjs [--duration S] [--concurrency 16] [--requests N] [--skip toolbox,dbhub]
+//   node bench/peers.mjs [--duration S] [--concurrency 16] [--requests N] [--rounds 4] [--skip toolbox,dbhub]
 // One run, everything on 127.0.0.1, bounded in time, and everything it starts is stopped at the
 // end (also on error or Ctrl-C):
 //   - viewgate (`viewgate serve`, the built CLI; audit to a file, logs at warn) on the reference
@@ -17,7 +17,12 @@
 // --concurrency (10 s at most; every target warmed up alike, as the REST rows are), N sequential calls for
 // p50/p95/p99, then --concurrency clients calling back to back for --duration seconds (at most
 // 100 x N calls); then the same tools/call as stateless POSTs from autocannon (no SDK client in
-// the way), at 1 connection and at --concurrency. REST (viewgate vs the floor) is driven with autocannon, as bench/run.mjs does.
+// the way), at 1 connection and at --concurrency. REST (viewgate vs the floor) is driven with autocannon, as bench/run.mjs does:
+// sequential for --duration / 2 seconds, then at --concurrency in --rounds rounds of --duration / 2
+// seconds, the floor's and viewgate's alternating; the throughput ratio against the floor is the
+// median of the rounds' ratios. On a shared machine one 10 s row per target moved that ratio from
+// 0.40 to 0.68 between runs of one build (bench/RESULTS.md, 2026-12-03).
+
 // A peer that cannot be built or started is reported as such and the others are still measured.
 // Results: markdown on stdout, JSON in bench/results/peers-<date>.json; bench/RESULTS.md records them.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -35,6 +40,7 @@ import {
   prepareStores,
   ROOT,
   startViewgate,
+  summarize,
   writeConfig,
 } from './lib/setup.mjs';
 import { startProcess, stopAll, stopOnSignals } from './lib/process.mjs';
@@ -48,14 +54,15 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     requests: { type: 'string', default: '300' },
     skip: { type: 'string', default: '' },
+    rounds: { type: 'string', default: '4' },
   },
 });
 const duration = Math.max(1, Math.min(120, Number(values.duration)));
 const concurrency = Math.max(1, Math.min(64, Number(values.concurrency)));
 const requests = Math.max(10, Math.min(10_000, Number(values.requests)));
 const skip = new Set(values.skip.split(',').filter(Boolean));
-if (![duration, concurrency, requests].every(Number.isFinite)) {
-  console.error('usage: node bench/peers.mjs [--duration S] [--concurrency 16] [--requests N] [--skip toolbox,dbhub]');
+if (![duration, concurrency, requests, Number(values.rounds)].every(Number.isFinite)) {
+  console.error('usage: node bench/peers.mjs [--duration S] [--concurrency 16] [--requests N] [--rounds 4] [--skip toolbox,dbhub]');
   process.exit(2);
 }
 // Every target is warmed with WARMUP_CALLS requests at full concurrency before it is timed (an MCP
@@ -68,6 +75,10 @@ const WARMUP_SECONDS = 2;
 const MAX_CALLS = 100 * requests;
 const SEQ_BUDGET_MS = Math.max(10, 2 * duration) * 1000;
 const REST_SEQ_SECONDS = Math.max(2, Math.round(duration / 2));
+// REST at --concurrency: REST_ROUNDS rounds of --duration / 2 seconds per target, the floor and
+// viewgate alternating (which goes first alternates too).
+const REST_ROUNDS = Math.max(1, Math.min(20, Number(values.rounds)));
+const REST_ROUND_SECONDS = Math.max(2, Math.round(duration / 2));
 const ORDER_ID = 1001;
 const CUSTOMER_ID = 3;
 const ORDER_SQL = `SELECT order_id, customer_id, total_amount, status, created_at FROM orders WHERE order_id = ${ORDER_ID}`;
@@ -84,6 +95,8 @@ const results = {
     warmupMaxSeconds: WARMUP_MAX_SECONDS,
     warmupSeconds: WARMUP_SECONDS,
     restSequentialSeconds: REST_SEQ_SECONDS,
+    restRounds: REST_ROUNDS,
+    restRoundSeconds: REST_ROUND_SECONDS,
     audit: 'file',
     orderId: ORDER_ID,
   },
@@ -136,8 +149,10 @@ try {
   for (const [name, url, headers] of restTargets) {
     await load({ url, headers, connections: concurrency, amount: WARMUP_CALLS });
     record(`${name}_sequential`, await load({ url, headers, connections: 1, duration: REST_SEQ_SECONDS }));
-    record(`${name}_concurrent`, { ...(await load({ url, headers, connections: concurrency, duration })), concurrency });
   }
+  // The concurrent rows: the floor and viewgate in alternating rounds, so that whatever else the
+  // machine does weighs on both alike.
+  for (let i = 0; i < restTargets.length; i += 2) await pairedRounds(restTargets[i], restTargets[i + 1]);
 
   // MCP: the same order through each server's tool, with the MCP SDK client.
   const mcpTargets = [
@@ -198,13 +213,18 @@ try {
 results.machine.loadAverageAfter = loadavg().map(round2);
 const s = results.scenarios;
 const rps = (x, y) => (s[x]?.rps && s[y]?.rps ? round2(s[x].rps / s[y].rps) : undefined);
+// REST throughput against the floor: the median of the rounds' ratios (each round's viewgate rate
+// over the floor's in the same pair of rounds), not the ratio of the pooled rows.
+const pairedRps = (x) => (s[x]?.pairedRatios ? round2(median(s[x].pairedRatios)) : undefined);
 const p50 = (x, y) => (s[x]?.p50 && s[y]?.p50 ? round2(s[x].p50 / s[y].p50) : undefined);
 // Throughput ratios (> 1: viewgate serves more) at --concurrency; latency ratios (> 1: viewgate is
 // slower) of the sequential p50s.
 results.ratios = {
-  viewgate_vs_floor_rest_rps: rps('viewgate_rest_concurrent', 'floor_rest_concurrent'),
+  viewgate_vs_floor_rest_rps: pairedRps('viewgate_rest_concurrent'),
+  viewgate_vs_floor_rest_pooled_rps: rps('viewgate_rest_concurrent', 'floor_rest_concurrent'),
   viewgate_vs_floor_rest_p50: p50('viewgate_rest_sequential', 'floor_rest_sequential'),
-  viewgate_vs_floor_rest_mariadb_rps: rps('viewgate_rest_mariadb_concurrent', 'floor_rest_mariadb_concurrent'),
+  viewgate_vs_floor_rest_mariadb_rps: pairedRps('viewgate_rest_mariadb_concurrent'),
+  viewgate_vs_floor_rest_mariadb_pooled_rps: rps('viewgate_rest_mariadb_concurrent', 'floor_rest_mariadb_concurrent'),
   viewgate_vs_floor_rest_mariadb_p50: p50('viewgate_rest_mariadb_sequential', 'floor_rest_mariadb_sequential'),
   viewgate_vs_toolbox_mcp_rps: rps('viewgate_mcp_concurrent', 'toolbox_mcp_concurrent'),
   viewgate_vs_toolbox_mcp_p50: p50('viewgate_mcp_sequential', 'toolbox_mcp_sequential'),
@@ -270,6 +290,52 @@ async function rawPost(name, url, headers, tool, args) {
   await load({ ...req, connections: concurrency, amount: WARMUP_CALLS });
   record(`${name}_rawseq`, { ...(await load({ ...req, connections: 1, duration: REST_SEQ_SECONDS })), concurrency: 1 });
   record(`${name}_raw`, { ...(await load({ ...req, connections: concurrency, duration })), concurrency });
+}
+
+/**
+ * The concurrent rows of a floor target and its viewgate target: REST_ROUNDS pairs of rounds at
+ * --concurrency, alternating which goes first. Each row pools its rounds (every response's latency,
+ * the total rate); the viewgate row also keeps each round's rate over the floor's in its pair.
+ */
+async function pairedRounds([floorName, floorUrl, floorHeaders], [vgName, vgUrl, vgHeaders]) {
+  const targets = [
+    { name: floorName, url: floorUrl, headers: floorHeaders, rounds: [] },
+    { name: vgName, url: vgUrl, headers: vgHeaders, rounds: [] },
+  ];
+  const ratios = [];
+  for (let round = 0; round < REST_ROUNDS; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const t of order) {
+      t.rounds.push(
+        await load({ url: t.url, headers: t.headers, connections: concurrency, duration: REST_ROUND_SECONDS, keepLatencies: true }),
+      );
+    }
+    ratios.push(round2(targets[1].rounds[round].rps / targets[0].rounds[round].rps));
+  }
+  for (const t of targets) {
+    const latencies = t.rounds.flatMap((r) => r.latencies);
+    const pooled = summarize(latencies, REST_ROUNDS * REST_ROUND_SECONDS);
+    const failed = (key) => t.rounds.reduce((n, r) => n + (r[key] ?? 0), 0);
+    const unexpected = t.rounds.reduce((all, r) => {
+      for (const [status, n] of Object.entries(r.unexpected ?? {})) all[status] = (all[status] ?? 0) + n;
+      return all;
+    }, {});
+    record(`${t.name}_concurrent`, {
+      ...pooled,
+      errors: failed('errors'),
+      timeouts: failed('timeouts'),
+      ...(Object.keys(unexpected).length > 0 ? { unexpected } : {}),
+      concurrency,
+      roundRps: t.rounds.map((r) => r.rps),
+      ...(t === targets[1] ? { pairedRatios: ratios } : {}),
+    });
+  }
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Builds/starts one peer; on failure records why and resolves to undefined (the run goes on). */

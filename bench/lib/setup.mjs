@@ -176,6 +176,7 @@ const round = (v) => Math.round(v * 100) / 100;
 /**
  * autocannon against one request shape, keeping every response's latency (autocannon has no p95).
  * With `amount`, that many requests whatever the time they take (a warm-up), instead of `duration`.
+ * With `keepLatencies`, the result also holds every response's latency (to pool several runs).
  */
 export async function load({
   url,
@@ -187,6 +188,7 @@ export async function load({
   amount,
   overallRate,
   expectStatus = 200,
+  keepLatencies = false,
 }) {
   const latencies = [];
   const statuses = {};
@@ -214,6 +216,7 @@ export async function load({
     errors: result.errors,
     timeouts: result.timeouts,
     unexpected: wrong.length > 0 ? Object.fromEntries(wrong) : undefined,
+    ...(keepLatencies ? { latencies } : {}),
   };
 }
 
