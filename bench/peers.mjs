@@ -22,7 +22,6 @@
 // seconds, the floor's and viewgate's alternating; the throughput ratio against the floor is the
 // median of the rounds' ratios. On a shared machine one 10 s row per target moved that ratio from
 // 0.40 to 0.68 between runs of one build (bench/RESULTS.md, 2026-12-03).
-
 // A peer that cannot be built or started is reported as such and the others are still measured.
 // Results: markdown on stdout, JSON in bench/results/peers-<date>.json; bench/RESULTS.md records them.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
