@@ -11,7 +11,9 @@
 //       aggregate_view for the PostgreSQL query; the internal role gets `aggregate: true` for it
 //   (h) the HTTP floor: GET /healthz (no auth, no audit, no store), to read the others against
 // Options: --duration S (default 15), --connections N (default 10), --only h,a,b,c,d,g (default h,a,b,c,d),
-//          --audit file|off (default file: one audit record per request appended to a file).
+//          --audit file|off (default file: one audit record per request appended to a file),
+//          --rounds N (default 3: (h) and (a) run in N rounds of --duration / N seconds, their order
+//          rotating, and their ratios are the medians of the rounds' ratios).
 // Results go to stdout as markdown and to bench/results/run-<date>.json; bench/RESULTS.md records them.
 // Load goes to 127.0.0.1 only and every run is bounded by --duration.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -28,6 +30,7 @@ import {
   load,
   loop,
   machine,
+  summarize,
   MCP_HEADERS,
   mcpCall,
   prepareStores,
@@ -43,11 +46,13 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10' },
     only: { type: 'string', default: 'h,a,b,c,d' },
     audit: { type: 'string', default: 'file' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const duration = Math.min(120, Number(values.duration));
 const connections = Math.min(64, Number(values.connections));
 const only = new Set(values.only.split(','));
+const rounds = Math.max(1, Math.min(10, Number(values.rounds) || 1));
 const WARMUP = 3;
 
 const env = await prepareStores('vg_bench');
@@ -60,7 +65,11 @@ const { path: configPath } = writeConfig((y) => {
   return values.audit === 'off' ? auditOff(edited) : edited;
 });
 const vg = await startViewgate(configPath, env);
-const results = { machine: machine(), settings: { duration, connections, warmupSeconds: WARMUP, audit: values.audit }, scenarios: {} };
+const results = {
+  machine: machine(),
+  settings: { duration, connections, rounds, warmupSeconds: WARMUP, audit: values.audit },
+  scenarios: {},
+};
 
 async function http(name, opts) {
   await load({ ...opts, connections, duration: WARMUP });
@@ -72,6 +81,36 @@ async function http(name, opts) {
   return r;
 }
 
+/**
+ * Scenarios compared with each other (goal 2: a cached hit against /healthz and against the same
+ * query uncached), in --rounds rounds of --duration / --rounds seconds each, their order rotating
+ * from round to round, so that whatever else the machine does weighs on all of them alike. Each
+ * scenario's row pools its rounds; `rounds` keeps every round's rate for the paired ratios.
+ */
+async function rotatedRounds(scenarios) {
+  const seconds = Math.max(3, Math.round(duration / rounds));
+  for (const [, opts] of scenarios) await load({ ...opts, connections, duration: WARMUP });
+  const runs = scenarios.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < scenarios.length; k++) {
+      const i = (k + round) % scenarios.length;
+      runs[i].push(await load({ ...scenarios[i][1], connections, duration: seconds, keepLatencies: true }));
+    }
+  }
+  scenarios.forEach(([name], i) => {
+    const pooled = summarize(
+      runs[i].flatMap((r) => r.latencies),
+      rounds * seconds,
+    );
+    const unexpected = runs[i].find((r) => r.unexpected)?.unexpected;
+    const r = { ...pooled, roundRps: runs[i].map((x) => x.rps), ...(unexpected ? { unexpected } : {}) };
+    results.scenarios[name] = r;
+    console.error(
+      `${name}: ${r.rps} req/s p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms, rounds ${r.roundRps.join(' ')}${unexpected ? ` UNEXPECTED ${JSON.stringify(unexpected)}` : ''}`,
+    );
+  });
+}
+
 async function direct(name, fn) {
   await loop({ fn, concurrency: connections, duration: WARMUP });
   const r = await loop({ fn, concurrency: connections, duration });
@@ -81,13 +120,14 @@ async function direct(name, fn) {
 }
 
 try {
-  if (only.has('h')) await http('h_http_floor_healthz', { url: `${vg.url}/healthz` });
-  if (only.has('a')) {
-    const q = `${vg.url}/api/v2/crm/_table/customers?filter=${encodeURIComponent('customer_id = 1')}`;
-    await http('a_rest_cached_hit', { url: q, headers: { 'X-API-Key': KEYS.partner } });
-    // The same query for a role without cacheTtl: what the cache saves.
-    await http('a_rest_same_query_uncached', { url: q, headers: { 'X-API-Key': KEYS.internal } });
-  }
+  const healthz = ['h_http_floor_healthz', { url: `${vg.url}/healthz` }];
+  const q = `${vg.url}/api/v2/crm/_table/customers?filter=${encodeURIComponent('customer_id = 1')}`;
+  const cached = ['a_rest_cached_hit', { url: q, headers: { 'X-API-Key': KEYS.partner } }];
+  // The same query for a role without cacheTtl: what the cache saves.
+  const uncached = ['a_rest_same_query_uncached', { url: q, headers: { 'X-API-Key': KEYS.internal } }];
+  if (only.has('h') && only.has('a')) await rotatedRounds([healthz, cached, uncached]);
+  else if (only.has('h')) await http(...healthz);
+  else if (only.has('a')) await rotatedRounds([cached, uncached]);
   if (only.has('b')) {
     await http('b_rest_pg_point', { url: `${vg.url}/api/v2/app/_table/orders/1001`, headers: { 'X-API-Key': KEYS.internal } });
     const pool = new pg.Pool({ connectionString: env.APP_PG_URL, max: 10 });
@@ -158,8 +198,17 @@ try {
 
 const s = results.scenarios;
 const ratio = (x, y) => (s[x] && s[y] && s[y].rps ? Math.round((s[x].rps / s[y].rps) * 100) / 100 : undefined);
+// Scenarios measured in rotated rounds: the median of the rounds' ratios (each round's rate of x over y's).
+const pairedRatio = (x, y) => {
+  const [a, b] = [s[x]?.roundRps, s[y]?.roundRps];
+  if (!a || !b || a.length !== b.length) return ratio(x, y);
+  const each = a.map((v, i) => v / b[i]).sort((p, q) => p - q);
+  const m = each.length >> 1;
+  return Math.round((each.length % 2 ? each[m] : (each[m - 1] + each[m]) / 2) * 100) / 100;
+};
 results.ratios = {
-  cached_vs_uncached_rps: ratio('a_rest_cached_hit', 'a_rest_same_query_uncached'),
+  cached_vs_uncached_rps: pairedRatio('a_rest_cached_hit', 'a_rest_same_query_uncached'),
+  cached_vs_healthz_rps: pairedRatio('a_rest_cached_hit', 'h_http_floor_healthz'),
   rest_vs_direct_pg_rps: ratio('b_rest_pg_point', 'b_direct_pg_point'),
   rest_vs_direct_mariadb_rps: ratio('b_rest_mariadb_point', 'b_direct_mariadb_point'),
   mcp_vs_rest_rps: ratio('d_mcp_query_view', 'd_rest_llm_query'),
