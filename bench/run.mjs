@@ -85,7 +85,8 @@ async function http(name, opts) {
  * Scenarios compared with each other (goal 2: a cached hit against /healthz and against the same
  * query uncached), in --rounds rounds of --duration / --rounds seconds each, their order rotating
  * from round to round, so that whatever else the machine does weighs on all of them alike. Each
- * scenario's row pools its rounds; `rounds` keeps every round's rate for the paired ratios.
+ * scenario's row pools its rounds (latencies, errors, unexpected statuses); `roundRps` keeps every
+ * round's rate for the paired ratios.
  */
 async function rotatedRounds(scenarios) {
   const seconds = Math.max(3, Math.round(duration / rounds));
@@ -102,11 +103,20 @@ async function rotatedRounds(scenarios) {
       runs[i].flatMap((r) => r.latencies),
       rounds * seconds,
     );
-    const unexpected = runs[i].find((r) => r.unexpected)?.unexpected;
-    const r = { ...pooled, roundRps: runs[i].map((x) => x.rps), ...(unexpected ? { unexpected } : {}) };
+    const unexpected = {};
+    for (const run of runs[i])
+      for (const [status, n] of Object.entries(run.unexpected ?? {})) unexpected[status] = (unexpected[status] ?? 0) + n;
+    const sum = (key) => runs[i].reduce((n, run) => n + (run[key] ?? 0), 0);
+    const r = {
+      ...pooled,
+      errors: sum('errors'),
+      timeouts: sum('timeouts'),
+      roundRps: runs[i].map((x) => x.rps),
+      ...(Object.keys(unexpected).length > 0 ? { unexpected } : {}),
+    };
     results.scenarios[name] = r;
     console.error(
-      `${name}: ${r.rps} req/s p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms, rounds ${r.roundRps.join(' ')}${unexpected ? ` UNEXPECTED ${JSON.stringify(unexpected)}` : ''}`,
+      `${name}: ${r.rps} req/s p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms, rounds ${r.roundRps.join(' ')}${r.unexpected ? ` UNEXPECTED ${JSON.stringify(r.unexpected)}` : ''}`,
     );
   });
 }
