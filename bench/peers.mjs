@@ -36,6 +36,7 @@ import {
   machine,
   MCP_HEADERS,
   mcpCall,
+  median,
   prepareStores,
   ROOT,
   startViewgate,
@@ -329,12 +330,6 @@ async function pairedRounds([floorName, floorUrl, floorHeaders], [vgName, vgUrl,
       ...(t === targets[1] ? { pairedRatios: ratios } : {}),
     });
   }
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Builds/starts one peer; on failure records why and resolves to undefined (the run goes on). */

@@ -33,6 +33,7 @@ import {
   summarize,
   MCP_HEADERS,
   mcpCall,
+  median,
   prepareStores,
   ROOT,
   startViewgate,
@@ -212,9 +213,7 @@ const ratio = (x, y) => (s[x] && s[y] && s[y].rps ? Math.round((s[x].rps / s[y].
 const pairedRatio = (x, y) => {
   const [a, b] = [s[x]?.roundRps, s[y]?.roundRps];
   if (!a || !b || a.length !== b.length) return ratio(x, y);
-  const each = a.map((v, i) => v / b[i]).sort((p, q) => p - q);
-  const m = each.length >> 1;
-  return Math.round((each.length % 2 ? each[m] : (each[m - 1] + each[m]) / 2) * 100) / 100;
+  return Math.round(median(a.map((v, i) => v / b[i])) * 100) / 100;
 };
 results.ratios = {
   cached_vs_uncached_rps: pairedRatio('a_rest_cached_hit', 'a_rest_same_query_uncached'),

@@ -173,6 +173,13 @@ export function summarize(latenciesMs, seconds, extra = {}) {
 
 const round = (v) => Math.round(v * 100) / 100;
 
+/** The median of some numbers (the mean of the middle two for an even count). */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /**
  * autocannon against one request shape, keeping every response's latency (autocannon has no p95).
  * With `amount`, that many requests whatever the time they take (a warm-up), instead of `duration`.

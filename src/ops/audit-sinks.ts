@@ -11,10 +11,10 @@ import { pgConnection } from '../sources/postgres/ssl.js';
 import type { StoreTls } from '../config/tls.js';
 import { toJson } from '../values.js';
 import { auditLine, type AuditRecord } from './audit-line.js';
-
-export type { AuditRecord } from './audit-line.js';
 import { Batcher, type BatchTarget, type Settle } from './audit-batch.js';
 import { DEFAULT_OUTPUT_LIMITS, type BoundedOutput } from './output.js';
+
+export type { AuditRecord } from './audit-line.js';
 
 export interface AuditSink {
   /** Settles once these records are written, or rejects (AuditDropped: refused because the way out is full). */
