@@ -21,7 +21,10 @@
 // sequential for --duration / 2 seconds, then at --concurrency in --rounds rounds of --duration / 2
 // seconds, the floor's and viewgate's alternating; the throughput ratio against the floor is the
 // median of the rounds' ratios. On a shared machine one 10 s row per target moved that ratio from
-// 0.40 to 0.68 between runs of one build (bench/RESULTS.md, 2026-12-03).
+// 0.40 to 0.68 between runs of one build (bench/RESULTS.md, 2026-12-03). viewgate's raw POST at one
+// connection is timed in --rounds pairs of rounds beside the REST request for the same query
+// (`?filter=order_id = 1001`, not the key read): goal 3's MCP-against-REST latency ratio is the
+// median of those rounds' p50 ratios.
 // A peer that cannot be built or started is reported as such and the others are still measured.
 // Results: markdown on stdout, JSON in bench/results/peers-<date>.json; bench/RESULTS.md records them.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -81,6 +84,8 @@ const REST_ROUNDS = Math.max(1, Math.min(20, Number(values.rounds)));
 const REST_ROUND_SECONDS = Math.max(2, Math.round(duration / 2));
 const ORDER_ID = 1001;
 const CUSTOMER_ID = 3;
+// The REST request for the query viewgate's MCP target asks (query_view with the same filter).
+const REST_SAME_QUERY = (base) => `${base}/api/v2/app/_table/orders?filter=${encodeURIComponent(`order_id = ${ORDER_ID}`)}`;
 const ORDER_SQL = `SELECT order_id, customer_id, total_amount, status, created_at FROM orders WHERE order_id = ${ORDER_ID}`;
 
 const say = (m) => console.error(m);
@@ -189,7 +194,9 @@ try {
           warmupSeconds: WARMUP_SECONDS,
         }),
       );
-      await rawPost(name, url, headers, tool, args).catch((e) => say(`${name}: no raw-POST row: ${e?.message ?? e}`));
+      // viewgate's POST is timed beside REST's answer to the same query (goal 3's latency ratio).
+      const same = peerName === 'viewgate' ? ['viewgate_rest_query_sequential', { url: REST_SAME_QUERY(vg.url), headers }] : undefined;
+      await rawPost(name, url, headers, tool, args, same).catch((e) => say(`${name}: no raw-POST row: ${e?.message ?? e}`));
     } catch (e) {
       results.peers[peerName].status = 'failed while measuring';
       results.peers[peerName].reason = String(e?.message ?? e);
@@ -238,6 +245,11 @@ results.ratios = {
   viewgate_mcp_raw_vs_rest_rps: rps('viewgate_mcp_raw', 'viewgate_rest_concurrent'),
   viewgate_mcp_raw_vs_rest_p50: p50('viewgate_mcp_rawseq', 'viewgate_rest_sequential'),
   viewgate_mcp_vs_rest_p50: p50('viewgate_mcp_sequential', 'viewgate_rest_sequential'),
+  // Goal 3: the raw POST against REST for the same query, the median of the paired rounds' ratios.
+  viewgate_mcp_raw_vs_rest_same_query_p50: s.viewgate_rest_query_sequential?.pairedP50Ratios
+    ? round2(median(s.viewgate_rest_query_sequential.pairedP50Ratios))
+    : undefined,
+  viewgate_mcp_raw_vs_rest_same_query_pooled_p50: p50('viewgate_mcp_rawseq', 'viewgate_rest_query_sequential'),
 };
 
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
@@ -247,6 +259,7 @@ writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
 const LABELS = {
   floor_rest: 'floor: node:http + pg, `GET /orders/1001`',
   viewgate_rest: 'viewgate REST `GET /api/v2/app/_table/orders/1001`',
+  viewgate_rest_query: 'viewgate REST `GET /api/v2/app/_table/orders?filter=order_id = 1001` (the MCP query)',
   floor_rest_mariadb: 'floor: node:http + mysql2, `GET /customers/3`',
   viewgate_rest_mariadb: 'viewgate REST `GET /api/v2/crm/_table/customers/3`',
   viewgate_mcp: 'viewgate MCP `query_view` (app.orders, `order_id = 1001`)',
@@ -279,7 +292,7 @@ console.log(`written: ${file}`);
  * initialize): the server's side without the client's CPU, which shares the machine. Skipped
  * (and said so) if the server does not answer such a POST with the order.
  */
-async function rawPost(name, url, headers, tool, args) {
+async function rawPost(name, url, headers, tool, args, same) {
   const req = { url, method: 'POST', headers: { ...MCP_HEADERS, ...headers }, body: mcpCall(tool, args) };
   const probe = await fetch(url, { method: 'POST', headers: req.headers, body: req.body });
   const text = await probe.text();
@@ -288,8 +301,49 @@ async function rawPost(name, url, headers, tool, args) {
     return;
   }
   await load({ ...req, connections: concurrency, amount: WARMUP_CALLS });
-  record(`${name}_rawseq`, { ...(await load({ ...req, connections: 1, duration: REST_SEQ_SECONDS })), concurrency: 1 });
+  if (same) await pairedSequential([`${name}_rawseq`, req], same);
+  else record(`${name}_rawseq`, { ...(await load({ ...req, connections: 1, duration: REST_SEQ_SECONDS })), concurrency: 1 });
   record(`${name}_raw`, { ...(await load({ ...req, connections: concurrency, duration })), concurrency });
+}
+
+/**
+ * Goal 3's latency ratio: the raw tools/call POST and the REST request for the same query, one
+ * connection each, in REST_ROUNDS pairs of rounds, alternating which goes first, so that both
+ * see the same moments of a shared machine. The REST target's row keeps each round's p50 ratio
+ * (the POST's over its own); each row pools its rounds' latencies.
+ */
+async function pairedSequential([mcpName, mcpReq], [restName, restReq]) {
+  await load({ ...restReq, connections: concurrency, amount: WARMUP_CALLS });
+  const seconds = Math.max(2, Math.round(REST_SEQ_SECONDS / 2));
+  const targets = [
+    { name: mcpName, req: mcpReq, rounds: [] },
+    { name: restName, req: restReq, rounds: [] },
+  ];
+  const ratios = [];
+  for (let round = 0; round < REST_ROUNDS; round++) {
+    for (const t of round % 2 === 0 ? targets : [...targets].reverse())
+      t.rounds.push(await load({ ...t.req, connections: 1, duration: seconds, keepLatencies: true }));
+    ratios.push(round2(targets[0].rounds[round].p50 / targets[1].rounds[round].p50));
+  }
+  for (const t of targets) {
+    const failed = (key) => t.rounds.reduce((n, r) => n + (r[key] ?? 0), 0);
+    const unexpected = t.rounds.reduce((all, r) => {
+      for (const [status, n] of Object.entries(r.unexpected ?? {})) all[status] = (all[status] ?? 0) + n;
+      return all;
+    }, {});
+    record(t.name, {
+      ...summarize(
+        t.rounds.flatMap((r) => r.latencies),
+        REST_ROUNDS * seconds,
+      ),
+      errors: failed('errors'),
+      timeouts: failed('timeouts'),
+      ...(Object.keys(unexpected).length > 0 ? { unexpected } : {}),
+      concurrency: 1,
+      roundP50s: t.rounds.map((r) => r.p50),
+      ...(t.name === restName ? { pairedP50Ratios: ratios } : {}),
+    });
+  }
 }
 
 /**

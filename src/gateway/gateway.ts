@@ -15,6 +15,7 @@ import type { ClientQuery } from '../query/client-query.js';
 import { toolQuery } from '../query/tool-query.js';
 import type { CuratedTool } from '../policy/curated-tools.js';
 import { formatFilter } from '../query/filter-format.js';
+import type { FilterAst } from '../query/ast.js';
 import type { ViewAccess } from '../policy/access.js';
 import { govern, type GovernedQuery } from '../policy/govern.js';
 import { applyMasks } from '../policy/mask.js';
@@ -91,9 +92,22 @@ function viewNotFound(name: string): ApiError {
 }
 
 /** What the trace says of a query: the view as the caller named it, and the filter asked. */
+/**
+ * The audited text of filters that come again: a kept query (src/gateway/query-plans.ts) is frozen
+ * and answers every request with the same filter object, so its text is printed once.
+ */
+const filterTexts = new WeakMap<FilterAst, string>();
+
+function filterText(filter: FilterAst): string {
+  if (!Object.isFrozen(filter)) return formatFilter(filter);
+  let text = filterTexts.get(filter);
+  if (text === undefined) filterTexts.set(filter, (text = formatFilter(filter)));
+  return text;
+}
+
 function noteQuery(notes: TraceNotes, view: string, q: ClientQuery): void {
   notes.view = view;
-  if (q.filter) notes.filter = formatFilter(q.filter);
+  if (q.filter) notes.filter = filterText(q.filter);
 }
 
 /** namedView() for a query: a name that cannot be a view's is traced, like any unknown view, with the query asked. */

@@ -125,6 +125,16 @@ describe('REST requests refused before any route runs', () => {
     expect(await recordsOf('ae-rest-401')).toEqual([expect.objectContaining({ action: 'query', status: 401, decision: 'deny' })]);
   });
 
+  it('records the filter of a query asked again (its kept plan) as it records the first', async () => {
+    const path = `/api/v2/crm/_table/customers?filter=${encodeURIComponent("customer_id in (1, 2) and full_name like 'A%'")}`;
+    for (const id of ['ae-filter-1', 'ae-filter-2', 'ae-filter-3']) expect((await send(path, id, { headers: internal })).status).toBe(200);
+    const other = `/api/v2/crm/_table/customers?filter=${encodeURIComponent('not (customer_id = 3)')}`;
+    expect((await send(other, 'ae-filter-other', { headers: internal })).status).toBe(200);
+    for (const id of ['ae-filter-1', 'ae-filter-2', 'ae-filter-3'])
+      expect(await recordsOf(id)).toEqual([expect.objectContaining({ filter: "customer_id in (1, 2) and full_name like 'A%'" })]);
+    expect(await recordsOf('ae-filter-other')).toEqual([expect.objectContaining({ filter: 'not customer_id = 3' })]);
+  });
+
   it('audits the API description and docs, but not the health and metrics probes', async () => {
     expect((await send('/healthz', 'ae-healthz')).status).toBe(200);
     // /metrics answers roles with `metrics: true` (the reference config's internal role).
