@@ -91,7 +91,6 @@ function viewNotFound(name: string): ApiError {
   return notFound(`no view "${name}"`, { view: name });
 }
 
-/** What the trace says of a query: the view as the caller named it, and the filter asked. */
 /**
  * The audited text of filters that come again: a kept query (src/gateway/query-plans.ts) is frozen
  * and answers every request with the same filter object, so its text is printed once.
@@ -105,6 +104,7 @@ function filterText(filter: FilterAst): string {
   return text;
 }
 
+/** What the trace says of a query: the view as the caller named it, and the filter asked. */
 function noteQuery(notes: TraceNotes, view: string, q: ClientQuery): void {
   notes.view = view;
   if (q.filter) notes.filter = filterText(q.filter);
