@@ -43,7 +43,7 @@ import { startProcess, stopAll } from './lib/process.mjs';
 const SCENARIOS = ['floor', 'floor_mariadb', 'healthz', 'rest_pg', 'rest_mariadb', 'rest_cached', 'mcp_raw', 'mcp_sdk'];
 const { values } = parseArgs({
   options: {
-    requests: { type: 'string', default: '4000' },
+    requests: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '4' },
     only: { type: 'string', default: SCENARIOS.join(',') },
     rounds: { type: 'string', default: '3' },
@@ -68,7 +68,9 @@ if (
   );
   process.exit(2);
 }
-const WARMUP = Math.min(1_000, requests / 2);
+// Rounds of 4 000 requests after 1 000 of warm-up (the defaults until 2026-12-03) measured the floor
+// at 143 us a request where rounds of 20 000 measured 107 (bench/RESULTS.md, tenth round).
+const WARMUP = Math.min(5_000, requests / 2);
 const TICKS_PER_SECOND = 100; // Linux USER_HZ, the unit of /proc/PID/stat's utime and stime
 
 /** utime and stime of a process, in microseconds. */
