@@ -43,7 +43,7 @@ import {
   prepareStores,
   ROOT,
   startViewgate,
-  summarize,
+  pooled,
   writeConfig,
 } from './lib/setup.mjs';
 import { startProcess, stopAll, stopOnSignals } from './lib/process.mjs';
@@ -326,19 +326,8 @@ async function pairedSequential([mcpName, mcpReq], [restName, restReq]) {
     ratios.push(round2(targets[0].rounds[round].p50 / targets[1].rounds[round].p50));
   }
   for (const t of targets) {
-    const failed = (key) => t.rounds.reduce((n, r) => n + (r[key] ?? 0), 0);
-    const unexpected = t.rounds.reduce((all, r) => {
-      for (const [status, n] of Object.entries(r.unexpected ?? {})) all[status] = (all[status] ?? 0) + n;
-      return all;
-    }, {});
     record(t.name, {
-      ...summarize(
-        t.rounds.flatMap((r) => r.latencies),
-        REST_ROUNDS * seconds,
-      ),
-      errors: failed('errors'),
-      timeouts: failed('timeouts'),
-      ...(Object.keys(unexpected).length > 0 ? { unexpected } : {}),
+      ...pooled(t.rounds, REST_ROUNDS * seconds),
       concurrency: 1,
       roundP50s: t.rounds.map((r) => r.p50),
       ...(t.name === restName ? { pairedP50Ratios: ratios } : {}),
@@ -367,20 +356,9 @@ async function pairedRounds([floorName, floorUrl, floorHeaders], [vgName, vgUrl,
     ratios.push(round2(targets[1].rounds[round].rps / targets[0].rounds[round].rps));
   }
   for (const t of targets) {
-    const latencies = t.rounds.flatMap((r) => r.latencies);
-    const pooled = summarize(latencies, REST_ROUNDS * REST_ROUND_SECONDS);
-    const failed = (key) => t.rounds.reduce((n, r) => n + (r[key] ?? 0), 0);
-    const unexpected = t.rounds.reduce((all, r) => {
-      for (const [status, n] of Object.entries(r.unexpected ?? {})) all[status] = (all[status] ?? 0) + n;
-      return all;
-    }, {});
     record(`${t.name}_concurrent`, {
-      ...pooled,
-      errors: failed('errors'),
-      timeouts: failed('timeouts'),
-      ...(Object.keys(unexpected).length > 0 ? { unexpected } : {}),
+      ...pooled(t.rounds, REST_ROUNDS * REST_ROUND_SECONDS),
       concurrency,
-      roundRps: t.rounds.map((r) => r.rps),
       ...(t === targets[1] ? { pairedRatios: ratios } : {}),
     });
   }

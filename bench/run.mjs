@@ -30,7 +30,7 @@ import {
   load,
   loop,
   machine,
-  summarize,
+  pooled,
   MCP_HEADERS,
   mcpCall,
   median,
@@ -100,21 +100,7 @@ async function rotatedRounds(scenarios) {
     }
   }
   scenarios.forEach(([name], i) => {
-    const pooled = summarize(
-      runs[i].flatMap((r) => r.latencies),
-      rounds * seconds,
-    );
-    const unexpected = {};
-    for (const run of runs[i])
-      for (const [status, n] of Object.entries(run.unexpected ?? {})) unexpected[status] = (unexpected[status] ?? 0) + n;
-    const sum = (key) => runs[i].reduce((n, run) => n + (run[key] ?? 0), 0);
-    const r = {
-      ...pooled,
-      errors: sum('errors'),
-      timeouts: sum('timeouts'),
-      roundRps: runs[i].map((x) => x.rps),
-      ...(Object.keys(unexpected).length > 0 ? { unexpected } : {}),
-    };
+    const r = pooled(runs[i], rounds * seconds);
     results.scenarios[name] = r;
     console.error(
       `${name}: ${r.rps} req/s p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms, rounds ${r.roundRps.join(' ')}${r.unexpected ? ` UNEXPECTED ${JSON.stringify(r.unexpected)}` : ''}`,

@@ -173,6 +173,28 @@ export function summarize(latenciesMs, seconds, extra = {}) {
 
 const round = (v) => Math.round(v * 100) / 100;
 
+/**
+ * One row from several load() runs of the same target kept with `keepLatencies`: every response's
+ * latency pooled over `seconds` in all, errors, timeouts and unexpected statuses summed, and each
+ * run's rate (`roundRps`).
+ */
+export function pooled(runs, seconds) {
+  const sum = (key) => runs.reduce((n, r) => n + (r[key] ?? 0), 0);
+  const unexpected = {};
+  for (const run of runs)
+    for (const [status, n] of Object.entries(run.unexpected ?? {})) unexpected[status] = (unexpected[status] ?? 0) + n;
+  return {
+    ...summarize(
+      runs.flatMap((r) => r.latencies),
+      seconds,
+    ),
+    errors: sum('errors'),
+    timeouts: sum('timeouts'),
+    ...(Object.keys(unexpected).length > 0 ? { unexpected } : {}),
+    roundRps: runs.map((r) => r.rps),
+  };
+}
+
 /** The median of some numbers (the mean of the middle two for an even count). */
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
