@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Server CPU time per request (issue 14). Run `npm run build`, then
 //   node bench/cpu.mjs [--requests N] [--concurrency C] [--rounds R]
-//                      [--only floor,floor_mariadb,healthz,rest_pg,rest_mariadb,rest_cached,mcp_raw,mcp_sdk]
+//                      [--only floor,floor_mariadb,floor_fastify,floor_fastify_mariadb,healthz,rest_pg,rest_mariadb,
+//                              rest_cached,mcp_raw,mcp_sdk]
 //                      [--audit file|off]   (off: what the audit file costs, by difference)
 //                      [--against DIR]      (a built checkout of another commit, served beside this one)
 // Wall-clock throughput is noisy when other processes share the cores; the CPU the server process
@@ -12,7 +13,9 @@
 // (other processes only add to a round's cost) and the median; not throughput. `floor` is the same
 // measure of bench/peers/floor-server.mjs (node:http + pg, nothing else) answering the row
 // rest_pg reads: what any Node gateway spends at least; `floor_mariadb` the same server answering
-// the MariaDB row rest_mariadb reads (node:http + mysql2).
+// the MariaDB row rest_mariadb reads (node:http + mysql2). `floor_fastify` and
+// `floor_fastify_mariadb`: the same routes served by a bare Fastify app (floor-server.mjs --fastify),
+// so that what viewgate spends above the floor splits into the framework's part and its own.
 // With --against, both builds serve the same config at once and each round measures one, then the
 // other: whatever else the machine does weighs on both alike, and the median of the paired ratios
 // (this build / the other) is the figure to read when a change is smaller than the run-to-run noise.
@@ -40,7 +43,18 @@ import {
 import { callOk, connectMcp } from './lib/mcp-load.mjs';
 import { startProcess, stopAll } from './lib/process.mjs';
 
-const SCENARIOS = ['floor', 'floor_mariadb', 'healthz', 'rest_pg', 'rest_mariadb', 'rest_cached', 'mcp_raw', 'mcp_sdk'];
+const SCENARIOS = [
+  'floor',
+  'floor_mariadb',
+  'floor_fastify',
+  'floor_fastify_mariadb',
+  'healthz',
+  'rest_pg',
+  'rest_mariadb',
+  'rest_cached',
+  'mcp_raw',
+  'mcp_sdk',
+];
 const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '20000' },
@@ -89,15 +103,20 @@ const { path: configPath } = writeConfig((y) => {
 });
 const vg = await startViewgate(configPath, env);
 const other = values.against ? await startViewgate(configPath, env, { root: values.against }) : undefined;
-const floorPort = await freePort();
-const floor = only.some((s) => s.startsWith('floor'))
-  ? await startProcess({
-      name: 'floor server',
-      command: process.execPath,
-      args: [join(ROOT, 'bench/peers/floor-server.mjs'), String(floorPort), env.APP_PG_URL, env.CRM_MYSQL_URL],
-      ready: async () => (await fetch(`http://127.0.0.1:${floorPort}/orders/1001`)).ok,
-    })
-  : undefined;
+/** The floor server (node:http, or Fastify with `--fastify`), when a scenario reads it. */
+async function floorServer(wanted, flags) {
+  if (!only.some(wanted)) return undefined;
+  const port = await freePort();
+  const server = await startProcess({
+    name: `floor server${flags.length ? ` ${flags.join(' ')}` : ''}`,
+    command: process.execPath,
+    args: [join(ROOT, 'bench/peers/floor-server.mjs'), ...flags, String(port), env.APP_PG_URL, env.CRM_MYSQL_URL],
+    ready: async () => (await fetch(`http://127.0.0.1:${port}/orders/1001`)).ok,
+  });
+  return { ...server, base: `http://127.0.0.1:${port}` };
+}
+const floor = await floorServer((s) => s === 'floor' || s === 'floor_mariadb', []);
+const fastifyFloor = await floorServer((s) => s.startsWith('floor_fastify'), ['--fastify']);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
 /** An HTTP call (keep-alive) that must answer 200; the body is read in full. */
@@ -128,8 +147,10 @@ function httpCall({ path, method = 'GET', headers = {}, body, check, base = vg.u
 const cachedQuery = `/api/v2/crm/_table/customers?filter=${encodeURIComponent('customer_id = 1')}`;
 const mcpArgs = { view: 'app.orders', filter: 'order_id = 1001' };
 const scenarios = {
-  floor: async () => [httpCall({ path: '/orders/1001', base: `http://127.0.0.1:${floorPort}` })],
-  floor_mariadb: async () => [httpCall({ path: '/customers/3', base: `http://127.0.0.1:${floorPort}` })],
+  floor: async () => [httpCall({ path: '/orders/1001', base: floor.base })],
+  floor_mariadb: async () => [httpCall({ path: '/customers/3', base: floor.base })],
+  floor_fastify: async () => [httpCall({ path: '/orders/1001', base: fastifyFloor.base })],
+  floor_fastify_mariadb: async () => [httpCall({ path: '/customers/3', base: fastifyFloor.base })],
   healthz: async (base) => [httpCall({ path: '/healthz', base })],
   rest_mariadb: async (base) => [httpCall({ path: '/api/v2/crm/_table/customers/3', headers: { 'X-API-Key': KEYS.internal }, base })],
   rest_pg: async (base) => [httpCall({ path: '/api/v2/app/_table/orders/1001', headers: { 'X-API-Key': KEYS.internal }, base })],
@@ -195,7 +216,7 @@ try {
   for (const name of only) {
     const calls = await callsOf(name);
     await drive(calls, WARMUP);
-    const pid = name.startsWith('floor') ? floor.child.pid : vg.child.pid;
+    const pid = (name.startsWith('floor_fastify') ? fastifyFloor : name.startsWith('floor') ? floor : vg).child.pid;
     const paired = other && !name.startsWith('floor') ? await callsOf(name, other.url) : undefined;
     if (paired) await drive(paired, WARMUP);
     // Other processes only ever add to a round's cost: the lowest round is the least disturbed.

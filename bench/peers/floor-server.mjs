@@ -5,15 +5,21 @@
 // auth, policy, audit, cache, metrics or logging). What is left of viewgate's time above this is
 // viewgate's own work.
 //   node bench/peers/floor-server.mjs <port> <postgres url> [<mysql url>]
+//   node bench/peers/floor-server.mjs --fastify <port> <postgres url> [<mysql url>]
 // GET /orders/{id} (PostgreSQL) and GET /customers/{id} (MySQL/MariaDB, with a mysql url) ->
 // 200 {"resource":[row]} or 404; anything else -> 404. Listens on 127.0.0.1 only.
+// With --fastify the same routes are served by a bare Fastify app (no hooks, no plugins) instead of
+// node:http: what the framework viewgate is built on costs by itself (bench/cpu.mjs floor_fastify).
 import { createServer } from 'node:http';
+import Fastify from 'fastify';
 import mysql from 'mysql2';
 import pg from 'pg';
 
-const [port, url, mysqlUrl] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const onFastify = args[0] === '--fastify';
+const [port, url, mysqlUrl] = onFastify ? args.slice(1) : args;
 if (!port || !url) {
-  console.error('usage: node bench/peers/floor-server.mjs <port> <postgres url> [<mysql url>]');
+  console.error('usage: node bench/peers/floor-server.mjs [--fastify] <port> <postgres url> [<mysql url>]');
   process.exit(2);
 }
 const pool = new pg.Pool({ connectionString: url, max: 10 });
@@ -27,18 +33,36 @@ const ROUTES = [
   ...(crm ? [[/^\/customers\/(\d{1,18})$/, async (id) => (await crm.execute(CUSTOMER, [id]))[0]]] : []),
 ];
 
-const server = createServer(async (req, res) => {
-  const route = req.method === 'GET' ? ROUTES.find(([re]) => re.test(req.url ?? '')) : undefined;
-  if (!route) return send(res, 404, { error: 'GET /orders/{id} or /customers/{id} only' });
+const fastify = onFastify ? Fastify({ logger: false }) : undefined;
+fastify?.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'GET /orders/{id} or /customers/{id} only' }));
+fastify?.get('/*', async (req, reply) => {
+  const route = ROUTES.find(([re]) => re.test(req.url));
+  if (!route) return reply.code(404).send({ error: 'GET /orders/{id} or /customers/{id} only' });
   const id = route[0].exec(req.url)[1];
   try {
     const rows = await route[1](id);
-    if (rows.length === 0) return send(res, 404, { error: `no row ${id}` });
-    send(res, 200, { resource: rows });
+    if (rows.length === 0) return reply.code(404).send({ error: `no row ${id}` });
+    return reply.header('content-type', 'application/json').send(JSON.stringify({ resource: rows }));
   } catch (err) {
-    send(res, 500, { error: String(err?.message ?? err) });
+    return reply.code(500).send({ error: String(err?.message ?? err) });
   }
 });
+await fastify?.ready();
+
+const server =
+  fastify?.server ??
+  createServer(async (req, res) => {
+    const route = req.method === 'GET' ? ROUTES.find(([re]) => re.test(req.url ?? '')) : undefined;
+    if (!route) return send(res, 404, { error: 'GET /orders/{id} or /customers/{id} only' });
+    const id = route[0].exec(req.url)[1];
+    try {
+      const rows = await route[1](id);
+      if (rows.length === 0) return send(res, 404, { error: `no row ${id}` });
+      send(res, 200, { resource: rows });
+    } catch (err) {
+      send(res, 500, { error: String(err?.message ?? err) });
+    }
+  });
 
 function send(res, status, body) {
   const text = JSON.stringify(body);
